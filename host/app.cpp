@@ -1,0 +1,224 @@
+#include "app.hpp"
+
+#include "builtins/builtins.hpp"
+#include "cli/command_tree.hpp"
+#include "cli/help.hpp"
+#include "cli/parser.hpp"
+#include "host_context.hpp"
+#include "services/console.hpp"
+#include "services/host_table.hpp"
+#include "services/logging.hpp"
+#include "services/prompts.hpp"
+#include "services/templates.hpp"
+#include "util/paths.hpp"
+
+#include "mgpux/plugin.h"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+#include <unistd.h>
+
+namespace mgpux {
+
+namespace json = boost::json;
+
+namespace {
+
+bool debug_plugins() {
+    auto v = util::env("MGPUX_DEBUG");
+    return v && (v->find("plugins") != std::string::npos || *v == "all");
+}
+
+int normalise_status(int status) {
+    switch (status) {
+        case MGPUX_OK:
+        case MGPUX_E_FAILED:
+        case MGPUX_E_USAGE:
+        case MGPUX_E_CONFIG:
+        case MGPUX_E_MISSING_PROGRAM:
+        case MGPUX_E_CANCELLED: return status;
+        default: return MGPUX_E_FAILED;
+    }
+}
+
+json::object globals_json(const HostContext& ctx) {
+    const auto& g = ctx.globals;
+    json::object j;
+    j["profile"] = g.profile ? json::value(*g.profile) : json::value(nullptr);
+    j["yes"] = g.yes;
+    j["no_input"] = g.no_input || !::isatty(STDIN_FILENO);
+    j["dry_run"] = g.dry_run;
+    j["json"] = g.json;
+    j["script_out"] = g.script_out ? json::value(*g.script_out) : json::value(nullptr);
+    j["backend"] = g.backend ? *g.backend : util::env("MGPUX_BACKEND").value_or("modal");
+    j["verbosity"] = g.verbosity;
+    j["color"] = ctx.console->settings().color_stdout;
+    j["interactive"] = ctx.prompter->interactive();
+    return j;
+}
+
+// Calls into plugin code; a C++ exception that escapes a plugin without the
+// helper is caught here rather than taking the host down.
+template <typename Fn>
+int32_t call_plugin(services::PluginHost& host, const char* what, Fn&& fn) {
+    try {
+        return fn();
+    } catch (const std::exception& e) {
+        host.error_ = std::string(what) + " threw an exception across the C ABI: " + e.what();
+    } catch (...) {
+        host.error_ = std::string(what) + " threw an exception across the C ABI";
+    }
+    return MGPUX_E_FAILED;
+}
+
+int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
+    const plugins::Plugin& plugin = *parsed.node->owner;
+    const mgpux_plugin_descriptor& d = *plugin.descriptor;
+    services::PluginHost host(ctx, plugin);
+    if (d.init) {
+        int32_t status = call_plugin(host, "init", [&] { return d.init(host.table()); });
+        if (status != MGPUX_OK) {
+            ctx.console->error("plugin '" + plugin.id + "' (" + plugin.path.string() + ") failed to initialise" +
+                               (host.error().empty() ? "" : ": " + host.error()));
+            return normalise_status(status == MGPUX_OK ? MGPUX_E_FAILED : status);
+        }
+    }
+    json::object args;
+    args["command"] = parsed.node->path_string();
+    args["values"] = parsed.values;
+    args["global"] = globals_json(ctx);
+    const std::string args_text = json::serialize(args);
+    const std::string path = parsed.node->path_string();
+    host.clear_error();
+    int32_t status = call_plugin(host, "run", [&] { return d.run(host.table(), path.c_str(), args_text.c_str()); });
+    ctx.console->progress(nullptr);
+    const bool has_shutdown =
+        offsetof(mgpux_plugin_descriptor, shutdown) + sizeof(d.shutdown) <= plugin.descriptor_size && d.shutdown;
+    if (has_shutdown) {
+        try {
+            d.shutdown();
+        } catch (...) {
+            services::log(services::LogLevel::PluginMisbehaving, plugin.id + ": shutdown threw an exception");
+        }
+    }
+    if (status != MGPUX_OK) {
+        const int code = normalise_status(status);
+        std::string msg = host.error().empty() ? "'m-gpux " + path + "' failed" : host.error();
+        if (code != status) msg += " (the plugin returned status " + std::to_string(status) + ")";
+        if (code == MGPUX_E_CANCELLED && host.error().empty()) msg = "cancelled";
+        ctx.console->error(msg);
+        return code;
+    }
+    return MGPUX_OK;
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+
+    HostContext ctx;
+    ctx.version = version_string();
+    ctx.executable = util::executable_path();
+
+    // Globals first: they decide colour, JSON mode and verbosity.
+    cli::GlobalOptions early;
+    std::string early_error;
+    try {
+        cli::extract_global_options(args, early);
+    } catch (const cli::UsageError& e) {
+        early_error = e.what();
+    }
+    const bool stdout_tty = ::isatty(STDOUT_FILENO), stderr_tty = ::isatty(STDERR_FILENO);
+    services::ConsoleSettings cs;
+    cs.json = early.json;
+    cs.verbosity = early.verbosity;
+    cs.color_stdout = services::decide_color(early.color, stdout_tty);
+    cs.color_stderr = services::decide_color(early.color, stderr_tty);
+    cs.stderr_is_tty = stderr_tty;
+    services::Console console(cs, std::cout, std::cerr);
+    ctx.console = &console;
+    services::init_logging(early.verbosity, cs.color_stderr);
+    if (!early_error.empty()) {
+        console.error(early_error);
+        return MGPUX_E_USAGE;
+    }
+    if (early.version) {
+        console.text(services::TextKind::Plain, "m-gpux " + ctx.version + "\nplugin ABI " +
+                                                    std::to_string(MGPUX_ABI_MAJOR) + "." +
+                                                    std::to_string(MGPUX_ABI_MINOR) + "\n");
+        return 0;
+    }
+
+    services::PromptSettings ps;
+    ps.yes = early.yes;
+    ps.no_input = early.no_input;
+    ps.stdin_tty = ::isatty(STDIN_FILENO);
+    ps.stdout_tty = stdout_tty;
+    services::PosixTerminal terminal;
+    services::Prompter prompter(ps, terminal);
+    ctx.prompter = &prompter;
+    services::TemplateStore templates({user_template_dir(), system_template_dir()});
+    ctx.templates = &templates;
+
+    // The validation child of `plugins validate`.
+    if (args.size() == 2 && args[0] == "--mgpux-probe-plugin") return builtins::probe_plugin_file(ctx, args[1]);
+
+    plugins::PluginRegistry registry;
+    ctx.registry = &registry;
+    const bool debug = debug_plugins();
+    registry.discover(plugins::DiscoveryEnv::from_environment(), [&](const std::string& line) {
+        if (debug) std::cerr << "m-gpux: plugins: " << line << "\n";
+    });
+    for (const auto& p : registry.all()) {
+        if (p->status == plugins::PluginStatus::Skipped)
+            console.warning("skipped plugin " + p->path.string() + ": " + p->reason);
+        else if (p->status == plugins::PluginStatus::Shadowed && early.verbosity >= 0)
+            console.text(services::TextKind::Info,
+                         "m-gpux: note: plugin " + p->path.string() + " is " + p->reason + "\n");
+    }
+
+    std::vector<cli::TreeSource> sources = builtins::sources();
+    for (const auto& p : registry.all())
+        if (p->status == plugins::PluginStatus::Loaded)
+            sources.push_back({p.get(), p->id, p->summary, p->panel, &p->commands});
+    auto root = cli::build_tree(sources, [&](const std::string& w) { console.warning(w); });
+    ctx.root = root.get();
+
+    cli::ParseResult parsed;
+    try {
+        parsed = cli::parse_command_line(*root, args);
+    } catch (const cli::UsageError& e) {
+        console.error(e.what());
+        std::string where = e.node && !e.node->path.empty() ? "m-gpux " + e.node->path_string() : "m-gpux";
+        console.text(services::TextKind::Info, "Run '" + where + " --help' for usage.\n");
+        return MGPUX_E_USAGE;
+    }
+    ctx.globals = parsed.globals;
+
+    if (parsed.globals.help) {
+        console.text(services::TextKind::Plain, cli::render_help(*parsed.node, ctx.version));
+        return 0;
+    }
+    if (parsed.node == root.get()) {
+        if (parsed.globals.json) {
+            console.error("--json needs a command (try 'm-gpux commands --json')");
+            return MGPUX_E_USAGE;
+        }
+        builtins::welcome(ctx);
+        return 0;
+    }
+    if (!parsed.node->command) {
+        console.text(services::TextKind::Plain, cli::render_help(*parsed.node, ctx.version));
+        return 0;
+    }
+    if (parsed.globals.json && !parsed.node->command->json) {
+        console.error("'m-gpux " + parsed.node->path_string() + "' has no JSON output; drop --json");
+        return MGPUX_E_USAGE;
+    }
+    if (!parsed.node->owner) return builtins::run(ctx, parsed);
+    return run_plugin_command(ctx, parsed);
+}
+
+}  // namespace mgpux

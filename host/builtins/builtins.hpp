@@ -1,0 +1,25 @@
+// Commands the host itself provides: plugins list|validate, commands, completion.
+#pragma once
+
+#include "cli/command_tree.hpp"
+#include "cli/parser.hpp"
+#include "host_context.hpp"
+
+#include <vector>
+
+namespace mgpux::builtins {
+
+// The built-in command tables, as tree sources.
+std::vector<cli::TreeSource> sources();
+
+// Runs a built-in command; returns the exit code.
+int run(HostContext& ctx, const cli::ParseResult& parsed);
+
+// Child-process side of `plugins validate`: loads `file`, calls init and
+// shutdown, prints one JSON object on stdout. Returns the exit code.
+int probe_plugin_file(HostContext& ctx, const std::string& file);
+
+// Welcome screen for `m-gpux` without a command.
+void welcome(HostContext& ctx);
+
+}  // namespace mgpux::builtins

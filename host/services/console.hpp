@@ -1,0 +1,70 @@
+// Console output: plain text, aligned tables, the JSON document, colour
+// rules and a spinner. The one place that decides what goes to stdout.
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <atomic>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mgpux::services {
+
+enum class TextKind { Plain = 0, Info = 1, Success = 2, Warning = 3, Heading = 4, Dim = 5, Error = 6 };
+
+struct ConsoleSettings {
+    bool json = false;        // --json: stdout holds only the JSON document
+    int verbosity = 0;        // -q hides Info text
+    bool color_stdout = false;
+    bool color_stderr = false;
+    bool stderr_is_tty = false;  // spinner only on a terminal
+};
+
+// --color auto|always|never and NO_COLOR decide colour per stream.
+bool decide_color(const std::string& mode, bool is_tty);
+
+struct Table {
+    std::string title;
+    std::vector<std::string> columns;
+    std::vector<std::vector<std::string>> rows;
+};
+
+// Parses {"title","columns","rows"}; throws std::invalid_argument.
+Table table_from_json(const boost::json::value& v);
+std::string format_table(const Table& t);
+
+class Console {
+public:
+    Console(ConsoleSettings settings, std::ostream& out, std::ostream& err);
+    ~Console();
+
+    void text(TextKind kind, const std::string& s);
+    void table(const Table& t);
+    // Writes the JSON document; returns false if one was already written.
+    bool json(const boost::json::value& v);
+    bool json_written() const { return json_written_; }
+    // "m-gpux: error: ..." on stderr.
+    void error(const std::string& message);
+    void warning(const std::string& message);
+    void progress(const char* message);
+
+    const ConsoleSettings& settings() const { return settings_; }
+    std::ostream& out() { return out_; }
+    std::ostream& err() { return err_; }
+
+private:
+    std::string styled(TextKind kind, const std::string& s, bool color) const;
+    void stop_spinner();
+
+    ConsoleSettings settings_;
+    std::ostream& out_;
+    std::ostream& err_;
+    bool json_written_ = false;
+    struct Spinner;
+    std::unique_ptr<Spinner> spinner_;
+};
+
+}  // namespace mgpux::services

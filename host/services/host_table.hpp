@@ -1,0 +1,43 @@
+// The mgpux_host function table one plugin receives, and the per-plugin
+// state behind it (last error, host-owned result strings).
+#pragma once
+
+#include "host_context.hpp"
+
+#include "mgpux/plugin.h"
+
+#include <string>
+
+namespace mgpux::services {
+
+class PluginHost {
+public:
+    PluginHost(HostContext& ctx, const plugins::Plugin& plugin);
+    PluginHost(const PluginHost&) = delete;
+    PluginHost& operator=(const PluginHost&) = delete;
+
+    const mgpux_host* table() const { return &table_; }
+    HostContext& context() { return ctx_; }
+    const plugins::Plugin& plugin() const { return plugin_; }
+
+    // The message of the last set_error, and its code.
+    const std::string& error() const { return error_; }
+    int error_code() const { return error_code_; }
+    void clear_error() { error_.clear(); error_code_ = 0; }
+
+    static PluginHost& from(const mgpux_host* host);
+
+    // Host-owned result strings, valid until the next call of the same kind.
+    std::string prompt_result;
+    std::string render_result;
+    std::string hostinfo_result;
+    std::string error_;
+    int error_code_ = 0;
+
+private:
+    HostContext& ctx_;
+    const plugins::Plugin& plugin_;
+    mgpux_host table_{};
+};
+
+}  // namespace mgpux::services

@@ -1,0 +1,33 @@
+// Template files: the installed set, with a user override directory in
+// front, rendered by the strict engine (services/template_engine.hpp).
+#pragma once
+
+#include <boost/json/fwd.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mgpux::services {
+
+class TemplateStore {
+public:
+    // `dirs` in lookup order: the user override directory first.
+    explicit TemplateStore(std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)) {}
+
+    const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
+    // The file a template name resolves to, or nullopt. Names are relative
+    // paths without ".." ("hub/jupyter.py"); partials use the same names.
+    std::optional<std::filesystem::path> locate(const std::string& name) const;
+
+    // Throw TemplateError (naming template and line) or std::runtime_error.
+    std::string render_file(const std::string& name, const boost::json::object& context) const;
+    std::string render_text(const std::string& name, const std::string& text,
+                            const boost::json::object& context) const;
+
+private:
+    std::vector<std::filesystem::path> dirs_;
+};
+
+}  // namespace mgpux::services

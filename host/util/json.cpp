@@ -1,0 +1,84 @@
+#include "util/json.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace mgpux::util {
+
+boost::json::value parse_json(std::string_view text) {
+    boost::json::stream_parser parser;
+    boost::json::error_code ec;
+    std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
+    if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;
+    if (!ec) parser.finish(ec);
+    if (ec) {
+        std::size_t line = 1 + static_cast<std::size_t>(
+                                   std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(consumed), '\n'));
+        throw JsonParseError(consumed, line,
+                             "at byte " + std::to_string(consumed) + " (line " + std::to_string(line) +
+                                 "): " + ec.message());
+    }
+    return parser.release();
+}
+
+namespace {
+
+void pretty(std::string& out, const boost::json::value& v, int depth) {
+    const auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
+    switch (v.kind()) {
+        case boost::json::kind::object: {
+            const auto& obj = v.get_object();
+            if (obj.empty()) {
+                out += "{}";
+                return;
+            }
+            out += "{\n";
+            bool first = true;
+            for (const auto& kv : obj) {
+                if (!first) out += ",\n";
+                first = false;
+                indent(depth + 1);
+                out += boost::json::serialize(boost::json::value(kv.key()));
+                out += ": ";
+                pretty(out, kv.value(), depth + 1);
+            }
+            out += "\n";
+            indent(depth);
+            out += "}";
+            return;
+        }
+        case boost::json::kind::array: {
+            const auto& arr = v.get_array();
+            if (arr.empty()) {
+                out += "[]";
+                return;
+            }
+            out += "[\n";
+            bool first = true;
+            for (const auto& item : arr) {
+                if (!first) out += ",\n";
+                first = false;
+                indent(depth + 1);
+                pretty(out, item, depth + 1);
+            }
+            out += "\n";
+            indent(depth);
+            out += "]";
+            return;
+        }
+        default:
+            out += boost::json::serialize(v);
+    }
+}
+
+}  // namespace
+
+std::string pretty_json(const boost::json::value& v) {
+    std::string out;
+    pretty(out, v, 0);
+    out += "\n";
+    return out;
+}
+
+}  // namespace mgpux::util

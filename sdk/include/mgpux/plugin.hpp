@@ -1,0 +1,611 @@
+// mgpux/plugin.hpp — optional header-only C++17 helper over mgpux/plugin.h.
+//
+// A plugin author writes ordinary C++:
+//
+//   static const mgpux_option kGreetOptions[] = {
+//       mgpux::option("name", MGPUX_OPT_STRING, "who to greet", "world"),
+//   };
+//   static const mgpux_command kCommands[] = {
+//       mgpux::command("hello", "Say hello", kGreetOptions),
+//   };
+//   static int run(mgpux::Host& host, const mgpux::Args& args) {
+//       host.text("hello, " + args.str("name") + "\n");
+//       return MGPUX_OK;
+//   }
+//   MGPUX_CPP_PLUGIN("hello", "1.0.0", "Greetings", nullptr, kCommands, run)
+//
+// Every callback into the plugin goes through a noexcept trampoline: a
+// mgpux::Error becomes its status code, any other exception becomes
+// MGPUX_E_FAILED with its what() passed to set_error. No exception crosses.
+#ifndef MGPUX_PLUGIN_HPP
+#define MGPUX_PLUGIN_HPP
+
+#include "plugin.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mgpux {
+
+// ---------------------------------------------------------------- errors
+
+// Thrown by plugin code (or by this helper) to end a call with a status.
+class Error : public std::runtime_error {
+public:
+    Error(int32_t code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    int32_t code() const noexcept { return code_; }
+
+private:
+    int32_t code_;
+};
+
+inline Error usage_error(const std::string& message) { return Error(MGPUX_E_USAGE, message); }
+
+// ---------------------------------------------------------------- JSON
+
+// A small JSON value, enough for option values, tables and contexts.
+class Json {
+public:
+    enum class Kind { Null, Bool, Int, Float, String, Array, Object };
+    using Array = std::vector<Json>;
+    using Object = std::vector<std::pair<std::string, Json>>;  // keeps insertion order
+
+    Json() = default;
+    Json(std::nullptr_t) {}
+    Json(bool b) : kind_(Kind::Bool), int_(b ? 1 : 0) {}
+    Json(int v) : kind_(Kind::Int), int_(v) {}
+    Json(long v) : kind_(Kind::Int), int_(v) {}
+    Json(long long v) : kind_(Kind::Int), int_(v) {}
+    Json(double v) : kind_(Kind::Float), float_(v) {}
+    Json(const char* s) : kind_(Kind::String), str_(s ? s : "") {}
+    Json(std::string s) : kind_(Kind::String), str_(std::move(s)) {}
+    Json(Array a) : kind_(Kind::Array), arr_(std::make_shared<Array>(std::move(a))) {}
+    Json(Object o) : kind_(Kind::Object), obj_(std::make_shared<Object>(std::move(o))) {}
+
+    static Json array() { return Json(Array{}); }
+    static Json object() { return Json(Object{}); }
+
+    Kind kind() const { return kind_; }
+    bool is_null() const { return kind_ == Kind::Null; }
+    bool is_bool() const { return kind_ == Kind::Bool; }
+    bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Float; }
+    bool is_string() const { return kind_ == Kind::String; }
+    bool is_array() const { return kind_ == Kind::Array; }
+    bool is_object() const { return kind_ == Kind::Object; }
+
+    bool as_bool() const { expect(Kind::Bool, "a boolean"); return int_ != 0; }
+    long long as_int() const {
+        if (kind_ == Kind::Float) return static_cast<long long>(float_);
+        expect(Kind::Int, "a number");
+        return int_;
+    }
+    double as_float() const {
+        if (kind_ == Kind::Int) return static_cast<double>(int_);
+        expect(Kind::Float, "a number");
+        return float_;
+    }
+    const std::string& as_string() const { expect(Kind::String, "a string"); return str_; }
+    const Array& as_array() const { expect(Kind::Array, "an array"); return *arr_; }
+    const Object& as_object() const { expect(Kind::Object, "an object"); return *obj_; }
+
+    // Object member or nullptr.
+    const Json* find(const std::string& key) const {
+        if (kind_ != Kind::Object) return nullptr;
+        for (const auto& kv : *obj_)
+            if (kv.first == key) return &kv.second;
+        return nullptr;
+    }
+    // Sets (or replaces) an object member; turns null into an object.
+    Json& set(const std::string& key, Json value) {
+        if (kind_ == Kind::Null) *this = object();
+        expect(Kind::Object, "an object");
+        detach();
+        for (auto& kv : *obj_)
+            if (kv.first == key) return kv.second = std::move(value);
+        obj_->emplace_back(key, std::move(value));
+        return obj_->back().second;
+    }
+    // Appends to an array; turns null into an array.
+    void push(Json value) {
+        if (kind_ == Kind::Null) *this = array();
+        expect(Kind::Array, "an array");
+        detach();
+        arr_->push_back(std::move(value));
+    }
+
+    std::string dump() const {
+        std::string out;
+        write(out);
+        return out;
+    }
+
+    // Throws mgpux::Error(MGPUX_E_FAILED) on malformed text.
+    static Json parse(const std::string& text) {
+        std::size_t pos = 0;
+        Json v = parse_value(text, pos, 0);
+        skip_ws(text, pos);
+        if (pos != text.size()) fail(pos, "trailing characters");
+        return v;
+    }
+
+private:
+    Kind kind_ = Kind::Null;
+    long long int_ = 0;
+    double float_ = 0;
+    std::string str_;
+    std::shared_ptr<Array> arr_;
+    std::shared_ptr<Object> obj_;
+
+    void expect(Kind k, const char* what) const {
+        if (kind_ != k) throw Error(MGPUX_E_FAILED, std::string("JSON value is not ") + what);
+    }
+    void detach() {  // copy-on-write for shared containers
+        if (arr_ && arr_.use_count() > 1) arr_ = std::make_shared<Array>(*arr_);
+        if (obj_ && obj_.use_count() > 1) obj_ = std::make_shared<Object>(*obj_);
+    }
+    static void write_string(std::string& out, const std::string& s) {
+        out += '"';
+        for (unsigned char c : s) {
+            switch (c) {
+                case '"': out += "\\\""; break;
+                case '\\': out += "\\\\"; break;
+                case '\n': out += "\\n"; break;
+                case '\r': out += "\\r"; break;
+                case '\t': out += "\\t"; break;
+                default:
+                    if (c < 0x20) {
+                        char buf[8];
+                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                        out += buf;
+                    } else {
+                        out += static_cast<char>(c);
+                    }
+            }
+        }
+        out += '"';
+    }
+    void write(std::string& out) const {
+        switch (kind_) {
+            case Kind::Null: out += "null"; break;
+            case Kind::Bool: out += int_ ? "true" : "false"; break;
+            case Kind::Int: out += std::to_string(int_); break;
+            case Kind::Float: {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, "%.17g", float_);
+                out += buf;
+                break;
+            }
+            case Kind::String: write_string(out, str_); break;
+            case Kind::Array: {
+                out += '[';
+                bool first = true;
+                for (const auto& v : *arr_) {
+                    if (!first) out += ',';
+                    first = false;
+                    v.write(out);
+                }
+                out += ']';
+                break;
+            }
+            case Kind::Object: {
+                out += '{';
+                bool first = true;
+                for (const auto& kv : *obj_) {
+                    if (!first) out += ',';
+                    first = false;
+                    write_string(out, kv.first);
+                    out += ':';
+                    kv.second.write(out);
+                }
+                out += '}';
+                break;
+            }
+        }
+    }
+    [[noreturn]] static void fail(std::size_t pos, const char* what) {
+        throw Error(MGPUX_E_FAILED, "malformed JSON at byte " + std::to_string(pos) + ": " + what);
+    }
+    static void skip_ws(const std::string& t, std::size_t& p) {
+        while (p < t.size() && (t[p] == ' ' || t[p] == '\n' || t[p] == '\r' || t[p] == '\t')) ++p;
+    }
+    static void append_utf8(std::string& out, unsigned long cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+    static unsigned long parse_hex4(const std::string& t, std::size_t& p) {
+        if (p + 4 > t.size()) fail(p, "short \\u escape");
+        unsigned long v = 0;
+        for (int i = 0; i < 4; ++i) {
+            char c = t[p++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= static_cast<unsigned long>(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned long>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned long>(c - 'A' + 10);
+            else fail(p, "bad \\u escape");
+        }
+        return v;
+    }
+    static std::string parse_string(const std::string& t, std::size_t& p) {
+        ++p;  // opening quote
+        std::string out;
+        while (true) {
+            if (p >= t.size()) fail(p, "unterminated string");
+            char c = t[p++];
+            if (c == '"') return out;
+            if (static_cast<unsigned char>(c) < 0x20) fail(p, "control character in string");
+            if (c != '\\') {
+                out += c;
+                continue;
+            }
+            if (p >= t.size()) fail(p, "unterminated escape");
+            char e = t[p++];
+            switch (e) {
+                case '"': out += '"'; break;
+                case '\\': out += '\\'; break;
+                case '/': out += '/'; break;
+                case 'b': out += '\b'; break;
+                case 'f': out += '\f'; break;
+                case 'n': out += '\n'; break;
+                case 'r': out += '\r'; break;
+                case 't': out += '\t'; break;
+                case 'u': {
+                    unsigned long cp = parse_hex4(t, p);
+                    if (cp >= 0xD800 && cp < 0xDC00 && p + 1 < t.size() && t[p] == '\\' &&
+                        t[p + 1] == 'u') {
+                        p += 2;
+                        unsigned long lo = parse_hex4(t, p);
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    }
+                    append_utf8(out, cp);
+                    break;
+                }
+                default: fail(p, "bad escape");
+            }
+        }
+    }
+    static Json parse_value(const std::string& t, std::size_t& p, int depth) {
+        if (depth > 64) fail(p, "nested too deeply");
+        skip_ws(t, p);
+        if (p >= t.size()) fail(p, "unexpected end");
+        char c = t[p];
+        if (c == '{') {
+            ++p;
+            Json obj = object();
+            skip_ws(t, p);
+            if (p < t.size() && t[p] == '}') { ++p; return obj; }
+            while (true) {
+                skip_ws(t, p);
+                if (p >= t.size() || t[p] != '"') fail(p, "expected a key");
+                std::string key = parse_string(t, p);
+                skip_ws(t, p);
+                if (p >= t.size() || t[p] != ':') fail(p, "expected ':'");
+                ++p;
+                obj.set(key, parse_value(t, p, depth + 1));
+                skip_ws(t, p);
+                if (p < t.size() && t[p] == ',') { ++p; continue; }
+                if (p < t.size() && t[p] == '}') { ++p; return obj; }
+                fail(p, "expected ',' or '}'");
+            }
+        }
+        if (c == '[') {
+            ++p;
+            Json arr = array();
+            skip_ws(t, p);
+            if (p < t.size() && t[p] == ']') { ++p; return arr; }
+            while (true) {
+                arr.push(parse_value(t, p, depth + 1));
+                skip_ws(t, p);
+                if (p < t.size() && t[p] == ',') { ++p; continue; }
+                if (p < t.size() && t[p] == ']') { ++p; return arr; }
+                fail(p, "expected ',' or ']'");
+            }
+        }
+        if (c == '"') return Json(parse_string(t, p));
+        if (t.compare(p, 4, "true") == 0) { p += 4; return Json(true); }
+        if (t.compare(p, 5, "false") == 0) { p += 5; return Json(false); }
+        if (t.compare(p, 4, "null") == 0) { p += 4; return Json(); }
+        std::size_t start = p;
+        bool is_float = false;
+        if (t[p] == '-') ++p;
+        while (p < t.size()) {
+            char d = t[p];
+            if (d >= '0' && d <= '9') { ++p; continue; }
+            if (d == '.' || d == 'e' || d == 'E' || d == '+' || d == '-') { is_float = true; ++p; continue; }
+            break;
+        }
+        if (p == start) fail(p, "unexpected character");
+        std::string num = t.substr(start, p - start);
+        char* end = nullptr;
+        if (!is_float) {
+            long long v = std::strtoll(num.c_str(), &end, 10);
+            if (end && *end == '\0') return Json(v);
+        }
+        double d = std::strtod(num.c_str(), &end);
+        if (!end || *end != '\0') fail(start, "bad number");
+        return Json(d);
+    }
+};
+
+// ---------------------------------------------------------------- tables
+
+inline mgpux_option option(const char* name, int32_t type, const char* help,
+                           const char* default_value = nullptr, uint32_t flags = 0,
+                           int32_t short_alias = 0, const char* const* choices = nullptr,
+                           const char* metavar = nullptr, const char* exclusive_group = nullptr) {
+    mgpux_option o{};
+    o.struct_size = sizeof(mgpux_option);
+    o.name = name;
+    o.short_alias = short_alias;
+    o.type = type;
+    o.flags = flags;
+    o.metavar = metavar;
+    o.help = help;
+    o.default_value = default_value;
+    o.choices = choices;
+    o.exclusive_group = exclusive_group;
+    return o;
+}
+
+inline mgpux_option positional(const char* name, const char* help, uint32_t flags = MGPUX_OPTF_REQUIRED,
+                               int32_t type = MGPUX_OPT_STRING) {
+    return option(name, type, help, nullptr, flags | MGPUX_OPTF_POSITIONAL);
+}
+
+template <std::size_t N>
+mgpux_command command(const char* path, const char* summary, const mgpux_option (&options)[N],
+                      const char* help = nullptr, uint32_t flags = 0,
+                      const char* trailing_name = nullptr) {
+    mgpux_command c{};
+    c.struct_size = sizeof(mgpux_command);
+    c.path = path;
+    c.summary = summary;
+    c.help = help;
+    c.options = options;
+    c.option_count = static_cast<uint32_t>(N);
+    c.flags = flags;
+    c.trailing_name = trailing_name;
+    return c;
+}
+
+inline mgpux_command command(const char* path, const char* summary, const char* help = nullptr,
+                             uint32_t flags = 0) {
+    mgpux_command c{};
+    c.struct_size = sizeof(mgpux_command);
+    c.path = path;
+    c.summary = summary;
+    c.help = help;
+    c.flags = flags;
+    return c;
+}
+
+// ---------------------------------------------------------------- arguments
+
+// Typed access to the values object the host passes to run.
+class Args {
+public:
+    explicit Args(const char* args_json) : root_(Json::parse(args_json ? args_json : "{}")) {
+        if (const Json* v = root_.find("values")) values_ = *v;
+        if (const Json* g = root_.find("global")) global_ = *g;
+        if (const Json* c = root_.find("command")) command_ = c->as_string();
+    }
+    const std::string& command() const { return command_; }
+    bool has(const std::string& name) const {
+        const Json* v = values_.find(name);
+        return v && !v->is_null();
+    }
+    const Json& value(const std::string& name) const {
+        const Json* v = values_.find(name);
+        if (!v) throw usage_error("missing value for '" + name + "'");
+        return *v;
+    }
+    std::string str(const std::string& name, const std::string& fallback = std::string()) const {
+        return has(name) ? value(name).as_string() : fallback;
+    }
+    long long integer(const std::string& name, long long fallback = 0) const {
+        return has(name) ? value(name).as_int() : fallback;
+    }
+    double number(const std::string& name, double fallback = 0) const {
+        return has(name) ? value(name).as_float() : fallback;
+    }
+    bool flag(const std::string& name) const { return has(name) && value(name).as_bool(); }
+    std::vector<std::string> list(const std::string& name) const {
+        std::vector<std::string> out;
+        if (!has(name)) return out;
+        for (const auto& v : value(name).as_array()) out.push_back(v.as_string());
+        return out;
+    }
+    // Global options: "json", "yes", "no_input", "dry_run", "interactive"...
+    bool global_flag(const std::string& name) const {
+        const Json* v = global_.find(name);
+        return v && v->is_bool() && v->as_bool();
+    }
+    std::string global_str(const std::string& name) const {
+        const Json* v = global_.find(name);
+        return v && v->is_string() ? v->as_string() : std::string();
+    }
+    const Json& values() const { return values_; }
+
+private:
+    Json root_;
+    Json values_ = Json::object();
+    Json global_ = Json::object();
+    std::string command_;
+};
+
+// ---------------------------------------------------------------- host
+
+// Thin RAII-free wrapper over the host table; every failing call throws
+// mgpux::Error with the host's status, which the trampoline turns back into
+// a status (the host already holds the message).
+class Host {
+public:
+    explicit Host(const mgpux_host* host) : h_(host) {}
+    const mgpux_host* raw() const { return h_; }
+
+    void text(const std::string& s, int32_t kind = MGPUX_TEXT_PLAIN) const { h_->write_text(h_, kind, s.c_str()); }
+    void info(const std::string& s) const { text(s, MGPUX_TEXT_INFO); }
+    void warn(const std::string& s) const { text(s, MGPUX_TEXT_WARNING); }
+    void success(const std::string& s) const { text(s, MGPUX_TEXT_SUCCESS); }
+    void log(int32_t level, const std::string& s) const { h_->log(h_, level, s.c_str()); }
+
+    void table(const std::vector<std::string>& columns, const std::vector<std::vector<Json>>& rows,
+               const std::string& title = std::string()) const {
+        Json t = Json::object();
+        if (!title.empty()) t.set("title", title);
+        Json cols = Json::array();
+        for (const auto& c : columns) cols.push(c);
+        t.set("columns", cols);
+        Json rs = Json::array();
+        for (const auto& r : rows) rs.push(Json(r));
+        t.set("rows", rs);
+        check(h_->write_table(h_, t.dump().c_str()));
+    }
+    void json(const Json& doc) const { check(h_->write_json(h_, doc.dump().c_str())); }
+    void progress(const char* message) const { h_->progress(h_, message); }
+
+    int select(const std::string& title, const std::vector<std::string>& labels,
+               const std::vector<std::string>& descriptions = {}, int default_index = 0,
+               const char* flag_hint = nullptr) const {
+        std::vector<const char*> l, d;
+        for (const auto& s : labels) l.push_back(s.c_str());
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            d.push_back(i < descriptions.size() ? descriptions[i].c_str() : nullptr);
+        int32_t out = -1;
+        check(h_->prompt_select(h_, title.c_str(), l.data(), d.data(), static_cast<uint32_t>(l.size()),
+                                default_index, flag_hint, &out));
+        return out;
+    }
+    std::string ask(const std::string& message, const char* default_value = nullptr,
+                    const char* flag_hint = nullptr, bool secret = false) const {
+        const char* out = nullptr;
+        check(h_->prompt_text(h_, message.c_str(), default_value, secret ? MGPUX_PROMPT_SECRET : 0u,
+                              flag_hint, &out));
+        return out ? out : "";
+    }
+    bool confirm(const std::string& message, bool default_yes, const char* flag_hint = nullptr,
+                 bool destructive = false) const {
+        int32_t out = 0;
+        check(h_->prompt_confirm(h_, message.c_str(), default_yes ? 1 : 0,
+                                 destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u, flag_hint, &out));
+        return out != 0;
+    }
+    std::string render(const std::string& name, const Json& context) const {
+        const char* out = nullptr;
+        check(h_->render_template(h_, name.c_str(), context.dump().c_str(), &out));
+        return out ? out : "";
+    }
+    Json hostinfo(bool versions = false) const {
+        const char* out = nullptr;
+        check(h_->hostinfo(h_, versions ? MGPUX_HOSTINFO_VERSIONS : 0u, &out));
+        return Json::parse(out ? out : "{}");
+    }
+    // A later service table, or nullptr.
+    template <typename Table>
+    const Table* service(const char* id) const {
+        return static_cast<const Table*>(h_->get_service(h_, id));
+    }
+
+private:
+    const mgpux_host* h_;
+    static void check(int32_t status) {
+        if (status != MGPUX_OK) throw Error(status, std::string());
+    }
+};
+
+// ---------------------------------------------------------------- trampolines
+
+namespace detail {
+
+inline const mgpux_host*& host_slot() {
+    static const mgpux_host* host = nullptr;
+    return host;
+}
+
+// Runs `fn`, converting every exception into a status; never throws.
+template <typename Fn>
+int32_t guarded(const mgpux_host* host, Fn&& fn) noexcept {
+    try {
+        return fn();
+    } catch (const Error& e) {
+        if (host && e.what()[0] != '\0') host->set_error(host, e.code(), e.what());
+        return e.code();
+    } catch (const std::exception& e) {
+        if (host) host->set_error(host, MGPUX_E_FAILED, e.what());
+        return MGPUX_E_FAILED;
+    } catch (...) {
+        if (host) host->set_error(host, MGPUX_E_FAILED, "unknown exception in plugin");
+        return MGPUX_E_FAILED;
+    }
+}
+
+}  // namespace detail
+
+}  // namespace mgpux
+
+// Defines the descriptor and the entry symbol for a C++ plugin.
+//   RUN_FN:  int RUN_FN(mgpux::Host&, const mgpux::Args&)
+// Optional init/shutdown: use MGPUX_CPP_PLUGIN_EX with
+//   INIT_FN: int INIT_FN(mgpux::Host&)   SHUTDOWN_FN: void SHUTDOWN_FN()
+#define MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, INIT_FN, SHUTDOWN_FN)      \
+    namespace {                                                                                    \
+    int32_t mgpux_tramp_init(const mgpux_host* host) {                                            \
+        mgpux::detail::host_slot() = host;                                                         \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                     \
+            mgpux::Host h(host);                                                                   \
+            return INIT_FN(h);                                                                     \
+        });                                                                                        \
+    }                                                                                              \
+    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {         \
+        (void)path;                                                                                \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                     \
+            mgpux::Host h(host);                                                                   \
+            mgpux::Args a(args);                                                                   \
+            return RUN_FN(h, a);                                                                   \
+        });                                                                                        \
+    }                                                                                              \
+    void mgpux_tramp_shutdown() {                                                                  \
+        mgpux::detail::guarded(nullptr, []() -> int32_t {                                          \
+            SHUTDOWN_FN();                                                                         \
+            return 0;                                                                              \
+        });                                                                                        \
+    }                                                                                              \
+    const mgpux_plugin_descriptor& mgpux_descriptor() {                                            \
+        static const mgpux_plugin_descriptor d = {                                                 \
+            sizeof(mgpux_plugin_descriptor), MGPUX_ABI_MAJOR, MGPUX_ABI_MINOR, ID, VERSION,        \
+            SUMMARY, PANEL, COMMANDS, static_cast<uint32_t>(sizeof(COMMANDS) / sizeof(COMMANDS[0])), \
+            mgpux_tramp_init, mgpux_tramp_run, mgpux_tramp_shutdown};                              \
+        return d;                                                                                  \
+    }                                                                                              \
+    }                                                                                              \
+    extern "C" MGPUX_DECLARE_ENTRY { return &mgpux_descriptor(); }
+
+namespace mgpux::detail {
+inline int32_t default_init(mgpux::Host&) { return MGPUX_OK; }
+inline void default_shutdown() {}
+}  // namespace mgpux::detail
+
+#define MGPUX_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN)                    \
+    MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN,                      \
+                        mgpux::detail::default_init, mgpux::detail::default_shutdown)
+
+#endif  // MGPUX_PLUGIN_HPP
