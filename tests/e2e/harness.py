@@ -1,0 +1,99 @@
+"""End-to-end harness: runs the built m-gpux in the clean environment of
+DESIGN §8 and captures stdout, stderr and the exit code.
+
+CTest passes the locations through the environment:
+  MGPUX_TEST_BIN         the m-gpux executable
+  MGPUX_TEST_PLUGIN_DIR  the build tree's plugin directory
+  MGPUX_TEST_FIXTURES    the ABI fixture plugins (one directory each)
+  MGPUX_TEST_SOURCE_DIR  the source tree
+"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from dataclasses import dataclass
+from pathlib import Path
+
+BIN = Path(os.environ.get("MGPUX_TEST_BIN", "build/release/bin/m-gpux")).resolve()
+PLUGIN_DIR = Path(os.environ.get("MGPUX_TEST_PLUGIN_DIR", "build/release/lib/m-gpux/plugins")).resolve()
+FIXTURES = Path(os.environ.get("MGPUX_TEST_FIXTURES", "build/release/tests/abi/fixtures")).resolve()
+SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", ".")).resolve()
+FAKES_DIR = SOURCE_DIR / "tests" / "fakes"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+class MgpuxTestCase(unittest.TestCase):
+    """Each test gets its own HOME, state and XDG directories in a temp dir."""
+
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="mgpux-e2e-"))
+        self.home = self.tmp / "home"
+        self.home.mkdir()
+        self.modal_log = self.tmp / "modal-calls.jsonl"
+        self.env = {
+            "HOME": str(self.home),
+            "MGPUX_HOME": str(self.home / ".m-gpux"),
+            "MODAL_CONFIG_PATH": str(self.home / ".modal.toml"),
+            "XDG_DATA_HOME": str(self.home / ".local" / "share"),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "XDG_STATE_HOME": str(self.home / ".local" / "state"),
+            "PATH": f"{FAKES_DIR}:{SYSTEM_PATH}",
+            "LANG": "C.UTF-8",
+            "MGPUX_PLUGIN_PATH": str(PLUGIN_DIR),
+            "MGPUX_FAKE_MODAL_LOG": str(self.modal_log),
+        }
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_mgpux(self, *args, env=None, unset=(), stdin_text=None, timeout=60, cwd=None, binary=None):
+        """Runs m-gpux with `args`; stdin is /dev/null unless stdin_text is given."""
+        child_env = dict(self.env)
+        child_env.update(env or {})
+        for key in unset:
+            child_env.pop(key, None)
+        proc = subprocess.run(
+            [str(binary or BIN), *map(str, args)],
+            env=child_env,
+            cwd=str(cwd or self.tmp),
+            input=stdin_text,
+            stdin=subprocess.DEVNULL if stdin_text is None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def modal_calls(self):
+        """The fake modal's call log: a list of {"argv", "env", "cwd"}."""
+        if not self.modal_log.exists():
+            return []
+        return [json.loads(line) for line in self.modal_log.read_text().splitlines() if line]
+
+    def fixture_dir(self, name):
+        path = FIXTURES / name
+        self.assertTrue(path.is_dir(), f"fixture {name} was not built at {path}")
+        return path
+
+    def assertExit(self, result, code):
+        self.assertEqual(result.code, code, f"exit {result.code}, expected {code}\n"
+                                            f"stdout:\n{result.out}\nstderr:\n{result.err}")
+
+
+def main():
+    unittest.main(verbosity=2)

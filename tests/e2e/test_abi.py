@@ -1,0 +1,186 @@
+"""ABI fixture plugins (DESIGN §4 rule 12): each has an expected host reaction."""
+import os
+import shutil
+
+from harness import MgpuxTestCase, PLUGIN_DIR, main
+
+
+class AbiFixtures(MgpuxTestCase):
+    def use(self, *names, extra=()):
+        dirs = [str(self.fixture_dir(n)) for n in names] + [str(d) for d in extra]
+        self.env["MGPUX_PLUGIN_PATH"] = ":".join(dirs)
+
+    def listing(self):
+        r = self.run_mgpux("plugins", "list", "--json")
+        self.assertExit(r, 0)
+        return {os.path.basename(p["path"]): p for p in r.json()["plugins"]}
+
+    def test_good_c_plugin_loads_and_runs_with_typed_values(self):
+        self.use("good")
+        r = self.run_mgpux("abigood", "greet", "-n", "Ada", "--count", "3", "--mode", "slow")
+        self.assertExit(r, 0)
+        payload = r.out.split(" ran with ", 1)[1]
+        import json
+        args = json.loads(payload)
+        self.assertEqual(args["command"], "abigood greet")
+        self.assertEqual(args["values"], {"name": "Ada", "mode": "slow", "count": 3})
+        self.assertFalse(args["global"]["json"])
+        self.assertTrue(args["global"]["no_input"])  # stdin is not a terminal
+
+    def test_wrong_major_is_skipped_with_a_diagnostic(self):
+        self.use("wrong_major", "good")
+        r = self.run_mgpux("abigood", "greet")
+        self.assertExit(r, 0)  # the bad plugin changes no exit code
+        self.assertIn("mgpux-abimajor.so", r.err)
+        self.assertIn("built for plugin ABI 2.0, this host provides 1.0", r.err)
+        self.assertEqual(self.listing()["mgpux-abimajor.so"]["status"], "skipped")
+        self.assertExit(self.run_mgpux("abimajor", "greet"), 2)
+
+    def test_newer_minor_is_skipped(self):
+        self.use("newer_minor")
+        entry = self.listing()["mgpux-abiminor.so"]
+        self.assertEqual(entry["status"], "skipped")
+        self.assertIn("plugin ABI 1.1, this host provides 1.0", entry["reason"])
+
+    def test_older_shorter_descriptor_loads_and_runs(self):
+        self.use("old_short")
+        r = self.run_mgpux("abiold", "run")
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "old plugin ran\n")
+        self.assertEqual(r.err, "")
+
+    def test_library_without_entry_symbol_is_not_a_plugin(self):
+        self.use("no_symbol", "good")
+        r = self.run_mgpux("abigood", "greet")
+        self.assertExit(r, 0)
+        self.assertIn("not an m-gpux plugin", r.err)
+
+    def test_unresolved_symbol_is_refused_at_load_time(self):
+        self.use("unresolved")
+        r = self.run_mgpux("--help")
+        self.assertExit(r, 0)
+        self.assertIn("mgpux-abiunres.so", r.err)
+        self.assertIn("mgpux_fixture_symbol_that_does_not_exist", r.err)
+        self.assertNotIn("abiunres", r.out)
+
+    def test_failing_init_fails_only_its_command(self):
+        self.use("init_fail", "good")
+        r = self.run_mgpux("abiinit", "run")
+        self.assertExit(r, 3)
+        self.assertIn("failed to initialise: fixture config is broken", r.err)
+        self.assertNotIn("run after failed init", r.out)
+        self.assertExit(self.run_mgpux("abigood", "greet"), 0)
+
+    def test_exception_across_the_abi_is_caught(self):
+        self.use("throwing_raw")
+        r = self.run_mgpux("abithrow", "run")
+        self.assertExit(r, 1)
+        self.assertIn("threw an exception across the C ABI: fixture exploded", r.err)
+
+    def test_helper_turns_exceptions_into_statuses(self):
+        self.use("throwing_helper")
+        r = self.run_mgpux("abihelper", "run")
+        self.assertExit(r, 1)
+        self.assertIn("helper caught this", r.err)
+        r = self.run_mgpux("abihelper", "run", "--usage")
+        self.assertExit(r, 2)
+        self.assertIn("helper usage error", r.err)
+
+    def test_duplicate_id_first_wins_and_second_is_shadowed(self):
+        self.use("good", "duplicate")
+        listing = self.run_mgpux("plugins", "list", "--json").json()["plugins"]
+        self.assertEqual([p["status"] for p in listing], ["loaded", "shadowed"])
+        self.assertIn(str(self.fixture_dir("good")), listing[1]["reason"])
+        r = self.run_mgpux("abigood", "greet")
+        self.assertExit(r, 0)
+        self.assertIn("shadowed", r.err)
+
+    def test_unsafe_permissions_are_refused(self):
+        unsafe = self.tmp / "unsafe"
+        unsafe.mkdir()
+        shutil.copy(self.fixture_dir("good") / "mgpux-abigood.so", unsafe)
+        os.chmod(unsafe, 0o777)
+        self.use(extra=[unsafe])
+        r = self.run_mgpux("abigood", "greet")
+        self.assertExit(r, 2)
+        self.assertIn("writable by group or others", r.err)
+        os.chmod(unsafe, 0o755)
+        os.chmod(unsafe / "mgpux-abigood.so", 0o666)
+        self.assertIn("refused", self.listing()["mgpux-abigood.so"]["reason"])
+        os.chmod(unsafe / "mgpux-abigood.so", 0o755)
+        self.assertExit(self.run_mgpux("abigood", "greet"), 0)
+
+    def test_global_option_redeclared_is_refused(self):
+        self.use("global_clash")
+        entry = self.listing()["mgpux-abiglobal.so"]
+        self.assertEqual(entry["status"], "skipped")
+        self.assertIn("redeclares the global option --json", entry["reason"])
+
+    def test_file_name_must_match_the_id(self):
+        self.use("misnamed")
+        entry = self.listing()["mgpux-misnamed.so"]
+        self.assertEqual(entry["status"], "skipped")
+        self.assertIn("does not match the file name", entry["reason"])
+
+    def test_non_elf_file_is_a_warning_not_a_crash(self):
+        junk = self.tmp / "junk"
+        junk.mkdir()
+        (junk / "mgpux-junk.so").write_bytes(b"not a library")
+        self.use("good", extra=[junk])
+        r = self.run_mgpux("abigood", "greet")
+        self.assertExit(r, 0)
+        self.assertIn("skipped plugin", r.err)
+        self.assertIn("mgpux-junk.so", r.err)
+
+    def test_debug_prints_every_decision(self):
+        self.use("good", "wrong_major")
+        r = self.run_mgpux("plugins", "list", env={"MGPUX_DEBUG": "plugins"})
+        self.assertIn("plugins: plugin dir", r.err)
+        self.assertIn("mgpux-abigood.so: loaded", r.err)
+        self.assertIn("mgpux-abimajor.so: skipped", r.err)
+
+
+class Discovery(MgpuxTestCase):
+    def test_add_plugin_path_comes_before_the_system_dir(self):
+        # Without MGPUX_PLUGIN_PATH the system dir next to the binary is searched,
+        # and MGPUX_ADD_PLUGIN_PATH comes first.
+        self.env.pop("MGPUX_PLUGIN_PATH")
+        self.env["MGPUX_ADD_PLUGIN_PATH"] = str(self.fixture_dir("good"))
+        doc = self.run_mgpux("plugins", "list", "--json").json()
+        origins = [d["origin"] for d in doc["search_dirs"]]
+        self.assertEqual(origins, ["MGPUX_ADD_PLUGIN_PATH", "user", "system"])
+        self.assertEqual(doc["search_dirs"][2]["path"], str(PLUGIN_DIR))
+        loaded = [p["id"] for p in doc["plugins"] if p["status"] == "loaded"]
+        self.assertEqual(loaded[0], "abigood")
+        self.assertIn("info", loaded)
+
+    def test_user_dir_is_searched(self):
+        self.env.pop("MGPUX_PLUGIN_PATH")
+        user = self.home / ".local" / "share" / "m-gpux" / "plugins"
+        user.mkdir(parents=True)
+        shutil.copy(self.fixture_dir("good") / "mgpux-abigood.so", user)
+        self.assertExit(self.run_mgpux("abigood", "greet"), 0)
+
+
+class Validate(MgpuxTestCase):
+    def test_validate_reports_descriptor_and_commands(self):
+        r = self.run_mgpux("plugins", "validate", self.fixture_dir("good") / "mgpux-abigood.so", "--json")
+        self.assertExit(r, 0)
+        doc = r.json()
+        self.assertTrue(doc["usable"])
+        self.assertEqual(doc["id"], "abigood")
+        self.assertEqual(doc["version"], "1.2.3")
+        self.assertEqual([c["path"] for c in doc["commands"]], ["abigood", "abigood greet"])
+
+    def test_validate_fails_on_unusable_plugins(self):
+        cases = {"wrong_major": "plugin ABI 2.0", "init_fail": "fixture config is broken",
+                 "no_symbol": "not an m-gpux plugin", "unresolved": "does_not_exist"}
+        for name, why in cases.items():
+            lib = next(self.fixture_dir(name).glob("*.so"))
+            r = self.run_mgpux("plugins", "validate", lib)
+            self.assertExit(r, 1)
+            self.assertIn(why, r.err)
+
+
+if __name__ == "__main__":
+    main()

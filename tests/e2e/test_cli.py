@@ -1,0 +1,203 @@
+"""The command line contract: help, version, errors and exit codes, the
+command tree, completion, the welcome screen and `info`."""
+import json
+import shutil
+import subprocess
+
+from harness import MgpuxTestCase, main
+
+
+class HelpAndVersion(MgpuxTestCase):
+    def test_help_lists_loaded_commands_and_globals(self):
+        r = self.run_mgpux("--help")
+        self.assertExit(r, 0)
+        self.assertIn("info", r.out)
+        self.assertIn("plugins", r.out)
+        for flag in ("--profile", "--yes", "--no-input", "--dry-run", "--json", "--script-out", "--backend",
+                     "--color", "--version"):
+            self.assertIn(flag, r.out)
+
+    def test_help_at_every_level(self):
+        for args in (["info", "--help"], ["plugins", "--help"], ["plugins", "validate", "-h"], ["--help", "info"]):
+            r = self.run_mgpux(*args)
+            self.assertExit(r, 0)
+            self.assertIn("Usage: m-gpux", r.out)
+        self.assertIn("--versions", self.run_mgpux("info", "--help").out)
+        self.assertIn("FILE", self.run_mgpux("plugins", "validate", "--help").out)
+
+    def test_version(self):
+        r = self.run_mgpux("--version")
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"^m-gpux \d+\.\d+\.\d+")
+        self.assertIn("plugin ABI 1.0", r.out)
+
+    def test_group_without_command_prints_its_help(self):
+        r = self.run_mgpux("plugins")
+        self.assertExit(r, 0)
+        self.assertIn("list", r.out)
+        self.assertIn("validate", r.out)
+
+
+class UsageErrors(MgpuxTestCase):
+    def test_unknown_command_suggests(self):
+        r = self.run_mgpux("infp")
+        self.assertExit(r, 2)
+        self.assertIn("unknown command 'infp'", r.err)
+        self.assertIn("did you mean 'info'", r.err)
+
+    def test_unknown_subcommand_suggests(self):
+        r = self.run_mgpux("plugins", "lsit")
+        self.assertExit(r, 2)
+        self.assertIn("did you mean 'list'", r.err)
+
+    def test_unknown_option_suggests(self):
+        r = self.run_mgpux("info", "--versionz")
+        self.assertExit(r, 2)
+        self.assertIn("unknown option '--versionz'", r.err)
+        self.assertIn("did you mean", r.err)
+
+    def test_abbreviated_option_is_refused(self):
+        r = self.run_mgpux("info", "--vers")
+        self.assertExit(r, 2)
+        self.assertIn("unknown option '--vers'", r.err)
+        # --no-i must not be taken for --no-input
+        self.assertExit(self.run_mgpux("info", "--no-i"), 2)
+
+    def test_value_outside_choices(self):
+        r = self.run_mgpux("completion", "tcsh")
+        self.assertExit(r, 2)
+        self.assertIn("choose from bash, zsh, fish", r.err)
+        r = self.run_mgpux("--color", "sometimes", "info")
+        self.assertExit(r, 2)
+
+    def test_missing_argument(self):
+        r = self.run_mgpux("plugins", "validate")
+        self.assertExit(r, 2)
+        self.assertIn("missing argument FILE", r.err)
+
+    def test_json_on_a_command_without_json_output(self):
+        r = self.run_mgpux("completion", "bash", "--json")
+        self.assertExit(r, 2)
+        self.assertEqual(r.out, "")
+
+    def test_trailing_list_refused_where_not_declared(self):
+        r = self.run_mgpux("info", "--", "x")
+        self.assertExit(r, 2)
+
+
+class GlobalOptions(MgpuxTestCase):
+    def test_globals_before_and_after_command_words(self):
+        before = self.run_mgpux("--json", "info")
+        after = self.run_mgpux("info", "--json")
+        self.assertExit(before, 0)
+        self.assertExit(after, 0)
+        self.assertEqual(before.json()["version"], after.json()["version"])
+
+    def test_json_mode_keeps_stdout_to_one_document(self):
+        r = self.run_mgpux("plugins", "list", "--json", "-v")
+        self.assertExit(r, 0)
+        doc = r.json()
+        self.assertEqual([p["id"] for p in doc["plugins"] if p["status"] == "loaded"], ["info"])
+
+
+class CommandTree(MgpuxTestCase):
+    def test_commands_json_has_the_whole_tree(self):
+        r = self.run_mgpux("commands", "--json")
+        self.assertExit(r, 0)
+        doc = r.json()
+        by_path = {c["path"]: c for c in doc["commands"]}
+        self.assertIn("info", by_path)
+        self.assertEqual(by_path["info"]["plugin"], "info")
+        self.assertEqual([o["name"] for o in by_path["info"]["options"]], ["versions"])
+        self.assertEqual(by_path["info"]["options"][0]["type"], "bool")
+        self.assertEqual(sorted(by_path["plugins"]["subcommands"]), ["list", "validate"])
+        shell = by_path["completion"]["options"][0]
+        self.assertEqual(shell["choices"], ["bash", "zsh", "fish"])
+        self.assertTrue(shell["positional"])
+
+    def test_completion_bash_is_valid_and_completes(self):
+        r = self.run_mgpux("completion", "bash")
+        self.assertExit(r, 0)
+        check = subprocess.run(["bash", "-n"], input=r.out, text=True, capture_output=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        script = self.tmp / "completion.bash"
+        script.write_text(r.out)
+
+        def complete(*words):
+            line = " ".join(words)
+            probe = (f'source "{script}"; COMP_WORDS=(m-gpux {line}); COMP_CWORD={len(words)}; '
+                     '_m_gpux; printf "%s\\n" "${COMPREPLY[@]}"')
+            out = subprocess.run(["bash", "-c", probe], text=True, capture_output=True)
+            return sorted(w for w in out.stdout.split("\n") if w)
+
+        self.assertIn("info", complete("in"))
+        self.assertEqual(complete("plugins", ""), ["list", "validate"])
+        self.assertEqual(complete("completion", ""), ["bash", "fish", "zsh"])
+        self.assertEqual(complete("info", "--vers"), ["--version", "--versions"])
+        self.assertEqual(complete("--color", ""), ["always", "auto", "never"])
+
+    def test_completion_zsh_and_fish(self):
+        zsh = self.run_mgpux("completion", "zsh")
+        self.assertExit(zsh, 0)
+        self.assertTrue(zsh.out.startswith("#compdef m-gpux"))
+        fish = self.run_mgpux("completion", "fish")
+        self.assertExit(fish, 0)
+        self.assertIn("-a 'info'", fish.out)
+        self.assertIn("-l versions", fish.out)
+        for shell, flag in (("zsh", "-n"), ("fish", "--no-execute")):
+            if shutil.which(shell):
+                text = zsh.out if shell == "zsh" else fish.out
+                check = subprocess.run([shell, flag], input=text, text=True, capture_output=True)
+                self.assertEqual(check.returncode, 0, check.stderr)
+
+
+class Welcome(MgpuxTestCase):
+    def test_welcome_lists_loaded_commands_without_animation(self):
+        r = self.run_mgpux()
+        self.assertExit(r, 0)
+        self.assertIn("Modal GPU Orchestrator", r.out)
+        self.assertIn("m-gpux info", r.out)
+        self.assertNotIn("\033[", r.out)  # not a terminal: no colour, no animation
+        self.assertNotIn("m-gpux hub", r.out)  # only commands that are loaded
+
+
+class Info(MgpuxTestCase):
+    def test_info_json_reports_locations_and_programs(self):
+        r = self.run_mgpux("info", "--json")
+        self.assertExit(r, 0)
+        doc = r.json()
+        self.assertEqual(doc["directories"]["config_file"], self.env["MODAL_CONFIG_PATH"])
+        self.assertEqual(doc["directories"]["state_dir"], self.env["MGPUX_HOME"])
+        self.assertEqual(doc["directories"]["template_dirs"][0],
+                         str(self.home / ".config" / "m-gpux" / "templates"))
+        self.assertEqual(doc["programs"]["modal"]["path"], str(self.fake_modal()))
+        self.assertEqual([d["origin"] for d in doc["plugin_dirs"]], ["MGPUX_PLUGIN_PATH"])
+        self.assertIn("mgpux-info.so", doc["plugin_dirs"][0]["files"])
+        self.assertNotIn("version", doc["programs"]["modal"])
+        self.assertEqual(self.modal_calls(), [])  # without --versions nothing is run
+
+    def test_info_versions_runs_the_programs(self):
+        r = self.run_mgpux("info", "--versions", "--json")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["programs"]["modal"]["version"], "modal client version: 1.5.4")
+        calls = self.modal_calls()
+        self.assertEqual([c["argv"] for c in calls], [["--version"]])
+
+    def test_info_says_when_modal_is_missing(self):
+        r = self.run_mgpux("info", env={"PATH": "/usr/bin:/bin"})
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"modal\s+missing")
+        doc = self.run_mgpux("info", "--json", env={"PATH": "/usr/bin:/bin"}).json()
+        self.assertFalse(doc["programs"]["modal"]["found"])
+
+    def test_modal_override_variable(self):
+        r = self.run_mgpux("info", "--json", env={"MGPUX_MODAL": str(self.fake_modal()), "PATH": "/usr/bin:/bin"})
+        self.assertEqual(r.json()["programs"]["modal"]["path"], str(self.fake_modal()))
+
+    def fake_modal(self):
+        from harness import FAKES_DIR
+        return FAKES_DIR / "modal"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+// Tests for plugin discovery without real plugins (DESIGN §4 rule 11):
+// search order, which files count as plugins, the permission check, and
+// what discover() records for files that cannot be loaded.
+#include "plugins/registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using mgpux::plugins::DiscoveryEnv;
+using mgpux::plugins::PluginDir;
+using mgpux::plugins::PluginRegistry;
+using mgpux::plugins::PluginStatus;
+
+// A fresh directory (mode 0755) removed again at the end of the test.
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<int> counter{0};
+        path_ = fs::temp_directory_path() /
+                ("mgpux-discovery-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+        fs::permissions(path_, fs::perms(0755));
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const fs::path& path() const { return path_; }
+
+    fs::path file(const std::string& name, const std::string& content = "not a library\n",
+                  unsigned mode = 0644) const {
+        fs::path p = path_ / name;
+        std::ofstream(p) << content;
+        fs::permissions(p, fs::perms(mode));
+        return p;
+    }
+
+private:
+    fs::path path_;
+};
+
+DiscoveryEnv base_env() {
+    DiscoveryEnv env;
+    env.user_dir = "/home/u/.local/share/m-gpux/plugins";
+    env.system_dir = "/opt/m-gpux/lib/m-gpux/plugins";
+    return env;
+}
+
+std::vector<std::string> dir_strings(const std::vector<PluginDir>& dirs) {
+    std::vector<std::string> out;
+    for (const auto& d : dirs) out.push_back(d.dir.string() + " (" + d.origin + ")");
+    return out;
+}
+
+std::vector<std::string> names(const std::vector<fs::path>& files) {
+    std::vector<std::string> out;
+    for (const auto& f : files) out.push_back(f.filename().string());
+    return out;
+}
+
+// ------------------------------------------------------------- search_dirs
+
+TEST(SearchDirs, UserThenSystemByDefault) {
+    EXPECT_EQ(dir_strings(mgpux::plugins::search_dirs(base_env())),
+              (std::vector<std::string>{"/home/u/.local/share/m-gpux/plugins (user)",
+                                        "/opt/m-gpux/lib/m-gpux/plugins (system)"}));
+}
+
+TEST(SearchDirs, PluginPathReplacesAllOthers) {
+    DiscoveryEnv env = base_env();
+    env.plugin_path = "/a:/b";
+    env.add_plugin_path = "/added";
+    EXPECT_EQ(dir_strings(mgpux::plugins::search_dirs(env)),
+              (std::vector<std::string>{"/a (MGPUX_PLUGIN_PATH)", "/b (MGPUX_PLUGIN_PATH)"}));
+}
+
+TEST(SearchDirs, AddPluginPathComesFirst) {
+    DiscoveryEnv env = base_env();
+    env.add_plugin_path = "/x:/y";
+    EXPECT_EQ(dir_strings(mgpux::plugins::search_dirs(env)),
+              (std::vector<std::string>{"/x (MGPUX_ADD_PLUGIN_PATH)", "/y (MGPUX_ADD_PLUGIN_PATH)",
+                                        "/home/u/.local/share/m-gpux/plugins (user)",
+                                        "/opt/m-gpux/lib/m-gpux/plugins (system)"}));
+}
+
+TEST(SearchDirs, EmptyEntriesAreDropped) {
+    DiscoveryEnv env = base_env();
+    env.plugin_path = ":/a::/b:";
+    EXPECT_EQ(dir_strings(mgpux::plugins::search_dirs(env)),
+              (std::vector<std::string>{"/a (MGPUX_PLUGIN_PATH)", "/b (MGPUX_PLUGIN_PATH)"}));
+
+    DiscoveryEnv add = base_env();
+    add.add_plugin_path = "::";
+    EXPECT_EQ(mgpux::plugins::search_dirs(add).size(), 2u);  // user and system only
+}
+
+// ------------------------------------------------------------ plugin_files
+
+TEST(PluginFiles, OnlyPluginNamesSortedByName) {
+    TempDir d;
+    d.file("mgpux-zeta.so");
+    d.file("mgpux-alpha.so");
+    d.file("mgpux-mid.so");
+    d.file("libmgpux-other.so");
+    d.file("mgpux-notes.txt");
+    d.file("mgpux-old.so.bak");
+    d.file("mgpux-.so");
+    d.file("plugin.so");
+    d.file("README");
+    EXPECT_EQ(names(mgpux::plugins::plugin_files(d.path())),
+              (std::vector<std::string>{"mgpux-alpha.so", "mgpux-mid.so", "mgpux-zeta.so"}));
+}
+
+TEST(PluginFiles, MissingDirectoryIsEmpty) {
+    TempDir d;
+    EXPECT_TRUE(mgpux::plugins::plugin_files(d.path() / "does-not-exist").empty());
+    EXPECT_TRUE(mgpux::plugins::plugin_files(d.path()).empty());
+}
+
+TEST(PluginFiles, FileNameForId) {
+    EXPECT_EQ(mgpux::plugins::plugin_file_name("serve"), "mgpux-serve.so");
+}
+
+// ----------------------------------------------------------- unsafe_reason
+
+TEST(UnsafeReason, SafeModesGiveEmptyReason) {
+    TempDir d;
+    fs::path f = d.file("mgpux-ok.so", "x", 0644);
+    EXPECT_EQ(mgpux::plugins::unsafe_reason(f), "");
+    fs::permissions(f, fs::perms(0755));
+    EXPECT_EQ(mgpux::plugins::unsafe_reason(f), "");
+}
+
+TEST(UnsafeReason, WritableFileIsRefused) {
+    for (unsigned mode : {0666u, 0777u, 0664u, 0646u}) {
+        TempDir d;
+        fs::path f = d.file("mgpux-w.so", "x", mode);
+        const std::string reason = mgpux::plugins::unsafe_reason(f);
+        EXPECT_NE(reason.find("writable"), std::string::npos) << std::oct << mode << ": " << reason;
+        EXPECT_NE(reason.find(f.string()), std::string::npos) << reason;
+    }
+}
+
+TEST(UnsafeReason, WritableDirectoryIsRefused) {
+    for (unsigned mode : {0777u, 0775u}) {
+        TempDir d;
+        fs::path f = d.file("mgpux-w.so", "x", 0644);
+        fs::permissions(d.path(), fs::perms(mode));
+        const std::string reason = mgpux::plugins::unsafe_reason(f);
+        EXPECT_NE(reason.find("writable"), std::string::npos) << std::oct << mode << ": " << reason;
+        EXPECT_NE(reason.find(d.path().string()), std::string::npos) << reason;
+    }
+}
+
+// ---------------------------------------------------------------- discover
+
+TEST(Discover, NonElfFileIsSkippedWithReason) {
+    TempDir d;
+    d.file("mgpux-junk.so", "this is not an ELF file\n", 0644);
+    DiscoveryEnv env = base_env();
+    env.plugin_path = d.path().string();
+    std::vector<std::string> debug;
+    PluginRegistry reg;
+    reg.discover(env, [&](const std::string& s) { debug.push_back(s); });
+
+    ASSERT_EQ(reg.dirs().size(), 1u);
+    EXPECT_EQ(reg.dirs()[0].origin, "MGPUX_PLUGIN_PATH");
+    ASSERT_EQ(reg.all().size(), 1u);
+    const auto& p = *reg.all()[0];
+    EXPECT_EQ(p.status, PluginStatus::Skipped);
+    EXPECT_FALSE(p.reason.empty());
+    EXPECT_EQ(p.reason.rfind("refused", 0), std::string::npos) << p.reason;  // not a permission problem
+    EXPECT_EQ(p.path.filename(), "mgpux-junk.so");
+    EXPECT_EQ(p.origin, "MGPUX_PLUGIN_PATH");
+    EXPECT_EQ(reg.find("junk"), nullptr);
+
+    bool mentioned = false;
+    for (const auto& line : debug) mentioned = mentioned || line.find("mgpux-junk.so: skipped") != std::string::npos;
+    EXPECT_TRUE(mentioned);
+}
+
+TEST(Discover, GroupWritableFileIsRefused) {
+    TempDir d;
+    d.file("mgpux-x.so", "irrelevant\n", 0664);
+    DiscoveryEnv env = base_env();
+    env.plugin_path = d.path().string();
+    PluginRegistry reg;
+    reg.discover(env, nullptr);
+
+    ASSERT_EQ(reg.all().size(), 1u);
+    const auto& p = *reg.all()[0];
+    EXPECT_EQ(p.status, PluginStatus::Skipped);
+    EXPECT_EQ(p.reason.rfind("refused", 0), 0u) << p.reason;
+    EXPECT_NE(p.reason.find("writable"), std::string::npos) << p.reason;
+}
+
+TEST(Discover, AllowUnsafeSkipsPermissionCheck) {
+    TempDir d;
+    d.file("mgpux-x.so", "irrelevant\n", 0666);
+    DiscoveryEnv env = base_env();
+    env.plugin_path = d.path().string();
+    env.allow_unsafe = true;
+    PluginRegistry reg;
+    reg.discover(env, nullptr);
+
+    ASSERT_EQ(reg.all().size(), 1u);
+    const auto& p = *reg.all()[0];
+    EXPECT_EQ(p.status, PluginStatus::Skipped);  // still not a library
+    EXPECT_EQ(p.reason.rfind("refused", 0), std::string::npos) << p.reason;
+}
+
+TEST(Discover, MissingDirectoriesAreSilentAndEmpty) {
+    TempDir d;
+    DiscoveryEnv env = base_env();
+    env.plugin_path = (d.path() / "nope").string() + ":" + d.path().string();
+    PluginRegistry reg;
+    reg.discover(env, nullptr);
+    EXPECT_EQ(reg.dirs().size(), 2u);
+    EXPECT_TRUE(reg.all().empty());
+}
+
+}  // namespace
