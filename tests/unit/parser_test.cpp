@@ -192,6 +192,11 @@ TEST_F(ParserTest, IntOption) {
     EXPECT_EQ(r.values.at("timeout").as_int64(), 120);
 }
 
+TEST_F(ParserTest, IntOptionAcceptsNegativeValue) {
+    EXPECT_EQ(parse({"serve", "launch", "--timeout", "-5"}).values.at("timeout"), json::value(-5));
+    EXPECT_EQ(parse({"serve", "launch", "--timeout=-7"}).values.at("timeout"), json::value(-7));
+}
+
 TEST_F(ParserTest, IntOptionRejectsText) {
     EXPECT_THROW(parse({"serve", "launch", "--timeout", "abc"}), UsageError);
     EXPECT_THROW(parse({"serve", "launch", "--timeout", "12abc"}), UsageError);
@@ -256,11 +261,19 @@ TEST_F(ParserTest, PathOptionIsKeptVerbatim) {
     EXPECT_EQ(r.values.at("script"), json::value("./dir with space/app.py"));
 }
 
+TEST_F(ParserTest, DashIsAnOrdinaryValue) {
+    // `-` means "read it from stdin" to some commands; the parser keeps it.
+    EXPECT_EQ(parse({"serve", "launch", "--name", "-"}).values.at("name"), json::value("-"));
+    EXPECT_EQ(parse({"run", "-"}).values.at("app"), json::value("-"));
+}
+
 TEST_F(ParserTest, ShortAlias) {
     auto r = parse({"serve", "launch", "-g", "A100"});
     EXPECT_EQ(r.values.at("gpu"), json::value("A100"));
     // A short alias is stored under the long name only.
     EXPECT_FALSE(r.values.contains("g"));
+    EXPECT_EQ(parse({"serve", "launch", "-gT4"}).values.at("gpu"), json::value("T4"));
+    EXPECT_THROW(parse({"serve", "launch", "-g", "V100"}), UsageError);
 }
 
 TEST_F(ParserTest, RepeatableCollectsArray) {

@@ -1,0 +1,94 @@
+"""`cmake --install` gives a relocatable tree with the SDK; a plugin built
+out of tree with find_package(MGpuxSDK) runs in the installed host."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from harness import MgpuxTestCase, SOURCE_DIR, main
+
+CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
+BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release"))
+CXX = os.environ.get("MGPUX_TEST_CXX", "g++")
+
+
+def run(*cmd, **kw):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+class InstalledTree(MgpuxTestCase):
+    def setUp(self):
+        super().setUp()
+        staged = self.tmp / "staged"
+        run(CMAKE, "--install", BUILD_DIR, "--prefix", staged)
+        # Relocate: the tree must work from wherever it is moved to.
+        self.prefix = self.tmp / "moved" / "m-gpux"
+        self.prefix.parent.mkdir()
+        shutil.move(str(staged), str(self.prefix))
+        self.bin = self.prefix / "bin" / "m-gpux"
+        del self.env["MGPUX_PLUGIN_PATH"]
+
+    def libdir(self):
+        return next(p for p in (self.prefix / "lib", self.prefix / "lib64") if (p / "m-gpux").is_dir())
+
+    def test_layout(self):
+        self.assertTrue(self.bin.is_file())
+        self.assertTrue((self.libdir() / "m-gpux" / "plugins" / "mgpux-info.so").is_file())
+        self.assertTrue((self.prefix / "share" / "m-gpux" / "templates" / "common" / "generated_header.py").is_file())
+        self.assertTrue((self.prefix / "include" / "mgpux" / "plugin.h").is_file())
+        self.assertTrue((self.prefix / "include" / "mgpux" / "plugin.hpp").is_file())
+        self.assertTrue((self.libdir() / "cmake" / "MGpuxSDK" / "MGpuxSDKConfig.cmake").is_file())
+        self.assertTrue((self.libdir() / "pkgconfig" / "mgpux-sdk.pc").is_file())
+        # No test fixtures or test binaries are installed.
+        self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux"])
+
+    def test_relocated_host_finds_its_plugins_and_templates(self):
+        r = self.run_mgpux("info", "--json", binary=self.bin)
+        self.assertExit(r, 0)
+        doc = r.json()
+        system = [d for d in doc["plugin_dirs"] if d["origin"] == "system"][0]
+        self.assertEqual(Path(system["path"]), self.libdir() / "m-gpux" / "plugins")
+        self.assertIn("mgpux-info.so", system["files"])
+        self.assertEqual(Path(doc["directories"]["template_dirs"][1]), self.prefix / "share" / "m-gpux" / "templates")
+
+    def test_pkg_config_exposes_plugindir(self):
+        if not shutil.which("pkg-config"):
+            self.skipTest("pkg-config is not installed")
+        env = dict(os.environ, PKG_CONFIG_PATH=str(self.libdir() / "pkgconfig"))
+        plugindir = run("pkg-config", "--variable=plugindir", "mgpux-sdk", env=env).strip()
+        self.assertEqual(Path(plugindir).resolve(), (self.libdir() / "m-gpux" / "plugins").resolve())
+        cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env)
+        self.assertIn("-I", cflags)
+
+    def test_example_plugin_builds_against_the_installed_sdk_and_runs(self):
+        build = self.tmp / "hello-build"
+        run(CMAKE, "-S", SOURCE_DIR / "examples" / "hello-plugin", "-B", build, "-G", "Ninja",
+            f"-DCMAKE_PREFIX_PATH={self.prefix}", f"-DCMAKE_CXX_COMPILER={CXX}")
+        run(CMAKE, "--build", build)
+        plugin = build / "mgpux-hello.so"
+        self.assertTrue(plugin.is_file())
+        # Only the entry symbol is exported.
+        symbols = run("nm", "-D", "--defined-only", plugin)
+        exported = [l.split()[-1] for l in symbols.splitlines() if " T " in l]
+        self.assertEqual(exported, ["mgpux_plugin_entry"])
+
+        env = {"MGPUX_ADD_PLUGIN_PATH": str(build)}
+        r = self.run_mgpux("hello", "--name", "Ada", "--times", "2", env=env, binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "Hello, Ada!\nHello, Ada!\n")
+        r = self.run_mgpux("--json", "hello", "-n", "Bo", "--shout", env=env, binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(r.json(), {"greetings": ["HELLO, BO!"]})
+        r = self.run_mgpux("hello", "--times", "0", env=env, binary=self.bin)
+        self.assertExit(r, 2)
+        self.assertIn("--times must be between 1 and 100", r.err)
+        listing = self.run_mgpux("plugins", "list", "--json", env=env, binary=self.bin).json()["plugins"]
+        self.assertEqual([(p["id"], p["origin"]) for p in listing],
+                         [("hello", "MGPUX_ADD_PLUGIN_PATH"), ("info", "system")])
+
+
+if __name__ == "__main__":
+    main()

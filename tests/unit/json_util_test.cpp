@@ -1,0 +1,119 @@
+// Tests for the JSON helpers: parse errors with a position, and the pretty printer.
+#include "util/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace {
+
+using mgpux::util::JsonParseError;
+using mgpux::util::parse_json;
+using mgpux::util::pretty_json;
+namespace json = boost::json;
+
+// The JsonParseError thrown for `text`, or a failure.
+JsonParseError parse_error(const std::string& text) {
+    try {
+        parse_json(text);
+    } catch (const JsonParseError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "expected a JsonParseError for: " << text;
+    return JsonParseError(0, 0, "");
+}
+
+TEST(ParseJson, ParsesDocuments) {
+    EXPECT_EQ(parse_json(R"({"a":[1,2.5,"x",true,null]})"), json::parse(R"({"a":[1,2.5,"x",true,null]})"));
+    EXPECT_EQ(parse_json("  42  \n"), json::value(42));
+    EXPECT_EQ(parse_json("\"s\""), json::value("s"));
+}
+
+TEST(ParseJson, ErrorHasOffsetAndLine) {
+    const std::string text = "{\n  \"a\": ,\n}";
+    const auto e = parse_error(text);
+    EXPECT_EQ(e.line, 2u);
+    EXPECT_EQ(e.offset, text.find(','));
+    const std::string what = e.what();
+    EXPECT_NE(what.find("line 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("byte " + std::to_string(text.find(','))), std::string::npos) << what;
+}
+
+TEST(ParseJson, ErrorOnFirstLine) {
+    const auto e = parse_error("[1, 2,, 3]");
+    EXPECT_EQ(e.line, 1u);
+    EXPECT_EQ(e.offset, 6u);
+}
+
+TEST(ParseJson, ErrorOnLaterLine) {
+    const std::string text = "{\n\"a\": 1,\n\"b\": 2\n\"c\": 3}";
+    const auto e = parse_error(text);
+    EXPECT_EQ(e.line, 4u);
+    EXPECT_EQ(e.offset, text.find("\"c\""));
+}
+
+TEST(ParseJson, TrailingGarbageIsAnError) {
+    // The offset points at the garbage, past the whitespace.
+    const auto e = parse_error("{\"a\": 1} x");
+    EXPECT_EQ(e.line, 1u);
+    EXPECT_EQ(e.offset, 9u);
+    EXPECT_NE(std::string(e.what()).find("byte 9"), std::string::npos) << e.what();
+    EXPECT_THROW(parse_json("[1] [2]"), JsonParseError);
+    EXPECT_THROW(parse_json("1 2"), JsonParseError);
+}
+
+TEST(ParseJson, TruncatedAndEmptyInputAreErrors) {
+    EXPECT_THROW(parse_json(""), JsonParseError);
+    EXPECT_THROW(parse_json("   "), JsonParseError);
+    const auto e = parse_error("{\"a\":\n[1,");
+    EXPECT_EQ(e.line, 2u);
+    EXPECT_THROW(parse_json("\"unterminated"), JsonParseError);
+}
+
+TEST(PrettyJson, IndentsTwoSpaces) {
+    const json::value v = json::parse(R"({"a":1,"b":[true,null,{"c":"x"}],"e":{},"f":[]})");
+    EXPECT_EQ(pretty_json(v),
+              "{\n"
+              "  \"a\": 1,\n"
+              "  \"b\": [\n"
+              "    true,\n"
+              "    null,\n"
+              "    {\n"
+              "      \"c\": \"x\"\n"
+              "    }\n"
+              "  ],\n"
+              "  \"e\": {},\n"
+              "  \"f\": []\n"
+              "}\n");
+}
+
+TEST(PrettyJson, ScalarsAndEmptyContainers) {
+    EXPECT_EQ(pretty_json(json::value(7)), "7\n");
+    EXPECT_EQ(pretty_json(json::value("hi")), "\"hi\"\n");
+    EXPECT_EQ(pretty_json(json::value(nullptr)), "null\n");
+    EXPECT_EQ(pretty_json(json::object{}), "{}\n");
+    EXPECT_EQ(pretty_json(json::array{}), "[]\n");
+}
+
+TEST(PrettyJson, EscapesKeysAndStrings) {
+    json::object o;
+    o["k\"ey"] = "line\nbreak\t\"q\"";
+    EXPECT_EQ(pretty_json(o), "{\n  \"k\\\"ey\": \"line\\nbreak\\t\\\"q\\\"\"\n}\n");
+}
+
+TEST(PrettyJson, RoundTrips) {
+    for (const char* text : {
+             R"({"a":1,"b":[1,2,[3,[]]],"c":{"d":{"e":null}},"f":-2.5,"g":"\u00e9\u2713","h":18446744073709551615})",
+             R"([[],{},"",0,false])",
+             R"("just a string")",
+         }) {
+        const json::value v = json::parse(text);
+        const std::string pretty = pretty_json(v);
+        EXPECT_EQ(parse_json(pretty), v) << pretty;
+        EXPECT_EQ(pretty.back(), '\n');
+    }
+}
+
+}  // namespace
