@@ -181,6 +181,13 @@ void read_descriptor(const mgpux_plugin_descriptor* d, Plugin& p) {
     p.descriptor_size = size;
 }
 
+// Libraries stay loaded until the process exits (DESIGN §4 rule 10). They are
+// kept reachable here, never destroyed, so no destructor unloads one early.
+std::vector<boost::dll::shared_library*>& loaded_libraries() {
+    static auto* libs = new std::vector<boost::dll::shared_library*>();
+    return *libs;
+}
+
 }  // namespace
 
 Plugin load_plugin(const fs::path& file, const std::string& origin) {
@@ -188,7 +195,6 @@ Plugin load_plugin(const fs::path& file, const std::string& origin) {
     p.path = file;
     p.origin = origin;
     try {
-        // Never unloaded: the library object is leaked on purpose (DESIGN §4 rule 10).
         auto* lib = new boost::dll::shared_library();
         boost::dll::fs::error_code ec;
         lib->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
@@ -197,6 +203,7 @@ Plugin load_plugin(const fs::path& file, const std::string& origin) {
             const char* why = ::dlerror();
             throw LoadFailure(std::string("cannot load: ") + (why ? why : ec.message()));
         }
+        loaded_libraries().push_back(lib);
         if (!lib->has(MGPUX_ENTRY_SYMBOL))
             throw LoadFailure("not an m-gpux plugin: no " MGPUX_ENTRY_SYMBOL " symbol");
         auto entry = lib->get<const mgpux_plugin_descriptor*()>(MGPUX_ENTRY_SYMBOL);

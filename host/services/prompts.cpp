@@ -155,7 +155,7 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
             case Key::Up: cursor = (cursor + n - 1) % n; break;
             case Key::Down: cursor = (cursor + 1) % n; break;
             case Key::Digit:
-                if (k.digit <= n) cursor = k.digit - 1;
+                if (k.digit >= 1 && k.digit <= n) cursor = k.digit - 1;
                 break;
             case Key::Enter:
                 term_.write("\033[" + std::to_string(drawn) + "A\033[J  \033[32m> " +
