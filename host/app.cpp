@@ -124,9 +124,10 @@ int run_app(int argc, char** argv) {
 
     // Globals first: they decide colour, JSON mode and verbosity.
     cli::GlobalOptions early;
+    std::vector<std::string> rest;
     std::string early_error;
     try {
-        cli::extract_global_options(args, early);
+        rest = cli::extract_global_options(args, early);
     } catch (const cli::UsageError& e) {
         early_error = e.what();
     }
@@ -188,7 +189,7 @@ int run_app(int argc, char** argv) {
 
     cli::ParseResult parsed;
     try {
-        parsed = cli::parse_command_line(*root, args);
+        parsed = cli::parse_command_tokens(*root, rest, early);
     } catch (const cli::UsageError& e) {
         console.error(e.what());
         std::string where = e.node && !e.node->path.empty() ? "m-gpux " + e.node->path_string() : "m-gpux";

@@ -263,8 +263,15 @@ void parse_command_options(const CommandNode& node, const std::vector<std::strin
 }  // namespace
 
 ParseResult parse_command_line(const CommandNode& root, const std::vector<std::string>& args) {
+    GlobalOptions globals;
+    std::vector<std::string> rest = extract_global_options(args, globals);
+    return parse_command_tokens(root, rest, globals);
+}
+
+ParseResult parse_command_tokens(const CommandNode& root, const std::vector<std::string>& rest,
+                                 const GlobalOptions& globals) {
     ParseResult result;
-    std::vector<std::string> rest = extract_global_options(args, result.globals);
+    result.globals = globals;
 
     // Split off the trailing list.
     std::vector<std::string> tokens;

@@ -52,4 +52,8 @@ std::vector<std::string> extract_global_options(const std::vector<std::string>& 
 // Parses the whole command line (without argv[0]) against the tree.
 ParseResult parse_command_line(const CommandNode& root, const std::vector<std::string>& args);
 
+// The same, for tokens whose global options extract_global_options already took.
+ParseResult parse_command_tokens(const CommandNode& root, const std::vector<std::string>& rest,
+                                 const GlobalOptions& globals);
+
 }  // namespace mgpux::cli
