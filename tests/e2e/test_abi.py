@@ -172,6 +172,17 @@ class Validate(MgpuxTestCase):
         self.assertEqual(doc["version"], "1.2.3")
         self.assertEqual([c["path"] for c in doc["commands"]], ["abigood", "abigood greet"])
 
+    def test_validate_survives_a_crashing_plugin(self):
+        lib = self.fixture_dir("crashing") / "mgpux-abicrash.so"
+        r = self.run_mgpux("plugins", "validate", lib, "--json")
+        self.assertExit(r, 1)
+        doc = r.json()
+        self.assertFalse(doc["usable"])
+        self.assertIn("crashed while loading (signal 11)", doc["reason"])
+        # Listing does not call init, so the host itself is unaffected.
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("crashing"))
+        self.assertExit(self.run_mgpux("plugins", "list"), 0)
+
     def test_validate_fails_on_unusable_plugins(self):
         cases = {"wrong_major": "plugin ABI 2.0", "init_fail": "fixture config is broken",
                  "no_symbol": "not an m-gpux plugin", "unresolved": "does_not_exist"}
