@@ -3,8 +3,30 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 namespace mgpux::util {
+
+namespace {
+
+// Boost.JSON 1.81 turns 1e999 into infinity and 0e999 into NaN; neither is a
+// value any of our documents can hold, so such text is refused.
+bool all_finite(const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::double_: return std::isfinite(v.get_double());
+        case boost::json::kind::array:
+            for (const auto& item : v.get_array())
+                if (!all_finite(item)) return false;
+            return true;
+        case boost::json::kind::object:
+            for (const auto& kv : v.get_object())
+                if (!all_finite(kv.value())) return false;
+            return true;
+        default: return true;
+    }
+}
+
+}  // namespace
 
 boost::json::value parse_json(std::string_view text) {
     boost::json::stream_parser parser;
@@ -19,7 +41,12 @@ boost::json::value parse_json(std::string_view text) {
                              "at byte " + std::to_string(consumed) + " (line " + std::to_string(line) +
                                  "): " + ec.message());
     }
-    return parser.release();
+    boost::json::value v = parser.release();
+    if (!all_finite(v)) {
+        std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        throw JsonParseError(text.size(), line, "a number is out of range (overflows a double)");
+    }
+    return v;
 }
 
 namespace {
@@ -65,6 +92,15 @@ void pretty(std::string& out, const boost::json::value& v, int depth) {
             out += "\n";
             indent(depth);
             out += "]";
+            return;
+        }
+        case boost::json::kind::double_: {
+            // Boost writes an overflowed number (1e999 parses to infinity) as
+            // `Infinity`, which is not JSON; 1e999 is, and reads back the same.
+            const double d = v.get_double();
+            if (std::isnan(d)) out += "null";
+            else if (std::isinf(d)) out += d > 0 ? "1e999" : "-1e999";
+            else out += boost::json::serialize(v);
             return;
         }
         default:

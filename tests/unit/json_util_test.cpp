@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
 #include <string>
 
 namespace {
@@ -117,3 +118,16 @@ TEST(PrettyJson, RoundTrips) {
 }
 
 }  // namespace
+
+TEST(JsonUtilParse, NumbersThatOverflowAreRefused) {
+    // Boost.JSON 1.81 would give infinity and NaN for these.
+    EXPECT_THROW(mgpux::util::parse_json("[4e4441]"), mgpux::util::JsonParseError);
+    EXPECT_THROW(mgpux::util::parse_json("{\"a\": [0e443]}"), mgpux::util::JsonParseError);
+    EXPECT_NO_THROW(mgpux::util::parse_json("[1e308, -1e-300]"));
+}
+
+TEST(JsonUtilPretty, NonFiniteValuesStayValidJson) {
+    boost::json::array a{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                         std::numeric_limits<double>::quiet_NaN()};
+    EXPECT_EQ(mgpux::util::pretty_json(a), "[\n  1e999,\n  -1e999,\n  null\n]\n");
+}

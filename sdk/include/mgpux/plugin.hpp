@@ -177,9 +177,15 @@ private:
             case Kind::Bool: out += int_ ? "true" : "false"; break;
             case Kind::Int: out += std::to_string(int_); break;
             case Kind::Float: {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, "%.17g", float_);
-                out += buf;
+                if (float_ != float_) {  // NaN has no JSON spelling
+                    out += "null";
+                } else if (float_ > 1.7976931348623157e308 || float_ < -1.7976931348623157e308) {
+                    out += float_ > 0 ? "1e999" : "-1e999";  // reads back as infinity
+                } else {
+                    char buf[32];
+                    std::snprintf(buf, sizeof buf, "%.17g", float_);
+                    out += buf;
+                }
                 break;
             }
             case Kind::String: write_string(out, str_); break;
