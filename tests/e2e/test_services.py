@@ -136,5 +136,57 @@ class Prompts(MgpuxTestCase):
         self.assertEqual(r.out, "runner=absent\n")
 
 
+class TerminalPrompts(MgpuxTestCase):
+    """Prompts on a real pseudo-terminal: the arrow-key menu and a secret."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("services"))
+
+    def run_on_pty(self, args, keystrokes):
+        import os
+        import pty
+        import select
+        import time
+        from harness import BIN
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(str(BIN), [str(BIN), *args], self.env)
+        output = b""
+        deadline = time.time() + 20
+        pending = list(keystrokes)
+        while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.3)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif pending:
+                os.write(fd, pending.pop(0))
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+    def test_arrow_menu_moves_and_selects(self):
+        code, out = self.run_on_pty(["abiservices", "pick", "--default-index", "0"], [b"\x1b[B", b"\x1b[B", b"\r"])
+        self.assertEqual(code, 0, out)
+        self.assertIn("Pick one", out)
+        self.assertIn("picked=2", out)
+
+    def test_escape_cancels_with_130(self):
+        code, out = self.run_on_pty(["abiservices", "pick", "--default-index", "0"], [b"\x1b"])
+        self.assertEqual(code, 130, out)
+        self.assertNotIn("picked=", out)
+
+    def test_text_prompt_reads_the_terminal(self):
+        code, out = self.run_on_pty(["abiservices", "ask"], [b"typed-answer\r"])
+        self.assertEqual(code, 0, out)
+        self.assertIn("Your answer: ", out)
+        self.assertIn("answer=typed-answer", out)
+
+
 if __name__ == "__main__":
     main()
