@@ -93,15 +93,8 @@ int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
     host.clear_error();
     int32_t status = call_plugin(host, "run", [&] { return d.run(host.table(), path.c_str(), args_text.c_str()); });
     ctx.console->progress(nullptr);
-    const bool has_shutdown =
-        offsetof(mgpux_plugin_descriptor, shutdown) + sizeof(d.shutdown) <= plugin.descriptor_size && d.shutdown;
-    if (has_shutdown) {
-        try {
-            d.shutdown();
-        } catch (...) {
-            services::log(services::LogLevel::PluginMisbehaving, plugin.id + ": shutdown threw an exception");
-        }
-    }
+    if (!plugins::shutdown_plugin(plugin))
+        services::log(services::LogLevel::PluginMisbehaving, plugin.id + ": shutdown threw an exception");
     if (status != MGPUX_OK) {
         const int code = normalise_status(status);
         std::string msg = host.error().empty() ? "'m-gpux " + path + "' failed" : host.error();

@@ -242,9 +242,7 @@ int probe_plugin_file(HostContext& ctx, const std::string& file) {
         report["reason"] = "init failed with status " + std::to_string(status) +
                            (host.error().empty() ? "" : ": " + host.error());
     } else {
-        const auto& d = *p.descriptor;
-        if (offsetof(mgpux_plugin_descriptor, shutdown) + sizeof(d.shutdown) <= p.descriptor_size && d.shutdown)
-            d.shutdown();
+        plugins::shutdown_plugin(p);
         report["usable"] = unsafe.empty();
         if (!unsafe.empty()) report["reason"] = "refused by discovery: " + unsafe;
     }

@@ -190,6 +190,18 @@ std::vector<boost::dll::shared_library*>& loaded_libraries() {
 
 }  // namespace
 
+bool shutdown_plugin(const Plugin& plugin) {
+    const mgpux_plugin_descriptor* d = plugin.descriptor;
+    if (!d || !MGPUX_FIELD_PRESENT(mgpux_plugin_descriptor, plugin.descriptor_size, shutdown) || !d->shutdown)
+        return true;
+    try {
+        d->shutdown();
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 Plugin load_plugin(const fs::path& file, const std::string& origin) {
     Plugin p;
     p.path = file;

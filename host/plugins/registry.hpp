@@ -73,6 +73,10 @@ std::string plugin_file_name(const std::string& id);
 // Never throws; a failure leaves status Skipped with the reason.
 Plugin load_plugin(const std::filesystem::path& file, const std::string& origin);
 
+// Calls the plugin's shutdown when its descriptor has one (an older, shorter
+// descriptor may not); an exception from it is swallowed. Returns false if it threw.
+bool shutdown_plugin(const Plugin& plugin);
+
 // Ids that built-in commands own; a plugin with one of them is shadowed.
 bool is_reserved_id(const std::string& id);
 
