@@ -137,9 +137,15 @@ int plugins_validate(HostContext& ctx, const std::string& file) {
         try {
             report = util::parse_json(r.out).as_object();
         } catch (const std::exception&) {
+            // No report: the child died on its own terms (a sanitizer runtime, for
+            // one, turns a crash into exit 1). Its last stderr line says why.
+            std::string last = r.err;
+            while (!last.empty() && last.back() == '\n') last.pop_back();
+            last = last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
             report["file"] = file;
             report["usable"] = false;
-            report["reason"] = "the validation child printed no report (exit " + std::to_string(r.exit_code) + ")";
+            report["reason"] = "crashed while loading (exit " + std::to_string(r.exit_code) + ")" +
+                               (last.empty() ? std::string() : ": " + last);
         }
     }
     const bool usable = report["usable"].is_bool() && report["usable"].get_bool();
