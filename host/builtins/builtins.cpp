@@ -35,13 +35,13 @@ OptionSpec positional(const std::string& name, const std::string& help, OptionTy
 }
 
 CommandSpec spec(std::vector<std::string> path, std::string summary, std::string help,
-                 std::vector<OptionSpec> options = {}) {
+                 std::vector<OptionSpec> options = {}, bool json = true) {
     CommandSpec c;
     c.path = std::move(path);
     c.summary = std::move(summary);
     c.help = std::move(help);
     c.options = std::move(options);
-    c.json = true;
+    c.json = json;
     return c;
 }
 
@@ -71,9 +71,9 @@ const std::vector<CommandSpec>& completion_commands() {
         spec({"completion"}, "Print a shell completion script for bash, zsh or fish",
              "Generated from the commands of the plugins loaded now. For bash:\n"
              "  m-gpux completion bash > ~/.local/share/bash-completion/completions/m-gpux",
-             {positional("shell", "the shell", OptionType::Choice, {"bash", "zsh", "fish"})}),
+             {positional("shell", "the shell", OptionType::Choice, {"bash", "zsh", "fish"})},
+             /*json=*/false),  // prints a script, not JSON
     };
-    const_cast<CommandSpec&>(specs.front()).json = false;  // prints a script, not JSON
     return specs;
 }
 

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <dlfcn.h>
 #include <cstring>
-#include <regex>
 
 namespace mgpux::plugins {
 
@@ -27,10 +26,19 @@ struct LoadFailure : std::runtime_error {
 
 std::string text(const char* s) { return s ? std::string(s) : std::string(); }
 
-bool valid_word(const std::string& w) {
-    static const std::regex re("[a-z][a-z0-9-]*");
-    return std::regex_match(w, re);
+// [a-z][a-z0-9-]* (or [a-z0-9][a-z0-9-]* when a leading digit is allowed).
+// A plain loop: this runs for every option of every plugin at start-up.
+bool is_name(const std::string& w, bool leading_digit_ok) {
+    if (w.empty()) return false;
+    const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+    const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!lower(w[0]) && !(leading_digit_ok && digit(w[0]))) return false;
+    for (char c : w)
+        if (!lower(c) && !digit(c) && c != '-') return false;
+    return true;
 }
+
+bool valid_word(const std::string& w) { return is_name(w, false); }
 
 std::vector<std::string> split_words(const std::string& path) {
     std::vector<std::string> words;
@@ -50,7 +58,7 @@ cli::OptionSpec read_option(const mgpux_option* raw, const std::string& where) {
         throw LoadFailure(where + ": option struct_size " + std::to_string(size) + " is too small");
     cli::OptionSpec o;
     o.name = text(raw->name);
-    if (o.name.empty() || !std::regex_match(o.name, std::regex("[a-z0-9][a-z0-9-]*")))
+    if (!is_name(o.name, true))
         throw LoadFailure(where + ": invalid option name '" + o.name + "'");
     const std::string at = where + " option '" + o.name + "'";
     if (raw->short_alias != 0) {
