@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <vector>
 #include <cmath>
 
 namespace mgpux::util {
@@ -51,7 +52,7 @@ boost::json::value parse_json(std::string_view text) {
 
 namespace {
 
-void pretty(std::string& out, const boost::json::value& v, int depth) {
+void pretty(std::string& out, const boost::json::value& v, int depth, bool sorted) {
     const auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
     switch (v.kind()) {
         case boost::json::kind::object: {
@@ -61,14 +62,20 @@ void pretty(std::string& out, const boost::json::value& v, int depth) {
                 return;
             }
             out += "{\n";
+            std::vector<const boost::json::key_value_pair*> members;
+            members.reserve(obj.size());
+            for (const auto& kv : obj) members.push_back(&kv);
+            if (sorted)
+                std::sort(members.begin(), members.end(),
+                          [](const auto* a, const auto* b) { return a->key() < b->key(); });
             bool first = true;
-            for (const auto& kv : obj) {
+            for (const auto* kv : members) {
                 if (!first) out += ",\n";
                 first = false;
                 indent(depth + 1);
-                out += boost::json::serialize(boost::json::value(kv.key()));
+                out += boost::json::serialize(boost::json::value(kv->key()));
                 out += ": ";
-                pretty(out, kv.value(), depth + 1);
+                pretty(out, kv->value(), depth + 1, sorted);
             }
             out += "\n";
             indent(depth);
@@ -87,7 +94,7 @@ void pretty(std::string& out, const boost::json::value& v, int depth) {
                 if (!first) out += ",\n";
                 first = false;
                 indent(depth + 1);
-                pretty(out, item, depth + 1);
+                pretty(out, item, depth + 1, sorted);
             }
             out += "\n";
             indent(depth);
@@ -110,9 +117,9 @@ void pretty(std::string& out, const boost::json::value& v, int depth) {
 
 }  // namespace
 
-std::string pretty_json(const boost::json::value& v) {
+std::string pretty_json(const boost::json::value& v, bool sorted_keys) {
     std::string out;
-    pretty(out, v, 0);
+    pretty(out, v, 0, sorted_keys);
     out += "\n";
     return out;
 }

@@ -22,7 +22,8 @@ struct JsonParseError : std::runtime_error {
 // offset and line where it stopped.
 boost::json::value parse_json(std::string_view text);
 
-// Two-space indented JSON with a trailing newline.
-std::string pretty_json(const boost::json::value& v);
+// Two-space indented JSON with a trailing newline; `sorted_keys` orders
+// object members by key (the original tool's state files are written so).
+std::string pretty_json(const boost::json::value& v, bool sorted_keys = false);
 
 }  // namespace mgpux::util
