@@ -1,0 +1,1 @@
+"""Tooling around the stand-in `modal` package (see __main__.py and inspect_api.py)."""
