@@ -200,4 +200,11 @@ void Console::stop_spinner() {
     spinner_.reset();
 }
 
+void Console::passthrough(int stream, std::string_view line) {
+    stop_spinner();
+    std::ostream& os = (stream == 1 && !settings_.json) ? out_ : err_;
+    os << line << '\n';
+    os.flush();
+}
+
 }  // namespace mgpux::services

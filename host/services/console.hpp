@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -50,6 +51,9 @@ public:
     void error(const std::string& message);
     void warning(const std::string& message);
     void progress(const char* message);
+    // A line of a watched child's output, shown as it arrives: its stdout
+    // on our stdout (stderr under --json), its stderr on stderr.
+    void passthrough(int stream, std::string_view line);
 
     const ConsoleSettings& settings() const { return settings_; }
     std::ostream& out() { return out_; }

@@ -4,6 +4,7 @@
 #include "services/hostinfo.hpp"
 #include "services/logging.hpp"
 #include "services/prompts.hpp"
+#include "services/service_tables.hpp"
 #include "services/template_engine.hpp"
 #include "services/templates.hpp"
 #include "util/json.hpp"
@@ -164,9 +165,7 @@ int32_t cb_hostinfo(const mgpux_host* host, uint32_t flags, const char** out_jso
     return MGPUX_OK;
 }
 
-const void* cb_get_service(const mgpux_host*, const char*) {
-    return nullptr;  // runner, modal, process, profiles, state: later host versions
-}
+const void* cb_get_service(const mgpux_host*, const char* id) { return find_service_table(str(id)); }
 
 }  // namespace
 

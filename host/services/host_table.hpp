@@ -6,6 +6,7 @@
 
 #include "mgpux/plugin.h"
 
+#include <map>
 #include <string>
 
 namespace mgpux::services {
@@ -31,6 +32,8 @@ public:
     std::string prompt_result;
     std::string render_result;
     std::string hostinfo_result;
+    // One result string per service id (plugin.h section 5 lifetimes).
+    std::map<std::string, std::string> service_results;
     std::string error_;
     int error_code_ = 0;
 

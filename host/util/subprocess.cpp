@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace mgpux::util {
 
 namespace bp = boost::process::v2;
@@ -20,54 +22,206 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Puts the child in its own process group so a timeout kills grandchildren too.
+// Puts the child in its own process group so a timeout kills grandchildren
+// too, and so Ctrl-C on the terminal reaches us, not it (we forward it).
 struct own_process_group {
+    bool enabled = true;
     template <typename Launcher>
     bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        ::setpgid(0, 0);
+        if (enabled) ::setpgid(0, 0);
+        // The child must not inherit our SIGINT disposition changes.
+        ::signal(SIGINT, SIG_DFL);
         return {};
     }
 };
 
-void drain(asio::readable_pipe& pipe, std::string& sink, std::array<char, 4096>& buf) {
-    pipe.async_read_some(asio::buffer(buf), [&pipe, &sink, &buf](const bp::error_code& ec, std::size_t n) {
-        if (ec) return;
-        sink.append(buf.data(), n);
-        drain(pipe, sink, buf);
-    });
-}
+// Reads a pipe to its end, splitting complete lines for a callback.
+struct StreamReader {
+    asio::readable_pipe pipe;
+    std::string* sink;
+    int stream;
+    std::function<void(int, std::string_view)> on_line;
+    std::function<void()> on_eof;
+    std::array<char, 4096> buf{};
+    std::string partial;
 
-}  // namespace
+    StreamReader(asio::io_context& ctx, std::string* sink, int stream)
+        : pipe(ctx), sink(sink), stream(stream) {}
 
-CaptureResult run_capture(const std::filesystem::path& exe, const std::vector<std::string>& args,
-                          std::chrono::milliseconds timeout) {
-    asio::io_context ctx;
-    asio::readable_pipe out_pipe(ctx), err_pipe(ctx);
-    bp::process proc(ctx, exe, args, bp::process_stdio{nullptr, out_pipe, err_pipe}, own_process_group{});
-    CaptureResult result;
-    std::array<char, 4096> out_buf{}, err_buf{};
-    drain(out_pipe, result.out, out_buf);
-    drain(err_pipe, result.err, err_buf);
+    void start() {
+        pipe.async_read_some(asio::buffer(buf), [this](const bp::error_code& ec, std::size_t n) {
+            if (ec) {
+                if (on_line && !partial.empty()) on_line(stream, partial);
+                partial.clear();
+                if (on_eof) on_eof();
+                return;
+            }
+            sink->append(buf.data(), n);
+            if (on_line) split(std::string_view(buf.data(), n));
+            start();
+        });
+    }
 
-    asio::steady_timer timer(ctx, timeout);
-    const auto pid = proc.id();
-    timer.async_wait([&](const bp::error_code& ec) {
-        if (ec) return;
-        result.timed_out = true;
-        ::kill(-pid, SIGKILL);
-    });
-    int native_status = 0;
-    proc.async_wait([&](const bp::error_code&, int) {
-        native_status = proc.native_exit_code();
-        timer.cancel();
-    });
-    ctx.run();
+    void split(std::string_view chunk) {
+        partial.append(chunk);
+        std::size_t start = 0;
+        for (;;) {
+            const auto nl = partial.find('\n', start);
+            if (nl == std::string::npos) break;
+            std::string_view line(partial.data() + start, nl - start);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            on_line(stream, line);
+            start = nl + 1;
+        }
+        partial.erase(0, start);
+    }
+};
+
+void record_status(int native_status, CaptureResult& result) {
     if (WIFSIGNALED(native_status)) {
         result.signal = WTERMSIG(native_status);
         result.exit_code = 128 + result.signal;
     } else {
         result.exit_code = WEXITSTATUS(native_status);
     }
+}
+
+}  // namespace
+
+std::vector<std::string> edited_environment(const std::map<std::string, std::optional<std::string>>& edits) {
+    std::vector<std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string_view entry(*e);
+        const auto eq = entry.find('=');
+        const std::string name(entry.substr(0, eq));
+        if (edits.count(name)) continue;
+        env.emplace_back(entry);
+    }
+    for (const auto& [name, value] : edits)
+        if (value) env.push_back(name + "=" + *value);
+    return env;
+}
+
+CaptureResult run_capture(const std::filesystem::path& exe, const std::vector<std::string>& args,
+                          std::chrono::milliseconds timeout) {
+    ProcessSpec spec;
+    spec.exe = exe;
+    spec.args = args;
+    spec.timeout = timeout;
+    spec.forward_sigint = false;
+    return run_process(spec);
+}
+
+CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::chrono::milliseconds stop_grace) {
+    asio::io_context ctx;
+    CaptureResult result;
+    const bool inherit = spec.output == OutputMode::Inherit;
+    StreamReader out_reader(ctx, &result.out, 1), err_reader(ctx, &result.err, 2);
+    asio::writable_pipe in_pipe(ctx);
+
+    const auto env_strings = edited_environment(spec.env);
+    const auto cwd = spec.cwd ? *spec.cwd : std::filesystem::current_path();
+    // The stdio bindings are built in place (they own descriptors), so each
+    // combination gets its own construction.
+    auto launch = [&](auto&& in) {
+        bp::process_environment env(env_strings);
+        if (inherit)
+            return bp::process(ctx, spec.exe, spec.args, bp::process_stdio{in, STDOUT_FILENO, STDERR_FILENO}, env,
+                               bp::process_start_dir(cwd), own_process_group{false});
+        return bp::process(ctx, spec.exe, spec.args, bp::process_stdio{in, out_reader.pipe, err_reader.pipe}, env,
+                           bp::process_start_dir(cwd), own_process_group{true});
+    };
+    std::optional<bp::process> started;
+    if (spec.stdin_mode == StdinMode::Inherit) started.emplace(launch(STDIN_FILENO));
+    else if (spec.stdin_mode == StdinMode::Text) started.emplace(launch(in_pipe));
+    else started.emplace(launch(nullptr));
+    bp::process& proc = *started;
+    const auto pid = proc.id();
+    // The group to signal: the child's own, or just the child when it shares ours.
+    const auto signal_target = inherit ? pid : -pid;
+
+    asio::steady_timer grace(ctx);
+    bool stopping = false;
+    auto request_stop = [&] {
+        if (stopping) return;
+        stopping = true;
+        result.interrupted = true;
+        ::kill(signal_target, SIGINT);
+        grace.expires_after(stop_grace);
+        grace.async_wait([&](const bp::error_code& ec) {
+            if (!ec) ::kill(signal_target, SIGKILL);
+        });
+    };
+
+    if (on_line && spec.output == OutputMode::Watch) {
+        auto dispatch = [&](int stream, std::string_view line) {
+            if (stopping) return;  // keep draining, stop calling back
+            if (on_line(stream, line) == LineAction::Stop) request_stop();
+        };
+        out_reader.on_line = dispatch;
+        err_reader.on_line = dispatch;
+    }
+    asio::steady_timer drain_timer(ctx);
+    int open_streams = 2;
+    auto stream_closed = [&] {
+        if (--open_streams == 0) drain_timer.cancel();
+    };
+    out_reader.on_eof = stream_closed;
+    err_reader.on_eof = stream_closed;
+    if (!inherit) {
+        out_reader.start();
+        err_reader.start();
+    }
+    if (spec.stdin_mode == StdinMode::Text) {
+        asio::async_write(in_pipe, asio::buffer(spec.input), [&](const bp::error_code&, std::size_t) {
+            bp::error_code ignored;
+            in_pipe.close(ignored);
+        });
+    }
+
+    asio::signal_set signals(ctx);
+    if (spec.forward_sigint) {
+        signals.add(SIGINT);
+        signals.add(SIGTERM);
+        std::function<void(const bp::error_code&, int)> on_signal = [&](const bp::error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGINT && !inherit) request_stop();  // an inheriting child got it from the terminal
+            else if (sig == SIGTERM) ::kill(signal_target, SIGTERM);
+            result.interrupted = true;
+            signals.async_wait(on_signal);
+        };
+        signals.async_wait(on_signal);
+    }
+
+    asio::steady_timer timer(ctx);
+    if (spec.timeout) {
+        timer.expires_after(*spec.timeout);
+        timer.async_wait([&](const bp::error_code& ec) {
+            if (ec) return;
+            result.timed_out = true;
+            ::kill(signal_target, SIGKILL);
+        });
+    }
+    int native_status = 0;
+    proc.async_wait([&](const bp::error_code&, int) {
+        native_status = proc.native_exit_code();
+        timer.cancel();
+        grace.cancel();
+        bp::error_code ignored;
+        signals.cancel(ignored);
+        // Grandchildren may still hold the pipes open: once the child has
+        // gone, give the readers a moment to take what is buffered, then stop.
+        if (!inherit && open_streams > 0) {
+            drain_timer.expires_after(std::chrono::milliseconds(500));
+            drain_timer.async_wait([&](const bp::error_code&) {
+                bp::error_code ig;
+                if (out_reader.pipe.is_open()) out_reader.pipe.cancel(ig);
+                if (err_reader.pipe.is_open()) err_reader.pipe.cancel(ig);
+            });
+        }
+    });
+    ctx.run();
+    record_status(native_status, result);
     return result;
 }
 

@@ -1,11 +1,14 @@
 // Child processes (the one translation unit that compiles Boost.Process v2).
-// No m-gpux knowledge; the process service of later issues builds on this.
+// No m-gpux knowledge; the process, modal and runner services build on this.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mgpux::util {
@@ -14,6 +17,7 @@ struct CaptureResult {
     int exit_code = -1;      // the child's exit status, or 128+signal when it was killed
     int signal = 0;          // the terminating signal, 0 when it exited
     bool timed_out = false;  // killed (with its whole process group) after the timeout
+    bool interrupted = false;  // we sent it SIGINT (Ctrl-C here, or a line callback asked)
     std::string out;
     std::string err;
 };
@@ -22,5 +26,41 @@ struct CaptureResult {
 // in its own process group. Throws std::system_error when it cannot start.
 CaptureResult run_capture(const std::filesystem::path& exe, const std::vector<std::string>& args,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+enum class StdinMode { Null, Inherit, Text };
+enum class OutputMode {
+    Capture,  // both streams collected, nothing shown
+    Inherit,  // the child writes to our terminal; it stays in our process group
+    Watch,    // collected, and each complete line is handed to the line callback
+};
+enum class LineAction { Continue, Stop };
+
+struct ProcessSpec {
+    std::filesystem::path exe;
+    std::vector<std::string> args;
+    // Environment edits over ours: a value sets, nullopt unsets.
+    std::map<std::string, std::optional<std::string>> env;
+    std::optional<std::filesystem::path> cwd;
+    StdinMode stdin_mode = StdinMode::Null;
+    std::string input;  // with StdinMode::Text
+    OutputMode output = OutputMode::Capture;
+    std::optional<std::chrono::milliseconds> timeout;
+    // SIGINT (Ctrl-C) received here while the child runs is forwarded to the
+    // child's process group instead of ending this process.
+    bool forward_sigint = true;
+};
+
+// stream: 1 stdout, 2 stderr; the line has no newline.
+using LineFn = std::function<LineAction(int stream, std::string_view line)>;
+
+// Runs the child and waits for it. A timeout kills the whole process group;
+// LineAction::Stop sends SIGINT to the group and keeps draining until it
+// exits (SIGKILL after `stop_grace`). Throws std::system_error when it
+// cannot start.
+CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line = LineFn(),
+                          std::chrono::milliseconds stop_grace = std::chrono::seconds(10));
+
+// The current environment with `edits` applied, as NAME=VALUE strings.
+std::vector<std::string> edited_environment(const std::map<std::string, std::optional<std::string>>& edits);
 
 }  // namespace mgpux::util

@@ -10,6 +10,7 @@ CTest passes the locations through the environment:
 import json
 import os
 import shutil
+import sys
 import subprocess
 import tempfile
 import unittest
@@ -21,7 +22,11 @@ PLUGIN_DIR = Path(os.environ.get("MGPUX_TEST_PLUGIN_DIR", "build/release/lib/m-g
 FIXTURES = Path(os.environ.get("MGPUX_TEST_FIXTURES", "build/release/tests/abi/fixtures")).resolve()
 SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", ".")).resolve()
 FAKES_DIR = SOURCE_DIR / "tests" / "fakes"
+SUPPORT_DIR = SOURCE_DIR / "tests" / "support"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+sys.path.insert(0, str(FAKES_DIR))
+from fake_modal_helpers import FakeModal  # noqa: E402
 
 
 @dataclass
@@ -43,7 +48,7 @@ class MgpuxTestCase(unittest.TestCase):
         self.tmp = Path(tempfile.mkdtemp(prefix="mgpux-e2e-"))
         self.home = self.tmp / "home"
         self.home.mkdir()
-        self.modal_log = self.tmp / "modal-calls.jsonl"
+        self.fake = FakeModal(self.tmp / "fake-modal")
         self.env = {
             "HOME": str(self.home),
             "MGPUX_HOME": str(self.home / ".m-gpux"),
@@ -55,8 +60,8 @@ class MgpuxTestCase(unittest.TestCase):
             "PATH": f"{FAKES_DIR}:{SYSTEM_PATH}",
             "LANG": "C.UTF-8",
             "MGPUX_PLUGIN_PATH": str(PLUGIN_DIR),
-            "MGPUX_FAKE_MODAL_LOG": str(self.modal_log),
         }
+        self.env.update(self.fake.env())
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -64,6 +69,7 @@ class MgpuxTestCase(unittest.TestCase):
     def run_mgpux(self, *args, env=None, unset=(), stdin_text=None, timeout=60, cwd=None, binary=None):
         """Runs m-gpux with `args`; stdin is /dev/null unless stdin_text is given."""
         child_env = dict(self.env)
+        child_env.update(self.fake.env())  # a scenario set after setUp
         child_env.update(env or {})
         for key in unset:
             child_env.pop(key, None)
@@ -80,10 +86,8 @@ class MgpuxTestCase(unittest.TestCase):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def modal_calls(self):
-        """The fake modal's call log: a list of {"argv", "env", "cwd"}."""
-        if not self.modal_log.exists():
-            return []
-        return [json.loads(line) for line in self.modal_log.read_text().splitlines() if line]
+        """The fake modal's call log: a list of {"argv", "env", "cwd", ...}."""
+        return self.fake.calls()
 
     def fixture_dir(self, name):
         path = FIXTURES / name

@@ -257,15 +257,283 @@ struct mgpux_host {
 };
 
 /* ------------------------------------------------------------------------
- * 5. Later services, fetched with get_service. Each id carries a revision;
- * the table it returns starts with uint32_t struct_size. A v1 host may
- * return NULL for any of them: check before use.
+ * 5. Services fetched with get_service
+ *
+ * Each id carries a revision. The table get_service returns is host-owned,
+ * static for the process, and starts with uint32_t struct_size: a plugin
+ * checks MGPUX_HAS_MEMBER before calling a function added after the first
+ * revision. A host may return NULL for any id: check before use.
+ *
+ * Common rules for every service function below:
+ *  - `host` is the table the plugin received in init.
+ *  - Strings passed in are UTF-8, valid for the call; NULL where a
+ *    parameter says so.
+ *  - Structured values cross as JSON text (section 3's rule).
+ *  - `*out_json` / `*out_*` strings are host-owned and stay valid until the
+ *    next call of any function of the same service by this plugin, or the
+ *    end of the current plugin call, whichever comes first. Copy what you
+ *    keep.
+ *  - The return value is a status (section 1). On an error the host has
+ *    already called set_error with a message for the user; the plugin
+ *    returns that status from run (the message is printed once).
+ *  - Services run on the plugin's calling thread and may block (child
+ *    processes, locks). They are not reentrant from other threads.
+ *  - Under --dry-run every function that would change something outside
+ *    the process (a state file, the profile file, a Modal object) changes
+ *    nothing and says what it would have done.
  * ---------------------------------------------------------------------- */
 #define MGPUX_SERVICE_RUNNER "mgpux.runner/1"     /* run a rendered script */
 #define MGPUX_SERVICE_MODAL "mgpux.modal/1"       /* every other `modal` call */
 #define MGPUX_SERVICE_PROCESS "mgpux.process/1"   /* local helper processes */
 #define MGPUX_SERVICE_PROFILES "mgpux.profiles/1" /* ~/.modal.toml profiles */
 #define MGPUX_SERVICE_STATE "mgpux.state/1"       /* ~/.m-gpux state documents */
+#define MGPUX_SERVICE_CATALOG "mgpux.catalog/1"   /* GPU / CPU / Python catalogs */
+
+/* True when a service table of `size` bytes has `member` (rule 3). */
+#define MGPUX_HAS_MEMBER(table, member)                                                        \
+    ((table) != NULL &&                                                                        \
+     (table)->struct_size >= (uint32_t)((const char *)&(table)->member - (const char *)(table)) + \
+                                 (uint32_t)sizeof((table)->member))
+
+/* ---- 5.1 mgpux.process/1: local helper processes ----------------------
+ * Plugins never start processes themselves (rule 9); they ask here for a
+ * local helper (a Python check, an editor, a URL opener, the local proxy).
+ * `modal` itself goes through the modal and runner services. */
+
+/* Streams named to a line callback. */
+#define MGPUX_STREAM_STDOUT 1
+#define MGPUX_STREAM_STDERR 2
+
+/* What a line callback answers. */
+#define MGPUX_LINE_CONTINUE 0 /* keep watching */
+#define MGPUX_LINE_STOP 1     /* interrupt the child (SIGINT to its process group) and wait for it */
+
+/* Called on the service's thread for each complete output line (without
+ * the newline) of a watched child. `line` is valid for the call. */
+typedef int32_t (*mgpux_line_fn)(void *user, int32_t stream, const char *line);
+
+typedef struct mgpux_process_service {
+    uint32_t struct_size; /* sizeof(mgpux_process_service) as the host was built */
+
+    /* Runs a program and waits for it.
+     * request_json: {
+     *   "program": "python3" | "modal" | a name on PATH | an absolute path,
+     *   "args": [str...],
+     *   "env": {"NAME": str | null (null unsets)},   optional
+     *   "cwd": str,                                   optional
+     *   "stdin": "null" (default) | "inherit" | "text",
+     *   "input": str                                  with "stdin": "text",
+     *   "output": "capture" (default) | "inherit" | "watch",
+     *   "timeout_s": number                           optional; kills the process group
+     * }
+     * "watch" shows each line (stdout lines on stdout, or stderr under --json)
+     * and calls on_line (may be NULL); "inherit" gives the child the terminal
+     * (for an editor). Children get PYTHONIOENCODING=utf-8 and PYTHONUTF8=1
+     * unless set. "python3" and "modal" honour MGPUX_PYTHON / MGPUX_MODAL.
+     * out_json: {"exit_code": int, "signal": int, "timed_out": bool,
+     *            "interrupted": bool, "stdout": str, "stderr": str}
+     * Returns MGPUX_OK when the child ran, whatever its exit code;
+     * MGPUX_E_MISSING_PROGRAM (with an install hint) when the program is not
+     * found; MGPUX_E_USAGE for a malformed request; MGPUX_E_FAILED when it
+     * could not start. */
+    int32_t (*run)(const mgpux_host *host, const char *request_json, mgpux_line_fn on_line,
+                   void *user, const char **out_json);
+
+    /* The absolute path of `program` ("python3", "modal" or a name on PATH),
+     * or MGPUX_E_MISSING_PROGRAM with an install hint. */
+    int32_t (*locate)(const mgpux_host *host, const char *program, const char **out_path);
+} mgpux_process_service;
+
+/* ---- 5.2 mgpux.modal/1: every `modal` call but running a script -------
+ * The profile is pinned with MODAL_PROFILE only: `profile` NULL means the
+ * command's --profile, else Modal's own active profile. A named profile that
+ * is not in the profile file is MGPUX_E_USAGE. A failing call returns
+ * MGPUX_E_FAILED naming the command, its exit code and the last line of its
+ * stderr; out_json is filled all the same. A missing `modal` is
+ * MGPUX_E_MISSING_PROGRAM. */
+typedef struct mgpux_modal_service {
+    uint32_t struct_size; /* sizeof(mgpux_modal_service) as the host was built */
+
+    /* One call. request_json: {
+     *   "args": ["app", "list", "--json"],   the words after `modal`
+     *   "profile": str | null,
+     *   "timeout_s": number,                  default 60
+     *   "output": "capture" (default) | "inherit" (e.g. `app logs -f`)
+     * }
+     * The host enforces today's Modal rules: `app stop` always gets --yes;
+     * `secret create` with KEY=VALUE words is refused (use secret_create).
+     * out_json: {"profile": str|null, "exit_code": int, "timed_out": bool,
+     *   "stdout": str, "stderr": str, "json": value|null}
+     * "json" is stdout parsed when "--json" is among the args; in arrays of
+     * objects the keys are normalised to snake_case, so "App ID" and
+     * "app_id" both read as "app_id". Unparseable JSON is MGPUX_E_FAILED. */
+    int32_t (*call)(const mgpux_host *host, const char *request_json, const char **out_json);
+
+    /* The same call once per profile, concurrently (a pool as large as the
+     * number of profiles, at most 16). request_json as for call, with
+     * "profiles": [str...] (default: every profile in the file) instead of
+     * "profile". out_json: [{"profile", "ok": bool, "error": str|null,
+     * "exit_code", "timed_out", "stdout", "stderr", "json"}] in profile
+     * order. A failing row never stops the others; the function returns
+     * MGPUX_OK unless the request itself is bad. */
+    int32_t (*fan_out)(const mgpux_host *host, const char *request_json, const char **out_json);
+
+    /* `modal app stop --yes <app_id>`. out_json as for call. */
+    int32_t (*app_stop)(const mgpux_host *host, const char *profile, const char *app_id,
+                        const char **out_json);
+
+    /* Creates (or replaces) secret `name` from `values_json` ({"KEY": "value"})
+     * through a 0600 dotenv file that is removed afterwards; the values never
+     * reach argv, a log or a script. */
+    int32_t (*secret_create)(const mgpux_host *host, const char *profile, const char *name,
+                             const char *values_json);
+
+    /* `modal secret delete --yes <name>`; a missing secret is not an error. */
+    int32_t (*secret_delete)(const mgpux_host *host, const char *profile, const char *name);
+} mgpux_modal_service;
+
+/* ---- 5.3 mgpux.runner/1: run a rendered script -------------------------
+ * The host owns the script file (~/.m-gpux/runs/<run-id>/), the summary,
+ * the review prompt, --dry-run and --script-out, the secrets, the child,
+ * the session record and the "stop the app now?" question. */
+typedef struct mgpux_runner_service {
+    uint32_t struct_size; /* sizeof(mgpux_runner_service) as the host was built */
+
+    /* request_json: {
+     *   "script": str,                 the rendered Python (required)
+     *   "app_name": str,               the modal.App name in it (required)
+     *   "mode": "run" | "serve" | "deploy",          default "run"
+     *   "detach": bool,                `modal run --detach` (run only)
+     *   "background": bool,            return once the app id and the READY
+     *                                  URL are known; the app keeps running
+     *   "ready_timeout_s": number,     background: how long to wait (600)
+     *   "description": str,            "Jupyter on L4"
+     *   "compute": str, "timeout_s": number, "deps": [str], "uploads": [str],
+     *   "profile": str | null,         null: the command's --profile
+     *   "secrets": [{"name": str, "values": {"KEY": str}}],
+     *   "session": {...} | null,       recorded after a detached launch
+     *                                  (kind, compute, local_dir, ...)
+     *   "files": [{"name": str, "content": str}]  extra 0600 files kept in
+     *                                  the run directory (credentials)
+     * }
+     * out_json: {
+     *   "status": "completed" | "failed" | "dry_run" | "cancelled" |
+     *             "interrupted" | "background",
+     *   "exit_code": int | null, "app_id": str | null, "url": str | null,
+     *   "ready": [str], "results": [value], "run_id": str | null,
+     *   "run_dir": str | null, "script_path": str | null,
+     *   "command": [str], "session_id": str | null, "stopped": bool
+     * }
+     * Returns MGPUX_OK for a completed, dry, background or interrupted
+     * detached run; MGPUX_E_CANCELLED when the user cancelled at the review
+     * or interrupted an attached run; MGPUX_E_FAILED when modal failed
+     * (naming its exit code); MGPUX_E_USAGE for a malformed request. */
+    int32_t (*run)(const mgpux_host *host, const char *request_json, const char **out_json);
+} mgpux_runner_service;
+
+/* ---- 5.4 mgpux.profiles/1: Modal profiles in ~/.modal.toml ------------
+ * The file is $MODAL_CONFIG_PATH or ~/.modal.toml. Edits change only the
+ * lines they must, atomically, under a lock, leaving the file 0600. Token
+ * secrets never leave the host: list reports only whether they are set.
+ * An unreadable file is MGPUX_E_CONFIG; an unknown name MGPUX_E_USAGE. */
+typedef struct mgpux_profiles_service {
+    uint32_t struct_size; /* sizeof(mgpux_profiles_service) as the host was built */
+
+    /* out_json: {"path": str, "active": str|null, "profiles": [{"name",
+     * "active": bool, "has_token": bool, "environment": str|null}]} */
+    int32_t (*list)(const mgpux_host *host, const char **out_json);
+    /* The profile a command uses: `requested` (NULL = the command's
+     * --profile) when it exists, else the active one. *out_name is NULL
+     * when there is none. */
+    int32_t (*resolve)(const mgpux_host *host, const char *requested, const char **out_name);
+    /* Adds a profile or replaces its tokens. The first profile of a file, or
+     * `activate` 1, becomes the active one. *out_created is 1 when added. */
+    int32_t (*upsert)(const mgpux_host *host, const char *name, const char *token_id,
+                      const char *token_secret, int32_t activate, int32_t *out_created);
+    /* Removes a profile; when it was active the first remaining one becomes
+     * active and is named in *out_new_active (else NULL). */
+    int32_t (*remove)(const mgpux_host *host, const char *name, const char **out_new_active);
+    /* Makes `name` the only active profile. */
+    int32_t (*set_active)(const mgpux_host *host, const char *name);
+    /* Parses a pasted `modal token set --token-id … --token-secret …
+     * [--profile=…]` line. out_json: {"token_id", "token_secret",
+     * "profile": str|null}, or null when it is not such a line. */
+    int32_t (*parse_token_command)(const mgpux_host *host, const char *pasted,
+                                   const char **out_json);
+} mgpux_profiles_service;
+
+/* ---- 5.5 mgpux.state/1: documents in ~/.m-gpux --------------------------
+ * Documents are named [a-z][a-z0-9_]* and live in <state dir>/<name>.json
+ * (0600, directory 0700). Every write holds an exclusive lock and replaces
+ * the file atomically. A file that does not parse is MGPUX_E_CONFIG naming
+ * the file and byte position, and is never overwritten. */
+
+/* Called under the lock with the current document (`current_json` valid
+ * for the call). Set *new_json to the document to write (plugin-owned; it
+ * must stay valid until modify returns), or NULL to write nothing. Return
+ * MGPUX_OK, or an error status (after set_error) to abort without writing. */
+typedef int32_t (*mgpux_edit_fn)(void *user, const char *current_json, const char **new_json);
+
+typedef struct mgpux_state_service {
+    uint32_t struct_size; /* sizeof(mgpux_state_service) as the host was built */
+
+    /* The document, or its default when the file is missing ([] for
+     * sessions and api_keys, {} for presets, null otherwise). */
+    int32_t (*read)(const mgpux_host *host, const char *document, const char **out_json);
+    /* Read-modify-write under the lock. *out_json is what the file holds
+     * afterwards. */
+    int32_t (*modify)(const mgpux_host *host, const char *document, mgpux_edit_fn edit, void *user,
+                      const char **out_json);
+
+    /* sessions.json: an array of session objects (the original's format). */
+    /* Saves a session (assigns "id" and timestamps). out_json: the saved session. */
+    int32_t (*session_save)(const mgpux_host *host, const char *session_json,
+                            const char **out_json);
+    /* First session whose id, app_id or app_name is `ref`; null when none. */
+    int32_t (*session_get)(const mgpux_host *host, const char *ref, const char **out_json);
+    /* Merges `fields_json` into that session; out_json the result or null. */
+    int32_t (*session_update)(const mgpux_host *host, const char *ref, const char *fields_json,
+                              const char **out_json);
+    /* Removes every session matching `ref`; the count in *out_count. */
+    int32_t (*session_forget)(const mgpux_host *host, const char *ref, uint32_t *out_count);
+
+    /* presets.json. Presets are read as structured fields (gpu, gpu_count,
+     * cpu, memory_mb, pip_packages, requirements, python_version,
+     * exclude_patterns, script, action, profile, ...); the original tool's
+     * code fragments are parsed, and a shape that is not plain data is
+     * refused (MGPUX_E_CONFIG naming the preset). */
+    /* out_json: {name: preset}; an unreadable preset carries "error". */
+    int32_t (*preset_list)(const mgpux_host *host, const char **out_json);
+    int32_t (*preset_get)(const mgpux_host *host, const char *name, const char **out_json);
+    /* Merges `fields_json` over the stored preset and writes it with the
+     * original's keys regenerated. out_json: the saved preset. */
+    int32_t (*preset_save)(const mgpux_host *host, const char *name, const char *fields_json,
+                           const char **out_json);
+    /* *out_deleted is 1 when it existed. */
+    int32_t (*preset_delete)(const mgpux_host *host, const char *name, int32_t *out_deleted);
+} mgpux_state_service;
+
+/* ---- 5.6 mgpux.catalog/1: compute catalogs ------------------------------
+ * The one copy of the GPU, CPU and Python runtime catalogs. */
+typedef struct mgpux_catalog_service {
+    uint32_t struct_size; /* sizeof(mgpux_catalog_service) as the host was built */
+
+    /* out_json: {"gpus": [{"name", "vram_gb", "max_count",
+     * "price_per_hour": number|null, "description"}], "default_gpu": "L4",
+     * "cpus": [{"cores", "memory_mb"}], "default_cpu_index": 3,
+     * "pythons": [str], "default_python": "3.12"} */
+    int32_t (*get)(const mgpux_host *host, const char **out_json);
+    /* "L4", "h100:4", "A10G" (old name of A10). out_json: {"name", "count",
+     * "spec": "H100:4", "label", "vram_gb", "price_per_hour": number|null}.
+     * An unknown name or a count above the GPU's maximum is MGPUX_E_USAGE. */
+    int32_t (*parse_gpu)(const mgpux_host *host, const char *spec, const char **out_json);
+    /* 1-64 cores; memory_mb 0 means cores x 512. out_json: {"cores",
+     * "memory_mb", "label"}. */
+    int32_t (*parse_cpu)(const mgpux_host *host, int32_t cores, int32_t memory_mb,
+                         const char **out_json);
+    /* "3.10".."3.14"; NULL gives the default. out_json: {"python": str}. */
+    int32_t (*parse_python)(const mgpux_host *host, const char *version, const char **out_json);
+} mgpux_catalog_service;
 
 /* ------------------------------------------------------------------------
  * 6. The plugin descriptor and the entry symbol

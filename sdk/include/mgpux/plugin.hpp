@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -536,6 +538,298 @@ private:
     static void check(int32_t status) {
         if (status != MGPUX_OK) throw Error(status, std::string());
     }
+};
+
+// ---------------------------------------------------------------- services
+
+// Wrappers over the service tables of plugin.h section 5. Each is fetched
+// once; a host without the service makes the constructor throw Error
+// (MGPUX_E_FAILED) with a message saying so. Failing calls throw Error with
+// the host's status (the host already holds the message).
+namespace detail {
+
+template <typename Table>
+const Table* require_service(const Host& host, const char* id) {
+    const Table* t = host.service<Table>(id);
+    if (!t || t->struct_size < sizeof(uint32_t))
+        throw Error(MGPUX_E_FAILED, std::string("this m-gpux host does not provide the ") + id +
+                                        " service; update m-gpux");
+    return t;
+}
+
+inline void check_status(int32_t status) {
+    if (status != MGPUX_OK) throw Error(status, std::string());
+}
+
+inline Json parse_out(const char* out) { return Json::parse(out ? out : "null"); }
+
+}  // namespace detail
+
+// Local helper processes (mgpux.process/1).
+class Process {
+public:
+    using LineFn = std::function<int32_t(int32_t stream, const std::string& line)>;
+    explicit Process(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_process_service>(host, MGPUX_SERVICE_PROCESS)) {}
+    // See mgpux_process_service.run for the request and result members.
+    Json run(const Json& request, const LineFn& on_line = LineFn()) const {
+        const char* out = nullptr;
+        const LineFn* fn = on_line ? &on_line : nullptr;
+        detail::check_status(t_->run(h_, request.dump().c_str(), fn ? &line_trampoline : nullptr,
+                                     const_cast<LineFn*>(fn), &out));
+        return detail::parse_out(out);
+    }
+    std::string locate(const std::string& program) const {
+        const char* out = nullptr;
+        detail::check_status(t_->locate(h_, program.c_str(), &out));
+        return out ? out : "";
+    }
+
+private:
+    static int32_t line_trampoline(void* user, int32_t stream, const char* line) noexcept {
+        try {
+            return (*static_cast<LineFn*>(user))(stream, line ? line : "");
+        } catch (...) {
+            return MGPUX_LINE_STOP;
+        }
+    }
+    const mgpux_host* h_;
+    const mgpux_process_service* t_;
+};
+
+// Every `modal` call but running a script (mgpux.modal/1).
+class Modal {
+public:
+    explicit Modal(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_modal_service>(host, MGPUX_SERVICE_MODAL)) {}
+    // `profile` empty = the command's --profile. Returns the result object;
+    // a failing call throws (the status says why).
+    Json call(const std::vector<std::string>& args, const std::string& profile = std::string(),
+              double timeout_s = 60, bool inherit_output = false) const {
+        Json req = request(args, timeout_s);
+        req.set("profile", profile.empty() ? Json() : Json(profile));
+        if (inherit_output) req.set("output", "inherit");
+        const char* out = nullptr;
+        detail::check_status(t_->call(h_, req.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
+    // One row per profile, in profile order (empty list = every profile).
+    Json fan_out(const std::vector<std::string>& args, const std::vector<std::string>& profiles = {},
+                 double timeout_s = 15) const {
+        Json req = request(args, timeout_s);
+        if (!profiles.empty()) {
+            Json names = Json::array();
+            for (const auto& p : profiles) names.push(p);
+            req.set("profiles", names);
+        }
+        const char* out = nullptr;
+        detail::check_status(t_->fan_out(h_, req.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
+    Json app_stop(const std::string& app_id, const std::string& profile = std::string()) const {
+        const char* out = nullptr;
+        detail::check_status(t_->app_stop(h_, profile.empty() ? nullptr : profile.c_str(), app_id.c_str(), &out));
+        return detail::parse_out(out);
+    }
+    void secret_create(const std::string& name, const Json& values, const std::string& profile = std::string()) const {
+        detail::check_status(t_->secret_create(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str(),
+                                               values.dump().c_str()));
+    }
+    void secret_delete(const std::string& name, const std::string& profile = std::string()) const {
+        detail::check_status(t_->secret_delete(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str()));
+    }
+
+private:
+    static Json request(const std::vector<std::string>& args, double timeout_s) {
+        Json req = Json::object();
+        Json a = Json::array();
+        for (const auto& w : args) a.push(w);
+        req.set("args", a);
+        req.set("timeout_s", timeout_s);
+        return req;
+    }
+    const mgpux_host* h_;
+    const mgpux_modal_service* t_;
+};
+
+// Runs a rendered script (mgpux.runner/1).
+class Runner {
+public:
+    explicit Runner(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_runner_service>(host, MGPUX_SERVICE_RUNNER)) {}
+    // See mgpux_runner_service.run. Returns the result object; a failed,
+    // cancelled or malformed run throws Error with its status.
+    Json run(const Json& request) const {
+        const char* out = nullptr;
+        detail::check_status(t_->run(h_, request.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
+
+private:
+    const mgpux_host* h_;
+    const mgpux_runner_service* t_;
+};
+
+// Modal profiles (mgpux.profiles/1).
+class Profiles {
+public:
+    explicit Profiles(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_profiles_service>(host, MGPUX_SERVICE_PROFILES)) {}
+    Json list() const {
+        const char* out = nullptr;
+        detail::check_status(t_->list(h_, &out));
+        return detail::parse_out(out);
+    }
+    // The profile in use: `requested` (empty = the command's --profile) or
+    // the active one; empty when there is none.
+    std::string resolve(const std::string& requested = std::string()) const {
+        const char* out = nullptr;
+        detail::check_status(t_->resolve(h_, requested.empty() ? nullptr : requested.c_str(), &out));
+        return out ? out : "";
+    }
+    bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
+                bool activate = false) const {
+        int32_t created = 0;
+        detail::check_status(t_->upsert(h_, name.c_str(), token_id.c_str(), token_secret.c_str(),
+                                        activate ? 1 : 0, &created));
+        return created != 0;
+    }
+    // The newly active profile when the removed one was active, else "".
+    std::string remove(const std::string& name) const {
+        const char* out = nullptr;
+        detail::check_status(t_->remove(h_, name.c_str(), &out));
+        return out ? out : "";
+    }
+    void set_active(const std::string& name) const { detail::check_status(t_->set_active(h_, name.c_str())); }
+    Json parse_token_command(const std::string& pasted) const {
+        const char* out = nullptr;
+        detail::check_status(t_->parse_token_command(h_, pasted.c_str(), &out));
+        return detail::parse_out(out);
+    }
+
+private:
+    const mgpux_host* h_;
+    const mgpux_profiles_service* t_;
+};
+
+// State documents in ~/.m-gpux (mgpux.state/1).
+class State {
+public:
+    // Fills `replacement` and returns true to write it; false writes nothing.
+    using EditFn = std::function<bool(const Json& current, Json& replacement)>;
+    explicit State(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_state_service>(host, MGPUX_SERVICE_STATE)) {}
+    Json read(const std::string& document) const {
+        const char* out = nullptr;
+        detail::check_status(t_->read(h_, document.c_str(), &out));
+        return detail::parse_out(out);
+    }
+    // `edit` gets the current document; it fills `replacement` and returns
+    // true to write it, or returns false to leave the file alone. An
+    // exception thrown by `edit` aborts without writing and is rethrown.
+    Json modify(const std::string& document, const EditFn& edit) const {
+        EditContext ctx{&edit, std::string(), nullptr};
+        const char* out = nullptr;
+        const int32_t status = t_->modify(h_, document.c_str(), &edit_trampoline, &ctx, &out);
+        if (ctx.error) std::rethrow_exception(ctx.error);
+        detail::check_status(status);
+        return detail::parse_out(out);
+    }
+    Json session_save(const Json& session) const { return call1(t_->session_save, session.dump()); }
+    Json session_get(const std::string& ref) const {
+        const char* out = nullptr;
+        detail::check_status(t_->session_get(h_, ref.c_str(), &out));
+        return detail::parse_out(out);
+    }
+    Json session_update(const std::string& ref, const Json& fields) const {
+        const char* out = nullptr;
+        detail::check_status(t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
+    uint32_t session_forget(const std::string& ref) const {
+        uint32_t n = 0;
+        detail::check_status(t_->session_forget(h_, ref.c_str(), &n));
+        return n;
+    }
+    Json preset_list() const {
+        const char* out = nullptr;
+        detail::check_status(t_->preset_list(h_, &out));
+        return detail::parse_out(out);
+    }
+    Json preset_get(const std::string& name) const { return call1(t_->preset_get, name); }
+    Json preset_save(const std::string& name, const Json& fields) const {
+        const char* out = nullptr;
+        detail::check_status(t_->preset_save(h_, name.c_str(), fields.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
+    bool preset_delete(const std::string& name) const {
+        int32_t deleted = 0;
+        detail::check_status(t_->preset_delete(h_, name.c_str(), &deleted));
+        return deleted != 0;
+    }
+
+private:
+    struct EditContext {
+        const EditFn* fn;
+        std::string replacement;
+        std::exception_ptr error;
+    };
+    static int32_t edit_trampoline(void* user, const char* current, const char** out) noexcept {
+        auto* ctx = static_cast<EditContext*>(user);
+        try {
+            Json replacement;
+            *out = nullptr;
+            if ((*ctx->fn)(Json::parse(current ? current : "null"), replacement)) {
+                ctx->replacement = replacement.dump();
+                *out = ctx->replacement.c_str();
+            }
+            return MGPUX_OK;
+        } catch (...) {
+            ctx->error = std::current_exception();
+            return MGPUX_E_FAILED;
+        }
+    }
+    template <typename Fn>
+    Json call1(Fn fn, const std::string& arg) const {
+        const char* out = nullptr;
+        detail::check_status(fn(h_, arg.c_str(), &out));
+        return detail::parse_out(out);
+    }
+    const mgpux_host* h_;
+    const mgpux_state_service* t_;
+};
+
+// Compute catalogs (mgpux.catalog/1).
+class Catalog {
+public:
+    explicit Catalog(const Host& host)
+        : h_(host.raw()), t_(detail::require_service<mgpux_catalog_service>(host, MGPUX_SERVICE_CATALOG)) {}
+    Json get() const {
+        const char* out = nullptr;
+        detail::check_status(t_->get(h_, &out));
+        return detail::parse_out(out);
+    }
+    Json parse_gpu(const std::string& spec) const {
+        const char* out = nullptr;
+        detail::check_status(t_->parse_gpu(h_, spec.c_str(), &out));
+        return detail::parse_out(out);
+    }
+    Json parse_cpu(int32_t cores, int32_t memory_mb = 0) const {
+        const char* out = nullptr;
+        detail::check_status(t_->parse_cpu(h_, cores, memory_mb, &out));
+        return detail::parse_out(out);
+    }
+    std::string parse_python(const std::string& version = std::string()) const {
+        const char* out = nullptr;
+        detail::check_status(t_->parse_python(h_, version.empty() ? nullptr : version.c_str(), &out));
+        const Json j = detail::parse_out(out);
+        const Json* v = j.find("python");
+        return v && v->is_string() ? v->as_string() : std::string();
+    }
+
+private:
+    const mgpux_host* h_;
+    const mgpux_catalog_service* t_;
 };
 
 // ---------------------------------------------------------------- trampolines

@@ -1,0 +1,77 @@
+// The compute catalogs (GPUs, CPU sizes, image Python versions) and the
+// labels and prices shown for them. This is the only copy: plugins get it
+// through the host (`catalog_json`), so the lists cannot drift apart again.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mgpux::services {
+
+struct GpuInfo {
+    std::string name;                      // the Modal `gpu=` type string
+    int vram_gb = 0;
+    int max_count = 1;                     // most GPUs of this type in one container
+    std::optional<double> price_per_hour;  // USD for one GPU; unknown for some types
+    std::string description;
+};
+
+// In the order of the menus: T4, L4, A10, L40S, A100, A100-40GB, A100-80GB,
+// RTX-PRO-6000, H100, H100!, H200, B200, B200+, B300.
+const std::vector<GpuInfo>& gpu_catalog();
+
+// Case-insensitive; "A10G" (Modal's old name) finds A10. nullptr when unknown.
+const GpuInfo* find_gpu(std::string_view name);
+
+inline constexpr const char* kDefaultGpu = "L4";
+
+struct GpuSpec {
+    std::string name;  // canonical catalog name
+    int count = 1;
+    // The Modal `gpu=` value: "L4" or "H100:4".
+    std::string text() const;
+};
+
+// Parses "L4", "h100:4", "A10G" (→ A10). Throws ServiceError(kExitUsage) for an
+// unknown name (listing the valid ones), a malformed count, or a count outside
+// 1..max_count of that GPU.
+GpuSpec parse_gpu_spec(std::string_view text);
+
+// USD per hour for the whole spec (price × count); unknown when the type has no price.
+std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec);
+
+struct CpuSpec {
+    int cores = 0;
+    int memory_mb = 0;
+};
+
+// cores must be 1..64; memory defaults to 512 MB per core and must be > 0.
+// Throws ServiceError(kExitUsage) otherwise.
+CpuSpec make_cpu_spec(int cores, std::optional<int> memory_mb);
+
+// The CPU menu: 1, 2, 4, 8, 16, 32, 64 cores (512 MB each).
+const std::vector<int>& cpu_menu_cores();
+inline constexpr int kDefaultCpuMenuIndex = 3;  // 8 cores
+
+// Python versions offered for container images: "3.10" .. "3.14".
+const std::vector<std::string>& python_versions();
+inline constexpr const char* kDefaultPython = "3.12";
+
+// Returns `v` when it is one of python_versions(); throws ServiceError(kExitUsage)
+// listing the choices otherwise.
+std::string validate_python_version(std::string_view v);
+
+std::string gpu_label(const GpuSpec& spec);  // "L4", "H100 x4"
+std::string cpu_label(const CpuSpec& spec);  // "CPU (8 cores, 4096 MB)"
+
+// "~$0.80/h"; three decimals under $0.10 ("~$0.047/h"); "" when unknown.
+std::string price_text(std::optional<double> per_hour);
+
+// {"gpus":[{"name","vram_gb","max_count","price_per_hour"|null,"description"}],
+//  "default_gpu":"L4","cpus":[{"cores","memory_mb"}],"default_cpu_index":3,
+//  "pythons":[...],"default_python":"3.12"}
+std::string catalog_json();
+
+}  // namespace mgpux::services

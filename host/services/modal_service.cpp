@@ -1,0 +1,258 @@
+#include "services/modal_service.hpp"
+
+#include "host_context.hpp"
+#include "services/console.hpp"
+#include "services/modal_output.hpp"
+#include "services/process_service.hpp"
+#include "services/profile_store.hpp"
+#include "services/service_error.hpp"
+#include "util/atomic_file.hpp"
+#include "util/json.hpp"
+#include "util/paths.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include <unistd.h>
+
+namespace mgpux::services {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_word(const std::vector<std::string>& args, const std::string& w) {
+    return std::find(args.begin(), args.end(), w) != args.end();
+}
+
+bool starts_with(const std::vector<std::string>& args, std::initializer_list<const char*> words) {
+    std::size_t i = 0;
+    for (const char* w : words) {
+        if (i >= args.size() || args[i] != w) return false;
+        ++i;
+    }
+    return true;
+}
+
+std::string command_words(const std::vector<std::string>& args) {
+    std::string s = "modal";
+    for (std::size_t i = 0; i < args.size() && i < 2; ++i) {
+        if (!args[i].empty() && args[i][0] == '-') break;
+        s += " " + args[i];
+    }
+    return s;
+}
+
+std::string last_line(const std::string& text) {
+    auto end = text.find_last_not_of(" \n\r\t");
+    if (end == std::string::npos) return {};
+    auto start = text.rfind('\n', end);
+    start = start == std::string::npos ? 0 : start + 1;
+    return text.substr(start, end - start + 1);
+}
+
+// A private directory for one secret file, removed with everything in it.
+struct PrivateTempDir {
+    fs::path path;
+    PrivateTempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "mgpux-secret-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) throw ServiceError(kExitFailed, "cannot create a private temporary directory");
+        path = tmpl;
+    }
+    ~PrivateTempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+}  // namespace
+
+std::string describe_failure(const ModalResult& r) {
+    std::string msg = "`" + command_words(r.args) + "` ";
+    if (r.timed_out) return msg + "timed out";
+    msg += "failed (exit " + std::to_string(r.exit_code) + ")";
+    const auto detail = last_line(r.err.empty() ? r.out : r.err);
+    if (!detail.empty()) msg += ": " + detail;
+    return msg;
+}
+
+bool modal_call_changes_state(const std::vector<std::string>& args) {
+    return starts_with(args, {"app", "stop"}) || starts_with(args, {"app", "rollback"}) ||
+           starts_with(args, {"volume", "put"}) || starts_with(args, {"volume", "rm"}) ||
+           starts_with(args, {"volume", "create"}) || starts_with(args, {"volume", "delete"}) ||
+           starts_with(args, {"volume", "cp"}) || starts_with(args, {"volume", "rename"}) ||
+           starts_with(args, {"secret", "create"}) || starts_with(args, {"secret", "delete"}) ||
+           starts_with(args, {"profile", "activate"}) || starts_with(args, {"token", "set"}) ||
+           starts_with(args, {"token", "new"}) || starts_with(args, {"run"}) || starts_with(args, {"serve"}) ||
+           starts_with(args, {"deploy"});
+}
+
+std::vector<std::string> enforce_modal_rules(std::vector<std::string> args) {
+    if (starts_with(args, {"app", "stop"}) && !has_word(args, "--yes") && !has_word(args, "-y"))
+        args.insert(args.begin() + 2, "--yes");
+    if (starts_with(args, {"secret", "create"})) {
+        for (std::size_t i = 3; i < args.size(); ++i)
+            if (args[i].find('=') != std::string::npos && args[i][0] != '-')
+                throw ServiceError(kExitUsage,
+                                   "secret values may not go on a command line; use the modal service's secret_create");
+    }
+    return args;
+}
+
+std::string dotenv_text(const std::map<std::string, std::string>& values) {
+    std::string out;
+    for (const auto& [key, value] : values) {
+        const bool key_ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0])) &&
+                            std::all_of(key.begin(), key.end(), [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                            });
+        if (!key_ok) throw ServiceError(kExitUsage, "secret key '" + key + "' is not a valid environment variable name");
+        out += key + "=\"";
+        for (char c : value) {
+            if (c == '\\') out += "\\\\";
+            else if (c == '"') out += "\\\"";
+            else if (c == '\n') out += "\\n";
+            else if (c == '\r') out += "\\r";
+            else out += c;
+        }
+        out += "\"\n";
+    }
+    return out;
+}
+
+ModalService::ModalService(HostContext& ctx) : ctx_(ctx) {}
+
+std::optional<std::string> ModalService::pin_profile(const std::optional<std::string>& requested) const {
+    std::optional<std::string> name = requested;
+    if (!name && ctx_.globals.profile) name = *ctx_.globals.profile;
+    if (!name) return std::nullopt;
+    ProfileStore store(modal_config_path());
+    if (!store.contains(*name)) return store.resolve(name);  // throws the usage error naming the known ones
+    return name;
+}
+
+std::map<std::string, std::optional<std::string>> ModalService::child_env(const std::optional<std::string>& profile) const {
+    std::map<std::string, std::optional<std::string>> env;
+    if (profile) env["MODAL_PROFILE"] = *profile;
+    add_python_utf8_defaults(env);
+    return env;
+}
+
+ModalResult ModalService::run(std::vector<std::string> args, const std::optional<std::string>& pinned,
+                              double timeout_s, bool inherit_output) {
+    ModalResult r;
+    r.profile = pinned;
+    r.args = enforce_modal_rules(std::move(args));
+    if (ctx_.globals.dry_run && modal_call_changes_state(r.args)) {
+        r.skipped = true;
+        r.exit_code = 0;
+        if (ctx_.console) {
+            std::string line = "dry run: would run modal";
+            for (const auto& a : r.args) line += " " + a;
+            if (pinned) line += "  (MODAL_PROFILE=" + *pinned + ")";
+            ctx_.console->text(TextKind::Info, line + "\n");
+        }
+        return r;
+    }
+    util::ProcessSpec spec;
+    spec.exe = require_program("modal");
+    spec.args = r.args;
+    spec.env = child_env(pinned);
+    // `profile list` appends a line when token variables are set, which
+    // breaks its JSON (modal-platform §2.2).
+    if (starts_with(r.args, {"profile", "list"})) {
+        spec.env["MODAL_TOKEN_ID"] = std::nullopt;
+        spec.env["MODAL_TOKEN_SECRET"] = std::nullopt;
+    }
+    spec.output = inherit_output ? util::OutputMode::Inherit : util::OutputMode::Capture;
+    spec.stdin_mode = inherit_output ? util::StdinMode::Inherit : util::StdinMode::Null;
+    if (timeout_s > 0 && !inherit_output)
+        spec.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+    util::CaptureResult c;
+    try {
+        c = util::run_process(spec);
+    } catch (const std::system_error& e) {
+        throw ServiceError(kExitFailed, "could not start " + spec.exe.string() + ": " + e.code().message());
+    }
+    r.exit_code = c.exit_code;
+    r.timed_out = c.timed_out;
+    r.interrupted = c.interrupted;
+    r.out = std::move(c.out);
+    r.err = std::move(c.err);
+    if (r.exit_code == 0 && !r.timed_out && has_word(r.args, "--json")) {
+        try {
+            r.json = normalise_keys(util::parse_json(r.out));
+        } catch (const util::JsonParseError& e) {
+            r.exit_code = r.exit_code == 0 ? -1 : r.exit_code;
+            r.err += (r.err.empty() ? "" : "\n") + std::string("its output is not JSON ") + e.what();
+        }
+    }
+    return r;
+}
+
+ModalResult ModalService::call(const ModalCall& c) {
+    if (c.args.empty()) throw ServiceError(kExitUsage, "modal call: \"args\" is empty");
+    auto r = run(c.args, pin_profile(c.profile), c.timeout_s, c.inherit_output);
+    if (r.interrupted && !r.ok()) throw ServiceError(kExitCancelled, "interrupted");
+    return r;
+}
+
+std::vector<ModalResult> ModalService::fan_out(const std::vector<std::string>& args, std::vector<std::string> profiles,
+                                               double timeout_s) {
+    if (args.empty()) throw ServiceError(kExitUsage, "modal fan-out: \"args\" is empty");
+    ProfileStore store(modal_config_path());
+    if (profiles.empty()) {
+        for (const auto& p : store.list()) profiles.push_back(p.name);
+    } else {
+        for (const auto& p : profiles) store.resolve(p);  // unknown names are usage errors
+    }
+    require_program("modal");  // a missing modal is one error, not one per row
+    std::vector<ModalResult> results(profiles.size());
+    std::atomic<std::size_t> next{0};
+    const std::size_t workers = std::min<std::size_t>(profiles.size(), 16);
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < workers; ++w) {
+        pool.emplace_back([&] {
+            for (std::size_t i = next++; i < profiles.size(); i = next++) {
+                try {
+                    results[i] = run(args, profiles[i], timeout_s, false);
+                } catch (const std::exception& e) {
+                    results[i].profile = profiles[i];
+                    results[i].args = args;
+                    results[i].err = e.what();
+                }
+            }
+        });
+    }
+    for (auto& t : pool) t.join();
+    for (const auto& r : results)
+        if (r.interrupted && !r.ok()) throw ServiceError(kExitCancelled, "interrupted");
+    return results;
+}
+
+ModalResult ModalService::app_stop(const std::optional<std::string>& profile, const std::string& app_id) {
+    if (!is_app_id(app_id))
+        throw ServiceError(kExitUsage, "'" + app_id + "' is not a Modal app id (ap- followed by 22 letters or digits)");
+    return run({"app", "stop", "--yes", app_id}, pin_profile(profile), 60, false);
+}
+
+ModalResult ModalService::secret_create(const std::optional<std::string>& profile, const std::string& name,
+                                        const std::map<std::string, std::string>& values) {
+    if (values.empty()) throw ServiceError(kExitUsage, "secret '" + name + "' needs at least one key");
+    const auto text = dotenv_text(values);
+    const auto pinned = pin_profile(profile);
+    if (ctx_.globals.dry_run) return run({"secret", "create", name, "--from-dotenv", "<0600 file>", "--force"}, pinned, 60, false);
+    PrivateTempDir dir;
+    const auto file = dir.path / "secret.env";
+    util::write_file_atomic(file, text, 0600);
+    return run({"secret", "create", name, "--from-dotenv", file.string(), "--force"}, pinned, 60, false);
+}
+
+ModalResult ModalService::secret_delete(const std::optional<std::string>& profile, const std::string& name) {
+    return run({"secret", "delete", name, "--yes", "--allow-missing"}, pin_profile(profile), 60, false);
+}
+
+}  // namespace mgpux::services

@@ -1,0 +1,11 @@
+// The C tables of the services fetched with get_service (plugin.h §5).
+#pragma once
+
+#include <string>
+
+namespace mgpux::services {
+
+// The static table for a service id, or nullptr for an unknown id.
+const void* find_service_table(const std::string& id);
+
+}  // namespace mgpux::services

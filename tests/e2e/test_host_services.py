@@ -1,0 +1,410 @@
+"""Host services end to end (issue: services): the runner, the modal, process,
+profiles, state and catalog services, driven by the test-only `svcprobe`
+plugin against the fake modal. Each test asserts on what was called (the
+fake's call log), on files written, or on the parsed generated script."""
+import ast
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+from harness import BIN, SUPPORT_DIR, MgpuxTestCase, main
+
+SECRET = "s3cr3t-'\"-value\\with\nnewline"
+
+
+class ServiceTestCase(MgpuxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
+        self.toml = self.home / ".modal.toml"
+        self.fake.write_modal_toml(self.toml, {
+            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
+            "work": {"token_id": "ak-work", "token_secret": "as-work"},
+        }, active="alice")
+        self.state_dir = self.home / ".m-gpux"
+
+    def probe(self, *args, **kw):
+        return self.run_mgpux("svcprobe", *args, **kw)
+
+    def probe_json(self, *args, code=0, **kw):
+        r = self.probe(args[0], "--json", *args[1:], **kw)
+        self.assertExit(r, code)
+        return r.json() if code == 0 else r
+
+
+class RunnerTests(ServiceTestCase):
+    def test_detached_run_pins_profile_records_session_and_app_id(self):
+        r = self.probe_json("run", "--detach", "--session-kind", "dev", "--profile", "work", "--yes")
+        runs = self.fake.calls_of("run")
+        self.assertEqual(len(runs), 1)
+        call = runs[0]
+        self.assertEqual(call["argv"][:2], ["run", "--detach"])
+        self.assertEqual(call["env"]["MODAL_PROFILE"], "work")
+        self.assertEqual(call["env"]["PYTHONIOENCODING"], "utf-8")
+        self.assertEqual(call["env"]["PYTHONUTF8"], "1")
+        self.assertNotIn("MODAL_TOKEN_SECRET", call["env"])
+        # the app id the runner reports is the one Modal's "View run at" line named
+        apps = self.fake.apps()
+        self.assertEqual(len(apps), 1)
+        self.assertEqual(r["app_id"], apps[0]["app_id"])
+        # the script lives in the run directory, 0600, and is what modal got
+        script = self.state_dir / "runs" / r["run_id"] / "modal_runner.py"
+        self.assertEqual(call["script"]["path"], str(script))
+        self.assertEqual(stat.S_IMODE(script.stat().st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE((self.state_dir / "runs" / r["run_id"]).stat().st_mode), 0o700)
+        sessions = json.loads((self.state_dir / "sessions.json").read_text())
+        self.assertEqual(len(sessions), 1)
+        s = sessions[0]
+        self.assertEqual((s["id"], s["kind"], s["profile"], s["app_id"], s["run_id"], s["backend"]),
+                         (r["session_id"], "dev", "work", apps[0]["app_id"], r["run_id"], "modal"))
+        self.assertEqual(s["script_path"], str(script))
+        # the function returned by itself, so the app is over and so is the session
+        self.assertEqual(s["state"], "stopped")
+
+    def test_summary_comes_from_the_request(self):
+        r = self.probe("run", "--yes")
+        self.assertExit(r, 0)
+        for row in ("app      mgpux-probe", "compute  CPU (1 cores, 512 MB)", "timeout  600 s (10 min)",
+                    "deps     numpy, pandas", "profile  alice"):
+            self.assertIn(row, r.out + r.err)
+
+    def test_secret_created_from_private_file_never_on_argv(self):
+        r = self.probe_json("run", "--secret-name", "probe-creds", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        self.assertEqual(r["status"], "completed")
+        creates = self.fake.calls_of("secret", "create")
+        self.assertEqual(len(creates), 1)
+        rec = creates[0]["secret"]
+        self.assertEqual(rec["name"], "probe-creds")
+        self.assertEqual(rec["keys"], ["PROBE_TOKEN"])
+        self.assertEqual(rec["dotenv_mode"], "0600")
+        self.assertFalse(os.path.exists(rec["from_dotenv"]), "the dotenv file must be removed")
+        self.assertEqual(creates[0]["env"]["MODAL_PROFILE"], "alice")
+        # the secret was created before the run, and its value is nowhere
+        calls = self.fake.calls()
+        self.assertLess(calls.index(creates[0]), calls.index(self.fake.calls_of("run")[0]))
+        log = (self.fake.home / "calls.jsonl").read_text()
+        self.assertNotIn("s3cr3t", log)
+        for path in self.state_dir.rglob("*"):
+            if path.is_file():
+                self.assertNotIn("s3cr3t", path.read_text(errors="replace"), path)
+
+    def test_background_returns_when_ready_and_leaves_app_running(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True,
+                                 "container_output": ["[m-gpux] READY https://probe-1.modal.host",
+                                                      "[m-gpux] RESULT {\"loss\": 0.5}"]}])
+        start = time.monotonic()
+        r = self.probe_json("run", "--detach", "--background", "--session-kind", "jupyter", "--yes", timeout=30)
+        self.assertLess(time.monotonic() - start, 20)
+        self.assertEqual(r["status"], "background")
+        self.assertEqual(r["url"], "https://probe-1.modal.host")
+        app = self.fake.app(r["app_id"])
+        self.assertEqual(app["state"], "ephemeral (detached)")
+        session = json.loads((self.state_dir / "sessions.json").read_text())[0]
+        self.assertEqual((session["state"], session["url"], session["app_id"]),
+                         ("running", "https://probe-1.modal.host", r["app_id"]))
+
+    def test_results_and_ready_markers_are_returned(self):
+        self.fake.set_scenario([{"match": ["run"], "container_output": [
+            "noise [m-gpux] READY https://x.modal.host", "[m-gpux] RESULT {\"loss\": 0.25, \"n\": [1, 2]}",
+            "[m-gpux] RESULT not-json"]}])
+        r = self.probe("run", "--yes", "--json")
+        self.assertExit(r, 0)
+        doc = r.json()
+        self.assertEqual(doc["ready"], ["https://x.modal.host"])
+        self.assertEqual(doc["results"], [{"loss": 0.25, "n": [1, 2]}])
+        self.assertIn("a RESULT line was not JSON: not-json", r.err)
+
+    def test_ctrl_c_during_detached_run_leaves_app_running(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True,
+                                 "container_output": ["[m-gpux] READY https://probe-2.modal.host"]}])
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), "svcprobe", "run", "--detach", "--session-kind", "dev", "--json"],
+                                env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        seen = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            seen.append(line)
+            if "READY" in line:
+                break
+        self.assertIn("READY", "".join(seen))
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["status"], "interrupted")
+        self.assertIn("keeps running", err)
+        self.assertEqual(self.fake.app(doc["app_id"])["state"], "ephemeral (detached)")
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])  # default: keep it
+        session = json.loads((self.state_dir / "sessions.json").read_text())[0]
+        self.assertEqual(session["state"], "running")
+
+    def test_dry_run_creates_nothing(self):
+        out_file = self.tmp / "copy.py"
+        r = self.probe("run", "--detach", "--session-kind", "dev", "--secret-name", "x", "--dry-run",
+                       "--script-out", out_file, "--message", 'a"b\'c\\d\n"""{{x}} é',
+                       env={"SVCPROBE_SECRET": SECRET})
+        self.assertExit(r, 0)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse(self.state_dir.exists(), list(self.state_dir.rglob("*")) if self.state_dir.exists() else "")
+        self.assertIn("modal run --detach", r.err + r.out)
+        script = out_file.read_text()
+        self.assertIn(script.strip(), r.out)
+        tree = ast.parse(script)
+        values = [n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "MESSAGE"]
+        self.assertEqual(values, ['a"b\'c\\d\n"""{{x}} é'])
+        self.assertNotIn("s3cr3t", r.out + r.err)
+
+    def test_rendered_script_passes_the_standin_inspector(self):
+        r = self.probe_json("run", "--app", "m-gpux-probe-x", "--yes")
+        snapshot = self.fake.calls_of("run")[0]["script"]["copy"]
+        proc = subprocess.run([sys.executable, "-m", "modal_shim", "inspect", snapshot, "--json"],
+                              env={"PYTHONPATH": str(SUPPORT_DIR), "PATH": "/usr/bin:/bin"},
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        info = json.loads(proc.stdout)
+        self.assertEqual(info["app"]["name"], "m-gpux-probe-x")
+        self.assertEqual([f["name"] for f in info["functions"]], ["probe"])
+        self.assertEqual(info["functions"][0]["timeout"], 600)
+        self.assertEqual(info["errors"], [])
+        self.assertEqual(r["status"], "completed")
+
+    def test_failed_modal_run_exits_1_naming_its_code(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 3, "stderr": "Error: boom"}])
+        r = self.probe("run", "--yes")
+        self.assertExit(r, 1)
+        self.assertIn("exit 3", r.err)
+        self.assertIn("boom", r.err)
+
+    def test_unknown_profile_is_a_usage_error_before_any_call(self):
+        r = self.probe("run", "--yes", "--profile", "nobody")
+        self.assertExit(r, 2)
+        self.assertIn("nobody", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_missing_modal_exits_4_with_hint(self):
+        r = self.probe("run", "--yes", env={"PATH": "/usr/bin:/bin"})
+        self.assertExit(r, 4)
+        self.assertIn("pip install modal", r.err)
+
+    def test_local_backend_says_it_cannot_run_yet(self):
+        r = self.probe("run", "--yes", "--backend", "local")
+        self.assertExit(r, 1)
+        self.assertIn("local backend", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_serve_and_deploy_use_their_commands(self):
+        r = self.probe_json("run", "--mode", "deploy", "--yes")
+        self.assertEqual(self.fake.calls_of("deploy")[0]["argv"][0], "deploy")
+        self.assertEqual(r["status"], "completed")
+        self.assertEqual(self.fake.apps()[0]["state"], "deployed")
+        r = self.probe("run", "--mode", "serve", "--detach", "--yes")
+        self.assertExit(r, 2)  # detach is for `modal run` only
+
+
+class ModalServiceTests(ServiceTestCase):
+    def test_app_stop_by_id_always_has_yes(self):
+        app_id = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="alice")
+        r = self.probe_json("stop", app_id)
+        self.assertEqual(r["exit_code"], 0)
+        call = self.fake.calls_of("app", "stop")[0]
+        self.assertIn("--yes", call["argv"])
+        self.assertIn(app_id, call["argv"])
+        self.assertEqual(self.fake.app(app_id)["state"], "stopped")
+        # through the generic call too
+        other = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="alice")
+        self.probe_json("modal", "--", "app", "stop", other)
+        self.assertIn("--yes", self.fake.calls_of("app", "stop")[1]["argv"])
+
+    def test_failed_stop_reports_code_and_stderr(self):
+        r = self.probe("stop", "ap-" + "a" * 22, "--json")
+        self.assertExit(r, 1)
+        self.assertIn("modal app stop", r.err)
+        self.assertIn("exit 1", r.err)
+
+    def test_app_list_keys_normalised_for_both_spellings(self):
+        app_id = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="alice")
+        for version in ("1.5.4", "1.4.2"):
+            r = self.probe_json("modal", "--", "app", "list", "--json", env={"FAKE_MODAL_VERSION": version})
+            rows = r["json"]
+            self.assertEqual([(x["app_id"], x["state"]) for x in rows], [(app_id, "ephemeral (detached)")], version)
+
+    def test_malformed_json_is_a_failure(self):
+        self.fake.set_scenario([{"match": ["app", "list"], "stdout": "[{not json", "exit": 0}])
+        r = self.probe("modal", "--", "app", "list", "--json")
+        self.assertExit(r, 1)
+        self.assertIn("not JSON", r.err)
+
+    def test_timeout_kills_the_call(self):
+        self.fake.set_scenario([{"match": ["app", "list"], "hang": True}])
+        start = time.monotonic()
+        r = self.probe("modal", "--timeout", "1", "--", "app", "list", "--json")
+        self.assertExit(r, 1)
+        self.assertIn("timed out", r.err)
+        self.assertLess(time.monotonic() - start, 15)
+
+    def test_secret_values_refused_on_argv(self):
+        r = self.probe("modal", "--", "secret", "create", "x", "TOKEN=abc")
+        self.assertExit(r, 2)
+        self.assertEqual(self.fake.calls_of("secret"), [])
+
+    def test_secret_create_and_delete(self):
+        self.probe_json("secret", "creds", env={"SVCPROBE_SECRET": SECRET})
+        self.assertIn("creds", [s["name"] for s in self.fake.secrets()])
+        self.probe_json("secret", "creds", "--delete")
+        argv = self.fake.calls_of("secret", "delete")[0]["argv"]
+        self.assertIn("--yes", argv)
+        self.assertNotIn("creds", [s["name"] for s in self.fake.secrets()])
+        self.assertNotIn("s3cr3t", (self.fake.home / "calls.jsonl").read_text())
+
+    def test_fan_out_runs_every_profile_concurrently_in_order(self):
+        self.fake.write_modal_toml(self.toml, {
+            name: {"token_id": f"ak-{name}", "token_secret": f"as-{name}"} for name in ("p1", "p2", "p3", "p4")
+        }, active="p1")
+        self.fake.set_scenario([
+            {"match": ["app", "list"], "env": {"MODAL_PROFILE": "p3"}, "exit": 1, "stderr": "Error: denied"},
+            {"match": ["app", "list"], "delay_s": 1.5},
+        ])
+        start = time.monotonic()
+        rows = self.probe_json("fanout", "--", "app", "list", "--json")
+        elapsed = time.monotonic() - start
+        self.assertEqual([r["profile"] for r in rows], ["p1", "p2", "p3", "p4"])
+        self.assertEqual([r["ok"] for r in rows], [True, True, False, True])
+        self.assertIn("denied", rows[2]["error"])
+        self.assertEqual(rows[0]["json"], [])
+        self.assertLess(elapsed, 4.4, "three 1.5 s calls ran one after another")
+        pinned = sorted(c["env"]["MODAL_PROFILE"] for c in self.fake.calls_of("app", "list"))
+        self.assertEqual(pinned, ["p1", "p2", "p3", "p4"])
+
+
+class ProcessServiceTests(ServiceTestCase):
+    def test_capture_env_and_exit_code(self):
+        r = self.probe_json("process", "--", "python3", "-c",
+                            "import os,sys; print(os.environ['PYTHONUTF8'], os.environ['PYTHONIOENCODING']); sys.exit(3)")
+        self.assertEqual((r["exit_code"], r["stdout"]), (3, "1 utf-8\n"))
+
+    def test_timeout_kills_process_group(self):
+        start = time.monotonic()
+        r = self.probe_json("process", "--timeout", "1", "--", "sh", "-c", "sleep 30 & sleep 30")
+        self.assertTrue(r["timed_out"])
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_python_override_and_missing_program(self):
+        r = self.probe("process", "--", "no-such-program-xyz", "--json")
+        self.assertExit(r, 4)
+        r = self.probe_json("process", "--", "python3", "-c", "import sys; print(sys.executable)",
+                            env={"MGPUX_PYTHON": "/usr/bin/python3"})
+        self.assertEqual(r["stdout"].strip(), "/usr/bin/python3")
+
+
+class ProfilesServiceTests(ServiceTestCase):
+    def test_add_switch_remove_keep_other_bytes(self):
+        original = "# my accounts\n" + self.toml.read_text() + "\n[other]\nserver_url = \"https://x\"  # keep\n"
+        self.toml.write_text(original)
+        self.probe_json("profiles", "add", "new", "--token-id", "ak-new", env={"SVCPROBE_SECRET": "as-new"})
+        text = self.toml.read_text()
+        self.assertTrue(text.startswith(original), text)
+        self.assertEqual(stat.S_IMODE(self.toml.stat().st_mode), 0o600)
+        listed = self.probe_json("profiles", "list")
+        self.assertEqual([p["name"] for p in listed["profiles"]], ["alice", "work", "other", "new"])
+        self.assertNotIn("as-new", json.dumps(listed))
+        self.probe_json("profiles", "switch", "work")
+        self.assertEqual(self.probe_json("profiles", "list")["active"], "work")
+        self.assertIn("# my accounts\n", self.toml.read_text())
+        self.assertEqual(self.probe_json("profiles", "remove", "work"), "alice")
+        self.assertEqual(self.probe_json("profiles", "list")["active"], "alice")
+
+    def test_paste_and_resolve(self):
+        r = self.probe_json("profiles", "paste", "modal token set --token-id ak-1 --token-secret as-2 --profile=w")
+        self.assertEqual(r, {"token_id": "ak-1", "token_secret": "as-2", "profile": "w"})
+        self.assertIsNone(self.probe_json("profiles", "paste", "hello"))
+        self.assertEqual(self.probe_json("profiles", "resolve"), "alice")
+        self.assertEqual(self.probe_json("profiles", "resolve", "--profile", "work"), "work")
+        self.assertExit(self.probe("profiles", "resolve", "ghost", "--json"), 2)
+
+    def test_broken_toml_is_exit_3_and_untouched(self):
+        self.toml.write_bytes(b"[alice\ntoken_id = 1\n")
+        r = self.probe("profiles", "add", "x", "--token-id", "ak", env={"SVCPROBE_SECRET": "as"})
+        self.assertExit(r, 3)
+        self.assertIn(str(self.toml), r.err)
+        self.assertEqual(self.toml.read_bytes(), b"[alice\ntoken_id = 1\n")
+
+    def test_dry_run_writes_no_profile(self):
+        before = self.toml.read_bytes()
+        self.assertExit(self.probe("profiles", "add", "x", "--token-id", "ak", "--dry-run",
+                                   env={"SVCPROBE_SECRET": "as"}), 0)
+        self.assertEqual(self.toml.read_bytes(), before)
+
+
+class StateServiceTests(ServiceTestCase):
+    def test_session_round_trip_and_modes(self):
+        saved = self.probe_json("state", "session-save", "-", '{"kind": "bash", "app_name": "m-gpux-shell", "x": 1}')
+        self.assertTrue(saved["id"].startswith("sess-"))
+        self.assertEqual(self.probe_json("state", "session-get", "m-gpux-shell")["id"], saved["id"])
+        self.assertEqual(stat.S_IMODE(self.state_dir.stat().st_mode), 0o700)
+        self.assertEqual(stat.S_IMODE((self.state_dir / "sessions.json").stat().st_mode), 0o600)
+        self.assertEqual(self.probe_json("state", "session-forget", "m-gpux-shell"), 1)
+
+    def test_corrupt_file_exit_3_byte_identical(self):
+        self.state_dir.mkdir(mode=0o700)
+        bad = b'[{"id": "sess-1", oops}]\n'
+        (self.state_dir / "sessions.json").write_bytes(bad)
+        r = self.probe("state", "session-save", "-", '{"kind": "bash"}', "--json")
+        self.assertExit(r, 3)
+        self.assertIn("sessions.json", r.err)
+        self.assertIn("byte", r.err)
+        self.assertEqual((self.state_dir / "sessions.json").read_bytes(), bad)
+
+    def test_original_preset_is_read_as_fields_and_refused_when_code(self):
+        self.state_dir.mkdir(mode=0o700)
+        (self.state_dir / "presets.json").write_text(json.dumps({
+            "rl": {"action": "dev", "compute_label": "A100", "compute_spec": "gpu=\"A100\"", "name": "rl",
+                   "pip_section": ".pip_install('torch', 'numpy')", "profile": "alice"},
+            "evil": {"action": "bash", "compute_spec": "gpu=__import__('os').system('x')", "name": "evil",
+                     "pip_section": ""},
+        }))
+        p = self.probe_json("state", "preset-get", "rl")
+        self.assertEqual((p["gpu"], p["pip_packages"]), ("A100", ["torch", "numpy"]))
+        r = self.probe("state", "preset-get", "evil", "--json")
+        self.assertExit(r, 3)
+        self.assertIn("evil", r.err)
+
+    def test_generic_modify_appends(self):
+        self.probe_json("state", "append", "notes", '{"a": 1}')
+        doc = self.probe_json("state", "append", "notes", '{"b": 2}')
+        self.assertEqual(doc, [{"a": 1}, {"b": 2}])
+        self.assertExit(self.probe("state", "read", "../etc", "--json"), 2)
+
+    def test_thirty_concurrent_writers(self):
+        procs = [subprocess.Popen([str(BIN), "svcprobe", "state", "append", "notes", json.dumps({"n": i}), "--json"],
+                                  env={**self.env, **self.fake.env()}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                 for i in range(30)]
+        for p in procs:
+            err = p.communicate(timeout=60)[1]
+            self.assertEqual(p.returncode, 0, err)
+        doc = json.loads((self.state_dir / "notes.json").read_text())
+        self.assertEqual(sorted(x["n"] for x in doc), list(range(30)))
+
+
+class CatalogServiceTests(ServiceTestCase):
+    def test_catalog(self):
+        cat = self.probe_json("catalog", "all")
+        self.assertEqual(cat["default_gpu"], "L4")
+        self.assertEqual(len(cat["gpus"]), 14)
+        self.assertEqual(self.probe_json("catalog", "gpu", "A10G")["name"], "A10")
+        self.assertEqual(self.probe_json("catalog", "gpu", "h100:4")["spec"], "H100:4")
+        self.assertExit(self.probe("catalog", "gpu", "A10:5", "--json"), 2)
+        self.assertEqual(self.probe_json("catalog", "cpu", "8")["memory_mb"], 4096)
+        self.assertEqual(self.probe_json("catalog", "python", "3.13"), "3.13")
+        self.assertExit(self.probe("catalog", "python", "3.9", "--json"), 2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+#include "services/modal_service.hpp"
+#include "services/runner.hpp"
+#include "services/service_error.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+using namespace mgpux::services;
+namespace json = boost::json;
+
+namespace {
+
+RunRequest parse(const char* text) { return parse_run_request(json::parse(text)); }
+
+int usage_code(const char* text) {
+    try {
+        parse(text);
+    } catch (const ServiceError& e) {
+        return e.code;
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST(RunnerRequest, ArgvForEachMode) {
+    const std::filesystem::path script = "/s/modal_runner.py";
+    EXPECT_EQ(modal_command(parse(R"({"script": "x", "app_name": "a"})"), script),
+              (std::vector<std::string>{"run", "/s/modal_runner.py"}));
+    EXPECT_EQ(modal_command(parse(R"({"script": "x", "app_name": "a", "detach": true})"), script),
+              (std::vector<std::string>{"run", "--detach", "/s/modal_runner.py"}));
+    EXPECT_EQ(modal_command(parse(R"({"script": "x", "app_name": "a", "mode": "serve"})"), script),
+              (std::vector<std::string>{"serve", "/s/modal_runner.py"}));
+    EXPECT_EQ(modal_command(parse(R"({"script": "x", "app_name": "a", "mode": "deploy"})"), script),
+              (std::vector<std::string>{"deploy", "/s/modal_runner.py"}));
+}
+
+TEST(RunnerRequest, RefusesMalformedRequests) {
+    EXPECT_EQ(usage_code(R"({"app_name": "a"})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x"})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "mode": "exec"})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "mode": "serve", "detach": true})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "background": true})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "timeout_s": -1})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "secrets": [{"name": "s", "values": {}}]})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "../x", "content": ""}]})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "modal_runner.py"}]})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"([1])"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "mode": "run", "detach": true, "background": true})"), 0);
+}
+
+TEST(RunnerRequest, SummaryFromFieldsNotTheScript) {
+    auto r = parse(R"({"script": "timeout = 24 * 60 * MINUTES", "app_name": "m-gpux-vllm", "mode": "serve",
+                       "compute": "H100:2", "timeout_s": 86400,
+                       "deps": ["a", "b", "c", "d", "e", "f"], "uploads": ["/w"],
+                       "secrets": [{"name": "hf", "values": {"HF_TOKEN": "x"}}]})");
+    const auto rows = summary_rows(r, std::string("alice"), "/runs/1/modal_runner.py");
+    std::map<std::string, std::string> m(rows.begin(), rows.end());
+    EXPECT_EQ(m["app"], "m-gpux-vllm");
+    EXPECT_EQ(m["mode"], "modal serve");
+    EXPECT_EQ(m["profile"], "alice");
+    EXPECT_EQ(m["compute"], "H100:2");
+    EXPECT_EQ(m["timeout"], "86400 s (24 h)");  // not "24" (spec §17 item 7)
+    EXPECT_EQ(m["deps"], "a, b, c, d, e … (6 in all)");
+    EXPECT_EQ(m["uploads"], "/w");
+    EXPECT_EQ(m["secrets"], "hf");  // names only
+    for (const auto& [k, v] : rows) EXPECT_EQ(v.find("x\""), std::string::npos);
+}
+
+TEST(RunnerRequest, RunIdsAreSortableAndDistinct) {
+    const auto a = new_run_id(), b = new_run_id();
+    EXPECT_EQ(a.size(), std::string("20261127-051200-1a2b3c").size());
+    EXPECT_NE(a, b);
+}
+
+TEST(ModalRules, StopAlwaysGetsYesAndSecretsStayOffArgv) {
+    EXPECT_EQ(enforce_modal_rules({"app", "stop", "ap-1"}), (std::vector<std::string>{"app", "stop", "--yes", "ap-1"}));
+    EXPECT_EQ(enforce_modal_rules({"app", "stop", "-y", "ap-1"}), (std::vector<std::string>{"app", "stop", "-y", "ap-1"}));
+    EXPECT_THROW(enforce_modal_rules({"secret", "create", "s", "K=v"}), ServiceError);
+    EXPECT_NO_THROW(enforce_modal_rules({"secret", "create", "s", "--from-dotenv", "/f", "--force"}));
+    EXPECT_TRUE(modal_call_changes_state({"app", "stop", "ap-1"}));
+    EXPECT_TRUE(modal_call_changes_state({"volume", "put", "v", "a"}));
+    EXPECT_FALSE(modal_call_changes_state({"app", "list", "--json"}));
+    EXPECT_FALSE(modal_call_changes_state({"volume", "ls", "v"}));
+}
+
+TEST(ModalRules, DotenvEscapesValuesAndChecksKeys) {
+    EXPECT_EQ(dotenv_text({{"A", "plain"}, {"B", "q\"b\\s\nn"}}), "A=\"plain\"\nB=\"q\\\"b\\\\s\\nn\"\n");
+    EXPECT_THROW(dotenv_text({{"1A", "x"}}), ServiceError);
+    EXPECT_THROW(dotenv_text({{"A B", "x"}}), ServiceError);
+}
+
+TEST(ModalRules, FailureNamesCommandCodeAndStderr) {
+    ModalResult r;
+    r.args = {"app", "stop", "--yes", "ap-1"};
+    r.exit_code = 1;
+    r.err = "Error\nApp is already stopped.\n\n";
+    EXPECT_EQ(describe_failure(r), "`modal app stop` failed (exit 1): App is already stopped.");
+    r.timed_out = true;
+    EXPECT_EQ(describe_failure(r), "`modal app stop` timed out");
+}

@@ -1,0 +1,78 @@
+#include "util/subprocess.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+using namespace mgpux::util;
+
+namespace {
+
+ProcessSpec sh(const std::string& script) {
+    ProcessSpec s;
+    s.exe = "/bin/sh";
+    s.args = {"-c", script};
+    s.forward_sigint = false;
+    return s;
+}
+
+}  // namespace
+
+TEST(Subprocess, CapturesBothStreamsAndExitCode) {
+    auto r = run_process(sh("echo out; echo err >&2; exit 7"));
+    EXPECT_EQ(r.exit_code, 7);
+    EXPECT_EQ(r.out, "out\n");
+    EXPECT_EQ(r.err, "err\n");
+}
+
+TEST(Subprocess, EnvironmentEditsAndTextStdin) {
+    setenv("MGPUX_TEST_UNSET_ME", "x", 1);
+    auto spec = sh("echo \"$A:${MGPUX_TEST_UNSET_ME-unset}\"; cat");
+    spec.env["A"] = "set";
+    spec.env["MGPUX_TEST_UNSET_ME"] = std::nullopt;
+    spec.stdin_mode = StdinMode::Text;
+    spec.input = "from stdin";
+    auto r = run_process(spec);
+    EXPECT_EQ(r.out, "set:unset\nfrom stdin");
+}
+
+TEST(Subprocess, WatchSplitsLinesAcrossStreams) {
+    auto spec = sh("printf 'a\\nb'; printf 'c\\r\\n' >&2");
+    spec.output = OutputMode::Watch;
+    std::vector<std::pair<int, std::string>> lines;
+    run_process(spec, [&](int stream, std::string_view line) {
+        lines.emplace_back(stream, std::string(line));
+        return LineAction::Continue;
+    });
+    std::sort(lines.begin(), lines.end());
+    EXPECT_EQ(lines, (std::vector<std::pair<int, std::string>>{{1, "a"}, {1, "b"}, {2, "c"}}));
+}
+
+TEST(Subprocess, StopSendsSigintToTheGroup) {
+    auto spec = sh("trap 'echo bye; exit 5' INT; echo ready; while :; do sleep 0.1; done");
+    spec.output = OutputMode::Watch;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_process(spec, [](int, std::string_view line) {
+        return line == "ready" ? LineAction::Stop : LineAction::Continue;
+    });
+    EXPECT_TRUE(r.interrupted);
+    EXPECT_EQ(r.exit_code, 5);
+    EXPECT_NE(r.out.find("bye"), std::string::npos);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+}
+
+TEST(Subprocess, TimeoutKillsGrandchildrenHoldingThePipe) {
+    auto spec = sh("sleep 30 & sleep 30");
+    spec.timeout = std::chrono::milliseconds(300);
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run_process(spec);
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_EQ(r.signal, 9);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(Subprocess, MissingProgramThrows) {
+    ProcessSpec s;
+    s.exe = "/nonexistent/program";
+    EXPECT_ANY_THROW(run_process(s));
+}
