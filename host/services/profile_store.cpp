@@ -720,7 +720,8 @@ void commit(const fs::path& path, const Edit& edit, const std::function<std::str
     const std::string text = render(edit.doc);
     const std::string what = path.string() +
                              ": refusing to write (profiles are edited as [name] tables line by line; "
-                             "one written as an inline table or with dotted keys must be edited by hand)";
+                             "one written as an inline table, with dotted keys or only as [name.sub] "
+                             "tables must be edited by hand)";
     const Toml after = parse_checked(what, path, text, kExitFailed);
     if (const std::string why = problem(after); !why.empty()) throw ServiceError(kExitFailed, what + ": " + why);
     if (edit.before.exists && text == edit.before.text) return;

@@ -64,6 +64,42 @@ PIN(mgpux_host, render_string, 104);
 PIN(mgpux_host, hostinfo, 112);
 PIN(mgpux_host, get_service, 120);
 SIZE(mgpux_host, 128);
+/* Service tables (section 5): struct_size, then one pointer per function. */
+PIN(mgpux_process_service, run, 8);
+PIN(mgpux_process_service, locate, 16);
+SIZE(mgpux_process_service, 24);
+PIN(mgpux_modal_service, call, 8);
+PIN(mgpux_modal_service, fan_out, 16);
+PIN(mgpux_modal_service, app_stop, 24);
+PIN(mgpux_modal_service, secret_create, 32);
+PIN(mgpux_modal_service, secret_delete, 40);
+SIZE(mgpux_modal_service, 48);
+PIN(mgpux_runner_service, run, 8);
+SIZE(mgpux_runner_service, 16);
+PIN(mgpux_profiles_service, list, 8);
+PIN(mgpux_profiles_service, resolve, 16);
+PIN(mgpux_profiles_service, upsert, 24);
+PIN(mgpux_profiles_service, remove, 32);
+PIN(mgpux_profiles_service, set_active, 40);
+PIN(mgpux_profiles_service, parse_token_command, 48);
+SIZE(mgpux_profiles_service, 56);
+PIN(mgpux_state_service, read, 8);
+PIN(mgpux_state_service, modify, 16);
+PIN(mgpux_state_service, session_save, 24);
+PIN(mgpux_state_service, session_get, 32);
+PIN(mgpux_state_service, session_update, 40);
+PIN(mgpux_state_service, session_forget, 48);
+PIN(mgpux_state_service, preset_list, 56);
+PIN(mgpux_state_service, preset_get, 64);
+PIN(mgpux_state_service, preset_save, 72);
+PIN(mgpux_state_service, preset_delete, 80);
+SIZE(mgpux_state_service, 88);
+PIN(mgpux_catalog_service, get, 8);
+PIN(mgpux_catalog_service, parse_gpu, 16);
+PIN(mgpux_catalog_service, parse_cpu, 24);
+PIN(mgpux_catalog_service, parse_python, 32);
+SIZE(mgpux_catalog_service, 40);
+
 #endif
 
 /* Exit codes are part of the contract too. */
@@ -72,3 +108,8 @@ _Static_assert(MGPUX_OK == 0 && MGPUX_E_FAILED == 1 && MGPUX_E_USAGE == 2 && MGP
                "status codes must equal the exit codes");
 
 int mgpux_header_check_c(void) { return MGPUX_ABI_MAJOR; }
+
+/* MGPUX_HAS_MEMBER compiles and reads struct_size against the member's end. */
+static inline int mgpux_check_has_member(const mgpux_modal_service *t) {
+    return MGPUX_HAS_MEMBER(t, secret_delete);
+}
