@@ -180,10 +180,12 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
     }
 
     asio::signal_set signals(ctx);
+    // Declared here, not in the block below: each wait re-arms with it.
+    std::function<void(const bp::error_code&, int)> on_signal;
     if (spec.forward_sigint) {
         signals.add(SIGINT);
         signals.add(SIGTERM);
-        std::function<void(const bp::error_code&, int)> on_signal = [&](const bp::error_code& ec, int sig) {
+        on_signal = [&](const bp::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGINT && !inherit) request_stop();  // an inheriting child got it from the terminal
             else if (sig == SIGTERM) ::kill(signal_target, SIGTERM);

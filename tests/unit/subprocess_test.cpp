@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <unistd.h>
 
 using namespace mgpux::util;
 
@@ -75,4 +77,20 @@ TEST(Subprocess, MissingProgramThrows) {
     ProcessSpec s;
     s.exe = "/nonexistent/program";
     EXPECT_ANY_THROW(run_process(s));
+}
+
+TEST(Subprocess, CtrlCHereIsForwardedToTheChildGroup) {
+    auto spec = sh("trap 'echo got-int; exit 7' INT; echo ready; while :; do sleep 0.05; done");
+    spec.output = OutputMode::Watch;
+    spec.forward_sigint = true;
+    int sent = 0;
+    auto r = run_process(spec, [&](int, std::string_view line) {
+        if (line == "ready" && sent++ == 0) ::kill(::getpid(), SIGINT);  // as if Ctrl-C reached us
+        return LineAction::Continue;
+    });
+    EXPECT_TRUE(r.interrupted);
+    EXPECT_EQ(r.exit_code, 7);
+    EXPECT_NE(r.out.find("got-int"), std::string::npos);
+    // and our own disposition is back to normal afterwards: a second run works
+    EXPECT_EQ(run_process(sh("exit 0")).exit_code, 0);
 }
