@@ -85,6 +85,37 @@ class MgpuxTestCase(unittest.TestCase):
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
+    def run_on_pty(self, args, keystrokes, timeout=20):
+        """Runs m-gpux on a pseudo-terminal, typing each keystroke when the
+        output has been quiet for a moment. Returns (exit code, output)."""
+        import pty
+        import select
+        import time
+        env = dict(self.env)
+        env.update(self.fake.env())
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(str(self.tmp))
+            os.execve(str(BIN), [str(BIN), *map(str, args)], env)
+        output = b""
+        deadline = time.time() + timeout
+        pending = list(keystrokes)
+        while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.3)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif pending:
+                os.write(fd, pending.pop(0))
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
     def modal_calls(self):
         """The fake modal's call log: a list of {"argv", "env", "cwd", ...}."""
         return self.fake.calls()

@@ -208,6 +208,47 @@ class RunnerTests(ServiceTestCase):
         self.assertExit(r, 2)  # detach is for `modal run` only
 
 
+class RunnerReviewOnTerminal(ServiceTestCase):
+    """The review prompt on a real pseudo-terminal: edit, view, cancel."""
+
+    DOWN = b"\x1b[B"
+
+    def test_edit_with_a_multi_word_editor_then_run(self):
+        editor = self.tmp / "my editor.sh"
+        editor.write_text("#!/bin/sh\n[ \"$1\" = --flag ] || exit 9\nprintf '# edited by %s\\n' \"$1\" >> \"$2\"\n")
+        editor.chmod(0o755)
+        self.env["EDITOR"] = f"'{editor}' --flag"
+        code, out = self.run_on_pty(["svcprobe", "run"], [self.DOWN, self.DOWN, b"\r", b"\r"])
+        self.assertEqual(code, 0, out)
+        runs = self.fake.calls_of("run")
+        self.assertEqual(len(runs), 1, out)
+        with open(runs[0]["script"]["copy"], encoding="utf-8") as f:
+            self.assertIn("# edited by --flag", f.read())
+
+    def test_view_then_cancel_runs_nothing(self):
+        code, out = self.run_on_pty(["svcprobe", "run"], [self.DOWN, b"\r", self.DOWN, self.DOWN, self.DOWN, b"\r"])
+        self.assertEqual(code, 130, out)
+        self.assertIn('MESSAGE = "hello"', out)  # the script was shown
+        self.assertIn("cancelled", out)
+        self.assertEqual(self.fake.calls_of("run"), [])
+        scripts = list((self.state_dir / "runs").glob("*/modal_runner.py"))
+        self.assertEqual(len(scripts), 1)  # kept, as the message says
+
+    def test_stop_question_after_ctrl_c_stops_by_id(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True,
+                                 "container_output": ["[m-gpux] READY https://probe-3.modal.host"]}])
+        code, out = self.run_on_pty(["svcprobe", "run", "--detach", "--session-kind", "dev"],
+                                    [b"\r", b"\x03", b"y\r"], timeout=30)
+        self.assertEqual(code, 0, out)
+        stops = self.fake.calls_of("app", "stop")
+        self.assertEqual(len(stops), 1, out)
+        app_id = self.fake.apps()[0]["app_id"]
+        self.assertEqual(stops[0]["argv"][-1], app_id)
+        self.assertIn("--yes", stops[0]["argv"])
+        self.assertEqual(self.fake.app(app_id)["state"], "stopped")
+        self.assertEqual(json.loads((self.state_dir / "sessions.json").read_text())[0]["state"], "stopped")
+
+
 class ModalServiceTests(ServiceTestCase):
     def test_app_stop_by_id_always_has_yes(self):
         app_id = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="alice")

@@ -149,33 +149,6 @@ class TerminalPrompts(MgpuxTestCase):
         super().setUp()
         self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("services"))
 
-    def run_on_pty(self, args, keystrokes):
-        import os
-        import pty
-        import select
-        import time
-        from harness import BIN
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execve(str(BIN), [str(BIN), *args], self.env)
-        output = b""
-        deadline = time.time() + 20
-        pending = list(keystrokes)
-        while time.time() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.3)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif pending:
-                os.write(fd, pending.pop(0))
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
-
     def test_arrow_menu_moves_and_selects(self):
         code, out = self.run_on_pty(["abiservices", "pick", "--default-index", "0"], [b"\x1b[B", b"\x1b[B", b"\r"])
         self.assertEqual(code, 0, out)
