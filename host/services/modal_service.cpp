@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 #include <unistd.h>
 
@@ -137,6 +138,14 @@ std::optional<std::string> ModalService::pin_profile(const std::optional<std::st
 std::map<std::string, std::optional<std::string>> ModalService::child_env(const std::optional<std::string>& profile) const {
     std::map<std::string, std::optional<std::string>> env;
     if (profile) env["MODAL_PROFILE"] = *profile;
+    // Modal lets token variables win over any profile (spec §14): say so once.
+    static std::once_flag warned;
+    if (profile && (util::env("MODAL_TOKEN_ID") || util::env("MODAL_TOKEN_SECRET")) && ctx_.console)
+        std::call_once(warned, [&] {
+            ctx_.console->text(TextKind::Warning, "MODAL_TOKEN_ID / MODAL_TOKEN_SECRET are set in the environment; "
+                                                  "Modal uses them instead of the tokens of profile '" +
+                                                      *profile + "'\n");
+        });
     add_python_utf8_defaults(env);
     return env;
 }

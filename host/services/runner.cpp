@@ -123,6 +123,33 @@ std::string quote_arg(const std::string& a) {
     return q + "'";
 }
 
+// The newest app called `app_name` whose state starts with `state_prefix`,
+// from `modal app list --json`; nullopt when the list fails or has none.
+std::optional<std::string> newest_app_named(ModalService& modal, const std::optional<std::string>& profile,
+                                            const std::string& app_name, const std::string& state_prefix) {
+    std::optional<std::string> found;
+    try {
+        const auto listed = modal.call({{"app", "list", "--json"}, profile, 15, false});
+        if (!listed.ok() || !listed.json.is_array()) return std::nullopt;
+        std::string newest;
+        for (const auto& row : listed.json.as_array()) {
+            if (!row.is_object()) continue;
+            const auto& o = row.as_object();
+            auto str = [&](const char* k) {
+                auto it = o.find(k);
+                return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+            };
+            if (str("description") == app_name && str("state").rfind(state_prefix, 0) == 0 &&
+                is_app_id(str("app_id")) && str("created_at") >= newest) {
+                newest = str("created_at");
+                found = str("app_id");
+            }
+        }
+    } catch (const ServiceError&) {
+    }
+    return found;
+}
+
 }  // namespace
 
 RunRequest parse_run_request(const json::value& v) {
@@ -416,28 +443,9 @@ RunOutcome ModalRunner::run(const RunRequest& request) {
     const auto r = run_process_request(ctx_, spec, on_line);
 
     std::optional<std::string> app_id = scan.app_id();
-    if (!app_id && request.detach) {
-        // Fallback: the newest detached app of this name.
-        try {
-            const auto listed = modal.call({{"app", "list", "--json"}, profile, 15, false});
-            std::string newest;
-            if (listed.ok() && listed.json.is_array()) {
-                for (const auto& row : listed.json.as_array()) {
-                    if (!row.is_object()) continue;
-                    const auto& o = row.as_object();
-                    auto str = [&](const char* k) {
-                        auto it = o.find(k);
-                        return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-                    };
-                    if (str("description") == request.app_name && str("state").rfind("ephemeral", 0) == 0 &&
-                        str("created_at") >= newest) {
-                        newest = str("created_at");
-                        app_id = str("app_id");
-                    }
-                }
-            }
-        } catch (const ServiceError&) {
-        }
+    if (!app_id && (request.detach || request.mode == "deploy") && (r.exit_code == 0 || r.interrupted)) {
+        // Modal did not name it in a line we saw (deploy never does): ask.
+        app_id = newest_app_named(modal, profile, request.app_name, request.mode == "deploy" ? "deployed" : "ephemeral");
         if (app_id) record_session(*app_id);
     }
     if (app_id && is_app_id(*app_id)) res["app_id"] = *app_id;

@@ -182,6 +182,12 @@ class RunnerTests(ServiceTestCase):
         self.assertIn("exit 3", r.err)
         self.assertIn("boom", r.err)
 
+    def test_token_variables_in_the_environment_are_warned_about(self):
+        r = self.probe("run", "--yes", env={"MODAL_TOKEN_ID": "ak-env", "MODAL_TOKEN_SECRET": "as-env"})
+        self.assertExit(r, 0)
+        self.assertIn("MODAL_TOKEN_ID", r.err)
+        self.assertEqual(r.err.count("MODAL_TOKEN_ID"), 1)
+
     def test_unknown_profile_is_a_usage_error_before_any_call(self):
         r = self.probe("run", "--yes", "--profile", "nobody")
         self.assertExit(r, 2)
@@ -204,6 +210,9 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual(self.fake.calls_of("deploy")[0]["argv"][0], "deploy")
         self.assertEqual(r["status"], "completed")
         self.assertEqual(self.fake.apps()[0]["state"], "deployed")
+        # deploy never prints an app id: the runner asks `app list --json`
+        self.assertEqual(r["app_id"], self.fake.apps()[0]["app_id"])
+        self.assertEqual(len(self.fake.calls_of("app", "list", "--json")), 1)
         r = self.probe("run", "--mode", "serve", "--detach", "--yes")
         self.assertExit(r, 2)  # detach is for `modal run` only
 
