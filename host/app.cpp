@@ -203,7 +203,15 @@ int run_app(int argc, char** argv) {
         builtins::welcome(ctx);
         return 0;
     }
-    if (!parsed.node->command) {
+    // A group (or a group heading: a command with subcommands and no options
+    // of its own, declared only for its help text) shows its help.
+    const bool heading = parsed.node->command && !parsed.node->children.empty() &&
+                         parsed.node->command->options.empty() && parsed.node->command->trailing_name.empty();
+    if (!parsed.node->command || heading) {
+        if (parsed.globals.json) {
+            console.error("'m-gpux " + parsed.node->path_string() + "' needs a subcommand");
+            return MGPUX_E_USAGE;
+        }
         console.text(services::TextKind::Plain, cli::render_help(*parsed.node, ctx.version));
         return 0;
     }

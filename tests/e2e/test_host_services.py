@@ -443,6 +443,18 @@ class StateServiceTests(ServiceTestCase):
         self.assertEqual(sorted(x["n"] for x in doc), list(range(30)))
 
 
+class GroupHeadingTests(ServiceTestCase):
+    def test_group_heading_shows_its_help_and_is_never_run(self):
+        for args in (["svcprobe"], ["svcprobe", "--help"]):
+            r = self.run_mgpux(*args)
+            self.assertExit(r, 0)
+            self.assertIn("Example:\n  m-gpux svcprobe catalog gpu H100:4", r.out)
+            self.assertIn("catalog", r.out)  # the subcommands are listed
+        r = self.run_mgpux("svcprobe", "--json")
+        self.assertExit(r, 2)
+        self.assertIn("needs a subcommand", r.err)
+
+
 class CatalogServiceTests(ServiceTestCase):
     def test_catalog(self):
         cat = self.probe_json("catalog", "all")

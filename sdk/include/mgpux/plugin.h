@@ -122,6 +122,10 @@ typedef struct mgpux_option {
 #define MGPUX_CMDF_INTERACTIVE 0x02u /* may prompt (every prompt still has a flag) */
 #define MGPUX_CMDF_JSON 0x04u        /* honours the global --json */
 
+/* A command whose path is the prefix of other commands and that declares no
+ * options, positionals or trailing list is a group heading: the host never
+ * runs it; `m-gpux <group>` and `m-gpux <group> --help` show its summary and
+ * help (the place for an example) above the list of subcommands. */
 typedef struct mgpux_command {
     uint32_t struct_size; /* sizeof(mgpux_command) as the plugin was built */
     const char *path;     /* full words: "serve keys create". Static. */
