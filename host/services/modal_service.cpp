@@ -215,22 +215,33 @@ std::vector<ModalResult> ModalService::fan_out(const std::vector<std::string>& a
     ProfileStore store(modal_config_path());
     if (profiles.empty()) {
         for (const auto& p : store.list()) profiles.push_back(p.name);
-    } else {
-        for (const auto& p : profiles) store.resolve(p);  // unknown names are usage errors
     }
-    require_program("modal");  // a missing modal is one error, not one per row
-    std::vector<ModalResult> results(profiles.size());
+    std::vector<ModalCall> calls;
+    for (const auto& p : profiles) calls.push_back({args, p, timeout_s, false});
+    return call_many(calls);
+}
+
+std::vector<ModalResult> ModalService::call_many(const std::vector<ModalCall>& calls) {
+    // Checked up front, so a bad name or a missing modal is one error, not one per row.
+    std::vector<std::optional<std::string>> pinned;
+    for (const auto& c : calls) {
+        if (c.args.empty()) throw ServiceError(kExitUsage, "modal call: \"args\" is empty");
+        if (c.inherit_output) throw ServiceError(kExitUsage, "concurrent modal calls cannot share the terminal");
+        pinned.push_back(pin_profile(c.profile));
+    }
+    if (!calls.empty()) require_program("modal");
+    std::vector<ModalResult> results(calls.size());
     std::atomic<std::size_t> next{0};
-    const std::size_t workers = std::min<std::size_t>(profiles.size(), 16);
+    const std::size_t workers = std::min<std::size_t>(calls.size(), 16);
     std::vector<std::thread> pool;
     for (std::size_t w = 0; w < workers; ++w) {
         pool.emplace_back([&] {
-            for (std::size_t i = next++; i < profiles.size(); i = next++) {
+            for (std::size_t i = next++; i < calls.size(); i = next++) {
                 try {
-                    results[i] = run(args, profiles[i], timeout_s, false);
+                    results[i] = run(calls[i].args, pinned[i], calls[i].timeout_s, false);
                 } catch (const std::exception& e) {
-                    results[i].profile = profiles[i];
-                    results[i].args = args;
+                    results[i].profile = pinned[i];
+                    results[i].args = calls[i].args;
                     results[i].err = e.what();
                 }
             }

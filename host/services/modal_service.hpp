@@ -68,6 +68,10 @@ public:
     std::vector<ModalResult> fan_out(const std::vector<std::string>& args, std::vector<std::string> profiles,
                                      double timeout_s);
 
+    // Several different calls at once (at most 16 running), results in
+    // request order; a failing one never stops the others.
+    std::vector<ModalResult> call_many(const std::vector<ModalCall>& calls);
+
     ModalResult app_stop(const std::optional<std::string>& profile, const std::string& app_id);
     // Creates the secret through a 0600 dotenv file that is removed afterwards.
     ModalResult secret_create(const std::optional<std::string>& profile, const std::string& name,

@@ -158,6 +158,17 @@ ModalCall modal_call_from(const json::value& v) {
     return c;
 }
 
+json::array modal_rows(const std::vector<ModalResult>& results) {
+    json::array rows;
+    for (const auto& r : results) {
+        auto row = modal_result_json(r).as_object();
+        row["ok"] = r.ok();
+        row["error"] = r.ok() ? json::value(nullptr) : json::value(describe_failure(r));
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 int32_t modal_call(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
         ModalService modal(ph.context());
@@ -171,15 +182,7 @@ int32_t modal_fan_out(const mgpux_host* host, const char* request_json, const ch
         const auto call = modal_call_from(req);
         const auto profiles = string_list(req.as_object(), "profiles");
         ModalService modal(ph.context());
-        const auto results = modal.fan_out(call.args, profiles, call.timeout_s);
-        json::array rows;
-        for (const auto& r : results) {
-            auto row = modal_result_json(r).as_object();
-            row["ok"] = r.ok();
-            row["error"] = r.ok() ? json::value(nullptr) : json::value(describe_failure(r));
-            rows.push_back(std::move(row));
-        }
-        return give_json(ph, MGPUX_SERVICE_MODAL, rows, out_json);
+        return give_json(ph, MGPUX_SERVICE_MODAL, modal_rows(modal.fan_out(call.args, profiles, call.timeout_s)), out_json);
     });
 }
 
@@ -214,8 +217,20 @@ int32_t modal_secret_delete(const mgpux_host* host, const char* profile, const c
     });
 }
 
+int32_t modal_call_many(const mgpux_host* host, const char* request_json, const char** out_json) {
+    return guard(host, [&](PluginHost& ph) {
+        const auto req = parse_arg(request_json, "request_json");
+        if (!req.is_array()) throw ServiceError(kExitUsage, "call_many: expected a JSON array of calls");
+        std::vector<ModalCall> calls;
+        for (const auto& c : req.as_array()) calls.push_back(modal_call_from(c));
+        ModalService modal(ph.context());
+        return give_json(ph, MGPUX_SERVICE_MODAL, modal_rows(modal.call_many(calls)), out_json);
+    });
+}
+
 const mgpux_modal_service kModal = {sizeof(mgpux_modal_service), modal_call,          modal_fan_out,
-                                    modal_app_stop,              modal_secret_create, modal_secret_delete};
+                                    modal_app_stop,              modal_secret_create, modal_secret_delete,
+                                    modal_call_many};
 
 // ------------------------------------------------------------ runner
 

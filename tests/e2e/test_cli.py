@@ -4,7 +4,7 @@ import json
 import shutil
 import subprocess
 
-from harness import MgpuxTestCase, main
+from harness import PLUGIN_DIR, MgpuxTestCase, main
 
 
 class HelpAndVersion(MgpuxTestCase):
@@ -97,7 +97,10 @@ class GlobalOptions(MgpuxTestCase):
         r = self.run_mgpux("plugins", "list", "--json", "-v")
         self.assertExit(r, 0)
         doc = r.json()
-        self.assertEqual([p["id"] for p in doc["plugins"] if p["status"] == "loaded"], ["info"])
+        loaded = [p["id"] for p in doc["plugins"] if p["status"] == "loaded"]
+        built = sorted(f.name[len("mgpux-"):-len(".so")] for f in PLUGIN_DIR.glob("mgpux-*.so"))
+        self.assertIn("info", loaded)
+        self.assertEqual(sorted(loaded), built)
 
 
 class CommandTree(MgpuxTestCase):

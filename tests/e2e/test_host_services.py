@@ -272,6 +272,25 @@ class ModalServiceTests(ServiceTestCase):
         self.probe_json("modal", "--", "app", "stop", other)
         self.assertIn("--yes", self.fake.calls_of("app", "stop")[1]["argv"])
 
+    def test_call_many_runs_different_calls_concurrently(self):
+        a = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="alice")
+        b = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="work")
+        self.fake.set_scenario([{"match": ["app", "stop"], "delay_s": 1.0}])
+        requests = [{"args": ["app", "stop", a], "profile": "alice"},
+                    {"args": ["app", "stop", "ap-" + "z" * 22], "profile": "alice"},
+                    {"args": ["app", "stop", b], "profile": "work"}]
+        start = time.monotonic()
+        rows = self.probe_json("many", json.dumps(requests))
+        self.assertLess(time.monotonic() - start, 2.8)
+        self.assertEqual([r["ok"] for r in rows], [True, False, True])
+        self.assertEqual([r["profile"] for r in rows], ["alice", "alice", "work"])
+        self.assertEqual(self.fake.app(a)["state"], "stopped")
+        self.assertEqual(self.fake.app(b)["state"], "stopped")
+        for call in self.fake.calls_of("app", "stop"):
+            self.assertIn("--yes", call["argv"])
+        bad = self.probe("many", "--json", json.dumps([{"args": ["app", "list"], "profile": "ghost"}]))
+        self.assertExit(bad, 2)
+
     def test_failed_stop_reports_code_and_stderr(self):
         r = self.probe("stop", "ap-" + "a" * 22, "--json")
         self.assertExit(r, 1)

@@ -394,6 +394,12 @@ typedef struct mgpux_modal_service {
 
     /* `modal secret delete --yes <name>`; a missing secret is not an error. */
     int32_t (*secret_delete)(const mgpux_host *host, const char *profile, const char *name);
+
+    /* Several different calls at once (at most 16 running at a time).
+     * request_json: [{"args", "profile", "timeout_s"}...] (as for call; no
+     * "inherit" output). out_json: rows as for fan_out, in request order.
+     * Returns MGPUX_OK unless a request itself is bad. */
+    int32_t (*call_many)(const mgpux_host *host, const char *request_json, const char **out_json);
 } mgpux_modal_service;
 
 /* ---- 5.3 mgpux.runner/1: run a rendered script -------------------------

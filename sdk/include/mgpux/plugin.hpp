@@ -626,6 +626,18 @@ public:
         detail::check_status(t_->fan_out(h_, req.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // Several different calls at once: each request is {"args": [...],
+    // "profile": str|null, "timeout_s": n}. Rows in request order, each with
+    // "ok" and "error"; a failing row never stops the others.
+    Json call_many(const std::vector<Json>& requests) const {
+        if (!MGPUX_HAS_MEMBER(t_, call_many))
+            throw Error(MGPUX_E_FAILED, "this m-gpux host cannot run modal calls concurrently; update m-gpux");
+        Json arr = Json::array();
+        for (const auto& r : requests) arr.push(r);
+        const char* out = nullptr;
+        detail::check_status(t_->call_many(h_, arr.dump().c_str(), &out));
+        return detail::parse_out(out);
+    }
     Json app_stop(const std::string& app_id, const std::string& profile = std::string()) const {
         const char* out = nullptr;
         detail::check_status(t_->app_stop(h_, profile.empty() ? nullptr : profile.c_str(), app_id.c_str(), &out));
