@@ -86,8 +86,11 @@ class InstalledTree(MgpuxTestCase):
         self.assertExit(r, 2)
         self.assertIn("--times must be between 1 and 100", r.err)
         listing = self.run_mgpux("plugins", "list", "--json", env=env, binary=self.bin).json()["plugins"]
-        self.assertEqual([(p["id"], p["origin"]) for p in listing],
-                         [("hello", "MGPUX_ADD_PLUGIN_PATH"), ("info", "system")])
+        # the added directory comes first, then every installed plugin from the system directory
+        self.assertEqual(listing[0]["id"], "hello")
+        self.assertEqual(listing[0]["origin"], "MGPUX_ADD_PLUGIN_PATH")
+        self.assertIn(("info", "system"), [(p["id"], p["origin"]) for p in listing])
+        self.assertEqual({p["origin"] for p in listing[1:]}, {"system"})
 
 
 if __name__ == "__main__":
