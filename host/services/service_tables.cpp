@@ -18,6 +18,9 @@
 
 #include <boost/json.hpp>
 
+#include <cerrno>
+#include <unistd.h>
+
 namespace mgpux::services {
 
 namespace json = boost::json;
@@ -110,7 +113,30 @@ int32_t process_locate(const mgpux_host* host, const char* program, const char**
     });
 }
 
-const mgpux_process_service kProcess = {sizeof(mgpux_process_service), process_run, process_locate};
+int32_t process_read_stdin(const mgpux_host* host, const char** out_text) {
+    return guard(host, [&](PluginHost& ph) {
+        static std::optional<std::string> cached;  // stdin can be read once per process
+        if (!cached) {
+            if (::isatty(STDIN_FILENO)) throw ServiceError(kExitUsage, "stdin is a terminal: nothing was piped in");
+            std::string data;
+            char buf[65536];
+            for (;;) {
+                const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                data.append(buf, static_cast<std::size_t>(n));
+                if (data.size() > (1u << 20)) throw ServiceError(kExitUsage, "more than 1 MiB on stdin");
+            }
+            if (!data.empty() && data.back() == '\n') data.pop_back();
+            if (!data.empty() && data.back() == '\r') data.pop_back();
+            cached = std::move(data);
+        }
+        return give(ph, MGPUX_SERVICE_PROCESS, *cached, out_text);
+    });
+}
+
+const mgpux_process_service kProcess = {sizeof(mgpux_process_service), process_run, process_locate,
+                                        process_read_stdin};
 
 // ------------------------------------------------------------ modal
 

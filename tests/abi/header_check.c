@@ -67,7 +67,8 @@ SIZE(mgpux_host, 128);
 /* Service tables (section 5): struct_size, then one pointer per function. */
 PIN(mgpux_process_service, run, 8);
 PIN(mgpux_process_service, locate, 16);
-SIZE(mgpux_process_service, 24);
+PIN(mgpux_process_service, read_stdin, 24);
+SIZE(mgpux_process_service, 32);
 PIN(mgpux_modal_service, call, 8);
 PIN(mgpux_modal_service, fan_out, 16);
 PIN(mgpux_modal_service, app_stop, 24);

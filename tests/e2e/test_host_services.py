@@ -364,6 +364,14 @@ class ProcessServiceTests(ServiceTestCase):
         self.assertTrue(r["timed_out"])
         self.assertLess(time.monotonic() - start, 10)
 
+    def test_read_stdin(self):
+        self.assertEqual(self.probe_json("stdin", stdin_text="modal token set --token-id a\n"),
+                         "modal token set --token-id a")
+        self.assertEqual(self.probe_json("stdin"), "")  # /dev/null
+        code, out = self.run_on_pty(["svcprobe", "stdin", "--json"], [])
+        self.assertEqual(code, 2, out)
+        self.assertIn("terminal", out)
+
     def test_python_override_and_missing_program(self):
         r = self.probe("process", "--", "no-such-program-xyz", "--json")
         self.assertExit(r, 4)

@@ -346,6 +346,13 @@ typedef struct mgpux_process_service {
     /* The absolute path of `program` ("python3", "modal" or a name on PATH),
      * or MGPUX_E_MISSING_PROGRAM with an install hint. */
     int32_t (*locate)(const mgpux_host *host, const char *program, const char **out_path);
+
+    /* Reads all of this process's stdin (at most 1 MiB) when it is not a
+     * terminal: a piped secret (`--token-secret -`) or a pasted line.
+     * *out_text is the text with one trailing newline removed. Stdin that is
+     * a terminal is MGPUX_E_USAGE (ask with prompt_text instead); a second
+     * call returns what the first one read. */
+    int32_t (*read_stdin)(const mgpux_host *host, const char **out_text);
 } mgpux_process_service;
 
 /* ---- 5.2 mgpux.modal/1: every `modal` call but running a script -------

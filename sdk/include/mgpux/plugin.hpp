@@ -584,6 +584,14 @@ public:
         detail::check_status(t_->locate(h_, program.c_str(), &out));
         return out ? out : "";
     }
+    // All of stdin when it is not a terminal (one trailing newline dropped).
+    std::string read_stdin() const {
+        if (!MGPUX_HAS_MEMBER(t_, read_stdin))
+            throw Error(MGPUX_E_FAILED, "this m-gpux host cannot read stdin for plugins; update m-gpux");
+        const char* out = nullptr;
+        detail::check_status(t_->read_stdin(h_, &out));
+        return out ? out : "";
+    }
 
 private:
     static int32_t line_trampoline(void* user, int32_t stream, const char* line) noexcept {
