@@ -255,273 +255,312 @@ std::string new_run_id() {
     return std::string(stamp) + "-" + suffix;
 }
 
+namespace {
+
+// One launch, step by step. Each step either moves on or settles the outcome.
+class Launch {
+public:
+    Launch(HostContext& ctx, const RunRequest& request)
+        : ctx_(ctx), req_(request), console_(*ctx.console), modal_(ctx), state_(state_dir()) {
+        profile_ = modal_.pin_profile(req_.profile);
+        if (!profile_) profile_ = ProfileStore(modal_config_path()).active();
+        run_id_ = new_run_id();
+        run_dir_ = state_dir() / "runs" / run_id_;
+        script_path_ = run_dir_ / "modal_runner.py";
+        args_ = modal_command(req_, script_path_);
+        command_ = {"modal"};
+        command_.insert(command_.end(), args_.begin(), args_.end());
+        std::vector<std::string> quoted;
+        for (const auto& w : command_) quoted.push_back(quote_arg(w));
+        command_line_ = (profile_ ? "MODAL_PROFILE=" + quote_arg(*profile_) + " " : std::string()) + join(quoted, " ");
+    }
+
+    RunOutcome run() {
+        init_result();
+        show_summary();
+        write_script_out();
+        if (ctx_.globals.dry_run) return dry_run();
+        prepare_run_dir();
+        if (!review() || !create_secrets()) return std::move(outcome_);
+        const auto r = launch();
+        collect(r);
+        finish(r);
+        return std::move(outcome_);
+    }
+
+private:
+    json::object& res() { return outcome_.result; }
+
+    void settle(const char* status, int code = kExitOk, std::string error = {}) {
+        res()["status"] = status;
+        outcome_.status = code;
+        outcome_.error = std::move(error);
+    }
+
+    void init_result() {
+        const bool dry = ctx_.globals.dry_run;
+        json::array cmd;
+        for (const auto& w : command_) cmd.emplace_back(w);
+        res() = json::object{{"status", nullptr},   {"exit_code", nullptr}, {"app_id", nullptr},
+                             {"url", nullptr},      {"ready", json::array()}, {"results", json::array()},
+                             {"command", cmd},      {"session_id", nullptr}, {"stopped", false}};
+        res()["run_id"] = dry ? json::value(nullptr) : json::value(run_id_);
+        res()["run_dir"] = dry ? json::value(nullptr) : json::value(run_dir_.string());
+        res()["script_path"] = dry ? json::value(nullptr) : json::value(script_path_.string());
+        res()["profile"] = profile_ ? json::value(*profile_) : json::value(nullptr);
+    }
+
+    // The summary comes from the request's own fields, never from the script.
+    void show_summary() {
+        Table summary;
+        summary.columns = {"", ""};
+        for (auto& [k, v] : summary_rows(req_, profile_, ctx_.globals.dry_run ? "(not written: --dry-run)" : script_path_.string()))
+            summary.rows.push_back({k, v});
+        std::string text = format_table(summary);
+        // An untitled grid has an empty header row and rule: drop them.
+        for (int i = 0; i < 2; ++i) {
+            const auto nl = text.find('\n');
+            if (nl != std::string::npos && text.substr(0, nl).find_first_not_of(" -") == std::string::npos) text.erase(0, nl + 1);
+        }
+        console_.text(TextKind::Heading, "\nGenerated Modal runner\n");
+        console_.text(TextKind::Info, text);
+    }
+
+    void write_script_out() {
+        if (!ctx_.globals.script_out) return;
+        const fs::path out = *ctx_.globals.script_out;
+        util::write_file_atomic(out, req_.script, 0644);
+        console_.text(TextKind::Info, "script written to " + out.string() + "\n");
+    }
+
+    RunOutcome dry_run() {
+        console_.text(TextKind::Plain, with_newline(req_.script));
+        for (const auto& s : req_.secrets)
+            console_.text(TextKind::Info, "dry run: would create secret " + s.name + " from a 0600 file\n");
+        console_.text(TextKind::Info, "dry run: would run " + command_line_ + "\n");
+        settle("dry_run");
+        res()["script"] = req_.script;
+        return std::move(outcome_);
+    }
+
+    void prepare_run_dir() {
+        util::ensure_private_dir(state_dir());
+        util::ensure_private_dir(state_dir() / "runs");
+        util::ensure_private_dir(run_dir_);
+        util::write_file_atomic(script_path_, req_.script, 0600);
+        for (const auto& [name, content] : req_.files) util::write_file_atomic(run_dir_ / name, content, 0600);
+        json::object launch{{"run_id", run_id_},         {"app_name", req_.app_name}, {"mode", req_.mode},
+                            {"detach", req_.detach},     {"description", req_.description},
+                            {"compute", req_.compute},   {"command", res()["command"]}};
+        launch["profile"] = profile_ ? json::value(*profile_) : json::value(nullptr);
+        json::array secret_names;
+        for (const auto& s : req_.secrets) secret_names.emplace_back(s.name);
+        launch["secrets"] = secret_names;
+        util::write_file_atomic(run_dir_ / "launch.json", util::pretty_json(launch, true), 0600);
+    }
+
+    // Run / view / edit / cancel; --yes and --no-input take "run".
+    bool review() {
+        std::string script = req_.script;
+        for (;;) {
+            const int choice = ctx_.prompter->select(
+                "Run this script?", {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
+                {command_line_, "", script_path_.string(), "keep the script, run nothing"}, 0, "--yes");
+            if (choice == 0) return true;
+            if (choice == 1) console_.text(TextKind::Plain, with_newline(script));
+            else if (choice == 2) script = edit();
+            else {
+                settle("cancelled", kExitCancelled,
+                       "cancelled; nothing ran (the script is kept at " + script_path_.string() + ")");
+                return false;
+            }
+        }
+    }
+
+    std::string edit() {
+        const auto words = editor_command();
+        util::ProcessSpec spec;
+        spec.exe = require_program(words.front());
+        spec.args.assign(words.begin() + 1, words.end());
+        spec.args.push_back(script_path_.string());
+        spec.stdin_mode = util::StdinMode::Inherit;
+        spec.output = util::OutputMode::Inherit;
+        const auto r = run_process_request(ctx_, spec, {});
+        if (r.exit_code != 0) console_.text(TextKind::Warning, "the editor exited with " + std::to_string(r.exit_code) + "\n");
+        const std::string script = util::read_file_if_exists(script_path_).value_or(req_.script);
+        if (script.find(req_.app_name) == std::string::npos)
+            console_.text(TextKind::Warning, "the edited script no longer mentions the app name '" + req_.app_name +
+                                                 "'; the summary, session and stop still use it\n");
+        return script;
+    }
+
+    bool create_secrets() {
+        for (const auto& s : req_.secrets) {
+            console_.progress(("creating secret " + s.name).c_str());
+            const auto r = modal_.secret_create(profile_, s.name, s.values);
+            console_.progress(nullptr);
+            if (!r.ok()) {
+                settle("failed", kExitFailed, "could not create secret " + s.name + ": " + describe_failure(r));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // The child's output passes through while the markers are watched; the
+    // session is recorded as soon as Modal names the app, not when it ends.
+    util::CaptureResult launch() {
+        console_.text(TextKind::Success, "Starting " + req_.description + "…\n");
+        if (req_.detach)
+            console_.text(TextKind::Dim, "The app keeps running when this terminal closes; stop it with `m-gpux stop`.\n");
+        util::ProcessSpec spec;
+        spec.exe = require_program("modal");
+        spec.args = args_;
+        spec.env = modal_.child_env(profile_);
+        spec.output = util::OutputMode::Watch;
+        spec.cwd = fs::current_path();
+        if (req_.background)
+            spec.timeout = std::chrono::milliseconds(static_cast<long long>(req_.ready_timeout_s * 1000));
+        std::optional<std::string> recorded_app;
+        std::size_t recorded_urls = 0;
+        return run_process_request(ctx_, spec, [&](int, std::string_view line) {
+            scan_.feed(line);
+            if (scan_.app_id() && (!recorded_app || recorded_urls != scan_.ready_urls().size())) {
+                record_session(*scan_.app_id());
+                recorded_app = scan_.app_id();
+                recorded_urls = scan_.ready_urls().size();
+            }
+            if (req_.background && req_.mode == "run" && scan_.app_id() && !scan_.ready_urls().empty()) {
+                left_in_background_ = true;
+                return util::LineAction::Stop;  // the detached app keeps running
+            }
+            return util::LineAction::Continue;
+        });
+    }
+
+    void record_session(const std::string& app_id) {
+        if (!req_.detach || !req_.session) return;
+        json::object s = *req_.session;
+        if (session_id_) s["id"] = *session_id_;
+        s["description"] = req_.description;
+        if (!s.contains("app_name")) s["app_name"] = req_.app_name;
+        if (!s.contains("compute")) s["compute"] = req_.compute;
+        if (!s.contains("profile")) s["profile"] = profile_ ? *profile_ : std::string();
+        s["state"] = "running";
+        s["app_id"] = app_id;
+        s["url"] = scan_.ready_urls().empty() ? json::value(nullptr) : json::value(scan_.ready_urls().front());
+        s["script_path"] = script_path_.string();
+        s["run_id"] = run_id_;
+        s["backend"] = "modal";
+        const auto saved = state_.save_session(s);
+        if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
+            session_id_ = std::string(it->value().as_string());
+    }
+
+    void set_session_state(const char* state) {
+        if (session_id_) state_.update_session(*session_id_, json::object{{"state", state}});
+    }
+
+    void collect(const util::CaptureResult& r) {
+        app_id_ = scan_.app_id();
+        if (!app_id_ && (req_.detach || req_.mode == "deploy") && (r.exit_code == 0 || r.interrupted)) {
+            // Modal did not name it in a line we saw (deploy never does): ask.
+            app_id_ = newest_app_named(modal_, profile_, req_.app_name, req_.mode == "deploy" ? "deployed" : "ephemeral");
+            if (app_id_) record_session(*app_id_);
+        }
+        if (app_id_) res()["app_id"] = *app_id_;
+        json::array ready, results;
+        for (const auto& u : scan_.ready_urls()) ready.emplace_back(u);
+        for (const auto& v : scan_.results()) results.push_back(v);
+        res()["ready"] = ready;
+        res()["results"] = results;
+        if (!scan_.ready_urls().empty()) res()["url"] = scan_.ready_urls().front();
+        else if (!scan_.web_urls().empty()) res()["url"] = scan_.web_urls().front();
+        res()["exit_code"] = r.exit_code;
+        res()["session_id"] = session_id_ ? json::value(*session_id_) : json::value(nullptr);
+        for (const auto& b : scan_.bad_results()) console_.text(TextKind::Warning, "a RESULT line was not JSON: " + b + "\n");
+    }
+
+    void finish(const util::CaptureResult& r) {
+        const std::string app_text = app_id_ ? *app_id_ : std::string("the app");
+        if (left_in_background_) {
+            settle("background");
+            console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
+            console_.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
+        } else if (r.timed_out) {
+            settle("failed", kExitFailed,
+                   "no READY line from " + req_.description + " within " + human_seconds(req_.ready_timeout_s) + "; " +
+                       app_text + " may still be running (stop it with `m-gpux stop`)");
+        } else if (r.interrupted && !req_.detach) {
+            settle("interrupted", kExitCancelled, "interrupted; Modal stops " + req_.description + " in a few seconds");
+        } else if (r.interrupted) {
+            settle("interrupted");
+            console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
+            if (app_id_) offer_stop(*app_id_);
+            else console_.text(TextKind::Info, "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
+        } else if (r.exit_code != 0) {
+            ModalResult mr;
+            mr.args = args_;
+            mr.exit_code = r.exit_code;
+            mr.err = r.err;
+            settle("failed", kExitFailed, describe_failure(mr));
+            set_session_state("failed");
+        } else {
+            // A detached run that returns by itself has finished its function.
+            settle("completed");
+            set_session_state("stopped");
+        }
+    }
+
+    // "Stop the app now?" after a detached run was left: by id, default keep.
+    void offer_stop(const std::string& id) {
+        const bool stop = ctx_.prompter->confirm("Stop " + id + " (" + req_.app_name + ") now to release its compute?",
+                                                 false, false, "--yes keeps it running");
+        if (!stop) {
+            console_.text(TextKind::Info, "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
+            return;
+        }
+        const auto sr = modal_.app_stop(profile_, id);
+        if (!sr.ok()) {
+            outcome_.status = kExitFailed;
+            outcome_.error = "could not stop " + id + ", it is still running: " + describe_failure(sr);
+            return;
+        }
+        res()["stopped"] = true;
+        console_.text(TextKind::Success, "Stopped " + id + ".\n");
+        set_session_state("stopped");
+    }
+
+    static std::string with_newline(const std::string& s) { return s.empty() || s.back() == '\n' ? s : s + "\n"; }
+
+    HostContext& ctx_;
+    const RunRequest& req_;
+    Console& console_;
+    ModalService modal_;
+    StateStore state_;
+    std::optional<std::string> profile_;
+    std::string run_id_;
+    fs::path run_dir_;
+    fs::path script_path_;
+    std::vector<std::string> args_;
+    std::vector<std::string> command_;
+    std::string command_line_;
+    RunOutcome outcome_;
+    MarkerScanner scan_;
+    std::optional<std::string> session_id_;
+    std::optional<std::string> app_id_;
+    bool left_in_background_ = false;
+};
+
+}  // namespace
+
 ModalRunner::ModalRunner(HostContext& ctx) : ctx_(ctx) {}
 
 RunOutcome ModalRunner::run(const RunRequest& request) {
     if (ctx_.globals.backend && *ctx_.globals.backend == "local")
         throw ServiceError(kExitFailed,
                            "the local backend cannot run this workload yet; run it on Modal (leave out --backend local)");
-    Console& console = *ctx_.console;
-    ModalService modal(ctx_);
-    std::optional<std::string> profile = modal.pin_profile(request.profile);
-    if (!profile) profile = ProfileStore(modal_config_path()).active();
-
-    RunOutcome outcome;
-    auto& res = outcome.result;
-    const bool dry = ctx_.globals.dry_run;
-    const std::string run_id = new_run_id();
-    const fs::path run_dir = state_dir() / "runs" / run_id;
-    const fs::path script_path = run_dir / "modal_runner.py";
-    const auto args = modal_command(request, script_path);
-    std::vector<std::string> command{"modal"};
-    command.insert(command.end(), args.begin(), args.end());
-    res["status"] = nullptr;
-    res["exit_code"] = nullptr;
-    res["app_id"] = nullptr;
-    res["url"] = nullptr;
-    res["ready"] = json::array();
-    res["results"] = json::array();
-    res["run_id"] = dry ? json::value(nullptr) : json::value(run_id);
-    res["run_dir"] = dry ? json::value(nullptr) : json::value(run_dir.string());
-    res["script_path"] = dry ? json::value(nullptr) : json::value(script_path.string());
-    json::array cmd_json;
-    for (const auto& w : command) cmd_json.emplace_back(w);
-    res["command"] = cmd_json;
-    res["profile"] = profile ? json::value(*profile) : json::value(nullptr);
-    res["session_id"] = nullptr;
-    res["stopped"] = false;
-
-    // Summary, from the request's own fields.
-    Table summary;
-    summary.title = "Generated Modal runner";
-    summary.columns = {"", ""};
-    for (auto& [k, v] : summary_rows(request, profile, dry ? "(not written: --dry-run)" : script_path.string()))
-        summary.rows.push_back({k, v});
-    console.text(TextKind::Heading, "\n" + summary.title + "\n");
-    summary.title.clear();
-    std::string table_text = format_table(summary);
-    // The header row of an untitled two-column grid is empty: drop it.
-    if (auto nl = table_text.find('\n'); nl != std::string::npos && table_text.substr(0, nl).find_first_not_of(" -") == std::string::npos)
-        table_text.erase(0, nl + 1);
-    if (auto nl = table_text.find('\n'); nl != std::string::npos && table_text.substr(0, nl).find_first_not_of(" -") == std::string::npos)
-        table_text.erase(0, nl + 1);
-    console.text(TextKind::Info, table_text);
-
-    if (ctx_.globals.script_out) {
-        const fs::path out = *ctx_.globals.script_out;
-        util::write_file_atomic(out, request.script, 0644);
-        console.text(TextKind::Info, "script written to " + out.string() + "\n");
-    }
-    const std::string command_line = (profile ? "MODAL_PROFILE=" + quote_arg(*profile) + " " : std::string()) +
-                                     [&] {
-                                         std::vector<std::string> q;
-                                         for (const auto& w : command) q.push_back(quote_arg(w));
-                                         return join(q, " ");
-                                     }();
-    if (dry) {
-        console.text(TextKind::Plain, request.script + (request.script.back() == '\n' ? "" : "\n"));
-        for (const auto& s : request.secrets)
-            console.text(TextKind::Info, "dry run: would create secret " + s.name + " from a 0600 file\n");
-        console.text(TextKind::Info, "dry run: would run " + command_line + "\n");
-        res["status"] = "dry_run";
-        res["script"] = request.script;
-        return outcome;
-    }
-
-    util::ensure_private_dir(state_dir());
-    util::ensure_private_dir(state_dir() / "runs");
-    util::ensure_private_dir(run_dir);
-    util::write_file_atomic(script_path, request.script, 0600);
-    for (const auto& [name, content] : request.files) util::write_file_atomic(run_dir / name, content, 0600);
-    {
-        json::object launch{{"run_id", run_id}, {"app_name", request.app_name}, {"mode", request.mode},
-                            {"detach", request.detach}, {"description", request.description},
-                            {"compute", request.compute}, {"command", cmd_json}};
-        launch["profile"] = profile ? json::value(*profile) : json::value(nullptr);
-        json::array secret_names;
-        for (const auto& s : request.secrets) secret_names.emplace_back(s.name);
-        launch["secrets"] = secret_names;
-        util::write_file_atomic(run_dir / "launch.json", util::pretty_json(launch, true), 0600);
-    }
-
-    // Review: run / view / edit / cancel (--yes and --no-input take "run").
-    std::string script = request.script;
-    for (;;) {
-        const int choice = ctx_.prompter->select("Run this script?",
-                                                 {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
-                                                 {command_line, "", script_path.string(), "keep the script, run nothing"},
-                                                 0, "--yes");
-        if (choice == 0) break;
-        if (choice == 1) {
-            console.text(TextKind::Plain, script + (script.empty() || script.back() == '\n' ? "" : "\n"));
-            continue;
-        }
-        if (choice == 2) {
-            auto words = editor_command();
-            util::ProcessSpec spec;
-            spec.exe = require_program(words.front());
-            spec.args.assign(words.begin() + 1, words.end());
-            spec.args.push_back(script_path.string());
-            spec.stdin_mode = util::StdinMode::Inherit;
-            spec.output = util::OutputMode::Inherit;
-            const auto r = run_process_request(ctx_, spec, {});
-            if (r.exit_code != 0)
-                console.text(TextKind::Warning, "the editor exited with " + std::to_string(r.exit_code) + "\n");
-            script = util::read_file_if_exists(script_path).value_or(script);
-            if (script.find(request.app_name) == std::string::npos)
-                console.text(TextKind::Warning, "the edited script no longer mentions the app name '" + request.app_name +
-                                                    "'; the summary, session and stop still use it\n");
-            continue;
-        }
-        res["status"] = "cancelled";
-        outcome.status = kExitCancelled;
-        outcome.error = "cancelled; nothing ran (the script is kept at " + script_path.string() + ")";
-        return outcome;
-    }
-
-    for (const auto& s : request.secrets) {
-        console.progress(("creating secret " + s.name).c_str());
-        const auto r = modal.secret_create(profile, s.name, s.values);
-        console.progress(nullptr);
-        if (!r.ok()) {
-            res["status"] = "failed";
-            outcome.status = kExitFailed;
-            outcome.error = "could not create secret " + s.name + ": " + describe_failure(r);
-            return outcome;
-        }
-    }
-
-    // The launch. Output passes through while the markers are watched.
-    console.text(TextKind::Success, "Starting " + request.description + "…\n");
-    if (request.detach)
-        console.text(TextKind::Dim, "The app keeps running when this terminal closes; stop it with `m-gpux stop`.\n");
-    StateStore state(state_dir());
-    MarkerScanner scan;
-    std::optional<std::string> session_id;
-    bool stopped_for_background = false;
-    auto record_session = [&](const std::string& app_id) {
-        if (!request.detach || !request.session) return;
-        json::object s = *request.session;
-        if (session_id) s["id"] = *session_id;
-        s["description"] = request.description;
-        if (!s.contains("app_name")) s["app_name"] = request.app_name;
-        if (!s.contains("compute")) s["compute"] = request.compute;
-        if (!s.contains("profile")) s["profile"] = profile ? *profile : std::string();
-        s["state"] = "running";
-        s["app_id"] = app_id;
-        s["url"] = scan.ready_urls().empty() ? json::value(nullptr) : json::value(scan.ready_urls().front());
-        s["script_path"] = script_path.string();
-        s["run_id"] = run_id;
-        s["backend"] = "modal";
-        const auto saved = state.save_session(s);
-        if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
-            session_id = std::string(it->value().as_string());
-    };
-    std::optional<std::string> recorded_app;
-    std::size_t recorded_urls = 0;
-    util::ProcessSpec spec;
-    spec.exe = require_program("modal");
-    spec.args = args;
-    spec.env = modal.child_env(profile);
-    spec.output = util::OutputMode::Watch;
-    spec.cwd = fs::current_path();
-    if (request.background) spec.timeout = std::chrono::milliseconds(static_cast<long long>(request.ready_timeout_s * 1000));
-    auto on_line = [&](int, std::string_view line) {
-        scan.feed(line);
-        if (scan.app_id() && (!recorded_app || recorded_urls != scan.ready_urls().size())) {
-            // Recorded as soon as Modal names the app, not when the run ends.
-            record_session(*scan.app_id());
-            recorded_app = scan.app_id();
-            recorded_urls = scan.ready_urls().size();
-        }
-        if (request.background && request.mode == "run" && scan.app_id() && !scan.ready_urls().empty()) {
-            stopped_for_background = true;
-            return util::LineAction::Stop;  // the detached app keeps running
-        }
-        return util::LineAction::Continue;
-    };
-    const auto r = run_process_request(ctx_, spec, on_line);
-
-    std::optional<std::string> app_id = scan.app_id();
-    if (!app_id && (request.detach || request.mode == "deploy") && (r.exit_code == 0 || r.interrupted)) {
-        // Modal did not name it in a line we saw (deploy never does): ask.
-        app_id = newest_app_named(modal, profile, request.app_name, request.mode == "deploy" ? "deployed" : "ephemeral");
-        if (app_id) record_session(*app_id);
-    }
-    if (app_id && is_app_id(*app_id)) res["app_id"] = *app_id;
-    json::array ready;
-    for (const auto& u : scan.ready_urls()) ready.emplace_back(u);
-    res["ready"] = ready;
-    json::array results;
-    for (const auto& v : scan.results()) results.push_back(v);
-    res["results"] = results;
-    if (!scan.ready_urls().empty()) res["url"] = scan.ready_urls().front();
-    else if (!scan.web_urls().empty()) res["url"] = scan.web_urls().front();
-    res["exit_code"] = r.exit_code;
-    res["session_id"] = session_id ? json::value(*session_id) : json::value(nullptr);
-    for (const auto& b : scan.bad_results())
-        console.text(TextKind::Warning, "a RESULT line was not JSON: " + b + "\n");
-
-    const std::string app_text = app_id ? *app_id : std::string("the app");
-    // "Stop the app now?" after a detached run was left: by id, default keep.
-    auto offer_stop = [&](const std::string& id) {
-        const bool stop = ctx_.prompter->confirm("Stop " + id + " (" + request.app_name + ") now to release its compute?",
-                                                 false, false, "--yes keeps it running");
-        if (!stop) {
-            console.text(TextKind::Info, "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
-            return;
-        }
-        const auto sr = modal.app_stop(profile, id);
-        if (sr.ok()) {
-            res["stopped"] = true;
-            console.text(TextKind::Success, "Stopped " + id + ".\n");
-            if (session_id) state.update_session(*session_id, json::object{{"state", "stopped"}});
-        } else {
-            outcome.status = kExitFailed;
-            outcome.error = "could not stop " + id + ", it is still running: " + describe_failure(sr);
-        }
-    };
-    if (stopped_for_background) {
-        res["status"] = "background";
-        console.text(TextKind::Success, request.description + " is up: " + scan.ready_urls().front() + "\n");
-        console.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
-        return outcome;
-    }
-    if (r.timed_out) {
-        res["status"] = "failed";
-        outcome.status = kExitFailed;
-        outcome.error = "no READY line from " + request.description + " within " + human_seconds(request.ready_timeout_s) +
-                        "; " + app_text + " may still be running (stop it with `m-gpux stop`)";
-        return outcome;
-    }
-    if (r.interrupted) {
-        res["status"] = "interrupted";
-        if (!request.detach) {
-            outcome.status = kExitCancelled;
-            outcome.error = "interrupted; Modal stops " + request.description + " in a few seconds";
-            return outcome;
-        }
-        console.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
-        if (app_id) offer_stop(*app_id);
-        else console.text(TextKind::Info, "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
-        return outcome;
-    }
-    if (r.exit_code != 0) {
-        res["status"] = "failed";
-        outcome.status = kExitFailed;
-        ModalResult mr;
-        mr.args = args;
-        mr.exit_code = r.exit_code;
-        mr.err = r.err;
-        outcome.error = describe_failure(mr);
-        if (session_id) state.update_session(*session_id, json::object{{"state", "failed"}});
-        return outcome;
-    }
-    res["status"] = "completed";
-    // A detached run that returns by itself has finished its function: the
-    // app is no longer running.
-    if (session_id) state.update_session(*session_id, json::object{{"state", "stopped"}});
-    return outcome;
+    return Launch(ctx_, request).run();
 }
 
 }  // namespace mgpux::services
