@@ -136,7 +136,8 @@ std::string render_help(const CommandNode& node, const std::string& version) {
         return out;
     }
     out += usage_line(node) + "\n";
-    out += node.summary + "\n";
+    // A command's own summary is more specific than its plugin's one-liner.
+    out += (node.command && !node.command->summary.empty() ? node.command->summary : node.summary) + "\n";
     if (node.command && !node.command->help.empty()) out += "\n" + node.command->help + "\n";
     if (node.command) {
         std::vector<Row> args, opts;

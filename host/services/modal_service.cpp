@@ -129,7 +129,9 @@ ModalService::ModalService(HostContext& ctx) : ctx_(ctx) {}
 std::optional<std::string> ModalService::pin_profile(const std::optional<std::string>& requested) const {
     std::optional<std::string> name = requested;
     if (!name && ctx_.globals.profile) name = *ctx_.globals.profile;
-    if (!name) return std::nullopt;
+    // Then what Modal itself would take before the active profile.
+    if (!name) name = util::env("MODAL_PROFILE");
+    if (!name || name->empty()) return std::nullopt;
     ProfileStore store(modal_config_path());
     if (!store.contains(*name)) return store.resolve(name);  // throws the usage error naming the known ones
     return name;

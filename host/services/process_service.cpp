@@ -101,6 +101,12 @@ util::ProcessSpec process_spec_from_json(const json::value& request) {
     else if (out == "inherit") spec.output = util::OutputMode::Inherit;
     else if (out == "watch") spec.output = util::OutputMode::Watch;
     else throw ServiceError(kExitUsage, "process request: \"output\" must be capture, inherit or watch");
+    if (const auto* d = member(o, "detach")) {
+        if (!d->is_bool()) throw ServiceError(kExitUsage, "process request: \"detach\" must be true or false");
+        spec.detach = d->as_bool();
+        if (spec.detach && (out != "capture" || in != "null"))
+            throw ServiceError(kExitUsage, "process request: a detached child has no stdin or output");
+    }
     if (const auto* t = member(o, "timeout_s")) {
         if (!t->is_number() || t->to_number<double>() <= 0)
             throw ServiceError(kExitUsage, "process request: \"timeout_s\" must be a positive number");
@@ -111,8 +117,9 @@ util::ProcessSpec process_spec_from_json(const json::value& request) {
 }
 
 json::value process_result_json(const util::CaptureResult& r) {
-    return json::object{{"exit_code", r.exit_code}, {"signal", r.signal},   {"timed_out", r.timed_out},
-                        {"interrupted", r.interrupted}, {"stdout", r.out}, {"stderr", r.err}};
+    return json::object{{"exit_code", r.exit_code},     {"signal", r.signal}, {"timed_out", r.timed_out},
+                        {"interrupted", r.interrupted}, {"stdout", r.out},    {"stderr", r.err},
+                        {"pid", r.pid}};
 }
 
 util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec,

@@ -15,6 +15,7 @@
 #include "services/service_error.hpp"
 #include "services/state_store.hpp"
 #include "util/json.hpp"
+#include "util/paths.hpp"
 
 #include <boost/json.hpp>
 
@@ -296,6 +297,7 @@ int32_t profiles_resolve(const mgpux_host* host, const char* requested, const ch
     return guard(host, [&](PluginHost& ph) {
         std::optional<std::string> want = opt(requested);
         if (!want) want = ph.context().globals.profile;
+        if (!want) want = util::env("MODAL_PROFILE");  // as Modal resolves it
         const auto name = profile_store().resolve(want);
         if (!name) {
             if (out_name) *out_name = nullptr;

@@ -26,9 +26,11 @@ namespace {
 // too, and so Ctrl-C on the terminal reaches us, not it (we forward it).
 struct own_process_group {
     bool enabled = true;
+    bool new_session = false;
     template <typename Launcher>
     bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-        if (enabled) ::setpgid(0, 0);
+        if (new_session) ::setsid();
+        else if (enabled) ::setpgid(0, 0);
         // The child must not inherit our SIGINT disposition changes.
         ::signal(SIGINT, SIG_DFL);
         return {};
@@ -112,7 +114,25 @@ CaptureResult run_capture(const std::filesystem::path& exe, const std::vector<st
     return run_process(spec);
 }
 
+namespace {
+
+CaptureResult start_detached(const ProcessSpec& spec) {
+    asio::io_context ctx;
+    const auto cwd = spec.cwd ? *spec.cwd : std::filesystem::current_path();
+    bp::process_environment env(edited_environment(spec.env));
+    bp::process proc(ctx, spec.exe, spec.args, bp::process_stdio{nullptr, nullptr, nullptr}, env,
+                     bp::process_start_dir(cwd), own_process_group{true, true});
+    CaptureResult result;
+    result.pid = proc.id();
+    result.exit_code = 0;
+    proc.detach();  // it outlives us; init reaps it
+    return result;
+}
+
+}  // namespace
+
 CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::chrono::milliseconds stop_grace) {
+    if (spec.detach) return start_detached(spec);
     asio::io_context ctx;
     CaptureResult result;
     const bool inherit = spec.output == OutputMode::Inherit;
@@ -136,6 +156,7 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
     else if (spec.stdin_mode == StdinMode::Text) started.emplace(launch(in_pipe));
     else started.emplace(launch(nullptr));
     bp::process& proc = *started;
+    result.pid = proc.id();
     const auto pid = proc.id();
     // The group to signal: the child's own, or just the child when it shares ours.
     const auto signal_target = inherit ? pid : -pid;

@@ -18,6 +18,7 @@ struct CaptureResult {
     int signal = 0;          // the terminating signal, 0 when it exited
     bool timed_out = false;  // killed (with its whole process group) after the timeout
     bool interrupted = false;  // we sent it SIGINT (Ctrl-C here, or a line callback asked)
+    int pid = 0;               // the child's process id
     std::string out;
     std::string err;
 };
@@ -48,6 +49,9 @@ struct ProcessSpec {
     // SIGINT (Ctrl-C) received here while the child runs is forwarded to the
     // child's process group instead of ending this process.
     bool forward_sigint = true;
+    // Start it in its own session with stdio on /dev/null and do not wait
+    // (a browser opener); the result carries only its pid.
+    bool detach = false;
 };
 
 // stream: 1 stdout, 2 stderr; the line has no newline.

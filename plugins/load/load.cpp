@@ -1,12 +1,147 @@
-// Placeholder: being written.
+// `m-gpux load probe`: starts one short container on a GPU or CPU size,
+// measures it (GPU, CPU, memory, disk) and shows what it found.
+#include "load_logic.hpp"
+
 #include <mgpux/plugin.hpp>
 
-namespace {
-const mgpux_command kCommands[] = {
-    mgpux::command("load", "(being built)", "Not available yet."),
-    mgpux::command("load pending", "Not available yet"),
-};
-int run(mgpux::Host&, const mgpux::Args&) { throw mgpux::Error(MGPUX_E_FAILED, "not available yet"); }
-}  // namespace
+#include <limits>
+#include <string>
+#include <vector>
 
-MGPUX_CPP_PLUGIN("load", "0.0.0", "(being built)", nullptr, kCommands, run)
+namespace load {
+namespace {
+
+using mgpux::Json;
+
+const mgpux_option kProbeOptions[] = {
+    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type to probe, optionally with a count: L4, A100-80GB, H100:2", nullptr,
+                  0, 'g', nullptr, "GPU", "compute"),
+    mgpux::option("cpu", MGPUX_OPT_INT, "probe a CPU-only container with this many cores (512 MB each)", nullptr, 0,
+                  'c', nullptr, "CORES", "compute"),
+};
+
+const mgpux_command kCommands[] = {
+    mgpux::command("load", "Measure a fresh container's GPU, CPU, memory and disk",
+                   "Starts a short-lived container on Modal and reports what it sees.\n\n"
+                   "Example:\n  m-gpux load probe --gpu H100:2"),
+    mgpux::command("load probe", "Start a container and report its hardware and load", kProbeOptions,
+                   "Runs `modal run` on a small generated script (app m-gpux-load-monitor, 120 s\n"
+                   "limit) on the GPU or CPU size asked for, and shows per GPU the utilisation,\n"
+                   "VRAM, temperature and power (from nvidia-smi), then the CPU model, cores and\n"
+                   "load average, memory, disk, Python and platform. Without --gpu or --cpu it\n"
+                   "asks; under --yes or --no-input it probes an L4. --json prints\n"
+                   "{\"compute\", \"gpu\", \"cpu\", \"app_id\", \"status\", \"metrics\"}.\n\n"
+                   "Example:\n"
+                   "  m-gpux load probe --gpu A100-80GB\n"
+                   "  m-gpux --profile work --yes --json load probe --cpu 8",
+                   MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
+};
+
+std::string str_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+int int_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_number() ? static_cast<int>(v->as_int()) : 0;
+}
+
+Compute from_gpu(const Json& parsed) {
+    Compute c;
+    c.gpu_spec = str_member(parsed, "spec");
+    c.label = str_member(parsed, "label");
+    return c;
+}
+
+Compute from_cpu(const Json& parsed) {
+    Compute c;
+    c.cores = int_member(parsed, "cores");
+    c.memory_mb = int_member(parsed, "memory_mb");
+    c.label = str_member(parsed, "label");
+    return c;
+}
+
+Compute menu_gpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const Json& cat) {
+    std::vector<std::string> labels, descriptions;
+    int default_index = 0;
+    for (const auto& g : cat.find("gpus")->as_array()) {
+        if (str_member(g, "name") == str_member(cat, "default_gpu")) default_index = static_cast<int>(labels.size());
+        labels.push_back(str_member(g, "name"));
+        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + str_member(g, "description"));
+    }
+    const int pick = host.select("Select GPU to probe", labels, descriptions, default_index, "--gpu");
+    return from_gpu(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
+}
+
+Compute menu_cpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const Json& cat) {
+    std::vector<std::string> labels, descriptions;
+    std::vector<int32_t> cores;
+    for (const auto& c : cat.find("cpus")->as_array()) {
+        cores.push_back(int_member(c, "cores"));
+        labels.push_back(std::to_string(cores.back()) + " cores");
+        descriptions.push_back(std::to_string(int_member(c, "memory_mb")) + " MB memory");
+    }
+    const int pick =
+        host.select("Select CPU size to probe", labels, descriptions, int_member(cat, "default_cpu_index"), "--cpu");
+    return from_cpu(catalog.parse_cpu(cores[static_cast<std::size_t>(pick)]));
+}
+
+// --gpu or --cpu (the host refuses both), else the menus; the catalog
+// validates every answer (an unknown GPU is exit 2).
+Compute choose_compute(const mgpux::Host& host, const mgpux::Args& args, const mgpux::Catalog& catalog) {
+    if (args.has("gpu")) return from_gpu(catalog.parse_gpu(args.str("gpu")));
+    if (args.has("cpu")) {
+        const long long cores = args.integer("cpu");
+        if (cores < 1 || cores > std::numeric_limits<int32_t>::max())
+            throw mgpux::usage_error("--cpu must be a positive number of cores, not " + std::to_string(cores));
+        return from_cpu(catalog.parse_cpu(static_cast<int32_t>(cores)));
+    }
+    const Json cat = catalog.get();
+    const int kind = host.select("Compute type to probe", {"GPU", "CPU"},
+                                 {"Probe a GPU container", "Probe a CPU-only container"}, 0, "--gpu or --cpu");
+    return kind == 0 ? menu_gpu(host, catalog, cat) : menu_cpu(host, catalog, cat);
+}
+
+void show(const mgpux::Host& host, const Compute& c, const Json& result, const Json& metrics) {
+    std::vector<std::vector<Json>> rows;
+    for (const auto& [name, value] : metric_rows(metrics)) rows.push_back({Json(name), Json(value)});
+    host.table({"Metric", "Value"}, rows, "m-gpux load — " + c.label);
+    if (const Json* id = result.find("app_id"); id && id->is_string()) host.info("app " + id->as_string() + "\n");
+}
+
+int probe(mgpux::Host& host, const mgpux::Args& args) {
+    mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
+    const mgpux::Catalog catalog(host);
+    const Compute c = choose_compute(host, args, catalog);
+    const std::string python = catalog.parse_python();
+    const std::string script = host.render(kTemplate, render_context(c, python, host.raw()->host_version));
+    host.info("Probing " + c.label + ": starting a container...\n");
+    const Json result = mgpux::Runner(host).run(run_request(c, script));
+    const bool json = args.global_flag("json");
+    if (str_member(result, "status") == "dry_run") {
+        if (json) host.json(json_document(c, result, nullptr));
+        return MGPUX_OK;
+    }
+    const Json* metrics = find_metrics(result);
+    if (!metrics)
+        throw mgpux::Error(MGPUX_E_FAILED,
+                           "the probe container printed no `[m-gpux] RESULT` line, so there is nothing "
+                           "to show (its output is above)");
+    if (json)
+        host.json(json_document(c, result, metrics));
+    else
+        show(host, c, result, *metrics);
+    return MGPUX_OK;
+}
+
+int run(mgpux::Host& host, const mgpux::Args& args) {
+    if (args.command() == "load probe") return probe(host, args);
+    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + args.command() + "'");
+}
+
+}  // namespace
+}  // namespace load
+
+MGPUX_CPP_PLUGIN("load", "0.1.0", "Probe a container's GPU, CPU, memory and disk", "Compute Engine", load::kCommands,
+                 load::run)

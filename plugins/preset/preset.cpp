@@ -1,12 +1,357 @@
-// Placeholder: being written.
+// `m-gpux preset …`: saved workload settings (action, compute, Python,
+// packages, upload excludes, profile) in ~/.m-gpux/presets.json, kept by the
+// host's state service in the original tool's format plus structured fields.
+#include "preset_logic.hpp"
+
 #include <mgpux/plugin.hpp>
 
-namespace {
-const mgpux_command kCommands[] = {
-    mgpux::command("preset", "(being built)", "Not available yet."),
-    mgpux::command("preset pending", "Not available yet"),
-};
-int run(mgpux::Host&, const mgpux::Args&) { throw mgpux::Error(MGPUX_E_FAILED, "not available yet"); }
-}  // namespace
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <vector>
 
-MGPUX_CPP_PLUGIN("preset", "0.0.0", "(being built)", nullptr, kCommands, run)
+namespace preset {
+namespace {
+
+using mgpux::Json;
+namespace fs = std::filesystem;
+
+const char* const kActionChoices[] = {"bash", "jupyter", "dev", "interactive", nullptr};
+
+const mgpux_option kNameOnly[] = {
+    mgpux::positional("name", "the preset's name"),
+};
+
+const mgpux_option kCreateOptions[] = {
+    mgpux::positional("name", "the preset's name (asked when left out; default <action>-<compute>)", 0),
+    mgpux::option("action", MGPUX_OPT_CHOICE, "what the preset launches (asked when left out; default bash)", nullptr,
+                  0, 'a', kActionChoices, "ACTION"),
+    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type, optionally with a count: L4, A100-80GB, H100:4", nullptr, 0, 'g',
+                  nullptr, "GPU", "compute"),
+    mgpux::option("cpu", MGPUX_OPT_INT, "a CPU-only container with this many cores (1-64)", nullptr, 0, 'c', nullptr,
+                  "CORES", "compute"),
+    mgpux::option("memory", MGPUX_OPT_INT, "memory in MB with --cpu (default 512 per core)", nullptr, 0, 0, nullptr,
+                  "MB"),
+    mgpux::option("python", MGPUX_OPT_STRING, "Python in the container image: 3.10 to 3.14 (default 3.12)", nullptr, 0,
+                  0, nullptr, "VERSION"),
+    mgpux::option("pip", MGPUX_OPT_STRING, "a pip package to install, one per option (repeatable)", nullptr,
+                  MGPUX_OPTF_REPEATABLE, 0, nullptr, "PACKAGE", "deps"),
+    mgpux::option("requirements", MGPUX_OPT_PATH, "install from this requirements file instead", nullptr, 0, 0, nullptr,
+                  "PATH", "deps"),
+    mgpux::option("exclude", MGPUX_OPT_STRING,
+                  "an upload exclude pattern (repeatable; default .venv venv "
+                  "__pycache__ .git node_modules; '' for none)",
+                  nullptr, MGPUX_OPTF_REPEATABLE, 0, nullptr, "PATTERN"),
+    mgpux::option("script", MGPUX_OPT_PATH, "the script an interactive preset runs (inside this folder)", nullptr, 0, 0,
+                  nullptr, "PATH"),
+};
+
+const mgpux_command kCommands[] = {
+    mgpux::command("preset", "Save workload settings and launch them again by name",
+                   "A preset remembers what to launch (bash, jupyter, dev or interactive), on which\n"
+                   "GPU or CPU size, with which Python, packages, upload excludes and Modal profile.\n"
+                   "Presets live in ~/.m-gpux/presets.json, readable by the original m-gpux too.\n\n"
+                   "Example:\n"
+                   "  m-gpux --profile work preset create train-h100 --action dev --gpu H100:2 --pip torch\n"
+                   "  m-gpux preset list"),
+    mgpux::command("preset list", "List saved presets",
+                   "One row per preset: name, action, compute, Python, profile and when it was last\n"
+                   "saved. A preset that cannot be read is listed with the reason.\n\n"
+                   "Example:\n  m-gpux preset list --json",
+                   MGPUX_CMDF_JSON),
+    mgpux::command("preset show", "Show every field of one preset", kNameOnly,
+                   "Prints the stored fields of a preset, sorted by name, including the original\n"
+                   "tool's compute_spec / pip_section, which m-gpux regenerates from the fields.\n\n"
+                   "Example:\n  m-gpux preset show train-h100 --json",
+                   MGPUX_CMDF_JSON),
+    mgpux::command("preset create", "Save a new preset (every question has a flag)", kCreateOptions,
+                   "Asks for what is not given on the command line: the action, the compute (a GPU\n"
+                   "from the catalog, default L4, or a CPU size, default 8 cores), pip packages,\n"
+                   "upload excludes, for interactive presets the script, and the name. The Modal\n"
+                   "profile is the global --profile (else the active profile). A requirements file\n"
+                   "or script inside the current folder is stored relative to it, so the preset\n"
+                   "works from any copy of the project; a file elsewhere is stored absolute.\n"
+                   "Replacing an existing preset asks first (--yes replaces it).\n\n"
+                   "Example:\n"
+                   "  m-gpux --profile work preset create nb-a100 --action jupyter --gpu A100-80GB \\\n"
+                   "      --python 3.11 --requirements requirements.txt --yes",
+                   MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_DESTRUCTIVE),
+    mgpux::command("preset delete", "Delete a preset", kNameOnly,
+                   "Removes a preset from presets.json after asking (--yes deletes without asking).\n"
+                   "A preset that does not exist is an error (exit 2).\n\n"
+                   "Example:\n  m-gpux preset delete nb-a100 --yes",
+                   MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE),
+    mgpux::command("preset run", "Launch a preset", kNameOnly,
+                   "Launches the preset's action with its settings in the current folder.\n\n"
+                   "Example:\n  m-gpux preset run train-h100",
+                   MGPUX_CMDF_INTERACTIVE),
+};
+
+std::string str_member(const Json& o, const char* key, const std::string& fallback = "") {
+    const Json* v = o.find(key);
+    return v && v->is_string() ? v->as_string() : fallback;
+}
+
+// An int option as a catalog argument; values beyond int32 are refused here
+// rather than wrapped around.
+int32_t int_option(const mgpux::Args& args, const char* name) {
+    const long long v = args.integer(name);
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+        throw mgpux::usage_error("--" + std::string(name) + " " + std::to_string(v) + " is out of range");
+    return static_cast<int32_t>(v);
+}
+
+bool file_exists(const fs::path& cwd, const std::string& stored) {
+    std::error_code ec;
+    const fs::path p = fs::path(stored).is_absolute() ? fs::path(stored) : cwd / stored;
+    return fs::is_regular_file(p, ec);
+}
+
+// ------------------------------------------------------------------ create
+
+std::string choose_action(const mgpux::Host& host, const mgpux::Args& args) {
+    if (args.has("action")) return args.str("action");
+    return actions()[static_cast<std::size_t>(
+        host.select("Preset action", actions(), action_descriptions(), 0, "--action"))];
+}
+
+Compute gpu_compute(const Json& parsed) {
+    Compute c;
+    c.gpu = str_member(parsed, "name");
+    const Json* count = parsed.find("count");
+    c.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
+    return c;
+}
+
+Compute cpu_compute(const Json& parsed) {
+    Compute c;
+    c.cpu = static_cast<int>(parsed.find("cores")->as_int());
+    c.memory_mb = static_cast<int>(parsed.find("memory_mb")->as_int());
+    return c;
+}
+
+std::string gpu_menu_description(const Json& gpu) {
+    std::string d = std::to_string(gpu.find("vram_gb")->as_int()) + " GB";
+    if (const Json* desc = gpu.find("description"); desc && desc->is_string()) d += " - " + desc->as_string();
+    return d;
+}
+
+Compute menu_compute(const mgpux::Host& host, const mgpux::Catalog& catalog) {
+    const int kind =
+        host.select("Compute type", {"GPU", "CPU"}, {"GPU acceleration", "CPU-only container"}, 0, "--gpu or --cpu");
+    const Json cat = catalog.get();
+    if (kind == 0) {
+        std::vector<std::string> labels, descriptions;
+        int default_index = 0;
+        for (const auto& g : cat.find("gpus")->as_array()) {
+            if (g.find("name")->as_string() == str_member(cat, "default_gpu"))
+                default_index = static_cast<int>(labels.size());
+            labels.push_back(g.find("name")->as_string());
+            descriptions.push_back(gpu_menu_description(g));
+        }
+        const int pick = host.select("GPU", labels, descriptions, default_index, "--gpu");
+        return gpu_compute(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
+    }
+    std::vector<std::string> labels, descriptions;
+    std::vector<int32_t> cores;
+    for (const auto& c : cat.find("cpus")->as_array()) {
+        cores.push_back(static_cast<int32_t>(c.find("cores")->as_int()));
+        labels.push_back(std::to_string(cores.back()) + " cores");
+        descriptions.push_back(std::to_string(c.find("memory_mb")->as_int()) + " MB memory");
+    }
+    const Json* def = cat.find("default_cpu_index");
+    const int pick = host.select("CPU size", labels, descriptions, def ? static_cast<int>(def->as_int()) : 0, "--cpu");
+    return cpu_compute(catalog.parse_cpu(cores[static_cast<std::size_t>(pick)]));
+}
+
+Compute choose_compute(const mgpux::Host& host, const mgpux::Args& args, const mgpux::Catalog& catalog) {
+    if (args.has("memory") && !args.has("cpu"))
+        throw mgpux::usage_error("--memory goes with --cpu (a GPU container's memory is not set here)");
+    if (args.has("gpu")) return gpu_compute(catalog.parse_gpu(args.str("gpu")));
+    if (args.has("cpu"))
+        return cpu_compute(
+            catalog.parse_cpu(int_option(args, "cpu"), args.has("memory") ? int_option(args, "memory") : 0));
+    return menu_compute(host, catalog);
+}
+
+void choose_deps(const mgpux::Host& host, const mgpux::Args& args, const fs::path& cwd, Choice& c) {
+    if (args.has("requirements")) {
+        c.requirements = stored_path(cwd, args.str("requirements"));
+        if (!file_exists(cwd, *c.requirements))
+            host.warn("note: " + *c.requirements + " does not exist here; it is read when the preset runs\n");
+        return;
+    }
+    if (args.has("pip")) {
+        c.packages = args.list("pip");
+        return;
+    }
+    c.packages = split_list(host.ask("Pip packages (comma-separated, blank for none)", "", "--pip or --requirements"));
+}
+
+std::vector<std::string> choose_excludes(const mgpux::Host& host, const mgpux::Args& args) {
+    if (args.has("exclude")) {
+        // `--exclude ''` alone means no excludes at all.
+        std::vector<std::string> patterns;
+        for (auto& p : args.list("exclude"))
+            if (!p.empty()) patterns.push_back(std::move(p));
+        return patterns;
+    }
+    std::string joined;
+    for (const auto& p : default_excludes()) joined += (joined.empty() ? "" : ",") + p;
+    return split_list(host.ask("Upload exclude patterns (comma-separated)", joined.c_str(), "--exclude"));
+}
+
+std::optional<std::string> choose_script(const mgpux::Host& host, const mgpux::Args& args, const fs::path& cwd,
+                                         const std::string& action) {
+    if (action != "interactive") {
+        if (args.has("script")) throw mgpux::usage_error("--script is only for --action interactive");
+        return std::nullopt;
+    }
+    const std::string given = args.has("script")
+                                  ? args.str("script")
+                                  : host.ask("Script to run (a path inside this folder)", nullptr, "--script");
+    const auto rel = project_path(cwd, given);
+    if (!rel)
+        throw mgpux::usage_error("the script '" + given + "' is not inside the current folder " + cwd.string() +
+                                 "; only this folder is uploaded");
+    if (!file_exists(cwd, *rel))
+        host.warn("note: " + *rel + " does not exist here; it is looked up when the preset runs\n");
+    return rel;
+}
+
+std::string choose_name(const mgpux::Host& host, const mgpux::Args& args, const Choice& c) {
+    std::string name = args.has("name")
+                           ? args.str("name")
+                           : host.ask("Preset name", default_name(c.action, c.compute).c_str(), "a NAME argument");
+    if (const auto problem = name_problem(name))
+        throw mgpux::usage_error("invalid preset name '" + name + "': " + *problem);
+    return name;
+}
+
+// An existing preset of that name is replaced only when the user says so.
+void confirm_replace(const mgpux::Host& host, const mgpux::State& state, const std::string& name) {
+    const Json presets = state.preset_list();
+    const Json* old = presets.find(name);
+    if (!old) return;
+    const std::string what = str_member(*old, "action", "?") + " on " + str_member(*old, "compute_label", "?");
+    if (!host.confirm("Preset '" + name + "' exists (" + what + "). Replace it?", false, "--yes", true))
+        throw mgpux::Error(MGPUX_E_CANCELLED, "kept preset '" + name + "'; nothing was saved");
+}
+
+std::string compute_text(const Compute& c) {
+    if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
+    return "CPU (" + std::to_string(c.cpu.value_or(0)) + " cores, " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
+}
+
+int create(mgpux::Host& host, const mgpux::Args& args) {
+    const mgpux::Catalog catalog(host);
+    const mgpux::State state(host);
+    const fs::path cwd = fs::current_path();
+    Choice c;
+    // First, so an unknown --profile fails before any question.
+    const std::string profile = mgpux::Profiles(host).resolve();
+    if (!profile.empty()) c.profile = profile;
+    if (args.has("name"))
+        if (const auto problem = name_problem(args.str("name")))
+            throw mgpux::usage_error("invalid preset name '" + args.str("name") + "': " + *problem);
+    c.action = choose_action(host, args);
+    c.compute = choose_compute(host, args, catalog);
+    c.python = catalog.parse_python(args.str("python"));
+    choose_deps(host, args, cwd, c);
+    c.excludes = choose_excludes(host, args);
+    c.script = choose_script(host, args, cwd, c.action);
+    const std::string name = choose_name(host, args, c);
+    confirm_replace(host, state, name);
+    const Json saved = state.preset_save(name, fields(c));
+    if (args.global_flag("json")) {
+        host.json(saved);
+        return MGPUX_OK;
+    }
+    if (args.global_flag("dry_run")) return MGPUX_OK;  // the host said what it did not save
+    host.success("Saved preset " + name + ": " + c.action + " on " +
+                 str_member(saved, "compute_label", compute_text(c.compute)) + ", Python " + c.python +
+                 (c.profile ? ", profile " + *c.profile : std::string()) + "\n");
+    return MGPUX_OK;
+}
+
+// ------------------------------------------------------------------ list, show, delete, run
+
+int list(mgpux::Host& host, const mgpux::Args& args) {
+    const Json presets = mgpux::State(host).preset_list();
+    if (args.global_flag("json")) {
+        host.json(list_document(presets));
+        return MGPUX_OK;
+    }
+    if (!presets.is_object() || presets.as_object().empty()) {
+        host.warn("No presets saved yet. Create one with: m-gpux preset create\n");
+        return MGPUX_OK;
+    }
+    host.table(list_columns(), list_rows(presets), "M-GPUX Workload Presets");
+    for (const auto& [name, error] : broken_presets(presets))
+        host.warn("preset " + name + " cannot be used: " + error + "\n");
+    return MGPUX_OK;
+}
+
+int show(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string name = args.str("name");
+    const Json p = mgpux::State(host).preset_get(name);
+    if (args.global_flag("json")) {
+        host.json(p);
+        return MGPUX_OK;
+    }
+    std::vector<std::vector<Json>> rows;
+    for (const auto& [field, value] : show_rows(p)) rows.push_back({Json(field), Json(value)});
+    host.table({"Field", "Value"}, rows, "Preset " + name);
+    return MGPUX_OK;
+}
+
+int remove(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string name = args.str("name");
+    const mgpux::State state(host);
+    const Json presets = state.preset_list();
+    const Json* old = presets.find(name);
+    if (!old) throw mgpux::usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
+    if (!host.confirm("Delete preset '" + name + "' (" + str_member(*old, "action", "?") + " on " +
+                          str_member(*old, "compute_label", "?") + ")?",
+                      false, "--yes", true))
+        throw mgpux::Error(MGPUX_E_CANCELLED, "kept preset '" + name + "'");
+    // Another m-gpux may have removed it since the listing.
+    if (!state.preset_delete(name)) throw mgpux::usage_error("no preset named '" + name + "'");
+    const bool dry = args.global_flag("dry_run");
+    if (args.global_flag("json")) {
+        Json doc = Json::object();
+        doc.set("deleted", name);
+        doc.set("dry_run", dry);
+        host.json(doc);
+    } else if (!dry) {
+        host.success("Deleted preset " + name + "\n");
+    }
+    return MGPUX_OK;
+}
+
+int run_preset(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string name = args.str("name");
+    const Json p = mgpux::State(host).preset_get(name);
+    const std::string action = str_member(p, "action", "bash");
+    // The launch templates (Jupyter, Bash/dev, interactive terminal) come with
+    // the hub; until then say so rather than start something else.
+    throw mgpux::Error(MGPUX_E_FAILED, "preset '" + name + "' launches the '" + action +
+                                           "' action, which is not available yet in this m-gpux (its template "
+                                           "comes with the hub); nothing was started");
+}
+
+int run(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string& cmd = args.command();
+    if (cmd == "preset list") return list(host, args);
+    if (cmd == "preset show") return show(host, args);
+    if (cmd == "preset create") return create(host, args);
+    if (cmd == "preset delete") return remove(host, args);
+    if (cmd == "preset run") return run_preset(host, args);
+    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + cmd + "'");
+}
+
+}  // namespace
+}  // namespace preset
+
+MGPUX_CPP_PLUGIN("preset", "0.1.0", "Saved workload presets", "Workspace", preset::kCommands, preset::run)

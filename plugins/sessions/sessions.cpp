@@ -1,12 +1,453 @@
-// Placeholder: being written.
+// `m-gpux sessions`: the sessions the runner recorded after a detached
+// launch (sessions.json), reconciled with Modal on request, and the things
+// one does with one: show, logs, open, pull its workspace, stop, forget.
+// Everything about an app goes by its recorded app id (Modal resolves names
+// only for deployed apps, W-NAMERESOLVE); a session written by the Python
+// tool has only a name and is resolved once through `modal app list`.
+#include "session_logic.hpp"
+
 #include <mgpux/plugin.hpp>
 
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mgpux::sessions {
+
 namespace {
-const mgpux_command kCommands[] = {
-    mgpux::command("sessions", "(being built)", "Not available yet."),
-    mgpux::command("sessions pending", "Not available yet"),
+
+namespace fs = std::filesystem;
+
+constexpr double kListTimeoutS = 15;
+constexpr double kOpenTimeoutS = 15;
+
+const mgpux_option kListOptions[] = {
+    option("refresh", MGPUX_OPT_BOOL,
+           "first ask Modal for the state of each session's app (one app list per profile, at once)"),
 };
-int run(mgpux::Host&, const mgpux::Args&) { throw mgpux::Error(MGPUX_E_FAILED, "not available yet"); }
+const mgpux_option kIdOnly[] = {
+    positional("id", "session id, app id or app name"),
+};
+const mgpux_option kLogsOptions[] = {
+    positional("id", "session id, app id or app name"),
+    option("follow", MGPUX_OPT_BOOL, "keep streaming new log lines until Ctrl-C", nullptr, 0, 'f'),
+};
+const mgpux_option kPullOptions[] = {
+    positional("id", "session id, app id or app name"),
+    option("to", MGPUX_OPT_PATH, "local directory to download into", "m-gpux-workspace", 0, 0, nullptr, "DIR"),
+    option("force", MGPUX_OPT_BOOL, "download into a non-empty DIR, overwriting files of the same name"),
+};
+
+const mgpux_command kCommands[] = {
+    command("sessions", "List, inspect, stop and pull tracked hub and dev sessions",
+            "A session is recorded when a workload is launched detached (hub, dev, preset):\n"
+            "its profile, compute, workspace volume, app id and, when known, its URL. ID is a\n"
+            "session id, an app id or an app name (the first match wins). Every Modal call is\n"
+            "pinned to the session's own profile.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions list --refresh\n"
+            "  m-gpux sessions logs sess-1a2b3c4d --follow\n"
+            "  m-gpux sessions stop sess-1a2b3c4d --yes"),
+    command("sessions list", "Show the tracked sessions", kListOptions,
+            "Shows every tracked session: id, kind, profile, compute, app id, state, created.\n"
+            "States are what was last recorded; --refresh first runs `modal app list` once per\n"
+            "profile involved, at once, and records what Modal says: running for a deployed or\n"
+            "ephemeral app, stopped for a stopped one or one Modal no longer lists.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions list --refresh --json",
+            MGPUX_CMDF_JSON),
+    command("sessions show", "Show every recorded field of a session", kIdOnly,
+            "Example:\n"
+            "  m-gpux sessions show sess-1a2b3c4d",
+            MGPUX_CMDF_JSON),
+    command("sessions logs", "Show (or follow) the logs of a session's app", kLogsOptions,
+            "Runs `modal app logs <app id>` in the session's profile: the last 100 entries, or\n"
+            "with --follow everything new until Ctrl-C.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions logs sess-1a2b3c4d -f"),
+    command("sessions open", "Print a session's URL and open it in the browser", kIdOnly,
+            "Prints the URL recorded for the session and opens it with xdg-open when that is\n"
+            "available. A session without a URL is an error (exit 1): its address is in the\n"
+            "app's logs (`m-gpux sessions logs ID`).\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions open sess-1a2b3c4d",
+            MGPUX_CMDF_JSON),
+    command("sessions pull", "Download a session's workspace volume", kPullOptions,
+            "Runs `modal volume get <workspace volume> / DIR` in the session's profile. A DIR\n"
+            "that exists and is not empty is refused unless --force is given.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions pull sess-1a2b3c4d --to ./results",
+            MGPUX_CMDF_JSON),
+    command("sessions stop", "Stop a session's app", kIdOnly,
+            "Stops the session's app by app id (`modal app stop --yes <app id>`) in its profile\n"
+            "after a confirmation (--yes to skip it). The session is marked stopped only when\n"
+            "Modal says the app stopped; a failed stop exits 1.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions stop sess-1a2b3c4d --yes",
+            MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
+    command("sessions forget", "Drop sessions from the local list", kIdOnly,
+            "Removes every tracked session whose id, app id or app name is ID. Nothing on\n"
+            "Modal changes. No match is an error (exit 2).\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux sessions forget sess-1a2b3c4d",
+            MGPUX_CMDF_JSON),
+};
+
+// The app a command acts on, with the profile every call about it is pinned to.
+struct Target {
+    std::string ref;  // how to address the session in State calls
+    std::string profile;
+    std::string app_id;
+    std::string description;
+};
+
+std::string profile_label(const std::string& profile) { return profile.empty() ? "(active profile)" : profile; }
+
+std::string session_ref(const Json& s) {
+    for (const char* key : {"id", "app_id", "app_name"})
+        if (!text_of(s, key).empty()) return text_of(s, key);
+    return {};
+}
+
+Json one_field(const char* key, const std::string& value) {
+    Json j = Json::object();
+    j.set(key, value);
+    return j;
+}
+
+Json find_session(Host& host, const std::string& ref) {
+    Json s = State(host).session_get(ref);
+    if (!s.is_object())
+        throw usage_error("no tracked session matches '" + ref +
+                          "' (a session id, app id or app name); run `m-gpux sessions list` to see them");
+    return s;
+}
+
+Json read_sessions(Host& host) {
+    const Json doc = State(host).read("sessions");
+    if (!doc.is_array()) throw Error(MGPUX_E_CONFIG, "sessions.json does not hold a list of sessions");
+    Json out = Json::array();
+    for (const Json& s : doc.as_array())
+        if (s.is_object()) out.push(s);
+    return out;
+}
+
+// The app id of a session recorded by name only: the newest live app of
+// that name in its profile, remembered in the session from now on.
+std::string resolve_by_name(Host& host, const Target& t, const std::string& name) {
+    const Json result = Modal(host).call({"app", "list", "--json"}, t.profile, kListTimeoutS);
+    const Json* doc = result.find("json");
+    const auto app = newest_live_app(stop::parse_app_list(doc ? *doc : Json(), t.profile), name);
+    if (!app)
+        throw Error(MGPUX_E_FAILED, "no running app named '" + name + "' in profile " + profile_label(t.profile) +
+                                        ": the session has ended (`m-gpux sessions forget " + t.ref +
+                                        "` drops it)");
+    host.info("resolved " + name + " to " + app->app_id + " via app list\n");
+    State(host).session_update(t.ref, one_field("app_id", app->app_id));
+    return app->app_id;
+}
+
+Target resolve_target(Host& host, const Json& s) {
+    Target t;
+    t.ref = session_ref(s);
+    t.profile = text_of(s, "profile");
+    t.app_id = text_of(s, "app_id");
+    t.description = text_of(s, "app_name");
+    if (text_of(s, "backend") == "local")
+        throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
+    if (!t.app_id.empty()) {
+        if (!stop::looks_like_app_id(t.app_id))
+            throw Error(MGPUX_E_CONFIG, "session " + t.ref + " records app id '" + t.app_id +
+                                            "', which is not a Modal app id; fix or forget the session");
+        return t;
+    }
+    if (t.description.empty())
+        throw Error(MGPUX_E_FAILED, "session " + t.ref + " records neither an app id nor an app name");
+    t.app_id = resolve_by_name(host, t, t.description);
+    return t;
+}
+
+// ------------------------------------------------------------------ list
+
+// The profiles whose apps --refresh asks for, warning about sessions whose
+// profile has left the config file (asking for it would fail every row).
+std::vector<std::string> profiles_to_ask(Host& host, const Json& sessions, const std::string& fallback) {
+    std::set<std::string> known;
+    const Json listed = Profiles(host).list();
+    if (const Json* ps = listed.find("profiles"); ps && ps->is_array())
+        for (const Json& p : ps->as_array()) known.insert(text_of(p, "name"));
+    std::set<std::string> wanted, missing;
+    for (const Json& s : sessions.as_array()) {
+        if (text_of(s, "app_id").empty() && text_of(s, "app_name").empty()) continue;
+        std::string p = text_of(s, "profile");
+        if (p.empty()) p = fallback;
+        if (p.empty()) continue;
+        (known.count(p) ? wanted : missing).insert(p);
+    }
+    for (const std::string& p : missing)
+        host.warn("Profile '" + p + "' is not in the Modal config file; its sessions were not refreshed.\n");
+    return {wanted.begin(), wanted.end()};
+}
+
+Json with_changes(const Json& sessions, const std::vector<StateChange>& changes) {
+    std::map<std::string, std::string> to;
+    for (const StateChange& c : changes) to[c.ref] = c.to;
+    Json out = Json::array();
+    for (Json s : sessions.as_array()) {
+        const auto it = to.find(!text_of(s, "id").empty() ? text_of(s, "id") : text_of(s, "app_id"));
+        if (it != to.end()) s.set("state", it->second);
+        out.push(s);
+    }
+    return out;
+}
+
+Json refresh(Host& host, const Args& args, const Json& sessions) {
+    const std::string fallback = Profiles(host).resolve();  // an unknown --profile is a usage error
+    const std::vector<std::string> profiles = profiles_to_ask(host, sessions, fallback);
+    if (profiles.empty()) return sessions;
+    host.progress("Asking Modal about the apps of the tracked sessions");
+    const Json rows = Modal(host).fan_out({"app", "list", "--json"}, profiles, kListTimeoutS);
+    host.progress(nullptr);
+    std::map<std::string, std::vector<AppRow>> listings;
+    for (const Json& row : rows.as_array()) {
+        const std::string profile = text_of(row, "profile");
+        const Json* ok = row.find("ok");
+        if (!ok || !ok->is_bool() || !ok->as_bool()) {
+            host.warn("Could not refresh the sessions of profile " + profile + ": " + text_of(row, "error") + "\n");
+            continue;
+        }
+        const Json* doc = row.find("json");
+        listings[profile] = stop::parse_app_list(doc ? *doc : Json(), profile);
+    }
+    if (listings.empty()) throw Error(MGPUX_E_FAILED, "could not list the apps of any profile; nothing was refreshed");
+    const auto changes = reconcile(sessions, listings, fallback);
+    State state(host);
+    for (const StateChange& c : changes) {
+        state.session_update(c.ref, one_field("state", c.to));
+        host.info(c.ref + ": " + (c.from.empty() ? "unknown" : c.from) + " -> " + c.to + "\n");
+    }
+    // Under --dry-run nothing was written: show what would have been.
+    if (changes.empty()) return sessions;
+    return args.global_flag("dry_run") ? with_changes(sessions, changes) : read_sessions(host);
+}
+
+int cmd_list(Host& host, const Args& args) {
+    Json sessions = read_sessions(host);
+    if (args.flag("refresh")) sessions = refresh(host, args, sessions);
+    if (args.global_flag("json")) {
+        host.json(sessions);
+        return MGPUX_OK;
+    }
+    if (sessions.as_array().empty()) {
+        host.text("No tracked sessions yet.\n", MGPUX_TEXT_WARNING);
+        host.info("A session is recorded when `m-gpux dev`, a hub workload or a preset runs detached.\n");
+        return MGPUX_OK;
+    }
+    std::vector<std::vector<Json>> rows;
+    for (const Json& s : sessions.as_array()) rows.push_back(list_row(s));
+    host.table({"ID", "Kind", "Profile", "Compute", "App ID", "State", "Created"}, rows, "Tracked m-gpux sessions");
+    return MGPUX_OK;
+}
+
+// ------------------------------------------------------------------ one session
+
+int cmd_show(Host& host, const Args& args) {
+    const Json s = find_session(host, args.str("id"));
+    if (args.global_flag("json")) {
+        host.json(s);
+        return MGPUX_OK;
+    }
+    const auto fields = show_fields(s);
+    std::size_t width = 0;
+    for (const auto& f : fields) width = std::max(width, f.first.size());
+    for (const auto& [key, value] : fields) {
+        host.text(key + std::string(width + 2 - key.size(), ' '), MGPUX_TEXT_DIM);
+        host.text(value + "\n");
+    }
+    return MGPUX_OK;
+}
+
+int cmd_logs(Host& host, const Args& args) {
+    const Target t = resolve_target(host, find_session(host, args.str("id")));
+    std::vector<std::string> argv{"app", "logs", t.app_id};
+    if (args.flag("follow")) argv.push_back("--follow");
+    // The terminal is the child's: logs stream as Modal prints them.
+    Modal(host).call(argv, t.profile, 0, true);
+    return MGPUX_OK;
+}
+
+// xdg-open when this machine has it; any failure just means "not opened".
+bool open_in_browser(Host& host, const std::string& url) {
+    try {
+        Process process(host);
+        process.locate("xdg-open");
+        Json req = Json::object();
+        req.set("program", "xdg-open");
+        req.set("args", Json(Json::Array{url}));
+        req.set("timeout_s", kOpenTimeoutS);
+        const Json r = process.run(req);
+        const Json* code = r.find("exit_code");
+        return code && code->is_number() && code->as_int() == 0;
+    } catch (const Error& e) {
+        if (e.code() == MGPUX_E_CANCELLED) throw;
+        return false;
+    }
+}
+
+int cmd_open(Host& host, const Args& args) {
+    const Json s = find_session(host, args.str("id"));
+    const std::string ref = session_ref(s);
+    const std::string url = text_of(s, "url");
+    if (url.empty())
+        throw Error(MGPUX_E_FAILED, "session " + ref + " has no recorded URL; its address appears in the app's logs: " +
+                                        "m-gpux sessions logs " + ref);
+    host.text(url + "\n");
+    bool opened = false;
+    if (!is_web_url(url)) host.warn("Not opening it: only http:// and https:// URLs are handed to a browser.\n");
+    else if (!args.global_flag("dry_run")) opened = open_in_browser(host, url);
+    host.info(opened ? "Opened " + url + " in the browser.\n" : "Open it in your browser.\n");
+    if (args.global_flag("json")) {
+        Json doc = Json::object();
+        doc.set("id", ref);
+        doc.set("url", url);
+        doc.set("opened", opened);
+        host.json(doc);
+    }
+    return MGPUX_OK;
+}
+
+// DIR must be a directory that is missing or empty, unless --force.
+fs::path pull_destination(const Args& args) {
+    if (args.str("to", "m-gpux-workspace").empty()) throw usage_error("--to needs a directory");
+    std::error_code ec;
+    const fs::path dir = fs::absolute(args.str("to", "m-gpux-workspace"), ec);
+    if (ec) throw usage_error("cannot use '" + args.str("to") + "' as a directory: " + ec.message());
+    const auto st = fs::status(dir, ec);
+    if (!fs::exists(st)) return dir;
+    if (!fs::is_directory(st)) throw usage_error(dir.string() + " exists and is not a directory");
+    const bool empty = fs::directory_iterator(dir, ec) == fs::directory_iterator();
+    if (ec) throw usage_error("cannot read " + dir.string() + ": " + ec.message());
+    if (!empty && !args.flag("force"))
+        throw usage_error(dir.string() + " is not empty; pass --force to download into it (files of the same name are "
+                                         "overwritten) or choose another --to");
+    return dir;
+}
+
+int cmd_pull(Host& host, const Args& args) {
+    const Json s = find_session(host, args.str("id"));
+    const std::string ref = session_ref(s), profile = text_of(s, "profile");
+    const std::string volume = text_of(s, "workspace_volume");
+    if (volume.empty()) throw Error(MGPUX_E_FAILED, "session " + ref + " has no workspace volume to pull");
+    if (!is_volume_name(volume))
+        throw Error(MGPUX_E_CONFIG, "session " + ref + " records workspace volume '" + volume +
+                                        "', which is not a Modal volume name; fix or forget the session");
+    const fs::path dir = pull_destination(args);
+    std::vector<std::string> argv{"volume", "get", volume, "/", dir.string()};
+    if (args.flag("force")) argv.push_back("--force");
+    const bool json = args.global_flag("json");
+    if (args.global_flag("dry_run")) {
+        std::string line = "dry run: would run modal";
+        for (const auto& a : argv) line += " " + a;
+        host.info(line + "  (MODAL_PROFILE=" + profile_label(profile) + ")\n");
+    } else {
+        // On a terminal Modal shows its own progress; under --json stdout is the document's.
+        Modal(host).call(argv, profile, 0, !json);
+        host.success("Pulled volume " + volume + " into " + dir.string() + "\n");
+    }
+    if (json) {
+        Json doc = Json::object();
+        doc.set("id", ref);
+        doc.set("volume", volume);
+        doc.set("to", dir.string());
+        doc.set("force", args.flag("force"));
+        doc.set("dry_run", args.global_flag("dry_run"));
+        host.json(doc);
+    }
+    return MGPUX_OK;
+}
+
+// `modal app stop --yes <id>` keeping the result of a failing stop, so that
+// "already stopped" (the goal, reached earlier) is told apart from a failure.
+// Returns true when Modal reported it already stopped; throws on a real failure.
+bool stop_app(Host& host, const Target& t) {
+    const auto* modal = host.service<mgpux_modal_service>(MGPUX_SERVICE_MODAL);
+    if (!modal) throw Error(MGPUX_E_FAILED, "this m-gpux host does not provide the modal service; update m-gpux");
+    const char* out = nullptr;
+    const int32_t status = modal->app_stop(host.raw(), t.profile.empty() ? nullptr : t.profile.c_str(),
+                                           t.app_id.c_str(), &out);
+    if (status == MGPUX_OK) return false;
+    if (status == MGPUX_E_FAILED && out) {
+        const Json r = Json::parse(out);
+        if (text_of(r, "stderr").find("already stopped") != std::string::npos) return true;
+    }
+    throw Error(status, "");  // the host recorded what failed
+}
+
+int cmd_stop(Host& host, const Args& args) {
+    const Target t = resolve_target(host, find_session(host, args.str("id")));
+    const std::string what = "app " + t.app_id + (t.description.empty() ? "" : " (" + t.description + ")") +
+                             " of session " + t.ref + " in profile " + profile_label(t.profile);
+    if (!host.confirm("Stop " + what + "?", true, "--yes", true))
+        throw Error(MGPUX_E_CANCELLED, "cancelled: the app was not stopped");
+    const bool already = stop_app(host, t);
+    const bool dry = args.global_flag("dry_run");
+    State(host).session_update(t.ref, one_field("state", "stopped"));
+    if (dry) host.info("Would stop " + what + "\n");
+    else host.success((already ? "Already stopped: " : "Stopped ") + what + "\n");
+    if (args.global_flag("json")) {
+        Json doc = Json::object();
+        doc.set("id", t.ref);
+        doc.set("app_id", t.app_id);
+        doc.set("profile", t.profile);
+        doc.set("stopped", !dry);
+        doc.set("already_stopped", already);
+        doc.set("dry_run", dry);
+        host.json(doc);
+    }
+    return MGPUX_OK;
+}
+
+int cmd_forget(Host& host, const Args& args) {
+    const std::string ref = args.str("id");
+    const uint32_t n = State(host).session_forget(ref);
+    if (n == 0)
+        throw usage_error("no tracked session matches '" + ref + "'; run `m-gpux sessions list` to see them");
+    const std::string count = std::to_string(n) + " session" + (n == 1 ? "" : "s");
+    if (args.global_flag("dry_run")) host.info("Would forget " + count + " matching " + ref + ".\n");
+    else host.success("Forgot " + count + " matching " + ref + ".\n");
+    if (args.global_flag("json")) {
+        Json doc = Json::object();
+        doc.set("ref", ref);
+        doc.set("forgotten", static_cast<long long>(n));
+        host.json(doc);
+    }
+    return MGPUX_OK;
+}
+
+int run(Host& host, const Args& args) {
+    const std::string& cmd = args.command();
+    if (cmd == "sessions list") return cmd_list(host, args);
+    if (cmd == "sessions show") return cmd_show(host, args);
+    if (cmd == "sessions logs") return cmd_logs(host, args);
+    if (cmd == "sessions open") return cmd_open(host, args);
+    if (cmd == "sessions pull") return cmd_pull(host, args);
+    if (cmd == "sessions stop") return cmd_stop(host, args);
+    if (cmd == "sessions forget") return cmd_forget(host, args);
+    throw usage_error("unknown command '" + cmd + "'");
+}
+
 }  // namespace
 
-MGPUX_CPP_PLUGIN("sessions", "0.0.0", "(being built)", nullptr, kCommands, run)
+}  // namespace mgpux::sessions
+
+MGPUX_CPP_PLUGIN("sessions", "0.1.0", "List, inspect, stop and pull tracked hub and dev sessions", "Workspace",
+                 mgpux::sessions::kCommands, mgpux::sessions::run)

@@ -1,12 +1,317 @@
-// Placeholder: being written.
+// `m-gpux stop`: find the m-gpux apps still running on Modal (in the current
+// profile, or in every profile at once with --all), let the user pick which
+// to stop, stop them by app id, and say truthfully which stops worked.
+#include "app_list.hpp"
+#include "stop_logic.hpp"
+
 #include <mgpux/plugin.hpp>
 
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mgpux::stop {
+
 namespace {
-const mgpux_command kCommands[] = {
-    mgpux::command("stop", "(being built)", "Not available yet."),
-    mgpux::command("stop pending", "Not available yet"),
+
+constexpr double kListTimeoutS = 15;  // as the original's app list
+constexpr double kStopTimeoutS = 60;
+const char* const kChoiceQuestion = "Stop which apps? (numbers like 1,3 or 'all')";
+
+const mgpux_option kStopOptions[] = {
+    option("all", MGPUX_OPT_BOOL, "look in every profile of the Modal config file, concurrently"),
+    option("app", MGPUX_OPT_STRING, "stop only the apps with this app id or description (no selection prompt)",
+           nullptr, 0, 0, nullptr, "NAME|ID"),
+    option("env", MGPUX_OPT_STRING, "Modal environment to look in (default: each profile's own)", nullptr, 0, 'e',
+           nullptr, "ENV"),
 };
-int run(mgpux::Host&, const mgpux::Args&) { throw mgpux::Error(MGPUX_E_FAILED, "not available yet"); }
+
+const mgpux_command kCommands[] = {
+    command("stop", "Stop running m-gpux apps and release their GPUs", kStopOptions,
+            "Lists the m-gpux apps that are still running on Modal (description starting with\n"
+            "\"m-gpux\"; state deployed, ephemeral, ephemeral (detached) or initializing...) in\n"
+            "the current profile, or with --all in every profile at once, and asks which to\n"
+            "stop. Apps are stopped by app id, each in its own profile; the report counts real\n"
+            "successes, and tracked sessions of the stopped apps are marked stopped.\n"
+            "Without a terminal, pass --yes (stop everything listed) or --app NAME|ID.\n"
+            "Exit status 1 when any stop failed.\n"
+            "\n"
+            "Example:\n"
+            "  m-gpux stop --all --yes\n"
+            "  m-gpux stop --app m-gpux-jupyter --profile work",
+            MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
+};
+
+struct ScanError {
+    std::string profile;
+    std::string error;
+};
+
+struct Scan {
+    std::vector<AppRow> rows;
+    std::vector<ScanError> errors;
+    std::size_t profiles = 0;
+};
+
+struct Outcome {
+    AppRow app;
+    bool ok = false;
+    bool already = false;  // Modal said it had stopped before we asked
+    bool dry = false;      // --dry-run: nothing was called
+    std::string error;
+};
+
+std::string str_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+bool bool_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_bool() && v->as_bool();
+}
+
+// An empty profile means "Modal's own choice" (no profile file, or none active).
+std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
+
+std::vector<std::string> list_args(const std::string& env) {
+    std::vector<std::string> args{"app", "list", "--json"};
+    if (!env.empty()) {
+        args.push_back("--env");
+        args.push_back(env);
+    }
+    return args;
+}
+
+Scan scan_current(Host& host, const std::string& env) {
+    Scan scan;
+    scan.profiles = 1;
+    // resolve() turns an unknown --profile into a usage error before any call.
+    const std::string profile = Profiles(host).resolve();
+    const Json result = Modal(host).call(list_args(env), profile, kListTimeoutS);
+    const Json* doc = result.find("json");
+    scan.rows = parse_app_list(doc ? *doc : Json(), profile);
+    return scan;
+}
+
+Scan scan_all(Host& host, const std::string& env) {
+    Scan scan;
+    const Json rows = Modal(host).fan_out(list_args(env), {}, kListTimeoutS);
+    for (const Json& row : rows.as_array()) {
+        ++scan.profiles;
+        const std::string profile = str_member(row, "profile");
+        if (!bool_member(row, "ok")) {
+            scan.errors.push_back({profile, str_member(row, "error")});
+            continue;
+        }
+        const Json* doc = row.find("json");
+        for (AppRow& app : parse_app_list(doc ? *doc : Json(), profile)) scan.rows.push_back(std::move(app));
+    }
+    return scan;
+}
+
+void show_table(Host& host, const std::vector<AppRow>& apps) {
+    std::vector<std::vector<Json>> rows;
+    for (std::size_t i = 0; i < apps.size(); ++i) {
+        const AppRow& a = apps[i];
+        rows.push_back({Json(static_cast<long long>(i + 1)), Json(profile_label(a.profile)), Json(a.app_id),
+                        Json(a.description), Json(a.state), Json(short_time(a.created_at))});
+    }
+    host.table({"#", "Profile", "App ID", "Description", "State", "Created"}, rows, "Running m-gpux apps");
+}
+
+std::string app_words(const AppRow& a) {
+    return a.description + " (" + a.app_id + ") in " + profile_label(a.profile);
+}
+
+// Which of `apps` to stop. Every way of answering has a flag: --yes takes
+// all, --app has already narrowed the list; only a terminal gets asked.
+std::vector<AppRow> choose(Host& host, const Args& args, const std::vector<AppRow>& apps) {
+    if (args.global_flag("yes")) return apps;
+    const bool interactive = args.global_flag("interactive");
+    if (args.has("app")) {
+        const std::string n = std::to_string(apps.size());
+        if (interactive && !host.confirm("Stop " + n + " app(s)?", true, "--yes", true))
+            throw Error(MGPUX_E_CANCELLED, "cancelled: nothing was stopped");
+        return apps;
+    }
+    if (!interactive)
+        throw usage_error(std::string("cannot ask \"") + kChoiceQuestion +
+                          "\" (no terminal, or --no-input); stopping apps is destructive, so it is never "
+                          "assumed; pass --app NAME|ID or --yes");
+    while (true) {
+        const std::string answer = host.ask(kChoiceQuestion, "all", "--app or --yes");
+        const Selection sel = parse_selection(answer, apps.size());
+        if (!sel.error.empty()) {
+            host.warn(sel.error + "\n");
+            continue;
+        }
+        std::vector<AppRow> picked;
+        for (std::size_t i : sel.indices) picked.push_back(apps[i]);
+        return picked;
+    }
+}
+
+// One `modal app stop --yes <id>` per app, each pinned to its own profile, all at once.
+std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
+    std::vector<Json> requests;
+    for (const AppRow& a : targets) {
+        Json req = Json::object();
+        req.set("args", Json(Json::Array{"app", "stop", a.app_id}));
+        req.set("profile", a.profile.empty() ? Json() : Json(a.profile));
+        req.set("timeout_s", kStopTimeoutS);
+        requests.push_back(req);
+    }
+    const Json rows = Modal(host).call_many(requests);
+    std::vector<Outcome> outcomes;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        const Json& row = rows.as_array().at(i);
+        Outcome o;
+        o.app = targets[i];
+        o.ok = bool_member(row, "ok");
+        o.dry = bool_member(row, "skipped");
+        if (!o.ok && says_already_stopped(str_member(row, "stderr") + str_member(row, "stdout"))) {
+            o.ok = true;
+            o.already = true;
+        }
+        if (!o.ok) o.error = str_member(row, "error");
+        outcomes.push_back(std::move(o));
+    }
+    return outcomes;
+}
+
+// Marks every tracked session of a stopped app "stopped". Returns how many
+// changed; a state file that cannot be read is rethrown by the caller later,
+// after the report, so that a broken local file never keeps apps running.
+std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcomes) {
+    std::set<std::string> stopped;
+    for (const Outcome& o : outcomes)
+        if (o.ok && !o.dry) stopped.insert(o.app.app_id);
+    if (stopped.empty()) return 0;
+    State state(host);
+    const Json sessions = state.read("sessions");
+    std::size_t changed = 0;
+    if (!sessions.is_array()) return 0;
+    for (const Json& s : sessions.as_array()) {
+        const std::string app_id = str_member(s, "app_id");
+        if (!stopped.count(app_id) || str_member(s, "state") == "stopped") continue;
+        const std::string id = str_member(s, "id");
+        Json fields = Json::object();
+        fields.set("state", "stopped");
+        state.session_update(id.empty() ? app_id : id, fields);
+        ++changed;
+    }
+    return changed;
+}
+
+void report(Host& host, const std::vector<Outcome>& outcomes) {
+    std::size_t ok = 0, failed = 0;
+    for (const Outcome& o : outcomes) {
+        if (o.dry) {
+            host.info("Would stop " + app_words(o.app) + "\n");
+        } else if (o.already) {
+            host.success("Already stopped: " + app_words(o.app) + "\n");
+        } else if (o.ok) {
+            host.success("Stopped " + app_words(o.app) + "\n");
+        } else {
+            host.warn("Failed to stop " + app_words(o.app) + ": " + o.error + "\n");
+        }
+        (o.ok ? ok : failed) += 1;
+    }
+    if (!outcomes.empty() && outcomes.front().dry) return;
+    host.text("Done: " + std::to_string(ok) + " stopped, " + std::to_string(failed) + " failed.\n");
+}
+
+Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& outcomes, const Scan& scan,
+                 bool dry_run) {
+    Json apps = Json::array(), stopped = Json::array(), failed = Json::array(), errors = Json::array();
+    for (const AppRow& a : listed) apps.push(app_json(a));
+    for (const Outcome& o : outcomes) {
+        if (o.ok) {
+            Json j = app_json(o.app);
+            if (o.already) j.set("already_stopped", true);
+            stopped.push(j);
+        } else {
+            Json f = Json::object();
+            f.set("app_id", o.app.app_id);
+            f.set("profile", o.app.profile);
+            f.set("error", o.error);
+            failed.push(f);
+        }
+    }
+    for (const ScanError& e : scan.errors) {
+        Json j = Json::object();
+        j.set("profile", e.profile);
+        j.set("error", e.error);
+        errors.push(j);
+    }
+    Json doc = Json::object();
+    doc.set("apps", apps);
+    doc.set("stopped", stopped);
+    doc.set("failed", failed);
+    doc.set("scan_errors", errors);
+    if (dry_run) doc.set("dry_run", true);
+    return doc;
+}
+
+int run(Host& host, const Args& args) {
+    const bool json = args.global_flag("json");
+    const std::string env = args.str("env");
+    if (args.flag("all") && !args.global_str("profile").empty())
+        host.info("--all looks in every profile; --profile is not used for the listing.\n");
+    host.progress("Scanning for running m-gpux apps");
+    const Scan scan = args.flag("all") ? scan_all(host, env) : scan_current(host, env);
+    host.progress(nullptr);
+    for (const ScanError& e : scan.errors)
+        host.warn("Could not list the apps of profile " + e.profile + ": " + e.error + "\n");
+    if (scan.profiles > 0 && scan.errors.size() == scan.profiles)
+        throw Error(MGPUX_E_FAILED, "could not list the apps of any profile");
+
+    std::vector<AppRow> apps = live_mgpux_apps(scan.rows);
+    if (args.has("app")) apps = filter_by_ref(apps, args.str("app"));
+    if (apps.empty()) {
+        if (json) host.json(result_json(apps, {}, scan, false));
+        host.text(args.has("app") ? "No running m-gpux app matches '" + args.str("app") + "'.\n"
+                                  : "No running m-gpux apps found.\n",
+                  MGPUX_TEXT_WARNING);
+        if (!args.flag("all")) host.info("Tip: --all looks in every profile.\n");
+        return MGPUX_OK;
+    }
+    show_table(host, apps);
+    const std::vector<AppRow> targets = choose(host, args, apps);
+    if (targets.empty()) {
+        if (json) host.json(result_json(apps, {}, scan, false));
+        host.text("Nothing selected; nothing was stopped.\n");
+        return MGPUX_OK;
+    }
+    const std::vector<Outcome> outcomes = stop_apps(host, targets);
+    int32_t state_status = MGPUX_OK;
+    try {
+        const std::size_t changed = mark_sessions_stopped(host, outcomes);
+        if (changed) host.info("Marked " + std::to_string(changed) + " tracked session(s) stopped.\n");
+    } catch (const Error& e) {
+        if (e.code() == MGPUX_E_CANCELLED) throw;
+        state_status = e.code();
+    }
+    report(host, outcomes);
+    if (json) host.json(result_json(apps, outcomes, scan, args.global_flag("dry_run")));
+
+    std::size_t failed = 0;
+    for (const Outcome& o : outcomes) failed += o.ok ? 0 : 1;
+    if (failed) {
+        if (state_status != MGPUX_OK)
+            host.warn("The tracked sessions were not updated: the state file could not be read.\n");
+        throw Error(MGPUX_E_FAILED, std::to_string(failed) + " of " + std::to_string(outcomes.size()) +
+                                        " app(s) could not be stopped");
+    }
+    // The state service already recorded its message (file and position).
+    if (state_status != MGPUX_OK) throw Error(state_status, "");
+    return MGPUX_OK;
+}
+
 }  // namespace
 
-MGPUX_CPP_PLUGIN("stop", "0.0.0", "(being built)", nullptr, kCommands, run)
+}  // namespace mgpux::stop
+
+MGPUX_CPP_PLUGIN("stop", "0.1.0", "Stop running m-gpux apps and release their GPUs", "Utility", mgpux::stop::kCommands,
+                 mgpux::stop::run)

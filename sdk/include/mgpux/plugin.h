@@ -328,14 +328,16 @@ typedef struct mgpux_process_service {
      *   "stdin": "null" (default) | "inherit" | "text",
      *   "input": str                                  with "stdin": "text",
      *   "output": "capture" (default) | "inherit" | "watch",
-     *   "timeout_s": number                           optional; kills the process group
+     *   "timeout_s": number,                          optional; kills the process group
+     *   "detach": bool          start it in its own session, stdio on /dev/null,
+     *                           and return at once (a browser opener)
      * }
      * "watch" shows each line (stdout lines on stdout, or stderr under --json)
      * and calls on_line (may be NULL); "inherit" gives the child the terminal
      * (for an editor). Children get PYTHONIOENCODING=utf-8 and PYTHONUTF8=1
      * unless set. "python3" and "modal" honour MGPUX_PYTHON / MGPUX_MODAL.
      * out_json: {"exit_code": int, "signal": int, "timed_out": bool,
-     *            "interrupted": bool, "stdout": str, "stderr": str}
+     *            "interrupted": bool, "stdout": str, "stderr": str, "pid": int}
      * Returns MGPUX_OK when the child ran, whatever its exit code;
      * MGPUX_E_MISSING_PROGRAM (with an install hint) when the program is not
      * found; MGPUX_E_USAGE for a malformed request; MGPUX_E_FAILED when it
@@ -357,7 +359,8 @@ typedef struct mgpux_process_service {
 
 /* ---- 5.2 mgpux.modal/1: every `modal` call but running a script -------
  * The profile is pinned with MODAL_PROFILE only: `profile` NULL means the
- * command's --profile, else Modal's own active profile. A named profile that
+ * command's --profile, else $MODAL_PROFILE, else Modal's own active
+ * profile. A named profile that
  * is not in the profile file is MGPUX_E_USAGE. A failing call returns
  * MGPUX_E_FAILED naming the command, its exit code and the last line of its
  * stderr; out_json is filled all the same. A missing `modal` is
@@ -460,8 +463,8 @@ typedef struct mgpux_profiles_service {
      * "active": bool, "has_token": bool, "environment": str|null}]} */
     int32_t (*list)(const mgpux_host *host, const char **out_json);
     /* The profile a command uses: `requested` (NULL = the command's
-     * --profile) when it exists, else the active one. *out_name is NULL
-     * when there is none. */
+     * --profile, else $MODAL_PROFILE, as Modal reads it) when it exists,
+     * else the active one. *out_name is NULL when there is none. */
     int32_t (*resolve)(const mgpux_host *host, const char *requested, const char **out_name);
     /* Adds a profile or replaces its tokens. The first profile of a file, or
      * `activate` 1, becomes the active one. *out_created is 1 when added. */

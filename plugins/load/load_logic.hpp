@@ -1,0 +1,47 @@
+// Pure logic of the load plugin: the probe's render context and run request,
+// and the rows the measurements are shown as. No host calls here, so all of
+// it is unit-tested (tests: load_logic_test.cpp).
+#pragma once
+
+#include <mgpux/plugin.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace load {
+
+inline constexpr const char* kAppName = "m-gpux-load-monitor";
+inline constexpr const char* kTemplate = "load/probe.py";
+inline constexpr int kTimeoutS = 120;  // the container's own limit, as the original
+
+// What to probe, as the catalog validated it.
+struct Compute {
+    std::optional<std::string> gpu_spec;  // Modal's gpu= value: "L4", "H100:2"
+    std::optional<int> cores;             // or a CPU-only container
+    std::optional<int> memory_mb;
+    std::string label;  // the catalog's label: "H100 x2", "CPU (8 cores, 4096 MB)"
+};
+
+// "H100:2" or "CPU (8 cores, 4096 MB)": what the description names.
+std::string compute_text(const Compute& c);
+
+// The template context: app_name, python_version, gpu (string or null),
+// cpu ({cores, memory_mb} or null), timeout_s, and the header's
+// mgpux_version and template.
+mgpux::Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version);
+
+// The runner request for the rendered script (`modal run`, attached).
+mgpux::Json run_request(const Compute& c, const std::string& script);
+
+// The first RESULT object the runner captured, or nullptr.
+const mgpux::Json* find_metrics(const mgpux::Json& run_result);
+
+// (metric, value) rows for the human table.
+std::vector<std::pair<std::string, std::string>> metric_rows(const mgpux::Json& metrics);
+
+// The --json document: {"compute", "gpu", "cpu", "app_id", "status", "metrics"}.
+mgpux::Json json_document(const Compute& c, const mgpux::Json& run_result, const mgpux::Json* metrics);
+
+}  // namespace load

@@ -1,0 +1,122 @@
+#include "session_logic.hpp"
+
+#include <algorithm>
+
+namespace mgpux::sessions {
+
+namespace {
+
+const AppRow* find_app(const std::vector<AppRow>& rows, const std::string& app_id) {
+    for (const AppRow& r : rows)
+        if (r.app_id == app_id) return &r;
+    return nullptr;
+}
+
+bool has_live_app_named(const std::vector<AppRow>& rows, const std::string& name) {
+    return std::any_of(rows.begin(), rows.end(),
+                       [&](const AppRow& r) { return r.description == name && stop::is_live_state(r.state); });
+}
+
+std::optional<std::string> target_state(const Json& s, const std::vector<AppRow>& rows) {
+    const std::string current = text_of(s, "state");
+    const std::string app_id = text_of(s, "app_id");
+    if (!app_id.empty()) {
+        const AppRow* app = find_app(rows, app_id);
+        if (!app) return current == "failed" ? std::nullopt : std::optional<std::string>("stopped");
+        auto to = state_for_modal(app->state);
+        if (to && *to == "stopped" && current == "failed") return std::nullopt;
+        return to;
+    }
+    const std::string name = text_of(s, "app_name");
+    if (name.empty() || current == "failed" || has_live_app_named(rows, name)) return std::nullopt;
+    return "stopped";
+}
+
+}  // namespace
+
+std::string text_of(const Json& session, const char* key) {
+    const Json* v = session.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+std::optional<std::string> state_for_modal(const std::string& modal_state) {
+    if (stop::is_live_state(modal_state)) return "running";
+    if (modal_state == "stopped" || modal_state == "stopping..." || modal_state == "disabled") return "stopped";
+    return std::nullopt;
+}
+
+std::vector<StateChange> reconcile(const Json& sessions, const std::map<std::string, std::vector<AppRow>>& listings,
+                                   const std::string& default_profile) {
+    std::vector<StateChange> changes;
+    if (!sessions.is_array()) return changes;
+    for (const Json& s : sessions.as_array()) {
+        if (!s.is_object()) continue;
+        const std::string ref = !text_of(s, "id").empty() ? text_of(s, "id") : text_of(s, "app_id");
+        if (ref.empty()) continue;  // nothing to address an update to
+        std::string profile = text_of(s, "profile");
+        if (profile.empty()) profile = default_profile;
+        const auto listing = listings.find(profile);
+        if (listing == listings.end()) continue;
+        const auto to = target_state(s, listing->second);
+        const std::string from = text_of(s, "state");
+        if (to && *to != from) changes.push_back({ref, from, *to});
+    }
+    return changes;
+}
+
+std::optional<AppRow> newest_live_app(const std::vector<AppRow>& rows, const std::string& app_name) {
+    std::optional<AppRow> best;
+    for (const AppRow& r : rows) {
+        if (r.description != app_name || !stop::is_live_state(r.state)) continue;
+        // Modal's timestamps sort as text; on a tie the later row is newer.
+        if (!best || r.created_at >= best->created_at) best = r;
+    }
+    return best;
+}
+
+std::vector<Json> list_row(const Json& session) {
+    auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+    std::string app = text_of(session, "app_id");
+    if (app.empty() && !text_of(session, "app_name").empty()) app = text_of(session, "app_name") + " (by name)";
+    const std::string state = text_of(session, "state");
+    return {Json(or_dash(text_of(session, "id"))),
+            Json(or_dash(text_of(session, "kind"))),
+            Json(or_dash(text_of(session, "profile"))),
+            Json(or_dash(text_of(session, "compute"))),
+            Json(or_dash(app)),
+            Json(state.empty() ? std::string("unknown") : state),
+            Json(or_dash(stop::short_time(text_of(session, "created_at"))))};
+}
+
+std::vector<std::pair<std::string, std::string>> show_fields(const Json& session) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!session.is_object()) return out;
+    for (const auto& [key, value] : session.as_object()) {
+        std::string text = value.is_string() ? value.as_string() : value.is_null() ? "-" : value.dump();
+        out.emplace_back(key, std::move(text));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+}
+
+bool is_web_url(const std::string& url) {
+    std::size_t start = 0;
+    if (url.rfind("https://", 0) == 0) start = 8;
+    else if (url.rfind("http://", 0) == 0) start = 7;
+    else return false;
+    if (url.size() <= start) return false;
+    return std::none_of(url.begin(), url.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u == 0x7f;
+    });
+}
+
+bool is_volume_name(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name[0] == '-') return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+               c == '-';
+    });
+}
+
+}  // namespace mgpux::sessions
