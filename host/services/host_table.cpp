@@ -108,6 +108,12 @@ int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* 
     if (!out_value) return fail(ph, MGPUX_E_USAGE, "prompt_text: out_value is required");
     std::optional<std::string> def;
     if (default_value) def = default_value;
+    // A destructive question (which apps to stop) never takes its default
+    // silently: under --no-input it needs --yes, as a destructive confirm does.
+    if ((flags & MGPUX_PROMPT_DESTRUCTIVE) && !ph.context().globals.yes && !ph.context().prompter->interactive()) {
+        const std::string hint = flag_hint ? std::string(flag_hint) : std::string("--yes");
+        return fail(ph, MGPUX_E_USAGE, "cannot ask \"" + str(message) + "\" without a terminal; pass " + hint);
+    }
     return prompt_guard(ph, [&] {
         ph.prompt_result =
             ph.context().prompter->text(str(message), def, (flags & MGPUX_PROMPT_SECRET) != 0, str(flag_hint));

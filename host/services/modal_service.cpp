@@ -83,6 +83,7 @@ std::string describe_failure(const ModalResult& r) {
 bool modal_call_changes_state(const std::vector<std::string>& args) {
     return starts_with(args, {"app", "stop"}) || starts_with(args, {"app", "rollback"}) ||
            starts_with(args, {"volume", "put"}) || starts_with(args, {"volume", "rm"}) ||
+           starts_with(args, {"volume", "get"}) ||  // writes local files
            starts_with(args, {"volume", "create"}) || starts_with(args, {"volume", "delete"}) ||
            starts_with(args, {"volume", "cp"}) || starts_with(args, {"volume", "rename"}) ||
            starts_with(args, {"secret", "create"}) || starts_with(args, {"secret", "delete"}) ||

@@ -168,6 +168,9 @@ RunRequest parse_run_request(const json::value& v) {
     if (r.background && !(r.mode == "deploy" || (r.mode == "run" && r.detach)))
         bad("\"background\" needs mode run with detach, or deploy (a `modal serve` app ends with its client)");
     if (auto t = get_number(o, "ready_timeout_s")) r.ready_timeout_s = *t;
+    r.wait_timeout_s = get_number(o, "wait_timeout_s");
+    if (r.wait_timeout_s && (r.background || r.detach))
+        bad("\"wait_timeout_s\" is for attached runs (a detached or background run is left running)");
     r.description = get_string(o, "description");
     if (r.description.empty()) r.description = r.app_name;
     r.compute = get_string(o, "compute");
@@ -421,6 +424,8 @@ private:
         spec.cwd = fs::current_path();
         if (req_.background)
             spec.timeout = std::chrono::milliseconds(static_cast<long long>(req_.ready_timeout_s * 1000));
+        else if (req_.wait_timeout_s)
+            spec.timeout = std::chrono::milliseconds(static_cast<long long>(*req_.wait_timeout_s * 1000));
         std::optional<std::string> recorded_app;
         std::size_t recorded_urls = 0;
         return run_process_request(ctx_, spec, [&](int, std::string_view line) {
@@ -487,6 +492,10 @@ private:
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
             console_.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
+        } else if (r.timed_out && !req_.background) {
+            settle("failed", kExitFailed,
+                   "`modal " + req_.mode + "` did not finish within " + human_seconds(*req_.wait_timeout_s) +
+                       "; it was stopped (an attached app ends with its client)");
         } else if (r.timed_out) {
             settle("failed", kExitFailed,
                    "no READY line from " + req_.description + " within " + human_seconds(req_.ready_timeout_s) + "; " +

@@ -32,6 +32,7 @@ struct RunRequest {
     bool detach = false;
     bool background = false;
     double ready_timeout_s = 600;
+    std::optional<double> wait_timeout_s;  // an attached run: give up (kill the client) after this
     std::string description;
     std::string compute;
     std::optional<double> timeout_s;

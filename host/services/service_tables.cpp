@@ -479,8 +479,9 @@ int32_t state_preset_save(const mgpux_host* host, const char* name, const char* 
         require(name && *name, "name");
         const auto fields = object_arg(fields_json, "fields_json");
         if (ph.context().globals.dry_run) {
+            const auto preview = state_store().preview_preset(name, fields);  // refused values fail as for real
             dry_run_note(ph, std::string("preset ") + name + " not saved");
-            return give_json(ph, MGPUX_SERVICE_STATE, fields, out_json);
+            return give_json(ph, MGPUX_SERVICE_STATE, preview, out_json);
         }
         return give_json(ph, MGPUX_SERVICE_STATE, state_store().save_preset(name, fields), out_json);
     });

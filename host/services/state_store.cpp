@@ -286,31 +286,52 @@ json::object StateStore::get_preset(std::string_view name) const {
     }
 }
 
+namespace {
+
+// The preset `fields` make over `existing` (may be null), with timestamps;
+// refused values are usage errors, refused stored ones state errors.
+json::object merged_preset(std::string_view name, const json::object* existing, const json::object& fields,
+                           const fs::path& file) {
+    json::object saved;
+    try {
+        saved = merge_preset(existing, fields);
+    } catch (const PresetFieldError& e) {
+        if (e.stored)
+            throw ServiceError(kExitConfig,
+                               preset_context(name, file) + ": " + e.what() + "; give a new value for it or fix the file");
+        throw ServiceError(kExitUsage, "preset '" + std::string(name) + "': " + e.what());
+    }
+    const std::string now = utc_now_iso();
+    saved["name"] = name;
+    if (existing && !missing(*existing, "created_at")) saved["created_at"] = existing->at("created_at");
+    else if (!saved.contains("created_at") || !saved.at("created_at").is_string()) saved["created_at"] = now;
+    saved["updated_at"] = now;
+    return saved;
+}
+
+const json::object* stored_preset(const json::value& doc, std::string_view name) {
+    const json::value* stored = doc.get_object().if_contains(name);
+    return stored && stored->is_object() ? &stored->get_object() : nullptr;
+}
+
+}  // namespace
+
 json::object StateStore::save_preset(std::string_view name, const json::object& fields) {
     if (name.empty()) throw ServiceError(kExitUsage, "a preset needs a name");
     const fs::path file = document_path(kPresets);
     json::object saved;
     modify(kPresets, [&](json::value doc) -> std::optional<json::value> {
-        auto& presets = doc.get_object();
-        const json::value* stored = presets.if_contains(name);
-        const json::object* existing = stored && stored->is_object() ? &stored->get_object() : nullptr;
-        try {
-            saved = merge_preset(existing, fields);
-        } catch (const PresetFieldError& e) {
-            if (e.stored)
-                throw ServiceError(kExitConfig, preset_context(name, file) + ": " + e.what() +
-                                                    "; give a new value for it or fix the file");
-            throw ServiceError(kExitUsage, "preset '" + std::string(name) + "': " + e.what());
-        }
-        const std::string now = utc_now_iso();
-        saved["name"] = name;
-        if (existing && !missing(*existing, "created_at")) saved["created_at"] = existing->at("created_at");
-        else if (!saved.contains("created_at") || !saved.at("created_at").is_string()) saved["created_at"] = now;
-        saved["updated_at"] = now;
-        presets[name] = saved;
+        saved = merged_preset(name, stored_preset(doc, name), fields, file);
+        doc.get_object()[name] = saved;
         return doc;
     });
     return saved;
+}
+
+json::object StateStore::preview_preset(std::string_view name, const json::object& fields) const {
+    if (name.empty()) throw ServiceError(kExitUsage, "a preset needs a name");
+    const json::value doc = read(kPresets);
+    return merged_preset(name, stored_preset(doc, name), fields, document_path(kPresets));
 }
 
 bool StateStore::delete_preset(std::string_view name) {

@@ -65,6 +65,9 @@ public:
     // the structured members with the original's fragments regenerated.
     // Unacceptable fields: kExitUsage. Returns the preset as written.
     boost::json::object save_preset(std::string_view name, const boost::json::object& fields);
+    // What save_preset would store, checked the same way, without writing
+    // (for --dry-run).
+    boost::json::object preview_preset(std::string_view name, const boost::json::object& fields) const;
     bool delete_preset(std::string_view name);  // false when absent
 
 private:

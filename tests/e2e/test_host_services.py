@@ -175,6 +175,14 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual(info["errors"], [])
         self.assertEqual(r["status"], "completed")
 
+    def test_attached_run_gives_up_after_its_wait_timeout(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        start = time.monotonic()
+        r = self.probe("run", "--yes", "--wait-timeout", "1")
+        self.assertExit(r, 1)
+        self.assertIn("did not finish within 1 s", r.err)
+        self.assertLess(time.monotonic() - start, 15)
+
     def test_failed_modal_run_exits_1_naming_its_code(self):
         self.fake.set_scenario([{"match": ["run"], "exit": 3, "stderr": "Error: boom"}])
         r = self.probe("run", "--yes")
@@ -318,6 +326,19 @@ class ModalServiceTests(ServiceTestCase):
         self.assertIn("timed out", r.err)
         self.assertLess(time.monotonic() - start, 15)
 
+    def test_try_call_returns_a_failure_instead_of_failing(self):
+        self.fake.set_scenario([{"match": ["app", "list"], "exit": 1, "stderr": "Error: quota\n"}])
+        r = self.probe_json("modal", "--try", "--", "app", "list", "--json")
+        self.assertFalse(r["ok"])
+        self.assertEqual(r["exit_code"], 1)
+        self.assertIn("quota", r["error"])
+
+    def test_volume_get_writes_nothing_under_dry_run(self):
+        r = self.probe("modal", "--dry-run", "--json", "--", "volume", "get", "vol", "/", str(self.tmp / "out"))
+        self.assertExit(r, 0)
+        self.assertEqual(self.fake.calls_of("volume"), [])
+        self.assertFalse((self.tmp / "out").exists())
+
     def test_secret_values_refused_on_argv(self):
         r = self.probe("modal", "--", "secret", "create", "x", "TOKEN=abc")
         self.assertExit(r, 2)
@@ -452,6 +473,14 @@ class StateServiceTests(ServiceTestCase):
         self.assertExit(r, 3)
         self.assertIn("evil", r.err)
 
+    def test_dry_run_preset_save_is_checked_like_a_real_one(self):
+        r = self.probe("state", "preset-save", "p", '{"action": "bash", "pip_packages": ["-e ."]}', "--dry-run", "--json")
+        self.assertExit(r, 2)
+        self.assertFalse((self.state_dir / "presets.json").exists())
+        ok = self.probe_json("state", "preset-save", "p", '{"action": "bash", "gpu": "A100"}', "--dry-run")
+        self.assertEqual(ok["compute_spec"], 'gpu="A100"')
+        self.assertFalse((self.state_dir / "presets.json").exists())
+
     def test_generic_modify_appends(self):
         self.probe_json("state", "append", "notes", '{"a": 1}')
         doc = self.probe_json("state", "append", "notes", '{"b": 2}')
@@ -468,6 +497,17 @@ class StateServiceTests(ServiceTestCase):
             self.assertEqual(p.returncode, 0, err)
         doc = json.loads((self.state_dir / "notes.json").read_text())
         self.assertEqual(sorted(x["n"] for x in doc), list(range(30)))
+
+
+class DestructiveQuestionTests(ServiceTestCase):
+    def test_destructive_free_text_needs_yes_without_a_terminal(self):
+        r = self.probe("ask-destructive", "--json")
+        self.assertExit(r, 2)
+        self.assertIn("--app", r.err)
+        self.assertEqual(self.probe_json("ask-destructive", "--yes"), "all")
+        code, out = self.run_on_pty(["svcprobe", "ask-destructive", "--json"], [b"1,2\r"])
+        self.assertEqual(code, 0, out)
+        self.assertIn('"1,2"', out)
 
 
 class GroupHeadingTests(ServiceTestCase):

@@ -427,6 +427,8 @@ typedef struct mgpux_runner_service {
      *   "background": bool,            return once the app id and the READY
      *                                  URL are known; the app keeps running
      *   "ready_timeout_s": number,     background: how long to wait (600)
+     *   "wait_timeout_s": number,      an attached run: stop waiting (and
+     *                                  the client) after this many seconds
      *   "description": str,            "Jupyter on L4"
      *   "compute": str, "timeout_s": number, "deps": [str], "uploads": [str],
      *   "profile": str | null,         null: the command's --profile

@@ -503,11 +503,13 @@ public:
                                 default_index, flag_hint, &out));
         return out;
     }
+    // `destructive`: under --no-input without --yes the question is a usage
+    // error naming `flag_hint` instead of taking its default.
     std::string ask(const std::string& message, const char* default_value = nullptr,
-                    const char* flag_hint = nullptr, bool secret = false) const {
+                    const char* flag_hint = nullptr, bool secret = false, bool destructive = false) const {
         const char* out = nullptr;
-        check(h_->prompt_text(h_, message.c_str(), default_value, secret ? MGPUX_PROMPT_SECRET : 0u,
-                              flag_hint, &out));
+        const uint32_t flags = (secret ? MGPUX_PROMPT_SECRET : 0u) | (destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u);
+        check(h_->prompt_text(h_, message.c_str(), default_value, flags, flag_hint, &out));
         return out ? out : "";
     }
     bool confirm(const std::string& message, bool default_yes, const char* flag_hint = nullptr,
@@ -520,6 +522,12 @@ public:
     std::string render(const std::string& name, const Json& context) const {
         const char* out = nullptr;
         check(h_->render_template(h_, name.c_str(), context.dump().c_str(), &out));
+        return out ? out : "";
+    }
+    // Renders template text the plugin holds itself (`name` is for errors).
+    std::string render_text(const std::string& name, const std::string& text, const Json& context) const {
+        const char* out = nullptr;
+        check(h_->render_string(h_, name.c_str(), text.c_str(), context.dump().c_str(), &out));
         return out ? out : "";
     }
     Json hostinfo(bool versions = false) const {
@@ -621,6 +629,21 @@ public:
         detail::check_status(t_->call(h_, req.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // The same call, but a failing `modal` is not thrown: the result comes
+    // back with "ok": false and "error" (its exit code and last stderr
+    // line). A missing program, a bad request or Ctrl-C still throw.
+    Json try_call(const std::vector<std::string>& args, const std::string& profile = std::string(),
+                  double timeout_s = 60) const {
+        Json req = request(args, timeout_s);
+        req.set("profile", profile.empty() ? Json() : Json(profile));
+        const char* out = nullptr;
+        const int32_t status = t_->call(h_, req.dump().c_str(), &out);
+        if (status != MGPUX_OK && !(status == MGPUX_E_FAILED && out)) detail::check_status(status);
+        Json result = detail::parse_out(out);
+        result.set("ok", status == MGPUX_OK);
+        result.set("error", status == MGPUX_OK ? Json() : Json(failure_text(result)));
+        return result;
+    }
     // One row per profile, in profile order (empty list = every profile).
     Json fan_out(const std::vector<std::string>& args, const std::vector<std::string>& profiles = {},
                  double timeout_s = 15) const {
@@ -660,6 +683,19 @@ public:
     }
 
 private:
+    static std::string failure_text(const Json& r) {
+        const Json* code = r.find("exit_code");
+        const Json* err = r.find("stderr");
+        std::string text = "modal failed (exit " + (code && code->is_number() ? std::to_string(code->as_int()) : "?") + ")";
+        if (const Json* t = r.find("timed_out"); t && t->is_bool() && t->as_bool()) text = "modal timed out";
+        if (err && err->is_string() && !err->as_string().empty()) {
+            std::string e = err->as_string();
+            while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
+            const auto nl = e.rfind('\n');
+            text += ": " + (nl == std::string::npos ? e : e.substr(nl + 1));
+        }
+        return text;
+    }
     static Json request(const std::vector<std::string>& args, double timeout_s) {
         Json req = Json::object();
         Json a = Json::array();
