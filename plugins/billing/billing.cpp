@@ -257,22 +257,17 @@ bool open_in_browser(const mgpux::Host& host, std::string& opener) {
     } catch (const mgpux::Error&) {
         return false;  // no opener: printing the URL is enough
     }
+    // Detached: some openers keep the browser in the foreground.
     mgpux::Json req = mgpux::Json::object();
-#ifdef __APPLE__
     req.set("program", opener);
     req.set("args", mgpux::Json(mgpux::Json::Array{kDashboardUrl}));
-#else
-    req.set("program", "sh");
-    req.set("args", mgpux::Json(mgpux::Json::Array{"-c", "\"$0\" \"$1\" </dev/null >/dev/null 2>&1 &", opener,
-                                                   kDashboardUrl}));
-#endif
-    req.set("timeout_s", 15);
+    req.set("detach", true);
     try {
         const mgpux::Json r = process.run(req);
         const mgpux::Json* code = r.find("exit_code");
         return code && code->is_number() && code->as_int() == 0;
     } catch (const mgpux::Error&) {
-        return false;  // a missing `sh` or a failed start never fails the command
+        return false;  // a failed start never fails the command
     }
 }
 

@@ -110,6 +110,9 @@ Json run_request(const Compute& c, const std::string& script) {
     req.set("description", "load probe on " + compute_text(c));
     req.set("compute", c.label);
     req.set("timeout_s", kTimeoutS);
+    // The original gave up after 300 s: a probe waiting that long for
+    // capacity is better reported than waited on.
+    req.set("wait_timeout_s", 300);
     req.set("deps", Json::array());
     return req;
 }
