@@ -136,8 +136,37 @@ int32_t process_read_stdin(const mgpux_host* host, const char** out_text) {
     });
 }
 
+int32_t process_open_url(const mgpux_host* host, const char* url, int32_t* out_opened) {
+    return guard(host, [&](PluginHost& ph) {
+        const std::string u = str(url);
+        if (out_opened) *out_opened = 0;
+        if (u.rfind("https://", 0) != 0 && u.rfind("http://", 0) != 0)
+            throw ServiceError(kExitUsage, "only http(s) URLs are opened, not '" + u + "'");
+        if (ph.context().globals.dry_run) {
+            dry_run_note(ph, "would open " + u);
+            return MGPUX_OK;
+        }
+#ifdef __APPLE__
+        const char* opener = "open";
+#else
+        const char* opener = "xdg-open";
+#endif
+        util::ProcessSpec spec;
+        try {
+            spec.exe = require_program(opener);
+        } catch (const ServiceError&) {
+            return MGPUX_OK;  // no browser here: the URL is printed by the plugin
+        }
+        spec.args = {u};
+        spec.detach = true;  // some openers keep the browser in the foreground
+        util::run_process(spec);
+        if (out_opened) *out_opened = 1;
+        return MGPUX_OK;
+    });
+}
+
 const mgpux_process_service kProcess = {sizeof(mgpux_process_service), process_run, process_locate,
-                                        process_read_stdin};
+                                        process_read_stdin, process_open_url};
 
 // ------------------------------------------------------------ modal
 

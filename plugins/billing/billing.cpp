@@ -243,8 +243,8 @@ int usage(const mgpux::Host& host, const mgpux::Args& args) {
 
 // ------------------------------------------------------------ billing open
 
-// Starts the system's URL opener without waiting for the browser: some
-// xdg-open set-ups run the browser in the foreground until it exits.
+// The host opens the URL (detached, through the process service); the
+// opener's path is only looked up for the JSON report.
 bool open_in_browser(const mgpux::Host& host, std::string& opener) {
     mgpux::Process process(host);
 #ifdef __APPLE__
@@ -257,16 +257,10 @@ bool open_in_browser(const mgpux::Host& host, std::string& opener) {
     } catch (const mgpux::Error&) {
         return false;  // no opener: printing the URL is enough
     }
-    // Detached: some openers keep the browser in the foreground.
-    mgpux::Json req = mgpux::Json::object();
-    req.set("program", opener);
-    req.set("args", mgpux::Json(mgpux::Json::Array{kDashboardUrl}));
-    req.set("detach", true);
     try {
-        const mgpux::Json r = process.run(req);
-        const mgpux::Json* code = r.find("exit_code");
-        return code && code->is_number() && code->as_int() == 0;
-    } catch (const mgpux::Error&) {
+        return process.open_url(kDashboardUrl);
+    } catch (const mgpux::Error& e) {
+        if (e.code() == MGPUX_E_CANCELLED) throw;
         return false;  // a failed start never fails the command
     }
 }

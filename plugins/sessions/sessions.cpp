@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr double kListTimeoutS = 15;
-constexpr double kOpenTimeoutS = 15;
 
 const mgpux_option kListOptions[] = {
     option("refresh", MGPUX_OPT_BOOL,
@@ -285,18 +284,10 @@ int cmd_logs(Host& host, const Args& args) {
     return MGPUX_OK;
 }
 
-// xdg-open when this machine has it; any failure just means "not opened".
+// The host's opener (detached); any failure just means "not opened".
 bool open_in_browser(Host& host, const std::string& url) {
     try {
-        Process process(host);
-        process.locate("xdg-open");
-        Json req = Json::object();
-        req.set("program", "xdg-open");
-        req.set("args", Json(Json::Array{url}));
-        req.set("timeout_s", kOpenTimeoutS);
-        const Json r = process.run(req);
-        const Json* code = r.find("exit_code");
-        return code && code->is_number() && code->as_int() == 0;
+        return Process(host).open_url(url);
     } catch (const Error& e) {
         if (e.code() == MGPUX_E_CANCELLED) throw;
         return false;

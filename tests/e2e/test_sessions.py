@@ -5,10 +5,11 @@ writes them; tests assert on the fake's call log (argv by app id, the
 MODAL_PROFILE each call was pinned to), on sessions.json afterwards, on
 files pulled, on exit codes and on --json documents."""
 import json
+import time
 import os
 import stat
 
-from harness import MgpuxTestCase, main
+from harness import FAKES_DIR, MgpuxTestCase, main
 
 SECRETS = ("as-alice", "as-work")
 
@@ -271,14 +272,17 @@ class OpenTests(SessionsTestCase):
         r = self.sess("open", "sess-0000000a", "--json", env=env)
         self.assertExit(r, 0)
         self.assertEqual(r.json(), {"id": "sess-0000000a", "url": "https://abc.modal.host/lab", "opened": True})
+        # the opener is started detached: give it a moment
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not log.exists():
+            time.sleep(0.05)
         self.assertEqual(log.read_text(), "https://abc.modal.host/lab\n")
         r = self.sess("open", "sess-0000000a", env=env)
         self.assertIn("https://abc.modal.host/lab", r.out)
 
     def test_without_an_opener_the_url_is_still_printed(self):
         self.write_sessions([session("sess-0000000a", url="https://abc.modal.host/lab")])
-        env, _ = self.fake_opener(code=3)
-        doc = self.sess_json("open", "sess-0000000a", env=env)
+        doc = self.sess_json("open", "sess-0000000a", env={"PATH": f"{FAKES_DIR}:/nonexistent"})
         self.assertFalse(doc["opened"])
 
     def test_only_web_urls_are_handed_to_the_opener(self):

@@ -355,6 +355,12 @@ typedef struct mgpux_process_service {
      * a terminal is MGPUX_E_USAGE (ask with prompt_text instead); a second
      * call returns what the first one read. */
     int32_t (*read_stdin)(const mgpux_host *host, const char **out_text);
+
+    /* Opens an http(s) URL in the user's browser (xdg-open, or open on
+     * macOS), started detached. *out_opened is 0 when there is no opener
+     * (or under --dry-run): printing the URL is then the plugin's job.
+     * Another scheme is MGPUX_E_USAGE. */
+    int32_t (*open_url)(const mgpux_host *host, const char *url, int32_t *out_opened);
 } mgpux_process_service;
 
 /* ---- 5.2 mgpux.modal/1: every `modal` call but running a script -------

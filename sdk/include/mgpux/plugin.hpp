@@ -592,6 +592,13 @@ public:
         detail::check_status(t_->locate(h_, program.c_str(), &out));
         return out ? out : "";
     }
+    // Opens an http(s) URL in the browser; false when there is no opener.
+    bool open_url(const std::string& url) const {
+        if (!MGPUX_HAS_MEMBER(t_, open_url)) return false;
+        int32_t opened = 0;
+        detail::check_status(t_->open_url(h_, url.c_str(), &opened));
+        return opened != 0;
+    }
     // All of stdin when it is not a terminal (one trailing newline dropped).
     std::string read_stdin() const {
         if (!MGPUX_HAS_MEMBER(t_, read_stdin))
