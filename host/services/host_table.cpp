@@ -17,13 +17,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const char* s) { return s ? std::string(s) : std::string(); }
+std::string str(const char* s) { return cstr(s); }
 
-int32_t fail(PluginHost& ph, int32_t code, const std::string& message) {
-    ph.error_ = message;
-    ph.error_code_ = code;
-    return code;
-}
+int32_t fail(PluginHost& ph, int32_t code, const std::string& message) { return ph.fail(code, message); }
 
 void cb_set_error(const mgpux_host* host, int32_t code, const char* message) {
     auto& ph = PluginHost::from(host);

@@ -11,6 +11,9 @@
 
 namespace mgpux::services {
 
+// A C string from a plugin, or "" for NULL.
+inline std::string cstr(const char* s) { return s ? std::string(s) : std::string(); }
+
 class PluginHost {
 public:
     PluginHost(HostContext& ctx, const plugins::Plugin& plugin);
@@ -25,6 +28,12 @@ public:
     const std::string& error() const { return error_; }
     int error_code() const { return error_code_; }
     void clear_error() { error_.clear(); error_code_ = 0; }
+    // Records the error a returning call reports, and returns its code.
+    int32_t fail(int32_t code, const std::string& message) {
+        error_ = message;
+        error_code_ = code;
+        return code;
+    }
 
     static PluginHost& from(const mgpux_host* host);
 

@@ -49,6 +49,8 @@ class MgpuxTestCase(unittest.TestCase):
         self.home = self.tmp / "home"
         self.home.mkdir()
         self.fake = FakeModal(self.tmp / "fake-modal")
+        self.toml = self.home / ".modal.toml"
+        self.state_dir = self.home / ".m-gpux"
         self.env = {
             "HOME": str(self.home),
             "MGPUX_HOME": str(self.home / ".m-gpux"),
@@ -84,6 +86,13 @@ class MgpuxTestCase(unittest.TestCase):
             timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def write_two_profiles(self, alice_secret="as-alice", work_secret="as-work"):
+        """The usual profile file of these tests: alice (active) and work."""
+        self.fake.write_modal_toml(self.toml, {
+            "alice": {"token_id": "ak-alice", "token_secret": alice_secret},
+            "work": {"token_id": "ak-work", "token_secret": work_secret},
+        }, active="alice")
 
     def run_on_pty(self, args, keystrokes, timeout=20):
         """Runs m-gpux on a pseudo-terminal, typing each keystroke when the

@@ -22,11 +22,7 @@ def usage_row(description, cost, env="main", day="2026-08-03"):
 class AccountTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": ALICE_SECRET},
-            "work": {"token_id": "ak-work", "token_secret": WORK_SECRET},
-        }, active="alice")
+        self.write_two_profiles(ALICE_SECRET, WORK_SECRET)
 
     def account(self, *args, **kw):
         return self.run_mgpux("account", *args, **kw)

@@ -25,11 +25,7 @@ def days_ago(n):
 class BillingTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": ALICE_SECRET},
-            "work": {"token_id": "ak-work", "token_secret": WORK_SECRET},
-        }, active="alice")
+        self.write_two_profiles(ALICE_SECRET, WORK_SECRET)
         self.fake.set_billing("alice", [row("m-gpux-jupyter", "1.5"), row("m-gpux-jupyter", "0.25"),
                                         row("m-gpux-llm-api", "3.000001", env="prod")])
         self.fake.set_billing("work", [row("train - resnet - v2", "0.1"), row("train - resnet - v2", "0.2"),

@@ -20,12 +20,7 @@ class ServiceTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
         self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
-            "work": {"token_id": "ak-work", "token_secret": "as-work"},
-        }, active="alice")
-        self.state_dir = self.home / ".m-gpux"
+        self.write_two_profiles()
 
     def probe(self, *args, **kw):
         return self.run_mgpux("svcprobe", *args, **kw)

@@ -44,11 +44,7 @@ echo "garbage line"
 class LoadTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
-            "work": {"token_id": "ak-work", "token_secret": "as-work"},
-        }, active="alice")
+        self.write_two_profiles()
 
     def probe(self, *args, **kw):
         return self.run_mgpux("load", "probe", *args, **kw)

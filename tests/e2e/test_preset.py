@@ -15,12 +15,7 @@ DEFAULT_EXCLUDES = [".venv", "venv", "__pycache__", ".git", "node_modules"]
 class PresetTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
-            "work": {"token_id": "ak-work", "token_secret": "as-work"},
-        }, active="alice")
-        self.state_dir = self.home / ".m-gpux"
+        self.write_two_profiles()
         self.presets_file = self.state_dir / "presets.json"
         self.project = self.tmp / "proj"
         self.project.mkdir()

@@ -28,11 +28,7 @@ def session(sid, profile="alice", app_id=None, state="running", **extra):
 class SessionsTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.fake.write_modal_toml(self.home / ".modal.toml", {
-            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
-            "work": {"token_id": "ak-work", "token_secret": "as-work"},
-        }, active="alice")
-        self.state_dir = self.home / ".m-gpux"
+        self.write_two_profiles()
         self.path = self.state_dir / "sessions.json"
 
     def write_sessions(self, sessions):

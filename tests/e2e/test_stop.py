@@ -15,12 +15,7 @@ SECRETS = ("as-alice", "as-work")
 class StopTestCase(MgpuxTestCase):
     def setUp(self):
         super().setUp()
-        self.toml = self.home / ".modal.toml"
-        self.fake.write_modal_toml(self.toml, {
-            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
-            "work": {"token_id": "ak-work", "token_secret": "as-work"},
-        }, active="alice")
-        self.state_dir = self.home / ".m-gpux"
+        self.write_two_profiles()
 
     # Without a tokens map the fake's workspace is the profile's name.
     def add(self, description, state="ephemeral (detached)", workspace="alice", **kw):

@@ -5,6 +5,7 @@
 // back with the new profile active-or-not as asked and the old ones kept.
 #include "services/profile_store.hpp"
 #include "services/service_error.hpp"
+#include "scratch_dir.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -19,14 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path& scratch() {
-    static const fs::path dir = [] {
-        auto d = fs::temp_directory_path() / ("mgpux-fuzz-profiles-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        return d;
-    }();
-    return dir;
-}
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -38,7 +31,7 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const fs::path file = scratch() / "modal.toml";
+    const fs::path file = mgpux::fuzz::scratch_dir("profiles") / "modal.toml";
     const std::string input(reinterpret_cast<const char*>(data), size);
     {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);

@@ -3,6 +3,7 @@
 // crash; a refused file is never changed; an accepted one survives a
 // read-modify-write that changes nothing, and what was read back equals it.
 #include "services/service_error.hpp"
+#include "scratch_dir.hpp"
 #include "services/state_store.hpp"
 
 #include <boost/json.hpp>
@@ -20,15 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path& scratch() {
-    static const fs::path dir = [] {
-        auto d = fs::temp_directory_path() / ("mgpux-fuzz-state-" + std::to_string(::getpid()));
-        fs::create_directories(d);
-        fs::permissions(d, fs::perms::owner_all);
-        return d;
-    }();
-    return dir;
-}
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -64,7 +56,7 @@ void check_document(StateStore& store, const char* name, const std::string& byte
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);
-    StateStore store(scratch());
+    StateStore store(mgpux::fuzz::scratch_dir("state"));
     check_document(store, "sessions", bytes);
     check_document(store, "api_keys", bytes);
     check_document(store, "presets", bytes);
