@@ -143,6 +143,10 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
         ph.render_result = text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
         *out = ph.render_result.c_str();
         return MGPUX_OK;
+    } catch (const TemplateError& e) {
+        // An error inside a partial also names the template being rendered.
+        const std::string where = e.template_name == name ? std::string() : std::string(" (rendering ") + name + ")";
+        return fail(ph, MGPUX_E_FAILED, std::string("template error: ") + e.what() + where);
     } catch (const std::exception& e) {
         return fail(ph, MGPUX_E_FAILED, std::string("template error: ") + e.what());
     }

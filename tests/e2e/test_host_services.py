@@ -505,6 +505,20 @@ class DestructiveQuestionTests(ServiceTestCase):
         self.assertIn('"1,2"', out)
 
 
+class RenderTests(ServiceTestCase):
+    def test_render_an_installed_template_with_literals(self):
+        r = self.probe("render", "load/probe.py", json.dumps({
+            "mgpux_version": "0", "template": "load/probe.py", "app_name": "m-gpux-load-monitor",
+            "python_version": "3.12", "gpu": None, "cpu": {"cores": 2, "memory_mb": 1024}, "timeout_s": 120}))
+        self.assertExit(r, 0)
+        tree = ast.parse(r.out)
+        self.assertIn('modal.App("m-gpux-load-monitor")', r.out)
+        self.assertTrue(tree.body)
+        r = self.probe("render", "load/probe.py", "{}")
+        self.assertExit(r, 1)
+        self.assertIn("load/probe.py", r.err)
+
+
 class GroupHeadingTests(ServiceTestCase):
     def test_group_heading_shows_its_help_and_is_never_run(self):
         for args in (["svcprobe"], ["svcprobe", "--help"]):
