@@ -1,12 +1,194 @@
-// Placeholder: being written.
+// `m-gpux host asgi|wsgi|static`: deploys (or serves) a web app from a local
+// folder on Modal: an ASGI or WSGI callable, or a static site.
+#include "host_logic.hpp"
+#include "launch_args.hpp"
+
 #include <mgpux/plugin.hpp>
 
-namespace {
-const mgpux_command kCommands[] = {
-    mgpux::command("host", "(being built)", "Not available yet."),
-    mgpux::command("host pending", "Not available yet"),
-};
-int run(mgpux::Host&, const mgpux::Args&) { throw mgpux::Error(MGPUX_E_FAILED, "not available yet"); }
-}  // namespace
+#include <filesystem>
+#include <system_error>
 
-MGPUX_CPP_PLUGIN("host", "0.0.0", "(being built)", nullptr, kCommands, run)
+namespace fs = std::filesystem;
+
+namespace host {
+namespace {
+
+using mgpux::Json;
+namespace launch = mgpux::launch;
+
+const char* const kMinContainers[] = {"0", "1", nullptr};
+const char* const kModes[] = {"deploy", "serve", nullptr};
+
+// Options every action has, after its own.
+#define HOST_COMMON_OPTIONS                                                                                          \
+    mgpux::option("name", MGPUX_OPT_STRING, "app name; the Modal app is m-gpux-host-<name>", nullptr, 0, 'n',       \
+                  nullptr, "NAME"),                                                                                  \
+        mgpux::option("min-containers", MGPUX_OPT_CHOICE, "containers kept warm: 0 scales to zero, 1 avoids cold starts", \
+                      "0", 0, 0, kMinContainers, "0|1"),                                                             \
+        mgpux::option("mode", MGPUX_OPT_CHOICE, "deploy: a persistent URL; serve: a temporary URL while this runs",  \
+                      "deploy", 0, 0, kModes, "deploy|serve"),                                                       \
+        mgpux::option("background", MGPUX_OPT_BOOL, "deploy: return as soon as Modal reports the deployment")
+
+constexpr unsigned kShared = launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout;
+
+const std::vector<mgpux_option> kAppOptions = launch::with_shared(
+    {mgpux::option("entry", MGPUX_OPT_STRING, "the app object as MODULE:OBJECT (asgi default main:app, wsgi app:app)",
+                   nullptr, 0, 'e', nullptr, "MODULE:OBJECT"),
+     mgpux::option("project-dir", MGPUX_OPT_PATH, "the folder to upload and import from (default: the current one)",
+                   nullptr, 0, 0, nullptr, "DIR"),
+     HOST_COMMON_OPTIONS},
+    kShared, "86400");
+
+const std::vector<mgpux_option> kStaticOptions = launch::with_shared(
+    {mgpux::option("dir", MGPUX_OPT_PATH, "the folder holding index.html (default: the current one)", nullptr, 0,
+                   'd', nullptr, "DIR"),
+     HOST_COMMON_OPTIONS},
+    kShared, "86400");
+
+constexpr uint32_t kFlags = MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE;
+
+const mgpux_command kCommands[] = {
+    mgpux::command("host", "Host web apps on Modal: ASGI, WSGI or a static site",
+                   "Uploads a folder and serves it from a Modal web endpoint: an ASGI app (FastAPI,\n"
+                   "Starlette), a WSGI app (Flask, Django) or static files. `--mode deploy` (default)\n"
+                   "gives a persistent public URL; `--mode serve` a temporary one while m-gpux runs.\n"
+                   "Hosted apps are public: add your own authentication if they need it.\n\n"
+                   "Example:\n"
+                   "  m-gpux host asgi --entry main:app --name demo --cpu 2\n"
+                   "  m-gpux host static --dir site --name docs --min-containers 1"),
+    launch::command_with(
+        "host asgi", "Deploy an ASGI app (FastAPI, Starlette, ...)", kAppOptions,
+        "Imports MODULE from the project folder (uploaded to /app, which is also the working\n"
+        "directory) and serves OBJECT with @modal.asgi_app(), 100 concurrent requests per\n"
+        "container, scaling to zero after 300 s idle unless --min-containers 1. The project's\n"
+        "requirements.txt is installed when present (or --requirements/--pip/--no-deps).\n"
+        "--json prints {action, app_name, app_id, url, mode, profile, session_id, status, ...}.\n\n"
+        "Example:\n"
+        "  m-gpux host asgi --project-dir examples/host-asgi --entry main:app --name hello --cpu 1\n"
+        "  m-gpux --yes --json host asgi --entry api.server:app --gpu L4 --mode serve",
+        kFlags),
+    launch::command_with(
+        "host wsgi", "Deploy a WSGI app (Flask, Django, ...)", kAppOptions,
+        "As `host asgi`, with @modal.wsgi_app(); the entry defaults to app:app.\n\n"
+        "Example:\n"
+        "  m-gpux host wsgi --project-dir examples/host-wsgi --entry app:app --name tasks --pip flask==3.1.3",
+        kFlags),
+    launch::command_with(
+        "host static", "Deploy a static site (HTML, CSS, JS)", kStaticOptions,
+        "Uploads DIR to /site and serves it on port 8000 with Python's HTTP server: no\n"
+        "directory listings and nothing under a dot-name (.env, .git) is served.\n\n"
+        "Example:\n"
+        "  m-gpux host static --dir examples/host-static --name landing --cpu 1",
+        kFlags),
+};
+
+fs::path existing_dir(const std::string& flag, const std::string& value, const fs::path& cwd) {
+    fs::path p = value.empty() ? cwd : fs::path(value);
+    if (p.is_relative()) p = cwd / p;
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) throw mgpux::usage_error(flag + ": not a directory: " + Json(value).dump());
+    return p;
+}
+
+// Everything a flag can get wrong is checked before any question or render.
+Plan plan_from_flags(const mgpux::Args& args, Action action, const fs::path& cwd) {
+    Plan p;
+    p.action = action;
+    p.mode = args.str("mode", "deploy");
+    p.background = args.flag("background");
+    if (p.background && p.mode != "deploy")
+        throw mgpux::usage_error("--background goes with --mode deploy (a served app ends when m-gpux does)");
+    p.min_containers = args.str("min-containers", "0") == "1" ? 1 : 0;
+    const fs::path dir = action == Action::Static ? existing_dir("--dir", args.str("dir"), cwd)
+                                                  : existing_dir("--project-dir", args.str("project-dir"), cwd);
+    p.project_dir = launch::absolute_dir(dir, cwd);
+    if (args.has("entry")) {
+        p.entry = parse_entry(args.str("entry"));
+        entry_file(p.project_dir, p.entry);
+    }
+    if (args.has("name")) p.app_name = app_name_for(args.str("name"));
+    // A static site has no requirements of its own to pick up unasked.
+    p.deps = launch::resolve_deps(launch::deps_request(args, action != Action::Static), p.project_dir, cwd);
+    p.ignore = launch::resolve_excludes(args, launch::ExcludeDefaults::Host);
+    p.timeout_s = launch::resolve_timeout(args, kTimeoutS);
+    if (args.has("memory") && !args.has("cpu")) throw mgpux::usage_error("--memory goes with --cpu");
+    return p;
+}
+
+void ask_missing(const mgpux::Host& host, const mgpux::Args& args, Plan& p) {
+    if (p.app_name.empty()) p.app_name = app_name_for(host.ask("App name", default_name(p.action), "--name"));
+    if (p.action != Action::Static && !args.has("entry")) {
+        p.entry = parse_entry(host.ask("Entry point (MODULE:OBJECT)", default_entry(p.action), "--entry"));
+        entry_file(p.project_dir, p.entry);
+    }
+}
+
+// The runner records sessions only for detached runs; a deployment is
+// recorded here so `m-gpux sessions` and `stop` know about it (workloads W58).
+Json record_session(const mgpux::Host& host, const Plan& p, const Json& result) {
+    const Json* id = result.find("app_id");
+    if (p.mode != "deploy" || !id || !id->is_string()) return Json();
+    launch::SessionInfo info{"host", "", p.compute.label, "", p.project_dir, p.app_name, std::nullopt};
+    if (const Json* prof = result.find("profile"); prof && prof->is_string()) info.profile = prof->as_string();
+    Json s = launch::session_metadata(info);
+    s.set("description", std::string(action_word(p.action)) + " app " + p.app_name);
+    s.set("state", "running");
+    s.set("app_id", *id);
+    for (const char* key : {"url", "script_path", "run_id"})
+        if (const Json* v = result.find(key)) s.set(key, *v);
+    s.set("backend", "modal");
+    const Json saved = mgpux::State(host).session_save(s);
+    const Json* sid = saved.find("id");
+    return sid ? *sid : Json();
+}
+
+void report(const mgpux::Host& host, const Plan& p, const Json& result) {
+    const Json* url = result.find("url");
+    const Json* id = result.find("app_id");
+    if (url && url->is_string()) host.success("URL: " + url->as_string() + "\n");
+    if (id && id->is_string()) host.text("App: " + p.app_name + " (" + id->as_string() + ")\n");
+    if (p.mode == "deploy") host.info("Stop it with `m-gpux stop` (it keeps running until then).\n");
+}
+
+int launch_app(mgpux::Host& host, const mgpux::Args& args) {
+    mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
+    const Action action = action_of(args.command());
+    const fs::path cwd = fs::current_path();
+    Plan p = plan_from_flags(args, action, cwd);
+    const mgpux::Catalog catalog(host);
+    p.python_version = launch::resolve_python(args, catalog);
+    ask_missing(host, args, p);
+    launch::ComputeChoice choice;
+    choice.prefer_cpu = true;  // most web apps need no GPU
+    choice.cpu_index = 2;      // 4 cores, 2048 MB (the original's default for host)
+    choice.title = "Host compute";
+    p.compute = launch::resolve_compute(host, args, catalog, choice);
+
+    const launch::UploadStats upload = launch::upload_stats(p.project_dir, p.ignore);
+    if (upload.bytes > 512ull * 1024 * 1024)
+        host.warn("The upload is " + launch::human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
+    // A deployment is recorded in sessions.json afterwards: an unreadable file
+    // stops us before anything is deployed rather than after (exit 3).
+    if (p.mode == "deploy" && !args.global_flag("dry_run")) mgpux::State(host).read("sessions");
+    const std::string script = host.render(template_name(action), render_context(p, host.raw()->host_version));
+    const Json result = mgpux::Runner(host).run(run_request(p, upload, script));
+    const Json* status = result.find("status");
+    const bool dry = status && status->is_string() && status->as_string() == "dry_run";
+    Json session_id = dry ? Json() : record_session(host, p, result);
+    if (args.global_flag("json"))
+        host.json(json_document(p, result, session_id));
+    else if (!dry)
+        report(host, p, result);
+    return MGPUX_OK;
+}
+
+int run(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string& c = args.command();
+    if (c == "host asgi" || c == "host wsgi" || c == "host static") return launch_app(host, args);
+    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + c + "'");
+}
+
+}  // namespace
+}  // namespace host
+
+MGPUX_CPP_PLUGIN("host", "0.1.0", "Host ASGI, WSGI and static web apps", "Compute Engine", host::kCommands, host::run)

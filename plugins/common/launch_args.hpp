@@ -1,0 +1,47 @@
+// The shared options read from a command's Args, with the host services they
+// need (catalog, prompts, presets). Each prompt appears only when its flag is
+// missing and names that flag, so every launch can run from a script.
+#pragma once
+
+#include "launch_logic.hpp"
+#include "launch_options.hpp"
+
+#include <mgpux/plugin.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mgpux::launch {
+
+// Defaults of the compute question when neither --gpu nor --cpu is given.
+struct ComputeChoice {
+    bool prefer_cpu = false;  // which answer of "GPU or CPU?" is the default
+    int cpu_index = -1;       // default row of the CPU menu; -1 = the catalog's (3)
+    std::string title = "Compute";
+};
+
+// --gpu / --cpu [--memory] through the catalog (an unknown GPU or a bad
+// count is exit 2), else the menus. --memory without --cpu is a usage error.
+Compute resolve_compute(const Host& host, const Args& args, const Catalog& catalog, const ComputeChoice& choice);
+
+// --python through the catalog; the catalog's default without it.
+std::string resolve_python(const Args& args, const Catalog& catalog);
+
+// The --requirements / --pip / --no-deps values (not yet resolved).
+DepsRequest deps_request(const Args& args, bool auto_requirements = true);
+
+// The final ignore list from --exclude / --no-default-excludes.
+std::vector<std::string> resolve_excludes(const Args& args, ExcludeDefaults defaults);
+
+// --timeout, checked to be 1..86400*7 seconds; `fallback` when absent.
+long long resolve_timeout(const Args& args, long long fallback);
+
+// --save-preset NAME, validated; nullopt without it.
+std::optional<std::string> save_preset_name(const Args& args);
+
+// Saves the preset through the state service (which changes nothing under
+// --dry-run) and says so.
+void save_preset(const Host& host, const std::string& name, const PresetInput& input);
+
+}  // namespace mgpux::launch

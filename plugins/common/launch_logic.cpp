@@ -1,0 +1,463 @@
+#include "launch_logic.hpp"
+
+#include "sha1.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace mgpux::launch {
+namespace {
+
+std::string str_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+int int_member(const Json& o, const char* key, int fallback = 0) {
+    const Json* v = o.find(key);
+    return v && v->is_number() ? static_cast<int>(v->as_int()) : fallback;
+}
+
+bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) return "";
+    const auto e = s.find_last_not_of(" \t\r\n");
+    return s.substr(b, e - b + 1);
+}
+
+bool class_matches(const char*& p, unsigned char c) {
+    // p points just after '['; on return it points just after ']'.
+    bool negate = false;
+    if (*p == '!' || *p == '^') {
+        negate = true;
+        ++p;
+    }
+    bool hit = false;
+    while (*p && *p != ']') {
+        unsigned char lo = static_cast<unsigned char>(*p);
+        if (p[1] == '-' && p[2] && p[2] != ']') {
+            const unsigned char hi = static_cast<unsigned char>(p[2]);
+            if (c >= lo && c <= hi) hit = true;
+            p += 3;
+        } else {
+            if (c == lo) hit = true;
+            ++p;
+        }
+    }
+    if (*p == ']') ++p;
+    return hit != negate;
+}
+
+bool glob(const char* p, const char* s) {
+    while (*p) {
+        if (p[0] == '*' && p[1] == '*') {
+            p += 2;
+            if (*p == '/') {  // zero or more whole directories
+                ++p;
+                for (const char* t = s;;) {
+                    if (glob(p, t)) return true;
+                    const char* slash = std::strchr(t, '/');
+                    if (!slash) return false;
+                    t = slash + 1;
+                }
+            }
+            for (const char* t = s;; ++t) {  // anything, across segments
+                if (glob(p, t)) return true;
+                if (!*t) return false;
+            }
+        }
+        if (*p == '*') {
+            ++p;
+            for (const char* t = s;; ++t) {
+                if (glob(p, t)) return true;
+                if (!*t || *t == '/') return false;
+            }
+        }
+        if (*p == '?') {
+            if (!*s || *s == '/') return false;
+            ++p;
+            ++s;
+            continue;
+        }
+        if (*p == '[' && std::strchr(p + 1, ']')) {
+            if (!*s) return false;
+            ++p;
+            if (!class_matches(p, static_cast<unsigned char>(*s))) return false;
+            ++s;
+            continue;
+        }
+        if (*p == '\\' && p[1]) ++p;
+        if (*p != *s) return false;
+        ++p;
+        ++s;
+    }
+    return *s == '\0';
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- compute
+
+Compute compute_from_gpu(const Json& parsed) {
+    Compute c;
+    c.gpu = str_member(parsed, "spec");
+    c.gpu_name = str_member(parsed, "name");
+    c.gpu_count = int_member(parsed, "count", 1);
+    c.label = str_member(parsed, "label");
+    if (c.label.empty()) c.label = *c.gpu;
+    return c;
+}
+
+Compute compute_from_cpu(const Json& parsed) {
+    Compute c;
+    c.cores = int_member(parsed, "cores", 1);
+    c.memory_mb = int_member(parsed, "memory_mb", *c.cores * 512);
+    c.label = str_member(parsed, "label");
+    if (c.label.empty())
+        c.label = "CPU (" + std::to_string(*c.cores) + " cores, " + std::to_string(*c.memory_mb) + " MB)";
+    return c;
+}
+
+Json compute_context(const Compute& c) {
+    Json ctx = Json::object();
+    ctx.set("gpu", c.gpu ? Json(*c.gpu) : Json());
+    if (c.gpu) {
+        ctx.set("cpu", Json());
+    } else {
+        Json cpu = Json::object();
+        cpu.set("cores", c.cores.value_or(1));
+        cpu.set("memory_mb", c.memory_mb.value_or(512));
+        ctx.set("cpu", cpu);
+    }
+    return ctx;
+}
+
+Json compute_preset_fields(const Compute& c) {
+    Json f = Json::object();
+    if (c.gpu) {
+        f.set("gpu", c.gpu_name);
+        f.set("gpu_count", c.gpu_count < 1 ? 1 : c.gpu_count);
+    } else {
+        f.set("cpu", c.cores.value_or(1));
+        f.set("memory_mb", c.memory_mb.value_or(512));
+    }
+    return f;
+}
+
+// ---------------------------------------------------------------- deps
+
+void validate_pip_package(const std::string& pkg) {
+    if (pkg.empty()) throw usage_error("--pip needs a package name, not an empty value");
+    if (pkg[0] == '-')
+        throw usage_error("--pip '" + pkg + "' looks like an option; pip options are not accepted, only packages");
+    for (unsigned char c : pkg) {
+        if (c < 0x20 || c == 0x7F || c == ' ' || c == '"' || c == '\'' || c == '`')
+            throw usage_error("--pip value " + Json(pkg).dump() +
+                              " holds whitespace, a quote or a control character; give one package per --pip");
+    }
+}
+
+Deps resolve_deps(const DepsRequest& req, const fs::path& project_dir, const fs::path& cwd) {
+    if (req.no_deps && (req.requirements || !req.pip.empty()))
+        throw usage_error("--no-deps cannot be combined with --requirements or --pip");
+    Deps d;
+    for (const auto& p : req.pip) validate_pip_package(p);
+    d.packages = req.pip;
+    if (req.no_deps) return d;
+    const fs::path project = fs::absolute(project_dir).lexically_normal();
+    fs::path file;
+    if (req.requirements) {
+        if (req.requirements->empty()) throw usage_error("--requirements needs a file name");
+        file = fs::path(*req.requirements);
+        if (file.is_relative()) file = cwd / file;
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec))
+            throw usage_error("--requirements: no such file: " + *req.requirements);
+    } else if (req.pip.empty() && req.auto_requirements) {
+        std::error_code ec;
+        if (!fs::is_regular_file(project / "requirements.txt", ec)) return d;
+        file = project / "requirements.txt";
+        d.auto_found = true;
+    } else {
+        return d;
+    }
+    file = fs::absolute(file).lexically_normal();
+    d.requirements_abs = file.generic_string();
+    // Presets keep a path relative to the project, so they work from another
+    // checkout of it (spec W-PRESETPATH).
+    const fs::path rel = file.lexically_relative(project);
+    const bool inside = !rel.empty() && rel.native().rfind("..", 0) != 0;
+    d.requirements_preset = inside ? rel.generic_string() : d.requirements_abs;
+    return d;
+}
+
+std::vector<std::string> deps_summary(const Deps& d) {
+    std::vector<std::string> out = d.packages;
+    if (!d.requirements_abs.empty())
+        out.push_back("requirements: " + d.requirements_abs + (d.auto_found ? " (found in the project)" : ""));
+    return out;
+}
+
+// ---------------------------------------------------------------- excludes
+
+const std::vector<std::string>& default_excludes(ExcludeDefaults which) {
+    static const std::vector<std::string> workspace = {
+        ".venv", "venv", "__pycache__", ".git", "node_modules", ".mypy_cache", ".pytest_cache",
+        "*.egg-info", ".tox", "dist", "build"};
+    static const std::vector<std::string> host = [] {
+        std::vector<std::string> v = workspace;
+        v.push_back(".env");
+        v.push_back(".env.*");
+        return v;
+    }();
+    return which == ExcludeDefaults::Host ? host : workspace;
+}
+
+const std::vector<std::string>& credential_excludes() {
+    static const std::vector<std::string> v = {"**/.modal.toml", "**/.m-gpux", "**/.ssh", "**/.aws", "**/.netrc"};
+    return v;
+}
+
+std::string normalise_pattern(const std::string& pattern) {
+    std::string p = trim(pattern);
+    std::string bang;
+    if (!p.empty() && p[0] == '!') {
+        bang = "!";
+        p = trim(p.substr(1));
+    }
+    while (p.rfind("./", 0) == 0) p.erase(0, 2);
+    while (!p.empty() && p[0] == '/') p.erase(0, 1);
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    if (p.empty() || p == ".") return "";
+    if (p.find('/') == std::string::npos) p = "**/" + p;
+    return bang + p;
+}
+
+std::vector<std::string> resolve_excludes(const std::vector<std::string>& defaults,
+                                          const std::vector<std::string>& extra, bool no_defaults) {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    auto add = [&](const std::string& raw) {
+        const std::string p = normalise_pattern(raw);
+        if (!p.empty() && seen.insert(p).second) out.push_back(p);
+    };
+    if (!no_defaults)
+        for (const auto& p : defaults) add(p);
+    for (const auto& p : extra) add(p);
+    for (const auto& p : credential_excludes()) {
+        // Last, even when the user listed it: the last match decides.
+        out.erase(std::remove(out.begin(), out.end(), p), out.end());
+        out.push_back(p);
+    }
+    return out;
+}
+
+bool pattern_matches(const std::string& pattern, const std::string& rel_path) {
+    if (pattern.empty() || rel_path.empty()) return false;
+    std::string candidate = rel_path;
+    while (!candidate.empty()) {
+        if (glob(pattern.c_str(), candidate.c_str())) return true;
+        const auto slash = candidate.rfind('/');
+        if (slash == std::string::npos) break;
+        candidate.resize(slash);
+    }
+    return false;
+}
+
+bool is_excluded(const std::vector<std::string>& patterns, const std::string& rel_path) {
+    bool excluded = false;
+    for (const auto& p : patterns) {
+        const bool negated = !p.empty() && p[0] == '!';
+        if (pattern_matches(negated ? p.substr(1) : p, rel_path)) excluded = !negated;
+    }
+    return excluded;
+}
+
+UploadStats upload_stats(const fs::path& root, const std::vector<std::string>& patterns, uint64_t max_entries) {
+    UploadStats s;
+    const bool can_prune =
+        std::none_of(patterns.begin(), patterns.end(), [](const std::string& p) { return !p.empty() && p[0] == '!'; });
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+    uint64_t seen = 0;
+    for (; !ec && it != end; it.increment(ec)) {
+        if (++seen > max_entries) {
+            s.truncated = true;
+            break;
+        }
+        const std::string rel = it->path().lexically_relative(root).generic_string();
+        std::error_code sec;
+        const bool is_dir = it->is_directory(sec) && !it->is_symlink(sec);
+        if (is_excluded(patterns, rel)) {
+            if (is_dir && can_prune) {
+                it.disable_recursion_pending();
+                ++s.excluded;
+            } else if (!is_dir) {
+                ++s.excluded;
+            }
+            continue;
+        }
+        if (is_dir) continue;
+        if (it->is_regular_file(sec)) {
+            ++s.files;
+            const auto size = it->file_size(sec);
+            if (!sec) s.bytes += size;
+        }
+    }
+    return s;
+}
+
+std::string human_size(uint64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    const char* units[] = {"KB", "MB", "GB", "TB"};
+    double v = static_cast<double>(bytes) / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string upload_summary(const std::string& root, const UploadStats& s) {
+    std::string text = root + " (" + std::to_string(s.files) + (s.files == 1 ? " file, " : " files, ") +
+                       human_size(s.bytes);
+    if (s.truncated) text += ", counting stopped early";
+    return text + ")";
+}
+
+// ---------------------------------------------------------------- names
+
+std::string slug(const std::string& text, std::size_t max_len) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (is_ascii_alnum(c)) {
+            out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        } else if (!out.empty() && out.back() != '-') {
+            out += '-';
+        }
+    }
+    if (out.size() > max_len) out.resize(max_len);
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out;
+}
+
+std::string workspace_volume_name(const std::string& root) {
+    std::string trimmed = root;
+    while (!trimmed.empty() && (trimmed.back() == '/' || trimmed.back() == '\\')) trimmed.pop_back();
+    // A Windows root ("C:\Users\me") splits on both separators, as the
+    // original did on Windows; a POSIX path only on "/".
+    const bool windows = trimmed.size() >= 2 && trimmed[1] == ':' && is_ascii_alnum(static_cast<unsigned char>(trimmed[0]));
+    const auto cut = trimmed.find_last_of(windows ? "/\\" : "/");
+    std::string base = cut == std::string::npos ? trimmed : trimmed.substr(cut + 1);
+    // The original's slug keeps a trailing "-" after the 32-character cut.
+    std::string s;
+    for (unsigned char c : base) {
+        if (is_ascii_alnum(c)) s += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        else if (!s.empty() && s.back() != '-') s += '-';
+    }
+    while (!s.empty() && s.back() == '-') s.pop_back();
+    if (s.size() > 32) s.resize(32);
+    if (s.empty()) s = "workspace";
+    return "m-gpux-workspace-" + s + "-" + sha1_hex(root).substr(0, 10);
+}
+
+std::string absolute_dir(const fs::path& dir, const fs::path& cwd) {
+    fs::path p = dir.is_absolute() ? dir : cwd / dir;
+    std::string s = p.lexically_normal().generic_string();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::ifstream in("/dev/urandom", std::ios::binary);
+    std::string raw(bytes, '\0');
+    if (!in || !in.read(raw.data(), static_cast<std::streamsize>(bytes)))
+        throw Error(MGPUX_E_FAILED, "cannot read /dev/urandom to generate a credential");
+    static const char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out += digits[c >> 4];
+        out += digits[c & 0xF];
+    }
+    return out;
+}
+
+std::string default_preset_name(const std::string& action, const std::string& compute_label) {
+    const std::string s = slug(action + "-" + compute_label, 64);
+    return s.empty() ? "preset" : s;
+}
+
+void validate_preset_name(const std::string& name) {
+    bool ok = !name.empty() && name.size() <= 64 && is_ascii_alnum(static_cast<unsigned char>(name[0]));
+    for (unsigned char c : name)
+        if (!(is_ascii_alnum(c) || c == '.' || c == '_' || c == '-')) ok = false;
+    if (!ok)
+        throw usage_error("--save-preset " + Json(name).dump() +
+                          ": a preset name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+}
+
+// ---------------------------------------------------------------- session / request
+
+Json session_metadata(const SessionInfo& s) {
+    Json m = Json::object();
+    m.set("kind", s.kind);
+    m.set("profile", s.profile);
+    m.set("compute", s.compute);
+    m.set("workspace_volume", s.workspace_volume.empty() ? Json() : Json(s.workspace_volume));
+    m.set("local_dir", s.local_dir);
+    m.set("app_name", s.app_name);
+    m.set("preset", s.preset ? Json(*s.preset) : Json());
+    return m;
+}
+
+Json run_request(const LaunchPlan& plan, const std::string& script) {
+    Json req = Json::object();
+    req.set("script", script);
+    req.set("app_name", plan.app_name);
+    req.set("mode", plan.mode);
+    if (plan.detach) req.set("detach", true);
+    if (plan.background) req.set("background", true);
+    req.set("description", plan.description.empty() ? plan.app_name : plan.description);
+    req.set("compute", plan.compute.label);
+    if (plan.timeout_s) req.set("timeout_s", *plan.timeout_s);
+    Json deps = Json::array();
+    for (const auto& d : deps_summary(plan.deps)) deps.push(d);
+    req.set("deps", deps);
+    Json uploads = Json::array();
+    if (!plan.upload_root.empty()) uploads.push(upload_summary(plan.upload_root, plan.upload));
+    req.set("uploads", uploads);
+    return req;
+}
+
+Json preset_fields(const PresetInput& p) {
+    Json f = compute_preset_fields(p.compute);
+    f.set("action", p.action);
+    if (!p.profile.empty()) f.set("profile", p.profile);
+    if (!p.deps.requirements_preset.empty()) {
+        f.set("requirements", p.deps.requirements_preset);
+    } else {
+        Json pkgs = Json::array();
+        for (const auto& pkg : p.deps.packages) pkgs.push(pkg);
+        f.set("pip_packages", pkgs);
+    }
+    if (!p.python_version.empty()) f.set("python_version", p.python_version);
+    Json ex = Json::array();
+    const auto& creds = credential_excludes();
+    for (const auto& e : p.excludes)
+        if (std::find(creds.begin(), creds.end(), e) == creds.end()) ex.push(e);
+    f.set("exclude_patterns", ex);
+    return f;
+}
+
+}  // namespace mgpux::launch

@@ -1,0 +1,313 @@
+#include "launch_logic.hpp"
+#include "sha1.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using namespace mgpux::launch;
+using mgpux::Json;
+
+namespace {
+
+// A scratch directory removed at the end of the test.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        path = fs::temp_directory_path() / ("mgpux-common-" + random_hex(6));
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    fs::path write(const std::string& rel, const std::string& content = "x") const {
+        const fs::path p = path / rel;
+        fs::create_directories(p.parent_path());
+        std::ofstream(p) << content;
+        return p;
+    }
+};
+
+int code_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const mgpux::Error& e) {
+        return e.code();
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST(Sha1, KnownDigests) {
+    EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    EXPECT_EQ(sha1_hex(std::string(1000, 'a')), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
+}
+
+// spec-core-ops §13.1 / §17 item 1.
+TEST(WorkspaceVolume, SpecVectors) {
+    EXPECT_EQ(workspace_volume_name("/home/u/my_project"), "m-gpux-workspace-my-project-421a2c433a");
+    EXPECT_EQ(workspace_volume_name("/home/u/My Project (v2)"), "m-gpux-workspace-my-project-v2-6bfd68fd0c");
+    EXPECT_EQ(workspace_volume_name("/"), "m-gpux-workspace-workspace-42099b4af0");
+    EXPECT_EQ(workspace_volume_name("/home/u/___"), "m-gpux-workspace-workspace-d43b115a0c");
+    EXPECT_EQ(workspace_volume_name("/home/u/" + std::string(40, 'a')),
+              "m-gpux-workspace-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-c877b820e3");
+    EXPECT_LE(workspace_volume_name("/home/u/" + std::string(40, 'a')).size(), 60u);
+}
+
+// The ASCII slug rule (the spec's port note): non-ASCII letters become "-",
+// so this folder gets another name than v2.4.0 gave it; the digest is the same.
+TEST(WorkspaceVolume, NonAsciiUsesAsciiRule) {
+    EXPECT_EQ(workspace_volume_name("/home/u/\xC4\x90\xE1\xBB\x93\xC3\x81n"), "m-gpux-workspace-n-a58897050f");
+}
+
+TEST(WorkspaceVolume, WindowsRootHashesExactString) {
+    EXPECT_EQ(workspace_volume_name("C:\\Users\\me\\Proj"), "m-gpux-workspace-proj-021e19cf69");
+}
+
+TEST(WorkspaceVolume, TruncatedSlugMayEndWithDash) {
+    // 31 letters, a space, more letters: the cut at 32 keeps the "-".
+    const std::string name = workspace_volume_name("/x/" + std::string(31, 'b') + " cc");
+    EXPECT_EQ(name.substr(0, 17 + 33), "m-gpux-workspace-" + std::string(31, 'b') + "--");
+}
+
+TEST(Slug, AsciiLettersDigitsDash) {
+    EXPECT_EQ(slug("My App!"), "my-app");
+    EXPECT_EQ(slug("  --Hello__World--  "), "hello-world");
+    EXPECT_EQ(slug("caf\xC3\xA9 2"), "caf-2");
+    EXPECT_EQ(slug("\xE6\x97\xA5\xE6\x9C\xAC"), "");
+    EXPECT_EQ(slug("a\"b\\c\n{{d}}"), "a-b-c-d");
+    EXPECT_EQ(slug(std::string(40, 'x')).size(), 32u);
+    EXPECT_EQ(slug(std::string(31, 'x') + "-yy"), std::string(31, 'x'));  // no trailing dash after the cut
+}
+
+TEST(PresetName, DefaultAndValidation) {
+    EXPECT_EQ(default_preset_name("jupyter", "L4"), "jupyter-l4");
+    EXPECT_EQ(default_preset_name("bash", "CPU (8 cores, 4096 MB)"), "bash-cpu-8-cores-4096-mb");
+    EXPECT_NO_THROW(validate_preset_name("rl-a100.v2_x"));
+    EXPECT_EQ(code_of([] { validate_preset_name(""); }), MGPUX_E_USAGE);
+    EXPECT_EQ(code_of([] { validate_preset_name("-x"); }), MGPUX_E_USAGE);
+    EXPECT_EQ(code_of([] { validate_preset_name("a b"); }), MGPUX_E_USAGE);
+    EXPECT_EQ(code_of([] { validate_preset_name(std::string(65, 'a')); }), MGPUX_E_USAGE);
+}
+
+TEST(Excludes, Normalise) {
+    EXPECT_EQ(normalise_pattern("node_modules"), "**/node_modules");
+    EXPECT_EQ(normalise_pattern("  *.egg-info "), "**/*.egg-info");
+    EXPECT_EQ(normalise_pattern("build/"), "**/build");
+    EXPECT_EQ(normalise_pattern("./data/raw"), "data/raw");
+    EXPECT_EQ(normalise_pattern("/data/raw/"), "data/raw");
+    EXPECT_EQ(normalise_pattern("**/x"), "**/x");
+    EXPECT_EQ(normalise_pattern("!keep.txt"), "!**/keep.txt");
+    EXPECT_EQ(normalise_pattern("   "), "");
+    EXPECT_EQ(normalise_pattern("./"), "");
+}
+
+TEST(Excludes, DefaultsAddAndReplace) {
+    const auto d = resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {"*.ckpt", "node_modules"}, false);
+    EXPECT_EQ(d.front(), "**/.venv");
+    EXPECT_NE(std::find(d.begin(), d.end(), "**/dist"), d.end());
+    EXPECT_NE(std::find(d.begin(), d.end(), "**/*.ckpt"), d.end());
+    EXPECT_EQ(std::count(d.begin(), d.end(), "**/node_modules"), 1);
+    const auto& creds = credential_excludes();
+    ASSERT_GE(d.size(), creds.size());
+    EXPECT_TRUE(std::equal(creds.begin(), creds.end(), d.end() - static_cast<long>(creds.size())));
+
+    const auto r = resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {"data/"}, true);
+    std::vector<std::string> expected{"**/data"};
+    expected.insert(expected.end(), creds.begin(), creds.end());
+    EXPECT_EQ(r, expected);
+}
+
+TEST(Excludes, CredentialsStayLastAndWin) {
+    const auto r = resolve_excludes({}, {".ssh", "!.ssh/id_rsa", "!**/.modal.toml"}, true);
+    EXPECT_TRUE(is_excluded(r, ".ssh/id_rsa"));
+    EXPECT_TRUE(is_excluded(r, "sub/.modal.toml"));
+    EXPECT_TRUE(is_excluded(r, ".m-gpux/sessions.json"));
+    EXPECT_TRUE(is_excluded(r, "a/b/.netrc"));
+    EXPECT_FALSE(is_excluded(r, "main.py"));
+}
+
+TEST(Excludes, HostDefaultsLeaveOutEnvFiles) {
+    const auto r = resolve_excludes(default_excludes(ExcludeDefaults::Host), {}, false);
+    EXPECT_TRUE(is_excluded(r, ".env"));
+    EXPECT_TRUE(is_excluded(r, "site/.env.production"));
+    EXPECT_FALSE(is_excluded(r, "index.html"));
+}
+
+TEST(Excludes, MatchingAtAnyDepth) {
+    EXPECT_TRUE(pattern_matches("**/node_modules", "node_modules"));
+    EXPECT_TRUE(pattern_matches("**/node_modules", "web/node_modules/x/y.js"));
+    EXPECT_FALSE(pattern_matches("node_modules", "web/node_modules/x.js"));  // anchored, as Modal
+    EXPECT_TRUE(pattern_matches("**/*.egg-info", "src/pkg.egg-info/PKG-INFO"));
+    EXPECT_TRUE(pattern_matches("data/raw", "data/raw/1.csv"));
+    EXPECT_FALSE(pattern_matches("data/raw", "x/data/raw/1.csv"));
+    EXPECT_TRUE(pattern_matches("**/?.txt", "d/a.txt"));
+    EXPECT_FALSE(pattern_matches("**/?.txt", "d/ab.txt"));
+    EXPECT_TRUE(pattern_matches("**/[ab].py", "b.py"));
+    EXPECT_FALSE(pattern_matches("**/[!ab].py", "b.py"));
+    EXPECT_TRUE(pattern_matches("logs/**", "logs/a/b"));
+    EXPECT_FALSE(pattern_matches("*.py", "a/b.py"));
+    EXPECT_TRUE(pattern_matches("**/.env.*", ".env.local"));
+    EXPECT_FALSE(pattern_matches("**/.env", ".envrc"));
+}
+
+TEST(Excludes, NegationReincludes) {
+    const std::vector<std::string> p{"**/*.log", "!**/keep.log"};
+    EXPECT_TRUE(is_excluded(p, "a/x.log"));
+    EXPECT_FALSE(is_excluded(p, "a/keep.log"));
+}
+
+TEST(Upload, CountsFilesAfterExcludes) {
+    TempDir t;
+    t.write("main.py", "print(1)\n");             // 9 bytes
+    t.write("pkg/util.py", "x = 1\n");             // 6 bytes
+    t.write("node_modules/a/b.js", std::string(100, 'j'));
+    t.write("pkg/node_modules/c.js", std::string(100, 'j'));
+    t.write(".git/HEAD", "ref");
+    t.write(".modal.toml", "secret");
+    const auto patterns = resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {}, false);
+    const UploadStats s = upload_stats(t.path, patterns);
+    EXPECT_EQ(s.files, 2u);
+    EXPECT_EQ(s.bytes, 15u);
+    EXPECT_FALSE(s.truncated);
+    EXPECT_EQ(s.excluded, 4u);  // two node_modules, .git, .modal.toml
+    EXPECT_EQ(upload_summary("/p", s), "/p (2 files, 15 B)");
+}
+
+TEST(Upload, StopsAtTheLimit) {
+    TempDir t;
+    for (int i = 0; i < 5; ++i) t.write("f" + std::to_string(i));
+    EXPECT_TRUE(upload_stats(t.path, {}, 3).truncated);
+}
+
+TEST(Upload, HumanSize) {
+    EXPECT_EQ(human_size(0), "0 B");
+    EXPECT_EQ(human_size(1536), "1.5 KB");
+    EXPECT_EQ(human_size(5u * 1024 * 1024), "5.0 MB");
+}
+
+TEST(Deps, PipValidation) {
+    EXPECT_NO_THROW(validate_pip_package("fastapi==0.115.0"));
+    EXPECT_NO_THROW(validate_pip_package("uvicorn[standard]>=0.30,<1"));
+    EXPECT_NO_THROW(validate_pip_package("caf\xC3\xA9-pkg"));
+    EXPECT_NO_THROW(validate_pip_package("a\\b{{c}}"));
+    for (const char* bad : {"", "-r", "--index-url=x", "a b", "a\"b", "a'b", "a\nb", "a\tb", "a`b"})
+        EXPECT_EQ(code_of([&] { validate_pip_package(bad); }), MGPUX_E_USAGE) << bad;
+}
+
+TEST(Deps, AutoRequirementsOfTheProject) {
+    TempDir t;
+    const fs::path project = t.path / "proj";
+    fs::create_directories(project);
+    Deps none = resolve_deps({}, project, t.path);
+    EXPECT_TRUE(none.empty());
+    t.write("proj/requirements.txt", "flask\n");
+    Deps d = resolve_deps({}, project, t.path);
+    EXPECT_TRUE(d.auto_found);
+    EXPECT_EQ(d.requirements_abs, (project / "requirements.txt").generic_string());
+    EXPECT_EQ(d.requirements_preset, "requirements.txt");
+    DepsRequest off;
+    off.auto_requirements = false;
+    EXPECT_TRUE(resolve_deps(off, project, t.path).empty());
+    DepsRequest no;
+    no.no_deps = true;
+    EXPECT_TRUE(resolve_deps(no, project, t.path).empty());
+}
+
+TEST(Deps, ExplicitFlags) {
+    TempDir t;
+    const fs::path project = t.path / "proj";
+    t.write("proj/reqs/dev.txt", "pytest\n");
+    t.write("other.txt", "x\n");
+    DepsRequest r;
+    r.requirements = "proj/reqs/dev.txt";  // relative to the working directory
+    r.pip = {"httpx==0.28.1"};
+    Deps d = resolve_deps(r, project, t.path);
+    EXPECT_EQ(d.packages, std::vector<std::string>{"httpx==0.28.1"});
+    EXPECT_EQ(d.requirements_preset, "reqs/dev.txt");
+    EXPECT_EQ(deps_summary(d).back(), "requirements: " + (project / "reqs/dev.txt").generic_string());
+
+    DepsRequest outside;
+    outside.requirements = (t.path / "other.txt").string();
+    EXPECT_EQ(resolve_deps(outside, project, t.path).requirements_preset, (t.path / "other.txt").generic_string());
+
+    DepsRequest pip_only;
+    pip_only.pip = {"rich"};
+    t.write("proj/requirements.txt", "flask\n");
+    EXPECT_TRUE(resolve_deps(pip_only, project, t.path).requirements_abs.empty());  // --pip replaces the auto file
+
+    DepsRequest missing;
+    missing.requirements = "nope.txt";
+    EXPECT_EQ(code_of([&] { resolve_deps(missing, project, t.path); }), MGPUX_E_USAGE);
+    DepsRequest both;
+    both.no_deps = true;
+    both.pip = {"x"};
+    EXPECT_EQ(code_of([&] { resolve_deps(both, project, t.path); }), MGPUX_E_USAGE);
+    DepsRequest bad;
+    bad.pip = {"-e ."};
+    EXPECT_EQ(code_of([&] { resolve_deps(bad, project, t.path); }), MGPUX_E_USAGE);
+}
+
+TEST(Compute, FromCatalogAnswers) {
+    const Compute g = compute_from_gpu(Json::parse(R"J({"name":"H100","count":2,"spec":"H100:2","label":"H100:2"})J"));
+    EXPECT_TRUE(g.is_gpu());
+    EXPECT_EQ(compute_context(g).dump(), R"J({"gpu":"H100:2","cpu":null})J");
+    EXPECT_EQ(compute_preset_fields(g).dump(), R"J({"gpu":"H100","gpu_count":2})J");
+    const Compute c = compute_from_cpu(Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
+    EXPECT_FALSE(c.is_gpu());
+    EXPECT_EQ(compute_context(c).dump(), R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048}})J");
+    EXPECT_EQ(compute_preset_fields(c).dump(), R"J({"cpu":4,"memory_mb":2048})J");
+}
+
+TEST(Names, AbsoluteDirAndRandomHex) {
+    EXPECT_EQ(absolute_dir("a/../b/", "/w"), "/w/b");
+    EXPECT_EQ(absolute_dir("/", "/w"), "/");
+    EXPECT_EQ(absolute_dir("/x/y/.", "/w"), "/x/y");
+    const std::string a = random_hex(16), b = random_hex(16);
+    EXPECT_EQ(a.size(), 32u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(Session, MetadataFields) {
+    SessionInfo s{"dev", "work", "L4", "m-gpux-workspace-p-1", "/p", "m-gpux-shell", std::nullopt};
+    EXPECT_EQ(session_metadata(s).dump(),
+              R"J({"kind":"dev","profile":"work","compute":"L4","workspace_volume":"m-gpux-workspace-p-1",)J"
+              R"J("local_dir":"/p","app_name":"m-gpux-shell","preset":null})J");
+}
+
+TEST(Request, SkeletonFromPlan) {
+    LaunchPlan p;
+    p.app_name = "m-gpux-host-x";
+    p.mode = "deploy";
+    p.background = true;
+    p.description = "ASGI app x";
+    p.compute = compute_from_gpu(Json::parse(R"J({"name":"L4","count":1,"spec":"L4","label":"L4"})J"));
+    p.timeout_s = 86400;
+    p.deps.packages = {"fastapi"};
+    p.upload_root = "/p";
+    p.upload.files = 3;
+    p.upload.bytes = 2048;
+    const Json r = run_request(p, "print(1)\n");
+    EXPECT_EQ(r.dump(), R"J({"script":"print(1)\n","app_name":"m-gpux-host-x","mode":"deploy","background":true,)J"
+                        R"J("description":"ASGI app x","compute":"L4","timeout_s":86400,"deps":["fastapi"],)J"
+                        R"J("uploads":["/p (3 files, 2.0 KB)"]})J");
+}
+
+TEST(Preset, FieldsAreStructured) {
+    PresetInput in;
+    in.action = "dev";
+    in.profile = "work";
+    in.compute = compute_from_cpu(Json::parse(R"J({"cores":8,"memory_mb":4096,"label":"CPU (8 cores, 4096 MB)"})J"));
+    in.deps.requirements_preset = "requirements.txt";
+    in.python_version = "3.12";
+    in.excludes = resolve_excludes({}, {"data"}, true);
+    EXPECT_EQ(preset_fields(in).dump(),
+              R"J({"cpu":8,"memory_mb":4096,"action":"dev","profile":"work","requirements":"requirements.txt",)J"
+              R"J("python_version":"3.12","exclude_patterns":["**/data"]})J");
+}

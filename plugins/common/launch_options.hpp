@@ -1,0 +1,48 @@
+// The options every workload command shares (hub, dev, host, preset run):
+// compute, Python, dependencies, upload excludes, timeout and save-preset.
+// A plugin builds each command's option table once, at namespace scope, so
+// the table has static storage as the ABI requires:
+//
+//   const std::vector<mgpux_option> kAsgiOptions = mgpux::launch::with_shared(
+//       {mgpux::option("entry", MGPUX_OPT_STRING, "...")}, mgpux::launch::kAllShared, "86400");
+//   const mgpux_command kCommands[] = {
+//       mgpux::launch::command_with("host asgi", "...", kAsgiOptions, "...", MGPUX_CMDF_JSON),
+//   };
+#pragma once
+
+#include <mgpux/plugin.hpp>
+
+#include <initializer_list>
+#include <vector>
+
+namespace mgpux::launch {
+
+// Groups of shared options, combined with |.
+enum SharedOptions : unsigned {
+    kCompute = 0x01,     // --gpu NAME[:COUNT] | --cpu N [--memory MB]
+    kPython = 0x02,      // --python 3.10..3.14
+    kDeps = 0x04,        // --requirements FILE, --pip PKG..., --no-deps
+    kExcludes = 0x08,    // --exclude PATTERN..., --no-default-excludes
+    kTimeout = 0x10,     // --timeout SECONDS
+    kSavePreset = 0x20,  // --save-preset NAME
+    kAllShared = 0x3F,
+};
+
+// The exclusive group of --gpu and --cpu (the host refuses both together).
+inline constexpr const char* kComputeGroup = "compute";
+
+// The shared options in a fixed order. `timeout_default` must be a string
+// literal (static storage); nullptr leaves --timeout without a default.
+std::vector<mgpux_option> shared_options(unsigned which = kAllShared, const char* timeout_default = nullptr);
+
+// The command's own options first, then the shared ones. Throws
+// std::logic_error when two options share a name (a programming error that
+// the host would also refuse at load time).
+std::vector<mgpux_option> with_shared(std::initializer_list<mgpux_option> own, unsigned which = kAllShared,
+                                      const char* timeout_default = nullptr);
+
+// mgpux::command for an option table held in a vector with static storage.
+mgpux_command command_with(const char* path, const char* summary, const std::vector<mgpux_option>& options,
+                           const char* help, uint32_t flags = 0);
+
+}  // namespace mgpux::launch
