@@ -347,6 +347,9 @@ private:
     }
 
     void prepare_run_dir() {
+        // A session will be recorded: an unreadable sessions.json stops us
+        // here (exit 3), before anything is launched, not after.
+        if (records_session()) state_.read("sessions");
         util::ensure_private_dir(state_dir());
         util::ensure_private_dir(state_dir() / "runs");
         util::ensure_private_dir(run_dir_);
@@ -443,14 +446,19 @@ private:
         });
     }
 
+    // Detached runs and deployments keep running after we return: both are
+    // sessions. An attached run is over when we return, so it is not one.
+    bool records_session() const { return req_.session && (req_.detach || req_.mode == "deploy"); }
+
     void record_session(const std::string& app_id) {
-        if (!req_.detach || !req_.session) return;
+        if (!records_session()) return;
         json::object s = *req_.session;
         if (session_id_) s["id"] = *session_id_;
         s["description"] = req_.description;
         if (!s.contains("app_name")) s["app_name"] = req_.app_name;
         if (!s.contains("compute")) s["compute"] = req_.compute;
-        if (!s.contains("profile")) s["profile"] = profile_ ? *profile_ : std::string();
+        if (!s.contains("profile") || s.at("profile") == json::value(""))  // the profile actually pinned
+            s["profile"] = profile_ ? *profile_ : std::string();
         s["state"] = "running";
         s["app_id"] = app_id;
         s["url"] = scan_.ready_urls().empty() ? json::value(nullptr) : json::value(scan_.ready_urls().front());
@@ -515,9 +523,10 @@ private:
             settle("failed", kExitFailed, describe_failure(mr));
             set_session_state("failed");
         } else {
-            // A detached run that returns by itself has finished its function.
             settle("completed");
-            set_session_state("stopped");
+            // A detached run that returns by itself has finished its function;
+            // a deployment stays up.
+            if (req_.mode == "run") set_session_state("stopped");
         }
     }
 

@@ -123,25 +123,6 @@ void ask_missing(const mgpux::Host& host, const mgpux::Args& args, Plan& p) {
     }
 }
 
-// The runner records sessions only for detached runs; a deployment is
-// recorded here so `m-gpux sessions` and `stop` know about it (workloads W58).
-Json record_session(const mgpux::Host& host, const Plan& p, const Json& result) {
-    const Json* id = result.find("app_id");
-    if (p.mode != "deploy" || !id || !id->is_string()) return Json();
-    launch::SessionInfo info{"host", "", p.compute.label, "", p.project_dir, p.app_name, std::nullopt};
-    if (const Json* prof = result.find("profile"); prof && prof->is_string()) info.profile = prof->as_string();
-    Json s = launch::session_metadata(info);
-    s.set("description", std::string(action_word(p.action)) + " app " + p.app_name);
-    s.set("state", "running");
-    s.set("app_id", *id);
-    for (const char* key : {"url", "script_path", "run_id"})
-        if (const Json* v = result.find(key)) s.set(key, *v);
-    s.set("backend", "modal");
-    const Json saved = mgpux::State(host).session_save(s);
-    const Json* sid = saved.find("id");
-    return sid ? *sid : Json();
-}
-
 void report(const mgpux::Host& host, const Plan& p, const Json& result) {
     const Json* url = result.find("url");
     const Json* id = result.find("app_id");
@@ -167,14 +148,12 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     const launch::UploadStats upload = launch::upload_stats(p.project_dir, p.ignore);
     if (upload.bytes > 512ull * 1024 * 1024)
         host.warn("The upload is " + launch::human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
-    // A deployment is recorded in sessions.json afterwards: an unreadable file
-    // stops us before anything is deployed rather than after (exit 3).
-    if (p.mode == "deploy" && !args.global_flag("dry_run")) mgpux::State(host).read("sessions");
     const std::string script = host.render(template_name(action), render_context(p, host.raw()->host_version));
     const Json result = mgpux::Runner(host).run(run_request(p, upload, script));
     const Json* status = result.find("status");
     const bool dry = status && status->is_string() && status->as_string() == "dry_run";
-    Json session_id = dry ? Json() : record_session(host, p, result);
+    const Json* sid = result.find("session_id");  // recorded by the runner for a deploy
+    const Json session_id = dry || !sid ? Json() : *sid;
     if (args.global_flag("json"))
         host.json(json_document(p, result, session_id));
     else if (!dry)

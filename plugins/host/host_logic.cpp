@@ -134,7 +134,14 @@ Json run_request(const Plan& p, const mgpux::launch::UploadStats& upload, const 
     lp.deps = p.deps;
     lp.upload_root = p.project_dir;
     lp.upload = upload;
-    return mgpux::launch::run_request(lp, script);
+    Json req = mgpux::launch::run_request(lp, script);
+    if (p.mode == "deploy") {
+        // A deployment stays up: the runner records it as a session once
+        // Modal has it (so `sessions` and `stop` know about it, W58).
+        mgpux::launch::SessionInfo info{"host", "", p.compute.label, "", p.project_dir, p.app_name, std::nullopt};
+        req.set("session", mgpux::launch::session_metadata(info));
+    }
+    return req;
 }
 
 Json json_document(const Plan& p, const Json& result, const Json& session_id) {

@@ -219,6 +219,24 @@ class RunnerTests(ServiceTestCase):
         r = self.probe("run", "--mode", "serve", "--detach", "--yes")
         self.assertExit(r, 2)  # detach is for `modal run` only
 
+    def test_a_deploy_is_recorded_as_a_running_session(self):
+        r = self.probe_json("run", "--mode", "deploy", "--session-kind", "host", "--yes")
+        sessions = json.loads((self.state_dir / "sessions.json").read_text())
+        self.assertEqual(len(sessions), 1)
+        self.assertEqual((sessions[0]["id"], sessions[0]["app_id"], sessions[0]["state"], sessions[0]["profile"]),
+                         (r["session_id"], r["app_id"], "running", "alice"))
+        # an attached `modal run` is over when it returns: no session
+        self.probe_json("run", "--session-kind", "bash", "--yes")
+        self.assertEqual(len(json.loads((self.state_dir / "sessions.json").read_text())), 1)
+
+    def test_unreadable_sessions_file_stops_before_the_launch(self):
+        self.state_dir.mkdir(mode=0o700)
+        (self.state_dir / "sessions.json").write_text("[oops")
+        r = self.probe("run", "--detach", "--session-kind", "dev", "--yes")
+        self.assertExit(r, 3)
+        self.assertEqual(self.fake.calls_of("run"), [])
+        self.assertEqual((self.state_dir / "sessions.json").read_text(), "[oops")
+
 
 class RunnerReviewOnTerminal(ServiceTestCase):
     """The review prompt on a real pseudo-terminal: edit, view, cancel."""

@@ -439,7 +439,8 @@ typedef struct mgpux_runner_service {
      *   "compute": str, "timeout_s": number, "deps": [str], "uploads": [str],
      *   "profile": str | null,         null: the command's --profile
      *   "secrets": [{"name": str, "values": {"KEY": str}}],
-     *   "session": {...} | null,       recorded after a detached launch
+     *   "session": {...} | null,       recorded for a detached run or a deploy
+     *                                  as soon as the app id is known
      *                                  (kind, compute, local_dir, ...)
      *   "files": [{"name": str, "content": str}]  extra 0600 files kept in
      *                                  the run directory (credentials)
