@@ -1,0 +1,481 @@
+"""The serve proxy (templates/serve/proxy.py) against the fake OpenAI-compatible upstream
+(tests/support/fake_upstream.py), both run as subprocesses on free loopback ports."""
+import concurrent.futures
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+import httpx
+
+SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", Path(__file__).resolve().parents[2])).resolve()
+PROXY = SOURCE_DIR / "templates" / "serve" / "proxy.py"
+FAKE = SOURCE_DIR / "tests" / "support" / "fake_upstream.py"
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+KEY = "sk-mgpux-" + "1" * 48
+KEY2 = "sk-mgpux-" + "2" * 48
+REVOKED = "sk-mgpux-" + "3" * 48
+AUTH = {"Authorization": "Bearer " + KEY}
+T = httpx.Timeout(30.0)
+
+
+def start(args, env=None):
+    """Starts a server; returns (process, first stdout line). Its stderr goes to a temp file."""
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen([PYTHON, *map(str, args)], stdout=subprocess.PIPE, stderr=log,
+                            stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+    proc.log = log
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + 30
+    line = b""
+    while time.monotonic() < deadline and not line.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            byte = os.read(fd, 1)
+            if not byte:
+                break
+            line += byte
+        elif proc.poll() is not None:
+            break
+    if not line.endswith(b"\n"):
+        stop(proc)
+        log.seek(0)
+        raise RuntimeError("server did not start: %r %r" % (line, log.read()[-2000:]))
+    return proc, line.decode().strip()
+
+
+def stop(proc):
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+    for f in (proc.stdout, getattr(proc, "log", None)):
+        if f is not None:
+            f.close()
+
+
+def start_upstream(port=0, *extra):
+    proc, line = start([FAKE, "--port", port, *extra])
+    return proc, int(line.split()[1])
+
+
+def start_upstream_on(port, deadline=10.0):
+    """Starts the fake on a given port, retrying while the port is still held."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            return start_upstream(port)[0]
+        except RuntimeError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
+def write_keys(path, entries):
+    Path(path).write_text(json.dumps(entries, indent=2))
+
+
+def sse_events(text):
+    return [block[len("data: "):] for block in text.split("\n\n") if block.startswith("data: ")]
+
+
+class ProxyCase(unittest.TestCase):
+    """One fake upstream and one proxy (max_inflight 4) for the class; tests that kill the
+    upstream restart it on the same port."""
+
+    MAX_INFLIGHT = 4
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="mgpux-proxy-")
+        cls.keys = Path(cls.tmp.name) / "api_keys.json"
+        write_keys(cls.keys, [
+            {"name": "default", "key": KEY, "created": "2025-01-01T00:00:00"},
+            {"name": "two", "key": KEY2, "created": "2025-01-01T00:00:00", "active": True},
+            {"name": "old", "key": REVOKED, "created": "2025-01-01T00:00:00", "active": False},
+        ])
+        os.chmod(cls.keys, 0o600)
+        cls.upstream, cls.up_port = start_upstream()
+        cls.proxy, cls.url = cls.start_proxy(cls.up_port, "--max-inflight", cls.MAX_INFLIGHT)
+        cls.client = httpx.Client(base_url=cls.url, timeout=T)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        stop(cls.proxy)
+        stop(cls.upstream)
+        cls.tmp.cleanup()
+
+    @classmethod
+    def start_proxy(cls, up_port, *extra, env=None, keys=True):
+        args = [PROXY, "--upstream", "http://127.0.0.1:%d" % up_port, "--port", 0]
+        if keys:
+            args += ["--keys-file", cls.keys]
+        proc, line = start(args + list(extra), env=env)
+        assert line.startswith("[m-gpux] READY http://127.0.0.1:"), line
+        return proc, line.split()[-1]
+
+    def setUp(self):
+        # a test that killed the upstream leaves it restarted; the proxy must still be alive
+        if self.upstream.poll() is not None:
+            stop(self.upstream)
+            type(self).upstream = start_upstream_on(self.up_port)
+        self.assertIsNone(self.proxy.poll(), "the proxy died")
+        self.wait_idle()
+
+    def wait_idle(self, url=None, timeout=15):
+        end = time.monotonic() + timeout
+        while True:
+            doc = httpx.get((url or self.url) + "/health", timeout=T).json()
+            if doc["inflight_requests"] == 0 or time.monotonic() > end:
+                return doc
+            time.sleep(0.05)
+
+    def stats(self, client=None):
+        r = (client or self.client).get("/stats", headers=AUTH)
+        self.assertEqual(r.status_code, 200, r.text)
+        return r.json()
+
+    def chat(self, stream=False, client=None, headers=None, **body):
+        body = dict({"model": "fake-model", "messages": [{"role": "user", "content": "hi"}],
+                     "stream": stream}, **body)
+        return (client or self.client).post("/v1/chat/completions", json=body,
+                                            headers=dict(AUTH, **(headers or {})))
+
+    # -- public routes and auth ----------------------------------------------------------------
+    def test_health_is_public_and_answers_at_once(self):
+        t0 = time.monotonic()
+        r = httpx.get(self.url + "/health", timeout=T)
+        self.assertLess(time.monotonic() - t0, 3.0)
+        self.assertEqual(r.status_code, 200)
+        doc = r.json()
+        self.assertIn(doc["status"], ("ok", "loading"))
+        for _ in range(50):
+            if httpx.get(self.url + "/health", timeout=T).json()["status"] == "ok":
+                break
+            time.sleep(0.1)
+        else:
+            self.fail("/health never reported ok")
+
+    def test_missing_or_non_bearer_authorization_is_401(self):
+        for headers in ({}, {"Authorization": "Basic " + KEY}, {"Authorization": KEY},
+                        {"Authorization": "Bearer"}, {"Authorization": "Token " + KEY}):
+            with self.subTest(headers=headers):
+                r = self.client.get("/v1/models", headers=headers)
+                self.assertEqual(r.status_code, 401)
+                err = r.json()["error"]
+                self.assertEqual(err["type"], "auth_error")
+                self.assertIn("Bearer", err["message"])
+                self.assertNotIn(KEY, r.text)
+
+    def test_unknown_or_revoked_key_is_403(self):
+        for key in ("sk-mgpux-" + "9" * 48, REVOKED, KEY + "x", KEY[:-1]):
+            with self.subTest(key=key[-6:]):
+                r = self.client.get("/v1/models", headers={"Authorization": "Bearer " + key})
+                self.assertEqual(r.status_code, 403)
+                self.assertEqual(r.json()["error"]["type"], "auth_error")
+
+    def test_valid_keys_are_accepted_any_scheme_case(self):
+        for header in ("Bearer " + KEY, "bearer " + KEY2, "BEARER  " + KEY):
+            r = self.client.get("/v1/models", headers={"Authorization": header})
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["data"][0]["id"], "fake-model")
+
+    def test_stats_needs_a_key_and_docs_are_off(self):
+        self.assertEqual(self.client.get("/stats").status_code, 401)
+        self.assertEqual(self.client.get("/stats", headers={"Authorization": "Bearer nope"}).status_code, 403)
+        for path in ("/docs", "/openapi.json", "/"):
+            self.assertEqual(self.client.get(path).status_code, 401, path)
+            self.assertEqual(self.client.get(path, headers=AUTH).status_code, 404, path)
+
+    def test_revoking_in_the_keys_file_takes_effect_without_restart(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = Path(tmp) / "keys.json"
+            write_keys(keys, [{"name": "a", "key": KEY, "created": "x"}])
+            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
+            try:
+                self.assertEqual(httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code, 200)
+                write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False},
+                                  {"name": "b", "key": KEY2, "created": "x"}])
+                end = time.monotonic() + 10
+                while httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code != 403:
+                    self.assertLess(time.monotonic(), end, "revocation not picked up")
+                    time.sleep(0.2)
+                r = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer " + KEY2}, timeout=T)
+                self.assertEqual(r.status_code, 200)
+            finally:
+                stop(proc)
+
+    def test_key_hashes_from_environment_and_docs_flag(self):
+        import hashlib
+        hashes = ",".join(hashlib.sha256(k.encode()).hexdigest() for k in (KEY2,))
+        proc, url = self.start_proxy(self.up_port, "--docs", keys=False, env={"MGPUX_KEY_HASHES": hashes})
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + KEY2}).status_code, 200)
+                self.assertEqual(c.get("/v1/models", headers=AUTH).status_code, 403)
+                self.assertEqual(c.get("/openapi.json").status_code, 200)
+                self.assertIn("/v1/chat/completions", c.get("/openapi.json").json()["paths"])
+                self.assertEqual(c.get("/docs").status_code, 200)
+                self.assertEqual(c.get("/stats").status_code, 401)
+        finally:
+            stop(proc)
+
+    def test_refuses_to_start_without_keys(self):
+        r = subprocess.run([PYTHON, str(PROXY), "--upstream", "http://127.0.0.1:9", "--port", "0"],
+                           capture_output=True, text=True, timeout=30,
+                           env={k: v for k, v in os.environ.items() if k != "MGPUX_KEY_HASHES"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no active API key", r.stderr)
+
+    # -- forwarding ----------------------------------------------------------------------------
+    def test_query_string_method_headers_and_body_are_forwarded(self):
+        raw = b'{ "weird" :  [1,2 ,3],\n "keep": "as is" }'
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            with self.subTest(method=method):
+                r = self.client.request(method, "/v1/echo/sub?x=1&y=a%20b&y=2", content=raw,
+                                        headers=dict(AUTH, **{"X-Custom": "v1", "Content-Type": "text/plain",
+                                                              "Connection": "keep-alive"}))
+                self.assertEqual(r.status_code, 200)
+                self.assertEqual(r.headers.get("x-echo"), "1")
+                doc = r.json()
+                self.assertEqual(doc["method"], method)
+                self.assertEqual(doc["path"], "/v1/echo/sub")
+                self.assertEqual(doc["query"], "x=1&y=a%20b&y=2")
+                names = [k for k, _ in doc["headers"]]
+                self.assertIn(["x-custom", "v1"], doc["headers"])
+                self.assertIn(["content-type", "text/plain"], doc["headers"])
+                self.assertNotIn("authorization", names)
+                self.assertNotIn("connection", names)
+                self.assertEqual(doc["body"].encode(), raw)
+
+    def test_upstream_status_and_headers_come_back(self):
+        r = self.client.get("/v1/status/418", headers=AUTH)
+        self.assertEqual(r.status_code, 418)
+        self.assertEqual(r.headers.get("x-fake"), "yes")
+        self.assertEqual(r.json()["message"], "status 418")
+        r = self.client.get("/v1/nowhere", headers=AUTH)
+        self.assertEqual(r.status_code, 404)
+
+    def test_non_stream_completion(self):
+        r = self.chat(max_tokens=5)
+        self.assertEqual(r.status_code, 200)
+        doc = r.json()
+        self.assertEqual(doc["usage"]["completion_tokens"], 5)
+        self.assertEqual(doc["choices"][0]["message"]["content"], "tok0 tok1 tok2 tok3 tok4")
+
+    def test_upstream_400_on_a_stream_is_passed_through(self):
+        r = self.chat(stream=True, max_tokens=-1)
+        self.assertEqual(r.status_code, 400)
+        self.assertTrue(r.headers["content-type"].startswith("application/json"))
+        self.assertIn("max_tokens", r.json()["message"])
+
+    def test_stream_is_relayed_chunk_by_chunk(self):
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 5}
+        arrivals = []
+        data = b""
+        with self.client.stream("POST", "/v1/chat/completions", json=body,
+                                headers=dict(AUTH, **{"x-fake-token-delay": "0.25"})) as r:
+            self.assertEqual(r.status_code, 200)
+            self.assertTrue(r.headers["content-type"].startswith("text/event-stream"))
+            self.assertEqual(r.headers.get("x-fake"), "yes")
+            for chunk in r.iter_raw():
+                arrivals.append((time.monotonic(), chunk.count(b"data: ")))
+                data += chunk
+        events = sse_events(data.decode())
+        self.assertEqual(events[-1], "[DONE]")
+        self.assertEqual(len(events), 6)
+        self.assertEqual(json.loads(events[0])["choices"][0]["delta"]["content"], "tok0 ")
+        # tokens arrive as they are produced, not in one piece at the end
+        first_token = next(t for t, n in arrivals if n)
+        self.assertGreater(arrivals[-1][0] - first_token, 0.6)
+        self.assertGreaterEqual(sum(1 for _, n in arrivals if n), 4)
+
+    # -- backpressure --------------------------------------------------------------------------
+    def test_429_at_the_limit_and_no_5xx_at_twice_the_limit(self):
+        n = self.MAX_INFLIGHT
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 6}
+        slow = dict(AUTH, **{"x-fake-token-delay": "0.25"})
+        before = self.stats()
+        barrier = threading.Barrier(2 * n)
+
+        def one(_):
+            with httpx.Client(base_url=self.url, timeout=T) as c:
+                barrier.wait(10)
+                with c.stream("POST", "/v1/chat/completions", json=body, headers=slow) as r:
+                    data = r.read()
+                    return r.status_code, r.headers.get("retry-after"), data
+
+        with concurrent.futures.ThreadPoolExecutor(2 * n) as pool:
+            results = list(pool.map(one, range(2 * n)))
+        codes = sorted(code for code, _, _ in results)
+        self.assertEqual(codes, [200] * n + [429] * n)
+        for code, retry_after, data in results:
+            if code == 429:
+                self.assertTrue(retry_after and int(retry_after) >= 1)
+                self.assertEqual(json.loads(data)["error"]["type"], "rate_limit_error")
+            else:
+                self.assertTrue(data.endswith(b"data: [DONE]\n\n"))
+        after = self.stats()
+        self.assertEqual(after["rejected_429"] - before["rejected_429"], n)
+        self.assertEqual(after["total_errors_5xx"], before["total_errors_5xx"])
+        self.assertGreaterEqual(after["peak_inflight"], n)
+
+    def test_streams_hold_their_slot_until_the_last_byte(self):
+        n = self.MAX_INFLIGHT
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 6}
+        slow = dict(AUTH, **{"x-fake-token-delay": "0.2"})
+        clients = [httpx.Client(base_url=self.url, timeout=T) for _ in range(n)]
+        streams = []
+        try:
+            for c in clients:
+                cm = c.stream("POST", "/v1/chat/completions", json=body, headers=slow)
+                r = cm.__enter__()
+                self.assertEqual(r.status_code, 200)
+                it = r.iter_raw()
+                next(it)  # the stream has started and sent its first byte
+                streams.append((cm, r, it))
+            # all n slots are taken by running streams: the next request is turned away
+            r = self.chat(max_tokens=1)
+            self.assertEqual(r.status_code, 429)
+            self.assertIn("retry-after", r.headers)
+            for _, _, it in streams:
+                for _ in it:
+                    pass
+        finally:
+            for cm, _, _ in streams:
+                cm.__exit__(None, None, None)
+            for c in clients:
+                c.close()
+        self.wait_idle()
+        self.assertEqual(self.chat(max_tokens=1).status_code, 200)
+
+    def test_client_hanging_up_frees_the_slot(self):
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 100}
+        with httpx.Client(base_url=self.url, timeout=T) as c:
+            with c.stream("POST", "/v1/chat/completions", json=body,
+                          headers=dict(AUTH, **{"x-fake-token-delay": "0.2"})) as r:
+                it = r.iter_raw()  # (a dropped iterator closes the connection at once)
+                first = next(it)
+                self.assertEqual(r.status_code, 200, first)
+                self.assertEqual(httpx.get(self.url + "/health", timeout=T).json()["inflight_requests"], 1)
+        # the connection is closed: the slot comes back long before the 20 s stream would end
+        doc = self.wait_idle(timeout=5)
+        self.assertEqual(doc["inflight_requests"], 0)
+
+    # -- failures ------------------------------------------------------------------------------
+    def test_upstream_killed_mid_stream(self):
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 50}
+        data = b""
+        with self.client.stream("POST", "/v1/chat/completions", json=body,
+                                headers=dict(AUTH, **{"x-fake-token-delay": "0.1"})) as r:
+            self.assertEqual(r.status_code, 200)
+            it = r.iter_raw()
+            while data.count(b"data: ") < 2:
+                data += next(it)
+            stop(self.upstream)  # SIGKILL
+            for chunk in it:
+                data += chunk
+        events = sse_events(data.decode())
+        self.assertEqual(events[-1], "[DONE]")
+        err = json.loads(events[-2])["error"]
+        self.assertEqual(err["type"], "server_error")
+        self.assertIn("interrupted", err["message"].lower())
+        self.assertLess(len(events), 50)
+        # the proxy is alive, and serves again once the upstream is back
+        self.assertEqual(httpx.get(self.url + "/health", timeout=T).status_code, 200)
+        type(self).upstream = start_upstream_on(self.up_port)
+        r = self.chat(max_tokens=2)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertGreaterEqual(self.stats()["streams_interrupted"], 1)
+
+    def test_upstream_down_then_back_is_retried(self):
+        stop(self.upstream)
+        before = self.stats()
+        box = {}
+
+        def restart():
+            time.sleep(0.6)  # the fake listens about 0.2-0.5 s later, within 1.5 s
+            box["proc"] = start_upstream_on(self.up_port)
+
+        t = threading.Thread(target=restart)
+        t0 = time.monotonic()
+        t.start()
+        try:
+            r = self.chat(max_tokens=3)
+        finally:
+            t.join()
+            type(self).upstream = box.get("proc") or start_upstream_on(self.up_port)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertGreater(time.monotonic() - t0, 0.5)
+        after = self.stats()
+        self.assertGreaterEqual(after["total_retries"] - before["total_retries"], 1)
+        # the generation ran once
+        seen = httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json()
+        self.assertEqual(seen.get("/v1/chat/completions"), 1)
+
+    def test_closed_before_any_byte_is_retried_then_503(self):
+        t0 = time.monotonic()
+        r = self.client.get("/v1/echo/closing", headers=dict(AUTH, **{"x-fake-close": "before-response"}))
+        elapsed = time.monotonic() - t0
+        self.assertEqual(r.status_code, 503)
+        self.assertIn("retry-after", r.headers)
+        self.assertEqual(r.json()["error"]["type"], "server_error")
+        self.assertGreater(elapsed, 3.5)  # 0.25 + 0.5 + 1 + 2 s of backoff
+        seen = httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json()
+        self.assertEqual(seen["/v1/echo/closing"], 5)
+
+    # -- metrics -------------------------------------------------------------------------------
+    def test_stats_match_the_traffic(self):
+        proc, url = self.start_proxy(self.up_port, "--max-inflight", 8)
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                for _ in range(3):
+                    self.assertEqual(self.chat(client=c, max_tokens=4).status_code, 200)
+                r = self.chat(client=c, stream=True, max_tokens=5, stream_options={"include_usage": True},
+                              headers={"x-fake-token-delay": "0.1"})
+                self.assertEqual(r.status_code, 200)
+                self.assertEqual(self.chat(client=c, stream=True, max_tokens=7).status_code, 200)
+                self.assertEqual(self.chat(client=c, stream=True, max_tokens=-1).status_code, 400)
+                self.assertEqual(c.get("/v1/models").status_code, 401)   # not counted
+                doc = self.stats(client=c)
+        finally:
+            stop(proc)
+        self.assertEqual(doc["total_requests"], 6)
+        self.assertEqual(doc["total_success"], 5)
+        self.assertEqual(doc["total_errors_4xx"], 1)
+        self.assertEqual(doc["total_errors_5xx"], 0)
+        self.assertEqual(doc["rejected_429"], 0)
+        self.assertEqual(doc["total_retries"], 0)
+        self.assertEqual(doc["inflight_requests"], 0)
+        self.assertEqual(doc["max_inflight_limit"], 8)
+        self.assertEqual(doc["streams"], 2)
+        self.assertEqual(doc["latency_samples"], 6)
+        # 3 non-stream answers of 4 tokens, plus the stream that asked for its usage
+        self.assertEqual(doc["tokens_completion_total"], 3 * 4 + 5)
+        self.assertGreater(doc["tokens_prompt_total"], 0)
+        # the slow stream's latency is measured to its last byte (5 tokens, 0.1 s apart)
+        self.assertGreaterEqual(doc["latency_max_ms"], 450)
+        self.assertLessEqual(doc["latency_min_ms"], doc["latency_p50_ms"])
+        self.assertLessEqual(doc["latency_p50_ms"], doc["latency_p95_ms"])
+        self.assertLessEqual(doc["latency_p99_ms"], doc["latency_max_ms"])
+        self.assertEqual(doc["vllm_models"]["data"][0]["id"], "fake-model")
+        for key in ("uptime_seconds", "requests_per_second", "latency_avg_ms", "gpus", "cpu", "ram", "disk"):
+            self.assertIn(key, doc)
+
+    def test_template_has_no_mustache_braces(self):
+        text = PROXY.read_text()
+        self.assertNotIn("{" + "{", text)
+        self.assertNotIn("}" + "}", text)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
