@@ -7,6 +7,7 @@
 #include "services/catalog.hpp"
 #include "services/console.hpp"
 #include "services/host_table.hpp"
+#include "services/http_client.hpp"
 #include "services/modal_service.hpp"
 #include "services/process_service.hpp"
 #include "services/profile_store.hpp"
@@ -568,6 +569,17 @@ int32_t catalog_parse_python(const mgpux_host* host, const char* version, const 
 const mgpux_catalog_service kCatalog = {sizeof(mgpux_catalog_service), catalog_get, catalog_parse_gpu,
                                         catalog_parse_cpu, catalog_parse_python};
 
+// ------------------------------------------------------------ http
+
+int32_t http_request(const mgpux_host* host, const char* request_json, const char** out_json) {
+    return guard(host, [&](PluginHost& ph) {
+        const auto request = http_request_from_json(parse_arg(request_json, "request_json"));
+        return give_json(ph, MGPUX_SERVICE_HTTP, http_response_json(perform_http(request)), out_json);
+    });
+}
+
+const mgpux_http_service kHttp = {sizeof(mgpux_http_service), http_request};
+
 }  // namespace
 
 const void* find_service_table(const std::string& id) {
@@ -577,6 +589,7 @@ const void* find_service_table(const std::string& id) {
     if (id == MGPUX_SERVICE_PROFILES) return &kProfiles;
     if (id == MGPUX_SERVICE_STATE) return &kState;
     if (id == MGPUX_SERVICE_CATALOG) return &kCatalog;
+    if (id == MGPUX_SERVICE_HTTP) return &kHttp;
     return nullptr;
 }
 

@@ -102,6 +102,8 @@ PIN(mgpux_catalog_service, parse_gpu, 16);
 PIN(mgpux_catalog_service, parse_cpu, 24);
 PIN(mgpux_catalog_service, parse_python, 32);
 SIZE(mgpux_catalog_service, 40);
+PIN(mgpux_http_service, request, 8);
+SIZE(mgpux_http_service, 16);
 
 #endif
 

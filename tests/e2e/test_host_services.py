@@ -537,6 +537,58 @@ class RenderTests(ServiceTestCase):
         self.assertIn("load/probe.py", r.err)
 
 
+class HttpServiceTests(ServiceTestCase):
+    def setUp(self):
+        super().setUp()
+        self.upstream = subprocess.Popen(["/usr/bin/python3", str(SUPPORT_DIR / "fake_upstream.py"), "--port", "0"],
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.upstream.stdout.readline()
+        self.assertTrue(line.startswith("READY "), line)
+        self.port = int(line.split()[1])
+
+    def tearDown(self):
+        self.upstream.kill()
+        self.upstream.wait()
+        self.upstream.stdout.close()
+        super().tearDown()
+
+    def http(self, request, code=0):
+        r = self.probe("http", "--json", json.dumps(request))
+        self.assertExit(r, code)
+        return r.json() if code == 0 else r
+
+    def test_request_with_headers_body_and_query(self):
+        doc = self.http({"method": "POST", "url": f"http://127.0.0.1:{self.port}/v1/echo/x?a=1&b=%C3%A9",
+                         "headers": {"Authorization": "Bearer sk-test", "Content-Type": "application/json"},
+                         "body": '{"q": "\u00e9"}'})
+        self.assertEqual(doc["status"], 200)
+        echo = json.loads(doc["body"])
+        self.assertEqual((echo["method"], echo["path"]), ("POST", "/v1/echo/x"))
+        self.assertIn("a=1", echo["query"])
+        self.assertEqual(json.loads(echo["body"]), {"q": "é"})
+        headers = {k.lower(): v for k, v in echo["headers"].items()} if isinstance(echo["headers"], dict) else \
+            {k.lower(): v for k, v in echo["headers"]}
+        self.assertEqual(headers["authorization"], "Bearer sk-test")
+        self.assertIn("m-gpux/", headers["user-agent"])
+        self.assertIn("content-type", doc["headers"])
+        timing = doc["timing"]
+        self.assertLessEqual(timing["first_byte_s"], timing["total_s"])
+
+    def test_an_http_error_status_is_a_result(self):
+        doc = self.http({"url": f"http://127.0.0.1:{self.port}/v1/status/503"})
+        self.assertEqual(doc["status"], 503)
+        self.assertEqual(doc["headers"].get("x-fake"), "yes")
+
+    def test_transport_failure_and_bad_requests(self):
+        self.upstream.kill()
+        self.upstream.wait()
+        r = self.http({"url": f"http://127.0.0.1:{self.port}/v1/models?key=sk-secret-in-query"}, code=1)
+        self.assertIn(f"http://127.0.0.1:{self.port}/v1/models", r.err)
+        self.assertNotIn("sk-secret-in-query", r.err)
+        self.http({"url": "file:///etc/passwd"}, code=2)
+        self.http({"url": "http://x", "headers": {"X": "a\r\nInjected: 1"}}, code=2)
+
+
 class GroupHeadingTests(ServiceTestCase):
     def test_group_heading_shows_its_help_and_is_never_run(self):
         for args in (["svcprobe"], ["svcprobe", "--help"]):

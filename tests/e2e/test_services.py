@@ -136,7 +136,7 @@ class Prompts(MgpuxTestCase):
         self.assertExit(r, 0)
         lines = dict(line.split("=", 1) for line in r.out.splitlines())
         for sid in ("mgpux.runner/1", "mgpux.modal/1", "mgpux.process/1", "mgpux.profiles/1",
-                    "mgpux.state/1", "mgpux.catalog/1"):
+                    "mgpux.state/1", "mgpux.catalog/1", "mgpux.http/1"):
             self.assertTrue(lines[sid].startswith("present size "), lines)
             self.assertGreater(int(lines[sid].split()[-1]), 8)
         self.assertEqual(lines["mgpux.unknown/1"], "absent")

@@ -292,6 +292,7 @@ struct mgpux_host {
 #define MGPUX_SERVICE_PROFILES "mgpux.profiles/1" /* ~/.modal.toml profiles */
 #define MGPUX_SERVICE_STATE "mgpux.state/1"       /* ~/.m-gpux state documents */
 #define MGPUX_SERVICE_CATALOG "mgpux.catalog/1"   /* GPU / CPU / Python catalogs */
+#define MGPUX_SERVICE_HTTP "mgpux.http/1"         /* HTTPS requests (libcurl in the host) */
 
 /* True when a service table of `size` bytes has `member` (rule 3). */
 #define MGPUX_HAS_MEMBER(table, member)                                                        \
@@ -563,6 +564,27 @@ typedef struct mgpux_catalog_service {
     /* "3.10".."3.14"; NULL gives the default. out_json: {"python": str}. */
     int32_t (*parse_python)(const mgpux_host *host, const char *version, const char **out_json);
 } mgpux_catalog_service;
+
+/* ---- 5.7 mgpux.http/1: the few HTTPS calls a plugin makes ----------------
+ * (serve warmup, dashboard, health checks). Plugins never open sockets. */
+typedef struct mgpux_http_service {
+    uint32_t struct_size; /* sizeof(mgpux_http_service) as the host was built */
+
+    /* One request, redirects not followed. request_json: {
+     *   "method": "GET" (default) | "POST" | ...,
+     *   "url": "https://..." (http:// or https:// only),
+     *   "headers": {"Name": "value"},       optional
+     *   "body": str,                         optional
+     *   "timeout_s": number (30), "connect_timeout_s": number (10)
+     * }
+     * out_json: {"status": int, "headers": {lower-case name: value},
+     *   "body": str (at most 16 MiB), "body_truncated": bool,
+     *   "timing": {"dns_s", "connect_s", "tls_s", "first_byte_s", "total_s"}}
+     * (seconds from the start). Any HTTP status is MGPUX_OK; a transport
+     * failure (DNS, refused, timeout, TLS) is MGPUX_E_FAILED naming the URL
+     * without its query. Header values are never logged. */
+    int32_t (*request)(const mgpux_host *host, const char *request_json, const char **out_json);
+} mgpux_http_service;
 
 /* ------------------------------------------------------------------------
  * 6. The plugin descriptor and the entry symbol
