@@ -233,11 +233,15 @@ std::string normalise_pattern(const std::string& pattern) {
         bang = "!";
         p = trim(p.substr(1));
     }
+    if (!p.empty() && p[0] == '#') return "";  // a comment line, as in .dockerignore
     while (p.rfind("./", 0) == 0) p.erase(0, 2);
+    // "/build" is anchored at the upload root: only a pattern without any
+    // "/" is meant for every depth.
+    const bool anchored = !p.empty() && p[0] == '/';
     while (!p.empty() && p[0] == '/') p.erase(0, 1);
     while (!p.empty() && p.back() == '/') p.pop_back();
     if (p.empty() || p == ".") return "";
-    if (p.find('/') == std::string::npos) p = "**/" + p;
+    if (!anchored && p.find('/') == std::string::npos) p = "**/" + p;
     return bang + p;
 }
 
@@ -457,6 +461,7 @@ Json preset_fields(const PresetInput& p) {
     for (const auto& e : p.excludes)
         if (std::find(creds.begin(), creds.end(), e) == creds.end()) ex.push(e);
     f.set("exclude_patterns", ex);
+    if (!p.script.empty()) f.set("script", p.script);
     return f;
 }
 

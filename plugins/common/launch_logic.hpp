@@ -78,9 +78,11 @@ const std::vector<std::string>& default_excludes(ExcludeDefaults which);
 // Always excluded, whatever the user's patterns say (DESIGN §7).
 const std::vector<std::string>& credential_excludes();
 
-// Trims, drops "./" and leading "/" and a trailing "/", and makes a pattern
-// without "/" match at any depth ("node_modules" -> "**/node_modules"). A
-// leading "!" (re-include) is kept in front. Blank gives "".
+// Trims, drops "./" and a trailing "/", and makes a pattern without "/"
+// match at any depth ("node_modules" -> "**/node_modules"); a leading "/"
+// anchors it at the upload root ("/build" -> "build"). A leading "!"
+// (re-include) is kept in front. Blank or a "#" comment gives "". This is the
+// only normalisation: templates take the resolved list as it is.
 std::string normalise_pattern(const std::string& pattern);
 
 // The final ignore list: defaults (unless `no_defaults`) + `extra`, each
@@ -178,6 +180,7 @@ struct PresetInput {
     Deps deps;
     std::string python_version;
     std::vector<std::string> excludes;  // the resolved list (credential patterns are left out)
+    std::string script;                 // interactive: the script, relative to the project ("" = none)
 };
 Json preset_fields(const PresetInput& p);
 

@@ -105,6 +105,9 @@ TEST(Excludes, Normalise) {
     EXPECT_EQ(normalise_pattern("!keep.txt"), "!**/keep.txt");
     EXPECT_EQ(normalise_pattern("   "), "");
     EXPECT_EQ(normalise_pattern("./"), "");
+    EXPECT_EQ(normalise_pattern("/build"), "build");  // anchored at the root
+    EXPECT_EQ(normalise_pattern("!/build/"), "!build");
+    EXPECT_EQ(normalise_pattern("# comment"), "");
 }
 
 TEST(Excludes, DefaultsAddAndReplace) {

@@ -2,6 +2,7 @@
 // packages, upload excludes, profile) in ~/.m-gpux/presets.json, kept by the
 // host's state service in the original tool's format plus structured fields.
 #include "preset_logic.hpp"
+#include "workspace_launch.hpp"
 
 #include <mgpux/plugin.hpp>
 
@@ -21,6 +22,12 @@ const char* const kActionChoices[] = {"bash", "jupyter", "dev", "interactive", n
 
 const mgpux_option kNameOnly[] = {
     mgpux::positional("name", "the preset's name"),
+};
+
+const mgpux_option kRunOptions[] = {
+    mgpux::positional("name", "the preset's name"),
+    mgpux::option("background", MGPUX_OPT_BOOL,
+                  "return once the app id and URL are known (the app keeps running until stopped)"),
 };
 
 const mgpux_option kCreateOptions[] = {
@@ -82,10 +89,14 @@ const mgpux_command kCommands[] = {
                    "A preset that does not exist is an error (exit 2).\n\n"
                    "Example:\n  m-gpux preset delete nb-a100 --yes",
                    MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE),
-    mgpux::command("preset run", "Launch a preset", kNameOnly,
-                   "Launches the preset's action with its settings in the current folder.\n\n"
-                   "Example:\n  m-gpux preset run train-h100",
-                   MGPUX_CMDF_INTERACTIVE),
+    mgpux::command("preset run", "Launch a preset", kRunOptions,
+                   "Launches the preset's action in the current folder, as `hub jupyter`, `hub bash`,\n"
+                   "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
+                   "session with generated credentials, printed once. The preset's profile is used\n"
+                   "unless --profile names another; its requirements file is looked up from here.\n"
+                   "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
+                   "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background",
+                   MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
 
 std::string str_member(const Json& o, const char* key, const std::string& fallback = "") {
@@ -330,15 +341,15 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
+// The same launch as `hub jupyter|bash|interactive` and `dev` (plugins/common
+// workspace_launch), in the current folder, with the preset's settings.
 int run_preset(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = args.str("name");
     const Json p = mgpux::State(host).preset_get(name);
-    const std::string action = str_member(p, "action", "bash");
-    // The launch templates (Jupyter, Bash/dev, interactive terminal) come with
-    // the hub; until then say so rather than start something else.
-    throw mgpux::Error(MGPUX_E_FAILED, "preset '" + name + "' launches the '" + action +
-                                           "' action, which is not available yet in this m-gpux (its template "
-                                           "comes with the hub); nothing was started");
+    mgpux::launch::WorkspaceSpec spec =
+        mgpux::launch::workspace_from_preset(host, name, p, std::nullopt, args.global_str("profile"));
+    spec.background = args.flag("background");
+    return mgpux::launch::launch_workspace(host, spec, args.global_flag("json"));
 }
 
 int run(mgpux::Host& host, const mgpux::Args& args) {

@@ -107,6 +107,7 @@ struct Target {
     std::string profile;
     std::string app_id;
     std::string description;
+    std::string secret_name;  // the session's credentials secret (hub, dev), "" when none
 };
 
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(active profile)" : profile; }
@@ -161,6 +162,7 @@ Target resolve_target(Host& host, const Json& s) {
     t.profile = text_of(s, "profile");
     t.app_id = text_of(s, "app_id");
     t.description = text_of(s, "app_name");
+    t.secret_name = text_of(s, "secret_name");
     if (text_of(s, "backend") == "local")
         throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
     if (!t.app_id.empty()) {
@@ -383,6 +385,22 @@ bool stop_app(Host& host, const Target& t) {
     throw Error(status, "");  // the host recorded what failed
 }
 
+// Once the app is stopped its credentials are useless: the session's Modal
+// Secret goes too. A failure here only warns (the app, what costs money, is
+// stopped); the secret can be removed with `modal secret delete`.
+bool delete_session_secret(Host& host, const Target& t) {
+    if (t.secret_name.empty()) return false;
+    try {
+        Modal(host).secret_delete(t.secret_name, t.profile);
+    } catch (const Error& e) {
+        if (e.code() == MGPUX_E_CANCELLED) throw;
+        host.warn("Could not delete the session's secret " + t.secret_name + "; remove it with `modal secret delete " +
+                  t.secret_name + "`.\n");
+        return false;
+    }
+    return true;
+}
+
 int cmd_stop(Host& host, const Args& args) {
     const Target t = resolve_target(host, find_session(host, args.str("id")));
     const std::string what = "app " + t.app_id + (t.description.empty() ? "" : " (" + t.description + ")") +
@@ -394,6 +412,7 @@ int cmd_stop(Host& host, const Args& args) {
     State(host).session_update(t.ref, one_field("state", "stopped"));
     if (dry) host.info("Would stop " + what + "\n");
     else host.success((already ? "Already stopped: " : "Stopped ") + what + "\n");
+    const bool secret_deleted = delete_session_secret(host, t);
     if (args.global_flag("json")) {
         Json doc = Json::object();
         doc.set("id", t.ref);
@@ -401,6 +420,8 @@ int cmd_stop(Host& host, const Args& args) {
         doc.set("profile", t.profile);
         doc.set("stopped", !dry);
         doc.set("already_stopped", already);
+        doc.set("secret_name", t.secret_name.empty() ? Json() : Json(t.secret_name));
+        doc.set("secret_deleted", secret_deleted);
         doc.set("dry_run", dry);
         host.json(doc);
     }

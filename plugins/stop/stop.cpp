@@ -6,6 +6,7 @@
 
 #include <mgpux/plugin.hpp>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -204,6 +205,33 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
     return changed;
 }
 
+// The credentials secrets (hub, dev) of the tracked sessions of the stopped
+// apps, deleted once the apps are stopped; a failure only warns (the app, what
+// costs money, is stopped). Returns the names deleted.
+std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Outcome>& outcomes) {
+    std::map<std::string, std::string> profile_of;  // app id -> the profile it was stopped in
+    for (const Outcome& o : outcomes)
+        if (o.ok && !o.dry) profile_of[o.app.app_id] = o.app.profile;
+    std::vector<std::string> deleted;
+    if (profile_of.empty()) return deleted;
+    const Json sessions = State(host).read("sessions");
+    if (!sessions.is_array()) return deleted;
+    for (const Json& s : sessions.as_array()) {
+        const auto it = profile_of.find(str_member(s, "app_id"));
+        const std::string secret = str_member(s, "secret_name");
+        if (it == profile_of.end() || secret.empty()) continue;
+        try {
+            Modal(host).secret_delete(secret, it->second);
+            deleted.push_back(secret);
+        } catch (const Error& e) {
+            if (e.code() == MGPUX_E_CANCELLED) throw;
+            host.warn("Could not delete the session secret " + secret + "; remove it with `modal secret delete " +
+                      secret + "`.\n");
+        }
+    }
+    return deleted;
+}
+
 void report(Host& host, const std::vector<Outcome>& outcomes) {
     std::size_t ok = 0, failed = 0;
     for (const Outcome& o : outcomes) {
@@ -287,8 +315,11 @@ int run(Host& host, const Args& args) {
     const std::vector<Outcome> outcomes = stop_apps(host, targets);
     int32_t state_status = MGPUX_OK;
     try {
+        const std::vector<std::string> secrets = delete_session_secrets(host, outcomes);
         const std::size_t changed = mark_sessions_stopped(host, outcomes);
         if (changed) host.info("Marked " + std::to_string(changed) + " tracked session(s) stopped.\n");
+        if (!secrets.empty())
+            host.info("Deleted " + std::to_string(secrets.size()) + " session secret(s).\n");
     } catch (const Error& e) {
         if (e.code() == MGPUX_E_CANCELLED) throw;
         state_status = e.code();

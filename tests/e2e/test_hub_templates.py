@@ -31,6 +31,11 @@ TTYD_SHA256 = {
 NASTY = 'q"uo\'te \\ back\nnew """ {{app_name}} }} ĐồÁn'
 
 
+# The resolved ignore list m-gpux hands to the templates (plugins/common resolve_excludes).
+CREDENTIAL_EXCLUDES = ["**/.modal.toml", "**/.m-gpux", "**/.ssh", "**/.aws", "**/.netrc"]
+RESOLVED_EXCLUDES = ["**/.venv", "**/venv", "**/__pycache__", "**/.git", "**/node_modules"] + CREDENTIAL_EXCLUDES
+
+
 def common_context(template):
     return {"mgpux_version": "2.10.0", "template": template, "python_version": "3.12"}
 
@@ -40,7 +45,7 @@ def jupyter_context(local_dir):
     ctx.update({
         "app_name": "m-gpux-jupyter", "gpu": "L4", "cpu": None, "timeout_s": 86400,
         "packages": [], "requirements": None, "local_dir": str(local_dir),
-        "exclude_patterns": [".venv", "venv", "__pycache__", ".git", "node_modules"],
+        "exclude_patterns": RESOLVED_EXCLUDES,
         "workspace_volume": "m-gpux-workspace-proj-421a2c433a", "secret_name": "m-gpux-s-0123abcd",
     })
     return ctx
@@ -70,7 +75,7 @@ def script_context(local_dir):
     ctx = common_context("hub/script.py")
     ctx.update({
         "app_name": "m-gpux-runner", "gpu": "L4", "cpu": None, "timeout_s": 86400, "packages": [],
-        "requirements": None, "local_dir": str(local_dir), "exclude_patterns": [".venv"],
+        "requirements": None, "local_dir": str(local_dir), "exclude_patterns": ["**/.venv"] + CREDENTIAL_EXCLUDES,
         "script_path": "main.py", "script_args": [], "stdin_text": None, "compute_label": "L4",
     })
     return ctx
@@ -293,15 +298,14 @@ class WorkspacePartialTests(TemplateCase):
         self.assertIn("Pull your files: modal volume get m-gpux-workspace-proj-421a2c433a / ./m-gpux-workspace", out)
         self.assertIn("Workspace: /workspace", out)
 
-    def test_upload_filter_nests_patterns_and_always_hides_credentials(self):
+    def test_upload_filter_is_the_resolved_list_as_given(self):
+        # m-gpux resolves the list once (plugins/common resolve_excludes); the template uses it as is.
         ctx = jupyter_context(self.project)
-        ctx["exclude_patterns"] = ["node_modules", " *.egg-info ", "/build", "data/raw", "**/x", "!.ssh", "", "# c",
-                                   "dist/"]
+        ctx["exclude_patterns"] = ["**/node_modules", "**/*.egg-info", "build", "data/raw", "**/x", "!**/.ssh",
+                                   "**/dist", "**/.modal.toml", "**/.m-gpux", "**/.ssh", "**/.aws", "**/.netrc"]
         report = self.inspect(self.render("hub/jupyter.py", ctx))
         ignore = report["images"][0]["steps"][-1]["kwargs"]["ignore"]
-        self.assertEqual(ignore, [
-            "**/node_modules", "**/*.egg-info", "build", "data/raw", "**/x", "!**/.ssh", "**/dist/",
-            "**/.modal.toml", "**/.m-gpux", "**/.ssh", "**/.aws", "**/.netrc"])
+        self.assertEqual(ignore, ctx["exclude_patterns"])
         sys.path.insert(0, str(SUPPORT_DIR))
         from modal.file_pattern_matcher import FilePatternMatcher
         matcher = FilePatternMatcher(*ignore)
@@ -372,7 +376,7 @@ class JupyterTemplateTests(TemplateCase):
         steps = report["images"][0]["steps"]
         self.assertEqual(steps[0]["args"], [NASTY, "ok"])
         self.assertEqual(steps[-1]["args"][0], str(self.nasty_project))
-        self.assertIn("**/" + NASTY, steps[-1]["kwargs"]["ignore"])
+        self.assertIn(NASTY, steps[-1]["kwargs"]["ignore"])
 
     def test_every_context_name_is_required(self):
         self.assert_requires_every_key("hub/jupyter.py", jupyter_context(self.project))
@@ -526,7 +530,7 @@ class TerminalTemplateTests(TemplateCase):
                 report = self.inspect(text)
                 fn = report["functions"][0]
                 self.assertEqual((fn["gpu"], fn["cpu"], fn["memory"]), (None, 4, 2048))
-                self.assertIn("**/" + NASTY, report["images"][0]["steps"][-1]["kwargs"]["ignore"])
+                self.assertIn(NASTY, report["images"][0]["steps"][-1]["kwargs"]["ignore"])
 
     def test_every_context_name_is_required(self):
         for template, _, _ in self.TEMPLATES:

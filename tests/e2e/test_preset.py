@@ -2,7 +2,7 @@
 the state service writes it (structured fields plus the original's
 compute_spec / compute_label / pip_section), every prompt answered by a flag,
 confirmations for replacing and deleting, and refusals that leave the file
-byte-for-byte alone. No preset command calls `modal`."""
+byte-for-byte alone. Only `preset run` calls `modal` (the same launch as hub and dev)."""
 import ast
 import json
 import os
@@ -348,19 +348,58 @@ class DeleteRunTests(PresetTestCase):
         self.assertIn("not deleted", r.err)
         self.assertIn("gone", self.stored())
 
-    def test_run_says_which_action_is_not_available_yet(self):
-        before = self.presets_file.read_bytes()
-        mtime = self.presets_file.stat().st_mtime_ns
-        for name, action in (("keep", "bash"), ("gone", "jupyter")):
+    def ready(self):
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://p-1.modal.host"]}])
+
+    def launched_script(self):
+        return open(self.fake.calls_of("run")[-1]["script"]["copy"], encoding="utf-8").read()
+
+    def test_run_launches_the_matching_template(self):
+        self.ready()
+        (self.project / "quiz.py").write_text("input()\n", encoding="utf-8")
+        self.preset_json("create", "quiz", "--cpu", "2", "--action", "interactive", "--script", "quiz.py", "--yes")
+        self.preset_json("create", "devbox", "--gpu", "A10G:2", "--action", "dev", "--profile", "work", "--yes")
+        for name, kind, app, template in (("keep", "bash", "m-gpux-shell", "hub/bash.py"),
+                                          ("gone", "jupyter", "m-gpux-jupyter", "hub/jupyter.py"),
+                                          ("quiz", "interactive", "m-gpux-interactive", "hub/interactive.py"),
+                                          ("devbox", "dev", "m-gpux-shell", "dev/shell.py")):
             with self.subTest(name=name):
-                r = self.preset("run", name, "--yes")
-                self.assertExit(r, 1)
-                self.assertIn(f"'{action}' action, which is not available yet", r.err)
+                doc = self.preset_json("run", name, "--yes")
+                self.assertEqual((doc["kind"], doc["app_name"], doc["preset"], doc["url"]),
+                                 (kind, app, name, "https://p-1.modal.host"))
+                run = self.fake.calls_of("run")[-1]
+                self.assertEqual(run["argv"][:2], ["run", "--detach"])
+                self.assertEqual(run["env"].get("MODAL_PROFILE"), "work" if name == "devbox" else "alice")
+                self.assertIn(template, self.launched_script())
+                session = json.loads((self.state_dir / "sessions.json").read_text())[-1]
+                self.assertEqual((session["kind"], session["preset"], session["local_dir"], session["app_id"]),
+                                 (kind, name, str(self.project), doc["app_id"]))
+        quiz_script = open(self.fake.calls_of("run")[2]["script"]["copy"], encoding="utf-8").read()
+        self.assertIn('SCRIPT_PATH = "quiz.py"', quiz_script)
+        self.assertEqual(len(self.fake.calls_of("secret", "create")), 4)
+
+    def test_run_dry_run_and_profile_override(self):
+        r = self.preset("run", "keep", "--yes", "--dry-run", "--profile", "work")
+        self.assertExit(r, 0)
+        self.assertIn("modal run --detach", r.err + r.out)
         self.assertNoModalCalls()
-        self.assertEqual(self.presets_file.read_bytes(), before)
-        self.assertEqual(self.presets_file.stat().st_mtime_ns, mtime)
         self.assertFalse((self.state_dir / "sessions.json").exists())
-        self.assertFalse((self.state_dir / "runs").exists())
+
+    def test_run_unusable_presets(self):
+        self.write_presets({
+            "ghost-prof": {"action": "bash", "cpu": 2, "profile": "nobody"},
+            "no-script": {"action": "interactive", "cpu": 2},
+            "old-req": {"action": "bash", "cpu": 2, "requirements": "/nowhere/requirements.txt"},
+            "evil": {"action": "bash", "compute_spec": "gpu=__import__('os').system('id')"},
+        })
+        for name, code in (("ghost-prof", 2), ("no-script", 2), ("old-req", 2), ("evil", 3)):
+            with self.subTest(name=name):
+                self.assertExit(self.preset("run", name, "--yes"), code)
+        self.assertNoModalCalls()
+
+    def test_run_missing_modal_is_exit_4(self):
+        r = self.preset("run", "keep", "--yes", env={"PATH": "/usr/bin:/bin"})
+        self.assertExit(r, 4)
 
     def test_run_missing_is_exit_2(self):
         r = self.preset("run", "nope", "--yes")

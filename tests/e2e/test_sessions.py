@@ -371,6 +371,15 @@ class StopTests(SessionsTestCase):
         self.assertEqual(self.sessions()[0]["state"], "stopped")
         self.assertNoSecretsLogged()
 
+    def test_stop_deletes_the_sessions_secret(self):
+        app = self.add(workspace="work")
+        self.write_sessions([session("sess-0000000a", profile="work", app_id=app, secret_name="m-gpux-s-0a0b")])
+        doc = self.sess_json("stop", "sess-0000000a", "--yes")
+        self.assertEqual((doc["secret_name"], doc["secret_deleted"]), ("m-gpux-s-0a0b", True))
+        (call,) = self.fake.calls_of("secret", "delete")
+        self.assertIn("m-gpux-s-0a0b", call["argv"])
+        self.assertEqual(call["env"]["MODAL_PROFILE"], "work")
+
     def test_without_a_terminal_it_needs_yes(self):
         app = self.add()
         self.write_sessions([session("sess-0000000a", app_id=app)])

@@ -1,0 +1,200 @@
+// The host side of a workspace launch: options and presets resolved with
+// the services, the save-preset question, then render, run and report.
+#include "workspace_launch.hpp"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace mgpux::launch {
+namespace {
+
+std::string str_member(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v && v->is_string() ? v->as_string() : std::string();
+}
+
+Json member_or_null(const Json& o, const char* key) {
+    const Json* v = o.find(key);
+    return v ? *v : Json();
+}
+
+Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials& c) {
+    const std::string status = str_member(result, "status");
+    const bool dry = status == "dry_run";
+    Json doc = Json::object();
+    doc.set("kind", workspace_kind(s.kind));
+    doc.set("status", status);
+    doc.set("session_id", dry ? Json() : member_or_null(result, "session_id"));
+    doc.set("app_id", member_or_null(result, "app_id"));
+    doc.set("app_name", workspace_app_name(s.kind));
+    const std::string url = str_member(result, "url");
+    doc.set("url", url.empty() ? Json() : Json(url));
+    doc.set("access_url", url.empty() ? Json() : Json(access_url(s.kind, url, c)));
+    doc.set("profile", member_or_null(result, "profile"));
+    doc.set("compute", s.compute.label);
+    doc.set("local_dir", s.local_dir);
+    doc.set("preset", s.preset ? Json(*s.preset) : Json());
+    doc.set("secret_name", dry ? Json() : Json(c.secret_name));
+    const std::string run_dir = str_member(result, "run_dir");
+    doc.set("credentials_file", dry || run_dir.empty() ? Json() : Json(run_dir + "/" + kCredentialsFile));
+    if (!dry) {
+        Json login = Json::object();
+        if (!c.user.empty()) login.set("user", c.user);
+        login.set(c.user.empty() ? "token" : "password", c.secret);
+        doc.set("login", login);
+    }
+    doc.set("command", result.find("command") ? *result.find("command") : Json::array());
+    return doc;
+}
+
+// The credentials are shown here once; afterwards they live only in the 0600
+// file of the run directory and in the session's Modal Secret.
+void report(const Host& host, const WorkspaceSpec& s, const Json& result, const Credentials& c) {
+    const std::string url = str_member(result, "url");
+    const std::string app_id = str_member(result, "app_id");
+    if (!url.empty()) host.success("URL: " + access_url(s.kind, url, c) + "\n");
+    if (!c.user.empty()) host.text("Login: user " + c.user + ", password " + c.secret + "\n");
+    else if (url.empty()) host.text("Token: " + c.secret + "\n");
+    if (!app_id.empty()) host.text("App: " + std::string(workspace_app_name(s.kind)) + " (" + app_id + ")\n");
+    const std::string run_dir = str_member(result, "run_dir");
+    if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
+    const std::string sid = str_member(result, "session_id");
+    if (!sid.empty())
+        host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
+                  "` (this also deletes its secret).\n");
+}
+
+int int_member(const Json& o, const char* key, int fallback) {
+    const Json* v = o.find(key);
+    return v && v->is_number() ? static_cast<int>(v->as_int()) : fallback;
+}
+
+std::vector<std::string> string_list(const Json& o, const char* key) {
+    std::vector<std::string> out;
+    const Json* v = o.find(key);
+    if (v && v->is_array())
+        for (const auto& e : v->as_array())
+            if (e.is_string()) out.push_back(e.as_string());
+    return out;
+}
+
+Compute preset_compute(const Catalog& catalog, const Json& p) {
+    const std::string gpu = str_member(p, "gpu");
+    if (!gpu.empty()) {
+        const int count = int_member(p, "gpu_count", 1);
+        return compute_from_gpu(catalog.parse_gpu(count > 1 ? gpu + ":" + std::to_string(count) : gpu));
+    }
+    // The original's default for a preset without compute: 4 cores, 2048 MB.
+    return compute_from_cpu(catalog.parse_cpu(int_member(p, "cpu", 4), int_member(p, "memory_mb", 2048)));
+}
+
+// --profile first, then the preset's own profile, which must still exist
+// (Modal would otherwise fall back to another account without a word).
+std::string preset_profile(const Host& host, const std::string& name, const Json& preset, const std::string& cli) {
+    const Profiles profiles(host);
+    if (!cli.empty()) return profiles.resolve(cli);
+    const std::string stored = str_member(preset, "profile");
+    if (stored.empty()) return profiles.resolve();
+    const Json list = profiles.list();
+    if (const Json* ps = list.find("profiles"); ps && ps->is_array())
+        for (const auto& p : ps->as_array())
+            if (str_member(p, "name") == stored) return stored;
+    throw usage_error("preset '" + name + "' uses the profile '" + stored +
+                      "', which is not in the Modal config (pass --profile NAME to use another)");
+}
+
+}  // namespace
+
+WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace kind, const ComputeChoice& choice) {
+    WorkspaceSpec s;
+    s.kind = kind;
+    s.profile = Profiles(host).resolve();  // an unknown --profile fails before any question
+    const fs::path cwd = fs::current_path();
+    s.local_dir = absolute_dir(cwd, cwd);
+    const Catalog catalog(host);
+    s.python_version = resolve_python(args, catalog);
+    s.deps = resolve_deps(deps_request(args), s.local_dir, cwd);
+    s.excludes = resolve_excludes(args, ExcludeDefaults::Workspace);
+    s.timeout_s = resolve_timeout(args, 86400);
+    save_preset_name(args);  // a bad name is refused before the menus
+    if (args.has("memory") && !args.has("cpu")) throw usage_error("--memory goes with --cpu");
+    if (args.has("gpu") && args.has("cpu")) throw usage_error("--gpu and --cpu cannot be used together");
+    s.background = args.flag("background");
+    s.compute = resolve_compute(host, args, catalog, choice);
+    return s;
+}
+
+WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
+                                    std::optional<Workspace> kind, const std::string& cli_profile) {
+    if (!preset.is_object()) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
+    if (const Json* e = preset.find("error"); e && e->is_string())
+        throw Error(MGPUX_E_CONFIG, "preset '" + name + "' cannot be used: " + e->as_string());
+    const std::string action = str_member(preset, "action").empty() ? "bash" : str_member(preset, "action");
+    const auto from_action = workspace_from_kind(action);
+    if (!from_action && !kind)
+        throw usage_error("preset '" + name + "' has the action '" + action +
+                          "', which is not jupyter, bash, dev or interactive");
+    WorkspaceSpec s;
+    s.kind = kind ? *kind : *from_action;
+    s.preset = name;
+    // The preset's profile, unless --profile names another one.
+    s.profile = preset_profile(host, name, preset, cli_profile);
+    const fs::path cwd = fs::current_path();
+    s.local_dir = absolute_dir(cwd, cwd);  // the current folder, not the one it was saved in
+    const Catalog catalog(host);
+    s.python_version = catalog.parse_python(str_member(preset, "python_version"));
+    DepsRequest deps;
+    if (!str_member(preset, "requirements").empty()) deps.requirements = str_member(preset, "requirements");
+    deps.pip = string_list(preset, "pip_packages");
+    deps.auto_requirements = false;  // the preset says what to install
+    s.deps = resolve_deps(deps, s.local_dir, cwd);
+    const Json* ex = preset.find("exclude_patterns");
+    s.excludes = ex && ex->is_array() ? resolve_excludes({}, string_list(preset, "exclude_patterns"), true)
+                                      : resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {}, false);
+    s.compute = preset_compute(catalog, preset);
+    if (s.kind == Workspace::Interactive)
+        s.script_path =
+            script_inside(s.local_dir, str_member(preset, "script"), s.local_dir, "preset '" + name + "' script");
+    s.description = std::string(workspace_kind(s.kind)) + " preset '" + name + "' on " + s.compute.label;
+    return s;
+}
+
+void offer_preset(const Host& host, const Args& args, WorkspaceSpec& spec, bool ask) {
+    std::optional<std::string> name = save_preset_name(args);
+    const bool can_ask = ask && args.global_flag("interactive") && !args.global_flag("yes") &&
+                         !args.global_flag("no_input");
+    if (!name && can_ask && host.confirm("Save this workload as a preset?", false, "--save-preset")) {
+        const std::string def = default_preset_name(workspace_kind(spec.kind), spec.compute.label);
+        name = host.ask("Preset name", def.c_str(), "--save-preset");
+        validate_preset_name(*name);
+    }
+    if (!name) return;
+    PresetInput in;
+    in.action = workspace_kind(spec.kind);
+    in.profile = spec.profile;
+    in.compute = spec.compute;
+    in.deps = spec.deps;
+    in.python_version = spec.python_version;
+    in.excludes = spec.excludes;
+    in.script = spec.script_path;
+    save_preset(host, *name, in);
+    spec.preset = name;
+}
+
+int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
+    const UploadStats upload = upload_stats(spec.local_dir, spec.excludes);
+    if (upload.bytes > 512ull * 1024 * 1024)
+        host.warn("The upload is " + human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
+    const Credentials c = new_credentials(spec.kind);
+    const std::string script =
+        host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version, c.secret_name));
+    const Json result = Runner(host).run(workspace_request(spec, script, c, upload));
+    if (json)
+        host.json(json_document(spec, result, c));
+    else if (str_member(result, "status") != "dry_run")
+        report(host, spec, result, c);
+    return MGPUX_OK;
+}
+
+}  // namespace mgpux::launch

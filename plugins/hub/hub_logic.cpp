@@ -1,0 +1,193 @@
+#include "hub_logic.hpp"
+
+namespace hub {
+namespace {
+
+using mgpux::Json;
+
+Json strings(const std::vector<std::string>& v) {
+    Json a = Json::array();
+    for (const auto& s : v) a.push(s);
+    return a;
+}
+
+bool name_char(char c, bool first) {
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+    return alpha || (!first && c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+// Python's tokenizer tells code from comments and strings, so the count is
+// that of real calls (the original's regex also counted comments, strings,
+// get_input( and raw_input(, W-INPUTREGEX).
+const char* input_scan_program() {
+    return "import ast, io, json, re, sys, tokenize\n"
+           "skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,\n"
+           "        tokenize.ENCODING}\n"
+           "try:\n"
+           "    with open(sys.argv[1], 'rb') as f:\n"
+           "        toks = [t for t in tokenize.tokenize(io.BytesIO(f.read()).readline) if t.type not in skip]\n"
+           "except (OSError, SyntaxError, tokenize.TokenError, UnicodeDecodeError) as e:\n"
+           "    print(json.dumps({'error': str(e)}))\n"
+           "    sys.exit(0)\n"
+           "def fstring_calls(text):\n"
+           "    # Before Python 3.12 an f-string is one STRING token: look inside it.\n"
+           "    try:\n"
+           "        tree = ast.parse(text, mode='eval')\n"
+           "    except SyntaxError:\n"
+           "        return 0\n"
+           "    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Call)\n"
+           "               and isinstance(n.func, ast.Name) and n.func.id == 'input')\n"
+           "lines = []\n"
+           "for i, t in enumerate(toks):\n"
+           "    if t.type == tokenize.STRING and 'f' in re.match('[A-Za-z]*', t.string).group(0).lower():\n"
+           "        lines.extend([t.start[0]] * fstring_calls(t.string))\n"
+           "        continue\n"
+           "    if t.type != tokenize.NAME or t.string != 'input':\n"
+           "        continue\n"
+           "    if i + 1 >= len(toks) or toks[i + 1].string != '(':\n"
+           "        continue\n"
+           "    if i > 0 and toks[i - 1].string in ('.', 'def'):\n"
+           "        continue\n"
+           "    lines.append(t.start[0])\n"
+           "print(json.dumps({'count': len(lines), 'lines': lines}))\n";
+}
+
+InputScan parse_input_scan(const std::string& stdout_text) {
+    Json doc;
+    try {
+        doc = Json::parse(stdout_text);
+    } catch (const std::exception&) {
+        throw mgpux::Error(MGPUX_E_FAILED,
+                           "the input() scan printed something unexpected: " + stdout_text.substr(0, 200));
+    }
+    InputScan scan;
+    if (const Json* e = doc.find("error"); e && e->is_string()) {
+        scan.error = e->as_string();
+        return scan;
+    }
+    const Json* lines = doc.find("lines");
+    if (!lines || !lines->is_array()) throw mgpux::Error(MGPUX_E_FAILED, "the input() scan gave no lines");
+    for (const auto& l : lines->as_array()) scan.lines.push_back(static_cast<int>(l.as_int()));
+    return scan;
+}
+
+std::optional<OnInput> on_input_from(const std::string& word) {
+    if (word == "terminal") return OnInput::Terminal;
+    if (word == "prefill") return OnInput::Prefill;
+    if (word == "run") return OnInput::Run;
+    return std::nullopt;
+}
+
+std::string stdin_from_answers(const std::vector<std::string>& answers) {
+    std::string out;
+    for (const auto& a : answers) out += a + "\n";
+    return out;
+}
+
+Json script_context(const ScriptRun& r, const std::string& mgpux_version) {
+    Json ctx = mgpux::launch::compute_context(r.compute);
+    ctx.set("mgpux_version", mgpux_version);
+    ctx.set("template", "hub/script.py");
+    ctx.set("app_name", "m-gpux-runner");
+    ctx.set("python_version", r.python_version);
+    ctx.set("timeout_s", r.timeout_s);
+    ctx.set("local_dir", r.local_dir);
+    ctx.set("exclude_patterns", strings(r.excludes));
+    ctx.set("packages", strings(r.deps.packages));
+    ctx.set("requirements", r.deps.requirements_abs.empty() ? Json() : Json(r.deps.requirements_abs));
+    ctx.set("script_path", r.script_path);
+    ctx.set("script_args", strings(r.args));
+    ctx.set("stdin_text", r.stdin_text ? Json(*r.stdin_text) : Json());
+    ctx.set("compute_label", r.compute.label);
+    return ctx;
+}
+
+Json script_request(const ScriptRun& r, const std::string& script, const mgpux::launch::UploadStats& upload) {
+    mgpux::launch::LaunchPlan plan;
+    plan.app_name = "m-gpux-runner";
+    plan.mode = "run";
+    plan.description = "Script " + r.script_path + " on " + r.compute.label;
+    plan.compute = r.compute;
+    plan.timeout_s = r.timeout_s;
+    plan.deps = r.deps;
+    plan.upload_root = r.local_dir;
+    plan.upload = upload;
+    Json req = mgpux::launch::run_request(plan, script);
+    if (!r.profile.empty()) req.set("profile", r.profile);
+    return req;
+}
+
+const std::vector<VllmModel>& vllm_models() {
+    static const std::vector<VllmModel> models = {
+        {"Qwen/Qwen2.5-1.5B-Instruct", "small; fits a T4 or L4", false},
+        {"Qwen/Qwen2.5-7B-Instruct", "7B; A10 or A100", false},
+        {"meta-llama/Llama-3.1-8B-Instruct", "gated on Hugging Face: needs --hf-token-env", true},
+        {"google/gemma-2-9b-it", "gated on Hugging Face: needs --hf-token-env", true},
+        {"mistralai/Mistral-7B-Instruct-v0.3", "7B; A10 or A100", false},
+    };
+    return models;
+}
+
+bool is_gated(const std::string& model_id) {
+    for (const auto& m : vllm_models())
+        if (model_id == m.id) return m.gated;
+    return false;
+}
+
+void validate_model_id(const std::string& id) {
+    bool ok = !id.empty() && id.size() <= 200 && id.front() != '/' && id.back() != '/' && id.front() != '-';
+    int slashes = 0;
+    for (char c : id) {
+        if (c == '/') ++slashes;
+        else if (!(name_char(c, false) || c == '.' || c == '-')) ok = false;
+    }
+    if (!ok || slashes > 1 || id.find("..") != std::string::npos)
+        throw mgpux::usage_error("--model " + Json(id).dump() +
+                                 " is not a Hugging Face model id (ORG/NAME, e.g. Qwen/Qwen2.5-1.5B-Instruct)");
+}
+
+void validate_env_name(const std::string& name) {
+    bool ok = !name.empty();
+    for (std::size_t i = 0; i < name.size(); ++i)
+        if (!name_char(name[i], i == 0)) ok = false;
+    if (!ok) throw mgpux::usage_error("--hf-token-env " + Json(name).dump() + " is not an environment variable name");
+}
+
+void validate_vllm_args(const std::vector<std::string>& args) {
+    static const char* const owned[] = {"--api-key", "--host", "--port", "--served-model-name",
+                                        "--tensor-parallel-size", "--max-model-len", "--enforce-eager"};
+    for (const auto& a : args) {
+        for (const char* o : owned) {
+            const std::string flag(o);
+            if (a == flag || a.rfind(flag + "=", 0) == 0)
+                throw mgpux::usage_error("--vllm-arg " + Json(a).dump() + ": m-gpux sets " + flag +
+                                         " itself (use --max-model-len / --no-enforce-eager / --gpu NAME:COUNT)");
+        }
+    }
+}
+
+Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, const std::string& secret_name,
+                  const std::optional<std::string>& hf_secret_name) {
+    Json ctx = Json::object();
+    ctx.set("mgpux_version", mgpux_version);
+    ctx.set("template", "hub/vllm.py");
+    ctx.set("app_name", "m-gpux-vllm");
+    ctx.set("python_version", v.python_version);
+    ctx.set("model_name", v.model);
+    ctx.set("gpu", v.compute.gpu ? Json(*v.compute.gpu) : Json());
+    ctx.set("secret_name", secret_name);
+    ctx.set("hf_secret_name", hf_secret_name ? Json(*hf_secret_name) : Json());
+    ctx.set("max_model_len", v.max_model_len ? Json(*v.max_model_len) : Json());
+    ctx.set("enforce_eager", v.enforce_eager);
+    ctx.set("extra_args", strings(v.extra_args));
+    ctx.set("timeout_s", v.timeout_s);
+    ctx.set("scaledown_window_s", kVllmScaledownS);
+    ctx.set("min_containers", v.min_containers);
+    ctx.set("max_inputs", kVllmMaxInputs);
+    ctx.set("startup_timeout_s", kVllmStartupTimeoutS);
+    return ctx;
+}
+
+}  // namespace hub
