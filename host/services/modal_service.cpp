@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -47,12 +48,29 @@ std::string command_words(const std::vector<std::string>& args) {
     return s;
 }
 
+// The last line that says something: Modal prints errors in a box, whose
+// border lines carry no words and whose text lines are framed by bars.
 std::string last_line(const std::string& text) {
-    auto end = text.find_last_not_of(" \n\r\t");
-    if (end == std::string::npos) return {};
-    auto start = text.rfind('\n', end);
-    start = start == std::string::npos ? 0 : start + 1;
-    return text.substr(start, end - start + 1);
+    std::string best;
+    std::size_t end = text.size();
+    while (end > 0) {
+        std::size_t start = text.rfind('\n', end - 1);
+        start = start == std::string::npos ? 0 : start + 1;
+        std::string line = text.substr(start, end - start);
+        for (const char* frame : {"│", "╭", "╮", "╰", "╯", "─", "┃", "|"}) {
+            for (auto pos = line.find(frame); pos != std::string::npos; pos = line.find(frame))
+                line.replace(pos, std::strlen(frame), " ");
+        }
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first != std::string::npos) {
+            const auto last = line.find_last_not_of(" \t\r");
+            best = line.substr(first, last - first + 1);
+            if (best != "Error") return best;  // the box title alone says nothing
+        }
+        if (start == 0) break;
+        end = start - 1;
+    }
+    return best;
 }
 
 // A private directory for one secret file, removed with everything in it.

@@ -346,7 +346,17 @@ private:
         return std::move(outcome_);
     }
 
+    // Without a profile or token variables Modal cannot run anything: say
+    // how to set one up before asking or creating anything.
+    void require_credentials() {
+        if (profile_ || util::env("MODAL_TOKEN_ID")) return;
+        if (!ProfileStore(modal_config_path()).list().empty()) return;
+        throw ServiceError(kExitConfig, "no Modal account is set up (" + modal_config_path().string() +
+                                            " has no profile): run `m-gpux account add` or `modal setup` first");
+    }
+
     void prepare_run_dir() {
+        require_credentials();
         // A session will be recorded: an unreadable sessions.json stops us
         // here (exit 3), before anything is launched, not after.
         if (records_session()) state_.read("sessions");

@@ -191,6 +191,14 @@ class RunnerTests(ServiceTestCase):
         self.assertIn("MODAL_TOKEN_ID", r.err)
         self.assertEqual(r.err.count("MODAL_TOKEN_ID"), 1)
 
+    def test_no_account_set_up_says_how_before_any_call(self):
+        self.toml.unlink()
+        r = self.probe("run", "--yes")
+        self.assertExit(r, 3)
+        self.assertIn("m-gpux account add", r.err)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertExit(self.probe("run", "--dry-run"), 0)  # rendering needs no account
+
     def test_unknown_profile_is_a_usage_error_before_any_call(self):
         r = self.probe("run", "--yes", "--profile", "nobody")
         self.assertExit(r, 2)

@@ -96,6 +96,8 @@ TEST(ModalRules, FailureNamesCommandCodeAndStderr) {
     r.exit_code = 1;
     r.err = "Error\nApp is already stopped.\n\n";
     EXPECT_EQ(describe_failure(r), "`modal app stop` failed (exit 1): App is already stopped.");
+    r.err = "╭─ Error ──────────────╮\n│ Token missing. Run   │\n│ modal setup.         │\n╰──────────────────────╯\n";
+    EXPECT_EQ(describe_failure(r), "`modal app stop` failed (exit 1): modal setup.");  // not the box border
     r.timed_out = true;
     EXPECT_EQ(describe_failure(r), "`modal app stop` timed out");
 }
