@@ -443,10 +443,11 @@ private:
         std::size_t recorded_urls = 0;
         return run_process_request(ctx_, spec, [&](int, std::string_view line) {
             scan_.feed(line);
-            if (scan_.app_id() && (!recorded_app || recorded_urls != scan_.ready_urls().size())) {
+            const std::size_t urls = scan_.ready_urls().size() + scan_.web_urls().size();
+            if (scan_.app_id() && (!recorded_app || recorded_urls != urls)) {
                 record_session(*scan_.app_id());
                 recorded_app = scan_.app_id();
-                recorded_urls = scan_.ready_urls().size();
+                recorded_urls = urls;
             }
             if (req_.background && req_.mode == "run" && scan_.app_id() && !scan_.ready_urls().empty()) {
                 left_in_background_ = true;
@@ -471,7 +472,10 @@ private:
             s["profile"] = profile_ ? *profile_ : std::string();
         s["state"] = "running";
         s["app_id"] = app_id;
-        s["url"] = scan_.ready_urls().empty() ? json::value(nullptr) : json::value(scan_.ready_urls().front());
+        // The endpoint: a READY line, else the web URL Modal printed (deploys).
+        if (!scan_.ready_urls().empty()) s["url"] = scan_.ready_urls().front();
+        else if (!scan_.web_urls().empty()) s["url"] = scan_.web_urls().front();
+        else s["url"] = nullptr;
         s["script_path"] = script_path_.string();
         s["run_id"] = run_id_;
         s["backend"] = "modal";

@@ -1,0 +1,341 @@
+// `serve deploy` (the wizard, every step a flag), `serve logs`, `serve stop`.
+#include "serve_commands.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace serve {
+
+namespace {
+
+long long parse_int(const std::string& text, const char* flag) {
+    try {
+        std::size_t used = 0;
+        const long long v = std::stoll(text, &used);
+        if (used == text.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw mgpux::usage_error(std::string(flag) + ": " + Json(text).dump() + " is not a whole number");
+}
+
+long long int_answer(const mgpux::Host& host, const mgpux::Args& args, const char* name, const std::string& question,
+                     long long fallback) {
+    const std::string flag = std::string("--") + name;
+    if (args.has(name)) return args.integer(name);
+    const std::string def = std::to_string(fallback);
+    return parse_int(host.ask(question, def.c_str(), flag.c_str()), flag.c_str());
+}
+
+[[noreturn]] void refuse_cpu() {
+    throw mgpux::usage_error(
+        "vLLM is not deployed on CPU: the image ships the CUDA build of vLLM 0.33, and the CPU build is a "
+        "separate wheel that is far too slow to serve an LLM. Pick a GPU (--gpu T4 is the cheapest), or run "
+        "a CPU server elsewhere and put the proxy in front of it with --upstream URL");
+}
+
+std::string choose_model(const mgpux::Host& host, const mgpux::Args& args) {
+    if (args.has("model")) return args.str("model");
+    std::vector<std::string> labels, descriptions;
+    for (const auto& p : model_presets()) {
+        labels.push_back(p.id);
+        descriptions.push_back(std::string(p.description) + " (" + p.gpu + ", " + std::to_string(p.context) + " tokens)");
+    }
+    labels.push_back("(custom)");
+    descriptions.push_back("any other Hugging Face model id");
+    const int i = host.select("Model", labels, descriptions, 1, "--model");
+    if (i >= 0 && static_cast<std::size_t>(i) < model_presets().size()) return model_presets()[static_cast<std::size_t>(i)].id;
+    return host.ask("Hugging Face model id (org/name)", nullptr, "--model");
+}
+
+// The catalog's row index of `name` (old spellings resolved by the catalog), or -1.
+int catalog_row(const mgpux::Catalog& catalog, const Json& gpus, const std::string& name) {
+    std::string canonical = name;
+    try {
+        canonical = str_of(catalog.parse_gpu(name), "name");
+    } catch (const mgpux::Error&) {
+    }
+    for (std::size_t i = 0; i < gpus.as_array().size(); ++i)
+        if (str_of(gpus.as_array()[i], "name") == canonical) return static_cast<int>(i);
+    return -1;
+}
+
+void choose_gpu(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p) {
+    const mgpux::Catalog catalog(host);
+    std::string spec = args.str("gpu");
+    if (spec.empty()) {
+        const ModelPreset* preset = find_preset(p.model);
+        const std::string recommended = preset ? preset->gpu : "A100";
+        const Json cat = catalog.get();
+        const Json gpus = cat.find("gpus") ? *cat.find("gpus") : Json::array();
+        int def = catalog_row(catalog, gpus, recommended);
+        std::vector<std::string> labels, descriptions;
+        for (std::size_t i = 0; i < gpus.as_array().size(); ++i) {
+            const Json& g = gpus.as_array()[i];
+            labels.push_back(str_of(g, "name") + (static_cast<int>(i) == def ? "  <- recommended" : ""));
+            descriptions.push_back(str_of(g, "description"));
+        }
+        if (labels.empty()) throw mgpux::Error(MGPUX_E_FAILED, "the GPU catalog is empty");
+        const int i = host.select("GPU (recommended: " + recommended + ")", labels, descriptions, def < 0 ? 0 : def, "--gpu");
+        spec = str_of(gpus.as_array()[static_cast<std::size_t>(i)], "name");
+    }
+    std::string lower = spec;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "cpu" || lower == "none") refuse_cpu();
+    const Json g = catalog.parse_gpu(spec);
+    p.gpu_name = str_of(g, "name");
+    const Json* count = g.find("count");
+    p.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
+}
+
+std::string hf_token(const mgpux::Host& host, const mgpux::Args& args) {
+    if (args.has("hf-token-env")) {
+        const std::string var = args.str("hf-token-env");
+        const char* v = var.empty() ? nullptr : std::getenv(var.c_str());
+        if (!v || !*v) throw mgpux::usage_error("--hf-token-env: the environment variable " + var + " is not set");
+        return v;
+    }
+    std::string token;
+    if (args.global_flag("interactive") && !args.global_flag("yes") && !args.global_flag("no_input"))
+        token = host.ask("Hugging Face token for gated models (Enter to skip)", "", "--hf-token-env", true);
+    if (token.empty() && std::getenv("HF_TOKEN"))
+        host.info("HF_TOKEN is set but not used: pass --hf-token-env HF_TOKEN to send it (as a Modal Secret).\n");
+    return token;
+}
+
+DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
+    if (args.has("cpu")) refuse_cpu();
+    DeployPlan p;
+    p.app_name = app_name_for(args.str("name"));
+    p.mode = args.str("mode", "deploy");
+    p.docs = args.flag("docs");
+    p.min_containers = 1;
+    p.max_containers = args.integer("max-containers", 1);
+    p.max_inflight = args.integer("max-inflight", 64);
+    if (args.has("upstream")) {
+        for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})
+            if (args.has(f)) throw mgpux::usage_error(std::string("--") + f + " has no effect with --upstream (no vLLM is deployed)");
+        p.upstream_mode = true;
+        p.upstream = normalize_url(args.str("upstream"), "--upstream");
+        p.model = args.str("model");
+        if (!p.model.empty()) validate_model_id(p.model);
+        p.gpu_name = "";
+    } else {
+        p.model = choose_model(host, args);
+        validate_model_id(p.model);
+        choose_gpu(host, args, p);
+        const ModelPreset* preset = find_preset(p.model);
+        p.max_model_len = int_answer(host, args, "max-model-len", "Max model length (tokens)", preset ? preset->context : 4096);
+        p.gpu_memory_utilization = args.number("gpu-memory-utilization", 0.92);
+        p.max_num_seqs = args.integer("max-num-seqs", 48);
+        p.max_batched_tokens = args.integer("max-batched-tokens", 8192);
+        p.tensor_parallel = args.integer("tensor-parallel", p.gpu_count);
+        p.trust_remote_code = args.flag("trust-remote-code");
+    }
+    p.min_containers = int_answer(host, args, "min-containers", "Min containers (1 = always on, 0 = scale to zero)", 1);
+    validate_plan(p);
+    return p;
+}
+
+// An active key exists afterwards (made here when there was none; not under --dry-run).
+std::vector<ApiKey> ensure_key(const mgpux::Host& host, const mgpux::Args& args, Json& new_key) {
+    auto keys = read_keys(host);
+    if (!active_keys(keys).empty() || dry_run(args)) {
+        if (dry_run(args) && active_keys(keys).empty()) host.info("dry run: would create API key \"default\"\n");
+        return keys;
+    }
+    ApiKey made;
+    keys = edit_keys(host, [&](std::vector<ApiKey>& ks) {
+        if (!active_keys(ks).empty()) return false;
+        std::string name = "default";  // never the name of a revoked key
+        for (int n = 2; find_key(ks, name) >= 0; ++n) name = "default-" + std::to_string(n);
+        made = make_key(name);
+        ks.push_back(made);
+        return true;
+    });
+    if (!made.key.empty()) {
+        new_key = key_json(made, true);
+        if (!json_out(args)) {
+            host.success("Created API key " + made.name + " (shown once here; `m-gpux serve keys show " + made.name +
+                         "` prints it again):\n");
+            host.text("  " + made.key + "\n");
+        }
+    }
+    return keys;
+}
+
+Json run_request(const DeployPlan& p, const std::string& script, const std::vector<ApiKey>& keys,
+                 const std::string& token) {
+    const std::string compute = p.upstream_mode ? "CPU (proxy only)" : gpu_spec(p);
+    Json req = Json::object();
+    req.set("script", script);
+    req.set("app_name", p.app_name);
+    req.set("mode", p.mode);
+    req.set("description", "LLM API " + (p.upstream_mode ? "proxy for " + p.upstream : p.model) + " on " + compute);
+    req.set("compute", compute);
+    req.set("timeout_s", 86400);
+    Json secrets = Json::array();
+    Json kv = Json::object();
+    kv.set("MGPUX_KEY_HASHES", key_hashes(keys));
+    Json ks = Json::object();
+    ks.set("name", keys_secret_for(p.app_name));
+    ks.set("values", kv);
+    secrets.push(ks);
+    if (!token.empty()) {
+        Json hv = Json::object();
+        hv.set("HF_TOKEN", token);
+        Json hs = Json::object();
+        hs.set("name", hf_secret_for(p.app_name));
+        hs.set("values", hv);
+        secrets.push(hs);
+    }
+    req.set("secrets", secrets);
+    if (p.mode == "deploy") {
+        Json s = Json::object();
+        s.set("kind", "serve");
+        s.set("profile", "");
+        s.set("compute", compute);
+        s.set("app_name", p.app_name);
+        s.set("model", p.upstream_mode ? Json() : Json(p.model));
+        s.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
+        s.set("keys_secret", keys_secret_for(p.app_name));
+        s.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
+        req.set("session", s);
+    }
+    return req;
+}
+
+void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url, const std::string& app_id) {
+    if (url.empty()) {
+        host.warn("Modal did not print the endpoint URL; `m-gpux serve warmup --url URL` once you know it.\n");
+        return;
+    }
+    host.success("Endpoint: " + url + "/v1\n");
+    if (!app_id.empty()) host.text("App: " + p.app_name + " (" + app_id + ")\n");
+    host.text("\n");
+    for (const auto& line : usage_snippet(url, p.model.empty() ? "<model>" : p.model)) host.text(line + "\n");
+    host.text("\n");
+    host.info("The first start downloads and loads the model (5-15 min); `m-gpux serve warmup` waits for it.\n");
+}
+
+}  // namespace
+
+int deploy(mgpux::Host& host, const mgpux::Args& args) {
+    const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails first
+    const DeployPlan plan0 = plan_from(host, args);
+    DeployPlan p = plan0;
+    const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
+    p.has_hf_token = !token.empty();
+    Json new_key;
+    const auto keys = ensure_key(host, args, new_key);
+    const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));
+    const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token));
+    const std::string status = str_of(result, "status");
+    std::string url = str_of(result, "url");
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    const std::string app_id = str_of(result, "app_id");
+    const std::string session_id = str_of(result, "session_id");
+    if (!session_id.empty() && !url.empty()) {
+        Json fields = Json::object();
+        fields.set("url", url);  // Modal prints it on deploy; warmup and dashboard read it back
+        mgpux::State(host).session_update(session_id, fields);
+    }
+    if (json_out(args)) {
+        Json doc = Json::object();
+        doc.set("status", status);
+        doc.set("app_name", p.app_name);
+        doc.set("app_id", app_id.empty() ? Json() : Json(app_id));
+        doc.set("url", url.empty() ? Json() : Json(url));
+        doc.set("model", p.model.empty() ? Json() : Json(p.model));
+        doc.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
+        doc.set("gpu", p.upstream_mode ? Json() : Json(gpu_spec(p)));
+        doc.set("mode", p.mode);
+        doc.set("profile", profile.empty() ? Json() : Json(profile));
+        doc.set("session_id", session_id.empty() ? Json() : Json(session_id));
+        doc.set("keys_secret", keys_secret_for(p.app_name));
+        doc.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
+        doc.set("new_key", new_key);
+        host.json(doc);
+    } else if (status != "dry_run") {
+        report(host, p, url, app_id);
+    }
+    return MGPUX_OK;
+}
+
+// ---------------------------------------------------------------- logs / stop
+
+namespace {
+
+struct Target {
+    std::string app_name;
+    std::string profile;  // "" = the command's --profile / Modal's active one
+    std::string app_id;
+    std::string state;
+};
+
+// The deployment's app, found by name in `modal app list --json` of the
+// profile it was deployed with (unless --profile says otherwise).
+Target find_target(const mgpux::Host& host, const mgpux::Args& args) {
+    Target t;
+    t.app_name = app_name_for(args.str("name"));
+    mgpux::Profiles(host).resolve();  // an unknown --profile is a usage error before any call
+    if (args.global_str("profile").empty())
+        for (const Json& s : serve_sessions(host))
+            if (str_of(s, "app_name") == t.app_name) t.profile = str_of(s, "profile");
+    const Json r = mgpux::Modal(host).call({"app", "list", "--json"}, t.profile);
+    const Json* rows = r.find("json");
+    if (rows && rows->is_array())
+        for (const Json& a : rows->as_array()) {
+            if (str_of(a, "description") != t.app_name) continue;
+            const std::string state = str_of(a, "state");
+            // A deployed one wins; otherwise the newest of that name.
+            if (t.state == "deployed" && state != "deployed") continue;
+            t.app_id = str_of(a, "app_id");
+            t.state = state;
+        }
+    return t;
+}
+
+std::string where(const Target& t) { return t.profile.empty() ? std::string() : " (profile " + t.profile + ")"; }
+
+}  // namespace
+
+int logs(mgpux::Host& host, const mgpux::Args& args) {
+    const Target t = find_target(host, args);
+    if (t.app_id.empty())
+        throw mgpux::Error(MGPUX_E_FAILED, "no app named " + t.app_name + where(t) + ": deploy it with `m-gpux serve deploy`");
+    std::vector<std::string> words = {"app", "logs", t.app_id};
+    const bool follow = args.flag("follow");
+    if (follow) words.push_back("-f");
+    host.info("Logs of " + t.app_name + " (" + t.app_id + ")" + where(t) + (follow ? "; Ctrl+C to stop" : "") + "\n");
+    mgpux::Modal(host).call(words, t.profile, follow ? 7 * 86400.0 : 120.0, true);
+    return MGPUX_OK;
+}
+
+int stop(mgpux::Host& host, const mgpux::Args& args) {
+    const Target t = find_target(host, args);
+    if (t.app_id.empty() || t.state != "deployed")
+        throw mgpux::Error(MGPUX_E_FAILED, "no deployed app named " + t.app_name + where(t) + "; nothing was stopped");
+    if (!host.confirm("Stop " + t.app_name + " (" + t.app_id + ")" + where(t) + "? Its URL stops answering.", false,
+                      "--yes", true))
+        throw mgpux::Error(MGPUX_E_CANCELLED, "not stopped");
+    mgpux::Modal(host).app_stop(t.app_id, t.profile);  // a failure throws: exit 1 naming modal's error
+    if (!dry_run(args)) {
+        Json fields = Json::object();
+        fields.set("state", "stopped");
+        mgpux::State(host).session_update(t.app_id, fields);
+    }
+    if (json_out(args)) {
+        Json doc = Json::object();
+        doc.set("app_name", t.app_name);
+        doc.set("app_id", t.app_id);
+        doc.set("profile", t.profile.empty() ? Json() : Json(t.profile));
+        doc.set("stopped", !dry_run(args));
+        host.json(doc);
+    } else if (!dry_run(args)) {
+        host.success("Stopped " + t.app_name + " (" + t.app_id + ").\n");
+    }
+    return MGPUX_OK;
+}
+
+}  // namespace serve
