@@ -52,7 +52,7 @@ Action action_of(const std::string& command) {
 const char* action_word(Action a) { return a == Action::Asgi ? "asgi" : a == Action::Wsgi ? "wsgi" : "static"; }
 
 const char* template_name(Action a) {
-    return a == Action::Asgi ? "host/asgi.py" : a == Action::Wsgi ? "host/wsgi.py" : "host/static.py";
+    return a == Action::Static ? "host/static.py" : "host/app.py";  // asgi and wsgi differ by one decorator
 }
 
 const char* default_name(Action a) { return a == Action::Static ? "my-site" : "my-app"; }
@@ -116,6 +116,7 @@ Json render_context(const Plan& p, const std::string& mgpux_version) {
     if (p.action == Action::Static) {
         ctx.set("port", kStaticPort);
     } else {
+        ctx.set("asgi", p.action == Action::Asgi);
         ctx.set("entry_module", p.entry.module);
         ctx.set("entry_object", p.entry.object);
     }

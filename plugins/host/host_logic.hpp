@@ -15,7 +15,7 @@ enum class Action { Asgi, Wsgi, Static };
 
 Action action_of(const std::string& command);  // "host asgi" -> Asgi
 const char* action_word(Action a);             // "asgi"
-const char* template_name(Action a);           // "host/asgi.py"
+const char* template_name(Action a);           // "host/app.py" (asgi, wsgi) or "host/static.py"
 const char* default_name(Action a);            // my-app | my-site
 const char* default_entry(Action a);           // main:app | app:app | ""
 

@@ -70,7 +70,8 @@ TEST(Names, AppNameIsSlugged) {
 
 TEST(Actions, Defaults) {
     EXPECT_EQ(action_of("host static"), Action::Static);
-    EXPECT_STREQ(template_name(Action::Wsgi), "host/wsgi.py");
+    EXPECT_STREQ(template_name(Action::Wsgi), "host/app.py");
+    EXPECT_STREQ(template_name(Action::Asgi), "host/app.py");
     EXPECT_STREQ(default_entry(Action::Asgi), "main:app");
     EXPECT_STREQ(default_entry(Action::Wsgi), "app:app");
     EXPECT_STREQ(default_name(Action::Static), "my-site");
@@ -79,11 +80,11 @@ TEST(Actions, Defaults) {
 TEST(Context, AppContextHasEveryTemplateValue) {
     const Json ctx = render_context(sample_plan(), "0.1.0");
     EXPECT_EQ(ctx.dump(),
-              R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048},"mgpux_version":"0.1.0","template":"host/asgi.py",)J"
+              R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048},"mgpux_version":"0.1.0","template":"host/app.py",)J"
               R"J("app_name":"m-gpux-host-demo","python_version":"3.12","has_packages":true,)J"
               R"J("packages":["fastapi==0.115.0"],"requirements":"","project_dir":"/srv/demo","ignore":["**/.venv"],)J"
               R"J("timeout_s":86400,"scaledown_window":300,"min_containers":0,"max_inputs":100,)J"
-              R"J("entry_module":"main","entry_object":"app"})J");
+              R"J("asgi":true,"entry_module":"main","entry_object":"app"})J");
 }
 
 TEST(Context, StaticHasPortNoEntry) {

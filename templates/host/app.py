@@ -1,5 +1,6 @@
 {{> common/generated_header.py}}
-"""m-gpux host asgi: serves an ASGI app from the uploaded project folder on a Modal web endpoint."""
+"""m-gpux host asgi|wsgi: serves an ASGI or WSGI app from the uploaded project folder on a Modal
+web endpoint (one template for both: only the decorator differs)."""
 import importlib
 import os
 import sys
@@ -38,6 +39,6 @@ def load_entry():
 
 @app.function(image=image, {{#gpu}}gpu={{gpu}}, {{/gpu}}{{#cpu}}cpu={{cores}}, memory={{memory_mb}}, {{/cpu}}timeout={{timeout_s}}, scaledown_window={{scaledown_window}}, min_containers={{min_containers}})
 @modal.concurrent(max_inputs={{max_inputs}})
-@modal.asgi_app()
+{{#asgi}}@modal.asgi_app(){{/asgi}}{{^asgi}}@modal.wsgi_app(){{/asgi}}
 def web():
     return load_entry()
