@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <dlfcn.h>
 #include <memory>
 #include <mutex>
 
@@ -22,9 +23,55 @@ constexpr std::size_t kMaxBody = 16u << 20;
 // The URL as it may appear in a message: no query (it may carry a token).
 std::string shown_url(const std::string& url) { return url.substr(0, url.find_first_of("?#")); }
 
-void init_curl_once() {
+// libcurl is opened on the first request, not linked: linking it (and the
+// TLS, LDAP and SSH libraries it pulls in) cost every m-gpux start about
+// 8 ms, for the few commands that make HTTP calls.
+struct CurlApi {
+    CURLcode (*global_init)(long);
+    CURL* (*easy_init)();
+    CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL*);
+    CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+    void (*easy_cleanup)(CURL*);
+    const char* (*easy_strerror)(CURLcode);
+    curl_slist* (*slist_append)(curl_slist*, const char*);
+    void (*slist_free_all)(curl_slist*);
+};
+
+template <typename Fn>
+void bind(void* lib, const char* name, Fn& fn) {
+    fn = reinterpret_cast<Fn>(::dlsym(lib, name));
+    if (!fn) throw ServiceError(kExitMissingProgram, std::string("libcurl lacks ") + name + "; reinstall libcurl4");
+}
+
+const CurlApi& curl_api() {
     static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    static CurlApi api{};
+    static std::string failure;
+    std::call_once(once, [] {
+        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            failure = "libcurl is not installed (apt-get install libcurl4): HTTP requests need it";
+            return;
+        }
+        try {
+            bind(lib, "curl_global_init", api.global_init);
+            bind(lib, "curl_easy_init", api.easy_init);
+            bind(lib, "curl_easy_setopt", api.easy_setopt);
+            bind(lib, "curl_easy_perform", api.easy_perform);
+            bind(lib, "curl_easy_getinfo", api.easy_getinfo);
+            bind(lib, "curl_easy_cleanup", api.easy_cleanup);
+            bind(lib, "curl_easy_strerror", api.easy_strerror);
+            bind(lib, "curl_slist_append", api.slist_append);
+            bind(lib, "curl_slist_free_all", api.slist_free_all);
+            api.global_init(CURL_GLOBAL_DEFAULT);
+        } catch (const ServiceError& e) {
+            failure = e.what();
+            api = CurlApi{};
+        }
+    });
+    if (!failure.empty()) throw ServiceError(kExitMissingProgram, failure);
+    return api;
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -58,10 +105,10 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 }
 
 struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    void operator()(CURL* c) const { curl_api().easy_cleanup(c); }
 };
 struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    void operator()(curl_slist* l) const { curl_api().slist_free_all(l); }
 };
 
 }  // namespace
@@ -119,47 +166,47 @@ json::value http_response_json(const HttpResponse& r) {
 }
 
 HttpResponse perform_http(const HttpRequest& request) {
-    init_curl_once();
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    const CurlApi& api = curl_api();
+    std::unique_ptr<CURL, CurlDeleter> curl(api.easy_init());
     if (!curl) throw ServiceError(kExitFailed, "could not start an HTTP request (libcurl)");
     HttpResponse response;
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect would carry the Authorization header along
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-    if (request.method == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_s * 1000));
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_s * 1000));
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect would carry the Authorization header along
+    api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    if (request.method == "HEAD") api.easy_setopt(c, CURLOPT_NOBODY, 1L);
     if (request.body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body->data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body->size()));
+        api.easy_setopt(c, CURLOPT_POSTFIELDS, request.body->data());
+        api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body->size()));
     }
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     curl_slist* list = nullptr;
-    for (const auto& [name, value] : request.headers) list = curl_slist_append(list, (name + ": " + value).c_str());
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+    for (const auto& [name, value] : request.headers) list = api.slist_append(list, (name + ": " + value).c_str());
+    list = api.slist_append(list, "Expect:");  // no 100-continue round trip
     headers.reset(list);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "m-gpux/" MGPUX_VERSION);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
+    api.easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    api.easy_setopt(c, CURLOPT_USERAGENT, "m-gpux/" MGPUX_VERSION);
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &response);
+    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(c, CURLOPT_HEADERDATA, &response);
     char error[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    const CURLcode rc = curl_easy_perform(c);
+    api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    const CURLcode rc = api.easy_perform(c);
     if (rc != CURLE_OK) {
-        const std::string why = error[0] ? error : curl_easy_strerror(rc);
+        const std::string why = error[0] ? error : api.easy_strerror(rc);
         throw ServiceError(kExitFailed, request.method + " " + shown_url(request.url) + " failed: " + why);
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-    curl_easy_getinfo(c, CURLINFO_NAMELOOKUP_TIME, &response.dns_s);
-    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME, &response.connect_s);
-    curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME, &response.tls_s);
-    curl_easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME, &response.first_byte_s);
-    curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &response.total_s);
+    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+    api.easy_getinfo(c, CURLINFO_NAMELOOKUP_TIME, &response.dns_s);
+    api.easy_getinfo(c, CURLINFO_CONNECT_TIME, &response.connect_s);
+    api.easy_getinfo(c, CURLINFO_APPCONNECT_TIME, &response.tls_s);
+    api.easy_getinfo(c, CURLINFO_STARTTRANSFER_TIME, &response.first_byte_s);
+    api.easy_getinfo(c, CURLINFO_TOTAL_TIME, &response.total_s);
     return response;
 }
 
