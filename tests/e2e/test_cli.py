@@ -4,7 +4,7 @@ import json
 import shutil
 import subprocess
 
-from harness import PLUGIN_DIR, MgpuxTestCase, main
+from harness import BIN, PLUGIN_DIR, MgpuxTestCase, main
 
 
 class HelpAndVersion(MgpuxTestCase):
@@ -152,6 +152,18 @@ class CommandTree(MgpuxTestCase):
                 text = zsh.out if shell == "zsh" else fish.out
                 check = subprocess.run([shell, flag], input=text, text=True, capture_output=True)
                 self.assertEqual(check.returncode, 0, check.stderr)
+
+
+class StartupWeight(MgpuxTestCase):
+    def test_host_does_not_link_libraries_only_some_commands_need(self):
+        # libcurl (and the TLS/LDAP/SSH libraries behind it) cost every start
+        # about 8 ms when linked; the HTTP service opens it on first use.
+        ldd = shutil.which("ldd")
+        if not ldd:
+            self.skipTest("ldd is not available")
+        out = subprocess.run([ldd, str(BIN)], capture_output=True, text=True).stdout
+        self.assertNotIn("libcurl", out)
+        self.assertNotIn("libssl", out)
 
 
 class Welcome(MgpuxTestCase):
