@@ -10,6 +10,7 @@
 #include "util/subprocess.hpp"
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,9 @@ struct own_process_group {
     bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
         if (new_session) ::setsid();
         else if (enabled) ::setpgid(0, 0);
+        // A child we wait for must not outlive us when we are killed outright
+        // (SIGKILL cannot be forwarded): the kernel sends it SIGTERM then.
+        if (!new_session) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         // The child must not inherit our SIGINT disposition changes.
         ::signal(SIGINT, SIG_DFL);
         return {};

@@ -4,6 +4,7 @@ import concurrent.futures
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,11 +27,22 @@ AUTH = {"Authorization": "Bearer " + KEY}
 T = httpx.Timeout(30.0)
 
 
-def start(args, env=None):
-    """Starts a server; returns (process, first stdout line). Its stderr goes to a temp file."""
+# Under ctest the proxy is started the way users start it, `m-gpux serve proxy`
+# (which runs this same proxy.py through the host's process service); run by
+# hand without a build, the file is started directly.
+MGPUX = os.environ.get("MGPUX_TEST_BIN")
+MGPUX_PLUGINS = os.environ.get("MGPUX_TEST_PLUGIN_DIR")
+THROUGH_MGPUX = bool(MGPUX and MGPUX_PLUGINS and os.path.exists(MGPUX))
+
+
+def start(args, env=None, argv=None):
+    """Starts a server in its own session; returns (process, first stdout line). Its stderr goes
+    to a temp file. `argv` replaces `python3 args...` as the whole command line."""
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([PYTHON, *map(str, args)], stdout=subprocess.PIPE, stderr=log,
-                            stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})))
+    command = argv if argv is not None else [PYTHON, *map(str, args)]
+    proc = subprocess.Popen([str(a) for a in command], stdout=subprocess.PIPE, stderr=log,
+                            stdin=subprocess.DEVNULL, env=dict(os.environ, **(env or {})),
+                            start_new_session=True)
     proc.log = log
     fd = proc.stdout.fileno()
     deadline = time.monotonic() + 30
@@ -55,8 +67,17 @@ def stop(proc):
     if proc is None:
         return
     if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
+        # SIGTERM first: m-gpux passes it on to the proxy it started; then make sure.
+        for sig, wait_s in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(wait_s)
+                break
+            except subprocess.TimeoutExpired:
+                continue
     for f in (proc.stdout, getattr(proc, "log", None)):
         if f is not None:
             f.close()
@@ -116,10 +137,18 @@ class ProxyCase(unittest.TestCase):
 
     @classmethod
     def start_proxy(cls, up_port, *extra, env=None, keys=True):
-        args = [PROXY, "--upstream", "http://127.0.0.1:%d" % up_port, "--port", 0]
+        args = ["--upstream", "http://127.0.0.1:%d" % up_port, "--port", 0]
         if keys:
             args += ["--keys-file", cls.keys]
-        proc, line = start(args + list(extra), env=env)
+        args += list(extra)
+        if THROUGH_MGPUX and "--keys-file" in map(str, args) and not env:
+            home = os.path.join(cls.tmp.name, "home")
+            os.makedirs(home, exist_ok=True)
+            mgpux_env = {"MGPUX_PLUGIN_PATH": MGPUX_PLUGINS, "HOME": home, "MGPUX_PYTHON": PYTHON,
+                         "MGPUX_HOME": os.path.join(home, ".m-gpux")}
+            proc, line = start(None, env=mgpux_env, argv=[MGPUX, "serve", "proxy", *args])
+        else:
+            proc, line = start([PROXY, *args], env=env)
         assert line.startswith("[m-gpux] READY http://127.0.0.1:"), line
         return proc, line.split()[-1]
 
@@ -151,6 +180,14 @@ class ProxyCase(unittest.TestCase):
                                             headers=dict(AUTH, **(headers or {})))
 
     # -- public routes and auth ----------------------------------------------------------------
+    def test_started_the_way_users_start_it(self):
+        if not THROUGH_MGPUX:
+            self.skipTest("run by hand: proxy.py started directly")
+        with open("/proc/%d/cmdline" % self.proxy.pid, "rb") as f:
+            argv = f.read().split(b"\0")
+        self.assertTrue(argv[0].endswith(b"m-gpux"), argv)
+        self.assertEqual(argv[1:3], [b"serve", b"proxy"])
+
     def test_health_is_public_and_answers_at_once(self):
         t0 = time.monotonic()
         r = httpx.get(self.url + "/health", timeout=T)

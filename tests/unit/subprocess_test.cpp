@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace mgpux::util;
@@ -93,4 +95,38 @@ TEST(Subprocess, CtrlCHereIsForwardedToTheChildGroup) {
     EXPECT_NE(r.out.find("got-int"), std::string::npos);
     // and our own disposition is back to normal afterwards: a second run works
     EXPECT_EQ(run_process(sh("exit 0")).exit_code, 0);
+}
+
+TEST(Subprocess, ChildDiesWhenWeAreKilledOutright) {
+    char tmpl[] = "/tmp/mgpux-pdeath-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string pid_file = std::string(tmpl) + "/child.pid";
+    const pid_t runner = ::fork();
+    ASSERT_GE(runner, 0);
+    if (runner == 0) {  // stands in for m-gpux: waits on a long child
+        auto spec = sh("echo $$ > '" + pid_file + "'; exec sleep 30");
+        run_process(spec);
+        ::_exit(0);
+    }
+    pid_t child = 0;
+    for (int i = 0; i < 100 && child == 0; ++i) {
+        FILE* f = std::fopen(pid_file.c_str(), "r");
+        if (f) {
+            if (std::fscanf(f, "%d", &child) != 1) child = 0;
+            std::fclose(f);
+        }
+        if (child == 0) ::usleep(50000);
+    }
+    ASSERT_GT(child, 0);
+    ::kill(runner, SIGKILL);  // nothing can be forwarded now
+    ::waitpid(runner, nullptr, 0);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = ::kill(child, 0) != 0;
+        if (!gone) ::usleep(50000);
+    }
+    EXPECT_TRUE(gone) << "the child outlived the process that started it";
+    if (!gone) ::kill(child, SIGKILL);
+    std::remove(pid_file.c_str());
+    ::rmdir(tmpl);
 }
