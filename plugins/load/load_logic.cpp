@@ -1,5 +1,7 @@
 #include "load_logic.hpp"
 
+#include "launch_logic.hpp"
+
 #include <cstdio>
 
 namespace load {
@@ -88,15 +90,14 @@ Json render_context(const Compute& c, const std::string& python, const std::stri
     ctx.set("template", kTemplate);
     ctx.set("app_name", kAppName);
     ctx.set("python_version", python);
-    ctx.set("gpu", c.gpu_spec ? Json(*c.gpu_spec) : Json());
-    if (c.gpu_spec) {
-        ctx.set("cpu", Json());
-    } else {
-        Json cpu = Json::object();
-        cpu.set("cores", c.cores.value_or(1));
-        cpu.set("memory_mb", c.memory_mb.value_or(512));
-        ctx.set("cpu", cpu);
-    }
+    // The compute members every template shares ({gpu} or {cpu: {cores, memory_mb}}).
+    mgpux::launch::Compute shared;
+    shared.gpu = c.gpu_spec;
+    shared.cores = c.cores;
+    shared.memory_mb = c.memory_mb;
+    const Json compute = mgpux::launch::compute_context(shared);
+    ctx.set("gpu", *compute.find("gpu"));
+    ctx.set("cpu", *compute.find("cpu"));
     ctx.set("timeout_s", kTimeoutS);
     return ctx;
 }
