@@ -1,5 +1,7 @@
 #include "serve_logic.hpp"
 
+#include "launch_logic.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -240,20 +242,9 @@ void validate_model_id(const std::string& model) {
 
 // ---------------------------------------------------------------- names and URLs
 
-std::string slug(const std::string& text, std::size_t max_len) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) && c < 0x80) out += static_cast<char>(std::tolower(c));
-        else if (!out.empty() && out.back() != '-') out += '-';
-    }
-    if (out.size() > max_len) out.resize(max_len);
-    while (!out.empty() && out.back() == '-') out.pop_back();
-    return out;
-}
-
 std::string app_name_for(const std::string& name) {
     if (name.empty()) return kBaseAppName;
-    const std::string s = slug(name);
+    const std::string s = mgpux::launch::slug(name, kNameSlugMax);
     if (s.empty()) throw mgpux::usage_error("--name: " + Json(name).dump() + " has no letters or digits");
     return std::string(kBaseAppName) + "-" + s;
 }

@@ -72,8 +72,8 @@ void validate_model_id(const std::string& model);
 // ---------------------------------------------------------------- names and URLs
 
 inline constexpr const char* kBaseAppName = "m-gpux-llm-api";
-// Lowercase ASCII letters and digits, other runs become "-", trimmed, cut.
-std::string slug(const std::string& text, std::size_t max_len = 30);
+// The longest --name suffix (slugged with the shared launch::slug).
+inline constexpr std::size_t kNameSlugMax = 30;
 // m-gpux-llm-api, or m-gpux-llm-api-<slug(name)>. Throws usage_error when
 // the name has nothing left after slugging.
 std::string app_name_for(const std::string& name);
