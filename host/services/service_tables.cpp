@@ -177,7 +177,9 @@ json::value modal_result_json(const ModalResult& r) {
                         {"skipped", r.skipped},
                         {"stdout", r.out},
                         {"stderr", r.err},
-                        {"json", r.json}};
+                        {"json", r.json},
+                        {"ok", r.ok()},
+                        {"error", r.ok() ? json::value(nullptr) : json::value(describe_failure(r))}};
 }
 
 int32_t give_modal(PluginHost& ph, const ModalResult& r, const char** out) {
@@ -213,12 +215,7 @@ ModalCall modal_call_from(const json::value& v) {
 
 json::array modal_rows(const std::vector<ModalResult>& results) {
     json::array rows;
-    for (const auto& r : results) {
-        auto row = modal_result_json(r).as_object();
-        row["ok"] = r.ok();
-        row["error"] = r.ok() ? json::value(nullptr) : json::value(describe_failure(r));
-        rows.push_back(std::move(row));
-    }
+    for (const auto& r : results) rows.push_back(modal_result_json(r));
     return rows;
 }
 

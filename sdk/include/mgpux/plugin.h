@@ -384,7 +384,9 @@ typedef struct mgpux_modal_service {
      * The host enforces today's Modal rules: `app stop` always gets --yes;
      * `secret create` with KEY=VALUE words is refused (use secret_create).
      * out_json: {"profile": str|null, "exit_code": int, "timed_out": bool,
-     *   "stdout": str, "stderr": str, "json": value|null}
+     *   "stdout": str, "stderr": str, "json": value|null, "ok": bool,
+     *   "error": str|null (the message set_error got: command, exit code
+     *   and the last stderr line that says something)}
      * "json" is stdout parsed when "--json" is among the args; in arrays of
      * objects the keys are normalised to snake_case, so "App ID" and
      * "app_id" both read as "app_id". Unparseable JSON is MGPUX_E_FAILED. */

@@ -637,8 +637,8 @@ public:
         return detail::parse_out(out);
     }
     // The same call, but a failing `modal` is not thrown: the result comes
-    // back with "ok": false and "error" (its exit code and last stderr
-    // line). A missing program, a bad request or Ctrl-C still throw.
+    // back with "ok": false and the host's "error" message. A missing
+    // program, a bad request or Ctrl-C still throw.
     Json try_call(const std::vector<std::string>& args, const std::string& profile = std::string(),
                   double timeout_s = 60) const {
         Json req = request(args, timeout_s);
@@ -646,10 +646,7 @@ public:
         const char* out = nullptr;
         const int32_t status = t_->call(h_, req.dump().c_str(), &out);
         if (status != MGPUX_OK && !(status == MGPUX_E_FAILED && out)) detail::check_status(status);
-        Json result = detail::parse_out(out);
-        result.set("ok", status == MGPUX_OK);
-        result.set("error", status == MGPUX_OK ? Json() : Json(failure_text(result)));
-        return result;
+        return detail::parse_out(out);
     }
     // One row per profile, in profile order (empty list = every profile).
     Json fan_out(const std::vector<std::string>& args, const std::vector<std::string>& profiles = {},
@@ -690,19 +687,6 @@ public:
     }
 
 private:
-    static std::string failure_text(const Json& r) {
-        const Json* code = r.find("exit_code");
-        const Json* err = r.find("stderr");
-        std::string text = "modal failed (exit " + (code && code->is_number() ? std::to_string(code->as_int()) : "?") + ")";
-        if (const Json* t = r.find("timed_out"); t && t->is_bool() && t->as_bool()) text = "modal timed out";
-        if (err && err->is_string() && !err->as_string().empty()) {
-            std::string e = err->as_string();
-            while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
-            const auto nl = e.rfind('\n');
-            text += ": " + (nl == std::string::npos ? e : e.substr(nl + 1));
-        }
-        return text;
-    }
     static Json request(const std::vector<std::string>& args, double timeout_s) {
         Json req = Json::object();
         Json a = Json::array();
