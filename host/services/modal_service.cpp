@@ -151,9 +151,18 @@ std::optional<std::string> ModalService::pin_profile(const std::optional<std::st
     // Then what Modal itself would take before the active profile.
     if (!name) name = util::env("MODAL_PROFILE");
     if (!name || name->empty()) return std::nullopt;
-    ProfileStore store(modal_config_path());
-    if (!store.contains(*name)) return store.resolve(name);  // throws the usage error naming the known ones
+    const auto& known = profile_names();
+    if (std::find(known.begin(), known.end(), *name) == known.end())
+        return ProfileStore(modal_config_path()).resolve(name);  // throws the usage error naming the known ones
     return name;
+}
+
+const std::vector<std::string>& ModalService::profile_names() const {
+    if (!profile_names_) {
+        profile_names_.emplace();
+        for (const auto& p : ProfileStore(modal_config_path()).list()) profile_names_->push_back(p.name);
+    }
+    return *profile_names_;
 }
 
 std::map<std::string, std::optional<std::string>> ModalService::child_env(const std::optional<std::string>& profile) const {
@@ -233,10 +242,7 @@ ModalResult ModalService::call(const ModalCall& c) {
 std::vector<ModalResult> ModalService::fan_out(const std::vector<std::string>& args, std::vector<std::string> profiles,
                                                double timeout_s) {
     if (args.empty()) throw ServiceError(kExitUsage, "modal fan-out: \"args\" is empty");
-    ProfileStore store(modal_config_path());
-    if (profiles.empty()) {
-        for (const auto& p : store.list()) profiles.push_back(p.name);
-    }
+    if (profiles.empty()) profiles = profile_names();
     std::vector<ModalCall> calls;
     for (const auto& p : profiles) calls.push_back({args, p, timeout_s, false});
     return call_many(calls);

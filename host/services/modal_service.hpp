@@ -81,7 +81,11 @@ public:
 private:
     ModalResult run(std::vector<std::string> args, const std::optional<std::string>& pinned, double timeout_s,
                     bool inherit_output);
+    // The profile names in the profile file, read once per service call
+    // (a fan-out pins many calls against the same file).
+    const std::vector<std::string>& profile_names() const;
     HostContext& ctx_;
+    mutable std::optional<std::vector<std::string>> profile_names_;
 };
 
 // The dotenv text for `values` (KEY="value" with \\, \", \n escaped).
