@@ -17,37 +17,33 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const char* s) { return cstr(s); }
-
-int32_t fail(PluginHost& ph, int32_t code, const std::string& message) { return ph.fail(code, message); }
-
 void cb_set_error(const mgpux_host* host, int32_t code, const char* message) {
     auto& ph = PluginHost::from(host);
-    ph.error_ = str(message);
+    ph.error_ = cstr(message);
     ph.error_code_ = code;
 }
 
 void cb_log(const mgpux_host* host, int32_t level, const char* message) {
     auto& ph = PluginHost::from(host);
     if (level < MGPUX_LOG_DEBUG || level > MGPUX_LOG_PLUGIN_MISBEHAVING) level = MGPUX_LOG_WARNING;
-    log(static_cast<LogLevel>(level), ph.plugin().id + ": " + str(message));
+    log(static_cast<LogLevel>(level), ph.plugin().id + ": " + cstr(message));
 }
 
 void cb_write_text(const mgpux_host* host, int32_t kind, const char* text) {
     auto& ph = PluginHost::from(host);
     if (kind < MGPUX_TEXT_PLAIN || kind > MGPUX_TEXT_DIM) kind = MGPUX_TEXT_PLAIN;
-    ph.context().console->text(static_cast<TextKind>(kind), str(text));
+    ph.context().console->text(static_cast<TextKind>(kind), cstr(text));
 }
 
 int32_t cb_write_table(const mgpux_host* host, const char* table_json) {
     auto& ph = PluginHost::from(host);
     try {
-        Table t = table_from_json(util::parse_json(str(table_json)));
+        Table t = table_from_json(util::parse_json(cstr(table_json)));
         ph.context().console->table(t);
         return MGPUX_OK;
     } catch (const std::exception& e) {
         log(LogLevel::PluginMisbehaving, ph.plugin().id + ": write_table: " + e.what());
-        return fail(ph, MGPUX_E_USAGE, std::string("malformed table: ") + e.what());
+        return ph.fail(MGPUX_E_USAGE, std::string("malformed table: ") + e.what());
     }
 }
 
@@ -55,14 +51,14 @@ int32_t cb_write_json(const mgpux_host* host, const char* doc) {
     auto& ph = PluginHost::from(host);
     json::value v;
     try {
-        v = util::parse_json(str(doc));
+        v = util::parse_json(cstr(doc));
     } catch (const std::exception& e) {
         log(LogLevel::PluginMisbehaving, ph.plugin().id + ": write_json: " + e.what());
-        return fail(ph, MGPUX_E_USAGE, std::string("malformed JSON document: ") + e.what());
+        return ph.fail(MGPUX_E_USAGE, std::string("malformed JSON document: ") + e.what());
     }
     if (!ph.context().console->json(v)) {
         log(LogLevel::PluginMisbehaving, ph.plugin().id + ": write_json called twice");
-        return fail(ph, MGPUX_E_FAILED, "a command writes one JSON document");
+        return ph.fail(MGPUX_E_FAILED, "a command writes one JSON document");
     }
     return MGPUX_OK;
 }
@@ -77,9 +73,9 @@ int32_t prompt_guard(PluginHost& ph, Fn&& fn) {
         fn();
         return MGPUX_OK;
     } catch (const PromptError& e) {
-        return fail(ph, e.status, e.what());
+        return ph.fail(e.status, e.what());
     } catch (const std::exception& e) {
-        return fail(ph, MGPUX_E_FAILED, e.what());
+        return ph.fail(MGPUX_E_FAILED, e.what());
     }
 }
 
@@ -87,32 +83,32 @@ int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* 
                          const char* const* descriptions, uint32_t count, int32_t default_index,
                          const char* flag_hint, int32_t* out_index) {
     auto& ph = PluginHost::from(host);
-    if (!labels || !out_index) return fail(ph, MGPUX_E_USAGE, "prompt_select: labels and out_index are required");
+    if (!labels || !out_index) return ph.fail(MGPUX_E_USAGE, "prompt_select: labels and out_index are required");
     std::vector<std::string> l, d;
     for (uint32_t i = 0; i < count; ++i) {
-        l.push_back(str(labels[i]));
-        d.push_back(descriptions ? str(descriptions[i]) : std::string());
+        l.push_back(cstr(labels[i]));
+        d.push_back(descriptions ? cstr(descriptions[i]) : std::string());
     }
     return prompt_guard(ph, [&] {
-        *out_index = ph.context().prompter->select(str(title), l, d, default_index, str(flag_hint));
+        *out_index = ph.context().prompter->select(cstr(title), l, d, default_index, cstr(flag_hint));
     });
 }
 
 int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* default_value, uint32_t flags,
                        const char* flag_hint, const char** out_value) {
     auto& ph = PluginHost::from(host);
-    if (!out_value) return fail(ph, MGPUX_E_USAGE, "prompt_text: out_value is required");
+    if (!out_value) return ph.fail(MGPUX_E_USAGE, "prompt_text: out_value is required");
     std::optional<std::string> def;
     if (default_value) def = default_value;
     // A destructive question (which apps to stop) never takes its default
     // silently: under --no-input it needs --yes, as a destructive confirm does.
     if ((flags & MGPUX_PROMPT_DESTRUCTIVE) && !ph.context().globals.yes && !ph.context().prompter->interactive()) {
         const std::string hint = flag_hint ? std::string(flag_hint) : std::string("--yes");
-        return fail(ph, MGPUX_E_USAGE, "cannot ask \"" + str(message) + "\" without a terminal; pass " + hint);
+        return ph.fail(MGPUX_E_USAGE, "cannot ask \"" + cstr(message) + "\" without a terminal; pass " + hint);
     }
     return prompt_guard(ph, [&] {
         ph.prompt_result =
-            ph.context().prompter->text(str(message), def, (flags & MGPUX_PROMPT_SECRET) != 0, str(flag_hint));
+            ph.context().prompter->text(cstr(message), def, (flags & MGPUX_PROMPT_SECRET) != 0, cstr(flag_hint));
         *out_value = ph.prompt_result.c_str();
     });
 }
@@ -120,24 +116,24 @@ int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* 
 int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t default_yes, uint32_t flags,
                           const char* flag_hint, int32_t* out_yes) {
     auto& ph = PluginHost::from(host);
-    if (!out_yes) return fail(ph, MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
+    if (!out_yes) return ph.fail(MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
     return prompt_guard(ph, [&] {
-        *out_yes = ph.context().prompter->confirm(str(message), default_yes != 0,
-                                                  (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, str(flag_hint))
+        *out_yes = ph.context().prompter->confirm(cstr(message), default_yes != 0,
+                                                  (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, cstr(flag_hint))
                        ? 1
                        : 0;
     });
 }
 
 int32_t render(PluginHost& ph, const char* name, const char* text, const char* context_json, const char** out) {
-    if (!name || !out) return fail(ph, MGPUX_E_USAGE, "render: name and out_text are required");
+    if (!name || !out) return ph.fail(MGPUX_E_USAGE, "render: name and out_text are required");
     json::value ctx;
     try {
         ctx = util::parse_json(context_json ? context_json : "{}");
     } catch (const std::exception& e) {
-        return fail(ph, MGPUX_E_USAGE, std::string("template context for '") + name + "' is not valid JSON: " + e.what());
+        return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' is not valid JSON: " + e.what());
     }
-    if (!ctx.is_object()) return fail(ph, MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
+    if (!ctx.is_object()) return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
     try {
         const auto& store = *ph.context().templates;
         ph.render_result = text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
@@ -146,9 +142,9 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
     } catch (const TemplateError& e) {
         // An error inside a partial also names the template being rendered.
         const std::string where = e.template_name == name ? std::string() : std::string(" (rendering ") + name + ")";
-        return fail(ph, MGPUX_E_FAILED, std::string("template error: ") + e.what() + where);
+        return ph.fail(MGPUX_E_FAILED, std::string("template error: ") + e.what() + where);
     } catch (const std::exception& e) {
-        return fail(ph, MGPUX_E_FAILED, std::string("template error: ") + e.what());
+        return ph.fail(MGPUX_E_FAILED, std::string("template error: ") + e.what());
     }
 }
 
@@ -159,19 +155,19 @@ int32_t cb_render_template(const mgpux_host* host, const char* name, const char*
 int32_t cb_render_string(const mgpux_host* host, const char* name, const char* text, const char* context_json,
                          const char** out) {
     auto& ph = PluginHost::from(host);
-    if (!text) return fail(ph, MGPUX_E_USAGE, "render_string: template_text is required");
+    if (!text) return ph.fail(MGPUX_E_USAGE, "render_string: template_text is required");
     return render(ph, name, text, context_json, out);
 }
 
 int32_t cb_hostinfo(const mgpux_host* host, uint32_t flags, const char** out_json) {
     auto& ph = PluginHost::from(host);
-    if (!out_json) return fail(ph, MGPUX_E_USAGE, "hostinfo: out_json is required");
+    if (!out_json) return ph.fail(MGPUX_E_USAGE, "hostinfo: out_json is required");
     ph.hostinfo_result = json::serialize(build_hostinfo(ph.context(), (flags & MGPUX_HOSTINFO_VERSIONS) != 0));
     *out_json = ph.hostinfo_result.c_str();
     return MGPUX_OK;
 }
 
-const void* cb_get_service(const mgpux_host*, const char* id) { return find_service_table(str(id)); }
+const void* cb_get_service(const mgpux_host*, const char* id) { return find_service_table(cstr(id)); }
 
 }  // namespace
 

@@ -29,10 +29,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const char* s) { return cstr(s); }
-
-int32_t fail(PluginHost& ph, int32_t code, const std::string& message) { return ph.fail(code, message); }
-
 // Runs `fn`, mapping every exception to a status with its message.
 template <typename Fn>
 int32_t guard(const mgpux_host* host, Fn&& fn) noexcept {
@@ -41,13 +37,13 @@ int32_t guard(const mgpux_host* host, Fn&& fn) noexcept {
         ph = &PluginHost::from(host);
         return fn(*ph);
     } catch (const ServiceError& e) {
-        return ph ? fail(*ph, e.code, e.what()) : e.code;
+        return ph ? ph->fail(e.code, e.what()) : e.code;
     } catch (const PromptError& e) {
-        return ph ? fail(*ph, e.status, e.what()) : e.status;
+        return ph ? ph->fail(e.status, e.what()) : e.status;
     } catch (const util::JsonParseError& e) {
-        return ph ? fail(*ph, MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what()) : MGPUX_E_USAGE;
+        return ph ? ph->fail(MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what()) : MGPUX_E_USAGE;
     } catch (const std::exception& e) {
-        return ph ? fail(*ph, MGPUX_E_FAILED, e.what()) : MGPUX_E_FAILED;
+        return ph ? ph->fail(MGPUX_E_FAILED, e.what()) : MGPUX_E_FAILED;
     } catch (...) {
         return MGPUX_E_FAILED;
     }
@@ -135,7 +131,7 @@ int32_t process_read_stdin(const mgpux_host* host, const char** out_text) {
 
 int32_t process_open_url(const mgpux_host* host, const char* url, int32_t* out_opened) {
     return guard(host, [&](PluginHost& ph) {
-        const std::string u = str(url);
+        const std::string u = cstr(url);
         if (out_opened) *out_opened = 0;
         if (u.rfind("https://", 0) != 0 && u.rfind("http://", 0) != 0)
             throw ServiceError(kExitUsage, "only http(s) URLs are opened, not '" + u + "'");
@@ -184,7 +180,7 @@ json::value modal_result_json(const ModalResult& r) {
 
 int32_t give_modal(PluginHost& ph, const ModalResult& r, const char** out) {
     give_json(ph, MGPUX_SERVICE_MODAL, modal_result_json(r), out);
-    return r.ok() ? MGPUX_OK : fail(ph, MGPUX_E_FAILED, describe_failure(r));
+    return r.ok() ? MGPUX_OK : ph.fail(MGPUX_E_FAILED, describe_failure(r));
 }
 
 std::vector<std::string> string_list(const json::object& o, const char* key) {
@@ -290,7 +286,7 @@ int32_t runner_run(const mgpux_host* host, const char* request_json, const char*
         ModalRunner runner(ph.context());
         const auto outcome = runner.run(request);
         give_json(ph, MGPUX_SERVICE_RUNNER, outcome.result, out_json);
-        return outcome.status == 0 ? MGPUX_OK : fail(ph, outcome.status, outcome.error);
+        return outcome.status == 0 ? MGPUX_OK : ph.fail(outcome.status, outcome.error);
     });
 }
 
@@ -380,7 +376,7 @@ int32_t profiles_set_active(const mgpux_host* host, const char* name) {
 
 int32_t profiles_parse_token_command(const mgpux_host* host, const char* pasted, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const auto parsed = parse_token_command(str(pasted));
+        const auto parsed = parse_token_command(cstr(pasted));
         if (!parsed) return give(ph, MGPUX_SERVICE_PROFILES, "null", out_json);
         return give_json(ph, MGPUX_SERVICE_PROFILES,
                          json::object{{"token_id", parsed->token_id},
@@ -539,7 +535,7 @@ int32_t catalog_get(const mgpux_host* host, const char** out_json) {
 
 int32_t catalog_parse_gpu(const mgpux_host* host, const char* spec, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const auto gpu = parse_gpu_spec(str(spec).empty() ? std::string(kDefaultGpu) : str(spec));
+        const auto gpu = parse_gpu_spec(cstr(spec).empty() ? std::string(kDefaultGpu) : cstr(spec));
         const auto* info = find_gpu(gpu.name);
         json::object o{{"name", gpu.name}, {"count", gpu.count}, {"spec", gpu.text()}, {"label", gpu_label(gpu)}};
         o["vram_gb"] = info ? json::value(info->vram_gb) : json::value(nullptr);
@@ -558,7 +554,7 @@ int32_t catalog_parse_cpu(const mgpux_host* host, int32_t cores, int32_t memory_
 
 int32_t catalog_parse_python(const mgpux_host* host, const char* version, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const std::string v = str(version).empty() ? std::string(kDefaultPython) : validate_python_version(str(version));
+        const std::string v = cstr(version).empty() ? std::string(kDefaultPython) : validate_python_version(cstr(version));
         return give_json(ph, MGPUX_SERVICE_CATALOG, json::object{{"python", v}}, out_json);
     });
 }
