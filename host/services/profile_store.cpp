@@ -3,6 +3,7 @@
 #include "services/service_error.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_lock.hpp"
+#include "util/utf8.hpp"
 
 // tsl::ordered_map keeps the tables in file order (std::unordered_map would not).
 #include <tsl/ordered_map.h>
@@ -27,34 +28,6 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // ---------------------------------------------------------------------------
 // Checks and TOML spelling shared by reading and editing.
-
-// Offset of the first byte that does not start a valid UTF-8 sequence
-// (strict: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::optional<size_t> invalid_utf8_offset(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t len = 0;
-        uint32_t cp = 0, min = 0;
-        if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1Fu, min = 0x80;
-        else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0Fu, min = 0x800;
-        else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07u, min = 0x10000;
-        else return i;
-        if (s.size() - i < len) return i;
-        for (size_t k = 1; k < len; ++k) {
-            const auto d = static_cast<unsigned char>(s[i + k]);
-            if ((d & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (d & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += len;
-    }
-    return std::nullopt;
-}
 
 bool has_control_char(std::string_view s) {
     for (const char ch : s) {
@@ -148,7 +121,7 @@ std::string redact_source_excerpts(std::string_view message) {
 // Parses `text` after the UTF-8 check; any problem is ServiceError(code)
 // whose message starts with `what` (the file name, plus why we parse).
 Toml parse_checked(const std::string& what, const fs::path& path, const std::string& text, int code) {
-    if (const auto bad = invalid_utf8_offset(text))
+    if (const auto bad = util::invalid_utf8_offset(text))
         throw ServiceError(code, what + ": not valid UTF-8 at byte " + std::to_string(*bad));
     Toml doc;
     try {
@@ -269,24 +242,6 @@ struct Document {
 struct ScanError {
     size_t offset;
 };
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
 
 class Scanner {
 public:
@@ -428,8 +383,8 @@ private:
         case 'r': out += '\r'; return;
         case '"': out += '"'; return;
         case '\\': out += '\\'; return;
-        case 'u': append_utf8(out, hex_digits(4)); return;
-        case 'U': append_utf8(out, hex_digits(8)); return;
+        case 'u': util::append_utf8(out, hex_digits(4)); return;
+        case 'U': util::append_utf8(out, hex_digits(8)); return;
         default: fail();
         }
     }
@@ -766,7 +721,7 @@ ServiceError unknown_profile(const std::string& name, const Toml& doc) {
 
 void check_field(const char* what, const std::string& value) {
     if (value.empty()) throw ServiceError(kExitUsage, std::string(what) + " must not be empty");
-    if (invalid_utf8_offset(value) || has_control_char(value))
+    if (util::invalid_utf8_offset(value) || has_control_char(value))
         throw ServiceError(kExitUsage, std::string(what) + " contains control characters or invalid UTF-8");
 }
 

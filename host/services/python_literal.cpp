@@ -1,5 +1,7 @@
 #include "services/python_literal.hpp"
 
+#include "util/utf8.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -55,28 +57,10 @@ void append_string(std::string& out, std::string_view s) {
       continue;
     }
     // Multi-byte sequence: validate strictly (no overlongs, no surrogates, nothing above U+10FFFF).
-    std::size_t len = 0;
     std::uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      invalid_utf8(i);
-    }
-    if (n - i < len) invalid_utf8(i);
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) invalid_utf8(i);
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) invalid_utf8(i);
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) invalid_utf8(i);
+    const auto seq = util::utf8_sequence(s, i, &cp);
+    if (!seq) invalid_utf8(i);
+    const std::size_t len = *seq;
     if (cp == 0x85 || cp == 0x2028 || cp == 0x2029) {
       append_u4(out, cp);  // line breaks for some tools; keep them out of the source text
     } else {
