@@ -11,16 +11,17 @@ state.json is shared with concurrently running fakes, so every write takes the
 same lock file (state.lock, fcntl.flock) and replaces the file atomically.
 """
 import contextlib
-import datetime as dt
-import fcntl
 import json
-import os
-import secrets
-import string
+import sys
 from pathlib import Path
 
 FAKES_DIR = Path(__file__).resolve().parent
 FAKE_MODAL = FAKES_DIR / "modal"
+
+# One implementation of ids, times, TOML values, the lock and atomic writes:
+# the fake's own (this directory is on sys.path wherever this module is).
+sys.path.insert(0, str(FAKES_DIR))
+from fake_modal_cli import _toml_str, _toml_value, atomic_write, file_lock, new_app_id, now_str  # noqa: E402
 
 
 def strip_global_profile(argv):
@@ -36,31 +37,6 @@ def strip_global_profile(argv):
         result.append(argv[i])
         i += 1
     return result
-
-
-def new_app_id():
-    alphabet = string.ascii_letters + string.digits
-    return "ap-" + "".join(secrets.choice(alphabet) for _ in range(22))
-
-
-def now_str():
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00:00")
-
-
-def _toml_str(s):
-    return json.dumps(s, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _toml_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, str):
-        return _toml_str(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise ValueError(f"cannot write {type(v).__name__} to TOML")
 
 
 class FakeModal:
@@ -98,15 +74,10 @@ class FakeModal:
     @contextlib.contextmanager
     def locked_state(self):
         """Read-modify-write of state.json under the fake's lock; yields the dict."""
-        fd = os.open(self.home / "state.lock", os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(self.home / "state.lock"):
             doc = self._read()
             yield doc
             self._write(doc)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def _read(self):
         try:
@@ -115,9 +86,7 @@ class FakeModal:
             return {}
 
     def _write(self, doc):
-        tmp = self.home / f".state.json.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, self.home / "state.json")
+        atomic_write(self.home / "state.json", (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def state(self):
         with self.locked_state() as doc:
