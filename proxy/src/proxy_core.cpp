@@ -1,0 +1,697 @@
+#include "proxy_core.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace mgpux_proxy {
+
+// ---------------------------------------------------------------- SHA-256 (FIPS 180-4)
+
+namespace {
+
+constexpr std::uint32_t kRound[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+void compress(std::uint32_t state[8], const unsigned char block[64]) {
+    std::uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+        w[i] = (std::uint32_t(block[4 * i]) << 24) | (std::uint32_t(block[4 * i + 1]) << 16) |
+               (std::uint32_t(block[4 * i + 2]) << 8) | std::uint32_t(block[4 * i + 3]);
+    for (int i = 16; i < 64; ++i) {
+        const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int i = 0; i < 64; ++i) {
+        const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+        const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d + t1;
+        d = c; c = b; b = a; a = t1 + t2;
+    }
+    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
+    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+    std::uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    std::size_t n = data.size();
+    while (n >= 64) {
+        compress(state, p);
+        p += 64;
+        n -= 64;
+    }
+    // The tail, the 0x80 marker and the length in bits, in one or two blocks.
+    unsigned char last[128] = {};
+    std::memcpy(last, p, n);
+    last[n] = 0x80;
+    const std::size_t blocks = n + 9 <= 64 ? 1 : 2;
+    const std::uint64_t bits = std::uint64_t(data.size()) * 8;
+    for (int i = 0; i < 8; ++i) last[blocks * 64 - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
+    for (std::size_t b = 0; b < blocks; ++b) compress(state, last + 64 * b);
+    static const char* hex = "0123456789abcdef";
+    std::string out(64, '0');
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 8; ++j) out[8 * i + j] = hex[(state[i] >> (28 - 4 * j)) & 0xf];
+    return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+// ---------------------------------------------------------------- JSON reader
+
+const JsonValue* JsonValue::find(std::string_view key) const {
+    if (kind != Kind::Object) return nullptr;
+    const JsonValue* found = nullptr;
+    for (const auto& m : members)
+        if (m.first == key) found = &m.second;  // the last duplicate wins, as in Python
+    return found;
+}
+
+bool JsonValue::is_integer() const {
+    return kind == Kind::Number && text.find_first_of(".eE") == std::string::npos;
+}
+
+long long JsonValue::as_integer() const {
+    if (!is_integer()) return 0;
+    errno = 0;
+    char* end = nullptr;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    return errno == 0 && end && *end == '\0' ? v : 0;
+}
+
+bool JsonValue::truthy() const {
+    switch (kind) {
+        case Kind::Null: return false;
+        case Kind::Bool: return boolean;
+        case Kind::Number: return std::strtod(text.c_str(), nullptr) != 0.0;
+        case Kind::String: return !text.empty();
+        case Kind::Array: return !items.empty();
+        case Kind::Object: return !members.empty();
+    }
+    return false;
+}
+
+namespace {
+
+class JsonReader {
+public:
+    explicit JsonReader(std::string_view s) : s_(s) {}
+
+    bool document(JsonValue& out) {
+        ws();
+        if (!value(out, 0)) return false;
+        ws();
+        return i_ == s_.size();
+    }
+
+private:
+    bool value(JsonValue& out, int depth) {
+        if (depth > 512 || i_ >= s_.size()) return false;
+        const char c = s_[i_];
+        if (c == '{') return object(out, depth);
+        if (c == '[') return array(out, depth);
+        if (c == '"') {
+            out.kind = JsonValue::Kind::String;
+            return string(out.text);
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) return number(out);
+        if (word("true")) { out.kind = JsonValue::Kind::Bool; out.boolean = true; return true; }
+        if (word("false")) { out.kind = JsonValue::Kind::Bool; return true; }
+        if (word("null")) { out.kind = JsonValue::Kind::Null; return true; }
+        return false;
+    }
+
+    bool object(JsonValue& out, int depth) {
+        out.kind = JsonValue::Kind::Object;
+        ++i_;
+        ws();
+        if (peek('}')) return ++i_, true;
+        while (true) {
+            std::string key;
+            ws();
+            if (!peek('"') || !string(key)) return false;
+            ws();
+            if (!peek(':')) return false;
+            ++i_;
+            ws();
+            JsonValue v;
+            if (!value(v, depth + 1)) return false;
+            out.members.emplace_back(std::move(key), std::move(v));
+            ws();
+            if (peek(',')) { ++i_; continue; }
+            if (peek('}')) return ++i_, true;
+            return false;
+        }
+    }
+
+    bool array(JsonValue& out, int depth) {
+        out.kind = JsonValue::Kind::Array;
+        ++i_;
+        ws();
+        if (peek(']')) return ++i_, true;
+        while (true) {
+            ws();
+            JsonValue v;
+            if (!value(v, depth + 1)) return false;
+            out.items.push_back(std::move(v));
+            ws();
+            if (peek(',')) { ++i_; continue; }
+            if (peek(']')) return ++i_, true;
+            return false;
+        }
+    }
+
+    bool number(JsonValue& out) {
+        const std::size_t start = i_;
+        if (peek('-')) ++i_;
+        if (peek('0')) ++i_;
+        else if (!digits()) return false;
+        if (peek('.')) { ++i_; if (!digits()) return false; }
+        if (peek('e') || peek('E')) {
+            ++i_;
+            if (peek('+') || peek('-')) ++i_;
+            if (!digits()) return false;
+        }
+        out.kind = JsonValue::Kind::Number;
+        out.text.assign(s_.substr(start, i_ - start));
+        return true;
+    }
+
+    bool digits() {
+        const std::size_t start = i_;
+        while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+        return i_ > start;
+    }
+
+    bool hex4(unsigned& v) {
+        if (i_ + 4 > s_.size()) return false;
+        v = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = s_[i_++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
+            else return false;
+        }
+        return true;
+    }
+
+    static void utf8(std::string& out, unsigned cp) {
+        if (cp < 0x80) out += char(cp);
+        else if (cp < 0x800) { out += char(0xC0 | (cp >> 6)); out += char(0x80 | (cp & 0x3F)); }
+        else if (cp < 0x10000) {
+            out += char(0xE0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F));
+        } else {
+            out += char(0xF0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3F));
+            out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F));
+        }
+    }
+
+    bool string(std::string& out) {
+        ++i_;  // the opening quote
+        while (i_ < s_.size()) {
+            const char c = s_[i_++];
+            if (c == '"') return true;
+            if (static_cast<unsigned char>(c) < 0x20) return false;
+            if (c != '\\') { out += c; continue; }
+            if (i_ >= s_.size()) return false;
+            const char e = s_[i_++];
+            switch (e) {
+                case '"': out += '"'; break;
+                case '\\': out += '\\'; break;
+                case '/': out += '/'; break;
+                case 'b': out += '\b'; break;
+                case 'f': out += '\f'; break;
+                case 'n': out += '\n'; break;
+                case 'r': out += '\r'; break;
+                case 't': out += '\t'; break;
+                case 'u': {
+                    unsigned cp = 0;
+                    if (!hex4(cp)) return false;
+                    if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+                        const std::size_t save = i_;
+                        i_ += 2;
+                        unsigned lo = 0;
+                        if (hex4(lo) && lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        else i_ = save;
+                    }
+                    utf8(out, cp);
+                    break;
+                }
+                default: return false;
+            }
+        }
+        return false;
+    }
+
+    bool word(std::string_view w) {
+        if (s_.substr(i_, w.size()) != w) return false;
+        i_ += w.size();
+        return true;
+    }
+    bool peek(char c) const { return i_ < s_.size() && s_[i_] == c; }
+    void ws() {
+        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    }
+
+    std::string_view s_;
+    std::size_t i_ = 0;
+};
+
+}  // namespace
+
+std::optional<JsonValue> parse_json(std::string_view text) {
+    JsonValue v;
+    JsonReader r(text);
+    if (!r.document(v)) return std::nullopt;
+    return v;
+}
+
+// ---------------------------------------------------------------- JSON writer
+
+std::string json_quote(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    out += '"';
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c == '"' || c == '\\') { out += '\\'; out += char(c); ++i; continue; }
+        if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+            ++i;
+            continue;
+        }
+        if (c < 0x80) { out += char(c); ++i; continue; }
+        // Copy a valid UTF-8 sequence; replace anything else with U+FFFD.
+        const int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+        bool ok = len > 0 && i + std::size_t(len) <= s.size();
+        for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        if (ok && len == 3) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+        }
+        if (ok && len == 4) {
+            const auto c1 = static_cast<unsigned char>(s[i + 1]);
+            ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+        }
+        if (ok) { out.append(s.substr(i, std::size_t(len))); i += std::size_t(len); }
+        else { out += "\xEF\xBF\xBD"; ++i; }
+    }
+    out += '"';
+    return out;
+}
+
+std::string json_number(double value, int decimals) {
+    if (!std::isfinite(value)) return "0.0";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+    std::string s = buf;
+    // Python writes round(2.50, 2) as 2.5 and round(3.0, 1) as 3.0.
+    if (s.find('.') != std::string::npos) {
+        while (s.size() > 1 && s.back() == '0' && s[s.size() - 2] != '.') s.pop_back();
+    }
+    if (s == "-0.0") s = "0.0";
+    return s;
+}
+
+std::string error_body(std::string_view message, std::string_view type, std::string_view code) {
+    std::string out = "{\"error\": {\"message\": " + json_quote(message) + ", \"type\": " + json_quote(type) +
+                      ", \"param\": null, \"code\": ";
+    out += code.empty() ? std::string("null") : json_quote(code);
+    out += "}}";
+    return out;
+}
+
+// ---------------------------------------------------------------- keys
+
+std::vector<std::string> key_hashes_from_store(std::string_view document) {
+    const auto doc = parse_json(document);
+    if (!doc) throw std::runtime_error("not valid JSON");
+    if (doc->kind != JsonValue::Kind::Array) throw std::runtime_error("expected a JSON array of keys");
+    std::vector<std::string> out;
+    for (const JsonValue& entry : doc->items) {
+        if (entry.kind != JsonValue::Kind::Object) continue;
+        const JsonValue* key = entry.find("key");
+        const JsonValue* active = entry.find("active");
+        if (!key || key->kind != JsonValue::Kind::String || key->text.empty()) continue;
+        if (active && active->kind == JsonValue::Kind::Bool && !active->boolean) continue;
+        out.push_back(sha256_hex(key->text));
+    }
+    return out;
+}
+
+std::vector<std::string> parse_hash_list(std::string_view text) {
+    std::vector<std::string> out;
+    std::string item;
+    auto flush = [&] {
+        std::size_t a = item.find_first_not_of(" \t\r");
+        std::size_t b = item.find_last_not_of(" \t\r");
+        std::string t = a == std::string::npos ? std::string() : item.substr(a, b - a + 1);
+        item.clear();
+        if (t.empty()) return;
+        for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const bool hex = t.size() == 64 && t.find_first_not_of("0123456789abcdef") == std::string::npos;
+        if (!hex) throw std::runtime_error("MGPUX_KEY_HASHES: '" + t.substr(0, 8) + "' is not a hex SHA-256 digest");
+        out.push_back(t);
+    };
+    for (char c : text) {
+        if (c == ',' || c == '\n') flush();
+        else item += c;
+    }
+    flush();
+    return out;
+}
+
+std::string bearer_token(std::string_view v) {
+    auto trim = [](std::string_view s) {
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+        while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+        return s;
+    };
+    v = trim(v);
+    const std::size_t sp = v.find(' ');
+    if (sp == std::string_view::npos || !iequals(v.substr(0, sp), "bearer")) return {};
+    return std::string(trim(v.substr(sp + 1)));
+}
+
+namespace {
+long long now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+KeySet::KeySet(std::vector<std::string> fixed_hashes, std::string keys_file)
+    : fixed_(std::move(fixed_hashes)), file_(std::move(keys_file)) {}
+
+void KeySet::load() {
+    if (file_.empty()) return;
+    struct stat st {};
+    if (::stat(file_.c_str(), &st) != 0) throw std::runtime_error(file_ + ": " + std::strerror(errno));
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) throw std::runtime_error(file_ + ": cannot be read");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<std::string> hashes;
+    try {
+        hashes = key_hashes_from_store(ss.str());
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(file_ + ": " + e.what());
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    from_file_ = std::move(hashes);
+    file_mtime_ns_ = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    checked_ms_ = now_ms();
+}
+
+std::size_t KeySet::count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::set<std::string> all(fixed_.begin(), fixed_.end());
+    all.insert(from_file_.begin(), from_file_.end());
+    return all.size();
+}
+
+void KeySet::maybe_reload() {
+    // Called with mu_ held. A file that cannot be read or parsed keeps the keys known so far and
+    // is tried again a second later (an editor may be half-way through writing it).
+    const long long now = now_ms();
+    if (file_.empty() || now - checked_ms_ < 1000) return;
+    checked_ms_ = now;
+    struct stat st {};
+    if (::stat(file_.c_str(), &st) != 0) return;
+    const long long mtime = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    if (mtime == file_mtime_ns_) return;
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) return;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        from_file_ = key_hashes_from_store(ss.str());
+        file_mtime_ns_ = mtime;
+    } catch (const std::runtime_error&) {
+    }
+}
+
+bool KeySet::accepts(std::string_view token) {
+    const std::string digest = sha256_hex(token);
+    std::lock_guard<std::mutex> lock(mu_);
+    maybe_reload();
+    bool ok = false;
+    // Every known digest is compared, whatever matched before.
+    for (const auto& h : fixed_) ok = constant_time_equal(digest, h) | ok;
+    for (const auto& h : from_file_) ok = constant_time_equal(digest, h) | ok;
+    return ok;
+}
+
+// ---------------------------------------------------------------- metrics
+
+void Histogram::add(double ms) {
+    if (ms < 0) ms = 0;
+    ++count_;
+    total_ += ms;
+    if (count_ == 1 || ms < min_) min_ = ms;
+    if (ms > max_) max_ = ms;
+    std::size_t i = 0;
+    if (ms > kBase) i = static_cast<std::size_t>(std::log(ms / kBase) / std::log(1.05)) + 1;
+    buckets_[std::min(i, buckets_.size() - 1)] += 1;
+}
+
+double Histogram::percentile(double q) const {
+    if (!count_) return 0.0;
+    const std::uint64_t rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * double(count_))));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < buckets_.size(); ++i) {
+        seen += buckets_[i];
+        if (seen >= rank) {
+            // the geometric middle of the bucket, kept inside the observed range
+            const double mid = i ? kBase * std::exp((double(i) - 0.5) * std::log(1.05)) : kBase;
+            return std::min(std::max(mid, min_), max_);
+        }
+    }
+    return max_;
+}
+
+void Stats::record(int status, double latency_ms, double ttfb_ms) {
+    ++total;
+    if (status >= 200 && status < 400) ++success;
+    else if (status >= 400 && status < 500) ++err4;
+    else ++err5;
+    if (latency_ms >= 0) latency.add(latency_ms);
+    if (ttfb_ms >= 0) ttfb.add(ttfb_ms);
+}
+
+void Stats::add_usage(const JsonValue& usage) {
+    if (usage.kind != JsonValue::Kind::Object) return;
+    if (const JsonValue* p = usage.find("prompt_tokens"); p && p->is_integer()) prompt_tokens += p->as_integer();
+    if (const JsonValue* c = usage.find("completion_tokens"); c && c->is_integer()) completion_tokens += c->as_integer();
+}
+
+void count_usage(Stats& stats, std::string_view body) {
+    const auto doc = parse_json(body);
+    if (!doc || doc->kind != JsonValue::Kind::Object) return;
+    if (const JsonValue* u = doc->find("usage")) stats.add_usage(*u);
+}
+
+void count_stream_usage(Stats& stats, std::string_view tail) {
+    // the lines of the tail, from the last one back
+    std::size_t end = tail.size();
+    while (end > 0) {
+        std::size_t start = tail.rfind('\n', end - 1);
+        start = start == std::string_view::npos ? 0 : start + 1;
+        std::string_view line = tail.substr(start, end - start);
+        end = start == 0 ? 0 : start - 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.substr(0, 5) != "data:" || line.find("\"usage\"") == std::string_view::npos) continue;
+        const auto event = parse_json(line.substr(5));
+        if (!event || event->kind != JsonValue::Kind::Object) continue;
+        const JsonValue* u = event->find("usage");
+        if (u && u->truthy()) {
+            stats.add_usage(*u);
+            return;
+        }
+    }
+}
+
+bool wants_stream_usage(std::string_view body) {
+    if (body.find("include_usage") == std::string_view::npos) return false;
+    const auto doc = parse_json(body);
+    if (!doc) return false;
+    const JsonValue* opts = doc->find("stream_options");
+    if (!opts || opts->kind != JsonValue::Kind::Object) return false;
+    const JsonValue* inc = opts->find("include_usage");
+    return inc && inc->truthy();
+}
+
+std::string stats_members(const StatsSnapshot& snap) {
+    const Stats& s = snap.stats;
+    const double uptime = std::max(snap.uptime_s, 1e-9);
+    auto n = [](std::uint64_t v) { return std::to_string(v); };
+    auto f1 = [](double v) { return json_number(v, 1); };
+    std::string o;
+    o.reserve(1024);
+    o += "\"uptime_seconds\": " + f1(uptime);
+    o += ", \"inflight_requests\": " + std::to_string(snap.inflight);
+    o += ", \"peak_inflight\": " + std::to_string(s.peak_inflight);
+    o += ", \"max_inflight_limit\": " + std::to_string(snap.max_inflight);
+    o += ", \"total_requests\": " + n(s.total);
+    o += ", \"total_success\": " + n(s.success);
+    o += ", \"total_errors_4xx\": " + n(s.err4);
+    o += ", \"total_errors_5xx\": " + n(s.err5);
+    o += ", \"total_retries\": " + n(s.retries);
+    o += ", \"rejected_429\": " + n(s.rejected_429);
+    o += ", \"rejected_auth\": " + n(s.rejected_auth);
+    o += ", \"streams\": " + n(s.streams);
+    o += ", \"streams_interrupted\": " + n(s.streams_interrupted);
+    o += ", \"requests_per_second\": " + json_number(double(s.total) / uptime, 2);
+    const Histogram& l = s.latency;
+    o += ", \"latency_avg_ms\": " + f1(l.avg());
+    o += ", \"latency_min_ms\": " + f1(l.min());
+    o += ", \"latency_max_ms\": " + f1(l.max());
+    o += ", \"latency_p50_ms\": " + f1(l.percentile(0.50));
+    o += ", \"latency_p95_ms\": " + f1(l.percentile(0.95));
+    o += ", \"latency_p99_ms\": " + f1(l.percentile(0.99));
+    o += ", \"ttfb_p50_ms\": " + f1(s.ttfb.percentile(0.50));
+    o += ", \"ttfb_p95_ms\": " + f1(s.ttfb.percentile(0.95));
+    o += ", \"ttfb_p99_ms\": " + f1(s.ttfb.percentile(0.99));
+    o += ", \"latency_samples\": " + n(l.count());
+    o += ", \"tokens_prompt_total\": " + std::to_string(s.prompt_tokens);
+    o += ", \"tokens_completion_total\": " + std::to_string(s.completion_tokens);
+    return o;
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    return true;
+}
+
+namespace {
+bool in_list(std::string_view name, std::initializer_list<std::string_view> list) {
+    for (auto n : list)
+        if (iequals(name, n)) return true;
+    return false;
+}
+}  // namespace
+
+bool drop_request_header(std::string_view name) {
+    return in_list(name, {"host", "authorization", "content-length", "connection", "keep-alive",
+                          "proxy-authorization", "proxy-authenticate", "proxy-connection", "te", "trailer",
+                          "trailers", "transfer-encoding", "upgrade", "expect"});
+}
+
+bool drop_response_header(std::string_view name) {
+    return in_list(name, {"connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer",
+                          "trailers", "transfer-encoding", "upgrade", "content-length"});
+}
+
+const char* reason_phrase(int status) {
+    switch (status) {
+        case 100: return "Continue";
+        case 200: return "OK";
+        case 201: return "Created";
+        case 202: return "Accepted";
+        case 204: return "No Content";
+        case 301: return "Moved Permanently";
+        case 302: return "Found";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 401: return "Unauthorized";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 413: return "Payload Too Large";
+        case 418: return "I'm a teapot";
+        case 422: return "Unprocessable Entity";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 502: return "Bad Gateway";
+        case 503: return "Service Unavailable";
+        case 504: return "Gateway Timeout";
+        default: return "";
+    }
+}
+
+UpstreamUrl parse_upstream(std::string_view url) {
+    UpstreamUrl u;
+    std::string_view rest = url;
+    if (rest.size() >= 8 && iequals(rest.substr(0, 8), "https://"))
+        throw std::runtime_error("--upstream: https:// upstreams need the Python proxy (m-gpux serve proxy --proxy python)");
+    if (rest.size() < 7 || !iequals(rest.substr(0, 7), "http://"))
+        throw std::runtime_error("--upstream: expected http://HOST[:PORT][/PATH], got '" + std::string(url) + "'");
+    rest.remove_prefix(7);
+    const std::size_t slash = rest.find_first_of("/?#");
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    if (authority.find('@') != std::string_view::npos)
+        throw std::runtime_error("--upstream: credentials in the URL are not supported");
+    if (!path.empty() && path.front() != '/') throw std::runtime_error("--upstream: a query or fragment is not allowed");
+    if (path.find_first_of("?#") != std::string_view::npos) throw std::runtime_error("--upstream: a query or fragment is not allowed");
+    if (!authority.empty() && authority.front() == '[') {
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) throw std::runtime_error("--upstream: unbalanced [ in the host");
+        u.host = std::string(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') throw std::runtime_error("--upstream: bad port");
+            u.port = std::string(after.substr(1));
+        }
+    } else {
+        const std::size_t colon = authority.rfind(':');
+        u.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
+    }
+    if (u.host.empty()) throw std::runtime_error("--upstream: no host in '" + std::string(url) + "'");
+    if (u.port.empty()) u.port = "80";
+    if (u.port.find_first_not_of("0123456789") != std::string::npos || u.port.size() > 5 || std::stoi(u.port) > 65535 ||
+        std::stoi(u.port) == 0)
+        throw std::runtime_error("--upstream: '" + u.port + "' is not a port");
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    u.base_path = std::string(path);
+    const bool v6 = u.host.find(':') != std::string::npos;
+    u.host_header = (v6 ? "[" + u.host + "]" : u.host) + (u.port == "80" ? std::string() : ":" + u.port);
+    return u;
+}
+
+}  // namespace mgpux_proxy

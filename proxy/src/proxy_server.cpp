@@ -1,0 +1,1042 @@
+#include "proxy_server.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "sysinfo.hpp"
+
+namespace mgpux_proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using error_code = boost::system::error_code;
+
+namespace {
+
+// Timings shared with the Python proxy (templates/serve/proxy.py).
+constexpr double kRetryBackoff[] = {0.25, 0.5, 1.0, 2.0};  // s before each retry
+constexpr int kRetries = 4;
+constexpr int kRetryAfter429 = 1;
+constexpr int kRetryAfterUnavailable = 5;
+constexpr auto kConnectTimeout = std::chrono::seconds(15);
+constexpr auto kReadTimeout = std::chrono::seconds(900);  // between two bytes of an answer
+constexpr auto kHealthTimeout = std::chrono::seconds(3);
+constexpr auto kHealthFresh = std::chrono::seconds(1);
+constexpr auto kHealthWait = std::chrono::milliseconds(200);
+constexpr auto kStatsProbeWait = std::chrono::milliseconds(3500);
+constexpr auto kKeepAlive = std::chrono::seconds(120);  // an idle client connection is closed
+constexpr std::uint64_t kMaxBody = 1ull << 32;          // effectively unlimited, as in the Python proxy
+constexpr std::size_t kHeaderLimit = 64 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
+constexpr std::size_t kUsageTail = 64 * 1024;
+constexpr std::size_t kMaxIdleUpstream = 512;
+
+// Boost 1.74's beast::string_view does not convert to std::string_view; 1.81's does.
+template <class S>
+std::string_view sv(const S& s) {
+    return std::string_view(s.data(), s.size());
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+const char* kJsonType = "content-type: application/json\r\n";
+
+const char* kOpenApi =
+    R"J({"openapi": "3.0.2", "info": {"title": "m-gpux LLM API", "version": "1"}, )J"
+    R"J("components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}, )J"
+    R"J("security": [{"bearer": []}], "paths": {)J"
+    R"J("/health": {"get": {"summary": "Liveness and upstream readiness (no key needed)", "security": [], "responses": {"200": {"description": "status"}}}}, )J"
+    R"J("/stats": {"get": {"summary": "Traffic counters, latency percentiles, system information", "responses": {"200": {"description": "metrics"}}}}, )J"
+    R"J("/v1/models": {"get": {"summary": "Models served", "responses": {"200": {"description": "model list"}}}}, )J"
+    R"J("/v1/chat/completions": {"post": {"summary": "OpenAI chat completions (proxied)", "responses": {"200": {"description": "completion"}}}}, )J"
+    R"J("/v1/completions": {"post": {"summary": "OpenAI completions (proxied)", "responses": {"200": {"description": "completion"}}}}}})J";
+
+const char* kDocsHtml =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>m-gpux LLM API</title></head>\n"
+    "<body><h1>m-gpux LLM API</h1>\n"
+    "<p>OpenAI-compatible endpoints under <code>/v1/</code>; send <code>Authorization: Bearer &lt;key&gt;</code>.\n"
+    "<code>/health</code> needs no key. The schema is at <a href=\"/openapi.json\">/openapi.json</a>.</p>\n"
+    "</body></html>\n";
+
+std::string status_line(int status, std::string_view reason = {}) {
+    std::string s = "HTTP/1.1 " + std::to_string(status) + " ";
+    s += reason.empty() ? std::string_view(reason_phrase(status)) : reason;
+    s += "\r\n";
+    return s;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- shared state
+
+struct Worker {
+    asio::io_context ioc{1};
+    // Idle keep-alive connections to the upstream, used only by this loop's requests.
+    std::vector<std::unique_ptr<beast::tcp_stream>> idle;
+    std::thread thread;
+};
+
+struct Shared {
+    Config cfg;
+    std::shared_ptr<KeySet> keys;
+    std::vector<tcp::endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
+    Clock::time_point started = Clock::now();
+
+    std::atomic<int> inflight{0};
+    std::mutex stats_mu;
+    Stats stats;
+
+    // Upstream readiness: GET /v1/models answering 200, probed at most once at a time.
+    struct ProbeWaiter {
+        asio::io_context* ioc;
+        std::shared_ptr<std::atomic<bool>> fired;
+        std::function<void(std::string)> fn;
+    };
+    std::atomic<bool> ready{false};
+    std::mutex probe_mu;
+    bool probe_running = false;
+    Clock::time_point probed_at{};
+    std::vector<ProbeWaiter> probe_waiters;
+
+    asio::thread_pool blocking{1};  // nvidia-smi and /proc reads for /stats
+
+    void log(int level, const std::string& message) const {
+        if (level >= cfg.log_level) std::fprintf(stderr, "mgpux-proxy: %s\n", message.c_str());
+    }
+
+    void record(int status, double latency_ms, double ttfb_ms) {
+        std::lock_guard<std::mutex> lock(stats_mu);
+        stats.record(status, latency_ms, ttfb_ms);
+    }
+
+    // Admission: one more request in flight unless max_inflight already are.
+    bool admit() {
+        int cur = inflight.load(std::memory_order_relaxed);
+        do {
+            if (cur >= cfg.max_inflight) return false;
+        } while (!inflight.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel));
+        std::lock_guard<std::mutex> lock(stats_mu);
+        if (cur + 1 > stats.peak_inflight) stats.peak_inflight = cur + 1;
+        return true;
+    }
+
+    void probe_done(bool ok, std::string models);
+};
+
+void Shared::probe_done(bool ok, std::string models) {
+    std::vector<ProbeWaiter> waiters;
+    {
+        std::lock_guard<std::mutex> lock(probe_mu);
+        ready = ok;
+        probed_at = Clock::now();
+        probe_running = false;
+        waiters.swap(probe_waiters);
+    }
+    for (auto& w : waiters)
+        asio::post(*w.ioc, [w, models] {
+            if (!w.fired->exchange(true)) w.fn(models);
+        });
+}
+
+// ---------------------------------------------------------------- the readiness probe
+
+// GET <upstream>/v1/models on a connection of its own, within kHealthTimeout.
+class Probe : public std::enable_shared_from_this<Probe> {
+public:
+    Probe(Worker& w, Shared& sh) : sh_(sh), stream_(w.ioc), resolver_(w.ioc) {}
+
+    void start() {
+        stream_.expires_after(kHealthTimeout);
+        if (!sh_.upstream_endpoints.empty()) return connect(sh_.upstream_endpoints);
+        auto self = shared_from_this();
+        resolver_.async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
+                                [self](error_code ec, tcp::resolver::results_type r) {
+                                    if (ec) return self->finish(false, "{}");
+                                    self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
+                                });
+    }
+
+private:
+    void connect(const std::vector<tcp::endpoint>& eps) {
+        auto self = shared_from_this();
+        stream_.async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+            if (ec) return self->finish(false, "{}");
+            const auto& u = self->sh_.cfg.upstream;
+            self->request_ = "GET " + u.base_path + "/v1/models HTTP/1.1\r\nhost: " + u.host_header +
+                             "\r\naccept: application/json\r\nconnection: close\r\n\r\n";
+            asio::async_write(self->stream_, asio::buffer(self->request_), [self](error_code ec2, std::size_t) {
+                if (ec2) return self->finish(false, "{}");
+                self->parser_.body_limit(8u << 20);
+                http::async_read(self->stream_, self->buffer_, self->parser_, [self](error_code ec3, std::size_t) {
+                    if (ec3) return self->finish(false, "{}");
+                    const auto& res = self->parser_.get();
+                    const bool ok = res.result_int() == 200;
+                    std::string models = "{}";
+                    if (ok) {
+                        const auto doc = parse_json(res.body());
+                        if (doc && doc->kind == JsonValue::Kind::Object) models = res.body();
+                    }
+                    self->finish(ok, std::move(models));
+                });
+            });
+        });
+    }
+
+    void finish(bool ok, std::string models) {
+        error_code ignored;
+        stream_.socket().close(ignored);
+        sh_.probe_done(ok, std::move(models));
+    }
+
+    Shared& sh_;
+    beast::tcp_stream stream_;
+    tcp::resolver resolver_;
+    std::string request_;
+    beast::flat_buffer buffer_;
+    http::response_parser<http::string_body> parser_;
+};
+
+// Calls `fn(models)` on `w`'s loop when a probe ends, or with "{}" after `wait`. A new probe is
+// started unless one is running (or, with `reuse_fresh`, the last one is younger than 1 s: then
+// `fn` is called at once).
+void await_probe(Worker& w, Shared& sh, Clock::duration wait, bool reuse_fresh, std::function<void(std::string)> fn) {
+    auto fired = std::make_shared<std::atomic<bool>>(false);
+    bool start = false;
+    {
+        std::lock_guard<std::mutex> lock(sh.probe_mu);
+        if (reuse_fresh && !sh.probe_running && Clock::now() - sh.probed_at <= kHealthFresh) {
+            asio::post(w.ioc, [fn] { fn("{}"); });
+            return;
+        }
+        sh.probe_waiters.push_back({&w.ioc, fired, fn});
+        if (!sh.probe_running) start = sh.probe_running = true;
+    }
+    if (start) std::make_shared<Probe>(w, sh)->start();
+    auto timer = std::make_shared<asio::steady_timer>(w.ioc, wait);
+    timer->async_wait([timer, fired, fn](error_code) {
+        if (!fired->exchange(true)) fn("{}");
+    });
+}
+
+// ---------------------------------------------------------------- a client connection
+
+class Exchange;
+
+class ClientConn : public std::enable_shared_from_this<ClientConn> {
+public:
+    ClientConn(tcp::socket s, Worker& w, Shared& sh) : sock(std::move(s)), w(w), sh(sh), idle_timer(w.ioc) {}
+
+    void start() {
+        arm_idle();
+        parse();
+    }
+
+    // Queued writes, each one gather write of (head, body view, tail). `body` must stay valid
+    // until `done` runs.
+    void send(std::string head, asio::const_buffer body, std::string tail, std::function<void(error_code)> done) {
+        out_.push_back(Out{std::move(head), body, std::move(tail), std::move(done)});
+        if (out_.size() == 1) write_next();
+    }
+
+    // A whole response with a Content-Length (the body is not sent for HEAD).
+    void respond(int status, std::string extra_headers, std::string body, std::function<void()> after = {}) {
+        std::string head = status_line(status) + extra_headers + "content-length: " + std::to_string(body.size()) + "\r\n";
+        if (!keep_alive_) head += "connection: close\r\n";
+        head += "\r\n";
+        if (head_request_) body.clear();
+        auto self = shared_from_this();
+        head += body;
+        send(std::move(head), {}, {}, [self, after](error_code ec) {
+            if (after) after();
+            if (ec) return self->close();
+            self->finish_request();
+        });
+    }
+
+    void json_error(int status, const std::string& body, const std::string& extra = {}) {
+        respond(status, kJsonType + extra, body);
+    }
+
+    // The request is answered: read the next one, or close.
+    void finish_request();
+    void close();
+
+    tcp::socket sock;
+    Worker& w;
+    Shared& sh;
+    bool keep_alive_ = true;
+    bool head_request_ = false;
+    bool chunked_ok_ = true;  // HTTP/1.1 client
+    std::shared_ptr<Exchange> exchange;
+
+private:
+    struct Out {
+        std::string head;
+        asio::const_buffer body;
+        std::string tail;
+        std::function<void(error_code)> done;
+    };
+
+    void write_next() {
+        Out& o = out_.front();
+        std::array<asio::const_buffer, 3> bufs{asio::buffer(o.head), o.body, asio::buffer(o.tail)};
+        auto self = shared_from_this();
+        asio::async_write(sock, bufs, [self](error_code ec, std::size_t) {
+            auto done = std::move(self->out_.front().done);
+            self->out_.pop_front();
+            if (!ec && !self->out_.empty()) self->write_next();
+            if (ec) {
+                // the client is gone: fail every queued write too
+                std::deque<Out> rest;
+                rest.swap(self->out_);
+                if (done) done(ec);
+                for (auto& o : rest)
+                    if (o.done) o.done(ec);
+                return;
+            }
+            if (done) done(ec);
+        });
+    }
+
+    void arm_idle() {
+        idle_timer.expires_after(kKeepAlive);
+        std::weak_ptr<ClientConn> weak = shared_from_this();
+        idle_timer.async_wait([weak](error_code ec) {
+            auto self = weak.lock();
+            if (!ec && self && !self->busy_) self->close();
+        });
+    }
+
+    void read_more() {
+        if (reading_ || closed_) return;
+        reading_ = true;
+        auto self = shared_from_this();
+        sock.async_read_some(in_.prepare(kReadChunk), [self](error_code ec, std::size_t n) { self->on_read(ec, n); });
+    }
+
+    void on_read(error_code ec, std::size_t n) {
+        reading_ = false;
+        if (ec) return peer_gone();
+        in_.commit(n);
+        if (!busy_) return parse();
+        // Busy: the read only watches for a hang-up; pipelined bytes wait for their turn.
+        if (in_.size() < kMaxBufferedWhileBusy) read_more();
+    }
+
+    void parse();
+    void maybe_continue();
+    void dispatch();
+    void peer_gone();
+
+    void route(const http::request<http::string_body>& req);
+    void health();
+    void stats_doc();
+
+    beast::flat_buffer in_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::deque<Out> out_;
+    asio::steady_timer idle_timer;
+    bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false;
+};
+
+// ---------------------------------------------------------------- one proxied request
+
+class Exchange : public std::enable_shared_from_this<Exchange> {
+public:
+    Exchange(std::shared_ptr<ClientConn> conn, http::request<http::string_body>& req)
+        : conn_(std::move(conn)), sh_(conn_->sh), w_(conn_->w), backoff_(w_.ioc), start_(Clock::now()) {
+        const auto& u = sh_.cfg.upstream;
+        head_method_ = req.method() == http::verb::head;
+        want_usage_ = wants_stream_usage(req.body());
+        // The upstream request, written once and sent again on a retry.
+        request_.reserve(512 + req.body().size());
+        request_ += sv(req.method_string());
+        request_ += ' ';
+        request_ += u.base_path;
+        request_ += sv(req.target());
+        request_ += " HTTP/1.1\r\nhost: ";
+        request_ += u.host_header;
+        request_ += "\r\n";
+        for (const auto& f : req) {
+            const auto name = sv(f.name_string());
+            if (drop_request_header(name)) continue;
+            request_ += name;
+            request_ += ": ";
+            request_ += sv(f.value());
+            request_ += "\r\n";
+        }
+        const auto m = req.method();
+        if (!req.body().empty() || m == http::verb::post || m == http::verb::put || m == http::verb::patch)
+            request_ += "content-length: " + std::to_string(req.body().size()) + "\r\n";
+        request_ += "\r\n";
+        request_ += req.body();
+    }
+
+    void begin() { attempt(); }
+
+    // The client hung up: end the upstream request (vLLM aborts the generation), free the slot.
+    void client_gone() {
+        if (finished_) return;
+        gone_ = true;
+        backoff_.cancel();
+        if (up_) up_->close();  // pending operations end with operation_aborted
+        if (!busy_op_) finish_gone();
+    }
+
+private:
+    // -- upstream connection --------------------------------------------------------------
+    void attempt() {
+        busy_op_ = false;
+        if (gone_) return finish_gone();
+        while (!w_.idle.empty()) {
+            auto s = std::move(w_.idle.back());
+            w_.idle.pop_back();
+            if (alive(*s)) {
+                up_ = std::move(s);
+                return send_request();
+            }
+        }
+        up_ = std::make_unique<beast::tcp_stream>(w_.ioc);
+        up_->expires_after(kConnectTimeout);
+        auto self = shared_from_this();
+        busy_op_ = true;
+        if (sh_.upstream_endpoints.empty()) {
+            auto resolver = std::make_shared<tcp::resolver>(w_.ioc);
+            resolver->async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
+                                    [self, resolver](error_code ec, tcp::resolver::results_type r) {
+                                        if (self->gone_) return self->finish_gone();
+                                        if (ec) return self->retry_or_fail("ConnectError");
+                                        self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
+                                    });
+            return;
+        }
+        connect(sh_.upstream_endpoints);
+    }
+
+    // A pooled connection the upstream has not closed meanwhile (nothing to read, no EOF).
+    static bool alive(beast::tcp_stream& s) {
+        char c;
+        const ssize_t n = ::recv(s.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+
+    void connect(const std::vector<tcp::endpoint>& eps) {
+        auto self = shared_from_this();
+        busy_op_ = true;
+        up_->async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+            self->busy_op_ = false;
+            if (self->gone_) return self->finish_gone();
+            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
+            if (ec) return self->retry_or_fail("ConnectError");
+            error_code ignored;
+            self->up_->socket().set_option(tcp::no_delay(true), ignored);
+            self->send_request();
+        });
+    }
+
+    void send_request() {
+        auto self = shared_from_this();
+        up_->expires_after(kConnectTimeout);
+        busy_op_ = true;
+        asio::async_write(*up_, asio::buffer(request_), [self](error_code ec, std::size_t) {
+            self->busy_op_ = false;
+            if (self->gone_) return self->finish_gone();
+            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
+            if (ec) return self->retry_or_fail("WriteError");
+            self->read_head();
+        });
+    }
+
+    void read_head() {
+        parser_.emplace();
+        parser_->body_limit(kMaxBody);
+        parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
+        if (head_method_) parser_->skip(true);
+        upbuf_.clear();
+        up_->expires_after(kReadTimeout);
+        auto self = shared_from_this();
+        busy_op_ = true;
+        http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
+            self->busy_op_ = false;
+            if (self->gone_) return self->finish_gone();
+            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
+            if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
+                ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+                ec == asio::error::broken_pipe)
+                return self->retry_or_fail("RemoteProtocolError");  // nothing of an answer was seen
+            if (ec) return self->fail(502, "Upstream error: " + ec.message(), "upstream_error");
+            self->on_head();
+        });
+    }
+
+    // Nothing of an answer was seen: safe to send again, after a backoff.
+    void retry_or_fail(const std::string& kind) {
+        drop_upstream();
+        if (attempt_ >= kRetries) {
+            sh_.ready = false;
+            return fail(503,
+                        "Upstream not reachable after " + std::to_string(attempt_ + 1) + " attempts (" + kind +
+                            "); the model may still be loading.",
+                        "upstream_unavailable", "retry-after: " + std::to_string(kRetryAfterUnavailable) + "\r\n");
+        }
+        backoff_.expires_after(std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(kRetryBackoff[attempt_])));
+        ++attempt_;
+        {
+            std::lock_guard<std::mutex> lock(sh_.stats_mu);
+            ++sh_.stats.retries;
+        }
+        auto self = shared_from_this();
+        busy_op_ = true;
+        backoff_.async_wait([self](error_code) { self->attempt(); });
+    }
+
+    // -- the answer -------------------------------------------------------------------------
+    void on_head() {
+        sh_.ready = true;
+        const auto& res = parser_->get();
+        status_ = res.result_int();
+        const auto ctype = res[http::field::content_type];
+        stream_ = sv(ctype).substr(0, 17) == "text/event-stream";
+        head_ = status_line(status_, sv(res.reason()));
+        for (const auto& f : res) {
+            const auto name = sv(f.name_string());
+            if (drop_response_header(name)) continue;
+            head_ += name;
+            head_ += ": ";
+            head_ += sv(f.value());
+            head_ += "\r\n";
+        }
+        if (!conn_->keep_alive_) head_ += "connection: close\r\n";
+        if (stream_) {
+            {
+                std::lock_guard<std::mutex> lock(sh_.stats_mu);
+                ++sh_.stats.streams;
+            }
+            chunked_ = conn_->chunked_ok_;
+            if (chunked_) head_ += "transfer-encoding: chunked\r\n";
+            else conn_->keep_alive_ = false;  // an HTTP/1.0 client reads the stream to EOF
+            head_ += "\r\n";
+            json_ctype_ = false;
+            // The status and headers go out at once, before the first token.
+            auto self = shared_from_this();
+            busy_op_ = true;
+            conn_->send(std::move(head_), {}, {}, [self](error_code ec) {
+                self->busy_op_ = false;
+                if (ec || self->gone_) return self->client_gone_now();
+                self->read_body();
+            });
+            return;
+        }
+        json_ctype_ = sv(ctype).substr(0, 16) == "application/json";
+        read_body();
+    }
+
+    void read_body() {
+        if (parser_->is_done()) return body_done();
+        auto& b = parser_->get().body();
+        b.data = chunk_;
+        b.size = sizeof chunk_;
+        b.more = true;
+        up_->expires_after(kReadTimeout);
+        auto self = shared_from_this();
+        busy_op_ = true;
+        http::async_read_some(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
+            self->busy_op_ = false;
+            if (self->gone_) return self->finish_gone();
+            if (ec == http::error::need_buffer) ec = {};
+            const std::size_t n = sizeof self->chunk_ - self->parser_->get().body().size;
+            if (ec) return self->body_failed(ec, n);
+            self->body_piece(n);
+        });
+    }
+
+    void body_piece(std::size_t n) {
+        if (!stream_) {
+            body_.append(chunk_, n);
+            return read_body();
+        }
+        if (n == 0) return read_body();
+        if (!ttfb_) ttfb_ = Clock::now();
+        if (want_usage_) {
+            tail_.append(chunk_, n);
+            if (tail_.size() > 2 * kUsageTail) tail_.erase(0, tail_.size() - kUsageTail);
+        }
+        last_ends_event_ = n >= 2 && chunk_[n - 2] == '\n' && chunk_[n - 1] == '\n';
+        const bool last = parser_->is_done();
+        std::string tail = chunked_ ? "\r\n" : "";
+        if (last && chunked_) tail += "0\r\n\r\n";
+        auto self = shared_from_this();
+        busy_op_ = true;
+        conn_->send(chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [self, last](error_code ec) {
+            self->busy_op_ = false;
+            if (ec || self->gone_) return self->client_gone_now();
+            if (last) return self->stream_complete();
+            self->read_body();
+        });
+    }
+
+    std::string chunk_header(std::size_t n) const {
+        if (!chunked_) return {};
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "%zx\r\n", n);
+        return buf;
+    }
+
+    void body_done() {
+        if (stream_) {
+            // the stream ended on a piece with no data: only the last chunk is left
+            auto self = shared_from_this();
+            busy_op_ = true;
+            conn_->send(chunked_ ? "0\r\n\r\n" : "", {}, {}, [self](error_code ec) {
+                self->busy_op_ = false;
+                if (ec || self->gone_) return self->client_gone_now();
+                self->stream_complete();
+            });
+            return;
+        }
+        if (status_ == 200 && json_ctype_ && body_.find("\"usage\"") != std::string::npos) {
+            std::lock_guard<std::mutex> lock(sh_.stats_mu);
+            count_usage(sh_.stats, body_);
+        }
+        std::string head = std::move(head_);
+        head += "content-length: " + std::to_string(body_.size()) + "\r\n\r\n";
+        if (conn_->head_request_) body_.clear();
+        pool_upstream();
+        ttfb_ = Clock::now();
+        auto self = shared_from_this();
+        busy_op_ = true;
+        conn_->send(std::move(head), asio::buffer(body_), {}, [self](error_code ec) {
+            self->busy_op_ = false;
+            if (ec || self->gone_) return self->client_gone_now();
+            self->complete();
+        });
+    }
+
+    void stream_complete() {
+        pool_upstream();
+        if (want_usage_) {
+            std::lock_guard<std::mutex> lock(sh_.stats_mu);
+            count_stream_usage(sh_.stats, tail_);
+        }
+        complete();
+    }
+
+    void body_failed(error_code ec, std::size_t n) {
+        drop_upstream();
+        if (!stream_) {
+            if (ec == beast::error::timeout) return fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
+            return fail(502, "Upstream answer interrupted: " + ec.message(), "upstream_interrupted");
+        }
+        // Bytes already reached the client: never retried; the stream is closed cleanly with an
+        // error event, so the client's SSE reader sees why it ended.
+        {
+            std::lock_guard<std::mutex> lock(sh_.stats_mu);
+            ++sh_.stats.streams_interrupted;
+        }
+        status_ = 502;
+        std::string data(chunk_, n);
+        if (n) last_ends_event_ = data.size() >= 2 && data.compare(data.size() - 2, 2, "\n\n") == 0;
+        const std::string kind = ec == beast::error::timeout ? "ReadTimeout" : "RemoteProtocolError";
+        std::string event = data + (last_ends_event_ ? "" : "\n\n") + "data: " +
+                            error_body("Stream interrupted: upstream " + kind + " (" + ec.message() + ")", "server_error",
+                                       "stream_interrupted") +
+                            "\n\ndata: [DONE]\n\n";
+        interrupted_tail_ = std::move(event);
+        std::string tail = chunked_ ? "\r\n0\r\n\r\n" : "";
+        if (want_usage_) tail_ += interrupted_tail_;
+        auto self = shared_from_this();
+        busy_op_ = true;
+        conn_->send(chunk_header(interrupted_tail_.size()), asio::buffer(interrupted_tail_), std::move(tail),
+                    [self](error_code ec2) {
+                        self->busy_op_ = false;
+                        if (ec2 || self->gone_) return self->client_gone_now();
+                        if (self->want_usage_) {
+                            std::lock_guard<std::mutex> lock(self->sh_.stats_mu);
+                            count_stream_usage(self->sh_.stats, self->tail_);
+                        }
+                        self->complete();
+                    });
+    }
+
+    // An error answer before anything reached the client.
+    void fail(int status, const std::string& message, const std::string& code, const std::string& extra = {}) {
+        drop_upstream();
+        status_ = status;
+        ttfb_ = Clock::now();
+        std::string body = error_body(message, "server_error", code);
+        std::string head = status_line(status) + kJsonType + extra + "content-length: " + std::to_string(body.size()) +
+                           "\r\n" + (conn_->keep_alive_ ? "" : "connection: close\r\n") + "\r\n";
+        if (conn_->head_request_) body.clear();
+        body_ = std::move(body);
+        auto self = shared_from_this();
+        busy_op_ = true;
+        conn_->send(std::move(head), asio::buffer(body_), {}, [self](error_code ec) {
+            self->busy_op_ = false;
+            if (ec || self->gone_) return self->client_gone_now();
+            self->complete();
+        });
+    }
+
+    // -- the end ----------------------------------------------------------------------------
+    void pool_upstream() {
+        if (up_ && parser_ && parser_->is_done() && parser_->keep_alive() && upbuf_.size() == 0 &&
+            w_.idle.size() < kMaxIdleUpstream) {
+            up_->expires_never();
+            w_.idle.push_back(std::move(up_));
+        }
+        up_.reset();
+    }
+
+    void drop_upstream() {
+        if (up_) up_->close();
+        up_.reset();
+    }
+
+    // The last byte is out: the slot is free before anything else happens.
+    void complete() {
+        if (finished_) return;
+        finished_ = true;
+        const auto end = Clock::now();
+        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
+        sh_.record(status_, ms_between(start_, end), ttfb_ ? ms_between(start_, *ttfb_) : -1);
+        auto conn = std::move(conn_);
+        conn->exchange.reset();
+        conn->finish_request();
+    }
+
+    void client_gone_now() {
+        gone_ = true;
+        drop_upstream();
+        finish_gone();
+    }
+
+    void finish_gone() {
+        if (finished_) return;
+        finished_ = true;
+        drop_upstream();
+        backoff_.cancel();
+        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
+        sh_.record(499, ms_between(start_, Clock::now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
+        auto conn = std::move(conn_);
+        conn->exchange.reset();
+        conn->close();
+    }
+
+    std::shared_ptr<ClientConn> conn_;
+    Shared& sh_;
+    Worker& w_;
+    asio::steady_timer backoff_;
+    Clock::time_point start_;
+    std::optional<Clock::time_point> ttfb_;
+    std::string request_;
+    std::unique_ptr<beast::tcp_stream> up_;
+    beast::flat_buffer upbuf_;
+    std::optional<http::response_parser<http::buffer_body>> parser_;
+    char chunk_[kReadChunk];
+    std::string head_, body_, tail_, interrupted_tail_;
+    int status_ = 502;
+    int attempt_ = 0;
+    bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
+    bool last_ends_event_ = true;
+    bool gone_ = false, finished_ = false, busy_op_ = false;
+};
+
+// ---------------------------------------------------------------- ClientConn, continued
+
+void ClientConn::parse() {
+    while (!closed_) {
+        if (!parser_) {
+            parser_.emplace();
+            parser_->body_limit(kMaxBody);
+            parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
+            parser_->eager(true);
+            sent_continue_ = false;
+        }
+        if (in_.size() == 0) return read_more();
+        error_code ec;
+        const std::size_t used = parser_->put(in_.data(), ec);
+        in_.consume(used);
+        if (ec == http::error::need_more || (!ec && used == 0 && !parser_->is_done())) {
+            maybe_continue();
+            return read_more();
+        }
+        if (ec) {
+            keep_alive_ = false;
+            busy_ = true;
+            const int status = ec == http::error::header_limit ? 431 : ec == http::error::body_limit ? 413 : 400;
+            return json_error(status, error_body("Bad request: " + ec.message(), "invalid_request_error"));
+        }
+        if (parser_->is_done()) return dispatch();
+    }
+}
+
+// `Expect: 100-continue`: the client waits for this before sending a large body.
+void ClientConn::maybe_continue() {
+    if (sent_continue_ || !parser_ || !parser_->is_header_done() || parser_->is_done()) return;
+    const auto expect = parser_->get()[http::field::expect];
+    if (!iequals(sv(expect), "100-continue")) return;
+    sent_continue_ = true;
+    send("HTTP/1.1 100 Continue\r\n\r\n", {}, {}, {});
+}
+
+void ClientConn::dispatch() {
+    busy_ = true;
+    idle_timer.cancel();
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
+    chunked_ok_ = req.version() >= 11;
+    read_more();  // watches for the client hanging up while the request runs
+    route(req);
+}
+
+void ClientConn::route(const http::request<http::string_body>& req_const) {
+    auto& req = const_cast<http::request<http::string_body>&>(req_const);
+    const std::string_view target = sv(req.target());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    if (path == "/health") {
+        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
+        return health();
+    }
+    if (sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json")) {
+        if (path == "/openapi.json") return json_error(200, kOpenApi);
+        return respond(200, "content-type: text/html; charset=utf-8\r\n", kDocsHtml);
+    }
+    const std::string token = bearer_token(sv(req[http::field::authorization]));
+    if (token.empty())
+        return json_error(401,
+                          error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
+                                     "missing_api_key"),
+                          "www-authenticate: Bearer\r\n");
+    if (!sh.keys->accepts(token)) {
+        {
+            std::lock_guard<std::mutex> lock(sh.stats_mu);
+            ++sh.stats.rejected_auth;
+        }
+        return json_error(403, error_body("Invalid API key.", "auth_error", "invalid_api_key"));
+    }
+    if (path.substr(0, 4) == "/v1/") {
+        if (!sh.admit()) {
+            {
+                std::lock_guard<std::mutex> lock(sh.stats_mu);
+                ++sh.stats.rejected_429;
+                sh.stats.record(429);
+            }
+            const int cur = sh.inflight.load();
+            return json_error(429,
+                              error_body("Too many concurrent requests (" + std::to_string(cur) + "/" +
+                                             std::to_string(sh.cfg.max_inflight) + "); retry in " +
+                                             std::to_string(kRetryAfter429) + " s.",
+                                         "rate_limit_error", "too_many_requests"),
+                              "retry-after: " + std::to_string(kRetryAfter429) + "\r\n");
+        }
+        exchange = std::make_shared<Exchange>(shared_from_this(), req);
+        return exchange->begin();
+    }
+    if (path == "/stats") {
+        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
+        return stats_doc();
+    }
+    return json_error(404, error_body("Not found: " + std::string(path), "invalid_request_error", "not_found"));
+}
+
+void ClientConn::health() {
+    auto self = shared_from_this();
+    auto answer = [self](std::string) {
+        if (self->closed_) return;
+        const bool ready = self->sh.ready.load();
+        const std::string r = ready ? "true" : "false";
+        self->json_error(200, std::string("{\"status\": \"") + (ready ? "ok" : "loading") + "\", \"upstream_ready\": " + r +
+                                  ", \"vllm_ready\": " + r + ", \"inflight_requests\": " +
+                                  std::to_string(self->sh.inflight.load()) +
+                                  ", \"max_inflight\": " + std::to_string(self->sh.cfg.max_inflight) + "}");
+    };
+    // A fresh probe result is used as it is; otherwise a probe gets 0.2 s to say more.
+    await_probe(w, sh, kHealthWait, true, answer);
+}
+
+void ClientConn::stats_doc() {
+    auto self = shared_from_this();
+    await_probe(w, sh, kStatsProbeWait, false, [self](std::string models) {
+        if (self->closed_) return;
+        asio::post(self->sh.blocking, [self, models] {
+            std::string sys = ", \"gpus\": " + gpus_json() + ", \"cpu\": " + cpu_json() + ", \"ram\": " + ram_json() +
+                              ", \"disk\": " + disk_json();
+            asio::post(self->w.ioc, [self, models, sys] {
+                if (self->closed_) return;
+                StatsSnapshot snap;
+                {
+                    std::lock_guard<std::mutex> lock(self->sh.stats_mu);
+                    snap.stats = self->sh.stats;
+                }
+                snap.uptime_s = std::chrono::duration<double>(Clock::now() - self->sh.started).count();
+                snap.inflight = self->sh.inflight.load();
+                snap.max_inflight = self->sh.cfg.max_inflight;
+                std::string doc = "{" + stats_members(snap) + ", \"upstream_ready\": " +
+                                  (self->sh.ready.load() ? "true" : "false") + ", \"vllm_models\": " + models + sys + "}";
+                self->json_error(200, doc);
+            });
+        });
+    });
+}
+
+void ClientConn::peer_gone() {
+    if (closed_) return;
+    if (exchange) {
+        auto ex = exchange;
+        return ex->client_gone();
+    }
+    if (!busy_) return close();
+    // /health or /stats in progress: its answer will fail to send and close.
+    keep_alive_ = false;
+}
+
+void ClientConn::finish_request() {
+    busy_ = false;
+    parser_.reset();
+    if (!keep_alive_ || closed_) return close();
+    arm_idle();
+    parse();
+}
+
+void ClientConn::close() {
+    if (closed_) return;
+    closed_ = true;
+    idle_timer.cancel();
+    error_code ignored;
+    sock.shutdown(tcp::socket::shutdown_both, ignored);
+    sock.close(ignored);
+}
+
+// ---------------------------------------------------------------- the server
+
+struct Server::Impl {
+    Shared sh;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<asio::signal_set> signals;
+    std::size_t next = 0;
+
+    void accept() {
+        Worker& target = *workers[next];
+        next = (next + 1) % workers.size();
+        acceptor->async_accept(target.ioc, [this, &target](error_code ec, tcp::socket s) {
+            if (ec == asio::error::operation_aborted) return;
+            if (ec) {
+                // out of file descriptors or similar: wait a moment instead of spinning
+                sh.log(3, "accept: " + ec.message());
+                auto t = std::make_shared<asio::steady_timer>(workers[0]->ioc, std::chrono::milliseconds(100));
+                t->async_wait([this, t](error_code) { accept(); });
+                return;
+            }
+            error_code ignored;
+            s.set_option(tcp::no_delay(true), ignored);
+            auto conn = std::make_shared<ClientConn>(std::move(s), target, sh);
+            asio::post(target.ioc, [conn] { conn->start(); });
+            accept();
+        });
+    }
+};
+
+Server::Server(Config config, std::shared_ptr<KeySet> keys) : impl_(new Impl) {
+    impl_->sh.cfg = std::move(config);
+    impl_->sh.keys = std::move(keys);
+    const int n = std::max(1, impl_->sh.cfg.threads);
+    for (int i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+}
+
+Server::~Server() {
+    for (auto& w : impl_->workers) w->ioc.stop();
+    for (auto& w : impl_->workers)
+        if (w->thread.joinable()) w->thread.join();
+    impl_->sh.blocking.stop();
+    impl_->sh.blocking.join();
+}
+
+unsigned short Server::listen() {
+    Impl& im = *impl_;
+    auto& ioc = im.workers[0]->ioc;
+    // The upstream's address, resolved once (a name that does not resolve yet is retried per
+    // connection).
+    {
+        tcp::resolver r(ioc);
+        error_code ec;
+        auto res = r.resolve(im.sh.cfg.upstream.host, im.sh.cfg.upstream.port, ec);
+        if (!ec)
+            for (const auto& e : res) im.sh.upstream_endpoints.push_back(e.endpoint());
+    }
+    tcp::resolver r(ioc);
+    error_code ec;
+    auto res = r.resolve(im.sh.cfg.host, std::to_string(im.sh.cfg.port), tcp::resolver::passive, ec);
+    if (ec || res.empty()) throw std::runtime_error("cannot resolve --host " + im.sh.cfg.host + ": " + ec.message());
+    const tcp::endpoint ep = res.begin()->endpoint();
+    im.acceptor = std::make_unique<tcp::acceptor>(ioc);
+    im.acceptor->open(ep.protocol(), ec);
+    if (!ec) im.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) im.acceptor->bind(ep, ec);
+    if (!ec) im.acceptor->listen(4096, ec);
+    if (ec)
+        throw std::runtime_error("cannot listen on " + im.sh.cfg.host + ":" + std::to_string(im.sh.cfg.port) + ": " +
+                                 ec.message());
+    return im.acceptor->local_endpoint().port();
+}
+
+void Server::run() {
+    Impl& im = *impl_;
+    auto& main = *im.workers[0];
+    im.signals = std::make_unique<asio::signal_set>(main.ioc, SIGINT, SIGTERM);
+    im.signals->async_wait([&im](error_code ec, int) {
+        if (ec) return;
+        for (auto& w : im.workers) w->ioc.stop();
+    });
+    im.accept();
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& w : im.workers) guards.push_back(asio::make_work_guard(w->ioc));
+    for (std::size_t i = 1; i < im.workers.size(); ++i) {
+        Worker* w = im.workers[i].get();
+        w->thread = std::thread([w] { w->ioc.run(); });
+    }
+    main.ioc.run();
+    for (auto& w : im.workers) w->ioc.stop();
+    for (auto& w : im.workers)
+        if (w->thread.joinable()) w->thread.join();
+}
+
+}  // namespace mgpux_proxy

@@ -1,0 +1,280 @@
+#include "proxy_core.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+using namespace mgpux_proxy;
+
+// ---------------------------------------------------------------- hashing
+
+TEST(Sha256, KnownVectors) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // 56 bytes: the length no longer fits in the first block
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, EveryLengthAroundTheBlockEdgeDiffers) {
+    std::string prev;
+    for (std::size_t n = 50; n < 140; ++n) {
+        const std::string h = sha256_hex(std::string(n, 'x'));
+        EXPECT_EQ(h.size(), 64u);
+        EXPECT_NE(h, prev) << n;
+        prev = h;
+    }
+}
+
+TEST(ConstantTimeEqual, ComparesWholeStrings) {
+    EXPECT_TRUE(constant_time_equal("abc", "abc"));
+    EXPECT_FALSE(constant_time_equal("abc", "abd"));
+    EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+    EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+// ---------------------------------------------------------------- JSON
+
+TEST(Json, ParsesDocuments) {
+    const auto v = parse_json(R"({"a": [1, -2.5e3, true, null, "x\u00e9\ud83d\ude00"], "b": {"c": 0}, "a": 7})");
+    ASSERT_TRUE(v);
+    const JsonValue* a = v->find("a");
+    ASSERT_TRUE(a);
+    EXPECT_TRUE(a->is_integer());  // the last duplicate wins
+    EXPECT_EQ(a->as_integer(), 7);
+    EXPECT_EQ(v->members[0].second.items[4].text, "x\xc3\xa9\xf0\x9f\x98\x80");
+    EXPECT_FALSE(v->members[0].second.items[1].is_integer());
+    EXPECT_TRUE(v->find("b")->find("c")->is_integer());
+}
+
+TEST(Json, RefusesInvalidDocuments) {
+    for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"", "tru", "[1] x", "{\"a\":1,}", "\"\\x\""})
+        EXPECT_FALSE(parse_json(bad)) << bad;
+    EXPECT_FALSE(parse_json(std::string(600, '[') + std::string(600, ']')));  // too deep
+    EXPECT_TRUE(parse_json(std::string(100, '[') + std::string(100, ']')));
+}
+
+TEST(Json, TruthyFollowsPython) {
+    EXPECT_FALSE(parse_json("0")->truthy());
+    EXPECT_FALSE(parse_json("0.0")->truthy());
+    EXPECT_FALSE(parse_json("\"\"")->truthy());
+    EXPECT_FALSE(parse_json("{}")->truthy());
+    EXPECT_FALSE(parse_json("null")->truthy());
+    EXPECT_TRUE(parse_json("1")->truthy());
+    EXPECT_TRUE(parse_json("\"no\"")->truthy());
+    EXPECT_TRUE(parse_json("[0]")->truthy());
+}
+
+TEST(Json, QuoteEscapesAndRoundTrips) {
+    const std::string s = std::string("q\"b\\n\n\x01 \xc3\xa9") + '\0';
+    const std::string q = json_quote(s);
+    EXPECT_EQ(q, "\"q\\\"b\\\\n\\u000a\\u0001 \xc3\xa9\\u0000\"");
+    const auto back = parse_json(q);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->text, s);
+    // invalid UTF-8 (a lone continuation byte, an overlong form, a surrogate) becomes U+FFFD
+    EXPECT_EQ(json_quote("\x80"), "\"\xef\xbf\xbd\"");
+    EXPECT_EQ(json_quote("\xc0\xaf"), "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+    EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+TEST(Json, NumbersAsPythonRoundsThem) {
+    EXPECT_EQ(json_number(3.0, 1), "3.0");
+    EXPECT_EQ(json_number(2.5, 2), "2.5");
+    EXPECT_EQ(json_number(12.345, 1), "12.3");
+    EXPECT_EQ(json_number(-0.01, 1), "0.0");
+    EXPECT_EQ(json_number(1.0 / 0.0, 1), "0.0");
+}
+
+TEST(Json, ErrorBodyIsOpenAiShaped) {
+    const auto v = parse_json(error_body("Bad \"thing\"", "auth_error", "invalid_api_key"));
+    ASSERT_TRUE(v);
+    const JsonValue* e = v->find("error");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->find("message")->text, "Bad \"thing\"");
+    EXPECT_EQ(e->find("type")->text, "auth_error");
+    EXPECT_EQ(e->find("param")->kind, JsonValue::Kind::Null);
+    EXPECT_EQ(e->find("code")->text, "invalid_api_key");
+    EXPECT_EQ(parse_json(error_body("m", "t"))->find("error")->find("code")->kind, JsonValue::Kind::Null);
+}
+
+// ---------------------------------------------------------------- keys
+
+TEST(Keys, StoreGivesDigestsOfActiveKeys) {
+    const auto h = key_hashes_from_store(R"([{"name": "a", "key": "k1", "created": "x"},
+        {"name": "b", "key": "k2", "active": true}, {"name": "c", "key": "k3", "active": false},
+        {"name": "d"}, {"name": "e", "key": ""}, "junk", {"name": "f", "key": 5}])");
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_EQ(h[0], sha256_hex("k1"));
+    EXPECT_EQ(h[1], sha256_hex("k2"));
+    EXPECT_THROW(key_hashes_from_store("{}"), std::runtime_error);
+    EXPECT_THROW(key_hashes_from_store("[{"), std::runtime_error);
+}
+
+TEST(Keys, HashListFromTheEnvironment) {
+    const std::string d = sha256_hex("k");
+    std::string upper = d;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const auto h = parse_hash_list(" " + upper + " ,\n," + d + ",");
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_EQ(h[0], d);
+    EXPECT_TRUE(parse_hash_list("").empty());
+    EXPECT_THROW(parse_hash_list("abc"), std::runtime_error);
+    EXPECT_THROW(parse_hash_list(std::string(64, 'g')), std::runtime_error);
+}
+
+TEST(Keys, BearerToken) {
+    EXPECT_EQ(bearer_token("Bearer abc"), "abc");
+    EXPECT_EQ(bearer_token("bearer  abc "), "abc");
+    EXPECT_EQ(bearer_token("BEARER abc"), "abc");
+    EXPECT_EQ(bearer_token("Bearer"), "");
+    EXPECT_EQ(bearer_token("Bearer   "), "");
+    EXPECT_EQ(bearer_token("Basic abc"), "");
+    EXPECT_EQ(bearer_token("abc"), "");
+    EXPECT_EQ(bearer_token(""), "");
+}
+
+TEST(Keys, KeySetAcceptsFixedAndFileKeysAndReloadsTheFile) {
+    char path[] = "/tmp/mgpux-proxy-keys-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    auto write = [&](const std::string& text) {
+        std::ofstream(path, std::ios::trunc) << text;
+    };
+    write(R"([{"name": "a", "key": "file-key"}])");
+    KeySet keys({sha256_hex("env-key")}, path);
+    keys.load();
+    EXPECT_EQ(keys.count(), 2u);
+    EXPECT_TRUE(keys.accepts("env-key"));
+    EXPECT_TRUE(keys.accepts("file-key"));
+    EXPECT_FALSE(keys.accepts("other"));
+    EXPECT_FALSE(keys.accepts("file-ke"));
+    // revoked in the file: gone within about a second, without a restart
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    write(R"([{"name": "a", "key": "file-key", "active": false}, {"name": "b", "key": "new-key"}])");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (keys.accepts("file-key") && std::chrono::steady_clock::now() < end)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(keys.accepts("file-key"));
+    EXPECT_TRUE(keys.accepts("new-key"));
+    // a half-written file keeps the keys known so far
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    write("[{\"name\": ");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    EXPECT_TRUE(keys.accepts("new-key"));
+    std::remove(path);
+    KeySet missing({}, "/nonexistent/keys.json");
+    EXPECT_THROW(missing.load(), std::runtime_error);
+}
+
+// ---------------------------------------------------------------- metrics
+
+TEST(Histogram, PercentilesStayInsideTheObservedRange) {
+    Histogram h;
+    EXPECT_EQ(h.percentile(0.5), 0.0);
+    for (int i = 1; i <= 100; ++i) h.add(i);
+    EXPECT_EQ(h.count(), 100u);
+    EXPECT_DOUBLE_EQ(h.min(), 1.0);
+    EXPECT_DOUBLE_EQ(h.max(), 100.0);
+    EXPECT_DOUBLE_EQ(h.avg(), 50.5);
+    EXPECT_NEAR(h.percentile(0.5), 50, 50 * 0.05);
+    EXPECT_NEAR(h.percentile(0.99), 99, 99 * 0.05);
+    EXPECT_LE(h.percentile(0.5), h.percentile(0.95));
+    EXPECT_LE(h.percentile(1.0), h.max());
+    h.add(0.0);
+    EXPECT_DOUBLE_EQ(h.min(), 0.0);
+}
+
+TEST(Stats, RecordsClassesAndUsage) {
+    Stats s;
+    s.record(200, 1, 0.5);
+    s.record(302, 1);
+    s.record(429);
+    s.record(499, 2);
+    s.record(503, 3);
+    EXPECT_EQ(s.total, 5u);
+    EXPECT_EQ(s.success, 2u);
+    EXPECT_EQ(s.err4, 2u);
+    EXPECT_EQ(s.err5, 1u);
+    EXPECT_EQ(s.latency.count(), 4u);
+    EXPECT_EQ(s.ttfb.count(), 1u);
+    count_usage(s, R"({"usage": {"prompt_tokens": 3, "completion_tokens": 4}})");
+    count_usage(s, R"({"usage": {"prompt_tokens": 1.5, "completion_tokens": "4"}})");  // not integers
+    count_usage(s, "not json");
+    EXPECT_EQ(s.prompt_tokens, 3);
+    EXPECT_EQ(s.completion_tokens, 4);
+    count_stream_usage(s, "data: {\"choices\": []}\n\ndata: {\"usage\": {\"prompt_tokens\": 2, \"completion_tokens\": 5}}\n\n"
+                          "data: {\"usage\": null}\n\ndata: [DONE]\n\n");
+    EXPECT_EQ(s.prompt_tokens, 5);
+    EXPECT_EQ(s.completion_tokens, 9);
+}
+
+TEST(Stats, WantsStreamUsage) {
+    EXPECT_TRUE(wants_stream_usage(R"({"stream": true, "stream_options": {"include_usage": true}})"));
+    EXPECT_FALSE(wants_stream_usage(R"({"stream": true, "stream_options": {"include_usage": false}})"));
+    EXPECT_FALSE(wants_stream_usage(R"({"stream": true})"));
+    EXPECT_FALSE(wants_stream_usage(R"({"include_usage": true})"));
+    EXPECT_FALSE(wants_stream_usage("include_usage but not json"));
+}
+
+TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
+    StatsSnapshot snap;
+    snap.stats.record(200, 12.0, 3.0);
+    snap.stats.peak_inflight = 2;
+    snap.uptime_s = 4;
+    snap.inflight = 1;
+    snap.max_inflight = 8;
+    const auto v = parse_json("{" + stats_members(snap) + "}");
+    ASSERT_TRUE(v);
+    for (const char* key : {"uptime_seconds", "inflight_requests", "peak_inflight", "max_inflight_limit", "total_requests",
+                            "total_success", "total_errors_4xx", "total_errors_5xx", "total_retries", "rejected_429",
+                            "rejected_auth", "streams", "streams_interrupted", "requests_per_second", "latency_avg_ms",
+                            "latency_min_ms", "latency_max_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+                            "ttfb_p50_ms", "ttfb_p95_ms", "ttfb_p99_ms", "latency_samples", "tokens_prompt_total",
+                            "tokens_completion_total"})
+        EXPECT_TRUE(v->find(key)) << key;
+    EXPECT_EQ(v->find("max_inflight_limit")->as_integer(), 8);
+    EXPECT_EQ(v->find("requests_per_second")->text, "0.25");
+    EXPECT_EQ(v->find("latency_max_ms")->text, "12.0");
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+TEST(Http, HeaderFilters) {
+    for (const char* h : {"Host", "authorization", "Content-Length", "CONNECTION", "Transfer-Encoding", "Expect", "TE"})
+        EXPECT_TRUE(drop_request_header(h)) << h;
+    for (const char* h : {"Content-Type", "X-Custom", "Accept"}) EXPECT_FALSE(drop_request_header(h)) << h;
+    EXPECT_TRUE(drop_response_header("Content-Length"));
+    EXPECT_FALSE(drop_response_header("Authorization"));  // an upstream's own header is relayed
+    EXPECT_FALSE(drop_response_header("X-Fake"));
+}
+
+TEST(Http, UpstreamUrls) {
+    auto u = parse_upstream("http://127.0.0.1:8001");
+    EXPECT_EQ(u.host, "127.0.0.1");
+    EXPECT_EQ(u.port, "8001");
+    EXPECT_EQ(u.base_path, "");
+    EXPECT_EQ(u.host_header, "127.0.0.1:8001");
+    u = parse_upstream("HTTP://example.com/api/");
+    EXPECT_EQ(u.port, "80");
+    EXPECT_EQ(u.base_path, "/api");
+    EXPECT_EQ(u.host_header, "example.com");
+    u = parse_upstream("http://[::1]:9000/x");
+    EXPECT_EQ(u.host, "::1");
+    EXPECT_EQ(u.host_header, "[::1]:9000");
+    for (const char* bad : {"https://x", "ftp://x", "http://", "http://:80", "http://x:0", "http://x:99999",
+                            "http://x:8a", "http://u:p@x", "http://x/?q=1", "http://[::1"})
+        EXPECT_THROW(parse_upstream(bad), std::runtime_error) << bad;
+    try {
+        parse_upstream("https://api.example.com");
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("--proxy python"), std::string::npos);
+    }
+}
