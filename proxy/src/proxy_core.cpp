@@ -169,7 +169,7 @@ private:
             ws();
             JsonValue v;
             if (!value(v, depth + 1)) return false;
-            out.members.emplace_back(std::move(key), std::move(v));
+            out.members.push_back(JsonMember{std::move(key), std::move(v)});
             ws();
             if (peek(',')) { ++i_; continue; }
             if (peek('}')) return ++i_, true;

@@ -28,6 +28,8 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 // ---------------------------------------------------------------- JSON
 
+struct JsonMember;
+
 // A parsed JSON value. Numbers keep their text so that integers stay exact and a caller can tell
 // an integer from a float, as Python's json module does.
 struct JsonValue {
@@ -36,12 +38,17 @@ struct JsonValue {
     bool boolean = false;
     std::string text;  // the string's value, or the number as written
     std::vector<JsonValue> items;
-    std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+    std::vector<JsonMember> members;  // in document order (a pair would need JsonValue complete)
 
     const JsonValue* find(std::string_view key) const;  // last member of that name, or null
     bool is_integer() const;                            // a number without fraction or exponent
     long long as_integer() const;                       // 0 when not an integer or out of range
     bool truthy() const;                                // Python's bool() of the decoded value
+};
+
+struct JsonMember {
+    std::string first;  // the key
+    JsonValue second;
 };
 
 // Parses a whole document (RFC 8259, nesting at most 512 deep); nullopt if it is not valid JSON.
