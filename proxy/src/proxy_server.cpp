@@ -536,7 +536,10 @@ private:
         head_ = status_line(status_, sv(res.reason()));
         for (const auto& f : res) {
             const auto name = sv(f.name_string());
-            if (drop_response_header(name)) continue;
+            // A HEAD answer has no body: its Content-Length is the upstream's, passed on.
+            const bool head_length = head_method_ && iequals(name, "content-length");
+            if (head_length) head_length_ = true;
+            else if (drop_response_header(name)) continue;
             head_ += name;
             head_ += ": ";
             head_ += sv(f.value());
@@ -635,7 +638,8 @@ private:
             count_usage(sh_.stats, body_);
         }
         std::string head = std::move(head_);
-        head += "content-length: " + std::to_string(body_.size()) + "\r\n\r\n";
+        if (!head_length_) head += "content-length: " + std::to_string(body_.size()) + "\r\n";
+        head += "\r\n";
         if (conn_->head_request_) body_.clear();
         pool_upstream();
         ttfb_ = Clock::now();
@@ -774,6 +778,7 @@ private:
     int attempt_ = 0;
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
     bool last_ends_event_ = true;
+    bool head_length_ = false;  // a HEAD answer's Content-Length was relayed
     bool gone_ = false, finished_ = false, busy_op_ = false;
 };
 
