@@ -31,12 +31,38 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# 2. Build ------------------------------------------------------------------
+# 2. Boost 1.74 headers for tests/e2e/test_proxy_build.py ---------------------
+# `serve deploy` compiles the native proxy on Ubuntu 22.04 CUDA images, whose Boost is 1.74; that
+# test compiles the same sources against 1.74's headers. They are unpacked into build/deps, never
+# installed (libboost1.74-dev conflicts with the 1.81 headers the build uses). A failure here is a
+# warning only: the test then fails and says to run ./setup.sh again.
+boost174_dir=build/deps/boost1.74
+fetch_boost174() {
+  [ -f "$boost174_dir/usr/include/boost/version.hpp" ] && return 0
+  mkdir -p build/deps || return 1
+  rm -f build/deps/libboost1.74-dev_*.deb
+  if ! (cd build/deps && apt-get download -q libboost1.74-dev); then
+    # Stale package lists: refresh them when we may (as root), then try once more.
+    [ "$(id -u)" -eq 0 ] || return 1
+    apt-get update -q || return 1
+    (cd build/deps && apt-get download -q libboost1.74-dev) || return 1
+  fi
+  rm -rf "$boost174_dir.tmp"
+  dpkg-deb -x build/deps/libboost1.74-dev_*.deb "$boost174_dir.tmp" || return 1
+  rm -rf "$boost174_dir" && mv "$boost174_dir.tmp" "$boost174_dir" || return 1
+  rm -f build/deps/libboost1.74-dev_*.deb
+}
+if ! fetch_boost174; then
+  echo "setup: warning: could not fetch the Boost 1.74 headers into $boost174_dir;" \
+       "e2e.test_proxy_build will fail until they are there" >&2
+fi
+
+# 3. Build ------------------------------------------------------------------
 export CCACHE_BASEDIR="$PWD"   # hits across clones in other folders
 cmake --preset release
 cmake --build --preset release
 
-# 3. Main job or tests ------------------------------------------------------
+# 4. Main job or tests ------------------------------------------------------
 if [ "$mode" = test ]; then
   ctest --preset release
 else

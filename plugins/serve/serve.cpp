@@ -9,6 +9,7 @@ namespace serve {
 namespace {
 
 const char* const kModes[] = {"deploy", "serve", nullptr};
+const char* const kProxyKinds[] = {"native", "python", nullptr};
 
 const mgpux_option kCreateOptions[] = {
     mgpux::option("name", MGPUX_OPT_STRING, "the key's name (asked when missing; default \"default\")", nullptr, 0, 'n',
@@ -47,6 +48,9 @@ const mgpux_option kDeployOptions[] = {
     mgpux::option("docs", MGPUX_OPT_BOOL, "expose /docs and /openapi.json without a key"),
     mgpux::option("upstream", MGPUX_OPT_STRING, "deploy only the proxy, in front of this OpenAI-compatible server",
                   nullptr, 0, 0, nullptr, "URL"),
+    mgpux::option("proxy", MGPUX_OPT_CHOICE,
+                  "native: mgpux-proxy, compiled in the image; python: the Python proxy (https:// upstreams)", "native",
+                  0, 0, kProxyKinds, "native|python"),
 };
 
 const mgpux_option kProxyOptions[] = {
@@ -58,6 +62,8 @@ const mgpux_option kProxyOptions[] = {
     mgpux::option("keys-file", MGPUX_OPT_PATH, "keys in the api_keys.json format (default: the m-gpux key store)",
                   nullptr, 0, 0, nullptr, "PATH"),
     mgpux::option("docs", MGPUX_OPT_BOOL, "expose /docs and /openapi.json without a key"),
+    mgpux::option("proxy", MGPUX_OPT_CHOICE, "native: mgpux-proxy; python: the Python proxy (https:// upstreams)",
+                  "native", 0, 0, kProxyKinds, "native|python"),
 };
 
 const mgpux_option kLogsOptions[] = {
@@ -151,6 +157,9 @@ const mgpux_command kCommands[] = {
                    "google/gemma-2-9b-it, mistralai/Mistral-7B-Instruct-v0.3, Qwen/Qwen2.5-72B-Instruct-AWQ,\n"
                    "meta-llama/Llama-3.1-70B-Instruct (H100), deepseek-ai/DeepSeek-V2-Lite-Chat (A100),\n"
                    "microsoft/Phi-3-medium-4k-instruct. --upstream URL deploys only the proxy.\n"
+                   "The proxy is the native one, compiled from the shipped C++ sources while Modal\n"
+                   "builds the image (a compile error fails the deploy); --proxy python deploys the\n"
+                   "Python proxy instead (needed for an https:// --upstream).\n"
                    "--json prints {app_name, app_id, url, model, gpu, mode, session_id, status, ...}.\n\n"
                    "Example:\n"
                    "  m-gpux serve deploy --model Qwen/Qwen3-8B --gpu L40S --max-model-len 16384\n"
@@ -159,10 +168,14 @@ const mgpux_command kCommands[] = {
                    kJI),
     mgpux::command("serve proxy", "Run the authenticating proxy locally", kProxyOptions,
                    "Runs the same proxy as a deployment, on this machine, in front of any\n"
-                   "OpenAI-compatible server (keys from the key store, or --keys-file). Needs Python\n"
-                   "with uvicorn and httpx (MGPUX_PYTHON picks the interpreter).\n\n"
+                   "OpenAI-compatible server (keys from the key store, or --keys-file). By default the\n"
+                   "native proxy: the mgpux-proxy program ($MGPUX_PROXY, else the one beside m-gpux,\n"
+                   "else on PATH; exit 4 when there is none). It forwards to http:// upstreams only.\n"
+                   "--proxy python runs the Python proxy instead (https:// upstreams too); it needs\n"
+                   "Python with uvicorn and httpx (MGPUX_PYTHON picks the interpreter).\n\n"
                    "Example:\n"
-                   "  m-gpux serve proxy --upstream http://127.0.0.1:11434 --port 8000"),
+                   "  m-gpux serve proxy --upstream http://127.0.0.1:11434 --port 8000\n"
+                   "  m-gpux serve proxy --proxy python --upstream https://api.example.com"),
     mgpux::command("serve logs", "Show the deployment's logs", kLogsOptions,
                    "Runs `modal app logs <app id>` for the deployment (-f to follow).\n\n"
                    "Example:\n"

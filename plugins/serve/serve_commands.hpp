@@ -18,7 +18,13 @@ int keys_list(mgpux::Host& host, const mgpux::Args& args);
 int keys_show(mgpux::Host& host, const mgpux::Args& args);
 int keys_revoke(mgpux::Host& host, const mgpux::Args& args);
 int keys_rotate(mgpux::Host& host, const mgpux::Args& args);
+
+// serve_proxy.cpp
 int proxy(mgpux::Host& host, const mgpux::Args& args);
+// The directory of the shipped native proxy sources: <parent of a template
+// dir>/proxy holding main.cpp, the user override first. Throws
+// Error(MGPUX_E_CONFIG) naming every place looked at.
+std::string find_proxy_sources(const mgpux::Host& host);
 
 // serve_deploy.cpp
 int deploy(mgpux::Host& host, const mgpux::Args& args);

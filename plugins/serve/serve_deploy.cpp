@@ -112,11 +112,13 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
     p.min_containers = 1;
     p.max_containers = args.integer("max-containers", 1);
     p.max_inflight = args.integer("max-inflight", 64);
+    p.proxy = parse_proxy_kind(args.str("proxy", "native"));
     if (args.has("upstream")) {
         for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})
             if (args.has(f)) throw mgpux::usage_error(std::string("--") + f + " has no effect with --upstream (no vLLM is deployed)");
         p.upstream_mode = true;
         p.upstream = normalize_url(args.str("upstream"), "--upstream");
+        if (p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");  // before any question
         p.model = args.str("model");
         if (!p.model.empty()) validate_model_id(p.model);
         p.gpu_name = "";
@@ -222,8 +224,12 @@ void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url
 
 int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails first
+    // Looked for before the wizard asks anything: a native deploy cannot work without them.
+    const bool native = parse_proxy_kind(args.str("proxy", "native")) == ProxyKind::native;
+    const std::string sources = native ? find_proxy_sources(host) : std::string();
     const DeployPlan plan0 = plan_from(host, args);
     DeployPlan p = plan0;
+    p.proxy_sources = sources;
     const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
     p.has_hf_token = !token.empty();
     Json new_key;
@@ -250,6 +256,7 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
         doc.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
         doc.set("gpu", p.upstream_mode ? Json() : Json(gpu_spec(p)));
         doc.set("mode", p.mode);
+        doc.set("proxy", proxy_kind_name(p.proxy));
         doc.set("profile", profile.empty() ? Json() : Json(profile));
         doc.set("session_id", session_id.empty() ? Json() : Json(session_id));
         doc.set("keys_secret", keys_secret_for(p.app_name));

@@ -1,13 +1,10 @@
-// The API key store commands (`serve keys ...`), the local proxy, and the
-// helpers the other serve commands share.
+// The API key store commands (`serve keys ...`) and the helpers the other
+// serve commands share.
 #include "serve_commands.hpp"
 
-#include <filesystem>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <set>
-
-namespace fs = std::filesystem;
 
 namespace serve {
 
@@ -219,71 +216,6 @@ int keys_rotate(mgpux::Host& host, const mgpux::Args& args) {
         host.text("  " + rotated.key + "\n");
     }
     sync_deployments(host, args, keys);
-    return MGPUX_OK;
-}
-
-// ---------------------------------------------------------------- proxy
-
-namespace {
-
-std::string proxy_script(const mgpux::Host& host) {
-    const Json info = host.hostinfo();
-    const Json* dirs = info.find("directories");
-    const Json* tdirs = dirs ? dirs->find("template_dirs") : nullptr;
-    if (tdirs && tdirs->is_array())
-        for (const Json& d : tdirs->as_array()) {  // the user override directory comes first
-            if (!d.is_string()) continue;
-            const fs::path p = fs::path(d.as_string()) / "serve" / "proxy.py";
-            std::error_code ec;
-            if (fs::is_regular_file(p, ec)) return p.string();
-        }
-    throw mgpux::Error(MGPUX_E_CONFIG, "serve/proxy.py was not found in the template directories (is m-gpux installed?)");
-}
-
-std::string state_dir(const mgpux::Host& host) {
-    const Json info = host.hostinfo();
-    const Json* dirs = info.find("directories");
-    return dirs ? str_of(*dirs, "state_dir") : std::string();
-}
-
-}  // namespace
-
-int proxy(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string upstream = normalize_url(args.str("upstream"), "--upstream");
-    const long long port = args.integer("port", 8000), inflight = args.integer("max-inflight", 64);
-    if (port < 0 || port > 65535) throw mgpux::usage_error("--port: " + std::to_string(port) + " is not a port");
-    if (inflight < 1 || inflight > 10000) throw mgpux::usage_error("--max-inflight: 1..10000");
-    std::string keys_file = args.str("keys-file");
-    if (keys_file.empty()) {
-        if (active_keys(read_keys(host)).empty())
-            throw mgpux::usage_error("no active API key: create one with `m-gpux serve keys create` or pass --keys-file");
-        keys_file = (fs::path(state_dir(host)) / "api_keys.json").string();
-    } else {
-        std::error_code ec;
-        if (!fs::is_regular_file(keys_file, ec)) throw mgpux::usage_error("--keys-file: no such file: " + keys_file);
-    }
-    Json a = Json::array();
-    for (const std::string& w : {proxy_script(host), std::string("--upstream"), upstream, std::string("--host"),
-                                 args.str("host", "127.0.0.1"), std::string("--port"), std::to_string(port),
-                                 std::string("--max-inflight"), std::to_string(inflight), std::string("--keys-file"),
-                                 keys_file})
-        a.push(w);
-    if (args.flag("docs")) a.push("--docs");
-    if (dry_run(args)) {
-        std::string line = "python3";
-        for (const Json& w : a.as_array()) line += " " + w.as_string();
-        host.text("dry run: would run " + line + "\n");
-        return MGPUX_OK;
-    }
-    Json req = Json::object();
-    req.set("program", "python3");
-    req.set("args", a);
-    req.set("output", "watch");  // the host forwards Ctrl-C and keeps the READY line visible
-    const Json r = mgpux::Process(host).run(req);
-    const Json* code = r.find("exit_code");
-    if (const Json* i = r.find("interrupted"); i && i->is_bool() && i->as_bool()) return MGPUX_OK;
-    const long long rc = code && code->is_number() ? code->as_int() : 1;
-    if (rc != 0) throw mgpux::Error(rc == 2 ? MGPUX_E_USAGE : MGPUX_E_FAILED, "the proxy exited with code " + std::to_string(rc));
     return MGPUX_OK;
 }
 

@@ -265,6 +265,30 @@ std::string normalize_url(const std::string& url, const std::string& flag) {
     return u;
 }
 
+// ---------------------------------------------------------------- proxy implementations
+
+ProxyKind parse_proxy_kind(const std::string& text) {
+    if (text == "native") return ProxyKind::native;
+    if (text == "python") return ProxyKind::python;
+    throw mgpux::usage_error("--proxy: expected native or python, got " + Json(text).dump());
+}
+
+const char* proxy_kind_name(ProxyKind kind) { return kind == ProxyKind::native ? "native" : "python"; }
+
+void require_native_upstream(const std::string& upstream, const std::string& flag) {
+    if (upstream.rfind("https://", 0) == 0)
+        throw mgpux::usage_error(flag + ": the native proxy forwards to http:// upstreams only; add --proxy python "
+                                        "to forward to " + upstream);
+}
+
+std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
+                                    long long max_inflight, const std::string& keys_file, bool docs) {
+    std::vector<std::string> a = {"--upstream", upstream, "--host", host, "--port", std::to_string(port),
+                                  "--max-inflight", std::to_string(max_inflight), "--keys-file", keys_file};
+    if (docs) a.push_back("--docs");
+    return a;
+}
+
 // ---------------------------------------------------------------- deploy plan
 
 namespace {
@@ -282,6 +306,7 @@ void validate_plan(const DeployPlan& p) {
         throw mgpux::usage_error("--min-containers " + std::to_string(p.min_containers) + " is above --max-containers " +
                                  std::to_string(p.max_containers));
     range(p.max_inflight, 1, 10000, "--max-inflight");
+    if (p.upstream_mode && p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
     if (p.upstream_mode) return;
     range(p.max_model_len, 128, 10'000'000, "--max-model-len");
     if (!(p.gpu_memory_utilization >= 0.1 && p.gpu_memory_utilization <= 0.99))
@@ -336,6 +361,9 @@ Json render_context(const DeployPlan& p, const std::string& mgpux_version) {
     c.set("docs", p.docs);
     c.set("keys_secret", keys_secret_for(p.app_name));
     c.set("hf_secret", p.has_hf_token ? Json(hf_secret_for(p.app_name)) : Json());
+    const bool native = p.proxy == ProxyKind::native;
+    c.set("native_proxy", native);
+    c.set("proxy_sources", native ? Json(p.proxy_sources) : Json());
     return c;
 }
 

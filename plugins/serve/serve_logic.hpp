@@ -84,6 +84,21 @@ std::string web_url_for(const std::string& workspace, const std::string& app_nam
 // Strips trailing "/"; requires http:// or https://. Throws usage_error naming `flag`.
 std::string normalize_url(const std::string& url, const std::string& flag);
 
+// ---------------------------------------------------------------- proxy implementations
+
+// Which proxy runs: the native one (mgpux-proxy, C++) or the Python one
+// (templates/serve/proxy.py), kept for debugging and https:// upstreams.
+enum class ProxyKind { native, python };
+// "native" or "python"; anything else is a usage error naming --proxy.
+ProxyKind parse_proxy_kind(const std::string& text);
+const char* proxy_kind_name(ProxyKind kind);
+// The native proxy speaks plain HTTP to its upstream: an https:// URL is a
+// usage error telling the user to add --proxy python.
+void require_native_upstream(const std::string& upstream, const std::string& flag);
+// The words after the program for both proxies (the same flags).
+std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
+                                    long long max_inflight, const std::string& keys_file, bool docs);
+
 // ---------------------------------------------------------------- deploy plan
 
 struct DeployPlan {
@@ -105,9 +120,13 @@ struct DeployPlan {
     bool docs = false;
     bool trust_remote_code = false;
     bool has_hf_token = false;
+    ProxyKind proxy = ProxyKind::native;
+    // The shipped proxy sources on this machine, uploaded into the image (native only).
+    std::string proxy_sources;
 };
 
-// Checks every number of the plan; throws usage_error naming the flag.
+// Checks every number of the plan (and a native proxy's upstream); throws
+// usage_error naming the flag.
 void validate_plan(const DeployPlan& p);
 // The vLLM command line after "vllm serve" (without the model).
 std::vector<std::string> vllm_args(const DeployPlan& p);

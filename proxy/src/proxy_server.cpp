@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -346,13 +347,15 @@ private:
         if (reading_ || closed_) return;
         reading_ = true;
         auto self = shared_from_this();
-        sock.async_read_some(in_.prepare(kReadChunk), [self](error_code ec, std::size_t n) { self->on_read(ec, n); });
+        // Into a buffer of its own: `in_` may be consumed (and so rearranged) while this read is
+        // outstanding, which would move the region a prepare() had handed out.
+        sock.async_read_some(asio::buffer(rbuf_), [self](error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(error_code ec, std::size_t n) {
         reading_ = false;
         if (ec) return peer_gone();
-        in_.commit(n);
+        in_.commit(asio::buffer_copy(in_.prepare(n), asio::buffer(rbuf_.data(), n)));
         if (!busy_) return parse();
         // Busy: the read only watches for a hang-up; pipelined bytes wait for their turn.
         if (in_.size() < kMaxBufferedWhileBusy) read_more();
@@ -368,6 +371,7 @@ private:
     void stats_doc();
 
     beast::flat_buffer in_;
+    std::array<char, kReadChunk> rbuf_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::deque<Out> out_;
     asio::steady_timer idle_timer;

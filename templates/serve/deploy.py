@@ -1,12 +1,23 @@
 {{> common/generated_header.py}}
 """m-gpux serve: an OpenAI-compatible LLM API on Modal, behind the m-gpux authenticating proxy.
 
+{{#native_proxy}}
+The proxy (mgpux-proxy, compiled from the C++ sources m-gpux ships while Modal builds the image)
+listens on port 8000 and accepts every active m-gpux API key: it reads their SHA-256 digests from
+MGPUX_KEY_HASHES, which comes from a Modal Secret, never from this file. Behind it runs vLLM on
+127.0.0.1:8001 (supervised: restarted with backoff at most MAX_RESTARTS times, then the container
+exits so a broken model does not keep a GPU billed), or, for a proxy-only deployment, an existing
+OpenAI-compatible server (UPSTREAM). A gated model reads HF_TOKEN from a second secret. Deploy
+with `modal deploy` (or `modal serve`).
+{{/native_proxy}}
+{{^native_proxy}}
 The proxy (the source of serve/proxy.py, embedded below) listens on port 8000 and accepts every
 active m-gpux API key: it reads their SHA-256 digests from MGPUX_KEY_HASHES, which comes from a
 Modal Secret, never from this file. Behind it runs vLLM on 127.0.0.1:8001 (supervised: restarted
 with backoff at most MAX_RESTARTS times, then the container exits so a broken model does not keep
 a GPU billed), or, for a proxy-only deployment, an existing OpenAI-compatible server (UPSTREAM).
 A gated model reads HF_TOKEN from a second secret. Deploy with `modal deploy` (or `modal serve`).
+{{/native_proxy}}
 """
 import os
 import subprocess
@@ -30,12 +41,49 @@ KEYS_SECRET = {{keys_secret}}
 HF_SECRET = {{hf_secret}}
 VLLM_PORT = 8001
 PROXY_PORT = 8000
+{{^native_proxy}}
 PROXY_FILE = "/tmp/m-gpux-proxy.py"
+{{/native_proxy}}
 MAX_RESTARTS = 5
 MINUTES = 60
 CUDA_IMAGE = "nvidia/cuda:12.9.1-devel-ubuntu22.04"
+{{^native_proxy}}
 PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]
+{{/native_proxy}}
 VLLM_PACKAGES = ["vllm==0.33.0", "hf-transfer==0.1.9"]
+{{#native_proxy}}
+
+# The native proxy is compiled while Modal builds the image, with the image's own g++ and Boost
+# headers: Boost 1.81 on debian_slim (Debian 12), 1.74 on the CUDA image (Ubuntu 22.04). The only
+# local files used are the C++ sources m-gpux ships (PROXY_SOURCES, on the deploying machine). A
+# compile error fails the image build, so `modal deploy` fails with the compiler's message: there
+# is no fallback to another proxy. The compiled layer is cached until the sources change.
+PROXY_SOURCES = {{proxy_sources}}
+PROXY_SOURCES_IN_IMAGE = "/opt/m-gpux/proxy"
+PROXY_PROGRAM = "/usr/local/bin/mgpux-proxy"
+PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
+PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev"]
+PROXY_APT_UBUNTU = ["g++", "libboost-dev"]  # Boost 1.74 on Ubuntu 22.04
+
+if MODEL_NAME is None:
+    image = modal.Image.debian_slim(python_version="3.12").apt_install(*PROXY_APT_DEBIAN)
+    volumes = {}
+else:
+    image = (
+        modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
+        .entrypoint([])
+        .pip_install(*VLLM_PACKAGES)
+        .env({"HF_HUB_ENABLE_HF_TRANSFER": "1"})
+        .apt_install(*PROXY_APT_UBUNTU)
+    )
+    volumes = {
+        "/root/.cache/huggingface": modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True),
+        "/root/.cache/vllm": modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True),
+    }
+# copy=True: the sources are part of the image, so the build step after them can compile them.
+image = image.add_local_dir(PROXY_SOURCES, PROXY_SOURCES_IN_IMAGE, copy=True).run_commands(PROXY_BUILD)
+{{/native_proxy}}
+{{^native_proxy}}
 
 # The proxy's source, written to PROXY_FILE in the container.
 PROXY_SOURCE = r'''{{> serve/proxy.py}}'''
@@ -54,6 +102,7 @@ else:
         "/root/.cache/huggingface": modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True),
         "/root/.cache/vllm": modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True),
     }
+{{/native_proxy}}
 
 secrets = [modal.Secret.from_name(KEYS_SECRET, required_keys=["MGPUX_KEY_HASHES"])]
 if HF_SECRET:
@@ -91,8 +140,14 @@ def _exit_container():
 
 
 def _proxy_command(upstream):
+{{#native_proxy}}
+    command = [PROXY_PROGRAM, "--upstream", upstream, "--host", "0.0.0.0",
+               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT)]
+{{/native_proxy}}
+{{^native_proxy}}
     command = [sys.executable, PROXY_FILE, "--upstream", upstream, "--host", "0.0.0.0",
                "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT)]
+{{/native_proxy}}
     if DOCS:
         command.append("--docs")
     return command
@@ -115,8 +170,10 @@ def serve():
         raise RuntimeError("MGPUX_KEY_HASHES is not set: the secret %r must define it" % KEYS_SECRET)
     _print_metrics()
     _monitor_metrics()
+{{^native_proxy}}
     with open(PROXY_FILE, "w", encoding="utf-8") as fh:
         fh.write(PROXY_SOURCE)
+{{/native_proxy}}
     upstream = UPSTREAM
     if MODEL_NAME is not None:
         command = ["vllm", "serve", MODEL_NAME] + list(VLLM_ARGS)

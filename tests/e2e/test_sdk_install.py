@@ -42,8 +42,25 @@ class InstalledTree(MgpuxTestCase):
         self.assertTrue((self.prefix / "include" / "mgpux" / "plugin.hpp").is_file())
         self.assertTrue((self.libdir() / "cmake" / "MGpuxSDK" / "MGpuxSDKConfig.cmake").is_file())
         self.assertTrue((self.libdir() / "pkgconfig" / "mgpux-sdk.pc").is_file())
+        # The native serve proxy, and its sources for `serve deploy` to compile in the image.
+        self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "main.cpp").is_file())
+        self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "proxy_server.cpp").is_file())
         # No test fixtures or test binaries are installed.
-        self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux"])
+        self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux", "mgpux-proxy"])
+        self.assertFalse(any(p.name.endswith("_test.cpp") for p in (self.prefix / "share" / "m-gpux" / "proxy").iterdir()))
+
+    def test_relocated_serve_uses_the_installed_proxy_and_sources(self):
+        keys = self.tmp / "keys.json"
+        keys.write_text('[{"name": "a", "key": "sk-x", "created": "x"}]')
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "http://127.0.0.1:9", "--keys-file", keys,
+                           binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertIn(str(self.prefix / "bin" / "mgpux-proxy"), r.out)
+        out = self.tmp / "deploy.py"
+        r = self.run_mgpux("--yes", "--dry-run", "--script-out", out, "serve", "deploy", "--upstream",
+                           "http://10.0.0.1:8000", binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertIn("PROXY_SOURCES = \"%s\"" % (self.prefix / "share" / "m-gpux" / "proxy"), out.read_text())
 
     def test_relocated_host_finds_its_plugins_and_templates(self):
         r = self.run_mgpux("info", "--json", binary=self.bin)

@@ -1,6 +1,7 @@
-"""`m-gpux serve`: the API key store, the local proxy, deploy (rendered script checked by the
-modal stand-in, secrets through the fake modal), logs, stop, warmup and dashboard (against the
-fake OpenAI upstream behind `serve proxy`)."""
+"""`m-gpux serve`: the API key store, the local proxy (native mgpux-proxy and `--proxy python`),
+deploy (rendered script checked by the modal stand-in, in both proxy modes; secrets through the
+fake modal), logs, stop, warmup and dashboard (against the fake OpenAI upstream behind
+`serve proxy`, with each proxy)."""
 import ast
 import json
 import os
@@ -19,6 +20,38 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 FAKE_UPSTREAM = SOURCE_DIR / "tests" / "support" / "fake_upstream.py"
 PROXY_SOURCE = SOURCE_DIR / "templates" / "serve" / "proxy.py"
 KEY_RE = re.compile(r"sk-mgpux-[0-9a-f]{48}")
+BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", BIN.parent.parent)).resolve()
+# The shipped native proxy sources as the build tree exposes them (beside the templates).
+PROXY_SOURCES = BUILD_DIR / "share" / "m-gpux" / "proxy"
+NATIVE_PROXY = BIN.parent / "mgpux-proxy"
+# What the deploy script's image step runs (issue 7).
+PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
+PYTHON_PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]
+
+
+def write_stub_proxy(path, record, exit_code=0):
+    """An executable standing in for mgpux-proxy: writes its argv (after the program) as JSON to
+    `record` and exits with `exit_code`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{PYTHON}\nimport json, sys\n"
+                    f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+                    f"sys.exit({exit_code})\n")
+    path.chmod(0o755)
+    return path
+
+
+def relocated_binary(tmp):
+    """A copy of m-gpux in tmp/bin: nothing beside it (no mgpux-proxy, no share/m-gpux/proxy).
+    The templates are linked in, so only the proxy's pieces are missing."""
+    bindir = tmp / "relocated" / "bin"
+    bindir.mkdir(parents=True)
+    copy = bindir / "m-gpux"
+    copy.write_bytes(BIN.read_bytes())
+    copy.chmod(0o755)
+    share = tmp / "relocated" / "share" / "m-gpux"
+    share.mkdir(parents=True)
+    (share / "templates").symlink_to(SOURCE_DIR / "templates")
+    return copy
 
 
 def read_line(proc, pattern, timeout=30):
@@ -185,7 +218,10 @@ class KeyStoreTests(ServeCase):
 
 
 class ProxyCase(ServeCase):
-    """Runs the fake OpenAI upstream and `m-gpux serve proxy` in front of it."""
+    """Runs the fake OpenAI upstream and `m-gpux serve proxy` in front of it. PROXY_FLAGS picks
+    the implementation: none means the default, the native mgpux-proxy."""
+
+    PROXY_FLAGS = ()
 
     def start_upstream(self):
         up = subprocess.Popen([PYTHON, str(FAKE_UPSTREAM), "--port", "0"], stdout=subprocess.PIPE,
@@ -197,7 +233,8 @@ class ProxyCase(ServeCase):
     def start_proxy(self, *extra):
         upstream = self.start_upstream()
         env = dict(self.env, **self.fake.env(), MGPUX_PYTHON=PYTHON)
-        proc = subprocess.Popen([str(BIN), "serve", "proxy", "--upstream", upstream, "--port", "0", *extra],
+        proc = subprocess.Popen([str(BIN), "serve", "proxy", *self.PROXY_FLAGS, "--upstream", upstream,
+                                 "--port", "0", *extra],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                                 env=env, cwd=str(self.tmp), start_new_session=True)
         self.addCleanup(stop_process, proc)
@@ -210,7 +247,9 @@ class ProxyCase(ServeCase):
         return httpx.get(url, headers=headers, timeout=10)
 
 
-class ProxyTests(ProxyCase):
+class ProxyRunTests(ProxyCase):
+    """`serve proxy` running the native proxy (the default) for real."""
+
     def test_proxy_accepts_every_active_key_and_drops_revoked_ones(self):
         dev = self.create_key("dev")
         ops = self.create_key("ops")
@@ -241,31 +280,112 @@ class ProxyTests(ProxyCase):
         url = self.start_proxy("--keys-file", str(keys))
         self.assertEqual(self.get(url + "/v1/models", key).status_code, 200)
 
+
+class PythonProxyRunTests(ProxyRunTests):
+    """The same with `--proxy python`."""
+
+    PROXY_FLAGS = ("--proxy", "python")
+
+
+class ProxyCommandTests(ServeCase):
+    """What `serve proxy` runs and its errors, without starting a real proxy."""
+
     def test_proxy_without_keys_is_usage_error(self):
-        r = self.run_mgpux("serve", "proxy", "--upstream", "http://127.0.0.1:9")
-        self.assertExit(r, 2)
-        self.assertIn("keys create", r.err)
+        for flags in ((), ("--proxy", "python")):
+            r = self.run_mgpux("serve", "proxy", *flags, "--upstream", "http://127.0.0.1:9")
+            self.assertExit(r, 2)
+            self.assertIn("keys create", r.err)
 
     def test_proxy_bad_upstream_and_dry_run(self):
         self.create_key("dev")
         self.assertExit(self.run_mgpux("serve", "proxy", "--upstream", "ftp://x"), 2)
         r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "http://127.0.0.1:9/")
         self.assertExit(r, 0)
-        self.assertIn("serve/proxy.py --upstream http://127.0.0.1:9 ", r.out)
+        keys = self.state_dir / "api_keys.json"
+        self.assertEqual(r.out.strip(), f"dry run: would run {NATIVE_PROXY} --upstream http://127.0.0.1:9 "
+                                        f"--host 127.0.0.1 --port 8000 --max-inflight 64 --keys-file {keys}")
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9/")
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"would run python3 \S+/serve/proxy\.py --upstream http://127\.0\.0\.1:9 ")
+        self.assertNotIn("mgpux-proxy", r.out)
+        self.assertExit(self.run_mgpux("serve", "proxy", "--proxy", "rust", "--upstream", "http://x"), 2)
+
+    def test_native_proxy_gets_the_same_flags(self):
+        self.create_key("dev")
+        keys = self.tmp / "keys.json"
+        keys.write_text("[]")
+        record = self.tmp / "argv.json"
+        stub = write_stub_proxy(self.tmp / "stub" / "mgpux-proxy", record)
+        r = self.run_mgpux("serve", "proxy", "--upstream", "http://10.0.0.1:8080/", "--host", "0.0.0.0", "-p", "0",
+                           "--max-inflight", "7", "--keys-file", keys, "--docs", env={"MGPUX_PROXY": str(stub)})
+        self.assertExit(r, 0)
+        self.assertEqual(json.loads(record.read_text()),
+                         ["--upstream", "http://10.0.0.1:8080", "--host", "0.0.0.0", "--port", "0",
+                          "--max-inflight", "7", "--keys-file", str(keys), "--docs"])
+        # Its usage errors are ours (exit 2); any other failure is exit 1.
+        write_stub_proxy(stub, record, exit_code=2)
+        self.assertExit(self.run_mgpux("serve", "proxy", "--upstream", "http://x", env={"MGPUX_PROXY": str(stub)}), 2)
+        write_stub_proxy(stub, record, exit_code=3)
+        self.assertExit(self.run_mgpux("serve", "proxy", "--upstream", "http://x", env={"MGPUX_PROXY": str(stub)}), 1)
+
+    def test_mgpux_proxy_pointing_nowhere_is_exit_4(self):
+        self.create_key("dev")
+        missing = self.tmp / "no-such-proxy"
+        for extra in ((), ("--dry-run",)):
+            r = self.run_mgpux(*extra, "serve", "proxy", "--upstream", "http://127.0.0.1:9",
+                               env={"MGPUX_PROXY": str(missing)})
+            self.assertExit(r, 4)
+            self.assertIn("MGPUX_PROXY=" + str(missing), r.err)
+            self.assertIn("--proxy python", r.err)
+        # The Python proxy does not look for it.
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9",
+                           env={"MGPUX_PROXY": str(missing)})
+        self.assertExit(r, 0)
+
+    def test_native_proxy_found_on_path_else_exit_4(self):
+        self.create_key("dev")
+        binary = relocated_binary(self.tmp)  # no mgpux-proxy beside this copy
+        r = self.run_mgpux("serve", "proxy", "--upstream", "http://127.0.0.1:9", binary=binary)
+        self.assertExit(r, 4)
+        for looked_at in ("$MGPUX_PROXY", str(binary.parent / "mgpux-proxy"), "PATH"):
+            self.assertIn(looked_at, r.err)
+        record = self.tmp / "argv.json"
+        stub = write_stub_proxy(self.tmp / "path-bin" / "mgpux-proxy", record)
+        r = self.run_mgpux("serve", "proxy", "--upstream", "http://127.0.0.1:9", binary=binary,
+                           env={"PATH": f"{stub.parent}:{self.env['PATH']}"})
+        self.assertExit(r, 0)
+        self.assertEqual(json.loads(record.read_text())[:2], ["--upstream", "http://127.0.0.1:9"])
+
+    def test_https_upstream_needs_the_python_proxy(self):
+        self.create_key("dev")
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "https://api.example.com")
+        self.assertExit(r, 2)
+        self.assertIn("--proxy python", r.err)
+        self.assertNotIn("would run", r.out)
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "https://api.example.com")
+        self.assertExit(r, 0)
+        self.assertIn("--upstream https://api.example.com", r.out)
 
     def test_proxy_prefers_the_user_override(self):
         self.create_key("dev")
         override = self.home / ".config" / "m-gpux" / "templates" / "serve"
         override.mkdir(parents=True)
         (override / "proxy.py").write_text(PROXY_SOURCE.read_text())
-        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "http://127.0.0.1:9")
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9")
         self.assertIn(str(override / "proxy.py"), r.out)
 
     def test_python_missing_is_exit_4(self):
         self.create_key("dev")
-        r = self.run_mgpux("serve", "proxy", "--upstream", "http://127.0.0.1:9",
+        r = self.run_mgpux("serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9",
                            env={"MGPUX_PYTHON": str(self.tmp / "no-python")})
         self.assertExit(r, 4)
+
+    def test_help_names_both_proxies(self):
+        r = self.run_mgpux("serve", "proxy", "--help")
+        self.assertExit(r, 0)
+        for text in ("mgpux-proxy", "$MGPUX_PROXY", "--proxy python", "native|python"):
+            self.assertIn(text, r.out)
+        self.assertNotIn("Needs Python", r.out)
 
 
 def script_constants(text):
@@ -281,7 +401,7 @@ def script_constants(text):
 
 
 class MonitorTests(ProxyCase):
-    """warmup and dashboard against the fake upstream behind `serve proxy`."""
+    """warmup and dashboard against the fake upstream behind `serve proxy` (the native proxy)."""
 
     def test_warmup_sends_the_key_and_times_both_phases(self):
         self.create_key("dev")
@@ -368,6 +488,12 @@ class MonitorTests(ProxyCase):
         read_line(proc, r"^ONLINE")  # a second frame
 
 
+class PythonMonitorTests(MonitorTests):
+    """warmup and dashboard against the Python proxy (`--proxy python`)."""
+
+    PROXY_FLAGS = ("--proxy", "python")
+
+
 class DeployScriptTests(ServeCase):
     def render(self, *args, expect=0):
         out = self.tmp / "deploy.py"
@@ -383,7 +509,39 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         info = json.loads(proc.stdout)
         self.assertEqual(info["errors"], [])
+        self.assertEqual(info["warnings"], [])
         return info
+
+    def used_image(self, info):
+        used = [i for i in info["images"] if i["used"]]
+        self.assertEqual(len(used), 1)
+        return used[0]
+
+    def proxy_command(self, path, upstream="http://127.0.0.1:8001"):
+        """The rendered script imported under the modal stand-in: its _proxy_command(upstream)."""
+        code = ("import json, runpy, sys\n"
+                "ns = runpy.run_path(sys.argv[1])\n"
+                "print(json.dumps(ns['_proxy_command'](sys.argv[2])))\n")
+        proc = subprocess.run([PYTHON, "-c", code, str(path), upstream], capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONPATH=str(SUPPORT_DIR)), timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def assert_native_build_steps(self, steps, apt):
+        """The last three image steps: apt packages, the sources copied in, the compile."""
+        self.assertEqual([st["op"] for st in steps[-3:]], ["apt_install", "add_local_dir", "run_commands"])
+        install, add, build = steps[-3:]
+        self.assertEqual(install["args"], apt)
+        self.assertEqual(add["args"], [str(PROXY_SOURCES), "/opt/m-gpux/proxy"])
+        self.assertEqual(add["kwargs"], {"copy": True})
+        self.assertEqual(Path(add["local_path_resolved"]).resolve(), PROXY_SOURCES.resolve())
+        self.assertTrue((PROXY_SOURCES / "main.cpp").is_file())
+        self.assertEqual(build["args"], [PROXY_BUILD])
+        self.assertNotIn("||", build["args"][0])  # no fallback: a failing compile fails the build
+        for step in steps:
+            if step["op"] == "pip_install":
+                for package in PYTHON_PROXY_PACKAGES:
+                    self.assertNotIn(package, step["args"])
 
     def test_gpu_script_with_tensor_parallel(self):
         path = self.render("--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "H100:2", "--min-containers", "0",
@@ -457,8 +615,83 @@ class DeployScriptTests(ServeCase):
         self.assertNotIn("vllm==0.33.0", json.dumps(used[0]["steps"]))
 
     def test_proxy_source_is_embedded_verbatim(self):
-        path = self.render("--model", "Qwen/Qwen3-8B")
+        path = self.render("--model", "Qwen/Qwen3-8B", "--proxy", "python")
         self.assertEqual(script_constants(path.read_text())["PROXY_SOURCE"], PROXY_SOURCE.read_text())
+
+    def test_native_gpu_image_compiles_the_proxy_against_ubuntu_boost(self):
+        path = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--max-inflight", "16", "--docs")
+        image = self.used_image(self.inspect(path))
+        self.assertEqual(image["base"]["tag"], "nvidia/cuda:12.9.1-devel-ubuntu22.04")
+        steps = image["steps"]
+        self.assert_native_build_steps(steps, ["g++", "libboost-dev"])
+        pips = [st["args"] for st in steps if st["op"] == "pip_install"]
+        self.assertEqual(pips, [["vllm==0.33.0", "hf-transfer==0.1.9"]])  # vLLM keeps its own
+        self.assertEqual(self.proxy_command(path), [
+            "/usr/local/bin/mgpux-proxy", "--upstream", "http://127.0.0.1:8001", "--host", "0.0.0.0",
+            "--port", "8000", "--max-inflight", "16", "--docs"])
+        c = script_constants(path.read_text())
+        self.assertNotIn("PROXY_SOURCE", c)  # the Python proxy is not embedded
+        self.assertNotIn("m-gpux-proxy.py", path.read_text())
+        self.assertEqual(c["PROXY_SOURCES"], str(PROXY_SOURCES))
+
+    def test_native_proxy_only_image_is_debian_with_boost_181(self):
+        path = self.render("--upstream", "http://10.1.2.3:8080/")
+        image = self.used_image(self.inspect(path))
+        self.assertEqual(image["base"]["type"], "debian_slim")
+        self.assertEqual([st["op"] for st in image["steps"]], ["apt_install", "add_local_dir", "run_commands"])
+        self.assert_native_build_steps(image["steps"], ["g++", "libboost1.81-dev"])
+        self.assertEqual(self.proxy_command(path, "http://10.1.2.3:8080"), [
+            "/usr/local/bin/mgpux-proxy", "--upstream", "http://10.1.2.3:8080", "--host", "0.0.0.0",
+            "--port", "8000", "--max-inflight", "64"])
+
+    def test_python_proxy_mode_is_unchanged(self):
+        for args, base in ((["--model", "Qwen/Qwen3-8B", "--gpu", "L4"], "from_registry"),
+                           (["--upstream", "https://api.example.com"], "debian_slim")):
+            path = self.render(*args, "--proxy", "python", "--docs")
+            image = self.used_image(self.inspect(path))
+            self.assertEqual(image["base"]["type"], base)
+            self.assertEqual([st["op"] for st in image["steps"] if st["op"] in ("apt_install", "add_local_dir",
+                                                                               "run_commands")], [])
+            pip = [a for st in image["steps"] if st["op"] == "pip_install" for a in st["args"]]
+            for package in PYTHON_PROXY_PACKAGES:
+                self.assertIn(package, pip)
+            command = self.proxy_command(path)
+            self.assertEqual(command[1:3], ["/tmp/m-gpux-proxy.py", "--upstream"])
+            self.assertEqual(command[-1], "--docs")
+            text = path.read_text()
+            self.assertEqual(script_constants(text)["PROXY_SOURCE"], PROXY_SOURCE.read_text())
+            self.assertNotIn("mgpux-proxy", text.replace("m-gpux-proxy.py", ""))
+            self.assertNotIn("PROXY_SOURCES", text)
+
+    def test_https_upstream_needs_the_python_proxy(self):
+        r = self.render("--upstream", "https://api.example.com", expect=2)
+        self.assertIn("--proxy python", r.err)
+        path = self.render("--upstream", "https://api.example.com", "--proxy", "python")
+        self.assertEqual(script_constants(path.read_text())["UPSTREAM"], "https://api.example.com")
+
+    def test_proxy_sources_user_override_first(self):
+        override = self.home / ".config" / "m-gpux" / "proxy"
+        override.mkdir(parents=True)
+        (override / "main.cpp").write_text("int main() { return 0; }\n")
+        path = self.render("--upstream", "http://10.1.2.3:8080")
+        steps = self.used_image(self.inspect(path))["steps"]
+        self.assertEqual(steps[1]["args"][0], str(override))
+        # A directory without main.cpp is not taken.
+        (override / "main.cpp").unlink()
+        path = self.render("--upstream", "http://10.1.2.3:8080")
+        self.assertEqual(script_constants(path.read_text())["PROXY_SOURCES"], str(PROXY_SOURCES))
+
+    def test_missing_proxy_sources_is_exit_3(self):
+        binary = relocated_binary(self.tmp)  # templates beside it, no proxy sources
+        r = self.run_mgpux("--dry-run", "--yes", "serve", "deploy", "--upstream", "http://10.1.2.3:8080",
+                           binary=binary)
+        self.assertExit(r, 3)
+        self.assertIn(str(binary.parent.parent / "share" / "m-gpux" / "proxy"), r.err)
+        self.assertIn("--proxy python", r.err)
+        self.assertFalse(self.keys_file.exists())
+        r = self.run_mgpux("--dry-run", "--yes", "serve", "deploy", "--upstream", "http://10.1.2.3:8080",
+                           "--proxy", "python", binary=binary)
+        self.assertExit(r, 0)
 
     def test_wizard_on_a_terminal_takes_the_recommended_defaults(self):
         out = self.tmp / "wizard.py"
@@ -569,6 +802,34 @@ class DeployTests(ServeCase):
         self.fake.set_scenario([{"match": ["deploy"], "exit": 1, "stderr": "boom"}])
         r = self.deploy("--model", "m/x", "--gpu", "L4")
         self.assertExit(r, 1)
+
+    def test_failing_proxy_compile_fails_the_deploy_with_its_message(self):
+        compiler = ("=> Step 3: RUN " + PROXY_BUILD + "\n"
+                    "/opt/m-gpux/proxy/proxy_server.cpp:42:10: fatal error: boost/json.hpp: "
+                    "No such file or directory\ncompilation terminated.\n"
+                    "Image build for im-F00 failed. See build logs for more details.\n")
+        self.fake.set_scenario([{"match": ["deploy"], "exit": 1, "stderr": compiler}])
+        r = self.run_mgpux("--yes", "serve", "deploy", "--upstream", "http://10.1.2.3:8080")
+        self.assertExit(r, 1)
+        self.assertIn("proxy_server.cpp:42:10: fatal error: boost/json.hpp: No such file or directory", r.err)
+        self.assertNotIn("Endpoint:", r.out)
+        deploys = self.fake.calls_of("deploy")
+        self.assertEqual(len(deploys), 1)
+        # The script Modal was given builds the native proxy (no Python proxy to fall back to).
+        script = Path(deploys[0]["script"]["copy"]).read_text()
+        self.assertIn(repr(PROXY_BUILD).replace("'", '"'), script)
+        self.assertNotIn("PROXY_SOURCE =", script)
+        sessions = self.state_dir / "sessions.json"
+        if sessions.exists():
+            self.assertNotIn("https://", sessions.read_text())  # no endpoint recorded
+
+    def test_json_reports_the_proxy(self):
+        r = self.deploy("--upstream", "http://10.1.2.3:8080")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["proxy"], "native")
+        r = self.deploy("--upstream", "http://10.1.2.3:8080", "--proxy", "python", "--name", "py")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["proxy"], "python")
 
     def test_keys_changes_recreate_the_deployment_secret(self):
         self.assertExit(self.deploy("--model", "m/x", "--gpu", "L4"), 0)

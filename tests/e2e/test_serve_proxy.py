@@ -1,10 +1,17 @@
-"""The serve proxy (templates/serve/proxy.py) against the fake OpenAI-compatible upstream
-(tests/support/fake_upstream.py), both run as subprocesses on free loopback ports."""
+"""The serve proxy's behaviour suite, run against both implementations: the native one
+(`mgpux-proxy`, proxy/src) and the Python one (templates/serve/proxy.py). Each class has its own
+fake OpenAI-compatible upstream (tests/support/fake_upstream.py) and its own proxy, both run as
+subprocesses on free loopback ports.
+
+The behaviour tests live in the mixin ProxyBehaviour (not a TestCase, so unittest does not collect
+it); NativeProxyTest and PythonProxyTest only say how to start their program."""
 import concurrent.futures
+import hashlib
 import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +24,9 @@ import httpx
 
 SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", Path(__file__).resolve().parents[2])).resolve()
 PROXY = SOURCE_DIR / "templates" / "serve" / "proxy.py"
+BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", SOURCE_DIR / "build" / "release"))
+# the native proxy: $MGPUX_PROXY (as for m-gpux itself), else the one the build tree made
+NATIVE = Path(os.environ.get("MGPUX_PROXY") or BUILD_DIR / "bin" / "mgpux-proxy")
 FAKE = SOURCE_DIR / "tests" / "support" / "fake_upstream.py"
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
@@ -27,12 +37,27 @@ AUTH = {"Authorization": "Bearer " + KEY}
 T = httpx.Timeout(30.0)
 
 
-# Under ctest the proxy is started the way users start it, `m-gpux serve proxy`
-# (which runs this same proxy.py through the host's process service); run by
-# hand without a build, the file is started directly.
+# Under ctest the proxy is started the way users start it: `m-gpux serve proxy` (the native
+# proxy) or `m-gpux serve proxy --proxy python`, both through the host's process service. Run by
+# hand without a build, the program is started directly.
 MGPUX = os.environ.get("MGPUX_TEST_BIN")
 MGPUX_PLUGINS = os.environ.get("MGPUX_TEST_PLUGIN_DIR")
 THROUGH_MGPUX = bool(MGPUX and MGPUX_PLUGINS and os.path.exists(MGPUX))
+_serve_proxy_options = None
+
+
+def serve_proxy_options():
+    """The option names `m-gpux serve proxy` declares (from `m-gpux commands --json`), read once:
+    tells whether this build's serve plugin has `--proxy native|python` yet."""
+    global _serve_proxy_options
+    if _serve_proxy_options is None:
+        with tempfile.TemporaryDirectory(prefix="mgpux-proxy-cmds-") as home:
+            out = subprocess.run([MGPUX, "commands", "--json"], capture_output=True, text=True, timeout=60,
+                                 stdin=subprocess.DEVNULL, check=True,
+                                 env=dict(os.environ, HOME=home, MGPUX_PLUGIN_PATH=MGPUX_PLUGINS)).stdout
+        command = next(c for c in json.loads(out)["commands"] if c["path"] == "serve proxy")
+        _serve_proxy_options = {o["name"] for o in command["options"]}
+    return _serve_proxy_options
 
 
 def start(args, env=None, argv=None):
@@ -57,9 +82,12 @@ def start(args, env=None, argv=None):
         elif proc.poll() is not None:
             break
     if not line.endswith(b"\n"):
+        proc.log = None  # stop() would close it: it is read for the message first
         stop(proc)
         log.seek(0)
-        raise RuntimeError("server did not start: %r %r" % (line, log.read()[-2000:]))
+        err = log.read()[-2000:]
+        log.close()
+        raise RuntimeError("server did not start (%s): %r %r" % (command[0], line, err))
     return proc, line.decode().strip()
 
 
@@ -108,15 +136,123 @@ def sse_events(text):
     return [block[len("data: "):] for block in text.split("\n\n") if block.startswith("data: ")]
 
 
-class ProxyCase(unittest.TestCase):
-    """One fake upstream and one proxy (max_inflight 4) for the class; tests that kill the
-    upstream restart it on the same port."""
+# -- raw HTTP/1.1, for what httpx hides: pipelining, HEAD framing, many sockets at once -----------
+def raw_request(method, target, body=b"", headers=AUTH):
+    lines = ["%s %s HTTP/1.1" % (method, target), "Host: 127.0.0.1"]
+    lines += ["%s: %s" % kv for kv in headers.items()]
+    if body or method in ("POST", "PUT", "PATCH"):
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def raw_connect(url, timeout=30.0):
+    """A blocking socket to the proxy at `url` and a buffered reader on it."""
+    host, port = url.rsplit("/", 1)[-1].rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    return sock, sock.makefile("rb")
+
+
+def read_response(reader, head=False):
+    """One response from a buffered socket reader -> (status, {lower-case name: value}, body).
+    Raises EOFError when the peer closed before a whole response came."""
+    status_line = reader.readline()
+    if not status_line.endswith(b"\r\n"):
+        raise EOFError("connection closed before a response: %r" % status_line)
+    status = int(status_line.split(b" ", 2)[1])
+    headers = {}
+    while True:
+        line = reader.readline()
+        if not line.endswith(b"\r\n"):
+            raise EOFError("connection closed in the response head")
+        if line == b"\r\n":
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if head or status in (204, 304) or 100 <= status < 200:
+        return status, headers, b""
+    if "content-length" in headers:
+        body = read_exactly(reader, int(headers["content-length"]))
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        body = read_chunked(reader)
+    else:
+        body = reader.read()  # framed by the end of the connection
+    return status, headers, body
+
+
+def read_exactly(reader, n):
+    data = reader.read(n)
+    if len(data) != n:
+        raise EOFError("connection closed after %d of %d body bytes" % (len(data), n))
+    return data
+
+
+def read_chunked(reader):
+    parts = []
+    while True:
+        size = int(reader.readline().split(b";")[0], 16)
+        if size == 0:
+            while reader.readline() not in (b"\r\n", b""):  # trailers
+                pass
+            return b"".join(parts)
+        parts.append(read_exactly(reader, size))
+        read_exactly(reader, 2)
+
+
+def child_pids(pid):
+    """The processes whose parent is `pid` (from /proc/PID/task/*/children when the kernel has
+    it, else by scanning every /proc/N/stat)."""
+    found = set()
+    for children in Path("/proc/%d/task" % pid).glob("*/children"):
+        try:
+            found.update(int(c) for c in children.read_text().split())
+        except OSError:
+            pass
+    if found:
+        return sorted(found)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        # the name in parentheses may hold spaces: the fields after its last ")" are fixed
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(stat.parent.name))
+    return sorted(found)
+
+
+def process_argv(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return [a.decode() for a in f.read().split(b"\0")[:-1]]
+
+
+class ProxyBehaviour:
+    """The behaviour both proxies must have. One fake upstream and one proxy (max_inflight 4) per
+    concrete class; tests that kill the upstream restart it on the same port.
+
+    A concrete class sets IMPL, MGPUX_ARGS (what `m-gpux serve proxy` needs to pick it) and
+    direct_argv() (the program itself, for the tests that start it without m-gpux)."""
 
     MAX_INFLIGHT = 4
+    IMPL = None
+    MGPUX_ARGS = ()
+
+    @classmethod
+    def direct_argv(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def through_mgpux(cls):
+        """Whether `m-gpux serve proxy` can start this implementation in this build."""
+        if not THROUGH_MGPUX:
+            return False
+        return not cls.MGPUX_ARGS or "proxy" in serve_proxy_options()
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="mgpux-proxy-")
+        # cleanups registered as each thing starts: they run even when setUpClass fails
+        tmp = tempfile.TemporaryDirectory(prefix="mgpux-proxy-%s-" % cls.IMPL)
+        cls.addClassCleanup(tmp.cleanup)
+        cls.tmp = tmp
         cls.keys = Path(cls.tmp.name) / "api_keys.json"
         write_keys(cls.keys, [
             {"name": "default", "key": KEY, "created": "2025-01-01T00:00:00"},
@@ -125,36 +261,48 @@ class ProxyCase(unittest.TestCase):
         ])
         os.chmod(cls.keys, 0o600)
         cls.upstream, cls.up_port = start_upstream()
+        cls.addClassCleanup(lambda: stop(cls.upstream))  # (the one running at the end)
         cls.proxy, cls.url = cls.start_proxy(cls.up_port, "--max-inflight", cls.MAX_INFLIGHT)
+        cls.addClassCleanup(stop, cls.proxy)
         cls.client = httpx.Client(base_url=cls.url, timeout=T)
+        cls.addClassCleanup(cls.client.close)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        stop(cls.proxy)
-        stop(cls.upstream)
-        cls.tmp.cleanup()
-
-    @classmethod
-    def start_proxy(cls, up_port, *extra, env=None, keys=True):
-        args = ["--upstream", "http://127.0.0.1:%d" % up_port, "--port", 0]
+    def start_proxy(cls, up_port, *extra, env=None, keys=True, upstream_flag=True):
+        """Starts a proxy; through `m-gpux serve proxy` when it can (a keys file, no special
+        environment), else the program directly. -> (process, base URL)."""
+        args = ["--upstream", "http://127.0.0.1:%d" % up_port] if upstream_flag else []
+        args += ["--port", 0]
         if keys:
             args += ["--keys-file", cls.keys]
         args += list(extra)
-        if THROUGH_MGPUX and "--keys-file" in map(str, args) and not env:
+        if cls.through_mgpux() and "--keys-file" in map(str, args) and not env:
             home = os.path.join(cls.tmp.name, "home")
             os.makedirs(home, exist_ok=True)
             mgpux_env = {"MGPUX_PLUGIN_PATH": MGPUX_PLUGINS, "HOME": home, "MGPUX_PYTHON": PYTHON,
                          "MGPUX_HOME": os.path.join(home, ".m-gpux")}
-            proc, line = start(None, env=mgpux_env, argv=[MGPUX, "serve", "proxy", *args])
+            argv = [MGPUX, "serve", "proxy", *cls.MGPUX_ARGS, *args]
+            proc, line = start(None, env=mgpux_env, argv=argv)
         else:
-            proc, line = start([PROXY, *args], env=env)
+            proc, line = start(None, env=env, argv=[*cls.direct_argv(), *args])
         assert line.startswith("[m-gpux] READY http://127.0.0.1:"), line
         return proc, line.split()[-1]
 
+    def run_direct(self, *args, env=None, timeout=30):
+        """Runs the program directly to its end, without MGPUX_* from the test's environment."""
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("MGPUX_KEY") and k != "MGPUX_UPSTREAM"}
+        return subprocess.run([*map(str, self.direct_argv()), *map(str, args)], capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              env=dict(clean, **(env or {})))
+
     def setUp(self):
-        # a test that killed the upstream leaves it restarted; the proxy must still be alive
+        # a test that kills the upstream restarts it: one found dead here died on its own, was
+        # killed from outside, or its test failed before the restart; say how, then restart it
         if self.upstream.poll() is not None:
+            log = self.upstream.log
+            log.seek(0)
+            sys.stderr.write("\nWARNING: the fake upstream was not running (exit %s): %r\n"
+                             % (self.upstream.returncode, log.read()[-1000:]))
             stop(self.upstream)
             type(self).upstream = start_upstream_on(self.up_port)
         self.assertIsNone(self.proxy.poll(), "the proxy died")
@@ -182,11 +330,23 @@ class ProxyCase(unittest.TestCase):
     # -- public routes and auth ----------------------------------------------------------------
     def test_started_the_way_users_start_it(self):
         if not THROUGH_MGPUX:
-            self.skipTest("run by hand: proxy.py started directly")
-        with open("/proc/%d/cmdline" % self.proxy.pid, "rb") as f:
-            argv = f.read().split(b"\0")
-        self.assertTrue(argv[0].endswith(b"m-gpux"), argv)
-        self.assertEqual(argv[1:3], [b"serve", b"proxy"])
+            self.skipTest("run by hand: the %s proxy was started directly" % self.IMPL)
+        if not self.through_mgpux():
+            self.skipTest("this build's `m-gpux serve proxy` has no --proxy flag yet: "
+                          "the %s proxy was started directly" % self.IMPL)
+        argv = process_argv(self.proxy.pid)
+        self.assertTrue(argv[0].endswith("m-gpux"), argv)
+        self.assertEqual(argv[1:3 + len(self.MGPUX_ARGS)], ["serve", "proxy", *self.MGPUX_ARGS])
+        # m-gpux runs the proxy as its one child, with the flags it was given
+        children = child_pids(self.proxy.pid)
+        self.assertEqual(len(children), 1, children)
+        child = process_argv(children[0])
+        exe = os.readlink("/proc/%d/exe" % children[0])
+        self.check_proxy_program(exe, child)
+        upstream = "http://127.0.0.1:%d" % self.up_port
+        self.assertEqual(child[child.index("--upstream") + 1].rstrip("/"), upstream, child)
+        self.assertEqual(child[child.index("--max-inflight") + 1], str(self.MAX_INFLIGHT), child)
+        self.assertEqual(child[child.index("--keys-file") + 1], str(self.keys), child)
 
     def test_health_is_public_and_answers_at_once(self):
         t0 = time.monotonic()
@@ -251,10 +411,10 @@ class ProxyCase(unittest.TestCase):
             finally:
                 stop(proc)
 
-    def test_key_hashes_from_environment_and_docs_flag(self):
-        import hashlib
+    def test_key_hashes_and_upstream_from_environment_and_docs_flag(self):
         hashes = ",".join(hashlib.sha256(k.encode()).hexdigest() for k in (KEY2,))
-        proc, url = self.start_proxy(self.up_port, "--docs", keys=False, env={"MGPUX_KEY_HASHES": hashes})
+        env = {"MGPUX_KEY_HASHES": hashes, "MGPUX_UPSTREAM": "http://127.0.0.1:%d" % self.up_port}
+        proc, url = self.start_proxy(self.up_port, "--docs", keys=False, env=env, upstream_flag=False)
         try:
             with httpx.Client(base_url=url, timeout=T) as c:
                 self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + KEY2}).status_code, 200)
@@ -267,11 +427,49 @@ class ProxyCase(unittest.TestCase):
             stop(proc)
 
     def test_refuses_to_start_without_keys(self):
-        r = subprocess.run([PYTHON, str(PROXY), "--upstream", "http://127.0.0.1:9", "--port", "0"],
-                           capture_output=True, text=True, timeout=30,
-                           env={k: v for k, v in os.environ.items() if k != "MGPUX_KEY_HASHES"})
-        self.assertEqual(r.returncode, 2)
+        r = self.run_direct("--upstream", "http://127.0.0.1:9", "--port", "0")
+        self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("no active API key", r.stderr)
+        # a keys file whose only key is revoked holds no active key either
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = Path(tmp) / "keys.json"
+            write_keys(keys, [{"name": "old", "key": REVOKED, "created": "x", "active": False}])
+            r = self.run_direct("--upstream", "http://127.0.0.1:9", "--port", "0", "--keys-file", keys)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("no active API key", r.stderr)
+
+    def test_bad_usage_exits_2(self):
+        hashes = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        up = "http://127.0.0.1:9"
+        for args in (["--port", "0"],  # no upstream (and no MGPUX_UPSTREAM)
+                     ["--upstream", up, "--port", "0", "--bogus"],
+                     ["--upstream", up, "--port", "0", "--max-inflight", "0"],
+                     ["--upstream", up, "--port", "eighty"]):
+            with self.subTest(args=args):
+                r = self.run_direct(*args, env=hashes)
+                self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+                self.assertNotIn("READY", r.stdout)
+
+    def test_sigterm_and_sigint_exit_0(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(signal=sig.name):
+                proc, url = self.start_proxy(self.up_port, keys=False, env=env)
+                try:
+                    self.assertEqual(httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code, 200)
+                    os.kill(proc.pid, sig)
+                    self.assertEqual(proc.wait(10), 0)
+                finally:
+                    stop(proc)
+
+    def test_https_upstream_is_refused_by_the_native_proxy(self):
+        if self.IMPL != "native":
+            self.skipTest("the Python proxy forwards to https:// upstreams")
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        r = self.run_direct("--upstream", "https://127.0.0.1:9", "--port", "0", env=env)
+        self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+        self.assertIn("--proxy python", r.stderr)
+        self.assertNotIn("READY", r.stdout)
 
     # -- forwarding ----------------------------------------------------------------------------
     def test_query_string_method_headers_and_body_are_forwarded(self):
@@ -408,6 +606,98 @@ class ProxyCase(unittest.TestCase):
         doc = self.wait_idle(timeout=5)
         self.assertEqual(doc["inflight_requests"], 0)
 
+    # -- connections ---------------------------------------------------------------------------
+    def test_200_connections_at_once_get_200_or_429_never_503(self):
+        n = 200
+        before = self.stats()
+        body = json.dumps({"model": "fake-model", "messages": [], "max_tokens": 2}).encode()
+        # the upstream holds each admitted request 1 s, so the 4 slots stay full while the
+        # other requests arrive: they must be turned away with 429, not dropped or refused
+        payload = raw_request("POST", "/v1/chat/completions", body,
+                              dict(AUTH, **{"Content-Type": "application/json", "x-fake-delay": "1"}))
+        conns = []
+        try:
+            for _ in range(n):  # every connection is open before the first request is sent
+                conns.append(raw_connect(self.url))
+            for sock, _ in conns:
+                sock.sendall(payload)
+            outcomes = []
+            for _, reader in conns:
+                try:
+                    status, headers, data = read_response(reader)
+                    outcomes.append(status)
+                    if status == 200:
+                        self.assertEqual(json.loads(data)["usage"]["completion_tokens"], 2)
+                    elif status == 429:
+                        self.assertGreaterEqual(int(headers["retry-after"]), 1)
+                except (OSError, EOFError) as exc:
+                    outcomes.append(type(exc).__name__)
+        finally:
+            for sock, reader in conns:
+                reader.close()
+                sock.close()
+        counts = {k: outcomes.count(k) for k in set(outcomes)}
+        self.assertEqual(set(counts) - {200, 429}, set(), counts)
+        self.assertGreaterEqual(counts.get(200, 0), self.MAX_INFLIGHT, counts)
+        self.assertGreaterEqual(counts.get(429, 0), 1, counts)
+        self.wait_idle()
+        after = self.stats()
+        self.assertEqual(after["rejected_429"] - before["rejected_429"], counts[429])
+        self.assertEqual(after["total_success"] - before["total_success"], counts.get(200, 0))
+        self.assertEqual(after["total_errors_5xx"], before["total_errors_5xx"])
+        self.assertLessEqual(after["peak_inflight"], self.MAX_INFLIGHT)
+
+    def test_request_body_over_1_mb_is_forwarded_intact(self):
+        raw = os.urandom(3 * 1024 * 1024 // 2).hex().encode()  # 3 MiB of text, unlike any other
+        r = self.client.post("/v1/echo/big?size=3m", content=raw,
+                             headers=dict(AUTH, **{"Content-Type": "application/octet-stream"}))
+        self.assertEqual(r.status_code, 200, r.text[:500])
+        doc = r.json()  # the echo comes back as one 3 MB answer: the other direction too
+        self.assertEqual(doc["method"], "POST")
+        self.assertEqual(doc["query"], "size=3m")
+        self.assertEqual(len(doc["body"]), len(raw))
+        self.assertEqual(hashlib.sha256(doc["body"].encode()).hexdigest(), hashlib.sha256(raw).hexdigest())
+
+    def test_pipelined_and_keep_alive_requests_on_one_connection(self):
+        sock, reader = raw_connect(self.url)
+        try:
+            # two requests in one write: both answered, in order, on the same connection
+            sock.sendall(raw_request("POST", "/v1/echo/first", b'{"n": 1}') +
+                         raw_request("GET", "/v1/echo/second?n=2"))
+            answers = [read_response(reader) for _ in range(2)]
+            for (status, headers, _), path in zip(answers, ("/v1/echo/first", "/v1/echo/second")):
+                self.assertEqual(status, 200)
+                self.assertNotEqual(headers.get("connection", "").lower(), "close")
+            docs = [json.loads(body) for _, _, body in answers]
+            self.assertEqual([d["path"] for d in docs], ["/v1/echo/first", "/v1/echo/second"])
+            self.assertEqual(docs[0]["body"], '{"n": 1}')
+            self.assertEqual((docs[1]["method"], docs[1]["query"], docs[1]["body"]), ("GET", "n=2", ""))
+            # and the connection is kept for a third, sent after the answers came
+            sock.sendall(raw_request("GET", "/v1/models"))
+            status, _, body = read_response(reader)
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["data"][0]["id"], "fake-model")
+        finally:
+            reader.close()
+            sock.close()
+
+    def test_head_health_answers_200_without_a_body(self):
+        r = httpx.head(self.url + "/health", timeout=T)
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.content, b"")
+        # on one connection: had the HEAD answer carried a body, the GET after it would not parse
+        sock, reader = raw_connect(self.url)
+        try:
+            sock.sendall(raw_request("HEAD", "/health", headers={}) + raw_request("GET", "/health", headers={}))
+            status, _, body = read_response(reader, head=True)
+            self.assertEqual((status, body), (200, b""))
+            status, _, body = read_response(reader)
+            self.assertEqual(status, 200)
+            self.assertIn(json.loads(body)["status"], ("ok", "loading"))
+        finally:
+            reader.close()
+            sock.close()
+
     # -- failures ------------------------------------------------------------------------------
     def test_upstream_killed_mid_stream(self):
         body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 50}
@@ -507,6 +797,37 @@ class ProxyCase(unittest.TestCase):
         self.assertEqual(doc["vllm_models"]["data"][0]["id"], "fake-model")
         for key in ("uptime_seconds", "requests_per_second", "latency_avg_ms", "gpus", "cpu", "ram", "disk"):
             self.assertIn(key, doc)
+
+
+
+class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
+    """mgpux-proxy: `m-gpux serve proxy` (the default), or $MGPUX_PROXY / the build tree's one."""
+
+    IMPL = "native"
+    MGPUX_ARGS = ()
+
+    @classmethod
+    def direct_argv(cls):
+        return [NATIVE]
+
+    def check_proxy_program(self, exe, argv):
+        # the program m-gpux ran is the one this suite tests directly ($MGPUX_PROXY, or the build's)
+        self.assertEqual(exe, os.path.realpath(NATIVE), argv)
+
+
+class PythonProxyTest(ProxyBehaviour, unittest.TestCase):
+    """templates/serve/proxy.py: `m-gpux serve proxy --proxy python`, or run by /usr/bin/python3."""
+
+    IMPL = "python"
+    MGPUX_ARGS = ("--proxy", "python")
+
+    @classmethod
+    def direct_argv(cls):
+        return [PYTHON, PROXY]
+
+    def check_proxy_program(self, exe, argv):
+        self.assertTrue(os.path.basename(exe).startswith("python"), (exe, argv))
+        self.assertTrue(any(a.endswith(os.path.join("serve", "proxy.py")) for a in argv), argv)
 
     def test_template_has_no_mustache_braces(self):
         text = PROXY.read_text()

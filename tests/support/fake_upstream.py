@@ -21,6 +21,7 @@ Routes
 Request headers that change the behaviour of one request
   x-fake-token-delay: SECONDS     sleep between stream chunks (default --token-delay)
   x-fake-close: before-response   close the connection without answering
+  x-fake-delay: SECONDS           sleep before answering (any route, streams included)
 """
 import argparse
 import asyncio
@@ -68,6 +69,9 @@ class Fake:
                     self.seen[urlsplit(target).path] += 1
                     writer.close()
                     return
+                delay = float(hmap.get("x-fake-delay") or 0)
+                if delay > 0:
+                    await asyncio.sleep(delay)
                 keep = await self.route(method, target, headers, hmap, body, writer) and keep
                 if not keep:
                     return
