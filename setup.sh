@@ -52,7 +52,7 @@ fetch_boost174() {
   rm -rf "$boost174_dir" && mv "$boost174_dir.tmp" "$boost174_dir" || return 1
   rm -f build/deps/libboost1.74-dev_*.deb
 }
-if ! fetch_boost174; then
+if [ "$mode" = test ] && ! fetch_boost174; then  # only the tests need them
   echo "setup: warning: could not fetch the Boost 1.74 headers into $boost174_dir;" \
        "e2e.test_proxy_build will fail until they are there" >&2
 fi
