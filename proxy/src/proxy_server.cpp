@@ -561,14 +561,7 @@ private:
             head_ += "\r\n";
             json_ctype_ = false;
             // The status and headers go out at once, before the first token.
-            auto self = shared_from_this();
-            busy_op_ = true;
-            conn_->send(std::move(head_), {}, {}, [self](error_code ec) {
-                self->busy_op_ = false;
-                if (ec || self->gone_) return self->client_gone_now();
-                self->read_body();
-            });
-            return;
+            return send_then(std::move(head_), {}, {}, [](Exchange& e) { e.read_body(); });
         }
         json_ctype_ = sv(ctype).substr(0, 16) == "application/json";
         read_body();
@@ -608,13 +601,9 @@ private:
         const bool last = parser_->is_done();
         std::string tail = chunked_ ? "\r\n" : "";
         if (last && chunked_) tail += "0\r\n\r\n";
-        auto self = shared_from_this();
-        busy_op_ = true;
-        conn_->send(chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [self, last](error_code ec) {
-            self->busy_op_ = false;
-            if (ec || self->gone_) return self->client_gone_now();
-            if (last) return self->stream_complete();
-            self->read_body();
+        send_then(chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
+            if (last) return e.stream_complete();
+            e.read_body();
         });
     }
 
@@ -628,14 +617,7 @@ private:
     void body_done() {
         if (stream_) {
             // the stream ended on a piece with no data: only the last chunk is left
-            auto self = shared_from_this();
-            busy_op_ = true;
-            conn_->send(chunked_ ? "0\r\n\r\n" : "", {}, {}, [self](error_code ec) {
-                self->busy_op_ = false;
-                if (ec || self->gone_) return self->client_gone_now();
-                self->stream_complete();
-            });
-            return;
+            return send_then(chunked_ ? "0\r\n\r\n" : "", {}, {}, [](Exchange& e) { e.stream_complete(); });
         }
         if (status_ == 200 && json_ctype_ && body_.find("\"usage\"") != std::string::npos) {
             std::lock_guard<std::mutex> lock(sh_.stats_mu);
@@ -647,13 +629,7 @@ private:
         if (conn_->head_request_) body_.clear();
         pool_upstream();
         ttfb_ = Clock::now();
-        auto self = shared_from_this();
-        busy_op_ = true;
-        conn_->send(std::move(head), asio::buffer(body_), {}, [self](error_code ec) {
-            self->busy_op_ = false;
-            if (ec || self->gone_) return self->client_gone_now();
-            self->complete();
-        });
+        send_then(std::move(head), asio::buffer(body_), {}, [](Exchange& e) { e.complete(); });
     }
 
     void stream_complete() {
@@ -688,18 +664,8 @@ private:
         interrupted_tail_ = std::move(event);
         std::string tail = chunked_ ? "\r\n0\r\n\r\n" : "";
         if (want_usage_) tail_ += interrupted_tail_;
-        auto self = shared_from_this();
-        busy_op_ = true;
-        conn_->send(chunk_header(interrupted_tail_.size()), asio::buffer(interrupted_tail_), std::move(tail),
-                    [self](error_code ec2) {
-                        self->busy_op_ = false;
-                        if (ec2 || self->gone_) return self->client_gone_now();
-                        if (self->want_usage_) {
-                            std::lock_guard<std::mutex> lock(self->sh_.stats_mu);
-                            count_stream_usage(self->sh_.stats, self->tail_);
-                        }
-                        self->complete();
-                    });
+        send_then(chunk_header(interrupted_tail_.size()), asio::buffer(interrupted_tail_), std::move(tail),
+                  [](Exchange& e) { e.stream_complete(); });
     }
 
     // An error answer before anything reached the client.
@@ -712,12 +678,19 @@ private:
                            "\r\n" + (conn_->keep_alive_ ? "" : "connection: close\r\n") + "\r\n";
         if (conn_->head_request_) body.clear();
         body_ = std::move(body);
+        send_then(std::move(head), asio::buffer(body_), {}, [](Exchange& e) { e.complete(); });
+    }
+
+    // Writes to the client, then goes on with `next`; a client that is gone ends the request.
+    // `body` must stay valid until then (it points into this exchange).
+    template <class Next>
+    void send_then(std::string head, asio::const_buffer body, std::string tail, Next next) {
         auto self = shared_from_this();
         busy_op_ = true;
-        conn_->send(std::move(head), asio::buffer(body_), {}, [self](error_code ec) {
+        conn_->send(std::move(head), body, std::move(tail), [self, next](error_code ec) {
             self->busy_op_ = false;
             if (ec || self->gone_) return self->client_gone_now();
-            self->complete();
+            next(*self);
         });
     }
 

@@ -1,23 +1,13 @@
 {{> common/generated_header.py}}
 """m-gpux serve: an OpenAI-compatible LLM API on Modal, behind the m-gpux authenticating proxy.
 
-{{#native_proxy}}
-The proxy (mgpux-proxy, compiled from the C++ sources m-gpux ships while Modal builds the image)
+The proxy ({{#native_proxy}}mgpux-proxy, compiled from the C++ sources m-gpux ships while Modal builds the image{{/native_proxy}}{{^native_proxy}}the source of serve/proxy.py, embedded below{{/native_proxy}})
 listens on port 8000 and accepts every active m-gpux API key: it reads their SHA-256 digests from
 MGPUX_KEY_HASHES, which comes from a Modal Secret, never from this file. Behind it runs vLLM on
 127.0.0.1:8001 (supervised: restarted with backoff at most MAX_RESTARTS times, then the container
 exits so a broken model does not keep a GPU billed), or, for a proxy-only deployment, an existing
 OpenAI-compatible server (UPSTREAM). A gated model reads HF_TOKEN from a second secret. Deploy
 with `modal deploy` (or `modal serve`).
-{{/native_proxy}}
-{{^native_proxy}}
-The proxy (the source of serve/proxy.py, embedded below) listens on port 8000 and accepts every
-active m-gpux API key: it reads their SHA-256 digests from MGPUX_KEY_HASHES, which comes from a
-Modal Secret, never from this file. Behind it runs vLLM on 127.0.0.1:8001 (supervised: restarted
-with backoff at most MAX_RESTARTS times, then the container exits so a broken model does not keep
-a GPU billed), or, for a proxy-only deployment, an existing OpenAI-compatible server (UPSTREAM).
-A gated model reads HF_TOKEN from a second secret. Deploy with `modal deploy` (or `modal serve`).
-{{/native_proxy}}
 """
 import os
 import subprocess
@@ -64,44 +54,35 @@ PROXY_PROGRAM = "/usr/local/bin/mgpux-proxy"
 PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
 PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev"]
 PROXY_APT_UBUNTU = ["g++", "libboost-dev"]  # Boost 1.74 on Ubuntu 22.04
-
-if MODEL_NAME is None:
-    image = modal.Image.debian_slim(python_version="3.12").apt_install(*PROXY_APT_DEBIAN)
-    volumes = {}
-else:
-    image = (
-        modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
-        .entrypoint([])
-        .pip_install(*VLLM_PACKAGES)
-        .env({"HF_HUB_ENABLE_HF_TRANSFER": "1"})
-        .apt_install(*PROXY_APT_UBUNTU)
-    )
-    volumes = {
-        "/root/.cache/huggingface": modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True),
-        "/root/.cache/vllm": modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True),
-    }
-# copy=True: the sources are part of the image, so the build step after them can compile them.
-image = image.add_local_dir(PROXY_SOURCES, PROXY_SOURCES_IN_IMAGE, copy=True).run_commands(PROXY_BUILD)
 {{/native_proxy}}
 {{^native_proxy}}
 
 # The proxy's source, written to PROXY_FILE in the container.
 PROXY_SOURCE = r'''{{> serve/proxy.py}}'''
+{{/native_proxy}}
 
 if MODEL_NAME is None:
-    image = modal.Image.debian_slim(python_version="3.12").pip_install(*PROXY_PACKAGES)
+    image = modal.Image.debian_slim(python_version="3.12"){{^native_proxy}}.pip_install(*PROXY_PACKAGES){{/native_proxy}}
     volumes = {}
 else:
     image = (
         modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
         .entrypoint([])
-        .pip_install(*VLLM_PACKAGES, *PROXY_PACKAGES)
+        .pip_install(*VLLM_PACKAGES{{^native_proxy}}, *PROXY_PACKAGES{{/native_proxy}})
         .env({"HF_HUB_ENABLE_HF_TRANSFER": "1"})
     )
     volumes = {
         "/root/.cache/huggingface": modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True),
         "/root/.cache/vllm": modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True),
     }
+{{#native_proxy}}
+# Last, so that a change to the proxy rebuilds only these layers. copy=True: the sources are part
+# of the image, so the build step after them can compile them.
+image = (
+    image.apt_install(*(PROXY_APT_DEBIAN if MODEL_NAME is None else PROXY_APT_UBUNTU))
+    .add_local_dir(PROXY_SOURCES, PROXY_SOURCES_IN_IMAGE, copy=True)
+    .run_commands(PROXY_BUILD)
+)
 {{/native_proxy}}
 
 secrets = [modal.Secret.from_name(KEYS_SECRET, required_keys=["MGPUX_KEY_HASHES"])]
