@@ -74,6 +74,12 @@ int32_t call_plugin(services::PluginHost& host, const char* what, Fn&& fn) {
 
 int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
     const plugins::Plugin& plugin = *parsed.node->owner;
+    // Discovery may have taken the plugin from the metadata cache: open its
+    // library now, and only this one.
+    if (std::string why = ctx.registry->ensure_loaded(plugin); !why.empty()) {
+        ctx.console->error(why);
+        return MGPUX_E_FAILED;
+    }
     const mgpux_plugin_descriptor& d = *plugin.descriptor;
     services::PluginHost host(ctx, plugin);
     if (d.init) {

@@ -80,7 +80,11 @@ const std::vector<CommandSpec>& completion_commands() {
 int plugins_list(HostContext& ctx) {
     if (ctx.globals.json) {
         json::array arr;
-        for (const auto& p : ctx.registry->all()) arr.push_back(services::plugin_json(*p));
+        for (const auto& p : ctx.registry->all()) {
+            json::object entry = services::plugin_json(*p);
+            entry["cached"] = p->cached;  // metadata read from the plugin cache, library not opened
+            arr.push_back(std::move(entry));
+        }
         json::object doc;
         doc["plugins"] = std::move(arr);
         json::array dirs;

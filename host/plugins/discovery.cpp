@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #ifndef MGPUX_PLUGIN_RELDIR
 #define MGPUX_PLUGIN_RELDIR "../lib/m-gpux/plugins"
@@ -39,6 +42,16 @@ static bool has_plugin_suffix(const std::string& name) {
            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A setuid/setgid process does not trust its environment, so it neither
+// reads nor writes a cache found through $XDG_CACHE_HOME or $HOME.
+static bool setuid_process() {
+#if defined(__linux__)
+    return ::getauxval(AT_SECURE) != 0;
+#else
+    return ::getuid() != ::geteuid() || ::getgid() != ::getegid();
+#endif
+}
+
 DiscoveryEnv DiscoveryEnv::from_environment() {
     DiscoveryEnv env;
     // secure_env: ignored in a setuid/setgid process.
@@ -50,6 +63,8 @@ DiscoveryEnv DiscoveryEnv::from_environment() {
     fs::path exe = util::executable_path();
     env.system_dir = (exe.parent_path() / MGPUX_PLUGIN_RELDIR).lexically_normal();
     env.allow_unsafe = util::secure_env("MGPUX_ALLOW_UNSAFE_PLUGINS").value_or("") == "1";
+    if (util::env("MGPUX_NO_PLUGIN_CACHE").value_or("") != "1" && !setuid_process())
+        env.cache_file = util::xdg_dir("XDG_CACHE_HOME", ".cache") / "m-gpux" / "plugins.json";
     return env;
 }
 
@@ -94,7 +109,12 @@ bool is_reserved_id(const std::string& id) {
 }
 
 void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
+    debug_ = debug;
     dirs_ = search_dirs(env);
+    if (env.cache_file) {
+        cache_.emplace(*env.cache_file, current_host_key());
+        cache_->load(debug);
+    }
     for (const auto& dir : dirs_) {
         std::error_code ec;
         if (!fs::is_directory(dir.dir, ec)) {
@@ -103,6 +123,8 @@ void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
         }
         if (debug) debug("plugin dir " + dir.dir.string() + " (" + dir.origin + ")");
         for (const auto& file : plugin_files(dir.dir)) {
+            // The permission check is never cached: a file or directory made
+            // writable since the last start must be refused now.
             std::string unsafe = env.allow_unsafe ? std::string() : unsafe_reason(file);
             std::unique_ptr<Plugin> plugin;
             if (!unsafe.empty()) {
@@ -111,7 +133,7 @@ void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
                 plugin->origin = dir.origin;
                 plugin->reason = "refused: " + unsafe;
             } else {
-                plugin = std::make_unique<Plugin>(load_plugin(file, dir.origin));
+                plugin = std::make_unique<Plugin>(cached_or_loaded(file, dir.origin));
             }
             if (plugin->status == PluginStatus::Loaded) {
                 if (is_reserved_id(plugin->id)) {
@@ -124,10 +146,52 @@ void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
             }
             if (debug)
                 debug("  " + file.filename().string() + ": " + status_name(plugin->status) +
+                      (plugin->cached ? " from cache" : "") +
                       (plugin->reason.empty() ? "" : " (" + plugin->reason + ")"));
             plugins_.push_back(std::move(plugin));
         }
     }
+    if (cache_) cache_->save(debug);
+}
+
+// The cache is keyed by absolute path, so a relative MGPUX_PLUGIN_PATH entry
+// and its absolute spelling share one entry.
+static fs::path cache_key_path(const fs::path& file) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(file, ec);
+    return ec ? file : abs.lexically_normal();
+}
+
+Plugin PluginRegistry::cached_or_loaded(const fs::path& file, const std::string& origin) {
+    if (!cache_) return load_plugin(file, origin);
+    const fs::path key_path = cache_key_path(file);
+    // Taken before loading: a file replaced while it loads fails the next lookup.
+    const std::optional<FileKey> key = file_key(key_path);
+    if (key) {
+        if (std::optional<Plugin> hit = cache_->find(key_path, *key)) {
+            hit->path = file;
+            hit->origin = origin;
+            return std::move(*hit);
+        }
+    }
+    Plugin loaded = load_plugin(file, origin);
+    // Only loaded plugins are cached, so a bad file is reported at every start.
+    if (key && loaded.status == PluginStatus::Loaded) cache_->put(key_path, *key, loaded);
+    else cache_->forget(key_path);
+    return loaded;
+}
+
+std::string PluginRegistry::ensure_loaded(const Plugin& plugin) {
+    for (auto& p : plugins_) {
+        if (p.get() != &plugin) continue;
+        std::string why = plugins::ensure_loaded(*p);
+        if (!why.empty() && cache_) {
+            cache_->forget(cache_key_path(p->path));
+            cache_->save(debug_);
+        }
+        return why;
+    }
+    return "plugin " + plugin.path.string() + " is not in the registry";
 }
 
 const Plugin* PluginRegistry::find(const std::string& id) const {

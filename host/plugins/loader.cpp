@@ -52,6 +52,83 @@ std::vector<std::string> split_words(const std::string& path) {
     return words;
 }
 
+bool is_ascii_letter(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The rules every option keeps, whether it was read from a descriptor or from
+// the cache. `where` names the command.
+void check_option(const cli::OptionSpec& o, const std::string& where) {
+    if (!is_name(o.name, true))
+        throw LoadFailure(where + ": invalid option name '" + o.name + "'");
+    const std::string at = where + " option '" + o.name + "'";
+    if (o.short_alias != 0 && !is_ascii_letter(o.short_alias))
+        throw LoadFailure(at + ": short alias must be an ASCII letter");
+    if (o.type == cli::OptionType::Choice && o.choices.empty())
+        throw LoadFailure(at + ": a choice option needs choices");
+    if (o.negatable && o.type != cli::OptionType::Bool) throw LoadFailure(at + ": only a bool can be negatable");
+    if (o.positional && (o.type == cli::OptionType::Bool || o.negatable || o.short_alias))
+        throw LoadFailure(at + ": a positional cannot be a bool, negatable or have a short alias");
+    if (!o.positional && cli::is_global_option_name(o.name))
+        throw LoadFailure(at + ": redeclares the global option --" + o.name);
+    if (o.negatable && cli::is_global_option_name("no-" + o.name))
+        throw LoadFailure(at + ": --no-" + o.name + " redeclares a global option");
+    if (o.short_alias && cli::is_global_short_alias(o.short_alias))
+        throw LoadFailure(at + ": -" + std::string(1, o.short_alias) + " is a global option");
+    if (o.metavar.empty()) throw LoadFailure(at + ": has no metavar");
+}
+
+// The rules a command keeps as a whole: its path, and options that do not
+// clash with each other or with its trailing list.
+void check_command(const cli::CommandSpec& c, const std::string& id, const std::string& where) {
+    if (c.path.empty() || c.path.front() != id)
+        throw LoadFailure(where + ": its path must start with the plugin id '" + id + "'");
+    for (const auto& w : c.path)
+        if (!valid_word(w)) throw LoadFailure(where + ": invalid word '" + w + "'");
+    bool seen_repeatable_positional = false;
+    for (std::size_t i = 0; i < c.options.size(); ++i) {
+        const cli::OptionSpec& o = c.options[i];
+        check_option(o, where);
+        for (std::size_t j = 0; j < i; ++j) {
+            const cli::OptionSpec& other = c.options[j];
+            if (other.name == o.name) throw LoadFailure(where + ": option '" + o.name + "' declared twice");
+            if (o.short_alias && other.short_alias == o.short_alias)
+                throw LoadFailure(where + ": short alias -" + std::string(1, o.short_alias) + " used twice");
+        }
+        if (o.positional) {
+            if (seen_repeatable_positional)
+                throw LoadFailure(where + ": a repeatable positional must be the last one");
+            seen_repeatable_positional = o.repeatable;
+        }
+    }
+    if (!c.trailing_name.empty() && c.find_option(c.trailing_name))
+        throw LoadFailure(where + ": trailing list name '" + c.trailing_name + "' clashes with an option");
+}
+
+void check_abi(int major, int minor) {
+    if (major != MGPUX_ABI_MAJOR || minor > MGPUX_ABI_MINOR)
+        throw LoadFailure("built for plugin ABI " + std::to_string(major) + "." + std::to_string(minor) +
+                          ", this host provides " + std::to_string(MGPUX_ABI_MAJOR) + "." +
+                          std::to_string(MGPUX_ABI_MINOR));
+}
+
+void check_id(const Plugin& p) {
+    if (!valid_word(p.id)) throw LoadFailure("invalid plugin id '" + p.id + "'");
+    const std::string expected = plugin_file_name(p.id);
+    if (p.path.filename() != expected)
+        throw LoadFailure("plugin id '" + p.id + "' does not match the file name (expected " + expected + ")");
+}
+
+void check_command_table(const Plugin& p) {
+    for (std::size_t i = 0; i < p.commands.size(); ++i) {
+        check_command(p.commands[i], p.id, "command '" + p.commands[i].path_string() + "'");
+        for (std::size_t j = 0; j < i; ++j)
+            if (p.commands[j].path == p.commands[i].path)
+                throw LoadFailure("command '" + p.commands[i].path_string() + "' declared twice");
+    }
+    if (p.commands.empty()) throw LoadFailure("declares no commands");
+}
+
+// Converts one raw option; only what cannot be held in an OptionSpec is
+// checked here, the rest by check_command.
 cli::OptionSpec read_option(const mgpux_option* raw, const std::string& where) {
     const std::uint32_t size = raw->struct_size;
     if (!MGPUX_FIELD_PRESENT(mgpux_option, size, flags))
@@ -62,8 +139,7 @@ cli::OptionSpec read_option(const mgpux_option* raw, const std::string& where) {
         throw LoadFailure(where + ": invalid option name '" + o.name + "'");
     const std::string at = where + " option '" + o.name + "'";
     if (raw->short_alias != 0) {
-        if (raw->short_alias > 127 || !std::isalpha(raw->short_alias))
-            throw LoadFailure(at + ": short alias must be an ASCII letter");
+        if (!is_ascii_letter(raw->short_alias)) throw LoadFailure(at + ": short alias must be an ASCII letter");
         o.short_alias = static_cast<char>(raw->short_alias);
     }
     if (raw->type < MGPUX_OPT_STRING || raw->type > MGPUX_OPT_CHOICE)
@@ -85,18 +161,6 @@ cli::OptionSpec read_option(const mgpux_option* raw, const std::string& where) {
         }
     }
     if (MGPUX_FIELD_PRESENT(mgpux_option, size, exclusive_group)) o.exclusive_group = text(raw->exclusive_group);
-
-    if (o.type == cli::OptionType::Choice && o.choices.empty())
-        throw LoadFailure(at + ": a choice option needs choices");
-    if (o.negatable && o.type != cli::OptionType::Bool) throw LoadFailure(at + ": only a bool can be negatable");
-    if (o.positional && (o.type == cli::OptionType::Bool || o.negatable || o.short_alias))
-        throw LoadFailure(at + ": a positional cannot be a bool, negatable or have a short alias");
-    if (!o.positional && cli::is_global_option_name(o.name))
-        throw LoadFailure(at + ": redeclares the global option --" + o.name);
-    if (o.negatable && cli::is_global_option_name("no-" + o.name))
-        throw LoadFailure(at + ": --no-" + o.name + " redeclares a global option");
-    if (o.short_alias && cli::is_global_short_alias(o.short_alias))
-        throw LoadFailure(at + ": -" + std::string(1, o.short_alias) + " is a global option");
     if (o.metavar.empty()) {
         o.metavar = o.name;
         for (auto& ch : o.metavar) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
@@ -111,10 +175,6 @@ cli::CommandSpec read_command(const mgpux_command* raw, const std::string& id) {
     cli::CommandSpec c;
     c.path = split_words(text(raw->path));
     const std::string where = "command '" + text(raw->path) + "'";
-    if (c.path.empty() || c.path.front() != id)
-        throw LoadFailure(where + ": its path must start with the plugin id '" + id + "'");
-    for (const auto& w : c.path)
-        if (!valid_word(w)) throw LoadFailure(where + ": invalid word '" + w + "'");
     c.summary = text(raw->summary);
     c.help = text(raw->help);
     if (MGPUX_FIELD_PRESENT(mgpux_command, size, flags)) {
@@ -128,27 +188,17 @@ cli::CommandSpec read_command(const mgpux_command* raw, const std::string& id) {
     // The array's stride is the plugin's sizeof(mgpux_option), read from the first entry.
     const auto* bytes = reinterpret_cast<const unsigned char*>(raw->options);
     const std::uint32_t stride = raw->option_count ? raw->options->struct_size : 0;
-    bool seen_repeatable_positional = false;
     for (std::uint32_t i = 0; i < raw->option_count; ++i) {
         const auto* opt = reinterpret_cast<const mgpux_option*>(bytes + std::size_t(i) * stride);
         if (opt->struct_size != stride) throw LoadFailure(where + ": options have different struct sizes");
-        cli::OptionSpec o = read_option(opt, where);
-        for (const auto& other : c.options) {
-            if (other.name == o.name) throw LoadFailure(where + ": option '" + o.name + "' declared twice");
-            if (o.short_alias && other.short_alias == o.short_alias)
-                throw LoadFailure(where + ": short alias -" + std::string(1, o.short_alias) + " used twice");
-        }
-        if (o.positional) {
-            if (seen_repeatable_positional)
-                throw LoadFailure(where + ": a repeatable positional must be the last one");
-            seen_repeatable_positional = o.repeatable;
-        }
-        c.options.push_back(std::move(o));
+        c.options.push_back(read_option(opt, where));
     }
-    if (!c.trailing_name.empty() && c.find_option(c.trailing_name))
-        throw LoadFailure(where + ": trailing list name '" + c.trailing_name + "' clashes with an option");
+    check_command(c, id, where);
     return c;
 }
+
+// Version 1.0 needs everything up to `run`; `shutdown` may be missing.
+bool big_enough_for_abi_1_0(std::uint32_t size) { return MGPUX_FIELD_PRESENT(mgpux_plugin_descriptor, size, run); }
 
 void read_descriptor(const mgpux_plugin_descriptor* d, Plugin& p) {
     const std::uint32_t size = d->struct_size;
@@ -156,18 +206,11 @@ void read_descriptor(const mgpux_plugin_descriptor* d, Plugin& p) {
         throw LoadFailure("descriptor struct_size " + std::to_string(size) + " is too small");
     p.abi_major = d->abi_major;
     p.abi_minor = d->abi_minor;
-    if (d->abi_major != MGPUX_ABI_MAJOR || d->abi_minor > MGPUX_ABI_MINOR)
-        throw LoadFailure("built for plugin ABI " + std::to_string(d->abi_major) + "." +
-                          std::to_string(d->abi_minor) + ", this host provides " +
-                          std::to_string(MGPUX_ABI_MAJOR) + "." + std::to_string(MGPUX_ABI_MINOR));
-    // Version 1.0 needs everything up to `run`; `shutdown` may be missing.
-    if (!MGPUX_FIELD_PRESENT(mgpux_plugin_descriptor, size, run))
+    check_abi(p.abi_major, p.abi_minor);
+    if (!big_enough_for_abi_1_0(size))
         throw LoadFailure("descriptor struct_size " + std::to_string(size) + " is too small for ABI 1.0");
     p.id = text(d->id);
-    if (!valid_word(p.id)) throw LoadFailure("invalid plugin id '" + p.id + "'");
-    const std::string expected = plugin_file_name(p.id);
-    if (p.path.filename() != expected)
-        throw LoadFailure("plugin id '" + p.id + "' does not match the file name (expected " + expected + ")");
+    check_id(p);
     p.version = text(d->version);
     p.summary = text(d->summary);
     p.panel = text(d->help_panel);
@@ -196,7 +239,45 @@ std::vector<boost::dll::shared_library*>& loaded_libraries() {
     return *libs;
 }
 
+// What differs between a cached record and what its library declares now.
+std::string metadata_difference(const Plugin& cached, const Plugin& now) {
+    if (cached.id != now.id) return "its id is now '" + now.id + "'";
+    if (cached.version != now.version) return "its version is now " + now.version;
+    if (cached.abi_major != now.abi_major || cached.abi_minor != now.abi_minor)
+        return "its ABI is now " + std::to_string(now.abi_major) + "." + std::to_string(now.abi_minor);
+    if (!same_metadata(cached, now)) return "its command table differs";
+    return {};
+}
+
 }  // namespace
+
+std::string metadata_problem(const Plugin& p) {
+    try {
+        check_abi(p.abi_major, p.abi_minor);
+        if (!big_enough_for_abi_1_0(p.descriptor_size))
+            throw LoadFailure("descriptor_size " + std::to_string(p.descriptor_size) + " is too small for ABI 1.0");
+        check_id(p);
+        check_command_table(p);
+        return {};
+    } catch (const LoadFailure& e) {
+        return e.what();
+    }
+}
+
+std::string ensure_loaded(Plugin& plugin) {
+    if (plugin.descriptor) return {};
+    const std::string file = plugin.path.string();
+    Plugin now = load_plugin(plugin.path, plugin.origin);
+    if (now.status != PluginStatus::Loaded)
+        return "plugin " + file + " changed since m-gpux cached its commands and cannot be loaded any more: " +
+               now.reason;
+    if (std::string diff = metadata_difference(plugin, now); !diff.empty())
+        return "plugin " + file + " changed since m-gpux cached its commands (" + diff +
+               "); run the command again to use the new version";
+    plugin.descriptor = now.descriptor;
+    plugin.descriptor_size = now.descriptor_size;
+    return {};
+}
 
 bool shutdown_plugin(const Plugin& plugin) {
     const mgpux_plugin_descriptor* d = plugin.descriptor;

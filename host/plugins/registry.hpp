@@ -1,41 +1,17 @@
-// Plugin records: what discovery found, what loading made of it.
+// Plugin discovery and loading: the search directories, the registry of
+// what was found, and the loader behind it.
 #pragma once
 
-#include "cli/command_model.hpp"
+#include "plugins/cache.hpp"
+#include "plugins/plugin.hpp"
 
-#include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-struct mgpux_plugin_descriptor;
-
 namespace mgpux::plugins {
-
-enum class PluginStatus { Loaded, Skipped, Shadowed };
-const char* status_name(PluginStatus s);
-
-struct Plugin {
-    std::filesystem::path path;
-    std::string origin;  // which search directory found it
-    PluginStatus status = PluginStatus::Skipped;
-    std::string reason;  // why skipped or shadowed
-
-    std::string id;
-    std::string version;
-    std::string summary;
-    std::string panel;
-    int abi_major = 0;
-    int abi_minor = 0;
-    std::vector<cli::CommandSpec> commands;
-
-    // Raw entry points; valid while loaded (libraries are never unloaded).
-    const mgpux_plugin_descriptor* descriptor = nullptr;
-    std::uint32_t descriptor_size = 0;
-};
 
 // One search directory and where it came from.
 struct PluginDir {
@@ -50,11 +26,12 @@ struct DiscoveryEnv {
     std::filesystem::path user_dir;              // $XDG_DATA_HOME/m-gpux/plugins
     std::filesystem::path system_dir;            // <exe>/../<libdir>/m-gpux/plugins
     bool allow_unsafe = false;                   // MGPUX_ALLOW_UNSAFE_PLUGINS=1 (ignored when setuid)
+    // $XDG_CACHE_HOME/m-gpux/plugins.json; none with MGPUX_NO_PLUGIN_CACHE=1,
+    // when setuid, or in a default-constructed DiscoveryEnv (unit tests).
+    std::optional<std::filesystem::path> cache_file;
 
     static DiscoveryEnv from_environment();
 };
-
-using DebugSink = std::function<void(const std::string&)>;
 
 std::vector<PluginDir> search_dirs(const DiscoveryEnv& env);
 
@@ -73,6 +50,18 @@ std::string plugin_file_name(const std::string& id);
 // Never throws; a failure leaves status Skipped with the reason.
 Plugin load_plugin(const std::filesystem::path& file, const std::string& origin);
 
+// Opens the library of a plugin that discovery took from the metadata cache
+// and checks that it still declares what the cache said. Returns "" when the
+// descriptor is ready (at once if it already was), else a message for the
+// user naming the file. Never throws.
+std::string ensure_loaded(Plugin& plugin);
+
+// Why `p` breaks the rules a descriptor must keep (ABI range, id and file
+// name, command paths, option names and flags), or "" when it keeps them.
+// The loader applies the same rules to every descriptor it reads; the cache
+// to every entry it reads back.
+std::string metadata_problem(const Plugin& p);
+
 // Calls the plugin's shutdown when its descriptor has one (an older, shorter
 // descriptor may not); an exception from it is swallowed. Returns false if it threw.
 bool shutdown_plugin(const Plugin& plugin);
@@ -83,14 +72,25 @@ bool is_reserved_id(const std::string& id);
 class PluginRegistry {
 public:
     // Searches every directory in order; the first plugin with an id wins.
+    // With env.cache_file, a file whose stat key matches its cache entry is
+    // not opened; newly loaded plugins are written back to the cache.
     void discover(const DiscoveryEnv& env, const DebugSink& debug);
     const std::vector<std::unique_ptr<Plugin>>& all() const { return plugins_; }
     const std::vector<PluginDir>& dirs() const { return dirs_; }
     const Plugin* find(const std::string& id) const;
 
+    // plugins::ensure_loaded on one of this registry's plugins; when that
+    // fails, the plugin's cache entry is dropped so the next start reads
+    // the file again.
+    std::string ensure_loaded(const Plugin& plugin);
+
 private:
+    Plugin cached_or_loaded(const std::filesystem::path& file, const std::string& origin);
+
     std::vector<PluginDir> dirs_;
     std::vector<std::unique_ptr<Plugin>> plugins_;
+    std::optional<PluginCache> cache_;
+    DebugSink debug_;
 };
 
 }  // namespace mgpux::plugins

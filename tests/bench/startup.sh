@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start-up time of the host with every built plugin on the path (hyperfine).
 # Target: median under 5 ms for each command (the Python original needs about
-# 190 ms for --help on the same kind of machine).
+# 190 ms for --help on the same kind of machine). The warm-up runs fill the plugin metadata
+# cache ($XDG_CACHE_HOME/m-gpux/plugins.json), so the measured runs open no plugin library;
+# MGPUX_NO_PLUGIN_CACHE=1 measures the start-up that loads every plugin.
 #
 #   tests/bench/startup.sh [build-dir]      (default: build/release)
 set -euo pipefail
