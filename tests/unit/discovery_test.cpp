@@ -2,6 +2,7 @@
 // search order, which files count as plugins, the permission check, and
 // what discover() records for files that cannot be loaded.
 #include "plugins/registry.hpp"
+#include "temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,36 +23,9 @@ using mgpux::plugins::PluginDir;
 using mgpux::plugins::PluginRegistry;
 using mgpux::plugins::PluginStatus;
 
-// A fresh directory (mode 0755) removed again at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() /
-                ("mgpux-discovery-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-        fs::permissions(path_, fs::perms(0755));
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-
-    fs::path file(const std::string& name, const std::string& content = "not a library\n",
-                  unsigned mode = 0644) const {
-        fs::path p = path_ / name;
-        std::ofstream(p) << content;
-        fs::permissions(p, fs::perms(mode));
-        return p;
-    }
-
-private:
-    fs::path path_;
+// Each test's own directory.
+struct TempDir : mgpux::testing::TempDir {
+    TempDir() : mgpux::testing::TempDir("mgpux-discovery-test-") {}
 };
 
 DiscoveryEnv base_env() {

@@ -3,6 +3,7 @@
 // use it with real fixture plugins.
 #include "plugins/cache.hpp"
 #include "plugins/registry.hpp"
+#include "temp_dir.hpp"
 
 #include "mgpux/plugin.h"
 
@@ -36,27 +37,9 @@ using mgpux::plugins::PluginCache;
 using mgpux::plugins::PluginRegistry;
 using mgpux::plugins::PluginStatus;
 
-// A fresh directory (mode 0755) removed again at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() /
-                ("mgpux-cache-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-        fs::permissions(path_, fs::perms(0755));
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
+// Each test's own directory.
+struct TempDir : mgpux::testing::TempDir {
+    TempDir() : mgpux::testing::TempDir("mgpux-cache-test-") {}
 };
 
 std::string read_text(const fs::path& p) {
