@@ -41,6 +41,16 @@ struct own_process_group {
     }
 };
 
+// Whether we are the foreground process group of a terminal on a standard descriptor: only then
+// can a SIGINT have come from that terminal's Ctrl-C (which the kernel sends to the whole group).
+bool foreground_of_a_terminal() {
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+        const pid_t fg = ::tcgetpgrp(fd);
+        if (fg != -1 && fg == ::getpgrp()) return true;
+    }
+    return false;
+}
+
 // Reads a pipe to its end, splitting complete lines for a callback.
 struct StreamReader {
     asio::readable_pipe pipe;
@@ -212,7 +222,10 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
         signals.add(SIGTERM);
         on_signal = [&](const bp::error_code& ec, int sig) {
             if (ec) return;
-            if (sig == SIGINT && !inherit) request_stop();  // an inheriting child got it from the terminal
+            if (sig == SIGINT && !inherit) request_stop();
+            // An inheriting child shares our process group: a Ctrl-C on the terminal reached it
+            // too. A SIGINT from anywhere else (kill, a script, a supervisor) is passed on once.
+            else if (sig == SIGINT && !foreground_of_a_terminal()) ::kill(signal_target, SIGINT);
             else if (sig == SIGTERM) ::kill(signal_target, SIGTERM);
             result.interrupted = true;
             signals.async_wait(on_signal);

@@ -406,6 +406,31 @@ class ProcessServiceTests(ServiceTestCase):
         self.assertTrue(r["timed_out"])
         self.assertLess(time.monotonic() - start, 10)
 
+    def test_sigint_from_kill_reaches_an_inheriting_child(self):
+        # No terminal here: a SIGINT sent to m-gpux (by a script, a supervisor) must reach a child
+        # that shares its output, which no Ctrl-C on a terminal would have reached.
+        ready, got = self.tmp / "ready", self.tmp / "got-int"
+        script = ("trap 'echo int > %s; exit 7' INT; echo up > %s; while :; do sleep 0.05; done" % (got, ready))
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), "svcprobe", "process", "--inherit", "--json", "--", "sh", "-c", script],
+                                env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not ready.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(ready.exists(), "the child never started")
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.assertTrue(got.exists(), "the child did not get the SIGINT: " + err)
+        doc = json.loads(out)
+        self.assertEqual(doc["exit_code"], 7)
+
     def test_read_stdin(self):
         self.assertEqual(self.probe_json("stdin", stdin_text="modal token set --token-id a\n"),
                          "modal token set --token-id a")
