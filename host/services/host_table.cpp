@@ -169,6 +169,8 @@ int32_t cb_hostinfo(const mgpux_host* host, uint32_t flags, const char** out_jso
 
 const void* cb_get_service(const mgpux_host*, const char* id) { return find_service_table(cstr(id)); }
 
+const char* cb_last_error(const mgpux_host* host) { return PluginHost::from(host).error().c_str(); }
+
 }  // namespace
 
 PluginHost::PluginHost(HostContext& ctx, const plugins::Plugin& plugin) : ctx_(ctx), plugin_(plugin) {
@@ -190,6 +192,7 @@ PluginHost::PluginHost(HostContext& ctx, const plugins::Plugin& plugin) : ctx_(c
     table_.render_string = cb_render_string;
     table_.hostinfo = cb_hostinfo;
     table_.get_service = cb_get_service;
+    table_.last_error = cb_last_error;
 }
 
 PluginHost& PluginHost::from(const mgpux_host* host) { return *static_cast<PluginHost*>(host->host_data); }

@@ -22,7 +22,7 @@ Json headers_for(const std::string& key, bool json_body = false) {
     return h;
 }
 
-// One request; a transport failure (refused, DNS, timeout) is a null result.
+// One request; a transport failure (refused, DNS, timeout) is {"status": 0, "error": why}.
 Json try_request(const mgpux::Http& http, const std::string& method, const std::string& url, const std::string& key,
                  double timeout_s, const std::string& body = std::string()) {
     Json req = Json::object();
@@ -36,8 +36,17 @@ Json try_request(const mgpux::Http& http, const std::string& method, const std::
         return http.request(req);
     } catch (const mgpux::Error& e) {
         if (e.code() != MGPUX_E_FAILED) throw;  // usage errors and Ctrl-C are not retried
-        return Json();
+        Json failed = Json::object();
+        failed.set("status", 0);
+        failed.set("error", std::string(e.what()));
+        return failed;
     }
+}
+
+// " (why)" for a request that got no answer, from the host's message.
+std::string why_no_answer(const Json& r) {
+    const std::string why = str_of(r, "error");
+    return why.empty() ? std::string() : " (" + why + ")";
 }
 
 long long status_of(const Json& r) {
@@ -98,7 +107,7 @@ Json wait_ready(const mgpux::Host& host, const mgpux::Http& http, const std::str
             throw mgpux::Error(MGPUX_E_FAILED, "GET " + url + "/v1/models answered HTTP " + std::to_string(st) + ": " +
                                                    short_body(r));
         }
-        last = st == 0 ? "no connection" : "HTTP " + std::to_string(st);
+        last = st == 0 ? "no connection" + why_no_answer(r) : "HTTP " + std::to_string(st);
         std::this_thread::sleep_for(std::chrono::milliseconds(left > 2 ? 2000 : 200));
     }
     host.progress(nullptr);
@@ -151,7 +160,7 @@ int warmup(mgpux::Host& host, const mgpux::Args& args) {
     }
     if (st != 200)
         throw mgpux::Error(MGPUX_E_FAILED, "the first inference failed: " +
-                                               (st == 0 ? std::string("no answer") : "HTTP " + std::to_string(st) + ": " + short_body(r)));
+                                               (st == 0 ? "no answer" + why_no_answer(r) : "HTTP " + std::to_string(st) + ": " + short_body(r)));
     if (!json_out(args)) host.success("First inference (" + model + ") done in " + seconds(inference_s) + "\n");
     return MGPUX_OK;
 }
@@ -165,10 +174,11 @@ Json poll(const mgpux::Http& http, const std::string& url, const std::string& ke
     Json stats, health;
     const Json s = try_request(http, "GET", url + "/stats", key, 5);
     if (status_of(s) == 200) stats = body_json(s);
-    else error = status_of(s) == 0 ? "cannot reach " + url + "/stats" : "/stats answered HTTP " + std::to_string(status_of(s));
+    else error = status_of(s) == 0 ? "cannot reach " + url + "/stats" + why_no_answer(s)
+                                   : "/stats answered HTTP " + std::to_string(status_of(s));
     const Json h = try_request(http, "GET", url + "/health", "", 5);
     if (status_of(h) != 0) health = body_json(h);
-    else if (error.empty()) error = "cannot reach /health";
+    else if (error.empty()) error = "cannot reach /health" + why_no_answer(h);
     return dashboard_snapshot(url, stats.is_object() ? stats : Json(), health.is_object() ? health : Json(), error);
 }
 

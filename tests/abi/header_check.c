@@ -63,7 +63,8 @@ PIN(mgpux_host, render_template, 96);
 PIN(mgpux_host, render_string, 104);
 PIN(mgpux_host, hostinfo, 112);
 PIN(mgpux_host, get_service, 120);
-SIZE(mgpux_host, 128);
+PIN(mgpux_host, last_error, 128);
+SIZE(mgpux_host, 136);
 /* Service tables (section 5): struct_size, then one pointer per function. */
 PIN(mgpux_process_service, run, 8);
 PIN(mgpux_process_service, locate, 16);

@@ -618,6 +618,13 @@ class HttpServiceTests(ServiceTestCase):
         r = self.http({"url": f"http://127.0.0.1:{self.port}/v1/models?key=sk-secret-in-query"}, code=1)
         self.assertIn(f"http://127.0.0.1:{self.port}/v1/models", r.err)
         self.assertNotIn("sk-secret-in-query", r.err)
+        # the plugin sees the host's message in the Error it catches (mgpux_host.last_error)
+        r = self.run_mgpux("svcprobe", "http", "--catch", "--json",
+                           json.dumps({"url": f"http://127.0.0.1:{self.port}/v1/models?key=sk-secret-in-query"}))
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["caught"], 1)
+        self.assertIn(f"GET http://127.0.0.1:{self.port}/v1/models failed: ", r.json()["message"])
+        self.assertNotIn("sk-secret-in-query", r.out)
         self.http({"url": "file:///etc/passwd"}, code=2)
         self.http({"url": "http://x", "headers": {"X": "a\r\nInjected: 1"}}, code=2)
 

@@ -451,6 +451,8 @@ class MonitorTests(ProxyCase):
         r = self.run_mgpux("serve", "warmup", "--url", "http://127.0.0.1:9", "--timeout", "1")
         self.assertExit(r, 1)
         self.assertIn("not ready", r.err)
+        # the host's transport error reaches the plugin (mgpux_host.last_error), which quotes it
+        self.assertIn("no connection (GET http://127.0.0.1:9/v1/models failed: ", r.err)
         self.assertExit(self.run_mgpux("serve", "warmup", "--url", "file:///etc/passwd"), 2)
 
     def test_dashboard_once(self):
@@ -474,6 +476,7 @@ class MonitorTests(ProxyCase):
         r = self.run_mgpux("--json", "serve", "dashboard", "--url", "http://127.0.0.1:9", "--once")
         self.assertExit(r, 1)
         self.assertEqual(r.json()["status"], "offline")
+        self.assertRegex(r.json()["error"], r"^cannot reach http://127.0.0.1:9/stats \(GET http://127.0.0.1:9/stats failed: .+\)$")
         self.assertExit(self.run_mgpux("--json", "serve", "dashboard", "--url", "http://127.0.0.1:9"), 2)
         self.assertExit(self.run_mgpux("serve", "dashboard", "--url", "http://x", "--interval", "0"), 2)
 

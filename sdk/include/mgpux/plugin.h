@@ -258,6 +258,14 @@ struct mgpux_host {
     /* Later services by id (section 5). Returns a host-owned table valid for
      * the process, or NULL when this host does not provide it. */
     const void *(*get_service)(const mgpux_host *host, const char *service_id);
+
+    /* Appended later (check MGPUX_HAS_MEMBER(host, last_error) first): the
+     * message that set_error recorded last during this plugin call (by the
+     * host for a failing host or service call, or by the plugin), "" when
+     * none. Lets a plugin that handles a failure quote why (an HTTP request
+     * that was refused, a modal call that failed). Host-owned, valid until
+     * the next call into the host. */
+    const char *(*last_error)(const mgpux_host *host);
 };
 
 /* ------------------------------------------------------------------------

@@ -462,9 +462,21 @@ private:
 
 // ---------------------------------------------------------------- host
 
+namespace detail {
+
+// The message the host recorded for the call that just failed ("" from a host
+// older than mgpux_host.last_error).
+inline std::string last_host_error(const mgpux_host* h) {
+    if (!h || !MGPUX_HAS_MEMBER(h, last_error) || !h->last_error) return std::string();
+    const char* m = h->last_error(h);
+    return m ? std::string(m) : std::string();
+}
+
+}  // namespace detail
+
 // Thin RAII-free wrapper over the host table; every failing call throws
-// mgpux::Error with the host's status, which the trampoline turns back into
-// a status (the host already holds the message).
+// mgpux::Error with the host's status and message (Error::what()), which the
+// trampoline turns back into a status (the host already holds the message).
 class Host {
 public:
     explicit Host(const mgpux_host* host) : h_(host) {}
@@ -543,8 +555,8 @@ public:
 
 private:
     const mgpux_host* h_;
-    static void check(int32_t status) {
-        if (status != MGPUX_OK) throw Error(status, std::string());
+    void check(int32_t status) const {
+        if (status != MGPUX_OK) throw Error(status, detail::last_host_error(h_));
     }
 };
 
@@ -553,7 +565,7 @@ private:
 // Wrappers over the service tables of plugin.h section 5. Each is fetched
 // once; a host without the service makes the constructor throw Error
 // (MGPUX_E_FAILED) with a message saying so. Failing calls throw Error with
-// the host's status (the host already holds the message).
+// the host's status and the message the host holds for it.
 namespace detail {
 
 template <typename Table>
@@ -565,8 +577,8 @@ const Table* require_service(const Host& host, const char* id) {
     return t;
 }
 
-inline void check_status(int32_t status) {
-    if (status != MGPUX_OK) throw Error(status, std::string());
+inline void check_status(const mgpux_host* h, int32_t status) {
+    if (status != MGPUX_OK) throw Error(status, last_host_error(h));
 }
 
 inline Json parse_out(const char* out) { return Json::parse(out ? out : "null"); }
@@ -583,20 +595,20 @@ public:
     Json run(const Json& request, const LineFn& on_line = LineFn()) const {
         const char* out = nullptr;
         const LineFn* fn = on_line ? &on_line : nullptr;
-        detail::check_status(t_->run(h_, request.dump().c_str(), fn ? &line_trampoline : nullptr,
+        detail::check_status(h_, t_->run(h_, request.dump().c_str(), fn ? &line_trampoline : nullptr,
                                      const_cast<LineFn*>(fn), &out));
         return detail::parse_out(out);
     }
     std::string locate(const std::string& program) const {
         const char* out = nullptr;
-        detail::check_status(t_->locate(h_, program.c_str(), &out));
+        detail::check_status(h_, t_->locate(h_, program.c_str(), &out));
         return out ? out : "";
     }
     // Opens an http(s) URL in the browser; false when there is no opener.
     bool open_url(const std::string& url) const {
         if (!MGPUX_HAS_MEMBER(t_, open_url)) return false;
         int32_t opened = 0;
-        detail::check_status(t_->open_url(h_, url.c_str(), &opened));
+        detail::check_status(h_, t_->open_url(h_, url.c_str(), &opened));
         return opened != 0;
     }
     // All of stdin when it is not a terminal (one trailing newline dropped).
@@ -604,7 +616,7 @@ public:
         if (!MGPUX_HAS_MEMBER(t_, read_stdin))
             throw Error(MGPUX_E_FAILED, "this m-gpux host cannot read stdin for plugins; update m-gpux");
         const char* out = nullptr;
-        detail::check_status(t_->read_stdin(h_, &out));
+        detail::check_status(h_, t_->read_stdin(h_, &out));
         return out ? out : "";
     }
 
@@ -633,7 +645,7 @@ public:
         req.set("profile", profile.empty() ? Json() : Json(profile));
         if (inherit_output) req.set("output", "inherit");
         const char* out = nullptr;
-        detail::check_status(t_->call(h_, req.dump().c_str(), &out));
+        detail::check_status(h_, t_->call(h_, req.dump().c_str(), &out));
         return detail::parse_out(out);
     }
     // The same call, but a failing `modal` is not thrown: the result comes
@@ -645,7 +657,7 @@ public:
         req.set("profile", profile.empty() ? Json() : Json(profile));
         const char* out = nullptr;
         const int32_t status = t_->call(h_, req.dump().c_str(), &out);
-        if (status != MGPUX_OK && !(status == MGPUX_E_FAILED && out)) detail::check_status(status);
+        if (status != MGPUX_OK && !(status == MGPUX_E_FAILED && out)) detail::check_status(h_, status);
         return detail::parse_out(out);
     }
     // One row per profile, in profile order (empty list = every profile).
@@ -658,7 +670,7 @@ public:
             req.set("profiles", names);
         }
         const char* out = nullptr;
-        detail::check_status(t_->fan_out(h_, req.dump().c_str(), &out));
+        detail::check_status(h_, t_->fan_out(h_, req.dump().c_str(), &out));
         return detail::parse_out(out);
     }
     // Several different calls at once: each request is {"args": [...],
@@ -670,20 +682,20 @@ public:
         Json arr = Json::array();
         for (const auto& r : requests) arr.push(r);
         const char* out = nullptr;
-        detail::check_status(t_->call_many(h_, arr.dump().c_str(), &out));
+        detail::check_status(h_, t_->call_many(h_, arr.dump().c_str(), &out));
         return detail::parse_out(out);
     }
     Json app_stop(const std::string& app_id, const std::string& profile = std::string()) const {
         const char* out = nullptr;
-        detail::check_status(t_->app_stop(h_, profile.empty() ? nullptr : profile.c_str(), app_id.c_str(), &out));
+        detail::check_status(h_, t_->app_stop(h_, profile.empty() ? nullptr : profile.c_str(), app_id.c_str(), &out));
         return detail::parse_out(out);
     }
     void secret_create(const std::string& name, const Json& values, const std::string& profile = std::string()) const {
-        detail::check_status(t_->secret_create(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str(),
+        detail::check_status(h_, t_->secret_create(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str(),
                                                values.dump().c_str()));
     }
     void secret_delete(const std::string& name, const std::string& profile = std::string()) const {
-        detail::check_status(t_->secret_delete(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str()));
+        detail::check_status(h_, t_->secret_delete(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str()));
     }
 
 private:
@@ -708,7 +720,7 @@ public:
     // cancelled or malformed run throws Error with its status.
     Json run(const Json& request) const {
         const char* out = nullptr;
-        detail::check_status(t_->run(h_, request.dump().c_str(), &out));
+        detail::check_status(h_, t_->run(h_, request.dump().c_str(), &out));
         return detail::parse_out(out);
     }
 
@@ -724,33 +736,33 @@ public:
         : h_(host.raw()), t_(detail::require_service<mgpux_profiles_service>(host, MGPUX_SERVICE_PROFILES)) {}
     Json list() const {
         const char* out = nullptr;
-        detail::check_status(t_->list(h_, &out));
+        detail::check_status(h_, t_->list(h_, &out));
         return detail::parse_out(out);
     }
     // The profile in use: `requested` (empty = the command's --profile) or
     // the active one; empty when there is none.
     std::string resolve(const std::string& requested = std::string()) const {
         const char* out = nullptr;
-        detail::check_status(t_->resolve(h_, requested.empty() ? nullptr : requested.c_str(), &out));
+        detail::check_status(h_, t_->resolve(h_, requested.empty() ? nullptr : requested.c_str(), &out));
         return out ? out : "";
     }
     bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                 bool activate = false) const {
         int32_t created = 0;
-        detail::check_status(t_->upsert(h_, name.c_str(), token_id.c_str(), token_secret.c_str(),
+        detail::check_status(h_, t_->upsert(h_, name.c_str(), token_id.c_str(), token_secret.c_str(),
                                         activate ? 1 : 0, &created));
         return created != 0;
     }
     // The newly active profile when the removed one was active, else "".
     std::string remove(const std::string& name) const {
         const char* out = nullptr;
-        detail::check_status(t_->remove(h_, name.c_str(), &out));
+        detail::check_status(h_, t_->remove(h_, name.c_str(), &out));
         return out ? out : "";
     }
-    void set_active(const std::string& name) const { detail::check_status(t_->set_active(h_, name.c_str())); }
+    void set_active(const std::string& name) const { detail::check_status(h_, t_->set_active(h_, name.c_str())); }
     Json parse_token_command(const std::string& pasted) const {
         const char* out = nullptr;
-        detail::check_status(t_->parse_token_command(h_, pasted.c_str(), &out));
+        detail::check_status(h_, t_->parse_token_command(h_, pasted.c_str(), &out));
         return detail::parse_out(out);
     }
 
@@ -768,7 +780,7 @@ public:
         : h_(host.raw()), t_(detail::require_service<mgpux_state_service>(host, MGPUX_SERVICE_STATE)) {}
     Json read(const std::string& document) const {
         const char* out = nullptr;
-        detail::check_status(t_->read(h_, document.c_str(), &out));
+        detail::check_status(h_, t_->read(h_, document.c_str(), &out));
         return detail::parse_out(out);
     }
     // `edit` gets the current document; it fills `replacement` and returns
@@ -779,39 +791,39 @@ public:
         const char* out = nullptr;
         const int32_t status = t_->modify(h_, document.c_str(), &edit_trampoline, &ctx, &out);
         if (ctx.error) std::rethrow_exception(ctx.error);
-        detail::check_status(status);
+        detail::check_status(h_, status);
         return detail::parse_out(out);
     }
     Json session_save(const Json& session) const { return call1(t_->session_save, session.dump()); }
     Json session_get(const std::string& ref) const {
         const char* out = nullptr;
-        detail::check_status(t_->session_get(h_, ref.c_str(), &out));
+        detail::check_status(h_, t_->session_get(h_, ref.c_str(), &out));
         return detail::parse_out(out);
     }
     Json session_update(const std::string& ref, const Json& fields) const {
         const char* out = nullptr;
-        detail::check_status(t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
+        detail::check_status(h_, t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
     uint32_t session_forget(const std::string& ref) const {
         uint32_t n = 0;
-        detail::check_status(t_->session_forget(h_, ref.c_str(), &n));
+        detail::check_status(h_, t_->session_forget(h_, ref.c_str(), &n));
         return n;
     }
     Json preset_list() const {
         const char* out = nullptr;
-        detail::check_status(t_->preset_list(h_, &out));
+        detail::check_status(h_, t_->preset_list(h_, &out));
         return detail::parse_out(out);
     }
     Json preset_get(const std::string& name) const { return call1(t_->preset_get, name); }
     Json preset_save(const std::string& name, const Json& fields) const {
         const char* out = nullptr;
-        detail::check_status(t_->preset_save(h_, name.c_str(), fields.dump().c_str(), &out));
+        detail::check_status(h_, t_->preset_save(h_, name.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
     bool preset_delete(const std::string& name) const {
         int32_t deleted = 0;
-        detail::check_status(t_->preset_delete(h_, name.c_str(), &deleted));
+        detail::check_status(h_, t_->preset_delete(h_, name.c_str(), &deleted));
         return deleted != 0;
     }
 
@@ -839,7 +851,7 @@ private:
     template <typename Fn>
     Json call1(Fn fn, const std::string& arg) const {
         const char* out = nullptr;
-        detail::check_status(fn(h_, arg.c_str(), &out));
+        detail::check_status(h_, fn(h_, arg.c_str(), &out));
         return detail::parse_out(out);
     }
     const mgpux_host* h_;
@@ -853,22 +865,22 @@ public:
         : h_(host.raw()), t_(detail::require_service<mgpux_catalog_service>(host, MGPUX_SERVICE_CATALOG)) {}
     Json get() const {
         const char* out = nullptr;
-        detail::check_status(t_->get(h_, &out));
+        detail::check_status(h_, t_->get(h_, &out));
         return detail::parse_out(out);
     }
     Json parse_gpu(const std::string& spec) const {
         const char* out = nullptr;
-        detail::check_status(t_->parse_gpu(h_, spec.c_str(), &out));
+        detail::check_status(h_, t_->parse_gpu(h_, spec.c_str(), &out));
         return detail::parse_out(out);
     }
     Json parse_cpu(int32_t cores, int32_t memory_mb = 0) const {
         const char* out = nullptr;
-        detail::check_status(t_->parse_cpu(h_, cores, memory_mb, &out));
+        detail::check_status(h_, t_->parse_cpu(h_, cores, memory_mb, &out));
         return detail::parse_out(out);
     }
     std::string parse_python(const std::string& version = std::string()) const {
         const char* out = nullptr;
-        detail::check_status(t_->parse_python(h_, version.empty() ? nullptr : version.c_str(), &out));
+        detail::check_status(h_, t_->parse_python(h_, version.empty() ? nullptr : version.c_str(), &out));
         const Json j = detail::parse_out(out);
         const Json* v = j.find("python");
         return v && v->is_string() ? v->as_string() : std::string();
@@ -887,7 +899,7 @@ public:
     // See mgpux_http_service.request; any HTTP status is a result.
     Json request(const Json& req) const {
         const char* out = nullptr;
-        detail::check_status(t_->request(h_, req.dump().c_str(), &out));
+        detail::check_status(h_, t_->request(h_, req.dump().c_str(), &out));
         return detail::parse_out(out);
     }
 
