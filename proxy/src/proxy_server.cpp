@@ -275,15 +275,14 @@ public:
     }
 
     // A whole response with a Content-Length (the body is not sent for HEAD).
-    void respond(int status, std::string extra_headers, std::string body, std::function<void()> after = {}) {
+    void respond(int status, std::string extra_headers, std::string body) {
         std::string head = status_line(status) + extra_headers + "content-length: " + std::to_string(body.size()) + "\r\n";
         if (!keep_alive_) head += "connection: close\r\n";
         head += "\r\n";
         if (head_request_) body.clear();
         auto self = shared_from_this();
         head += body;
-        send(std::move(head), {}, {}, [self, after](error_code ec) {
-            if (after) after();
+        send(std::move(head), {}, {}, [self](error_code ec) {
             if (ec) return self->close();
             self->finish_request();
         });
@@ -366,7 +365,7 @@ private:
     void dispatch();
     void peer_gone();
 
-    void route(const http::request<http::string_body>& req);
+    void route(http::request<http::string_body>& req);
     void health();
     void stats_doc();
 
@@ -808,8 +807,7 @@ void ClientConn::dispatch() {
     route(req);
 }
 
-void ClientConn::route(const http::request<http::string_body>& req_const) {
-    auto& req = const_cast<http::request<http::string_body>&>(req_const);
+void ClientConn::route(http::request<http::string_body>& req) {
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
     const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
