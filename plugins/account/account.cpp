@@ -90,10 +90,6 @@ const mgpux_command kCommands[] = {
 
 // ------------------------------------------------------------ helpers
 
-std::string str_field(const mgpux::Json& j, const char* key) {
-    const mgpux::Json* v = j.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 bool bool_field(const mgpux::Json& j, const char* key) {
     const mgpux::Json* v = j.find(key);
@@ -125,7 +121,7 @@ std::vector<Balance> fetch_balances(const mgpux::Host& host, const mgpux::Json::
     std::vector<std::size_t> index;
     for (std::size_t i = 0; i < rows.size(); ++i)
         if (bool_field(rows[i], "has_token")) {
-            queried.push_back(str_field(rows[i], "name"));
+            queried.push_back(rows[i].string_or("name"));
             index.push_back(i);
         }
     if (queried.empty()) return balances;
@@ -140,7 +136,7 @@ std::vector<Balance> fetch_balances(const mgpux::Host& host, const mgpux::Json::
 
 std::optional<std::string> pick_from(const mgpux::Json::Array& rows, const std::vector<Balance>& balances) {
     std::vector<std::pair<std::string, std::optional<Nanos>>> used;
-    for (std::size_t i = 0; i < rows.size(); ++i) used.emplace_back(str_field(rows[i], "name"), balances[i].used);
+    for (std::size_t i = 0; i < rows.size(); ++i) used.emplace_back(rows[i].string_or("name"), balances[i].used);
     return auto_pick(used);
 }
 
@@ -150,7 +146,7 @@ void print_list(const mgpux::Host& host, const mgpux::Json::Array& rows, const s
     Nanos total_left = 0;
     std::size_t with_figures = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        const std::string name = str_field(rows[i], "name");
+        const std::string name = rows[i].string_or("name");
         const bool has_token = bool_field(rows[i], "has_token");
         const Balance& b = balances[i];
         if (b.remaining) {
@@ -174,7 +170,7 @@ void print_list(const mgpux::Host& host, const mgpux::Json::Array& rows, const s
 
 int list(const mgpux::Host& host, const mgpux::Args& args) {
     const mgpux::Json listing = mgpux::Profiles(host).list();
-    const std::string path = str_field(listing, "path");
+    const std::string path = listing.string_or("path");
     const auto& rows = profile_rows(listing);
     const bool fetch = !args.flag("no-usage");
     const std::vector<Balance> balances = fetch ? fetch_balances(host, rows) : std::vector<Balance>(rows.size());
@@ -183,7 +179,7 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
         mgpux::Json ps = mgpux::Json::array();
         for (std::size_t i = 0; i < rows.size(); ++i) {
             mgpux::Json p = mgpux::Json::object();
-            p.set("name", str_field(rows[i], "name"));
+            p.set("name", rows[i].string_or("name"));
             p.set("active", bool_field(rows[i], "active"));
             p.set("has_token", bool_field(rows[i], "has_token"));
             p.set("used", money_or_null(balances[i].used));
@@ -286,20 +282,20 @@ int add(const mgpux::Host& host, const mgpux::Args& args) {
     const bool created = profiles.upsert(c.name, c.token_id, c.token_secret, false);
     const mgpux::Json listing = profiles.list();
     const bool dry = args.global_flag("dry_run");
-    const bool active = dry ? was_empty : str_field(listing, "active") == c.name;
+    const bool active = dry ? was_empty : listing.string_or("active") == c.name;
     if (args.global_flag("json")) {
         mgpux::Json doc = mgpux::Json::object();
         doc.set("profile", c.name);
         doc.set("created", created);
         doc.set("active", active);
-        doc.set("path", str_field(listing, "path"));
+        doc.set("path", listing.string_or("path"));
         doc.set("dry_run", dry);
         host.json(doc);
         return MGPUX_OK;
     }
     const std::string what = created ? "Added profile '" + c.name + "'" : "Updated the tokens of profile '" + c.name + "'";
-    if (dry) host.info("dry run: " + what + " would be written to " + str_field(listing, "path") + ".\n");
-    else host.success(what + " in " + str_field(listing, "path") + ".\n");
+    if (dry) host.info("dry run: " + what + " would be written to " + listing.string_or("path") + ".\n");
+    else host.success(what + " in " + listing.string_or("path") + ".\n");
     if (active) host.text("It is the active profile.\n");
     else host.text("Make it the active one with `m-gpux account switch " + c.name + "`, or use --profile " + c.name + ".\n");
     return MGPUX_OK;
@@ -311,7 +307,7 @@ int switch_to(const mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = args.str("name");
     mgpux::Profiles profiles(host);
     profiles.resolve(name);  // an unknown name is a usage error naming the known ones
-    const bool already = str_field(profiles.list(), "active") == name;
+    const bool already = profiles.list().string_or("active") == name;
     profiles.set_active(name);
     if (args.global_flag("json")) {
         mgpux::Json doc = mgpux::Json::object();
@@ -330,7 +326,7 @@ int remove(const mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = args.str("name");
     mgpux::Profiles profiles(host);
     profiles.resolve(name);
-    const std::string path = str_field(profiles.list(), "path");
+    const std::string path = profiles.list().string_or("path");
     if (!host.confirm("Remove profile '" + name + "' and its tokens from " + path + "?", false, "--yes", true))
         throw mgpux::Error(MGPUX_E_CANCELLED, "cancelled; profile '" + name + "' was kept");
     const std::string promoted = profiles.remove(name);
@@ -366,7 +362,7 @@ int current(const mgpux::Host& host, const mgpux::Args& args) {
     if (const char* env = std::getenv("MODAL_PROFILE"); env && *env && name != env && !from_option)
         host.warn("Note: MODAL_PROFILE=" + std::string(env) + " is set; `modal` commands you run yourself use it.\n");
     if (name.empty())
-        throw mgpux::Error(MGPUX_E_FAILED, "no active Modal profile in " + str_field(profiles.list(), "path") +
+        throw mgpux::Error(MGPUX_E_FAILED, "no active Modal profile in " + profiles.list().string_or("path") +
                                                "; add one with `m-gpux account add` or choose one with "
                                                "`m-gpux account switch NAME`");
     return MGPUX_OK;

@@ -10,8 +10,7 @@ Balance balance_from_row(const mgpux::Json& row) {
     Balance b;
     const mgpux::Json* ok = row.find("ok");
     if (!ok || !ok->is_bool() || !ok->as_bool()) {
-        const mgpux::Json* err = row.find("error");
-        b.error = billing::describe_fetch_error(err && err->is_string() ? err->as_string() : "the billing report failed");
+        b.error = billing::describe_fetch_error(row.string_or("error", "the billing report failed"));
         return b;
     }
     try {

@@ -110,8 +110,7 @@ ProfileUsage usage_from_row(const std::string& name, const mgpux::Json& row) {
     ProfileUsage u{name, {}, {}};
     const mgpux::Json* ok = row.find("ok");
     if (!ok || !ok->is_bool() || !ok->as_bool()) {
-        const mgpux::Json* err = row.find("error");
-        u.error = describe_fetch_error(err && err->is_string() ? err->as_string() : "the billing report failed");
+        u.error = describe_fetch_error(row.string_or("error", "the billing report failed"));
         return u;
     }
     try {

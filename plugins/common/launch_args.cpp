@@ -5,10 +5,6 @@
 namespace mgpux::launch {
 namespace {
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 int int_member(const Json& o, const char* key) {
     const Json* v = o.find(key);
@@ -27,9 +23,9 @@ Compute menu_gpu(const Host& host, const Catalog& catalog, const Json& cat, cons
     std::vector<std::string> labels, descriptions;
     int default_index = 0;
     for (const auto& g : cat.find("gpus")->as_array()) {
-        if (str_member(g, "name") == str_member(cat, "default_gpu")) default_index = static_cast<int>(labels.size());
-        labels.push_back(str_member(g, "name"));
-        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + str_member(g, "description"));
+        if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
+        labels.push_back(g.string_or("name"));
+        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + g.string_or("description"));
     }
     const int pick = host.select(title + ": GPU", labels, descriptions, default_index, "--gpu");
     return compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));

@@ -14,10 +14,6 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 int int_member(const Json& o, const char* key, int fallback = 0) {
     const Json* v = o.find(key);
@@ -108,10 +104,10 @@ bool glob(const char* p, const char* s) {
 
 Compute compute_from_gpu(const Json& parsed) {
     Compute c;
-    c.gpu = str_member(parsed, "spec");
-    c.gpu_name = str_member(parsed, "name");
+    c.gpu = parsed.string_or("spec");
+    c.gpu_name = parsed.string_or("name");
     c.gpu_count = int_member(parsed, "count", 1);
-    c.label = str_member(parsed, "label");
+    c.label = parsed.string_or("label");
     if (c.label.empty()) c.label = *c.gpu;
     return c;
 }
@@ -120,7 +116,7 @@ Compute compute_from_cpu(const Json& parsed) {
     Compute c;
     c.cores = int_member(parsed, "cores", 1);
     c.memory_mb = int_member(parsed, "memory_mb", *c.cores * 512);
-    c.label = str_member(parsed, "label");
+    c.label = parsed.string_or("label");
     if (c.label.empty())
         c.label = "CPU (" + std::to_string(*c.cores) + " cores, " + std::to_string(*c.memory_mb) + " MB)";
     return c;

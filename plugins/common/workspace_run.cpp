@@ -9,10 +9,6 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 Json member_or_null(const Json& o, const char* key) {
     const Json* v = o.find(key);
@@ -20,7 +16,7 @@ Json member_or_null(const Json& o, const char* key) {
 }
 
 Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string status = str_member(result, "status");
+    const std::string status = result.string_or("status");
     const bool dry = status == "dry_run";
     Json doc = Json::object();
     doc.set("kind", workspace_kind(s.kind));
@@ -28,7 +24,7 @@ Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials
     doc.set("session_id", dry ? Json() : member_or_null(result, "session_id"));
     doc.set("app_id", member_or_null(result, "app_id"));
     doc.set("app_name", workspace_app_name(s.kind));
-    const std::string url = str_member(result, "url");
+    const std::string url = result.string_or("url");
     doc.set("url", url.empty() ? Json() : Json(url));
     doc.set("access_url", url.empty() ? Json() : Json(access_url(s.kind, url, c)));
     doc.set("profile", member_or_null(result, "profile"));
@@ -36,7 +32,7 @@ Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials
     doc.set("local_dir", s.local_dir);
     doc.set("preset", s.preset ? Json(*s.preset) : Json());
     doc.set("secret_name", dry ? Json() : Json(c.secret_name));
-    const std::string run_dir = str_member(result, "run_dir");
+    const std::string run_dir = result.string_or("run_dir");
     doc.set("credentials_file", dry || run_dir.empty() ? Json() : Json(run_dir + "/" + kCredentialsFile));
     if (!dry) {
         Json login = Json::object();
@@ -51,15 +47,15 @@ Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials
 // The credentials are shown here once; afterwards they live only in the 0600
 // file of the run directory and in the session's Modal Secret.
 void report(const Host& host, const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string url = str_member(result, "url");
-    const std::string app_id = str_member(result, "app_id");
+    const std::string url = result.string_or("url");
+    const std::string app_id = result.string_or("app_id");
     if (!url.empty()) host.success("URL: " + access_url(s.kind, url, c) + "\n");
     if (!c.user.empty()) host.text("Login: user " + c.user + ", password " + c.secret + "\n");
     else if (url.empty()) host.text("Token: " + c.secret + "\n");
     if (!app_id.empty()) host.text("App: " + std::string(workspace_app_name(s.kind)) + " (" + app_id + ")\n");
-    const std::string run_dir = str_member(result, "run_dir");
+    const std::string run_dir = result.string_or("run_dir");
     if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
-    const std::string sid = str_member(result, "session_id");
+    const std::string sid = result.string_or("session_id");
     if (!sid.empty())
         host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
                   "` (this also deletes its secret).\n");
@@ -80,7 +76,7 @@ std::vector<std::string> string_list(const Json& o, const char* key) {
 }
 
 Compute preset_compute(const Catalog& catalog, const Json& p) {
-    const std::string gpu = str_member(p, "gpu");
+    const std::string gpu = p.string_or("gpu");
     if (!gpu.empty()) {
         const int count = int_member(p, "gpu_count", 1);
         return compute_from_gpu(catalog.parse_gpu(count > 1 ? gpu + ":" + std::to_string(count) : gpu));
@@ -94,12 +90,12 @@ Compute preset_compute(const Catalog& catalog, const Json& p) {
 std::string preset_profile(const Host& host, const std::string& name, const Json& preset, const std::string& cli) {
     const Profiles profiles(host);
     if (!cli.empty()) return profiles.resolve(cli);
-    const std::string stored = str_member(preset, "profile");
+    const std::string stored = preset.string_or("profile");
     if (stored.empty()) return profiles.resolve();
     const Json list = profiles.list();
     if (const Json* ps = list.find("profiles"); ps && ps->is_array())
         for (const auto& p : ps->as_array())
-            if (str_member(p, "name") == stored) return stored;
+            if (p.string_or("name") == stored) return stored;
     throw usage_error("preset '" + name + "' uses the profile '" + stored +
                       "', which is not in the Modal config (pass --profile NAME to use another)");
 }
@@ -130,7 +126,7 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     if (!preset.is_object()) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
     if (const Json* e = preset.find("error"); e && e->is_string())
         throw Error(MGPUX_E_CONFIG, "preset '" + name + "' cannot be used: " + e->as_string());
-    const std::string action = str_member(preset, "action").empty() ? "bash" : str_member(preset, "action");
+    const std::string action = preset.string_or("action").empty() ? "bash" : preset.string_or("action");
     const auto from_action = workspace_from_kind(action);
     if (!from_action && !kind)
         throw usage_error("preset '" + name + "' has the action '" + action +
@@ -143,9 +139,9 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     const fs::path cwd = fs::current_path();
     s.local_dir = absolute_dir(cwd, cwd);  // the current folder, not the one it was saved in
     const Catalog catalog(host);
-    s.python_version = catalog.parse_python(str_member(preset, "python_version"));
+    s.python_version = catalog.parse_python(preset.string_or("python_version"));
     DepsRequest deps;
-    if (!str_member(preset, "requirements").empty()) deps.requirements = str_member(preset, "requirements");
+    if (!preset.string_or("requirements").empty()) deps.requirements = preset.string_or("requirements");
     deps.pip = string_list(preset, "pip_packages");
     deps.auto_requirements = false;  // the preset says what to install
     s.deps = resolve_deps(deps, s.local_dir, cwd);
@@ -155,7 +151,7 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     s.compute = preset_compute(catalog, preset);
     if (s.kind == Workspace::Interactive)
         s.script_path =
-            script_inside(s.local_dir, str_member(preset, "script"), s.local_dir, "preset '" + name + "' script");
+            script_inside(s.local_dir, preset.string_or("script"), s.local_dir, "preset '" + name + "' script");
     s.description = std::string(workspace_kind(s.kind)) + " preset '" + name + "' on " + s.compute.label;
     return s;
 }
@@ -192,7 +188,7 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
     const Json result = Runner(host).run(workspace_request(spec, script, c, upload));
     if (json)
         host.json(json_document(spec, result, c));
-    else if (str_member(result, "status") != "dry_run")
+    else if (result.string_or("status") != "dry_run")
         report(host, spec, result, c);
     return MGPUX_OK;
 }

@@ -30,10 +30,6 @@ bool is_dotted(const std::string& s) {
     }
 }
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 Json strings(const std::vector<std::string>& v) {
     Json a = Json::array();
@@ -157,7 +153,7 @@ Json json_document(const Plan& p, const Json& result, const Json& session_id) {
     const Json* profile = result.find("profile");
     doc.set("profile", profile ? *profile : Json());
     doc.set("session_id", session_id);
-    doc.set("status", str_member(result, "status"));
+    doc.set("status", result.string_or("status"));
     doc.set("compute", p.compute.label);
     doc.set("project_dir", p.project_dir);
     const Json* cmd = result.find("command");

@@ -169,10 +169,6 @@ int launch_action(mgpux::Host& host, const mgpux::Args& args, launch::Workspace 
 
 // ------------------------------------------------------------------ script
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 std::string read_text_file(const std::string& flag, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -195,8 +191,8 @@ InputScan scan_inputs(const mgpux::Host& host, const std::string& file) {
     const Json r = mgpux::Process(host).run(req);
     const Json* code = r.find("exit_code");
     if (!code || !code->is_number() || code->as_int() != 0)
-        throw mgpux::Error(MGPUX_E_FAILED, "could not scan " + file + " for input() calls: " + str_member(r, "stderr"));
-    return parse_input_scan(str_member(r, "stdout"));
+        throw mgpux::Error(MGPUX_E_FAILED, "could not scan " + file + " for input() calls: " + r.string_or("stderr"));
+    return parse_input_scan(r.string_or("stdout"));
 }
 
 std::string lines_text(const std::vector<int>& lines) {
@@ -300,7 +296,7 @@ int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch
     if (args.global_flag("json")) {
         Json doc = Json::object();
         doc.set("kind", "script");
-        doc.set("status", str_member(result, "status"));
+        doc.set("status", result.string_or("status"));
         doc.set("script", r.script_path);
         Json a = Json::array();
         for (const auto& x : r.args) a.push(x);
@@ -398,11 +394,11 @@ Json vllm_request(const VllmLaunch& v, const std::string& script, const launch::
 
 void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const Json& result, const launch::Credentials& c,
                  bool json) {
-    const std::string url = str_member(result, "url");
+    const std::string url = result.string_or("url");
     if (json) {
         Json doc = Json::object();
         doc.set("kind", "vllm");
-        doc.set("status", str_member(result, "status"));
+        doc.set("status", result.string_or("status"));
         for (const char* k : {"session_id", "app_id", "url", "profile"})
             doc.set(k, result.find(k) ? *result.find(k) : Json());
         doc.set("app_name", "m-gpux-vllm");
@@ -420,7 +416,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const Json& resul
         host.text("OpenAI base URL: " + url + "/v1 (model " + v.model + ")\n");
     }
     host.text("API key: " + c.secret + " (send it as `Authorization: Bearer <key>`)\n");
-    const std::string run_dir = str_member(result, "run_dir");
+    const std::string run_dir = result.string_or("run_dir");
     if (!run_dir.empty()) host.info("Key saved in " + run_dir + "/" + launch::kCredentialsFile + " (0600).\n");
     if (v.mode == "deploy") host.info("Stop it with `m-gpux stop` (this also deletes its secret).\n");
 }
@@ -449,9 +445,9 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
         std::vector<std::string> labels, notes;
         int def = 0;
         for (const auto& g : cat.find("gpus")->as_array()) {
-            if (str_member(g, "name") == str_member(cat, "default_gpu")) def = static_cast<int>(labels.size());
-            labels.push_back(str_member(g, "name"));
-            notes.push_back(str_member(g, "description"));
+            if (g.string_or("name") == cat.string_or("default_gpu")) def = static_cast<int>(labels.size());
+            labels.push_back(g.string_or("name"));
+            notes.push_back(g.string_or("description"));
         }
         const int pick = host.select("vLLM GPU", labels, notes, def, "--gpu");
         v.compute = launch::compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));
@@ -466,7 +462,7 @@ int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optiona
         "hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
                                     token ? std::optional<std::string>(c.secret_name) : std::nullopt));
     const Json result = mgpux::Runner(host).run(vllm_request(v, script, c, token));
-    const bool dry = str_member(result, "status") == "dry_run";
+    const bool dry = result.string_or("status") == "dry_run";
     // A served endpoint is gone when `modal serve` returns: so is its secret.
     if (!dry && v.mode == "serve") mgpux::Modal(host).secret_delete(c.secret_name, v.profile);
     if (!dry || json) report_vllm(host, v, result, c, json);
@@ -506,7 +502,7 @@ std::string choose_profile(const mgpux::Host& host, const mgpux::Args& args) {
         for (const auto& p : ps->as_array()) {
             const Json* active = p.find("active");
             if (active && active->is_bool() && active->as_bool()) def = static_cast<int>(names.size());
-            names.push_back(str_member(p, "name"));
+            names.push_back(p.string_or("name"));
             notes.push_back(active && active->is_bool() && active->as_bool() ? "active" : "");
         }
     if (names.size() <= 1) return profiles.resolve();

@@ -37,10 +37,6 @@ const mgpux_command kCommands[] = {
                    MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
 };
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 int int_member(const Json& o, const char* key) {
     const Json* v = o.find(key);
@@ -49,8 +45,8 @@ int int_member(const Json& o, const char* key) {
 
 Compute from_gpu(const Json& parsed) {
     Compute c;
-    c.gpu_spec = str_member(parsed, "spec");
-    c.label = str_member(parsed, "label");
+    c.gpu_spec = parsed.string_or("spec");
+    c.label = parsed.string_or("label");
     return c;
 }
 
@@ -58,7 +54,7 @@ Compute from_cpu(const Json& parsed) {
     Compute c;
     c.cores = int_member(parsed, "cores");
     c.memory_mb = int_member(parsed, "memory_mb");
-    c.label = str_member(parsed, "label");
+    c.label = parsed.string_or("label");
     return c;
 }
 
@@ -66,9 +62,9 @@ Compute menu_gpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const J
     std::vector<std::string> labels, descriptions;
     int default_index = 0;
     for (const auto& g : cat.find("gpus")->as_array()) {
-        if (str_member(g, "name") == str_member(cat, "default_gpu")) default_index = static_cast<int>(labels.size());
-        labels.push_back(str_member(g, "name"));
-        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + str_member(g, "description"));
+        if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
+        labels.push_back(g.string_or("name"));
+        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + g.string_or("description"));
     }
     const int pick = host.select("Select GPU to probe", labels, descriptions, default_index, "--gpu");
     return from_gpu(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
@@ -119,7 +115,7 @@ int probe(mgpux::Host& host, const mgpux::Args& args) {
     host.info("Probing " + c.label + ": starting a container...\n");
     const Json result = mgpux::Runner(host).run(run_request(c, script));
     const bool json = args.global_flag("json");
-    if (str_member(result, "status") == "dry_run") {
+    if (result.string_or("status") == "dry_run") {
         if (json) host.json(json_document(c, result, nullptr));
         return MGPUX_OK;
     }

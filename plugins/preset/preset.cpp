@@ -99,10 +99,6 @@ const mgpux_command kCommands[] = {
                    MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
 
-std::string str_member(const Json& o, const char* key, const std::string& fallback = "") {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : fallback;
-}
 
 // An int option as a catalog argument; values beyond int32 are refused here
 // rather than wrapped around.
@@ -129,7 +125,7 @@ std::string choose_action(const mgpux::Host& host, const mgpux::Args& args) {
 
 Compute gpu_compute(const Json& parsed) {
     Compute c;
-    c.gpu = str_member(parsed, "name");
+    c.gpu = parsed.string_or("name");
     const Json* count = parsed.find("count");
     c.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
     return c;
@@ -156,7 +152,7 @@ Compute menu_compute(const mgpux::Host& host, const mgpux::Catalog& catalog) {
         std::vector<std::string> labels, descriptions;
         int default_index = 0;
         for (const auto& g : cat.find("gpus")->as_array()) {
-            if (g.find("name")->as_string() == str_member(cat, "default_gpu"))
+            if (g.find("name")->as_string() == cat.string_or("default_gpu"))
                 default_index = static_cast<int>(labels.size());
             labels.push_back(g.find("name")->as_string());
             descriptions.push_back(gpu_menu_description(g));
@@ -245,7 +241,7 @@ void confirm_replace(const mgpux::Host& host, const mgpux::State& state, const s
     const Json presets = state.preset_list();
     const Json* old = presets.find(name);
     if (!old) return;
-    const std::string what = str_member(*old, "action", "?") + " on " + str_member(*old, "compute_label", "?");
+    const std::string what = old->string_or("action", "?") + " on " + old->string_or("compute_label", "?");
     if (!host.confirm("Preset '" + name + "' exists (" + what + "). Replace it?", false, "--yes", true))
         throw mgpux::Error(MGPUX_E_CANCELLED, "kept preset '" + name + "'; nothing was saved");
 }
@@ -281,7 +277,7 @@ int create(mgpux::Host& host, const mgpux::Args& args) {
     }
     if (args.global_flag("dry_run")) return MGPUX_OK;  // the host said what it did not save
     host.success("Saved preset " + name + ": " + c.action + " on " +
-                 str_member(saved, "compute_label", compute_text(c.compute)) + ", Python " + c.python +
+                 saved.string_or("compute_label", compute_text(c.compute)) + ", Python " + c.python +
                  (c.profile ? ", profile " + *c.profile : std::string()) + "\n");
     return MGPUX_OK;
 }
@@ -323,8 +319,8 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
     const Json presets = state.preset_list();
     const Json* old = presets.find(name);
     if (!old) throw mgpux::usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
-    if (!host.confirm("Delete preset '" + name + "' (" + str_member(*old, "action", "?") + " on " +
-                          str_member(*old, "compute_label", "?") + ")?",
+    if (!host.confirm("Delete preset '" + name + "' (" + old->string_or("action", "?") + " on " +
+                          old->string_or("compute_label", "?") + ")?",
                       false, "--yes", true))
         throw mgpux::Error(MGPUX_E_CANCELLED, "kept preset '" + name + "'");
     // Another m-gpux may have removed it since the listing.

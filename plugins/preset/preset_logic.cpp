@@ -57,10 +57,6 @@ fs::path absolute_normal(const fs::path& cwd, const std::string& given) {
     return p.lexically_normal();
 }
 
-std::string str_member(const Json& o, const char* key, const std::string& fallback = "") {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : fallback;
-}
 
 Json string_array(const std::vector<std::string>& items) {
     Json a = Json::array();
@@ -187,11 +183,11 @@ std::vector<std::vector<Json>> list_rows(const Json& presets) {
     for (const auto& name : sorted_names(presets)) {
         const Json& p = *presets.find(name);
         const bool broken = p.find("error") != nullptr;
-        const std::string profile = str_member(p, "profile");
-        rows.push_back({Json(name), Json(str_member(p, "action", "-")),
-                        Json(broken ? "(unreadable)" : str_member(p, "compute_label", "-")),
-                        Json(str_member(p, "python_version", "-")), Json(profile.empty() ? "-" : profile),
-                        Json(short_time(str_member(p, "updated_at", "-")))});
+        const std::string profile = p.string_or("profile");
+        rows.push_back({Json(name), Json(p.string_or("action", "-")),
+                        Json(broken ? "(unreadable)" : p.string_or("compute_label", "-")),
+                        Json(p.string_or("python_version", "-")), Json(profile.empty() ? "-" : profile),
+                        Json(short_time(p.string_or("updated_at", "-")))});
     }
     return rows;
 }

@@ -37,7 +37,6 @@ int dashboard(mgpux::Host& host, const mgpux::Args& args);
 // Shared helpers (serve_keys.cpp).
 bool dry_run(const mgpux::Args& args);
 bool json_out(const mgpux::Args& args);
-std::string str_of(const Json& o, const char* key);
 std::vector<ApiKey> read_keys(const mgpux::Host& host);
 std::vector<ApiKey> edit_keys(const mgpux::Host& host, const std::function<bool(std::vector<ApiKey>&)>& edit);
 ApiKey make_key(const std::string& name);

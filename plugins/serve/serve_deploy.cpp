@@ -52,11 +52,11 @@ std::string choose_model(const mgpux::Host& host, const mgpux::Args& args) {
 int catalog_row(const mgpux::Catalog& catalog, const Json& gpus, const std::string& name) {
     std::string canonical = name;
     try {
-        canonical = str_of(catalog.parse_gpu(name), "name");
+        canonical = catalog.parse_gpu(name).string_or("name");
     } catch (const mgpux::Error&) {
     }
     for (std::size_t i = 0; i < gpus.as_array().size(); ++i)
-        if (str_of(gpus.as_array()[i], "name") == canonical) return static_cast<int>(i);
+        if (gpus.as_array()[i].string_or("name") == canonical) return static_cast<int>(i);
     return -1;
 }
 
@@ -72,18 +72,18 @@ void choose_gpu(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p)
         std::vector<std::string> labels, descriptions;
         for (std::size_t i = 0; i < gpus.as_array().size(); ++i) {
             const Json& g = gpus.as_array()[i];
-            labels.push_back(str_of(g, "name") + (static_cast<int>(i) == def ? "  <- recommended" : ""));
-            descriptions.push_back(str_of(g, "description"));
+            labels.push_back(g.string_or("name") + (static_cast<int>(i) == def ? "  <- recommended" : ""));
+            descriptions.push_back(g.string_or("description"));
         }
         if (labels.empty()) throw mgpux::Error(MGPUX_E_FAILED, "the GPU catalog is empty");
         const int i = host.select("GPU (recommended: " + recommended + ")", labels, descriptions, def < 0 ? 0 : def, "--gpu");
-        spec = str_of(gpus.as_array()[static_cast<std::size_t>(i)], "name");
+        spec = gpus.as_array()[static_cast<std::size_t>(i)].string_or("name");
     }
     std::string lower = spec;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     if (lower == "cpu" || lower == "none") refuse_cpu();
     const Json g = catalog.parse_gpu(spec);
-    p.gpu_name = str_of(g, "name");
+    p.gpu_name = g.string_or("name");
     const Json* count = g.find("count");
     p.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
 }
@@ -236,11 +236,11 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const auto keys = ensure_key(host, args, new_key);
     const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));
     const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token));
-    const std::string status = str_of(result, "status");
-    std::string url = str_of(result, "url");
+    const std::string status = result.string_or("status");
+    std::string url = result.string_or("url");
     while (!url.empty() && url.back() == '/') url.pop_back();
-    const std::string app_id = str_of(result, "app_id");
-    const std::string session_id = str_of(result, "session_id");
+    const std::string app_id = result.string_or("app_id");
+    const std::string session_id = result.string_or("session_id");
     if (!session_id.empty() && !url.empty()) {
         Json fields = Json::object();
         fields.set("url", url);  // Modal prints it on deploy; warmup and dashboard read it back
@@ -288,16 +288,16 @@ Target find_target(const mgpux::Host& host, const mgpux::Args& args) {
     mgpux::Profiles(host).resolve();  // an unknown --profile is a usage error before any call
     if (args.global_str("profile").empty())
         for (const Json& s : serve_sessions(host))
-            if (str_of(s, "app_name") == t.app_name) t.profile = str_of(s, "profile");
+            if (s.string_or("app_name") == t.app_name) t.profile = s.string_or("profile");
     const Json r = mgpux::Modal(host).call({"app", "list", "--json"}, t.profile);
     const Json* rows = r.find("json");
     if (rows && rows->is_array())
         for (const Json& a : rows->as_array()) {
-            if (str_of(a, "description") != t.app_name) continue;
-            const std::string state = str_of(a, "state");
+            if (a.string_or("description") != t.app_name) continue;
+            const std::string state = a.string_or("state");
             // A deployed one wins; otherwise the newest of that name.
             if (t.state == "deployed" && state != "deployed") continue;
-            t.app_id = str_of(a, "app_id");
+            t.app_id = a.string_or("app_id");
             t.state = state;
         }
     return t;

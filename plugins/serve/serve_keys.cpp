@@ -35,10 +35,6 @@ Json key_json(const ApiKey& k, bool full) {
     return o;
 }
 
-std::string str_of(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 // The serve deployments recorded by deploy that are not known stopped.
 std::vector<Json> serve_sessions(const mgpux::Host& host) {
@@ -46,7 +42,7 @@ std::vector<Json> serve_sessions(const mgpux::Host& host) {
     const Json all = mgpux::State(host).read("sessions");
     if (!all.is_array()) return out;
     for (const Json& s : all.as_array())
-        if (str_of(s, "kind") == "serve" && str_of(s, "state") != "stopped") out.push_back(s);
+        if (s.string_or("kind") == "serve" && s.string_or("state") != "stopped") out.push_back(s);
     return out;
 }
 
@@ -56,8 +52,8 @@ void sync_deployments(const mgpux::Host& host, const mgpux::Args& args, const st
     std::set<std::pair<std::string, std::string>> done;
     const mgpux::Modal modal(host);
     for (const Json& s : serve_sessions(host)) {
-        const std::string secret = str_of(s, "keys_secret");
-        const std::string profile = str_of(s, "profile");
+        const std::string secret = s.string_or("keys_secret");
+        const std::string profile = s.string_or("profile");
         if (secret.empty() || !done.insert({profile, secret}).second) continue;
         if (dry_run(args)) {
             host.info("dry run: would re-create secret " + secret + "\n");
@@ -68,13 +64,13 @@ void sync_deployments(const mgpux::Host& host, const mgpux::Args& args, const st
             const Json* rows = listed.find("json");
             bool exists = false;
             if (rows && rows->is_array())
-                for (const Json& r : rows->as_array()) exists = exists || str_of(r, "name") == secret;
+                for (const Json& r : rows->as_array()) exists = exists || r.string_or("name") == secret;
             if (!exists) continue;
             Json values = Json::object();
             values.set("MGPUX_KEY_HASHES", key_hashes(keys));
             modal.secret_create(secret, values, profile);
             host.info("Updated secret " + secret + (profile.empty() ? "" : " (profile " + profile + ")") +
-                      "; the running container picks it up at its next start (" + str_of(s, "app_name") + ").\n");
+                      "; the running container picks it up at its next start (" + s.string_or("app_name") + ").\n");
         } catch (const mgpux::Error& e) {
             if (e.code() == MGPUX_E_CANCELLED) throw;
             // The key store is already updated: the secret can be brought up to date by deploying again.
@@ -243,10 +239,10 @@ std::string endpoint_url(const mgpux::Host& host, const mgpux::Args& args) {
     std::string found;
     // The newest recorded deployment of this app, in this profile when one is named.
     for (const Json& s : serve_sessions(host)) {
-        if (str_of(s, "app_name") != app || str_of(s, "url").empty()) continue;
-        const std::string p = str_of(s, "profile");
+        if (s.string_or("app_name") != app || s.string_or("url").empty()) continue;
+        const std::string p = s.string_or("profile");
         if (!profile.empty() && !p.empty() && p != profile) continue;
-        found = str_of(s, "url");
+        found = s.string_or("url");
     }
     if (!found.empty()) return normalize_url(found, "the recorded URL");
     return normalize_url(host.ask("Endpoint base URL (https://<workspace>--" + app + "-serve.modal.run)", nullptr, "--url"),

@@ -388,10 +388,6 @@ bool truthy(const Json& o, const char* key) {
     return v && v->is_bool() && v->as_bool();
 }
 
-std::string str(const Json& o, const char* key, const std::string& fallback = "") {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : fallback;
-}
 
 std::string count(double v) { return std::to_string(static_cast<long long>(v)); }
 
@@ -404,7 +400,7 @@ void gpu_lines(std::vector<std::string>& out, const Json& stats) {
     }
     for (const Json& g : gpus->as_array()) {
         const double used = num(g, "vram_used_mib"), total = num(g, "vram_total_mib");
-        out.push_back("  " + str(g, "name", "GPU " + count(num(g, "index"))));
+        out.push_back("  " + g.string_or("name", "GPU " + count(num(g, "index"))));
         out.push_back("    VRAM     " + bar(total > 0 ? used / total * 100 : 0) + "  " + count(used) + " / " +
                       count(total) + " MiB");
         out.push_back("    Compute  " + bar(num(g, "gpu_util_pct")));
@@ -505,9 +501,9 @@ Json dashboard_snapshot(const std::string& url, const Json& stats, const Json& h
 
 std::vector<std::string> dashboard_lines(const Json& snapshot, const std::string& clock) {
     std::vector<std::string> out;
-    const std::string url = str(snapshot, "url");
-    const std::string status = str(snapshot, "status");
-    const std::string error = str(snapshot, "error");
+    const std::string url = snapshot.string_or("url");
+    const std::string status = snapshot.string_or("status");
+    const std::string error = snapshot.string_or("error");
     const Json* st = snapshot.find("stats");
     out.push_back("M-GPUX LLM Dashboard  " + clock);
     if (!st || !st->is_object()) {
@@ -520,7 +516,7 @@ std::vector<std::string> dashboard_lines(const Json& snapshot, const std::string
     std::string upper = status;
     std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
     out.push_back(upper + "  up " + format_uptime(num(stats, "uptime_seconds")) + "  model " +
-                  str(snapshot, "model", "-") + "  " + fixed(num(stats, "requests_per_second"), 1) + " req/s");
+                  snapshot.string_or("model", "-") + "  " + fixed(num(stats, "requests_per_second"), 1) + " req/s");
     if (!error.empty()) out.push_back("  (" + error + ")");
     gpu_lines(out, stats);
     system_lines(out, stats);

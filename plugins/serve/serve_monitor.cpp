@@ -45,7 +45,7 @@ Json try_request(const mgpux::Http& http, const std::string& method, const std::
 
 // " (why)" for a request that got no answer, from the host's message.
 std::string why_no_answer(const Json& r) {
-    const std::string why = str_of(r, "error");
+    const std::string why = r.string_or("error");
     return why.empty() ? std::string() : " (" + why + ")";
 }
 
@@ -56,7 +56,7 @@ long long status_of(const Json& r) {
 
 Json body_json(const Json& r) {
     try {
-        return Json::parse(str_of(r, "body"));
+        return Json::parse(r.string_or("body"));
     } catch (const mgpux::Error&) {
         return Json();
     }
@@ -75,7 +75,7 @@ double elapsed(Clock::time_point since) {
 }
 
 std::string short_body(const Json& r) {
-    std::string b = str_of(r, "body");
+    std::string b = r.string_or("body");
     for (auto& c : b)
         if (c == '\n' || c == '\r') c = ' ';
     return b.size() > 200 ? b.substr(0, 200) + "..." : b;
@@ -215,8 +215,8 @@ int dashboard(mgpux::Host& host, const mgpux::Args& args) {
         const Json snap = poll(http, url, key);
         if (json_out(args)) host.json(snap);
         else host.text(frame(snap));
-        if (str_of(snap, "status") == "offline")
-            throw mgpux::Error(MGPUX_E_FAILED, "no answer from " + url + ": " + str_of(snap, "error"));
+        if (snap.string_or("status") == "offline")
+            throw mgpux::Error(MGPUX_E_FAILED, "no answer from " + url + ": " + snap.string_or("error"));
         return MGPUX_OK;
     }
     // Redrawn in place on a terminal; elsewhere one frame after another.

@@ -25,7 +25,7 @@ const Json* template_dirs(const Json& info) {
 std::string state_dir(const mgpux::Host& host) {
     const Json info = host.hostinfo();
     const Json* dirs = info.find("directories");
-    return dirs ? str_of(*dirs, "state_dir") : std::string();
+    return dirs ? dirs->string_or("state_dir") : std::string();
 }
 
 bool is_executable_file(const fs::path& p) {
@@ -55,7 +55,7 @@ std::string native_proxy_program(const mgpux::Host& host) {
                                                         " is not an executable file (unset it to use the mgpux-proxy "
                                                         "installed with m-gpux, or run with --proxy python)");
     }
-    const fs::path beside = fs::path(str_of(host.hostinfo(), "executable")).parent_path() / kProxyProgram;
+    const fs::path beside = fs::path(host.hostinfo().string_or("executable")).parent_path() / kProxyProgram;
     if (is_executable_file(beside)) return beside.string();
     try {
         return mgpux::Process(host).locate(kProxyProgram);

@@ -18,8 +18,8 @@ bool has_live_app_named(const std::vector<AppRow>& rows, const std::string& name
 }
 
 std::optional<std::string> target_state(const Json& s, const std::vector<AppRow>& rows) {
-    const std::string current = text_of(s, "state");
-    const std::string app_id = text_of(s, "app_id");
+    const std::string current = s.string_or("state");
+    const std::string app_id = s.string_or("app_id");
     if (!app_id.empty()) {
         const AppRow* app = find_app(rows, app_id);
         if (!app) return current == "failed" ? std::nullopt : std::optional<std::string>("stopped");
@@ -27,17 +27,13 @@ std::optional<std::string> target_state(const Json& s, const std::vector<AppRow>
         if (to && *to == "stopped" && current == "failed") return std::nullopt;
         return to;
     }
-    const std::string name = text_of(s, "app_name");
+    const std::string name = s.string_or("app_name");
     if (name.empty() || current == "failed" || has_live_app_named(rows, name)) return std::nullopt;
     return "stopped";
 }
 
 }  // namespace
 
-std::string text_of(const Json& session, const char* key) {
-    const Json* v = session.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 std::optional<std::string> state_for_modal(const std::string& modal_state) {
     if (stop::is_live_state(modal_state)) return "running";
@@ -51,14 +47,14 @@ std::vector<StateChange> reconcile(const Json& sessions, const std::map<std::str
     if (!sessions.is_array()) return changes;
     for (const Json& s : sessions.as_array()) {
         if (!s.is_object()) continue;
-        const std::string ref = !text_of(s, "id").empty() ? text_of(s, "id") : text_of(s, "app_id");
+        const std::string ref = !s.string_or("id").empty() ? s.string_or("id") : s.string_or("app_id");
         if (ref.empty()) continue;  // nothing to address an update to
-        std::string profile = text_of(s, "profile");
+        std::string profile = s.string_or("profile");
         if (profile.empty()) profile = default_profile;
         const auto listing = listings.find(profile);
         if (listing == listings.end()) continue;
         const auto to = target_state(s, listing->second);
-        const std::string from = text_of(s, "state");
+        const std::string from = s.string_or("state");
         if (to && *to != from) changes.push_back({ref, from, *to});
     }
     return changes;
@@ -76,16 +72,16 @@ std::optional<AppRow> newest_live_app(const std::vector<AppRow>& rows, const std
 
 std::vector<Json> list_row(const Json& session) {
     auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-    std::string app = text_of(session, "app_id");
-    if (app.empty() && !text_of(session, "app_name").empty()) app = text_of(session, "app_name") + " (by name)";
-    const std::string state = text_of(session, "state");
-    return {Json(or_dash(text_of(session, "id"))),
-            Json(or_dash(text_of(session, "kind"))),
-            Json(or_dash(text_of(session, "profile"))),
-            Json(or_dash(text_of(session, "compute"))),
+    std::string app = session.string_or("app_id");
+    if (app.empty() && !session.string_or("app_name").empty()) app = session.string_or("app_name") + " (by name)";
+    const std::string state = session.string_or("state");
+    return {Json(or_dash(session.string_or("id"))),
+            Json(or_dash(session.string_or("kind"))),
+            Json(or_dash(session.string_or("profile"))),
+            Json(or_dash(session.string_or("compute"))),
             Json(or_dash(app)),
             Json(state.empty() ? std::string("unknown") : state),
-            Json(or_dash(stop::short_time(text_of(session, "created_at"))))};
+            Json(or_dash(stop::short_time(session.string_or("created_at"))))};
 }
 
 std::vector<std::pair<std::string, std::string>> show_fields(const Json& session) {

@@ -17,8 +17,6 @@ namespace mgpux::sessions {
 
 using stop::AppRow;
 
-// A string member of a session, "" when absent or not a string.
-std::string text_of(const Json& session, const char* key);
 
 // The session state a Modal app state means: "running" for deployed,
 // ephemeral, ephemeral (detached) and initializing...; "stopped" for

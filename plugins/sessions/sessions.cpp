@@ -114,7 +114,7 @@ std::string profile_label(const std::string& profile) { return profile.empty() ?
 
 std::string session_ref(const Json& s) {
     for (const char* key : {"id", "app_id", "app_name"})
-        if (!text_of(s, key).empty()) return text_of(s, key);
+        if (!s.string_or(key).empty()) return s.string_or(key);
     return {};
 }
 
@@ -159,11 +159,11 @@ std::string resolve_by_name(Host& host, const Target& t, const std::string& name
 Target resolve_target(Host& host, const Json& s) {
     Target t;
     t.ref = session_ref(s);
-    t.profile = text_of(s, "profile");
-    t.app_id = text_of(s, "app_id");
-    t.description = text_of(s, "app_name");
-    t.secret_name = text_of(s, "secret_name");
-    if (text_of(s, "backend") == "local")
+    t.profile = s.string_or("profile");
+    t.app_id = s.string_or("app_id");
+    t.description = s.string_or("app_name");
+    t.secret_name = s.string_or("secret_name");
+    if (s.string_or("backend") == "local")
         throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
     if (!t.app_id.empty()) {
         if (!stop::looks_like_app_id(t.app_id))
@@ -185,11 +185,11 @@ std::vector<std::string> profiles_to_ask(Host& host, const Json& sessions, const
     std::set<std::string> known;
     const Json listed = Profiles(host).list();
     if (const Json* ps = listed.find("profiles"); ps && ps->is_array())
-        for (const Json& p : ps->as_array()) known.insert(text_of(p, "name"));
+        for (const Json& p : ps->as_array()) known.insert(p.string_or("name"));
     std::set<std::string> wanted, missing;
     for (const Json& s : sessions.as_array()) {
-        if (text_of(s, "app_id").empty() && text_of(s, "app_name").empty()) continue;
-        std::string p = text_of(s, "profile");
+        if (s.string_or("app_id").empty() && s.string_or("app_name").empty()) continue;
+        std::string p = s.string_or("profile");
         if (p.empty()) p = fallback;
         if (p.empty()) continue;
         (known.count(p) ? wanted : missing).insert(p);
@@ -204,7 +204,7 @@ Json with_changes(const Json& sessions, const std::vector<StateChange>& changes)
     for (const StateChange& c : changes) to[c.ref] = c.to;
     Json out = Json::array();
     for (Json s : sessions.as_array()) {
-        const auto it = to.find(!text_of(s, "id").empty() ? text_of(s, "id") : text_of(s, "app_id"));
+        const auto it = to.find(!s.string_or("id").empty() ? s.string_or("id") : s.string_or("app_id"));
         if (it != to.end()) s.set("state", it->second);
         out.push(s);
     }
@@ -220,10 +220,10 @@ Json refresh(Host& host, const Args& args, const Json& sessions) {
     host.progress(nullptr);
     std::map<std::string, std::vector<AppRow>> listings;
     for (const Json& row : rows.as_array()) {
-        const std::string profile = text_of(row, "profile");
+        const std::string profile = row.string_or("profile");
         const Json* ok = row.find("ok");
         if (!ok || !ok->is_bool() || !ok->as_bool()) {
-            host.warn("Could not refresh the sessions of profile " + profile + ": " + text_of(row, "error") + "\n");
+            host.warn("Could not refresh the sessions of profile " + profile + ": " + row.string_or("error") + "\n");
             continue;
         }
         const Json* doc = row.find("json");
@@ -299,7 +299,7 @@ bool open_in_browser(Host& host, const std::string& url) {
 int cmd_open(Host& host, const Args& args) {
     const Json s = find_session(host, args.str("id"));
     const std::string ref = session_ref(s);
-    const std::string url = text_of(s, "url");
+    const std::string url = s.string_or("url");
     if (url.empty())
         throw Error(MGPUX_E_FAILED, "session " + ref + " has no recorded URL; its address appears in the app's logs: " +
                                         "m-gpux sessions logs " + ref);
@@ -337,8 +337,8 @@ fs::path pull_destination(const Args& args) {
 
 int cmd_pull(Host& host, const Args& args) {
     const Json s = find_session(host, args.str("id"));
-    const std::string ref = session_ref(s), profile = text_of(s, "profile");
-    const std::string volume = text_of(s, "workspace_volume");
+    const std::string ref = session_ref(s), profile = s.string_or("profile");
+    const std::string volume = s.string_or("workspace_volume");
     if (volume.empty()) throw Error(MGPUX_E_FAILED, "session " + ref + " has no workspace volume to pull");
     if (!is_volume_name(volume))
         throw Error(MGPUX_E_CONFIG, "session " + ref + " records workspace volume '" + volume +
@@ -380,7 +380,7 @@ bool stop_app(Host& host, const Target& t) {
     if (status == MGPUX_OK) return false;
     if (status == MGPUX_E_FAILED && out) {
         const Json r = Json::parse(out);
-        if (text_of(r, "stderr").find("already stopped") != std::string::npos) return true;
+        if (r.string_or("stderr").find("already stopped") != std::string::npos) return true;
     }
     throw Error(status, "");  // the host recorded what failed
 }

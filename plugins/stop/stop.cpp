@@ -62,10 +62,6 @@ struct Outcome {
     std::string error;
 };
 
-std::string str_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_string() ? v->as_string() : std::string();
-}
 
 bool bool_member(const Json& o, const char* key) {
     const Json* v = o.find(key);
@@ -100,9 +96,9 @@ Scan scan_all(Host& host, const std::string& env) {
     const Json rows = Modal(host).fan_out(list_args(env), {}, kListTimeoutS);
     for (const Json& row : rows.as_array()) {
         ++scan.profiles;
-        const std::string profile = str_member(row, "profile");
+        const std::string profile = row.string_or("profile");
         if (!bool_member(row, "ok")) {
-            scan.errors.push_back({profile, str_member(row, "error")});
+            scan.errors.push_back({profile, row.string_or("error")});
             continue;
         }
         const Json* doc = row.find("json");
@@ -171,11 +167,11 @@ std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
         o.app = targets[i];
         o.ok = bool_member(row, "ok");
         o.dry = bool_member(row, "skipped");
-        if (!o.ok && says_already_stopped(str_member(row, "stderr") + str_member(row, "stdout"))) {
+        if (!o.ok && says_already_stopped(row.string_or("stderr") + row.string_or("stdout"))) {
             o.ok = true;
             o.already = true;
         }
-        if (!o.ok) o.error = str_member(row, "error");
+        if (!o.ok) o.error = row.string_or("error");
         outcomes.push_back(std::move(o));
     }
     return outcomes;
@@ -194,9 +190,9 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
     std::size_t changed = 0;
     if (!sessions.is_array()) return 0;
     for (const Json& s : sessions.as_array()) {
-        const std::string app_id = str_member(s, "app_id");
-        if (!stopped.count(app_id) || str_member(s, "state") == "stopped") continue;
-        const std::string id = str_member(s, "id");
+        const std::string app_id = s.string_or("app_id");
+        if (!stopped.count(app_id) || s.string_or("state") == "stopped") continue;
+        const std::string id = s.string_or("id");
         Json fields = Json::object();
         fields.set("state", "stopped");
         state.session_update(id.empty() ? app_id : id, fields);
@@ -217,8 +213,8 @@ std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Ou
     const Json sessions = State(host).read("sessions");
     if (!sessions.is_array()) return deleted;
     for (const Json& s : sessions.as_array()) {
-        const auto it = profile_of.find(str_member(s, "app_id"));
-        const std::string secret = str_member(s, "secret_name");
+        const auto it = profile_of.find(s.string_or("app_id"));
+        const std::string secret = s.string_or("secret_name");
         if (it == profile_of.end() || secret.empty()) continue;
         try {
             Modal(host).secret_delete(secret, it->second);

@@ -104,6 +104,11 @@ public:
             if (kv.first == key) return &kv.second;
         return nullptr;
     }
+    // The string member `key`, or `fallback` when it is missing or not a string.
+    std::string string_or(const std::string& key, const std::string& fallback = std::string()) const {
+        const Json* v = find(key);
+        return v && v->is_string() ? v->as_string() : fallback;
+    }
     // Sets (or replaces) an object member; turns null into an object.
     Json& set(const std::string& key, Json value) {
         if (kind_ == Kind::Null) *this = object();
@@ -447,10 +452,7 @@ public:
         const Json* v = global_.find(name);
         return v && v->is_bool() && v->as_bool();
     }
-    std::string global_str(const std::string& name) const {
-        const Json* v = global_.find(name);
-        return v && v->is_string() ? v->as_string() : std::string();
-    }
+    std::string global_str(const std::string& name) const { return global_.string_or(name); }
     const Json& values() const { return values_; }
 
 private:
@@ -881,9 +883,7 @@ public:
     std::string parse_python(const std::string& version = std::string()) const {
         const char* out = nullptr;
         detail::check_status(h_, t_->parse_python(h_, version.empty() ? nullptr : version.c_str(), &out));
-        const Json j = detail::parse_out(out);
-        const Json* v = j.find("python");
-        return v && v->is_string() ? v->as_string() : std::string();
+        return detail::parse_out(out).string_or("python");
     }
 
 private:
