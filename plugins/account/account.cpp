@@ -91,10 +91,6 @@ const mgpux_command kCommands[] = {
 // ------------------------------------------------------------ helpers
 
 
-bool bool_field(const mgpux::Json& j, const char* key) {
-    const mgpux::Json* v = j.find(key);
-    return v && v->is_bool() && v->as_bool();
-}
 
 const mgpux::Json::Array& profile_rows(const mgpux::Json& listing) {
     static const mgpux::Json::Array kNone;
@@ -120,7 +116,7 @@ std::vector<Balance> fetch_balances(const mgpux::Host& host, const mgpux::Json::
     std::vector<std::string> queried;
     std::vector<std::size_t> index;
     for (std::size_t i = 0; i < rows.size(); ++i)
-        if (bool_field(rows[i], "has_token")) {
+        if (rows[i].bool_or("has_token")) {
             queried.push_back(rows[i].string_or("name"));
             index.push_back(i);
         }
@@ -147,13 +143,13 @@ void print_list(const mgpux::Host& host, const mgpux::Json::Array& rows, const s
     std::size_t with_figures = 0;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const std::string name = rows[i].string_or("name");
-        const bool has_token = bool_field(rows[i], "has_token");
+        const bool has_token = rows[i].bool_or("has_token");
         const Balance& b = balances[i];
         if (b.remaining) {
             total_left += *b.remaining;
             ++with_figures;
         }
-        table.push_back({name, bool_field(rows[i], "active") ? "yes" : "", money_cell(b.used, has_token, fetched),
+        table.push_back({name, rows[i].bool_or("active") ? "yes" : "", money_cell(b.used, has_token, fetched),
                          money_cell(b.remaining, has_token, fetched),
                          fetched || !has_token ? balance_note(b, has_token, pick == name) : ""});
     }
@@ -180,8 +176,8 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
         for (std::size_t i = 0; i < rows.size(); ++i) {
             mgpux::Json p = mgpux::Json::object();
             p.set("name", rows[i].string_or("name"));
-            p.set("active", bool_field(rows[i], "active"));
-            p.set("has_token", bool_field(rows[i], "has_token"));
+            p.set("active", rows[i].bool_or("active"));
+            p.set("has_token", rows[i].bool_or("has_token"));
             p.set("used", money_or_null(balances[i].used));
             p.set("remaining", money_or_null(balances[i].remaining));
             p.set("error", balances[i].error.empty() ? mgpux::Json() : mgpux::Json(balances[i].error));

@@ -6,10 +6,6 @@ namespace mgpux::launch {
 namespace {
 
 
-int int_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_number() ? static_cast<int>(v->as_int()) : 0;
-}
 
 int32_t positive_int(const Args& args, const char* name, long long max) {
     const long long v = args.integer(name);
@@ -25,7 +21,7 @@ Compute menu_gpu(const Host& host, const Catalog& catalog, const Json& cat, cons
     for (const auto& g : cat.find("gpus")->as_array()) {
         if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
         labels.push_back(g.string_or("name"));
-        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + g.string_or("description"));
+        descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
     }
     const int pick = host.select(title + ": GPU", labels, descriptions, default_index, "--gpu");
     return compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));
@@ -35,11 +31,11 @@ Compute menu_cpu(const Host& host, const Catalog& catalog, const Json& cat, cons
     std::vector<std::string> labels, descriptions;
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
-        cores.push_back(int_member(c, "cores"));
+        cores.push_back(static_cast<int>(c.int_or("cores")));
         labels.push_back(std::to_string(cores.back()) + " cores");
-        descriptions.push_back(std::to_string(int_member(c, "memory_mb")) + " MB memory");
+        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
     }
-    int default_index = choice.cpu_index >= 0 ? choice.cpu_index : int_member(cat, "default_cpu_index");
+    int default_index = choice.cpu_index >= 0 ? choice.cpu_index : static_cast<int>(cat.int_or("default_cpu_index"));
     if (default_index >= static_cast<int>(labels.size())) default_index = 0;
     const int pick = host.select(choice.title + ": CPU size", labels, descriptions, default_index, "--cpu");
     return compute_from_cpu(catalog.parse_cpu(cores.at(static_cast<std::size_t>(pick))));

@@ -15,10 +15,6 @@ namespace mgpux::launch {
 namespace {
 
 
-int int_member(const Json& o, const char* key, int fallback = 0) {
-    const Json* v = o.find(key);
-    return v && v->is_number() ? static_cast<int>(v->as_int()) : fallback;
-}
 
 bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
@@ -106,7 +102,7 @@ Compute compute_from_gpu(const Json& parsed) {
     Compute c;
     c.gpu = parsed.string_or("spec");
     c.gpu_name = parsed.string_or("name");
-    c.gpu_count = int_member(parsed, "count", 1);
+    c.gpu_count = static_cast<int>(parsed.int_or("count", 1));
     c.label = parsed.string_or("label");
     if (c.label.empty()) c.label = *c.gpu;
     return c;
@@ -114,8 +110,8 @@ Compute compute_from_gpu(const Json& parsed) {
 
 Compute compute_from_cpu(const Json& parsed) {
     Compute c;
-    c.cores = int_member(parsed, "cores", 1);
-    c.memory_mb = int_member(parsed, "memory_mb", *c.cores * 512);
+    c.cores = static_cast<int>(parsed.int_or("cores", 1));
+    c.memory_mb = static_cast<int>(parsed.int_or("memory_mb", *c.cores * 512));
     c.label = parsed.string_or("label");
     if (c.label.empty())
         c.label = "CPU (" + std::to_string(*c.cores) + " cores, " + std::to_string(*c.memory_mb) + " MB)";

@@ -61,10 +61,6 @@ void report(const Host& host, const WorkspaceSpec& s, const Json& result, const 
                   "` (this also deletes its secret).\n");
 }
 
-int int_member(const Json& o, const char* key, int fallback) {
-    const Json* v = o.find(key);
-    return v && v->is_number() ? static_cast<int>(v->as_int()) : fallback;
-}
 
 std::vector<std::string> string_list(const Json& o, const char* key) {
     std::vector<std::string> out;
@@ -78,11 +74,11 @@ std::vector<std::string> string_list(const Json& o, const char* key) {
 Compute preset_compute(const Catalog& catalog, const Json& p) {
     const std::string gpu = p.string_or("gpu");
     if (!gpu.empty()) {
-        const int count = int_member(p, "gpu_count", 1);
+        const int count = static_cast<int>(p.int_or("gpu_count", 1));
         return compute_from_gpu(catalog.parse_gpu(count > 1 ? gpu + ":" + std::to_string(count) : gpu));
     }
     // The original's default for a preset without compute: 4 cores, 2048 MB.
-    return compute_from_cpu(catalog.parse_cpu(int_member(p, "cpu", 4), int_member(p, "memory_mb", 2048)));
+    return compute_from_cpu(catalog.parse_cpu(static_cast<int>(p.int_or("cpu", 4)), static_cast<int>(p.int_or("memory_mb", 2048))));
 }
 
 // --profile first, then the preset's own profile, which must still exist

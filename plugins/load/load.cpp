@@ -38,10 +38,6 @@ const mgpux_command kCommands[] = {
 };
 
 
-int int_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_number() ? static_cast<int>(v->as_int()) : 0;
-}
 
 Compute from_gpu(const Json& parsed) {
     Compute c;
@@ -52,8 +48,8 @@ Compute from_gpu(const Json& parsed) {
 
 Compute from_cpu(const Json& parsed) {
     Compute c;
-    c.cores = int_member(parsed, "cores");
-    c.memory_mb = int_member(parsed, "memory_mb");
+    c.cores = static_cast<int>(parsed.int_or("cores"));
+    c.memory_mb = static_cast<int>(parsed.int_or("memory_mb"));
     c.label = parsed.string_or("label");
     return c;
 }
@@ -64,7 +60,7 @@ Compute menu_gpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const J
     for (const auto& g : cat.find("gpus")->as_array()) {
         if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
         labels.push_back(g.string_or("name"));
-        descriptions.push_back(std::to_string(int_member(g, "vram_gb")) + " GB - " + g.string_or("description"));
+        descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
     }
     const int pick = host.select("Select GPU to probe", labels, descriptions, default_index, "--gpu");
     return from_gpu(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
@@ -74,12 +70,12 @@ Compute menu_cpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const J
     std::vector<std::string> labels, descriptions;
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
-        cores.push_back(int_member(c, "cores"));
+        cores.push_back(static_cast<int>(c.int_or("cores")));
         labels.push_back(std::to_string(cores.back()) + " cores");
-        descriptions.push_back(std::to_string(int_member(c, "memory_mb")) + " MB memory");
+        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
     }
     const int pick =
-        host.select("Select CPU size to probe", labels, descriptions, int_member(cat, "default_cpu_index"), "--cpu");
+        host.select("Select CPU size to probe", labels, descriptions, static_cast<int>(cat.int_or("default_cpu_index")), "--cpu");
     return from_cpu(catalog.parse_cpu(cores[static_cast<std::size_t>(pick)]));
 }
 

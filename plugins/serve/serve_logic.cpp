@@ -383,10 +383,6 @@ double num(const Json& o, const char* key, double fallback = 0) {
     return v && v->is_number() ? v->as_float() : fallback;
 }
 
-bool truthy(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_bool() && v->as_bool();
-}
 
 
 std::string count(double v) { return std::to_string(static_cast<long long>(v)); }
@@ -483,8 +479,8 @@ Json dashboard_snapshot(const std::string& url, const Json& stats, const Json& h
     s.set("url", url);
     std::string status = "offline";
     if (stats.is_object() || health.is_object()) {
-        const bool ready = truthy(health, "vllm_ready") || truthy(health, "upstream_ready") ||
-                           truthy(stats, "upstream_ready");
+        const bool ready = health.bool_or("vllm_ready") || health.bool_or("upstream_ready") ||
+                           stats.bool_or("upstream_ready");
         status = ready ? "online" : "loading";
     }
     s.set("status", status);

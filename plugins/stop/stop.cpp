@@ -63,10 +63,6 @@ struct Outcome {
 };
 
 
-bool bool_member(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v && v->is_bool() && v->as_bool();
-}
 
 // An empty profile means "Modal's own choice" (no profile file, or none active).
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
@@ -97,7 +93,7 @@ Scan scan_all(Host& host, const std::string& env) {
     for (const Json& row : rows.as_array()) {
         ++scan.profiles;
         const std::string profile = row.string_or("profile");
-        if (!bool_member(row, "ok")) {
+        if (!row.bool_or("ok")) {
             scan.errors.push_back({profile, row.string_or("error")});
             continue;
         }
@@ -165,8 +161,8 @@ std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
         const Json& row = rows.as_array().at(i);
         Outcome o;
         o.app = targets[i];
-        o.ok = bool_member(row, "ok");
-        o.dry = bool_member(row, "skipped");
+        o.ok = row.bool_or("ok");
+        o.dry = row.bool_or("skipped");
         if (!o.ok && says_already_stopped(row.string_or("stderr") + row.string_or("stdout"))) {
             o.ok = true;
             o.already = true;

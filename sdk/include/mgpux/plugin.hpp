@@ -109,6 +109,16 @@ public:
         const Json* v = find(key);
         return v && v->is_string() ? v->as_string() : fallback;
     }
+    // The number member `key` as a whole number, or `fallback`.
+    long long int_or(const std::string& key, long long fallback = 0) const {
+        const Json* v = find(key);
+        return v && v->is_number() ? v->as_int() : fallback;
+    }
+    // The boolean member `key`, or `fallback` when it is missing or not a boolean.
+    bool bool_or(const std::string& key, bool fallback = false) const {
+        const Json* v = find(key);
+        return v && v->is_bool() ? v->as_bool() : fallback;
+    }
     // Sets (or replaces) an object member; turns null into an object.
     Json& set(const std::string& key, Json value) {
         if (kind_ == Kind::Null) *this = object();
