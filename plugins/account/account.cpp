@@ -91,7 +91,6 @@ const mgpux_command kCommands[] = {
 // ------------------------------------------------------------ helpers
 
 
-
 const mgpux::Json::Array& profile_rows(const mgpux::Json& listing) {
     static const mgpux::Json::Array kNone;
     const mgpux::Json* ps = listing.find("profiles");

@@ -5,8 +5,6 @@
 namespace mgpux::launch {
 namespace {
 
-
-
 int32_t positive_int(const Args& args, const char* name, long long max) {
     const long long v = args.integer(name);
     if (v < 1 || v > max)
@@ -15,7 +13,9 @@ int32_t positive_int(const Args& args, const char* name, long long max) {
     return static_cast<int32_t>(v);
 }
 
-Compute menu_gpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title) {
+}  // namespace
+
+Compute ask_gpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title) {
     std::vector<std::string> labels, descriptions;
     int default_index = 0;
     for (const auto& g : cat.find("gpus")->as_array()) {
@@ -23,11 +23,11 @@ Compute menu_gpu(const Host& host, const Catalog& catalog, const Json& cat, cons
         labels.push_back(g.string_or("name"));
         descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
     }
-    const int pick = host.select(title + ": GPU", labels, descriptions, default_index, "--gpu");
+    const int pick = host.select(title, labels, descriptions, default_index, "--gpu");
     return compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));
 }
 
-Compute menu_cpu(const Host& host, const Catalog& catalog, const Json& cat, const ComputeChoice& choice) {
+Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title, int default_row) {
     std::vector<std::string> labels, descriptions;
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
@@ -35,13 +35,11 @@ Compute menu_cpu(const Host& host, const Catalog& catalog, const Json& cat, cons
         labels.push_back(std::to_string(cores.back()) + " cores");
         descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
     }
-    int default_index = choice.cpu_index >= 0 ? choice.cpu_index : static_cast<int>(cat.int_or("default_cpu_index"));
+    int default_index = default_row >= 0 ? default_row : static_cast<int>(cat.int_or("default_cpu_index"));
     if (default_index >= static_cast<int>(labels.size())) default_index = 0;
-    const int pick = host.select(choice.title + ": CPU size", labels, descriptions, default_index, "--cpu");
+    const int pick = host.select(title, labels, descriptions, default_index, "--cpu");
     return compute_from_cpu(catalog.parse_cpu(cores.at(static_cast<std::size_t>(pick))));
 }
-
-}  // namespace
 
 Compute resolve_compute(const Host& host, const Args& args, const Catalog& catalog, const ComputeChoice& choice) {
     if (args.has("memory") && !args.has("cpu")) throw usage_error("--memory goes with --cpu (a GPU size sets its own)");
@@ -60,7 +58,8 @@ Compute resolve_compute(const Host& host, const Args& args, const Catalog& catal
                                                : std::vector<std::string>{"GPU acceleration", "CPU only, cheaper"};
     const int kind = host.select(choice.title + ": compute type", kinds, notes, 0, "--gpu or --cpu");
     const bool cpu = kinds.at(static_cast<std::size_t>(kind)) == "CPU";
-    return cpu ? menu_cpu(host, catalog, cat, choice) : menu_gpu(host, catalog, cat, choice.title);
+    return cpu ? ask_cpu(host, catalog, cat, choice.title + ": CPU size", choice.cpu_index)
+               : ask_gpu(host, catalog, cat, choice.title + ": GPU");
 }
 
 std::string resolve_python(const Args& args, const Catalog& catalog) {

@@ -25,6 +25,13 @@ struct ComputeChoice {
 // count is exit 2), else the menus. --memory without --cpu is a usage error.
 Compute resolve_compute(const Host& host, const Args& args, const Catalog& catalog, const ComputeChoice& choice);
 
+// The catalog's GPU menu (its default GPU first chosen) and CPU-size menu
+// (row `default_row`, or the catalog's default when -1), asked as `title`;
+// the answer goes through the catalog like a flag would.
+Compute ask_gpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title);
+Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title,
+                int default_row = -1);
+
 // --python through the catalog; the catalog's default without it.
 std::string resolve_python(const Args& args, const Catalog& catalog);
 

@@ -14,8 +14,6 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-
-
 bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 std::string trim(const std::string& s) {

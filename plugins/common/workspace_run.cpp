@@ -9,7 +9,6 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-
 Json member_or_null(const Json& o, const char* key) {
     const Json* v = o.find(key);
     return v ? *v : Json();

@@ -1,5 +1,6 @@
 // `m-gpux load probe`: starts one short container on a GPU or CPU size,
 // measures it (GPU, CPU, memory, disk) and shows what it found.
+#include "launch_args.hpp"
 #include "load_logic.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -38,61 +39,21 @@ const mgpux_command kCommands[] = {
 };
 
 
-
-Compute from_gpu(const Json& parsed) {
-    Compute c;
-    c.gpu_spec = parsed.string_or("spec");
-    c.label = parsed.string_or("label");
-    return c;
-}
-
-Compute from_cpu(const Json& parsed) {
-    Compute c;
-    c.cores = static_cast<int>(parsed.int_or("cores"));
-    c.memory_mb = static_cast<int>(parsed.int_or("memory_mb"));
-    c.label = parsed.string_or("label");
-    return c;
-}
-
-Compute menu_gpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const Json& cat) {
-    std::vector<std::string> labels, descriptions;
-    int default_index = 0;
-    for (const auto& g : cat.find("gpus")->as_array()) {
-        if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
-        labels.push_back(g.string_or("name"));
-        descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
-    }
-    const int pick = host.select("Select GPU to probe", labels, descriptions, default_index, "--gpu");
-    return from_gpu(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
-}
-
-Compute menu_cpu(const mgpux::Host& host, const mgpux::Catalog& catalog, const Json& cat) {
-    std::vector<std::string> labels, descriptions;
-    std::vector<int32_t> cores;
-    for (const auto& c : cat.find("cpus")->as_array()) {
-        cores.push_back(static_cast<int>(c.int_or("cores")));
-        labels.push_back(std::to_string(cores.back()) + " cores");
-        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
-    }
-    const int pick =
-        host.select("Select CPU size to probe", labels, descriptions, static_cast<int>(cat.int_or("default_cpu_index")), "--cpu");
-    return from_cpu(catalog.parse_cpu(cores[static_cast<std::size_t>(pick)]));
-}
-
 // --gpu or --cpu (the host refuses both), else the menus; the catalog
 // validates every answer (an unknown GPU is exit 2).
 Compute choose_compute(const mgpux::Host& host, const mgpux::Args& args, const mgpux::Catalog& catalog) {
-    if (args.has("gpu")) return from_gpu(catalog.parse_gpu(args.str("gpu")));
+    if (args.has("gpu")) return mgpux::launch::compute_from_gpu(catalog.parse_gpu(args.str("gpu")));
     if (args.has("cpu")) {
         const long long cores = args.integer("cpu");
         if (cores < 1 || cores > std::numeric_limits<int32_t>::max())
             throw mgpux::usage_error("--cpu must be a positive number of cores, not " + std::to_string(cores));
-        return from_cpu(catalog.parse_cpu(static_cast<int32_t>(cores)));
+        return mgpux::launch::compute_from_cpu(catalog.parse_cpu(static_cast<int32_t>(cores)));
     }
     const Json cat = catalog.get();
     const int kind = host.select("Compute type to probe", {"GPU", "CPU"},
                                  {"Probe a GPU container", "Probe a CPU-only container"}, 0, "--gpu or --cpu");
-    return kind == 0 ? menu_gpu(host, catalog, cat) : menu_cpu(host, catalog, cat);
+    return kind == 0 ? mgpux::launch::ask_gpu(host, catalog, cat, "Select GPU to probe")
+                     : mgpux::launch::ask_cpu(host, catalog, cat, "Select CPU size to probe");
 }
 
 void show(const mgpux::Host& host, const Compute& c, const Json& result, const Json& metrics) {

@@ -80,7 +80,7 @@ void memory_rows(const Json* mem, const Json* disk, std::vector<std::pair<std::s
 }  // namespace
 
 std::string compute_text(const Compute& c) {
-    if (c.gpu_spec) return *c.gpu_spec;
+    if (c.gpu) return *c.gpu;
     return c.label;
 }
 
@@ -91,11 +91,7 @@ Json render_context(const Compute& c, const std::string& python, const std::stri
     ctx.set("app_name", kAppName);
     ctx.set("python_version", python);
     // The compute members every template shares ({gpu} or {cpu: {cores, memory_mb}}).
-    mgpux::launch::Compute shared;
-    shared.gpu = c.gpu_spec;
-    shared.cores = c.cores;
-    shared.memory_mb = c.memory_mb;
-    const Json compute = mgpux::launch::compute_context(shared);
+    const Json compute = mgpux::launch::compute_context(c);
     ctx.set("gpu", *compute.find("gpu"));
     ctx.set("cpu", *compute.find("cpu"));
     ctx.set("timeout_s", kTimeoutS);
@@ -146,8 +142,8 @@ std::vector<std::pair<std::string, std::string>> metric_rows(const Json& metrics
 Json json_document(const Compute& c, const Json& run_result, const Json* metrics) {
     Json doc = Json::object();
     doc.set("compute", c.label);
-    doc.set("gpu", c.gpu_spec ? Json(*c.gpu_spec) : Json());
-    if (c.gpu_spec) {
+    doc.set("gpu", c.gpu ? Json(*c.gpu) : Json());
+    if (c.gpu) {
         doc.set("cpu", Json());
     } else {
         Json cpu = Json::object();

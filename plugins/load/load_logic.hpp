@@ -3,6 +3,8 @@
 // it is unit-tested (tests: load_logic_test.cpp).
 #pragma once
 
+#include "launch_logic.hpp"
+
 #include <mgpux/plugin.hpp>
 
 #include <optional>
@@ -16,13 +18,8 @@ inline constexpr const char* kAppName = "m-gpux-load-monitor";
 inline constexpr const char* kTemplate = "load/probe.py";
 inline constexpr int kTimeoutS = 120;  // the container's own limit, as the original
 
-// What to probe, as the catalog validated it.
-struct Compute {
-    std::optional<std::string> gpu_spec;  // Modal's gpu= value: "L4", "H100:2"
-    std::optional<int> cores;             // or a CPU-only container
-    std::optional<int> memory_mb;
-    std::string label;  // the catalog's label: "H100 x2", "CPU (8 cores, 4096 MB)"
-};
+// What to probe, as the catalog validated it (the shared launch Compute).
+using Compute = mgpux::launch::Compute;
 
 // "H100:2" or "CPU (8 cores, 4096 MB)": what the description names.
 std::string compute_text(const Compute& c);

@@ -11,7 +11,7 @@ using mgpux::Json;
 
 Compute gpu(const std::string& spec, const std::string& label) {
     Compute c;
-    c.gpu_spec = spec;
+    c.gpu = spec;
     c.label = label;
     return c;
 }

@@ -384,7 +384,6 @@ double num(const Json& o, const char* key, double fallback = 0) {
 }
 
 
-
 std::string count(double v) { return std::to_string(static_cast<long long>(v)); }
 
 void gpu_lines(std::vector<std::string>& out, const Json& stats) {

@@ -63,7 +63,6 @@ struct Outcome {
 };
 
 
-
 // An empty profile means "Modal's own choice" (no profile file, or none active).
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
 
