@@ -434,6 +434,26 @@ Json run_request(const LaunchPlan& plan, const std::string& script) {
     return req;
 }
 
+Json runner_secret(const std::string& name, const Json& values) {
+    Json secret = Json::object();
+    secret.set("name", name);
+    secret.set("values", values);
+    return secret;
+}
+
+void add_session_credentials(Json& req, const std::string& secret_name, const Json& values,
+                             const std::string& file_text) {
+    Json secrets = Json::array();
+    secrets.push(runner_secret(secret_name, values));
+    req.set("secrets", secrets);
+    Json file = Json::object();
+    file.set("name", kCredentialsFile);
+    file.set("content", file_text);
+    Json files = Json::array();
+    files.push(file);
+    req.set("files", files);
+}
+
 Json preset_fields(const PresetInput& p) {
     Json f = compute_preset_fields(p.compute);
     f.set("action", p.action);

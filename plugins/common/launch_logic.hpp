@@ -172,6 +172,15 @@ struct LaunchPlan {
 // "session", "secrets", "files" as needed).
 Json run_request(const LaunchPlan& plan, const std::string& script);
 
+// One entry of a runner request's "secrets": {"name", "values"}.
+Json runner_secret(const std::string& name, const Json& values);
+
+// Adds a session's credentials to a runner request: its one secret (created
+// before the run) and the 0600 credentials file kept in the run directory.
+inline constexpr const char* kCredentialsFile = "credentials.env";
+void add_session_credentials(Json& req, const std::string& secret_name, const Json& values,
+                             const std::string& file_text);
+
 // Preset fields for the state service (structured members only).
 struct PresetInput {
     std::string action;

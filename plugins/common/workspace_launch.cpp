@@ -117,19 +117,7 @@ Json workspace_request(const WorkspaceSpec& s, const std::string& script, const 
 
     Json values = Json::object();
     values.set(c.key, c.value());
-    Json secret = Json::object();
-    secret.set("name", c.secret_name);
-    secret.set("values", values);
-    Json secrets = Json::array();
-    secrets.push(secret);
-    req.set("secrets", secrets);
-
-    Json file = Json::object();
-    file.set("name", kCredentialsFile);
-    file.set("content", credentials_file(c));
-    Json files = Json::array();
-    files.push(file);
-    req.set("files", files);
+    add_session_credentials(req, c.secret_name, values, credentials_file(c));
     return req;
 }
 

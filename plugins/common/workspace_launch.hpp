@@ -67,7 +67,6 @@ Json workspace_request(const WorkspaceSpec& s, const std::string& script, const 
                        const UploadStats& upload);
 
 // The credentials file kept in the run directory (dotenv lines).
-inline constexpr const char* kCredentialsFile = "credentials.env";
 std::string credentials_file(const Credentials& c);
 
 // The URL to open: Jupyter's carries the token (?token=...).

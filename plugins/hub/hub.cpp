@@ -369,18 +369,9 @@ Json vllm_request(const VllmLaunch& v, const std::string& script, const launch::
     Json values = Json::object();
     values.set("VLLM_API_KEY", c.secret);
     if (token) values.set("HF_TOKEN", *token);
-    Json secret = Json::object();
-    secret.set("name", c.secret_name);
-    secret.set("values", values);
-    Json secrets = Json::array();
-    secrets.push(secret);
-    req.set("secrets", secrets);
-    Json file = Json::object();
-    file.set("name", launch::kCredentialsFile);
-    file.set("content", "# m-gpux vLLM session (Modal Secret " + c.secret_name + ")\nVLLM_API_KEY=" + c.secret + "\n");
-    Json files = Json::array();
-    files.push(file);
-    req.set("files", files);
+    launch::add_session_credentials(
+        req, c.secret_name, values,
+        "# m-gpux vLLM session (Modal Secret " + c.secret_name + ")\nVLLM_API_KEY=" + c.secret + "\n");
     if (v.mode == "deploy") {
         launch::SessionInfo info{"vllm", v.profile, v.compute.label, "", fs::current_path().string(), plan.app_name,
                                  std::nullopt};

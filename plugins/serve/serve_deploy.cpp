@@ -1,6 +1,8 @@
 // `serve deploy` (the wizard, every step a flag), `serve logs`, `serve stop`.
 #include "serve_commands.hpp"
 
+#include "launch_logic.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -179,17 +181,11 @@ Json run_request(const DeployPlan& p, const std::string& script, const std::vect
     Json secrets = Json::array();
     Json kv = Json::object();
     kv.set("MGPUX_KEY_HASHES", key_hashes(keys));
-    Json ks = Json::object();
-    ks.set("name", keys_secret_for(p.app_name));
-    ks.set("values", kv);
-    secrets.push(ks);
+    secrets.push(mgpux::launch::runner_secret(keys_secret_for(p.app_name), kv));
     if (!token.empty()) {
         Json hv = Json::object();
         hv.set("HF_TOKEN", token);
-        Json hs = Json::object();
-        hs.set("name", hf_secret_for(p.app_name));
-        hs.set("values", hv);
-        secrets.push(hs);
+        secrets.push(mgpux::launch::runner_secret(hf_secret_for(p.app_name), hv));
     }
     req.set("secrets", secrets);
     if (p.mode == "deploy") {
