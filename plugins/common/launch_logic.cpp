@@ -425,9 +425,7 @@ Json run_request(const LaunchPlan& plan, const std::string& script) {
     req.set("description", plan.description.empty() ? plan.app_name : plan.description);
     req.set("compute", plan.compute.label);
     if (plan.timeout_s) req.set("timeout_s", *plan.timeout_s);
-    Json deps = Json::array();
-    for (const auto& d : deps_summary(plan.deps)) deps.push(d);
-    req.set("deps", deps);
+    req.set("deps", Json::array_of(deps_summary(plan.deps)));
     Json uploads = Json::array();
     if (!plan.upload_root.empty()) uploads.push(upload_summary(plan.upload_root, plan.upload));
     req.set("uploads", uploads);
@@ -461,9 +459,7 @@ Json preset_fields(const PresetInput& p) {
     if (!p.deps.requirements_preset.empty()) {
         f.set("requirements", p.deps.requirements_preset);
     } else {
-        Json pkgs = Json::array();
-        for (const auto& pkg : p.deps.packages) pkgs.push(pkg);
-        f.set("pip_packages", pkgs);
+        f.set("pip_packages", Json::array_of(p.deps.packages));
     }
     if (!p.python_version.empty()) f.set("python_version", p.python_version);
     Json ex = Json::array();

@@ -8,12 +8,6 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-Json strings(const std::vector<std::string>& v) {
-    Json a = Json::array();
-    for (const auto& s : v) a.push(s);
-    return a;
-}
-
 }  // namespace
 
 const char* workspace_kind(Workspace w) {
@@ -83,8 +77,8 @@ Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version,
     ctx.set("python_version", s.python_version);
     ctx.set("timeout_s", s.timeout_s);
     ctx.set("local_dir", s.local_dir);
-    ctx.set("exclude_patterns", strings(s.excludes));
-    ctx.set("packages", strings(s.deps.packages));
+    ctx.set("exclude_patterns", Json::array_of(s.excludes));
+    ctx.set("packages", Json::array_of(s.deps.packages));
     ctx.set("requirements", s.deps.requirements_abs.empty() ? Json() : Json(s.deps.requirements_abs));
     ctx.set("workspace_volume", workspace_volume_name(s.local_dir));
     ctx.set("secret_name", secret_name);

@@ -31,12 +31,6 @@ bool is_dotted(const std::string& s) {
 }
 
 
-Json strings(const std::vector<std::string>& v) {
-    Json a = Json::array();
-    for (const auto& s : v) a.push(s);
-    return a;
-}
-
 }  // namespace
 
 Action action_of(const std::string& command) {
@@ -101,10 +95,10 @@ Json render_context(const Plan& p, const std::string& mgpux_version) {
     ctx.set("app_name", p.app_name);
     ctx.set("python_version", p.python_version);
     ctx.set("has_packages", !p.deps.packages.empty());
-    ctx.set("packages", strings(p.deps.packages));
+    ctx.set("packages", Json::array_of(p.deps.packages));
     ctx.set("requirements", p.deps.requirements_abs);
     ctx.set("project_dir", p.project_dir);
-    ctx.set("ignore", strings(p.ignore));
+    ctx.set("ignore", Json::array_of(p.ignore));
     ctx.set("timeout_s", p.timeout_s);
     ctx.set("scaledown_window", kScaledownWindowS);
     ctx.set("min_containers", p.min_containers);

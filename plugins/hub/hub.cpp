@@ -298,9 +298,7 @@ int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch
         doc.set("kind", "script");
         doc.set("status", result.string_or("status"));
         doc.set("script", r.script_path);
-        Json a = Json::array();
-        for (const auto& x : r.args) a.push(x);
-        doc.set("args", a);
+        doc.set("args", Json::array_of(r.args));
         doc.set("on_input", on == OnInput::Prefill ? "prefill" : "run");
         for (const char* k : {"app_id", "exit_code", "results", "profile", "run_dir"})
             doc.set(k, result.find(k) ? *result.find(k) : Json());

@@ -5,12 +5,6 @@ namespace {
 
 using mgpux::Json;
 
-Json strings(const std::vector<std::string>& v) {
-    Json a = Json::array();
-    for (const auto& s : v) a.push(s);
-    return a;
-}
-
 bool name_char(char c, bool first) {
     const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
     return alpha || (!first && c >= '0' && c <= '9');
@@ -94,11 +88,11 @@ Json script_context(const ScriptRun& r, const std::string& mgpux_version) {
     ctx.set("python_version", r.python_version);
     ctx.set("timeout_s", r.timeout_s);
     ctx.set("local_dir", r.local_dir);
-    ctx.set("exclude_patterns", strings(r.excludes));
-    ctx.set("packages", strings(r.deps.packages));
+    ctx.set("exclude_patterns", Json::array_of(r.excludes));
+    ctx.set("packages", Json::array_of(r.deps.packages));
     ctx.set("requirements", r.deps.requirements_abs.empty() ? Json() : Json(r.deps.requirements_abs));
     ctx.set("script_path", r.script_path);
-    ctx.set("script_args", strings(r.args));
+    ctx.set("script_args", Json::array_of(r.args));
     ctx.set("stdin_text", r.stdin_text ? Json(*r.stdin_text) : Json());
     ctx.set("compute_label", r.compute.label);
     return ctx;
@@ -181,7 +175,7 @@ Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, const s
     ctx.set("hf_secret_name", hf_secret_name ? Json(*hf_secret_name) : Json());
     ctx.set("max_model_len", v.max_model_len ? Json(*v.max_model_len) : Json());
     ctx.set("enforce_eager", v.enforce_eager);
-    ctx.set("extra_args", strings(v.extra_args));
+    ctx.set("extra_args", Json::array_of(v.extra_args));
     ctx.set("timeout_s", v.timeout_s);
     ctx.set("scaledown_window_s", kVllmScaledownS);
     ctx.set("min_containers", v.min_containers);

@@ -58,12 +58,6 @@ fs::path absolute_normal(const fs::path& cwd, const std::string& given) {
 }
 
 
-Json string_array(const std::vector<std::string>& items) {
-    Json a = Json::array();
-    for (const auto& s : items) a.push(s);
-    return a;
-}
-
 template <typename T>
 Json optional_json(const std::optional<T>& v) {
     return v ? Json(*v) : Json();
@@ -165,9 +159,9 @@ Json fields(const Choice& c) {
     f.set("cpu", c.compute.gpu ? Json() : optional_json(c.compute.cpu));
     f.set("memory_mb", c.compute.gpu ? Json() : optional_json(c.compute.memory_mb));
     f.set("python_version", c.python);
-    f.set("pip_packages", string_array(c.packages));
+    f.set("pip_packages", Json::array_of(c.packages));
     f.set("requirements", optional_json(c.requirements));
-    f.set("exclude_patterns", string_array(c.excludes));
+    f.set("exclude_patterns", Json::array_of(c.excludes));
     f.set("script", optional_json(c.script));
     f.set("profile", optional_json(c.profile));  // null: Modal's active profile at launch
     return f;

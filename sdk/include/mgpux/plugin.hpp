@@ -72,6 +72,12 @@ public:
     Json(Object o) : kind_(Kind::Object), obj_(std::make_shared<Object>(std::move(o))) {}
 
     static Json array() { return Json(Array{}); }
+    // An array of the strings `items`.
+    static Json array_of(const std::vector<std::string>& items) {
+        Json a = array();
+        for (const auto& item : items) a.push(item);
+        return a;
+    }
     static Json object() { return Json(Object{}); }
 
     Kind kind() const { return kind_; }
