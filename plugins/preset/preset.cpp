@@ -126,8 +126,7 @@ std::string choose_action(const mgpux::Host& host, const mgpux::Args& args) {
 Compute gpu_compute(const Json& parsed) {
     Compute c;
     c.gpu = parsed.string_or("name");
-    const Json* count = parsed.find("count");
-    c.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
+    c.gpu_count = static_cast<int>(parsed.int_or("count", 1));
     return c;
 }
 

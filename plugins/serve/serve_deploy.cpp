@@ -86,8 +86,7 @@ void choose_gpu(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p)
     if (lower == "cpu" || lower == "none") refuse_cpu();
     const Json g = catalog.parse_gpu(spec);
     p.gpu_name = g.string_or("name");
-    const Json* count = g.find("count");
-    p.gpu_count = count && count->is_number() ? static_cast<int>(count->as_int()) : 1;
+    p.gpu_count = static_cast<int>(g.int_or("count", 1));
 }
 
 std::string hf_token(const mgpux::Host& host, const mgpux::Args& args) {

@@ -49,11 +49,6 @@ std::string why_no_answer(const Json& r) {
     return why.empty() ? std::string() : " (" + why + ")";
 }
 
-long long status_of(const Json& r) {
-    const Json* s = r.find("status");
-    return s && s->is_number() ? s->as_int() : 0;
-}
-
 Json body_json(const Json& r) {
     try {
         return Json::parse(r.string_or("body"));
@@ -92,7 +87,7 @@ Json wait_ready(const mgpux::Host& host, const mgpux::Http& http, const std::str
         const double left = timeout_s - elapsed(start);
         if (left <= 0) break;
         const Json r = try_request(http, "GET", url + "/v1/models", key, left < 120 ? left : 120);
-        const long long st = status_of(r);
+        const long long st = r.int_or("status");
         if (st == 200) {
             host.progress(nullptr);
             return r;
@@ -147,7 +142,7 @@ int warmup(mgpux::Host& host, const mgpux::Args& args) {
     const Json r = try_request(http, "POST", url + "/v1/chat/completions", key, 120, body.dump());
     host.progress(nullptr);
     const double inference_s = elapsed(t2);
-    const long long st = status_of(r);
+    const long long st = r.int_or("status");
     if (json_out(args)) {
         Json doc = Json::object();
         doc.set("url", url);
@@ -173,11 +168,11 @@ Json poll(const mgpux::Http& http, const std::string& url, const std::string& ke
     std::string error;
     Json stats, health;
     const Json s = try_request(http, "GET", url + "/stats", key, 5);
-    if (status_of(s) == 200) stats = body_json(s);
-    else error = status_of(s) == 0 ? "cannot reach " + url + "/stats" + why_no_answer(s)
-                                   : "/stats answered HTTP " + std::to_string(status_of(s));
+    if (s.int_or("status") == 200) stats = body_json(s);
+    else error = s.int_or("status") == 0 ? "cannot reach " + url + "/stats" + why_no_answer(s)
+                                   : "/stats answered HTTP " + std::to_string(s.int_or("status"));
     const Json h = try_request(http, "GET", url + "/health", "", 5);
-    if (status_of(h) != 0) health = body_json(h);
+    if (h.int_or("status") != 0) health = body_json(h);
     else if (error.empty()) error = "cannot reach /health" + why_no_answer(h);
     return dashboard_snapshot(url, stats.is_object() ? stats : Json(), health.is_object() ? health : Json(), error);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include <unistd.h>
 
@@ -16,14 +17,18 @@ namespace {
 
 constexpr const char* kProxyProgram = "mgpux-proxy";
 
-const Json* template_dirs(const Json& info) {
+// The template directories hostinfo names, the user override first.
+std::vector<fs::path> template_dirs(const Json& info) {
+    std::vector<fs::path> out;
     const Json* dirs = info.find("directories");
     const Json* tdirs = dirs ? dirs->find("template_dirs") : nullptr;
-    return tdirs && tdirs->is_array() ? tdirs : nullptr;
+    if (tdirs && tdirs->is_array())
+        for (const Json& d : tdirs->as_array())
+            if (d.is_string()) out.emplace_back(d.as_string());
+    return out;
 }
 
-std::string state_dir(const mgpux::Host& host) {
-    const Json info = host.hostinfo();
+std::string state_dir(const Json& info) {
     const Json* dirs = info.find("directories");
     return dirs ? dirs->string_or("state_dir") : std::string();
 }
@@ -33,21 +38,18 @@ bool is_executable_file(const fs::path& p) {
     return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-std::string python_proxy_script(const mgpux::Host& host) {
-    const Json info = host.hostinfo();
-    if (const Json* tdirs = template_dirs(info))
-        for (const Json& d : tdirs->as_array()) {  // the user override directory comes first
-            if (!d.is_string()) continue;
-            const fs::path p = fs::path(d.as_string()) / "serve" / "proxy.py";
-            std::error_code ec;
-            if (fs::is_regular_file(p, ec)) return p.string();
-        }
+std::string python_proxy_script(const Json& info) {
+    for (const fs::path& d : template_dirs(info)) {
+        const fs::path p = d / "serve" / "proxy.py";
+        std::error_code ec;
+        if (fs::is_regular_file(p, ec)) return p.string();
+    }
     throw mgpux::Error(MGPUX_E_CONFIG, "serve/proxy.py was not found in the template directories (is m-gpux installed?)");
 }
 
 // $MGPUX_PROXY (which must then exist: a wrong override is never silently
 // replaced by another binary), else beside the m-gpux executable, else PATH.
-std::string native_proxy_program(const mgpux::Host& host) {
+std::string native_proxy_program(const mgpux::Host& host, const Json& info) {
     if (const char* env = std::getenv("MGPUX_PROXY"); env && *env) {
         const fs::path p = fs::absolute(env);
         if (is_executable_file(p)) return p.string();
@@ -55,7 +57,7 @@ std::string native_proxy_program(const mgpux::Host& host) {
                                                         " is not an executable file (unset it to use the mgpux-proxy "
                                                         "installed with m-gpux, or run with --proxy python)");
     }
-    const fs::path beside = fs::path(host.hostinfo().string_or("executable")).parent_path() / kProxyProgram;
+    const fs::path beside = fs::path(info.string_or("executable")).parent_path() / kProxyProgram;
     if (is_executable_file(beside)) return beside.string();
     try {
         return mgpux::Process(host).locate(kProxyProgram);
@@ -69,12 +71,12 @@ std::string native_proxy_program(const mgpux::Host& host) {
 }
 
 // The key store file, after checking that it (or --keys-file) has a key.
-std::string keys_file_for(const mgpux::Host& host, const mgpux::Args& args) {
+std::string keys_file_for(const mgpux::Host& host, const Json& info, const mgpux::Args& args) {
     std::string keys_file = args.str("keys-file");
     if (keys_file.empty()) {
         if (active_keys(read_keys(host)).empty())
             throw mgpux::usage_error("no active API key: create one with `m-gpux serve keys create` or pass --keys-file");
-        return (fs::path(state_dir(host)) / "api_keys.json").string();
+        return (fs::path(state_dir(info)) / "api_keys.json").string();
     }
     std::error_code ec;
     if (!fs::is_regular_file(keys_file, ec)) throw mgpux::usage_error("--keys-file: no such file: " + keys_file);
@@ -87,9 +89,8 @@ int run_proxy(mgpux::Host& host, const std::string& program, const Json& words) 
     req.set("args", words);
     req.set("output", "watch");  // the host forwards Ctrl-C and keeps the READY line visible
     const Json r = mgpux::Process(host).run(req);
-    const Json* code = r.find("exit_code");
-    if (const Json* i = r.find("interrupted"); i && i->is_bool() && i->as_bool()) return MGPUX_OK;
-    const long long rc = code && code->is_number() ? code->as_int() : 1;
+    if (r.bool_or("interrupted")) return MGPUX_OK;
+    const long long rc = r.int_or("exit_code", 1);
     if (rc != 0) throw mgpux::Error(rc == 2 ? MGPUX_E_USAGE : MGPUX_E_FAILED, "the proxy exited with code " + std::to_string(rc));
     return MGPUX_OK;
 }
@@ -97,16 +98,13 @@ int run_proxy(mgpux::Host& host, const std::string& program, const Json& words) 
 }  // namespace
 
 std::string find_proxy_sources(const mgpux::Host& host) {
-    const Json info = host.hostinfo();
     std::string looked;
-    if (const Json* tdirs = template_dirs(info))
-        for (const Json& d : tdirs->as_array()) {  // the user override directory comes first
-            if (!d.is_string()) continue;
-            const fs::path dir = fs::path(d.as_string()).parent_path() / "proxy";
-            std::error_code ec;
-            if (fs::is_regular_file(dir / "main.cpp", ec)) return dir.string();
-            looked += (looked.empty() ? "" : ", ") + dir.string();
-        }
+    for (const fs::path& d : template_dirs(host.hostinfo())) {
+        const fs::path dir = d.parent_path() / "proxy";
+        std::error_code ec;
+        if (fs::is_regular_file(dir / "main.cpp", ec)) return dir.string();
+        looked += (looked.empty() ? "" : ", ") + dir.string();
+    }
     throw mgpux::Error(MGPUX_E_CONFIG, "the native proxy's sources (a proxy/ directory with main.cpp beside the "
                                        "templates) were not found; looked in: " +
                                            (looked.empty() ? std::string("(no template directory)") : looked) +
@@ -120,11 +118,12 @@ int proxy(mgpux::Host& host, const mgpux::Args& args) {
     const long long port = args.integer("port", 8000), inflight = args.integer("max-inflight", 64);
     if (port < 0 || port > 65535) throw mgpux::usage_error("--port: " + std::to_string(port) + " is not a port");
     if (inflight < 1 || inflight > 10000) throw mgpux::usage_error("--max-inflight: 1..10000");
-    const std::string keys_file = keys_file_for(host, args);
+    const Json info = host.hostinfo();
+    const std::string keys_file = keys_file_for(host, info, args);
     // The Python proxy is a script run by python3 (MGPUX_PYTHON); the native one is the program itself.
-    const std::string program = kind == ProxyKind::native ? native_proxy_program(host) : std::string("python3");
+    const std::string program = kind == ProxyKind::native ? native_proxy_program(host, info) : std::string("python3");
     Json words = Json::array();
-    if (kind == ProxyKind::python) words.push(python_proxy_script(host));
+    if (kind == ProxyKind::python) words.push(python_proxy_script(info));
     for (const auto& w : proxy_args(upstream, args.str("host", "127.0.0.1"), port, inflight, keys_file, args.flag("docs")))
         words.push(w);
     if (dry_run(args)) {
