@@ -412,20 +412,25 @@ public:
 
     void begin() { attempt(); }
 
-    // The client hung up: end the upstream request (vLLM aborts the generation), free the slot.
+    // The client hung up (or a write to it failed): end the upstream request at once (vLLM aborts
+    // the generation) and free the slot. The operations still pending end with an error or see
+    // `gone_`, and stop there.
     void client_gone() {
         if (finished_) return;
-        gone_ = true;
+        gone_ = finished_ = true;
+        drop_upstream();
         backoff_.cancel();
-        if (up_) up_->close();  // pending operations end with operation_aborted
-        if (!busy_op_) finish_gone();
+        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
+        sh_.record(499, ms_between(start_, Clock::now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
+        auto conn = std::move(conn_);
+        conn->exchange.reset();
+        conn->close();
     }
 
 private:
     // -- upstream connection --------------------------------------------------------------
     void attempt() {
-        busy_op_ = false;
-        if (gone_) return finish_gone();
+        if (gone_) return;  // the client left during the backoff
         while (!w_.idle.empty()) {
             auto s = std::move(w_.idle.back());
             w_.idle.pop_back();
@@ -437,12 +442,11 @@ private:
         up_ = std::make_unique<beast::tcp_stream>(w_.ioc);
         up_->expires_after(kConnectTimeout);
         auto self = shared_from_this();
-        busy_op_ = true;
         if (sh_.upstream_endpoints.empty()) {
             auto resolver = std::make_shared<tcp::resolver>(w_.ioc);
             resolver->async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
                                     [self, resolver](error_code ec, tcp::resolver::results_type r) {
-                                        if (self->gone_) return self->finish_gone();
+                                        if (self->gone_) return;  // already ended
                                         if (ec) return self->retry_or_fail("ConnectError");
                                         self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
                                     });
@@ -460,10 +464,8 @@ private:
 
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        busy_op_ = true;
         up_->async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
-            self->busy_op_ = false;
-            if (self->gone_) return self->finish_gone();
+            if (self->gone_) return;  // already ended
             if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("ConnectError");
             error_code ignored;
@@ -475,10 +477,8 @@ private:
     void send_request() {
         auto self = shared_from_this();
         up_->expires_after(kConnectTimeout);
-        busy_op_ = true;
         asio::async_write(*up_, asio::buffer(request_), [self](error_code ec, std::size_t) {
-            self->busy_op_ = false;
-            if (self->gone_) return self->finish_gone();
+            if (self->gone_) return;  // already ended
             if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("WriteError");
             self->read_head();
@@ -493,10 +493,8 @@ private:
         upbuf_.clear();
         up_->expires_after(kReadTimeout);
         auto self = shared_from_this();
-        busy_op_ = true;
         http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
-            self->busy_op_ = false;
-            if (self->gone_) return self->finish_gone();
+            if (self->gone_) return;  // already ended
             if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
             if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
                 ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
@@ -525,7 +523,6 @@ private:
             ++sh_.stats.retries;
         }
         auto self = shared_from_this();
-        busy_op_ = true;
         backoff_.async_wait([self](error_code) { self->attempt(); });
     }
 
@@ -574,10 +571,8 @@ private:
         b.more = true;
         up_->expires_after(kReadTimeout);
         auto self = shared_from_this();
-        busy_op_ = true;
         http::async_read_some(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
-            self->busy_op_ = false;
-            if (self->gone_) return self->finish_gone();
+            if (self->gone_) return;  // already ended
             if (ec == http::error::need_buffer) ec = {};
             const std::size_t n = sizeof self->chunk_ - self->parser_->get().body().size;
             if (ec) return self->body_failed(ec, n);
@@ -685,10 +680,8 @@ private:
     template <class Next>
     void send_then(std::string head, asio::const_buffer body, std::string tail, Next next) {
         auto self = shared_from_this();
-        busy_op_ = true;
         conn_->send(std::move(head), body, std::move(tail), [self, next](error_code ec) {
-            self->busy_op_ = false;
-            if (ec || self->gone_) return self->client_gone_now();
+            if (ec || self->gone_) return self->client_gone();
             next(*self);
         });
     }
@@ -720,24 +713,6 @@ private:
         conn->finish_request();
     }
 
-    void client_gone_now() {
-        gone_ = true;
-        drop_upstream();
-        finish_gone();
-    }
-
-    void finish_gone() {
-        if (finished_) return;
-        finished_ = true;
-        drop_upstream();
-        backoff_.cancel();
-        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
-        sh_.record(499, ms_between(start_, Clock::now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
-        auto conn = std::move(conn_);
-        conn->exchange.reset();
-        conn->close();
-    }
-
     std::shared_ptr<ClientConn> conn_;
     Shared& sh_;
     Worker& w_;
@@ -755,7 +730,7 @@ private:
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
     bool last_ends_event_ = true;
     bool head_length_ = false;  // a HEAD answer's Content-Length was relayed
-    bool gone_ = false, finished_ = false, busy_op_ = false;
+    bool gone_ = false, finished_ = false;
 };
 
 // ---------------------------------------------------------------- ClientConn, continued
