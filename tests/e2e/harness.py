@@ -39,6 +39,19 @@ class Result:
         return json.loads(self.out)
 
 
+def module_literals(text):
+    """{NAME: value} of a script's module-level `NAME = <literal>` assignments."""
+    import ast
+    out = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return out
+
+
 class MgpuxTestCase(unittest.TestCase):
     """Each test gets its own HOME, state and XDG directories in a temp dir."""
 
@@ -86,6 +99,18 @@ class MgpuxTestCase(unittest.TestCase):
             timeout=timeout,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def inspect_rendered(self, script):
+        """The modal stand-in's report on a rendered script, imported in this process; it must
+        have no validation errors."""
+        if str(SUPPORT_DIR) not in sys.path:
+            sys.path.insert(0, str(SUPPORT_DIR))
+        from modal_shim.inspect_api import inspect_script
+        path = self.tmp / "inspect_me.py"
+        path.write_text(script, encoding="utf-8")
+        report = inspect_script(path)
+        self.assertEqual(report["errors"], [])
+        return report
 
     def write_two_profiles(self, alice_secret="as-alice", work_secret="as-work"):
         """The usual profile file of these tests: alice (active) and work."""

@@ -1,6 +1,5 @@
 """The command line contract: help, version, errors and exit codes, the
 command tree, completion, the welcome screen and `info`."""
-import json
 import shutil
 import subprocess
 

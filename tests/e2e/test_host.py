@@ -10,7 +10,7 @@ import time
 from harness import SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main
 
 sys.path.insert(0, str(SUPPORT_DIR))
-from modal_shim.inspect_api import function, image, inspect_script  # noqa: E402
+from modal_shim.inspect_api import function, image  # noqa: E402
 
 EXAMPLES = SOURCE_DIR / "examples"
 HOST_DEFAULTS = [".venv", "venv", "__pycache__", ".git", "node_modules", ".mypy_cache", ".pytest_cache",
@@ -85,13 +85,6 @@ class HostTest(MgpuxTestCase):
         self.assertExit(r, expect)
         return r, (out.read_text(encoding="utf-8") if out.exists() else None)
 
-    def inspect(self, script):
-        path = self.tmp / "inspect_me.py"
-        path.write_text(script, encoding="utf-8")
-        report = inspect_script(path)
-        self.assertEqual(report["errors"], [])
-        return report
-
     def project(self, name="proj", module="main.py", body="app = object()\n"):
         d = self.tmp / name
         d.mkdir(parents=True, exist_ok=True)
@@ -103,7 +96,7 @@ class HostTest(MgpuxTestCase):
     def test_asgi_defaults(self):
         proj = self.project()
         r, script = self.render("asgi", "--project-dir", proj)
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         self.assertEqual(report["app"]["name"], "m-gpux-host-my-app")
         fn = function(report, "web")
         self.assertEqual(fn["kind"], "asgi")
@@ -125,7 +118,7 @@ class HostTest(MgpuxTestCase):
         _, script = self.render("wsgi", "--project-dir", proj, "--gpu", "h100:2", "--min-containers", "1",
                                 "--python", "3.11", "--timeout", "600", "--name", "Tasks Board",
                                 "--pip", "gunicorn==23.0.0", "--exclude", "data/", "--exclude", "*.ckpt")
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         self.assertEqual(report["app"]["name"], "m-gpux-host-tasks-board")
         fn = function(report, "web")
         self.assertEqual(fn["kind"], "wsgi")
@@ -141,13 +134,13 @@ class HostTest(MgpuxTestCase):
         proj = self.project()
         (proj / "requirements.txt").write_text("fastapi\n", encoding="utf-8")
         _, script = self.render("asgi", "--project-dir", proj, "--cpu", "2", "--memory", "4096")
-        fn = function(report := self.inspect(script), "web")
+        fn = function(report := self.inspect_rendered(script), "web")
         self.assertEqual((fn["cpu"], fn["memory"]), (2, 4096))
         steps = image(report, fn["image"])["steps"]
         self.assertEqual(steps[0]["op"], "pip_install_from_requirements")
         self.assertEqual(steps[0]["args"][0], str(proj / "requirements.txt"))
         _, script = self.render("asgi", "--project-dir", proj, "--no-deps", "--no-default-excludes", "--exclude", "x")
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         steps = image(report, function(report, "web")["image"])["steps"]
         self.assertEqual([s["op"] for s in steps], ["add_local_dir"])
         self.assertEqual(steps[0]["kwargs"]["ignore"], ["**/x"] + CREDENTIALS)
@@ -158,7 +151,7 @@ class HostTest(MgpuxTestCase):
         (site / "index.html").write_text("<h1>hi</h1>", encoding="utf-8")
         (site / "requirements.txt").write_text("flask\n", encoding="utf-8")
         _, script = self.render("static", "--dir", site, "--name", "docs")
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         fn = function(report, "web")
         self.assertEqual(fn["web"]["type"], "web_server")
         self.assertEqual(report["app"]["name"], "m-gpux-host-docs")
@@ -217,7 +210,7 @@ print(json.dumps(out))
         for value in [str(proj), str(reqs), "приложение", *packages]:
             self.assertIn(value, constants)
         self.assertEqual(tags_outside_strings(script), [])
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         fn = function(report, "web")
         self.assertEqual(report["app"]["name"], "m-gpux-host-my-app-x")
         steps = image(report, fn["image"])["steps"]
@@ -233,7 +226,7 @@ print(json.dumps(out))
         (site / "index.html").write_text("x", encoding="utf-8")
         _, script = self.render("static", "--dir", site)
         self.assertIn(str(site), string_constants(script))
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         self.assertEqual(image(report, function(report, "web")["image"])["steps"][0]["args"], [str(site), "/site"])
 
     def test_without_flags_no_input_takes_the_defaults(self):
@@ -241,7 +234,7 @@ print(json.dumps(out))
         out = self.tmp / "defaults.py"
         r = self.run_mgpux("--dry-run", "--script-out", out, "host", "asgi", cwd=proj)  # stdin is not a terminal
         self.assertExit(r, 0)
-        report = self.inspect(out.read_text(encoding="utf-8"))
+        report = self.inspect_rendered(out.read_text(encoding="utf-8"))
         self.assertEqual(report["app"]["name"], "m-gpux-host-my-app")
         self.assertEqual(function(report, "web")["cpu"], 4)
 
@@ -252,7 +245,7 @@ print(json.dumps(out))
         code, output = self.run_on_pty(["--dry-run", "--script-out", out, "host", "asgi", "--project-dir", proj],
                                        [b"shop\r", b"api:app\r", b"\x1b[B", b"\r", b"\r"])
         self.assertEqual(code, 0, output)
-        report = self.inspect(out.read_text(encoding="utf-8"))
+        report = self.inspect_rendered(out.read_text(encoding="utf-8"))
         self.assertEqual(report["app"]["name"], "m-gpux-host-shop")
         self.assertEqual(function(report, "web")["gpu"], "L4")
         self.assertIn('ENTRY_MODULE = "api"', out.read_text(encoding="utf-8"))

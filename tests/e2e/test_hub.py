@@ -4,12 +4,8 @@ import json
 import os
 import re
 import stat
-import sys
 
-from harness import SUPPORT_DIR, MgpuxTestCase, main
-
-sys.path.insert(0, str(SUPPORT_DIR))
-from modal_shim.inspect_api import inspect_script  # noqa: E402
+from harness import MgpuxTestCase, main
 
 READY_URL = "https://ta-01abc.modal.host"
 
@@ -40,13 +36,6 @@ class HubTestCase(MgpuxTestCase):
         r = self.hub("--yes", "--dry-run", "--script-out", out, *args)
         self.assertExit(r, expect)
         return r, (out.read_text(encoding="utf-8") if out.exists() else None)
-
-    def inspect(self, script):
-        path = self.tmp / "inspect_me.py"
-        path.write_text(script, encoding="utf-8")
-        report = inspect_script(path)
-        self.assertEqual(report["errors"], [])
-        return report
 
     def sessions(self):
         path = self.state_dir / "sessions.json"
@@ -318,7 +307,7 @@ class VllmTest(HubTestCase):
         self.assertNotIn("hf_secretvalue123", self.calls_text())
         text = out.read_text(encoding="utf-8")
         self.assertNotIn("hf_secretvalue123", text)
-        fn = self.inspect(text)["functions"][0]
+        fn = self.inspect_rendered(text)["functions"][0]
         self.assertEqual(fn["gpu"], "A100:2")
         self.assertEqual(sorted(k for sec in fn["secrets"] for k in sec["required_keys"]), ["HF_TOKEN", "VLLM_API_KEY"])
 
@@ -377,7 +366,7 @@ class WizardTest(HubTestCase):
         self.assertEqual(code, 0, output)
         for step in ("Step 1", "Step 2", "Step 3", "Step 4"):
             self.assertIn(step, output)
-        report = self.inspect(wiz.read_text(encoding="utf-8"))
+        report = self.inspect_rendered(wiz.read_text(encoding="utf-8"))
         gpu = report["functions"][0]["gpu"]
         self.assertNotEqual(gpu, "L4")
         self.assertRegex(output, r"profile\s+work")
@@ -410,7 +399,7 @@ class RenderTest(HubTestCase):
         (self.project / "requirements.txt").write_text("httpx\n", encoding="utf-8")
         _, script = self.render("hub", "bash", "--gpu", "h100:2", "--timeout", "600", "--python", "3.11",
                                 "--exclude", "data/", "--exclude", "*.ckpt")
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         self.assertEqual(report["app"]["name"], "m-gpux-shell")
         (fn,) = report["functions"]
         self.assertEqual((fn["gpu"], fn["timeout"]), ("H100:2", 600))
@@ -432,7 +421,7 @@ class RenderTest(HubTestCase):
         (self.project / "requirements.txt").write_text("httpx\n", encoding="utf-8")
         _, script = self.render("hub", "jupyter", "--cpu", "8", "--memory", "4096", "--no-deps",
                                 "--no-default-excludes", "--exclude", "big")
-        report = self.inspect(script)
+        report = self.inspect_rendered(script)
         (fn,) = report["functions"]
         self.assertEqual((fn["gpu"], fn["cpu"], fn["memory"], fn["timeout"]), (None, 8, 4096, 86400))
         steps = report["images"][0]["steps"]
@@ -443,7 +432,7 @@ class RenderTest(HubTestCase):
     def test_interactive_script_path(self):
         _, script = self.render("hub", "interactive", "sub/quiz.py", "--gpu", "L4")
         self.assertIn('SCRIPT_PATH = "sub/quiz.py"', script)
-        self.assertEqual(self.inspect(script)["app"]["name"], "m-gpux-interactive")
+        self.assertEqual(self.inspect_rendered(script)["app"]["name"], "m-gpux-interactive")
 
 
 class BadInputTest(HubTestCase):
@@ -474,7 +463,7 @@ class BadInputTest(HubTestCase):
         out = self.tmp / "default.py"
         r = self.hub("--no-input", "--dry-run", "--script-out", out, "hub", "bash")
         self.assertExit(r, 0)
-        self.assertEqual(self.inspect(out.read_text(encoding="utf-8"))["functions"][0]["gpu"], "L4")
+        self.assertEqual(self.inspect_rendered(out.read_text(encoding="utf-8"))["functions"][0]["gpu"], "L4")
 
     def test_missing_modal_is_exit_4(self):
         r = self.hub("--yes", "hub", "bash", "--cpu", "2", env={"PATH": "/usr/bin:/bin"})

@@ -17,7 +17,7 @@ import sys
 import textwrap
 import tokenize
 
-from harness import SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main
+from harness import SUPPORT_DIR, MgpuxTestCase, main, module_literals
 
 sys.path.insert(0, str(SUPPORT_DIR))
 from modal_shim.inspect_api import run_inspect  # noqa: E402
@@ -49,18 +49,6 @@ def jupyter_context(local_dir):
         "workspace_volume": "m-gpux-workspace-proj-421a2c433a", "secret_name": "m-gpux-s-0123abcd",
     })
     return ctx
-
-
-def module_literals(text):
-    """{NAME: value} of the module-level `NAME = <literal>` assignments."""
-    out = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return out
 
 
 def terminal_context(local_dir, template="hub/bash.py"):
@@ -435,7 +423,6 @@ class JupyterTemplateTests(TemplateCase):
                                       env={"MODAL_IS_REMOTE": "1"})
         self.assertNotEqual(code, 0)
         self.assertIn("JUPYTER_TOKEN is not set", err)
-
 
 
 TTYD_STUB = """

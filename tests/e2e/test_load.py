@@ -3,7 +3,6 @@ probe script (checked with the modal stand-in and run locally as a CPU-only
 smoke test), the runner call the fake modal sees, the RESULT line read back as
 a table or a JSON document, and the refusals."""
 import json
-import os
 import re
 import subprocess
 import sys

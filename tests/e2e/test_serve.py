@@ -2,7 +2,6 @@
 deploy (rendered script checked by the modal stand-in, in both proxy modes; secrets through the
 fake modal), logs, stop, warmup and dashboard (against the fake OpenAI upstream behind
 `serve proxy`, with each proxy)."""
-import ast
 import json
 import os
 import re
@@ -14,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import BIN, SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main
+from harness import BIN, SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main, module_literals
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 FAKE_UPSTREAM = SOURCE_DIR / "tests" / "support" / "fake_upstream.py"
@@ -388,18 +387,6 @@ class ProxyCommandTests(ServeCase):
         self.assertNotIn("Needs Python", r.out)
 
 
-def script_constants(text):
-    """The module-level NAME = literal assignments of a rendered script."""
-    out = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return out
-
-
 class MonitorTests(ProxyCase):
     """warmup and dashboard against the fake upstream behind `serve proxy` (the native proxy)."""
 
@@ -561,7 +548,7 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(fn["volumes"], {"/root/.cache/huggingface": "m-gpux-hf-cache",
                                          "/root/.cache/vllm": "m-gpux-vllm-cache"})
         self.assertEqual([s["name"] for s in fn["secrets"]], ["m-gpux-llm-api-keys"])
-        c = script_constants(path.read_text())
+        c = module_literals(path.read_text())
         self.assertEqual(c["MAX_INFLIGHT"], 32)
         args = c["VLLM_ARGS"]
         self.assertEqual(args[args.index("--tensor-parallel-size") + 1], "2")
@@ -577,7 +564,7 @@ class DeployScriptTests(ServeCase):
             fn = self.inspect(path)["functions"][0]
             if gpu:
                 self.assertEqual(fn["gpu"], gpu)
-            args = script_constants(path.read_text())["VLLM_ARGS"]
+            args = module_literals(path.read_text())["VLLM_ARGS"]
             self.assertEqual(args[args.index("--max-model-len") + 1], str(ctx))
             if "llama" in model.lower():
                 self.assertIn("llama3_json", args)
@@ -587,7 +574,7 @@ class DeployScriptTests(ServeCase):
     def test_custom_model_defaults_to_a100_and_4096(self):
         path = self.render("--model", "someone/some-model", "--trust-remote-code")
         self.assertEqual(self.inspect(path)["functions"][0]["gpu"], "A100")
-        c = script_constants(path.read_text())
+        c = module_literals(path.read_text())
         self.assertEqual(c["MODEL_NAME"], "someone/some-model")
         self.assertIn("--trust-remote-code", c["VLLM_ARGS"])
         self.assertEqual(c["VLLM_ARGS"][c["VLLM_ARGS"].index("--max-model-len") + 1], "4096")
@@ -596,7 +583,7 @@ class DeployScriptTests(ServeCase):
         for model in ('a"b', "a'b\\c", 'x"""y', "{{app_name}}", "mod\u00e8le/ünï", "a); import os #"):
             path = self.render("--model", model, "--gpu", "L4")
             self.inspect(path)
-            c = script_constants(path.read_text())
+            c = module_literals(path.read_text())
             self.assertEqual(c["MODEL_NAME"], model)
             self.assertEqual(c["VLLM_ARGS"][1], model)  # --served-model-name
         for bad in ("a\nb", "-x", ""):
@@ -610,7 +597,7 @@ class DeployScriptTests(ServeCase):
         self.assertIsNone(fn["gpu"])
         self.assertEqual(fn["volumes"], {})
         self.assertEqual(fn["concurrent"]["max_inputs"], 64)
-        c = script_constants(path.read_text())
+        c = module_literals(path.read_text())
         self.assertEqual((c["UPSTREAM"], c["MODEL_NAME"], c["DOCS"]), ("http://10.1.2.3:8080", None, True))
         used = [i for i in info["images"] if i["used"]]
         self.assertEqual(len(used), 1)
@@ -619,7 +606,7 @@ class DeployScriptTests(ServeCase):
 
     def test_proxy_source_is_embedded_verbatim(self):
         path = self.render("--model", "Qwen/Qwen3-8B", "--proxy", "python")
-        self.assertEqual(script_constants(path.read_text())["PROXY_SOURCE"], PROXY_SOURCE.read_text())
+        self.assertEqual(module_literals(path.read_text())["PROXY_SOURCE"], PROXY_SOURCE.read_text())
 
     def test_native_gpu_image_compiles_the_proxy_against_ubuntu_boost(self):
         path = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--max-inflight", "16", "--docs")
@@ -632,7 +619,7 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(self.proxy_command(path), [
             "/usr/local/bin/mgpux-proxy", "--upstream", "http://127.0.0.1:8001", "--host", "0.0.0.0",
             "--port", "8000", "--max-inflight", "16", "--docs"])
-        c = script_constants(path.read_text())
+        c = module_literals(path.read_text())
         self.assertNotIn("PROXY_SOURCE", c)  # the Python proxy is not embedded
         self.assertNotIn("m-gpux-proxy.py", path.read_text())
         self.assertEqual(c["PROXY_SOURCES"], str(PROXY_SOURCES))
@@ -662,7 +649,7 @@ class DeployScriptTests(ServeCase):
             self.assertEqual(command[1:3], ["/tmp/m-gpux-proxy.py", "--upstream"])
             self.assertEqual(command[-1], "--docs")
             text = path.read_text()
-            self.assertEqual(script_constants(text)["PROXY_SOURCE"], PROXY_SOURCE.read_text())
+            self.assertEqual(module_literals(text)["PROXY_SOURCE"], PROXY_SOURCE.read_text())
             self.assertNotIn("mgpux-proxy", text.replace("m-gpux-proxy.py", ""))
             self.assertNotIn("PROXY_SOURCES", text)
 
@@ -670,7 +657,7 @@ class DeployScriptTests(ServeCase):
         r = self.render("--upstream", "https://api.example.com", expect=2)
         self.assertIn("--proxy python", r.err)
         path = self.render("--upstream", "https://api.example.com", "--proxy", "python")
-        self.assertEqual(script_constants(path.read_text())["UPSTREAM"], "https://api.example.com")
+        self.assertEqual(module_literals(path.read_text())["UPSTREAM"], "https://api.example.com")
 
     def test_proxy_sources_user_override_first(self):
         override = self.home / ".config" / "m-gpux" / "proxy"
@@ -682,7 +669,7 @@ class DeployScriptTests(ServeCase):
         # A directory without main.cpp is not taken.
         (override / "main.cpp").unlink()
         path = self.render("--upstream", "http://10.1.2.3:8080")
-        self.assertEqual(script_constants(path.read_text())["PROXY_SOURCES"], str(PROXY_SOURCES))
+        self.assertEqual(module_literals(path.read_text())["PROXY_SOURCES"], str(PROXY_SOURCES))
 
     def test_missing_proxy_sources_is_exit_3(self):
         binary = relocated_binary(self.tmp)  # templates beside it, no proxy sources
@@ -703,7 +690,7 @@ class DeployScriptTests(ServeCase):
         for question in ("Model", "GPU (recommended: A10G)", "Max model length", "Min containers",
                          "Hugging Face token"):
             self.assertIn(question, text)
-        c = script_constants(out.read_text())
+        c = module_literals(out.read_text())
         self.assertEqual(c["MODEL_NAME"], "Qwen/Qwen2.5-7B-Instruct")
         self.assertEqual(c["VLLM_ARGS"][c["VLLM_ARGS"].index("--max-model-len") + 1], "8192")
         self.assertIn(self.inspect(out)["functions"][0]["gpu"], ("A10G", "A10"))
