@@ -232,7 +232,7 @@ void read_descriptor(const mgpux_plugin_descriptor* d, Plugin& p) {
     p.descriptor_size = size;
 }
 
-// Libraries stay loaded until the process exits (DESIGN §4 rule 10). They are
+// Libraries stay loaded until the process exits. They are
 // kept reachable here, never destroyed, so no destructor unloads one early.
 std::vector<boost::dll::shared_library*>& loaded_libraries() {
     static auto* libs = new std::vector<boost::dll::shared_library*>();

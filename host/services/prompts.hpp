@@ -1,4 +1,4 @@
-// Prompts that obey --yes, --no-input and a non-terminal stdin (DESIGN §5):
+// Prompts that obey --yes, --no-input and a non-terminal stdin:
 // an arrow-key menu when stdin and stdout are terminals, a numbered list
 // when only stdin is, and no question at all otherwise.
 #pragma once

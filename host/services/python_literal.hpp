@@ -1,4 +1,4 @@
-// Turns JSON values into Python literal source text (DESIGN §7: a value typed by a user can never
+// Turns JSON values into Python literal source text (a value typed by a user can never
 // change the structure of a generated script).
 #pragma once
 

@@ -1,4 +1,4 @@
-// A small strict mustache renderer for generated scripts (DESIGN §7).
+// A small strict mustache renderer for generated scripts.
 // Our own instead of kainjow: kainjow renders unknown names as empty text and cannot render one
 // name both as a section list and as a whole literal.
 #pragma once

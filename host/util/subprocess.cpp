@@ -1,4 +1,4 @@
-// The only translation unit that compiles Boost.Process v2 (DESIGN §3).
+// The only translation unit that compiles Boost.Process v2.
 #define BOOST_PROCESS_V2_SEPARATE_COMPILATION
 #define BOOST_PROCESS_USE_STD_FS
 #include <boost/optional.hpp>

@@ -75,7 +75,7 @@ std::vector<std::string> deps_summary(const Deps& d);
 enum class ExcludeDefaults { Workspace, Host };
 const std::vector<std::string>& default_excludes(ExcludeDefaults which);
 
-// Always excluded, whatever the user's patterns say (DESIGN §7).
+// Always excluded, whatever the user's patterns say.
 const std::vector<std::string>& credential_excludes();
 
 // Trims, drops "./" and a trailing "/", and makes a pattern without "/"

@@ -1,5 +1,5 @@
-"""End-to-end harness: runs the built m-gpux in the clean environment of
-DESIGN §8 and captures stdout, stderr and the exit code.
+"""End-to-end harness: runs the built m-gpux in a clean environment (its own
+HOME, state, XDG directories and a fake `modal` first on PATH) and captures stdout, stderr and the exit code.
 
 CTest passes the locations through the environment:
   MGPUX_TEST_BIN         the m-gpux executable

@@ -1,4 +1,4 @@
-"""ABI fixture plugins (DESIGN §4 rule 12): each has an expected host reaction."""
+"""ABI fixture plugins: each has an expected host reaction."""
 import os
 import shutil
 

@@ -1,4 +1,4 @@
-// Tests for plugin discovery without real plugins (DESIGN §4 rule 11):
+// Tests for plugin discovery without real plugins:
 // search order, which files count as plugins, the permission check, and
 // what discover() records for files that cannot be loaded.
 #include "plugins/registry.hpp"

@@ -1,4 +1,4 @@
-// Tests for the command-line parser (DESIGN §4 rule 8, §5): option kinds,
+// Tests for the command-line parser: option kinds,
 // positionals, exclusive groups, the trailing list, global options anywhere,
 // no abbreviation guessing and "did you mean" suggestions.
 #include "cli/command_model.hpp"

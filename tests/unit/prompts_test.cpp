@@ -1,4 +1,4 @@
-// Tests for the prompts service (DESIGN §5): --yes, --no-input and a
+// Tests for the prompts service: --yes, --no-input and a
 // non-terminal stdin never ask; the numbered list when only stdin is a
 // terminal; the arrow menu when both are; cancellation is status 130.
 #include "services/prompts.hpp"

@@ -1,4 +1,4 @@
-// Tests for the strict mustache renderer (DESIGN §7 data model).
+// Tests for the strict mustache renderer.
 #include "services/template_engine.hpp"
 
 #include <gtest/gtest.h>
