@@ -108,8 +108,8 @@ std::string global_options_help() {
     return "\nGlobal options (before or after the command words):\n" +
            format_rows({
                {"    --profile NAME", "Modal profile for this command (never changes the active one)"},
-               {"-y, --yes", "take every default and confirm; no prompts"},
-               {"    --no-input", "never prompt; a question without a safe default is an error (exit 2)"},
+               {"-y, --yes", "take every default and confirm; no prompts (needed to launch without a terminal)"},
+               {"    --no-input", "never prompt; a question without a safe default, or a launch that costs money, is an error (exit 2)"},
                {"    --dry-run", "show what would run; run and change nothing"},
                {"    --json", "one JSON document on stdout; human text goes to stderr"},
                {"    --script-out PATH", "also write the rendered script to PATH"},

@@ -283,6 +283,7 @@ public:
         show_summary();
         write_script_out();
         if (ctx_.globals.dry_run) return dry_run();
+        if (!billable_launch_confirmable()) return std::move(outcome_);
         prepare_run_dir();
         if (!review() || !create_secrets()) return std::move(outcome_);
         const auto r = launch();
@@ -375,7 +376,27 @@ private:
         util::write_file_atomic(run_dir_ / "launch.json", util::pretty_json(launch, true), 0600);
     }
 
-    // Run / view / edit / cancel; --yes and --no-input take "run".
+    // Spending money counts as destructive: without a terminal to answer the
+    // review (stdin not a terminal, or --no-input), only --yes launches. This
+    // is checked before the run directory is written, so a refused launch
+    // leaves nothing behind.
+    bool billable_launch_confirmable() {
+        if (ctx_.globals.yes || ctx_.prompter->interactive()) return true;
+        const std::string why = ctx_.globals.no_input ? "--no-input" : "stdin is not a terminal";
+        settle("refused", kExitUsage,
+               "this starts billable Modal resources (" + describe_launch() + ") and cannot be confirmed (" + why +
+                   "); pass --yes to launch it, or --dry-run to only show the script");
+        return false;
+    }
+
+    std::string describe_launch() const {
+        std::string what = req_.mode == "deploy" ? "deploy" : req_.mode == "serve" ? "serve" : "run";
+        what += " of app '" + req_.app_name + "'";
+        if (!req_.compute.empty()) what += " on " + req_.compute;
+        return what;
+    }
+
+    // Run / view / edit / cancel; --yes takes "run" (a terminal is needed otherwise).
     bool review() {
         std::string script = req_.script;
         for (;;) {

@@ -118,7 +118,7 @@ class RunnerTests(ServiceTestCase):
                                  "container_output": ["[m-gpux] READY https://probe-2.modal.host"]}])
         env = dict(self.env)
         env.update(self.fake.env())
-        proc = subprocess.Popen([str(BIN), "svcprobe", "run", "--detach", "--session-kind", "dev", "--json"],
+        proc = subprocess.Popen([str(BIN), "svcprobe", "run", "--detach", "--session-kind", "dev", "--json", "--yes"],
                                 env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         seen = []
@@ -244,6 +244,37 @@ class RunnerTests(ServiceTestCase):
         self.assertExit(r, 3)
         self.assertEqual(self.fake.calls_of("run"), [])
         self.assertEqual((self.state_dir / "sessions.json").read_text(), "[oops")
+
+
+class BillableLaunchNeedsYes(ServiceTestCase):
+    """Spending money counts as destructive: without a terminal only --yes launches."""
+
+    def test_no_terminal_without_yes_is_exit_2_naming_yes_and_nothing_is_created(self):
+        for extra in ((), ("--no-input",), ("--detach", "--session-kind", "dev")):
+            r = self.probe("run", *extra)
+            self.assertExit(r, 2)
+            self.assertIn("--yes", r.err)
+            self.assertIn("billable", r.err)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse((self.state_dir / "runs").exists())
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+
+    def test_json_refusal_reports_the_status(self):
+        r = self.probe("run", "--json")
+        self.assertExit(r, 2)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_no_input_on_a_terminal_is_refused_too(self):
+        code, out = self.run_on_pty(["svcprobe", "run", "--no-input"], [])
+        self.assertEqual(code, 2, out)
+        self.assertIn("--yes", out)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+    def test_dry_run_and_yes_are_unaffected(self):
+        self.assertExit(self.probe("run", "--dry-run"), 0)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertExit(self.probe("run", "--mode", "deploy", "--yes"), 0)
+        self.assertEqual(len(self.fake.calls_of("deploy")), 1)
 
 
 class RunnerReviewOnTerminal(ServiceTestCase):

@@ -244,7 +244,7 @@ class ScriptTest(HubTestCase):
 
     def test_on_input_terminal_starts_the_interactive_terminal(self):
         self.ready()
-        r = self.hub("--no-input", "--json", "hub", "script", "sub/quiz.py", "--cpu", "2", "--on-input", "terminal")
+        r = self.hub("--no-input", "--yes", "--json", "hub", "script", "sub/quiz.py", "--cpu", "2", "--on-input", "terminal")
         self.assertExit(r, 0)
         self.assertEqual(r.json()["kind"], "interactive")
         (run,) = self.fake.calls_of("run")
@@ -253,7 +253,7 @@ class ScriptTest(HubTestCase):
 
     def test_on_input_run_and_failing_script(self):
         self.fake.set_scenario([{"match": ["run"], "exit": 3, "stderr": "Error: script failed\n"}])
-        r = self.hub("--no-input", "hub", "script", "sub/quiz.py", "--cpu", "2", "--on-input", "run")
+        r = self.hub("--no-input", "--yes", "hub", "script", "sub/quiz.py", "--cpu", "2", "--on-input", "run")
         self.assertExit(r, 1)
         self.assertIn("3", r.err)
 
@@ -381,7 +381,7 @@ class WizardTest(HubTestCase):
 
     def test_wizard_with_flags_only_runs_without_questions(self):
         self.ready()
-        r = self.hub("--no-input", "--json", "hub", "--action", "jupyter", "--cpu", "2", "--no-deps")
+        r = self.hub("--no-input", "--yes", "--json", "hub", "--action", "jupyter", "--cpu", "2", "--no-deps")
         self.assertExit(r, 0)
         doc = r.json()
         self.assertEqual((doc["kind"], doc["url"]), ("jupyter", READY_URL))

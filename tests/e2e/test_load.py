@@ -108,7 +108,7 @@ class ProbeRunTests(LoadTestCase):
 
     def test_default_is_an_l4_without_questions(self):
         self.feed_result()
-        r = self.probe("--no-input")
+        r = self.probe("--no-input", "--yes")
         self.assertExit(r, 0)
         script = self.fake.calls_of("run")[0]["script"]["copy"]
         self.assertEqual(self.inspect(script)["functions"][0]["gpu"], "L4")
