@@ -84,6 +84,13 @@ long long resolve_timeout(const Args& args, long long fallback) {
     return positive_int(args, "timeout", 7LL * 86400);
 }
 
+void require_confirmable_launch(const Args& args) {
+    if (args.global_flag("dry_run") || args.global_flag("yes") || args.global_flag("interactive")) return;
+    const std::string why = args.global_flag("no_input") ? "--no-input" : "stdin is not a terminal";
+    throw usage_error("this starts billable Modal resources and cannot be confirmed (" + why +
+                      "); pass --yes to launch it, or --dry-run to only show the script");
+}
+
 std::optional<std::string> save_preset_name(const Args& args) {
     if (!args.has("save-preset")) return std::nullopt;
     const std::string name = args.str("save-preset");

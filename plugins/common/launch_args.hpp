@@ -44,6 +44,12 @@ std::vector<std::string> resolve_excludes(const Args& args, ExcludeDefaults defa
 // --timeout, checked to be 1..86400*7 seconds; `fallback` when absent.
 long long resolve_timeout(const Args& args, long long fallback);
 
+// The runner confirms a billable launch only on a terminal or with --yes
+// (--dry-run launches nothing). A plugin that writes something before handing
+// over its run request (a key, a preset) calls this first, so a launch the
+// runner would refuse leaves nothing behind. Exit 2 naming --yes.
+void require_confirmable_launch(const Args& args);
+
 // --save-preset NAME, validated; nullopt without it.
 std::optional<std::string> save_preset_name(const Args& args);
 

@@ -161,6 +161,7 @@ void offer_preset(const Host& host, const Args& args, WorkspaceSpec& spec, bool 
         validate_preset_name(*name);
     }
     if (!name) return;
+    require_confirmable_launch(args);  // the preset is saved only for a launch that will happen
     PresetInput in;
     in.action = workspace_kind(spec.kind);
     in.profile = spec.profile;

@@ -1,6 +1,7 @@
 // `serve deploy` (the wizard, every step a flag), `serve logs`, `serve stop`.
 #include "serve_commands.hpp"
 
+#include "launch_args.hpp"
 #include "launch_logic.hpp"
 
 #include <algorithm>
@@ -227,6 +228,7 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     p.proxy_sources = sources;
     const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
     p.has_hf_token = !token.empty();
+    mgpux::launch::require_confirmable_launch(args);  // before a key is created
     Json new_key;
     const auto keys = ensure_key(host, args, new_key);
     const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));

@@ -60,6 +60,16 @@ class HubTestCase(MgpuxTestCase):
 
 
 class LaunchTest(HubTestCase):
+    def test_launch_without_a_terminal_needs_yes(self):
+        for extra in ((), ("--no-input",), ("--save-preset", "nb")):
+            r = self.hub("hub", "jupyter", "--gpu", "L4", *extra)
+            self.assertExit(r, 2)
+            self.assertIn("--yes", r.err)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse((self.state_dir / "runs").exists())
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+        self.assertFalse((self.state_dir / "presets.json").exists())
+
     def test_jupyter_detached_with_session_secret_and_token(self):
         self.ready()
         r = self.hub("--yes", "--json", "--profile", "work", "hub", "jupyter", "--gpu", "L4")

@@ -730,6 +730,14 @@ class DeployTests(ServeCase):
     def deploy(self, *args, env=None):
         return self.run_mgpux("--yes", "--json", "serve", "deploy", *args, env=env)
 
+    def test_deploy_without_a_terminal_needs_yes_and_creates_nothing(self):
+        r = self.run_mgpux("serve", "deploy", "--model", "m/x", "--gpu", "L4")
+        self.assertExit(r, 2)
+        self.assertIn("--yes", r.err)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse(self.keys_file.exists())
+        self.assertFalse((self.state_dir / "runs").exists())
+
     def test_deploy_creates_key_and_secrets_from_files(self):
         r = self.deploy("--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "L4", "--hf-token-env", "HFX",
                         env={"HFX": "hf_abc"})
