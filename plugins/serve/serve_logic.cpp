@@ -66,10 +66,9 @@ std::vector<ApiKey> parse_keys(const Json& doc) {
         k.name = name->as_string();
         k.key = key->as_string();
         if (const Json* c = e.find("created"); c && c->is_string()) k.created = c->as_string();
-        if (const Json* a = e.find("active"); a && !a->is_null()) {
-            if (!a->is_bool()) store_error(where + " has a non-boolean \"active\"");
-            k.active = a->as_bool();
-        }
+        // The proxies' rule, fail closed: a key is active only when "active" is missing or true;
+        // any other value (false, null, 0, "true", ...) is a revoked key.
+        if (const Json* a = e.find("active")) k.active = a->is_bool() && a->as_bool();
         k.raw = e;
         keys.push_back(std::move(k));
     }

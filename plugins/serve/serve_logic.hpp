@@ -16,7 +16,8 @@ using mgpux::Json;
 // ---------------------------------------------------------------- key store
 
 // One entry of ~/.m-gpux/api_keys.json. `raw` keeps the stored object, so
-// members written by another tool survive a rewrite.
+// members written by another tool survive a rewrite. `active` is true only
+// when the entry's "active" is missing or JSON true (as the proxies read it).
 struct ApiKey {
     std::string name;
     std::string key;

@@ -28,8 +28,20 @@ TEST(ServeKeys, ParseActiveDefaultsTrueAndKeepsExtraMembers) {
     EXPECT_TRUE(parse_keys(Json()).empty());
 }
 
+TEST(ServeKeys, OnlyAMissingOrTrueActiveIsActive) {
+    // the proxies' rule: any "active" but true (or none) is a revoked key, not an error
+    const auto keys = parse_keys(Json::parse(R"([{"name":"a","key":"k","active":"yes"},{"name":"b","key":"k","active":null},
+        {"name":"c","key":"k","active":0},{"name":"d","key":"k","active":1},{"name":"e","key":"k","active":"true"},
+        {"name":"f","key":"k","active":true},{"name":"g","key":"k"}])"));
+    ASSERT_EQ(keys.size(), 7u);
+    for (std::size_t i = 0; i < 5; ++i) EXPECT_FALSE(keys[i].active) << keys[i].name;
+    EXPECT_TRUE(keys[5].active);
+    EXPECT_TRUE(keys[6].active);
+    EXPECT_FALSE(keys_to_json(keys).as_array()[1].find("active")->as_bool());
+}
+
 TEST(ServeKeys, BadStoreIsAConfigError) {
-    for (const char* text : {R"({})", R"([1])", R"([{"name":"a"}])", R"([{"name":"a","key":"k","active":"yes"}])"}) {
+    for (const char* text : {R"({})", R"([1])", R"([{"name":"a"}])"}) {
         try {
             parse_keys(Json::parse(text));
             FAIL() << text;

@@ -370,7 +370,8 @@ std::vector<std::string> key_hashes_from_store(std::string_view document) {
         const JsonValue* key = entry.find("key");
         const JsonValue* active = entry.find("active");
         if (!key || key->kind != JsonValue::Kind::String || key->text.empty()) continue;
-        if (active && active->kind == JsonValue::Kind::Bool && !active->boolean) continue;
+        // Fail closed: only a missing "active" or JSON true is active (0, "false", null... are not).
+        if (active && !(active->kind == JsonValue::Kind::Bool && active->boolean)) continue;
         out.push_back(sha256_hex(key->text));
     }
     return out;

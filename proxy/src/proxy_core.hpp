@@ -66,7 +66,8 @@ std::string error_body(std::string_view message, std::string_view type, std::str
 // ---------------------------------------------------------------- keys
 
 // The hex SHA-256 digests of the active keys in an api_keys.json document (a JSON array of
-// {name, key, created, active}; `active` missing means true). Throws std::runtime_error with a
+// {name, key, created, active}). A key is active only when `active` is missing or JSON true; any
+// other value (false, 0, "false", null, ...) makes it inactive. Throws std::runtime_error with a
 // message naming the problem when the document is not such an array.
 std::vector<std::string> key_hashes_from_store(std::string_view document);
 

@@ -117,6 +117,16 @@ TEST(Keys, StoreGivesDigestsOfActiveKeys) {
     EXPECT_THROW(key_hashes_from_store("[{"), std::runtime_error);
 }
 
+TEST(Keys, OnlyAMissingOrTrueActiveIsActive) {
+    // fail closed: anything but an absent "active" or JSON true is a revoked key
+    for (const char* active : {"false", "0", "1", "\"false\"", "\"true\"", "\"\"", "null", "[]", "{}", "[true]"}) {
+        const std::string doc = std::string(R"([{"name": "a", "key": "k1", "active": )") + active + "}]";
+        EXPECT_TRUE(key_hashes_from_store(doc).empty()) << doc;
+    }
+    const auto h = key_hashes_from_store(R"([{"name": "a", "key": "k1"}, {"name": "b", "key": "k2", "active": true}])");
+    EXPECT_EQ(h, (std::vector<std::string>{sha256_hex("k1"), sha256_hex("k2")}));
+}
+
 TEST(Keys, HashListFromTheEnvironment) {
     const std::string d = sha256_hex("k");
     std::string upper = d;

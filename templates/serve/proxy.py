@@ -7,7 +7,8 @@ A plain ASGI application served by uvicorn, forwarding with httpx. Runs as a fil
                      [--keys-file PATH] [--docs]
 
 Keys come from --keys-file (the m-gpux key store format: a JSON array of
-{name, key, created, active}; `active` missing means true; the file is re-read when it changes)
+{name, key, created, active}; a key is active when `active` is missing or JSON true, and any
+other value makes it inactive; the file is re-read when it changes)
 and/or from MGPUX_KEY_HASHES (comma-separated hex SHA-256 digests of the keys; how a deployment
 receives them through a Modal Secret). Clients send `Authorization: Bearer <key>`.
 
@@ -73,7 +74,8 @@ def load_keys_file(path):
         if not isinstance(entry, dict):
             continue
         key = entry.get("key")
-        if isinstance(key, str) and key and entry.get("active", True) is not False:
+        # fail closed: only a missing "active" or JSON true is active (0, "false", null are not)
+        if isinstance(key, str) and key and entry.get("active", True) is True:
             hashes.append(hash_key(key))
     return hashes
 

@@ -215,6 +215,33 @@ class KeyStoreTests(ServeCase):
         self.create_key("new")
         self.assertEqual(self.keys()[0]["key"], original[0]["key"])
 
+    def test_only_a_missing_or_true_active_is_active(self):
+        # the proxies' rule, fail closed: any other "active" (0, "false", null, "true", 1) is revoked
+        self.state_dir.mkdir(mode=0o700)
+        odd = [0, "false", None, "true", 1, [], {}]
+        entries = [{"name": "odd%d" % i, "key": "sk-mgpux-%048d" % i, "created": "", "active": v}
+                   for i, v in enumerate(odd)]
+        entries += [{"name": "yes", "key": "sk-mgpux-" + "a" * 48, "created": "", "active": True},
+                    {"name": "plain", "key": "sk-mgpux-" + "b" * 48, "created": ""}]
+        self.keys_file.write_text(json.dumps(entries))
+        os.chmod(self.keys_file, 0o600)
+        r = self.run_mgpux("--json", "serve", "keys", "list")
+        self.assertExit(r, 0)
+        self.assertEqual([(k["name"], k["active"]) for k in r.json()],
+                         [("odd%d" % i, False) for i in range(len(odd))] + [("yes", True), ("plain", True)])
+        text = self.run_mgpux("serve", "keys", "list")
+        self.assertExit(text, 0)
+        self.assertEqual(text.out.count("Revoked"), len(odd))
+        # such a key cannot be rotated (it is revoked), and a rewrite stores what it meant
+        self.assertExit(self.run_mgpux("--yes", "serve", "keys", "rotate", "odd2"), 1)
+        self.create_key("new")
+        self.assertEqual([k["active"] for k in self.keys()], [False] * len(odd) + [True, True, True])
+        # with only such keys there is no key to serve with
+        self.keys_file.write_text(json.dumps(entries[:len(odd)]))
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "http://127.0.0.1:9")
+        self.assertExit(r, 2)
+        self.assertIn("no active API key", r.err)
+
 
 class ProxyCase(ServeCase):
     """Runs the fake OpenAI upstream and `m-gpux serve proxy` in front of it. PROXY_FLAGS picks

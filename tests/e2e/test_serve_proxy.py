@@ -411,6 +411,33 @@ class ProxyBehaviour:
             finally:
                 stop(proc)
 
+    def test_only_a_missing_or_true_active_makes_a_key_active(self):
+        # fail closed: an "active" that is not JSON true (0, "false", null, "true", 1...) revokes
+        odd = [False, 0, "false", None, "true", 1, "", [], {}]
+        odd_keys = ["sk-mgpux-%048d" % i for i in range(len(odd))]
+        entries = [{"name": "odd%d" % i, "key": k, "created": "x", "active": v}
+                   for i, (k, v) in enumerate(zip(odd_keys, odd))]
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = Path(tmp) / "keys.json"
+            write_keys(keys, entries + [{"name": "yes", "key": KEY, "created": "x", "active": True},
+                                        {"name": "plain", "key": KEY2, "created": "x"}])
+            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
+            try:
+                with httpx.Client(base_url=url, timeout=T) as c:
+                    for key, value in zip(odd_keys, odd):
+                        with self.subTest(active=value):
+                            r = c.get("/v1/models", headers={"Authorization": "Bearer " + key})
+                            self.assertEqual(r.status_code, 403, r.text)
+                    for key in (KEY, KEY2):
+                        self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + key}).status_code, 200)
+            finally:
+                stop(proc)
+            # a file with only such keys has no active key: the proxy does not start
+            write_keys(keys, entries)
+            r = self.run_direct("--upstream", "http://127.0.0.1:9", "--port", "0", "--keys-file", keys, timeout=10)
+        self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+        self.assertIn("no active API key", r.stderr)
+
     def test_key_hashes_and_upstream_from_environment_and_docs_flag(self):
         hashes = ",".join(hashlib.sha256(k.encode()).hexdigest() for k in (KEY2,))
         env = {"MGPUX_KEY_HASHES": hashes, "MGPUX_UPSTREAM": "http://127.0.0.1:%d" % self.up_port}
