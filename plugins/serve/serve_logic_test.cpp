@@ -145,6 +145,9 @@ TEST(ServePlan, Validation) {
     p = gpu_plan();
     p.max_inflight = 0;
     EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);
+    p = gpu_plan();
+    p.max_body = 0;
+    EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);
     p = DeployPlan();
     p.upstream_mode = true;  // no engine numbers to check
     EXPECT_EQ(usage_code(p), 0);
@@ -173,6 +176,7 @@ TEST(ServePlan, VllmArgsAndContext) {
     EXPECT_TRUE(c.find("hf_secret")->is_null());
     EXPECT_TRUE(c.find("upstream")->is_null());
     EXPECT_EQ(c.find("max_inflight")->as_int(), 64);
+    EXPECT_EQ(c.find("max_body")->as_int(), 16 << 20);
 }
 
 TEST(ServeProxy, KindsAndUpstreams) {
@@ -197,9 +201,9 @@ TEST(ServeProxy, KindsAndUpstreams) {
 
 TEST(ServeProxy, ArgsAreTheSameForBoth) {
     const std::vector<std::string> expected = {"--upstream", "http://u", "--host", "0.0.0.0", "--port", "0",
-                                               "--max-inflight", "7", "--keys-file", "/k.json"};
-    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, "/k.json", false), expected);
-    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, "/k.json", true).back(), "--docs");
+                                               "--max-inflight", "7", "--max-body", "4096", "--keys-file", "/k.json"};
+    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", false), expected);
+    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", true).back(), "--docs");
 }
 
 TEST(ServePlan, NativeProxyContextAndHttpsUpstream) {

@@ -58,7 +58,7 @@ constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
 constexpr auto kStatsProbeWait = std::chrono::milliseconds(3500);
 constexpr auto kKeepAlive = std::chrono::seconds(120);  // an idle client connection is closed
-constexpr std::uint64_t kMaxBody = 1ull << 32;          // effectively unlimited, as in the Python proxy
+constexpr std::uint64_t kMaxAnswerBody = 1ull << 32;    // an upstream answer: effectively unlimited
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
@@ -93,6 +93,11 @@ const char* kDocsHtml =
     "<p>OpenAI-compatible endpoints under <code>/v1/</code>; send <code>Authorization: Bearer &lt;key&gt;</code>.\n"
     "<code>/health</code> needs no key. The schema is at <a href=\"/openapi.json\">/openapi.json</a>.</p>\n"
     "</body></html>\n";
+
+std::string body_too_large(std::uint64_t limit) {
+    return error_body("Request body too large: the limit is " + std::to_string(limit) + " bytes.",
+                      "invalid_request_error", "request_too_large");
+}
 
 std::string status_line(int status, std::string_view reason = {}) {
     std::string s = "HTTP/1.1 " + std::to_string(status) + " ";
@@ -361,6 +366,8 @@ private:
     }
 
     void parse();
+    bool check_header();
+    bool refuse(int status, const std::string& body, const std::string& extra = {});
     void maybe_continue();
     void dispatch();
     void peer_gone();
@@ -374,7 +381,7 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::deque<Out> out_;
     asio::steady_timer idle_timer;
-    bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false;
+    bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false, header_checked_ = false;
 };
 
 // ---------------------------------------------------------------- one proxied request
@@ -487,7 +494,7 @@ private:
 
     void read_head() {
         parser_.emplace();
-        parser_->body_limit(kMaxBody);
+        parser_->body_limit(kMaxAnswerBody);
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
         upbuf_.clear();
@@ -739,12 +746,18 @@ void ClientConn::parse() {
     while (!closed_) {
         if (!parser_) {
             parser_.emplace();
-            parser_->body_limit(kMaxBody);
+            // The parser stops after the head: the request is judged on it (check_header) before
+            // any of its body is read, and only then gets the body limit (a Content-Length over
+            // the limit is answered by check_header, after authentication).
+            parser_->eager(false);
+            parser_->body_limit(boost::none);
             parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
-            parser_->eager(true);
-            sent_continue_ = false;
+            sent_continue_ = header_checked_ = false;
         }
-        if (in_.size() == 0) return read_more();
+        if (in_.size() == 0) {
+            maybe_continue();
+            return read_more();
+        }
         error_code ec;
         const std::size_t used = parser_->put(in_.data(), ec);
         in_.consume(used);
@@ -755,11 +768,65 @@ void ClientConn::parse() {
         if (ec) {
             keep_alive_ = false;
             busy_ = true;
-            const int status = ec == http::error::header_limit ? 431 : ec == http::error::body_limit ? 413 : 400;
+            if (ec == http::error::body_limit) return json_error(413, body_too_large(sh.cfg.max_body));
+            const int status = ec == http::error::header_limit ? 431 : 400;
             return json_error(status, error_body("Bad request: " + ec.message(), "invalid_request_error"));
+        }
+        if (parser_->is_header_done() && !header_checked_) {
+            header_checked_ = true;
+            if (!check_header()) return;
+            parser_->body_limit(sh.cfg.max_body);  // bounds the running size of a chunked body
+            parser_->eager(true);
         }
         if (parser_->is_done()) return dispatch();
     }
+}
+
+// An answer decided on the head alone. A body still to come is neither read nor drained: the
+// connection closes after the answer. Returns false, for check_header.
+bool ClientConn::refuse(int status, const std::string& body, const std::string& extra) {
+    if (!parser_->is_done()) keep_alive_ = false;
+    busy_ = true;
+    idle_timer.cancel();
+    json_error(status, body, extra);
+    return false;
+}
+
+// The head of a request is in, its body (if any) not yet read: everything that does not need the
+// body is decided here (authentication, unknown routes and methods, a declared body over
+// --max-body). Returns false when the request was answered.
+bool ClientConn::check_header() {
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
+    const std::string_view target = sv(req.target());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    if (path == "/health") {
+        if (!get) return refuse(405, error_body("Method not allowed.", "invalid_request_error"));
+    } else if (!(sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json"))) {
+        const std::string token = bearer_token(sv(req[http::field::authorization]));
+        if (token.empty())
+            return refuse(401,
+                          error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
+                                     "missing_api_key"),
+                          "www-authenticate: Bearer\r\n");
+        if (!sh.keys->accepts(token)) {
+            {
+                std::lock_guard<std::mutex> lock(sh.stats_mu);
+                ++sh.stats.rejected_auth;
+            }
+            return refuse(403, error_body("Invalid API key.", "auth_error", "invalid_api_key"));
+        }
+        if (path == "/stats") {
+            if (!get) return refuse(405, error_body("Method not allowed.", "invalid_request_error"));
+        } else if (path.substr(0, 4) != "/v1/") {
+            return refuse(404, error_body("Not found: " + std::string(path), "invalid_request_error", "not_found"));
+        }
+    }
+    const auto length = parser_->content_length();
+    if (length && *length > sh.cfg.max_body) return refuse(413, body_too_large(sh.cfg.max_body));
+    return true;
 }
 
 // `Expect: 100-continue`: the client waits for this before sending a large body.
@@ -782,54 +849,30 @@ void ClientConn::dispatch() {
     route(req);
 }
 
+// A whole request that check_header let through: /health, the docs, /stats or a /v1/ path.
 void ClientConn::route(http::request<http::string_body>& req) {
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
-    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-    if (path == "/health") {
-        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
-        return health();
-    }
-    if (sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json")) {
-        if (path == "/openapi.json") return json_error(200, kOpenApi);
-        return respond(200, "content-type: text/html; charset=utf-8\r\n", kDocsHtml);
-    }
-    const std::string token = bearer_token(sv(req[http::field::authorization]));
-    if (token.empty())
-        return json_error(401,
-                          error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
-                                     "missing_api_key"),
-                          "www-authenticate: Bearer\r\n");
-    if (!sh.keys->accepts(token)) {
+    if (path == "/health") return health();
+    if (path == "/openapi.json") return json_error(200, kOpenApi);
+    if (path == "/docs") return respond(200, "content-type: text/html; charset=utf-8\r\n", kDocsHtml);
+    if (path == "/stats") return stats_doc();
+    if (!sh.admit()) {
         {
             std::lock_guard<std::mutex> lock(sh.stats_mu);
-            ++sh.stats.rejected_auth;
+            ++sh.stats.rejected_429;
+            sh.stats.record(429);
         }
-        return json_error(403, error_body("Invalid API key.", "auth_error", "invalid_api_key"));
+        const int cur = sh.inflight.load();
+        return json_error(429,
+                          error_body("Too many concurrent requests (" + std::to_string(cur) + "/" +
+                                         std::to_string(sh.cfg.max_inflight) + "); retry in " +
+                                         std::to_string(kRetryAfter429) + " s.",
+                                     "rate_limit_error", "too_many_requests"),
+                          "retry-after: " + std::to_string(kRetryAfter429) + "\r\n");
     }
-    if (path.substr(0, 4) == "/v1/") {
-        if (!sh.admit()) {
-            {
-                std::lock_guard<std::mutex> lock(sh.stats_mu);
-                ++sh.stats.rejected_429;
-                sh.stats.record(429);
-            }
-            const int cur = sh.inflight.load();
-            return json_error(429,
-                              error_body("Too many concurrent requests (" + std::to_string(cur) + "/" +
-                                             std::to_string(sh.cfg.max_inflight) + "); retry in " +
-                                             std::to_string(kRetryAfter429) + " s.",
-                                         "rate_limit_error", "too_many_requests"),
-                              "retry-after: " + std::to_string(kRetryAfter429) + "\r\n");
-        }
-        exchange = std::make_shared<Exchange>(shared_from_this(), req);
-        return exchange->begin();
-    }
-    if (path == "/stats") {
-        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
-        return stats_doc();
-    }
-    return json_error(404, error_body("Not found: " + std::string(path), "invalid_request_error", "not_found"));
+    exchange = std::make_shared<Exchange>(shared_from_this(), req);
+    exchange->begin();
 }
 
 void ClientConn::health() {

@@ -4,7 +4,7 @@
 A plain ASGI application served by uvicorn, forwarding with httpx. Runs as a file:
 
     python3 proxy.py --upstream URL [--host 127.0.0.1] [--port 8000] [--max-inflight 64]
-                     [--keys-file PATH] [--docs]
+                     [--max-body 16777216] [--keys-file PATH] [--docs]
 
 Keys come from --keys-file (the m-gpux key store format: a JSON array of
 {name, key, created, active}; a key is active when `active` is missing or JSON true, and any
@@ -40,6 +40,8 @@ READ_TIMEOUT = 900.0         # between two bytes of an upstream answer
 HEALTH_TIMEOUT = 3.0
 WATCH_AFTER = 0.5            # seconds before a request starts watching for its client hanging up
 HEALTH_FRESH = 1.0           # a health probe younger than this is reused
+MAX_BODY = 16 * 1024 * 1024  # bytes of a request body (--max-body); a larger one gets 413
+GET_OR_HEAD = ("GET", "HEAD")
 
 # Request headers never forwarded (hop-by-hop ones, the credential, and those httpx recomputes).
 DROP_REQUEST = frozenset((b"host", b"authorization", b"content-length", b"connection",
@@ -57,6 +59,26 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 def error_body(message, kind, code=None):
     err = {"message": message, "type": kind, "param": None, "code": code}
     return json.dumps({"error": err}).encode()
+
+
+def body_too_large(limit):
+    return error_body("Request body too large: the limit is %d bytes." % limit,
+                      "invalid_request_error", "request_too_large")
+
+
+def declared_body(headers):
+    """(whether a body follows the head, its Content-Length or None)."""
+    length = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                pass
+        elif name == b"transfer-encoding":
+            chunked = True
+    return chunked or bool(length), length
 
 
 def hash_key(key):
@@ -176,7 +198,7 @@ class ProxyApp:
 
     def __init__(self, upstream, key_hashes=(), keys_file=None, max_inflight=64, docs=False,
                  retry_backoff=RETRY_BACKOFF, connect_timeout=CONNECT_TIMEOUT,
-                 read_timeout=READ_TIMEOUT):
+                 read_timeout=READ_TIMEOUT, max_body=MAX_BODY):
         self.upstream = upstream.rstrip("/")
         self.env_hashes = [h.encode() for h in key_hashes]
         self.keys_file = keys_file
@@ -186,6 +208,7 @@ class ProxyApp:
         if keys_file:
             self.reload_keys(force=True)
         self.max_inflight = max(1, int(max_inflight))
+        self.max_body = max(1, int(max_body))
         self.docs = docs
         self.retry_backoff = tuple(retry_backoff)
         self.timeout = {"connect": connect_timeout, "read": read_timeout,
@@ -309,28 +332,44 @@ class ProxyApp:
         await send({"type": "http.response.body", "body": body})
 
     async def http(self, scope, receive, send):
+        # Everything that needs no body is decided on the head, before any of the body is read
+        # (uvicorn hands it over only when asked): a refusal then closes the connection instead
+        # of reading or draining a body still to come.
         path = scope["path"]
         method = scope["method"]
+        headers = scope["headers"]
+        pending, length = declared_body(headers)
+
+        async def refuse(status, body, extra=()):
+            closing = [(b"connection", b"close")] if pending else []
+            await self.reply(send, status, body, JSON_HEADERS + list(extra) + closing)
+
         if path == "/health":
-            if method not in ("GET", "HEAD"):
-                return await self.reply(send, 405, error_body("Method not allowed.", "invalid_request_error"))
-            return await self.health(send)
-        if self.docs and path in ("/docs", "/openapi.json") and method in ("GET", "HEAD"):
-            return await self.serve_docs(path, send)
-        denied = self.check_auth(scope["headers"])
-        if denied is not None:
-            headers = JSON_HEADERS
-            if denied[0] == 401:
-                headers = JSON_HEADERS + [(b"www-authenticate", b"Bearer")]
-            return await self.reply(send, denied[0], denied[1], headers)
-        if path.startswith("/v1/"):
-            return await self.proxy(scope, receive, send)
-        if path == "/stats":
-            if method not in ("GET", "HEAD"):
-                return await self.reply(send, 405, error_body("Method not allowed.", "invalid_request_error"))
-            return await self.reply(send, 200, json.dumps(await self.stats_doc()).encode())
-        return await self.reply(send, 404, error_body("Not found: %s" % path, "invalid_request_error",
-                                                      "not_found"))
+            if method not in GET_OR_HEAD:
+                return await refuse(405, error_body("Method not allowed.", "invalid_request_error"))
+            route = self.health(send)
+        elif self.docs and path in ("/docs", "/openapi.json") and method in GET_OR_HEAD:
+            route = self.serve_docs(path, send)
+        else:
+            denied = self.check_auth(headers)
+            if denied is not None:
+                extra = [(b"www-authenticate", b"Bearer")] if denied[0] == 401 else []
+                return await refuse(denied[0], denied[1], extra)
+            if path.startswith("/v1/"):
+                route = self.proxy(scope, receive, send)
+            elif path == "/stats":
+                if method not in GET_OR_HEAD:
+                    return await refuse(405, error_body("Method not allowed.", "invalid_request_error"))
+                route = self.send_stats(send)
+            else:
+                return await refuse(404, error_body("Not found: %s" % path, "invalid_request_error", "not_found"))
+        if length is not None and length > self.max_body:
+            route.close()
+            return await refuse(413, body_too_large(self.max_body))
+        await route
+
+    async def send_stats(self, send):
+        await self.reply(send, 200, json.dumps(await self.stats_doc()).encode())
 
     # -- /health -----------------------------------------------------------------------------
     async def probe_upstream(self):
@@ -435,13 +474,21 @@ class ProxyApp:
         watcher = None
         try:
             chunks = []
+            size = 0
             more = True
             while more:
                 message = await receive()
                 if message["type"] != "http.request":
                     state["status"] = 499  # the client went away before sending its body
                     return
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:  # a chunked body, past the limit: the rest is not read
+                    state["status"] = None  # refused before it reached the upstream: not counted
+                    await self.reply(send, 413, body_too_large(self.max_body),
+                                     JSON_HEADERS + [(b"connection", b"close")])
+                    return
+                chunks.append(chunk)
                 more = message.get("more_body", False)
             body = b"".join(chunks)
             # the client hanging up ends the upstream request too (vLLM aborts the generation);
@@ -465,8 +512,9 @@ class ProxyApp:
                     state["watch"].cancel()
             end = state.get("end") or time.perf_counter()
             ttfb = state["ttfb"]
-            stats.record(state["status"], end - start,
-                         None if ttfb is None else ttfb - start)
+            if state["status"] is not None:
+                stats.record(state["status"], end - start,
+                             None if ttfb is None else ttfb - start)
 
     async def forward(self, scope, body, send, state, start):
         stats = self.stats
@@ -746,7 +794,7 @@ DOCS_HTML = """<!doctype html>
 def build_app(args):
     hashes = parse_hashes(os.environ.get("MGPUX_KEY_HASHES", ""))
     return ProxyApp(args.upstream, key_hashes=hashes, keys_file=args.keys_file,
-                    max_inflight=args.max_inflight, docs=args.docs)
+                    max_inflight=args.max_inflight, docs=args.docs, max_body=args.max_body)
 
 
 def raise_fd_limit():
@@ -785,6 +833,8 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max-inflight", type=int, default=64)
+    parser.add_argument("--max-body", type=int, default=MAX_BODY, metavar="BYTES",
+                        help="largest request body; a larger one gets 413 (default %d)" % MAX_BODY)
     parser.add_argument("--keys-file", default=None, help="api_keys.json (array of name/key/created/active)")
     parser.add_argument("--docs", action="store_true", help="serve /docs and /openapi.json")
     parser.add_argument("--log-level", default="warning")
@@ -793,6 +843,8 @@ def main(argv=None):
         parser.error("--upstream is required (or set MGPUX_UPSTREAM)")
     if args.max_inflight < 1:
         parser.error("--max-inflight must be at least 1")
+    if not 1 <= args.max_body <= 1 << 40:
+        parser.error("--max-body must be from 1 to %d" % (1 << 40))
     try:
         app = build_app(args)
     except (OSError, ValueError) as exc:

@@ -198,6 +198,38 @@ def read_chunked(reader):
         read_exactly(reader, 2)
 
 
+def closed_by_peer(reader, wait_s):
+    """Whether the peer closes the connection (EOF or reset) within `wait_s`, sending nothing more."""
+    reader.raw._sock.settimeout(wait_s)
+    try:
+        return reader.read(1) == b""
+    except ConnectionError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def head_only(method, target, headers, http="HTTP/1.1", host=True):
+    """A request head (no body) from a list of (name, value) pairs."""
+    lines = ["%s %s %s" % (method, target, http)] + (["Host: 127.0.0.1"] if host else [])
+    lines += ["%s: %s" % kv for kv in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def chunked(body, size=4096):
+    """`body` in the chunked transfer coding."""
+    out = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size))
+    return out + b"0\r\n\r\n"
+
+
+def vm_kib(pid, field):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM...) in KiB."""
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
 def child_pids(pid):
     """The processes whose parent is `pid` (from /proc/PID/task/*/children when the kernel has
     it, else by scanning every /proc/N/stat)."""
@@ -347,6 +379,7 @@ class ProxyBehaviour:
         self.assertEqual(child[child.index("--upstream") + 1].rstrip("/"), upstream, child)
         self.assertEqual(child[child.index("--max-inflight") + 1], str(self.MAX_INFLIGHT), child)
         self.assertEqual(child[child.index("--keys-file") + 1], str(self.keys), child)
+        self.assertEqual(child[child.index("--max-body") + 1], str(16 * 1024 * 1024), child)
 
     def test_health_is_public_and_answers_at_once(self):
         t0 = time.monotonic()
@@ -471,6 +504,8 @@ class ProxyBehaviour:
         for args in (["--port", "0"],  # no upstream (and no MGPUX_UPSTREAM)
                      ["--upstream", up, "--port", "0", "--bogus"],
                      ["--upstream", up, "--port", "0", "--max-inflight", "0"],
+                     ["--upstream", up, "--port", "0", "--max-body", "0"],
+                     ["--upstream", up, "--port", "0", "--max-body", "lots"],
                      ["--upstream", up, "--port", "eighty"]):
             with self.subTest(args=args):
                 r = self.run_direct(*args, env=hashes)
@@ -673,6 +708,140 @@ class ProxyBehaviour:
         self.assertEqual(after["total_success"] - before["total_success"], counts.get(200, 0))
         self.assertEqual(after["total_errors_5xx"], before["total_errors_5xx"])
         self.assertLessEqual(after["peak_inflight"], self.MAX_INFLIGHT)
+
+    # -- request bodies: answered on the headers, and bounded -----------------------------------
+    def exchange(self, data, url=None, wait_s=5.0):
+        """Sends `data` on a new connection; -> (status, headers, body, seconds to the answer,
+        whether the proxy then closed the connection)."""
+        sock, reader = raw_connect(url or self.url, timeout=wait_s)
+        try:
+            t0 = time.monotonic()
+            sock.sendall(data)
+            try:
+                status, headers, body = read_response(reader)
+            except socket.timeout:
+                self.fail("no answer within %.0f s to %r" % (wait_s, data[:200]))
+            return status, headers, body, time.monotonic() - t0, closed_by_peer(reader, wait_s)
+        finally:
+            reader.close()
+            sock.close()
+
+    def upstream_saw(self, path):
+        return httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json().get(path, 0)
+
+    def test_refusals_come_on_the_headers_without_waiting_for_the_body(self):
+        # a 1 GiB body is announced and only a few bytes of it are sent: whatever needs no body is
+        # answered at once, and the connection is closed instead of reading (or draining) the rest
+        big = [("Content-Length", str(1 << 30)), ("Content-Type", "application/json")]
+        cases = [
+            ("POST", "/v1/chat/completions", big, 401),
+            ("POST", "/v1/chat/completions", big + [("Authorization", "Bearer sk-mgpux-" + "9" * 48)], 403),
+            ("POST", "/v1/chat/completions", big + [("Authorization", "Bearer " + REVOKED)], 403),
+            ("POST", "/health", big, 405),
+            ("POST", "/stats", big + list(AUTH.items()), 405),
+            ("POST", "/nowhere", big + list(AUTH.items()), 404),
+            ("POST", "/v1/chat/completions", big + list(AUTH.items()), 413),  # over --max-body
+            ("POST", "/v1/chat/completions", [("Transfer-Encoding", "chunked")], 401),
+        ]
+        for method, target, headers, expected in cases:
+            with self.subTest(target=target, status=expected, headers=[h for h, _ in headers]):
+                status, rheaders, body, seconds, closed = self.exchange(
+                    head_only(method, target, headers) + b'{"model": "fake-model", "mess')
+                self.assertEqual(status, expected, body)
+                self.assertLess(seconds, 3.0)
+                self.assertEqual(rheaders.get("connection", "").lower(), "close", rheaders)
+                self.assertTrue(closed, "the connection stayed open after the answer")
+                self.assertIn("error", json.loads(body))
+        # a request without a body keeps its connection after a refusal
+        sock, reader = raw_connect(self.url)
+        try:
+            sock.sendall(raw_request("GET", "/v1/models", headers={}) + raw_request("GET", "/v1/models"))
+            self.assertEqual(read_response(reader)[0], 401)
+            self.assertEqual(read_response(reader)[0], 200)
+        finally:
+            reader.close()
+            sock.close()
+
+    def test_body_over_the_default_limit_is_413_and_not_forwarded(self):
+        limit = 16 * 1024 * 1024
+        status, headers, body, _, closed = self.exchange(
+            head_only("POST", "/v1/echo/default-limit", [("Content-Length", str(limit + 1))] + list(AUTH.items())))
+        self.assertEqual(status, 413, body)
+        err = json.loads(body)["error"]
+        self.assertEqual((err["type"], err["code"]), ("invalid_request_error", "request_too_large"))
+        self.assertIn(str(limit), err["message"])
+        self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/default-limit"), 0)
+
+    def test_max_body_flag_bounds_declared_and_chunked_bodies(self):
+        limit = 65536
+        proc, url = self.start_proxy(self.up_port, "--max-body", limit)
+        try:
+            if self.through_mgpux():  # `serve proxy` passes the flag on
+                child = process_argv(child_pids(proc.pid)[0])
+                self.assertEqual(child[child.index("--max-body") + 1], str(limit), child)
+            auth = list(AUTH.items())
+            fits = os.urandom(limit // 2).hex().encode()
+            for name, framing, data in (
+                    ("declared", [("Content-Length", str(limit))], fits),
+                    ("chunked", [("Transfer-Encoding", "chunked")], chunked(fits))):
+                with self.subTest(body=name, fits=True):
+                    status, _, body, _, _ = self.exchange(head_only("POST", "/v1/echo/fits", framing + auth) + data, url)
+                    self.assertEqual(status, 200, body[:300])
+                    self.assertEqual(json.loads(body)["body"], fits.decode())
+            over = fits + b"x"
+            for name, framing, data in (
+                    ("declared", [("Content-Length", str(len(over)))], over),
+                    ("chunked", [("Transfer-Encoding", "chunked")], chunked(over)),
+                    ("chunked, one big chunk", [("Transfer-Encoding", "chunked")], chunked(over, len(over)))):
+                with self.subTest(body=name, fits=False):
+                    path = "/v1/echo/over-" + name.replace(" ", "").replace(",", "-")
+                    status, headers, body, _, closed = self.exchange(head_only("POST", path, framing + auth) + data, url)
+                    self.assertEqual(status, 413, body[:300])
+                    self.assertEqual(json.loads(body)["error"]["code"], "request_too_large")
+                    self.assertIn(str(limit), json.loads(body)["error"]["message"])
+                    self.assertTrue(closed)
+                    self.assertEqual(self.upstream_saw(path), 0)
+        finally:
+            stop(proc)
+
+    def test_memory_stays_small_while_an_unauthenticated_body_streams(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        proc, url = self.start_proxy(self.up_port, keys=False, env=env)  # the program itself: its own pid
+        total = 200 * 1024 * 1024
+        try:
+            hwm_before = vm_kib(proc.pid, "VmHWM")
+            sock, reader = raw_connect(url, timeout=10)
+            box = {"sent": 0}
+
+            def send_body():
+                piece = b"x" * (1 << 20)
+                try:
+                    while box["sent"] < total:
+                        sock.sendall(piece)
+                        box["sent"] += len(piece)
+                except OSError:
+                    pass  # the proxy closed the connection (or the 10 s timeout passed)
+
+            try:
+                sock.sendall(head_only("POST", "/v1/chat/completions", [("Content-Length", str(total))]))
+                sender = threading.Thread(target=send_body)
+                sender.start()
+                status = read_response(reader)[0]
+                sender.join(30)
+            finally:
+                reader.close()
+                sock.close()
+            hwm = vm_kib(proc.pid, "VmHWM")
+        finally:
+            stop(proc)
+        self.assertEqual(status, 401)
+        self.assertLess(box["sent"], total // 2, "the proxy read the body of an unauthenticated request")
+        sys.stderr.write("\n[%s proxy: peak RSS %.1f MiB before, %.1f MiB after a %d MiB unauthenticated body]\n"
+                         % (self.IMPL, hwm_before / 1024, hwm / 1024, total >> 20))
+        self.assertLess(hwm - hwm_before, 32 * 1024)
+        if self.IMPL == "native":
+            self.assertLess(hwm, 64 * 1024)
 
     def test_request_body_over_1_mb_is_forwarded_intact(self):
         raw = os.urandom(3 * 1024 * 1024 // 2).hex().encode()  # 3 MiB of text, unlike any other
