@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
@@ -367,6 +368,7 @@ private:
 
     void parse();
     bool check_header();
+    static const char* malformed(const http::request<http::string_body>& req);
     bool refuse(int status, const std::string& body, const std::string& extra = {});
     void maybe_continue();
     void dispatch();
@@ -402,9 +404,15 @@ public:
         request_ += " HTTP/1.1\r\nhost: ";
         request_ += u.host_header;
         request_ += "\r\n";
+        // Hop-by-hop headers: the standard ones, and those the client's Connection header names.
+        std::vector<std::string> named;
+        for (const auto& f : req)
+            if (f.name() == http::field::connection)
+                for (auto& t : connection_tokens(sv(f.value()))) named.push_back(std::move(t));
         for (const auto& f : req) {
             const auto name = sv(f.name_string());
             if (drop_request_header(name)) continue;
+            if (std::any_of(named.begin(), named.end(), [&](const std::string& n) { return iequals(n, name); })) continue;
             request_ += name;
             request_ += ": ";
             request_ += sv(f.value());
@@ -782,6 +790,23 @@ void ClientConn::parse() {
     }
 }
 
+// Why a request's head is refused with 400, or null when it is well formed.
+const char* ClientConn::malformed(const http::request<http::string_body>& req) {
+    if (!upper_case_method(sv(req.method_string()))) return "the method must be in upper case (GET, POST, ...)";
+    const auto te = req.equal_range(http::field::transfer_encoding);
+    if (te.first != te.second) {
+        std::string codings;
+        for (auto it = te.first; it != te.second; ++it) {
+            codings += sv(it->value());
+            codings += ',';
+        }
+        if (!only_chunked(codings)) return "Transfer-Encoding must be exactly 'chunked'";
+    }
+    const std::size_t hosts = req.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) return "an HTTP/1.1 request needs exactly one Host header";
+    return nullptr;
+}
+
 // An answer decided on the head alone. A body still to come is neither read nor drained: the
 // connection closes after the answer. Returns false, for check_header.
 bool ClientConn::refuse(int status, const std::string& body, const std::string& extra) {
@@ -799,6 +824,12 @@ bool ClientConn::check_header() {
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     head_request_ = req.method() == http::verb::head;
+    // Its form first. A request that cannot be framed or is malformed is never served, and its
+    // connection is closed: the next request could not be found safely after it.
+    if (const char* bad = malformed(req)) {
+        keep_alive_ = false;
+        return refuse(400, error_body(std::string("Bad request: ") + bad + ".", "invalid_request_error"));
+    }
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
     const bool get = req.method() == http::verb::get || req.method() == http::verb::head;

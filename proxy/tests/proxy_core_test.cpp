@@ -266,6 +266,24 @@ TEST(Http, HeaderFilters) {
     EXPECT_FALSE(drop_response_header("X-Fake"));
 }
 
+TEST(Http, ChunkedMustBeTheOnlyTransferCoding) {
+    for (const char* v : {"chunked", "Chunked", " CHUNKED ", "chunked,", ", chunked"}) EXPECT_TRUE(only_chunked(v)) << v;
+    for (const char* v : {"", " ", "chunked, identity", "identity", "gzip, chunked", "xchunked", "chunked, chunked",
+                          "chunked;x=1", "chunked gzip", "gzip"})
+        EXPECT_FALSE(only_chunked(v)) << v;
+}
+
+TEST(Http, MethodsAreUpperCase) {
+    for (const char* m : {"GET", "POST", "M-SEARCH", "PROPFIND"}) EXPECT_TRUE(upper_case_method(m)) << m;
+    for (const char* m : {"get", "Get", "pOST", ""}) EXPECT_FALSE(upper_case_method(m)) << m;
+}
+
+TEST(Http, ConnectionTokens) {
+    EXPECT_EQ(connection_tokens("keep-alive, X-Secret ,,\tx-b"),
+              (std::vector<std::string>{"keep-alive", "x-secret", "x-b"}));
+    EXPECT_TRUE(connection_tokens("").empty());
+}
+
 TEST(Http, UpstreamUrls) {
     auto u = parse_upstream("http://127.0.0.1:8001");
     EXPECT_EQ(u.host, "127.0.0.1");

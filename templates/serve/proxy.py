@@ -81,6 +81,35 @@ def declared_body(headers):
     return chunked or bool(length), length
 
 
+def malformed(scope):
+    """Why a request's head is refused with 400, or None when it is well formed. (uvicorn's
+    parser refuses most of these itself; this holds whichever parser it uses.)"""
+    method = scope["method"]
+    if not method or method != method.upper():
+        return "the method must be in upper case (GET, POST, ...)"
+    hosts = 0
+    codings = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            hosts += 1
+        elif name == b"transfer-encoding":
+            codings = (codings or []) + [c.strip(b" \t").lower() for c in value.split(b",") if c.strip(b" \t")]
+    if codings is not None and codings != [b"chunked"]:
+        return "Transfer-Encoding must be exactly 'chunked'"
+    if hosts > 1 or (hosts == 0 and scope.get("http_version") == "1.1"):
+        return "an HTTP/1.1 request needs exactly one Host header"
+    return None
+
+
+def hop_by_hop(headers):
+    """The header names the Connection header lists (hop-by-hop: never forwarded)."""
+    named = set()
+    for name, value in headers:
+        if name == b"connection":
+            named.update(t.strip(b" \t").lower() for t in value.split(b","))
+    return named
+
+
 def hash_key(key):
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -340,10 +369,14 @@ class ProxyApp:
         headers = scope["headers"]
         pending, length = declared_body(headers)
 
-        async def refuse(status, body, extra=()):
-            closing = [(b"connection", b"close")] if pending else []
+        async def refuse(status, body, extra=(), close=False):
+            closing = [(b"connection", b"close")] if pending or close else []
             await self.reply(send, status, body, JSON_HEADERS + list(extra) + closing)
 
+        # its form first: a malformed request is never served, and its connection is closed
+        bad = malformed(scope)
+        if bad is not None:
+            return await refuse(400, error_body("Bad request: %s." % bad, "invalid_request_error"), close=True)
         if path == "/health":
             if method not in GET_OR_HEAD:
                 return await refuse(405, error_body("Method not allowed.", "invalid_request_error"))
@@ -520,7 +553,8 @@ class ProxyApp:
         stats = self.stats
         url = self.upstream_url(scope.get("raw_path") or scope["path"].encode(),
                                 scope.get("query_string") or b"")
-        headers = [(k, v) for k, v in scope["headers"] if k not in DROP_REQUEST]
+        named = hop_by_hop(scope["headers"])
+        headers = [(k, v) for k, v in scope["headers"] if k not in DROP_REQUEST and k not in named]
         attempt = 0
         while True:
             request = httpx.Request(scope["method"], url, headers=headers, content=body,

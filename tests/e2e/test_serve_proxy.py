@@ -5,8 +5,10 @@ subprocesses on free loopback ports.
 
 The behaviour tests live in the mixin ProxyBehaviour (not a TestCase, so unittest does not collect
 it); NativeProxyTest and PythonProxyTest only say how to start their program."""
+import asyncio
 import concurrent.futures
 import hashlib
+import importlib.util
 import json
 import os
 import select
@@ -710,9 +712,9 @@ class ProxyBehaviour:
         self.assertLessEqual(after["peak_inflight"], self.MAX_INFLIGHT)
 
     # -- request bodies: answered on the headers, and bounded -----------------------------------
-    def exchange(self, data, url=None, wait_s=5.0):
+    def exchange(self, data, url=None, wait_s=5.0, closes=True):
         """Sends `data` on a new connection; -> (status, headers, body, seconds to the answer,
-        whether the proxy then closed the connection)."""
+        whether the proxy then closed the connection: looked at only when `closes`, else None)."""
         sock, reader = raw_connect(url or self.url, timeout=wait_s)
         try:
             t0 = time.monotonic()
@@ -721,7 +723,8 @@ class ProxyBehaviour:
                 status, headers, body = read_response(reader)
             except socket.timeout:
                 self.fail("no answer within %.0f s to %r" % (wait_s, data[:200]))
-            return status, headers, body, time.monotonic() - t0, closed_by_peer(reader, wait_s)
+            seconds = time.monotonic() - t0
+            return status, headers, body, seconds, closed_by_peer(reader, wait_s) if closes else None
         finally:
             reader.close()
             sock.close()
@@ -786,7 +789,8 @@ class ProxyBehaviour:
                     ("declared", [("Content-Length", str(limit))], fits),
                     ("chunked", [("Transfer-Encoding", "chunked")], chunked(fits))):
                 with self.subTest(body=name, fits=True):
-                    status, _, body, _, _ = self.exchange(head_only("POST", "/v1/echo/fits", framing + auth) + data, url)
+                    status, _, body, _, _ = self.exchange(head_only("POST", "/v1/echo/fits", framing + auth) + data, url,
+                                                          closes=False)
                     self.assertEqual(status, 200, body[:300])
                     self.assertEqual(json.loads(body)["body"], fits.decode())
             over = fits + b"x"
@@ -842,6 +846,68 @@ class ProxyBehaviour:
         self.assertLess(hwm - hwm_before, 32 * 1024)
         if self.IMPL == "native":
             self.assertLess(hwm, 64 * 1024)
+
+    # -- request framing and form -----------------------------------------------------------------
+    def test_transfer_encoding_other_than_chunked_alone_is_400(self):
+        # chunked must be the only (so the final) coding: anything else cannot be framed safely,
+        # and a proxy that guessed would forward a wrong body or read the body as a next request
+        auth = list(AUTH.items())
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        for codings, extra in ((["chunked, identity"], []), (["identity"], []), (["gzip, chunked"], []),
+                               (["xchunked"], [("Content-Length", "5")]), (["gzip", "chunked"], []),
+                               (["chunked", "chunked"], [])):
+            with self.subTest(codings=codings, extra=extra):
+                path = "/v1/echo/te-" + "-".join(c.replace(", ", "_") for c in codings)
+                head = head_only("POST", path, [("Transfer-Encoding", c) for c in codings] + extra + auth)
+                status, headers, _, _, closed = self.exchange(head + (b"hello" if extra else body))
+                self.assertEqual(status, 400)
+                self.assertTrue(closed, "the connection stayed open after a request it could not frame")
+                self.assertEqual(self.upstream_saw(path), 0)
+        # the coding's name is matched without case
+        status, _, answer, _, _ = self.exchange(head_only("POST", "/v1/echo/te", [("Transfer-Encoding", "Chunked")] + auth)
+                                                + body, closes=False)
+        self.assertEqual((status, json.loads(answer)["body"]), (200, "hello"))
+
+    def test_http11_needs_exactly_one_host(self):
+        auth = list(AUTH.items())
+        for name, head in (("none", head_only("GET", "/v1/echo/no-host", auth, host=False)),
+                           ("two", head_only("GET", "/v1/echo/two-hosts", auth + [("Host", "other.example")]))):
+            with self.subTest(host=name):
+                status, _, _, _, closed = self.exchange(head)
+                self.assertEqual(status, 400)
+                self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/no-host") + self.upstream_saw("/v1/echo/two-hosts"), 0)
+        # HTTP/1.0 has no Host requirement
+        status, _, _, _, _ = self.exchange(head_only("GET", "/v1/models", auth, http="HTTP/1.0", host=False),
+                                           closes=False)
+        self.assertEqual(status, 200)
+
+    def test_methods_are_case_sensitive(self):
+        # "get" is not GET (RFC 9110 section 9.1): it is refused, never forwarded as GET
+        auth = list(AUTH.items())
+        for method, target in (("get", "/v1/echo/lower"), ("Get", "/v1/echo/mixed"), ("post", "/v1/echo/lower"),
+                               ("get", "/health")):
+            with self.subTest(method=method, target=target):
+                status, _, _, _, closed = self.exchange(head_only(method, target, auth))
+                self.assertEqual(status, 400)
+                self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/lower") + self.upstream_saw("/v1/echo/mixed"), 0)
+        status, _, answer, _, _ = self.exchange(head_only("GET", "/v1/echo/upper", auth), closes=False)
+        self.assertEqual((status, json.loads(answer)["method"]), (200, "GET"))
+
+    def test_hop_by_hop_headers_are_not_forwarded(self):
+        # the standard hop-by-hop headers, and any header the Connection header names
+        sent = [("Connection", "keep-alive, X-Secret"), ("Connection", "x-hop-by-hop"), ("X-Secret", "1"),
+                ("X-Hop-By-Hop", "2"), ("X-Kept", "3"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+                ("Trailer", "X-Later"), ("Proxy-Connection", "keep-alive"), ("Proxy-Authorization", "Basic eA==")]
+        status, _, answer, _, _ = self.exchange(head_only("GET", "/v1/echo/hops", sent + list(AUTH.items())),
+                                                closes=False)
+        self.assertEqual(status, 200, answer)
+        forwarded = {name for name, _ in json.loads(answer)["headers"]}
+        self.assertIn("x-kept", forwarded)
+        for name in ("x-secret", "x-hop-by-hop", "connection", "keep-alive", "te", "trailer", "proxy-connection",
+                     "proxy-authorization", "authorization"):
+            self.assertNotIn(name, forwarded)
 
     def test_request_body_over_1_mb_is_forwarded_intact(self):
         raw = os.urandom(3 * 1024 * 1024 // 2).hex().encode()  # 3 MiB of text, unlike any other
@@ -1024,6 +1090,40 @@ class PythonProxyTest(ProxyBehaviour, unittest.TestCase):
     def check_proxy_program(self, exe, argv):
         self.assertTrue(os.path.basename(exe).startswith("python"), (exe, argv))
         self.assertTrue(any(a.endswith(os.path.join("serve", "proxy.py")) for a in argv), argv)
+
+    def test_the_app_checks_the_head_whatever_parser_uvicorn_runs(self):
+        # h11 (used here) refuses most malformed heads before the application sees them; httptools
+        # (in images with uvicorn[standard]) lets some through: the application refuses them too
+        spec = importlib.util.spec_from_file_location("mgpux_serve_proxy_module", PROXY)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        app = module.ProxyApp("http://127.0.0.1:9", key_hashes=[hashlib.sha256(KEY.encode()).hexdigest()])
+        auth = (b"authorization", b"Bearer " + KEY.encode())
+        host = (b"host", b"127.0.0.1")
+        cases = [("GET", "1.1", [host, auth], 404),  # well formed: on to the routes
+                 ("get", "1.1", [host, auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"chunked, identity"), auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"gzip"), (b"transfer-encoding", b"chunked"), auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"xchunked"), (b"content-length", b"5"), auth], 400),
+                 ("GET", "1.1", [auth], 400),
+                 ("GET", "1.1", [host, host, auth], 400),
+                 ("GET", "1.0", [auth], 404)]
+        for method, version, headers, expected in cases:
+            with self.subTest(method=method, version=version, headers=headers[:-1]):
+                sent = []
+
+                async def receive():
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message):
+                    sent.append(message)
+
+                scope = {"type": "http", "method": method, "http_version": version, "path": "/nowhere",
+                         "raw_path": b"/nowhere", "query_string": b"", "headers": headers}
+                asyncio.run(app.http(scope, receive, send))
+                self.assertEqual(sent[0]["status"], expected, sent)
+                if expected == 400:
+                    self.assertIn((b"connection", b"close"), sent[0]["headers"])
 
     def test_template_has_no_mustache_braces(self):
         text = PROXY.read_text()
