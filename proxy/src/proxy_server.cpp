@@ -58,7 +58,6 @@ constexpr auto kHealthTimeout = std::chrono::seconds(3);
 constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
 constexpr auto kStatsProbeWait = std::chrono::milliseconds(3500);
-constexpr auto kKeepAlive = std::chrono::seconds(120);  // an idle client connection is closed
 constexpr std::uint64_t kMaxAnswerBody = 1ull << 32;    // an upstream answer: effectively unlimited
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
@@ -70,6 +69,10 @@ constexpr std::size_t kMaxIdleUpstream = 512;
 template <class S>
 std::string_view sv(const S& s) {
     return std::string_view(s.data(), s.size());
+}
+
+Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -269,7 +272,7 @@ public:
     ClientConn(tcp::socket s, Worker& w, Shared& sh) : sock(std::move(s)), w(w), sh(sh), idle_timer(w.ioc) {}
 
     void start() {
-        arm_idle();
+        arm(sh.cfg.idle_timeout);
         parse();
     }
 
@@ -339,12 +342,25 @@ private:
         });
     }
 
-    void arm_idle() {
-        idle_timer.expires_after(kKeepAlive);
+    // The connection's one timer, for the phase it is in (never while a request runs):
+    // idle   no byte of a next request yet: closed after --idle-timeout;
+    // head   a request's head has begun: closed unless it is whole --header-timeout after its
+    //        first byte (a slow head is not given more time byte by byte);
+    // body   its body is being read: 408 and closed after --idle-timeout without a byte.
+    enum class Phase { idle, head, body };
+
+    void arm(double timeout_s) {
+        idle_timer.expires_after(seconds(timeout_s));
         std::weak_ptr<ClientConn> weak = shared_from_this();
         idle_timer.async_wait([weak](error_code ec) {
             auto self = weak.lock();
-            if (!ec && self && !self->busy_) self->close();
+            if (ec || !self || self->busy_ || self->closed_) return;
+            if (self->phase_ != Phase::body) return self->close();
+            self->keep_alive_ = false;
+            self->busy_ = true;
+            self->json_error(408, error_body("Request timeout: no byte of the request body for " +
+                                                 json_number(self->sh.cfg.idle_timeout, 3) + " s.",
+                                             "invalid_request_error", "request_timeout"));
         });
     }
 
@@ -361,7 +377,10 @@ private:
         reading_ = false;
         if (ec) return peer_gone();
         in_.commit(asio::buffer_copy(in_.prepare(n), asio::buffer(rbuf_.data(), n)));
-        if (!busy_) return parse();
+        if (!busy_) {
+            if (phase_ == Phase::body) arm(sh.cfg.idle_timeout);  // a body byte came
+            return parse();
+        }
         // Busy: the read only watches for a hang-up; pipelined bytes wait for their turn.
         if (in_.size() < kMaxBufferedWhileBusy) read_more();
     }
@@ -384,6 +403,7 @@ private:
     std::deque<Out> out_;
     asio::steady_timer idle_timer;
     bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false, header_checked_ = false;
+    Phase phase_ = Phase::idle;
 };
 
 // ---------------------------------------------------------------- one proxied request
@@ -766,6 +786,10 @@ void ClientConn::parse() {
             maybe_continue();
             return read_more();
         }
+        if (phase_ == Phase::idle) {  // the first byte of a request
+            phase_ = Phase::head;
+            arm(sh.cfg.header_timeout);
+        }
         error_code ec;
         const std::size_t used = parser_->put(in_.data(), ec);
         in_.consume(used);
@@ -785,6 +809,10 @@ void ClientConn::parse() {
             if (!check_header()) return;
             parser_->body_limit(sh.cfg.max_body);  // bounds the running size of a chunked body
             parser_->eager(true);
+            if (!parser_->is_done()) {
+                phase_ = Phase::body;
+                arm(sh.cfg.idle_timeout);
+            }
         }
         if (parser_->is_done()) return dispatch();
     }
@@ -961,7 +989,8 @@ void ClientConn::finish_request() {
     busy_ = false;
     parser_.reset();
     if (!keep_alive_ || closed_) return close();
-    arm_idle();
+    phase_ = Phase::idle;
+    arm(sh.cfg.idle_timeout);
     parse();
 }
 

@@ -508,6 +508,8 @@ class ProxyBehaviour:
                      ["--upstream", up, "--port", "0", "--max-inflight", "0"],
                      ["--upstream", up, "--port", "0", "--max-body", "0"],
                      ["--upstream", up, "--port", "0", "--max-body", "lots"],
+                     ["--upstream", up, "--port", "0", "--header-timeout", "0"],
+                     ["--upstream", up, "--port", "0", "--idle-timeout", "soon"],
                      ["--upstream", up, "--port", "eighty"]):
             with self.subTest(args=args):
                 r = self.run_direct(*args, env=hashes)
@@ -908,6 +910,111 @@ class ProxyBehaviour:
         for name in ("x-secret", "x-hop-by-hop", "connection", "keep-alive", "te", "trailer", "proxy-connection",
                      "proxy-authorization", "authorization"):
             self.assertNotIn(name, forwarded)
+
+    # -- slow and idle clients ------------------------------------------------------------------
+    def test_slow_heads_idle_connections_and_stalled_bodies_are_closed(self):
+        # short timeouts for the test (both default to 30 s and 120 s): the head of a request must
+        # be in within --header-timeout of its first byte, and a connection without a request in
+        # progress, or a body without a byte, is closed after --idle-timeout
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        proc, url = self.start_proxy(self.up_port, "--header-timeout", "1", "--idle-timeout", "2.5",
+                                     keys=False, env=env)
+        auth = list(AUTH.items())
+
+        def slowloris():
+            # a head sent a line every 0.2 s never ends: closed at the header timeout
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                try:
+                    for i in range(40):
+                        if select.select([sock], [], [], 0.2)[0]:
+                            break  # readable: the proxy closed it (it sends nothing else)
+                        sock.sendall(b"X-Drip-%d: x\r\n" % i)
+                except OSError:
+                    pass  # closed
+                seconds = time.monotonic() - t0
+                return seconds if closed_by_peer(reader, 1) else None
+            finally:
+                reader.close()
+                sock.close()
+
+        def silent():
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                return time.monotonic() - t0 if closed_by_peer(reader, 10) else None
+            finally:
+                reader.close()
+                sock.close()
+
+        def idle_after_an_answer():
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(raw_request("GET", "/v1/models"))
+                status = read_response(reader)[0]
+                t0 = time.monotonic()
+                return status, (time.monotonic() - t0 if closed_by_peer(reader, 10) else None)
+            finally:
+                reader.close()
+                sock.close()
+
+        def stalled_body():
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                sock.sendall(head_only("POST", "/v1/echo/stalled", [("Content-Length", "100")] + auth) + b"0123456789")
+                status, headers, _ = read_response(reader)
+                return status, headers.get("connection"), time.monotonic() - t0, closed_by_peer(reader, 5)
+            finally:
+                reader.close()
+                sock.close()
+
+        def slow_but_steady_body():
+            # a byte every 0.5 s for 4 s: each byte restarts the idle timeout
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(head_only("POST", "/v1/echo/steady", [("Content-Length", "8")] + auth))
+                for b in b"01234567":
+                    time.sleep(0.5)
+                    sock.sendall(bytes([b]))
+                status, _, body = read_response(reader)
+                return status, json.loads(body)["body"]
+            finally:
+                reader.close()
+                sock.close()
+
+        def slow_upstream():
+            # a request in progress is never cut: the upstream takes longer than both timeouts
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(raw_request("GET", "/v1/models", headers=dict(AUTH, **{"x-fake-delay": "3.5"})))
+                return read_response(reader)[0]
+            finally:
+                reader.close()
+                sock.close()
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                jobs = {f.__name__: pool.submit(f) for f in (slowloris, silent, idle_after_an_answer, stalled_body,
+                                                               slow_but_steady_body, slow_upstream)}
+                got = {name: job.result(30) for name, job in jobs.items()}
+        finally:
+            stop(proc)
+        self.assertIsNotNone(got["slowloris"], got)
+        self.assertTrue(0.8 <= got["slowloris"] < 2.2, got)
+        self.assertIsNotNone(got["silent"], got)
+        self.assertTrue(2.2 <= got["silent"] < 5, got)
+        status, after = got["idle_after_an_answer"]
+        self.assertEqual(status, 200)
+        self.assertIsNotNone(after, got)
+        self.assertTrue(2.2 <= after < 5, got)
+        status, connection, seconds, closed = got["stalled_body"]
+        self.assertEqual((status, (connection or "").lower()), (408, "close"), got)
+        self.assertTrue(2.2 <= seconds < 5 and closed, got)
+        self.assertEqual(got["slow_but_steady_body"], (200, "01234567"))
+        self.assertEqual(got["slow_upstream"], 200)
 
     def test_request_body_over_1_mb_is_forwarded_intact(self):
         raw = os.urandom(3 * 1024 * 1024 // 2).hex().encode()  # 3 MiB of text, unlike any other
