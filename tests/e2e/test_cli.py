@@ -49,6 +49,14 @@ class UsageErrors(MgpuxTestCase):
         self.assertExit(r, 2)
         self.assertIn("did you mean 'list'", r.err)
 
+    def test_mistyped_subcommand_with_an_argument_suggests_the_subcommand(self):
+        for args in (["account", "swich"], ["account", "swich", "p1"]):
+            r = self.run_mgpux(*args)
+            self.assertExit(r, 2)
+            self.assertIn("unknown command 'swich' for 'm-gpux account'", r.err)
+            self.assertIn("did you mean 'switch'", r.err)
+            self.assertNotIn("'p1'", r.err)
+
     def test_unknown_option_suggests(self):
         r = self.run_mgpux("info", "--versionz")
         self.assertExit(r, 2)
