@@ -761,6 +761,22 @@ std::optional<TokenCommand> parse_token_command(std::string_view pasted) {
     return TokenCommand{std::move(*id), std::move(*secret), flag_value(pasted, "--profile")};
 }
 
+std::optional<std::string> profile_name_problem(std::string_view name) {
+    constexpr size_t kMaxNameLength = 64;
+    const auto alnum = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
+    bool ok = !name.empty() && name.size() <= kMaxNameLength && alnum(name.front());
+    for (const char c : name) ok = ok && (alnum(c) || c == '.' || c == '_' || c == '-');
+    if (ok) return std::nullopt;
+    return "invalid profile name '" + std::string(name) +
+           "': a profile name is 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit";
+}
+
+void require_valid_profile_name(std::string_view name) {
+    if (auto problem = profile_name_problem(name)) throw ServiceError(kExitUsage, *problem);
+}
+
 ProfileStore::ProfileStore(fs::path config_path) : path_(std::move(config_path)) {}
 
 std::vector<ProfileInfo> ProfileStore::list() const { return profile_infos(load_file(path_).doc); }
@@ -778,7 +794,7 @@ std::optional<std::string> ProfileStore::resolve(const std::optional<std::string
 
 bool ProfileStore::upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                           bool activate) {
-    check_field("the profile name", name);
+    require_valid_profile_name(name);
     check_field("the token id", token_id);
     check_field("the token secret", token_secret);
     const auto lock = lock_config(path_);

@@ -42,6 +42,14 @@ struct TokenCommand {
 };
 std::optional<TokenCommand> parse_token_command(std::string_view pasted);
 
+// Why `name` cannot be a new profile's name, or nullopt when it can. The rule
+// of preset names: 1-64 of [A-Za-z0-9._-], starting with a letter or digit,
+// so a name reads well in tables and shell commands and needs no quoting.
+// The message states the rule.
+std::optional<std::string> profile_name_problem(std::string_view name);
+// The same as ServiceError(kExitUsage).
+void require_valid_profile_name(std::string_view name);
+
 class ProfileStore {
 public:
     explicit ProfileStore(std::filesystem::path config_path);
@@ -61,8 +69,9 @@ public:
 
     // Adds a table, or rewrites only the token_id/token_secret lines of an
     // existing one; returns true when it created the table. A new first profile,
-    // or `activate`, becomes the only active one. An empty name or token, or one
-    // with control characters or invalid UTF-8, is ServiceError(kExitUsage).
+    // or `activate`, becomes the only active one. A name profile_name_problem
+    // refuses, an empty token, or one with control characters or invalid UTF-8,
+    // is ServiceError(kExitUsage).
     bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                 bool activate);
 

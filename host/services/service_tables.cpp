@@ -329,7 +329,8 @@ int32_t profiles_resolve(const mgpux_host* host, const char* requested, const ch
 int32_t profiles_upsert(const mgpux_host* host, const char* name, const char* token_id, const char* token_secret,
                         int32_t activate, int32_t* out_created) {
     return guard(host, [&](PluginHost& ph) {
-        require(name && *name, "name");
+        require(name != nullptr, "name");
+        require_valid_profile_name(name);  // before the dry-run answer, so both refuse alike
         require(token_id && *token_id, "token_id");
         require(token_secret && *token_secret, "token_secret");
         auto store = profile_store();

@@ -19,8 +19,10 @@ const mgpux_option kListOptions[] = {
     mgpux::option("no-usage", MGPUX_OPT_BOOL, "only list the profiles; do not fetch this month's usage"),
 };
 const mgpux_option kAddOptions[] = {
-    mgpux::option("name", MGPUX_OPT_STRING, "the profile name (default: the pasted --profile, else asked)", nullptr, 0,
-                  0, nullptr, "NAME"),
+    mgpux::option("name", MGPUX_OPT_STRING,
+                  "the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
+                  "(default: the pasted --profile, else asked)",
+                  nullptr, 0, 0, nullptr, "NAME"),
     mgpux::option("token-id", MGPUX_OPT_STRING, "the Modal token id (ak-…)", nullptr, 0, 0, nullptr, "ID"),
     mgpux::option("token-secret", MGPUX_OPT_STRING,
                   "the Modal token secret (as-…); '-' reads it from stdin. On the command line it shows in "
@@ -276,8 +278,9 @@ Credentials collect_credentials(const mgpux::Host& host, const mgpux::Args& args
         if (c.token_secret.empty())
             c.token_secret = trim(host.ask("Modal token secret (hidden)", nullptr, "--token-secret", true));
     }
-    if (c.name.empty()) c.name = trim(host.ask("Profile name", nullptr, "--name"));
-    if (c.name.empty()) throw mgpux::usage_error("the profile name must not be empty (--name)");
+    // A --name given empty is not asked again: the profiles service refuses it
+    // with the naming rule, as any other name it cannot take.
+    if (c.name.empty() && !args.has("name")) c.name = trim(host.ask("Profile name", nullptr, "--name"));
     if (c.token_id.find_first_of(" \t") != std::string::npos || c.token_secret.find_first_of(" \t") != std::string::npos)
         throw mgpux::usage_error("a Modal token id or secret has no spaces in it; check what was pasted");
     return c;

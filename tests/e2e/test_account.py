@@ -223,6 +223,22 @@ class AddTests(AccountTestCase):
         self.assertIn("--name", r.err)
         self.assertNotIn("[x]", self.toml.read_text())
 
+    def test_invalid_profile_name_is_refused_with_the_rule(self):
+        before = self.toml.read_bytes()
+        for name in ("bad name", "", "-x", "a" * 65):
+            for extra in ((), ("--dry-run",)):
+                r = self.account("add", "--name", name, "--token-id", "ak-1", "--token-secret", "-", *extra,
+                                 stdin_text="as-2\n")
+                self.assertExit(r, 2)
+                self.assertIn(f"invalid profile name '{name}'", r.err)
+                self.assertIn("letters, digits, '.', '_' and '-'", r.err)
+                self.assertEqual(self.toml.read_bytes(), before)
+        # A pasted --profile is held to the same rule.
+        r = self.account("add", stdin_text="modal token set --token-id ak-1 --token-secret as-2 --profile=a/b\n")
+        self.assertExit(r, 2)
+        self.assertIn("invalid profile name 'a/b'", r.err)
+        self.assertEqual(self.toml.read_bytes(), before)
+
     def test_garbage_on_stdin_is_a_usage_error(self):
         r = self.account("add", "--name", "x", "--token-id", "ak-x", stdin_text="hello there world\n")
         self.assertExit(r, 2)

@@ -257,14 +257,26 @@ TEST_F(ProfileStoreTest, AddToFileWithoutFinalNewline) {
 
 TEST_F(ProfileStoreTest, AddQuotesNamesThatAreNotBareKeys) {
     write("[a]\n");
-    store().upsert("my work", "ak", "as", false);
     store().upsert("x.y", "ak2", "as2", false);
-    EXPECT_EQ(read(), "[a]\n\n[\"my work\"]\ntoken_id = \"ak\"\ntoken_secret = \"as\"\n"
-                      "\n[\"x.y\"]\ntoken_id = \"ak2\"\ntoken_secret = \"as2\"\n");
+    EXPECT_EQ(read(), "[a]\n\n[\"x.y\"]\ntoken_id = \"ak2\"\ntoken_secret = \"as2\"\n");
     const auto list = store().list();
-    ASSERT_EQ(list.size(), 3u);
-    EXPECT_EQ(list[1].name, "my work");
-    EXPECT_EQ(list[2].name, "x.y");
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[1].name, "x.y");
+}
+
+TEST_F(ProfileStoreTest, NewProfileNamesFollowThePresetNameRule) {
+    write(kBase);
+    for (const std::string& bad : std::vector<std::string>{"", "my work", "-dash", ".dot", "a/b", "caf\xC3\xA9", "a\"b",
+                                                          std::string(65, 'a')}) {
+        const auto msg = error_of([&] { store().upsert(bad, "ak", "as", false); }, kExitUsage);
+        EXPECT_NE(msg.find("invalid profile name '" + bad + "'"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("letters, digits, '.', '_' and '-'"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("64"), std::string::npos) << msg;
+    }
+    EXPECT_EQ(read(), kBase);
+    EXPECT_FALSE(profile_name_problem("work-2.eu_x"));
+    EXPECT_FALSE(profile_name_problem(std::string(64, 'a')));
+    EXPECT_TRUE(profile_name_problem(" work"));
 }
 
 TEST_F(ProfileStoreTest, TokensAreEscapedAndReadBackExactly) {
