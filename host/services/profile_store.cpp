@@ -118,11 +118,135 @@ std::string redact_source_excerpts(std::string_view message) {
     return out;
 }
 
+size_t line_of(std::string_view text, size_t offset) {
+    size_t line = 1;
+    for (size_t k = 0; k < offset && k < text.size(); ++k) line += text[k] == '\n';
+    return line;
+}
+
+// toml11 recurses once per level of nesting (arrays, inline tables, the parts
+// of a dotted key), so a file nested deep enough overflows the stack. This
+// scan measures the nesting outside strings and comments, so that such a file
+// is refused before toml11 sees it. It over-counts a little (every dot of a
+// line's keys adds a level); a real profile file is never within reach of the
+// limit.
+constexpr size_t kMaxNesting = 64;
+
+class NestingScan {
+public:
+    explicit NestingScan(std::string_view text) : s_(text) {}
+
+    // The offset where the nesting first goes past kMaxNesting, or nullopt.
+    std::optional<size_t> too_deep() {
+        for (i_ = 0; i_ < s_.size(); ++i_) {
+            if (step()) return i_;
+        }
+        return std::nullopt;
+    }
+
+private:
+    size_t depth() const { return open_.size() + header_dots_ + key_dots_; }
+
+    // Handles s_[i_]; true when the nesting just went too deep.
+    bool step() {
+        const char c = s_[i_];
+        if (c == '\n') return new_line();
+        if (c == ' ' || c == '\t' || c == '\r') return false;
+        const bool first_on_line = blank_line_;
+        blank_line_ = false;
+        switch (c) {
+        case '#': skip_to_line_end(); return false;
+        case '"':
+        case '\'': skip_string(c); return false;
+        case '[': return open_bracket(first_on_line);
+        case '{': return open('{', true);
+        case ']':
+        case '}': return close();
+        case '=': expect_key_ = false; return false;
+        case ',': expect_key_ = !open_.empty() && open_.back() == '{'; return false;
+        case '.': return expect_key_ && ++key_dots_ && depth() > kMaxNesting;
+        default: return false;
+        }
+    }
+
+    bool new_line() {
+        blank_line_ = true;
+        if (open_.empty()) {
+            expect_key_ = true;
+            key_dots_ = 0;
+        }
+        return false;
+    }
+
+    bool open(char bracket, bool keys_follow) {
+        open_.push_back(bracket);
+        expect_key_ = keys_follow;
+        return depth() > kMaxNesting;
+    }
+
+    // `[` first on a line outside any value opens a table header, whose
+    // dotted key counts for the key lines below it.
+    bool open_bracket(bool first_on_line) {
+        if (!first_on_line || !open_.empty()) return open('[', false);
+        in_header_ = true;
+        header_dots_ = 0;
+        key_dots_ = 0;
+        return open('[', true);
+    }
+
+    bool close() {
+        if (!open_.empty()) open_.pop_back();
+        if (in_header_ && open_.empty()) {
+            in_header_ = false;
+            header_dots_ = key_dots_;
+            key_dots_ = 0;
+            expect_key_ = false;
+        }
+        return false;
+    }
+
+    void skip_to_line_end() {
+        while (i_ + 1 < s_.size() && s_[i_ + 1] != '\n') ++i_;
+    }
+
+    // Leaves i_ on the closing quote (or where an unclosed string stops;
+    // toml11 reports that one).
+    void skip_string(char quote) {
+        const bool escapes = quote == '"';
+        const bool multi_line = s_.substr(i_, 3) == std::string(3, quote);
+        i_ += multi_line ? 3 : 1;
+        for (; i_ < s_.size(); ++i_) {
+            if (escapes && s_[i_] == '\\') {
+                ++i_;
+            } else if (!multi_line && (s_[i_] == quote || s_[i_] == '\n')) {
+                if (s_[i_] == '\n') --i_;  // the line end is the caller's
+                return;
+            } else if (multi_line && s_.substr(i_, 3) == std::string(3, quote)) {
+                i_ += 2;
+                return;
+            }
+        }
+    }
+
+    std::string_view s_;
+    size_t i_ = 0;
+    std::vector<char> open_;
+    size_t header_dots_ = 0;
+    size_t key_dots_ = 0;
+    bool expect_key_ = true;
+    bool blank_line_ = true;
+    bool in_header_ = false;
+};
+
 // Parses `text` after the UTF-8 check; any problem is ServiceError(code)
 // whose message starts with `what` (the file name, plus why we parse).
 Toml parse_checked(const std::string& what, const fs::path& path, const std::string& text, int code) {
     if (const auto bad = util::invalid_utf8_offset(text))
         throw ServiceError(code, what + ": not valid UTF-8 at byte " + std::to_string(*bad));
+    if (const auto deep = NestingScan(text).too_deep())
+        throw ServiceError(code, what + ": nested more than " + std::to_string(kMaxNesting) +
+                                     " levels deep (arrays, inline tables or dotted keys) at line " +
+                                     std::to_string(line_of(text, *deep)) + "; fix the file by hand");
     Toml doc;
     try {
         std::istringstream in(text);
@@ -464,12 +588,6 @@ private:
 std::string first_eol(std::string_view text) {
     const auto nl = text.find('\n');
     return nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
-}
-
-size_t line_of(std::string_view text, size_t offset) {
-    size_t line = 1;
-    for (size_t k = 0; k < offset && k < text.size(); ++k) line += text[k] == '\n';
-    return line;
 }
 
 Document scan_document(const fs::path& path, const std::string& text) {

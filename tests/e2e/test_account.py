@@ -147,6 +147,19 @@ class ListTests(AccountTestCase):
         self.assertEqual(self.fake.calls(), [])
 
 
+    def test_deeply_nested_config_is_exit_3_not_a_crash(self):
+        for deep in (b"[" * 20000, b"[alice]\nx = " + b"[" * 20000, b"[alice]\nx = " + b"{b=" * 20000):
+            self.toml.write_bytes(deep)
+            for args in (("list",), ("current",), ("switch", "alice"),
+                         ("add", "--name", "n", "--token-id", "ak-n", "--token-secret", "as-n")):
+                r = self.account(*args)
+                self.assertExit(r, 3)
+                self.assertIn(str(self.toml), r.err)
+                self.assertIn("nested more than 64 levels deep", r.err)
+                self.assertEqual(self.toml.read_bytes(), deep)
+        self.assertEqual(self.fake.calls(), [])
+
+
 class AddTests(AccountTestCase):
     def test_pasted_token_line_on_stdin(self):
         paste = "modal token set --token-id ak-new --token-secret as-new-SECRET --profile=team\n"

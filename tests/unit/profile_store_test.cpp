@@ -195,6 +195,47 @@ TEST_F(ProfileStoreTest, TopLevelNonTableIsConfigError) {
     EXPECT_NE(msg.find("'loglevel'"), std::string::npos) << msg;
 }
 
+// toml11 recurses once per level of nesting, so a deep enough file overflows
+// the stack: nesting is bounded before toml11 sees the bytes.
+TEST_F(ProfileStoreTest, DeepNestingIsConfigErrorBeforeToml11SeesIt) {
+    const std::string deep[] = {
+        std::string(20000, '['),
+        "[a]\nx = " + std::string(20000, '['),
+        "[a]\nx = " + [] {
+            std::string s;
+            for (int i = 0; i < 20000; ++i) s += "{b=";
+            return s;
+        }(),
+        "[a]\nx = " + std::string(65, '[') + std::string(65, ']') + "\n",
+        "[" + [] {  // dotted keys nest tables too
+            std::string s = "a";
+            for (int i = 0; i < 100; ++i) s += ".a";
+            return s;
+        }() + "]\n",
+    };
+    for (const std::string& text : deep) {
+        write(text);
+        const auto msg = error_of([&] { store().list(); }, kExitConfig);
+        EXPECT_NE(msg.find(path_.string()), std::string::npos) << msg;
+        EXPECT_NE(msg.find("nested more than 64 levels deep"), std::string::npos) << msg;
+        error_of([&] { store().upsert("b", "ak", "as", false); }, kExitConfig);
+        EXPECT_EQ(read(), text);
+    }
+}
+
+TEST_F(ProfileStoreTest, NestingLimitCountsNoBracketsInStringsOrComments) {
+    const std::string many(1000, '[');
+    write("# " + many + "\n[a]\ntoken_id = \"" + many + "\"\ntoken_secret = '" + many + "'\n" +
+          "note = \"\"\"\n" + many + "\n\"\"\"\nlit = '''" + many + "'''\n" + "esc = \"\\\"" + many + "\"\n" +
+          "deep = " + std::string(63, '[') + std::string(63, ']') + "  # " + many + "\n" +
+          "inline = { x = { y = 1.5, z = 2.25 } }\nwhen = 1979-05-27T07:32:00.999Z\n" +
+          "[b.c.d]\nk.l.m = 3.14159\n");
+    const auto list = store().list();
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].name, "a");
+    EXPECT_TRUE(list[0].has_token_id);
+}
+
 TEST_F(ProfileStoreTest, UnreadableFileIsConfigError) {
     fs::create_directory(path_);
     error_of([&] { store().list(); }, kExitConfig);
