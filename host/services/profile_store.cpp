@@ -9,6 +9,7 @@
 #include <tsl/ordered_map.h>
 #include <toml.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -594,7 +595,7 @@ Document scan_document(const fs::path& path, const std::string& text) {
     try {
         return Document{Scanner(text).scan(), first_eol(text)};
     } catch (const ScanError& e) {
-        throw ServiceError(kExitFailed, path.string() + ": cannot edit the file line by line (line " +
+        throw ServiceError(kExitConfig, path.string() + ": cannot edit the file line by line (line " +
                                             std::to_string(line_of(text, e.offset)) +
                                             " is not understood); edit it by hand");
     }
@@ -764,6 +765,35 @@ void remove_sections(Document& doc, const std::string& name) {
         while (!doc.items.empty() && doc.items.back().kind == Kind::Blank) doc.items.pop_back();
 }
 
+// How a profile without a [name] header of its own is defined, for the
+// message that refuses to edit it: "'a.token_id' (line 2)", "[a.sub] (line 4)".
+std::string definition_of(const Document& doc, const std::string& name) {
+    bool top_level = true;
+    size_t line = 1;
+    for (const Item& item : doc.items) {
+        if (item.kind == Kind::Header) top_level = false;
+        if (!item.path.empty() && item.path.front() == name && (item.kind == Kind::Header || top_level)) {
+            std::string key;
+            for (const auto& part : item.path) key += (key.empty() ? "" : ".") + part;
+            const std::string shown = item.kind == Kind::KeyValue ? "'" + key + "'"
+                                      : item.array_header       ? "[[" + key + "]]"
+                                                                : "[" + key + "]";
+            return shown + " (line " + std::to_string(line) + ")";
+        }
+        line += static_cast<size_t>(std::count(item.text.begin(), item.text.end(), '\n'));
+    }
+    return "'" + name + "'";
+}
+
+// Edits find a profile by its [name] header; one written only as an inline
+// table, dotted keys or [name.sub] tables is a problem of the file (exit 3).
+void require_own_table(const fs::path& path, const Document& doc, const std::string& name) {
+    if (own_header(doc, name)) return;
+    throw ServiceError(kExitConfig, path.string() + ": profile '" + name + "' is written as " +
+                                        definition_of(doc, name) + ", not as a [" + name +
+                                        "] table, so m-gpux cannot edit it line by line; edit it by hand");
+}
+
 // ---------------------------------------------------------------------------
 // Read-modify-write.
 
@@ -848,9 +878,17 @@ void check_field(const char* what, const std::string& value) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-std::string strip_quotes(std::string_view v) {
+// One pair of matching quotes around `v` removed. A quote left over (an
+// unclosed or a stray one) would be stored as part of a token, so the paste
+// is refused; the message never quotes the value (it may be the secret).
+std::string strip_quotes(std::string_view v, std::string_view flag) {
     if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
         v = v.substr(1, v.size() - 2);
+    if (v.find_first_of("\"'") != std::string_view::npos)
+        throw ServiceError(kExitUsage, "the pasted `modal token set` line has a quote that is not closed in its " +
+                                           std::string(flag) +
+                                           " value; copy the whole line again, or give --token-id and "
+                                           "--token-secret - instead");
     return std::string(v);
 }
 
@@ -864,7 +902,7 @@ std::optional<std::string> flag_value(std::string_view s, std::string_view flag)
         if (begin == after_flag || begin == s.size() || s.substr(begin, 2) == "--") continue;
         size_t end = begin;
         while (end < s.size() && !is_space(s[end])) ++end;
-        std::string value = strip_quotes(s.substr(begin, end - begin));
+        std::string value = strip_quotes(s.substr(begin, end - begin), flag);
         if (!value.empty()) return value;
     }
     return std::nullopt;
@@ -918,6 +956,7 @@ bool ProfileStore::upsert(const std::string& name, const std::string& token_id, 
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     const bool created = !edit.before.doc.contains(name);
+    if (!created) require_own_table(path_, edit.doc, name);
     const bool make_active = activate || edit.before.doc.as_table().empty();
     if (created) append_header(edit.doc, name);
     set_key(edit.doc, name, "token_id", toml_string(token_id));
@@ -938,6 +977,7 @@ std::optional<std::string> ProfileStore::remove(const std::string& name) {
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     if (!edit.before.doc.contains(name)) throw unknown_profile(name, edit.before.doc);
+    require_own_table(path_, edit.doc, name);
     remove_sections(edit.doc, name);
     std::optional<std::string> promoted;
     if (first_active(edit.before.doc) == name) {
@@ -960,6 +1000,7 @@ void ProfileStore::set_active(const std::string& name) {
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     if (!edit.before.doc.contains(name)) throw unknown_profile(name, edit.before.doc);
+    require_own_table(path_, edit.doc, name);
     make_only_active(edit.doc, name);
     commit(path_, edit, [&](const Toml& after) { return only_active_problem(after, name); });
 }

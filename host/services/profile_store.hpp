@@ -11,7 +11,9 @@
 // CRLF, a missing final newline). The new text is re-parsed and checked
 // before it replaces the file (ServiceError(kExitFailed) when it would not
 // parse or not say what was asked), under a lock on `<path>.lock`, written
-// atomically with mode 0600.
+// atomically with mode 0600. A profile that has no [name] header of its own
+// (an inline table, dotted keys, only [name.sub] tables) cannot be edited
+// this way: ServiceError(kExitConfig) naming the file and the key.
 //
 // Token values never leave the store: readers see only whether they are set.
 #pragma once
@@ -34,7 +36,9 @@ struct ProfileInfo {
 
 // What a pasted `modal token set --token-id … --token-secret … [--profile …]`
 // line says. Each flag may be followed by whitespace or `=`; one pair of
-// matching quotes around a value is removed. Both tokens are required.
+// matching quotes around a value is removed. Both tokens are required;
+// nullopt when the text is not such a line. A value with a quote left over
+// (unclosed or stray) is ServiceError(kExitUsage), so it is never stored.
 struct TokenCommand {
     std::string token_id;
     std::string token_secret;

@@ -160,6 +160,18 @@ class ListTests(AccountTestCase):
         self.assertEqual(self.fake.calls(), [])
 
 
+    def test_profile_written_with_dotted_keys_is_exit_3_naming_file_and_key(self):
+        text = b'# hand written\nalice.token_id = "ak-a"\nalice.token_secret = "as-a"\nalice.active = true\n'
+        self.toml.write_bytes(text)
+        for args in (("add", "--name", "alice", "--token-id", "ak-n", "--token-secret", "as-n"),
+                     ("switch", "alice"), ("remove", "alice", "--yes")):
+            r = self.account(*args)
+            self.assertExit(r, 3)
+            self.assertIn(str(self.toml), r.err)
+            self.assertIn("alice.token_id", r.err)
+            self.assertEqual(self.toml.read_bytes(), text)
+
+
 class AddTests(AccountTestCase):
     def test_pasted_token_line_on_stdin(self):
         paste = "modal token set --token-id ak-new --token-secret as-new-SECRET --profile=team\n"
@@ -250,6 +262,14 @@ class AddTests(AccountTestCase):
         r = self.account("add", stdin_text="modal token set --token-id ak-1 --token-secret as-2 --profile=a/b\n")
         self.assertExit(r, 2)
         self.assertIn("invalid profile name 'a/b'", r.err)
+        self.assertEqual(self.toml.read_bytes(), before)
+
+    def test_paste_with_an_unbalanced_quote_is_refused(self):
+        before = self.toml.read_bytes()
+        r = self.account("add", "--name", "q", stdin_text="modal token set --token-id ak-1 --token-secret 'as-q-SECRET\n")
+        self.assertExit(r, 2)
+        self.assertIn("quote", r.err)
+        self.assertNotIn("as-q-SECRET", r.err + r.out)
         self.assertEqual(self.toml.read_bytes(), before)
 
     def test_garbage_on_stdin_is_a_usage_error(self):

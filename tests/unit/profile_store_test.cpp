@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -517,15 +518,26 @@ TEST_F(ProfileStoreTest, QuotedTableNamesAreFound) {
     EXPECT_EQ(store().list().size(), 2u);
 }
 
+// A profile m-gpux cannot edit line by line is a problem of the file (exit
+// 3), named with the key that defines it.
 TEST_F(ProfileStoreTest, ProfileNotWrittenAsATableIsRefused) {
-    for (const std::string text : {"a = { token_id = \"x\" }\n", "a.token_id = \"x\"\n[b]\n"}) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"a = { token_id = \"x\" }\n", "'a' (line 1)"},
+        {"# c\na.token_id = \"x\"\n[b]\n", "'a.token_id' (line 2)"},
+        {"[b]\n[a.sub]\nk = 1\n", "[a.sub] (line 2)"},
+    };
+    for (const auto& [text, key] : cases) {
         write(text);
         ASSERT_TRUE(store().contains("a"));
-        const auto msg = error_of([&] { store().upsert("a", "ak-new", "as-new", false); }, kExitFailed);
-        EXPECT_NE(msg.find("edited by hand"), std::string::npos) << msg;
-        EXPECT_EQ(msg.find("as-new"), std::string::npos) << msg;
-        error_of([&] { store().set_active("a"); }, kExitFailed);
-        error_of([&] { store().remove("a"); }, kExitFailed);
+        for (const auto& edit : std::vector<std::function<void()>>{
+                 [&] { store().upsert("a", "ak-new", "as-new", false); }, [&] { store().set_active("a"); },
+                 [&] { store().remove("a"); }}) {
+            const auto msg = error_of(edit, kExitConfig);
+            EXPECT_NE(msg.find(path_.string()), std::string::npos) << msg;
+            EXPECT_NE(msg.find(key), std::string::npos) << msg;
+            EXPECT_NE(msg.find("by hand"), std::string::npos) << msg;
+            EXPECT_EQ(msg.find("as-new"), std::string::npos) << msg;
+        }
         EXPECT_EQ(read(), text);
     }
 }
@@ -623,10 +635,25 @@ TEST(TokenCommandTest, MatchingQuotesAreStripped) {
     EXPECT_EQ(t->token_id, "ak-1");
     EXPECT_EQ(t->token_secret, "as-2");
     EXPECT_EQ(t->profile, "w");
-    const auto odd = parse_token_command("--token-id 'ak-1\" --token-secret \"");
-    ASSERT_TRUE(odd);
-    EXPECT_EQ(odd->token_id, "'ak-1\"");
-    EXPECT_EQ(odd->token_secret, "\"");
+}
+
+// A quote the paste does not close would end up in the stored token: the
+// paste is refused instead, without quoting the secret.
+TEST(TokenCommandTest, UnbalancedQuotesAreRefused) {
+    for (const std::string pasted :
+         {"modal token set --token-id ak-1 --token-secret 'as-SECRET", "--token-id ak-1 --token-secret \"as-SECRET'",
+          "--token-id 'ak-1\" --token-secret as-SECRET", "--token-id ak-1 --token-secret as-SECRET\"",
+          "--token-id ak-1 --token-secret 'as-SECRET' --profile=\"w", "--token-id ak-1 --token-secret as-SE'CRET"}) {
+        try {
+            parse_token_command(pasted);
+            ADD_FAILURE() << "accepted: " << pasted;
+        } catch (const ServiceError& e) {
+            const std::string msg = e.what();
+            EXPECT_EQ(e.code, kExitUsage) << msg;
+            EXPECT_NE(msg.find("quote"), std::string::npos) << msg;
+            EXPECT_EQ(msg.find("SECRET"), std::string::npos) << msg;
+        }
+    }
 }
 
 TEST(TokenCommandTest, MultiLinePasteWithContinuations) {
