@@ -3,6 +3,7 @@
 #include "plugins/registry.hpp"
 #include "util/subprocess.hpp"
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <sys/resource.h>
