@@ -5,6 +5,7 @@
 #include "cli/help.hpp"
 #include "cli/parser.hpp"
 #include "host_context.hpp"
+#include "plugins/load_check.hpp"
 #include "services/console.hpp"
 #include "services/host_table.hpp"
 #include "services/logging.hpp"
@@ -116,6 +117,9 @@ int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
 
 int run_app(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    // The child in which discovery loads new plugin files before the host does.
+    if (!args.empty() && args[0] == plugins::kCheckPluginsFlag)
+        return plugins::run_load_check_child({args.begin() + 1, args.end()});
 
     HostContext ctx;
     ctx.version = version_string();

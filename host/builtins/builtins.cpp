@@ -1,6 +1,7 @@
 #include "builtins/builtins.hpp"
 
 #include "cli/completion.hpp"
+#include "plugins/load_check.hpp"
 #include "services/console.hpp"
 #include "services/host_table.hpp"
 #include "services/hostinfo.hpp"
@@ -136,7 +137,7 @@ int plugins_validate(HostContext& ctx, const std::string& file) {
         report["file"] = file;
         report["usable"] = false;
         report["reason"] = r.timed_out ? "hung while loading (killed after 30 s)"
-                                       : "crashed while loading (signal " + std::to_string(r.signal) + ")";
+                                       : "crashed while loading (" + plugins::signal_name(r.signal) + ")";
     } else {
         try {
             report = util::parse_json(r.out).as_object();

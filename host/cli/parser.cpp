@@ -136,6 +136,30 @@ std::vector<std::string> option_names_for_suggestion(const CommandSpec* cmd) {
     throw UsageError(msg, node);
 }
 
+[[noreturn]] void unknown_command(const std::string& word, const CommandNode& node) {
+    std::vector<std::string> words;
+    for (const auto& [w, _] : node.children) words.push_back(w);
+    const std::string where = node.path.empty() ? "m-gpux" : "m-gpux " + node.path_string();
+    std::string msg = "unknown command '" + word + "' for '" + where + "'";
+    if (auto best = closest_match(word, words); !best.empty()) msg += "; did you mean '" + best + "'?";
+    throw UsageError(msg, &node);
+}
+
+// A command with subcommands and no positionals of its own (`account` over
+// `account switch`): a leading word that is none of its subcommands is a
+// mistyped one, whatever follows it (`account swich p1` blames 'swich').
+bool takes_positionals(const CommandSpec& cmd) {
+    for (const auto& o : cmd.options)
+        if (o.positional) return true;
+    return false;
+}
+
+void check_leading_word(const CommandNode& node, const std::vector<std::string>& remaining) {
+    if (node.children.empty() || remaining.empty() || takes_positionals(*node.command)) return;
+    const std::string& word = remaining.front();
+    if (!word.empty() && word[0] != '-') unknown_command(word, node);
+}
+
 json::value typed_value(const OptionSpec& o, const std::string& text, const CommandNode* node) {
     switch (o.type) {
         case OptionType::Int: {
@@ -208,11 +232,7 @@ void parse_command_options(const CommandNode& node, const std::vector<std::strin
             if (!t.empty() && t[0] != '-') extra = t;
         if (node.children.empty())
             throw UsageError("unexpected argument '" + extra + "' for 'm-gpux " + node.path_string() + "'", &node);
-        std::vector<std::string> words;
-        for (const auto& [w, _] : node.children) words.push_back(w);
-        std::string msg = "unknown command '" + extra + "' for 'm-gpux " + node.path_string() + "'";
-        if (auto best = closest_match(extra, words); !best.empty()) msg += "; did you mean '" + best + "'?";
-        throw UsageError(msg, &node);
+        unknown_command(extra, node);
     } catch (const po::error& e) {
         throw UsageError(e.what(), &node);
     }
@@ -303,12 +323,7 @@ ParseResult parse_command_tokens(const CommandNode& root, const std::vector<std:
         if (!remaining.empty()) {
             const std::string& word = remaining.front();
             if (word[0] == '-') unknown_option(word, node);
-            std::vector<std::string> words;
-            for (const auto& [w, _] : node->children) words.push_back(w);
-            std::string where = node->path.empty() ? "m-gpux" : "m-gpux " + node->path_string();
-            std::string msg = "unknown command '" + word + "' for '" + where + "'";
-            if (auto best = closest_match(word, words); !best.empty()) msg += "; did you mean '" + best + "'?";
-            throw UsageError(msg, node);
+            unknown_command(word, *node);
         }
         if (result.trailing_given) throw UsageError("'--' is not accepted here", node);
         return result;
@@ -316,6 +331,7 @@ ParseResult parse_command_tokens(const CommandNode& root, const std::vector<std:
 
     if (result.trailing_given && node->command->trailing_name.empty())
         throw UsageError("'m-gpux " + node->path_string() + "' takes no arguments after '--'", node);
+    check_leading_word(*node, remaining);
     parse_command_options(*node, remaining, result);
     if (!node->command->trailing_name.empty()) {
         json::array arr;

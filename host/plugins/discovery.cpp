@@ -1,5 +1,6 @@
 #include "plugins/registry.hpp"
 
+#include "plugins/load_check.hpp"
 #include "util/paths.hpp"
 
 #include <algorithm>
@@ -65,6 +66,7 @@ DiscoveryEnv DiscoveryEnv::from_environment() {
     env.allow_unsafe = util::secure_env("MGPUX_ALLOW_UNSAFE_PLUGINS").value_or("") == "1";
     if (util::env("MGPUX_NO_PLUGIN_CACHE").value_or("") != "1" && !setuid_process())
         env.cache_file = util::xdg_dir("XDG_CACHE_HOME", ".cache") / "m-gpux" / "plugins.json";
+    env.check_executable = exe;
     return env;
 }
 
@@ -108,52 +110,6 @@ bool is_reserved_id(const std::string& id) {
     return id == "plugins" || id == "commands" || id == "completion" || id == "help";
 }
 
-void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
-    debug_ = debug;
-    dirs_ = search_dirs(env);
-    if (env.cache_file) {
-        cache_.emplace(*env.cache_file, current_host_key());
-        cache_->load(debug);
-    }
-    for (const auto& dir : dirs_) {
-        std::error_code ec;
-        if (!fs::is_directory(dir.dir, ec)) {
-            if (debug) debug("plugin dir " + dir.dir.string() + " (" + dir.origin + "): not present");
-            continue;
-        }
-        if (debug) debug("plugin dir " + dir.dir.string() + " (" + dir.origin + ")");
-        for (const auto& file : plugin_files(dir.dir)) {
-            // The permission check is never cached: a file or directory made
-            // writable since the last start must be refused now.
-            std::string unsafe = env.allow_unsafe ? std::string() : unsafe_reason(file);
-            std::unique_ptr<Plugin> plugin;
-            if (!unsafe.empty()) {
-                plugin = std::make_unique<Plugin>();
-                plugin->path = file;
-                plugin->origin = dir.origin;
-                plugin->reason = "refused: " + unsafe;
-            } else {
-                plugin = std::make_unique<Plugin>(cached_or_loaded(file, dir.origin));
-            }
-            if (plugin->status == PluginStatus::Loaded) {
-                if (is_reserved_id(plugin->id)) {
-                    plugin->status = PluginStatus::Shadowed;
-                    plugin->reason = "id '" + plugin->id + "' belongs to a built-in command";
-                } else if (const Plugin* first = find(plugin->id)) {
-                    plugin->status = PluginStatus::Shadowed;
-                    plugin->reason = "shadowed by " + first->path.string();
-                }
-            }
-            if (debug)
-                debug("  " + file.filename().string() + ": " + status_name(plugin->status) +
-                      (plugin->cached ? " from cache" : "") +
-                      (plugin->reason.empty() ? "" : " (" + plugin->reason + ")"));
-            plugins_.push_back(std::move(plugin));
-        }
-    }
-    if (cache_) cache_->save(debug);
-}
-
 // The cache is keyed by absolute path, so a relative MGPUX_PLUGIN_PATH entry
 // and its absolute spelling share one entry.
 static fs::path cache_key_path(const fs::path& file) {
@@ -162,23 +118,112 @@ static fs::path cache_key_path(const fs::path& file) {
     return ec ? file : abs.lexically_normal();
 }
 
-Plugin PluginRegistry::cached_or_loaded(const fs::path& file, const std::string& origin) {
-    if (!cache_) return load_plugin(file, origin);
-    const fs::path key_path = cache_key_path(file);
-    // Taken before loading: a file replaced while it loads fails the next lookup.
-    const std::optional<FileKey> key = file_key(key_path);
-    if (key) {
-        if (std::optional<Plugin> hit = cache_->find(key_path, *key)) {
-            hit->path = file;
-            hit->origin = origin;
-            return std::move(*hit);
+static Plugin skipped(const fs::path& file, const std::string& origin, const std::string& reason) {
+    Plugin p;
+    p.path = file;
+    p.origin = origin;
+    p.reason = reason;
+    return p;
+}
+
+// One plugin file found in a search directory, and what is known of it
+// before anything is loaded.
+struct PluginRegistry::Candidate {
+    fs::path file;
+    std::string origin;
+    fs::path key_path;                    // absolute: the cache's key
+    std::optional<FileKey> key;           // taken before loading, so a file replaced meanwhile misses next time
+    std::optional<Plugin> decided;        // not regular, refused, or taken from the cache
+    std::optional<ChildVerdict> verdict;  // what a child process made of it
+};
+
+void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
+    debug_ = debug;
+    dirs_ = search_dirs(env);
+    if (env.cache_file) {
+        cache_.emplace(*env.cache_file, current_host_key());
+        cache_->load(debug);
+    }
+    std::vector<Candidate> found = candidates(env);
+    load_in_child_first(found, env);
+    for (Candidate& c : found)
+        add(std::make_unique<Plugin>(c.decided ? std::move(*c.decided) : load_and_cache(c)));
+    if (cache_) cache_->save(debug);
+}
+
+std::vector<PluginRegistry::Candidate> PluginRegistry::candidates(const DiscoveryEnv& env) {
+    std::vector<Candidate> found;
+    for (const auto& dir : dirs_) {
+        std::error_code ec;
+        if (!fs::is_directory(dir.dir, ec)) {
+            if (debug_) debug_("plugin dir " + dir.dir.string() + " (" + dir.origin + "): not present");
+            continue;
+        }
+        if (debug_) debug_("plugin dir " + dir.dir.string() + " (" + dir.origin + ")");
+        for (const auto& file : plugin_files(dir.dir)) {
+            Candidate c{file, dir.origin, cache_key_path(file), std::nullopt, std::nullopt, std::nullopt};
+            // These checks are never cached: a file made writable, or replaced by
+            // a FIFO, since the last start is refused now. stat only, no open.
+            std::string why = not_regular_reason(file);
+            if (why.empty() && !env.allow_unsafe)
+                if (std::string unsafe = unsafe_reason(file); !unsafe.empty()) why = "refused: " + unsafe;
+            if (!why.empty()) {
+                c.decided = skipped(file, dir.origin, why);
+            } else if (cache_ && (c.key = file_key(c.key_path))) {
+                if (std::optional<Plugin> hit = cache_->find(c.key_path, *c.key)) {
+                    hit->path = file;
+                    hit->origin = dir.origin;
+                    c.decided = std::move(*hit);
+                }
+            }
+            found.push_back(std::move(c));
         }
     }
-    Plugin loaded = load_plugin(file, origin);
+    return found;
+}
+
+// Files the cache does not vouch for are loaded in one child process (a new
+// one after each that dies) before this process opens them.
+void PluginRegistry::load_in_child_first(std::vector<Candidate>& found, const DiscoveryEnv& env) {
+    if (env.check_executable.empty()) return;
+    std::vector<fs::path> files;
+    std::vector<Candidate*> waiting;
+    for (Candidate& c : found)
+        if (!c.decided) {
+            files.push_back(c.file);
+            waiting.push_back(&c);
+        }
+    if (files.empty()) return;
+    if (debug_)
+        debug_("loading " + std::to_string(files.size()) + " new plugin file(s) in a child process first");
+    std::vector<ChildVerdict> verdicts = load_in_child(env.check_executable, files, env.check_timeout_ms);
+    for (std::size_t i = 0; i < waiting.size(); ++i) waiting[i]->verdict = std::move(verdicts[i]);
+}
+
+Plugin PluginRegistry::load_and_cache(Candidate& c) {
+    Plugin loaded = c.verdict && !c.verdict->loaded ? skipped(c.file, c.origin, c.verdict->reason)
+                                                    : load_plugin(c.file, c.origin);
+    if (!cache_) return loaded;
     // Only loaded plugins are cached, so a bad file is reported at every start.
-    if (key && loaded.status == PluginStatus::Loaded) cache_->put(key_path, *key, loaded);
-    else cache_->forget(key_path);
+    if (c.key && loaded.status == PluginStatus::Loaded) cache_->put(c.key_path, *c.key, loaded);
+    else cache_->forget(c.key_path);
     return loaded;
+}
+
+void PluginRegistry::add(std::unique_ptr<Plugin> plugin) {
+    if (plugin->status == PluginStatus::Loaded) {
+        if (is_reserved_id(plugin->id)) {
+            plugin->status = PluginStatus::Shadowed;
+            plugin->reason = "id '" + plugin->id + "' belongs to a built-in command";
+        } else if (const Plugin* first = find(plugin->id)) {
+            plugin->status = PluginStatus::Shadowed;
+            plugin->reason = "shadowed by " + first->path.string();
+        }
+    }
+    if (debug_)
+        debug_("  " + plugin->path.filename().string() + ": " + status_name(plugin->status) +
+               (plugin->cached ? " from cache" : "") + (plugin->reason.empty() ? "" : " (" + plugin->reason + ")"));
+    plugins_.push_back(std::move(plugin));
 }
 
 std::string PluginRegistry::ensure_loaded(const Plugin& plugin) {

@@ -7,9 +7,11 @@
 #define BOOST_DLL_USE_STD_FS
 #include <boost/dll/shared_library.hpp>
 
+#include <cerrno>
 #include <cstddef>
-#include <dlfcn.h>
 #include <cstring>
+#include <dlfcn.h>
+#include <sys/stat.h>
 
 namespace mgpux::plugins {
 
@@ -291,11 +293,25 @@ bool shutdown_plugin(const Plugin& plugin) {
     }
 }
 
+std::string not_regular_reason(const fs::path& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return std::string("cannot be read: ") + std::strerror(errno);
+    if (S_ISREG(st.st_mode)) return {};
+    const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                       : S_ISDIR(st.st_mode) ? "a directory"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                   : "not a file";
+    return std::string("not a regular file (") + what + ")";
+}
+
 Plugin load_plugin(const fs::path& file, const std::string& origin) {
     Plugin p;
     p.path = file;
     p.origin = origin;
     try {
+        // dlopen would block on a FIFO and map a device: only regular files.
+        if (std::string why = not_regular_reason(file); !why.empty()) throw LoadFailure(why);
         auto* lib = new boost::dll::shared_library();
         boost::dll::fs::error_code ec;
         lib->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);

@@ -29,6 +29,11 @@ struct DiscoveryEnv {
     // $XDG_CACHE_HOME/m-gpux/plugins.json; none with MGPUX_NO_PLUGIN_CACHE=1,
     // when setuid, or in a default-constructed DiscoveryEnv (unit tests).
     std::optional<std::filesystem::path> cache_file;
+    // The m-gpux executable, which loads each plugin file not taken from the
+    // cache in a child process first (load_check.hpp); empty in a
+    // default-constructed DiscoveryEnv, where files are loaded here at once.
+    std::filesystem::path check_executable;
+    int check_timeout_ms = 10000;  // per child
 
     static DiscoveryEnv from_environment();
 };
@@ -38,6 +43,10 @@ std::vector<PluginDir> search_dirs(const DiscoveryEnv& env);
 // Plugin files in one directory (mgpux-*.so), sorted by name. A missing
 // directory gives an empty list.
 std::vector<std::filesystem::path> plugin_files(const std::filesystem::path& dir);
+
+// Why `file` (symlinks followed) is not a regular file and so never loaded,
+// e.g. "not a regular file (a FIFO)"; "" for a regular file.
+std::string not_regular_reason(const std::filesystem::path& file);
 
 // Why a file or its directory is unsafe to load (writable by group or
 // others, or owned by another non-root user), or "" when it is fine.
@@ -72,8 +81,10 @@ bool is_reserved_id(const std::string& id);
 class PluginRegistry {
 public:
     // Searches every directory in order; the first plugin with an id wins.
-    // With env.cache_file, a file whose stat key matches its cache entry is
-    // not opened; newly loaded plugins are written back to the cache.
+    // Only regular files are considered. With env.cache_file, a file whose
+    // stat key matches its cache entry is not opened; every other file is
+    // loaded in a child process first (with env.check_executable), then
+    // here, and written back to the cache.
     void discover(const DiscoveryEnv& env, const DebugSink& debug);
     const std::vector<std::unique_ptr<Plugin>>& all() const { return plugins_; }
     const std::vector<PluginDir>& dirs() const { return dirs_; }
@@ -85,7 +96,12 @@ public:
     std::string ensure_loaded(const Plugin& plugin);
 
 private:
-    Plugin cached_or_loaded(const std::filesystem::path& file, const std::string& origin);
+    struct Candidate;
+
+    std::vector<Candidate> candidates(const DiscoveryEnv& env);
+    void load_in_child_first(std::vector<Candidate>& found, const DiscoveryEnv& env);
+    Plugin load_and_cache(Candidate& c);
+    void add(std::unique_ptr<Plugin> plugin);
 
     std::vector<PluginDir> dirs_;
     std::vector<std::unique_ptr<Plugin>> plugins_;

@@ -9,6 +9,7 @@
 #include <tsl/ordered_map.h>
 #include <toml.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,11 +119,135 @@ std::string redact_source_excerpts(std::string_view message) {
     return out;
 }
 
+size_t line_of(std::string_view text, size_t offset) {
+    size_t line = 1;
+    for (size_t k = 0; k < offset && k < text.size(); ++k) line += text[k] == '\n';
+    return line;
+}
+
+// toml11 recurses once per level of nesting (arrays, inline tables, the parts
+// of a dotted key), so a file nested deep enough overflows the stack. This
+// scan measures the nesting outside strings and comments, so that such a file
+// is refused before toml11 sees it. It over-counts a little (every dot of a
+// line's keys adds a level); a real profile file is never within reach of the
+// limit.
+constexpr size_t kMaxNesting = 64;
+
+class NestingScan {
+public:
+    explicit NestingScan(std::string_view text) : s_(text) {}
+
+    // The offset where the nesting first goes past kMaxNesting, or nullopt.
+    std::optional<size_t> too_deep() {
+        for (i_ = 0; i_ < s_.size(); ++i_) {
+            if (step()) return i_;
+        }
+        return std::nullopt;
+    }
+
+private:
+    size_t depth() const { return open_.size() + header_dots_ + key_dots_; }
+
+    // Handles s_[i_]; true when the nesting just went too deep.
+    bool step() {
+        const char c = s_[i_];
+        if (c == '\n') return new_line();
+        if (c == ' ' || c == '\t' || c == '\r') return false;
+        const bool first_on_line = blank_line_;
+        blank_line_ = false;
+        switch (c) {
+        case '#': skip_to_line_end(); return false;
+        case '"':
+        case '\'': skip_string(c); return false;
+        case '[': return open_bracket(first_on_line);
+        case '{': return open('{', true);
+        case ']':
+        case '}': return close();
+        case '=': expect_key_ = false; return false;
+        case ',': expect_key_ = !open_.empty() && open_.back() == '{'; return false;
+        case '.': return expect_key_ && ++key_dots_ && depth() > kMaxNesting;
+        default: return false;
+        }
+    }
+
+    bool new_line() {
+        blank_line_ = true;
+        if (open_.empty()) {
+            expect_key_ = true;
+            key_dots_ = 0;
+        }
+        return false;
+    }
+
+    bool open(char bracket, bool keys_follow) {
+        open_.push_back(bracket);
+        expect_key_ = keys_follow;
+        return depth() > kMaxNesting;
+    }
+
+    // `[` first on a line outside any value opens a table header, whose
+    // dotted key counts for the key lines below it.
+    bool open_bracket(bool first_on_line) {
+        if (!first_on_line || !open_.empty()) return open('[', false);
+        in_header_ = true;
+        header_dots_ = 0;
+        key_dots_ = 0;
+        return open('[', true);
+    }
+
+    bool close() {
+        if (!open_.empty()) open_.pop_back();
+        if (in_header_ && open_.empty()) {
+            in_header_ = false;
+            header_dots_ = key_dots_;
+            key_dots_ = 0;
+            expect_key_ = false;
+        }
+        return false;
+    }
+
+    void skip_to_line_end() {
+        while (i_ + 1 < s_.size() && s_[i_ + 1] != '\n') ++i_;
+    }
+
+    // Leaves i_ on the closing quote (or where an unclosed string stops;
+    // toml11 reports that one).
+    void skip_string(char quote) {
+        const bool escapes = quote == '"';
+        const bool multi_line = s_.substr(i_, 3) == std::string(3, quote);
+        i_ += multi_line ? 3 : 1;
+        for (; i_ < s_.size(); ++i_) {
+            if (escapes && s_[i_] == '\\') {
+                ++i_;
+            } else if (!multi_line && (s_[i_] == quote || s_[i_] == '\n')) {
+                if (s_[i_] == '\n') --i_;  // the line end is the caller's
+                return;
+            } else if (multi_line && s_.substr(i_, 3) == std::string(3, quote)) {
+                i_ += 2;
+                return;
+            }
+        }
+    }
+
+    std::string_view s_;
+    size_t i_ = 0;
+    std::vector<char> open_;
+    size_t header_dots_ = 0;
+    size_t key_dots_ = 0;
+    bool expect_key_ = true;
+    bool blank_line_ = true;
+    bool in_header_ = false;
+};
+
 // Parses `text` after the UTF-8 check; any problem is ServiceError(code)
 // whose message starts with `what` (the file name, plus why we parse).
 Toml parse_checked(const std::string& what, const fs::path& path, const std::string& text, int code) {
     if (const auto bad = util::invalid_utf8_offset(text))
         throw ServiceError(code, what + ": not valid UTF-8 at byte " + std::to_string(*bad));
+    if (const auto deep = NestingScan(text).too_deep())
+        throw ServiceError(code, what + ": nested more than " + std::to_string(kMaxNesting) +
+                                     " levels deep (arrays, inline tables or dotted keys) at line " +
+                                     std::to_string(line_of(text, *deep)) + "; fix the file by hand");
     Toml doc;
     try {
         std::istringstream in(text);
@@ -466,17 +591,11 @@ std::string first_eol(std::string_view text) {
     return nl != std::string_view::npos && nl > 0 && text[nl - 1] == '\r' ? "\r\n" : "\n";
 }
 
-size_t line_of(std::string_view text, size_t offset) {
-    size_t line = 1;
-    for (size_t k = 0; k < offset && k < text.size(); ++k) line += text[k] == '\n';
-    return line;
-}
-
 Document scan_document(const fs::path& path, const std::string& text) {
     try {
         return Document{Scanner(text).scan(), first_eol(text)};
     } catch (const ScanError& e) {
-        throw ServiceError(kExitFailed, path.string() + ": cannot edit the file line by line (line " +
+        throw ServiceError(kExitConfig, path.string() + ": cannot edit the file line by line (line " +
                                             std::to_string(line_of(text, e.offset)) +
                                             " is not understood); edit it by hand");
     }
@@ -646,6 +765,35 @@ void remove_sections(Document& doc, const std::string& name) {
         while (!doc.items.empty() && doc.items.back().kind == Kind::Blank) doc.items.pop_back();
 }
 
+// How a profile without a [name] header of its own is defined, for the
+// message that refuses to edit it: "'a.token_id' (line 2)", "[a.sub] (line 4)".
+std::string definition_of(const Document& doc, const std::string& name) {
+    bool top_level = true;
+    size_t line = 1;
+    for (const Item& item : doc.items) {
+        if (item.kind == Kind::Header) top_level = false;
+        if (!item.path.empty() && item.path.front() == name && (item.kind == Kind::Header || top_level)) {
+            std::string key;
+            for (const auto& part : item.path) key += (key.empty() ? "" : ".") + part;
+            const std::string shown = item.kind == Kind::KeyValue ? "'" + key + "'"
+                                      : item.array_header       ? "[[" + key + "]]"
+                                                                : "[" + key + "]";
+            return shown + " (line " + std::to_string(line) + ")";
+        }
+        line += static_cast<size_t>(std::count(item.text.begin(), item.text.end(), '\n'));
+    }
+    return "'" + name + "'";
+}
+
+// Edits find a profile by its [name] header; one written only as an inline
+// table, dotted keys or [name.sub] tables is a problem of the file (exit 3).
+void require_own_table(const fs::path& path, const Document& doc, const std::string& name) {
+    if (own_header(doc, name)) return;
+    throw ServiceError(kExitConfig, path.string() + ": profile '" + name + "' is written as " +
+                                        definition_of(doc, name) + ", not as a [" + name +
+                                        "] table, so m-gpux cannot edit it line by line; edit it by hand");
+}
+
 // ---------------------------------------------------------------------------
 // Read-modify-write.
 
@@ -730,9 +878,17 @@ void check_field(const char* what, const std::string& value) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
-std::string strip_quotes(std::string_view v) {
+// One pair of matching quotes around `v` removed. A quote left over (an
+// unclosed or a stray one) would be stored as part of a token, so the paste
+// is refused; the message never quotes the value (it may be the secret).
+std::string strip_quotes(std::string_view v, std::string_view flag) {
     if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
         v = v.substr(1, v.size() - 2);
+    if (v.find_first_of("\"'") != std::string_view::npos)
+        throw ServiceError(kExitUsage, "the pasted `modal token set` line has a quote that is not closed in its " +
+                                           std::string(flag) +
+                                           " value; copy the whole line again, or give --token-id and "
+                                           "--token-secret - instead");
     return std::string(v);
 }
 
@@ -746,7 +902,7 @@ std::optional<std::string> flag_value(std::string_view s, std::string_view flag)
         if (begin == after_flag || begin == s.size() || s.substr(begin, 2) == "--") continue;
         size_t end = begin;
         while (end < s.size() && !is_space(s[end])) ++end;
-        std::string value = strip_quotes(s.substr(begin, end - begin));
+        std::string value = strip_quotes(s.substr(begin, end - begin), flag);
         if (!value.empty()) return value;
     }
     return std::nullopt;
@@ -759,6 +915,22 @@ std::optional<TokenCommand> parse_token_command(std::string_view pasted) {
     auto secret = flag_value(pasted, "--token-secret");
     if (!id || !secret) return std::nullopt;
     return TokenCommand{std::move(*id), std::move(*secret), flag_value(pasted, "--profile")};
+}
+
+std::optional<std::string> profile_name_problem(std::string_view name) {
+    constexpr size_t kMaxNameLength = 64;
+    const auto alnum = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
+    bool ok = !name.empty() && name.size() <= kMaxNameLength && alnum(name.front());
+    for (const char c : name) ok = ok && (alnum(c) || c == '.' || c == '_' || c == '-');
+    if (ok) return std::nullopt;
+    return "invalid profile name '" + std::string(name) +
+           "': a profile name is 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit";
+}
+
+void require_valid_profile_name(std::string_view name) {
+    if (auto problem = profile_name_problem(name)) throw ServiceError(kExitUsage, *problem);
 }
 
 ProfileStore::ProfileStore(fs::path config_path) : path_(std::move(config_path)) {}
@@ -778,12 +950,13 @@ std::optional<std::string> ProfileStore::resolve(const std::optional<std::string
 
 bool ProfileStore::upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                           bool activate) {
-    check_field("the profile name", name);
+    require_valid_profile_name(name);
     check_field("the token id", token_id);
     check_field("the token secret", token_secret);
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     const bool created = !edit.before.doc.contains(name);
+    if (!created) require_own_table(path_, edit.doc, name);
     const bool make_active = activate || edit.before.doc.as_table().empty();
     if (created) append_header(edit.doc, name);
     set_key(edit.doc, name, "token_id", toml_string(token_id));
@@ -804,6 +977,7 @@ std::optional<std::string> ProfileStore::remove(const std::string& name) {
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     if (!edit.before.doc.contains(name)) throw unknown_profile(name, edit.before.doc);
+    require_own_table(path_, edit.doc, name);
     remove_sections(edit.doc, name);
     std::optional<std::string> promoted;
     if (first_active(edit.before.doc) == name) {
@@ -826,6 +1000,7 @@ void ProfileStore::set_active(const std::string& name) {
     const auto lock = lock_config(path_);
     Edit edit = open_edit(path_);
     if (!edit.before.doc.contains(name)) throw unknown_profile(name, edit.before.doc);
+    require_own_table(path_, edit.doc, name);
     make_only_active(edit.doc, name);
     commit(path_, edit, [&](const Toml& after) { return only_active_problem(after, name); });
 }

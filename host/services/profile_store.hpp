@@ -11,7 +11,9 @@
 // CRLF, a missing final newline). The new text is re-parsed and checked
 // before it replaces the file (ServiceError(kExitFailed) when it would not
 // parse or not say what was asked), under a lock on `<path>.lock`, written
-// atomically with mode 0600.
+// atomically with mode 0600. A profile that has no [name] header of its own
+// (an inline table, dotted keys, only [name.sub] tables) cannot be edited
+// this way: ServiceError(kExitConfig) naming the file and the key.
 //
 // Token values never leave the store: readers see only whether they are set.
 #pragma once
@@ -34,13 +36,23 @@ struct ProfileInfo {
 
 // What a pasted `modal token set --token-id … --token-secret … [--profile …]`
 // line says. Each flag may be followed by whitespace or `=`; one pair of
-// matching quotes around a value is removed. Both tokens are required.
+// matching quotes around a value is removed. Both tokens are required;
+// nullopt when the text is not such a line. A value with a quote left over
+// (unclosed or stray) is ServiceError(kExitUsage), so it is never stored.
 struct TokenCommand {
     std::string token_id;
     std::string token_secret;
     std::optional<std::string> profile;
 };
 std::optional<TokenCommand> parse_token_command(std::string_view pasted);
+
+// Why `name` cannot be a new profile's name, or nullopt when it can. The rule
+// of preset names: 1-64 of [A-Za-z0-9._-], starting with a letter or digit,
+// so a name reads well in tables and shell commands and needs no quoting.
+// The message states the rule.
+std::optional<std::string> profile_name_problem(std::string_view name);
+// The same as ServiceError(kExitUsage).
+void require_valid_profile_name(std::string_view name);
 
 class ProfileStore {
 public:
@@ -61,8 +73,9 @@ public:
 
     // Adds a table, or rewrites only the token_id/token_secret lines of an
     // existing one; returns true when it created the table. A new first profile,
-    // or `activate`, becomes the only active one. An empty name or token, or one
-    // with control characters or invalid UTF-8, is ServiceError(kExitUsage).
+    // or `activate`, becomes the only active one. A name profile_name_problem
+    // refuses, an empty token, or one with control characters or invalid UTF-8,
+    // is ServiceError(kExitUsage).
     bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                 bool activate);
 

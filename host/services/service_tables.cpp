@@ -283,6 +283,7 @@ const mgpux_modal_service kModal = {sizeof(mgpux_modal_service), modal_call,    
 int32_t runner_run(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
         const auto request = parse_run_request(parse_arg(request_json, "request_json"));
+        state_store().require_private_dirs();  // the run directory goes under runs/
         ModalRunner runner(ph.context());
         const auto outcome = runner.run(request);
         give_json(ph, MGPUX_SERVICE_RUNNER, outcome.result, out_json);
@@ -329,7 +330,8 @@ int32_t profiles_resolve(const mgpux_host* host, const char* requested, const ch
 int32_t profiles_upsert(const mgpux_host* host, const char* name, const char* token_id, const char* token_secret,
                         int32_t activate, int32_t* out_created) {
     return guard(host, [&](PluginHost& ph) {
-        require(name && *name, "name");
+        require(name != nullptr, "name");
+        require_valid_profile_name(name);  // before the dry-run answer, so both refuse alike
         require(token_id && *token_id, "token_id");
         require(token_secret && *token_secret, "token_secret");
         auto store = profile_store();

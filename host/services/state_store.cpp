@@ -5,13 +5,18 @@
 #include "util/atomic_file.hpp"
 #include "util/file_lock.hpp"
 #include "util/json.hpp"
+#include "util/paths.hpp"
 
 #include <boost/json.hpp>
 
 #include <cstdio>
 #include <ctime>
+#include <iostream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <system_error>
+#include <unistd.h>
 #include <utility>
 
 namespace mgpux::services {
@@ -127,7 +132,49 @@ std::string utc_now_iso() {
     return buf;
 }
 
-StateStore::StateStore(fs::path dir) : dir_(std::move(dir)) {}
+namespace {
+
+std::string octal(unsigned mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+    return buf;
+}
+
+void note_on_stderr(const std::string& line) { std::cerr << "m-gpux: note: " << line << "\n"; }
+
+// True the first time `path` is seen in this process.
+bool first_time(const fs::path& path) {
+    static std::mutex mutex;
+    static std::set<std::string> seen;
+    const std::lock_guard<std::mutex> lock(mutex);
+    return seen.insert(path.string()).second;
+}
+
+}  // namespace
+
+StateStore::StateStore(fs::path dir) : StateStore(std::move(dir), ::geteuid()) {}
+
+StateStore::StateStore(fs::path dir, unsigned owner_uid, PrivacyNote note)
+    : dir_(std::move(dir)), owner_uid_(owner_uid), note_(note ? std::move(note) : PrivacyNote(note_on_stderr)) {}
+
+void StateStore::require_private(const fs::path& path) const {
+    std::optional<unsigned> was;
+    try {
+        was = util::make_private(path, owner_uid_);
+    } catch (const util::NotOwnedError& e) {
+        throw ServiceError(kExitConfig, "refusing to use m-gpux state that another user controls: " +
+                                            std::string(e.what()) + " (or set MGPUX_HOME to a directory of yours)");
+    } catch (const std::system_error& e) {
+        throw ServiceError(kExitConfig, e.what());
+    }
+    if (was && first_time(path))
+        note_(path.string() + " was open to other users (mode " + octal(*was) + "); it is now " + octal(*was & 0700));
+}
+
+void StateStore::require_private_dirs() const {
+    require_private(dir_);
+    require_private(dir_ / "runs");
+}
 
 fs::path StateStore::document_path(std::string_view name) const {
     if (!valid_document_name(name))
@@ -137,6 +184,8 @@ fs::path StateStore::document_path(std::string_view name) const {
 
 json::value StateStore::read(std::string_view name) const {
     const fs::path path = document_path(name);
+    require_private_dirs();
+    require_private(path);
     std::optional<std::string> text;
     try {
         text = util::read_file_if_exists(path);
@@ -162,6 +211,8 @@ json::value StateStore::read(std::string_view name) const {
 json::value StateStore::modify(std::string_view name,
                                const std::function<std::optional<json::value>(json::value)>& edit) {
     const fs::path path = document_path(name);
+    require_private_dirs();  // before the lock file is created in there
+    require_private(path);
     try {
         util::ensure_private_dir(dir_, 0700);
     } catch (const std::system_error& e) {

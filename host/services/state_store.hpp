@@ -15,10 +15,24 @@
 
 namespace mgpux::services {
 
+// Told once per path and process that a state path was open to other users
+// and has been made private.
+using PrivacyNote = std::function<void(const std::string&)>;
+
 class StateStore {
 public:
     // `dir` is created 0700 on the first write; every file written is 0600.
+    // Before anything is read or written, the directory, its runs/ and the
+    // document must belong to `owner_uid` (default: this process's effective
+    // uid), else ServiceError(kExitConfig) saying how to fix it; ours but
+    // open to group or others is made private and `note` (default: a line on
+    // stderr) says so.
     explicit StateStore(std::filesystem::path dir);
+    StateStore(std::filesystem::path dir, unsigned owner_uid, PrivacyNote note = PrivacyNote());
+
+    // The directory and runs/ checked as above, for a caller about to write
+    // there itself (the runner's run directories).
+    void require_private_dirs() const;
 
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -71,7 +85,11 @@ public:
     bool delete_preset(std::string_view name);  // false when absent
 
 private:
+    void require_private(const std::filesystem::path& path) const;
+
     std::filesystem::path dir_;
+    unsigned owner_uid_;
+    PrivacyNote note_;
 };
 
 // UTC now with seconds and an explicit offset: "2026-05-07T09:41:03+00:00".

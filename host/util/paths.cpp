@@ -1,7 +1,10 @@
 #include "util/paths.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <pwd.h>
+#include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace mgpux::util {
@@ -63,6 +66,24 @@ std::optional<fs::path> find_on_path(const std::string& name) {
         if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     return std::nullopt;
+}
+
+std::optional<unsigned> make_private(const fs::path& path, unsigned owner_uid) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return std::nullopt;
+        throw std::system_error(errno, std::generic_category(), "cannot check " + path.string());
+    }
+    if (st.st_uid != owner_uid)
+        throw NotOwnedError(path.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
+                            std::to_string(owner_uid) + "); if it is yours, `chown -R " +
+                            std::to_string(owner_uid) + " " + path.string() + "`, else move it away");
+    const unsigned mode = st.st_mode & 07777;
+    if ((mode & 077) == 0) return std::nullopt;
+    if (::chmod(path.c_str(), mode & 0700) != 0)
+        throw std::system_error(errno, std::generic_category(),
+                                "cannot make " + path.string() + " private (chmod go-rwx it)");
+    return mode;
 }
 
 }  // namespace mgpux::util

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,18 @@ std::vector<std::filesystem::path> split_path_list(const std::string& list);
 
 // Finds an executable file named `name` on $PATH, or nullopt.
 std::optional<std::filesystem::path> find_on_path(const std::string& name);
+
+// A file or directory that another user owns, so it is not ours to trust.
+struct NotOwnedError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Keeps an existing `path` private to the user `owner_uid` (following
+// symlinks, as reading it does). Owned by anyone else (root included):
+// NotOwnedError saying how to fix it. Ours but with permission bits for group
+// or others: those bits are removed (a directory 0777 becomes 0700, a file
+// 0666 becomes 0600) and the mode it had is returned. A missing path is fine
+// (nullopt). Throws std::system_error when it cannot be checked or changed.
+std::optional<unsigned> make_private(const std::filesystem::path& path, unsigned owner_uid);
 
 }  // namespace mgpux::util

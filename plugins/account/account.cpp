@@ -19,8 +19,10 @@ const mgpux_option kListOptions[] = {
     mgpux::option("no-usage", MGPUX_OPT_BOOL, "only list the profiles; do not fetch this month's usage"),
 };
 const mgpux_option kAddOptions[] = {
-    mgpux::option("name", MGPUX_OPT_STRING, "the profile name (default: the pasted --profile, else asked)", nullptr, 0,
-                  0, nullptr, "NAME"),
+    mgpux::option("name", MGPUX_OPT_STRING,
+                  "the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
+                  "(default: the pasted --profile, else asked)",
+                  nullptr, 0, 0, nullptr, "NAME"),
     mgpux::option("token-id", MGPUX_OPT_STRING, "the Modal token id (ak-…)", nullptr, 0, 0, nullptr, "ID"),
     mgpux::option("token-secret", MGPUX_OPT_STRING,
                   "the Modal token secret (as-…); '-' reads it from stdin. On the command line it shows in "
@@ -107,6 +109,14 @@ std::string money_cell(const std::optional<Nanos>& v, bool has_token, bool fetch
     return has_token ? "?" : "N/A";
 }
 
+// Whether MODAL_TOKEN_ID or MODAL_TOKEN_SECRET is set (non-empty): `modal`
+// then uses it instead of the pinned profile's token.
+bool env_tokens_set() {
+    for (const char* name : {"MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"})
+        if (const char* v = std::getenv(name); v && *v) return true;
+    return false;
+}
+
 // ------------------------------------------------------------ account list
 
 // One balance per profile, in file order; empty balances when not fetched.
@@ -170,6 +180,11 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
     const bool fetch = !args.flag("no-usage");
     const std::vector<Balance> balances = fetch ? fetch_balances(host, rows) : std::vector<Balance>(rows.size());
     const auto pick = pick_from(rows, balances);
+    const bool env_tokens = env_tokens_set();
+    if (env_tokens) {
+        host.warn(env_tokens_note(listing.string_or("active"), true));
+        if (fetch && !rows.empty()) host.warn("The usage in every row is that of the tokens' workspace.\n");
+    }
     if (args.global_flag("json")) {
         mgpux::Json ps = mgpux::Json::array();
         for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -186,6 +201,7 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
         doc.set("profiles", ps);
         doc.set("path", path);
         doc.set("auto_pick", pick ? mgpux::Json(*pick) : mgpux::Json());
+        doc.set("env_tokens_override", env_tokens);
         host.json(doc);
         return MGPUX_OK;
     }
@@ -262,8 +278,9 @@ Credentials collect_credentials(const mgpux::Host& host, const mgpux::Args& args
         if (c.token_secret.empty())
             c.token_secret = trim(host.ask("Modal token secret (hidden)", nullptr, "--token-secret", true));
     }
-    if (c.name.empty()) c.name = trim(host.ask("Profile name", nullptr, "--name"));
-    if (c.name.empty()) throw mgpux::usage_error("the profile name must not be empty (--name)");
+    // A --name given empty is not asked again: the profiles service refuses it
+    // with the naming rule, as any other name it cannot take.
+    if (c.name.empty() && !args.has("name")) c.name = trim(host.ask("Profile name", nullptr, "--name"));
     if (c.token_id.find_first_of(" \t") != std::string::npos || c.token_secret.find_first_of(" \t") != std::string::npos)
         throw mgpux::usage_error("a Modal token id or secret has no spaces in it; check what was pasted");
     return c;
@@ -308,12 +325,14 @@ int switch_to(const mgpux::Host& host, const mgpux::Args& args) {
         mgpux::Json doc = mgpux::Json::object();
         doc.set("active", name);
         doc.set("changed", !already && !args.global_flag("dry_run"));
+        doc.set("env_tokens_override", env_tokens_set());
         host.json(doc);
     } else if (already) {
         host.text("Profile '" + name + "' is already the active one.\n");
     } else if (!args.global_flag("dry_run")) {
         host.success("Switched to profile '" + name + "'.\n");
     }
+    if (env_tokens_set()) host.warn(env_tokens_note(name, false));
     return MGPUX_OK;
 }
 
@@ -349,10 +368,12 @@ int current(const mgpux::Host& host, const mgpux::Args& args) {
         mgpux::Json doc = mgpux::Json::object();
         doc.set("profile", name.empty() ? mgpux::Json() : mgpux::Json(name));
         doc.set("source", name.empty() ? mgpux::Json() : mgpux::Json(from_option ? "--profile" : "active"));
+        doc.set("env_tokens_override", env_tokens_set());
         host.json(doc);
     } else if (!name.empty()) {
         host.text(name + "\n");
     }
+    if (env_tokens_set()) host.warn(env_tokens_note(name, false));
     // Modal commands run outside m-gpux follow MODAL_PROFILE; say when it differs.
     if (const char* env = std::getenv("MODAL_PROFILE"); env && *env && name != env && !from_option)
         host.warn("Note: MODAL_PROFILE=" + std::string(env) + " is set; `modal` commands you run yourself use it.\n");

@@ -87,4 +87,14 @@ std::vector<std::string> token_warnings(const Credentials& c) {
     return out;
 }
 
+std::string env_tokens_note(const std::string& profile, bool every_profile) {
+    std::string note =
+        "Note: MODAL_TOKEN_ID / MODAL_TOKEN_SECRET are set in the environment: `modal` authenticates with those "
+        "tokens";
+    if (!profile.empty()) note += ", not profile '" + profile + "'" + (every_profile ? " or any other" : "");
+    else if (every_profile) note += ", not any profile's";
+    const char* use = every_profile ? "the profiles" : profile.empty() ? "a profile" : "the profile";
+    return note + ", while they are set; unset them to use " + use + ".\n";
+}
+
 }  // namespace account

@@ -67,6 +67,12 @@ std::string trim(const std::string& s);
 // never quotes the secret.
 std::vector<std::string> token_warnings(const Credentials& c);
 
+// MODAL_TOKEN_ID / MODAL_TOKEN_SECRET in the environment override every
+// profile's tokens inside `modal`. The note shown next to a profile while
+// they are set: `profile` is the one shown or pinned ("" for none);
+// `every_profile` when a whole list of profiles is shown.
+std::string env_tokens_note(const std::string& profile, bool every_profile);
+
 }  // namespace account
 
 #endif  // MGPUX_PLUGINS_ACCOUNT_LOGIC_HPP

@@ -166,3 +166,12 @@ TEST(TokenWarnings, FlagOddOrSwappedTokensWithoutQuotingThem) {
     EXPECT_EQ(account::token_warnings({"n", "ak-1", "hunter2"}).size(), 1u);
     for (const auto& w : account::token_warnings({"n", "ak-1", "hunter2"})) EXPECT_EQ(w.find("hunter2"), std::string::npos);
 }
+
+TEST(EnvTokensNote, NamesTheProfileItOverrides) {
+    const std::string one = account::env_tokens_note("alice", false);
+    EXPECT_NE(one.find("MODAL_TOKEN_ID / MODAL_TOKEN_SECRET"), std::string::npos) << one;
+    EXPECT_NE(one.find("not profile 'alice', while they are set"), std::string::npos) << one;
+    EXPECT_NE(account::env_tokens_note("alice", true).find("not profile 'alice' or any other"), std::string::npos);
+    EXPECT_NE(account::env_tokens_note("", true).find("not any profile's"), std::string::npos);
+    EXPECT_EQ(account::env_tokens_note("", false).find("not "), std::string::npos);
+}

@@ -178,8 +178,8 @@ class Validate(MgpuxTestCase):
         self.assertExit(r, 1)
         doc = r.json()
         self.assertFalse(doc["usable"])
-        # "(signal 11)" in a plain build; a sanitizer build reports its own exit instead.
-        self.assertRegex(doc["reason"], r"crashed while loading \((signal 11|exit \d+)\)")
+        # "(SIGSEGV)" in a plain build; a sanitizer build reports its own exit instead.
+        self.assertRegex(doc["reason"], r"crashed while loading \((SIGSEGV|exit \d+)\)")
         # Listing does not call init, so the host itself is unaffected.
         self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("crashing"))
         self.assertExit(self.run_mgpux("plugins", "list"), 0)
@@ -192,6 +192,67 @@ class Validate(MgpuxTestCase):
             r = self.run_mgpux("plugins", "validate", lib)
             self.assertExit(r, 1)
             self.assertIn(why, r.err)
+
+
+class LoadIsolation(MgpuxTestCase):
+    """A plugin file the host has not loaded before is loaded in a child
+    process first, and only regular files are considered: a library that
+    crashes or hangs while it loads costs one warning, not every command."""
+
+    def setUp(self):
+        super().setUp()
+        self.plugins = self.tmp / "plugins"
+        self.plugins.mkdir(mode=0o755)
+        shutil.copy(self.fixture_dir("good") / "mgpux-abigood.so", self.plugins)
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.plugins)
+
+    def assertSkippedAndOthersWork(self, bad, why):
+        for _ in range(2):  # the cold start, then one with the good plugin cached
+            r = self.run_mgpux("plugins", "list", "--json", timeout=20)
+            self.assertExit(r, 0)
+            entries = {os.path.basename(p["path"]): p for p in r.json()["plugins"]}
+            self.assertEqual(entries["mgpux-abigood.so"]["status"], "loaded")
+            self.assertEqual(entries[bad]["status"], "skipped")
+            self.assertRegex(entries[bad]["reason"], why)
+            warnings = [line for line in r.err.splitlines() if bad in line]
+            self.assertEqual(len(warnings), 1, r.err)
+            self.assertRegex(warnings[0], "skipped plugin .*" + why)
+            r = self.run_mgpux("abigood", "greet", "-n", "Ada", timeout=20)
+            self.assertExit(r, 0)
+            self.assertIn("abigood ran with", r.out)
+            self.assertEqual(len([line for line in r.err.splitlines() if bad in line]), 1, r.err)
+
+    def test_truncated_library(self):
+        data = (self.fixture_dir("good") / "mgpux-abigood.so").read_bytes()
+        (self.plugins / "mgpux-abitrunc.so").write_bytes(data[: len(data) // 2])
+        self.assertSkippedAndOthersWork("mgpux-abitrunc.so", r"crashed while loading \(SIGBUS\)")
+
+    def test_constructor_that_crashes(self):
+        shutil.copy(self.fixture_dir("ctor_crash") / "mgpux-abictor.so", self.plugins)
+        self.assertSkippedAndOthersWork("mgpux-abictor.so", r"crashed while loading \(SIGSEGV\)")
+
+    def test_fifo_and_directory_named_like_plugins(self):
+        os.mkfifo(self.plugins / "mgpux-fifo.so")
+        self.assertSkippedAndOthersWork("mgpux-fifo.so", r"not a regular file \(a FIFO\)")
+        (self.plugins / "mgpux-fifo.so").unlink()
+        (self.plugins / "mgpux-dir.so").mkdir()
+        self.assertSkippedAndOthersWork("mgpux-dir.so", r"not a regular file \(a directory\)")
+
+    def test_validate_does_not_hang_on_a_fifo(self):
+        os.mkfifo(self.plugins / "mgpux-fifo.so")
+        r = self.run_mgpux("plugins", "validate", self.plugins / "mgpux-fifo.so", timeout=20)
+        self.assertExit(r, 1)
+        self.assertIn("not a regular file (a FIFO)", r.err)
+
+    def test_new_files_are_checked_in_a_child_once(self):
+        debug = {"MGPUX_DEBUG": "plugins"}
+        first = self.run_mgpux("--help", env=debug)
+        self.assertExit(first, 0)
+        self.assertIn("loading 1 new plugin file(s) in a child process first", first.err)
+        second = self.run_mgpux("--help", env=debug)
+        self.assertExit(second, 0)
+        self.assertNotIn("in a child process", second.err)
+        self.assertIn("mgpux-abigood.so: loaded from cache", second.err)
 
 
 if __name__ == "__main__":

@@ -124,7 +124,8 @@ class ListTests(AccountTestCase):
         r = self.account("list")
         self.assertExit(r, 0)
         self.assertIn("m-gpux account add", r.err)
-        self.assertEqual(self.account_json("list"), {"profiles": [], "path": str(self.toml), "auto_pick": None})
+        self.assertEqual(self.account_json("list"), {"profiles": [], "path": str(self.toml), "auto_pick": None,
+                                                     "env_tokens_override": False})
         self.assertEqual(self.fake.calls(), [])
 
     def test_modal_missing_is_exit_4(self):
@@ -144,6 +145,31 @@ class ListTests(AccountTestCase):
             self.assertIn(str(self.toml), r.err)
             self.assertEqual(self.toml.read_bytes(), bad)
         self.assertEqual(self.fake.calls(), [])
+
+
+    def test_deeply_nested_config_is_exit_3_not_a_crash(self):
+        for deep in (b"[" * 20000, b"[alice]\nx = " + b"[" * 20000, b"[alice]\nx = " + b"{b=" * 20000):
+            self.toml.write_bytes(deep)
+            for args in (("list",), ("current",), ("switch", "alice"),
+                         ("add", "--name", "n", "--token-id", "ak-n", "--token-secret", "as-n")):
+                r = self.account(*args)
+                self.assertExit(r, 3)
+                self.assertIn(str(self.toml), r.err)
+                self.assertIn("nested more than 64 levels deep", r.err)
+                self.assertEqual(self.toml.read_bytes(), deep)
+        self.assertEqual(self.fake.calls(), [])
+
+
+    def test_profile_written_with_dotted_keys_is_exit_3_naming_file_and_key(self):
+        text = b'# hand written\nalice.token_id = "ak-a"\nalice.token_secret = "as-a"\nalice.active = true\n'
+        self.toml.write_bytes(text)
+        for args in (("add", "--name", "alice", "--token-id", "ak-n", "--token-secret", "as-n"),
+                     ("switch", "alice"), ("remove", "alice", "--yes")):
+            r = self.account(*args)
+            self.assertExit(r, 3)
+            self.assertIn(str(self.toml), r.err)
+            self.assertIn("alice.token_id", r.err)
+            self.assertEqual(self.toml.read_bytes(), text)
 
 
 class AddTests(AccountTestCase):
@@ -222,6 +248,30 @@ class AddTests(AccountTestCase):
         self.assertIn("--name", r.err)
         self.assertNotIn("[x]", self.toml.read_text())
 
+    def test_invalid_profile_name_is_refused_with_the_rule(self):
+        before = self.toml.read_bytes()
+        for name in ("bad name", "", "-x", "a" * 65):
+            for extra in ((), ("--dry-run",)):
+                r = self.account("add", "--name", name, "--token-id", "ak-1", "--token-secret", "-", *extra,
+                                 stdin_text="as-2\n")
+                self.assertExit(r, 2)
+                self.assertIn(f"invalid profile name '{name}'", r.err)
+                self.assertIn("letters, digits, '.', '_' and '-'", r.err)
+                self.assertEqual(self.toml.read_bytes(), before)
+        # A pasted --profile is held to the same rule.
+        r = self.account("add", stdin_text="modal token set --token-id ak-1 --token-secret as-2 --profile=a/b\n")
+        self.assertExit(r, 2)
+        self.assertIn("invalid profile name 'a/b'", r.err)
+        self.assertEqual(self.toml.read_bytes(), before)
+
+    def test_paste_with_an_unbalanced_quote_is_refused(self):
+        before = self.toml.read_bytes()
+        r = self.account("add", "--name", "q", stdin_text="modal token set --token-id ak-1 --token-secret 'as-q-SECRET\n")
+        self.assertExit(r, 2)
+        self.assertIn("quote", r.err)
+        self.assertNotIn("as-q-SECRET", r.err + r.out)
+        self.assertEqual(self.toml.read_bytes(), before)
+
     def test_garbage_on_stdin_is_a_usage_error(self):
         r = self.account("add", "--name", "x", "--token-id", "ak-x", stdin_text="hello there world\n")
         self.assertExit(r, 2)
@@ -265,7 +315,7 @@ class AddTests(AccountTestCase):
 class SwitchRemoveCurrentTests(AccountTestCase):
     def test_switch_moves_the_active_line(self):
         doc = self.account_json("switch", "work")
-        self.assertEqual(doc, {"active": "work", "changed": True})
+        self.assertEqual(doc, {"active": "work", "changed": True, "env_tokens_override": False})
         self.assertEqual(self.profile_table("work").get("active"), "true")
         self.assertNotIn("active", self.profile_table("alice"))
         r = self.account("switch", "work")
@@ -316,8 +366,8 @@ class SwitchRemoveCurrentTests(AccountTestCase):
         r = self.account("current")
         self.assertExit(r, 0)
         self.assertEqual(r.out, "alice\n")
-        self.assertEqual(self.account_json("current", "--profile", "work"), {"profile": "work", "source": "--profile"})
-        self.assertEqual(self.account_json("current"), {"profile": "alice", "source": "active"})
+        self.assertEqual(self.account_json("current", "--profile", "work"),
+                         {"profile": "work", "source": "--profile", "env_tokens_override": False})
         self.assertExit(self.account("current", "--profile", "ghost"), 2)
 
     def test_current_without_an_active_profile_is_exit_1(self):
@@ -325,10 +375,14 @@ class SwitchRemoveCurrentTests(AccountTestCase):
                                                "b": {"token_id": "ak-b", "token_secret": "as-b"}})
         r = self.account("current", "--json")
         self.assertExit(r, 1)
-        self.assertEqual(r.json(), {"profile": None, "source": None})
+        self.assertEqual(r.json(), {"profile": None, "source": None, "env_tokens_override": False})
         self.assertIn("m-gpux account switch", r.err)
         self.toml.unlink()
         self.assertExit(self.account("current"), 1)
+
+    def test_current_json_says_whether_token_variables_win(self):
+        self.assertEqual(self.account_json("current"),
+                         {"profile": "alice", "source": "active", "env_tokens_override": False})
 
     def test_help_has_examples(self):
         r = self.run_mgpux("account", "--help")
@@ -340,6 +394,55 @@ class SwitchRemoveCurrentTests(AccountTestCase):
             self.assertExit(h, 0)
             self.assertIn("Example:", h.out)
             self.assertTrue(re.search(r"m-gpux account " + sub, h.out), h.out)
+
+
+ENV_TOKENS = {"MODAL_TOKEN_ID": "ak-env", "MODAL_TOKEN_SECRET": "as-env"}
+ENV_NOTE = "MODAL_TOKEN_ID / MODAL_TOKEN_SECRET are set in the environment"
+
+
+class EnvTokenTests(AccountTestCase):
+    """Token variables override every profile inside `modal`: wherever a
+    profile is shown or pinned, m-gpux says so while they are set."""
+
+    def assertNote(self, err, profile):
+        self.assertIn(ENV_NOTE, err)
+        self.assertIn(f"not profile '{profile}'", err)
+        self.assertIn("while they are set", err)
+        self.assertNotIn("as-env", err)
+
+    def test_current_text_and_json(self):
+        r = self.account("current", env=ENV_TOKENS)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "alice\n")
+        self.assertNote(r.err, "alice")
+        self.assertEqual(r.err.count(ENV_NOTE), 1)
+        r = self.account("current", "--json", env=ENV_TOKENS)
+        self.assertExit(r, 0)
+        self.assertEqual(r.json(), {"profile": "alice", "source": "active", "env_tokens_override": True})
+        self.assertNote(r.err, "alice")
+        # Either variable alone wins for its key.
+        self.assertNote(self.account("current", env={"MODAL_TOKEN_SECRET": "as-env"}).err, "alice")
+        self.assertNotIn(ENV_NOTE, self.account("current").err)
+
+    def test_list_says_so_in_text_and_json(self):
+        r = self.account("list", "--no-usage", env=ENV_TOKENS)
+        self.assertExit(r, 0)
+        self.assertNote(r.err, "alice")
+        doc = self.account_json("list", "--no-usage", env=ENV_TOKENS)
+        self.assertTrue(doc["env_tokens_override"])
+        self.assertFalse(self.account_json("list", "--no-usage")["env_tokens_override"])
+        r = self.account("list", env=ENV_TOKENS)  # with usage: the rows are the tokens' workspace
+        self.assertExit(r, 0)
+        self.assertIn("every row", r.err)
+
+    def test_switch_says_so(self):
+        r = self.account("switch", "work", env=ENV_TOKENS)
+        self.assertExit(r, 0)
+        self.assertNote(r.err, "work")
+        self.assertEqual(self.profile_table("work").get("active"), "true")
+        doc = self.account_json("switch", "alice", env=ENV_TOKENS)
+        self.assertEqual(doc, {"active": "alice", "changed": True, "env_tokens_override": True})
+        self.assertNotIn(ENV_NOTE, self.account("switch", "work").err)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,15 @@
 """The command line contract: help, version, errors and exit codes, the
 command tree, completion, the welcome screen and `info`."""
+import json
+import os
 import shutil
+import stat
 import subprocess
+import unittest
 
 from harness import BIN, PLUGIN_DIR, MgpuxTestCase, main
+
+NOBODY = 65534
 
 
 class HelpAndVersion(MgpuxTestCase):
@@ -48,6 +54,14 @@ class UsageErrors(MgpuxTestCase):
         r = self.run_mgpux("plugins", "lsit")
         self.assertExit(r, 2)
         self.assertIn("did you mean 'list'", r.err)
+
+    def test_mistyped_subcommand_with_an_argument_suggests_the_subcommand(self):
+        for args in (["account", "swich"], ["account", "swich", "p1"]):
+            r = self.run_mgpux(*args)
+            self.assertExit(r, 2)
+            self.assertIn("unknown command 'swich' for 'm-gpux account'", r.err)
+            self.assertIn("did you mean 'switch'", r.err)
+            self.assertNotIn("'p1'", r.err)
 
     def test_unknown_option_suggests(self):
         r = self.run_mgpux("info", "--versionz")
@@ -213,6 +227,70 @@ class Info(MgpuxTestCase):
     def fake_modal(self):
         from harness import FAKES_DIR
         return FAKES_DIR / "modal"
+
+
+KEYS = [{"name": "dev", "key": "sk-mgpux-" + "a" * 48, "created": "2026-01-01T00:00:00", "active": True}]
+
+
+class StateDirTrust(MgpuxTestCase):
+    """The state directory, its runs/ and every state file must be the user's
+    own: another user who owns one could hand us their keys or scripts."""
+
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()
+        self.state_dir.mkdir()
+        self.keys_file = self.state_dir / "api_keys.json"
+        self.keys_file.write_text(json.dumps(KEYS))
+
+    def mode(self, path):
+        return stat.S_IMODE(path.stat().st_mode)
+
+    def test_open_state_dir_and_file_of_ours_are_tightened_with_one_note(self):
+        os.chmod(self.state_dir, 0o777)
+        os.chmod(self.keys_file, 0o666)
+        r = self.run_mgpux("serve", "keys", "show", "dev")
+        self.assertExit(r, 0)
+        self.assertIn(KEYS[0]["key"], r.out)
+        self.assertEqual(self.mode(self.state_dir), 0o700)
+        self.assertEqual(self.mode(self.keys_file), 0o600)
+        self.assertIn(f"{self.state_dir} was open to other users (mode 0777); it is now 0700", r.err)
+        self.assertIn(f"{self.keys_file} was open to other users (mode 0666); it is now 0600", r.err)
+        self.assertEqual(r.err.count("open to other users"), 2)
+        again = self.run_mgpux("serve", "keys", "show", "dev")
+        self.assertExit(again, 0)
+        self.assertNotIn("open to other users", again.err)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to give a file to another user")
+    def test_state_of_another_user_is_refused(self):
+        os.chmod(self.state_dir, 0o777)
+        os.chown(self.state_dir, NOBODY, NOBODY)
+        r = self.run_mgpux("serve", "keys", "show", "dev")
+        self.assertExit(r, 3)
+        self.assertIn(str(self.state_dir), r.err)
+        self.assertIn(f"owned by uid {NOBODY}", r.err)
+        self.assertIn("chown", r.err)
+        self.assertNotIn(KEYS[0]["key"], r.out + r.err)
+        self.assertEqual(self.mode(self.state_dir), 0o777, "not ours to change")
+        # Our directory, but a key file someone else put there.
+        os.chown(self.state_dir, 0, 0)
+        os.chown(self.keys_file, NOBODY, NOBODY)
+        r = self.run_mgpux("serve", "keys", "show", "dev")
+        self.assertExit(r, 3)
+        self.assertIn(str(self.keys_file), r.err)
+        self.assertNotIn(KEYS[0]["key"], r.out)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to give a file to another user")
+    def test_runs_dir_of_another_user_stops_a_launch_before_modal_runs(self):
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
+        runs = self.state_dir / "runs"
+        runs.mkdir(mode=0o777)
+        os.chown(runs, NOBODY, NOBODY)
+        r = self.run_mgpux("svcprobe", "run", "--yes")
+        self.assertExit(r, 3)
+        self.assertIn(str(runs), r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+        self.assertEqual(list(runs.iterdir()), [])
 
 
 if __name__ == "__main__":

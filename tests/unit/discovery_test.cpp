@@ -1,6 +1,7 @@
 // Tests for plugin discovery without real plugins:
 // search order, which files count as plugins, the permission check, and
 // what discover() records for files that cannot be loaded.
+#include "plugins/load_check.hpp"
 #include "plugins/registry.hpp"
 #include "temp_dir.hpp"
 
@@ -206,6 +207,103 @@ TEST(Discover, MissingDirectoriesAreSilentAndEmpty) {
     reg.discover(env, nullptr);
     EXPECT_EQ(reg.dirs().size(), 2u);
     EXPECT_TRUE(reg.all().empty());
+}
+
+// Named like a plugin but not a regular file: skipped by stat alone (opening a
+// FIFO would block; dlopen would map a device).
+TEST(Discover, FifoAndDirectoryNamedLikePluginsAreSkippedUnopened) {
+    TempDir d;
+    ASSERT_EQ(::mkfifo((d.path() / "mgpux-fifo.so").c_str(), 0644), 0);
+    fs::create_directory(d.path() / "mgpux-dir.so");
+    EXPECT_EQ(mgpux::plugins::not_regular_reason(d.path() / "mgpux-fifo.so"), "not a regular file (a FIFO)");
+    EXPECT_EQ(mgpux::plugins::not_regular_reason(d.path() / "mgpux-dir.so"), "not a regular file (a directory)");
+    EXPECT_EQ(mgpux::plugins::not_regular_reason(d.file("mgpux-f.so")), "");
+    DiscoveryEnv env = base_env();
+    env.plugin_path = d.path().string();
+    PluginRegistry reg;
+    reg.discover(env, nullptr);
+    ASSERT_EQ(reg.all().size(), 3u);
+    EXPECT_EQ(reg.all()[0]->reason, "not a regular file (a directory)");
+    EXPECT_EQ(reg.all()[2]->reason, "not a regular file (a FIFO)");
+    // The loader refuses them too (`plugins validate`, a cached plugin's run).
+    EXPECT_EQ(mgpux::plugins::load_plugin(d.path() / "mgpux-fifo.so", "x").reason, "not a regular file (a FIFO)");
+}
+
+// A stand-in for `m-gpux --mgpux-check-plugins FILE...`: per file, by its
+// name, a verdict line, a crash, a hang or an exit; every start is logged.
+std::filesystem::path fake_child(const TempDir& d) {
+    const std::string log = (d.path() / "starts.log").string();
+    return d.file("fake-child",
+                  "#!/bin/sh\n"
+                  "shift\n"
+                  "echo \"$*\" >> '" + log + "'\n"
+                  "i=0\n"
+                  "for f in \"$@\"; do\n"
+                  "  case \"$f\" in\n"
+                  "    *crash*) kill -SEGV $$ ;;\n"
+                  "    *hang*) sleep 30 ;;\n"
+                  "    *quit*) exit 3 ;;\n"
+                  "    *bad*) printf '%d\\t0\\tnot a library\\n' $i ;;\n"
+                  "    *) printf '%d\\t1\\t\\n' $i ;;\n"
+                  "  esac\n"
+                  "  i=$((i+1))\n"
+                  "done\n",
+                  0755);
+}
+
+std::vector<std::string> lines_of(const fs::path& file) {
+    std::ifstream in(file);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+}
+
+TEST(LoadInChild, ADeadChildCondemnsOnlyItsFileAndTheRestGetANewOne) {
+    TempDir d;
+    const std::vector<fs::path> files = {"a", "crash", "b", "hang", "c", "quit", "d", "bad", "e"};
+    const auto verdicts = mgpux::plugins::load_in_child(fake_child(d), files, 300);
+    ASSERT_EQ(verdicts.size(), files.size());
+    std::vector<std::string> got;
+    for (const auto& v : verdicts) got.push_back(v.loaded ? "loaded" : v.reason);
+    EXPECT_EQ(got, (std::vector<std::string>{"loaded", "crashed while loading (SIGSEGV)", "loaded",
+                                             "hung while loading (stopped after 1 s)", "loaded",
+                                             "exited with status 3 while loading", "loaded", "not a library",
+                                             "loaded"}));
+    EXPECT_EQ(lines_of(d.path() / "starts.log"),
+              (std::vector<std::string>{"a crash b hang c quit d bad e", "b hang c quit d bad e", "c quit d bad e",
+                                        "d bad e"}));
+}
+
+TEST(LoadInChild, AChildThatCannotStartIsEveryFilesReason) {
+    const auto verdicts = mgpux::plugins::load_in_child("/nonexistent/m-gpux", {"a", "b"}, 1000);
+    ASSERT_EQ(verdicts.size(), 2u);
+    for (const auto& v : verdicts) {
+        EXPECT_FALSE(v.loaded);
+        EXPECT_NE(v.reason.find("could not be loaded in a child process first"), std::string::npos) << v.reason;
+    }
+    EXPECT_EQ(mgpux::plugins::signal_name(7), "SIGBUS");
+}
+
+TEST(Discover, NewFilesAreLoadedInAChildFirst) {
+    TempDir plugins;
+    TempDir tools;
+    plugins.file("mgpux-crash.so");
+    plugins.file("mgpux-fine.so");  // the child survives it; the loader here still finds no ELF
+    DiscoveryEnv env = base_env();
+    env.plugin_path = plugins.path().string();
+    env.check_executable = fake_child(tools);
+    std::vector<std::string> debug;
+    PluginRegistry reg;
+    reg.discover(env, [&](const std::string& s) { debug.push_back(s); });
+    ASSERT_EQ(reg.all().size(), 2u);
+    EXPECT_EQ(reg.all()[0]->status, PluginStatus::Skipped);
+    EXPECT_EQ(reg.all()[0]->reason, "crashed while loading (SIGSEGV)");
+    EXPECT_EQ(reg.all()[1]->status, PluginStatus::Skipped);
+    EXPECT_NE(reg.all()[1]->reason.find("cannot load"), std::string::npos) << reg.all()[1]->reason;
+    EXPECT_EQ(lines_of(tools.path() / "starts.log").size(), 2u);
+    bool said = false;
+    for (const auto& line : debug) said = said || line == "loading 2 new plugin file(s) in a child process first";
+    EXPECT_TRUE(said);
 }
 
 }  // namespace

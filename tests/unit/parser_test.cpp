@@ -536,4 +536,30 @@ TEST_F(ParserTest, UnknownOptionSuggests) {
     EXPECT_NE(grp.find("did you mean '--json'"), std::string::npos) << grp;
 }
 
+// A command that is also a group heading (`account` with `account switch`
+// under it): a mistyped subcommand is blamed, not the argument after it.
+TEST(ParserHeadingTest, MistypedSubcommandWithArgumentSuggestsTheSubcommand) {
+    std::vector<CommandSpec> specs(2);
+    specs[0].path = {"account"};
+    specs[0].summary = "Profiles";
+    specs[1].path = {"account", "switch"};
+    specs[1].summary = "Switch";
+    specs[1].options.push_back(positional("name", true));
+    auto root = mgpux::cli::build_tree({{nullptr, "account", "Profiles", "Commands", &specs}}, nullptr);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"account", "swich"}, std::vector<std::string>{"account", "swich", "p1"},
+          std::vector<std::string>{"account", "swich", "p1", "p2"}}) {
+        try {
+            mgpux::cli::parse_command_line(*root, args);
+            ADD_FAILURE() << "expected a UsageError for " << args.size() << " words";
+        } catch (const UsageError& e) {
+            const std::string msg = e.what();
+            EXPECT_NE(msg.find("unknown command 'swich' for 'm-gpux account'"), std::string::npos) << msg;
+            EXPECT_NE(msg.find("did you mean 'switch'"), std::string::npos) << msg;
+            ASSERT_NE(e.node, nullptr);
+            EXPECT_EQ(e.node->path_string(), "account");
+        }
+    }
+}
+
 }  // namespace

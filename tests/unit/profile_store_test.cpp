@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -195,6 +196,47 @@ TEST_F(ProfileStoreTest, TopLevelNonTableIsConfigError) {
     EXPECT_NE(msg.find("'loglevel'"), std::string::npos) << msg;
 }
 
+// toml11 recurses once per level of nesting, so a deep enough file overflows
+// the stack: nesting is bounded before toml11 sees the bytes.
+TEST_F(ProfileStoreTest, DeepNestingIsConfigErrorBeforeToml11SeesIt) {
+    const std::string deep[] = {
+        std::string(20000, '['),
+        "[a]\nx = " + std::string(20000, '['),
+        "[a]\nx = " + [] {
+            std::string s;
+            for (int i = 0; i < 20000; ++i) s += "{b=";
+            return s;
+        }(),
+        "[a]\nx = " + std::string(65, '[') + std::string(65, ']') + "\n",
+        "[" + [] {  // dotted keys nest tables too
+            std::string s = "a";
+            for (int i = 0; i < 100; ++i) s += ".a";
+            return s;
+        }() + "]\n",
+    };
+    for (const std::string& text : deep) {
+        write(text);
+        const auto msg = error_of([&] { store().list(); }, kExitConfig);
+        EXPECT_NE(msg.find(path_.string()), std::string::npos) << msg;
+        EXPECT_NE(msg.find("nested more than 64 levels deep"), std::string::npos) << msg;
+        error_of([&] { store().upsert("b", "ak", "as", false); }, kExitConfig);
+        EXPECT_EQ(read(), text);
+    }
+}
+
+TEST_F(ProfileStoreTest, NestingLimitCountsNoBracketsInStringsOrComments) {
+    const std::string many(1000, '[');
+    write("# " + many + "\n[a]\ntoken_id = \"" + many + "\"\ntoken_secret = '" + many + "'\n" +
+          "note = \"\"\"\n" + many + "\n\"\"\"\nlit = '''" + many + "'''\n" + "esc = \"\\\"" + many + "\"\n" +
+          "deep = " + std::string(63, '[') + std::string(63, ']') + "  # " + many + "\n" +
+          "inline = { x = { y = 1.5, z = 2.25 } }\nwhen = 1979-05-27T07:32:00.999Z\n" +
+          "[b.c.d]\nk.l.m = 3.14159\n");
+    const auto list = store().list();
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].name, "a");
+    EXPECT_TRUE(list[0].has_token_id);
+}
+
 TEST_F(ProfileStoreTest, UnreadableFileIsConfigError) {
     fs::create_directory(path_);
     error_of([&] { store().list(); }, kExitConfig);
@@ -257,14 +299,26 @@ TEST_F(ProfileStoreTest, AddToFileWithoutFinalNewline) {
 
 TEST_F(ProfileStoreTest, AddQuotesNamesThatAreNotBareKeys) {
     write("[a]\n");
-    store().upsert("my work", "ak", "as", false);
     store().upsert("x.y", "ak2", "as2", false);
-    EXPECT_EQ(read(), "[a]\n\n[\"my work\"]\ntoken_id = \"ak\"\ntoken_secret = \"as\"\n"
-                      "\n[\"x.y\"]\ntoken_id = \"ak2\"\ntoken_secret = \"as2\"\n");
+    EXPECT_EQ(read(), "[a]\n\n[\"x.y\"]\ntoken_id = \"ak2\"\ntoken_secret = \"as2\"\n");
     const auto list = store().list();
-    ASSERT_EQ(list.size(), 3u);
-    EXPECT_EQ(list[1].name, "my work");
-    EXPECT_EQ(list[2].name, "x.y");
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[1].name, "x.y");
+}
+
+TEST_F(ProfileStoreTest, NewProfileNamesFollowThePresetNameRule) {
+    write(kBase);
+    for (const std::string& bad : std::vector<std::string>{"", "my work", "-dash", ".dot", "a/b", "caf\xC3\xA9", "a\"b",
+                                                          std::string(65, 'a')}) {
+        const auto msg = error_of([&] { store().upsert(bad, "ak", "as", false); }, kExitUsage);
+        EXPECT_NE(msg.find("invalid profile name '" + bad + "'"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("letters, digits, '.', '_' and '-'"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("64"), std::string::npos) << msg;
+    }
+    EXPECT_EQ(read(), kBase);
+    EXPECT_FALSE(profile_name_problem("work-2.eu_x"));
+    EXPECT_FALSE(profile_name_problem(std::string(64, 'a')));
+    EXPECT_TRUE(profile_name_problem(" work"));
 }
 
 TEST_F(ProfileStoreTest, TokensAreEscapedAndReadBackExactly) {
@@ -464,15 +518,26 @@ TEST_F(ProfileStoreTest, QuotedTableNamesAreFound) {
     EXPECT_EQ(store().list().size(), 2u);
 }
 
+// A profile m-gpux cannot edit line by line is a problem of the file (exit
+// 3), named with the key that defines it.
 TEST_F(ProfileStoreTest, ProfileNotWrittenAsATableIsRefused) {
-    for (const std::string text : {"a = { token_id = \"x\" }\n", "a.token_id = \"x\"\n[b]\n"}) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"a = { token_id = \"x\" }\n", "'a' (line 1)"},
+        {"# c\na.token_id = \"x\"\n[b]\n", "'a.token_id' (line 2)"},
+        {"[b]\n[a.sub]\nk = 1\n", "[a.sub] (line 2)"},
+    };
+    for (const auto& [text, key] : cases) {
         write(text);
         ASSERT_TRUE(store().contains("a"));
-        const auto msg = error_of([&] { store().upsert("a", "ak-new", "as-new", false); }, kExitFailed);
-        EXPECT_NE(msg.find("edited by hand"), std::string::npos) << msg;
-        EXPECT_EQ(msg.find("as-new"), std::string::npos) << msg;
-        error_of([&] { store().set_active("a"); }, kExitFailed);
-        error_of([&] { store().remove("a"); }, kExitFailed);
+        for (const auto& edit : std::vector<std::function<void()>>{
+                 [&] { store().upsert("a", "ak-new", "as-new", false); }, [&] { store().set_active("a"); },
+                 [&] { store().remove("a"); }}) {
+            const auto msg = error_of(edit, kExitConfig);
+            EXPECT_NE(msg.find(path_.string()), std::string::npos) << msg;
+            EXPECT_NE(msg.find(key), std::string::npos) << msg;
+            EXPECT_NE(msg.find("by hand"), std::string::npos) << msg;
+            EXPECT_EQ(msg.find("as-new"), std::string::npos) << msg;
+        }
         EXPECT_EQ(read(), text);
     }
 }
@@ -570,10 +635,25 @@ TEST(TokenCommandTest, MatchingQuotesAreStripped) {
     EXPECT_EQ(t->token_id, "ak-1");
     EXPECT_EQ(t->token_secret, "as-2");
     EXPECT_EQ(t->profile, "w");
-    const auto odd = parse_token_command("--token-id 'ak-1\" --token-secret \"");
-    ASSERT_TRUE(odd);
-    EXPECT_EQ(odd->token_id, "'ak-1\"");
-    EXPECT_EQ(odd->token_secret, "\"");
+}
+
+// A quote the paste does not close would end up in the stored token: the
+// paste is refused instead, without quoting the secret.
+TEST(TokenCommandTest, UnbalancedQuotesAreRefused) {
+    for (const std::string pasted :
+         {"modal token set --token-id ak-1 --token-secret 'as-SECRET", "--token-id ak-1 --token-secret \"as-SECRET'",
+          "--token-id 'ak-1\" --token-secret as-SECRET", "--token-id ak-1 --token-secret as-SECRET\"",
+          "--token-id ak-1 --token-secret 'as-SECRET' --profile=\"w", "--token-id ak-1 --token-secret as-SE'CRET"}) {
+        try {
+            parse_token_command(pasted);
+            ADD_FAILURE() << "accepted: " << pasted;
+        } catch (const ServiceError& e) {
+            const std::string msg = e.what();
+            EXPECT_EQ(e.code, kExitUsage) << msg;
+            EXPECT_NE(msg.find("quote"), std::string::npos) << msg;
+            EXPECT_EQ(msg.find("SECRET"), std::string::npos) << msg;
+        }
+    }
 }
 
 TEST(TokenCommandTest, MultiLinePasteWithContinuations) {

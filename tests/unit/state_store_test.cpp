@@ -5,6 +5,7 @@
 
 #include "services/service_error.hpp"
 #include "util/json.hpp"
+#include "util/paths.hpp"
 
 #include <gtest/gtest.h>
 
@@ -145,6 +146,63 @@ TEST_F(StateStoreDocuments, DirectoryIsPrivateAndFiles0600) {
     ::chmod(file("sessions").c_str(), 0644);
     s.save_session(obj(R"({"app_name":"b"})"));
     EXPECT_EQ(mode_of(file("sessions")), 0600u);
+}
+
+// The state directory, runs/ and every state file must belong to the user
+// running m-gpux: another user who owns one (or could write it) could hand
+// us their API keys or scripts. `owner` is the uid the store compares with,
+// so a test can play "another user" without root.
+TEST_F(StateStoreDocuments, StateOwnedByAnotherUserIsRefused) {
+    put("api_keys", R"([{"name":"dev","key":"sk-attacker","created":"x","active":true}])");
+    const unsigned someone_else = ::geteuid() + 1;
+    std::vector<std::string> notes;
+    const StateStore s(dir_, someone_else, [&](const std::string& n) { notes.push_back(n); });
+    const ServiceError e = error_of([&] { s.read("api_keys"); });
+    EXPECT_EQ(e.code, mgpux::services::kExitConfig);
+    EXPECT_CONTAINS(e.what(), dir_.string());
+    EXPECT_CONTAINS(e.what(), "owned by uid " + std::to_string(::geteuid()));
+    EXPECT_CONTAINS(e.what(), "chown");
+    EXPECT_EQ(error_of([&] { StateStore(dir_, someone_else).read("sessions"); }).code, mgpux::services::kExitConfig);
+    StateStore writer(dir_, someone_else);
+    EXPECT_EQ(error_of([&] { writer.save_session(obj(R"({"app_name":"a"})")); }).code,
+              mgpux::services::kExitConfig);
+    EXPECT_FALSE(fs::exists(file("sessions")));
+    EXPECT_TRUE(notes.empty());
+}
+
+TEST_F(StateStoreDocuments, FileOrRunsDirOfAnotherUserIsRefusedInOurDirectory) {
+    put("api_keys", "[]");
+    ::chmod(dir_.c_str(), 0700);
+    ::chmod(file("api_keys").c_str(), 0600);
+    fs::create_directory(dir_ / "runs");
+    ::chmod((dir_ / "runs").c_str(), 0700);
+    const unsigned me = ::geteuid();
+    // The check itself, with a fake owner for one path at a time.
+    EXPECT_FALSE(mgpux::util::make_private(dir_, me));
+    EXPECT_FALSE(mgpux::util::make_private(dir_ / "missing", me));
+    EXPECT_THROW(mgpux::util::make_private(file("api_keys"), me + 1), mgpux::util::NotOwnedError);
+    EXPECT_THROW(mgpux::util::make_private(dir_ / "runs", me + 1), mgpux::util::NotOwnedError);
+}
+
+TEST_F(StateStoreDocuments, OpenDirectoryAndFilesOfOursAreTightenedWithOneNote) {
+    put("api_keys", "[]");
+    fs::create_directory(dir_ / "runs");
+    ::chmod(dir_.c_str(), 0777);
+    ::chmod((dir_ / "runs").c_str(), 0775);
+    ::chmod(file("api_keys").c_str(), 0666);
+    std::vector<std::string> notes;
+    const StateStore s(dir_, ::geteuid(), [&](const std::string& n) { notes.push_back(n); });
+    EXPECT_EQ(s.read("api_keys"), json::array());
+    EXPECT_EQ(mode_of(dir_), 0700u);
+    EXPECT_EQ(mode_of(dir_ / "runs"), 0700u);
+    EXPECT_EQ(mode_of(file("api_keys")), 0600u);
+    ASSERT_EQ(notes.size(), 3u);
+    EXPECT_CONTAINS(notes[0], dir_.string());
+    EXPECT_CONTAINS(notes[0], "0777");
+    EXPECT_CONTAINS(notes[0], "0700");
+    EXPECT_CONTAINS(notes[2], "0666");
+    s.read("api_keys");
+    EXPECT_EQ(notes.size(), 3u) << "nothing more to say once it is private";
 }
 
 TEST_F(StateStoreDocuments, ApiKeysReadAsTheOriginalWroteThem) {

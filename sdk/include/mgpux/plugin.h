@@ -497,7 +497,8 @@ typedef struct mgpux_profiles_service {
     int32_t (*set_active)(const mgpux_host *host, const char *name);
     /* Parses a pasted `modal token set --token-id … --token-secret …
      * [--profile=…]` line. out_json: {"token_id", "token_secret",
-     * "profile": str|null}, or null when it is not such a line. */
+     * "profile": str|null}, or null when it is not such a line.
+     * MGPUX_E_USAGE when a value has a quote it does not close. */
     int32_t (*parse_token_command)(const mgpux_host *host, const char *pasted,
                                    const char **out_json);
 } mgpux_profiles_service;
