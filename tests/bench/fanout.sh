@@ -57,4 +57,4 @@ print(f"{name:<22} {t:6.2f} s   baseline {b:5.2f} s   ratio {t / b:4.2f}  (targe
 echo "profiles=$n delay=${delay}s, one fake call: ${one_call}s"
 report "billing usage --all" "$(elapsed "$bin" billing usage --all --json)" "$one_call"
 report "account list" "$(elapsed "$bin" account list --json)" "$one_call"
-report "stop --all --yes" "$(elapsed "$bin" stop --all --yes --json)" "$two_calls"
+report "stop --all --select all" "$(elapsed "$bin" stop --all --select all --yes --json)" "$two_calls"
