@@ -88,15 +88,21 @@ class ListTests(AccountTestCase):
         self.fake.set_billing("alice", [usage_row("a", "1")])
         self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "work"},
                                  "exit": 1, "stderr": "AuthError: token rejected\n"}])
-        doc = self.account_json("list")
+        r = self.account("list", "--json")
+        self.assertExit(r, 1)
+        doc = r.json()
         work = doc["profiles"][1]
         self.assertIsNone(work["used"])
         self.assertIsNone(work["remaining"])
         self.assertIn("token rejected", work["error"])
         self.assertEqual(doc["profiles"][0]["used"], 1)
+        self.assertIn("1 of 2 profiles (work)", r.err)
         r = self.account("list")
-        self.assertExit(r, 0)
+        self.assertExit(r, 1)
+        self.assertRegex(r.out, r"alice\s+yes\s+\$1\.00\s+\$29\.00")
         self.assertRegex(r.out, r"work\s+\?\s+\?\s+error: .*token rejected")
+        self.assertIn("Total remaining over 1 profile(s): $29.00", r.out)
+        self.assertIn("could not fetch this month's usage for 1 of 2 profiles (work)", r.err)
 
     def test_no_usage_makes_no_modal_call(self):
         doc = self.account_json("list", "--no-usage")

@@ -103,19 +103,26 @@ class UsageTests(BillingTestCase):
         doc = self.usage_json("--days", "7")
         self.assertEqual([a["description"] for a in doc["profiles"][0]["by_app"]], ["recent"])
 
-    def test_one_failing_profile_is_reported_and_the_rest_counts(self):
+    def test_one_failing_profile_is_exit_1_with_the_rest_shown_in_full(self):
         self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "work"},
                                  "exit": 1, "stderr": "PermissionDenied: billing is not available\n"}])
-        doc = self.usage_json("--all")
+        r = self.billing("usage", "--all", "--json")
+        self.assertExit(r, 1)
+        doc = r.json()
         alice, work = doc["profiles"]
         self.assertTrue(alice["ok"])
         self.assertEqual((work["ok"], work["total"], work["by_app"]), (False, None, []))
         self.assertIn("PermissionDenied", work["error"])
         self.assertEqual(doc["total"], alice["total"])
+        self.assertIn("1 of 2 profiles", r.err)
         r = self.billing("usage", "--all")
-        self.assertExit(r, 0)
+        self.assertExit(r, 1)
         self.assertIn("Could not fetch billing for 'work'", r.err)
+        self.assertIn("Usage of 'alice', last 30 days", r.out)
+        self.assertRegex(r.out, r"prod\s+m-gpux-llm-api\s+\$3\.0000")
+        self.assertIn("Total for 'alice': $4.7500", r.out)
         self.assertIn("Total over 1 of 2 profiles", r.out)
+        self.assertIn("could not fetch billing for 1 of 2 profiles (work)", r.err)
 
     def test_every_profile_failing_is_exit_1_with_the_document(self):
         self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "AuthError: nope\n"}])
@@ -150,7 +157,7 @@ class UsageTests(BillingTestCase):
             "alice": {"token_id": "ak-alice", "token_secret": ALICE_SECRET},
             "bare": {"environment": "dev"},
         }, active="alice")
-        doc = self.usage_json("--all")
+        doc = self.usage_json("--all", code=1)
         self.assertEqual([p["ok"] for p in doc["profiles"]], [True, False])
         self.assertIn("m-gpux account add --name bare", doc["profiles"][1]["error"])
         self.assertEqual([c["env"]["MODAL_PROFILE"] for c in self.reports()], ["alice"])
@@ -206,7 +213,7 @@ class UsageErrorTests(BillingTestCase):
 
     def test_malformed_report_is_a_row_error(self):
         self.fake.set_billing("alice", [row("a", "lots")])
-        doc = self.usage_json("--all")
+        doc = self.usage_json("--all", code=1)
         self.assertFalse(doc["profiles"][0]["ok"])
         self.assertIn("not a number", doc["profiles"][0]["error"])
         self.assertTrue(doc["profiles"][1]["ok"])
