@@ -64,7 +64,8 @@ const mgpux_command kCommands[] = {
                    "  m-gpux preset list"),
     mgpux::command("preset list", "List saved presets",
                    "One row per preset: name, action, compute, Python, profile and when it was last\n"
-                   "saved. A preset that cannot be read is listed with the reason.\n\n"
+                   "saved. A preset that cannot be read is listed with the reason. --json prints\n"
+                   "{presets: [...]}, each preset with its name and every stored field.\n\n"
                    "Example:\n  m-gpux preset list --json",
                    MGPUX_CMDF_JSON),
     mgpux::command("preset show", "Show every field of one preset", kNameOnly,

@@ -55,6 +55,7 @@ const mgpux_command kCommands[] = {
             "States are what was last recorded; --refresh first runs `modal app list` once per\n"
             "profile involved, at once, and records what Modal says: running for a deployed or\n"
             "ephemeral app, stopped for a stopped one or one Modal no longer lists.\n"
+            "--json prints {sessions: [...]}, each session with every recorded field.\n"
             "\n"
             "Example:\n"
             "  m-gpux sessions list --refresh --json",
@@ -245,7 +246,9 @@ int cmd_list(Host& host, const Args& args) {
     Json sessions = read_sessions(host);
     if (args.flag("refresh")) sessions = refresh(host, args, sessions);
     if (args.global_flag("json")) {
-        host.json(sessions);
+        Json doc = Json::object();
+        doc.set("sessions", sessions);
+        host.json(doc);
         return MGPUX_OK;
     }
     if (sessions.as_array().empty()) {

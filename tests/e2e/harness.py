@@ -159,6 +159,12 @@ class MgpuxTestCase(unittest.TestCase):
         self.assertTrue(path.is_dir(), f"fixture {name} was not built at {path}")
         return path
 
+    def assertPlainNumbers(self, json_text):
+        """No number of a JSON text is in exponent notation (1.575E1 for 15.75)."""
+        import re
+        outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', '""', json_text)
+        self.assertNotRegex(outside_strings, r"\d[eE][+-]?\d", "a number in exponent notation")
+
     def assertExit(self, result, code):
         self.assertEqual(result.code, code, f"exit {result.code}, expected {code}\n"
                                             f"stdout:\n{result.out}\nstderr:\n{result.err}")

@@ -73,6 +73,17 @@ class ListTests(AccountTestCase):
             self.assertEqual(c["argv"], ["billing", "report", "--for", "this month", "--json"])
         self.assertNoSecretLeaked(json.dumps(doc))
 
+    def test_money_is_written_as_plain_decimals(self):
+        self.fake.set_billing("alice", [usage_row("a", "15.75")])
+        self.fake.set_billing("work", [usage_row("b", "0.000000001")])
+        r = self.account("list", "--json")
+        self.assertExit(r, 0)
+        self.assertPlainNumbers(r.out)
+        for text in ('"used": 15.75', '"remaining": 14.25', '"used": 0.000000001', '"remaining": 29.999999999'):
+            self.assertIn(text, r.out)
+        used = {p["name"]: (p["used"], p["remaining"]) for p in r.json()["profiles"]}
+        self.assertEqual(used, {"alice": (15.75, 14.25), "work": (1e-9, 29.999999999)})
+
     def test_human_table(self):
         self.fake.set_billing("alice", [usage_row("a", "27.5")])
         r = self.account("list")

@@ -124,6 +124,20 @@ class UsageTests(BillingTestCase):
         self.assertIn("Total over 1 of 2 profiles", r.out)
         self.assertIn("could not fetch billing for 1 of 2 profiles (work)", r.err)
 
+    def test_money_is_written_as_plain_decimals(self):
+        self.fake.set_billing("alice", [row("m-gpux-jupyter", "15.75"), row("m-gpux-tiny", "0.0000001"),
+                                        row("m-gpux-whole", "16")])
+        r = self.billing("usage", "--json")
+        self.assertExit(r, 0)
+        self.assertPlainNumbers(r.out)
+        for text in ('"cost": 15.75', '"cost": 0.0000001', '"total": 31.7500001'):
+            self.assertIn(text, r.out)
+        self.assertRegex(r.out, r'"cost": 16(\.0)?\n')
+        doc = r.json()
+        costs = {a["description"]: a["cost"] for a in doc["profiles"][0]["by_app"]}
+        self.assertEqual(costs, {"m-gpux-jupyter": 15.75, "m-gpux-tiny": 1e-7, "m-gpux-whole": 16})
+        self.assertEqual(doc["total"], 31.7500001)
+
     def test_every_profile_failing_is_exit_1_with_the_document(self):
         self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "AuthError: nope\n"}])
         r = self.billing("usage", "--all", "--json")

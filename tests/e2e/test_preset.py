@@ -270,7 +270,7 @@ class ListShowTests(PresetTestCase):
         r = self.preset("list")
         self.assertExit(r, 0)
         self.assertIn("No presets saved yet", r.err)
-        self.assertEqual(self.preset_json("list"), [])
+        self.assertEqual(self.preset_json("list"), {"presets": []})
 
     def test_list_reads_the_original_format_and_flags_broken_presets(self):
         self.write_presets(self.ORIGINAL)
@@ -283,7 +283,7 @@ class ListShowTests(PresetTestCase):
         self.assertRegex(r.out, r"evil\s+bash\s+\(unreadable\)")
         self.assertRegex(r.out, r"rl-a100\s+dev\s+A100\s+-\s+personal\s+2026-05-07 09:40")
         self.assertIn("preset evil cannot be used", r.err)
-        docs = self.preset_json("list")
+        docs = self.preset_json("list")["presets"]
         self.assertEqual([d["name"] for d in docs], ["cpu-box", "evil", "rl-a100"])
         self.assertEqual(docs[0]["pip_packages"], ["a", "b"])
         self.assertEqual(docs[2]["requirements"], "/home/me/proj/requirements.txt")

@@ -65,7 +65,7 @@ class ListTests(SessionsTestCase):
         r = self.sess("list")
         self.assertExit(r, 0)
         self.assertIn("No tracked sessions yet.", r.out + r.err)
-        self.assertEqual(self.sess_json("list"), [])
+        self.assertEqual(self.sess_json("list"), {"sessions": []})
         self.assertEqual(self.modal_calls(), [])
 
     def test_table_and_json_are_local_only(self):
@@ -76,7 +76,7 @@ class ListTests(SessionsTestCase):
         for text in ("Tracked m-gpux sessions", "sess-00000001", "ap-Ab12Cd34Ef56Gh78Ij90Kl", "2026-05-07 09:41",
                      "m-gpux-shell (by name)", "unknown"):
             self.assertIn(text, r.out)
-        doc = self.sess_json("list")
+        doc = self.sess_json("list")["sessions"]
         self.assertEqual([s["id"] for s in doc], ["sess-00000001", "sess-00000002"])
         self.assertEqual(doc[0]["workspace_volume"], "m-gpux-workspace-proj-421a2c433a")
         self.assertEqual(self.modal_calls(), [])
@@ -94,7 +94,7 @@ class ListTests(SessionsTestCase):
             session("sess-0000000e", app_name="m-gpux-vllm"),       # the Python tool's: by name only
             session("sess-0000000f", app_id=gone, state="failed"),  # failed stays failed
         ])
-        doc = self.sess_json("list", "--refresh")
+        doc = self.sess_json("list", "--refresh")["sessions"]
         states = {s["id"]: s["state"] for s in doc}
         self.assertEqual(states, {"sess-0000000a": "running", "sess-0000000b": "stopped",
                                   "sess-0000000c": "stopped", "sess-0000000d": "running",
@@ -132,7 +132,7 @@ class ListTests(SessionsTestCase):
         self.write_sessions([session("sess-0000000a", app_id="ap-Gone0000000000000000001")])
         before = self.path.read_bytes()
         doc = self.sess_json("list", "--refresh", "--dry-run")
-        self.assertEqual(doc[0]["state"], "stopped")
+        self.assertEqual(doc["sessions"][0]["state"], "stopped")
         self.assertEqual(self.path.read_bytes(), before)
 
     def test_refresh_errors(self):
