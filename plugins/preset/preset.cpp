@@ -95,6 +95,7 @@ const mgpux_command kCommands[] = {
                    "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
                    "session with generated credentials, printed once. The preset's profile is used\n"
                    "unless --profile names another; its requirements file is looked up from here.\n"
+                   "A stored setting that no longer works is named with the preset and its field.\n"
                    "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
                    "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background",
                    MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
@@ -341,7 +342,7 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
 // workspace_launch), in the current folder, with the preset's settings.
 int run_preset(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = args.str("name");
-    const Json p = mgpux::State(host).preset_get(name);
+    const Json p = mgpux::launch::read_preset(host, name);
     mgpux::launch::WorkspaceSpec spec =
         mgpux::launch::workspace_from_preset(host, name, p, std::nullopt, args.global_str("profile"));
     spec.background = args.flag("background");
