@@ -47,6 +47,7 @@ void refuse_preset_overrides(const mgpux::Args& args) {
 
 int run(mgpux::Host& host, const mgpux::Args& args) {
     const bool json = args.global_flag("json");
+    launch::require_modal_account(host, args);  // before any question, preset or file
     if (args.has("preset")) {
         refuse_preset_overrides(args);
         const std::string name = args.str("preset");

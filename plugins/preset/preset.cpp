@@ -341,6 +341,7 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
 // The same launch as `hub jupyter|bash|interactive` and `dev` (plugins/common
 // workspace_launch), in the current folder, with the preset's settings.
 int run_preset(mgpux::Host& host, const mgpux::Args& args) {
+    mgpux::launch::require_modal_account(host, args);
     const std::string name = args.str("name");
     const Json p = mgpux::launch::read_preset(host, name);
     mgpux::launch::WorkspaceSpec spec =

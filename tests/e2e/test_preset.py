@@ -443,6 +443,24 @@ class DeleteRunTests(PresetTestCase):
         self.assertExit(r, 2)
         self.assertIn("preset 'old-req': its requirements file /nowhere/requirements.txt no longer exists", r.err)
 
+    def test_run_without_any_account_writes_nothing(self):
+        self.toml.unlink()
+        before = self.presets_file.read_bytes()
+        for extra in ([], ["--background", "--json"]):
+            with self.subTest(extra=extra):
+                r = self.preset("run", "keep", "--yes", *extra)
+                self.assertExit(r, 3)
+                self.assertIn("no Modal account is set up", r.err)
+                self.assertIn("m-gpux account add", r.err)
+        self.assertNoModalCalls()
+        self.assertFalse((self.state_dir / "runs").exists())
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+        self.assertEqual(self.presets_file.read_bytes(), before)
+        self.write_presets({"no-profile": {"action": "bash", "cpu": 2}})
+        r = self.preset("run", "no-profile", "--yes", "--dry-run")
+        self.assertExit(r, 0)
+        self.assertIn("modal run --detach", r.err + r.out)
+
     def test_run_missing_modal_is_exit_4(self):
         r = self.preset("run", "keep", "--yes", env={"PATH": "/usr/bin:/bin"})
         self.assertExit(r, 4)
