@@ -19,7 +19,7 @@ bin="$PWD/$build/bin/m-gpux"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" MGPUX_HOME="$tmp/home/.m-gpux" MODAL_CONFIG_PATH="$tmp/home/.modal.toml"
-export FAKE_MODAL_HOME="$tmp/fake" FAKE_MODAL_SCENARIO="$tmp/fake/scenario.json"
+export FAKE_MODAL_HOME="$tmp/fake" FAKE_MODAL_SCENARIO="$tmp/fake/scenario.json" FAKE_MODAL_PYCACHE="$tmp/pycache"
 export PATH="$PWD/tests/fakes:/usr/bin:/bin" MGPUX_PLUGIN_PATH="$PWD/$build/lib/m-gpux/plugins"
 unset MGPUX_ADD_PLUGIN_PATH
 mkdir -p "$HOME" "$FAKE_MODAL_HOME"

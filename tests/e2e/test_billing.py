@@ -265,6 +265,8 @@ class OpenTests(BillingTestCase):
         self.assertExit(r, 0)
         self.assertEqual(r.json(), {"url": self.URL, "opened": True, "opener": str(d / "xdg-open")})
         self.assertEqual(self.fake.calls(), [])
+        # The opener runs detached: let it finish before the test's directory goes.
+        self.assertTrue(self.wait_for(self.tmp / "opened"))
 
     def test_no_browser_only_prints(self):
         d = self.fake_bin(False)

@@ -276,6 +276,11 @@ class OpenTests(SessionsTestCase):
         self.assertEqual(log.read_text(), "https://abc.modal.host/lab\n")
         r = self.sess("open", "sess-0000000a", env=env)
         self.assertIn("https://abc.modal.host/lab", r.out)
+        # The opener runs detached: let it finish before the test's directory goes.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and log.read_text().count("\n") < 2:
+            time.sleep(0.05)
+        self.assertEqual(log.read_text(), "https://abc.modal.host/lab\n" * 2)
 
     def test_without_an_opener_the_url_is_still_printed(self):
         self.write_sessions([session("sess-0000000a", url="https://abc.modal.host/lab")])
