@@ -114,6 +114,7 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
     p.min_containers = 1;
     p.max_containers = args.integer("max-containers", 1);
     p.max_inflight = args.integer("max-inflight", 64);
+    p.max_body = args.integer("max-body", kDefaultMaxBody);
     p.proxy = parse_proxy_kind(args.str("proxy", "native"));
     if (args.has("upstream")) {
         for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})

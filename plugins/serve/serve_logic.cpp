@@ -66,10 +66,9 @@ std::vector<ApiKey> parse_keys(const Json& doc) {
         k.name = name->as_string();
         k.key = key->as_string();
         if (const Json* c = e.find("created"); c && c->is_string()) k.created = c->as_string();
-        if (const Json* a = e.find("active"); a && !a->is_null()) {
-            if (!a->is_bool()) store_error(where + " has a non-boolean \"active\"");
-            k.active = a->as_bool();
-        }
+        // The proxies' rule, fail closed: a key is active only when "active" is missing or true;
+        // any other value (false, null, 0, "true", ...) is a revoked key.
+        if (const Json* a = e.find("active")) k.active = a->is_bool() && a->as_bool();
         k.raw = e;
         keys.push_back(std::move(k));
     }
@@ -240,10 +239,20 @@ void require_native_upstream(const std::string& upstream, const std::string& fla
                                         "to forward to " + upstream);
 }
 
+void check_max_body(long long bytes, const std::string& flag) {
+    if (bytes < 1 || bytes > kMaxMaxBody)
+        throw mgpux::usage_error(flag + ": " + std::to_string(bytes) + " is outside 1.." + std::to_string(kMaxMaxBody));
+}
+
 std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
-                                    long long max_inflight, const std::string& keys_file, bool docs) {
-    std::vector<std::string> a = {"--upstream", upstream, "--host", host, "--port", std::to_string(port),
-                                  "--max-inflight", std::to_string(max_inflight), "--keys-file", keys_file};
+                                    long long max_inflight, long long max_body, const std::string& keys_file,
+                                    bool docs) {
+    std::vector<std::string> a = {"--upstream",     upstream,
+                                  "--host",         host,
+                                  "--port",         std::to_string(port),
+                                  "--max-inflight", std::to_string(max_inflight),
+                                  "--max-body",     std::to_string(max_body),
+                                  "--keys-file",    keys_file};
     if (docs) a.push_back("--docs");
     return a;
 }
@@ -265,6 +274,7 @@ void validate_plan(const DeployPlan& p) {
         throw mgpux::usage_error("--min-containers " + std::to_string(p.min_containers) + " is above --max-containers " +
                                  std::to_string(p.max_containers));
     range(p.max_inflight, 1, 10000, "--max-inflight");
+    check_max_body(p.max_body, "--max-body");
     if (p.upstream_mode && p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
     if (p.upstream_mode) return;
     range(p.max_model_len, 128, 10'000'000, "--max-model-len");
@@ -317,6 +327,7 @@ Json render_context(const DeployPlan& p, const std::string& mgpux_version) {
     c.set("min_containers", p.min_containers);
     c.set("max_containers", p.max_containers);
     c.set("max_inflight", p.max_inflight);
+    c.set("max_body", p.max_body);
     c.set("docs", p.docs);
     c.set("keys_secret", keys_secret_for(p.app_name));
     c.set("hf_secret", p.has_hf_token ? Json(hf_secret_for(p.app_name)) : Json());

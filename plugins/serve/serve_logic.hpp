@@ -16,7 +16,8 @@ using mgpux::Json;
 // ---------------------------------------------------------------- key store
 
 // One entry of ~/.m-gpux/api_keys.json. `raw` keeps the stored object, so
-// members written by another tool survive a rewrite.
+// members written by another tool survive a rewrite. `active` is true only
+// when the entry's "active" is missing or JSON true (as the proxies read it).
 struct ApiKey {
     std::string name;
     std::string key;
@@ -97,7 +98,13 @@ const char* proxy_kind_name(ProxyKind kind);
 void require_native_upstream(const std::string& upstream, const std::string& flag);
 // The words after the program for both proxies (the same flags).
 std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
-                                    long long max_inflight, const std::string& keys_file, bool docs);
+                                    long long max_inflight, long long max_body, const std::string& keys_file,
+                                    bool docs);
+// The proxies' default and largest --max-body (bytes of a request body).
+inline constexpr long long kDefaultMaxBody = 16LL << 20;
+inline constexpr long long kMaxMaxBody = 1LL << 40;
+// A usage error naming `flag` unless 1 <= bytes <= kMaxMaxBody.
+void check_max_body(long long bytes, const std::string& flag);
 
 // ---------------------------------------------------------------- deploy plan
 
@@ -115,6 +122,7 @@ struct DeployPlan {
     long long min_containers = 1;
     long long max_containers = 1;
     long long max_inflight = 64;
+    long long max_body = kDefaultMaxBody;
     std::string app_name = kBaseAppName;
     std::string mode = "deploy";
     bool docs = false;

@@ -28,8 +28,20 @@ TEST(ServeKeys, ParseActiveDefaultsTrueAndKeepsExtraMembers) {
     EXPECT_TRUE(parse_keys(Json()).empty());
 }
 
+TEST(ServeKeys, OnlyAMissingOrTrueActiveIsActive) {
+    // the proxies' rule: any "active" but true (or none) is a revoked key, not an error
+    const auto keys = parse_keys(Json::parse(R"([{"name":"a","key":"k","active":"yes"},{"name":"b","key":"k","active":null},
+        {"name":"c","key":"k","active":0},{"name":"d","key":"k","active":1},{"name":"e","key":"k","active":"true"},
+        {"name":"f","key":"k","active":true},{"name":"g","key":"k"}])"));
+    ASSERT_EQ(keys.size(), 7u);
+    for (std::size_t i = 0; i < 5; ++i) EXPECT_FALSE(keys[i].active) << keys[i].name;
+    EXPECT_TRUE(keys[5].active);
+    EXPECT_TRUE(keys[6].active);
+    EXPECT_FALSE(keys_to_json(keys).as_array()[1].find("active")->as_bool());
+}
+
 TEST(ServeKeys, BadStoreIsAConfigError) {
-    for (const char* text : {R"({})", R"([1])", R"([{"name":"a"}])", R"([{"name":"a","key":"k","active":"yes"}])"}) {
+    for (const char* text : {R"({})", R"([1])", R"([{"name":"a"}])"}) {
         try {
             parse_keys(Json::parse(text));
             FAIL() << text;
@@ -133,6 +145,9 @@ TEST(ServePlan, Validation) {
     p = gpu_plan();
     p.max_inflight = 0;
     EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);
+    p = gpu_plan();
+    p.max_body = 0;
+    EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);
     p = DeployPlan();
     p.upstream_mode = true;  // no engine numbers to check
     EXPECT_EQ(usage_code(p), 0);
@@ -161,6 +176,7 @@ TEST(ServePlan, VllmArgsAndContext) {
     EXPECT_TRUE(c.find("hf_secret")->is_null());
     EXPECT_TRUE(c.find("upstream")->is_null());
     EXPECT_EQ(c.find("max_inflight")->as_int(), 64);
+    EXPECT_EQ(c.find("max_body")->as_int(), 16 << 20);
 }
 
 TEST(ServeProxy, KindsAndUpstreams) {
@@ -185,9 +201,9 @@ TEST(ServeProxy, KindsAndUpstreams) {
 
 TEST(ServeProxy, ArgsAreTheSameForBoth) {
     const std::vector<std::string> expected = {"--upstream", "http://u", "--host", "0.0.0.0", "--port", "0",
-                                               "--max-inflight", "7", "--keys-file", "/k.json"};
-    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, "/k.json", false), expected);
-    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, "/k.json", true).back(), "--docs");
+                                               "--max-inflight", "7", "--max-body", "4096", "--keys-file", "/k.json"};
+    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", false), expected);
+    EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", true).back(), "--docs");
 }
 
 TEST(ServePlan, NativeProxyContextAndHttpsUpstream) {

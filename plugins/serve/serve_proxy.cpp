@@ -118,13 +118,16 @@ int proxy(mgpux::Host& host, const mgpux::Args& args) {
     const long long port = args.integer("port", 8000), inflight = args.integer("max-inflight", 64);
     if (port < 0 || port > 65535) throw mgpux::usage_error("--port: " + std::to_string(port) + " is not a port");
     if (inflight < 1 || inflight > 10000) throw mgpux::usage_error("--max-inflight: 1..10000");
+    const long long max_body = args.integer("max-body", kDefaultMaxBody);
+    check_max_body(max_body, "--max-body");
     const Json info = host.hostinfo();
     const std::string keys_file = keys_file_for(host, info, args);
     // The Python proxy is a script run by python3 (MGPUX_PYTHON); the native one is the program itself.
     const std::string program = kind == ProxyKind::native ? native_proxy_program(host, info) : std::string("python3");
     Json words = Json::array();
     if (kind == ProxyKind::python) words.push(python_proxy_script(info));
-    for (const auto& w : proxy_args(upstream, args.str("host", "127.0.0.1"), port, inflight, keys_file, args.flag("docs")))
+    for (const auto& w :
+         proxy_args(upstream, args.str("host", "127.0.0.1"), port, inflight, max_body, keys_file, args.flag("docs")))
         words.push(w);
     if (dry_run(args)) {
         std::string line = program;

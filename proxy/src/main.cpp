@@ -2,6 +2,7 @@
 // the behaviour of templates/serve/proxy.py (see templates/serve/README.md) and its command line.
 //
 //   mgpux-proxy --upstream URL [--host 127.0.0.1] [--port 8000] [--max-inflight 64]
+//               [--max-body 16777216] [--header-timeout 30] [--idle-timeout 120]
 //               [--keys-file PATH] [--docs] [--log-level warning] [--threads N]
 //
 // Build: g++ -std=c++17 -O2 -pthread -o mgpux-proxy *.cpp   (Boost >= 1.74 headers: Asio, Beast)
@@ -33,6 +34,7 @@ namespace {
 
 const char* kUsage =
     "usage: mgpux-proxy --upstream URL [--host HOST] [--port PORT] [--max-inflight N]\n"
+    "                   [--max-body BYTES] [--header-timeout S] [--idle-timeout S]\n"
     "                   [--keys-file PATH] [--docs] [--log-level LEVEL] [--threads N]\n"
     "\n"
     "Authenticating proxy for an OpenAI-compatible server (the native m-gpux serve proxy).\n"
@@ -41,6 +43,11 @@ const char* kUsage =
     "  --host HOST         address to listen on (default 127.0.0.1)\n"
     "  --port PORT         port to listen on; 0 picks a free one (default 8000)\n"
     "  --max-inflight N    requests in flight at once; more get 429 (default 64)\n"
+    "  --max-body BYTES    largest request body; a larger one gets 413 (default 16777216)\n"
+    "  --header-timeout S  a request's head must be in S seconds after its first byte, or the\n"
+    "                      connection is closed (default 30)\n"
+    "  --idle-timeout S    a connection with no request in progress is closed after S seconds;\n"
+    "                      a request body without a byte for S seconds gets 408 (default 120)\n"
     "  --keys-file PATH    api_keys.json of m-gpux (re-read when it changes)\n"
     "  --docs              serve /docs and /openapi.json\n"
     "  --log-level LEVEL   debug, info, warning (default), error or critical\n"
@@ -53,6 +60,15 @@ const char* kUsage =
 [[noreturn]] void usage_error(const std::string& message) {
     std::fprintf(stderr, "%smgpux-proxy: error: %s\n", kUsage, message.c_str());
     std::exit(2);
+}
+
+double parse_seconds(const std::string& flag, const std::string& value) {
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || errno != 0 || !end || *end != '\0' || !(v > 0) || v > 86400)
+        usage_error(flag + ": expected seconds, more than 0 and at most 86400, got '" + value + "'");
+    return v;
 }
 
 long parse_int(const std::string& flag, const std::string& value, long lo, long hi) {
@@ -87,8 +103,10 @@ int main(int argc, char** argv) {
     using namespace mgpux_proxy;
     std::map<std::string, std::string> values;
     bool docs = false;
-    const std::vector<std::string> with_value = {"--upstream", "--host",      "--port",   "--max-inflight",
-                                                 "--keys-file", "--log-level", "--threads"};
+    const std::vector<std::string> with_value = {"--upstream",       "--host",         "--port",
+                                                 "--max-inflight",   "--max-body",     "--header-timeout",
+                                                 "--idle-timeout",   "--keys-file",    "--log-level",
+                                                 "--threads"};
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "-h" || arg == "--help") {
@@ -131,6 +149,11 @@ int main(int argc, char** argv) {
     if (values.count("--port")) cfg.port = static_cast<unsigned short>(parse_int("--port", values["--port"], 0, 65535));
     if (values.count("--max-inflight"))
         cfg.max_inflight = static_cast<int>(parse_int("--max-inflight", values["--max-inflight"], 1, 1000000));
+    if (values.count("--header-timeout"))
+        cfg.header_timeout = parse_seconds("--header-timeout", values["--header-timeout"]);
+    if (values.count("--idle-timeout")) cfg.idle_timeout = parse_seconds("--idle-timeout", values["--idle-timeout"]);
+    if (values.count("--max-body"))
+        cfg.max_body = static_cast<std::uint64_t>(parse_int("--max-body", values["--max-body"], 1, 1L << 40));
     cfg.threads = values.count("--threads") ? static_cast<int>(parse_int("--threads", values["--threads"], 1, 256))
                                             : default_threads();
     cfg.docs = docs;

@@ -370,7 +370,8 @@ std::vector<std::string> key_hashes_from_store(std::string_view document) {
         const JsonValue* key = entry.find("key");
         const JsonValue* active = entry.find("active");
         if (!key || key->kind != JsonValue::Kind::String || key->text.empty()) continue;
-        if (active && active->kind == JsonValue::Kind::Bool && !active->boolean) continue;
+        // Fail closed: only a missing "active" or JSON true is active (0, "false", null... are not).
+        if (active && !(active->kind == JsonValue::Kind::Bool && active->boolean)) continue;
         out.push_back(sha256_hex(key->text));
     }
     return out;
@@ -610,7 +611,44 @@ bool in_list(std::string_view name, std::initializer_list<std::string_view> list
         if (iequals(name, n)) return true;
     return false;
 }
+
+// The elements of a comma-separated header list (RFC 9110 section 5.6.1), without surrounding
+// spaces or tabs; empty elements are left out.
+std::vector<std::string_view> list_elements(std::string_view value) {
+    std::vector<std::string_view> out;
+    while (true) {
+        const std::size_t comma = value.find(',');
+        std::string_view e = value.substr(0, comma);
+        while (!e.empty() && (e.front() == ' ' || e.front() == '\t')) e.remove_prefix(1);
+        while (!e.empty() && (e.back() == ' ' || e.back() == '\t')) e.remove_suffix(1);
+        if (!e.empty()) out.push_back(e);
+        if (comma == std::string_view::npos) return out;
+        value.remove_prefix(comma + 1);
+    }
+}
 }  // namespace
+
+bool only_chunked(std::string_view transfer_encoding) {
+    const auto codings = list_elements(transfer_encoding);
+    return codings.size() == 1 && iequals(codings[0], "chunked");
+}
+
+bool upper_case_method(std::string_view method) {
+    if (method.empty()) return false;
+    for (char c : method)
+        if (c >= 'a' && c <= 'z') return false;
+    return true;
+}
+
+std::vector<std::string> connection_tokens(std::string_view value) {
+    std::vector<std::string> out;
+    for (std::string_view e : list_elements(value)) {
+        std::string t(e);
+        for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out.push_back(std::move(t));
+    }
+    return out;
+}
 
 bool drop_request_header(std::string_view name) {
     return in_list(name, {"host", "authorization", "content-length", "connection", "keep-alive",

@@ -66,7 +66,8 @@ std::string error_body(std::string_view message, std::string_view type, std::str
 // ---------------------------------------------------------------- keys
 
 // The hex SHA-256 digests of the active keys in an api_keys.json document (a JSON array of
-// {name, key, created, active}; `active` missing means true). Throws std::runtime_error with a
+// {name, key, created, active}). A key is active only when `active` is missing or JSON true; any
+// other value (false, 0, "false", null, ...) makes it inactive. Throws std::runtime_error with a
 // message naming the problem when the document is not such an array.
 std::vector<std::string> key_hashes_from_store(std::string_view document);
 
@@ -159,6 +160,16 @@ bool drop_request_header(std::string_view name);
 // Response headers never relayed (hop-by-hop ones; the proxy sets its own framing).
 bool drop_response_header(std::string_view name);
 const char* reason_phrase(int status);
+// Whether a request's Transfer-Encoding (all its fields joined by commas) is exactly one coding,
+// chunked (any case). Anything else cannot be framed safely by a proxy that decodes no other
+// coding: chunked not last (RFC 9112 section 6.3), an unknown coding, chunked twice.
+bool only_chunked(std::string_view transfer_encoding);
+// Whether a method name has no lower-case letter (methods are case-sensitive and the standard
+// ones are upper case: "get" is not GET).
+bool upper_case_method(std::string_view method);
+// The header names a Connection header value lists, in lower case (hop-by-hop for this
+// connection only: never forwarded).
+std::vector<std::string> connection_tokens(std::string_view value);
 
 // An upstream URL: http only (the native proxy has no TLS).
 struct UpstreamUrl {

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
@@ -57,8 +58,7 @@ constexpr auto kHealthTimeout = std::chrono::seconds(3);
 constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
 constexpr auto kStatsProbeWait = std::chrono::milliseconds(3500);
-constexpr auto kKeepAlive = std::chrono::seconds(120);  // an idle client connection is closed
-constexpr std::uint64_t kMaxBody = 1ull << 32;          // effectively unlimited, as in the Python proxy
+constexpr std::uint64_t kMaxAnswerBody = 1ull << 32;    // an upstream answer: effectively unlimited
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
@@ -69,6 +69,10 @@ constexpr std::size_t kMaxIdleUpstream = 512;
 template <class S>
 std::string_view sv(const S& s) {
     return std::string_view(s.data(), s.size());
+}
+
+Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
 }
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
@@ -93,6 +97,11 @@ const char* kDocsHtml =
     "<p>OpenAI-compatible endpoints under <code>/v1/</code>; send <code>Authorization: Bearer &lt;key&gt;</code>.\n"
     "<code>/health</code> needs no key. The schema is at <a href=\"/openapi.json\">/openapi.json</a>.</p>\n"
     "</body></html>\n";
+
+std::string body_too_large(std::uint64_t limit) {
+    return error_body("Request body too large: the limit is " + std::to_string(limit) + " bytes.",
+                      "invalid_request_error", "request_too_large");
+}
 
 std::string status_line(int status, std::string_view reason = {}) {
     std::string s = "HTTP/1.1 " + std::to_string(status) + " ";
@@ -263,7 +272,7 @@ public:
     ClientConn(tcp::socket s, Worker& w, Shared& sh) : sock(std::move(s)), w(w), sh(sh), idle_timer(w.ioc) {}
 
     void start() {
-        arm_idle();
+        arm(sh.cfg.idle_timeout);
         parse();
     }
 
@@ -333,12 +342,25 @@ private:
         });
     }
 
-    void arm_idle() {
-        idle_timer.expires_after(kKeepAlive);
+    // The connection's one timer, for the phase it is in (never while a request runs):
+    // idle   no byte of a next request yet: closed after --idle-timeout;
+    // head   a request's head has begun: closed unless it is whole --header-timeout after its
+    //        first byte (a slow head is not given more time byte by byte);
+    // body   its body is being read: 408 and closed after --idle-timeout without a byte.
+    enum class Phase { idle, head, body };
+
+    void arm(double timeout_s) {
+        idle_timer.expires_after(seconds(timeout_s));
         std::weak_ptr<ClientConn> weak = shared_from_this();
         idle_timer.async_wait([weak](error_code ec) {
             auto self = weak.lock();
-            if (!ec && self && !self->busy_) self->close();
+            if (ec || !self || self->busy_ || self->closed_) return;
+            if (self->phase_ != Phase::body) return self->close();
+            self->keep_alive_ = false;
+            self->busy_ = true;
+            self->json_error(408, error_body("Request timeout: no byte of the request body for " +
+                                                 json_number(self->sh.cfg.idle_timeout, 3) + " s.",
+                                             "invalid_request_error", "request_timeout"));
         });
     }
 
@@ -355,12 +377,18 @@ private:
         reading_ = false;
         if (ec) return peer_gone();
         in_.commit(asio::buffer_copy(in_.prepare(n), asio::buffer(rbuf_.data(), n)));
-        if (!busy_) return parse();
+        if (!busy_) {
+            if (phase_ == Phase::body) arm(sh.cfg.idle_timeout);  // a body byte came
+            return parse();
+        }
         // Busy: the read only watches for a hang-up; pipelined bytes wait for their turn.
         if (in_.size() < kMaxBufferedWhileBusy) read_more();
     }
 
     void parse();
+    bool check_header();
+    static const char* malformed(const http::request<http::string_body>& req);
+    bool refuse(int status, const std::string& body, const std::string& extra = {});
     void maybe_continue();
     void dispatch();
     void peer_gone();
@@ -374,7 +402,8 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::deque<Out> out_;
     asio::steady_timer idle_timer;
-    bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false;
+    bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false, header_checked_ = false;
+    Phase phase_ = Phase::idle;
 };
 
 // ---------------------------------------------------------------- one proxied request
@@ -395,9 +424,15 @@ public:
         request_ += " HTTP/1.1\r\nhost: ";
         request_ += u.host_header;
         request_ += "\r\n";
+        // Hop-by-hop headers: the standard ones, and those the client's Connection header names.
+        std::vector<std::string> named;
+        for (const auto& f : req)
+            if (f.name() == http::field::connection)
+                for (auto& t : connection_tokens(sv(f.value()))) named.push_back(std::move(t));
         for (const auto& f : req) {
             const auto name = sv(f.name_string());
             if (drop_request_header(name)) continue;
+            if (std::any_of(named.begin(), named.end(), [&](const std::string& n) { return iequals(n, name); })) continue;
             request_ += name;
             request_ += ": ";
             request_ += sv(f.value());
@@ -487,7 +522,7 @@ private:
 
     void read_head() {
         parser_.emplace();
-        parser_->body_limit(kMaxBody);
+        parser_->body_limit(kMaxAnswerBody);
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
         upbuf_.clear();
@@ -739,12 +774,22 @@ void ClientConn::parse() {
     while (!closed_) {
         if (!parser_) {
             parser_.emplace();
-            parser_->body_limit(kMaxBody);
+            // The parser stops after the head: the request is judged on it (check_header) before
+            // any of its body is read, and only then gets the body limit (a Content-Length over
+            // the limit is answered by check_header, after authentication).
+            parser_->eager(false);
+            parser_->body_limit(boost::none);
             parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
-            parser_->eager(true);
-            sent_continue_ = false;
+            sent_continue_ = header_checked_ = false;
         }
-        if (in_.size() == 0) return read_more();
+        if (in_.size() == 0) {
+            maybe_continue();
+            return read_more();
+        }
+        if (phase_ == Phase::idle) {  // the first byte of a request
+            phase_ = Phase::head;
+            arm(sh.cfg.header_timeout);
+        }
         error_code ec;
         const std::size_t used = parser_->put(in_.data(), ec);
         in_.consume(used);
@@ -755,11 +800,92 @@ void ClientConn::parse() {
         if (ec) {
             keep_alive_ = false;
             busy_ = true;
-            const int status = ec == http::error::header_limit ? 431 : ec == http::error::body_limit ? 413 : 400;
+            if (ec == http::error::body_limit) return json_error(413, body_too_large(sh.cfg.max_body));
+            const int status = ec == http::error::header_limit ? 431 : 400;
             return json_error(status, error_body("Bad request: " + ec.message(), "invalid_request_error"));
+        }
+        if (parser_->is_header_done() && !header_checked_) {
+            header_checked_ = true;
+            if (!check_header()) return;
+            parser_->body_limit(sh.cfg.max_body);  // bounds the running size of a chunked body
+            parser_->eager(true);
+            if (!parser_->is_done()) {
+                phase_ = Phase::body;
+                arm(sh.cfg.idle_timeout);
+            }
         }
         if (parser_->is_done()) return dispatch();
     }
+}
+
+// Why a request's head is refused with 400, or null when it is well formed.
+const char* ClientConn::malformed(const http::request<http::string_body>& req) {
+    if (!upper_case_method(sv(req.method_string()))) return "the method must be in upper case (GET, POST, ...)";
+    const auto te = req.equal_range(http::field::transfer_encoding);
+    if (te.first != te.second) {
+        std::string codings;
+        for (auto it = te.first; it != te.second; ++it) {
+            codings += sv(it->value());
+            codings += ',';
+        }
+        if (!only_chunked(codings)) return "Transfer-Encoding must be exactly 'chunked'";
+    }
+    const std::size_t hosts = req.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) return "an HTTP/1.1 request needs exactly one Host header";
+    return nullptr;
+}
+
+// An answer decided on the head alone. A body still to come is neither read nor drained: the
+// connection closes after the answer. Returns false, for check_header.
+bool ClientConn::refuse(int status, const std::string& body, const std::string& extra) {
+    if (!parser_->is_done()) keep_alive_ = false;
+    busy_ = true;
+    idle_timer.cancel();
+    json_error(status, body, extra);
+    return false;
+}
+
+// The head of a request is in, its body (if any) not yet read: everything that does not need the
+// body is decided here (authentication, unknown routes and methods, a declared body over
+// --max-body). Returns false when the request was answered.
+bool ClientConn::check_header() {
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
+    // Its form first. A request that cannot be framed or is malformed is never served, and its
+    // connection is closed: the next request could not be found safely after it.
+    if (const char* bad = malformed(req)) {
+        keep_alive_ = false;
+        return refuse(400, error_body(std::string("Bad request: ") + bad + ".", "invalid_request_error"));
+    }
+    const std::string_view target = sv(req.target());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    if (path == "/health") {
+        if (!get) return refuse(405, error_body("Method not allowed.", "invalid_request_error"));
+    } else if (!(sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json"))) {
+        const std::string token = bearer_token(sv(req[http::field::authorization]));
+        if (token.empty())
+            return refuse(401,
+                          error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
+                                     "missing_api_key"),
+                          "www-authenticate: Bearer\r\n");
+        if (!sh.keys->accepts(token)) {
+            {
+                std::lock_guard<std::mutex> lock(sh.stats_mu);
+                ++sh.stats.rejected_auth;
+            }
+            return refuse(403, error_body("Invalid API key.", "auth_error", "invalid_api_key"));
+        }
+        if (path == "/stats") {
+            if (!get) return refuse(405, error_body("Method not allowed.", "invalid_request_error"));
+        } else if (path.substr(0, 4) != "/v1/") {
+            return refuse(404, error_body("Not found: " + std::string(path), "invalid_request_error", "not_found"));
+        }
+    }
+    const auto length = parser_->content_length();
+    if (length && *length > sh.cfg.max_body) return refuse(413, body_too_large(sh.cfg.max_body));
+    return true;
 }
 
 // `Expect: 100-continue`: the client waits for this before sending a large body.
@@ -782,54 +908,30 @@ void ClientConn::dispatch() {
     route(req);
 }
 
+// A whole request that check_header let through: /health, the docs, /stats or a /v1/ path.
 void ClientConn::route(http::request<http::string_body>& req) {
     const std::string_view target = sv(req.target());
     const std::string_view path = target.substr(0, target.find('?'));
-    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-    if (path == "/health") {
-        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
-        return health();
-    }
-    if (sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json")) {
-        if (path == "/openapi.json") return json_error(200, kOpenApi);
-        return respond(200, "content-type: text/html; charset=utf-8\r\n", kDocsHtml);
-    }
-    const std::string token = bearer_token(sv(req[http::field::authorization]));
-    if (token.empty())
-        return json_error(401,
-                          error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
-                                     "missing_api_key"),
-                          "www-authenticate: Bearer\r\n");
-    if (!sh.keys->accepts(token)) {
+    if (path == "/health") return health();
+    if (path == "/openapi.json") return json_error(200, kOpenApi);
+    if (path == "/docs") return respond(200, "content-type: text/html; charset=utf-8\r\n", kDocsHtml);
+    if (path == "/stats") return stats_doc();
+    if (!sh.admit()) {
         {
             std::lock_guard<std::mutex> lock(sh.stats_mu);
-            ++sh.stats.rejected_auth;
+            ++sh.stats.rejected_429;
+            sh.stats.record(429);
         }
-        return json_error(403, error_body("Invalid API key.", "auth_error", "invalid_api_key"));
+        const int cur = sh.inflight.load();
+        return json_error(429,
+                          error_body("Too many concurrent requests (" + std::to_string(cur) + "/" +
+                                         std::to_string(sh.cfg.max_inflight) + "); retry in " +
+                                         std::to_string(kRetryAfter429) + " s.",
+                                     "rate_limit_error", "too_many_requests"),
+                          "retry-after: " + std::to_string(kRetryAfter429) + "\r\n");
     }
-    if (path.substr(0, 4) == "/v1/") {
-        if (!sh.admit()) {
-            {
-                std::lock_guard<std::mutex> lock(sh.stats_mu);
-                ++sh.stats.rejected_429;
-                sh.stats.record(429);
-            }
-            const int cur = sh.inflight.load();
-            return json_error(429,
-                              error_body("Too many concurrent requests (" + std::to_string(cur) + "/" +
-                                             std::to_string(sh.cfg.max_inflight) + "); retry in " +
-                                             std::to_string(kRetryAfter429) + " s.",
-                                         "rate_limit_error", "too_many_requests"),
-                              "retry-after: " + std::to_string(kRetryAfter429) + "\r\n");
-        }
-        exchange = std::make_shared<Exchange>(shared_from_this(), req);
-        return exchange->begin();
-    }
-    if (path == "/stats") {
-        if (!get) return json_error(405, error_body("Method not allowed.", "invalid_request_error"));
-        return stats_doc();
-    }
-    return json_error(404, error_body("Not found: " + std::string(path), "invalid_request_error", "not_found"));
+    exchange = std::make_shared<Exchange>(shared_from_this(), req);
+    exchange->begin();
 }
 
 void ClientConn::health() {
@@ -887,7 +989,8 @@ void ClientConn::finish_request() {
     busy_ = false;
     parser_.reset();
     if (!keep_alive_ || closed_) return close();
-    arm_idle();
+    phase_ = Phase::idle;
+    arm(sh.cfg.idle_timeout);
     parse();
 }
 

@@ -3,6 +3,7 @@
 // the state the loops share (the in-flight count, the counters, upstream readiness, the keys).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,9 @@ struct Config {
     std::string host = "127.0.0.1";
     unsigned short port = 8000;
     int max_inflight = 64;
+    std::uint64_t max_body = 16ull << 20;  // bytes of a request body; more gets 413
+    double header_timeout = 30;            // s from a request's first byte to the end of its head
+    double idle_timeout = 120;             // s without a request in progress, or between body bytes
     bool docs = false;
     int threads = 1;
     int log_level = 2;  // 0 debug, 1 info, 2 warning, 3 error, 4 critical

@@ -118,6 +118,16 @@ TEST(Keys, StoreGivesDigestsOfActiveKeys) {
     EXPECT_THROW(key_hashes_from_store("[{"), std::runtime_error);
 }
 
+TEST(Keys, OnlyAMissingOrTrueActiveIsActive) {
+    // fail closed: anything but an absent "active" or JSON true is a revoked key
+    for (const char* active : {"false", "0", "1", "\"false\"", "\"true\"", "\"\"", "null", "[]", "{}", "[true]"}) {
+        const std::string doc = std::string(R"([{"name": "a", "key": "k1", "active": )") + active + "}]";
+        EXPECT_TRUE(key_hashes_from_store(doc).empty()) << doc;
+    }
+    const auto h = key_hashes_from_store(R"([{"name": "a", "key": "k1"}, {"name": "b", "key": "k2", "active": true}])");
+    EXPECT_EQ(h, (std::vector<std::string>{sha256_hex("k1"), sha256_hex("k2")}));
+}
+
 TEST(Keys, HashListFromTheEnvironment) {
     const std::string d = sha256_hex("k");
     std::string upper = d;
@@ -256,6 +266,24 @@ TEST(Http, HeaderFilters) {
     EXPECT_TRUE(drop_response_header("Content-Length"));
     EXPECT_FALSE(drop_response_header("Authorization"));  // an upstream's own header is relayed
     EXPECT_FALSE(drop_response_header("X-Fake"));
+}
+
+TEST(Http, ChunkedMustBeTheOnlyTransferCoding) {
+    for (const char* v : {"chunked", "Chunked", " CHUNKED ", "chunked,", ", chunked"}) EXPECT_TRUE(only_chunked(v)) << v;
+    for (const char* v : {"", " ", "chunked, identity", "identity", "gzip, chunked", "xchunked", "chunked, chunked",
+                          "chunked;x=1", "chunked gzip", "gzip"})
+        EXPECT_FALSE(only_chunked(v)) << v;
+}
+
+TEST(Http, MethodsAreUpperCase) {
+    for (const char* m : {"GET", "POST", "M-SEARCH", "PROPFIND"}) EXPECT_TRUE(upper_case_method(m)) << m;
+    for (const char* m : {"get", "Get", "pOST", ""}) EXPECT_FALSE(upper_case_method(m)) << m;
+}
+
+TEST(Http, ConnectionTokens) {
+    EXPECT_EQ(connection_tokens("keep-alive, X-Secret ,,\tx-b"),
+              (std::vector<std::string>{"keep-alive", "x-secret", "x-b"}));
+    EXPECT_TRUE(connection_tokens("").empty());
 }
 
 TEST(Http, UpstreamUrls) {

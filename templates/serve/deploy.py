@@ -26,6 +26,7 @@ UPSTREAM = {{upstream}}
 GPU = {{gpu}}
 VLLM_ARGS = {{vllm_args}}
 MAX_INFLIGHT = {{max_inflight}}
+MAX_BODY = {{max_body}}  # bytes of a request body the proxy accepts (--max-body); more gets 413
 DOCS = {{docs}}
 KEYS_SECRET = {{keys_secret}}
 HF_SECRET = {{hf_secret}}
@@ -123,11 +124,11 @@ def _exit_container():
 def _proxy_command(upstream):
 {{#native_proxy}}
     command = [PROXY_PROGRAM, "--upstream", upstream, "--host", "0.0.0.0",
-               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT)]
+               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT), "--max-body", str(MAX_BODY)]
 {{/native_proxy}}
 {{^native_proxy}}
     command = [sys.executable, PROXY_FILE, "--upstream", upstream, "--host", "0.0.0.0",
-               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT)]
+               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT), "--max-body", str(MAX_BODY)]
 {{/native_proxy}}
     if DOCS:
         command.append("--docs")

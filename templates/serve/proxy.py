@@ -4,10 +4,12 @@
 A plain ASGI application served by uvicorn, forwarding with httpx. Runs as a file:
 
     python3 proxy.py --upstream URL [--host 127.0.0.1] [--port 8000] [--max-inflight 64]
+                     [--max-body 16777216] [--header-timeout 30] [--idle-timeout 120]
                      [--keys-file PATH] [--docs]
 
 Keys come from --keys-file (the m-gpux key store format: a JSON array of
-{name, key, created, active}; `active` missing means true; the file is re-read when it changes)
+{name, key, created, active}; a key is active when `active` is missing or JSON true, and any
+other value makes it inactive; the file is re-read when it changes)
 and/or from MGPUX_KEY_HASHES (comma-separated hex SHA-256 digests of the keys; how a deployment
 receives them through a Modal Secret). Clients send `Authorization: Bearer <key>`.
 
@@ -39,6 +41,10 @@ READ_TIMEOUT = 900.0         # between two bytes of an upstream answer
 HEALTH_TIMEOUT = 3.0
 WATCH_AFTER = 0.5            # seconds before a request starts watching for its client hanging up
 HEALTH_FRESH = 1.0           # a health probe younger than this is reused
+MAX_BODY = 16 * 1024 * 1024  # bytes of a request body (--max-body); a larger one gets 413
+HEADER_TIMEOUT = 30.0        # s from a request's first byte to the end of its head (--header-timeout)
+IDLE_TIMEOUT = 120.0         # s without a request in progress, or between body bytes (--idle-timeout)
+GET_OR_HEAD = ("GET", "HEAD")
 
 # Request headers never forwarded (hop-by-hop ones, the credential, and those httpx recomputes).
 DROP_REQUEST = frozenset((b"host", b"authorization", b"content-length", b"connection",
@@ -58,6 +64,136 @@ def error_body(message, kind, code=None):
     return json.dumps({"error": err}).encode()
 
 
+def body_too_large(limit):
+    return error_body("Request body too large: the limit is %d bytes." % limit,
+                      "invalid_request_error", "request_too_large")
+
+
+def declared_body(headers):
+    """(whether a body follows the head, its Content-Length or None)."""
+    length = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                pass
+        elif name == b"transfer-encoding":
+            chunked = True
+    return chunked or bool(length), length
+
+
+def malformed(scope):
+    """Why a request's head is refused with 400, or None when it is well formed. (uvicorn's
+    parser refuses most of these itself; this holds whichever parser it uses.)"""
+    method = scope["method"]
+    if not method or method != method.upper():
+        return "the method must be in upper case (GET, POST, ...)"
+    hosts = 0
+    codings = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            hosts += 1
+        elif name == b"transfer-encoding":
+            codings = (codings or []) + [c.strip(b" \t").lower() for c in value.split(b",") if c.strip(b" \t")]
+    if codings is not None and codings != [b"chunked"]:
+        return "Transfer-Encoding must be exactly 'chunked'"
+    if hosts > 1 or (hosts == 0 and scope.get("http_version") == "1.1"):
+        return "an HTTP/1.1 request needs exactly one Host header"
+    return None
+
+
+def hop_by_hop(headers):
+    """The header names the Connection header lists (hop-by-hop: never forwarded)."""
+    named = set()
+    for name, value in headers:
+        if name == b"connection":
+            named.update(t.strip(b" \t").lower() for t in value.split(b","))
+    return named
+
+
+def connection_key(client, server):
+    """A connection's key: the two addresses uvicorn puts in the scope of its requests."""
+    if not client or not server:
+        return None
+    return (str(client[0]), int(client[1]), str(server[0]), int(server[1]))
+
+
+def timed_protocol(inner_class, app, remote_addr, local_addr):
+    """uvicorn's HTTP protocol `inner_class` with the proxy's header and idle timeouts (uvicorn
+    only closes a connection that stays idle after an answer). Each connection is in one phase:
+    idle (no byte of a request yet: closed after app.idle_timeout), head (a request has begun:
+    closed unless the application has it app.header_timeout after its first byte) or request
+    (the application has it: no timer; a stalled body is its business). The application says when
+    a request starts and ends (ProxyApp.http), finding the connection by the scope's addresses,
+    computed by uvicorn's own remote_addr and local_addr. A connection without such a key gets
+    no timer rather than one that could end a request in progress."""
+
+    class TimedProtocol(asyncio.Protocol):
+        def __init__(self, *args, **kwargs):
+            self.inner = inner_class(*args, **kwargs)
+            self.transport = None
+            self.key = None
+            self.timer = None
+            self.phase = "idle"
+
+        def connection_made(self, transport):
+            self.transport = transport
+            key = connection_key(remote_addr(transport), local_addr(transport))
+            if key is not None and key not in app.connections:
+                self.key = key
+                app.connections[key] = self
+                self.arm(app.idle_timeout)
+            self.inner.connection_made(transport)
+
+        def data_received(self, data):
+            if self.phase == "idle" and self.key is not None:
+                self.phase = "head"
+                self.arm(app.header_timeout)
+            self.inner.data_received(data)
+
+        def eof_received(self):
+            return self.inner.eof_received()
+
+        def connection_lost(self, exc):
+            self.disarm()
+            if self.key is not None and app.connections.get(self.key) is self:
+                del app.connections[self.key]
+            self.inner.connection_lost(exc)
+
+        def pause_writing(self):
+            self.inner.pause_writing()
+
+        def resume_writing(self):
+            self.inner.resume_writing()
+
+        def request_started(self):
+            self.phase = "request"
+            self.disarm()
+
+        def request_done(self):
+            if self.phase == "request":
+                self.phase = "idle"
+                self.arm(app.idle_timeout)
+
+        def arm(self, seconds):
+            self.disarm()
+            self.timer = asyncio.get_running_loop().call_later(seconds, self.expire)
+
+        def disarm(self):
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+
+        def expire(self):
+            self.timer = None
+            if self.phase != "request" and not self.transport.is_closing():
+                self.transport.close()
+
+    return TimedProtocol
+
+
 def hash_key(key):
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -73,7 +209,8 @@ def load_keys_file(path):
         if not isinstance(entry, dict):
             continue
         key = entry.get("key")
-        if isinstance(key, str) and key and entry.get("active", True) is not False:
+        # fail closed: only a missing "active" or JSON true is active (0, "false", null are not)
+        if isinstance(key, str) and key and entry.get("active", True) is True:
             hashes.append(hash_key(key))
     return hashes
 
@@ -174,7 +311,8 @@ class ProxyApp:
 
     def __init__(self, upstream, key_hashes=(), keys_file=None, max_inflight=64, docs=False,
                  retry_backoff=RETRY_BACKOFF, connect_timeout=CONNECT_TIMEOUT,
-                 read_timeout=READ_TIMEOUT):
+                 read_timeout=READ_TIMEOUT, max_body=MAX_BODY, header_timeout=HEADER_TIMEOUT,
+                 idle_timeout=IDLE_TIMEOUT):
         self.upstream = upstream.rstrip("/")
         self.env_hashes = [h.encode() for h in key_hashes]
         self.keys_file = keys_file
@@ -184,6 +322,10 @@ class ProxyApp:
         if keys_file:
             self.reload_keys(force=True)
         self.max_inflight = max(1, int(max_inflight))
+        self.max_body = max(1, int(max_body))
+        self.header_timeout = float(header_timeout)
+        self.idle_timeout = float(idle_timeout)
+        self.connections = {}  # connection_key -> TimedProtocol, when served through serve()
         self.docs = docs
         self.retry_backoff = tuple(retry_backoff)
         self.timeout = {"connect": connect_timeout, "read": read_timeout,
@@ -307,28 +449,58 @@ class ProxyApp:
         await send({"type": "http.response.body", "body": body})
 
     async def http(self, scope, receive, send):
+        conn = self.connections.get(connection_key(scope.get("client"), scope.get("server")))
+        if conn is None:
+            return await self.route(scope, receive, send)
+        conn.request_started()  # its head is in: the header timeout is over
+        try:
+            await self.route(scope, receive, send)
+        finally:
+            conn.request_done()
+
+    async def route(self, scope, receive, send):
+        # Everything that needs no body is decided on the head, before any of the body is read
+        # (uvicorn hands it over only when asked): a refusal then closes the connection instead
+        # of reading or draining a body still to come.
         path = scope["path"]
         method = scope["method"]
+        headers = scope["headers"]
+        pending, length = declared_body(headers)
+
+        async def refuse(status, body, extra=(), close=False):
+            closing = [(b"connection", b"close")] if pending or close else []
+            await self.reply(send, status, body, JSON_HEADERS + list(extra) + closing)
+
+        # its form first: a malformed request is never served, and its connection is closed
+        bad = malformed(scope)
+        if bad is not None:
+            return await refuse(400, error_body("Bad request: %s." % bad, "invalid_request_error"), close=True)
         if path == "/health":
-            if method not in ("GET", "HEAD"):
-                return await self.reply(send, 405, error_body("Method not allowed.", "invalid_request_error"))
-            return await self.health(send)
-        if self.docs and path in ("/docs", "/openapi.json") and method in ("GET", "HEAD"):
-            return await self.serve_docs(path, send)
-        denied = self.check_auth(scope["headers"])
-        if denied is not None:
-            headers = JSON_HEADERS
-            if denied[0] == 401:
-                headers = JSON_HEADERS + [(b"www-authenticate", b"Bearer")]
-            return await self.reply(send, denied[0], denied[1], headers)
-        if path.startswith("/v1/"):
-            return await self.proxy(scope, receive, send)
-        if path == "/stats":
-            if method not in ("GET", "HEAD"):
-                return await self.reply(send, 405, error_body("Method not allowed.", "invalid_request_error"))
-            return await self.reply(send, 200, json.dumps(await self.stats_doc()).encode())
-        return await self.reply(send, 404, error_body("Not found: %s" % path, "invalid_request_error",
-                                                      "not_found"))
+            if method not in GET_OR_HEAD:
+                return await refuse(405, error_body("Method not allowed.", "invalid_request_error"))
+            route = self.health(send)
+        elif self.docs and path in ("/docs", "/openapi.json") and method in GET_OR_HEAD:
+            route = self.serve_docs(path, send)
+        else:
+            denied = self.check_auth(headers)
+            if denied is not None:
+                extra = [(b"www-authenticate", b"Bearer")] if denied[0] == 401 else []
+                return await refuse(denied[0], denied[1], extra)
+            if path.startswith("/v1/"):
+                route = self.proxy(scope, receive, send)
+            elif path == "/stats":
+                if method not in GET_OR_HEAD:
+                    return await refuse(405, error_body("Method not allowed.", "invalid_request_error"))
+                route = self.send_stats(send)
+            else:
+                return await refuse(404, error_body("Not found: %s" % path, "invalid_request_error", "not_found"))
+        if length is not None and length > self.max_body:
+            route.close()
+            return await refuse(413, body_too_large(self.max_body))
+        await route
+
+    async def send_stats(self, send):
+        await self.reply(send, 200, json.dumps(await self.stats_doc()).encode())
 
     # -- /health -----------------------------------------------------------------------------
     async def probe_upstream(self):
@@ -433,13 +605,29 @@ class ProxyApp:
         watcher = None
         try:
             chunks = []
+            size = 0
             more = True
             while more:
-                message = await receive()
+                try:
+                    message = await asyncio.wait_for(receive(), self.idle_timeout)
+                except asyncio.TimeoutError:  # the body stalled
+                    state["status"] = None  # not counted: it never reached the upstream
+                    msg = "Request timeout: no byte of the request body for %s s." % json.dumps(
+                        round(self.idle_timeout, 3))
+                    await self.reply(send, 408, error_body(msg, "invalid_request_error", "request_timeout"),
+                                     JSON_HEADERS + [(b"connection", b"close")])
+                    return
                 if message["type"] != "http.request":
                     state["status"] = 499  # the client went away before sending its body
                     return
-                chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:  # a chunked body, past the limit: the rest is not read
+                    state["status"] = None  # refused before it reached the upstream: not counted
+                    await self.reply(send, 413, body_too_large(self.max_body),
+                                     JSON_HEADERS + [(b"connection", b"close")])
+                    return
+                chunks.append(chunk)
                 more = message.get("more_body", False)
             body = b"".join(chunks)
             # the client hanging up ends the upstream request too (vLLM aborts the generation);
@@ -463,14 +651,16 @@ class ProxyApp:
                     state["watch"].cancel()
             end = state.get("end") or time.perf_counter()
             ttfb = state["ttfb"]
-            stats.record(state["status"], end - start,
-                         None if ttfb is None else ttfb - start)
+            if state["status"] is not None:
+                stats.record(state["status"], end - start,
+                             None if ttfb is None else ttfb - start)
 
     async def forward(self, scope, body, send, state, start):
         stats = self.stats
         url = self.upstream_url(scope.get("raw_path") or scope["path"].encode(),
                                 scope.get("query_string") or b"")
-        headers = [(k, v) for k, v in scope["headers"] if k not in DROP_REQUEST]
+        named = hop_by_hop(scope["headers"])
+        headers = [(k, v) for k, v in scope["headers"] if k not in DROP_REQUEST and k not in named]
         attempt = 0
         while True:
             request = httpx.Request(scope["method"], url, headers=headers, content=body,
@@ -744,7 +934,8 @@ DOCS_HTML = """<!doctype html>
 def build_app(args):
     hashes = parse_hashes(os.environ.get("MGPUX_KEY_HASHES", ""))
     return ProxyApp(args.upstream, key_hashes=hashes, keys_file=args.keys_file,
-                    max_inflight=args.max_inflight, docs=args.docs)
+                    max_inflight=args.max_inflight, docs=args.docs, max_body=args.max_body,
+                    header_timeout=args.header_timeout, idle_timeout=args.idle_timeout)
 
 
 def raise_fd_limit():
@@ -760,9 +951,17 @@ def raise_fd_limit():
 async def serve(app, args):
     import uvicorn
 
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+    http = "auto"
+    try:
+        from uvicorn.config import HTTP_PROTOCOLS
+        from uvicorn.importer import import_from_string
+        from uvicorn.protocols.utils import get_local_addr, get_remote_addr
+        http = timed_protocol(import_from_string(HTTP_PROTOCOLS["auto"]), app, get_remote_addr, get_local_addr)
+    except (ImportError, KeyError, AttributeError) as exc:
+        print("proxy: warning: no header timeout with this uvicorn (%s)" % exc, file=sys.stderr)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, http=http,
                             access_log=False, lifespan="on", backlog=4096,
-                            limit_concurrency=None, timeout_keep_alive=120, proxy_headers=False,
+                            limit_concurrency=None, timeout_keep_alive=args.idle_timeout, proxy_headers=False,
                             server_header=False, date_header=False)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
@@ -783,6 +982,14 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max-inflight", type=int, default=64)
+    parser.add_argument("--max-body", type=int, default=MAX_BODY, metavar="BYTES",
+                        help="largest request body; a larger one gets 413 (default %d)" % MAX_BODY)
+    parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT, metavar="S",
+                        help="a request's head must be in S seconds after its first byte, or the "
+                             "connection is closed (default %g)" % HEADER_TIMEOUT)
+    parser.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT, metavar="S",
+                        help="a connection with no request in progress is closed after S seconds; a "
+                             "request body without a byte for S seconds gets 408 (default %g)" % IDLE_TIMEOUT)
     parser.add_argument("--keys-file", default=None, help="api_keys.json (array of name/key/created/active)")
     parser.add_argument("--docs", action="store_true", help="serve /docs and /openapi.json")
     parser.add_argument("--log-level", default="warning")
@@ -791,6 +998,11 @@ def main(argv=None):
         parser.error("--upstream is required (or set MGPUX_UPSTREAM)")
     if args.max_inflight < 1:
         parser.error("--max-inflight must be at least 1")
+    if not 1 <= args.max_body <= 1 << 40:
+        parser.error("--max-body must be from 1 to %d" % (1 << 40))
+    for flag, seconds in (("--header-timeout", args.header_timeout), ("--idle-timeout", args.idle_timeout)):
+        if not 0 < seconds <= 86400:
+            parser.error("%s must be more than 0 and at most 86400 seconds" % flag)
     try:
         app = build_app(args)
     except (OSError, ValueError) as exc:

@@ -215,6 +215,33 @@ class KeyStoreTests(ServeCase):
         self.create_key("new")
         self.assertEqual(self.keys()[0]["key"], original[0]["key"])
 
+    def test_only_a_missing_or_true_active_is_active(self):
+        # the proxies' rule, fail closed: any other "active" (0, "false", null, "true", 1) is revoked
+        self.state_dir.mkdir(mode=0o700)
+        odd = [0, "false", None, "true", 1, [], {}]
+        entries = [{"name": "odd%d" % i, "key": "sk-mgpux-%048d" % i, "created": "", "active": v}
+                   for i, v in enumerate(odd)]
+        entries += [{"name": "yes", "key": "sk-mgpux-" + "a" * 48, "created": "", "active": True},
+                    {"name": "plain", "key": "sk-mgpux-" + "b" * 48, "created": ""}]
+        self.keys_file.write_text(json.dumps(entries))
+        os.chmod(self.keys_file, 0o600)
+        r = self.run_mgpux("--json", "serve", "keys", "list")
+        self.assertExit(r, 0)
+        self.assertEqual([(k["name"], k["active"]) for k in r.json()],
+                         [("odd%d" % i, False) for i in range(len(odd))] + [("yes", True), ("plain", True)])
+        text = self.run_mgpux("serve", "keys", "list")
+        self.assertExit(text, 0)
+        self.assertEqual(text.out.count("Revoked"), len(odd))
+        # such a key cannot be rotated (it is revoked), and a rewrite stores what it meant
+        self.assertExit(self.run_mgpux("--yes", "serve", "keys", "rotate", "odd2"), 1)
+        self.create_key("new")
+        self.assertEqual([k["active"] for k in self.keys()], [False] * len(odd) + [True, True, True])
+        # with only such keys there is no key to serve with
+        self.keys_file.write_text(json.dumps(entries[:len(odd)]))
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "http://127.0.0.1:9")
+        self.assertExit(r, 2)
+        self.assertIn("no active API key", r.err)
+
 
 class ProxyCase(ServeCase):
     """Runs the fake OpenAI upstream and `m-gpux serve proxy` in front of it. PROXY_FLAGS picks
@@ -302,7 +329,8 @@ class ProxyCommandTests(ServeCase):
         self.assertExit(r, 0)
         keys = self.state_dir / "api_keys.json"
         self.assertEqual(r.out.strip(), f"dry run: would run {NATIVE_PROXY} --upstream http://127.0.0.1:9 "
-                                        f"--host 127.0.0.1 --port 8000 --max-inflight 64 --keys-file {keys}")
+                                        f"--host 127.0.0.1 --port 8000 --max-inflight 64 --max-body 16777216 "
+                                        f"--keys-file {keys}")
         r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9/")
         self.assertExit(r, 0)
         self.assertRegex(r.out, r"would run python3 \S+/serve/proxy\.py --upstream http://127\.0\.0\.1:9 ")
@@ -316,11 +344,17 @@ class ProxyCommandTests(ServeCase):
         record = self.tmp / "argv.json"
         stub = write_stub_proxy(self.tmp / "stub" / "mgpux-proxy", record)
         r = self.run_mgpux("serve", "proxy", "--upstream", "http://10.0.0.1:8080/", "--host", "0.0.0.0", "-p", "0",
-                           "--max-inflight", "7", "--keys-file", keys, "--docs", env={"MGPUX_PROXY": str(stub)})
+                           "--max-inflight", "7", "--max-body", "1048576", "--keys-file", keys, "--docs",
+                           env={"MGPUX_PROXY": str(stub)})
         self.assertExit(r, 0)
         self.assertEqual(json.loads(record.read_text()),
                          ["--upstream", "http://10.0.0.1:8080", "--host", "0.0.0.0", "--port", "0",
-                          "--max-inflight", "7", "--keys-file", str(keys), "--docs"])
+                          "--max-inflight", "7", "--max-body", "1048576", "--keys-file", str(keys), "--docs"])
+        for bad in ("0", "-5"):
+            r = self.run_mgpux("serve", "proxy", "--upstream", "http://x", "--max-body", bad,
+                               env={"MGPUX_PROXY": str(stub)})
+            self.assertExit(r, 2)
+            self.assertIn("--max-body", r.err)
         # Its usage errors are ours (exit 2); any other failure is exit 1.
         write_stub_proxy(stub, record, exit_code=2)
         self.assertExit(self.run_mgpux("serve", "proxy", "--upstream", "http://x", env={"MGPUX_PROXY": str(stub)}), 2)
@@ -609,7 +643,8 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(module_literals(path.read_text())["PROXY_SOURCE"], PROXY_SOURCE.read_text())
 
     def test_native_gpu_image_compiles_the_proxy_against_ubuntu_boost(self):
-        path = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--max-inflight", "16", "--docs")
+        path = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--max-inflight", "16", "--max-body", "1000000",
+                           "--docs")
         image = self.used_image(self.inspect(path))
         self.assertEqual(image["base"]["tag"], "nvidia/cuda:12.9.1-devel-ubuntu22.04")
         steps = image["steps"]
@@ -618,7 +653,7 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(pips, [["vllm==0.33.0", "hf-transfer==0.1.9"]])  # vLLM keeps its own
         self.assertEqual(self.proxy_command(path), [
             "/usr/local/bin/mgpux-proxy", "--upstream", "http://127.0.0.1:8001", "--host", "0.0.0.0",
-            "--port", "8000", "--max-inflight", "16", "--docs"])
+            "--port", "8000", "--max-inflight", "16", "--max-body", "1000000", "--docs"])
         c = module_literals(path.read_text())
         self.assertNotIn("PROXY_SOURCE", c)  # the Python proxy is not embedded
         self.assertNotIn("m-gpux-proxy.py", path.read_text())
@@ -632,7 +667,7 @@ class DeployScriptTests(ServeCase):
         self.assert_native_build_steps(image["steps"], ["g++", "libboost1.81-dev"])
         self.assertEqual(self.proxy_command(path, "http://10.1.2.3:8080"), [
             "/usr/local/bin/mgpux-proxy", "--upstream", "http://10.1.2.3:8080", "--host", "0.0.0.0",
-            "--port", "8000", "--max-inflight", "64"])
+            "--port", "8000", "--max-inflight", "64", "--max-body", "16777216"])
 
     def test_python_proxy_mode_is_unchanged(self):
         for args, base in ((["--model", "Qwen/Qwen3-8B", "--gpu", "L4"], "from_registry"),
@@ -647,7 +682,7 @@ class DeployScriptTests(ServeCase):
                 self.assertIn(package, pip)
             command = self.proxy_command(path)
             self.assertEqual(command[1:3], ["/tmp/m-gpux-proxy.py", "--upstream"])
-            self.assertEqual(command[-1], "--docs")
+            self.assertEqual(command[-3:], ["--max-body", "16777216", "--docs"])
             text = path.read_text()
             self.assertEqual(module_literals(text)["PROXY_SOURCE"], PROXY_SOURCE.read_text())
             self.assertNotIn("mgpux-proxy", text.replace("m-gpux-proxy.py", ""))

@@ -5,8 +5,10 @@ subprocesses on free loopback ports.
 
 The behaviour tests live in the mixin ProxyBehaviour (not a TestCase, so unittest does not collect
 it); NativeProxyTest and PythonProxyTest only say how to start their program."""
+import asyncio
 import concurrent.futures
 import hashlib
+import importlib.util
 import json
 import os
 import select
@@ -198,6 +200,38 @@ def read_chunked(reader):
         read_exactly(reader, 2)
 
 
+def closed_by_peer(reader, wait_s):
+    """Whether the peer closes the connection (EOF or reset) within `wait_s`, sending nothing more."""
+    reader.raw._sock.settimeout(wait_s)
+    try:
+        return reader.read(1) == b""
+    except ConnectionError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def head_only(method, target, headers, http="HTTP/1.1", host=True):
+    """A request head (no body) from a list of (name, value) pairs."""
+    lines = ["%s %s %s" % (method, target, http)] + (["Host: 127.0.0.1"] if host else [])
+    lines += ["%s: %s" % kv for kv in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def chunked(body, size=4096):
+    """`body` in the chunked transfer coding."""
+    out = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size]) for i in range(0, len(body), size))
+    return out + b"0\r\n\r\n"
+
+
+def vm_kib(pid, field):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM...) in KiB."""
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
 def child_pids(pid):
     """The processes whose parent is `pid` (from /proc/PID/task/*/children when the kernel has
     it, else by scanning every /proc/N/stat)."""
@@ -347,6 +381,7 @@ class ProxyBehaviour:
         self.assertEqual(child[child.index("--upstream") + 1].rstrip("/"), upstream, child)
         self.assertEqual(child[child.index("--max-inflight") + 1], str(self.MAX_INFLIGHT), child)
         self.assertEqual(child[child.index("--keys-file") + 1], str(self.keys), child)
+        self.assertEqual(child[child.index("--max-body") + 1], str(16 * 1024 * 1024), child)
 
     def test_health_is_public_and_answers_at_once(self):
         t0 = time.monotonic()
@@ -411,6 +446,33 @@ class ProxyBehaviour:
             finally:
                 stop(proc)
 
+    def test_only_a_missing_or_true_active_makes_a_key_active(self):
+        # fail closed: an "active" that is not JSON true (0, "false", null, "true", 1...) revokes
+        odd = [False, 0, "false", None, "true", 1, "", [], {}]
+        odd_keys = ["sk-mgpux-%048d" % i for i in range(len(odd))]
+        entries = [{"name": "odd%d" % i, "key": k, "created": "x", "active": v}
+                   for i, (k, v) in enumerate(zip(odd_keys, odd))]
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = Path(tmp) / "keys.json"
+            write_keys(keys, entries + [{"name": "yes", "key": KEY, "created": "x", "active": True},
+                                        {"name": "plain", "key": KEY2, "created": "x"}])
+            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
+            try:
+                with httpx.Client(base_url=url, timeout=T) as c:
+                    for key, value in zip(odd_keys, odd):
+                        with self.subTest(active=value):
+                            r = c.get("/v1/models", headers={"Authorization": "Bearer " + key})
+                            self.assertEqual(r.status_code, 403, r.text)
+                    for key in (KEY, KEY2):
+                        self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + key}).status_code, 200)
+            finally:
+                stop(proc)
+            # a file with only such keys has no active key: the proxy does not start
+            write_keys(keys, entries)
+            r = self.run_direct("--upstream", "http://127.0.0.1:9", "--port", "0", "--keys-file", keys, timeout=10)
+        self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+        self.assertIn("no active API key", r.stderr)
+
     def test_key_hashes_and_upstream_from_environment_and_docs_flag(self):
         hashes = ",".join(hashlib.sha256(k.encode()).hexdigest() for k in (KEY2,))
         env = {"MGPUX_KEY_HASHES": hashes, "MGPUX_UPSTREAM": "http://127.0.0.1:%d" % self.up_port}
@@ -444,6 +506,10 @@ class ProxyBehaviour:
         for args in (["--port", "0"],  # no upstream (and no MGPUX_UPSTREAM)
                      ["--upstream", up, "--port", "0", "--bogus"],
                      ["--upstream", up, "--port", "0", "--max-inflight", "0"],
+                     ["--upstream", up, "--port", "0", "--max-body", "0"],
+                     ["--upstream", up, "--port", "0", "--max-body", "lots"],
+                     ["--upstream", up, "--port", "0", "--header-timeout", "0"],
+                     ["--upstream", up, "--port", "0", "--idle-timeout", "soon"],
                      ["--upstream", up, "--port", "eighty"]):
             with self.subTest(args=args):
                 r = self.run_direct(*args, env=hashes)
@@ -647,6 +713,309 @@ class ProxyBehaviour:
         self.assertEqual(after["total_errors_5xx"], before["total_errors_5xx"])
         self.assertLessEqual(after["peak_inflight"], self.MAX_INFLIGHT)
 
+    # -- request bodies: answered on the headers, and bounded -----------------------------------
+    def exchange(self, data, url=None, wait_s=5.0, closes=True):
+        """Sends `data` on a new connection; -> (status, headers, body, seconds to the answer,
+        whether the proxy then closed the connection: looked at only when `closes`, else None)."""
+        sock, reader = raw_connect(url or self.url, timeout=wait_s)
+        try:
+            t0 = time.monotonic()
+            sock.sendall(data)
+            try:
+                status, headers, body = read_response(reader)
+            except socket.timeout:
+                self.fail("no answer within %.0f s to %r" % (wait_s, data[:200]))
+            seconds = time.monotonic() - t0
+            return status, headers, body, seconds, closed_by_peer(reader, wait_s) if closes else None
+        finally:
+            reader.close()
+            sock.close()
+
+    def upstream_saw(self, path):
+        return httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json().get(path, 0)
+
+    def test_refusals_come_on_the_headers_without_waiting_for_the_body(self):
+        # a 1 GiB body is announced and only a few bytes of it are sent: whatever needs no body is
+        # answered at once, and the connection is closed instead of reading (or draining) the rest
+        big = [("Content-Length", str(1 << 30)), ("Content-Type", "application/json")]
+        cases = [
+            ("POST", "/v1/chat/completions", big, 401),
+            ("POST", "/v1/chat/completions", big + [("Authorization", "Bearer sk-mgpux-" + "9" * 48)], 403),
+            ("POST", "/v1/chat/completions", big + [("Authorization", "Bearer " + REVOKED)], 403),
+            ("POST", "/health", big, 405),
+            ("POST", "/stats", big + list(AUTH.items()), 405),
+            ("POST", "/nowhere", big + list(AUTH.items()), 404),
+            ("POST", "/v1/chat/completions", big + list(AUTH.items()), 413),  # over --max-body
+            ("POST", "/v1/chat/completions", [("Transfer-Encoding", "chunked")], 401),
+        ]
+        for method, target, headers, expected in cases:
+            with self.subTest(target=target, status=expected, headers=[h for h, _ in headers]):
+                status, rheaders, body, seconds, closed = self.exchange(
+                    head_only(method, target, headers) + b'{"model": "fake-model", "mess')
+                self.assertEqual(status, expected, body)
+                self.assertLess(seconds, 3.0)
+                self.assertEqual(rheaders.get("connection", "").lower(), "close", rheaders)
+                self.assertTrue(closed, "the connection stayed open after the answer")
+                self.assertIn("error", json.loads(body))
+        # a request without a body keeps its connection after a refusal
+        sock, reader = raw_connect(self.url)
+        try:
+            sock.sendall(raw_request("GET", "/v1/models", headers={}) + raw_request("GET", "/v1/models"))
+            self.assertEqual(read_response(reader)[0], 401)
+            self.assertEqual(read_response(reader)[0], 200)
+        finally:
+            reader.close()
+            sock.close()
+
+    def test_body_over_the_default_limit_is_413_and_not_forwarded(self):
+        limit = 16 * 1024 * 1024
+        status, headers, body, _, closed = self.exchange(
+            head_only("POST", "/v1/echo/default-limit", [("Content-Length", str(limit + 1))] + list(AUTH.items())))
+        self.assertEqual(status, 413, body)
+        err = json.loads(body)["error"]
+        self.assertEqual((err["type"], err["code"]), ("invalid_request_error", "request_too_large"))
+        self.assertIn(str(limit), err["message"])
+        self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/default-limit"), 0)
+
+    def test_max_body_flag_bounds_declared_and_chunked_bodies(self):
+        limit = 65536
+        proc, url = self.start_proxy(self.up_port, "--max-body", limit)
+        try:
+            if self.through_mgpux():  # `serve proxy` passes the flag on
+                child = process_argv(child_pids(proc.pid)[0])
+                self.assertEqual(child[child.index("--max-body") + 1], str(limit), child)
+            auth = list(AUTH.items())
+            fits = os.urandom(limit // 2).hex().encode()
+            for name, framing, data in (
+                    ("declared", [("Content-Length", str(limit))], fits),
+                    ("chunked", [("Transfer-Encoding", "chunked")], chunked(fits))):
+                with self.subTest(body=name, fits=True):
+                    status, _, body, _, _ = self.exchange(head_only("POST", "/v1/echo/fits", framing + auth) + data, url,
+                                                          closes=False)
+                    self.assertEqual(status, 200, body[:300])
+                    self.assertEqual(json.loads(body)["body"], fits.decode())
+            over = fits + b"x"
+            for name, framing, data in (
+                    ("declared", [("Content-Length", str(len(over)))], over),
+                    ("chunked", [("Transfer-Encoding", "chunked")], chunked(over)),
+                    ("chunked, one big chunk", [("Transfer-Encoding", "chunked")], chunked(over, len(over)))):
+                with self.subTest(body=name, fits=False):
+                    path = "/v1/echo/over-" + name.replace(" ", "").replace(",", "-")
+                    status, headers, body, _, closed = self.exchange(head_only("POST", path, framing + auth) + data, url)
+                    self.assertEqual(status, 413, body[:300])
+                    self.assertEqual(json.loads(body)["error"]["code"], "request_too_large")
+                    self.assertIn(str(limit), json.loads(body)["error"]["message"])
+                    self.assertTrue(closed)
+                    self.assertEqual(self.upstream_saw(path), 0)
+        finally:
+            stop(proc)
+
+    def test_memory_stays_small_while_an_unauthenticated_body_streams(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        proc, url = self.start_proxy(self.up_port, keys=False, env=env)  # the program itself: its own pid
+        total = 200 * 1024 * 1024
+        try:
+            hwm_before = vm_kib(proc.pid, "VmHWM")
+            sock, reader = raw_connect(url, timeout=10)
+            box = {"sent": 0}
+
+            def send_body():
+                piece = b"x" * (1 << 20)
+                try:
+                    while box["sent"] < total:
+                        sock.sendall(piece)
+                        box["sent"] += len(piece)
+                except OSError:
+                    pass  # the proxy closed the connection (or the 10 s timeout passed)
+
+            try:
+                sock.sendall(head_only("POST", "/v1/chat/completions", [("Content-Length", str(total))]))
+                sender = threading.Thread(target=send_body)
+                sender.start()
+                status = read_response(reader)[0]
+                sender.join(30)
+            finally:
+                reader.close()
+                sock.close()
+            hwm = vm_kib(proc.pid, "VmHWM")
+        finally:
+            stop(proc)
+        self.assertEqual(status, 401)
+        self.assertLess(box["sent"], total // 2, "the proxy read the body of an unauthenticated request")
+        sys.stderr.write("\n[%s proxy: peak RSS %.1f MiB before, %.1f MiB after a %d MiB unauthenticated body]\n"
+                         % (self.IMPL, hwm_before / 1024, hwm / 1024, total >> 20))
+        self.assertLess(hwm - hwm_before, 32 * 1024)
+        if self.IMPL == "native":
+            self.assertLess(hwm, 64 * 1024)
+
+    # -- request framing and form -----------------------------------------------------------------
+    def test_transfer_encoding_other_than_chunked_alone_is_400(self):
+        # chunked must be the only (so the final) coding: anything else cannot be framed safely,
+        # and a proxy that guessed would forward a wrong body or read the body as a next request
+        auth = list(AUTH.items())
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        for codings, extra in ((["chunked, identity"], []), (["identity"], []), (["gzip, chunked"], []),
+                               (["xchunked"], [("Content-Length", "5")]), (["gzip", "chunked"], []),
+                               (["chunked", "chunked"], [])):
+            with self.subTest(codings=codings, extra=extra):
+                path = "/v1/echo/te-" + "-".join(c.replace(", ", "_") for c in codings)
+                head = head_only("POST", path, [("Transfer-Encoding", c) for c in codings] + extra + auth)
+                status, headers, _, _, closed = self.exchange(head + (b"hello" if extra else body))
+                self.assertEqual(status, 400)
+                self.assertTrue(closed, "the connection stayed open after a request it could not frame")
+                self.assertEqual(self.upstream_saw(path), 0)
+        # the coding's name is matched without case
+        status, _, answer, _, _ = self.exchange(head_only("POST", "/v1/echo/te", [("Transfer-Encoding", "Chunked")] + auth)
+                                                + body, closes=False)
+        self.assertEqual((status, json.loads(answer)["body"]), (200, "hello"))
+
+    def test_http11_needs_exactly_one_host(self):
+        auth = list(AUTH.items())
+        for name, head in (("none", head_only("GET", "/v1/echo/no-host", auth, host=False)),
+                           ("two", head_only("GET", "/v1/echo/two-hosts", auth + [("Host", "other.example")]))):
+            with self.subTest(host=name):
+                status, _, _, _, closed = self.exchange(head)
+                self.assertEqual(status, 400)
+                self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/no-host") + self.upstream_saw("/v1/echo/two-hosts"), 0)
+        # HTTP/1.0 has no Host requirement
+        status, _, _, _, _ = self.exchange(head_only("GET", "/v1/models", auth, http="HTTP/1.0", host=False),
+                                           closes=False)
+        self.assertEqual(status, 200)
+
+    def test_methods_are_case_sensitive(self):
+        # "get" is not GET (RFC 9110 section 9.1): it is refused, never forwarded as GET
+        auth = list(AUTH.items())
+        for method, target in (("get", "/v1/echo/lower"), ("Get", "/v1/echo/mixed"), ("post", "/v1/echo/lower"),
+                               ("get", "/health")):
+            with self.subTest(method=method, target=target):
+                status, _, _, _, closed = self.exchange(head_only(method, target, auth))
+                self.assertEqual(status, 400)
+                self.assertTrue(closed)
+        self.assertEqual(self.upstream_saw("/v1/echo/lower") + self.upstream_saw("/v1/echo/mixed"), 0)
+        status, _, answer, _, _ = self.exchange(head_only("GET", "/v1/echo/upper", auth), closes=False)
+        self.assertEqual((status, json.loads(answer)["method"]), (200, "GET"))
+
+    def test_hop_by_hop_headers_are_not_forwarded(self):
+        # the standard hop-by-hop headers, and any header the Connection header names
+        sent = [("Connection", "keep-alive, X-Secret"), ("Connection", "x-hop-by-hop"), ("X-Secret", "1"),
+                ("X-Hop-By-Hop", "2"), ("X-Kept", "3"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+                ("Trailer", "X-Later"), ("Proxy-Connection", "keep-alive"), ("Proxy-Authorization", "Basic eA==")]
+        status, _, answer, _, _ = self.exchange(head_only("GET", "/v1/echo/hops", sent + list(AUTH.items())),
+                                                closes=False)
+        self.assertEqual(status, 200, answer)
+        forwarded = {name for name, _ in json.loads(answer)["headers"]}
+        self.assertIn("x-kept", forwarded)
+        for name in ("x-secret", "x-hop-by-hop", "connection", "keep-alive", "te", "trailer", "proxy-connection",
+                     "proxy-authorization", "authorization"):
+            self.assertNotIn(name, forwarded)
+
+    # -- slow and idle clients ------------------------------------------------------------------
+    def test_slow_heads_idle_connections_and_stalled_bodies_are_closed(self):
+        # short timeouts for the test (both default to 30 s and 120 s): the head of a request must
+        # be in within --header-timeout of its first byte, and a connection without a request in
+        # progress, or a body without a byte, is closed after --idle-timeout
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        proc, url = self.start_proxy(self.up_port, "--header-timeout", "1", "--idle-timeout", "2.5",
+                                     keys=False, env=env)
+        auth = list(AUTH.items())
+
+        def slowloris():
+            # a head sent a line every 0.2 s never ends: closed at the header timeout
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                try:
+                    for i in range(40):
+                        if select.select([sock], [], [], 0.2)[0]:
+                            break  # readable: the proxy closed it (it sends nothing else)
+                        sock.sendall(b"X-Drip-%d: x\r\n" % i)
+                except OSError:
+                    pass  # closed
+                seconds = time.monotonic() - t0
+                return seconds if closed_by_peer(reader, 1) else None
+            finally:
+                reader.close()
+                sock.close()
+
+        def silent():
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                return time.monotonic() - t0 if closed_by_peer(reader, 10) else None
+            finally:
+                reader.close()
+                sock.close()
+
+        def idle_after_an_answer():
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(raw_request("GET", "/v1/models"))
+                status = read_response(reader)[0]
+                t0 = time.monotonic()
+                return status, (time.monotonic() - t0 if closed_by_peer(reader, 10) else None)
+            finally:
+                reader.close()
+                sock.close()
+
+        def stalled_body():
+            sock, reader = raw_connect(url)
+            try:
+                t0 = time.monotonic()
+                sock.sendall(head_only("POST", "/v1/echo/stalled", [("Content-Length", "100")] + auth) + b"0123456789")
+                status, headers, _ = read_response(reader)
+                return status, headers.get("connection"), time.monotonic() - t0, closed_by_peer(reader, 5)
+            finally:
+                reader.close()
+                sock.close()
+
+        def slow_but_steady_body():
+            # a byte every 0.5 s for 4 s: each byte restarts the idle timeout
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(head_only("POST", "/v1/echo/steady", [("Content-Length", "8")] + auth))
+                for b in b"01234567":
+                    time.sleep(0.5)
+                    sock.sendall(bytes([b]))
+                status, _, body = read_response(reader)
+                return status, json.loads(body)["body"]
+            finally:
+                reader.close()
+                sock.close()
+
+        def slow_upstream():
+            # a request in progress is never cut: the upstream takes longer than both timeouts
+            sock, reader = raw_connect(url)
+            try:
+                sock.sendall(raw_request("GET", "/v1/models", headers=dict(AUTH, **{"x-fake-delay": "3.5"})))
+                return read_response(reader)[0]
+            finally:
+                reader.close()
+                sock.close()
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                jobs = {f.__name__: pool.submit(f) for f in (slowloris, silent, idle_after_an_answer, stalled_body,
+                                                               slow_but_steady_body, slow_upstream)}
+                got = {name: job.result(30) for name, job in jobs.items()}
+        finally:
+            stop(proc)
+        self.assertIsNotNone(got["slowloris"], got)
+        self.assertTrue(0.8 <= got["slowloris"] < 2.2, got)
+        self.assertIsNotNone(got["silent"], got)
+        self.assertTrue(2.2 <= got["silent"] < 5, got)
+        status, after = got["idle_after_an_answer"]
+        self.assertEqual(status, 200)
+        self.assertIsNotNone(after, got)
+        self.assertTrue(2.2 <= after < 5, got)
+        status, connection, seconds, closed = got["stalled_body"]
+        self.assertEqual((status, (connection or "").lower()), (408, "close"), got)
+        self.assertTrue(2.2 <= seconds < 5 and closed, got)
+        self.assertEqual(got["slow_but_steady_body"], (200, "01234567"))
+        self.assertEqual(got["slow_upstream"], 200)
+
     def test_request_body_over_1_mb_is_forwarded_intact(self):
         raw = os.urandom(3 * 1024 * 1024 // 2).hex().encode()  # 3 MiB of text, unlike any other
         r = self.client.post("/v1/echo/big?size=3m", content=raw,
@@ -828,6 +1197,40 @@ class PythonProxyTest(ProxyBehaviour, unittest.TestCase):
     def check_proxy_program(self, exe, argv):
         self.assertTrue(os.path.basename(exe).startswith("python"), (exe, argv))
         self.assertTrue(any(a.endswith(os.path.join("serve", "proxy.py")) for a in argv), argv)
+
+    def test_the_app_checks_the_head_whatever_parser_uvicorn_runs(self):
+        # h11 (used here) refuses most malformed heads before the application sees them; httptools
+        # (in images with uvicorn[standard]) lets some through: the application refuses them too
+        spec = importlib.util.spec_from_file_location("mgpux_serve_proxy_module", PROXY)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        app = module.ProxyApp("http://127.0.0.1:9", key_hashes=[hashlib.sha256(KEY.encode()).hexdigest()])
+        auth = (b"authorization", b"Bearer " + KEY.encode())
+        host = (b"host", b"127.0.0.1")
+        cases = [("GET", "1.1", [host, auth], 404),  # well formed: on to the routes
+                 ("get", "1.1", [host, auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"chunked, identity"), auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"gzip"), (b"transfer-encoding", b"chunked"), auth], 400),
+                 ("POST", "1.1", [host, (b"transfer-encoding", b"xchunked"), (b"content-length", b"5"), auth], 400),
+                 ("GET", "1.1", [auth], 400),
+                 ("GET", "1.1", [host, host, auth], 400),
+                 ("GET", "1.0", [auth], 404)]
+        for method, version, headers, expected in cases:
+            with self.subTest(method=method, version=version, headers=headers[:-1]):
+                sent = []
+
+                async def receive():
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message):
+                    sent.append(message)
+
+                scope = {"type": "http", "method": method, "http_version": version, "path": "/nowhere",
+                         "raw_path": b"/nowhere", "query_string": b"", "headers": headers}
+                asyncio.run(app.http(scope, receive, send))
+                self.assertEqual(sent[0]["status"], expected, sent)
+                if expected == 400:
+                    self.assertIn((b"connection", b"close"), sent[0]["headers"])
 
     def test_template_has_no_mustache_braces(self):
         text = PROXY.read_text()
