@@ -227,7 +227,7 @@ class KeyStoreTests(ServeCase):
         os.chmod(self.keys_file, 0o600)
         r = self.run_mgpux("--json", "serve", "keys", "list")
         self.assertExit(r, 0)
-        self.assertEqual([(k["name"], k["active"]) for k in r.json()],
+        self.assertEqual([(k["name"], k["active"]) for k in r.json()["keys"]],
                          [("odd%d" % i, False) for i in range(len(odd))] + [("yes", True), ("plain", True)])
         text = self.run_mgpux("serve", "keys", "list")
         self.assertExit(text, 0)
