@@ -3,8 +3,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <vector>
+#include <charconv>
 #include <cmath>
+#include <vector>
 
 namespace mgpux::util {
 
@@ -51,6 +52,27 @@ boost::json::value parse_json(std::string_view text) {
 }
 
 namespace {
+
+// A double as a plain decimal: Boost writes 15.75 as 1.575E1, which is valid
+// JSON but not what a person (or a spreadsheet) expects of money. Fixed
+// notation with the fewest digits that read back as the same double; a whole
+// number keeps ".0" so that it reads back as a double, not an integer. Only
+// magnitudes so large or small that fixed notation would run to hundreds of
+// digits keep an exponent.
+std::string double_text(double d) {
+    if (std::isnan(d)) return "null";
+    // Boost writes an overflowed number (1e999 parses to infinity) as
+    // `Infinity`, which is not JSON; 1e999 is, and reads back the same.
+    if (std::isinf(d)) return d > 0 ? "1e999" : "-1e999";
+    char buf[64];
+    const double magnitude = std::fabs(d);
+    const bool fixed = magnitude == 0 || (magnitude >= 1e-12 && magnitude < 1e21);
+    const auto r = fixed ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    std::string text(buf, r.ptr);
+    if (fixed && text.find('.') == std::string::npos) text += ".0";
+    return text;
+}
 
 void pretty(std::string& out, const boost::json::value& v, int depth, bool sorted) {
     const auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
@@ -101,15 +123,9 @@ void pretty(std::string& out, const boost::json::value& v, int depth, bool sorte
             out += "]";
             return;
         }
-        case boost::json::kind::double_: {
-            // Boost writes an overflowed number (1e999 parses to infinity) as
-            // `Infinity`, which is not JSON; 1e999 is, and reads back the same.
-            const double d = v.get_double();
-            if (std::isnan(d)) out += "null";
-            else if (std::isinf(d)) out += d > 0 ? "1e999" : "-1e999";
-            else out += boost::json::serialize(v);
+        case boost::json::kind::double_:
+            out += double_text(v.get_double());
             return;
-        }
         default:
             out += boost::json::serialize(v);
     }

@@ -46,8 +46,9 @@ const mgpux_command kCommands[] = {
                    "Shows every profile in the Modal config file, which one is active, and, unless\n"
                    "--no-usage, what each workspace used this month and what is left of the $30 Starter\n"
                    "credit: `modal billing report --for \"this month\" --json` runs for all profiles at\n"
-                   "once. A profile whose report fails shows the error in its row. The profile with the\n"
-                   "most credit left is marked as the AUTO pick.\n"
+                   "once. A profile whose report fails shows the error in its row, the others are shown\n"
+                   "in full, and the command exits 1. The profile with the most credit left is marked as\n"
+                   "the AUTO pick.\n"
                    "\n"
                    "Example:\n"
                    "  m-gpux account list\n"
@@ -173,6 +174,22 @@ void print_list(const mgpux::Host& host, const mgpux::Json::Array& rows, const s
               MGPUX_TEXT_DIM);
 }
 
+// After the full listing: exit 1 when a profile's report failed (a profile
+// without a token was never asked, so it is no failure).
+void fail_on_missing_reports(const mgpux::Json::Array& rows, const std::vector<Balance>& balances) {
+    std::string names;
+    std::size_t failed = 0, asked = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i].bool_or("has_token")) ++asked;
+        if (balances[i].error.empty()) continue;
+        ++failed;
+        names += (names.empty() ? "" : ", ") + rows[i].string_or("name");
+    }
+    if (failed == 0) return;
+    throw mgpux::Error(MGPUX_E_FAILED, "could not fetch this month's usage for " + std::to_string(failed) + " of " +
+                                           std::to_string(asked) + " profiles (" + names + "); see their rows");
+}
+
 int list(const mgpux::Host& host, const mgpux::Args& args) {
     const mgpux::Json listing = mgpux::Profiles(host).list();
     const std::string path = listing.string_or("path");
@@ -203,6 +220,7 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
         doc.set("auto_pick", pick ? mgpux::Json(*pick) : mgpux::Json());
         doc.set("env_tokens_override", env_tokens);
         host.json(doc);
+        fail_on_missing_reports(rows, balances);
         return MGPUX_OK;
     }
     if (rows.empty()) {
@@ -210,6 +228,7 @@ int list(const mgpux::Host& host, const mgpux::Args& args) {
         return MGPUX_OK;
     }
     print_list(host, rows, balances, pick, fetch);
+    fail_on_missing_reports(rows, balances);
     return MGPUX_OK;
 }
 

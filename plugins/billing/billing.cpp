@@ -36,8 +36,9 @@ const mgpux_command kCommands[] = {
                    "Runs `modal billing report --start <date> --json` for each chosen profile\n"
                    "concurrently and sums the costs per environment and per app (Modal's description).\n"
                    "Without --account or --all it reports on the profile m-gpux would use: --profile,\n"
-                   "else the active one. A profile whose report fails is shown with its error; the\n"
-                   "command fails (exit 1) only when every chosen profile failed.\n"
+                   "else the active one. A profile whose report fails (or that has no token) is shown\n"
+                   "with its error and the others in full; the command then exits 1, so a script\n"
+                   "notices that the total is incomplete.\n"
                    "\n"
                    "Example:\n"
                    "  m-gpux billing usage --days 7 -a work -a personal\n"
@@ -195,6 +196,18 @@ void print_profile(const mgpux::Host& host, const ProfileUsage& u, const std::st
     host.text(line + "\n\n");
 }
 
+// Why the command fails when some reports are missing: the only error when
+// there was one profile, else which profiles (the others were shown).
+std::string failure_message(const std::vector<ProfileUsage>& results, std::size_t ok_count) {
+    if (results.size() == 1) return "could not fetch billing for '" + results.front().name + "': " + results.front().error;
+    if (ok_count == 0) return "could not fetch billing for any of the " + std::to_string(results.size()) + " profiles";
+    std::string names;
+    for (const auto& u : results)
+        if (!u.error.empty()) names += (names.empty() ? "" : ", ") + u.name;
+    return "could not fetch billing for " + std::to_string(results.size() - ok_count) + " of " +
+           std::to_string(results.size()) + " profiles (" + names + "); the total covers the others";
+}
+
 int usage(const mgpux::Host& host, const mgpux::Args& args) {
     const long days = static_cast<long>(args.integer("days", 30));
     if (days < 1 || days > kMaxDays)
@@ -230,13 +243,7 @@ int usage(const mgpux::Host& host, const mgpux::Args& args) {
         host.text("Each Starter workspace gets $30 of free credit per month; `m-gpux account list` shows what is left.\n",
                   MGPUX_TEXT_DIM);
     }
-    if (ok_count == 0) {
-        const std::string first = results.front().error;
-        throw mgpux::Error(MGPUX_E_FAILED, results.size() == 1
-                                               ? "could not fetch billing for '" + results.front().name + "': " + first
-                                               : "could not fetch billing for any of the " +
-                                                     std::to_string(results.size()) + " profiles");
-    }
+    if (ok_count < results.size()) throw mgpux::Error(MGPUX_E_FAILED, failure_message(results, ok_count));
     return MGPUX_OK;
 }
 

@@ -1,5 +1,6 @@
 #include "launch_args.hpp"
 
+#include <cstdlib>
 #include <limits>
 
 namespace mgpux::launch {
@@ -89,6 +90,19 @@ void require_confirmable_launch(const Args& args) {
     const std::string why = args.global_flag("no_input") ? "--no-input" : "stdin is not a terminal";
     throw usage_error("this starts billable Modal resources and cannot be confirmed (" + why +
                       "); pass --yes to launch it, or --dry-run to only show the script");
+}
+
+void require_modal_account(const Host& host, const Args& args) {
+    if (args.global_flag("dry_run")) return;
+    const Profiles profiles(host);
+    if (!profiles.resolve().empty()) return;
+    // Modal also reads tokens from the environment (what CI uses); the runner accepts them too.
+    if (const char* token = std::getenv("MODAL_TOKEN_ID"); token && *token) return;
+    const Json listing = profiles.list();
+    const Json* names = listing.find("profiles");
+    if (names && names->is_array() && !names->as_array().empty()) return;
+    throw Error(MGPUX_E_CONFIG, "no Modal account is set up (" + listing.string_or("path") +
+                                    " has no profile): run `m-gpux account add` or `modal setup` first");
 }
 
 std::optional<std::string> save_preset_name(const Args& args) {

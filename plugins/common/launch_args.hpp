@@ -50,6 +50,13 @@ long long resolve_timeout(const Args& args, long long fallback);
 // runner would refuse leaves nothing behind. Exit 2 naming --yes.
 void require_confirmable_launch(const Args& args);
 
+// Modal can run nothing without an account: with no profile (and no
+// MODAL_TOKEN_ID in the environment) a launch fails first, exit 3 saying how
+// to add one, before any question, rendering or file (a run directory, a
+// preset, a key, a --script-out copy). --dry-run renders without one. An
+// unknown --profile is a usage error here too.
+void require_modal_account(const Host& host, const Args& args);
+
 // --save-preset NAME, validated; nullopt without it.
 std::optional<std::string> save_preset_name(const Args& args);
 

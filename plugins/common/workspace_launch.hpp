@@ -86,11 +86,17 @@ std::string script_inside(const std::string& local_dir, const std::string& path,
 // the current folder.
 WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace kind, const ComputeChoice& choice);
 
+// The stored preset `name` for a launch (the state service's preset_get); a
+// preset whose stored fields the host refuses (exit 3) says how to repair it.
+Json read_preset(const Host& host, const std::string& name);
+
 // A saved preset as a launch in the current folder: its compute (CPU 4 cores,
 // 2048 MB when it names none), Python, packages or requirements (relative to
 // the current folder), excludes (the workspace defaults when it has none),
 // profile (--profile, passed as `cli_profile`, wins) and, for interactive, its script. `kind` overrides its action
-// (`dev --preset`). Throws usage_error for an unusable preset.
+// (`dev --preset`). Throws usage_error for an unusable preset, naming the preset
+// and its field that no longer works (a requirements file or script that is
+// gone, a GPU or Python the catalog refuses, a profile no longer configured).
 WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
                                     std::optional<Workspace> kind, const std::string& cli_profile);
 

@@ -93,15 +93,22 @@ TEST(WorkspaceLaunch, AccessUrlAddsTheJupyterToken) {
 }
 
 TEST(WorkspaceLaunch, ScriptMustBeAFileInsideTheProject) {
-    const fs::path root = fs::temp_directory_path() / "mgpux_ws_test";
+    // The project and a file beside it, in one directory removed at the end.
+    struct Scratch {
+        fs::path path = fs::temp_directory_path() / ("mgpux-ws-test-" + random_hex(6));
+        ~Scratch() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } scratch;
+    const fs::path root = scratch.path / "project";
     fs::create_directories(root / "sub");
     std::ofstream(root / "sub" / "a.py") << "x = 1\n";
-    std::ofstream(fs::temp_directory_path() / "mgpux_ws_outside.py") << "x = 1\n";
+    std::ofstream(scratch.path / "outside.py") << "x = 1\n";
     const std::string dir = root.generic_string();
     EXPECT_EQ(script_inside(dir, "sub/a.py", dir, "FILE"), "sub/a.py");
     EXPECT_EQ(script_inside(dir, "a.py", dir + "/sub", "FILE"), "sub/a.py");
     EXPECT_THROW(script_inside(dir, "missing.py", dir, "FILE"), mgpux::Error);
-    EXPECT_THROW(script_inside(dir, "../mgpux_ws_outside.py", dir, "FILE"), mgpux::Error);
+    EXPECT_THROW(script_inside(dir, "../outside.py", dir, "FILE"), mgpux::Error);
     EXPECT_THROW(script_inside(dir, "sub", dir, "FILE"), mgpux::Error);
-    fs::remove_all(root);
 }

@@ -80,6 +80,39 @@ Compute preset_compute(const Catalog& catalog, const Json& p) {
     return compute_from_cpu(catalog.parse_cpu(static_cast<int>(p.int_or("cpu", 4)), static_cast<int>(p.int_or("memory_mb", 2048))));
 }
 
+// How to repair a preset whose stored settings no longer work.
+std::string preset_fix_hint(const std::string& name) {
+    return "save it again with `m-gpux preset create " + name + " …` (that replaces it) or delete it with "
+           "`m-gpux preset delete " + name + "`";
+}
+
+// A stored field that no longer validates is reported as the preset's, not
+// as a flag the user never passed: "preset 'train': its GPU cannot be used: …".
+Error preset_field_error(const std::string& name, const std::string& problem) {
+    return usage_error("preset '" + name + "': " + problem + "; " + preset_fix_hint(name));
+}
+
+// The reason of a validation message written for a flag ("--pip 'x' looks
+// like an option" -> "'x' looks like an option").
+std::string without_flag(const std::string& message) {
+    if (message.rfind("--", 0) != 0) return message;
+    const auto end = message.find_first_of(": ");
+    if (end == std::string::npos) return message;
+    const auto next = message.find_first_not_of(": ", end);
+    return next == std::string::npos ? message : message.substr(next);
+}
+
+// Runs one stored field's check; a usage error becomes the preset's.
+template <typename Fn>
+auto checked_field(const std::string& name, const std::string& field, Fn&& check) -> decltype(check()) {
+    try {
+        return check();
+    } catch (const Error& e) {
+        if (e.code() != MGPUX_E_USAGE) throw;
+        throw preset_field_error(name, "its " + field + " cannot be used: " + without_flag(e.what()));
+    }
+}
+
 // --profile first, then the preset's own profile, which must still exist
 // (Modal would otherwise fall back to another account without a word).
 std::string preset_profile(const Host& host, const std::string& name, const Json& preset, const std::string& cli) {
@@ -91,8 +124,31 @@ std::string preset_profile(const Host& host, const std::string& name, const Json
     if (const Json* ps = list.find("profiles"); ps && ps->is_array())
         for (const auto& p : ps->as_array())
             if (p.string_or("name") == stored) return stored;
-    throw usage_error("preset '" + name + "' uses the profile '" + stored +
-                      "', which is not in the Modal config (pass --profile NAME to use another)");
+    throw preset_field_error(name, "its profile '" + stored +
+                                       "' is not in the Modal config file; pass --profile NAME to use another, or " +
+                                       "add it with `m-gpux account add --name " + stored + "`");
+}
+
+// The stored requirements file, looked up from the current folder, must exist.
+void check_preset_requirements(const std::string& name, const std::string& stored, const fs::path& cwd) {
+    const fs::path file = (fs::path(stored).is_absolute() ? fs::path(stored) : cwd / stored).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+        throw preset_field_error(name, "its requirements file " + file.string() + " no longer exists");
+}
+
+// An interactive preset's script: a file inside the current folder.
+std::string preset_script(const std::string& name, const std::string& stored, const std::string& local_dir) {
+    if (stored.empty()) throw preset_field_error(name, "it is interactive but names no script");
+    const fs::path file = (fs::path(local_dir) / stored).lexically_normal();
+    const std::string rel = file.lexically_relative(fs::path(local_dir)).generic_string();
+    if (rel.empty() || rel == "." || rel.rfind("..", 0) == 0)
+        throw preset_field_error(name, "its script " + stored + " is not inside the project folder " + local_dir +
+                                           " (only that folder is uploaded)");
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+        throw preset_field_error(name, "its script " + stored + " no longer exists in " + local_dir);
+    return script_inside(local_dir, stored, local_dir, "the preset's script");
 }
 
 }  // namespace
@@ -116,16 +172,26 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
     return s;
 }
 
+Json read_preset(const Host& host, const std::string& name) {
+    try {
+        return State(host).preset_get(name);
+    } catch (const Error& e) {
+        if (e.code() != MGPUX_E_CONFIG || std::string(e.what()).find("preset '" + name + "'") == std::string::npos)
+            throw;
+        throw Error(MGPUX_E_CONFIG, std::string(e.what()) + "; " + preset_fix_hint(name));
+    }
+}
+
 WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
                                     std::optional<Workspace> kind, const std::string& cli_profile) {
     if (!preset.is_object()) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
     if (const Json* e = preset.find("error"); e && e->is_string())
-        throw Error(MGPUX_E_CONFIG, "preset '" + name + "' cannot be used: " + e->as_string());
+        throw Error(MGPUX_E_CONFIG, "preset '" + name + "' cannot be used: " + e->as_string() + "; " +
+                                        preset_fix_hint(name));
     const std::string action = preset.string_or("action").empty() ? "bash" : preset.string_or("action");
     const auto from_action = workspace_from_kind(action);
     if (!from_action && !kind)
-        throw usage_error("preset '" + name + "' has the action '" + action +
-                          "', which is not jupyter, bash, dev or interactive");
+        throw preset_field_error(name, "its action '" + action + "' is not jupyter, bash, dev or interactive");
     WorkspaceSpec s;
     s.kind = kind ? *kind : *from_action;
     s.preset = name;
@@ -134,19 +200,22 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     const fs::path cwd = fs::current_path();
     s.local_dir = absolute_dir(cwd, cwd);  // the current folder, not the one it was saved in
     const Catalog catalog(host);
-    s.python_version = catalog.parse_python(preset.string_or("python_version"));
+    s.python_version = checked_field(name, "Python version",
+                                     [&] { return catalog.parse_python(preset.string_or("python_version")); });
     DepsRequest deps;
-    if (!preset.string_or("requirements").empty()) deps.requirements = preset.string_or("requirements");
+    if (!preset.string_or("requirements").empty()) {
+        check_preset_requirements(name, preset.string_or("requirements"), cwd);
+        deps.requirements = preset.string_or("requirements");
+    }
     deps.pip = string_list(preset, "pip_packages");
     deps.auto_requirements = false;  // the preset says what to install
-    s.deps = resolve_deps(deps, s.local_dir, cwd);
+    s.deps = checked_field(name, "pip packages", [&] { return resolve_deps(deps, s.local_dir, cwd); });
     const Json* ex = preset.find("exclude_patterns");
     s.excludes = ex && ex->is_array() ? resolve_excludes({}, string_list(preset, "exclude_patterns"), true)
                                       : resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {}, false);
-    s.compute = preset_compute(catalog, preset);
-    if (s.kind == Workspace::Interactive)
-        s.script_path =
-            script_inside(s.local_dir, preset.string_or("script"), s.local_dir, "preset '" + name + "' script");
+    s.compute = checked_field(name, preset.string_or("gpu").empty() ? "CPU size" : "GPU",
+                              [&] { return preset_compute(catalog, preset); });
+    if (s.kind == Workspace::Interactive) s.script_path = preset_script(name, preset.string_or("script"), s.local_dir);
     s.description = std::string(workspace_kind(s.kind)) + " preset '" + name + "' on " + s.compute.label;
     return s;
 }

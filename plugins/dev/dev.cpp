@@ -47,10 +47,11 @@ void refuse_preset_overrides(const mgpux::Args& args) {
 
 int run(mgpux::Host& host, const mgpux::Args& args) {
     const bool json = args.global_flag("json");
+    launch::require_modal_account(host, args);  // before any question, preset or file
     if (args.has("preset")) {
         refuse_preset_overrides(args);
         const std::string name = args.str("preset");
-        const Json p = mgpux::State(host).preset_get(name);
+        const Json p = launch::read_preset(host, name);
         launch::WorkspaceSpec spec =
             launch::workspace_from_preset(host, name, p, launch::Workspace::Dev, args.global_str("profile"));
         spec.background = args.flag("background");

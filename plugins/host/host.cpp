@@ -133,6 +133,7 @@ void report(const mgpux::Host& host, const Plan& p, const Json& result) {
 
 int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
+    launch::require_modal_account(host, args);
     const Action action = action_of(args.command());
     const fs::path cwd = fs::current_path();
     Plan p = plan_from_flags(args, action, cwd);

@@ -626,6 +626,7 @@ int wizard(mgpux::Host& host, const mgpux::Args& args) {
 
 int run(mgpux::Host& host, const mgpux::Args& args) {
     const std::string& c = args.command();
+    launch::require_modal_account(host, args);  // every hub command launches: fail before any question
     if (c == "hub") return wizard(host, args);
     if (c == "hub jupyter") return launch_action(host, args, launch::Workspace::Jupyter);
     if (c == "hub bash") return launch_action(host, args, launch::Workspace::Bash);

@@ -65,6 +65,7 @@ void show(const mgpux::Host& host, const Compute& c, const Json& result, const J
 
 int probe(mgpux::Host& host, const mgpux::Args& args) {
     mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
+    mgpux::launch::require_modal_account(host, args);
     const mgpux::Catalog catalog(host);
     const Compute c = choose_compute(host, args, catalog);
     const std::string python = catalog.parse_python();

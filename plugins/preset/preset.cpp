@@ -64,7 +64,8 @@ const mgpux_command kCommands[] = {
                    "  m-gpux preset list"),
     mgpux::command("preset list", "List saved presets",
                    "One row per preset: name, action, compute, Python, profile and when it was last\n"
-                   "saved. A preset that cannot be read is listed with the reason.\n\n"
+                   "saved. A preset that cannot be read is listed with the reason. --json prints\n"
+                   "{presets: [...]}, each preset with its name and every stored field.\n\n"
                    "Example:\n  m-gpux preset list --json",
                    MGPUX_CMDF_JSON),
     mgpux::command("preset show", "Show every field of one preset", kNameOnly,
@@ -94,6 +95,7 @@ const mgpux_command kCommands[] = {
                    "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
                    "session with generated credentials, printed once. The preset's profile is used\n"
                    "unless --profile names another; its requirements file is looked up from here.\n"
+                   "A stored setting that no longer works is named with the preset and its field.\n"
                    "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
                    "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background",
                    MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
@@ -339,8 +341,9 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
 // The same launch as `hub jupyter|bash|interactive` and `dev` (plugins/common
 // workspace_launch), in the current folder, with the preset's settings.
 int run_preset(mgpux::Host& host, const mgpux::Args& args) {
+    mgpux::launch::require_modal_account(host, args);
     const std::string name = args.str("name");
-    const Json p = mgpux::State(host).preset_get(name);
+    const Json p = mgpux::launch::read_preset(host, name);
     mgpux::launch::WorkspaceSpec spec =
         mgpux::launch::workspace_from_preset(host, name, p, std::nullopt, args.global_str("profile"));
     spec.background = args.flag("background");

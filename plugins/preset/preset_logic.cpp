@@ -196,12 +196,14 @@ std::vector<std::pair<std::string, std::string>> broken_presets(const Json& pres
 }
 
 Json list_document(const Json& presets) {
-    Json doc = Json::array();
+    Json list = Json::array();
     for (const auto& name : sorted_names(presets)) {
         Json p = *presets.find(name);
         if (p.is_object()) p.set("name", name);
-        doc.push(p);
+        list.push(p);
     }
+    Json doc = Json::object();
+    doc.set("presets", list);
     return doc;
 }
 

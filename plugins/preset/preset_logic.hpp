@@ -76,7 +76,7 @@ std::vector<std::vector<mgpux::Json>> list_rows(const mgpux::Json& presets);
 // The presets the host reported with an "error", as (name, error).
 std::vector<std::pair<std::string, std::string>> broken_presets(const mgpux::Json& presets);
 
-// `preset list --json`: an array of the presets sorted by name, each with its name.
+// `preset list --json`: {"presets": [...]}, the presets sorted by name, each with its name.
 mgpux::Json list_document(const mgpux::Json& presets);
 
 // `preset show`: (field, value) for every member, sorted by key.

@@ -135,13 +135,15 @@ TEST(PresetListing, BrokenPresetsAreNamed) {
     EXPECT_NE(broken[0].second.find("bad"), std::string::npos);
 }
 
-TEST(PresetListing, JsonDocumentIsASortedArrayWithNames) {
+TEST(PresetListing, JsonDocumentHoldsASortedArrayWithNames) {
     const Json doc = list_document(sample_presets());
-    ASSERT_TRUE(doc.is_array());
-    ASSERT_EQ(doc.as_array().size(), 3u);
-    EXPECT_EQ(doc.as_array()[1].find("name")->as_string(), "broken");
-    EXPECT_EQ(doc.as_array()[2].find("name")->as_string(), "zeta");
-    EXPECT_TRUE(list_document(Json::object()).as_array().empty());
+    ASSERT_TRUE(doc.is_object());
+    const Json* presets = doc.find("presets");
+    ASSERT_TRUE(presets && presets->is_array());
+    ASSERT_EQ(presets->as_array().size(), 3u);
+    EXPECT_EQ(presets->as_array()[1].find("name")->as_string(), "broken");
+    EXPECT_EQ(presets->as_array()[2].find("name")->as_string(), "zeta");
+    EXPECT_EQ(list_document(Json::object()).dump(), R"({"presets":[]})");
 }
 
 TEST(PresetShow, RowsSortedByKeyWithReadableValues) {

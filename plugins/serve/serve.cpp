@@ -130,7 +130,7 @@ const mgpux_command kCommands[] = {
                    kJI),
     mgpux::command("serve keys list", "List API keys (masked)",
                    "Shows every key masked (sk-mgpux-xxxxx...xxxx), when it was made and whether it is\n"
-                   "active. --json prints [{name, key (masked), created, active}].\n\n"
+                   "active. --json prints {keys: [{name, key (masked), created, active}]}.\n\n"
                    "Example:\n"
                    "  m-gpux serve keys list",
                    kJ),

@@ -221,6 +221,7 @@ void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url
 
 int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails first
+    mgpux::launch::require_modal_account(host, args);                // before a key or the wizard
     // Looked for before the wizard asks anything: a native deploy cannot work without them.
     const bool native = parse_proxy_kind(args.str("proxy", "native")) == ProxyKind::native;
     const std::string sources = native ? find_proxy_sources(host) : std::string();

@@ -126,7 +126,9 @@ int keys_list(mgpux::Host& host, const mgpux::Args& args) {
     if (json_out(args)) {
         Json arr = Json::array();
         for (const auto& k : keys) arr.push(key_json(k, false));
-        host.json(arr);
+        Json doc = Json::object();
+        doc.set("keys", arr);
+        host.json(doc);
         return MGPUX_OK;
     }
     if (keys.empty()) {

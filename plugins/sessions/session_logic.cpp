@@ -1,6 +1,7 @@
 #include "session_logic.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace mgpux::sessions {
 
@@ -93,6 +94,27 @@ std::vector<std::pair<std::string, std::string>> show_fields(const Json& session
     }
     std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
+}
+
+std::string credentials_path(const Json& session, const std::string& state_dir) {
+    namespace fs = std::filesystem;
+    constexpr const char* kFile = "credentials.env";  // the name the launches write
+    const std::string script = session.string_or("script_path");
+    if (!script.empty() && fs::path(script).has_parent_path())
+        return (fs::path(script).parent_path() / kFile).string();
+    const std::string run_id = session.string_or("run_id");
+    // A run id is one path component (the runner makes <date>-<time>-<hex>).
+    if (run_id.empty() || state_dir.empty() || run_id.find('/') != std::string::npos || run_id == "." ||
+        run_id == "..")
+        return {};
+    return (fs::path(state_dir) / "runs" / run_id / kFile).string();
+}
+
+std::string credentials_words(const std::string& kind) {
+    if (kind == "jupyter") return "the Jupyter token (JUPYTER_TOKEN)";
+    if (kind == "bash" || kind == "dev" || kind == "interactive") return "the login (TTYD_CREDENTIAL=user:password)";
+    if (kind == "vllm") return "the API key (VLLM_API_KEY)";
+    return "the session's credentials";
 }
 
 bool is_web_url(const std::string& url) {

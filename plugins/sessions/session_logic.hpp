@@ -52,6 +52,16 @@ std::vector<Json> list_row(const Json& session);
 // else as JSON), for `sessions show`.
 std::vector<std::pair<std::string, std::string>> show_fields(const Json& session);
 
+// The 0600 credentials file a launch keeps in its run directory, beside the
+// script (<run dir>/credentials.env): from the recorded script_path, else
+// from run_id under `state_dir`. "" when the session records neither (the
+// Python tool's sessions). The file itself is never read here.
+std::string credentials_path(const Json& session, const std::string& state_dir);
+
+// What a session's credentials file holds, for a sentence: "the Jupyter
+// token (JUPYTER_TOKEN)", "the login (TTYD_CREDENTIAL=user:password)"...
+std::string credentials_words(const std::string& kind);
+
 // http:// or https:// followed by at least a host, no spaces or controls:
 // the only URLs handed to a browser.
 bool is_web_url(const std::string& url);

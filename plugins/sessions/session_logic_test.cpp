@@ -142,5 +142,22 @@ TEST(Volumes, OnlyModalVolumeNames) {
     EXPECT_FALSE(is_volume_name(std::string(65, 'a')));
 }
 
+TEST(CredentialsPath, BesideTheRecordedScriptElseFromTheRunId) {
+    EXPECT_EQ(credentials_path(Json::parse(R"({"script_path": "/h/.m-gpux/runs/r1/modal_runner.py", "run_id": "x"})"),
+                               "/state"),
+              "/h/.m-gpux/runs/r1/credentials.env");
+    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "20260820-101500-abcdef"})"), "/state"),
+              "/state/runs/20260820-101500-abcdef/credentials.env");
+    EXPECT_EQ(credentials_path(Json::parse(R"({"app_name": "m-gpux-shell"})"), "/state"), "");
+    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "../../etc"})"), "/state"), "");
+    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "r1"})"), ""), "");
+}
+
+TEST(CredentialsPath, WordsNameTheVariableNotTheValue) {
+    EXPECT_NE(credentials_words("jupyter").find("JUPYTER_TOKEN"), std::string::npos);
+    EXPECT_NE(credentials_words("dev").find("TTYD_CREDENTIAL"), std::string::npos);
+    EXPECT_EQ(credentials_words("something-new"), "the session's credentials");
+}
+
 }  // namespace
 }  // namespace mgpux::sessions

@@ -55,6 +55,7 @@ const mgpux_command kCommands[] = {
             "States are what was last recorded; --refresh first runs `modal app list` once per\n"
             "profile involved, at once, and records what Modal says: running for a deployed or\n"
             "ephemeral app, stopped for a stopped one or one Modal no longer lists.\n"
+            "--json prints {sessions: [...]}, each session with every recorded field.\n"
             "\n"
             "Example:\n"
             "  m-gpux sessions list --refresh --json",
@@ -71,7 +72,9 @@ const mgpux_command kCommands[] = {
             "  m-gpux sessions logs sess-1a2b3c4d -f"),
     command("sessions open", "Print a session's URL and open it in the browser", kIdOnly,
             "Prints the URL recorded for the session and opens it with xdg-open when that is\n"
-            "available. A session without a URL is an error (exit 1): its address is in the\n"
+            "available, and says where its credentials are: the 0600 credentials.env in the\n"
+            "session's run directory (the Jupyter token, a terminal's login), which is never\n"
+            "printed. A session without a URL is an error (exit 1): its address is in the\n"
             "app's logs (`m-gpux sessions logs ID`).\n"
             "\n"
             "Example:\n"
@@ -245,7 +248,9 @@ int cmd_list(Host& host, const Args& args) {
     Json sessions = read_sessions(host);
     if (args.flag("refresh")) sessions = refresh(host, args, sessions);
     if (args.global_flag("json")) {
-        host.json(sessions);
+        Json doc = Json::object();
+        doc.set("sessions", sessions);
+        host.json(doc);
         return MGPUX_OK;
     }
     if (sessions.as_array().empty()) {
@@ -261,12 +266,41 @@ int cmd_list(Host& host, const Args& args) {
 
 // ------------------------------------------------------------------ one session
 
+// Where the session's launch kept its credentials file ("" when it records
+// no run directory). The state directory is asked of the host only for a
+// session recorded without its script path.
+std::string expected_credentials_file(Host& host, const Json& s) {
+    std::string state_dir;
+    if (s.string_or("script_path").empty())
+        if (const Json* dirs = host.hostinfo().find("directories")) state_dir = dirs->string_or("state_dir");
+    return credentials_path(s, state_dir);
+}
+
+bool file_exists(const std::string& path) {
+    std::error_code ec;
+    return !path.empty() && fs::is_regular_file(path, ec);
+}
+
+// Says where to find what the page asks for; only the file's path is shown,
+// never the secret (it is printed once, at launch).
+void say_where_the_credentials_are(Host& host, const Json& s, const std::string& file) {
+    if (file.empty()) return;
+    const std::string words = credentials_words(s.string_or("kind"));
+    if (file_exists(file))
+        host.info("The page asks for " + words + ": it is in " + file + " (0600), not printed here.\n");
+    else
+        host.warn("The session's credentials file " + file + " no longer exists, so " + words +
+                  " cannot be looked up; launch a new session for new credentials.\n");
+}
+
 int cmd_show(Host& host, const Args& args) {
-    const Json s = find_session(host, args.str("id"));
+    Json s = find_session(host, args.str("id"));
     if (args.global_flag("json")) {
         host.json(s);
         return MGPUX_OK;
     }
+    // Shown beside the recorded fields: where the launch kept the login.
+    if (const std::string file = expected_credentials_file(host, s); file_exists(file)) s.set("credentials_file", file);
     const auto fields = show_fields(s);
     std::size_t width = 0;
     for (const auto& f : fields) width = std::max(width, f.first.size());
@@ -304,6 +338,9 @@ int cmd_open(Host& host, const Args& args) {
         throw Error(MGPUX_E_FAILED, "session " + ref + " has no recorded URL; its address appears in the app's logs: " +
                                         "m-gpux sessions logs " + ref);
     host.text(url + "\n");
+    const std::string file = expected_credentials_file(host, s);
+    say_where_the_credentials_are(host, s, file);
+    const std::string credentials = file_exists(file) ? file : std::string();
     bool opened = false;
     if (!is_web_url(url)) host.warn("Not opening it: only http:// and https:// URLs are handed to a browser.\n");
     else if (!args.global_flag("dry_run")) opened = open_in_browser(host, url);
@@ -313,6 +350,7 @@ int cmd_open(Host& host, const Args& args) {
         doc.set("id", ref);
         doc.set("url", url);
         doc.set("opened", opened);
+        doc.set("credentials_file", credentials.empty() ? Json() : Json(credentials));
         host.json(doc);
     }
     return MGPUX_OK;

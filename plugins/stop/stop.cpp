@@ -23,6 +23,9 @@ const mgpux_option kStopOptions[] = {
     option("all", MGPUX_OPT_BOOL, "look in every profile of the Modal config file, concurrently"),
     option("app", MGPUX_OPT_STRING, "stop only the apps with this app id or description (no selection prompt)",
            nullptr, 0, 0, nullptr, "NAME|ID"),
+    option("select", MGPUX_OPT_STRING,
+           "which of the listed apps to stop, as the prompt takes it: 'all', or numbers and ranges like 1,3 or 2-4",
+           nullptr, 0, 0, nullptr, "all|LIST"),
     option("env", MGPUX_OPT_STRING, "Modal environment to look in (default: each profile's own)", nullptr, 0, 'e',
            nullptr, "ENV"),
 };
@@ -32,13 +35,17 @@ const mgpux_command kCommands[] = {
             "Lists the m-gpux apps that are still running on Modal (description starting with\n"
             "\"m-gpux\"; state deployed, ephemeral, ephemeral (detached) or initializing...) in\n"
             "the current profile, or with --all in every profile at once, and asks which to\n"
-            "stop. Apps are stopped by app id, each in its own profile; the report counts real\n"
-            "successes, and tracked sessions of the stopped apps are marked stopped.\n"
-            "Without a terminal, pass --yes (stop everything listed) or --app NAME|ID.\n"
-            "Exit status 1 when any stop failed.\n"
+            "stop; Enter alone stops nothing. Apps are stopped by app id, each in its own\n"
+            "profile; the report counts real successes, and tracked sessions of the stopped\n"
+            "apps are marked stopped (their secrets deleted).\n"
+            "Without a terminal, say which apps with --select all|LIST or --app NAME|ID. --yes\n"
+            "skips the confirmation but never chooses: `stop --yes` alone is a usage error.\n"
+            "--dry-run lists what would be stopped and stops nothing.\n"
+            "Exit status 1 when any stop failed or --app matches no running app; 3 when\n"
+            "sessions.json cannot be read (checked before anything is stopped).\n"
             "\n"
             "Example:\n"
-            "  m-gpux stop --all --yes\n"
+            "  m-gpux stop --all --select all --yes\n"
             "  m-gpux stop --app m-gpux-jupyter --profile work",
             MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
@@ -116,32 +123,54 @@ std::string app_words(const AppRow& a) {
     return a.description + " (" + a.app_id + ") in " + profile_label(a.profile);
 }
 
-// Which of `apps` to stop. Every way of answering has a flag: --yes takes
-// all, --app has already narrowed the list; only a terminal gets asked.
-std::vector<AppRow> choose(Host& host, const Args& args, const std::vector<AppRow>& apps) {
-    if (args.global_flag("yes")) return apps;
-    const bool interactive = args.global_flag("interactive");
-    if (args.has("app")) {
-        const std::string n = std::to_string(apps.size());
-        if (interactive && !host.confirm("Stop " + n + " app(s)?", true, "--yes", true))
-            throw Error(MGPUX_E_CANCELLED, "cancelled: nothing was stopped");
-        return apps;
-    }
-    if (!interactive)
-        throw usage_error(std::string("cannot ask \"") + kChoiceQuestion +
-                          "\" (no terminal, or --no-input); stopping apps is destructive, so it is never "
-                          "assumed; pass --app NAME|ID or --yes");
+std::vector<AppRow> picked_by(const std::vector<AppRow>& apps, const Selection& sel) {
+    std::vector<AppRow> picked;
+    for (std::size_t i : sel.indices) picked.push_back(apps[i]);
+    return picked;
+}
+
+// Asks on a terminal (without --yes) before stopping what a flag picked.
+void confirm_picked(Host& host, const Args& args, const std::vector<AppRow>& picked) {
+    if (picked.empty() || args.global_flag("dry_run") || !args.global_flag("interactive")) return;
+    if (!host.confirm("Stop " + std::to_string(picked.size()) + " app(s)?", true, "--yes", true))
+        throw Error(MGPUX_E_CANCELLED, "cancelled: nothing was stopped");
+}
+
+std::vector<AppRow> ask_selection(Host& host, const std::vector<AppRow>& apps) {
     while (true) {
-        const std::string answer = host.ask(kChoiceQuestion, "all", "--app or --yes");
+        // The default is "none": Enter alone never stops anything.
+        const std::string answer = host.ask(kChoiceQuestion, "none", "--select or --app");
         const Selection sel = parse_selection(answer, apps.size());
-        if (!sel.error.empty()) {
-            host.warn(sel.error + "\n");
-            continue;
-        }
-        std::vector<AppRow> picked;
-        for (std::size_t i : sel.indices) picked.push_back(apps[i]);
+        if (sel.error.empty()) return picked_by(apps, sel);
+        host.warn(sel.error + "\n");
+    }
+}
+
+// Which of `apps` to stop. --select and --app are explicit answers; under
+// --dry-run everything listed is shown as what would stop; otherwise only a
+// terminal is asked. --yes confirms but never chooses, so that `stop --yes`
+// alone cannot stop every app by accident.
+std::vector<AppRow> choose(Host& host, const Args& args, const std::vector<AppRow>& apps) {
+    if (args.has("select")) {
+        const Selection sel = parse_selection(args.str("select"), apps.size());
+        if (!sel.error.empty()) throw usage_error("--select: " + sel.error);
+        const std::vector<AppRow> picked = picked_by(apps, sel);
+        confirm_picked(host, args, picked);
         return picked;
     }
+    if (args.has("app")) {
+        confirm_picked(host, args, apps);
+        return apps;
+    }
+    if (args.global_flag("dry_run")) return apps;
+    if (args.global_flag("yes"))
+        throw usage_error("--yes confirms a stop but does not choose which apps: add --select all to stop every app "
+                          "listed, --select 1,3 for some of them, or --app NAME|ID");
+    if (!args.global_flag("interactive"))
+        throw usage_error(std::string("cannot ask \"") + kChoiceQuestion +
+                          "\" (no terminal, or --no-input); stopping apps is destructive, so it is never "
+                          "assumed; pass --select all|LIST or --app NAME|ID");
+    return ask_selection(host, apps);
 }
 
 // One `modal app stop --yes <id>` per app, each pinned to its own profile, all at once.
@@ -241,21 +270,28 @@ void report(Host& host, const std::vector<Outcome>& outcomes) {
     host.text("Done: " + std::to_string(ok) + " stopped, " + std::to_string(failed) + " failed.\n");
 }
 
+Json failure_json(const Outcome& o) {
+    Json f = Json::object();
+    f.set("app_id", o.app.app_id);
+    f.set("profile", o.app.profile);
+    f.set("error", o.error);
+    return f;
+}
+
 Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& outcomes, const Scan& scan,
                  bool dry_run) {
     Json apps = Json::array(), stopped = Json::array(), failed = Json::array(), errors = Json::array();
+    Json would_stop = Json::array();
     for (const AppRow& a : listed) apps.push(app_json(a));
     for (const Outcome& o : outcomes) {
-        if (o.ok) {
+        if (o.dry) {
+            would_stop.push(app_json(o.app));
+        } else if (o.ok) {
             Json j = app_json(o.app);
             if (o.already) j.set("already_stopped", true);
             stopped.push(j);
         } else {
-            Json f = Json::object();
-            f.set("app_id", o.app.app_id);
-            f.set("profile", o.app.profile);
-            f.set("error", o.error);
-            failed.push(f);
+            failed.push(failure_json(o));
         }
     }
     for (const ScanError& e : scan.errors) {
@@ -269,54 +305,86 @@ Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& 
     doc.set("stopped", stopped);
     doc.set("failed", failed);
     doc.set("scan_errors", errors);
-    if (dry_run) doc.set("dry_run", true);
+    if (dry_run) {
+        doc.set("would_stop", would_stop);
+        doc.set("dry_run", true);
+    }
     return doc;
 }
 
-int run(Host& host, const Args& args) {
-    const bool json = args.global_flag("json");
-    const std::string env = args.str("env");
+// sessions.json is read before anything is stopped: once apps are stopped, a
+// file that cannot be read would keep their sessions marked running and
+// their secrets in place, so the stop does not start (exit 3 naming it).
+void require_readable_sessions(Host& host) {
+    try {
+        State(host).read("sessions");
+    } catch (const Error& e) {
+        if (e.code() != MGPUX_E_CONFIG) throw;
+        throw Error(MGPUX_E_CONFIG, std::string(e.what()) +
+                                        "; nothing was stopped. Repair or move that file, then run `m-gpux stop` "
+                                        "again (`modal app stop <app-id>` stops one app without m-gpux)");
+    }
+}
+
+Scan scan(Host& host, const Args& args) {
     if (args.flag("all") && !args.global_str("profile").empty())
         host.info("--all looks in every profile; --profile is not used for the listing.\n");
     host.progress("Scanning for running m-gpux apps");
-    const Scan scan = args.flag("all") ? scan_all(host, env) : scan_current(host, env);
+    Scan found = args.flag("all") ? scan_all(host, args.str("env")) : scan_current(host, args.str("env"));
     host.progress(nullptr);
-    for (const ScanError& e : scan.errors)
+    for (const ScanError& e : found.errors)
         host.warn("Could not list the apps of profile " + e.profile + ": " + e.error + "\n");
-    if (scan.profiles > 0 && scan.errors.size() == scan.profiles)
+    if (found.profiles > 0 && found.errors.size() == found.profiles)
         throw Error(MGPUX_E_FAILED, "could not list the apps of any profile");
+    return found;
+}
 
-    std::vector<AppRow> apps = live_mgpux_apps(scan.rows);
-    if (args.has("app")) apps = filter_by_ref(apps, args.str("app"));
-    if (apps.empty()) {
-        if (json) host.json(result_json(apps, {}, scan, false));
-        host.text(args.has("app") ? "No running m-gpux app matches '" + args.str("app") + "'.\n"
-                                  : "No running m-gpux apps found.\n",
-                  MGPUX_TEXT_WARNING);
-        if (!args.flag("all")) host.info("Tip: --all looks in every profile.\n");
-        return MGPUX_OK;
-    }
-    show_table(host, apps);
-    const std::vector<AppRow> targets = choose(host, args, apps);
-    if (targets.empty()) {
-        if (json) host.json(result_json(apps, {}, scan, false));
-        host.text("Nothing selected; nothing was stopped.\n");
-        return MGPUX_OK;
-    }
-    const std::vector<Outcome> outcomes = stop_apps(host, targets);
-    int32_t state_status = MGPUX_OK;
+// Nothing to stop: fine when nothing runs, a failure when --app named an app
+// that is not running (a script asked for something that did not happen).
+int nothing_running(Host& host, const Args& args, const Scan& found) {
+    if (args.global_flag("json")) host.json(result_json({}, {}, found, false));
+    const std::string tip = args.flag("all") ? "" : " (--all looks in every profile)";
+    if (args.has("app"))
+        throw Error(MGPUX_E_FAILED, "no running m-gpux app matches '" + args.str("app") +
+                                        "' (an app id or description)" + tip + "; nothing was stopped");
+    host.text("No running m-gpux apps found.\n", MGPUX_TEXT_WARNING);
+    if (!args.flag("all")) host.info("Tip: --all looks in every profile.\n");
+    return MGPUX_OK;
+}
+
+// Deletes the stopped sessions' secrets and marks their sessions stopped.
+// Returns the state file's status: the apps are stopped whatever it says.
+int32_t record_stops(Host& host, const std::vector<Outcome>& outcomes) {
     try {
         const std::vector<std::string> secrets = delete_session_secrets(host, outcomes);
         const std::size_t changed = mark_sessions_stopped(host, outcomes);
         if (changed) host.info("Marked " + std::to_string(changed) + " tracked session(s) stopped.\n");
-        if (!secrets.empty())
-            host.info("Deleted " + std::to_string(secrets.size()) + " session secret(s).\n");
+        if (!secrets.empty()) host.info("Deleted " + std::to_string(secrets.size()) + " session secret(s).\n");
+        return MGPUX_OK;
     } catch (const Error& e) {
         if (e.code() == MGPUX_E_CANCELLED) throw;
-        state_status = e.code();
+        return e.code();
     }
+}
+
+int run(Host& host, const Args& args) {
+    const bool json = args.global_flag("json");
+    require_readable_sessions(host);
+    const Scan found = scan(host, args);
+    std::vector<AppRow> apps = live_mgpux_apps(found.rows);
+    if (args.has("app")) apps = filter_by_ref(apps, args.str("app"));
+    if (apps.empty()) return nothing_running(host, args, found);
+    show_table(host, apps);
+    const std::vector<AppRow> targets = choose(host, args, apps);
+    if (targets.empty()) {
+        if (json) host.json(result_json(apps, {}, found, args.global_flag("dry_run")));
+        host.text("Nothing selected; nothing was stopped.\n");
+        return MGPUX_OK;
+    }
+    const std::vector<Outcome> outcomes = stop_apps(host, targets);
+    const int32_t state_status = record_stops(host, outcomes);
     report(host, outcomes);
-    if (json) host.json(result_json(apps, outcomes, scan, args.global_flag("dry_run")));
+    if (json) host.json(result_json(apps, outcomes, found, args.global_flag("dry_run")));
 
     std::size_t failed = 0;
     for (const Outcome& o : outcomes) failed += o.ok ? 0 : 1;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -151,7 +152,8 @@ TEST(Keys, BearerToken) {
 }
 
 TEST(Keys, KeySetAcceptsFixedAndFileKeysAndReloadsTheFile) {
-    char path[] = "/tmp/mgpux-proxy-keys-XXXXXX";
+    std::string path_text = (std::filesystem::temp_directory_path() / "mgpux-proxy-keys-XXXXXX").string();
+    char* path = path_text.data();
     const int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);

@@ -19,7 +19,7 @@ bin="$PWD/$build/bin/m-gpux"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export HOME="$tmp/home" MGPUX_HOME="$tmp/home/.m-gpux" MODAL_CONFIG_PATH="$tmp/home/.modal.toml"
-export FAKE_MODAL_HOME="$tmp/fake" FAKE_MODAL_SCENARIO="$tmp/fake/scenario.json"
+export FAKE_MODAL_HOME="$tmp/fake" FAKE_MODAL_SCENARIO="$tmp/fake/scenario.json" FAKE_MODAL_PYCACHE="$tmp/pycache"
 export PATH="$PWD/tests/fakes:/usr/bin:/bin" MGPUX_PLUGIN_PATH="$PWD/$build/lib/m-gpux/plugins"
 unset MGPUX_ADD_PLUGIN_PATH
 mkdir -p "$HOME" "$FAKE_MODAL_HOME"
@@ -57,4 +57,4 @@ print(f"{name:<22} {t:6.2f} s   baseline {b:5.2f} s   ratio {t / b:4.2f}  (targe
 echo "profiles=$n delay=${delay}s, one fake call: ${one_call}s"
 report "billing usage --all" "$(elapsed "$bin" billing usage --all --json)" "$one_call"
 report "account list" "$(elapsed "$bin" account list --json)" "$one_call"
-report "stop --all --yes" "$(elapsed "$bin" stop --all --yes --json)" "$two_calls"
+report "stop --all --select all" "$(elapsed "$bin" stop --all --select all --yes --json)" "$two_calls"

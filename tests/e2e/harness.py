@@ -61,6 +61,10 @@ class MgpuxTestCase(unittest.TestCase):
         self.tmp = Path(tempfile.mkdtemp(prefix="mgpux-e2e-"))
         self.home = self.tmp / "home"
         self.home.mkdir()
+        # The temporary directory of every process a test starts: it must be
+        # empty again when the test ends (see tearDown).
+        self.child_tmp = self.tmp / "tmp"
+        self.child_tmp.mkdir()
         self.fake = FakeModal(self.tmp / "fake-modal")
         self.toml = self.home / ".modal.toml"
         self.state_dir = self.home / ".m-gpux"
@@ -75,11 +79,16 @@ class MgpuxTestCase(unittest.TestCase):
             "PATH": f"{FAKES_DIR}:{SYSTEM_PATH}",
             "LANG": "C.UTF-8",
             "MGPUX_PLUGIN_PATH": str(PLUGIN_DIR),
+            "TMPDIR": str(self.child_tmp),
         }
         self.env.update(self.fake.env())
 
     def tearDown(self):
+        left = sorted(str(p.relative_to(self.child_tmp)) for p in self.child_tmp.rglob("*")) \
+            if self.child_tmp.is_dir() else []
         shutil.rmtree(self.tmp, ignore_errors=True)
+        # m-gpux and its children (the fake modal, helpers) must clean up after themselves.
+        self.assertEqual(left, [], "files left in the temporary directory of the processes this test ran")
 
     def run_mgpux(self, *args, env=None, unset=(), stdin_text=None, timeout=60, cwd=None, binary=None):
         """Runs m-gpux with `args`; stdin is /dev/null unless stdin_text is given."""
@@ -158,6 +167,12 @@ class MgpuxTestCase(unittest.TestCase):
         path = FIXTURES / name
         self.assertTrue(path.is_dir(), f"fixture {name} was not built at {path}")
         return path
+
+    def assertPlainNumbers(self, json_text):
+        """No number of a JSON text is in exponent notation (1.575E1 for 15.75)."""
+        import re
+        outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', '""', json_text)
+        self.assertNotRegex(outside_strings, r"\d[eE][+-]?\d", "a number in exponent notation")
 
     def assertExit(self, result, code):
         self.assertEqual(result.code, code, f"exit {result.code}, expected {code}\n"

@@ -73,6 +73,17 @@ class ListTests(AccountTestCase):
             self.assertEqual(c["argv"], ["billing", "report", "--for", "this month", "--json"])
         self.assertNoSecretLeaked(json.dumps(doc))
 
+    def test_money_is_written_as_plain_decimals(self):
+        self.fake.set_billing("alice", [usage_row("a", "15.75")])
+        self.fake.set_billing("work", [usage_row("b", "0.000000001")])
+        r = self.account("list", "--json")
+        self.assertExit(r, 0)
+        self.assertPlainNumbers(r.out)
+        for text in ('"used": 15.75', '"remaining": 14.25', '"used": 0.000000001', '"remaining": 29.999999999'):
+            self.assertIn(text, r.out)
+        used = {p["name"]: (p["used"], p["remaining"]) for p in r.json()["profiles"]}
+        self.assertEqual(used, {"alice": (15.75, 14.25), "work": (1e-9, 29.999999999)})
+
     def test_human_table(self):
         self.fake.set_billing("alice", [usage_row("a", "27.5")])
         r = self.account("list")
@@ -88,15 +99,21 @@ class ListTests(AccountTestCase):
         self.fake.set_billing("alice", [usage_row("a", "1")])
         self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "work"},
                                  "exit": 1, "stderr": "AuthError: token rejected\n"}])
-        doc = self.account_json("list")
+        r = self.account("list", "--json")
+        self.assertExit(r, 1)
+        doc = r.json()
         work = doc["profiles"][1]
         self.assertIsNone(work["used"])
         self.assertIsNone(work["remaining"])
         self.assertIn("token rejected", work["error"])
         self.assertEqual(doc["profiles"][0]["used"], 1)
+        self.assertIn("1 of 2 profiles (work)", r.err)
         r = self.account("list")
-        self.assertExit(r, 0)
+        self.assertExit(r, 1)
+        self.assertRegex(r.out, r"alice\s+yes\s+\$1\.00\s+\$29\.00")
         self.assertRegex(r.out, r"work\s+\?\s+\?\s+error: .*token rejected")
+        self.assertIn("Total remaining over 1 profile(s): $29.00", r.out)
+        self.assertIn("could not fetch this month's usage for 1 of 2 profiles (work)", r.err)
 
     def test_no_usage_makes_no_modal_call(self):
         doc = self.account_json("list", "--no-usage")

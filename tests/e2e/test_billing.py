@@ -103,19 +103,40 @@ class UsageTests(BillingTestCase):
         doc = self.usage_json("--days", "7")
         self.assertEqual([a["description"] for a in doc["profiles"][0]["by_app"]], ["recent"])
 
-    def test_one_failing_profile_is_reported_and_the_rest_counts(self):
+    def test_one_failing_profile_is_exit_1_with_the_rest_shown_in_full(self):
         self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "work"},
                                  "exit": 1, "stderr": "PermissionDenied: billing is not available\n"}])
-        doc = self.usage_json("--all")
+        r = self.billing("usage", "--all", "--json")
+        self.assertExit(r, 1)
+        doc = r.json()
         alice, work = doc["profiles"]
         self.assertTrue(alice["ok"])
         self.assertEqual((work["ok"], work["total"], work["by_app"]), (False, None, []))
         self.assertIn("PermissionDenied", work["error"])
         self.assertEqual(doc["total"], alice["total"])
+        self.assertIn("1 of 2 profiles", r.err)
         r = self.billing("usage", "--all")
-        self.assertExit(r, 0)
+        self.assertExit(r, 1)
         self.assertIn("Could not fetch billing for 'work'", r.err)
+        self.assertIn("Usage of 'alice', last 30 days", r.out)
+        self.assertRegex(r.out, r"prod\s+m-gpux-llm-api\s+\$3\.0000")
+        self.assertIn("Total for 'alice': $4.7500", r.out)
         self.assertIn("Total over 1 of 2 profiles", r.out)
+        self.assertIn("could not fetch billing for 1 of 2 profiles (work)", r.err)
+
+    def test_money_is_written_as_plain_decimals(self):
+        self.fake.set_billing("alice", [row("m-gpux-jupyter", "15.75"), row("m-gpux-tiny", "0.0000001"),
+                                        row("m-gpux-whole", "16")])
+        r = self.billing("usage", "--json")
+        self.assertExit(r, 0)
+        self.assertPlainNumbers(r.out)
+        for text in ('"cost": 15.75', '"cost": 0.0000001', '"total": 31.7500001'):
+            self.assertIn(text, r.out)
+        self.assertRegex(r.out, r'"cost": 16(\.0)?\n')
+        doc = r.json()
+        costs = {a["description"]: a["cost"] for a in doc["profiles"][0]["by_app"]}
+        self.assertEqual(costs, {"m-gpux-jupyter": 15.75, "m-gpux-tiny": 1e-7, "m-gpux-whole": 16})
+        self.assertEqual(doc["total"], 31.7500001)
 
     def test_every_profile_failing_is_exit_1_with_the_document(self):
         self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "AuthError: nope\n"}])
@@ -150,7 +171,7 @@ class UsageTests(BillingTestCase):
             "alice": {"token_id": "ak-alice", "token_secret": ALICE_SECRET},
             "bare": {"environment": "dev"},
         }, active="alice")
-        doc = self.usage_json("--all")
+        doc = self.usage_json("--all", code=1)
         self.assertEqual([p["ok"] for p in doc["profiles"]], [True, False])
         self.assertIn("m-gpux account add --name bare", doc["profiles"][1]["error"])
         self.assertEqual([c["env"]["MODAL_PROFILE"] for c in self.reports()], ["alice"])
@@ -206,7 +227,7 @@ class UsageErrorTests(BillingTestCase):
 
     def test_malformed_report_is_a_row_error(self):
         self.fake.set_billing("alice", [row("a", "lots")])
-        doc = self.usage_json("--all")
+        doc = self.usage_json("--all", code=1)
         self.assertFalse(doc["profiles"][0]["ok"])
         self.assertIn("not a number", doc["profiles"][0]["error"])
         self.assertTrue(doc["profiles"][1]["ok"])
@@ -244,6 +265,8 @@ class OpenTests(BillingTestCase):
         self.assertExit(r, 0)
         self.assertEqual(r.json(), {"url": self.URL, "opened": True, "opener": str(d / "xdg-open")})
         self.assertEqual(self.fake.calls(), [])
+        # The opener runs detached: let it finish before the test's directory goes.
+        self.assertTrue(self.wait_for(self.tmp / "opened"))
 
     def test_no_browser_only_prints(self):
         d = self.fake_bin(False)

@@ -404,6 +404,65 @@ class WizardTest(HubTestCase):
         self.assertEqual(self.modal_calls(), [])
 
 
+class NoAccountTest(HubTestCase):
+    """Without any Modal profile a launch fails first (exit 3), before any
+    question, rendering or file: no run directory, preset, script copy."""
+
+    def setUp(self):
+        super().setUp()
+        self.toml.unlink()
+
+    def project_files(self):
+        return sorted(str(p.relative_to(self.project)) for p in self.project.rglob("*"))
+
+    def assertRefusedBeforeAnything(self, r, before):
+        self.assertExit(r, 3)
+        self.assertIn("no Modal account is set up", r.err)
+        self.assertIn("m-gpux account add", r.err)
+        self.assertNotIn("Generated Modal runner", r.out + r.err)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse(self.state_dir.exists(), sorted(map(str, self.state_dir.rglob("*"))))
+        self.assertFalse((self.tmp / "copy.py").exists())
+        self.assertEqual(self.project_files(), before)
+
+    def test_every_launch_is_refused_before_anything_is_written(self):
+        before = self.project_files()
+        for args in (["hub", "jupyter", "--gpu", "L4", "--save-preset", "nb"],
+                     ["hub", "bash", "--cpu", "2"],
+                     ["hub", "interactive", "sub/quiz.py", "--cpu", "2"],
+                     ["hub", "script", "main.py", "--cpu", "2"],
+                     ["hub", "vllm", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "L4"],
+                     ["hub", "--gpu", "L4", "--action", "jupyter", "--no-deps", "--exclude", "x"]):
+            with self.subTest(args=args):
+                r = self.hub("--yes", "--script-out", self.tmp / "copy.py", *args)
+                self.assertRefusedBeforeAnything(r, before)
+
+    def test_the_other_launching_commands_are_refused_the_same_way(self):
+        (self.project / "index.html").write_text("<h1>hi</h1>\n", encoding="utf-8")
+        before = self.project_files()
+        for args in (["dev", "--gpu", "L4", "--save-preset", "d"],
+                     ["load", "probe", "--gpu", "L4"],
+                     ["host", "static", "--name", "site"],
+                     ["serve", "deploy", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "L4", "--proxy", "python"]):
+            with self.subTest(args=args):
+                r = self.hub("--yes", "--script-out", self.tmp / "copy.py", *args)
+                self.assertRefusedBeforeAnything(r, before)
+
+    def test_the_wizard_asks_nothing_first(self):
+        # Esc cancels a question, should one be asked (exit 130 then).
+        code, out = self.run_on_pty(["hub"], [b"\x1b", b"\x1b", b"\x1b"], timeout=10)
+        self.assertEqual(code, 3, out)
+        self.assertIn("no Modal account is set up", out)
+        self.assertNotIn("Compute", out)
+        self.assertFalse(self.state_dir.exists())
+
+    def test_dry_run_still_renders_without_an_account(self):
+        r, script = self.render("hub", "jupyter", "--gpu", "L4")
+        self.assertIn("modal.App(", script)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse((self.state_dir / "runs").exists())
+
+
 class RenderTest(HubTestCase):
     def test_bash_script_gpu_count_timeout_volume_and_secret(self):
         (self.project / "requirements.txt").write_text("httpx\n", encoding="utf-8")

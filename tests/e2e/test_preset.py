@@ -270,7 +270,7 @@ class ListShowTests(PresetTestCase):
         r = self.preset("list")
         self.assertExit(r, 0)
         self.assertIn("No presets saved yet", r.err)
-        self.assertEqual(self.preset_json("list"), [])
+        self.assertEqual(self.preset_json("list"), {"presets": []})
 
     def test_list_reads_the_original_format_and_flags_broken_presets(self):
         self.write_presets(self.ORIGINAL)
@@ -283,7 +283,7 @@ class ListShowTests(PresetTestCase):
         self.assertRegex(r.out, r"evil\s+bash\s+\(unreadable\)")
         self.assertRegex(r.out, r"rl-a100\s+dev\s+A100\s+-\s+personal\s+2026-05-07 09:40")
         self.assertIn("preset evil cannot be used", r.err)
-        docs = self.preset_json("list")
+        docs = self.preset_json("list")["presets"]
         self.assertEqual([d["name"] for d in docs], ["cpu-box", "evil", "rl-a100"])
         self.assertEqual(docs[0]["pip_packages"], ["a", "b"])
         self.assertEqual(docs[2]["requirements"], "/home/me/proj/requirements.txt")
@@ -396,6 +396,70 @@ class DeleteRunTests(PresetTestCase):
             with self.subTest(name=name):
                 self.assertExit(self.preset("run", name, "--yes"), code)
         self.assertNoModalCalls()
+
+    def test_run_names_the_preset_and_the_stored_field_that_no_longer_works(self):
+        (self.project / "req-here.txt").write_text("httpx\n", encoding="utf-8")
+        self.write_presets({
+            "old-req": {"action": "bash", "cpu": 2, "requirements": "/nowhere/requirements.txt"},
+            "rel-req": {"action": "bash", "cpu": 2, "requirements": "sub/requirements.txt"},
+            "no-script": {"action": "interactive", "cpu": 2, "script": "quiz.py"},
+            "out-script": {"action": "interactive", "cpu": 2, "script": "../elsewhere.py"},
+            "ghost-prof": {"action": "bash", "cpu": 2, "profile": "nobody"},
+            "bad-gpu": {"action": "bash", "gpu": "Z100"},
+            "big-count": {"action": "bash", "gpu": "L4", "gpu_count": 16},
+            "bad-python": {"action": "bash", "cpu": 2, "python_version": "2.7"},
+            "bad-pip": {"action": "bash", "cpu": 2, "pip_packages": ["torch numpy"]},
+            # refused by the state service itself when it reads the file (exit 3)
+            "huge-count": {"action": "bash", "gpu": "L4", "gpu_count": 99},
+            "bad-cpu": {"action": "bash", "cpu": 999},
+            "bad-action": {"action": "vllm", "cpu": 2},
+        })
+        (self.tmp / "elsewhere.py").write_text("x = 1\n", encoding="utf-8")
+        expected = {
+            "old-req": "its requirements file /nowhere/requirements.txt no longer exists",
+            "rel-req": f"its requirements file {self.project / 'sub' / 'requirements.txt'} no longer exists",
+            "no-script": f"its script quiz.py no longer exists in {self.project}",
+            "out-script": "its script ../elsewhere.py is not inside",
+            "ghost-prof": "its profile 'nobody' is not in the Modal config file",
+            "bad-gpu": "its GPU cannot be used: unknown GPU 'Z100'",
+            "big-count": "its GPU cannot be used: GPU count for L4",
+            "bad-python": "its Python version cannot be used: unsupported Python version '2.7'",
+            "bad-pip": "its pip packages cannot be used: value \"torch numpy\" holds whitespace",
+            "bad-action": "its action 'vllm' is not",
+            "huge-count": f"in {self.presets_file}: gpu_count 99",
+            "bad-cpu": f"in {self.presets_file}: cpu 999",
+        }
+        for name, text in expected.items():
+            with self.subTest(name=name):
+                r = self.preset("run", name, "--yes")
+                self.assertExit(r, 3 if name in ("huge-count", "bad-cpu") else 2)
+                self.assertIn(f"preset '{name}'" + ("" if text.startswith("in ") else ":") + f" {text}", r.err)
+                self.assertIn(f"m-gpux preset create {name}", r.err)
+                self.assertIn(f"m-gpux preset delete {name}", r.err)
+                for flag in ("--requirements", "--script", "--gpu", "--cpu", "--python", "--pip"):
+                    self.assertNotIn(flag + ":", r.err)
+        self.assertNoModalCalls()
+        r = self.run_mgpux("--yes", "dev", "--preset", "old-req", cwd=self.project)
+        self.assertExit(r, 2)
+        self.assertIn("preset 'old-req': its requirements file /nowhere/requirements.txt no longer exists", r.err)
+
+    def test_run_without_any_account_writes_nothing(self):
+        self.toml.unlink()
+        before = self.presets_file.read_bytes()
+        for extra in ([], ["--background", "--json"]):
+            with self.subTest(extra=extra):
+                r = self.preset("run", "keep", "--yes", *extra)
+                self.assertExit(r, 3)
+                self.assertIn("no Modal account is set up", r.err)
+                self.assertIn("m-gpux account add", r.err)
+        self.assertNoModalCalls()
+        self.assertFalse((self.state_dir / "runs").exists())
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+        self.assertEqual(self.presets_file.read_bytes(), before)
+        self.write_presets({"no-profile": {"action": "bash", "cpu": 2}})
+        r = self.preset("run", "no-profile", "--yes", "--dry-run")
+        self.assertExit(r, 0)
+        self.assertIn("modal run --detach", r.err + r.out)
 
     def test_run_missing_modal_is_exit_4(self):
         r = self.preset("run", "keep", "--yes", env={"PATH": "/usr/bin:/bin"})

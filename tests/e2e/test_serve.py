@@ -147,15 +147,15 @@ class KeyStoreTests(ServeCase):
         self.assertIn("Active", r.out)
         j = self.run_mgpux("--json", "serve", "keys", "list")
         self.assertExit(j, 0)
-        self.assertEqual(j.json(), [{"name": "dev", "key": key[:14] + "..." + key[-4:],
-                                    "created": self.keys()[0]["created"], "active": True}])
+        self.assertEqual(j.json(), {"keys": [{"name": "dev", "key": key[:14] + "..." + key[-4:],
+                                              "created": self.keys()[0]["created"], "active": True}]})
         self.assertNotIn(key, j.out + j.err)
 
     def test_list_empty_is_a_hint(self):
         r = self.run_mgpux("serve", "keys", "list")
         self.assertExit(r, 0)
         self.assertIn("keys create", r.err)
-        self.assertEqual(self.run_mgpux("--json", "serve", "keys", "list").json(), [])
+        self.assertEqual(self.run_mgpux("--json", "serve", "keys", "list").json(), {"keys": []})
 
     def test_show(self):
         key = self.create_key("dev")
@@ -211,7 +211,7 @@ class KeyStoreTests(ServeCase):
         self.keys_file.write_text(json.dumps(original, indent=2))
         os.chmod(self.keys_file, 0o600)
         r = self.run_mgpux("--json", "serve", "keys", "list")
-        self.assertTrue(r.json()[0]["active"])  # missing "active" means active
+        self.assertTrue(r.json()["keys"][0]["active"])  # missing "active" means active
         self.create_key("new")
         self.assertEqual(self.keys()[0]["key"], original[0]["key"])
 
@@ -227,7 +227,7 @@ class KeyStoreTests(ServeCase):
         os.chmod(self.keys_file, 0o600)
         r = self.run_mgpux("--json", "serve", "keys", "list")
         self.assertExit(r, 0)
-        self.assertEqual([(k["name"], k["active"]) for k in r.json()],
+        self.assertEqual([(k["name"], k["active"]) for k in r.json()["keys"]],
                          [("odd%d" % i, False) for i in range(len(odd))] + [("yes", True), ("plain", True)])
         text = self.run_mgpux("serve", "keys", "list")
         self.assertExit(text, 0)

@@ -65,7 +65,7 @@ class ListTests(SessionsTestCase):
         r = self.sess("list")
         self.assertExit(r, 0)
         self.assertIn("No tracked sessions yet.", r.out + r.err)
-        self.assertEqual(self.sess_json("list"), [])
+        self.assertEqual(self.sess_json("list"), {"sessions": []})
         self.assertEqual(self.modal_calls(), [])
 
     def test_table_and_json_are_local_only(self):
@@ -76,7 +76,7 @@ class ListTests(SessionsTestCase):
         for text in ("Tracked m-gpux sessions", "sess-00000001", "ap-Ab12Cd34Ef56Gh78Ij90Kl", "2026-05-07 09:41",
                      "m-gpux-shell (by name)", "unknown"):
             self.assertIn(text, r.out)
-        doc = self.sess_json("list")
+        doc = self.sess_json("list")["sessions"]
         self.assertEqual([s["id"] for s in doc], ["sess-00000001", "sess-00000002"])
         self.assertEqual(doc[0]["workspace_volume"], "m-gpux-workspace-proj-421a2c433a")
         self.assertEqual(self.modal_calls(), [])
@@ -94,7 +94,7 @@ class ListTests(SessionsTestCase):
             session("sess-0000000e", app_name="m-gpux-vllm"),       # the Python tool's: by name only
             session("sess-0000000f", app_id=gone, state="failed"),  # failed stays failed
         ])
-        doc = self.sess_json("list", "--refresh")
+        doc = self.sess_json("list", "--refresh")["sessions"]
         states = {s["id"]: s["state"] for s in doc}
         self.assertEqual(states, {"sess-0000000a": "running", "sess-0000000b": "stopped",
                                   "sess-0000000c": "stopped", "sess-0000000d": "running",
@@ -132,7 +132,7 @@ class ListTests(SessionsTestCase):
         self.write_sessions([session("sess-0000000a", app_id="ap-Gone0000000000000000001")])
         before = self.path.read_bytes()
         doc = self.sess_json("list", "--refresh", "--dry-run")
-        self.assertEqual(doc[0]["state"], "stopped")
+        self.assertEqual(doc["sessions"][0]["state"], "stopped")
         self.assertEqual(self.path.read_bytes(), before)
 
     def test_refresh_errors(self):
@@ -267,7 +267,8 @@ class OpenTests(SessionsTestCase):
         env, log = self.fake_opener()
         r = self.sess("open", "sess-0000000a", "--json", env=env)
         self.assertExit(r, 0)
-        self.assertEqual(r.json(), {"id": "sess-0000000a", "url": "https://abc.modal.host/lab", "opened": True})
+        self.assertEqual(r.json(), {"id": "sess-0000000a", "url": "https://abc.modal.host/lab", "opened": True,
+                                    "credentials_file": None})
         # the opener is started detached: give it a moment
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not log.exists():
@@ -275,6 +276,11 @@ class OpenTests(SessionsTestCase):
         self.assertEqual(log.read_text(), "https://abc.modal.host/lab\n")
         r = self.sess("open", "sess-0000000a", env=env)
         self.assertIn("https://abc.modal.host/lab", r.out)
+        # The opener runs detached: let it finish before the test's directory goes.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and log.read_text().count("\n") < 2:
+            time.sleep(0.05)
+        self.assertEqual(log.read_text(), "https://abc.modal.host/lab\n" * 2)
 
     def test_without_an_opener_the_url_is_still_printed(self):
         self.write_sessions([session("sess-0000000a", url="https://abc.modal.host/lab")])
@@ -294,6 +300,71 @@ class OpenTests(SessionsTestCase):
         r = self.sess("open", "sess-0000000a")
         self.assertExit(r, 1)
         self.assertIn("m-gpux sessions logs sess-0000000a", r.err)
+
+
+class OpenCredentialsTests(SessionsTestCase):
+    TOKEN = "tok-5f2b9c7e1d3a4b6c8e0f"
+
+    def run_dir_with_credentials(self, text):
+        run_dir = self.state_dir / "runs" / "20260820-101500-abcdef"
+        run_dir.mkdir(parents=True, mode=0o700)
+        (run_dir / "modal_runner.py").write_text("# script\n")
+        creds = run_dir / "credentials.env"
+        creds.write_text(text)
+        os.chmod(creds, 0o600)
+        return run_dir, creds
+
+    def test_jupyter_says_where_the_token_is_and_never_prints_it(self):
+        run_dir, creds = self.run_dir_with_credentials(f"JUPYTER_TOKEN={self.TOKEN}\n")
+        self.write_sessions([session("sess-0000000a", kind="jupyter", app_id="ap-Ab12Cd34Ef56Gh78Ij90Kl",
+                                     url="https://abc.modal.host", script_path=str(run_dir / "modal_runner.py"),
+                                     secret_name="m-gpux-s-0123456789ab")])
+        r = self.sess("open", "sess-0000000a", env={"PATH": f"{FAKES_DIR}:/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertIn("https://abc.modal.host", r.out)
+        self.assertIn(str(creds), r.out + r.err)
+        self.assertIn("JUPYTER_TOKEN", r.out + r.err)
+        self.assertNotIn(self.TOKEN, r.out + r.err)
+        r = self.sess("open", "sess-0000000a", "--json", env={"PATH": f"{FAKES_DIR}:/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["credentials_file"], str(creds))
+        self.assertNotIn(self.TOKEN, r.out + r.err)
+
+    def test_terminal_login_file_is_named_too(self):
+        run_dir, creds = self.run_dir_with_credentials("TTYD_CREDENTIAL=mgpux:pw-9a8b7c6d5e\n")
+        self.write_sessions([session("sess-0000000a", kind="bash", app_id="ap-Ab12Cd34Ef56Gh78Ij90Kl",
+                                     url="https://abc.modal.host", script_path=str(run_dir / "modal_runner.py"))])
+        r = self.sess("open", "sess-0000000a", env={"PATH": f"{FAKES_DIR}:/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertIn(str(creds), r.out + r.err)
+        self.assertNotIn("pw-9a8b7c6d5e", r.out + r.err)
+
+    def test_a_missing_credentials_file_is_said(self):
+        run_dir = self.state_dir / "runs" / "20260820-101500-abcdef"
+        self.write_sessions([session("sess-0000000a", kind="jupyter", app_id="ap-Ab12Cd34Ef56Gh78Ij90Kl",
+                                     url="https://abc.modal.host", script_path=str(run_dir / "modal_runner.py"))])
+        r = self.sess("open", "sess-0000000a", "--json", env={"PATH": f"{FAKES_DIR}:/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertIsNone(r.json()["credentials_file"])
+        self.assertIn(str(run_dir / "credentials.env"), r.err)
+        self.assertIn("no longer exists", r.err)
+
+    def test_after_a_real_hub_launch(self):
+        project = self.tmp / "proj"
+        project.mkdir()
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://nb-1.modal.host"]}])
+        launch = self.run_mgpux("--yes", "--json", "hub", "jupyter", "--gpu", "L4", cwd=project)
+        self.assertExit(launch, 0)
+        token = launch.json()["login"]["token"]
+        r = self.sess("open", launch.json()["session_id"], env={"PATH": f"{FAKES_DIR}:/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertIn("https://nb-1.modal.host", r.out)
+        self.assertIn(launch.json()["credentials_file"], r.out + r.err)
+        self.assertNotIn(token, r.out + r.err)
+        r = self.sess("show", launch.json()["session_id"])
+        self.assertExit(r, 0)
+        self.assertNotIn(token, r.out + r.err)
+        self.assertIn(launch.json()["credentials_file"], r.out)
 
 
 class PullTests(SessionsTestCase):

@@ -58,7 +58,7 @@ class CurrentProfileTests(StopTestCase):
         self.add("m-gpux-shell", state="stopped")
         self.add("someone-elses-app", state="deployed")
         self.add("m-gpux-dev", workspace="work")  # another profile's app: not listed
-        doc = self.stop_json("--yes")
+        doc = self.stop_json("--select", "all")
         listed = {a["app_id"] for a in doc["apps"]}
         self.assertEqual(listed, {detached, deployed, starting, ephemeral})
         self.assertEqual({a["app_id"] for a in doc["stopped"]}, listed)
@@ -82,7 +82,7 @@ class CurrentProfileTests(StopTestCase):
     def test_human_report_counts_real_successes(self):
         self.add("m-gpux-jupyter")
         self.add("m-gpux-shell")
-        r = self.stop("--yes")
+        r = self.stop("--select", "all", "--yes")
         self.assertExit(r, 0)
         self.assertIn("Running m-gpux apps", r.out)
         self.assertIn("m-gpux-jupyter", r.out)
@@ -91,7 +91,7 @@ class CurrentProfileTests(StopTestCase):
     def test_global_profile_pins_the_listing_and_the_stops(self):
         mine = self.add("m-gpux-dev", workspace="work")
         self.add("m-gpux-jupyter", workspace="alice")
-        doc = self.stop_json("--yes", "--profile", "work")
+        doc = self.stop_json("--select", "all", "--profile", "work")
         self.assertEqual([a["app_id"] for a in doc["stopped"]], [mine])
         self.assertEqual(self.fake.calls_of("app", "list")[0]["env"]["MODAL_PROFILE"], "work")
         self.assertEqual([c["env"]["MODAL_PROFILE"] for c in self.stop_calls()], ["work"])
@@ -99,13 +99,13 @@ class CurrentProfileTests(StopTestCase):
     def test_env_option_is_passed_to_app_list(self):
         other_env = self.add("m-gpux-dev", env="dev")
         self.add("m-gpux-jupyter")  # in main: not listed with --env dev
-        doc = self.stop_json("--yes", "--env", "dev")
+        doc = self.stop_json("--select", "all", "--env", "dev")
         self.assertEqual([a["app_id"] for a in doc["stopped"]], [other_env])
         self.assertEqual(self.fake.calls_of("app", "list")[0]["argv"], ["app", "list", "--json", "--env", "dev"])
 
     def test_titled_keys_of_an_older_modal_are_read(self):
         app = self.add("m-gpux-jupyter")
-        doc = self.stop_json("--yes", env={"FAKE_MODAL_VERSION": "1.4.2"})
+        doc = self.stop_json("--select", "all", env={"FAKE_MODAL_VERSION": "1.4.2"})
         self.assertEqual([a["app_id"] for a in doc["stopped"]], [app])
 
     def test_nothing_running_is_a_message_and_exit_0(self):
@@ -121,13 +121,42 @@ class CurrentProfileTests(StopTestCase):
 
 
 class SelectionTests(StopTestCase):
-    def test_without_a_terminal_it_needs_yes_or_app(self):
+    def test_without_a_terminal_it_needs_an_explicit_selection(self):
         self.add("m-gpux-jupyter")
         for extra in ([], ["--no-input"]):
             r = self.stop(*extra)
             self.assertExit(r, 2)
             self.assertIn("--app", r.err)
-            self.assertIn("--yes", r.err)
+            self.assertIn("--select", r.err)
+        self.assertEqual(self.stop_calls(), [])
+
+    def test_yes_alone_confirms_but_chooses_nothing(self):
+        a = self.add("m-gpux-jupyter")
+        for extra in ([], ["--all"], ["--json"]):
+            with self.subTest(extra=extra):
+                r = self.stop("--yes", *extra)
+                self.assertExit(r, 2)
+                self.assertIn("--select all", r.err)
+                self.assertIn("--app", r.err)
+        self.assertEqual(self.stop_calls(), [])
+        self.assertEqual(self.fake.app(a)["state"], "ephemeral (detached)")
+
+    def test_select_numbers_without_a_terminal(self):
+        a = self.add("m-gpux-jupyter", created_at="2026-08-20 09:00:00+00:00")
+        b = self.add("m-gpux-shell", created_at="2026-08-20 10:00:00+00:00")
+        c = self.add("m-gpux-dev", created_at="2026-08-20 11:00:00+00:00")
+        doc = self.stop_json("--select", "1,3", "--no-input")
+        order = [x["app_id"] for x in doc["apps"]]
+        self.assertEqual(sorted(order), sorted([a, b, c]))
+        self.assertEqual(sorted(c_["argv"][3] for c_ in self.stop_calls()), sorted([order[0], order[2]]))
+        self.assertEqual(self.fake.app(order[1])["state"], "ephemeral (detached)")
+
+    def test_bad_select_is_a_usage_error(self):
+        self.add("m-gpux-jupyter")
+        r = self.stop("--select", "7", "--yes")
+        self.assertExit(r, 2)
+        self.assertIn("--select", r.err)
+        self.assertIn("not a number from 1 to 1", r.err)
         self.assertEqual(self.stop_calls(), [])
 
     def test_app_narrows_by_description_and_answers_the_question(self):
@@ -145,11 +174,16 @@ class SelectionTests(StopTestCase):
         self.assertEqual([x["app_id"] for x in doc["stopped"]], [a])
         self.assertEqual([c["argv"] for c in self.stop_calls()], [["app", "stop", "--yes", a]])
 
-    def test_app_that_matches_nothing_stops_nothing(self):
+    def test_app_that_matches_nothing_is_exit_1(self):
         self.add("m-gpux-shell")
-        r = self.stop("--app", "m-gpux-nope")
-        self.assertExit(r, 0)
-        self.assertIn("No running m-gpux app matches 'm-gpux-nope'", r.out + r.err)
+        for extra in ([], ["--yes"], ["--all", "--yes"]):
+            with self.subTest(extra=extra):
+                r = self.stop("--app", "m-gpux-nope", *extra)
+                self.assertExit(r, 1)
+                self.assertIn("no running m-gpux app matches 'm-gpux-nope'", r.err)
+        r = self.stop("--app", "m-gpux-nope", "--json")
+        self.assertExit(r, 1)
+        self.assertEqual(r.json()["apps"], [])
         self.assertEqual(self.stop_calls(), [])
 
     def test_terminal_user_picks_by_number(self):
@@ -171,10 +205,20 @@ class SelectionTests(StopTestCase):
         self.assertEqual(code, 0, out)
         self.assertEqual([c["argv"][3] for c in self.stop_calls()], [a])
 
-    def test_terminal_default_is_all(self):
+    def test_terminal_enter_alone_stops_nothing(self):
+        a = self.add("m-gpux-jupyter")
+        b = self.add("m-gpux-shell")
+        code, out = self.run_on_pty(["stop"], [b"\n"])
+        self.assertEqual(code, 0, out)
+        self.assertIn("nothing was stopped", out)
+        self.assertEqual(self.stop_calls(), [])
+        for app in (a, b):
+            self.assertEqual(self.fake.app(app)["state"], "ephemeral (detached)")
+
+    def test_terminal_all_stops_everything_listed(self):
         self.add("m-gpux-jupyter")
         self.add("m-gpux-shell")
-        code, out = self.run_on_pty(["stop"], [b"\n"])
+        code, out = self.run_on_pty(["stop"], [b"all\n"])
         self.assertEqual(code, 0, out)
         self.assertEqual(len(self.stop_calls()), 2)
 
@@ -197,13 +241,31 @@ class SelectionTests(StopTestCase):
         self.assertEqual(self.fake.app(a)["state"], "ephemeral (detached)")
         self.assertEqual(path.read_bytes(), before)
 
+    def test_dry_run_without_yes_lists_what_would_be_stopped(self):
+        a = self.add("m-gpux-jupyter")
+        b = self.add("m-gpux-shell")
+        for extra in ([], ["--no-input"]):
+            with self.subTest(extra=extra):
+                r = self.stop("--dry-run", *extra)
+                self.assertExit(r, 0)
+                for app in (a, b):
+                    self.assertIn("Would stop m-gpux", r.err)
+                    self.assertIn(app, r.out + r.err)
+        doc = self.stop_json("--dry-run", "--select", "2")
+        self.assertTrue(doc["dry_run"])
+        self.assertEqual(doc["stopped"], [])
+        self.assertEqual([x["app_id"] for x in doc["would_stop"]], [doc["apps"][1]["app_id"]])
+        self.assertEqual(self.stop_calls(), [])
+        for app in (a, b):
+            self.assertEqual(self.fake.app(app)["state"], "ephemeral (detached)")
+
 
 class AllProfilesTests(StopTestCase):
     def test_all_lists_every_profile_concurrently_and_pins_each_stop(self):
         self.fake.set_scenario([{"match": ["app", "list"], "delay_s": 1.5}])
         a = self.add("m-gpux-jupyter", workspace="alice")
         w = self.add("m-gpux-dev", workspace="work")
-        doc = self.stop_json("--all", "--yes")
+        doc = self.stop_json("--all", "--select", "all", "--yes")
         self.assertEqual({(x["profile"], x["app_id"]) for x in doc["stopped"]}, {("alice", a), ("work", w)})
         lists = self.fake.calls_of("app", "list")
         self.assertEqual(sorted(c["env"]["MODAL_PROFILE"] for c in lists), ["alice", "work"])
@@ -218,7 +280,7 @@ class AllProfilesTests(StopTestCase):
                                  "exit": 1, "stderr": "Error: token expired\n"}])
         a = self.add("m-gpux-jupyter", workspace="alice")
         self.add("m-gpux-dev", workspace="work")
-        r = self.stop("--all", "--yes", "--json")
+        r = self.stop("--all", "--select", "all", "--json")
         self.assertExit(r, 0)
         doc = r.json()
         self.assertEqual([x["app_id"] for x in doc["stopped"]], [a])
@@ -244,7 +306,7 @@ class OutcomeTests(StopTestCase):
         ])
         self.fake.set_scenario([{"match": ["app", "stop", "--yes", bad], "exit": 1,
                                  "stderr": "Error: permission denied\n"}])
-        r = self.stop("--yes", "--json")
+        r = self.stop("--select", "all", "--json")
         self.assertExit(r, 1)
         doc = r.json()
         self.assertEqual([x["app_id"] for x in doc["stopped"]], [good])
@@ -266,22 +328,26 @@ class OutcomeTests(StopTestCase):
         a = self.add("m-gpux-jupyter")
         self.fake.set_scenario([{"match": ["app", "stop"], "exit": 1,
                                  "stderr": "App is already stopped. (Stopped at 2026-08-19 by 'alice').\n"}])
-        doc = self.stop_json("--yes")
+        doc = self.stop_json("--select", "all")
         self.assertEqual(doc["stopped"][0]["app_id"], a)
         self.assertTrue(doc["stopped"][0]["already_stopped"])
 
-    def test_corrupt_state_file_does_not_keep_apps_running_but_exits_3(self):
+    def test_corrupt_state_file_is_exit_3_before_anything_is_stopped(self):
         a = self.add("m-gpux-jupyter")
         self.state_dir.mkdir(mode=0o700)
         path = self.state_dir / "sessions.json"
         path.write_text('[{"id": "sess-1", ')
         os.chmod(path, 0o600)
         before = path.read_bytes()
-        r = self.stop("--yes", "--json")
-        self.assertExit(r, 3)
-        self.assertEqual(self.fake.app(a)["state"], "stopped")
-        self.assertEqual(r.json()["stopped"][0]["app_id"], a)
-        self.assertIn("sessions.json", r.err)
+        for extra in ([], ["--all"]):
+            with self.subTest(extra=extra):
+                r = self.stop("--select", "all", "--yes", *extra)
+                self.assertExit(r, 3)
+                self.assertIn(str(path), r.err)
+                self.assertIn("nothing was stopped", r.err)
+        self.assertEqual(self.stop_calls(), [])
+        self.assertEqual(self.fake.calls_of("secret", "delete"), [])
+        self.assertEqual(self.fake.app(a)["state"], "ephemeral (detached)")
         self.assertEqual(path.read_bytes(), before)
 
 

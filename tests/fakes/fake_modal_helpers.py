@@ -12,6 +12,7 @@ same lock file (state.lock, fcntl.flock) and replaces the file atomically.
 """
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,8 @@ class FakeModal:
     def env(self):
         """Environment variables a process needs to use this fake's state."""
         env = {"FAKE_MODAL_HOME": str(self.home)}
+        if os.environ.get("FAKE_MODAL_PYCACHE"):  # where the fake caches its compiled code
+            env["FAKE_MODAL_PYCACHE"] = os.environ["FAKE_MODAL_PYCACHE"]
         if self.scenario_path is not None:
             env["FAKE_MODAL_SCENARIO"] = str(self.scenario_path)
         return env

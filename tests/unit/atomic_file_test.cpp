@@ -26,8 +26,8 @@ using mgpux::util::write_file_atomic;
 class AtomicFile : public ::testing::Test {
 protected:
     void SetUp() override {
-        char name[] = "/tmp/mgpux-atomic-XXXXXX";
-        ASSERT_NE(::mkdtemp(name), nullptr);
+        std::string name = (fs::temp_directory_path() / "mgpux-atomic-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(name.data()), nullptr);
         root_ = name;
     }
     void TearDown() override {

@@ -131,3 +131,20 @@ TEST(JsonUtilPretty, NonFiniteValuesStayValidJson) {
                          std::numeric_limits<double>::quiet_NaN()};
     EXPECT_EQ(mgpux::util::pretty_json(a), "[\n  1e999,\n  -1e999,\n  null\n]\n");
 }
+
+TEST(JsonUtilPretty, DoublesArePlainDecimals) {
+    // Boost alone writes 15.75 as 1.575E1; money must read as written.
+    boost::json::array a{15.75, 0.1, 1e-9, 16.0, -2.5, 0.0, 123456789.125, 31.7500001};
+    EXPECT_EQ(mgpux::util::pretty_json(a),
+              "[\n  15.75,\n  0.1,\n  0.000000001,\n  16.0,\n  -2.5,\n  0.0,\n  123456789.125,\n  31.7500001\n]\n");
+}
+
+TEST(JsonUtilPretty, ExtremeDoublesReadBackTheSame) {
+    const double values[] = {1e300, -1e-300, 5e-324, 1.7976931348623157e308, 0.30000000000000004, 1e21, 1e-7};
+    for (double d : values) {
+        const std::string text = mgpux::util::pretty_json(boost::json::value(d));
+        const boost::json::value back = mgpux::util::parse_json(text);
+        ASSERT_TRUE(back.is_double()) << text;
+        EXPECT_EQ(back.get_double(), d) << text;
+    }
+}

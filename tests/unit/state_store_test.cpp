@@ -42,8 +42,8 @@ const std::regex kIsoUtc(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00)");
 class StateStoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        char name[] = "/tmp/mgpux-state-XXXXXX";
-        ASSERT_NE(::mkdtemp(name), nullptr);
+        std::string name = (fs::temp_directory_path() / "mgpux-state-XXXXXX").string();
+        ASSERT_NE(::mkdtemp(name.data()), nullptr);
         root_ = name;
         dir_ = root_ / "home";
     }

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,9 +100,9 @@ TEST(Subprocess, CtrlCHereIsForwardedToTheChildGroup) {
 }
 
 TEST(Subprocess, ChildDiesWhenWeAreKilledOutright) {
-    char tmpl[] = "/tmp/mgpux-pdeath-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string pid_file = std::string(tmpl) + "/child.pid";
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mgpux-pdeath-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    const std::string pid_file = tmpl + "/child.pid";
     const pid_t runner = ::fork();
     ASSERT_GE(runner, 0);
     if (runner == 0) {  // stands in for m-gpux: waits on a long child
@@ -128,5 +130,5 @@ TEST(Subprocess, ChildDiesWhenWeAreKilledOutright) {
     EXPECT_TRUE(gone) << "the child outlived the process that started it";
     if (!gone) ::kill(child, SIGKILL);
     std::remove(pid_file.c_str());
-    ::rmdir(tmpl);
+    ::rmdir(tmpl.c_str());
 }
