@@ -5,7 +5,7 @@ import os
 import re
 import stat
 
-from harness import MgpuxTestCase, main
+from harness import BIN, MgpuxTestCase, main
 
 READY_URL = "https://ta-01abc.modal.host"
 
@@ -402,6 +402,53 @@ class WizardTest(HubTestCase):
         self.assertExit(r, 2)
         self.assertIn("GPU", r.err)
         self.assertEqual(self.modal_calls(), [])
+
+
+class NumberedMenuTest(HubTestCase):
+    """stdin a terminal, stdout a pipe: the menus are numbered lists (drawn on stderr, the terminal)."""
+
+    def run_with_terminal_stdin(self, args, typed):
+        import pty
+        import select
+        import subprocess
+        master, slave = pty.openpty()
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), *map(str, args)], stdin=slave, stdout=subprocess.PIPE, stderr=slave,
+                                env=env, cwd=str(self.project))
+        os.close(slave)
+        os.write(master, typed)  # the terminal keeps the lines until they are read
+        shown = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 20)
+            if not ready:
+                proc.kill()
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        out = proc.stdout.read().decode()
+        proc.stdout.close()
+        code = proc.wait(timeout=20)
+        os.close(master)
+        return code, out, shown.decode("utf-8", "replace")
+
+    def test_rows_are_aligned_and_q_cancels(self):
+        # compute type: 1 (GPU); then q at the GPU list.
+        code, out, shown = self.run_with_terminal_stdin(["--profile", "work", "hub", "bash"], b"1\nq\n")
+        self.assertEqual(code, 130, shown)
+        rows = [line for line in shown.splitlines() if re.match(r"\s+\d+\) \S+\s+\d+ GB", line)]
+        self.assertEqual(len(rows), 14, shown)
+        columns = {re.search(r"\) \S+\s+", row).end() for row in rows}
+        self.assertEqual(len(columns), 1, "the descriptions do not start in one column:\n" + "\n".join(rows))
+        self.assertEqual({re.match(r"\s+\d+\)", row).end() for row in rows}, {len("  14)")})
+        self.assertIn("q to cancel", shown)
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse((self.state_dir / "runs").exists())
 
 
 class RenderTest(HubTestCase):
