@@ -32,7 +32,7 @@ Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
         cores.push_back(static_cast<int>(c.int_or("cores")));
-        labels.push_back(std::to_string(cores.back()) + " cores");
+        labels.push_back(cores_text(cores.back()));
         descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
     }
     int default_index = default_row >= 0 ? default_row : static_cast<int>(cat.int_or("default_cpu_index"));

@@ -96,6 +96,8 @@ bool glob(const char* p, const char* s) {
 
 // ---------------------------------------------------------------- compute
 
+std::string cores_text(int cores) { return std::to_string(cores) + (cores == 1 ? " core" : " cores"); }
+
 Compute compute_from_gpu(const Json& parsed) {
     Compute c;
     c.gpu = parsed.string_or("spec");
@@ -112,7 +114,7 @@ Compute compute_from_cpu(const Json& parsed) {
     c.memory_mb = static_cast<int>(parsed.int_or("memory_mb", *c.cores * 512));
     c.label = parsed.string_or("label");
     if (c.label.empty())
-        c.label = "CPU (" + std::to_string(*c.cores) + " cores, " + std::to_string(*c.memory_mb) + " MB)";
+        c.label = "CPU (" + cores_text(*c.cores) + ", " + std::to_string(*c.memory_mb) + " MB)";
     return c;
 }
 

@@ -27,6 +27,9 @@ struct Compute {
     bool is_gpu() const { return gpu.has_value(); }
 };
 
+// "1 core", "8 cores".
+std::string cores_text(int cores);
+
 // From the catalog service's parse_gpu / parse_cpu answers.
 Compute compute_from_gpu(const Json& parsed);
 Compute compute_from_cpu(const Json& parsed);

@@ -267,6 +267,13 @@ TEST(Compute, FromCatalogAnswers) {
     EXPECT_EQ(compute_preset_fields(c).dump(), R"J({"cpu":4,"memory_mb":2048})J");
 }
 
+TEST(Compute, OneCoreIsSingular) {
+    EXPECT_EQ(cores_text(1), "1 core");
+    EXPECT_EQ(cores_text(8), "8 cores");
+    // Without the catalog's label, the same wording is made here.
+    EXPECT_EQ(compute_from_cpu(Json::parse(R"J({"cores":1,"memory_mb":512})J")).label, "CPU (1 core, 512 MB)");
+}
+
 TEST(Names, AbsoluteDirAndRandomHex) {
     EXPECT_EQ(absolute_dir("a/../b/", "/w"), "/w/b");
     EXPECT_EQ(absolute_dir("/", "/w"), "/");

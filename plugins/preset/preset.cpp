@@ -163,7 +163,7 @@ Compute menu_compute(const mgpux::Host& host, const mgpux::Catalog& catalog) {
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
         cores.push_back(static_cast<int32_t>(c.find("cores")->as_int()));
-        labels.push_back(std::to_string(cores.back()) + " cores");
+        labels.push_back(mgpux::launch::cores_text(cores.back()));
         descriptions.push_back(std::to_string(c.find("memory_mb")->as_int()) + " MB memory");
     }
     const Json* def = cat.find("default_cpu_index");
@@ -247,7 +247,7 @@ void confirm_replace(const mgpux::Host& host, const mgpux::State& state, const s
 
 std::string compute_text(const Compute& c) {
     if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
-    return "CPU (" + std::to_string(c.cpu.value_or(0)) + " cores, " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
+    return "CPU (" + mgpux::launch::cores_text(c.cpu.value_or(0)) + ", " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
 }
 
 int create(mgpux::Host& host, const mgpux::Args& args) {

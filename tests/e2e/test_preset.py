@@ -91,6 +91,12 @@ class CreateTests(PresetTestCase):
         self.assertEqual(presets["small"]["compute_label"], "CPU (4 cores, 2048 MB)")
         self.assertEqual(presets["roomy"]["memory_mb"], 8192)
 
+    def test_one_core_is_singular(self):
+        r = self.preset("create", "tiny", "--cpu", "1", "--action", "bash", "--python", "3.12", "--yes")
+        self.assertExit(r, 0)
+        self.assertIn("bash on CPU (1 core, 512 MB)", r.out)
+        self.assertEqual(self.stored()["tiny"]["compute_label"], "CPU (1 core, 512 MB)")
+
     def test_default_name_for_cpu_has_no_punctuation(self):
         r = self.preset("create", "--cpu", "8", "--action", "jupyter", "--yes")
         self.assertExit(r, 0)
