@@ -394,6 +394,11 @@ std::string default_preset_name(const std::string& action, const std::string& co
     return s.empty() ? "preset" : s;
 }
 
+std::string gated_model_message(const std::string& model) {
+    return model + " is gated on Hugging Face: accept its licence there and pass --hf-token-env VAR naming a "
+                   "variable that holds your token";
+}
+
 void validate_preset_name(const std::string& name) {
     bool ok = !name.empty() && name.size() <= 64 && is_ascii_alnum(static_cast<unsigned char>(name[0]));
     for (unsigned char c : name)

@@ -139,6 +139,10 @@ std::string random_hex(std::size_t bytes);
 // "<action>-<compute label slug>": "jupyter-l4", "bash-cpu-8-cores-4096-mb" (spec W-DEFAULTNAME).
 std::string default_preset_name(const std::string& action, const std::string& compute_label);
 
+// The refusal of a gated Hugging Face model launched without a token (hub
+// vllm and serve deploy say the same thing).
+std::string gated_model_message(const std::string& model);
+
 // Preset names: 1-64 of [A-Za-z0-9._-], starting with a letter or digit.
 // Throws usage_error naming --save-preset.
 void validate_preset_name(const std::string& name);

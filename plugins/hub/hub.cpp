@@ -342,9 +342,7 @@ void check_vllm_flags(const mgpux::Args& args) {
 // goes into the session's secret (through the runner's 0600 dotenv file).
 std::optional<std::string> hf_token(const mgpux::Args& args, const std::string& model) {
     if (!args.has("hf-token-env")) {
-        if (is_gated(model))
-            throw mgpux::usage_error(model + " is gated on Hugging Face: accept its licence there and pass "
-                                             "--hf-token-env VAR naming a variable that holds your token");
+        if (is_gated(model)) throw mgpux::usage_error(launch::gated_model_message(model));
         return std::nullopt;
     }
     const std::string var = args.str("hf-token-env");

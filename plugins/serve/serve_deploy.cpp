@@ -227,6 +227,10 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     DeployPlan p = plan0;
     p.proxy_sources = sources;
     const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
+    // Refused before anything is rendered, under --dry-run too: without the
+    // token the container could not download the model.
+    if (!p.upstream_mode && token.empty() && is_gated(p.model))
+        throw mgpux::usage_error(mgpux::launch::gated_model_message(p.model));
     p.has_hf_token = !token.empty();
     mgpux::launch::require_confirmable_launch(args);  // before a key is created
     Json new_key;

@@ -485,11 +485,11 @@ class PythonMonitorTests(MonitorTests):
 
 
 class DeployScriptTests(ServeCase):
-    def render(self, *args, expect=0):
+    def render(self, *args, expect=0, env=None):
         out = self.tmp / "deploy.py"
         if out.exists():
             out.unlink()
-        r = self.run_mgpux("--dry-run", "--yes", "--script-out", out, "serve", "deploy", *args)
+        r = self.run_mgpux("--dry-run", "--yes", "--script-out", out, "serve", "deploy", *args, env=env)
         self.assertExit(r, expect)
         return out if expect == 0 else r
 
@@ -560,7 +560,7 @@ class DeployScriptTests(ServeCase):
         for model, gpu, ctx in (("Qwen/Qwen2.5-1.5B-Instruct", "T4", 4096),
                                 ("Qwen/Qwen3.5-35B-A3B", "A100-80GB", 32768),
                                 ("meta-llama/Llama-3.1-8B-Instruct", None, 8192)):
-            path = self.render("--model", model)
+            path = self.render("--model", model, "--hf-token-env", "HFX", env={"HFX": "hf_abc"})
             fn = self.inspect(path)["functions"][0]
             if gpu:
                 self.assertEqual(fn["gpu"], gpu)
@@ -687,13 +687,14 @@ class DeployScriptTests(ServeCase):
         out = self.tmp / "wizard.py"
         code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], [b"\r"] * 8)
         self.assertEqual(code, 0, text)
-        for question in ("Model", "GPU (recommended: A10G)", "Max model length", "Min containers",
+        for question in ("Model", "GPU (recommended: A10)", "A10  <- recommended", "Max model length", "Min containers",
                          "Hugging Face token"):
             self.assertIn(question, text)
         c = module_literals(out.read_text())
         self.assertEqual(c["MODEL_NAME"], "Qwen/Qwen2.5-7B-Instruct")
         self.assertEqual(c["VLLM_ARGS"][c["VLLM_ARGS"].index("--max-model-len") + 1], "8192")
-        self.assertIn(self.inspect(out)["functions"][0]["gpu"], ("A10G", "A10"))
+        self.assertNotIn("A10G", text.replace("formerly A10G", ""))
+        self.assertEqual(self.inspect(out)["functions"][0]["gpu"], "A10")
 
     def test_bad_numbers_are_usage_errors(self):
         for args in (["--gpu", "L4", "--tensor-parallel", "2"], ["--gpu", "cpu"], ["--cpu", "8"],
@@ -785,6 +786,31 @@ class DeployTests(ServeCase):
         self.assertEqual(self.fake.calls_of("deploy")[0]["env"].get("MODAL_PROFILE"), "work")
         self.assertExit(self.run_mgpux("--yes", "--profile", "ghost", "serve", "deploy", "--model", "m/x",
                                        "--gpu", "L4"), 2)
+
+    def test_gated_model_without_a_token_is_refused_like_hub_vllm(self):
+        hub = self.run_mgpux("--yes", "--dry-run", "hub", "vllm", "--model", "meta-llama/Llama-3.1-8B-Instruct",
+                             "--gpu", "L4")
+        self.assertExit(hub, 2)
+        out = self.tmp / "gated.py"
+        for dry in (["--dry-run"], []):
+            for model in ("meta-llama/Llama-3.1-8B-Instruct", "google/gemma-2-9b-it",
+                          "meta-llama/Llama-3.1-70B-Instruct"):
+                with self.subTest(model=model, dry=dry):
+                    r = self.run_mgpux("--yes", *dry, "--script-out", out, "serve", "deploy", "--model", model,
+                                       "--gpu", "H100:2")
+                    self.assertExit(r, 2)
+                    self.assertIn(model + " is gated on Hugging Face", r.err)
+                    self.assertEqual(r.err.replace(model, "M"),
+                                     hub.err.replace("meta-llama/Llama-3.1-8B-Instruct", "M"))
+                    self.assertFalse(out.exists(), "a refused deploy rendered its script")
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse(self.keys_file.exists())
+        self.assertFalse((self.state_dir / "runs").exists())
+        # With a token it goes ahead.
+        r = self.run_mgpux("--yes", "--dry-run", "--script-out", out, "serve", "deploy", "--model",
+                           "google/gemma-2-9b-it", "--gpu", "L4", "--hf-token-env", "HFX", env={"HFX": "hf_abc"})
+        self.assertExit(r, 0)
+        self.assertEqual(module_literals(out.read_text())["HF_SECRET"], "m-gpux-llm-api-hf")
 
     def test_dry_run_creates_no_key_or_secret(self):
         r = self.run_mgpux("--yes", "--dry-run", "serve", "deploy", "--model", "m/x", "--gpu", "L4")
