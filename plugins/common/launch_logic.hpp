@@ -34,6 +34,33 @@ std::string cores_text(int cores);
 Compute compute_from_gpu(const Json& parsed);
 Compute compute_from_cpu(const Json& parsed);
 
+// ---------------------------------------------------------------- menus
+
+// The rows of one menu and the row it starts on.
+struct MenuRows {
+    std::vector<std::string> labels;
+    std::vector<std::string> descriptions;
+    int default_index = 0;
+};
+
+// The catalog's GPUs (from the catalog service's JSON): labels are the
+// catalog names, descriptions "<VRAM> GB - <description>", starting on the
+// catalog's default GPU.
+MenuRows gpu_menu_rows(const Json& catalog);
+
+// How many of one catalog GPU: "1" .. its max_count, each with the hourly
+// price of that many when the catalog has one; starts on 1.
+MenuRows gpu_count_rows(const Json& gpu);
+
+// The catalog's Python versions, starting on its default.
+MenuRows python_rows(const Json& catalog);
+
+// The catalog entry of the GPU named `name`, or nullptr.
+const Json* catalog_gpu(const Json& catalog, const std::string& name);
+
+// A comma-separated answer: items trimmed, empty ones dropped.
+std::vector<std::string> split_commas(const std::string& text);
+
 // Template context: {"gpu": "H100:2"|null, "cpu": {"cores", "memory_mb"}|null}.
 Json compute_context(const Compute& c);
 
