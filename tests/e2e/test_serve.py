@@ -685,7 +685,9 @@ class DeployScriptTests(ServeCase):
 
     def test_wizard_on_a_terminal_takes_the_recommended_defaults(self):
         out = self.tmp / "wizard.py"
-        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], [b"\r"] * 8)
+        # model, compute type, GPU, how many, context, memory share, sequences, batched tokens, warm
+        # containers, HF token: Enter takes each default.
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], [b"\r"] * 10)
         self.assertEqual(code, 0, text)
         for question in ("Model", "GPU (recommended: A10)", "A10  <- recommended", "Max model length", "Min containers",
                          "Hugging Face token"):
@@ -695,6 +697,86 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(c["VLLM_ARGS"][c["VLLM_ARGS"].index("--max-model-len") + 1], "8192")
         self.assertNotIn("A10G", text.replace("formerly A10G", ""))
         self.assertEqual(self.inspect(out)["functions"][0]["gpu"], "A10")
+
+    def vllm_arg(self, literals, flag):
+        args = literals["VLLM_ARGS"]
+        return args[args.index(flag) + 1]
+
+    def test_wizard_asks_the_gpu_count_and_the_engine_tuning(self):
+        out = self.tmp / "tuned.py"
+        down = b"\x1b[B"
+        keys = [b"\r",            # model: Qwen/Qwen2.5-7B-Instruct
+                b"\r",            # compute type: GPU
+                b"\r",            # GPU: A10, the recommended one
+                down, b"\r",      # how many: 2
+                b"4096\r",        # max model length
+                b"0.85\r",        # GPU memory utilization
+                b"16\r",          # max concurrent sequences
+                b"4096\r",        # max batched tokens
+                b"0\r",           # min containers
+                b"\r"]            # no HF token
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], keys)
+        self.assertEqual(code, 0, text)
+        questions = ["Compute type", "GPU (recommended: A10)", "How many A10 GPUs", "Max model length",
+                     "GPU memory utilization", "Max concurrent sequences", "Max batched tokens", "Min containers",
+                     "Hugging Face token"]
+        positions = [text.find(q) for q in questions]
+        self.assertNotIn(-1, positions, text)
+        self.assertEqual(positions, sorted(positions))
+        c = module_literals(out.read_text())
+        self.assertEqual(c["GPU"], "A10:2")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--tensor-parallel-size", "--max-model-len",
+                                                         "--gpu-memory-utilization", "--max-num-seqs",
+                                                         "--max-num-batched-tokens")],
+                         ["2", "4096", "0.85", "16", "4096"])
+        self.assertEqual(self.inspect(out)["functions"][0]["min_containers"], 0)
+
+    def test_wizard_cpu_answer_deploys_only_the_proxy(self):
+        out = self.tmp / "proxy-only.py"
+        keys = [b"\r",                         # model
+                b"\x1b[B", b"\r",              # compute type: CPU
+                b"http://10.0.0.5:8080/\r",    # the server the proxy forwards to
+                b"\r"]                         # min containers
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], keys)
+        self.assertEqual(code, 0, text)
+        for question in ("GPU (recommended:", "Max model length", "GPU memory utilization", "Hugging Face token"):
+            self.assertNotIn(question, text)
+        c = module_literals(out.read_text())
+        self.assertEqual((c["MODEL_NAME"], c["UPSTREAM"], c["GPU"]), (None, "http://10.0.0.5:8080", None))
+        self.assertIsNone(self.inspect(out)["functions"][0]["gpu"])
+
+    def test_flags_skip_the_wizard_questions(self):
+        out = self.tmp / "flags.py"
+        tuning = ["--max-model-len", "2048", "--gpu-memory-utilization", "0.9", "--max-num-seqs", "8",
+                  "--max-batched-tokens", "2048", "--min-containers", "0"]
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy", "--model", "m/x",
+                                      "--gpu", "L4", *tuning], [b"\r"])  # HF token: none
+        self.assertEqual(code, 0, text)
+        for question in ("Compute type", "How many", "Max model length", "GPU memory utilization",
+                         "Max concurrent sequences", "Max batched tokens", "Min containers"):
+            self.assertNotIn(question, text)
+        c = module_literals(out.read_text())
+        self.assertEqual(c["GPU"], "L4")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--max-model-len", "--gpu-memory-utilization",
+                                                         "--max-num-seqs", "--max-num-batched-tokens")],
+                         ["2048", "0.90", "8", "2048"])
+        # --tensor-parallel gives the count: the GPU type is asked, not how many.
+        out.unlink()
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy", "--model",
+                                      "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel", "2", *tuning],
+                                     [b"\r", b"\r"])  # GPU: A10; HF token: none
+        self.assertEqual(code, 0, text)
+        self.assertNotIn("How many", text)
+        self.assertNotIn("Compute type", text)
+        self.assertEqual(module_literals(out.read_text())["GPU"], "A10:2")
+
+    def test_defaults_under_yes(self):
+        c = module_literals(self.render("--model", "Qwen/Qwen2.5-7B-Instruct").read_text())
+        self.assertEqual(c["GPU"], "A10")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--tensor-parallel-size", "--max-model-len",
+                                                         "--gpu-memory-utilization", "--max-num-seqs",
+                                                         "--max-num-batched-tokens")],
+                         ["1", "8192", "0.92", "48", "8192"])
 
     def test_bad_numbers_are_usage_errors(self):
         for args in (["--gpu", "L4", "--tensor-parallel", "2"], ["--gpu", "cpu"], ["--cpu", "8"],
