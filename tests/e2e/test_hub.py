@@ -504,6 +504,9 @@ class NumberedMenuTest(HubTestCase):
         columns = {re.search(r"\) \S+\s+", row).end() for row in rows}
         self.assertEqual(len(columns), 1, "the descriptions do not start in one column:\n" + "\n".join(rows))
         self.assertEqual({re.match(r"\s+\d+\)", row).end() for row in rows}, {len("  14)")})
+        for row in rows:  # the VRAM is shown once, not again in the description
+            vram, description = re.search(r"(\d+) GB - (.*)$", row).groups()
+            self.assertNotIn(vram + " GB", description, row)
         self.assertIn("q to cancel", shown)
         self.assertEqual(self.modal_calls(), [])
         self.assertFalse((self.state_dir / "runs").exists())
