@@ -47,7 +47,8 @@ std::string option_right(const OptionSpec& o) {
     }
     if (o.default_value && o.type != OptionType::Bool) add("[default: " + *o.default_value + "]");
     if (o.required) add("[required]");
-    if (o.repeatable) add("[repeatable]");
+    // A plugin's own help may already say so; say it once.
+    if (o.repeatable && o.help.find("repeatable") == std::string::npos) add("[repeatable]");
     if (!o.exclusive_group.empty()) add("[excludes other " + o.exclusive_group + " options]");
     return s;
 }

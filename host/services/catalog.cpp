@@ -82,20 +82,20 @@ const std::vector<GpuInfo>& gpu_catalog() {
     // Prices: the original's later static rate table (USD per GPU-hour). A100,
     // H100! and B200+ have no rate of their own there, so none is shown.
     static const std::vector<GpuInfo> catalog = {
-        {"T4", 16, 8, 0.59, "Turing, 16 GB: notebooks and light inference"},
-        {"L4", 24, 8, 0.80, "Ada Lovelace, 24 GB: best price/performance for inference"},
-        {"A10", 24, 4, 1.10, "Ampere, 24 GB: training and inference (formerly A10G)"},
-        {"L40S", 48, 8, 1.95, "Ada Lovelace, 48 GB: larger-model inference"},
-        {"A100", 40, 8, std::nullopt, "Ampere, 40 GB; Modal may place it on an 80 GB card"},
-        {"A100-40GB", 40, 8, 2.10, "Ampere, exactly the 40 GB variant"},
-        {"A100-80GB", 80, 8, 2.50, "Ampere, 80 GB: large training runs"},
-        {"RTX-PRO-6000", 96, 8, 3.03, "Blackwell workstation card, 96 GB"},
-        {"H100", 80, 8, 3.95, "Hopper, 80 GB; Modal may upgrade it to an H200"},
-        {"H100!", 80, 8, std::nullopt, "Hopper, 80 GB; always an H100, never upgraded"},
-        {"H200", 141, 8, 4.54, "Hopper with HBM3e, 141 GB"},
-        {"B200", 180, 8, 6.25, "Blackwell, 180 GB"},
-        {"B200+", 180, 8, std::nullopt, "Blackwell, 180 GB or better (may run on a B300)"},
-        {"B300", 288, 8, 7.10, "Blackwell Ultra, 288 GB"},
+        {"T4", 16, 8, 0.59, "Turing: notebooks and light inference"},
+        {"L4", 24, 8, 0.80, "Ada Lovelace: best price/performance for inference"},
+        {"A10", 24, 4, 1.10, "Ampere: training and inference (formerly A10G)"},
+        {"L40S", 48, 8, 1.95, "Ada Lovelace: larger-model inference"},
+        {"A100", 40, 8, std::nullopt, "Ampere; Modal may place it on an 80 GB card"},
+        {"A100-40GB", 40, 8, 2.10, "Ampere, never moved to an 80 GB card"},
+        {"A100-80GB", 80, 8, 2.50, "Ampere: large training runs"},
+        {"RTX-PRO-6000", 96, 8, 3.03, "Blackwell workstation card"},
+        {"H100", 80, 8, 3.95, "Hopper; Modal may upgrade it to an H200"},
+        {"H100!", 80, 8, std::nullopt, "Hopper; always an H100, never upgraded"},
+        {"H200", 141, 8, 4.54, "Hopper with HBM3e"},
+        {"B200", 180, 8, 6.25, "Blackwell"},
+        {"B200+", 180, 8, std::nullopt, "Blackwell or better (may run on a B300)"},
+        {"B300", 288, 8, 7.10, "Blackwell Ultra"},
     };
     return catalog;
 }
@@ -171,7 +171,8 @@ std::string gpu_label(const GpuSpec& spec) {
 }
 
 std::string cpu_label(const CpuSpec& spec) {
-    return "CPU (" + std::to_string(spec.cores) + " cores, " + std::to_string(spec.memory_mb) + " MB)";
+    const char* cores = spec.cores == 1 ? " core, " : " cores, ";
+    return "CPU (" + std::to_string(spec.cores) + cores + std::to_string(spec.memory_mb) + " MB)";
 }
 
 std::string price_text(std::optional<double> per_hour) {

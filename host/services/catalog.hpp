@@ -64,7 +64,7 @@ inline constexpr const char* kDefaultPython = "3.12";
 std::string validate_python_version(std::string_view v);
 
 std::string gpu_label(const GpuSpec& spec);  // "L4", "H100 x4"
-std::string cpu_label(const CpuSpec& spec);  // "CPU (8 cores, 4096 MB)"
+std::string cpu_label(const CpuSpec& spec);  // "CPU (8 cores, 4096 MB)", "CPU (1 core, 512 MB)"
 
 // "~$0.80/h"; three decimals under $0.10 ("~$0.047/h"); "" when unknown.
 std::string price_text(std::optional<double> per_hour);

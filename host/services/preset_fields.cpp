@@ -316,7 +316,7 @@ std::string render_compute_spec(const PresetCompute& c) {
 std::string render_compute_label(const PresetCompute& c) {
     validate_compute(c);
     if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
-    return "CPU (" + std::to_string(*c.cpu) + " cores, " + std::to_string(effective_memory(c)) + " MB)";
+    return "CPU (" + std::to_string(*c.cpu) + (*c.cpu == 1 ? " core, " : " cores, ") + std::to_string(effective_memory(c)) + " MB)";
 }
 
 std::string render_pip_section(const PipSection& p) {

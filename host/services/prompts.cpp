@@ -1,6 +1,7 @@
 #include "services/prompts.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -18,6 +19,36 @@ std::string trim(const std::string& s) {
 }
 
 const char* kCancelled = "cancelled";
+
+// Columns a label takes: one per code point (UTF-8 continuation bytes take none).
+std::size_t display_width(const std::string& s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+// The label column is as wide as the longest label, so every description
+// starts in the same column however long the names are.
+std::size_t label_column(const std::vector<std::string>& labels) {
+    std::size_t width = 0;
+    for (const auto& l : labels) width = std::max(width, display_width(l));
+    return width;
+}
+
+std::string padded(const std::string& s, std::size_t width) {
+    const std::size_t w = display_width(s);
+    return w < width ? s + std::string(width - w, ' ') : s;
+}
+
+std::string description_of(const std::vector<std::string>& descriptions, std::size_t i) {
+    return i < descriptions.size() ? descriptions[i] : "";
+}
+
+// "q", "c", "quit" or "cancel", in any case: the numbered list's Esc.
+bool is_cancel_answer(std::string answer) {
+    for (auto& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return answer == "q" || answer == "c" || answer == "quit" || answer == "cancel";
+}
 
 }  // namespace
 
@@ -128,6 +159,7 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
                          const std::vector<std::string>& descriptions, int cursor) {
     const int n = static_cast<int>(labels.size());
     const int visible = std::max(1, std::min(n, term_.rows() - 4));
+    const std::size_t column = label_column(labels);
     int drawn = 0;
     auto draw = [&] {
         std::string out;
@@ -137,11 +169,11 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
         int lines = 1;
         if (start > 0) { out += "  \033[2m^ more above\033[0m\n"; ++lines; }
         for (int i = start; i < start + visible; ++i) {
-            std::string label = labels[static_cast<std::size_t>(i)];
-            if (label.size() < 18) label.append(18 - label.size(), ' ');
-            std::string desc = static_cast<std::size_t>(i) < descriptions.size() ? descriptions[static_cast<std::size_t>(i)] : "";
-            if (i == cursor) out += "  \033[1;36m> " + label + " " + desc + "\033[0m\n";
-            else out += "    \033[2m" + label + " " + desc + "\033[0m\n";
+            const auto row = static_cast<std::size_t>(i);
+            const std::string desc = description_of(descriptions, row);
+            const std::string text = desc.empty() ? labels[row] : padded(labels[row], column) + "  " + desc;
+            if (i == cursor) out += "  \033[1;36m> " + text + "\033[0m\n";
+            else out += "    \033[2m" + text + "\033[0m\n";
             ++lines;
         }
         if (start + visible < n) { out += "  \033[2mv more below\033[0m\n"; ++lines; }
@@ -174,10 +206,15 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
 
 int Prompter::numbered_menu(const std::string& title, const std::vector<std::string>& labels,
                             const std::vector<std::string>& descriptions, int default_index) {
-    std::string out = title + "\n";
+    std::string out = title + " (a number, " + (default_index >= 0 ? "Enter for the default, " : "") +
+                      "q to cancel)\n";
+    const std::size_t column = label_column(labels);
+    const std::size_t number_width = std::to_string(labels.size()).size();
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        out += "  " + std::to_string(i + 1) + ") " + labels[i];
-        if (i < descriptions.size() && !descriptions[i].empty()) out += "  " + descriptions[i];
+        const std::string number = std::to_string(i + 1);
+        out += "  " + std::string(number_width - number.size(), ' ') + number + ") ";
+        const std::string desc = description_of(descriptions, i);
+        out += desc.empty() ? labels[i] : padded(labels[i], column) + "  " + desc;
         out += "\n";
     }
     term_.write(out);
@@ -195,6 +232,7 @@ int Prompter::numbered_menu(const std::string& title, const std::vector<std::str
         }
         for (std::size_t i = 0; i < labels.size(); ++i)
             if (labels[i] == answer) return static_cast<int>(i);
+        if (is_cancel_answer(answer)) throw PromptError(130, kCancelled);
         term_.write("Please enter a number from 1 to " + std::to_string(labels.size()) + ".\n");
     }
 }

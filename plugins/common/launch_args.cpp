@@ -16,16 +16,24 @@ int32_t positive_int(const Args& args, const char* name, long long max) {
 
 }  // namespace
 
+bool asks_questions(const Args& args) {
+    return args.global_flag("interactive") && !args.global_flag("yes") && !args.global_flag("no_input");
+}
+
+int ask_gpu_count(const Host& host, const Json& cat, const std::string& name) {
+    const Json* gpu = catalog_gpu(cat, name);
+    if (!gpu || gpu->int_or("max_count", 1) <= 1) return 1;
+    const MenuRows rows = gpu_count_rows(*gpu);
+    return 1 + host.select("How many " + name + " GPUs", rows.labels, rows.descriptions, rows.default_index,
+                           "--gpu NAME:COUNT");
+}
+
 Compute ask_gpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title) {
-    std::vector<std::string> labels, descriptions;
-    int default_index = 0;
-    for (const auto& g : cat.find("gpus")->as_array()) {
-        if (g.string_or("name") == cat.string_or("default_gpu")) default_index = static_cast<int>(labels.size());
-        labels.push_back(g.string_or("name"));
-        descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
-    }
-    const int pick = host.select(title, labels, descriptions, default_index, "--gpu");
-    return compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));
+    const MenuRows rows = gpu_menu_rows(cat);
+    const int pick = host.select(title, rows.labels, rows.descriptions, rows.default_index, "--gpu");
+    const std::string name = rows.labels.at(static_cast<std::size_t>(pick));
+    const int count = ask_gpu_count(host, cat, name);
+    return compute_from_gpu(catalog.parse_gpu(count > 1 ? name + ":" + std::to_string(count) : name));
 }
 
 Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title, int default_row) {
@@ -33,7 +41,7 @@ Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const
     std::vector<int32_t> cores;
     for (const auto& c : cat.find("cpus")->as_array()) {
         cores.push_back(static_cast<int>(c.int_or("cores")));
-        labels.push_back(std::to_string(cores.back()) + " cores");
+        labels.push_back(cores_text(cores.back()));
         descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
     }
     int default_index = default_row >= 0 ? default_row : static_cast<int>(cat.int_or("default_cpu_index"));
@@ -65,6 +73,33 @@ Compute resolve_compute(const Host& host, const Args& args, const Catalog& catal
 
 std::string resolve_python(const Args& args, const Catalog& catalog) {
     return catalog.parse_python(args.str("python"));
+}
+
+std::string ask_python(const Host& host, const Args& args, const Catalog& catalog) {
+    if (args.has("python")) return resolve_python(args, catalog);
+    const MenuRows rows = python_rows(catalog.get());
+    if (rows.labels.empty()) return resolve_python(args, catalog);
+    std::vector<std::string> notes(rows.labels.size());
+    notes.at(static_cast<std::size_t>(rows.default_index)) = "the default";
+    const int pick = host.select("Python version in the container", rows.labels, notes, rows.default_index, "--python");
+    return catalog.parse_python(rows.labels.at(static_cast<std::size_t>(pick)));
+}
+
+std::string choose_profile(const Host& host, const Args& args) {
+    const Profiles profiles(host);
+    const std::string current = profiles.resolve();  // an unknown --profile fails here
+    if (!args.global_str("profile").empty()) return current;
+    const Json list = profiles.list();
+    std::vector<std::string> names, notes;
+    int def = 0;
+    if (const Json* ps = list.find("profiles"); ps && ps->is_array())
+        for (const auto& p : ps->as_array()) {
+            if (p.string_or("name") == current) def = static_cast<int>(names.size());
+            names.push_back(p.string_or("name"));
+            notes.push_back(p.bool_or("active") ? "active" : "");
+        }
+    if (names.size() <= 1) return current;
+    return names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
 }
 
 DepsRequest deps_request(const Args& args, bool auto_requirements) {

@@ -25,15 +25,30 @@ struct ComputeChoice {
 // count is exit 2), else the menus. --memory without --cpu is a usage error.
 Compute resolve_compute(const Host& host, const Args& args, const Catalog& catalog, const ComputeChoice& choice);
 
-// The catalog's GPU menu (its default GPU first chosen) and CPU-size menu
-// (row `default_row`, or the catalog's default when -1), asked as `title`;
-// the answer goes through the catalog like a flag would.
+// True when questions are asked: a terminal, and neither --yes nor --no-input.
+bool asks_questions(const Args& args);
+
+// The catalog's GPU menu (its default GPU first chosen), then how many of
+// that GPU when more than one fits in a container; and the CPU-size menu (row
+// `default_row`, or the catalog's default when -1), asked as `title`. The
+// answer goes through the catalog like a flag would.
 Compute ask_gpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title);
 Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const std::string& title,
                 int default_row = -1);
 
-// --python through the catalog; the catalog's default without it.
+// How many `name` GPUs (1 when only one fits): the flag --gpu NAME:COUNT skips it.
+int ask_gpu_count(const Host& host, const Json& cat, const std::string& name);
+
+// --python through the catalog; the catalog's default without it (no question).
 std::string resolve_python(const Args& args, const Catalog& catalog);
+
+// --python, else the question "Python version" (default the catalog's). Asked
+// after the compute, as the original asked it.
+std::string ask_python(const Host& host, const Args& args, const Catalog& catalog);
+
+// The Modal profile: --profile, or the only one, or a menu of them starting
+// on the one m-gpux would use ($MODAL_PROFILE, else the active one).
+std::string choose_profile(const Host& host, const Args& args);
 
 // The --requirements / --pip / --no-deps values (not yet resolved).
 DepsRequest deps_request(const Args& args, bool auto_requirements = true);

@@ -96,6 +96,8 @@ bool glob(const char* p, const char* s) {
 
 // ---------------------------------------------------------------- compute
 
+std::string cores_text(int cores) { return std::to_string(cores) + (cores == 1 ? " core" : " cores"); }
+
 Compute compute_from_gpu(const Json& parsed) {
     Compute c;
     c.gpu = parsed.string_or("spec");
@@ -112,8 +114,73 @@ Compute compute_from_cpu(const Json& parsed) {
     c.memory_mb = static_cast<int>(parsed.int_or("memory_mb", *c.cores * 512));
     c.label = parsed.string_or("label");
     if (c.label.empty())
-        c.label = "CPU (" + std::to_string(*c.cores) + " cores, " + std::to_string(*c.memory_mb) + " MB)";
+        c.label = "CPU (" + cores_text(*c.cores) + ", " + std::to_string(*c.memory_mb) + " MB)";
     return c;
+}
+
+// ---------------------------------------------------------------- menus
+
+MenuRows gpu_menu_rows(const Json& catalog) {
+    MenuRows m;
+    const Json* gpus = catalog.find("gpus");
+    if (!gpus || !gpus->is_array()) return m;
+    for (const auto& g : gpus->as_array()) {
+        if (g.string_or("name") == catalog.string_or("default_gpu"))
+            m.default_index = static_cast<int>(m.labels.size());
+        m.labels.push_back(g.string_or("name"));
+        m.descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
+    }
+    return m;
+}
+
+MenuRows gpu_count_rows(const Json& gpu) {
+    MenuRows m;
+    const long long most = std::max(1LL, gpu.int_or("max_count", 1));
+    const Json* price = gpu.find("price_per_hour");
+    for (long long n = 1; n <= most; ++n) {
+        m.labels.push_back(std::to_string(n));
+        std::string text;
+        if (price && price->is_number()) {
+            char buf[48];
+            std::snprintf(buf, sizeof buf, "~$%.2f/h", price->as_float() * static_cast<double>(n));
+            text = buf;
+        }
+        m.descriptions.push_back(text);
+    }
+    return m;
+}
+
+MenuRows python_rows(const Json& catalog) {
+    MenuRows m;
+    const Json* versions = catalog.find("pythons");
+    if (!versions || !versions->is_array()) return m;
+    for (const auto& v : versions->as_array()) {
+        if (!v.is_string()) continue;
+        if (v.as_string() == catalog.string_or("default_python")) m.default_index = static_cast<int>(m.labels.size());
+        m.labels.push_back(v.as_string());
+    }
+    return m;
+}
+
+const Json* catalog_gpu(const Json& catalog, const std::string& name) {
+    const Json* gpus = catalog.find("gpus");
+    if (!gpus || !gpus->is_array()) return nullptr;
+    for (const auto& g : gpus->as_array())
+        if (g.string_or("name") == name) return &g;
+    return nullptr;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const auto comma = text.find(',', start);
+        const std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
 }
 
 Json compute_context(const Compute& c) {
@@ -390,6 +457,11 @@ std::string random_hex(std::size_t bytes) {
 std::string default_preset_name(const std::string& action, const std::string& compute_label) {
     const std::string s = slug(action + "-" + compute_label, 64);
     return s.empty() ? "preset" : s;
+}
+
+std::string gated_model_message(const std::string& model) {
+    return model + " is gated on Hugging Face: accept its licence there and pass --hf-token-env VAR naming a "
+                   "variable that holds your token";
 }
 
 void validate_preset_name(const std::string& name) {

@@ -27,9 +27,39 @@ struct Compute {
     bool is_gpu() const { return gpu.has_value(); }
 };
 
+// "1 core", "8 cores".
+std::string cores_text(int cores);
+
 // From the catalog service's parse_gpu / parse_cpu answers.
 Compute compute_from_gpu(const Json& parsed);
 Compute compute_from_cpu(const Json& parsed);
+
+// ---------------------------------------------------------------- menus
+
+// The rows of one menu and the row it starts on.
+struct MenuRows {
+    std::vector<std::string> labels;
+    std::vector<std::string> descriptions;
+    int default_index = 0;
+};
+
+// The catalog's GPUs (from the catalog service's JSON): labels are the
+// catalog names, descriptions "<VRAM> GB - <description>", starting on the
+// catalog's default GPU.
+MenuRows gpu_menu_rows(const Json& catalog);
+
+// How many of one catalog GPU: "1" .. its max_count, each with the hourly
+// price of that many when the catalog has one; starts on 1.
+MenuRows gpu_count_rows(const Json& gpu);
+
+// The catalog's Python versions, starting on its default.
+MenuRows python_rows(const Json& catalog);
+
+// The catalog entry of the GPU named `name`, or nullptr.
+const Json* catalog_gpu(const Json& catalog, const std::string& name);
+
+// A comma-separated answer: items trimmed, empty ones dropped.
+std::vector<std::string> split_commas(const std::string& text);
 
 // Template context: {"gpu": "H100:2"|null, "cpu": {"cores", "memory_mb"}|null}.
 Json compute_context(const Compute& c);
@@ -135,6 +165,10 @@ std::string random_hex(std::size_t bytes);
 
 // "<action>-<compute label slug>": "jupyter-l4", "bash-cpu-8-cores-4096-mb" (spec W-DEFAULTNAME).
 std::string default_preset_name(const std::string& action, const std::string& compute_label);
+
+// The refusal of a gated Hugging Face model launched without a token (hub
+// vllm and serve deploy say the same thing).
+std::string gated_model_message(const std::string& model);
 
 // Preset names: 1-64 of [A-Za-z0-9._-], starting with a letter or digit.
 // Throws usage_error naming --save-preset.

@@ -267,6 +267,52 @@ TEST(Compute, FromCatalogAnswers) {
     EXPECT_EQ(compute_preset_fields(c).dump(), R"J({"cpu":4,"memory_mb":2048})J");
 }
 
+TEST(Compute, OneCoreIsSingular) {
+    EXPECT_EQ(cores_text(1), "1 core");
+    EXPECT_EQ(cores_text(8), "8 cores");
+    // Without the catalog's label, the same wording is made here.
+    EXPECT_EQ(compute_from_cpu(Json::parse(R"J({"cores":1,"memory_mb":512})J")).label, "CPU (1 core, 512 MB)");
+}
+
+const char* kCatalog = R"J({"gpus":[
+  {"name":"T4","vram_gb":16,"max_count":8,"price_per_hour":0.59,"description":"Turing: light work"},
+  {"name":"L4","vram_gb":24,"max_count":8,"price_per_hour":0.8,"description":"Ada Lovelace"},
+  {"name":"A10","vram_gb":24,"max_count":4,"price_per_hour":1.1,"description":"Ampere"},
+  {"name":"H100!","vram_gb":80,"max_count":8,"price_per_hour":null,"description":"Hopper"}],
+ "default_gpu":"L4","cpus":[{"cores":1,"memory_mb":512}],"default_cpu_index":0,
+ "pythons":["3.10","3.11","3.12","3.13","3.14"],"default_python":"3.12"})J";
+
+TEST(Menus, GpuRowsShowTheVramOnceAndStartOnTheDefault) {
+    const MenuRows m = gpu_menu_rows(Json::parse(kCatalog));
+    EXPECT_EQ(m.labels, (std::vector<std::string>{"T4", "L4", "A10", "H100!"}));
+    EXPECT_EQ(m.descriptions[0], "16 GB - Turing: light work");
+    EXPECT_EQ(m.default_index, 1);
+}
+
+TEST(Menus, CountRowsGoUpToTheMaximumWithTheirPrice) {
+    const Json cat = Json::parse(kCatalog);
+    const MenuRows a10 = gpu_count_rows(*catalog_gpu(cat, "A10"));
+    EXPECT_EQ(a10.labels, (std::vector<std::string>{"1", "2", "3", "4"}));
+    EXPECT_EQ(a10.descriptions[1], "~$2.20/h");
+    EXPECT_EQ(a10.default_index, 0);
+    const MenuRows h100 = gpu_count_rows(*catalog_gpu(cat, "H100!"));
+    EXPECT_EQ(h100.labels.size(), 8u);
+    EXPECT_EQ(h100.descriptions[3], "");  // no price known
+    EXPECT_EQ(catalog_gpu(cat, "B300"), nullptr);
+}
+
+TEST(Menus, PythonRowsStartOnTheDefault) {
+    const MenuRows m = python_rows(Json::parse(kCatalog));
+    EXPECT_EQ(m.labels, (std::vector<std::string>{"3.10", "3.11", "3.12", "3.13", "3.14"}));
+    EXPECT_EQ(m.default_index, 2);
+}
+
+TEST(Menus, SplitCommas) {
+    EXPECT_EQ(split_commas(" numpy, rich ,,httpx==0.28 "), (std::vector<std::string>{"numpy", "rich", "httpx==0.28"}));
+    EXPECT_TRUE(split_commas("").empty());
+    EXPECT_TRUE(split_commas(" , ").empty());
+}
+
 TEST(Names, AbsoluteDirAndRandomHex) {
     EXPECT_EQ(absolute_dir("a/../b/", "/w"), "/w/b");
     EXPECT_EQ(absolute_dir("/", "/w"), "/");

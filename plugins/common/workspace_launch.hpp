@@ -81,14 +81,22 @@ std::string script_inside(const std::string& local_dir, const std::string& path,
 
 // The shared flags of a workspace command, validated before any question:
 // --python, deps, excludes, --timeout (default 86400), then the compute
-// (menus when neither --gpu nor --cpu is given). The profile is resolved
-// first, so an unknown --profile fails before anything else. `local_dir` is
-// the current folder.
+// (menus when neither --gpu nor --cpu is given) and the Python version (a
+// menu without --python). The profile is resolved first, so an unknown
+// --profile fails before anything else. `local_dir` is the current folder.
 WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace kind, const ComputeChoice& choice);
 
 // The stored preset `name` for a launch (the state service's preset_get); a
 // preset whose stored fields the host refuses (exit 3) says how to repair it.
 Json read_preset(const Host& host, const std::string& name);
+
+// Asked on a terminal only, each skipped by its flags: the project's
+// requirements.txt (default yes), else extra pip packages (default none;
+// skipped by --requirements, --pip, --no-deps) ...
+void ask_deps(const Host& host, const Args& args, WorkspaceSpec& spec);
+// ... and the upload excludes, after showing the upload's size (skipped by
+// --exclude, --no-default-excludes).
+void ask_excludes(const Host& host, const Args& args, WorkspaceSpec& spec);
 
 // A saved preset as a launch in the current folder: its compute (CPU 4 cores,
 // 2048 MB when it names none), Python, packages or requirements (relative to

@@ -160,7 +160,7 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
     const fs::path cwd = fs::current_path();
     s.local_dir = absolute_dir(cwd, cwd);
     const Catalog catalog(host);
-    s.python_version = resolve_python(args, catalog);
+    s.python_version = resolve_python(args, catalog);  // a bad --python fails before any question
     s.deps = resolve_deps(deps_request(args), s.local_dir, cwd);
     s.excludes = resolve_excludes(args, ExcludeDefaults::Workspace);
     s.timeout_s = resolve_timeout(args, 86400);
@@ -169,6 +169,7 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
     if (args.has("gpu") && args.has("cpu")) throw usage_error("--gpu and --cpu cannot be used together");
     s.background = args.flag("background");
     s.compute = resolve_compute(host, args, catalog, choice);
+    s.python_version = ask_python(host, args, catalog);
     return s;
 }
 
@@ -180,6 +181,31 @@ Json read_preset(const Host& host, const std::string& name) {
             throw;
         throw Error(MGPUX_E_CONFIG, std::string(e.what()) + "; " + preset_fix_hint(name));
     }
+}
+
+void ask_deps(const Host& host, const Args& args, WorkspaceSpec& spec) {
+    if (!asks_questions(args) || args.has("requirements") || args.has("pip") || args.flag("no-deps")) return;
+    if (spec.deps.auto_found &&
+        host.confirm("Found requirements.txt. Install dependencies from it?", true, "--requirements or --no-deps"))
+        return;
+    const std::string answer = host.ask("Extra pip packages (comma-separated, blank for none)", "", "--pip");
+    DepsRequest req;
+    req.pip = split_commas(answer);
+    req.auto_requirements = false;
+    spec.deps = resolve_deps(req, spec.local_dir, spec.local_dir);
+}
+
+void ask_excludes(const Host& host, const Args& args, WorkspaceSpec& spec) {
+    if (!asks_questions(args) || args.has("exclude") || args.flag("no-default-excludes")) return;
+    const UploadStats before = upload_stats(spec.local_dir, spec.excludes);
+    host.info("Upload: " + upload_summary(spec.local_dir, before) + "\n");
+    std::string defaults;
+    for (const auto& p : default_excludes(ExcludeDefaults::Workspace)) defaults += (defaults.empty() ? "" : ",") + p;
+    const std::string answer =
+        host.ask("Patterns to exclude from the upload (comma-separated, glob)", defaults.c_str(), "--exclude");
+    if (answer != defaults) spec.excludes = resolve_excludes({}, split_commas(answer), true);
+    const UploadStats after = upload_stats(spec.local_dir, spec.excludes);
+    host.info("Uploading " + upload_summary(spec.local_dir, after) + "\n");
 }
 
 WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
@@ -222,8 +248,7 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
 
 void offer_preset(const Host& host, const Args& args, WorkspaceSpec& spec, bool ask) {
     std::optional<std::string> name = save_preset_name(args);
-    const bool can_ask = ask && args.global_flag("interactive") && !args.global_flag("yes") &&
-                         !args.global_flag("no_input");
+    const bool can_ask = ask && asks_questions(args);
     if (!name && can_ask && host.confirm("Save this workload as a preset?", false, "--save-preset")) {
         const std::string def = default_preset_name(workspace_kind(spec.kind), spec.compute.label);
         name = host.ask("Preset name", def.c_str(), "--save-preset");

@@ -23,8 +23,10 @@ const mgpux_command kCommands[] = {
         "Uploads the current folder into a workspace volume (/workspace, committed every 20 s)\n"
         "and starts a ttyd web terminal there, detached, as a `dev` session. The login is\n"
         "generated for the session and printed once. Dependencies: --requirements/--pip/\n"
-        "--no-deps, else ./requirements.txt when present. On a terminal it offers to save the\n"
-        "settings as a preset (--save-preset NAME does it without asking).\n"
+        "--no-deps, else ./requirements.txt when present. On a terminal it asks what no flag\n"
+        "says: profile, compute (and how many GPUs), Python version, requirements.txt or extra\n"
+        "packages, upload excludes; then it offers to save the settings as a preset\n"
+        "(--save-preset NAME does it without asking).\n"
         "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
         "Example:\n"
         "  m-gpux dev --gpu L4 --save-preset dev-l4\n"
@@ -57,9 +59,15 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
         spec.background = args.flag("background");
         return launch::launch_workspace(host, spec, json);
     }
+    // The original's order: profile, compute, Python, dependencies, upload
+    // excludes, save as a preset; each question skipped by its flag.
+    const std::string profile = launch::choose_profile(host, args);
     launch::ComputeChoice choice;
     choice.title = "Dev container compute";
     launch::WorkspaceSpec spec = launch::workspace_from_args(host, args, launch::Workspace::Dev, choice);
+    spec.profile = profile;
+    launch::ask_deps(host, args, spec);
+    launch::ask_excludes(host, args, spec);
     launch::offer_preset(host, args, spec, true);
     return launch::launch_workspace(host, spec, json);
 }

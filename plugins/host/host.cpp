@@ -145,6 +145,7 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     choice.cpu_index = 2;      // 4 cores, 2048 MB (the original's default for host)
     choice.title = "Host compute";
     p.compute = launch::resolve_compute(host, args, catalog, choice);
+    p.python_version = launch::ask_python(host, args, catalog);
 
     const launch::UploadStats upload = launch::upload_stats(p.project_dir, p.ignore);
     if (upload.bytes > 512ull * 1024 * 1024)

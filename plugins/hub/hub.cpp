@@ -89,8 +89,9 @@ mgpux_command with_trailing(mgpux_command c, const char* name) {
 const mgpux_command kCommands[] = {
     launch::command_with(
         "hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions,
-        "Without a subcommand, a wizard: profile, compute, application, environment, upload,\n"
-        "review, launch. Each application is also a subcommand with a flag for every question:\n"
+        "Without a subcommand, a wizard: profile, compute (and how many GPUs), Python version,\n"
+        "application, environment, upload, review, launch. Each application is also a subcommand\n"
+        "with a flag for every question (on a terminal they ask the GPU count and Python too):\n"
         "Jupyter Lab, a web Bash terminal, an interactive terminal for a script, a one-off\n"
         "script run, or a vLLM OpenAI-compatible server. Jupyter and the terminals keep\n"
         "running (detached) with your files in a workspace volume; each is protected by\n"
@@ -342,9 +343,7 @@ void check_vllm_flags(const mgpux::Args& args) {
 // goes into the session's secret (through the runner's 0600 dotenv file).
 std::optional<std::string> hf_token(const mgpux::Args& args, const std::string& model) {
     if (!args.has("hf-token-env")) {
-        if (is_gated(model))
-            throw mgpux::usage_error(model + " is gated on Hugging Face: accept its licence there and pass "
-                                             "--hf-token-env VAR naming a variable that holds your token");
+        if (is_gated(model)) throw mgpux::usage_error(launch::gated_model_message(model));
         return std::nullopt;
     }
     const std::string var = args.str("hf-token-env");
@@ -417,7 +416,7 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
     VllmLaunch v;
     v.profile = mgpux::Profiles(host).resolve();
     const mgpux::Catalog catalog(host);
-    v.python_version = launch::resolve_python(args, catalog);
+    launch::resolve_python(args, catalog);  // a bad --python fails before any question
     v.mode = args.str("mode", "deploy");
     v.background = args.flag("background");
     v.timeout_s = launch::resolve_timeout(args, 86400);
@@ -427,20 +426,9 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
     v.min_containers = args.str("min-containers", "0") == "1" ? 1 : 0;
     v.model = choose_model(host, args);
     const std::optional<std::string> token = hf_token(args, v.model);
-    if (args.has("gpu")) {
-        v.compute = launch::compute_from_gpu(catalog.parse_gpu(args.str("gpu")));
-    } else {
-        const Json cat = catalog.get();
-        std::vector<std::string> labels, notes;
-        int def = 0;
-        for (const auto& g : cat.find("gpus")->as_array()) {
-            if (g.string_or("name") == cat.string_or("default_gpu")) def = static_cast<int>(labels.size());
-            labels.push_back(g.string_or("name"));
-            notes.push_back(g.string_or("description"));
-        }
-        const int pick = host.select("vLLM GPU", labels, notes, def, "--gpu");
-        v.compute = launch::compute_from_gpu(catalog.parse_gpu(labels.at(static_cast<std::size_t>(pick))));
-    }
+    v.compute = args.has("gpu") ? launch::compute_from_gpu(catalog.parse_gpu(args.str("gpu")))
+                                : launch::ask_gpu(host, catalog, catalog.get(), "vLLM GPU");
+    v.python_version = launch::ask_python(host, args, catalog);
     return launch_vllm(host, v, token, args.global_flag("json"));
 }
 
@@ -459,44 +447,6 @@ int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optiona
 }
 
 // ------------------------------------------------------------------ wizard
-
-std::vector<std::string> split_commas(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const auto comma = text.find(',', start);
-        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-        if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
-
-std::string join(const std::vector<std::string>& v, const char* sep) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-    return out;
-}
-
-// Step 0: the profile (--profile, or the only one, or a menu defaulting to the active one).
-std::string choose_profile(const mgpux::Host& host, const mgpux::Args& args) {
-    const mgpux::Profiles profiles(host);
-    if (!args.global_str("profile").empty()) return profiles.resolve();
-    const Json list = profiles.list();
-    std::vector<std::string> names, notes;
-    int def = 0;
-    if (const Json* ps = list.find("profiles"); ps && ps->is_array())
-        for (const auto& p : ps->as_array()) {
-            const Json* active = p.find("active");
-            if (active && active->is_bool() && active->as_bool()) def = static_cast<int>(names.size());
-            names.push_back(p.string_or("name"));
-            notes.push_back(active && active->is_bool() && active->as_bool() ? "active" : "");
-        }
-    if (names.size() <= 1) return profiles.resolve();
-    return names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
-}
 
 enum class Action { Jupyter, Script, Bash, Vllm };
 
@@ -518,36 +468,6 @@ Action choose_action(const mgpux::Host& host, const mgpux::Args& args, bool gpu)
     }
     const int pick = host.select("Select action", labels, notes, 0, "--action");
     return static_cast<Action>(pick);
-}
-
-// Step 3 without --requirements/--pip/--no-deps: the project's
-// requirements.txt (default yes), else extra packages (default none: no
-// torch default, W-TORCHDEFAULT).
-void ask_deps(const mgpux::Host& host, const mgpux::Args& args, launch::WorkspaceSpec& spec) {
-    if (args.has("requirements") || args.has("pip") || args.flag("no-deps")) return;
-    if (spec.deps.auto_found &&
-        host.confirm("Found requirements.txt. Install dependencies from it?", true, "--requirements or --no-deps"))
-        return;
-    const std::string answer = host.ask("Extra pip packages (comma-separated, blank for none)", "", "--pip");
-    launch::DepsRequest req;
-    req.pip = split_commas(answer);
-    req.auto_requirements = false;
-    spec.deps = launch::resolve_deps(req, spec.local_dir, spec.local_dir);
-}
-
-// Step 4: the upload's size after the excludes (not a listing of every
-// entry, W-LISTING), and the patterns unless --exclude/--no-default-excludes.
-void ask_excludes(const mgpux::Host& host, const mgpux::Args& args, launch::WorkspaceSpec& spec) {
-    if (!args.has("exclude") && !args.flag("no-default-excludes")) {
-        const launch::UploadStats before = launch::upload_stats(spec.local_dir, spec.excludes);
-        host.info("Upload: " + launch::upload_summary(spec.local_dir, before) + "\n");
-        const std::string defaults = join(launch::default_excludes(launch::ExcludeDefaults::Workspace), ",");
-        const std::string answer =
-            host.ask("Patterns to exclude from the upload (comma-separated, glob)", defaults.c_str(), "--exclude");
-        if (answer != defaults) spec.excludes = launch::resolve_excludes({}, split_commas(answer), true);
-    }
-    const launch::UploadStats after = launch::upload_stats(spec.local_dir, spec.excludes);
-    host.info("Uploading " + launch::upload_summary(spec.local_dir, after) + "\n");
 }
 
 std::string default_script(const std::string& dir) {
@@ -588,9 +508,9 @@ int wizard_script(const mgpux::Host& host, const mgpux::Args& args, launch::Work
     const std::string file = host.ask("Python script to run", def.c_str(), "`hub script FILE`");
     spec.script_path = launch::script_inside(spec.local_dir, file, fs::current_path().string(), "the script");
     host.info("Step 3: Environment\n");
-    ask_deps(host, args, spec);
+    launch::ask_deps(host, args, spec);
     host.info("Step 4: Upload\n");
-    ask_excludes(host, args, spec);
+    launch::ask_excludes(host, args, spec);
     const InputScan scan = scan_inputs(host, spec.local_dir + "/" + spec.script_path);
     if (!scan.error.empty()) host.warn(spec.script_path + " does not parse as Python: " + scan.error + "\n");
     const OnInput on = choose_on_input(host, args, spec.script_path, scan);
@@ -604,7 +524,7 @@ int wizard_script(const mgpux::Host& host, const mgpux::Args& args, launch::Work
 
 int wizard(mgpux::Host& host, const mgpux::Args& args) {
     host.text("m-gpux Compute Hub: a GPU or CPU container for this folder in seconds\n", MGPUX_TEXT_SUCCESS);
-    const std::string profile = choose_profile(host, args);
+    const std::string profile = launch::choose_profile(host, args);
     host.info("Step 1: Choose compute\n");
     launch::ComputeChoice choice;
     choice.title = "Compute";
@@ -617,9 +537,9 @@ int wizard(mgpux::Host& host, const mgpux::Args& args) {
     if (action == Action::Script) return wizard_script(host, args, spec);
     spec.kind = action == Action::Jupyter ? launch::Workspace::Jupyter : launch::Workspace::Bash;
     host.info("Step 3: Environment\n");
-    ask_deps(host, args, spec);
+    launch::ask_deps(host, args, spec);
     host.info("Step 4: Upload\n");
-    ask_excludes(host, args, spec);
+    launch::ask_excludes(host, args, spec);
     launch::offer_preset(host, args, spec, true);
     return launch::launch_workspace(host, spec, args.global_flag("json"));
 }

@@ -74,10 +74,11 @@ const mgpux_command kCommands[] = {
                    "Example:\n  m-gpux preset show train-h100 --json",
                    MGPUX_CMDF_JSON),
     mgpux::command("preset create", "Save a new preset (every question has a flag)", kCreateOptions,
-                   "Asks for what is not given on the command line: the action, the compute (a GPU\n"
-                   "from the catalog, default L4, or a CPU size, default 8 cores), pip packages,\n"
-                   "upload excludes, for interactive presets the script, and the name. The Modal\n"
-                   "profile is the global --profile (else the active profile). A requirements file\n"
+                   "Asks for what is not given on the command line: the Modal profile (when there\n"
+                   "are several; default the active one, --profile skips it), the action, the\n"
+                   "compute (a GPU from the catalog, default L4, and how many; or a CPU size,\n"
+                   "default 8 cores), the Python version, pip packages, upload excludes, for\n"
+                   "interactive presets the script, and the name. A requirements file\n"
                    "or script inside the current folder is stored relative to it, so the preset\n"
                    "works from any copy of the project; a file elsewhere is stored absolute.\n"
                    "Replacing an existing preset asks first (--yes replaces it).\n\n"
@@ -139,38 +140,23 @@ Compute cpu_compute(const Json& parsed) {
     return c;
 }
 
-std::string gpu_menu_description(const Json& gpu) {
-    std::string d = std::to_string(gpu.find("vram_gb")->as_int()) + " GB";
-    if (const Json* desc = gpu.find("description"); desc && desc->is_string()) d += " - " + desc->as_string();
-    return d;
-}
-
+// The launches' menus (GPU, then how many; or a CPU size), stored as preset fields.
 Compute menu_compute(const mgpux::Host& host, const mgpux::Catalog& catalog) {
     const int kind =
         host.select("Compute type", {"GPU", "CPU"}, {"GPU acceleration", "CPU-only container"}, 0, "--gpu or --cpu");
     const Json cat = catalog.get();
     if (kind == 0) {
-        std::vector<std::string> labels, descriptions;
-        int default_index = 0;
-        for (const auto& g : cat.find("gpus")->as_array()) {
-            if (g.find("name")->as_string() == cat.string_or("default_gpu"))
-                default_index = static_cast<int>(labels.size());
-            labels.push_back(g.find("name")->as_string());
-            descriptions.push_back(gpu_menu_description(g));
-        }
-        const int pick = host.select("GPU", labels, descriptions, default_index, "--gpu");
-        return gpu_compute(catalog.parse_gpu(labels[static_cast<std::size_t>(pick)]));
+        const mgpux::launch::Compute g = mgpux::launch::ask_gpu(host, catalog, cat, "GPU");
+        Compute c;
+        c.gpu = g.gpu_name;
+        c.gpu_count = g.gpu_count < 1 ? 1 : g.gpu_count;
+        return c;
     }
-    std::vector<std::string> labels, descriptions;
-    std::vector<int32_t> cores;
-    for (const auto& c : cat.find("cpus")->as_array()) {
-        cores.push_back(static_cast<int32_t>(c.find("cores")->as_int()));
-        labels.push_back(std::to_string(cores.back()) + " cores");
-        descriptions.push_back(std::to_string(c.find("memory_mb")->as_int()) + " MB memory");
-    }
-    const Json* def = cat.find("default_cpu_index");
-    const int pick = host.select("CPU size", labels, descriptions, def ? static_cast<int>(def->as_int()) : 0, "--cpu");
-    return cpu_compute(catalog.parse_cpu(cores[static_cast<std::size_t>(pick)]));
+    const mgpux::launch::Compute cpu = mgpux::launch::ask_cpu(host, catalog, cat, "CPU size");
+    Compute c;
+    c.cpu = cpu.cores;
+    c.memory_mb = cpu.memory_mb;
+    return c;
 }
 
 Compute choose_compute(const mgpux::Host& host, const mgpux::Args& args, const mgpux::Catalog& catalog) {
@@ -249,7 +235,7 @@ void confirm_replace(const mgpux::Host& host, const mgpux::State& state, const s
 
 std::string compute_text(const Compute& c) {
     if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
-    return "CPU (" + std::to_string(c.cpu.value_or(0)) + " cores, " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
+    return "CPU (" + mgpux::launch::cores_text(c.cpu.value_or(0)) + ", " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
 }
 
 int create(mgpux::Host& host, const mgpux::Args& args) {
@@ -257,15 +243,17 @@ int create(mgpux::Host& host, const mgpux::Args& args) {
     const mgpux::State state(host);
     const fs::path cwd = fs::current_path();
     Choice c;
-    // First, so an unknown --profile fails before any question.
-    const std::string profile = mgpux::Profiles(host).resolve();
-    if (!profile.empty()) c.profile = profile;
+    // Checked first, so a bad --profile, name or --python fails before any question.
+    mgpux::Profiles(host).resolve();
     if (args.has("name"))
         if (const auto problem = name_problem(args.str("name")))
             throw mgpux::usage_error("invalid preset name '" + args.str("name") + "': " + *problem);
+    mgpux::launch::resolve_python(args, catalog);
+    const std::string profile = mgpux::launch::choose_profile(host, args);
+    if (!profile.empty()) c.profile = profile;
     c.action = choose_action(host, args);
     c.compute = choose_compute(host, args, catalog);
-    c.python = catalog.parse_python(args.str("python"));
+    c.python = mgpux::launch::ask_python(host, args, catalog);
     choose_deps(host, args, cwd, c);
     c.excludes = choose_excludes(host, args);
     c.script = choose_script(host, args, cwd, c.action);

@@ -20,16 +20,18 @@ const mgpux_option kNameArg[] = {mgpux::positional("name", "the key's name")};
 const mgpux_option kDeployOptions[] = {
     mgpux::option("model", MGPUX_OPT_STRING, "Hugging Face model id: a preset (see the help) or any other id", nullptr,
                   0, 'm', nullptr, "ID"),
-    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type and count, e.g. A10G, L4, H100:2 (default: the model's)", nullptr,
+    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type and count, e.g. A10, L4, H100:2 (default: the model's)", nullptr,
                   0, 'g', nullptr, "NAME[:N]"),
     mgpux::option("cpu", MGPUX_OPT_INT, "refused: vLLM in this image needs a GPU (use --upstream for a CPU server)",
                   nullptr, MGPUX_OPTF_HIDDEN, 0, nullptr, "N"),
     mgpux::option("max-model-len", MGPUX_OPT_INT, "context length in tokens (default: the model's)", nullptr, 0, 0,
                   nullptr, "TOKENS"),
-    mgpux::option("gpu-memory-utilization", MGPUX_OPT_FLOAT, "share of GPU memory vLLM may use, 0.1-0.99", "0.92", 0, 0,
-                  nullptr, "RATIO"),
-    mgpux::option("max-num-seqs", MGPUX_OPT_INT, "sequences vLLM batches at once", "48", 0, 0, nullptr, "N"),
-    mgpux::option("max-batched-tokens", MGPUX_OPT_INT, "tokens per vLLM batch", "8192", 0, 0, nullptr, "N"),
+    mgpux::option("gpu-memory-utilization", MGPUX_OPT_FLOAT, "share of GPU memory vLLM may use, 0.1-0.99 (default 0.92)",
+                  nullptr, 0, 0, nullptr, "RATIO"),
+    mgpux::option("max-num-seqs", MGPUX_OPT_INT, "sequences vLLM batches at once (default 48)", nullptr, 0, 0, nullptr,
+                  "N"),
+    mgpux::option("max-batched-tokens", MGPUX_OPT_INT, "tokens per vLLM batch (default 8192)", nullptr, 0, 0, nullptr,
+                  "N"),
     mgpux::option("tensor-parallel", MGPUX_OPT_INT, "tensor-parallel size (default: the GPU count; must equal it)",
                   nullptr, 0, 0, nullptr, "N"),
     mgpux::option("trust-remote-code", MGPUX_OPT_BOOL, "let vLLM run code shipped with the model (off by default)"),
@@ -112,7 +114,7 @@ const mgpux_command kCommands[] = {
                    "proxy (bearer keys from `serve keys`, backpressure, metrics), and manages it.\n\n"
                    "Example:\n"
                    "  m-gpux serve keys create --name dev\n"
-                   "  m-gpux serve deploy --model Qwen/Qwen2.5-7B-Instruct --gpu A10G\n"
+                   "  m-gpux serve deploy --model Qwen/Qwen2.5-7B-Instruct --gpu A10\n"
                    "  m-gpux serve warmup\n"
                    "  m-gpux serve dashboard"),
     mgpux::command("serve keys", "Manage the API keys deployments accept",
@@ -152,11 +154,13 @@ const mgpux_command kCommands[] = {
                    "  m-gpux --yes serve keys rotate production",
                    kJD),
     mgpux::command("serve deploy", "Deploy a model as an OpenAI-compatible API", kDeployOptions,
-                   "Asks for (or takes from flags) the model, GPU, context length, engine tuning and\n"
-                   "warm containers, then deploys vLLM behind the m-gpux proxy as the Modal app\n"
+                   "Asks for (or takes from flags) the model, GPU or CPU (CPU deploys only the proxy, in\n"
+                   "front of a server you run: --upstream), the GPU and how many, context length, engine\n"
+                   "tuning (GPU memory share, concurrent sequences, batched tokens), warm containers and\n"
+                   "the HF token, then deploys vLLM behind the m-gpux proxy as the Modal app\n"
                    "m-gpux-llm-api[-<name>]. Every active key is accepted; their SHA-256 digests go in\n"
                    "a Modal Secret (<app>-keys), the HF token in another (<app>-hf); neither is ever in\n"
-                   "the script. Presets: Qwen/Qwen2.5-1.5B-Instruct (T4), Qwen/Qwen2.5-7B-Instruct (A10G),\n"
+                   "the script. Presets: Qwen/Qwen2.5-1.5B-Instruct (T4), Qwen/Qwen2.5-7B-Instruct (A10),\n"
                    "Qwen/Qwen3-8B, Qwen/Qwen3.5-35B-A3B (A100-80GB), meta-llama/Llama-3.1-8B-Instruct,\n"
                    "google/gemma-2-9b-it, mistralai/Mistral-7B-Instruct-v0.3, Qwen/Qwen2.5-72B-Instruct-AWQ,\n"
                    "meta-llama/Llama-3.1-70B-Instruct (H100), deepseek-ai/DeepSeek-V2-Lite-Chat (A100),\n"

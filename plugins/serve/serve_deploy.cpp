@@ -30,6 +30,20 @@ long long int_answer(const mgpux::Host& host, const mgpux::Args& args, const cha
     return parse_int(host.ask(question, def.c_str(), flag.c_str()), flag.c_str());
 }
 
+double ratio_answer(const mgpux::Host& host, const mgpux::Args& args, const char* name, const std::string& question,
+                    const char* fallback) {
+    const std::string flag = std::string("--") + name;
+    if (args.has(name)) return args.number(name);
+    const std::string text = host.ask(question, fallback, flag.c_str());
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(text, &used);
+        if (used == text.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw mgpux::usage_error(flag + ": " + Json(text).dump() + " is not a number");
+}
+
 [[noreturn]] void refuse_cpu() {
     throw mgpux::usage_error(
         "vLLM is not deployed on CPU: the image ships the CUDA build of vLLM 0.33, and the CPU build is a "
@@ -63,31 +77,74 @@ int catalog_row(const mgpux::Catalog& catalog, const Json& gpus, const std::stri
     return -1;
 }
 
+// Flags only a vLLM deployment takes: any of them answers the compute-type question (GPU).
+bool vllm_flag_given(const mgpux::Args& args) {
+    for (const char* f : {"gpu", "max-model-len", "gpu-memory-utilization", "max-num-seqs", "max-batched-tokens",
+                          "tensor-parallel", "hf-token-env"})
+        if (args.has(f)) return true;
+    return args.flag("trust-remote-code");
+}
+
+// The original's "GPU or CPU?". vLLM is deployed on GPUs only, so the CPU
+// answer is what runs on a CPU here: the proxy alone, in front of a server
+// the user runs (as --upstream).
+bool wants_proxy_only(const mgpux::Host& host, const mgpux::Args& args) {
+    if (vllm_flag_given(args)) return false;
+    return host.select("Compute type", {"GPU", "CPU"},
+                       {"vLLM on a Modal GPU (recommended)",
+                        "no vLLM: only the proxy, on a small CPU container, in front of an OpenAI-compatible "
+                        "server you run (its URL is asked)"},
+                       0, "--gpu or --upstream") == 1;
+}
+
+void set_upstream(DeployPlan& p, const std::string& url) {
+    p.upstream_mode = true;
+    p.upstream = normalize_url(url, "--upstream");
+    if (p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
+    p.gpu_name = "";
+}
+
+// The GPU menu (the model's recommendation first chosen), then how many of it
+// unless --tensor-parallel says so.
+std::string ask_gpu_spec(const mgpux::Host& host, const mgpux::Args& args, const mgpux::Catalog& catalog,
+                         const std::string& model) {
+    const ModelPreset* preset = find_preset(model);
+    const Json cat = catalog.get();
+    const Json gpus = cat.find("gpus") ? *cat.find("gpus") : Json::array();
+    const std::string recommended = catalog.parse_gpu(preset ? preset->gpu : "A100").string_or("name");
+    mgpux::launch::MenuRows rows = mgpux::launch::gpu_menu_rows(cat);
+    if (rows.labels.empty()) throw mgpux::Error(MGPUX_E_FAILED, "the GPU catalog is empty");
+    const int def = catalog_row(catalog, gpus, recommended);
+    if (def >= 0) rows.labels[static_cast<std::size_t>(def)] += "  <- recommended";
+    const int i = host.select("GPU (recommended: " + recommended + ")", rows.labels, rows.descriptions,
+                              def < 0 ? 0 : def, "--gpu");
+    const std::string name = gpus.as_array()[static_cast<std::size_t>(i)].string_or("name");
+    const long long count = args.has("tensor-parallel") ? args.integer("tensor-parallel")
+                                                        : mgpux::launch::ask_gpu_count(host, cat, name);
+    return count > 1 ? name + ":" + std::to_string(count) : name;
+}
+
 void choose_gpu(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p) {
     const mgpux::Catalog catalog(host);
-    std::string spec = args.str("gpu");
-    if (spec.empty()) {
-        const ModelPreset* preset = find_preset(p.model);
-        const std::string recommended = preset ? preset->gpu : "A100";
-        const Json cat = catalog.get();
-        const Json gpus = cat.find("gpus") ? *cat.find("gpus") : Json::array();
-        int def = catalog_row(catalog, gpus, recommended);
-        std::vector<std::string> labels, descriptions;
-        for (std::size_t i = 0; i < gpus.as_array().size(); ++i) {
-            const Json& g = gpus.as_array()[i];
-            labels.push_back(g.string_or("name") + (static_cast<int>(i) == def ? "  <- recommended" : ""));
-            descriptions.push_back(g.string_or("description"));
-        }
-        if (labels.empty()) throw mgpux::Error(MGPUX_E_FAILED, "the GPU catalog is empty");
-        const int i = host.select("GPU (recommended: " + recommended + ")", labels, descriptions, def < 0 ? 0 : def, "--gpu");
-        spec = gpus.as_array()[static_cast<std::size_t>(i)].string_or("name");
-    }
+    const std::string spec = args.has("gpu") ? args.str("gpu") : ask_gpu_spec(host, args, catalog, p.model);
     std::string lower = spec;
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
     if (lower == "cpu" || lower == "none") refuse_cpu();
     const Json g = catalog.parse_gpu(spec);
     p.gpu_name = g.string_or("name");
     p.gpu_count = static_cast<int>(g.int_or("count", 1));
+}
+
+// The original's engine tuning; the tensor-parallel size is the GPU count.
+void tune_engine(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p) {
+    const ModelPreset* preset = find_preset(p.model);
+    p.max_model_len = int_answer(host, args, "max-model-len", "Max model length (tokens)", preset ? preset->context : 4096);
+    p.gpu_memory_utilization =
+        ratio_answer(host, args, "gpu-memory-utilization", "GPU memory utilization (0.1-0.99)", "0.92");
+    p.max_num_seqs = int_answer(host, args, "max-num-seqs", "Max concurrent sequences", 48);
+    p.max_batched_tokens = int_answer(host, args, "max-batched-tokens", "Max batched tokens", 8192);
+    p.tensor_parallel = args.integer("tensor-parallel", p.gpu_count);
+    p.trust_remote_code = args.flag("trust-remote-code");
 }
 
 std::string hf_token(const mgpux::Host& host, const mgpux::Args& args) {
@@ -119,23 +176,19 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
     if (args.has("upstream")) {
         for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})
             if (args.has(f)) throw mgpux::usage_error(std::string("--") + f + " has no effect with --upstream (no vLLM is deployed)");
-        p.upstream_mode = true;
-        p.upstream = normalize_url(args.str("upstream"), "--upstream");
-        if (p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");  // before any question
+        set_upstream(p, args.str("upstream"));  // before any question
         p.model = args.str("model");
         if (!p.model.empty()) validate_model_id(p.model);
-        p.gpu_name = "";
     } else {
         p.model = choose_model(host, args);
         validate_model_id(p.model);
-        choose_gpu(host, args, p);
-        const ModelPreset* preset = find_preset(p.model);
-        p.max_model_len = int_answer(host, args, "max-model-len", "Max model length (tokens)", preset ? preset->context : 4096);
-        p.gpu_memory_utilization = args.number("gpu-memory-utilization", 0.92);
-        p.max_num_seqs = args.integer("max-num-seqs", 48);
-        p.max_batched_tokens = args.integer("max-batched-tokens", 8192);
-        p.tensor_parallel = args.integer("tensor-parallel", p.gpu_count);
-        p.trust_remote_code = args.flag("trust-remote-code");
+        if (wants_proxy_only(host, args)) {
+            set_upstream(p, host.ask("URL of the OpenAI-compatible server the proxy forwards to", nullptr,
+                                     "--upstream URL"));
+        } else {
+            choose_gpu(host, args, p);
+            tune_engine(host, args, p);
+        }
     }
     p.min_containers = int_answer(host, args, "min-containers", "Min containers (1 = always on, 0 = scale to zero)", 1);
     validate_plan(p);
@@ -229,6 +282,10 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     DeployPlan p = plan0;
     p.proxy_sources = sources;
     const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
+    // Refused before anything is rendered, under --dry-run too: without the
+    // token the container could not download the model.
+    if (!p.upstream_mode && token.empty() && is_gated(p.model))
+        throw mgpux::usage_error(mgpux::launch::gated_model_message(p.model));
     p.has_hf_token = !token.empty();
     mgpux::launch::require_confirmable_launch(args);  // before a key is created
     Json new_key;

@@ -157,17 +157,17 @@ std::string key_hashes(const std::vector<ApiKey>& keys) {
 
 const std::vector<ModelPreset>& model_presets() {
     static const std::vector<ModelPreset> presets = {
-        {"Qwen/Qwen2.5-1.5B-Instruct", "1.5B, small and fast; fits a T4 or L4", "T4", 4096},
-        {"Qwen/Qwen2.5-7B-Instruct", "7B general chat model", "A10G", 8192},
-        {"Qwen/Qwen3-8B", "Qwen3 8B with reasoning", "A10G", 8192},
-        {"Qwen/Qwen3.5-35B-A3B", "35B mixture of experts (3B active)", "A100-80GB", 32768},
-        {"meta-llama/Llama-3.1-8B-Instruct", "Llama 3.1 8B (gated: needs a HF token)", "A10G", 8192},
-        {"google/gemma-2-9b-it", "Gemma 2 9B (gated: needs a HF token)", "A10G", 8192},
-        {"mistralai/Mistral-7B-Instruct-v0.3", "Mistral 7B v0.3", "A10G", 8192},
-        {"Qwen/Qwen2.5-72B-Instruct-AWQ", "72B, AWQ 4-bit quantised", "A100-80GB", 16384},
-        {"meta-llama/Llama-3.1-70B-Instruct", "Llama 3.1 70B (gated; H100:2 or more)", "H100", 16384},
-        {"deepseek-ai/DeepSeek-V2-Lite-Chat", "DeepSeek V2 Lite 16B mixture of experts", "A100", 8192},
-        {"microsoft/Phi-3-medium-4k-instruct", "Phi-3 Medium 14B", "A10G", 4096},
+        {"Qwen/Qwen2.5-1.5B-Instruct", "1.5B, small and fast; fits a T4 or L4", "T4", 4096, false},
+        {"Qwen/Qwen2.5-7B-Instruct", "7B general chat model", "A10", 8192, false},
+        {"Qwen/Qwen3-8B", "Qwen3 8B with reasoning", "A10", 8192, false},
+        {"Qwen/Qwen3.5-35B-A3B", "35B mixture of experts (3B active)", "A100-80GB", 32768, false},
+        {"meta-llama/Llama-3.1-8B-Instruct", "Llama 3.1 8B (gated: needs a HF token)", "A10", 8192, true},
+        {"google/gemma-2-9b-it", "Gemma 2 9B (gated: needs a HF token)", "A10", 8192, true},
+        {"mistralai/Mistral-7B-Instruct-v0.3", "Mistral 7B v0.3", "A10", 8192, false},
+        {"Qwen/Qwen2.5-72B-Instruct-AWQ", "72B, AWQ 4-bit quantised", "A100-80GB", 16384, false},
+        {"meta-llama/Llama-3.1-70B-Instruct", "Llama 3.1 70B (gated; H100:2 or more)", "H100", 16384, true},
+        {"deepseek-ai/DeepSeek-V2-Lite-Chat", "DeepSeek V2 Lite 16B mixture of experts", "A100", 8192, false},
+        {"microsoft/Phi-3-medium-4k-instruct", "Phi-3 Medium 14B", "A10", 4096, false},
     };
     return presets;
 }
@@ -176,6 +176,11 @@ const ModelPreset* find_preset(const std::string& model) {
     for (const auto& p : model_presets())
         if (model == p.id) return &p;
     return nullptr;
+}
+
+bool is_gated(const std::string& model) {
+    const ModelPreset* p = find_preset(model);
+    return p && p->gated;
 }
 
 std::vector<std::string> model_extra_args(const std::string& model) {

@@ -86,6 +86,13 @@ TEST(ServeModels, PresetsAndExtraArgs) {
     ASSERT_NE(find_preset("Qwen/Qwen3.5-35B-A3B"), nullptr);
     EXPECT_STREQ(find_preset("Qwen/Qwen3.5-35B-A3B")->gpu, "A100-80GB");
     EXPECT_EQ(find_preset("nope/x"), nullptr);
+    EXPECT_TRUE(is_gated("meta-llama/Llama-3.1-8B-Instruct"));
+    EXPECT_TRUE(is_gated("google/gemma-2-9b-it"));
+    EXPECT_TRUE(is_gated("meta-llama/Llama-3.1-70B-Instruct"));
+    EXPECT_FALSE(is_gated("Qwen/Qwen2.5-7B-Instruct"));
+    EXPECT_FALSE(is_gated("someone/custom"));
+    // Recommendations use the catalog's names (A10, not Modal's old A10G).
+    for (const auto& p : model_presets()) EXPECT_STRNE(p.gpu, "A10G") << p.id;
     EXPECT_EQ(model_extra_args("Qwen/Qwen3.5-35B-A3B")[1], "qwen3");
     EXPECT_EQ(model_extra_args("meta-llama/Llama-3.1-8B-Instruct").back(), "llama3_json");
     EXPECT_EQ(model_extra_args("deepseek-ai/DeepSeek-V2-Lite-Chat").back(), "hermes");

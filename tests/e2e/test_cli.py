@@ -43,6 +43,20 @@ class HelpAndVersion(MgpuxTestCase):
         self.assertIn("validate", r.out)
 
 
+    def test_repeatable_is_said_once_per_option(self):
+        paths = [c["path"] for c in self.run_mgpux("commands", "--json").json()["commands"]]
+        self.assertIn("preset create", paths)
+        checked = 0
+        for path in paths:
+            r = self.run_mgpux(*path.split(), "--help")
+            self.assertExit(r, 0)
+            for line in r.out.splitlines():
+                if "repeatable" in line:
+                    checked += 1
+                    self.assertEqual(line.count("repeatable"), 1, f"`{path} --help`: {line}")
+        self.assertGreater(checked, 5)
+
+
 class UsageErrors(MgpuxTestCase):
     def test_unknown_command_suggests(self):
         r = self.run_mgpux("infp")

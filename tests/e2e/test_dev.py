@@ -82,12 +82,68 @@ class DevTest(MgpuxTestCase):
 
     def test_prompt_saves_a_preset_with_the_default_name(self):
         out = self.tmp / "prompted.py"
+        # profile, Python, extra packages, excludes: the defaults; then save: y, name: the default.
         code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "dev", "--cpu", "8"],
-                                       [b"y", b"\r", b"\r"])
+                                       [b"\r", b"\r", b"\r", b"\r", b"y", b"\r", b"\r"])
         # --dry-run: the state service says what it would save and writes nothing.
         self.assertEqual(code, 0, output)
         self.assertIn("dev-cpu", output)
         self.assertTrue(out.exists())
+
+    def rendered(self, path):
+        text = path.read_text(encoding="utf-8")
+        return text, self.inspect_rendered(text)
+
+    def test_wizard_asks_what_the_original_asked(self):
+        # run_on_pty runs in self.tmp: that is the project here.
+        (self.tmp / "requirements.txt").write_text("torch\n", encoding="utf-8")
+        out = self.tmp / "wizard.py"
+        down, up = b"\x1b[B", b"\x1b[A"
+        keys = [down, b"\r",           # profile: work
+                b"\r",                 # compute type: GPU
+                b"\r",                 # GPU: L4
+                b"\r",                 # how many: 1
+                up, b"\r",             # Python: 3.11
+                b"n\r",                # requirements.txt: no
+                b"rich, httpx\r",      # extra packages
+                b"data,*.ckpt\r",      # excludes
+                b"\r"]                 # save as a preset: no
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "dev"], keys)
+        self.assertEqual(code, 0, output)
+        questions = ["Modal profile", "Dev container compute", "How many L4 GPUs", "Python version",
+                     "Found requirements.txt", "Extra pip packages", "Patterns to exclude", "Save this workload"]
+        positions = [output.find(q) for q in questions]
+        self.assertNotIn(-1, positions, output)
+        self.assertEqual(positions, sorted(positions))
+        self.assertRegex(output, r"profile\s+work")
+        _, report = self.rendered(out)
+        image = report["images"][0]
+        self.assertEqual(image["base"]["python_version"], "3.11")
+        ops = {st["op"]: st for st in image["steps"]}
+        self.assertNotIn("pip_install_from_requirements", ops)
+        self.assertEqual(ops["pip_install"]["args"], ["rich", "httpx"])
+        ignore = image["steps"][-1]["kwargs"]["ignore"]
+        self.assertIn("**/data", ignore)
+        self.assertIn("**/*.ckpt", ignore)
+        self.assertNotIn("**/.venv", ignore)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_flags_skip_the_questions(self):
+        out = self.tmp / "flags.py"
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "--profile", "work", "dev",
+                                        "--cpu", "2", "--python", "3.13", "--pip", "rich", "--exclude", "data"],
+                                       [b"\r"])  # save as a preset: no
+        self.assertEqual(code, 0, output)
+        for question in ("Modal profile", "Python version", "Found requirements.txt", "Extra pip packages",
+                         "Patterns to exclude"):
+            self.assertNotIn(question, output)
+        self.assertIn("Save this workload", output)
+        _, report = self.rendered(out)
+        image = report["images"][0]
+        self.assertEqual(image["base"]["python_version"], "3.13")
+        ignore = image["steps"][-1]["kwargs"]["ignore"]
+        self.assertIn("**/data", ignore)
+        self.assertIn("**/.venv", ignore)  # the defaults stay with --exclude
 
     def test_preset_with_settings_flags_is_refused(self):
         r = self.dev("--yes", "dev", "--preset", "any", "--gpu", "L4")

@@ -241,13 +241,17 @@ print(json.dumps(out))
     def test_prompts_on_a_terminal(self):
         proj = self.project(module="api.py")
         out = self.tmp / "prompted.py"
-        # App name, entry, compute type (down: GPU), GPU menu (default L4).
+        # App name, entry, compute type (down: GPU), GPU menu (default L4), how many (down: 2),
+        # Python (down: 3.13).
+        down = b"\x1b[B"
         code, output = self.run_on_pty(["--dry-run", "--script-out", out, "host", "asgi", "--project-dir", proj],
-                                       [b"shop\r", b"api:app\r", b"\x1b[B", b"\r", b"\r"])
+                                       [b"shop\r", b"api:app\r", down, b"\r", b"\r", down, b"\r", down, b"\r"])
         self.assertEqual(code, 0, output)
         report = self.inspect_rendered(out.read_text(encoding="utf-8"))
         self.assertEqual(report["app"]["name"], "m-gpux-host-shop")
-        self.assertEqual(function(report, "web")["gpu"], "L4")
+        fn = function(report, "web")
+        self.assertEqual(fn["gpu"], "L4:2")
+        self.assertEqual(image(report, fn["image"])["base"]["python_version"], "3.13")
         self.assertIn('ENTRY_MODULE = "api"', out.read_text(encoding="utf-8"))
 
     # ---------------------------------------------------------------- validation

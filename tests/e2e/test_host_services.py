@@ -63,7 +63,7 @@ class RunnerTests(ServiceTestCase):
     def test_summary_comes_from_the_request(self):
         r = self.probe("run", "--yes")
         self.assertExit(r, 0)
-        for row in ("app      mgpux-probe", "compute  CPU (1 cores, 512 MB)", "timeout  600 s (10 min)",
+        for row in ("app      mgpux-probe", "compute  CPU (1 core, 512 MB)", "timeout  600 s (10 min)",
                     "deps     numpy, pandas", "profile  alice"):
             self.assertIn(row, r.out + r.err)
 

@@ -5,7 +5,7 @@ import os
 import re
 import stat
 
-from harness import MgpuxTestCase, main
+from harness import BIN, MgpuxTestCase, main
 
 READY_URL = "https://ta-01abc.modal.host"
 
@@ -271,7 +271,7 @@ class ScriptTest(HubTestCase):
         out = self.tmp / "asked.py"
         # run_on_pty runs in self.tmp: the project is then tmp/, and the script proj/sub/quiz.py.
         code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "hub", "script",
-                                        str(self.project / "sub" / "quiz.py"), "--cpu", "2"],
+                                        str(self.project / "sub" / "quiz.py"), "--cpu", "2", "--python", "3.12"],
                                        [b"\x1b[B", b"\r", b"bob\r"])
         self.assertEqual(code, 0, output)
         self.assertIn('STDIN_TEXT = "bob\\n"', out.read_text(encoding="utf-8"))
@@ -368,6 +368,8 @@ class WizardTest(HubTestCase):
         keys = [self.DOWN, b"\r",            # profile: work (alice is the active one)
                 b"\r",                        # compute type: GPU
                 self.DOWN, b"\r",             # GPU: the one after the default
+                b"\r",                        # how many: 1
+                b"\r",                        # Python: the default
                 self.DOWN + self.DOWN, b"\r",  # action: Bash Shell
                 b"numpy, rich\r",             # extra pip packages
                 b"\r",                        # exclude patterns: the defaults
@@ -388,6 +390,62 @@ class WizardTest(HubTestCase):
         self.assertRegex(r.err + r.out, r"profile\s+work")
         self.assertEqual(self.normalised(wiz), self.normalised(flags))
         self.assertEqual(self.modal_calls(), [])
+
+    def image_python(self, report):
+        (image,) = [i for i in report["images"] if i["base"].get("python_version")]
+        return image["base"]["python_version"]
+
+    def test_wizard_asks_the_gpu_count_after_the_gpu_and_then_python(self):
+        wiz = self.tmp / "wizard.py"
+        UP = b"\x1b[A"
+        keys = [b"\r",                        # profile: alice
+                b"\r",                        # compute type: GPU
+                b"\r",                        # GPU: L4
+                self.DOWN, b"\r",             # how many L4: 2
+                UP, b"\r",                    # Python: the one before 3.12
+                self.DOWN + self.DOWN, b"\r",  # action: Bash Shell
+                b"\r", b"\r", b"\r"]          # no extra packages, default excludes, no preset
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(wiz), "hub"], keys)
+        self.assertEqual(code, 0, output)
+        self.assertIn("How many L4 GPUs", output)
+        self.assertIn("Python version", output)
+        self.assertLess(output.index("How many L4 GPUs"), output.index("Python version"))
+        self.assertLess(output.index("Python version"), output.index("Select action"))
+        report = self.inspect_rendered(wiz.read_text(encoding="utf-8"))
+        self.assertEqual(report["functions"][0]["gpu"], "L4:2")
+        self.assertEqual(self.image_python(report), "3.11")
+
+    def test_subcommands_ask_python_and_the_count_unless_flagged(self):
+        out = self.tmp / "asked.py"
+        # --gpu without a count: only Python is asked.
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "hub", "bash", "--gpu", "A10",
+                                        "--no-deps"], [self.DOWN, b"\r"])
+        self.assertEqual(code, 0, output)
+        self.assertNotIn("How many", output)
+        report = self.inspect_rendered(out.read_text(encoding="utf-8"))
+        self.assertEqual((report["functions"][0]["gpu"], self.image_python(report)), ("A10", "3.13"))
+        # Both flags: nothing is asked.
+        out.unlink()
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "hub", "jupyter", "--gpu", "H100:4",
+                                        "--python", "3.10", "--no-deps"], [])
+        self.assertEqual(code, 0, output)
+        for question in ("How many", "Python version", "arrows or j/k"):
+            self.assertNotIn(question, output)
+        report = self.inspect_rendered(out.read_text(encoding="utf-8"))
+        self.assertEqual((report["functions"][0]["gpu"], self.image_python(report)), ("H100:4", "3.10"))
+
+    def test_vllm_asks_the_count_and_python_after_its_gpu(self):
+        out = self.tmp / "vllm.py"
+        keys = [b"\r",               # GPU: L4
+                self.DOWN, b"\r",    # how many: 2
+                self.DOWN, b"\r"]    # Python: 3.13
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "hub", "vllm", "--model",
+                                        "Qwen/Qwen2.5-1.5B-Instruct"], keys)
+        self.assertEqual(code, 0, output)
+        self.assertIn("How many L4 GPUs", output)
+        text = out.read_text(encoding="utf-8")
+        self.assertEqual(self.inspect_rendered(text)["functions"][0]["gpu"], "L4:2")
+        self.assertIn('add_python="3.13"', text)
 
     def test_wizard_with_flags_only_runs_without_questions(self):
         self.ready()
@@ -459,6 +517,54 @@ class NoAccountTest(HubTestCase):
     def test_dry_run_still_renders_without_an_account(self):
         r, script = self.render("hub", "jupyter", "--gpu", "L4")
         self.assertIn("modal.App(", script)
+
+
+class NumberedMenuTest(HubTestCase):
+    """stdin a terminal, stdout a pipe: the menus are numbered lists (drawn on stderr, the terminal)."""
+
+    def run_with_terminal_stdin(self, args, typed):
+        import pty
+        import select
+        import subprocess
+        master, slave = pty.openpty()
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), *map(str, args)], stdin=slave, stdout=subprocess.PIPE, stderr=slave,
+                                env=env, cwd=str(self.project))
+        os.close(slave)
+        os.write(master, typed)  # the terminal keeps the lines until they are read
+        shown = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 20)
+            if not ready:
+                proc.kill()
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        out = proc.stdout.read().decode()
+        proc.stdout.close()
+        code = proc.wait(timeout=20)
+        os.close(master)
+        return code, out, shown.decode("utf-8", "replace")
+
+    def test_rows_are_aligned_and_q_cancels(self):
+        # compute type: 1 (GPU); then q at the GPU list.
+        code, out, shown = self.run_with_terminal_stdin(["--profile", "work", "hub", "bash"], b"1\nq\n")
+        self.assertEqual(code, 130, shown)
+        rows = [line for line in shown.splitlines() if re.match(r"\s+\d+\) \S+\s+\d+ GB", line)]
+        self.assertEqual(len(rows), 14, shown)
+        columns = {re.search(r"\) \S+\s+", row).end() for row in rows}
+        self.assertEqual(len(columns), 1, "the descriptions do not start in one column:\n" + "\n".join(rows))
+        self.assertEqual({re.match(r"\s+\d+\)", row).end() for row in rows}, {len("  14)")})
+        for row in rows:  # the VRAM is shown once, not again in the description
+            vram, description = re.search(r"(\d+) GB - (.*)$", row).groups()
+            self.assertNotIn(vram + " GB", description, row)
+        self.assertIn("q to cancel", shown)
         self.assertEqual(self.modal_calls(), [])
         self.assertFalse((self.state_dir / "runs").exists())
 

@@ -91,6 +91,12 @@ class CreateTests(PresetTestCase):
         self.assertEqual(presets["small"]["compute_label"], "CPU (4 cores, 2048 MB)")
         self.assertEqual(presets["roomy"]["memory_mb"], 8192)
 
+    def test_one_core_is_singular(self):
+        r = self.preset("create", "tiny", "--cpu", "1", "--action", "bash", "--python", "3.12", "--yes")
+        self.assertExit(r, 0)
+        self.assertIn("bash on CPU (1 core, 512 MB)", r.out)
+        self.assertEqual(self.stored()["tiny"]["compute_label"], "CPU (1 core, 512 MB)")
+
     def test_default_name_for_cpu_has_no_punctuation(self):
         r = self.preset("create", "--cpu", "8", "--action", "jupyter", "--yes")
         self.assertExit(r, 0)
@@ -212,22 +218,51 @@ class CreateTests(PresetTestCase):
     def test_declining_on_a_terminal_keeps_the_preset(self):
         self.preset_json("create", "p", "--gpu", "T4", "--yes")
         before = self.presets_file.read_bytes()
-        code, out = self.run_on_pty(["preset", "create", "p", "--cpu", "2", "--action", "bash", "--pip", "x",
-                                     "--exclude", ".git"], [b"n\r"])
+        code, out = self.run_on_pty(["--profile", "alice", "preset", "create", "p", "--cpu", "2", "--action", "bash",
+                                     "--python", "3.12", "--pip", "x", "--exclude", ".git"], [b"n\r"])
         self.assertEqual(code, 130, out)
         self.assertIn("kept preset 'p'", out)
         self.assertEqual(self.presets_file.read_bytes(), before)
 
     def test_menus_on_a_terminal(self):
         down, enter = b"\x1b[B", b"\r"
-        # action: bash (default); compute: CPU; size: default 8 cores; pip; excludes; name (default)
+        # profile: alice (the active one); action: bash (default); compute: CPU; size: default 8 cores;
+        # Python: the default; pip; excludes; name (default)
         code, out = self.run_on_pty(["preset", "create"],
-                                    [enter, down, enter, enter, b"numpy, pandas\r", b".git,data\r", enter])
+                                    [enter, enter, down, enter, enter, enter, b"numpy, pandas\r", b".git,data\r",
+                                     enter])
         self.assertEqual(code, 0, out)
         saved = self.stored()["bash-cpu8"]
         self.assertEqual((saved["cpu"], saved["memory_mb"]), (8, 4096))
         self.assertEqual(saved["pip_packages"], ["numpy", "pandas"])
         self.assertEqual(saved["exclude_patterns"], [".git", "data"])
+
+    def test_wizard_asks_the_profile_the_gpu_count_and_python(self):
+        down, enter = b"\x1b[B", b"\r"
+        keys = [down, enter,          # profile: work (alice is the active one, and the default)
+                enter,                # action: bash
+                enter, enter,         # compute: GPU, L4
+                down, down, enter,    # how many: 3
+                down, enter,          # Python: 3.13
+                enter, enter, enter]  # no packages, default excludes, default name
+        code, out = self.run_on_pty(["preset", "create"], keys)
+        self.assertEqual(code, 0, out)
+        for question in ("Modal profile", "How many L4 GPUs", "Python version"):
+            self.assertIn(question, out)
+        (saved,) = self.stored().values()
+        self.assertEqual((saved["profile"], saved["gpu"], saved["gpu_count"], saved["python_version"]),
+                         ("work", "L4", 3, "3.13"))
+        self.assertEqual(saved["compute_label"], "L4:3")
+
+    def test_flags_skip_the_new_questions(self):
+        code, out = self.run_on_pty(["--profile", "work", "preset", "create", "p", "--action", "bash", "--gpu", "L4",
+                                     "--python", "3.11", "--pip", "x", "--exclude", ".git"], [])
+        self.assertEqual(code, 0, out)
+        for question in ("Modal profile", "How many", "Python version"):
+            self.assertNotIn(question, out)
+        saved = self.stored()["p"]
+        self.assertEqual((saved["profile"], saved["gpu"], saved["gpu_count"], saved["python_version"]),
+                         ("work", "L4", 1, "3.11"))
 
     def test_dry_run_writes_nothing(self):
         r = self.preset("create", "p", "--yes", "--dry-run")

@@ -519,11 +519,11 @@ class PythonMonitorTests(MonitorTests):
 
 
 class DeployScriptTests(ServeCase):
-    def render(self, *args, expect=0):
+    def render(self, *args, expect=0, env=None):
         out = self.tmp / "deploy.py"
         if out.exists():
             out.unlink()
-        r = self.run_mgpux("--dry-run", "--yes", "--script-out", out, "serve", "deploy", *args)
+        r = self.run_mgpux("--dry-run", "--yes", "--script-out", out, "serve", "deploy", *args, env=env)
         self.assertExit(r, expect)
         return out if expect == 0 else r
 
@@ -594,7 +594,7 @@ class DeployScriptTests(ServeCase):
         for model, gpu, ctx in (("Qwen/Qwen2.5-1.5B-Instruct", "T4", 4096),
                                 ("Qwen/Qwen3.5-35B-A3B", "A100-80GB", 32768),
                                 ("meta-llama/Llama-3.1-8B-Instruct", None, 8192)):
-            path = self.render("--model", model)
+            path = self.render("--model", model, "--hf-token-env", "HFX", env={"HFX": "hf_abc"})
             fn = self.inspect(path)["functions"][0]
             if gpu:
                 self.assertEqual(fn["gpu"], gpu)
@@ -720,15 +720,98 @@ class DeployScriptTests(ServeCase):
 
     def test_wizard_on_a_terminal_takes_the_recommended_defaults(self):
         out = self.tmp / "wizard.py"
-        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], [b"\r"] * 8)
+        # model, compute type, GPU, how many, context, memory share, sequences, batched tokens, warm
+        # containers, HF token: Enter takes each default.
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], [b"\r"] * 10)
         self.assertEqual(code, 0, text)
-        for question in ("Model", "GPU (recommended: A10G)", "Max model length", "Min containers",
+        for question in ("Model", "GPU (recommended: A10)", "A10  <- recommended", "Max model length", "Min containers",
                          "Hugging Face token"):
             self.assertIn(question, text)
         c = module_literals(out.read_text())
         self.assertEqual(c["MODEL_NAME"], "Qwen/Qwen2.5-7B-Instruct")
         self.assertEqual(c["VLLM_ARGS"][c["VLLM_ARGS"].index("--max-model-len") + 1], "8192")
-        self.assertIn(self.inspect(out)["functions"][0]["gpu"], ("A10G", "A10"))
+        self.assertNotIn("A10G", text.replace("formerly A10G", ""))
+        self.assertEqual(self.inspect(out)["functions"][0]["gpu"], "A10")
+
+    def vllm_arg(self, literals, flag):
+        args = literals["VLLM_ARGS"]
+        return args[args.index(flag) + 1]
+
+    def test_wizard_asks_the_gpu_count_and_the_engine_tuning(self):
+        out = self.tmp / "tuned.py"
+        down = b"\x1b[B"
+        keys = [b"\r",            # model: Qwen/Qwen2.5-7B-Instruct
+                b"\r",            # compute type: GPU
+                b"\r",            # GPU: A10, the recommended one
+                down, b"\r",      # how many: 2
+                b"4096\r",        # max model length
+                b"0.85\r",        # GPU memory utilization
+                b"16\r",          # max concurrent sequences
+                b"4096\r",        # max batched tokens
+                b"0\r",           # min containers
+                b"\r"]            # no HF token
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], keys)
+        self.assertEqual(code, 0, text)
+        questions = ["Compute type", "GPU (recommended: A10)", "How many A10 GPUs", "Max model length",
+                     "GPU memory utilization", "Max concurrent sequences", "Max batched tokens", "Min containers",
+                     "Hugging Face token"]
+        positions = [text.find(q) for q in questions]
+        self.assertNotIn(-1, positions, text)
+        self.assertEqual(positions, sorted(positions))
+        c = module_literals(out.read_text())
+        self.assertEqual(c["GPU"], "A10:2")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--tensor-parallel-size", "--max-model-len",
+                                                         "--gpu-memory-utilization", "--max-num-seqs",
+                                                         "--max-num-batched-tokens")],
+                         ["2", "4096", "0.85", "16", "4096"])
+        self.assertEqual(self.inspect(out)["functions"][0]["min_containers"], 0)
+
+    def test_wizard_cpu_answer_deploys_only_the_proxy(self):
+        out = self.tmp / "proxy-only.py"
+        keys = [b"\r",                         # model
+                b"\x1b[B", b"\r",              # compute type: CPU
+                b"http://10.0.0.5:8080/\r",    # the server the proxy forwards to
+                b"\r"]                         # min containers
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy"], keys)
+        self.assertEqual(code, 0, text)
+        for question in ("GPU (recommended:", "Max model length", "GPU memory utilization", "Hugging Face token"):
+            self.assertNotIn(question, text)
+        c = module_literals(out.read_text())
+        self.assertEqual((c["MODEL_NAME"], c["UPSTREAM"], c["GPU"]), (None, "http://10.0.0.5:8080", None))
+        self.assertIsNone(self.inspect(out)["functions"][0]["gpu"])
+
+    def test_flags_skip_the_wizard_questions(self):
+        out = self.tmp / "flags.py"
+        tuning = ["--max-model-len", "2048", "--gpu-memory-utilization", "0.9", "--max-num-seqs", "8",
+                  "--max-batched-tokens", "2048", "--min-containers", "0"]
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy", "--model", "m/x",
+                                      "--gpu", "L4", *tuning], [b"\r"])  # HF token: none
+        self.assertEqual(code, 0, text)
+        for question in ("Compute type", "How many", "Max model length", "GPU memory utilization",
+                         "Max concurrent sequences", "Max batched tokens", "Min containers"):
+            self.assertNotIn(question, text)
+        c = module_literals(out.read_text())
+        self.assertEqual(c["GPU"], "L4")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--max-model-len", "--gpu-memory-utilization",
+                                                         "--max-num-seqs", "--max-num-batched-tokens")],
+                         ["2048", "0.90", "8", "2048"])
+        # --tensor-parallel gives the count: the GPU type is asked, not how many.
+        out.unlink()
+        code, text = self.run_on_pty(["--dry-run", "--script-out", str(out), "serve", "deploy", "--model",
+                                      "Qwen/Qwen2.5-7B-Instruct", "--tensor-parallel", "2", *tuning],
+                                     [b"\r", b"\r"])  # GPU: A10; HF token: none
+        self.assertEqual(code, 0, text)
+        self.assertNotIn("How many", text)
+        self.assertNotIn("Compute type", text)
+        self.assertEqual(module_literals(out.read_text())["GPU"], "A10:2")
+
+    def test_defaults_under_yes(self):
+        c = module_literals(self.render("--model", "Qwen/Qwen2.5-7B-Instruct").read_text())
+        self.assertEqual(c["GPU"], "A10")
+        self.assertEqual([self.vllm_arg(c, f) for f in ("--tensor-parallel-size", "--max-model-len",
+                                                         "--gpu-memory-utilization", "--max-num-seqs",
+                                                         "--max-num-batched-tokens")],
+                         ["1", "8192", "0.92", "48", "8192"])
 
     def test_bad_numbers_are_usage_errors(self):
         for args in (["--gpu", "L4", "--tensor-parallel", "2"], ["--gpu", "cpu"], ["--cpu", "8"],
@@ -820,6 +903,31 @@ class DeployTests(ServeCase):
         self.assertEqual(self.fake.calls_of("deploy")[0]["env"].get("MODAL_PROFILE"), "work")
         self.assertExit(self.run_mgpux("--yes", "--profile", "ghost", "serve", "deploy", "--model", "m/x",
                                        "--gpu", "L4"), 2)
+
+    def test_gated_model_without_a_token_is_refused_like_hub_vllm(self):
+        hub = self.run_mgpux("--yes", "--dry-run", "hub", "vllm", "--model", "meta-llama/Llama-3.1-8B-Instruct",
+                             "--gpu", "L4")
+        self.assertExit(hub, 2)
+        out = self.tmp / "gated.py"
+        for dry in (["--dry-run"], []):
+            for model in ("meta-llama/Llama-3.1-8B-Instruct", "google/gemma-2-9b-it",
+                          "meta-llama/Llama-3.1-70B-Instruct"):
+                with self.subTest(model=model, dry=dry):
+                    r = self.run_mgpux("--yes", *dry, "--script-out", out, "serve", "deploy", "--model", model,
+                                       "--gpu", "H100:2")
+                    self.assertExit(r, 2)
+                    self.assertIn(model + " is gated on Hugging Face", r.err)
+                    self.assertEqual(r.err.replace(model, "M"),
+                                     hub.err.replace("meta-llama/Llama-3.1-8B-Instruct", "M"))
+                    self.assertFalse(out.exists(), "a refused deploy rendered its script")
+        self.assertEqual(self.modal_calls(), [])
+        self.assertFalse(self.keys_file.exists())
+        self.assertFalse((self.state_dir / "runs").exists())
+        # With a token it goes ahead.
+        r = self.run_mgpux("--yes", "--dry-run", "--script-out", out, "serve", "deploy", "--model",
+                           "google/gemma-2-9b-it", "--gpu", "L4", "--hf-token-env", "HFX", env={"HFX": "hf_abc"})
+        self.assertExit(r, 0)
+        self.assertEqual(module_literals(out.read_text())["HF_SECRET"], "m-gpux-llm-api-hf")
 
     def test_dry_run_creates_no_key_or_secret(self):
         r = self.run_mgpux("--yes", "--dry-run", "serve", "deploy", "--model", "m/x", "--gpu", "L4")

@@ -110,6 +110,16 @@ TEST(CatalogTest, Labels) {
     EXPECT_EQ(gpu_label({"L4", 1}), "L4");
     EXPECT_EQ(gpu_label({"H100", 4}), "H100 x4");
     EXPECT_EQ(cpu_label({8, 4096}), "CPU (8 cores, 4096 MB)");
+    EXPECT_EQ(cpu_label({1, 512}), "CPU (1 core, 512 MB)");
+}
+
+// Menus show the VRAM beside each GPU from vram_gb: the description must not
+// say it again.
+TEST(CatalogTest, DescriptionsDoNotRepeatTheVram) {
+    for (const auto& gpu : gpu_catalog()) {
+        const std::string vram = std::to_string(gpu.vram_gb) + " GB";
+        EXPECT_EQ(gpu.description.find(vram), std::string::npos) << gpu.name << ": " << gpu.description;
+    }
 }
 
 TEST(CatalogTest, Prices) {

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -198,7 +201,7 @@ TEST(PromptsNumbered, NumberSelects) {
     Prompter p(numbered(), t);
     EXPECT_EQ(p.select("GPU", kLabels, kDescs, 0, "--gpu"), 1);
     EXPECT_EQ(t.key_reads, 0);
-    EXPECT_TRUE(contains(t.output, "GPU\n")) << t.output;
+    EXPECT_TRUE(contains(t.output, "GPU (a number, Enter for the default, q to cancel)\n")) << t.output;
     EXPECT_TRUE(contains(t.output, "  1) alpha  first\n")) << t.output;
     EXPECT_TRUE(contains(t.output, "  3) gamma  third\n")) << t.output;
     EXPECT_TRUE(contains(t.output, "Choice [1]: ")) << t.output;
@@ -240,6 +243,76 @@ TEST(PromptsNumbered, EofCancels) {
     FakeTerminal t;
     Prompter p(numbered(), t);
     EXPECT_EQ(prompt_error([&] { p.select("GPU", kLabels, kDescs, 0, "--gpu"); }).status, 130);
+}
+
+// The column where each row's description starts, in the lines that hold
+// one of `labels` followed by its description (colour codes removed).
+std::vector<std::size_t> description_columns(const std::string& output, const std::vector<std::string>& labels,
+                                             const std::vector<std::string>& descriptions) {
+    std::string plain;
+    for (std::size_t i = 0; i < output.size(); ++i) {
+        if (output[i] == '\033') {
+            while (i < output.size() && !std::isalpha(static_cast<unsigned char>(output[i]))) ++i;
+            continue;
+        }
+        plain += output[i];
+    }
+    std::vector<std::size_t> columns;
+    std::size_t start = 0;
+    while (start < plain.size()) {
+        const auto end = plain.find('\n', start);
+        const std::string line = plain.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            const auto at = line.find(labels[i]);
+            const auto desc = line.rfind(descriptions[i]);
+            if (at == std::string::npos || desc == std::string::npos || desc < at + labels[i].size()) continue;
+            // At least one space between the label and its description.
+            EXPECT_EQ(line[desc - 1], ' ') << line;
+            columns.push_back(desc);
+        }
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return columns;
+}
+
+bool all_equal(const std::vector<std::size_t>& v) {
+    return std::adjacent_find(v.begin(), v.end(), std::not_equal_to<>()) == v.end();
+}
+
+TEST(PromptsNumbered, LabelsAndNumbersAreAligned) {
+    std::vector<std::string> labels, descs;
+    for (int i = 0; i < 11; ++i) {
+        labels.push_back(i == 4 ? "RTX-PRO-6000-long-name" : std::string("gpu-") + static_cast<char>('a' + i));
+        descs.push_back("description " + std::to_string(i));
+    }
+    FakeTerminal t;
+    t.lines = {std::string("1")};
+    Prompter p(numbered(), t);
+    EXPECT_EQ(p.select("GPU", labels, descs, 0, "--gpu"), 0);
+    const auto columns = description_columns(t.output, labels, descs);
+    ASSERT_EQ(columns.size(), labels.size()) << t.output;
+    EXPECT_TRUE(all_equal(columns)) << t.output;
+    EXPECT_TRUE(contains(t.output, "   9) gpu-i ")) << t.output;
+    EXPECT_TRUE(contains(t.output, "  10) gpu-j ")) << t.output;
+}
+
+TEST(PromptsNumbered, QOrCCancels) {
+    for (const char* answer : {"q", "c", "Q", " cancel ", "quit"}) {
+        FakeTerminal t;
+        t.lines = {std::string(answer), std::string("1")};
+        Prompter p(numbered(), t);
+        EXPECT_EQ(prompt_error([&] { p.select("GPU", kLabels, kDescs, 0, "--gpu"); }).status, 130) << answer;
+        EXPECT_EQ(t.line_reads, 1) << answer;
+        EXPECT_TRUE(contains(t.output, "q to cancel")) << t.output;
+    }
+}
+
+TEST(PromptsNumbered, ALabelNamedLikeACancelKeyIsStillChosen) {
+    FakeTerminal t;
+    t.lines = {std::string("c")};
+    Prompter p(numbered(), t);
+    EXPECT_EQ(p.select("Pick", {"a", "b", "c"}, {}, 0, "--pick"), 2);
 }
 
 // --------------------------------------------------------------- arrow menu
@@ -290,6 +363,26 @@ TEST(PromptsArrows, CancelInterruptEof) {
         auto e = prompt_error([&] { p.select("GPU", kLabels, kDescs, 0, "--gpu"); });
         EXPECT_EQ(e.status, 130);
     }
+}
+
+TEST(PromptsArrows, LongLabelsPushTheDescriptionColumn) {
+    const std::vector<std::string> labels = {"T4", "a-label-longer-than-eighteen-columns", "L4"};
+    const std::vector<std::string> descs = {"first", "second", "third"};
+    FakeTerminal t;
+    t.keys = {key(Key::Down), key(Key::Enter)};
+    Prompter p(arrows(), t);
+    EXPECT_EQ(p.select("GPU", labels, descs, 0, "--gpu"), 1);
+    const auto columns = description_columns(t.output, labels, descs);
+    ASSERT_EQ(columns.size(), 6u) << t.output;  // two frames of three rows
+    EXPECT_TRUE(all_equal(columns)) << t.output;
+}
+
+TEST(PromptsArrows, ShortLabelsKeepANarrowColumn) {
+    FakeTerminal t;
+    t.keys = {key(Key::Enter)};
+    Prompter p(arrows(), t);
+    p.select("GPU", kLabels, kDescs, 0, "--gpu");
+    EXPECT_TRUE(contains(t.output, "gamma  third")) << t.output;
 }
 
 TEST(PromptsArrows, LongListScrolls) {
