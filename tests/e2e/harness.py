@@ -10,6 +10,7 @@ CTest passes the locations through the environment:
 import json
 import os
 import shutil
+import signal
 import sys
 import subprocess
 import tempfile
@@ -143,19 +144,28 @@ class MgpuxTestCase(unittest.TestCase):
         output = b""
         deadline = time.time() + timeout
         pending = list(keystrokes)
+        ended = False  # the program closed the terminal (it is exiting)
         while time.time() < deadline:
             ready, _, _ = select.select([fd], [], [], 0.3)
             if ready:
                 try:
                     chunk = os.read(fd, 4096)
                 except OSError:
+                    ended = True
                     break
                 if not chunk:
+                    ended = True
                     break
                 output += chunk
             elif pending:
                 os.write(fd, pending.pop(0))
-        _, status = os.waitpid(pid, 0)
+        done, status = os.waitpid(pid, 0 if ended else os.WNOHANG)
+        if done == 0:
+            # Still running at the deadline (a question no keystroke answered):
+            # end it, so the test fails on its output instead of hanging.
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+            output += b"\n[harness: killed after the " + str(timeout).encode() + b" s deadline]\n"
         os.close(fd)
         return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
 
