@@ -92,6 +92,9 @@ struct PrivateTempDir {
 std::string describe_failure(const ModalResult& r) {
     std::string msg = "`" + command_words(r.args) + "` ";
     if (r.timed_out) return msg + "timed out";
+    if (r.overflow)
+        return msg + "printed more than " + std::to_string(util::kDefaultCaptureLimit >> 20) +
+               " MiB and was stopped; run it yourself to see what it prints";
     msg += "failed (exit " + std::to_string(r.exit_code) + ")";
     const auto detail = last_line(r.err.empty() ? r.out : r.err);
     if (!detail.empty()) msg += ": " + detail;
@@ -219,9 +222,10 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     r.exit_code = c.exit_code;
     r.timed_out = c.timed_out;
     r.interrupted = c.interrupted;
+    r.overflow = c.out_overflow;
     r.out = std::move(c.out);
     r.err = std::move(c.err);
-    if (r.exit_code == 0 && !r.timed_out && has_word(r.args, "--json")) {
+    if (r.ok() && has_word(r.args, "--json")) {
         try {
             r.json = normalise_keys(util::parse_json(r.out));
         } catch (const util::JsonParseError& e) {

@@ -119,7 +119,7 @@ util::ProcessSpec process_spec_from_json(const json::value& request) {
 json::value process_result_json(const util::CaptureResult& r) {
     return json::object{{"exit_code", r.exit_code},     {"signal", r.signal}, {"timed_out", r.timed_out},
                         {"interrupted", r.interrupted}, {"stdout", r.out},    {"stderr", r.err},
-                        {"pid", r.pid}};
+                        {"pid", r.pid},                 {"output_overflow", r.out_overflow}};
 }
 
 util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec,

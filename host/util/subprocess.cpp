@@ -51,15 +51,21 @@ bool foreground_of_a_terminal() {
     return false;
 }
 
-// Reads a pipe to its end, splitting complete lines for a callback.
+// Reads a pipe to its end, keeping a bounded part of what it reads and
+// splitting complete lines for a callback.
 struct StreamReader {
     asio::readable_pipe pipe;
     std::string* sink;
     int stream;
+    bool keep_tail = true;        // keep the last `limit` bytes; else the first, up to `limit`
+    std::size_t limit = kDefaultTailLimit;
+    std::size_t max_line = kDefaultTailLimit;
     std::function<void(int, std::string_view)> on_line;
+    std::function<void()> on_overflow;  // a capped stream passed its limit
     std::function<void()> on_eof;
-    std::array<char, 4096> buf{};
+    std::array<char, 65536> buf{};
     std::string partial;
+    bool overflowed = false;
 
     StreamReader(asio::io_context& ctx, std::string* sink, int stream)
         : pipe(ctx), sink(sink), stream(stream) {}
@@ -69,13 +75,44 @@ struct StreamReader {
             if (ec) {
                 if (on_line && !partial.empty()) on_line(stream, partial);
                 partial.clear();
+                if (keep_tail) trim_to_tail(limit);
                 if (on_eof) on_eof();
                 return;
             }
-            sink->append(buf.data(), n);
-            if (on_line) split(std::string_view(buf.data(), n));
+            const std::string_view chunk(buf.data(), n);
+            keep(chunk);
+            if (on_line) split(chunk);
             start();
         });
+    }
+
+    void keep(std::string_view chunk) {
+        if (keep_tail) {
+            sink->append(chunk);
+            // Trimmed in batches, so each byte is moved a bounded number of times.
+            if (sink->size() > 2 * limit) trim_to_tail(limit);
+            return;
+        }
+        if (overflowed) return;
+        if (sink->size() + chunk.size() > limit) {
+            overflowed = true;
+            std::string().swap(*sink);  // what was read is useless now: give the memory back
+            if (on_overflow) on_overflow();
+            return;
+        }
+        // Grow by doubling but never past the limit, so the cap bounds the capacity too.
+        if (sink->capacity() < sink->size() + chunk.size())
+            sink->reserve(std::min(limit, std::max(sink->size() + chunk.size(), 2 * sink->capacity())));
+        sink->append(chunk);
+    }
+
+    // Keeps the last `n` bytes, starting after a line break where there is one.
+    void trim_to_tail(std::size_t n) {
+        if (sink->size() <= n) return;
+        std::size_t cut = sink->size() - n;
+        const auto nl = sink->find('\n', cut);
+        if (nl != std::string::npos && nl + 1 < sink->size()) cut = nl + 1;
+        sink->erase(0, cut);
     }
 
     void split(std::string_view chunk) {
@@ -90,6 +127,12 @@ struct StreamReader {
             start = nl + 1;
         }
         partial.erase(0, start);
+        // A line without an end (a progress bar redrawn with \r, a flood) is
+        // handed on in pieces rather than held whole.
+        while (partial.size() >= max_line) {
+            on_line(stream, std::string_view(partial).substr(0, max_line));
+            partial.erase(0, max_line);
+        }
     }
 };
 
@@ -188,6 +231,15 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
         });
     };
 
+    // stdout is kept whole (up to the cap) only when nobody sees it line by line.
+    out_reader.keep_tail = spec.output == OutputMode::Watch;
+    out_reader.limit = out_reader.keep_tail ? spec.tail_limit : spec.capture_limit;
+    err_reader.limit = spec.tail_limit;
+    out_reader.max_line = err_reader.max_line = std::max<std::size_t>(spec.tail_limit, 1);
+    out_reader.on_overflow = [&] {
+        result.out_overflow = true;
+        ::kill(signal_target, SIGKILL);
+    };
     if (on_line && spec.output == OutputMode::Watch) {
         auto dispatch = [&](int stream, std::string_view line) {
             if (stopping) return;  // keep draining, stop calling back

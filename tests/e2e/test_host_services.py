@@ -425,6 +425,59 @@ class ModalServiceTests(ServiceTestCase):
         self.assertEqual(pinned, ["p1", "p2", "p3", "p4"])
 
 
+class ChildOutputMemoryTests(ServiceTestCase):
+    """A chatty child is streamed: m-gpux keeps bounded tails of its output, and
+    captured output that must be parsed has a cap, so memory never follows the
+    size of what a child prints."""
+
+    MIB = 1 << 20
+
+    def run_measured(self, *args):
+        """Runs m-gpux under /usr/bin/time with stdout to /dev/null; returns (exit code, the end of
+        its stderr, peak RSS in MiB of m-gpux and the children it waited for). /usr/bin/time, not
+        this process, starts it: a child inherits the peak of the process that forked it."""
+        env = dict(self.env)
+        env.update(self.fake.env())
+        err_path, time_path = self.tmp / "stderr.txt", self.tmp / "time.txt"
+        with open(err_path, "wb") as err:
+            code = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(time_path), str(BIN), *map(str, args)],
+                                  env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=err, timeout=300).returncode
+        with open(err_path, "rb") as f:
+            f.seek(max(0, err_path.stat().st_size - 65536))
+            tail = f.read().decode(errors="replace")
+        peak_kib = int(time_path.read_text().split()[-1])
+        return code, tail, peak_kib / 1024
+
+    def test_an_attached_run_printing_200_mb_is_streamed(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stdout": 200 * 1000 * 1000}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_a_failing_run_keeps_only_the_tail_of_its_stderr(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stderr": 200 * 1000 * 1000,
+                                 "stderr": "Error: the last words\n", "exit": 1}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 1, err[-2000:])
+        self.assertIn("the last words", err)
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_an_endless_line_is_handed_on_in_pieces(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stdout": 100 * 1000 * 1000, "flood_newlines": False}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_parsed_output_over_the_cap_fails_clearly(self):
+        self.fake.set_scenario([{"match": ["app", "list"], "flood_stdout": 200 * 1000 * 1000}])
+        code, err, peak = self.run_measured("svcprobe", "modal", "--json", "--", "app", "list", "--json")
+        self.assertEqual(code, 1, err[-2000:])
+        self.assertIn("`modal app list` printed more than 64 MiB", err)
+        # the cap, not the 190 MiB the child printed, bounds what is held
+        self.assertLess(peak, 150, f"peak RSS {peak:.0f} MiB")
+
+
 class ProcessServiceTests(ServiceTestCase):
     def test_capture_env_and_exit_code(self):
         r = self.probe_json("process", "--", "python3", "-c",
