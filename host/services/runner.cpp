@@ -285,15 +285,21 @@ public:
         if (ctx_.globals.dry_run) return dry_run();
         if (!billable_launch_confirmable()) return std::move(outcome_);
         prepare_run_dir();
-        if (!review() || !create_secrets()) return std::move(outcome_);
+        if (!review()) return std::move(outcome_);
+        if (!create_secrets()) {
+            delete_created_secrets();
+            return std::move(outcome_);
+        }
         const auto r = launch();
         collect(r);
         finish(r);
+        if (secrets_orphaned()) delete_created_secrets();
         return std::move(outcome_);
     }
 
 private:
     json::object& res() { return outcome_.result; }
+    const json::object& res() const { return outcome_.result; }
 
     void settle(const char* status, int code = kExitOk, std::string error = {}) {
         res()["status"] = status;
@@ -440,8 +446,44 @@ private:
                 settle("failed", kExitFailed, "could not create secret " + s.name + ": " + describe_failure(r));
                 return false;
             }
+            created_secrets_.push_back(s.name);
         }
         return true;
+    }
+
+    // Whether the secrets this launch created are needed by nothing: no app
+    // is left running with them and no session holds them (a session's stop
+    // deletes its secret).
+    bool secrets_orphaned() const {
+        const auto& status = res().at("status");
+        if (status == "failed") return !session_left_running_;
+        if (status == "interrupted") return !req_.detach;  // an attached app ends with its client
+        // A run that returned by itself is over; without an app id nothing records it.
+        return status == "completed" && req_.mode == "run" && !app_id_;
+    }
+
+    // Deletes what create_secrets made; a secret that cannot be deleted is
+    // reported with the command that removes it.
+    void delete_created_secrets() {
+        json::array deleted, left;
+        for (const auto& name : created_secrets_) {
+            std::string why;
+            try {
+                const auto r = modal_.secret_delete(profile_, name);
+                if (r.ok()) {
+                    deleted.emplace_back(name);
+                    continue;
+                }
+                why = describe_failure(r);
+            } catch (const ServiceError& e) {
+                why = e.what();
+            }
+            left.emplace_back(name);
+            console_.text(TextKind::Warning, "could not delete secret " + name + " that this launch created (" + why +
+                                                 "); remove it with `modal secret delete " + name + "`\n");
+        }
+        res()["secrets_deleted"] = std::move(deleted);
+        res()["secrets_left"] = std::move(left);
     }
 
     // The child's output passes through while the markers are watched; the
@@ -503,10 +545,13 @@ private:
         const auto saved = state_.save_session(s);
         if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
             session_id_ = std::string(it->value().as_string());
+        session_left_running_ = true;
     }
 
     void set_session_state(const char* state) {
-        if (session_id_) state_.update_session(*session_id_, json::object{{"state", state}});
+        if (!session_id_) return;
+        state_.update_session(*session_id_, json::object{{"state", state}});
+        session_left_running_ = false;
     }
 
     void collect(const util::CaptureResult& r) {
@@ -550,6 +595,11 @@ private:
             console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
             if (app_id_) offer_stop(*app_id_);
             else console_.text(TextKind::Info, "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
+        } else if (r.exit_code == 0 && req_.background && req_.mode == "run" && !app_id_) {
+            settle("failed", kExitFailed,
+                   "`modal run --detach` ended without naming its app (no \"View run at\" line, and `modal app list` "
+                   "shows no app called '" + req_.app_name + "'), so it has no app id and no session was recorded; "
+                   "check `modal app list` for it and stop it with `modal app stop <app-id>` if it runs");
         } else if (r.exit_code != 0) {
             ModalResult mr;
             mr.args = args_;
@@ -562,6 +612,9 @@ private:
             // A detached run that returns by itself has finished its function;
             // a deployment stays up.
             if (req_.mode == "run") set_session_state("stopped");
+            if (records_session() && !app_id_)
+                console_.text(TextKind::Warning, "Modal did not name the app, so no session was recorded; find it with "
+                                                 "`modal app list`.\n");
         }
     }
 
@@ -603,6 +656,8 @@ private:
     std::optional<std::string> session_id_;
     std::optional<std::string> app_id_;
     bool left_in_background_ = false;
+    bool session_left_running_ = false;
+    std::vector<std::string> created_secrets_;
 };
 
 }  // namespace

@@ -246,6 +246,73 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual((self.state_dir / "sessions.json").read_text(), "[oops")
 
 
+class FailedLaunchCleanupTests(ServiceTestCase):
+    """A launch that fails after creating its secrets deletes them: nothing else would."""
+
+    def launch(self, *args, code=1):
+        r = self.probe("run", "--secret-name", "m-gpux-s-probe", "--yes", *args, env={"SVCPROBE_SECRET": SECRET})
+        self.assertExit(r, code)
+        return r
+
+    def assert_created_then_deleted(self, launch_command="run"):
+        calls = [c["argv"][:3] for c in self.fake.calls()]
+        self.assertEqual(calls[0], ["secret", "create", "m-gpux-s-probe"])
+        self.assertEqual(calls[1][0], launch_command)
+        deletes = self.fake.calls_of("secret", "delete")
+        self.assertEqual(len(deletes), 1, calls)
+        self.assertEqual(deletes[0]["argv"][2], "m-gpux-s-probe")
+        self.assertEqual(deletes[0]["env"]["MODAL_PROFILE"], "alice")
+        self.assertGreater(self.fake.calls().index(deletes[0]), 1)
+        self.assertEqual(self.fake.secrets(), [])
+
+    def test_a_failed_run_deletes_the_secret_it_created(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 1, "stderr": "Error: no such image\n"}])
+        r = self.launch()
+        self.assertIn("no such image", r.err)
+        self.assert_created_then_deleted()
+
+    def test_a_failed_serve_or_deploy_deletes_its_secret(self):
+        for mode in ("serve", "deploy"):
+            with self.subTest(mode=mode):
+                (self.fake.home / "calls.jsonl").unlink(missing_ok=True)
+                self.fake.set_scenario([{"match": [mode], "exit": 1, "stderr": "Error: quota\n"}])
+                self.launch("--mode", mode)
+                self.assert_created_then_deleted(mode)
+
+    def test_a_background_run_without_an_app_id_fails_and_deletes_its_secret(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 0}])
+        r = self.launch("--detach", "--background", "--session-kind", "jupyter")
+        self.assertIn("app id", r.err)
+        self.assertIn("modal app list", r.err)
+        self.assert_created_then_deleted()
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+
+    def test_a_detached_run_ending_without_an_app_id_deletes_its_secret(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 0}])
+        self.launch("--detach", "--session-kind", "dev", code=0)
+        self.assert_created_then_deleted()
+
+    def test_a_secret_that_cannot_be_deleted_is_reported(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 1},
+                                {"match": ["secret", "delete"], "exit": 1, "stderr": "Error: network down\n"}])
+        r = self.launch()
+        self.assertIn("could not delete secret m-gpux-s-probe", r.err)
+        self.assertIn("network down", r.err)
+        self.assertIn("modal secret delete m-gpux-s-probe", r.err)
+
+    def test_a_session_left_running_keeps_its_secret(self):
+        # no READY in time, but Modal named the app: the session holds the secret, `stop` deletes it
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        r = self.launch("--detach", "--background", "--session-kind", "jupyter", "--ready-timeout", "1")
+        self.assertIn("may still be running", r.err)
+        self.assertEqual(self.fake.calls_of("secret", "delete"), [])
+        self.assertEqual([s["name"] for s in self.fake.secrets()], ["m-gpux-s-probe"])
+
+    def test_a_successful_run_keeps_its_secret(self):
+        self.launch("--detach", "--session-kind", "dev", code=0)
+        self.assertEqual(self.fake.calls_of("secret", "delete"), [])
+
+
 class BillableLaunchNeedsYes(ServiceTestCase):
     """Spending money counts as destructive: without a terminal only --yes launches."""
 
