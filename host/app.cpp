@@ -9,6 +9,7 @@
 #include "services/host_table.hpp"
 #include "services/logging.hpp"
 #include "services/prompts.hpp"
+#include "services/temp_files.hpp"
 #include "services/templates.hpp"
 #include "util/paths.hpp"
 
@@ -225,6 +226,9 @@ int run_app(int argc, char** argv) {
         console.error("'m-gpux " + parsed.node->path_string() + "' has no JSON output; drop --json");
         return MGPUX_E_USAGE;
     }
+    // Before a command runs, never for help: what a killed m-gpux left behind
+    // (secret files, temp files of atomic writes) is removed.
+    services::sweep_stale_temp_files();
     if (!parsed.node->owner) return builtins::run(ctx, parsed);
     return run_plugin_command(ctx, parsed);
 }

@@ -6,6 +6,7 @@
 #include "services/process_service.hpp"
 #include "services/profile_store.hpp"
 #include "services/service_error.hpp"
+#include "services/temp_files.hpp"
 #include "util/atomic_file.hpp"
 #include "util/json.hpp"
 #include "util/paths.hpp"
@@ -72,20 +73,6 @@ std::string last_line(const std::string& text) {
     }
     return best;
 }
-
-// A private directory for one secret file, removed with everything in it.
-struct PrivateTempDir {
-    fs::path path;
-    PrivateTempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "mgpux-secret-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throw ServiceError(kExitFailed, "cannot create a private temporary directory");
-        path = tmpl;
-    }
-    ~PrivateTempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 }  // namespace
 
@@ -296,8 +283,11 @@ ModalResult ModalService::secret_create(const std::optional<std::string>& profil
     const auto text = dotenv_text(values);
     const auto pinned = pin_profile(profile);
     if (ctx_.globals.dry_run) return run({"secret", "create", name, "--from-dotenv", "<0600 file>", "--force"}, pinned, 60, false);
-    PrivateTempDir dir;
-    const auto file = dir.path / "secret.env";
+    // In a private directory under the state dir (not $TMPDIR), removed as soon
+    // as `modal secret create` has returned; a sweep at start removes one that a
+    // killed m-gpux left.
+    PrivateTempDir dir("secret");
+    const auto file = dir.path() / "secret.env";
     util::write_file_atomic(file, text, 0600);
     return run({"secret", "create", name, "--from-dotenv", file.string(), "--force"}, pinned, 60, false);
 }

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <random>
 
@@ -442,6 +443,11 @@ private:
             console_.progress(("creating secret " + s.name).c_str());
             const auto r = modal_.secret_create(profile_, s.name, s.values);
             console_.progress(nullptr);
+            if (r.interrupted && !r.ok()) {
+                created_secrets_.push_back(s.name);  // it may exist by now
+                settle("cancelled", kExitCancelled, "interrupted while creating secret " + s.name + "; nothing was launched");
+                return false;
+            }
             if (!r.ok()) {
                 settle("failed", kExitFailed, "could not create secret " + s.name + ": " + describe_failure(r));
                 return false;
@@ -457,6 +463,7 @@ private:
     bool secrets_orphaned() const {
         const auto& status = res().at("status");
         if (status == "failed") return !session_left_running_;
+        if (status == "cancelled") return !created_secrets_.empty();  // stopped while creating them
         if (status == "interrupted") return !req_.detach;  // an attached app ends with its client
         // A run that returned by itself is over; without an app id nothing records it.
         return status == "completed" && req_.mode == "run" && !app_id_;
@@ -467,23 +474,28 @@ private:
     void delete_created_secrets() {
         json::array deleted, left;
         for (const auto& name : created_secrets_) {
-            std::string why;
-            try {
-                const auto r = modal_.secret_delete(profile_, name);
-                if (r.ok()) {
-                    deleted.emplace_back(name);
-                    continue;
-                }
-                why = describe_failure(r);
-            } catch (const ServiceError& e) {
-                why = e.what();
+            const std::string why_not = delete_secret(name);
+            if (why_not.empty()) {
+                deleted.emplace_back(name);
+                continue;
             }
             left.emplace_back(name);
-            console_.text(TextKind::Warning, "could not delete secret " + name + " that this launch created (" + why +
-                                                 "); remove it with `modal secret delete " + name + "`\n");
+            console_.text(TextKind::Warning, "could not delete secret " + name + " that this launch created (" +
+                                                 why_not + "); remove it with `modal secret delete " + name + "`\n");
         }
         res()["secrets_deleted"] = std::move(deleted);
         res()["secrets_left"] = std::move(left);
+    }
+
+    // "" when the secret is gone, else why it is not.
+    std::string delete_secret(const std::string& name) {
+        if (util::termination_signal()) return "m-gpux is stopping on a signal and starts nothing more";
+        try {
+            const auto r = modal_.secret_delete(profile_, name);
+            return r.ok() ? std::string() : describe_failure(r);
+        } catch (const ServiceError& e) {
+            return e.what();
+        }
     }
 
     // The child's output passes through while the markers are watched; the
@@ -576,7 +588,13 @@ private:
 
     void finish(const util::CaptureResult& r) {
         const std::string app_text = app_id_ ? *app_id_ : std::string("the app");
-        if (left_in_background_) {
+        if (const int sig = util::termination_signal()) {
+            const bool left_running = req_.detach || req_.mode == "deploy";
+            settle("interrupted", kExitCancelled,
+                   std::string("stopped by ") + (sig == SIGHUP ? "SIGHUP" : "SIGTERM") + "; " +
+                       (left_running ? app_text + " keeps running on Modal (stop it with `m-gpux stop`)"
+                                     : "Modal stops " + req_.description + " in a few seconds"));
+        } else if (left_in_background_) {
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
             console_.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");

@@ -9,6 +9,7 @@
 
 #include "util/subprocess.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -23,23 +24,37 @@ namespace asio = boost::asio;
 
 namespace {
 
+std::atomic<int> g_termination_signal{0};
+
 // Puts the child in its own process group so a timeout kills grandchildren
 // too, and so Ctrl-C on the terminal reaches us, not it (we forward it).
 struct own_process_group {
     bool enabled = true;
     bool new_session = false;
+    pid_t parent = ::getpid();  // taken before the fork, in the parent
     template <typename Launcher>
     bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
         if (new_session) ::setsid();
         else if (enabled) ::setpgid(0, 0);
-        // A child we wait for must not outlive us when we are killed outright
-        // (SIGKILL cannot be forwarded): the kernel sends it SIGTERM then.
-        if (!new_session) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (!new_session) {
+            // A child we wait for must not outlive us when we are killed outright
+            // (SIGKILL cannot be forwarded): the kernel sends it SIGTERM then.
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            // We may have died before that took effect: then nobody waits for it.
+            if (::getppid() != parent) ::_exit(128 + SIGTERM);
+        }
         // The child must not inherit our SIGINT disposition changes.
         ::signal(SIGINT, SIG_DFL);
         return {};
     }
 };
+
+// A signal ignored when we started (nohup, a background job) stays ignored:
+// we neither catch nor forward it.
+bool ignored_signal(int sig) {
+    struct sigaction current {};
+    return ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
 
 // Whether we are the foreground process group of a terminal on a standard descriptor: only then
 // can a SIGINT have come from that terminal's Ctrl-C (which the kernel sends to the whole group).
@@ -188,7 +203,11 @@ CaptureResult start_detached(const ProcessSpec& spec) {
 
 }  // namespace
 
+int termination_signal() { return g_termination_signal.load(); }
+
 CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::chrono::milliseconds stop_grace) {
+    if (termination_signal() != 0)
+        throw std::system_error(std::make_error_code(std::errc::interrupted), "m-gpux is shutting down");
     if (spec.detach) return start_detached(spec);
     asio::io_context ctx;
     CaptureResult result;
@@ -270,15 +289,20 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
     // Declared here, not in the block below: each wait re-arms with it.
     std::function<void(const bp::error_code&, int)> on_signal;
     if (spec.forward_sigint) {
-        signals.add(SIGINT);
-        signals.add(SIGTERM);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP})
+            if (!ignored_signal(sig)) signals.add(sig);
         on_signal = [&](const bp::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGINT && !inherit) request_stop();
             // An inheriting child shares our process group: a Ctrl-C on the terminal reached it
             // too. A SIGINT from anywhere else (kill, a script, a supervisor) is passed on once.
             else if (sig == SIGINT && !foreground_of_a_terminal()) ::kill(signal_target, SIGINT);
-            else if (sig == SIGTERM) ::kill(signal_target, SIGTERM);
+            // A hangup or a termination request ends us once the child has taken it.
+            if (sig == SIGTERM || sig == SIGHUP) {
+                int none = 0;
+                g_termination_signal.compare_exchange_strong(none, sig);
+                ::kill(signal_target, sig);
+            }
             result.interrupted = true;
             signals.async_wait(on_signal);
         };

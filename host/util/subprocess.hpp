@@ -54,8 +54,9 @@ struct ProcessSpec {
     std::string input;  // with StdinMode::Text
     OutputMode output = OutputMode::Capture;
     std::optional<std::chrono::milliseconds> timeout;
-    // SIGINT (Ctrl-C) received here while the child runs is forwarded to the
-    // child's process group instead of ending this process.
+    // SIGINT (Ctrl-C), SIGTERM and SIGHUP received here while the child runs
+    // are forwarded to the child's process group instead of ending this
+    // process (the last two also set termination_signal()).
     bool forward_sigint = true;
     // Start it in its own session with stdio on /dev/null and do not wait
     // (a browser opener); the result carries only its pid.
@@ -78,6 +79,12 @@ using LineFn = std::function<LineAction(int stream, std::string_view line)>;
 // cannot start.
 CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line = LineFn(),
                           std::chrono::milliseconds stop_grace = std::chrono::seconds(10));
+
+// SIGTERM or SIGHUP received while a child ran (it was passed on to the
+// child, which is then waited for), or 0. Once set, run_process starts no new
+// child (std::system_error with std::errc::interrupted): the process should
+// clean up and exit with 128 + this signal.
+int termination_signal();
 
 // The current environment with `edits` applied, as NAME=VALUE strings.
 std::vector<std::string> edited_environment(const std::map<std::string, std::optional<std::string>>& edits);

@@ -313,6 +313,207 @@ class FailedLaunchCleanupTests(ServiceTestCase):
         self.assertEqual(self.fake.calls_of("secret", "delete"), [])
 
 
+def process_alive(pid):
+    """Whether `pid` runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+class TerminationTests(ServiceTestCase):
+    """A hangup or kill takes the `modal` child down with m-gpux, and no file with
+    credentials is left behind; what an earlier killed m-gpux left is swept."""
+
+    DEAD_PID = 4194305  # above any pid_max: no such process
+
+    def start_probe(self, *args, env=None):
+        run_env = dict(self.env)
+        run_env.update(self.fake.env())
+        run_env.update(env or {})
+        return subprocess.Popen([str(BIN), "svcprobe", *args], env=run_env, cwd=str(self.tmp),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+
+    def wait_for_call(self, proc, *prefix):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            calls = self.fake.calls_of(*prefix)
+            if calls:
+                time.sleep(0.3)  # let it settle into its wait
+                return calls[0]
+            time.sleep(0.05)
+        self.fail(f"modal {' '.join(prefix)} was never called")
+
+    def finish(self, proc):
+        try:
+            return proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def assert_gone(self, pid):
+        deadline = time.monotonic() + 10
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(process_alive(pid), f"the modal child {pid} outlived m-gpux")
+
+    def test_sighup_during_secret_creation_stops_the_child_and_removes_the_secret_file(self):
+        self.fake.set_scenario([{"match": ["secret", "create"], "hang": True}])
+        proc = self.start_probe("run", "--secret-name", "m-gpux-s-hup", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        call = self.wait_for_call(proc, "secret", "create")
+        dotenv = call["secret"]["from_dotenv"]
+        self.assertTrue(os.path.exists(dotenv))
+        proc.send_signal(signal.SIGHUP)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assert_gone(call["pid"])
+        self.assertFalse(os.path.exists(dotenv), "the secret file outlived m-gpux")
+        self.assertFalse(os.path.exists(os.path.dirname(dotenv)))
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+    def test_sighup_during_a_hanging_run_stops_the_child(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--secret-name", "m-gpux-s-hup", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        call = self.wait_for_call(proc, "run")
+        proc.send_signal(signal.SIGHUP)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assert_gone(call["pid"])
+        self.assertEqual(list((self.state_dir / "tmp").glob("*")) if (self.state_dir / "tmp").exists() else [], [])
+        self.assertEqual(len(self.fake.calls_of("run")), 1)  # and nothing was started after the hangup
+
+    def test_sigterm_is_passed_on_and_exits_143(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--detach", "--session-kind", "dev", "--yes")
+        call = self.wait_for_call(proc, "run")
+        proc.send_signal(signal.SIGTERM)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGTERM, err)
+        self.assert_gone(call["pid"])
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])
+
+    def test_kill_9_takes_the_modal_child_down_too(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--yes")
+        call = self.wait_for_call(proc, "run")
+        proc.kill()
+        self.finish(proc)
+        self.assert_gone(call["pid"])
+
+    def plant(self, path, age_s=3600, content="TOKEN=secret\n"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        os.utime(path, (time.time() - age_s,) * 2)
+        return path
+
+    def test_stale_temp_files_of_a_killed_mgpux_are_swept_at_start(self):
+        tmpdir = self.tmp / "tmpdir"
+        dead, alive = self.DEAD_PID, os.getpid()
+        swept = [
+            self.plant(self.state_dir / "tmp" / f"secret-{dead}-a1B2c3" / "secret.env"),
+            self.plant(self.state_dir / f".api_keys.json.tmp-{dead}-1f2e3d"),
+            self.plant(self.state_dir / f".sessions.json.tmp-{dead}-abc"),
+            self.plant(self.home / f"..modal.toml.tmp-{dead}-77"),  # ".<file>.tmp-…"
+            self.plant(tmpdir / "mgpux-secret-Zx81Qa" / "secret.env"),  # where older versions put them
+        ]
+        kept = [
+            self.plant(self.state_dir / "tmp" / f"secret-{alive}-d4E5f6" / "secret.env"),  # its owner runs
+            self.plant(self.state_dir / f".api_keys.json.tmp-{dead}-9a", age_s=5),  # too young to judge
+            self.plant(self.state_dir / f".api_keys.json.tmp-{alive}-9b"),
+            self.plant(self.state_dir / "api_keys.json", content="[]"),
+            self.plant(self.state_dir / ".api_keys.json.bak"),
+            self.plant(tmpdir / "mgpux-secret-Yo9ng1" / "secret.env", age_s=5),
+            self.plant(tmpdir / "other-program-XXXX" / "secret.env"),
+            self.plant(self.home / f".bashrc.tmp-{dead}-aa"),  # beside the profile file, not ours
+        ]
+        for d in (swept[0].parent, swept[4].parent, kept[0].parent, kept[6].parent):
+            os.utime(d, (time.time() - 3600,) * 2)
+        r = self.probe("state", "read", "presets", "--json", env={"TMPDIR": str(tmpdir)})
+        self.assertExit(r, 0)
+        for path in swept:
+            self.assertFalse(path.exists(), path)
+        self.assertFalse(swept[0].parent.exists())
+        self.assertFalse(swept[4].parent.exists())
+        for path in kept:
+            self.assertTrue(path.exists(), path)
+
+    def test_the_secret_file_lives_in_a_private_directory_under_the_state_dir(self):
+        r = self.probe_json("secret", "creds", env={"SVCPROBE_SECRET": SECRET, "TMPDIR": "/nonexistent"})
+        self.assertTrue(r)
+        rec = self.fake.calls_of("secret", "create")[0]["secret"]
+        dotenv = rec["from_dotenv"]
+        self.assertTrue(dotenv.startswith(str(self.state_dir / "tmp") + "/"), dotenv)
+        self.assertEqual(rec["dotenv_mode"], "0600")
+        self.assertFalse(os.path.exists(dotenv))
+        self.assertEqual(stat.S_IMODE((self.state_dir / "tmp").stat().st_mode), 0o700)
+
+
+class ExitCodeTests(ServiceTestCase):
+    """Exit codes of the edges: a failed write of the output, an unusable program named by
+    MGPUX_MODAL / MGPUX_PYTHON, an unusable TMPDIR, Ctrl-C while a secret is created."""
+
+    def run_to_dev_full(self, *args):
+        env = dict(self.env)
+        env.update(self.fake.env())
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([str(BIN), *args], env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL,
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        return proc.returncode, proc.stderr
+
+    def test_output_that_cannot_be_written_is_exit_1_with_a_message(self):
+        for args in (["svcprobe", "state", "read", "presets", "--json"], ["--version"], ["svcprobe", "--help"]):
+            with self.subTest(args=args):
+                code, err = self.run_to_dev_full(*args)
+                self.assertEqual(code, 1, err)
+                self.assertIn("could not write to standard output", err)
+                self.assertIn("No space left on device", err)
+
+    def test_an_unusable_program_named_by_the_variable_is_exit_4_naming_it(self):
+        not_executable = self.tmp / "modal.txt"
+        not_executable.write_text("#!/bin/sh\n")
+        for value in ("/nonexistent", str(self.tmp), str(not_executable)):
+            with self.subTest(value=value):
+                r = self.probe("modal", "--json", "--", "app", "list", "--json", env={"MGPUX_MODAL": value})
+                self.assertExit(r, 4)
+                self.assertIn(f"MGPUX_MODAL={value}", r.err)
+                r = self.probe("process", "--json", "--", "python3", "-c", "pass", env={"MGPUX_PYTHON": value})
+                self.assertExit(r, 4)
+                self.assertIn(f"MGPUX_PYTHON={value}", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_an_unusable_tmpdir_does_not_stop_a_launch(self):
+        r = self.probe("run", "--secret-name", "m-gpux-s-t", "--yes", env={"SVCPROBE_SECRET": SECRET,
+                                                                          "TMPDIR": "/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertEqual(len(self.fake.calls_of("run")), 1)
+
+    def test_ctrl_c_while_a_secret_is_created_is_exit_130_and_launches_nothing(self):
+        self.fake.set_scenario([{"match": ["secret", "create"], "hang": True}])
+        env = dict(self.env)
+        env.update(self.fake.env())
+        env["SVCPROBE_SECRET"] = SECRET
+        proc = subprocess.Popen([str(BIN), "svcprobe", "run", "--secret-name", "m-gpux-s-int", "--yes"], env=env,
+                                cwd=str(self.tmp), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not self.fake.calls_of("secret", "create") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted while creating secret m-gpux-s-int", err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+
 class BillableLaunchNeedsYes(ServiceTestCase):
     """Spending money counts as destructive: without a terminal only --yes launches."""
 
