@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -135,7 +137,7 @@ void Console::text(TextKind kind, const std::string& s) {
         err_.flush();
     } else {
         out_ << styled(kind, s, settings_.color_stdout);
-        out_.flush();
+        flush_out();
     }
 }
 
@@ -146,7 +148,7 @@ bool Console::json(const boost::json::value& v) {
     stop_spinner();
     json_written_ = true;
     out_ << util::pretty_json(v);
-    out_.flush();
+    flush_out();
     return true;
 }
 
@@ -202,9 +204,25 @@ void Console::stop_spinner() {
 
 void Console::passthrough(int stream, std::string_view line) {
     stop_spinner();
-    std::ostream& os = (stream == 1 && !settings_.json) ? out_ : err_;
+    const bool to_out = stream == 1 && !settings_.json;
+    std::ostream& os = to_out ? out_ : err_;
     os << line << '\n';
-    os.flush();
+    if (to_out) flush_out();
+    else os.flush();
 }
+
+namespace {
+std::atomic<int> g_output_write_error{0};
+}
+
+void Console::flush_out() {
+    out_.flush();
+    if (out_.good()) return;
+    // The first failure's reason: later writes fail without saying why.
+    int none = 0;
+    g_output_write_error.compare_exchange_strong(none, errno != 0 ? errno : EIO);
+}
+
+int output_write_error() { return g_output_write_error.load(); }
 
 }  // namespace mgpux::services

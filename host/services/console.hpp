@@ -37,6 +37,10 @@ struct Table {
 Table table_from_json(const boost::json::value& v);
 std::string format_table(const Table& t);
 
+// The errno of the first write to a console's stdout that failed (a full
+// disk, a closed file), or 0. The exit status reports it.
+int output_write_error();
+
 class Console {
 public:
     Console(ConsoleSettings settings, std::ostream& out, std::ostream& err);
@@ -61,6 +65,7 @@ public:
 
 private:
     std::string styled(TextKind kind, const std::string& s, bool color) const;
+    void flush_out();
     void stop_spinner();
 
     ConsoleSettings settings_;

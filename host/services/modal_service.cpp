@@ -204,7 +204,7 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     try {
         c = util::run_process(spec);
     } catch (const std::system_error& e) {
-        throw ServiceError(kExitFailed, "could not start " + spec.exe.string() + ": " + e.code().message());
+        throw_start_failure(spec.exe, e);
     }
     r.exit_code = c.exit_code;
     r.timed_out = c.timed_out;
