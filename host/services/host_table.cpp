@@ -26,6 +26,7 @@ void cb_set_error(const mgpux_host* host, int32_t code, const char* message) {
 void cb_log(const mgpux_host* host, int32_t level, const char* message) {
     auto& ph = PluginHost::from(host);
     if (level < MGPUX_LOG_DEBUG || level > MGPUX_LOG_PLUGIN_MISBEHAVING) level = MGPUX_LOG_WARNING;
+    ph.context().console->progress(nullptr);  // a log line starts on a clean line
     log(static_cast<LogLevel>(level), ph.plugin().id + ": " + cstr(message));
 }
 

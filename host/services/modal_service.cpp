@@ -200,6 +200,8 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     spec.stdin_mode = inherit_output ? util::StdinMode::Inherit : util::StdinMode::Null;
     if (timeout_s > 0 && !inherit_output)
         spec.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+    // A child that writes to the terminal itself starts on a clean line, with no spinner redrawing over it.
+    if (inherit_output && ctx_.console) ctx_.console->progress(nullptr);
     util::CaptureResult c;
     try {
         c = util::run_process(spec);

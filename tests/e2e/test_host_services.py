@@ -514,6 +514,98 @@ class ExitCodeTests(ServiceTestCase):
         self.assertEqual(self.fake.calls_of("run"), [])
 
 
+def rendered_screen(output):
+    """The lines a terminal shows after `output`: carriage returns, erase-line (ESC[K),
+    cursor-up (ESC[nA) and erase-below (ESC[J) are applied; colours are dropped."""
+    import re
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", output):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row += 1
+            col = 0
+            if row == len(lines):
+                lines.append("")
+        elif token.startswith("\x1b["):
+            if token[-1] == "K":
+                lines[row] = lines[row][:col]
+            elif token[-1] == "A":
+                row = max(0, row - int(token[2:-1] or 1))
+            elif token[-1] == "J":
+                lines[row] = lines[row][:col]
+                del lines[row + 1:]
+        else:
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token):]
+            col += len(token)
+    return lines
+
+
+class SpinnerLineTests(ServiceTestCase):
+    """Whatever follows the spinner on a terminal starts on a clean line: text, a prompt,
+    a log line, a child's own output."""
+
+    def run_on_pty_or_kill(self, args, keystrokes, timeout=15):
+        """run_on_pty, but a child still running at the deadline is killed (a spinner that
+        never stops keeps the output from ever going quiet for the keystrokes)."""
+        import pty
+        import select
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(str(self.tmp))
+            env = dict(self.env)
+            env.update(self.fake.env())
+            os.execve(str(BIN), [str(BIN), *map(str, args)], env)
+        output, pending = b"", list(keystrokes)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.3)
+            if not ready:
+                if pending:
+                    os.write(fd, pending.pop(0))
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+    def spin_then(self, then, keystrokes=()):
+        code, out = self.run_on_pty_or_kill(["svcprobe", "spin", then], list(keystrokes))
+        self.assertEqual(code, 0, out)
+        self.assertIn("spinning along", out)  # it was drawn
+        screen = rendered_screen(out)
+        self.assertEqual([l for l in screen if "spinning along" in l], [], screen)
+        self.assertEqual(screen[-2:], ["done", ""], screen)
+        return screen
+
+    def test_text_after_the_spinner(self):
+        self.assertIn("next text", self.spin_then("text"))
+
+    def test_a_prompt_after_the_spinner(self):
+        screen = self.spin_then("prompt", [b"\r"])
+        self.assertTrue(any(l.startswith("Go on?") for l in screen), screen)
+        self.assertIn("went on", screen)
+
+    def test_a_log_line_after_the_spinner(self):
+        screen = self.spin_then("log")
+        self.assertIn("m-gpux: warning: svcprobe: a log line", screen)
+
+    def test_a_child_on_the_terminal_after_the_spinner(self):
+        self.assertIn("alice", self.spin_then("modal-inherit"))
+
+    def test_watched_child_output_after_the_spinner(self):
+        self.assertIn("child line", self.spin_then("watch"))
+
+
 class BillableLaunchNeedsYes(ServiceTestCase):
     """Spending money counts as destructive: without a terminal only --yes launches."""
 
