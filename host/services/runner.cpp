@@ -409,7 +409,9 @@ private:
         for (;;) {
             const int choice = ctx_.prompter->select(
                 "Run this script?", {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
-                {command_line_, "", script_path_.string(), "keep the script, run nothing"}, 0, "--yes");
+                {visible_controls(command_line_, false), "", visible_controls(script_path_.string(), false),
+                 "keep the script, run nothing"},
+                0, "--yes");
             if (choice == 0) return true;
             if (choice == 1) console_.text(TextKind::Plain, with_newline(script));
             else if (choice == 2) script = edit();
@@ -638,8 +640,9 @@ private:
 
     // "Stop the app now?" after a detached run was left: by id, default keep.
     void offer_stop(const std::string& id) {
-        const bool stop = ctx_.prompter->confirm("Stop " + id + " (" + req_.app_name + ") now to release its compute?",
-                                                 false, false, "--yes keeps it running");
+        const bool stop = ctx_.prompter->confirm(
+            "Stop " + id + " (" + visible_controls(req_.app_name) + ") now to release its compute?", false, false,
+            "--yes keeps it running");
         if (!stop) {
             console_.text(TextKind::Info, "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
             return;

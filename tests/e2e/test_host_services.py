@@ -606,6 +606,92 @@ class SpinnerLineTests(ServiceTestCase):
         self.assertIn("child line", self.spin_then("watch"))
 
 
+class ControlCharactersFromOutsideTests(MgpuxTestCase):
+    """Text that came from outside (arguments, state files, profile names, what `modal`
+    answers) is shown with its control characters made visible: a terminal never gets a raw
+    escape sequence from it. --json documents stay exact."""
+
+    ESC_TITLE = "\x1b]0;pwned\x07"  # sets the terminal's title
+    ESC_RED = "\x1b[31m"
+    C1_CSI = "\u009b2J"  # the one-character CSI of the C1 set
+
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()
+
+    def assertNoRawControls(self, r):
+        for stream, text in (("stdout", r.out), ("stderr", r.err)):
+            for bad in ("\x1b", "\x07", "\u009b"):
+                self.assertNotIn(bad, text, f"{stream} has a raw {bad!r}:\n{text}")
+
+    def write_state(self, name, doc):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / name
+        path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        os.chmod(path, 0o600)
+
+    def test_a_preset_name_and_fields(self):
+        name = "box" + self.ESC_RED + "red" + self.C1_CSI
+        self.write_state("presets.json", {name: {
+            "name": name, "action": "bash", "compute_spec": "cpu=8, memory=4096",
+            "compute_label": "CPU" + self.ESC_TITLE, "profile": "work" + self.ESC_RED,
+            "exclude_patterns": ["data" + self.ESC_TITLE]}})
+        for args in (["preset", "show", name], ["preset", "list"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 0)
+                self.assertNoRawControls(r)
+                self.assertIn("box\\x1b[31mred", r.out)
+        r = self.run_mgpux("preset", "show", "nope" + self.ESC_TITLE)
+        self.assertExit(r, 2)
+        self.assertNoRawControls(r)
+        self.assertIn("nope\\x1b]0;pwned\\x07", r.err)
+        doc = self.run_mgpux("preset", "show", name, "--json").json()
+        self.assertEqual((doc["name"], doc["profile"]), (name, "work" + self.ESC_RED))
+
+    def test_a_profile_name(self):
+        evil = "ev" + self.ESC_TITLE + "il"
+        self.fake.write_modal_toml(self.toml, {
+            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
+            evil: {"token_id": "ak-evil", "token_secret": "as-evil"},
+        }, active="alice")
+        for args in (["account", "switch", evil], ["account", "list", "--no-usage"],
+                     ["account", "switch", "no" + self.ESC_RED + "body"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args, "--yes")
+                self.assertNoRawControls(r)
+                self.assertIn("\\x1b", r.out + r.err)
+
+    def test_a_session_record(self):
+        self.write_state("sessions.json", [{
+            "id": "sess-0000000a", "kind": "dev", "profile": "alice", "compute": "L4" + self.ESC_RED,
+            "app_name": "m-gpux-shell", "description": "Dev" + self.ESC_TITLE, "state": "running",
+            "local_dir": "/home/me/pro\x1b[2Jj", "created_at": "2026-05-07T09:41:03+00:00"}])
+        for args in (["sessions", "show", "sess-0000000a"], ["sessions", "list"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 0)
+                self.assertNoRawControls(r)
+                self.assertIn("L4\\x1b[31m", r.out)
+        doc = self.run_mgpux("sessions", "show", "sess-0000000a", "--json").json()
+        self.assertEqual(doc["description"], "Dev" + self.ESC_TITLE)
+
+    def test_an_app_description_from_modal(self):
+        self.fake.add_app("m-gpux-shell" + self.ESC_TITLE + "\x1b[2J", state="ephemeral (detached)",
+                          workspace="alice")
+        r = self.run_mgpux("stop", "--dry-run", "--yes")
+        self.assertExit(r, 0)
+        self.assertNoRawControls(r)
+        self.assertIn("m-gpux-shell\\x1b]0;pwned\\x07\\x1b[2J", r.out + r.err)
+        doc = self.run_mgpux("stop", "--dry-run", "--yes", "--json").json()
+        self.assertEqual(doc["apps"][0]["description"], "m-gpux-shell" + self.ESC_TITLE + "\x1b[2J")
+
+    def test_our_own_colours_still_work(self):
+        r = self.run_mgpux("preset", "show", "nope", "--color", "always")
+        self.assertExit(r, 2)
+        self.assertIn("\x1b[31mm-gpux: error: \x1b[0m", r.err)
+
+
 class BillableLaunchNeedsYes(ServiceTestCase):
     """Spending money counts as destructive: without a terminal only --yes launches."""
 

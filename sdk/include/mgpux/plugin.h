@@ -198,7 +198,10 @@ struct mgpux_host {
     /* Logging to stderr through the host's logger (honours -v/-q). */
     void (*log)(const mgpux_host *host, int32_t level, const char *message);
 
-    /* Output. `text` is copied at once; a newline is not added. */
+    /* Output. `text` is copied at once; a newline is not added. Control
+     * characters in text, table cells and prompts are shown escaped (\x1b),
+     * newlines and tabs of text excepted; the one control passed on is
+     * "\x1b[H\x1b[2J" (home and clear the screen) at the start of a text. */
     void (*write_text)(const mgpux_host *host, int32_t kind, const char *text);
     /* An aligned table. `table_json` = {"title": str?, "columns": [str...],
      * "rows": [[cell...]...]}; cells are strings, numbers, booleans or null.
