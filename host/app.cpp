@@ -10,6 +10,7 @@
 #include "services/host_table.hpp"
 #include "services/logging.hpp"
 #include "services/prompts.hpp"
+#include "services/temp_files.hpp"
 #include "services/templates.hpp"
 #include "util/paths.hpp"
 
@@ -29,6 +30,40 @@ namespace {
 bool debug_plugins() {
     auto v = util::env("MGPUX_DEBUG");
     return v && (v->find("plugins") != std::string::npos || *v == "all");
+}
+
+// The process's terminal for prompts, which first ends any spinner: a
+// question must start on a clean line, and nothing may redraw over it.
+class PromptTerminal : public services::PosixTerminal {
+public:
+    explicit PromptTerminal(services::Console& console) : console_(console) {}
+    std::optional<std::string> read_line() override {
+        quiet();
+        return PosixTerminal::read_line();
+    }
+    std::optional<std::string> read_secret() override {
+        quiet();
+        return PosixTerminal::read_secret();
+    }
+    services::KeyPress read_key() override {
+        quiet();
+        return PosixTerminal::read_key();
+    }
+    void write(const std::string& s) override {
+        quiet();
+        PosixTerminal::write(s);
+    }
+
+private:
+    void quiet() { console_.progress(nullptr); }
+    services::Console& console_;
+};
+
+// A spinner redraws its line several times a second: only on a terminal that
+// understands the redrawing.
+bool spinner_possible(bool stderr_tty) {
+    const auto term = util::env("TERM");
+    return stderr_tty && !(term && *term == "dumb");
 }
 
 int normalise_status(int status) {
@@ -140,7 +175,7 @@ int run_app(int argc, char** argv) {
     cs.verbosity = early.verbosity;
     cs.color_stdout = services::decide_color(early.color, stdout_tty);
     cs.color_stderr = services::decide_color(early.color, stderr_tty);
-    cs.stderr_is_tty = stderr_tty;
+    cs.stderr_is_tty = spinner_possible(stderr_tty);
     services::Console console(cs, std::cout, std::cerr);
     ctx.console = &console;
     services::init_logging(early.verbosity, cs.color_stderr);
@@ -160,7 +195,7 @@ int run_app(int argc, char** argv) {
     ps.no_input = early.no_input;
     ps.stdin_tty = ::isatty(STDIN_FILENO);
     ps.stdout_tty = stdout_tty;
-    services::PosixTerminal terminal;
+    PromptTerminal terminal(console);
     services::Prompter prompter(ps, terminal);
     ctx.prompter = &prompter;
     services::TemplateStore templates({user_template_dir(), system_template_dir()});
@@ -229,6 +264,9 @@ int run_app(int argc, char** argv) {
         console.error("'m-gpux " + parsed.node->path_string() + "' has no JSON output; drop --json");
         return MGPUX_E_USAGE;
     }
+    // Before a command runs, never for help: what a killed m-gpux left behind
+    // (secret files, temp files of atomic writes) is removed.
+    services::sweep_stale_temp_files();
     if (!parsed.node->owner) return builtins::run(ctx, parsed);
     return run_plugin_command(ctx, parsed);
 }

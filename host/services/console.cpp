@@ -2,12 +2,17 @@
 
 #include "util/json.hpp"
 #include "util/paths.hpp"
+#include "util/utf8.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <mutex>
 #include <stdexcept>
 
@@ -19,6 +24,39 @@ bool decide_color(const std::string& mode, bool is_tty) {
     if (util::env("NO_COLOR")) return false;
     const auto term = util::env("TERM");
     return is_tty && (!term || *term != "dumb");
+}
+
+namespace {
+
+void append_escape(std::string& out, const char* format, unsigned value) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, format, value);
+    out += buf;
+}
+
+}  // namespace
+
+std::string visible_controls(std::string_view s, bool keep_layout) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t cp = 0;
+        const auto len = util::utf8_sequence(s, i, &cp);
+        if (!len) {
+            append_escape(out, "\\x%02x", static_cast<unsigned char>(s[i++]));
+            continue;
+        }
+        const bool layout = cp == '\n' || cp == '\t';
+        if ((layout && keep_layout) || (cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f))) {
+            out.append(s.substr(i, *len));
+        } else if (cp == '\n' || cp == '\t' || cp == '\r') {
+            out += cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : "\\r";
+        } else {
+            append_escape(out, cp < 0x80 ? "\\x%02x" : "\\u%04x", cp);
+        }
+        i += *len;
+    }
+    return out;
 }
 
 namespace {
@@ -62,7 +100,16 @@ Table table_from_json(const boost::json::value& v) {
     return t;
 }
 
-std::string format_table(const Table& t) {
+std::string format_table(const Table& raw) {
+    // Cells are one line each, whatever they hold.
+    Table t;
+    t.title = visible_controls(raw.title, false);
+    for (const auto& c : raw.columns) t.columns.push_back(visible_controls(c, false));
+    for (const auto& r : raw.rows) {
+        std::vector<std::string> row;
+        for (const auto& c : r) row.push_back(visible_controls(c, false));
+        t.rows.push_back(std::move(row));
+    }
     std::vector<std::size_t> width(t.columns.size(), 0);
     for (std::size_t i = 0; i < t.columns.size(); ++i) width[i] = display_width(t.columns[i]);
     for (const auto& r : t.rows)
@@ -126,16 +173,19 @@ std::string Console::styled(TextKind kind, const std::string& s, bool color) con
     return out;
 }
 
-void Console::text(TextKind kind, const std::string& s) {
+void Console::text(TextKind kind, const std::string& raw) {
     if (kind == TextKind::Info && settings_.verbosity < 0) return;
     stop_spinner();
+    const bool clears = std::string_view(raw).substr(0, kClearScreen.size()) == kClearScreen;
+    const std::string s = clears ? std::string(kClearScreen) + visible_controls(std::string_view(raw).substr(kClearScreen.size()))
+                                 : visible_controls(raw);
     const bool to_err = settings_.json || kind == TextKind::Info || kind == TextKind::Warning || kind == TextKind::Error;
     if (to_err) {
         err_ << styled(kind, s, settings_.color_stderr);
         err_.flush();
     } else {
         out_ << styled(kind, s, settings_.color_stdout);
-        out_.flush();
+        flush_out();
     }
 }
 
@@ -146,19 +196,19 @@ bool Console::json(const boost::json::value& v) {
     stop_spinner();
     json_written_ = true;
     out_ << util::pretty_json(v);
-    out_.flush();
+    flush_out();
     return true;
 }
 
 void Console::error(const std::string& message) {
     stop_spinner();
-    err_ << styled(TextKind::Error, "m-gpux: error: ", settings_.color_stderr) << message << "\n";
+    err_ << styled(TextKind::Error, "m-gpux: error: ", settings_.color_stderr) << visible_controls(message) << "\n";
     err_.flush();
 }
 
 void Console::warning(const std::string& message) {
     stop_spinner();
-    err_ << styled(TextKind::Warning, "m-gpux: warning: ", settings_.color_stderr) << message << "\n";
+    err_ << styled(TextKind::Warning, "m-gpux: warning: ", settings_.color_stderr) << visible_controls(message) << "\n";
     err_.flush();
 }
 
@@ -202,9 +252,25 @@ void Console::stop_spinner() {
 
 void Console::passthrough(int stream, std::string_view line) {
     stop_spinner();
-    std::ostream& os = (stream == 1 && !settings_.json) ? out_ : err_;
+    const bool to_out = stream == 1 && !settings_.json;
+    std::ostream& os = to_out ? out_ : err_;
     os << line << '\n';
-    os.flush();
+    if (to_out) flush_out();
+    else os.flush();
 }
+
+namespace {
+std::atomic<int> g_output_write_error{0};
+}
+
+void Console::flush_out() {
+    out_.flush();
+    if (out_.good()) return;
+    // The first failure's reason: later writes fail without saying why.
+    int none = 0;
+    g_output_write_error.compare_exchange_strong(none, errno != 0 ? errno : EIO);
+}
+
+int output_write_error() { return g_output_write_error.load(); }
 
 }  // namespace mgpux::services

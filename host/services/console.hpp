@@ -27,6 +27,17 @@ struct ConsoleSettings {
 // --color auto|always|never and NO_COLOR decide colour per stream.
 bool decide_color(const std::string& mode, bool is_tty);
 
+// Text that came from outside (a name, a description, a file's content, what
+// `modal` answered) with its control characters made visible, so it can never
+// drive the terminal: \n \t \r as those two characters, other C0 controls and
+// DEL as \xNN, C1 controls as \u00NN, bytes that are not UTF-8 as \xNN. With
+// `keep_layout`, newlines and tabs stay as they are.
+std::string visible_controls(std::string_view s, bool keep_layout = true);
+
+// The one control a plugin may send through text(): at the very start of a
+// text, home the cursor and clear the screen (a monitor redrawing its frame).
+inline constexpr std::string_view kClearScreen = "\x1b[H\x1b[2J";
+
 struct Table {
     std::string title;
     std::vector<std::string> columns;
@@ -37,11 +48,18 @@ struct Table {
 Table table_from_json(const boost::json::value& v);
 std::string format_table(const Table& t);
 
+// The errno of the first write to a console's stdout that failed (a full
+// disk, a closed file), or 0. The exit status reports it.
+int output_write_error();
+
 class Console {
 public:
     Console(ConsoleSettings settings, std::ostream& out, std::ostream& err);
     ~Console();
 
+    // Every text, table cell and message goes through visible_controls (a text
+    // may start with kClearScreen); JSON documents are exact, and a child's
+    // output passed through is shown as the child wrote it.
     void text(TextKind kind, const std::string& s);
     void table(const Table& t);
     // Writes the JSON document; returns false if one was already written.
@@ -61,6 +79,7 @@ public:
 
 private:
     std::string styled(TextKind kind, const std::string& s, bool color) const;
+    void flush_out();
     void stop_spinner();
 
     ConsoleSettings settings_;

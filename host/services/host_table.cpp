@@ -26,6 +26,7 @@ void cb_set_error(const mgpux_host* host, int32_t code, const char* message) {
 void cb_log(const mgpux_host* host, int32_t level, const char* message) {
     auto& ph = PluginHost::from(host);
     if (level < MGPUX_LOG_DEBUG || level > MGPUX_LOG_PLUGIN_MISBEHAVING) level = MGPUX_LOG_WARNING;
+    ph.context().console->progress(nullptr);  // a log line starts on a clean line
     log(static_cast<LogLevel>(level), ph.plugin().id + ": " + cstr(message));
 }
 
@@ -85,12 +86,14 @@ int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* 
     auto& ph = PluginHost::from(host);
     if (!labels || !out_index) return ph.fail(MGPUX_E_USAGE, "prompt_select: labels and out_index are required");
     std::vector<std::string> l, d;
+    // Menu items are often outside values (profile, preset, app names): shown, never obeyed.
     for (uint32_t i = 0; i < count; ++i) {
-        l.push_back(cstr(labels[i]));
-        d.push_back(descriptions ? cstr(descriptions[i]) : std::string());
+        l.push_back(visible_controls(cstr(labels[i]), false));
+        d.push_back(descriptions ? visible_controls(cstr(descriptions[i]), false) : std::string());
     }
     return prompt_guard(ph, [&] {
-        *out_index = ph.context().prompter->select(cstr(title), l, d, default_index, cstr(flag_hint));
+        *out_index =
+            ph.context().prompter->select(visible_controls(cstr(title)), l, d, default_index, cstr(flag_hint));
     });
 }
 
@@ -107,8 +110,8 @@ int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* 
         return ph.fail(MGPUX_E_USAGE, "cannot ask \"" + cstr(message) + "\" without a terminal; pass " + hint);
     }
     return prompt_guard(ph, [&] {
-        ph.prompt_result =
-            ph.context().prompter->text(cstr(message), def, (flags & MGPUX_PROMPT_SECRET) != 0, cstr(flag_hint));
+        ph.prompt_result = ph.context().prompter->text(visible_controls(cstr(message)), def,
+                                                       (flags & MGPUX_PROMPT_SECRET) != 0, cstr(flag_hint));
         *out_value = ph.prompt_result.c_str();
     });
 }
@@ -118,7 +121,7 @@ int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t d
     auto& ph = PluginHost::from(host);
     if (!out_yes) return ph.fail(MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
     return prompt_guard(ph, [&] {
-        *out_yes = ph.context().prompter->confirm(cstr(message), default_yes != 0,
+        *out_yes = ph.context().prompter->confirm(visible_controls(cstr(message)), default_yes != 0,
                                                   (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, cstr(flag_hint))
                        ? 1
                        : 0;

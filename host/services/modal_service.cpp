@@ -6,6 +6,7 @@
 #include "services/process_service.hpp"
 #include "services/profile_store.hpp"
 #include "services/service_error.hpp"
+#include "services/temp_files.hpp"
 #include "util/atomic_file.hpp"
 #include "util/json.hpp"
 #include "util/paths.hpp"
@@ -73,25 +74,14 @@ std::string last_line(const std::string& text) {
     return best;
 }
 
-// A private directory for one secret file, removed with everything in it.
-struct PrivateTempDir {
-    fs::path path;
-    PrivateTempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "mgpux-secret-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) throw ServiceError(kExitFailed, "cannot create a private temporary directory");
-        path = tmpl;
-    }
-    ~PrivateTempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
-
 }  // namespace
 
 std::string describe_failure(const ModalResult& r) {
     std::string msg = "`" + command_words(r.args) + "` ";
     if (r.timed_out) return msg + "timed out";
+    if (r.overflow)
+        return msg + "printed more than " + std::to_string(util::kDefaultCaptureLimit >> 20) +
+               " MiB and was stopped; run it yourself to see what it prints";
     msg += "failed (exit " + std::to_string(r.exit_code) + ")";
     const auto detail = last_line(r.err.empty() ? r.out : r.err);
     if (!detail.empty()) msg += ": " + detail;
@@ -210,18 +200,21 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     spec.stdin_mode = inherit_output ? util::StdinMode::Inherit : util::StdinMode::Null;
     if (timeout_s > 0 && !inherit_output)
         spec.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+    // A child that writes to the terminal itself starts on a clean line, with no spinner redrawing over it.
+    if (inherit_output && ctx_.console) ctx_.console->progress(nullptr);
     util::CaptureResult c;
     try {
         c = util::run_process(spec);
     } catch (const std::system_error& e) {
-        throw ServiceError(kExitFailed, "could not start " + spec.exe.string() + ": " + e.code().message());
+        throw_start_failure(spec.exe, e);
     }
     r.exit_code = c.exit_code;
     r.timed_out = c.timed_out;
     r.interrupted = c.interrupted;
+    r.overflow = c.out_overflow;
     r.out = std::move(c.out);
     r.err = std::move(c.err);
-    if (r.exit_code == 0 && !r.timed_out && has_word(r.args, "--json")) {
+    if (r.ok() && has_word(r.args, "--json")) {
         try {
             r.json = normalise_keys(util::parse_json(r.out));
         } catch (const util::JsonParseError& e) {
@@ -292,8 +285,11 @@ ModalResult ModalService::secret_create(const std::optional<std::string>& profil
     const auto text = dotenv_text(values);
     const auto pinned = pin_profile(profile);
     if (ctx_.globals.dry_run) return run({"secret", "create", name, "--from-dotenv", "<0600 file>", "--force"}, pinned, 60, false);
-    PrivateTempDir dir;
-    const auto file = dir.path / "secret.env";
+    // In a private directory under the state dir (not $TMPDIR), removed as soon
+    // as `modal secret create` has returned; a sweep at start removes one that a
+    // killed m-gpux left.
+    PrivateTempDir dir("secret");
+    const auto file = dir.path() / "secret.env";
     util::write_file_atomic(file, text, 0600);
     return run({"secret", "create", name, "--from-dotenv", file.string(), "--force"}, pinned, 60, false);
 }

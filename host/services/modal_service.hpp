@@ -32,10 +32,11 @@ struct ModalResult {
     bool timed_out = false;
     bool interrupted = false;
     bool skipped = false;                // --dry-run: a change that was not made
-    std::string out;
-    std::string err;
+    bool overflow = false;               // stdout passed the capture limit; the call was stopped
+    std::string out;                     // stdout (up to the capture limit)
+    std::string err;                     // the end of stderr
     boost::json::value json;             // stdout parsed when --json was asked
-    bool ok() const { return skipped || (exit_code == 0 && !timed_out); }
+    bool ok() const { return skipped || (exit_code == 0 && !timed_out && !overflow); }
 };
 
 // "`modal app stop` failed (exit 1): <last stderr line>" and the like.

@@ -29,6 +29,10 @@ std::string install_hint(const std::string& program) {
     return "`" + program + "` was not found on PATH.";
 }
 
+const char* override_variable(const std::string& program) {
+    return program == "modal" ? "MGPUX_MODAL" : program == "python3" ? "MGPUX_PYTHON" : nullptr;
+}
+
 const json::value* member(const json::object& o, const char* key) {
     auto it = o.find(key);
     return it == o.end() || it->value().is_null() ? nullptr : &it->value();
@@ -48,11 +52,19 @@ fs::path require_program(const std::string& program) {
     if (auto it = g_programs.find(program); it != g_programs.end()) return it->second;
     std::optional<fs::path> found;
     if (!program.empty() && program.front() == '/') {
-        if (::access(program.c_str(), X_OK) == 0) found = fs::path(program);
+        found = util::find_on_path(program);
     } else {
         found = locate_program(program);
     }
-    if (!found) throw ServiceError(kExitMissingProgram, install_hint(program));
+    if (!found) {
+        // A variable that names something unusable is the user's setting to fix, not a missing install.
+        const char* variable = override_variable(program);
+        if (const auto value = variable ? util::env(variable) : std::nullopt)
+            throw ServiceError(kExitMissingProgram, std::string(variable) + "=" + *value +
+                                                        " does not name an executable file; point it at `" + program +
+                                                        "`, or unset it to use the one on PATH");
+        throw ServiceError(kExitMissingProgram, install_hint(program));
+    }
     g_programs[program] = *found;
     return *found;
 }
@@ -119,7 +131,7 @@ util::ProcessSpec process_spec_from_json(const json::value& request) {
 json::value process_result_json(const util::CaptureResult& r) {
     return json::object{{"exit_code", r.exit_code},     {"signal", r.signal}, {"timed_out", r.timed_out},
                         {"interrupted", r.interrupted}, {"stdout", r.out},    {"stderr", r.err},
-                        {"pid", r.pid}};
+                        {"pid", r.pid},                 {"output_overflow", r.out_overflow}};
 }
 
 util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec,
@@ -135,8 +147,18 @@ util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpe
     try {
         return util::run_process(spec, shown);
     } catch (const std::system_error& e) {
-        throw ServiceError(kExitFailed, "could not start " + spec.exe.string() + ": " + e.code().message());
+        throw_start_failure(spec.exe, e);
     }
+}
+
+void throw_start_failure(const fs::path& exe, const std::system_error& e) {
+    const auto code = e.code();
+    // The file vanished, is not executable after all, or is no program (a bad #! line).
+    const bool unusable = code == std::errc::no_such_file_or_directory || code == std::errc::permission_denied ||
+                          code == std::errc::executable_format_error;
+    throw ServiceError(unusable ? kExitMissingProgram : kExitFailed,
+                       "could not start " + exe.string() + ": " + code.message() +
+                           (unusable ? " (check that it is the program meant, or reinstall it)" : ""));
 }
 
 }  // namespace mgpux::services

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <system_error>
 
 namespace mgpux {
 struct HostContext;
@@ -34,6 +35,10 @@ util::ProcessSpec process_spec_from_json(const boost::json::value& request);
 
 // The result object of mgpux.process/1.
 boost::json::value process_result_json(const util::CaptureResult& r);
+
+// The ServiceError for a child that could not be started: kExitMissingProgram
+// when the file is missing, not executable or no program, else kExitFailed.
+[[noreturn]] void throw_start_failure(const std::filesystem::path& exe, const std::system_error& e);
 
 // Runs a request; watched lines are shown through the console and handed to
 // `on_line`.

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <random>
 
@@ -285,15 +286,21 @@ public:
         if (ctx_.globals.dry_run) return dry_run();
         if (!billable_launch_confirmable()) return std::move(outcome_);
         prepare_run_dir();
-        if (!review() || !create_secrets()) return std::move(outcome_);
+        if (!review()) return std::move(outcome_);
+        if (!create_secrets()) {
+            delete_created_secrets();
+            return std::move(outcome_);
+        }
         const auto r = launch();
         collect(r);
         finish(r);
+        if (secrets_orphaned()) delete_created_secrets();
         return std::move(outcome_);
     }
 
 private:
     json::object& res() { return outcome_.result; }
+    const json::object& res() const { return outcome_.result; }
 
     void settle(const char* status, int code = kExitOk, std::string error = {}) {
         res()["status"] = status;
@@ -402,7 +409,9 @@ private:
         for (;;) {
             const int choice = ctx_.prompter->select(
                 "Run this script?", {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
-                {command_line_, "", script_path_.string(), "keep the script, run nothing"}, 0, "--yes");
+                {visible_controls(command_line_, false), "", visible_controls(script_path_.string(), false),
+                 "keep the script, run nothing"},
+                0, "--yes");
             if (choice == 0) return true;
             if (choice == 1) console_.text(TextKind::Plain, with_newline(script));
             else if (choice == 2) script = edit();
@@ -436,12 +445,59 @@ private:
             console_.progress(("creating secret " + s.name).c_str());
             const auto r = modal_.secret_create(profile_, s.name, s.values);
             console_.progress(nullptr);
+            if (r.interrupted && !r.ok()) {
+                created_secrets_.push_back(s.name);  // it may exist by now
+                settle("cancelled", kExitCancelled, "interrupted while creating secret " + s.name + "; nothing was launched");
+                return false;
+            }
             if (!r.ok()) {
                 settle("failed", kExitFailed, "could not create secret " + s.name + ": " + describe_failure(r));
                 return false;
             }
+            created_secrets_.push_back(s.name);
         }
         return true;
+    }
+
+    // Whether the secrets this launch created are needed by nothing: no app
+    // is left running with them and no session holds them (a session's stop
+    // deletes its secret).
+    bool secrets_orphaned() const {
+        const auto& status = res().at("status");
+        if (status == "failed") return !session_left_running_;
+        if (status == "cancelled") return !created_secrets_.empty();  // stopped while creating them
+        if (status == "interrupted") return !req_.detach;  // an attached app ends with its client
+        // A run that returned by itself is over; without an app id nothing records it.
+        return status == "completed" && req_.mode == "run" && !app_id_;
+    }
+
+    // Deletes what create_secrets made; a secret that cannot be deleted is
+    // reported with the command that removes it.
+    void delete_created_secrets() {
+        json::array deleted, left;
+        for (const auto& name : created_secrets_) {
+            const std::string why_not = delete_secret(name);
+            if (why_not.empty()) {
+                deleted.emplace_back(name);
+                continue;
+            }
+            left.emplace_back(name);
+            console_.text(TextKind::Warning, "could not delete secret " + name + " that this launch created (" +
+                                                 why_not + "); remove it with `modal secret delete " + name + "`\n");
+        }
+        res()["secrets_deleted"] = std::move(deleted);
+        res()["secrets_left"] = std::move(left);
+    }
+
+    // "" when the secret is gone, else why it is not.
+    std::string delete_secret(const std::string& name) {
+        if (util::termination_signal()) return "m-gpux is stopping on a signal and starts nothing more";
+        try {
+            const auto r = modal_.secret_delete(profile_, name);
+            return r.ok() ? std::string() : describe_failure(r);
+        } catch (const ServiceError& e) {
+            return e.what();
+        }
     }
 
     // The child's output passes through while the markers are watched; the
@@ -503,10 +559,13 @@ private:
         const auto saved = state_.save_session(s);
         if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
             session_id_ = std::string(it->value().as_string());
+        session_left_running_ = true;
     }
 
     void set_session_state(const char* state) {
-        if (session_id_) state_.update_session(*session_id_, json::object{{"state", state}});
+        if (!session_id_) return;
+        state_.update_session(*session_id_, json::object{{"state", state}});
+        session_left_running_ = false;
     }
 
     void collect(const util::CaptureResult& r) {
@@ -531,7 +590,13 @@ private:
 
     void finish(const util::CaptureResult& r) {
         const std::string app_text = app_id_ ? *app_id_ : std::string("the app");
-        if (left_in_background_) {
+        if (const int sig = util::termination_signal()) {
+            const bool left_running = req_.detach || req_.mode == "deploy";
+            settle("interrupted", kExitCancelled,
+                   std::string("stopped by ") + (sig == SIGHUP ? "SIGHUP" : "SIGTERM") + "; " +
+                       (left_running ? app_text + " keeps running on Modal (stop it with `m-gpux stop`)"
+                                     : "Modal stops " + req_.description + " in a few seconds"));
+        } else if (left_in_background_) {
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
             console_.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
@@ -550,6 +615,11 @@ private:
             console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
             if (app_id_) offer_stop(*app_id_);
             else console_.text(TextKind::Info, "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
+        } else if (r.exit_code == 0 && req_.background && req_.mode == "run" && !app_id_) {
+            settle("failed", kExitFailed,
+                   "`modal run --detach` ended without naming its app (no \"View run at\" line, and `modal app list` "
+                   "shows no app called '" + req_.app_name + "'), so it has no app id and no session was recorded; "
+                   "check `modal app list` for it and stop it with `modal app stop <app-id>` if it runs");
         } else if (r.exit_code != 0) {
             ModalResult mr;
             mr.args = args_;
@@ -562,13 +632,17 @@ private:
             // A detached run that returns by itself has finished its function;
             // a deployment stays up.
             if (req_.mode == "run") set_session_state("stopped");
+            if (records_session() && !app_id_)
+                console_.text(TextKind::Warning, "Modal did not name the app, so no session was recorded; find it with "
+                                                 "`modal app list`.\n");
         }
     }
 
     // "Stop the app now?" after a detached run was left: by id, default keep.
     void offer_stop(const std::string& id) {
-        const bool stop = ctx_.prompter->confirm("Stop " + id + " (" + req_.app_name + ") now to release its compute?",
-                                                 false, false, "--yes keeps it running");
+        const bool stop = ctx_.prompter->confirm(
+            "Stop " + id + " (" + visible_controls(req_.app_name) + ") now to release its compute?", false, false,
+            "--yes keeps it running");
         if (!stop) {
             console_.text(TextKind::Info, "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
             return;
@@ -603,6 +677,8 @@ private:
     std::optional<std::string> session_id_;
     std::optional<std::string> app_id_;
     bool left_in_background_ = false;
+    bool session_left_running_ = false;
+    std::vector<std::string> created_secrets_;
 };
 
 }  // namespace

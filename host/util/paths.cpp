@@ -55,7 +55,8 @@ std::vector<fs::path> split_path_list(const std::string& list) {
 
 std::optional<fs::path> find_on_path(const std::string& name) {
     if (name.find('/') != std::string::npos) {
-        if (::access(name.c_str(), X_OK) == 0) return fs::path(name);
+        std::error_code ec;  // a directory passes access(X_OK) too
+        if (fs::is_regular_file(name, ec) && ::access(name.c_str(), X_OK) == 0) return fs::path(name);
         return std::nullopt;
     }
     auto path = env("PATH");

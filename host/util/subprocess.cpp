@@ -9,6 +9,7 @@
 
 #include "util/subprocess.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -23,23 +24,37 @@ namespace asio = boost::asio;
 
 namespace {
 
+std::atomic<int> g_termination_signal{0};
+
 // Puts the child in its own process group so a timeout kills grandchildren
 // too, and so Ctrl-C on the terminal reaches us, not it (we forward it).
 struct own_process_group {
     bool enabled = true;
     bool new_session = false;
+    pid_t parent = ::getpid();  // taken before the fork, in the parent
     template <typename Launcher>
     bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
         if (new_session) ::setsid();
         else if (enabled) ::setpgid(0, 0);
-        // A child we wait for must not outlive us when we are killed outright
-        // (SIGKILL cannot be forwarded): the kernel sends it SIGTERM then.
-        if (!new_session) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (!new_session) {
+            // A child we wait for must not outlive us when we are killed outright
+            // (SIGKILL cannot be forwarded): the kernel sends it SIGTERM then.
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+            // We may have died before that took effect: then nobody waits for it.
+            if (::getppid() != parent) ::_exit(128 + SIGTERM);
+        }
         // The child must not inherit our SIGINT disposition changes.
         ::signal(SIGINT, SIG_DFL);
         return {};
     }
 };
+
+// A signal ignored when we started (nohup, a background job) stays ignored:
+// we neither catch nor forward it.
+bool ignored_signal(int sig) {
+    struct sigaction current {};
+    return ::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN;
+}
 
 // Whether we are the foreground process group of a terminal on a standard descriptor: only then
 // can a SIGINT have come from that terminal's Ctrl-C (which the kernel sends to the whole group).
@@ -51,15 +66,21 @@ bool foreground_of_a_terminal() {
     return false;
 }
 
-// Reads a pipe to its end, splitting complete lines for a callback.
+// Reads a pipe to its end, keeping a bounded part of what it reads and
+// splitting complete lines for a callback.
 struct StreamReader {
     asio::readable_pipe pipe;
     std::string* sink;
     int stream;
+    bool keep_tail = true;        // keep the last `limit` bytes; else the first, up to `limit`
+    std::size_t limit = kDefaultTailLimit;
+    std::size_t max_line = kDefaultTailLimit;
     std::function<void(int, std::string_view)> on_line;
+    std::function<void()> on_overflow;  // a capped stream passed its limit
     std::function<void()> on_eof;
-    std::array<char, 4096> buf{};
+    std::array<char, 65536> buf{};
     std::string partial;
+    bool overflowed = false;
 
     StreamReader(asio::io_context& ctx, std::string* sink, int stream)
         : pipe(ctx), sink(sink), stream(stream) {}
@@ -69,13 +90,44 @@ struct StreamReader {
             if (ec) {
                 if (on_line && !partial.empty()) on_line(stream, partial);
                 partial.clear();
+                if (keep_tail) trim_to_tail(limit);
                 if (on_eof) on_eof();
                 return;
             }
-            sink->append(buf.data(), n);
-            if (on_line) split(std::string_view(buf.data(), n));
+            const std::string_view chunk(buf.data(), n);
+            keep(chunk);
+            if (on_line) split(chunk);
             start();
         });
+    }
+
+    void keep(std::string_view chunk) {
+        if (keep_tail) {
+            sink->append(chunk);
+            // Trimmed in batches, so each byte is moved a bounded number of times.
+            if (sink->size() > 2 * limit) trim_to_tail(limit);
+            return;
+        }
+        if (overflowed) return;
+        if (sink->size() + chunk.size() > limit) {
+            overflowed = true;
+            std::string().swap(*sink);  // what was read is useless now: give the memory back
+            if (on_overflow) on_overflow();
+            return;
+        }
+        // Grow by doubling but never past the limit, so the cap bounds the capacity too.
+        if (sink->capacity() < sink->size() + chunk.size())
+            sink->reserve(std::min(limit, std::max(sink->size() + chunk.size(), 2 * sink->capacity())));
+        sink->append(chunk);
+    }
+
+    // Keeps the last `n` bytes, starting after a line break where there is one.
+    void trim_to_tail(std::size_t n) {
+        if (sink->size() <= n) return;
+        std::size_t cut = sink->size() - n;
+        const auto nl = sink->find('\n', cut);
+        if (nl != std::string::npos && nl + 1 < sink->size()) cut = nl + 1;
+        sink->erase(0, cut);
     }
 
     void split(std::string_view chunk) {
@@ -90,6 +142,12 @@ struct StreamReader {
             start = nl + 1;
         }
         partial.erase(0, start);
+        // A line without an end (a progress bar redrawn with \r, a flood) is
+        // handed on in pieces rather than held whole.
+        while (partial.size() >= max_line) {
+            on_line(stream, std::string_view(partial).substr(0, max_line));
+            partial.erase(0, max_line);
+        }
     }
 };
 
@@ -145,7 +203,11 @@ CaptureResult start_detached(const ProcessSpec& spec) {
 
 }  // namespace
 
+int termination_signal() { return g_termination_signal.load(); }
+
 CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::chrono::milliseconds stop_grace) {
+    if (termination_signal() != 0)
+        throw std::system_error(std::make_error_code(std::errc::interrupted), "m-gpux is shutting down");
     if (spec.detach) return start_detached(spec);
     asio::io_context ctx;
     CaptureResult result;
@@ -188,6 +250,15 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
         });
     };
 
+    // stdout is kept whole (up to the cap) only when nobody sees it line by line.
+    out_reader.keep_tail = spec.output == OutputMode::Watch;
+    out_reader.limit = out_reader.keep_tail ? spec.tail_limit : spec.capture_limit;
+    err_reader.limit = spec.tail_limit;
+    out_reader.max_line = err_reader.max_line = std::max<std::size_t>(spec.tail_limit, 1);
+    out_reader.on_overflow = [&] {
+        result.out_overflow = true;
+        ::kill(signal_target, SIGKILL);
+    };
     if (on_line && spec.output == OutputMode::Watch) {
         auto dispatch = [&](int stream, std::string_view line) {
             if (stopping) return;  // keep draining, stop calling back
@@ -218,15 +289,20 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
     // Declared here, not in the block below: each wait re-arms with it.
     std::function<void(const bp::error_code&, int)> on_signal;
     if (spec.forward_sigint) {
-        signals.add(SIGINT);
-        signals.add(SIGTERM);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP})
+            if (!ignored_signal(sig)) signals.add(sig);
         on_signal = [&](const bp::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGINT && !inherit) request_stop();
             // An inheriting child shares our process group: a Ctrl-C on the terminal reached it
             // too. A SIGINT from anywhere else (kill, a script, a supervisor) is passed on once.
             else if (sig == SIGINT && !foreground_of_a_terminal()) ::kill(signal_target, SIGINT);
-            else if (sig == SIGTERM) ::kill(signal_target, SIGTERM);
+            // A hangup or a termination request ends us once the child has taken it.
+            if (sig == SIGTERM || sig == SIGHUP) {
+                int none = 0;
+                g_termination_signal.compare_exchange_strong(none, sig);
+                ::kill(signal_target, sig);
+            }
             result.interrupted = true;
             signals.async_wait(on_signal);
         };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -19,9 +20,16 @@ struct CaptureResult {
     bool timed_out = false;  // killed (with its whole process group) after the timeout
     bool interrupted = false;  // we sent it SIGINT (Ctrl-C here, or a line callback asked)
     int pid = 0;               // the child's process id
-    std::string out;
-    std::string err;
+    // stdout passed ProcessSpec::capture_limit: the child was killed and `out` is empty.
+    bool out_overflow = false;
+    std::string out;  // all of stdout (Capture), or its last tail_limit bytes (Watch)
+    std::string err;  // the last tail_limit bytes of stderr
 };
+
+// What is kept of a child's output by default: parsed stdout up to 64 MiB, and
+// the last 64 KiB of anything that is only streamed or quoted in a message.
+inline constexpr std::size_t kDefaultCaptureLimit = std::size_t(64) << 20;
+inline constexpr std::size_t kDefaultTailLimit = std::size_t(64) << 10;
 
 // Runs `exe args...` with stdin from /dev/null, capturing stdout and stderr,
 // in its own process group. Throws std::system_error when it cannot start.
@@ -46,12 +54,20 @@ struct ProcessSpec {
     std::string input;  // with StdinMode::Text
     OutputMode output = OutputMode::Capture;
     std::optional<std::chrono::milliseconds> timeout;
-    // SIGINT (Ctrl-C) received here while the child runs is forwarded to the
-    // child's process group instead of ending this process.
+    // SIGINT (Ctrl-C), SIGTERM and SIGHUP received here while the child runs
+    // are forwarded to the child's process group instead of ending this
+    // process (the last two also set termination_signal()).
     bool forward_sigint = true;
     // Start it in its own session with stdio on /dev/null and do not wait
     // (a browser opener); the result carries only its pid.
     bool detach = false;
+    // Memory bounds, so that a chatty child cannot grow us without limit:
+    // a Capture child's stdout beyond `capture_limit` kills it (out_overflow);
+    // stderr, and a Watch child's stdout (already handed on line by line),
+    // keep only their last `tail_limit` bytes. A watched line longer than
+    // `tail_limit` is handed on in pieces of that size.
+    std::size_t capture_limit = kDefaultCaptureLimit;
+    std::size_t tail_limit = kDefaultTailLimit;
 };
 
 // stream: 1 stdout, 2 stderr; the line has no newline.
@@ -63,6 +79,12 @@ using LineFn = std::function<LineAction(int stream, std::string_view line)>;
 // cannot start.
 CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line = LineFn(),
                           std::chrono::milliseconds stop_grace = std::chrono::seconds(10));
+
+// SIGTERM or SIGHUP received while a child ran (it was passed on to the
+// child, which is then waited for), or 0. Once set, run_process starts no new
+// child (std::system_error with std::errc::interrupted): the process should
+// clean up and exit with 128 + this signal.
+int termination_signal();
 
 // The current environment with `edits` applied, as NAME=VALUE strings.
 std::vector<std::string> edited_environment(const std::map<std::string, std::optional<std::string>>& edits);

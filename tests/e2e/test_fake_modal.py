@@ -572,6 +572,19 @@ class Scenarios(FakeModalTest):
         self.assertEqual(r.stdout, "alice\n")
         self.assertEqual([c["rule"] for c in self.fm.calls()], [0, 1, None, 2])
 
+    def test_flood_writes_that_many_bytes_then_answers(self):
+        self.fm.set_scenario([{"match": ["profile", "current"], "flood_stdout": 3 * 1000 * 1000},
+                              {"match": ["app", "list"], "flood_stderr": 250, "flood_newlines": False,
+                               "exit": 1}])
+        r = self.modal("profile", "current")
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.stdout), 3 * 1000 * 1000 + len("alice\n"))
+        self.assertTrue(r.stdout.endswith("x\nalice\n"))
+        self.assertEqual(r.stdout.count("\n"), 30000 + 1)
+        r = self.modal("app", "list")
+        self.assertExit(r, 1)
+        self.assertEqual(r.stderr, "x" * 250)
+
 
 class Billing(FakeModalTest):
     def test_report_and_summary(self):

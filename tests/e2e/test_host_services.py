@@ -246,6 +246,452 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual((self.state_dir / "sessions.json").read_text(), "[oops")
 
 
+class FailedLaunchCleanupTests(ServiceTestCase):
+    """A launch that fails after creating its secrets deletes them: nothing else would."""
+
+    def launch(self, *args, code=1):
+        r = self.probe("run", "--secret-name", "m-gpux-s-probe", "--yes", *args, env={"SVCPROBE_SECRET": SECRET})
+        self.assertExit(r, code)
+        return r
+
+    def assert_created_then_deleted(self, launch_command="run"):
+        calls = [c["argv"][:3] for c in self.fake.calls()]
+        self.assertEqual(calls[0], ["secret", "create", "m-gpux-s-probe"])
+        self.assertEqual(calls[1][0], launch_command)
+        deletes = self.fake.calls_of("secret", "delete")
+        self.assertEqual(len(deletes), 1, calls)
+        self.assertEqual(deletes[0]["argv"][2], "m-gpux-s-probe")
+        self.assertEqual(deletes[0]["env"]["MODAL_PROFILE"], "alice")
+        self.assertGreater(self.fake.calls().index(deletes[0]), 1)
+        self.assertEqual(self.fake.secrets(), [])
+
+    def test_a_failed_run_deletes_the_secret_it_created(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 1, "stderr": "Error: no such image\n"}])
+        r = self.launch()
+        self.assertIn("no such image", r.err)
+        self.assert_created_then_deleted()
+
+    def test_a_failed_serve_or_deploy_deletes_its_secret(self):
+        for mode in ("serve", "deploy"):
+            with self.subTest(mode=mode):
+                (self.fake.home / "calls.jsonl").unlink(missing_ok=True)
+                self.fake.set_scenario([{"match": [mode], "exit": 1, "stderr": "Error: quota\n"}])
+                self.launch("--mode", mode)
+                self.assert_created_then_deleted(mode)
+
+    def test_a_background_run_without_an_app_id_fails_and_deletes_its_secret(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 0}])
+        r = self.launch("--detach", "--background", "--session-kind", "jupyter")
+        self.assertIn("app id", r.err)
+        self.assertIn("modal app list", r.err)
+        self.assert_created_then_deleted()
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+
+    def test_a_detached_run_ending_without_an_app_id_deletes_its_secret(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 0}])
+        self.launch("--detach", "--session-kind", "dev", code=0)
+        self.assert_created_then_deleted()
+
+    def test_a_secret_that_cannot_be_deleted_is_reported(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 1},
+                                {"match": ["secret", "delete"], "exit": 1, "stderr": "Error: network down\n"}])
+        r = self.launch()
+        self.assertIn("could not delete secret m-gpux-s-probe", r.err)
+        self.assertIn("network down", r.err)
+        self.assertIn("modal secret delete m-gpux-s-probe", r.err)
+
+    def test_a_session_left_running_keeps_its_secret(self):
+        # no READY in time, but Modal named the app: the session holds the secret, `stop` deletes it
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        r = self.launch("--detach", "--background", "--session-kind", "jupyter", "--ready-timeout", "1")
+        self.assertIn("may still be running", r.err)
+        self.assertEqual(self.fake.calls_of("secret", "delete"), [])
+        self.assertEqual([s["name"] for s in self.fake.secrets()], ["m-gpux-s-probe"])
+
+    def test_a_successful_run_keeps_its_secret(self):
+        self.launch("--detach", "--session-kind", "dev", code=0)
+        self.assertEqual(self.fake.calls_of("secret", "delete"), [])
+
+
+def process_alive(pid):
+    """Whether `pid` runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+class TerminationTests(ServiceTestCase):
+    """A hangup or kill takes the `modal` child down with m-gpux, and no file with
+    credentials is left behind; what an earlier killed m-gpux left is swept."""
+
+    DEAD_PID = 4194305  # above any pid_max: no such process
+
+    def start_probe(self, *args, env=None):
+        run_env = dict(self.env)
+        run_env.update(self.fake.env())
+        run_env.update(env or {})
+        return subprocess.Popen([str(BIN), "svcprobe", *args], env=run_env, cwd=str(self.tmp),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+
+    def wait_for_call(self, proc, *prefix):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            calls = self.fake.calls_of(*prefix)
+            if calls:
+                time.sleep(0.3)  # let it settle into its wait
+                return calls[0]
+            time.sleep(0.05)
+        self.fail(f"modal {' '.join(prefix)} was never called")
+
+    def finish(self, proc):
+        try:
+            return proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def assert_gone(self, pid):
+        deadline = time.monotonic() + 10
+        while process_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(process_alive(pid), f"the modal child {pid} outlived m-gpux")
+
+    def test_sighup_during_secret_creation_stops_the_child_and_removes_the_secret_file(self):
+        self.fake.set_scenario([{"match": ["secret", "create"], "hang": True}])
+        proc = self.start_probe("run", "--secret-name", "m-gpux-s-hup", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        call = self.wait_for_call(proc, "secret", "create")
+        dotenv = call["secret"]["from_dotenv"]
+        self.assertTrue(os.path.exists(dotenv))
+        proc.send_signal(signal.SIGHUP)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assert_gone(call["pid"])
+        self.assertFalse(os.path.exists(dotenv), "the secret file outlived m-gpux")
+        self.assertFalse(os.path.exists(os.path.dirname(dotenv)))
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+    def test_sighup_during_a_hanging_run_stops_the_child(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--secret-name", "m-gpux-s-hup", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        call = self.wait_for_call(proc, "run")
+        proc.send_signal(signal.SIGHUP)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGHUP, err)
+        self.assert_gone(call["pid"])
+        self.assertEqual(list((self.state_dir / "tmp").glob("*")) if (self.state_dir / "tmp").exists() else [], [])
+        self.assertEqual(len(self.fake.calls_of("run")), 1)  # and nothing was started after the hangup
+
+    def test_sigterm_is_passed_on_and_exits_143(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--detach", "--session-kind", "dev", "--yes")
+        call = self.wait_for_call(proc, "run")
+        proc.send_signal(signal.SIGTERM)
+        _, err = self.finish(proc)
+        self.assertEqual(proc.returncode, 128 + signal.SIGTERM, err)
+        self.assert_gone(call["pid"])
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])
+
+    def test_kill_9_takes_the_modal_child_down_too(self):
+        self.fake.set_scenario([{"match": ["run"], "hang": True}])
+        proc = self.start_probe("run", "--yes")
+        call = self.wait_for_call(proc, "run")
+        proc.kill()
+        self.finish(proc)
+        self.assert_gone(call["pid"])
+
+    def plant(self, path, age_s=3600, content="TOKEN=secret\n"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        os.utime(path, (time.time() - age_s,) * 2)
+        return path
+
+    def test_stale_temp_files_of_a_killed_mgpux_are_swept_at_start(self):
+        tmpdir = self.tmp / "tmpdir"
+        dead, alive = self.DEAD_PID, os.getpid()
+        swept = [
+            self.plant(self.state_dir / "tmp" / f"secret-{dead}-a1B2c3" / "secret.env"),
+            self.plant(self.state_dir / f".api_keys.json.tmp-{dead}-1f2e3d"),
+            self.plant(self.state_dir / f".sessions.json.tmp-{dead}-abc"),
+            self.plant(self.home / f"..modal.toml.tmp-{dead}-77"),  # ".<file>.tmp-…"
+            self.plant(tmpdir / "mgpux-secret-Zx81Qa" / "secret.env"),  # where older versions put them
+        ]
+        kept = [
+            self.plant(self.state_dir / "tmp" / f"secret-{alive}-d4E5f6" / "secret.env"),  # its owner runs
+            self.plant(self.state_dir / f".api_keys.json.tmp-{dead}-9a", age_s=5),  # too young to judge
+            self.plant(self.state_dir / f".api_keys.json.tmp-{alive}-9b"),
+            self.plant(self.state_dir / "api_keys.json", content="[]"),
+            self.plant(self.state_dir / ".api_keys.json.bak"),
+            self.plant(tmpdir / "mgpux-secret-Yo9ng1" / "secret.env", age_s=5),
+            self.plant(tmpdir / "other-program-XXXX" / "secret.env"),
+            self.plant(self.home / f".bashrc.tmp-{dead}-aa"),  # beside the profile file, not ours
+        ]
+        for d in (swept[0].parent, swept[4].parent, kept[0].parent, kept[6].parent):
+            os.utime(d, (time.time() - 3600,) * 2)
+        r = self.probe("state", "read", "presets", "--json", env={"TMPDIR": str(tmpdir)})
+        self.assertExit(r, 0)
+        for path in swept:
+            self.assertFalse(path.exists(), path)
+        self.assertFalse(swept[0].parent.exists())
+        self.assertFalse(swept[4].parent.exists())
+        for path in kept:
+            self.assertTrue(path.exists(), path)
+
+    def test_the_secret_file_lives_in_a_private_directory_under_the_state_dir(self):
+        r = self.probe_json("secret", "creds", env={"SVCPROBE_SECRET": SECRET, "TMPDIR": "/nonexistent"})
+        self.assertTrue(r)
+        rec = self.fake.calls_of("secret", "create")[0]["secret"]
+        dotenv = rec["from_dotenv"]
+        self.assertTrue(dotenv.startswith(str(self.state_dir / "tmp") + "/"), dotenv)
+        self.assertEqual(rec["dotenv_mode"], "0600")
+        self.assertFalse(os.path.exists(dotenv))
+        self.assertEqual(stat.S_IMODE((self.state_dir / "tmp").stat().st_mode), 0o700)
+
+
+class ExitCodeTests(ServiceTestCase):
+    """Exit codes of the edges: a failed write of the output, an unusable program named by
+    MGPUX_MODAL / MGPUX_PYTHON, an unusable TMPDIR, Ctrl-C while a secret is created."""
+
+    def run_to_dev_full(self, *args):
+        env = dict(self.env)
+        env.update(self.fake.env())
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([str(BIN), *args], env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL,
+                                  stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        return proc.returncode, proc.stderr
+
+    def test_output_that_cannot_be_written_is_exit_1_with_a_message(self):
+        for args in (["svcprobe", "state", "read", "presets", "--json"], ["--version"], ["svcprobe", "--help"]):
+            with self.subTest(args=args):
+                code, err = self.run_to_dev_full(*args)
+                self.assertEqual(code, 1, err)
+                self.assertIn("could not write to standard output", err)
+                self.assertIn("No space left on device", err)
+
+    def test_an_unusable_program_named_by_the_variable_is_exit_4_naming_it(self):
+        not_executable = self.tmp / "modal.txt"
+        not_executable.write_text("#!/bin/sh\n")
+        for value in ("/nonexistent", str(self.tmp), str(not_executable)):
+            with self.subTest(value=value):
+                r = self.probe("modal", "--json", "--", "app", "list", "--json", env={"MGPUX_MODAL": value})
+                self.assertExit(r, 4)
+                self.assertIn(f"MGPUX_MODAL={value}", r.err)
+                r = self.probe("process", "--json", "--", "python3", "-c", "pass", env={"MGPUX_PYTHON": value})
+                self.assertExit(r, 4)
+                self.assertIn(f"MGPUX_PYTHON={value}", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_an_unusable_tmpdir_does_not_stop_a_launch(self):
+        r = self.probe("run", "--secret-name", "m-gpux-s-t", "--yes", env={"SVCPROBE_SECRET": SECRET,
+                                                                          "TMPDIR": "/nonexistent"})
+        self.assertExit(r, 0)
+        self.assertEqual(len(self.fake.calls_of("run")), 1)
+
+    def test_ctrl_c_while_a_secret_is_created_is_exit_130_and_launches_nothing(self):
+        self.fake.set_scenario([{"match": ["secret", "create"], "hang": True}])
+        env = dict(self.env)
+        env.update(self.fake.env())
+        env["SVCPROBE_SECRET"] = SECRET
+        proc = subprocess.Popen([str(BIN), "svcprobe", "run", "--secret-name", "m-gpux-s-int", "--yes"], env=env,
+                                cwd=str(self.tmp), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not self.fake.calls_of("secret", "create") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted while creating secret m-gpux-s-int", err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+
+def rendered_screen(output):
+    """The lines a terminal shows after `output`: carriage returns, erase-line (ESC[K),
+    cursor-up (ESC[nA) and erase-below (ESC[J) are applied; colours are dropped."""
+    import re
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", output):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row += 1
+            col = 0
+            if row == len(lines):
+                lines.append("")
+        elif token.startswith("\x1b["):
+            if token[-1] == "K":
+                lines[row] = lines[row][:col]
+            elif token[-1] == "A":
+                row = max(0, row - int(token[2:-1] or 1))
+            elif token[-1] == "J":
+                lines[row] = lines[row][:col]
+                del lines[row + 1:]
+        else:
+            line = lines[row].ljust(col)
+            lines[row] = line[:col] + token + line[col + len(token):]
+            col += len(token)
+    return lines
+
+
+class SpinnerLineTests(ServiceTestCase):
+    """Whatever follows the spinner on a terminal starts on a clean line: text, a prompt,
+    a log line, a child's own output."""
+
+    def run_on_pty_or_kill(self, args, keystrokes, timeout=15):
+        """run_on_pty, but a child still running at the deadline is killed (a spinner that
+        never stops keeps the output from ever going quiet for the keystrokes)."""
+        import pty
+        import select
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.chdir(str(self.tmp))
+            env = dict(self.env)
+            env.update(self.fake.env())
+            os.execve(str(BIN), [str(BIN), *map(str, args)], env)
+        output, pending = b"", list(keystrokes)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.3)
+            if not ready:
+                if pending:
+                    os.write(fd, pending.pop(0))
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+    def spin_then(self, then, keystrokes=()):
+        code, out = self.run_on_pty_or_kill(["svcprobe", "spin", then], list(keystrokes))
+        self.assertEqual(code, 0, out)
+        self.assertIn("spinning along", out)  # it was drawn
+        screen = rendered_screen(out)
+        self.assertEqual([l for l in screen if "spinning along" in l], [], screen)
+        self.assertEqual(screen[-2:], ["done", ""], screen)
+        return screen
+
+    def test_text_after_the_spinner(self):
+        self.assertIn("next text", self.spin_then("text"))
+
+    def test_a_prompt_after_the_spinner(self):
+        screen = self.spin_then("prompt", [b"\r"])
+        self.assertTrue(any(l.startswith("Go on?") for l in screen), screen)
+        self.assertIn("went on", screen)
+
+    def test_a_log_line_after_the_spinner(self):
+        screen = self.spin_then("log")
+        self.assertIn("m-gpux: warning: svcprobe: a log line", screen)
+
+    def test_a_child_on_the_terminal_after_the_spinner(self):
+        self.assertIn("alice", self.spin_then("modal-inherit"))
+
+    def test_watched_child_output_after_the_spinner(self):
+        self.assertIn("child line", self.spin_then("watch"))
+
+
+class ControlCharactersFromOutsideTests(MgpuxTestCase):
+    """Text that came from outside (arguments, state files, profile names, what `modal`
+    answers) is shown with its control characters made visible: a terminal never gets a raw
+    escape sequence from it. --json documents stay exact."""
+
+    ESC_TITLE = "\x1b]0;pwned\x07"  # sets the terminal's title
+    ESC_RED = "\x1b[31m"
+    C1_CSI = "\u009b2J"  # the one-character CSI of the C1 set
+
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()
+
+    def assertNoRawControls(self, r):
+        for stream, text in (("stdout", r.out), ("stderr", r.err)):
+            for bad in ("\x1b", "\x07", "\u009b"):
+                self.assertNotIn(bad, text, f"{stream} has a raw {bad!r}:\n{text}")
+
+    def write_state(self, name, doc):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / name
+        path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        os.chmod(path, 0o600)
+
+    def test_a_preset_name_and_fields(self):
+        name = "box" + self.ESC_RED + "red" + self.C1_CSI
+        self.write_state("presets.json", {name: {
+            "name": name, "action": "bash", "compute_spec": "cpu=8, memory=4096",
+            "compute_label": "CPU" + self.ESC_TITLE, "profile": "work" + self.ESC_RED,
+            "exclude_patterns": ["data" + self.ESC_TITLE]}})
+        for args in (["preset", "show", name], ["preset", "list"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 0)
+                self.assertNoRawControls(r)
+                self.assertIn("box\\x1b[31mred", r.out)
+        r = self.run_mgpux("preset", "show", "nope" + self.ESC_TITLE)
+        self.assertExit(r, 2)
+        self.assertNoRawControls(r)
+        self.assertIn("nope\\x1b]0;pwned\\x07", r.err)
+        doc = self.run_mgpux("preset", "show", name, "--json").json()
+        self.assertEqual((doc["name"], doc["profile"]), (name, "work" + self.ESC_RED))
+
+    def test_a_profile_name(self):
+        evil = "ev" + self.ESC_TITLE + "il"
+        self.fake.write_modal_toml(self.toml, {
+            "alice": {"token_id": "ak-alice", "token_secret": "as-alice"},
+            evil: {"token_id": "ak-evil", "token_secret": "as-evil"},
+        }, active="alice")
+        for args in (["account", "switch", evil], ["account", "list", "--no-usage"],
+                     ["account", "switch", "no" + self.ESC_RED + "body"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args, "--yes")
+                self.assertNoRawControls(r)
+                self.assertIn("\\x1b", r.out + r.err)
+
+    def test_a_session_record(self):
+        self.write_state("sessions.json", [{
+            "id": "sess-0000000a", "kind": "dev", "profile": "alice", "compute": "L4" + self.ESC_RED,
+            "app_name": "m-gpux-shell", "description": "Dev" + self.ESC_TITLE, "state": "running",
+            "local_dir": "/home/me/pro\x1b[2Jj", "created_at": "2026-05-07T09:41:03+00:00"}])
+        for args in (["sessions", "show", "sess-0000000a"], ["sessions", "list"]):
+            with self.subTest(args=args):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 0)
+                self.assertNoRawControls(r)
+                self.assertIn("L4\\x1b[31m", r.out)
+        doc = self.run_mgpux("sessions", "show", "sess-0000000a", "--json").json()
+        self.assertEqual(doc["description"], "Dev" + self.ESC_TITLE)
+
+    def test_an_app_description_from_modal(self):
+        self.fake.add_app("m-gpux-shell" + self.ESC_TITLE + "\x1b[2J", state="ephemeral (detached)",
+                          workspace="alice")
+        r = self.run_mgpux("stop", "--dry-run", "--yes")
+        self.assertExit(r, 0)
+        self.assertNoRawControls(r)
+        self.assertIn("m-gpux-shell\\x1b]0;pwned\\x07\\x1b[2J", r.out + r.err)
+        doc = self.run_mgpux("stop", "--dry-run", "--yes", "--json").json()
+        self.assertEqual(doc["apps"][0]["description"], "m-gpux-shell" + self.ESC_TITLE + "\x1b[2J")
+
+    def test_our_own_colours_still_work(self):
+        r = self.run_mgpux("preset", "show", "nope", "--color", "always")
+        self.assertExit(r, 2)
+        self.assertIn("\x1b[31mm-gpux: error: \x1b[0m", r.err)
+
+
 class BillableLaunchNeedsYes(ServiceTestCase):
     """Spending money counts as destructive: without a terminal only --yes launches."""
 
@@ -423,6 +869,59 @@ class ModalServiceTests(ServiceTestCase):
         self.assertLess(elapsed, 4.4, "three 1.5 s calls ran one after another")
         pinned = sorted(c["env"]["MODAL_PROFILE"] for c in self.fake.calls_of("app", "list"))
         self.assertEqual(pinned, ["p1", "p2", "p3", "p4"])
+
+
+class ChildOutputMemoryTests(ServiceTestCase):
+    """A chatty child is streamed: m-gpux keeps bounded tails of its output, and
+    captured output that must be parsed has a cap, so memory never follows the
+    size of what a child prints."""
+
+    MIB = 1 << 20
+
+    def run_measured(self, *args):
+        """Runs m-gpux under /usr/bin/time with stdout to /dev/null; returns (exit code, the end of
+        its stderr, peak RSS in MiB of m-gpux and the children it waited for). /usr/bin/time, not
+        this process, starts it: a child inherits the peak of the process that forked it."""
+        env = dict(self.env)
+        env.update(self.fake.env())
+        err_path, time_path = self.tmp / "stderr.txt", self.tmp / "time.txt"
+        with open(err_path, "wb") as err:
+            code = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(time_path), str(BIN), *map(str, args)],
+                                  env=env, cwd=str(self.tmp), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=err, timeout=300).returncode
+        with open(err_path, "rb") as f:
+            f.seek(max(0, err_path.stat().st_size - 65536))
+            tail = f.read().decode(errors="replace")
+        peak_kib = int(time_path.read_text().split()[-1])
+        return code, tail, peak_kib / 1024
+
+    def test_an_attached_run_printing_200_mb_is_streamed(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stdout": 200 * 1000 * 1000}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_a_failing_run_keeps_only_the_tail_of_its_stderr(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stderr": 200 * 1000 * 1000,
+                                 "stderr": "Error: the last words\n", "exit": 1}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 1, err[-2000:])
+        self.assertIn("the last words", err)
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_an_endless_line_is_handed_on_in_pieces(self):
+        self.fake.set_scenario([{"match": ["run"], "flood_stdout": 100 * 1000 * 1000, "flood_newlines": False}])
+        code, err, peak = self.run_measured("svcprobe", "run", "--yes")
+        self.assertEqual(code, 0, err[-2000:])
+        self.assertLess(peak, 64, f"peak RSS {peak:.0f} MiB")
+
+    def test_parsed_output_over_the_cap_fails_clearly(self):
+        self.fake.set_scenario([{"match": ["app", "list"], "flood_stdout": 200 * 1000 * 1000}])
+        code, err, peak = self.run_measured("svcprobe", "modal", "--json", "--", "app", "list", "--json")
+        self.assertEqual(code, 1, err[-2000:])
+        self.assertIn("`modal app list` printed more than 64 MiB", err)
+        # the cap, not the 190 MiB the child printed, bounds what is held
+        self.assertLess(peak, 150, f"peak RSS {peak:.0f} MiB")
 
 
 class ProcessServiceTests(ServiceTestCase):

@@ -788,6 +788,7 @@ class Fake:
             return None
         if rule.get("delay_s"):
             pause(float(rule["delay_s"]))
+        emit_flood(rule)
         if "exit" in rule:
             if rule.get("stdout"):
                 sys.stdout.write(rule["stdout"])
@@ -869,6 +870,25 @@ class Fake:
                     return candidate.resolve()
             return base.with_suffix(".py")
         return Path(os.path.abspath(ref))
+
+
+def emit_flood(rule):
+    """`flood_stdout` / `flood_stderr`: that many bytes of filler, written in
+    1 MiB pieces so that the fake itself stays small; lines of 100 bytes, or
+    one endless line when `flood_newlines` is false."""
+    for key, stream in (("flood_stdout", sys.stdout), ("flood_stderr", sys.stderr)):
+        left = int(rule.get(key) or 0)
+        if left <= 0:
+            continue
+        line = b"x" * 99 + (b"\n" if rule.get("flood_newlines", True) else b"x")
+        piece = line * ((1 << 20) // len(line) + 1)
+        stream.flush()
+        while left > 0:
+            check_signal()
+            chunk = piece[:left]
+            stream.buffer.write(chunk)
+            left -= len(chunk)
+        stream.buffer.flush()
 
 
 def block_forever():

@@ -246,3 +246,41 @@ TEST(DecideColor, AutoHonoursNoColorAndDumbTerminal) {
 }
 
 }  // namespace
+
+TEST(VisibleControls, ControlCharactersAreShownNotSent) {
+    using mgpux::services::visible_controls;
+    EXPECT_EQ(visible_controls("red\x1b[31mx\a"), "red\\x1b[31mx\\x07");
+    EXPECT_EQ(visible_controls("a\nb\tc\rd"), "a\nb\tc\\rd");
+    EXPECT_EQ(visible_controls("a\nb\tc", false), "a\\nb\\tc");
+    EXPECT_EQ(visible_controls("del\x7f"), "del\\x7f");
+    EXPECT_EQ(visible_controls("c1 \xc2\x9b" "2J"), "c1 \\u009b2J");  // U+009B, the one-character CSI
+    EXPECT_EQ(visible_controls("bad \x9b byte"), "bad \\x9b byte");     // not UTF-8
+    EXPECT_EQ(visible_controls("é ü 中 🙂 \\x1b"), "é ü 中 🙂 \\x1b");  // text and backslashes stay
+}
+
+TEST(VisibleControls, TableCellsAndMessagesAreEscapedColoursAreOurs) {
+    using namespace mgpux::services;
+    std::ostringstream out, err;
+    ConsoleSettings s;
+    s.color_stdout = s.color_stderr = true;
+    Console c(s, out, err);
+    c.table(Table{"t\x1b]0;x\a", {"name", "note"}, {{"a\x1b[2Jb", "two\nlines"}, {"c", "d"}}});
+    EXPECT_EQ(out.str(),
+              "t\\x1b]0;x\\x07\n"
+              "name       note\n"
+              "---------  ----------\n"
+              "a\\x1b[2Jb  two\\nlines\n"
+              "c          d\n");
+    c.text(TextKind::Success, "ok \x1b[5m\n");
+    EXPECT_NE(out.str().find("\x1b[32mok \\x1b[5m\x1b[0m\n"), std::string::npos);
+    c.error("no profile '\x1b[31mx'");
+    EXPECT_EQ(err.str(), "\x1b[31mm-gpux: error: \x1b[0mno profile '\\x1b[31mx'\n");
+}
+
+TEST(VisibleControls, OnlyALeadingClearScreenPassesThrough) {
+    using namespace mgpux::services;
+    std::ostringstream out, err;
+    Console c(ConsoleSettings{}, out, err);
+    c.text(TextKind::Plain, std::string(kClearScreen) + "frame \x1b[H\n");
+    EXPECT_EQ(out.str(), "\x1b[H\x1b[2Jframe \\x1b[H\n");
+}

@@ -132,3 +132,45 @@ TEST(Subprocess, ChildDiesWhenWeAreKilledOutright) {
     std::remove(pid_file.c_str());
     ::rmdir(tmpl.c_str());
 }
+
+TEST(SubprocessOutputBounds, StderrKeepsOnlyItsTailFromALineStart) {
+    auto spec = sh("i=0; while [ $i -lt 2000 ]; do echo \"line $i\" >&2; i=$((i+1)); done; echo last words >&2");
+    spec.tail_limit = 1000;
+    auto r = run_process(spec);
+    EXPECT_LE(r.err.size(), 1000u);
+    EXPECT_EQ(r.err.rfind("last words\n"), r.err.size() - 11);
+    EXPECT_EQ(r.err.rfind("line ", 0), 0u) << "the tail starts at a line";
+}
+
+TEST(SubprocessOutputBounds, CapturedStdoutPastTheCapStopsTheChild) {
+    const auto start = std::chrono::steady_clock::now();
+    auto spec = sh("while :; do echo 0123456789; done");
+    spec.capture_limit = 100000;
+    auto r = run_process(spec);
+    EXPECT_TRUE(r.out_overflow);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_EQ(r.signal, SIGKILL);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(SubprocessOutputBounds, CapturedStdoutUnderTheCapIsWhole) {
+    auto spec = sh("head -c 300000 /dev/zero | tr '\\0' y");
+    spec.capture_limit = 300000;
+    auto r = run_process(spec);
+    EXPECT_FALSE(r.out_overflow);
+    EXPECT_EQ(r.out, std::string(300000, 'y'));
+}
+
+TEST(SubprocessOutputBounds, AWatchedLineWithoutEndComesInPieces) {
+    auto spec = sh("head -c 10000 /dev/zero | tr '\\0' y; printf '\\nend\\n'");
+    spec.output = OutputMode::Watch;
+    spec.tail_limit = 4096;
+    std::vector<std::size_t> sizes;
+    auto r = run_process(spec, [&](int, std::string_view line) {
+        sizes.push_back(line.size());
+        return LineAction::Continue;
+    });
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{4096, 4096, 1808, 3}));
+    EXPECT_LE(r.out.size(), 4096u);
+    EXPECT_EQ(r.out.substr(r.out.size() - 4), "end\n");
+}

@@ -198,7 +198,10 @@ struct mgpux_host {
     /* Logging to stderr through the host's logger (honours -v/-q). */
     void (*log)(const mgpux_host *host, int32_t level, const char *message);
 
-    /* Output. `text` is copied at once; a newline is not added. */
+    /* Output. `text` is copied at once; a newline is not added. Control
+     * characters in text, table cells and prompts are shown escaped (\x1b),
+     * newlines and tabs of text excepted; the one control passed on is
+     * "\x1b[H\x1b[2J" (home and clear the screen) at the start of a text. */
     void (*write_text)(const mgpux_host *host, int32_t kind, const char *text);
     /* An aligned table. `table_json` = {"title": str?, "columns": [str...],
      * "rows": [[cell...]...]}; cells are strings, numbers, booleans or null.
@@ -346,7 +349,11 @@ typedef struct mgpux_process_service {
      * (for an editor). Children get PYTHONIOENCODING=utf-8 and PYTHONUTF8=1
      * unless set. "python3" and "modal" honour MGPUX_PYTHON / MGPUX_MODAL.
      * out_json: {"exit_code": int, "signal": int, "timed_out": bool,
-     *            "interrupted": bool, "stdout": str, "stderr": str, "pid": int}
+     *            "interrupted": bool, "stdout": str, "stderr": str, "pid": int,
+     *            "output_overflow": bool}
+     * Output is bounded: "stderr" (and "stdout" with "watch") is the last
+     * 64 KiB; captured stdout past 64 MiB kills the child, sets
+     * "output_overflow" and is left empty.
      * Returns MGPUX_OK when the child ran, whatever its exit code;
      * MGPUX_E_MISSING_PROGRAM (with an install hint) when the program is not
      * found; MGPUX_E_USAGE for a malformed request; MGPUX_E_FAILED when it
@@ -397,7 +404,8 @@ typedef struct mgpux_modal_service {
      *   and the last stderr line that says something)}
      * "json" is stdout parsed when "--json" is among the args; in arrays of
      * objects the keys are normalised to snake_case, so "App ID" and
-     * "app_id" both read as "app_id". Unparseable JSON is MGPUX_E_FAILED. */
+     * "app_id" both read as "app_id". Unparseable JSON is MGPUX_E_FAILED, and
+     * so is stdout past 64 MiB (the call is stopped); "stderr" is its last 64 KiB. */
     int32_t (*call)(const mgpux_host *host, const char *request_json, const char **out_json);
 
     /* The same call once per profile, concurrently (a pool as large as the
