@@ -158,7 +158,7 @@ const std::vector<std::string>& ModalService::profile_names() const {
 std::map<std::string, std::optional<std::string>> ModalService::child_env(const std::optional<std::string>& profile) const {
     std::map<std::string, std::optional<std::string>> env;
     if (profile) env["MODAL_PROFILE"] = *profile;
-    // Modal lets token variables win over any profile (spec §14): say so once.
+    // Modal lets token variables win over any profile: say so once.
     static std::once_flag warned;
     if (profile && (util::env("MODAL_TOKEN_ID") || util::env("MODAL_TOKEN_SECRET")) && ctx_.console)
         std::call_once(warned, [&] {
@@ -191,7 +191,7 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     spec.args = r.args;
     spec.env = child_env(pinned);
     // `profile list` appends a line when token variables are set, which
-    // breaks its JSON (modal-platform §2.2).
+    // breaks its JSON.
     if (starts_with(r.args, {"profile", "list"})) {
         spec.env["MODAL_TOKEN_ID"] = std::nullopt;
         spec.env["MODAL_TOKEN_SECRET"] = std::nullopt;

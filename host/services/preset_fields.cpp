@@ -590,7 +590,7 @@ void put_structured(json::object& preset, const PresetCompute& c, const PipSecti
     preset["compute_spec"] = render_compute_spec(c);
     preset["compute_label"] = render_compute_label(c);
     preset["pip_section"] = render_pip_section(p);
-    // The original's defaults for a preset run (spec §11.7), made explicit.
+    // The original's defaults for a preset run, made explicit.
     if (!present(preset, "action")) preset["action"] = "bash";
     if (!present(preset, "exclude_patterns")) preset["exclude_patterns"] = json::array();
     if (!preset.contains("python_version")) preset["python_version"] = nullptr;

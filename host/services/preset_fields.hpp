@@ -1,6 +1,6 @@
 // Presets as structured data. The original tool stores raw Python fragments
 // (`compute_spec`, `pip_section`) that are spliced into generated scripts, so
-// a shared or edited presets.json could inject code (spec §16 W-PRESETPATH).
+// a shared or edited presets.json could inject code.
 // We accept only the few shapes the original writes, parse them into fields,
 // and regenerate the fragments from the fields so the original still reads
 // our presets.

@@ -1,4 +1,4 @@
-// The C tables of the services fetched with get_service (plugin.h §5).
+// The C tables of the services fetched with get_service (section 5 of plugin.h).
 #pragma once
 
 #include <string>

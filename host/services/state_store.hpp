@@ -1,7 +1,7 @@
 // Our state directory (~/.m-gpux or $MGPUX_HOME) in the original tool's
-// formats (spec §6), so a user can switch between the two tools. Unlike the
+// formats, so a user can switch between the two tools. Unlike the
 // original, a file that does not parse is an error and is never overwritten,
-// and every read-modify-write is locked and atomic (spec §16 W-NOLOCK).
+// and every read-modify-write is locked and atomic.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -53,7 +53,7 @@ public:
     boost::json::value modify(std::string_view name,
                               const std::function<std::optional<boost::json::value>(boost::json::value)>& edit);
 
-    // sessions.json (array; spec §6.2). A session matches a reference when its
+    // sessions.json (an array). A session matches a reference when its
     // id, app_name or app_id equals it.
     boost::json::array list_sessions() const;  // objects only
     // Assigns an id ("sess-" + 8 hex) when missing, created_at when absent,
@@ -66,7 +66,7 @@ public:
     std::optional<boost::json::object> update_session(std::string_view ref, const boost::json::object& fields);
     std::size_t forget_session(std::string_view ref);  // removes every match
 
-    // presets.json (object by name; spec §6.3), normalised by
+    // presets.json (an object by name), normalised by
     // normalise_preset (preset_fields.hpp).
     // Every object-valued preset; one that cannot be normalised is kept as
     // stored with an "error" string member.

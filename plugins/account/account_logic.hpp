@@ -35,7 +35,7 @@ Nanos remaining_credit(Nanos used);
 // `billing report --for "this month" --json` turned into a balance.
 Balance balance_from_row(const mgpux::Json& row);
 
-// The AUTO choice (spec §5.3): the profile with the most credit left, which
+// The AUTO choice: the profile with the most credit left, which
 // must be more than zero; the first in file order wins a tie. Profiles
 // without a figure are skipped. nullopt when none qualifies (the caller then
 // falls back to a manual choice).

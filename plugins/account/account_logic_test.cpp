@@ -78,7 +78,7 @@ TEST(BalanceFromRow, MalformedReportIsAnError) {
     EXPECT_FALSE(account::balance_from_row(not_list).error.empty());
 }
 
-// spec §17 vector 6: usages {a: 10, b: error, c: 29.99, d: 31} pick a.
+// The original's worked example: usages {a: 10, b: error, c: 29.99, d: 31} pick a.
 TEST(AutoPick, SpecVector) {
     const auto pick = account::auto_pick({{"a", 10 * kDollar},
                                           {"b", std::nullopt},

@@ -104,7 +104,7 @@ TEST(Summarize, GroupsByAppAndEnvironmentSortedByCost) {
 }
 
 TEST(Summarize, DescriptionWithSeparatorStaysWhole) {
-    // The original joined "env - description" and split it back (W-SPLIT).
+    // The original joined "env - description" and split it back, breaking descriptions that hold " - ".
     Json rows = Json::array();
     rows.push(row("train - resnet - v2", "prod - eu", "1"));
     const auto s = billing::summarize(rows);

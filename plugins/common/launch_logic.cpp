@@ -249,7 +249,7 @@ Deps resolve_deps(const DepsRequest& req, const fs::path& project_dir, const fs:
     file = fs::absolute(file).lexically_normal();
     d.requirements_abs = file.generic_string();
     // Presets keep a path relative to the project, so they work from another
-    // checkout of it (spec W-PRESETPATH).
+    // checkout of it.
     const fs::path rel = file.lexically_relative(project);
     const bool inside = !rel.empty() && rel.native().rfind("..", 0) != 0;
     d.requirements_preset = inside ? rel.generic_string() : d.requirements_abs;

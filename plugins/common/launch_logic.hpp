@@ -100,7 +100,7 @@ std::vector<std::string> deps_summary(const Deps& d);
 // ---------------------------------------------------------------- excludes
 
 // The default upload excludes. Workspace: hub, dev and preset share one list
-// (the original's hub and dev lists differed, spec W-IGNORE). Host: the same
+// (the original's hub and dev lists differed). Host: the same
 // plus .env files, which a hosted site would otherwise publish (workloads W55).
 enum class ExcludeDefaults { Workspace, Host };
 const std::vector<std::string>& default_excludes(ExcludeDefaults which);
@@ -136,7 +136,7 @@ struct UploadStats {
     bool truncated = false;  // stopped after max_entries
 };
 
-// What add_local_dir(root, ignore=patterns) would upload (spec W-LISTING).
+// What add_local_dir(root, ignore=patterns) would upload.
 UploadStats upload_stats(const std::filesystem::path& root, const std::vector<std::string>& patterns,
                          uint64_t max_entries = 200000);
 
@@ -152,7 +152,7 @@ std::string upload_summary(const std::string& root, const UploadStats& s);
 // "-" trimmed at both ends, cut to `max_len` (and trimmed again). May be "".
 std::string slug(const std::string& text, std::size_t max_len = 32);
 
-// m-gpux-workspace-<slug>-<sha1[:10]> (spec §13.1, ASCII slug rule; `root`
+// m-gpux-workspace-<slug>-<sha1[:10]> (ASCII slug rule; `root`
 // is the absolute directory as a string, hashed exactly as given).
 std::string workspace_volume_name(const std::string& root);
 
@@ -163,7 +163,7 @@ std::string absolute_dir(const std::filesystem::path& dir, const std::filesystem
 // `bytes` random bytes from /dev/urandom as lowercase hex. Throws Error on failure.
 std::string random_hex(std::size_t bytes);
 
-// "<action>-<compute label slug>": "jupyter-l4", "bash-cpu-8-cores-4096-mb" (spec W-DEFAULTNAME).
+// "<action>-<compute label slug>": "jupyter-l4", "bash-cpu-8-cores-4096-mb".
 std::string default_preset_name(const std::string& action, const std::string& compute_label);
 
 // The refusal of a gated Hugging Face model launched without a token (hub
@@ -186,7 +186,7 @@ struct SessionInfo {
     std::optional<std::string> preset;
 };
 
-// The runner's "session" member (spec §13.2; the state service assigns the id).
+// The runner's "session" member (the state service assigns the id).
 Json session_metadata(const SessionInfo& s);
 
 struct LaunchPlan {

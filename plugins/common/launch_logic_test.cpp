@@ -48,7 +48,7 @@ TEST(Sha1, KnownDigests) {
     EXPECT_EQ(sha1_hex(std::string(1000, 'a')), "291e9a6c66994949b57ba5e650361e98fc36b1ba");
 }
 
-// spec-core-ops §13.1 / §17 item 1.
+// The original's workspace volume names, which ours must match.
 TEST(WorkspaceVolume, SpecVectors) {
     EXPECT_EQ(workspace_volume_name("/home/u/my_project"), "m-gpux-workspace-my-project-421a2c433a");
     EXPECT_EQ(workspace_volume_name("/home/u/My Project (v2)"), "m-gpux-workspace-my-project-v2-6bfd68fd0c");

@@ -136,7 +136,7 @@ std::string script_inside(const std::string& local_dir, const std::string& path,
     if (!fs::is_regular_file(p, ec)) throw usage_error(flag + ": no such file: " + Json(path).dump());
     const fs::path rel = p.lexically_relative(fs::path(local_dir));
     const std::string r = rel.generic_string();
-    // Only files inside the uploaded folder exist in the container (W-SUBDIR).
+    // Only files inside the uploaded folder exist in the container.
     if (rel.empty() || r == "." || r.rfind("..", 0) == 0)
         throw usage_error(flag + ": " + Json(path).dump() + " is not inside the project folder " +
                           Json(local_dir).dump() + " (only that folder is uploaded)");

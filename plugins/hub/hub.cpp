@@ -461,7 +461,7 @@ Action choose_action(const mgpux::Host& host, const mgpux::Args& args, bool gpu)
     std::vector<std::string> labels{"Jupyter Notebook", "Run Python Script", "Bash Shell"};
     std::vector<std::string> notes{"an interactive lab session", "upload this folder and run a script",
                                    "a web terminal in this folder"};
-    // vLLM needs a GPU: on CPU it is not offered (the original let it fail, W-VLLMCPU).
+    // vLLM needs a GPU: on CPU it is not offered (the original let it fail).
     if (gpu) {
         labels.push_back("vLLM Inference");
         notes.push_back("an OpenAI-compatible API server");

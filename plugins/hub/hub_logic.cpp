@@ -14,7 +14,7 @@ bool name_char(char c, bool first) {
 
 // Python's tokenizer tells code from comments and strings, so the count is
 // that of real calls (the original's regex also counted comments, strings,
-// get_input( and raw_input(, W-INPUTREGEX).
+// get_input( and raw_input().
 const char* input_scan_program() {
     return "import ast, io, json, re, sys, tokenize\n"
            "skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,\n"

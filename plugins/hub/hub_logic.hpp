@@ -59,7 +59,7 @@ mgpux::Json script_request(const ScriptRun& r, const std::string& script, const 
 struct VllmModel {
     const char* id;
     const char* note;
-    bool gated;  // needs a Hugging Face token (W-VLLMAUTH)
+    bool gated;  // needs a Hugging Face token
 };
 const std::vector<VllmModel>& vllm_models();
 bool is_gated(const std::string& model_id);

@@ -23,7 +23,7 @@ const std::vector<std::string>& default_excludes();
 
 // Why `name` cannot be a new preset's name, or nullopt when it can. Names are
 // 1-64 of [A-Za-z0-9._-], starting with a letter or digit, so they read well
-// in tables, session records and shell commands (spec W-DEFAULTNAME).
+// in tables, session records and shell commands.
 std::optional<std::string> name_problem(const std::string& name);
 
 // The compute a preset runs on, as chosen on the command line or in a menu.
@@ -40,7 +40,7 @@ std::string default_name(const std::string& action, const Compute& compute);
 
 // A path as it is stored in a preset: relative to `cwd` (lexically, "a/b.txt")
 // when it lies inside it, so the preset works in any copy of the project
-// (spec W-PRESETPATH); otherwise absolute and normalised.
+// ; otherwise absolute and normalised.
 std::string stored_path(const std::filesystem::path& cwd, const std::string& given);
 
 // A project file (the interactive action's script) must lie inside `cwd`:

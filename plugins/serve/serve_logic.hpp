@@ -67,7 +67,7 @@ const std::vector<ModelPreset>& model_presets();
 const ModelPreset* find_preset(const std::string& model);
 // A preset that needs a Hugging Face token (an id that is not a preset is not known to be gated).
 bool is_gated(const std::string& model);
-// Extra vLLM arguments chosen by the model id (spec §1.3, first match wins).
+// Extra vLLM arguments chosen by the model id (first match wins).
 std::vector<std::string> model_extra_args(const std::string& model);
 // A Hugging Face id: 1-200 of [A-Za-z0-9._-/], at most one "/", no "..",
 // not starting with "/" or "-". Throws usage_error naming --model.

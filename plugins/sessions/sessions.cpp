@@ -2,7 +2,7 @@
 // launch (sessions.json), reconciled with Modal on request, and the things
 // one does with one: show, logs, open, pull its workspace, stop, forget.
 // Everything about an app goes by its recorded app id (Modal resolves names
-// only for deployed apps, W-NAMERESOLVE); a session written by the Python
+// only for deployed apps); a session written by the Python
 // tool has only a name and is resolved once through `modal app list`.
 #include "session_logic.hpp"
 

@@ -25,7 +25,7 @@ bool looks_like_app_id(const std::string& text);
 
 // Modal's states for an app that is still running or about to:
 // "deployed", "ephemeral", "ephemeral (detached)" and "initializing...".
-// ("running" has not been a Modal state since 2024; W-STATEFILTER.)
+// ("running" has not been a Modal state since 2024.)
 bool is_live_state(const std::string& state);
 
 // An app m-gpux launched: its description (the modal.App name) starts with "m-gpux".

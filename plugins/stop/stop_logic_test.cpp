@@ -71,7 +71,7 @@ TEST(AppList, LiveStatesAreTodaysModalStrings) {
 }
 
 TEST(AppList, SelectsDetachedMgpuxAppsAndSkipsOthers) {
-    // §17.9: the ephemeral (detached) m-gpux rows are found.
+    // The ephemeral (detached) m-gpux rows are found.
     const auto live = live_mgpux_apps(parse_app_list(Json::parse(kSnakeCase), "alice"));
     ASSERT_EQ(live.size(), 2u);
     EXPECT_EQ(live[0].description, "m-gpux-jupyter");

@@ -28,7 +28,7 @@ SCRIPT_ARGS = {{script_args}}
 STDIN_TEXT = {{stdin_text}}
 COMPUTE_LABEL = {{compute_label}}
 WORKSPACE_DIR = "/workspace"
-# W-SUBDIR: only a script inside the uploaded folder can run.
+# Only a script inside the uploaded folder can run.
 if not SCRIPT_PATH or SCRIPT_PATH.startswith("/") or ".." in SCRIPT_PATH.split("/"):
     raise ValueError("the script path must be relative to the project folder, with '/' separators: %r" % SCRIPT_PATH)
 

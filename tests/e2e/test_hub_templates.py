@@ -157,7 +157,7 @@ class TemplateCase(MgpuxTestCase):
 
 
 class MetricsPartialTests(TemplateCase):
-    """W-BRACES: the metrics helpers are executed, not only parsed."""
+    """The metrics helpers are executed, not only parsed."""
 
     def script(self):
         return self.render("hub/jupyter.py", jupyter_context(self.project))
@@ -326,7 +326,7 @@ class JupyterTemplateTests(TemplateCase):
         ops = [(s["op"], s["args"]) for s in image["steps"]]
         self.assertEqual(ops[0], ("pip_install", ["jupyterlab==4.6.6", "jupyter-server==2.21.1", "ipywidgets==8.1.9"]))
         self.assertEqual(ops[-1], ("add_local_dir", [str(self.project), "/workspace_seed"]))
-        self.assertEqual(len(ops), 2)  # no torch default (W-TORCHDEFAULT), nothing after the upload
+        self.assertEqual(len(ops), 2)  # no torch default , nothing after the upload
         self.assertIn("**/node_modules", image["steps"][-1]["kwargs"]["ignore"])
         self.assertFalse(image["steps"][-1]["kwargs"]["copy"])
 
@@ -693,7 +693,7 @@ class VllmTemplateTests(TemplateCase):
                           fn["min_containers"]), ("serve", "web_server", "L4", 86400, 300, 0))
         self.assertEqual(fn["concurrent"]["max_inputs"], 50)
         self.assertEqual((fn["web"]["port"], fn["web"]["startup_timeout"]), (8000, 600))
-        self.assertFalse(fn["runnable_by_modal_run"])  # W-VLLMRUN: serve or deploy only
+        self.assertFalse(fn["runnable_by_modal_run"])  # serve or deploy only
         self.assertFalse(report["modal_run"]["runnable"])
         self.assertEqual(fn["volumes"], {"/root/.cache/huggingface": "m-gpux-hf-cache",
                                          "/root/.cache/vllm": "m-gpux-vllm-cache"})

@@ -9,8 +9,8 @@ Everything lives in the directory named by FAKE_MODAL_HOME:
 
 FAKE_MODAL_SCENARIO names an optional JSON file of rules that override answers,
 FAKE_MODAL_VERSION (default 1.5.4) switches version-dependent details. See
-tests/fakes/fake_modal_helpers.py for the test-side API and
-shared/reference/modal-platform.md §2 and §4a for the behaviour modelled here.
+tests/fakes/fake_modal_helpers.py for the test-side API. The answers model
+Modal 1.5.4's CLI: its JSON output, exit codes and error texts.
 Anything the fake does not know fails with exit 2; it never invents success.
 """
 import contextlib

@@ -60,7 +60,7 @@ TEST(RunnerRequest, SummaryFromFieldsNotTheScript) {
     EXPECT_EQ(m["mode"], "modal serve");
     EXPECT_EQ(m["profile"], "alice");
     EXPECT_EQ(m["compute"], "H100:2");
-    EXPECT_EQ(m["timeout"], "86400 s (24 h)");  // not "24" (spec §17 item 7)
+    EXPECT_EQ(m["timeout"], "86400 s (24 h)");  // not "24"
     EXPECT_EQ(m["deps"], "a, b, c, d, e … (6 in all)");
     EXPECT_EQ(m["uploads"], "/w");
     EXPECT_EQ(m["secrets"], "hf");  // names only

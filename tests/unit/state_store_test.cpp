@@ -1,5 +1,5 @@
 // Tests for the state directory: the original's formats and session/preset
-// semantics (spec §6, §17 items 3-4), corrupt files left alone, modes, and
+// semantics, corrupt files left alone, modes, and
 // many processes writing at once or dying mid-write.
 #include "services/state_store.hpp"
 
@@ -400,7 +400,7 @@ TEST_F(StateStoreSessions, ListDropsNonObjectsButSavesKeepThem) {
 
 using StateStorePresets = StateStoreTest;
 
-// spec §6.3, verbatim.
+// The original's format, verbatim.
 const char* const kOriginalPresets = R"J({
   "rl-a100": {
     "action": "dev",
