@@ -1,0 +1,55 @@
+"""The repository stands alone: what users, packagers and plugin authors read
+(the README, the templates' READMEs, code comments) never sends them to design
+notes or specifications they do not have, and the README's status names every
+command group that is built."""
+import re
+import subprocess
+import unittest
+
+from harness import SOURCE_DIR, main
+
+# Pointers to documents outside the repository: design sections, the original
+# tool's spec sections and its numbered weaknesses.
+OUTSIDE_POINTERS = re.compile(r"DESIGN(\.md| §)|\.\./shared(?![-\w])|shared/reference|spec(-core-ops|-workloads)? ?§|"
+                              r"\bW-[A-Z]{4,}\b|modal-platform §")
+
+
+def tracked_files():
+    out = subprocess.run(["git", "-C", str(SOURCE_DIR), "ls-files", "-z"], capture_output=True, check=True).stdout
+    return [p for p in out.decode().split("\0") if p and not p.startswith("tests/fuzz/corpus/")]
+
+
+class RepositoryTextTests(unittest.TestCase):
+    def setUp(self):
+        if not (SOURCE_DIR / ".git").exists():
+            self.skipTest("not a git checkout")
+
+    def test_nothing_points_at_documents_outside_the_repository(self):
+        found = []
+        for rel in tracked_files():
+            if rel == "tests/e2e/test_repository_text.py":
+                continue
+            try:
+                text = (SOURCE_DIR / rel).read_text(encoding="utf-8")
+            except (UnicodeDecodeError, IsADirectoryError, FileNotFoundError):
+                continue
+            for n, line in enumerate(text.splitlines(), 1):
+                if OUTSIDE_POINTERS.search(line):
+                    found.append(f"{rel}:{n}: {line.strip()[:120]}")
+        self.assertEqual(found, [])
+
+    def test_readme_status_names_every_command_group_built(self):
+        readme = (SOURCE_DIR / "README.md").read_text(encoding="utf-8")
+        status = re.search(r"^> Status:(.*?)(?:\n\n|\n[^>])", readme, re.S | re.M)
+        self.assertIsNotNone(status, "README has no '> Status:' paragraph")
+        text = status.group(1)
+        plugins = sorted(p.name for p in (SOURCE_DIR / "plugins").iterdir()
+                         if p.is_dir() and (p / "CMakeLists.txt").exists() and p.name != "common")
+        self.assertTrue(plugins)
+        missing = [name for name in plugins if f"`{name}`" not in text]
+        self.assertEqual(missing, [], f"the README status does not name {missing}")
+        self.assertNotIn("foundation", text)
+
+
+if __name__ == "__main__":
+    main()
