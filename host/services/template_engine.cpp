@@ -249,8 +249,8 @@ bool is_falsy(const boost::json::value& v) {
 
 class Renderer {
  public:
-  Renderer(const boost::json::object& root, const PartialLoader& loader)
-      : root_(root), loader_(loader) {}
+  Renderer(std::string root_name, const boost::json::object& root, const PartialLoader& loader)
+      : root_name_(std::move(root_name)), root_(root), loader_(loader) {}
 
   void render(const std::vector<Node>& nodes, const std::string& tpl) {
     for (const Node& node : nodes) {
@@ -325,7 +325,7 @@ class Renderer {
       if ((*it)->is_object()) cur = (*it)->get_object().if_contains(first);
     }
     if (cur == nullptr) cur = root_.if_contains(first);
-    if (cur == nullptr) throw TemplateError(tpl, node.line, "unknown name " + quoted(name));
+    if (cur == nullptr) throw TemplateError(tpl, node.line, unknown_name(name, tpl));
 
     std::size_t pos = dot;
     while (pos != std::string::npos) {
@@ -342,6 +342,15 @@ class Renderer {
       pos = next;
     }
     return Found{cur};
+  }
+
+  // Inside a partial the name had to come from the context of the template being rendered,
+  // so the message says which partial needs it and where to pass it.
+  std::string unknown_name(const std::string& name, const std::string& tpl) const {
+    std::string message = "unknown name " + quoted(name);
+    if (depth_ == 0) return message;
+    return message + ": the partial " + quoted(tpl) + " needs " + quoted(name) +
+           " in the context; pass it in the context given to render " + quoted(root_name_);
   }
 
   void render_partial(const Node& node, const std::string& tpl) {
@@ -368,6 +377,7 @@ class Renderer {
     --depth_;
   }
 
+  const std::string root_name_;  // the template being rendered, which includes the partials
   const boost::json::object& root_;
   const PartialLoader& loader_;
   std::vector<const boost::json::value*> stack_;  // pushed section values, innermost last
@@ -382,7 +392,7 @@ class Renderer {
 std::string render_template(std::string_view name, std::string_view text,
                             const boost::json::object& context, const PartialLoader& partials) {
   const std::vector<Node> nodes = Parser(name, text).parse();
-  Renderer renderer(context, partials);
+  Renderer renderer(std::string(name), context, partials);
   renderer.render(nodes, std::string(name));
   return renderer.take();
 }

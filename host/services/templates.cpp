@@ -41,6 +41,12 @@ std::optional<fs::path> TemplateStore::locate(const std::string& name) const {
     return std::nullopt;
 }
 
+TemplateStore TemplateStore::with_plugin_dir(const fs::path& plugin_templates) const {
+    std::vector<fs::path> dirs = dirs_;
+    dirs.insert(dirs.empty() ? dirs.end() : dirs.begin() + 1, plugin_templates);
+    return TemplateStore(std::move(dirs));
+}
+
 std::string TemplateStore::render_text(const std::string& name, const std::string& text,
                                        const boost::json::object& context) const {
     PartialLoader loader = [this](const std::string& partial) -> std::optional<std::string> {

@@ -17,6 +17,9 @@ public:
     explicit TemplateStore(std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)) {}
 
     const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
+    // This store with a plugin's own template folder searched after the user
+    // override directory (the first) and before the installed templates.
+    TemplateStore with_plugin_dir(const std::filesystem::path& plugin_templates) const;
     // The file a template name resolves to, or nullopt. Names are relative
     // paths without ".." ("hub/jupyter.py"); partials use the same names.
     std::optional<std::filesystem::path> locate(const std::string& name) const;

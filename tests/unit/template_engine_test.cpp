@@ -193,7 +193,22 @@ TEST(TemplateEngine, ErrorsInsidePartialNameThePartial) {
   const TemplateError e = render_error("line1\n{{>inner}}\n", "{}", {{"inner", "ok\nok\n{{missing}}\n"}});
   EXPECT_EQ(e.template_name, "inner");
   EXPECT_EQ(e.line, 3);
-  EXPECT_STREQ(e.what(), "inner:3: unknown name 'missing'");
+  EXPECT_EQ(e.detail.rfind("unknown name 'missing'", 0), 0u) << e.what();
+}
+
+TEST(TemplateEngine, NameMissingInPartialSaysWhatToPass) {
+  // A shared partial needs names from the context of whoever includes it: the error names the
+  // partial, the missing name and the template whose context should carry it.
+  const TemplateError e = render_error("{{>common/header.py}}\n", R"({"other": 1})",
+                                       {{"common/header.py", "# by {{mgpux_version}}\n"}});
+  EXPECT_EQ(e.template_name, "common/header.py");
+  EXPECT_EQ(e.line, 1);
+  EXPECT_EQ(e.detail,
+            "unknown name 'mgpux_version': the partial 'common/header.py' needs 'mgpux_version' in the "
+            "context; pass it in the context given to render 't'");
+  // A missing member is reported as before: the name itself was passed.
+  const TemplateError member = render_error("{{>p}}", R"({"a": {}})", {{"p", "{{a.b}}"}});
+  EXPECT_EQ(member.detail, "unknown name 'a.b' ('a' has no member 'b')");
 }
 
 TEST(TemplateEngine, UnknownPartial) {

@@ -1,6 +1,6 @@
 // Reading `modal app list --json`: which rows are m-gpux apps that still run.
-// Pure logic (standard library and mgpux::Json only), shared by the stop and
-// sessions plugins and unit-tested on its own.
+// Pure logic (standard library and mgpux::Json only), a library the stop and
+// sessions plugins link and unit-tested on its own.
 #pragma once
 
 #include <mgpux/plugin.hpp>

@@ -1,7 +1,7 @@
 // Pure logic over `modal billing report --json` rows: exact cost parsing,
 // aggregation per environment and per app, money formatting and dates.
-// The account plugin uses it too (month usage), so the one parser of
-// Modal's cost strings lives here.
+// A library both the billing and the account plugin (month usage) link, so
+// Modal's cost strings have one parser.
 #ifndef MGPUX_PLUGINS_BILLING_REPORT_HPP
 #define MGPUX_PLUGINS_BILLING_REPORT_HPP
 
