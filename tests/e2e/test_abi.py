@@ -27,12 +27,39 @@ class AbiFixtures(MgpuxTestCase):
         self.assertFalse(args["global"]["json"])
         self.assertTrue(args["global"]["no_input"])  # stdin is not a terminal
 
+    def greet_values(self, plugin, *args):
+        r = self.run_mgpux(plugin, "greet", *args)
+        self.assertExit(r, 0)
+        import json
+        return json.loads(r.out.split(" ran with ", 1)[1])["values"]
+
+    def test_negatable_flag_is_absent_unless_given(self):
+        self.use("good")
+        self.assertNotIn("loud", self.greet_values("abigood"))
+        self.assertIs(self.greet_values("abigood", "--loud")["loud"], True)
+        self.assertIs(self.greet_values("abigood", "--no-loud")["loud"], False)
+
+    def test_plugin_built_against_sdk_1_0_loads_and_runs(self):
+        self.use("abi_1_0")
+        entry = self.listing()["mgpux-abiten.so"]
+        self.assertEqual(entry["status"], "loaded")
+        r = self.run_mgpux("abiten", "greet", "-n", "Ada", "-t", "a", "-t", "b")
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        import json
+        args = json.loads(r.out.split(" ran with ", 1)[1])
+        self.assertEqual(args["command"], "abiten greet")
+        # Built expecting 1.0's promise: an unset on/off flag arrives as false.
+        self.assertEqual(args["values"], {"name": "Ada", "tag": ["a", "b"], "loud": False})
+        self.assertIs(self.greet_values("abiten", "--loud")["loud"], True)
+        self.assertIs(self.greet_values("abiten", "--no-loud")["loud"], False)
+
     def test_wrong_major_is_skipped_with_a_diagnostic(self):
         self.use("wrong_major", "good")
         r = self.run_mgpux("abigood", "greet")
         self.assertExit(r, 0)  # the bad plugin changes no exit code
         self.assertIn("mgpux-abimajor.so", r.err)
-        self.assertIn("built for plugin ABI 2.0, this host provides 1.0", r.err)
+        self.assertIn("built for plugin ABI 2.0, this host provides 1.1", r.err)
         self.assertEqual(self.listing()["mgpux-abimajor.so"]["status"], "skipped")
         self.assertExit(self.run_mgpux("abimajor", "greet"), 2)
 
@@ -40,7 +67,7 @@ class AbiFixtures(MgpuxTestCase):
         self.use("newer_minor")
         entry = self.listing()["mgpux-abiminor.so"]
         self.assertEqual(entry["status"], "skipped")
-        self.assertIn("plugin ABI 1.1, this host provides 1.0", entry["reason"])
+        self.assertIn("plugin ABI 1.2, this host provides 1.1", entry["reason"])
 
     def test_older_shorter_descriptor_loads_and_runs(self):
         self.use("old_short")
