@@ -54,6 +54,42 @@ class AbiFixtures(MgpuxTestCase):
         self.assertIs(self.greet_values("abiten", "--loud")["loud"], True)
         self.assertIs(self.greet_values("abiten", "--no-loud")["loud"], False)
 
+    def read_by_accessors(self, *args):
+        self.use("args_reader")
+        r = self.run_mgpux("abiargs", "show", *args)
+        self.assertExit(r, 0)
+        return dict(line.split("=", 1) for line in r.out.splitlines() if not line.startswith(("has ", "item ")))
+
+    def test_c_plugin_reads_arguments_through_the_accessors(self):
+        self.use("args_reader")
+        r = self.run_mgpux("abiargs", "show", "-n", "Ada", "--count", "7", "--ratio", "0.5", "--no-loud",
+                           "--plain", "-t", "a", "-t", "b c", "--port", "8000", "--port", "9000", "there",
+                           "--", "x", "--y")
+        self.assertExit(r, 0)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[:11], [
+            "name=Ada", "target=there", "count=7", "ratio=0.5", "loud=false", "plain=true",
+            "tag[2]=a,b c", "port[2]=8000,9000", "rest[2]=x,--y", "count[1]=7", "has name=1 missing=0"])
+        self.assertEqual(lines[11:15], ["missing=(null)", "count=(null)", "global.dry_run=false",
+                                        "item past end=(null)"])
+        self.assertTrue(lines[15].startswith("malformed=(null) error="), lines[15])
+        self.assertIn("not valid JSON", lines[15])
+        self.assertEqual(r.err, "")
+
+    def test_c_plugin_sees_absent_arguments_as_absent(self):
+        got = self.read_by_accessors("--loud", "--dry-run")
+        self.assertEqual(got["name"], "(null)")
+        self.assertEqual(got["target"], "(null)")
+        self.assertEqual(got["count"], "(null)")  # the second "count=" line: an int is not a string
+        self.assertEqual(got["ratio"], "-1")  # the fallback
+        self.assertEqual(got["loud"], "true")
+        self.assertEqual(got["plain"], "false")
+        self.assertEqual(got["tag[0]"], "")
+        self.assertEqual(got["rest[0]"], "")
+        self.assertEqual(got["count[1]"], "2")  # the declared default
+        self.assertEqual(got["global.dry_run"], "true")
+        self.assertEqual(self.read_by_accessors()["loud"], "absent")
+
     def test_wrong_major_is_skipped_with_a_diagnostic(self):
         self.use("wrong_major", "good")
         r = self.run_mgpux("abigood", "greet")

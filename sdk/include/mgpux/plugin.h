@@ -42,7 +42,7 @@ extern "C" {
  * A host keeps each older minor's behaviour for plugins built with it:
  *   1.1  on/off (NEGATABLE) flags not given are absent from the values,
  *        where 1.0 plugins still receive false; argument accessors in
- *        mgpux_host (args_*). */
+ *        mgpux_host (args_has, args_get_*, args_count). */
 #define MGPUX_ABI_MAJOR 1
 #define MGPUX_ABI_MINOR 1
 
@@ -280,7 +280,51 @@ struct mgpux_host {
      * that was refused, a modal call that failed). Host-owned, valid until
      * the next call into the host. */
     const char *(*last_error)(const mgpux_host *host);
+
+    /* Reading the arguments without JSON code (since 1.1; check
+     * MGPUX_HAS_MEMBER(host, args_get_string) first).
+     *
+     * `args_json` is the text `run` received (any text of that shape
+     * works); the host parses it on first use and keeps the parse until the
+     * plugin call returns, so reading many values costs one parse.
+     * `name` is an option, positional or trailing-list name as declared
+     * ("gpu", "args"), or "global.<key>" for a global option of section 3
+     * ("global.dry_run", "global.profile"). A value that is JSON null is
+     * treated as absent. Strings returned are host-owned and stay valid until
+     * the plugin call (init or run) that obtained them returns; copy what you
+     * keep. A malformed `args_json` reads as if every value were absent and
+     * records why through set_error (readable with last_error). */
+
+    /* 1 when `name` has a value (given, defaulted or an on/off flag that was
+     * given), else 0. */
+    int32_t (*args_has)(const mgpux_host *host, const char *args_json, const char *name);
+    /* The value of a string, path or choice option or positional; NULL when
+     * absent or not a single string (read repeatables with args_get_item). */
+    const char *(*args_get_string)(const mgpux_host *host, const char *args_json,
+                                   const char *name);
+    /* The value of an int option; `fallback` when absent or not an integer. */
+    int64_t (*args_get_int)(const mgpux_host *host, const char *args_json, const char *name,
+                            int64_t fallback);
+    /* The value of a float (or int) option; `fallback` when absent or not a
+     * number. */
+    double (*args_get_float)(const mgpux_host *host, const char *args_json, const char *name,
+                             double fallback);
+    /* A bool option in three states: 1 (true, --x), 0 (false, --no-x) or
+     * MGPUX_ARG_ABSENT (an on/off flag that was not given, or not a bool). */
+    int32_t (*args_get_bool)(const mgpux_host *host, const char *args_json, const char *name);
+    /* How many values `name` holds: the length of a repeatable option, a
+     * repeatable last positional or the trailing list; 1 for any other value
+     * that is there; 0 when absent. */
+    uint32_t (*args_count)(const mgpux_host *host, const char *args_json, const char *name);
+    /* Value `index` (from 0, below args_count) as text: strings as they are,
+     * numbers in decimal ("8000", "0.5"), bools as "true"/"false". A value
+     * that is not a list is its own item 0. NULL past the end. */
+    const char *(*args_get_item)(const mgpux_host *host, const char *args_json, const char *name,
+                                 uint32_t index);
 };
+
+/* What args_get_bool returns for a flag that has no value. */
+#define MGPUX_ARG_ABSENT (-1)
 
 /* ------------------------------------------------------------------------
  * 5. Services fetched with get_service
