@@ -128,7 +128,9 @@ int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
     }
     json::object args;
     args["command"] = parsed.node->path_string();
-    args["values"] = parsed.values;
+    json::object values = parsed.values;
+    if (plugin.abi_minor == 0) cli::add_unset_flags_as_false(*parsed.node->command, values);
+    args["values"] = std::move(values);
     args["global"] = globals_json(ctx);
     const std::string args_text = json::serialize(args);
     const std::string path = parsed.node->path_string();

@@ -254,7 +254,8 @@ void parse_command_options(const CommandNode& node, const std::vector<std::strin
                 result.values[o.name] = given;
             } else if (o.default_value) {
                 result.values[o.name] = typed_value(o, *o.default_value, &node);
-            } else {
+            } else if (!o.negatable) {
+                // A plain flag has no third state; an on/off flag stays absent.
                 result.values[o.name] = false;
             }
             continue;
@@ -281,6 +282,11 @@ void parse_command_options(const CommandNode& node, const std::vector<std::strin
 }
 
 }  // namespace
+
+void add_unset_flags_as_false(const CommandSpec& command, json::object& values) {
+    for (const auto& o : command.options)
+        if (o.type == OptionType::Bool && !values.contains(o.name)) values[o.name] = false;
+}
 
 ParseResult parse_command_line(const CommandNode& root, const std::vector<std::string>& args) {
     GlobalOptions globals;

@@ -56,4 +56,8 @@ ParseResult parse_command_line(const CommandNode& root, const std::vector<std::s
 ParseResult parse_command_tokens(const CommandNode& root, const std::vector<std::string>& rest,
                                  const GlobalOptions& globals);
 
+// Plugins built for ABI 1.0 were promised `false` for an on/off flag that was
+// not given; 1.1 leaves it absent. This restores the old shape for them.
+void add_unset_flags_as_false(const CommandSpec& command, boost::json::object& values);
+
 }  // namespace mgpux::cli

@@ -4,6 +4,7 @@
 #include "services/hostinfo.hpp"
 #include "services/logging.hpp"
 #include "services/prompts.hpp"
+#include "services/service_error.hpp"
 #include "services/service_tables.hpp"
 #include "services/template_engine.hpp"
 #include "services/templates.hpp"
@@ -11,33 +12,76 @@
 
 #include <boost/json.hpp>
 
+#include <limits>
+
 namespace mgpux::services {
 
 namespace json = boost::json;
 
+struct PluginHost::ParsedArgs {
+    json::value root;
+    std::map<std::string, std::string> item_texts;  // "<name>\0<index>" -> text
+};
+
 namespace {
 
+// Runs `fn(PluginHost&)` for a host table callback so that no exception
+// reaches the plugin: an exception becomes the error set_error would have
+// recorded (with the status service calls use) and the callback returns
+// `on_failure`.
+template <typename R, typename Fn>
+R guard(const mgpux_host* host, R on_failure, Fn&& fn) noexcept {
+    PluginHost* ph = nullptr;
+    try {
+        if (!host || !host->host_data) return on_failure;
+        ph = &PluginHost::from(host);
+        return fn(*ph);
+    } catch (const ServiceError& e) {
+        if (ph) ph->fail(e.code, e.what());
+    } catch (const PromptError& e) {
+        if (ph) ph->fail(e.status, e.what());
+    } catch (const util::JsonParseError& e) {
+        if (ph) ph->fail(MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what());
+    } catch (const std::exception& e) {
+        if (ph) ph->fail(MGPUX_E_FAILED, e.what());
+    } catch (...) {
+        if (ph) ph->fail(MGPUX_E_FAILED, "unknown error in the host");
+    }
+    return on_failure;
+}
+
+// The same for a callback without a result.
+template <typename Fn>
+void guard_void(const mgpux_host* host, Fn&& fn) noexcept {
+    guard(host, 0, [&](PluginHost& ph) {
+        fn(ph);
+        return 0;
+    });
+}
+
 void cb_set_error(const mgpux_host* host, int32_t code, const char* message) {
-    auto& ph = PluginHost::from(host);
-    ph.error_ = cstr(message);
-    ph.error_code_ = code;
+    guard_void(host, [&](PluginHost& ph) {
+        ph.error_ = cstr(message);
+        ph.error_code_ = code;
+    });
 }
 
 void cb_log(const mgpux_host* host, int32_t level, const char* message) {
-    auto& ph = PluginHost::from(host);
-    if (level < MGPUX_LOG_DEBUG || level > MGPUX_LOG_PLUGIN_MISBEHAVING) level = MGPUX_LOG_WARNING;
-    ph.context().console->progress(nullptr);  // a log line starts on a clean line
-    log(static_cast<LogLevel>(level), ph.plugin().id + ": " + cstr(message));
+    guard_void(host, [&](PluginHost& ph) {
+        if (level < MGPUX_LOG_DEBUG || level > MGPUX_LOG_PLUGIN_MISBEHAVING) level = MGPUX_LOG_WARNING;
+        ph.context().console->progress(nullptr);  // a log line starts on a clean line
+        log(static_cast<LogLevel>(level), ph.plugin().id + ": " + cstr(message));
+    });
 }
 
 void cb_write_text(const mgpux_host* host, int32_t kind, const char* text) {
-    auto& ph = PluginHost::from(host);
-    if (kind < MGPUX_TEXT_PLAIN || kind > MGPUX_TEXT_DIM) kind = MGPUX_TEXT_PLAIN;
-    ph.context().console->text(static_cast<TextKind>(kind), cstr(text));
+    guard_void(host, [&](PluginHost& ph) {
+        if (kind < MGPUX_TEXT_PLAIN || kind > MGPUX_TEXT_DIM) kind = MGPUX_TEXT_PLAIN;
+        ph.context().console->text(static_cast<TextKind>(kind), cstr(text));
+    });
 }
 
-int32_t cb_write_table(const mgpux_host* host, const char* table_json) {
-    auto& ph = PluginHost::from(host);
+int32_t write_table(PluginHost& ph, const char* table_json) {
     try {
         Table t = table_from_json(util::parse_json(cstr(table_json)));
         ph.context().console->table(t);
@@ -48,8 +92,11 @@ int32_t cb_write_table(const mgpux_host* host, const char* table_json) {
     }
 }
 
-int32_t cb_write_json(const mgpux_host* host, const char* doc) {
-    auto& ph = PluginHost::from(host);
+int32_t cb_write_table(const mgpux_host* host, const char* table_json) {
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) { return write_table(ph, table_json); });
+}
+
+int32_t write_json(PluginHost& ph, const char* doc) {
     json::value v;
     try {
         v = util::parse_json(cstr(doc));
@@ -64,8 +111,12 @@ int32_t cb_write_json(const mgpux_host* host, const char* doc) {
     return MGPUX_OK;
 }
 
+int32_t cb_write_json(const mgpux_host* host, const char* doc) {
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) { return write_json(ph, doc); });
+}
+
 void cb_progress(const mgpux_host* host, const char* message) {
-    PluginHost::from(host).context().console->progress(message);
+    guard_void(host, [&](PluginHost& ph) { ph.context().console->progress(message); });
 }
 
 template <typename Fn>
@@ -80,10 +131,8 @@ int32_t prompt_guard(PluginHost& ph, Fn&& fn) {
     }
 }
 
-int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* const* labels,
-                         const char* const* descriptions, uint32_t count, int32_t default_index,
-                         const char* flag_hint, int32_t* out_index) {
-    auto& ph = PluginHost::from(host);
+int32_t prompt_select(PluginHost& ph, const char* title, const char* const* labels, const char* const* descriptions,
+                      uint32_t count, int32_t default_index, const char* flag_hint, int32_t* out_index) {
     if (!labels || !out_index) return ph.fail(MGPUX_E_USAGE, "prompt_select: labels and out_index are required");
     std::vector<std::string> l, d;
     // Menu items are often outside values (profile, preset, app names): shown, never obeyed.
@@ -97,9 +146,16 @@ int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* 
     });
 }
 
-int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* default_value, uint32_t flags,
-                       const char* flag_hint, const char** out_value) {
-    auto& ph = PluginHost::from(host);
+int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* const* labels,
+                         const char* const* descriptions, uint32_t count, int32_t default_index,
+                         const char* flag_hint, int32_t* out_index) {
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
+        return prompt_select(ph, title, labels, descriptions, count, default_index, flag_hint, out_index);
+    });
+}
+
+int32_t prompt_text(PluginHost& ph, const char* message, const char* default_value, uint32_t flags,
+                    const char* flag_hint, const char** out_value) {
     if (!out_value) return ph.fail(MGPUX_E_USAGE, "prompt_text: out_value is required");
     std::optional<std::string> def;
     if (default_value) def = default_value;
@@ -116,15 +172,23 @@ int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* 
     });
 }
 
+int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* default_value, uint32_t flags,
+                       const char* flag_hint, const char** out_value) {
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
+        return prompt_text(ph, message, default_value, flags, flag_hint, out_value);
+    });
+}
+
 int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t default_yes, uint32_t flags,
                           const char* flag_hint, int32_t* out_yes) {
-    auto& ph = PluginHost::from(host);
-    if (!out_yes) return ph.fail(MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
-    return prompt_guard(ph, [&] {
-        *out_yes = ph.context().prompter->confirm(visible_controls(cstr(message)), default_yes != 0,
-                                                  (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, cstr(flag_hint))
-                       ? 1
-                       : 0;
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
+        if (!out_yes) return ph.fail(MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
+        return prompt_guard(ph, [&] {
+            *out_yes = ph.context().prompter->confirm(visible_controls(cstr(message)), default_yes != 0,
+                                                      (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, cstr(flag_hint))
+                           ? 1
+                           : 0;
+        });
     });
 }
 
@@ -157,27 +221,135 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
 }
 
 int32_t cb_render_template(const mgpux_host* host, const char* name, const char* context_json, const char** out) {
-    return render(PluginHost::from(host), name, nullptr, context_json, out);
+    return guard(host, MGPUX_E_FAILED,
+                 [&](PluginHost& ph) { return render(ph, name, nullptr, context_json, out); });
 }
 
 int32_t cb_render_string(const mgpux_host* host, const char* name, const char* text, const char* context_json,
                          const char** out) {
-    auto& ph = PluginHost::from(host);
-    if (!text) return ph.fail(MGPUX_E_USAGE, "render_string: template_text is required");
-    return render(ph, name, text, context_json, out);
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
+        if (!text) return ph.fail(MGPUX_E_USAGE, "render_string: template_text is required");
+        return render(ph, name, text, context_json, out);
+    });
 }
 
 int32_t cb_hostinfo(const mgpux_host* host, uint32_t flags, const char** out_json) {
-    auto& ph = PluginHost::from(host);
-    if (!out_json) return ph.fail(MGPUX_E_USAGE, "hostinfo: out_json is required");
-    ph.hostinfo_result = json::serialize(build_hostinfo(ph.context(), (flags & MGPUX_HOSTINFO_VERSIONS) != 0));
-    *out_json = ph.hostinfo_result.c_str();
-    return MGPUX_OK;
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
+        if (!out_json) return ph.fail(MGPUX_E_USAGE, "hostinfo: out_json is required");
+        ph.hostinfo_result = json::serialize(build_hostinfo(ph.context(), (flags & MGPUX_HOSTINFO_VERSIONS) != 0));
+        *out_json = ph.hostinfo_result.c_str();
+        return MGPUX_OK;
+    });
 }
 
-const void* cb_get_service(const mgpux_host*, const char* id) { return find_service_table(cstr(id)); }
+const void* cb_get_service(const mgpux_host* host, const char* id) {
+    return guard(host, static_cast<const void*>(nullptr),
+                 [&](PluginHost&) { return find_service_table(cstr(id)); });
+}
 
-const char* cb_last_error(const mgpux_host* host) { return PluginHost::from(host).error().c_str(); }
+const char* cb_last_error(const mgpux_host* host) {
+    return guard(host, "", [&](PluginHost& ph) { return ph.error().c_str(); });
+}
+
+// ---- argument accessors ----------------------------------------------------
+
+// The parse of `args_json`, made on first use and kept for the plugin call.
+PluginHost::ParsedArgs& parsed_args(PluginHost& ph, const char* args_json) {
+    std::string text = cstr(args_json);
+    auto it = ph.parsed_args.find(text);
+    if (it != ph.parsed_args.end()) return *it->second;
+    auto parsed = std::make_unique<PluginHost::ParsedArgs>();
+    try {
+        parsed->root = util::parse_json(text);
+    } catch (const util::JsonParseError& e) {
+        // Cached too, so the error is reported once per text, not per read.
+        ph.fail(MGPUX_E_USAGE, std::string("the arguments given to args_* are not valid JSON: ") + e.what());
+    }
+    return *ph.parsed_args.emplace(std::move(text), std::move(parsed)).first->second;
+}
+
+// The value `name` names ("gpu" in "values", "global.dry_run" in "global"),
+// or nullptr when it is absent or null.
+const json::value* find_arg(PluginHost& ph, const char* args_json, const char* name) {
+    const json::value& root = parsed_args(ph, args_json).root;
+    if (!root.is_object()) return nullptr;
+    std::string key = cstr(name);
+    const std::string global_prefix = "global.";
+    const bool global = key.rfind(global_prefix, 0) == 0;
+    if (global) key.erase(0, global_prefix.size());
+    const json::value* section = root.get_object().if_contains(global ? "global" : "values");
+    if (!section || !section->is_object()) return nullptr;
+    const json::value* v = section->get_object().if_contains(key);
+    return v && !v->is_null() ? v : nullptr;
+}
+
+// A scalar as the text args_get_item gives.
+std::string item_text(const json::value& v) {
+    if (v.is_string()) return std::string(v.get_string());
+    return json::serialize(v);
+}
+
+int32_t cb_args_has(const mgpux_host* host, const char* args_json, const char* name) {
+    return guard(host, 0, [&](PluginHost& ph) { return find_arg(ph, args_json, name) ? 1 : 0; });
+}
+
+const char* cb_args_get_string(const mgpux_host* host, const char* args_json, const char* name) {
+    return guard(host, static_cast<const char*>(nullptr), [&](PluginHost& ph) -> const char* {
+        const json::value* v = find_arg(ph, args_json, name);
+        return v && v->is_string() ? v->get_string().c_str() : nullptr;
+    });
+}
+
+int64_t cb_args_get_int(const mgpux_host* host, const char* args_json, const char* name, int64_t fallback) {
+    return guard(host, fallback, [&](PluginHost& ph) -> int64_t {
+        const json::value* v = find_arg(ph, args_json, name);
+        if (v && v->is_int64()) return v->get_int64();
+        if (v && v->is_uint64() && v->get_uint64() <= uint64_t(std::numeric_limits<int64_t>::max()))
+            return static_cast<int64_t>(v->get_uint64());
+        return fallback;
+    });
+}
+
+double cb_args_get_float(const mgpux_host* host, const char* args_json, const char* name, double fallback) {
+    return guard(host, fallback, [&](PluginHost& ph) {
+        const json::value* v = find_arg(ph, args_json, name);
+        return v && v->is_number() ? v->to_number<double>() : fallback;
+    });
+}
+
+int32_t cb_args_get_bool(const mgpux_host* host, const char* args_json, const char* name) {
+    return guard(host, MGPUX_ARG_ABSENT, [&](PluginHost& ph) {
+        const json::value* v = find_arg(ph, args_json, name);
+        if (!v || !v->is_bool()) return MGPUX_ARG_ABSENT;
+        return v->get_bool() ? 1 : 0;
+    });
+}
+
+uint32_t cb_args_count(const mgpux_host* host, const char* args_json, const char* name) {
+    return guard(host, uint32_t{0}, [&](PluginHost& ph) -> uint32_t {
+        const json::value* v = find_arg(ph, args_json, name);
+        if (!v) return 0;
+        return v->is_array() ? static_cast<uint32_t>(v->get_array().size()) : 1;
+    });
+}
+
+const char* cb_args_get_item(const mgpux_host* host, const char* args_json, const char* name, uint32_t index) {
+    return guard(host, static_cast<const char*>(nullptr), [&](PluginHost& ph) -> const char* {
+        const json::value* v = find_arg(ph, args_json, name);
+        if (!v) return nullptr;
+        if (v->is_array()) {
+            if (index >= v->get_array().size()) return nullptr;
+            v = &v->get_array()[index];
+        } else if (index != 0) {
+            return nullptr;
+        }
+        if (v->is_string()) return v->get_string().c_str();
+        auto& texts = parsed_args(ph, args_json).item_texts;
+        std::string& slot = texts[cstr(name) + '\0' + std::to_string(index)];
+        slot = item_text(*v);
+        return slot.c_str();
+    });
+}
 
 }  // namespace
 
@@ -201,7 +373,16 @@ PluginHost::PluginHost(HostContext& ctx, const plugins::Plugin& plugin) : ctx_(c
     table_.hostinfo = cb_hostinfo;
     table_.get_service = cb_get_service;
     table_.last_error = cb_last_error;
+    table_.args_has = cb_args_has;
+    table_.args_get_string = cb_args_get_string;
+    table_.args_get_int = cb_args_get_int;
+    table_.args_get_float = cb_args_get_float;
+    table_.args_get_bool = cb_args_get_bool;
+    table_.args_count = cb_args_count;
+    table_.args_get_item = cb_args_get_item;
 }
+
+PluginHost::~PluginHost() = default;
 
 PluginHost& PluginHost::from(const mgpux_host* host) { return *static_cast<PluginHost*>(host->host_data); }
 

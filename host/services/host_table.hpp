@@ -7,6 +7,7 @@
 #include "mgpux/plugin.h"
 
 #include <map>
+#include <memory>
 #include <string>
 
 namespace mgpux::services {
@@ -17,6 +18,7 @@ inline std::string cstr(const char* s) { return s ? std::string(s) : std::string
 class PluginHost {
 public:
     PluginHost(HostContext& ctx, const plugins::Plugin& plugin);
+    ~PluginHost();
     PluginHost(const PluginHost&) = delete;
     PluginHost& operator=(const PluginHost&) = delete;
 
@@ -43,6 +45,10 @@ public:
     std::string hostinfo_result;
     // One result string per service id (plugin.h section 5 lifetimes).
     std::map<std::string, std::string> service_results;
+    // The argument texts the args_* accessors parsed, kept for the plugin
+    // call so the strings they return stay valid.
+    struct ParsedArgs;
+    std::map<std::string, std::unique_ptr<ParsedArgs>> parsed_args;
     std::string error_;
     int error_code_ = 0;
 

@@ -64,7 +64,14 @@ PIN(mgpux_host, render_string, 104);
 PIN(mgpux_host, hostinfo, 112);
 PIN(mgpux_host, get_service, 120);
 PIN(mgpux_host, last_error, 128);
-SIZE(mgpux_host, 136);
+PIN(mgpux_host, args_has, 136);
+PIN(mgpux_host, args_get_string, 144);
+PIN(mgpux_host, args_get_int, 152);
+PIN(mgpux_host, args_get_float, 160);
+PIN(mgpux_host, args_get_bool, 168);
+PIN(mgpux_host, args_count, 176);
+PIN(mgpux_host, args_get_item, 184);
+SIZE(mgpux_host, 192);
 /* Service tables (section 5): struct_size, then one pointer per function. */
 PIN(mgpux_process_service, run, 8);
 PIN(mgpux_process_service, locate, 16);

@@ -27,12 +27,75 @@ class AbiFixtures(MgpuxTestCase):
         self.assertFalse(args["global"]["json"])
         self.assertTrue(args["global"]["no_input"])  # stdin is not a terminal
 
+    def greet_values(self, plugin, *args):
+        r = self.run_mgpux(plugin, "greet", *args)
+        self.assertExit(r, 0)
+        import json
+        return json.loads(r.out.split(" ran with ", 1)[1])["values"]
+
+    def test_negatable_flag_is_absent_unless_given(self):
+        self.use("good")
+        self.assertNotIn("loud", self.greet_values("abigood"))
+        self.assertIs(self.greet_values("abigood", "--loud")["loud"], True)
+        self.assertIs(self.greet_values("abigood", "--no-loud")["loud"], False)
+
+    def test_plugin_built_against_sdk_1_0_loads_and_runs(self):
+        self.use("abi_1_0")
+        entry = self.listing()["mgpux-abiten.so"]
+        self.assertEqual(entry["status"], "loaded")
+        r = self.run_mgpux("abiten", "greet", "-n", "Ada", "-t", "a", "-t", "b")
+        self.assertExit(r, 0)
+        self.assertEqual(r.err, "")
+        import json
+        args = json.loads(r.out.split(" ran with ", 1)[1])
+        self.assertEqual(args["command"], "abiten greet")
+        # Built expecting 1.0's promise: an unset on/off flag arrives as false.
+        self.assertEqual(args["values"], {"name": "Ada", "tag": ["a", "b"], "loud": False})
+        self.assertIs(self.greet_values("abiten", "--loud")["loud"], True)
+        self.assertIs(self.greet_values("abiten", "--no-loud")["loud"], False)
+
+    def read_by_accessors(self, *args):
+        self.use("args_reader")
+        r = self.run_mgpux("abiargs", "show", *args)
+        self.assertExit(r, 0)
+        return dict(line.split("=", 1) for line in r.out.splitlines() if not line.startswith(("has ", "item ")))
+
+    def test_c_plugin_reads_arguments_through_the_accessors(self):
+        self.use("args_reader")
+        r = self.run_mgpux("abiargs", "show", "-n", "Ada", "--count", "7", "--ratio", "0.5", "--no-loud",
+                           "--plain", "-t", "a", "-t", "b c", "--port", "8000", "--port", "9000", "there",
+                           "--", "x", "--y")
+        self.assertExit(r, 0)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[:11], [
+            "name=Ada", "target=there", "count=7", "ratio=0.5", "loud=false", "plain=true",
+            "tag[2]=a,b c", "port[2]=8000,9000", "rest[2]=x,--y", "count[1]=7", "has name=1 missing=0"])
+        self.assertEqual(lines[11:15], ["missing=(null)", "count=(null)", "global.dry_run=false",
+                                        "item past end=(null)"])
+        self.assertTrue(lines[15].startswith("malformed=(null) error="), lines[15])
+        self.assertIn("not valid JSON", lines[15])
+        self.assertEqual(r.err, "")
+
+    def test_c_plugin_sees_absent_arguments_as_absent(self):
+        got = self.read_by_accessors("--loud", "--dry-run")
+        self.assertEqual(got["name"], "(null)")
+        self.assertEqual(got["target"], "(null)")
+        self.assertEqual(got["count"], "(null)")  # the second "count=" line: an int is not a string
+        self.assertEqual(got["ratio"], "-1")  # the fallback
+        self.assertEqual(got["loud"], "true")
+        self.assertEqual(got["plain"], "false")
+        self.assertEqual(got["tag[0]"], "")
+        self.assertEqual(got["rest[0]"], "")
+        self.assertEqual(got["count[1]"], "2")  # the declared default
+        self.assertEqual(got["global.dry_run"], "true")
+        self.assertEqual(self.read_by_accessors()["loud"], "absent")
+
     def test_wrong_major_is_skipped_with_a_diagnostic(self):
         self.use("wrong_major", "good")
         r = self.run_mgpux("abigood", "greet")
         self.assertExit(r, 0)  # the bad plugin changes no exit code
         self.assertIn("mgpux-abimajor.so", r.err)
-        self.assertIn("built for plugin ABI 2.0, this host provides 1.0", r.err)
+        self.assertIn("built for plugin ABI 2.0, this host provides 1.1", r.err)
         self.assertEqual(self.listing()["mgpux-abimajor.so"]["status"], "skipped")
         self.assertExit(self.run_mgpux("abimajor", "greet"), 2)
 
@@ -40,7 +103,7 @@ class AbiFixtures(MgpuxTestCase):
         self.use("newer_minor")
         entry = self.listing()["mgpux-abiminor.so"]
         self.assertEqual(entry["status"], "skipped")
-        self.assertIn("plugin ABI 1.1, this host provides 1.0", entry["reason"])
+        self.assertIn("plugin ABI 1.2, this host provides 1.1", entry["reason"])
 
     def test_older_shorter_descriptor_loads_and_runs(self):
         self.use("old_short")

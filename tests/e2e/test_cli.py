@@ -34,7 +34,7 @@ class HelpAndVersion(MgpuxTestCase):
         r = self.run_mgpux("--version")
         self.assertExit(r, 0)
         self.assertRegex(r.out, r"^m-gpux \d+\.\d+\.\d+")
-        self.assertIn("plugin ABI 1.0", r.out)
+        self.assertIn("plugin ABI 1.1", r.out)
 
     def test_group_without_command_prints_its_help(self):
         r = self.run_mgpux("plugins")

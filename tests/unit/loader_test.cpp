@@ -27,25 +27,33 @@ TEST(Loader, CurrentPluginLoadsWithItsCommandTable) {
     ASSERT_EQ(p.commands.size(), 1u);
     const auto& cmd = p.commands[0];
     EXPECT_EQ(cmd.path_string(), "abigood greet");
-    ASSERT_EQ(cmd.options.size(), 3u);
+    ASSERT_EQ(cmd.options.size(), 4u);
     EXPECT_EQ(cmd.options[0].short_alias, 'n');
     EXPECT_EQ(cmd.options[0].default_value.value_or(""), "world");
     EXPECT_EQ(cmd.options[1].choices, (std::vector<std::string>{"fast", "slow"}));
     EXPECT_EQ(cmd.options[2].metavar, "COUNT");  // derived when the plugin gives none
+    EXPECT_TRUE(cmd.options[3].negatable);
     EXPECT_TRUE(cmd.json);
 }
 
 TEST(Loader, WrongMajorIsRefused) {
     auto p = load_plugin(fixture("wrong_major", "abimajor"), "test");
     EXPECT_EQ(p.status, PluginStatus::Skipped);
-    EXPECT_NE(p.reason.find("built for plugin ABI 2.0, this host provides 1.0"), std::string::npos) << p.reason;
+    EXPECT_NE(p.reason.find("built for plugin ABI 2.0, this host provides 1.1"), std::string::npos) << p.reason;
     EXPECT_TRUE(p.commands.empty());
 }
 
 TEST(Loader, NewerMinorIsRefused) {
     auto p = load_plugin(fixture("newer_minor", "abiminor"), "test");
     EXPECT_EQ(p.status, PluginStatus::Skipped);
-    EXPECT_NE(p.reason.find("plugin ABI 1.1"), std::string::npos) << p.reason;
+    EXPECT_NE(p.reason.find("plugin ABI 1.2, this host provides 1.1"), std::string::npos) << p.reason;
+}
+
+TEST(Loader, PluginBuiltAgainstSdk10Loads) {
+    auto p = load_plugin(fixture("abi_1_0", "abiten"), "test");
+    ASSERT_EQ(p.status, PluginStatus::Loaded) << p.reason;
+    EXPECT_EQ(p.abi_major, 1);
+    EXPECT_EQ(p.abi_minor, 0);
 }
 
 TEST(Loader, ShorterOlderDescriptorLoadsWithoutShutdown) {

@@ -227,10 +227,23 @@ TEST_F(ParserTest, BoolFlagPresentAndAbsent) {
 TEST_F(ParserTest, NegatableFlag) {
     EXPECT_EQ(parse({"serve", "launch", "--cache"}).values.at("cache"), json::value(true));
     EXPECT_EQ(parse({"serve", "launch", "--no-cache"}).values.at("cache"), json::value(false));
-    EXPECT_EQ(parse({"serve", "launch"}).values.at("cache"), json::value(false));
+    // Not given and without a default: absent, so a plugin can tell it from --no-cache.
+    EXPECT_FALSE(parse({"serve", "launch"}).values.contains("cache"));
     // A default of true is kept unless --no-x is given.
     EXPECT_EQ(parse({"serve", "launch"}).values.at("warm"), json::value(true));
     EXPECT_EQ(parse({"serve", "launch", "--no-warm"}).values.at("warm"), json::value(false));
+}
+
+TEST_F(ParserTest, UnsetNegatableFlagsReadAsFalseForAbi10Plugins) {
+    auto r = parse({"serve", "launch", "--no-warm"});
+    mgpux::cli::add_unset_flags_as_false(*r.node->command, r.values);
+    EXPECT_EQ(r.values.at("cache"), json::value(false));
+    EXPECT_EQ(r.values.at("interactive-shell"), json::value(false));
+    EXPECT_EQ(r.values.at("warm"), json::value(false));  // given values are kept
+    auto given = parse({"serve", "launch", "--cache"});
+    mgpux::cli::add_unset_flags_as_false(*given.node->command, given.values);
+    EXPECT_EQ(given.values.at("cache"), json::value(true));
+    EXPECT_FALSE(given.values.contains("name"));  // only on/off flags are filled in
 }
 
 TEST_F(ParserTest, NegatableBothGivenIsError) {

@@ -37,9 +37,14 @@ extern "C" {
  * ---------------------------------------------------------------------- */
 
 /* The host loads a plugin only if its abi_major equals MGPUX_ABI_MAJOR and its
- * abi_minor is not newer than the host's. Minor bumps only append fields. */
+ * abi_minor is not newer than the host's. Minor bumps only append fields;
+ * every member added after 1.0 is marked `since 1.1` (or later) beside it.
+ * A host keeps each older minor's behaviour for plugins built with it:
+ *   1.1  on/off (NEGATABLE) flags not given are absent from the values,
+ *        where 1.0 plugins still receive false; argument accessors in
+ *        mgpux_host (args_has, args_get_*, args_count). */
 #define MGPUX_ABI_MAJOR 1
-#define MGPUX_ABI_MINOR 0
+#define MGPUX_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define MGPUX_EXPORT __declspec(dllexport)
@@ -90,7 +95,8 @@ extern "C" {
 
 /* mgpux_option.flags */
 #define MGPUX_OPTF_REPEATABLE 0x01u /* may be given several times; JSON array */
-#define MGPUX_OPTF_NEGATABLE 0x02u  /* BOOL only: --no-<name> sets false */
+#define MGPUX_OPTF_NEGATABLE 0x02u  /* BOOL only: --no-<name> sets false; neither
+                                       given and no default: absent (since 1.1) */
 #define MGPUX_OPTF_REQUIRED 0x04u   /* must be given */
 #define MGPUX_OPTF_HIDDEN 0x08u     /* parsed but not shown in help/completion */
 #define MGPUX_OPTF_POSITIONAL 0x10u /* a positional argument, in table order;
@@ -147,7 +153,12 @@ typedef struct mgpux_command {
  *                                             // positionals; string/path/choice ->
  *                                             // string, int/float -> number,
  *                                             // bool -> true/false, repeatable ->
- *                                             // array; trailing list -> array
+ *                                             // array; trailing list -> array.
+ *                                             // A plain flag not given is false;
+ *                                             // an on/off (NEGATABLE) flag not
+ *                                             // given and without a default is
+ *                                             // absent (since 1.1; a plugin built
+ *                                             // with abi_minor 0 gets false)
  *     "global":  { "profile": "name"|null, "yes": bool, "no_input": bool,
  *                  "dry_run": bool, "json": bool, "script_out": str|null,
  *                  "backend": "modal"|"local", "verbosity": int,
@@ -262,14 +273,58 @@ struct mgpux_host {
      * the process, or NULL when this host does not provide it. */
     const void *(*get_service)(const mgpux_host *host, const char *service_id);
 
-    /* Appended later (check MGPUX_HAS_MEMBER(host, last_error) first): the
+    /* since 1.1 (check MGPUX_HAS_MEMBER(host, last_error) first): the
      * message that set_error recorded last during this plugin call (by the
      * host for a failing host or service call, or by the plugin), "" when
      * none. Lets a plugin that handles a failure quote why (an HTTP request
      * that was refused, a modal call that failed). Host-owned, valid until
      * the next call into the host. */
     const char *(*last_error)(const mgpux_host *host);
+
+    /* Reading the arguments without JSON code (since 1.1; check
+     * MGPUX_HAS_MEMBER(host, args_get_string) first).
+     *
+     * `args_json` is the text `run` received (any text of that shape
+     * works); the host parses it on first use and keeps the parse until the
+     * plugin call returns, so reading many values costs one parse.
+     * `name` is an option, positional or trailing-list name as declared
+     * ("gpu", "args"), or "global.<key>" for a global option of section 3
+     * ("global.dry_run", "global.profile"). A value that is JSON null is
+     * treated as absent. Strings returned are host-owned and stay valid until
+     * the plugin call (init or run) that obtained them returns; copy what you
+     * keep. A malformed `args_json` reads as if every value were absent and
+     * records why through set_error (readable with last_error). */
+
+    /* 1 when `name` has a value (given, defaulted or an on/off flag that was
+     * given), else 0. */
+    int32_t (*args_has)(const mgpux_host *host, const char *args_json, const char *name);
+    /* The value of a string, path or choice option or positional; NULL when
+     * absent or not a single string (read repeatables with args_get_item). */
+    const char *(*args_get_string)(const mgpux_host *host, const char *args_json,
+                                   const char *name);
+    /* The value of an int option; `fallback` when absent or not an integer. */
+    int64_t (*args_get_int)(const mgpux_host *host, const char *args_json, const char *name,
+                            int64_t fallback);
+    /* The value of a float (or int) option; `fallback` when absent or not a
+     * number. */
+    double (*args_get_float)(const mgpux_host *host, const char *args_json, const char *name,
+                             double fallback);
+    /* A bool option in three states: 1 (true, --x), 0 (false, --no-x) or
+     * MGPUX_ARG_ABSENT (an on/off flag that was not given, or not a bool). */
+    int32_t (*args_get_bool)(const mgpux_host *host, const char *args_json, const char *name);
+    /* How many values `name` holds: the length of a repeatable option, a
+     * repeatable last positional or the trailing list; 1 for any other value
+     * that is there; 0 when absent. */
+    uint32_t (*args_count)(const mgpux_host *host, const char *args_json, const char *name);
+    /* Value `index` (from 0, below args_count) as text: strings as they are,
+     * numbers in decimal ("8000", "0.5"), bools as "true"/"false". A value
+     * that is not a list is its own item 0. NULL past the end. */
+    const char *(*args_get_item)(const mgpux_host *host, const char *args_json, const char *name,
+                                 uint32_t index);
 };
+
+/* What args_get_bool returns for a flag that has no value. */
+#define MGPUX_ARG_ABSENT (-1)
 
 /* ------------------------------------------------------------------------
  * 5. Services fetched with get_service
@@ -303,7 +358,7 @@ struct mgpux_host {
 #define MGPUX_SERVICE_PROFILES "mgpux.profiles/1" /* ~/.modal.toml profiles */
 #define MGPUX_SERVICE_STATE "mgpux.state/1"       /* ~/.m-gpux state documents */
 #define MGPUX_SERVICE_CATALOG "mgpux.catalog/1"   /* GPU / CPU / Python catalogs */
-#define MGPUX_SERVICE_HTTP "mgpux.http/1"         /* HTTPS requests (libcurl in the host) */
+#define MGPUX_SERVICE_HTTP "mgpux.http/1"         /* HTTPS requests (libcurl in the host); since 1.1 */
 
 /* True when a service table of `size` bytes has `member` (rule 3). */
 #define MGPUX_HAS_MEMBER(table, member)                                                        \
@@ -370,13 +425,13 @@ typedef struct mgpux_process_service {
      * *out_text is the text with one trailing newline removed. Stdin that is
      * a terminal is MGPUX_E_USAGE (ask with prompt_text instead); a second
      * call returns what the first one read. */
-    int32_t (*read_stdin)(const mgpux_host *host, const char **out_text);
+    int32_t (*read_stdin)(const mgpux_host *host, const char **out_text); /* since 1.1 */
 
     /* Opens an http(s) URL in the user's browser (xdg-open, or open on
      * macOS), started detached. *out_opened is 0 when there is no opener
      * (or under --dry-run): printing the URL is then the plugin's job.
      * Another scheme is MGPUX_E_USAGE. */
-    int32_t (*open_url)(const mgpux_host *host, const char *url, int32_t *out_opened);
+    int32_t (*open_url)(const mgpux_host *host, const char *url, int32_t *out_opened); /* since 1.1 */
 } mgpux_process_service;
 
 /* ---- 5.2 mgpux.modal/1: every `modal` call but running a script -------
@@ -434,7 +489,8 @@ typedef struct mgpux_modal_service {
      * request_json: [{"args", "profile", "timeout_s"}...] (as for call; no
      * "inherit" output). out_json: rows as for fan_out, in request order.
      * Returns MGPUX_OK unless a request itself is bad. */
-    int32_t (*call_many)(const mgpux_host *host, const char *request_json, const char **out_json);
+    int32_t (*call_many)(const mgpux_host *host, const char *request_json,
+                         const char **out_json); /* since 1.1 */
 } mgpux_modal_service;
 
 /* ---- 5.3 mgpux.runner/1: run a rendered script -------------------------

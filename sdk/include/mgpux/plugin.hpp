@@ -29,6 +29,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -456,7 +457,18 @@ public:
     double number(const std::string& name, double fallback = 0) const {
         return has(name) ? value(name).as_float() : fallback;
     }
+    // An on/off flag that was not given is absent (a plain flag is false):
+    // flag() reads absent as false, flag_or() as `fallback`, and
+    // optional_flag() keeps the three states, so a question can have a flag
+    // that answers it (--x / --no-x) and be asked only when neither was given.
     bool flag(const std::string& name) const { return has(name) && value(name).as_bool(); }
+    bool flag_or(const std::string& name, bool fallback) const {
+        return has(name) ? value(name).as_bool() : fallback;
+    }
+    std::optional<bool> optional_flag(const std::string& name) const {
+        if (!has(name)) return std::nullopt;
+        return value(name).as_bool();
+    }
     std::vector<std::string> list(const std::string& name) const {
         std::vector<std::string> out;
         if (!has(name)) return out;
