@@ -81,6 +81,7 @@ struct StreamReader {
     std::array<char, 65536> buf{};
     std::string partial;
     bool overflowed = false;
+    std::size_t reads = 0;  // chunks read so far: the drain after the child's exit watches it
 
     StreamReader(asio::io_context& ctx, std::string* sink, int stream)
         : pipe(ctx), sink(sink), stream(stream) {}
@@ -95,6 +96,7 @@ struct StreamReader {
                 return;
             }
             const std::string_view chunk(buf.data(), n);
+            ++reads;
             keep(chunk);
             if (on_line) split(chunk);
             start();
@@ -318,6 +320,20 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
             ::kill(signal_target, SIGKILL);
         });
     }
+    std::size_t reads_when_armed = 0;
+    std::chrono::steady_clock::time_point drain_deadline;  // a grandchild that never stops writing
+    std::function<void()> arm_drain = [&] {
+        reads_when_armed = out_reader.reads + err_reader.reads;
+        drain_timer.expires_after(std::chrono::milliseconds(500));
+        drain_timer.async_wait([&](const bp::error_code& ec) {
+            if (ec) return;  // both streams ended
+            const bool more = out_reader.reads + err_reader.reads != reads_when_armed;
+            if (more && std::chrono::steady_clock::now() < drain_deadline) return arm_drain();
+            bp::error_code ig;
+            if (out_reader.pipe.is_open()) out_reader.pipe.cancel(ig);
+            if (err_reader.pipe.is_open()) err_reader.pipe.cancel(ig);
+        });
+    };
     int native_status = 0;
     proc.async_wait([&](const bp::error_code&, int) {
         native_status = proc.native_exit_code();
@@ -327,13 +343,11 @@ CaptureResult run_process(const ProcessSpec& spec, const LineFn& on_line, std::c
         signals.cancel(ignored);
         // Grandchildren may still hold the pipes open: once the child has
         // gone, give the readers a moment to take what is buffered, then stop.
+        // The wait ends after half a second in which nothing came, not half a second after the
+        // exit, so a busy machine that is slow to read what the child left is not cut short.
         if (!inherit && open_streams > 0) {
-            drain_timer.expires_after(std::chrono::milliseconds(500));
-            drain_timer.async_wait([&](const bp::error_code&) {
-                bp::error_code ig;
-                if (out_reader.pipe.is_open()) out_reader.pipe.cancel(ig);
-                if (err_reader.pipe.is_open()) err_reader.pipe.cancel(ig);
-            });
+            drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            arm_drain();
         }
     });
     ctx.run();
