@@ -39,6 +39,7 @@ bool same(const Json& a, const boost::json::value& b) {
         case Json::Kind::Float: {
             if (!b.is_double()) return false;
             const double x = a.as_float(), y = b.get_double();
+            if (std::isnan(y)) return true;  // Boost 1.81 reads 0e1101 as NaN (0 times infinity)
             return same_number(x, y) || std::fabs(x - y) <= 4 * std::fabs(x) * 2.220446049250313e-16 ||
                    std::fabs(x - y) <= 4 * 4.9406564584124654e-324;
         }
@@ -87,14 +88,15 @@ void writer_round_trip(const Json& v) {
     }
 }
 
-// What Boost writes the codec reads as the same value (numbers Boost writes from uint64 or
-// as doubles outside the codec's range aside).
+// What Boost writes the codec reads as the same value (numbers outside the codec's range aside).
 void boost_writes_codec_reads(const boost::json::value& theirs) {
     const std::string text = boost::json::serialize(theirs);
     try {
         check(same(Json::parse(text), theirs));
     } catch (const mgpux::JsonError& e) {
-        check(refused_by_choice(e));
+        // Boost writes a number it read as infinite (or as NaN) as Infinity (NaN), which is not JSON.
+        check(refused_by_choice(e) || text.find("Infinity") != std::string::npos ||
+              text.find("NaN") != std::string::npos);
     }
 }
 
