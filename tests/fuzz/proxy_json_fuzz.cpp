@@ -116,7 +116,10 @@ void compare_with_boost(std::string_view text) {
     const boost::json::value theirs = boost_parse(text, ec);
     try {
         const Json ours = Json::parse(text);
-        check(!ec);  // the codec accepts nothing that Boost refuses
+        // The codec accepts nothing that Boost refuses, except an exponent too long for Boost's
+        // own counter (1e-4000000000000 is a valid zero).
+        if (ec == boost::json::error::exponent_overflow) return;
+        check(!ec);
         check(same(ours, theirs));
         writer_round_trip(ours);
         quote_round_trips(ours);
