@@ -52,7 +52,7 @@ std::string why_no_answer(const Json& r) {
 Json body_json(const Json& r) {
     try {
         return Json::parse(r.string_or("body"));
-    } catch (const mgpux::Error&) {
+    } catch (const mgpux::JsonError&) {
         return Json();
     }
 }

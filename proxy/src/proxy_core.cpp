@@ -90,252 +90,30 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
-// ---------------------------------------------------------------- JSON reader
+// ---------------------------------------------------------------- JSON
 
-const JsonValue* JsonValue::find(std::string_view key) const {
-    if (kind != Kind::Object) return nullptr;
-    const JsonValue* found = nullptr;
-    for (const auto& m : members)
-        if (m.first == key) found = &m.second;  // the last duplicate wins, as in Python
-    return found;
+std::optional<Json> parse_json(std::string_view text) {
+    try {
+        return Json::parse(text);
+    } catch (const mgpux::JsonError&) {
+        return std::nullopt;
+    }
 }
 
-bool JsonValue::is_integer() const {
-    return kind == Kind::Number && text.find_first_of(".eE") == std::string::npos;
-}
-
-long long JsonValue::as_integer() const {
-    if (!is_integer()) return 0;
-    errno = 0;
-    char* end = nullptr;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    return errno == 0 && end && *end == '\0' ? v : 0;
-}
-
-bool JsonValue::truthy() const {
-    switch (kind) {
-        case Kind::Null: return false;
-        case Kind::Bool: return boolean;
-        case Kind::Number: return std::strtod(text.c_str(), nullptr) != 0.0;
-        case Kind::String: return !text.empty();
-        case Kind::Array: return !items.empty();
-        case Kind::Object: return !members.empty();
+bool truthy(const Json& v) {
+    switch (v.kind()) {
+        case Json::Kind::Null: return false;
+        case Json::Kind::Bool: return v.as_bool();
+        case Json::Kind::Int: return v.as_int() != 0;
+        case Json::Kind::Float: return v.as_float() != 0.0;
+        case Json::Kind::String: return !v.as_string().empty();
+        case Json::Kind::Array: return !v.as_array().empty();
+        case Json::Kind::Object: return !v.as_object().empty();
     }
     return false;
 }
 
-namespace {
-
-class JsonReader {
-public:
-    explicit JsonReader(std::string_view s) : s_(s) {}
-
-    bool document(JsonValue& out) {
-        ws();
-        if (!value(out, 0)) return false;
-        ws();
-        return i_ == s_.size();
-    }
-
-private:
-    bool value(JsonValue& out, int depth) {
-        if (depth > 512 || i_ >= s_.size()) return false;
-        const char c = s_[i_];
-        if (c == '{') return object(out, depth);
-        if (c == '[') return array(out, depth);
-        if (c == '"') {
-            out.kind = JsonValue::Kind::String;
-            return string(out.text);
-        }
-        if (c == '-' || (c >= '0' && c <= '9')) return number(out);
-        if (word("true")) { out.kind = JsonValue::Kind::Bool; out.boolean = true; return true; }
-        if (word("false")) { out.kind = JsonValue::Kind::Bool; return true; }
-        if (word("null")) { out.kind = JsonValue::Kind::Null; return true; }
-        return false;
-    }
-
-    bool object(JsonValue& out, int depth) {
-        out.kind = JsonValue::Kind::Object;
-        ++i_;
-        ws();
-        if (peek('}')) return ++i_, true;
-        while (true) {
-            std::string key;
-            ws();
-            if (!peek('"') || !string(key)) return false;
-            ws();
-            if (!peek(':')) return false;
-            ++i_;
-            ws();
-            JsonValue v;
-            if (!value(v, depth + 1)) return false;
-            out.members.push_back(JsonMember{std::move(key), std::move(v)});
-            ws();
-            if (peek(',')) { ++i_; continue; }
-            if (peek('}')) return ++i_, true;
-            return false;
-        }
-    }
-
-    bool array(JsonValue& out, int depth) {
-        out.kind = JsonValue::Kind::Array;
-        ++i_;
-        ws();
-        if (peek(']')) return ++i_, true;
-        while (true) {
-            ws();
-            JsonValue v;
-            if (!value(v, depth + 1)) return false;
-            out.items.push_back(std::move(v));
-            ws();
-            if (peek(',')) { ++i_; continue; }
-            if (peek(']')) return ++i_, true;
-            return false;
-        }
-    }
-
-    bool number(JsonValue& out) {
-        const std::size_t start = i_;
-        if (peek('-')) ++i_;
-        if (peek('0')) ++i_;
-        else if (!digits()) return false;
-        if (peek('.')) { ++i_; if (!digits()) return false; }
-        if (peek('e') || peek('E')) {
-            ++i_;
-            if (peek('+') || peek('-')) ++i_;
-            if (!digits()) return false;
-        }
-        out.kind = JsonValue::Kind::Number;
-        out.text.assign(s_.substr(start, i_ - start));
-        return true;
-    }
-
-    bool digits() {
-        const std::size_t start = i_;
-        while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-        return i_ > start;
-    }
-
-    bool hex4(unsigned& v) {
-        if (i_ + 4 > s_.size()) return false;
-        v = 0;
-        for (int k = 0; k < 4; ++k) {
-            const char c = s_[i_++];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-            else return false;
-        }
-        return true;
-    }
-
-    static void utf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) out += char(cp);
-        else if (cp < 0x800) { out += char(0xC0 | (cp >> 6)); out += char(0x80 | (cp & 0x3F)); }
-        else if (cp < 0x10000) {
-            out += char(0xE0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F));
-        } else {
-            out += char(0xF0 | (cp >> 18)); out += char(0x80 | ((cp >> 12) & 0x3F));
-            out += char(0x80 | ((cp >> 6) & 0x3F)); out += char(0x80 | (cp & 0x3F));
-        }
-    }
-
-    bool string(std::string& out) {
-        ++i_;  // the opening quote
-        while (i_ < s_.size()) {
-            const char c = s_[i_++];
-            if (c == '"') return true;
-            if (static_cast<unsigned char>(c) < 0x20) return false;
-            if (c != '\\') { out += c; continue; }
-            if (i_ >= s_.size()) return false;
-            const char e = s_[i_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    unsigned cp = 0;
-                    if (!hex4(cp)) return false;
-                    if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
-                        const std::size_t save = i_;
-                        i_ += 2;
-                        unsigned lo = 0;
-                        if (hex4(lo) && lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        else i_ = save;
-                    }
-                    utf8(out, cp);
-                    break;
-                }
-                default: return false;
-            }
-        }
-        return false;
-    }
-
-    bool word(std::string_view w) {
-        if (s_.substr(i_, w.size()) != w) return false;
-        i_ += w.size();
-        return true;
-    }
-    bool peek(char c) const { return i_ < s_.size() && s_[i_] == c; }
-    void ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-    }
-
-    std::string_view s_;
-    std::size_t i_ = 0;
-};
-
-}  // namespace
-
-std::optional<JsonValue> parse_json(std::string_view text) {
-    JsonValue v;
-    JsonReader r(text);
-    if (!r.document(v)) return std::nullopt;
-    return v;
-}
-
-// ---------------------------------------------------------------- JSON writer
-
-std::string json_quote(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    out += '"';
-    for (std::size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') { out += '\\'; out += char(c); ++i; continue; }
-        if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-            ++i;
-            continue;
-        }
-        if (c < 0x80) { out += char(c); ++i; continue; }
-        // Copy a valid UTF-8 sequence; replace anything else with U+FFFD.
-        const int len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-        bool ok = len > 0 && i + std::size_t(len) <= s.size();
-        for (int k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-        if (ok && len == 3) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-        }
-        if (ok && len == 4) {
-            const auto c1 = static_cast<unsigned char>(s[i + 1]);
-            ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-        }
-        if (ok) { out.append(s.substr(i, std::size_t(len))); i += std::size_t(len); }
-        else { out += "\xEF\xBF\xBD"; ++i; }
-    }
-    out += '"';
-    return out;
-}
+// ---------------------------------------------------------------- JSON writing
 
 std::string json_number(double value, int decimals) {
     if (!std::isfinite(value)) return "0.0";
@@ -363,16 +141,16 @@ std::string error_body(std::string_view message, std::string_view type, std::str
 std::vector<std::string> key_hashes_from_store(std::string_view document) {
     const auto doc = parse_json(document);
     if (!doc) throw std::runtime_error("not valid JSON");
-    if (doc->kind != JsonValue::Kind::Array) throw std::runtime_error("expected a JSON array of keys");
+    if (!doc->is_array()) throw std::runtime_error("expected a JSON array of keys");
     std::vector<std::string> out;
-    for (const JsonValue& entry : doc->items) {
-        if (entry.kind != JsonValue::Kind::Object) continue;
-        const JsonValue* key = entry.find("key");
-        const JsonValue* active = entry.find("active");
-        if (!key || key->kind != JsonValue::Kind::String || key->text.empty()) continue;
+    for (const Json& entry : doc->as_array()) {
+        if (!entry.is_object()) continue;
+        const Json* key = entry.find("key");
+        const Json* active = entry.find("active");
+        if (!key || !key->is_string() || key->as_string().empty()) continue;
         // Fail closed: only a missing "active" or JSON true is active (0, "false", null... are not).
-        if (active && !(active->kind == JsonValue::Kind::Bool && active->boolean)) continue;
-        out.push_back(sha256_hex(key->text));
+        if (active && !(active->is_bool() && active->as_bool())) continue;
+        out.push_back(sha256_hex(key->as_string()));
     }
     return out;
 }
@@ -517,16 +295,16 @@ void Stats::record(int status, double latency_ms, double ttfb_ms) {
     if (ttfb_ms >= 0) ttfb.add(ttfb_ms);
 }
 
-void Stats::add_usage(const JsonValue& usage) {
-    if (usage.kind != JsonValue::Kind::Object) return;
-    if (const JsonValue* p = usage.find("prompt_tokens"); p && p->is_integer()) prompt_tokens += p->as_integer();
-    if (const JsonValue* c = usage.find("completion_tokens"); c && c->is_integer()) completion_tokens += c->as_integer();
+void Stats::add_usage(const Json& usage) {
+    if (!usage.is_object()) return;
+    if (const Json* p = usage.find("prompt_tokens"); p && p->is_int()) prompt_tokens += p->as_int();
+    if (const Json* c = usage.find("completion_tokens"); c && c->is_int()) completion_tokens += c->as_int();
 }
 
 void count_usage(Stats& stats, std::string_view body) {
     const auto doc = parse_json(body);
-    if (!doc || doc->kind != JsonValue::Kind::Object) return;
-    if (const JsonValue* u = doc->find("usage")) stats.add_usage(*u);
+    if (!doc || !doc->is_object()) return;
+    if (const Json* u = doc->find("usage")) stats.add_usage(*u);
 }
 
 void count_stream_usage(Stats& stats, std::string_view tail) {
@@ -540,9 +318,9 @@ void count_stream_usage(Stats& stats, std::string_view tail) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.substr(0, 5) != "data:" || line.find("\"usage\"") == std::string_view::npos) continue;
         const auto event = parse_json(line.substr(5));
-        if (!event || event->kind != JsonValue::Kind::Object) continue;
-        const JsonValue* u = event->find("usage");
-        if (u && u->truthy()) {
+        if (!event || !event->is_object()) continue;
+        const Json* u = event->find("usage");
+        if (u && truthy(*u)) {
             stats.add_usage(*u);
             return;
         }
@@ -553,10 +331,10 @@ bool wants_stream_usage(std::string_view body) {
     if (body.find("include_usage") == std::string_view::npos) return false;
     const auto doc = parse_json(body);
     if (!doc) return false;
-    const JsonValue* opts = doc->find("stream_options");
-    if (!opts || opts->kind != JsonValue::Kind::Object) return false;
-    const JsonValue* inc = opts->find("include_usage");
-    return inc && inc->truthy();
+    const Json* opts = doc->find("stream_options");
+    if (!opts || !opts->is_object()) return false;
+    const Json* inc = opts->find("include_usage");
+    return inc && truthy(*inc);
 }
 
 std::string stats_members(const StatsSnapshot& snap) {

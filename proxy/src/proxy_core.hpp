@@ -1,10 +1,13 @@
-// The pure parts of mgpux-proxy: hashing, a small JSON reader and writer, the key set, error
+// The pure parts of mgpux-proxy: hashing, JSON helpers over the SDK's codec, the key set, error
 // bodies, the latency histogram and the traffic counters. No I/O beyond reading the keys file,
 // no Boost: this is what the unit tests exercise directly.
 //
 // C++17 on purpose (see ../CMakeLists.txt): these sources are also compiled inside container
-// images by whatever g++ the image has (GCC 11 on Ubuntu 22.04).
+// images by whatever g++ the image has (GCC 11 on Ubuntu 22.04). The JSON codec is the SDK's
+// header-only mgpux/json.hpp, shipped beside these sources (the image build adds -I for it).
 #pragma once
+
+#include "mgpux/json.hpp"
 
 #include <array>
 #include <cstdint>
@@ -28,34 +31,17 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 
 // ---------------------------------------------------------------- JSON
 
-struct JsonMember;
+using mgpux::Json;
 
-// A parsed JSON value. Numbers keep their text so that integers stay exact and a caller can tell
-// an integer from a float, as Python's json module does.
-struct JsonValue {
-    enum class Kind { Null, Bool, Number, String, Array, Object };
-    Kind kind = Kind::Null;
-    bool boolean = false;
-    std::string text;  // the string's value, or the number as written
-    std::vector<JsonValue> items;
-    std::vector<JsonMember> members;  // in document order (a pair would need JsonValue complete)
+// Parses a whole document (strict RFC 8259, nesting at most 512 deep, the last duplicate key
+// wins); nullopt if it is not valid JSON.
+std::optional<Json> parse_json(std::string_view text);
 
-    const JsonValue* find(std::string_view key) const;  // last member of that name, or null
-    bool is_integer() const;                            // a number without fraction or exponent
-    long long as_integer() const;                       // 0 when not an integer or out of range
-    bool truthy() const;                                // Python's bool() of the decoded value
-};
-
-struct JsonMember {
-    std::string first;  // the key
-    JsonValue second;
-};
-
-// Parses a whole document (RFC 8259, nesting at most 512 deep); nullopt if it is not valid JSON.
-std::optional<JsonValue> parse_json(std::string_view text);
+// Python's bool() of the decoded value: false for null, false, 0, 0.0, "", [] and {}.
+bool truthy(const Json& v);
 
 // `s` as a JSON string literal, quotes included (invalid UTF-8 bytes become U+FFFD).
-std::string json_quote(std::string_view s);
+inline std::string json_quote(std::string_view s) { return Json::quote(s); }
 
 // A number rounded to `decimals` places, written as Python writes round(x, n) through json.
 std::string json_number(double value, int decimals);
@@ -132,7 +118,7 @@ struct Stats {
 
     // One finished /v1 request; negative latency or ttfb means "not measured".
     void record(int status, double latency_ms = -1, double ttfb_ms = -1);
-    void add_usage(const JsonValue& usage);
+    void add_usage(const Json& usage);
 };
 
 // Token usage of a non-stream JSON answer (its top-level "usage"), added to `stats`.

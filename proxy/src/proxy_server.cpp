@@ -219,7 +219,7 @@ private:
                     std::string models = "{}";
                     if (ok) {
                         const auto doc = parse_json(res.body());
-                        if (doc && doc->kind == JsonValue::Kind::Object) models = res.body();
+                        if (doc && doc->is_object()) models = res.body();
                     }
                     self->finish(ok, std::move(models));
                 });

@@ -52,7 +52,7 @@ VLLM_PACKAGES = ["vllm==0.33.0", "hf-transfer==0.1.9"]
 PROXY_SOURCES = {{proxy_sources}}
 PROXY_SOURCES_IN_IMAGE = "/opt/m-gpux/proxy"
 PROXY_PROGRAM = "/usr/local/bin/mgpux-proxy"
-PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
+PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
 PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev"]
 PROXY_APT_UBUNTU = ["g++", "libboost-dev"]  # Boost 1.74 on Ubuntu 22.04
 {{/native_proxy}}

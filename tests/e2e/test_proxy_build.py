@@ -79,6 +79,8 @@ class ProxyBuildTests(MgpuxTestCase):
                 out.append("-O0")
             elif word == IMAGE_PROGRAM:
                 out.append(shlex.quote(str(output)))
+            elif word == "-I" + IMAGE_SOURCES:
+                out.append("-I" + shlex.quote(str(SOURCES)))
             elif word.startswith(IMAGE_SOURCES + "/"):
                 out.append(shlex.quote(str(SOURCES)) + word[len(IMAGE_SOURCES):])
             else:

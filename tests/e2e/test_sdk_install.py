@@ -45,6 +45,10 @@ class InstalledTree(MgpuxTestCase):
         # The native serve proxy, and its sources for `serve deploy` to compile in the image.
         self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "main.cpp").is_file())
         self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "proxy_server.cpp").is_file())
+        # The SDK's JSON codec travels with them, where the image build's -I finds it.
+        self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "mgpux" / "json.hpp").is_file())
+        self.assertEqual((self.prefix / "share" / "m-gpux" / "proxy" / "mgpux" / "json.hpp").read_bytes(),
+                         (SOURCE_DIR / "sdk" / "include" / "mgpux" / "json.hpp").read_bytes())
         # No test fixtures or test binaries are installed.
         self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux", "mgpux-proxy"])
         self.assertFalse(any(p.name.endswith("_test.cpp") for p in (self.prefix / "share" / "m-gpux" / "proxy").iterdir()))
