@@ -5,7 +5,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness import MgpuxTestCase, SOURCE_DIR, main
+from harness import MgpuxTestCase, main
 
 CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release"))
@@ -45,6 +45,12 @@ class InstalledTree(MgpuxTestCase):
         # The native serve proxy, and its sources for `serve deploy` to compile in the image.
         self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "main.cpp").is_file())
         self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "proxy_server.cpp").is_file())
+        # The plugin author's docs and the example, beside the SDK.
+        doc = self.prefix / "share" / "doc" / "m-gpux"
+        for name in ("README.md", "architecture.md", "plugins.md"):
+            self.assertTrue((doc / name).is_file(), name)
+        self.assertEqual(sorted(p.name for p in (doc / "examples" / "hello-plugin").iterdir()),
+                         ["CMakeLists.txt", "hello.cpp"])
         # No test fixtures or test binaries are installed.
         self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux", "mgpux-proxy"])
         self.assertFalse(any(p.name.endswith("_test.cpp") for p in (self.prefix / "share" / "m-gpux" / "proxy").iterdir()))
@@ -80,17 +86,43 @@ class InstalledTree(MgpuxTestCase):
         cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env)
         self.assertIn("-I", cflags)
 
+    def installed_example(self):
+        return self.prefix / "share" / "doc" / "m-gpux" / "examples" / "hello-plugin"
+
+    def assert_exports_only_the_entry(self, plugin):
+        # Every defined dynamic symbol, of any kind (code, data, weak, unique).
+        symbols = run("nm", "-D", "--defined-only", plugin)
+        exported = [l.split()[-1] for l in symbols.splitlines() if l.strip()]
+        self.assertEqual(exported, ["mgpux_plugin_entry"])
+
+    def test_installed_example_builds_with_pkg_config_alone(self):
+        if not shutil.which("pkg-config"):
+            self.skipTest("pkg-config is not installed")
+        env = dict(os.environ, PKG_CONFIG_PATH=str(self.libdir() / "pkgconfig"))
+        cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env).split()
+        plugindir = run("pkg-config", "--variable=plugindir", "mgpux-sdk", env=env).strip()
+        build = self.tmp / "hello-pc"
+        build.mkdir()
+        plugin = build / "mgpux-hello.so"
+        script = build / "exports.map"
+        script.write_text("{ global: mgpux_plugin_entry; local: *; };\n")
+        run(CXX, "-std=c++17", "-shared", "-fPIC", *cflags, "-o", plugin, self.installed_example() / "hello.cpp",
+            f"-Wl,--version-script={script}", "-Wl,-z,defs")
+        self.assert_exports_only_the_entry(plugin)
+        # Installed where pkg-config says, the installed host finds it with no variable set.
+        shutil.copy(plugin, Path(plugindir) / "mgpux-hello.so")
+        r = self.run_mgpux("hello", "--name", "Pkg", binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "Hello, Pkg!\n")
+
     def test_example_plugin_builds_against_the_installed_sdk_and_runs(self):
         build = self.tmp / "hello-build"
-        run(CMAKE, "-S", SOURCE_DIR / "examples" / "hello-plugin", "-B", build, "-G", "Ninja",
+        run(CMAKE, "-S", self.installed_example(), "-B", build, "-G", "Ninja",
             f"-DCMAKE_PREFIX_PATH={self.prefix}", f"-DCMAKE_CXX_COMPILER={CXX}")
         run(CMAKE, "--build", build)
         plugin = build / "mgpux-hello.so"
         self.assertTrue(plugin.is_file())
-        # Only the entry symbol is exported.
-        symbols = run("nm", "-D", "--defined-only", plugin)
-        exported = [l.split()[-1] for l in symbols.splitlines() if " T " in l]
-        self.assertEqual(exported, ["mgpux_plugin_entry"])
+        self.assert_exports_only_the_entry(plugin)
 
         env = {"MGPUX_ADD_PLUGIN_PATH": str(build)}
         r = self.run_mgpux("hello", "--name", "Ada", "--times", "2", env=env, binary=self.bin)
