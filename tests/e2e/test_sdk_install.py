@@ -1,6 +1,9 @@
 """`cmake --install` gives a relocatable tree with the SDK; a plugin built
 out of tree with find_package(MGpuxSDK) runs in the installed host."""
+import ast
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -114,6 +117,59 @@ class InstalledTree(MgpuxTestCase):
         r = self.run_mgpux("hello", "--name", "Pkg", binary=self.bin)
         self.assertExit(r, 0)
         self.assertEqual(r.out, "Hello, Pkg!\n")
+
+    def doc_block(self, text, caption):
+        """The fenced block that follows the line `caption` in the installed plugin guide."""
+        m = re.search(re.escape(caption) + r"\n\n```\w*\n(.*?)\n```", text, re.S)
+        self.assertIsNotNone(m, f"plugins.md has no block after {caption!r}")
+        return m.group(1) + "\n"
+
+    def test_guide_plugin_with_its_own_template_builds_and_renders(self):
+        guide = (self.prefix / "share" / "doc" / "m-gpux" / "plugins.md").read_text()
+        src = self.tmp / "greet"
+        (src / "templates" / "greet").mkdir(parents=True)
+        (src / "greet.cpp").write_text(self.doc_block(guide, "`greet.cpp`:"))
+        (src / "CMakeLists.txt").write_text(self.doc_block(guide, "`CMakeLists.txt` installs the templates beside the library:"))
+        template = self.doc_block(guide, "`templates/greet/app.py`:")
+        (src / "templates" / "greet" / "app.py").write_text(template)
+        build = self.tmp / "greet-build"
+        run(CMAKE, "-S", src, "-B", build, "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={self.prefix}",
+            f"-DCMAKE_CXX_COMPILER={CXX}")
+        run(CMAKE, "--build", build)
+        self.assert_exports_only_the_entry(build / "mgpux-greet.so")
+        # The user override directory is searched first by every host.
+        override = self.home / ".config" / "m-gpux" / "templates" / "greet"
+        override.mkdir(parents=True)
+        (override / "app.py").write_text(template)
+        out = self.tmp / "greet.py"
+        r = self.run_mgpux("--dry-run", "--script-out", out, "greet", "--gpu", "h100:2", "-m", "hi",
+                           env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(self.fake.calls(), [])
+        script = out.read_text()
+        ast.parse(script)
+        self.assertIn('gpu="H100:2"', script)
+        self.assertIn('print("hi")', script)
+        self.assertIn('from the template "greet/app.py"', script)
+        r = self.run_mgpux("greet", "--gpu", "nope", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 2)
+
+    def test_guide_c_plugin_builds_with_pkg_config_and_gets_its_arguments(self):
+        if not shutil.which("pkg-config") or not shutil.which("cc"):
+            self.skipTest("pkg-config or cc is not installed")
+        guide = (self.prefix / "share" / "doc" / "m-gpux" / "plugins.md").read_text()
+        build = self.tmp / "c-plugin"
+        build.mkdir()
+        (build / "echo.c").write_text(self.doc_block(guide, "### Without the helper: a plugin in C"))
+        (build / "exports.map").write_text("{ global: mgpux_plugin_entry; local: *; };\n")
+        env = dict(os.environ, PKG_CONFIG_PATH=str(self.libdir() / "pkgconfig"))
+        cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env).split()
+        run("cc", "-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", *cflags,
+            "-Wl,--version-script=" + str(build / "exports.map"), "-o", build / "mgpux-echo-args.so", build / "echo.c")
+        r = self.run_mgpux("echo-args", "-l", "a", "b", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 0)
+        doc = json.loads(r.out)
+        self.assertEqual((doc["command"], doc["values"]), ("echo-args", {"loud": True, "words": ["a", "b"]}))
 
     def test_example_plugin_builds_against_the_installed_sdk_and_runs(self):
         build = self.tmp / "hello-build"
