@@ -22,6 +22,14 @@ class HelpAndVersion(MgpuxTestCase):
                      "--color", "--version"):
             self.assertIn(flag, r.out)
 
+    def test_help_says_script_out_is_written_even_under_dry_run(self):
+        r = self.run_mgpux("--help")
+        self.assertExit(r, 0)
+        line = next(l for l in r.out.splitlines() if l.strip().startswith("--script-out"))
+        self.assertIn("even under --dry-run", line)
+        dry = next(l for l in r.out.splitlines() if l.strip().startswith("--dry-run"))
+        self.assertIn("--script-out", dry)
+
     def test_help_at_every_level(self):
         for args in (["info", "--help"], ["plugins", "--help"], ["plugins", "validate", "-h"], ["--help", "info"]):
             r = self.run_mgpux(*args)

@@ -1063,6 +1063,15 @@ class StateServiceTests(ServiceTestCase):
         self.assertEqual(doc, [{"a": 1}, {"b": 2}])
         self.assertExit(self.probe("state", "read", "../etc", "--json"), 2)
 
+    def test_dry_run_modify_returns_what_the_file_would_hold_and_writes_nothing(self):
+        self.probe_json("state", "append", "notes", '{"a": 1}')
+        before = (self.state_dir / "notes.json").read_bytes()
+        r = self.probe("state", "append", "notes", '{"b": 2}', "--dry-run", "--json")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json(), [{"a": 1}, {"b": 2}])
+        self.assertIn("notes.json not changed", r.err)
+        self.assertEqual((self.state_dir / "notes.json").read_bytes(), before)
+
     def test_thirty_concurrent_writers(self):
         procs = [subprocess.Popen([str(BIN), "svcprobe", "state", "append", "notes", json.dumps({"n": i}), "--json"],
                                   env={**self.env, **self.fake.env()}, stdout=subprocess.DEVNULL,

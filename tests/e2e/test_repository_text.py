@@ -38,6 +38,34 @@ class RepositoryTextTests(unittest.TestCase):
                     found.append(f"{rel}:{n}: {line.strip()[:120]}")
         self.assertEqual(found, [])
 
+    def test_sdk_headers_and_docs_cite_no_numbered_rules(self):
+        # The headers and docs are installed; a "rule 3" there names nothing an author has.
+        found = []
+        for rel in tracked_files():
+            if not (rel.startswith(("sdk/include/", "docs/")) or rel == "README.md"):
+                continue
+            for n, line in enumerate((SOURCE_DIR / rel).read_text(encoding="utf-8").splitlines(), 1):
+                if re.search(r"\brules? \d+\b", line):
+                    found.append(f"{rel}:{n}: {line.strip()[:120]}")
+        self.assertEqual(found, [])
+
+    def test_plugin_docs_exist_and_link_only_inside_the_repository(self):
+        for name in ("architecture.md", "plugins.md"):
+            text = (SOURCE_DIR / "docs" / name).read_text(encoding="utf-8")
+            for target in re.findall(r"\[[^\]\n]+\]\(([^)#\s]+)", text):
+                if target.startswith(("http://", "https://")):
+                    continue
+                self.assertTrue((SOURCE_DIR / "docs" / target).resolve().exists(), f"docs/{name} links to {target}")
+        readme = (SOURCE_DIR / "README.md").read_text(encoding="utf-8")
+        self.assertIn("(docs/plugins.md)", readme)
+        self.assertIn("(docs/architecture.md)", readme)
+
+    def test_state_modify_header_says_what_dry_run_returns(self):
+        header = (SOURCE_DIR / "sdk" / "include" / "mgpux" / "plugin.h").read_text(encoding="utf-8")
+        comment = header[:header.index("int32_t (*modify)(")].rsplit("/*", 1)[1]
+        self.assertIn("--dry-run", comment)
+        self.assertIn("would hold", comment)
+
     def test_readme_status_names_every_command_group_built(self):
         readme = (SOURCE_DIR / "README.md").read_text(encoding="utf-8")
         status = re.search(r"^> Status:(.*?)(?:\n\n|\n[^>])", readme, re.S | re.M)

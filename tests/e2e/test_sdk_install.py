@@ -1,11 +1,14 @@
 """`cmake --install` gives a relocatable tree with the SDK; a plugin built
 out of tree with find_package(MGpuxSDK) runs in the installed host."""
+import ast
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from harness import MgpuxTestCase, SOURCE_DIR, main
+from harness import MgpuxTestCase, main
 
 CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release"))
@@ -49,6 +52,12 @@ class InstalledTree(MgpuxTestCase):
         self.assertTrue((self.prefix / "share" / "m-gpux" / "proxy" / "mgpux" / "json.hpp").is_file())
         self.assertEqual((self.prefix / "share" / "m-gpux" / "proxy" / "mgpux" / "json.hpp").read_bytes(),
                          (SOURCE_DIR / "sdk" / "include" / "mgpux" / "json.hpp").read_bytes())
+        # The plugin author's docs and the example, beside the SDK.
+        doc = self.prefix / "share" / "doc" / "m-gpux"
+        for name in ("README.md", "architecture.md", "plugins.md"):
+            self.assertTrue((doc / name).is_file(), name)
+        self.assertEqual(sorted(p.name for p in (doc / "examples" / "hello-plugin").iterdir()),
+                         ["CMakeLists.txt", "hello.cpp"])
         # No test fixtures or test binaries are installed.
         self.assertEqual(sorted(p.name for p in (self.prefix / "bin").iterdir()), ["m-gpux", "mgpux-proxy"])
         self.assertFalse(any(p.name.endswith("_test.cpp") for p in (self.prefix / "share" / "m-gpux" / "proxy").iterdir()))
@@ -84,17 +93,96 @@ class InstalledTree(MgpuxTestCase):
         cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env)
         self.assertIn("-I", cflags)
 
+    def installed_example(self):
+        return self.prefix / "share" / "doc" / "m-gpux" / "examples" / "hello-plugin"
+
+    def assert_exports_only_the_entry(self, plugin):
+        # Every defined dynamic symbol, of any kind (code, data, weak, unique).
+        symbols = run("nm", "-D", "--defined-only", plugin)
+        exported = [l.split()[-1] for l in symbols.splitlines() if l.strip()]
+        self.assertEqual(exported, ["mgpux_plugin_entry"])
+
+    def test_installed_example_builds_with_pkg_config_alone(self):
+        if not shutil.which("pkg-config"):
+            self.skipTest("pkg-config is not installed")
+        env = dict(os.environ, PKG_CONFIG_PATH=str(self.libdir() / "pkgconfig"))
+        cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env).split()
+        plugindir = run("pkg-config", "--variable=plugindir", "mgpux-sdk", env=env).strip()
+        build = self.tmp / "hello-pc"
+        build.mkdir()
+        plugin = build / "mgpux-hello.so"
+        script = build / "exports.map"
+        script.write_text("{ global: mgpux_plugin_entry; local: *; };\n")
+        run(CXX, "-std=c++17", "-shared", "-fPIC", *cflags, "-o", plugin, self.installed_example() / "hello.cpp",
+            f"-Wl,--version-script={script}", "-Wl,-z,defs")
+        self.assert_exports_only_the_entry(plugin)
+        # Installed where pkg-config says, the installed host finds it with no variable set.
+        shutil.copy(plugin, Path(plugindir) / "mgpux-hello.so")
+        r = self.run_mgpux("hello", "--name", "Pkg", binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(r.out, "Hello, Pkg!\n")
+
+    def doc_block(self, text, caption):
+        """The fenced block that follows the line `caption` in the installed plugin guide."""
+        m = re.search(re.escape(caption) + r"\n\n```\w*\n(.*?)\n```", text, re.S)
+        self.assertIsNotNone(m, f"plugins.md has no block after {caption!r}")
+        return m.group(1) + "\n"
+
+    def test_guide_plugin_with_its_own_template_builds_and_renders(self):
+        guide = (self.prefix / "share" / "doc" / "m-gpux" / "plugins.md").read_text()
+        src = self.tmp / "greet"
+        (src / "templates" / "greet").mkdir(parents=True)
+        (src / "greet.cpp").write_text(self.doc_block(guide, "`greet.cpp`:"))
+        (src / "CMakeLists.txt").write_text(self.doc_block(guide, "`CMakeLists.txt` installs the templates beside the library:"))
+        template = self.doc_block(guide, "`templates/greet/app.py`:")
+        (src / "templates" / "greet" / "app.py").write_text(template)
+        build = self.tmp / "greet-build"
+        run(CMAKE, "-S", src, "-B", build, "-G", "Ninja", f"-DCMAKE_PREFIX_PATH={self.prefix}",
+            f"-DCMAKE_CXX_COMPILER={CXX}")
+        run(CMAKE, "--build", build)
+        self.assert_exports_only_the_entry(build / "mgpux-greet.so")
+        # The user override directory is searched first by every host.
+        override = self.home / ".config" / "m-gpux" / "templates" / "greet"
+        override.mkdir(parents=True)
+        (override / "app.py").write_text(template)
+        out = self.tmp / "greet.py"
+        r = self.run_mgpux("--dry-run", "--script-out", out, "greet", "--gpu", "h100:2", "-m", "hi",
+                           env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertEqual(self.fake.calls(), [])
+        script = out.read_text()
+        ast.parse(script)
+        self.assertIn('gpu="H100:2"', script)
+        self.assertIn('print("hi")', script)
+        self.assertIn('from the template "greet/app.py"', script)
+        r = self.run_mgpux("greet", "--gpu", "nope", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 2)
+
+    def test_guide_c_plugin_builds_with_pkg_config_and_gets_its_arguments(self):
+        if not shutil.which("pkg-config") or not shutil.which("cc"):
+            self.skipTest("pkg-config or cc is not installed")
+        guide = (self.prefix / "share" / "doc" / "m-gpux" / "plugins.md").read_text()
+        build = self.tmp / "c-plugin"
+        build.mkdir()
+        (build / "echo.c").write_text(self.doc_block(guide, "### Without the helper: a plugin in C"))
+        (build / "exports.map").write_text("{ global: mgpux_plugin_entry; local: *; };\n")
+        env = dict(os.environ, PKG_CONFIG_PATH=str(self.libdir() / "pkgconfig"))
+        cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env).split()
+        run("cc", "-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", *cflags,
+            "-Wl,--version-script=" + str(build / "exports.map"), "-o", build / "mgpux-echo-args.so", build / "echo.c")
+        r = self.run_mgpux("echo-args", "-l", "a", "b", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        self.assertExit(r, 0)
+        doc = json.loads(r.out)
+        self.assertEqual((doc["command"], doc["values"]), ("echo-args", {"loud": True, "words": ["a", "b"]}))
+
     def test_example_plugin_builds_against_the_installed_sdk_and_runs(self):
         build = self.tmp / "hello-build"
-        run(CMAKE, "-S", SOURCE_DIR / "examples" / "hello-plugin", "-B", build, "-G", "Ninja",
+        run(CMAKE, "-S", self.installed_example(), "-B", build, "-G", "Ninja",
             f"-DCMAKE_PREFIX_PATH={self.prefix}", f"-DCMAKE_CXX_COMPILER={CXX}")
         run(CMAKE, "--build", build)
         plugin = build / "mgpux-hello.so"
         self.assertTrue(plugin.is_file())
-        # Only the entry symbol is exported.
-        symbols = run("nm", "-D", "--defined-only", plugin)
-        exported = [l.split()[-1] for l in symbols.splitlines() if " T " in l]
-        self.assertEqual(exported, ["mgpux_plugin_entry"])
+        self.assert_exports_only_the_entry(plugin)
 
         env = {"MGPUX_ADD_PLUGIN_PATH": str(build)}
         r = self.run_mgpux("hello", "--name", "Ada", "--times", "2", env=env, binary=self.bin)

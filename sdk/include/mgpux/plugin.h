@@ -360,14 +360,16 @@ struct mgpux_host {
 #define MGPUX_SERVICE_CATALOG "mgpux.catalog/1"   /* GPU / CPU / Python catalogs */
 #define MGPUX_SERVICE_HTTP "mgpux.http/1"         /* HTTPS requests (libcurl in the host); since 1.1 */
 
-/* True when a service table of `size` bytes has `member` (rule 3). */
+/* True when a service table of `size` bytes has `member`: tables only grow
+ * at the end, so a member past an older host's struct_size is absent. */
 #define MGPUX_HAS_MEMBER(table, member)                                                        \
     ((table) != NULL &&                                                                        \
      (table)->struct_size >= (uint32_t)((const char *)&(table)->member - (const char *)(table)) + \
                                  (uint32_t)sizeof((table)->member))
 
 /* ---- 5.1 mgpux.process/1: local helper processes ----------------------
- * Plugins never start processes themselves (rule 9); they ask here for a
+ * Plugins never start processes themselves (the host owns signals, process
+ * groups and cleanup); they ask here for a
  * local helper (a Python check, an editor, a URL opener, the local proxy).
  * `modal` itself goes through the modal and runner services. */
 
@@ -586,7 +588,8 @@ typedef struct mgpux_state_service {
      * sessions and api_keys, {} for presets, null otherwise). */
     int32_t (*read)(const mgpux_host *host, const char *document, const char **out_json);
     /* Read-modify-write under the lock. *out_json is what the file holds
-     * afterwards. */
+     * afterwards. Under --dry-run `edit` is still called and *out_json is
+     * what the file would hold; nothing is written. */
     int32_t (*modify)(const mgpux_host *host, const char *document, mgpux_edit_fn edit, void *user,
                       const char **out_json);
 
