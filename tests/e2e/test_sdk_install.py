@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness import MgpuxTestCase, main
+from harness import MgpuxTestCase, SOURCE_DIR, main
 
 CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release"))
