@@ -141,13 +141,16 @@ class InstalledTree(MgpuxTestCase):
             f"-DCMAKE_CXX_COMPILER={CXX}")
         run(CMAKE, "--build", build)
         self.assert_exports_only_the_entry(build / "mgpux-greet.so")
-        # The user override directory is searched first by every host.
-        override = self.home / ".config" / "m-gpux" / "templates" / "greet"
-        override.mkdir(parents=True)
-        (override / "app.py").write_text(template)
+        # Installed as the guide says: the library, and its templates in <its directory>/greet/templates.
+        run(CMAKE, "--install", build, "--prefix", self.tmp / "greet-install")
+        libs = list((self.tmp / "greet-install").rglob("mgpux-greet.so")) or list(self.prefix.rglob("mgpux-greet.so"))
+        self.assertEqual(len(libs), 1)
+        plugin_dir = libs[0].parent
+        self.assertTrue((plugin_dir / "greet" / "templates" / "greet" / "app.py").is_file())
+        env = {"MGPUX_ADD_PLUGIN_PATH": str(plugin_dir)}
         out = self.tmp / "greet.py"
-        r = self.run_mgpux("--dry-run", "--script-out", out, "greet", "--gpu", "h100:2", "-m", "hi",
-                           env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        r = self.run_mgpux("--dry-run", "--script-out", out, "greet", "--gpu", "h100:2", "-m", "hi", env=env,
+                           binary=self.bin)
         self.assertExit(r, 0)
         self.assertEqual(self.fake.calls(), [])
         script = out.read_text()
@@ -155,7 +158,14 @@ class InstalledTree(MgpuxTestCase):
         self.assertIn('gpu="H100:2"', script)
         self.assertIn('print("hi")', script)
         self.assertIn('from the template "greet/app.py"', script)
-        r = self.run_mgpux("greet", "--gpu", "nope", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        # A user's copy in the override directory wins over the plugin's own.
+        override = self.home / ".config" / "m-gpux" / "templates" / "greet"
+        override.mkdir(parents=True)
+        (override / "app.py").write_text("# the user's own version\n" + template)
+        r = self.run_mgpux("--dry-run", "--script-out", out, "greet", "-m", "hi", env=env, binary=self.bin)
+        self.assertExit(r, 0)
+        self.assertTrue(out.read_text().startswith("# the user's own version\n"))
+        r = self.run_mgpux("greet", "--gpu", "nope", env=env, binary=self.bin)
         self.assertExit(r, 2)
 
     def test_guide_c_plugin_builds_with_pkg_config_and_gets_its_arguments(self):
@@ -170,10 +180,14 @@ class InstalledTree(MgpuxTestCase):
         cflags = run("pkg-config", "--cflags", "mgpux-sdk", env=env).split()
         run("cc", "-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-shared", "-fPIC", *cflags,
             "-Wl,--version-script=" + str(build / "exports.map"), "-o", build / "mgpux-echo-args.so", build / "echo.c")
-        r = self.run_mgpux("echo-args", "-l", "a", "b", env={"MGPUX_ADD_PLUGIN_PATH": str(build)}, binary=self.bin)
+        env = {"MGPUX_ADD_PLUGIN_PATH": str(build)}
+        r = self.run_mgpux("echo-args", "-l", "a", "b", env=env, binary=self.bin)
         self.assertExit(r, 0)
-        doc = json.loads(r.out)
-        self.assertEqual((doc["command"], doc["values"]), ("echo-args", {"loud": True, "words": ["a", "b"]}))
+        self.assertEqual(r.out, "loud: yes\nword: a\nword: b\n")
+        r = self.run_mgpux("echo-args", "--no-loud", env=env, binary=self.bin)
+        self.assertEqual((r.code, r.out), (0, "loud: no\n"))
+        r = self.run_mgpux("echo-args", "c", env=env, binary=self.bin)
+        self.assertEqual((r.code, r.out), (0, "loud: not given\nword: c\n"))
 
     def test_example_plugin_builds_against_the_installed_sdk_and_runs(self):
         build = self.tmp / "hello-build"
