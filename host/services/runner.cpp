@@ -14,6 +14,7 @@
 #include "util/paths.hpp"
 
 #include <boost/json.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -28,47 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 [[noreturn]] void bad(const std::string& what) { throw ServiceError(kExitUsage, "run request: " + what); }
-
-const json::value* member(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-std::string get_string(const json::object& o, const char* key, bool required = false) {
-    const auto* v = member(o, key);
-    if (!v) {
-        if (required) bad(std::string("\"") + key + "\" is required");
-        return {};
-    }
-    if (!v->is_string()) bad(std::string("\"") + key + "\" must be a string");
-    return std::string(v->as_string());
-}
-
-bool get_bool(const json::object& o, const char* key) {
-    const auto* v = member(o, key);
-    if (!v) return false;
-    if (!v->is_bool()) bad(std::string("\"") + key + "\" must be true or false");
-    return v->as_bool();
-}
-
-std::vector<std::string> get_strings(const json::object& o, const char* key) {
-    std::vector<std::string> out;
-    const auto* v = member(o, key);
-    if (!v) return out;
-    if (!v->is_array()) bad(std::string("\"") + key + "\" must be a list of strings");
-    for (const auto& item : v->as_array()) {
-        if (!item.is_string()) bad(std::string("\"") + key + "\" must be a list of strings");
-        out.emplace_back(item.as_string());
-    }
-    return out;
-}
-
-std::optional<double> get_number(const json::object& o, const char* key) {
-    const auto* v = member(o, key);
-    if (!v) return std::nullopt;
-    if (!v->is_number() || v->to_number<double>() <= 0) bad(std::string("\"") + key + "\" must be a positive number");
-    return v->to_number<double>();
-}
 
 bool safe_file_name(const std::string& name) {
     return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
@@ -153,62 +113,70 @@ std::optional<std::string> newest_app_named(ModalService& modal, const std::opti
 
 }  // namespace
 
-RunRequest parse_run_request(const json::value& v) {
-    if (!v.is_object()) bad("expected a JSON object");
-    const auto& o = v.as_object();
-    RunRequest r;
-    r.script = get_string(o, "script", true);
+namespace {
+
+void require_positive(const char* key, const std::optional<double>& v) {
+    if (v && !(*v > 0)) bad(std::string("\"") + key + "\" must be a positive number");
+}
+
+// The contract's members checked against each other, as the runner needs them.
+void check_request(const RunRequest& r) {
     if (r.script.empty()) bad("\"script\" is empty");
-    r.app_name = get_string(o, "app_name", true);
     if (r.app_name.empty()) bad("\"app_name\" is empty");
-    if (const auto mode = get_string(o, "mode"); !mode.empty()) r.mode = mode;
     if (r.mode != "run" && r.mode != "serve" && r.mode != "deploy") bad("\"mode\" must be run, serve or deploy");
-    r.detach = get_bool(o, "detach");
     if (r.detach && r.mode != "run") bad("\"detach\" applies to mode run only");
-    r.background = get_bool(o, "background");
     if (r.background && !(r.mode == "deploy" || (r.mode == "run" && r.detach)))
         bad("\"background\" needs mode run with detach, or deploy (a `modal serve` app ends with its client)");
-    if (auto t = get_number(o, "ready_timeout_s")) r.ready_timeout_s = *t;
-    r.wait_timeout_s = get_number(o, "wait_timeout_s");
     if (r.wait_timeout_s && (r.background || r.detach))
         bad("\"wait_timeout_s\" is for attached runs (a detached or background run is left running)");
-    r.description = get_string(o, "description");
+    for (const auto& s : r.secrets)
+        if (s.values.empty()) bad("secret '" + s.name + "' needs \"values\" with at least one key");
+    for (const auto& [name, content] : r.files)
+        if (!safe_file_name(name)) bad("file name '" + name + "' is not a plain file name");
+}
+
+// The SDK struct in the runner's own terms (Boost.JSON for the session it records).
+RunRequest from_contract(mgpux::RunRequest&& c) {
+    RunRequest r;
+    r.script = std::move(c.script);
+    r.app_name = std::move(c.app_name);
+    r.mode = std::move(c.mode);
+    r.detach = c.detach;
+    r.background = c.background;
+    require_positive("ready_timeout_s", c.ready_timeout_s);
+    require_positive("wait_timeout_s", c.wait_timeout_s);
+    require_positive("timeout_s", c.timeout_s);
+    if (c.ready_timeout_s) r.ready_timeout_s = *c.ready_timeout_s;
+    r.wait_timeout_s = c.wait_timeout_s;
+    r.description = c.description.value_or("");
     if (r.description.empty()) r.description = r.app_name;
-    r.compute = get_string(o, "compute");
-    r.timeout_s = get_number(o, "timeout_s");
-    r.deps = get_strings(o, "deps");
-    r.uploads = get_strings(o, "uploads");
-    if (const auto p = get_string(o, "profile"); !p.empty()) r.profile = p;
-    if (const auto* secrets = member(o, "secrets")) {
-        if (!secrets->is_array()) bad("\"secrets\" must be a list");
-        for (const auto& s : secrets->as_array()) {
-            if (!s.is_object()) bad("each secret must be an object");
-            SecretSpec spec;
-            spec.name = get_string(s.as_object(), "name", true);
-            const auto* values = member(s.as_object(), "values");
-            if (!values || !values->is_object() || values->as_object().empty())
-                bad("secret '" + spec.name + "' needs \"values\" with at least one key");
-            for (const auto& kv : values->as_object()) {
-                if (!kv.value().is_string()) bad("secret values must be strings");
-                spec.values[std::string(kv.key())] = std::string(kv.value().as_string());
-            }
-            r.secrets.push_back(std::move(spec));
-        }
-    }
-    if (const auto* session = member(o, "session")) {
-        if (!session->is_object()) bad("\"session\" must be an object");
-        r.session = session->as_object();
-    }
-    if (const auto* files = member(o, "files")) {
-        if (!files->is_array()) bad("\"files\" must be a list");
-        for (const auto& f : files->as_array()) {
-            if (!f.is_object()) bad("each file must be an object");
-            auto name = get_string(f.as_object(), "name", true);
-            if (!safe_file_name(name)) bad("file name '" + name + "' is not a plain file name");
-            r.files.emplace_back(std::move(name), get_string(f.as_object(), "content"));
-        }
-    }
+    r.compute = c.compute.value_or("");
+    r.timeout_s = c.timeout_s;
+    r.deps = std::move(c.deps);
+    r.uploads = std::move(c.uploads);
+    if (c.profile && !c.profile->empty()) r.profile = std::move(c.profile);
+    for (auto& s : c.secrets) r.secrets.push_back({std::move(s.name), std::move(s.values)});
+    if (c.session) r.session = json::parse(c.session->dump()).as_object();
+    for (auto& f : c.files) r.files.emplace_back(std::move(f.name), std::move(f.content));
     return r;
+}
+
+}  // namespace
+
+RunRequest parse_run_request(std::string_view text) {
+    mgpux::Json doc;
+    try {
+        doc = mgpux::Json::parse(text);
+    } catch (const mgpux::JsonError& e) {
+        bad(std::string("malformed JSON: ") + e.what());
+    }
+    try {
+        RunRequest r = from_contract(mgpux::RunRequest::from_json(doc));
+        check_request(r);
+        return r;
+    } catch (const mgpux::ContractError& e) {
+        throw ServiceError(kExitUsage, e.what());  // already "run request: \"member\" ..."
+    }
 }
 
 std::vector<std::string> modal_command(const RunRequest& r, const fs::path& script) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,8 +45,10 @@ struct RunRequest {
     std::vector<std::pair<std::string, std::string>> files;  // extra 0600 files in the run dir
 };
 
-// Parses and checks a request (ServiceError kExitUsage when malformed).
-RunRequest parse_run_request(const boost::json::value& v);
+// Parses the request text through the SDK's RunRequest contract (the same struct plugins fill)
+// and checks what the contract cannot: the mode, the combinations, positive timeouts, file names.
+// ServiceError kExitUsage when malformed.
+RunRequest parse_run_request(std::string_view text);
 
 // The words after `modal` for a request whose script is at `script`.
 std::vector<std::string> modal_command(const RunRequest& r, const std::filesystem::path& script);

@@ -282,7 +282,8 @@ const mgpux_modal_service kModal = {sizeof(mgpux_modal_service), modal_call,    
 
 int32_t runner_run(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const auto request = parse_run_request(parse_arg(request_json, "request_json"));
+        require(request_json != nullptr, "request_json");
+        const auto request = parse_run_request(request_json);
         state_store().require_private_dirs();  // the run directory goes under runs/
         ModalRunner runner(ph.context());
         const auto outcome = runner.run(request);

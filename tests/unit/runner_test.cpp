@@ -4,13 +4,14 @@
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <mgpux/contracts.hpp>
 
 using namespace mgpux::services;
 namespace json = boost::json;
 
 namespace {
 
-RunRequest parse(const char* text) { return parse_run_request(json::parse(text)); }
+RunRequest parse(const char* text) { return parse_run_request(text); }
 
 int usage_code(const char* text) {
     try {
@@ -47,6 +48,49 @@ TEST(RunnerRequest, RefusesMalformedRequests) {
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "modal_runner.py"}]})"), kExitUsage);
     EXPECT_EQ(usage_code(R"([1])"), kExitUsage);
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "mode": "run", "detach": true, "background": true})"), 0);
+}
+
+// The host reads exactly what the SDK's RunRequest writes, member for member.
+TEST(RunnerRequest, ReadsTheSdkContract) {
+    mgpux::RunRequest sent;
+    sent.script = "import modal\n";
+    sent.app_name = "m-gpux-api";
+    sent.mode = "deploy";
+    sent.background = true;
+    sent.ready_timeout_s = 1200;
+    sent.compute = "H100:2";
+    sent.timeout_s = 3600;
+    sent.deps = {"vllm"};
+    sent.profile = "alice";
+    sent.secrets = {{"m-gpux-keys", {{"API_KEYS", "k"}}}};
+    sent.session = mgpux::Json::parse(R"({"kind": "serve"})");
+    sent.files = {{"credentials.env", "K=v\n"}};
+    const RunRequest got = parse_run_request(sent.to_json().dump());
+    EXPECT_EQ(got.script, sent.script);
+    EXPECT_EQ(got.mode, "deploy");
+    EXPECT_TRUE(got.background);
+    EXPECT_EQ(got.ready_timeout_s, 1200);
+    EXPECT_EQ(got.description, "m-gpux-api");  // absent: the app name
+    EXPECT_EQ(got.compute, "H100:2");
+    EXPECT_EQ(got.timeout_s, 3600);
+    EXPECT_EQ(got.deps, std::vector<std::string>{"vllm"});
+    EXPECT_EQ(got.profile, std::optional<std::string>("alice"));
+    ASSERT_EQ(got.secrets.size(), 1u);
+    EXPECT_EQ(got.secrets[0].values.at("API_KEYS"), "k");
+    ASSERT_TRUE(got.session.has_value());
+    EXPECT_EQ(got.session->at("kind").as_string(), "serve");
+    ASSERT_EQ(got.files.size(), 1u);
+    EXPECT_EQ(got.files[0].second, "K=v\n");
+}
+
+TEST(RunnerRequest, MalformedTextAndWrongTypesAreUsageErrorsNamingTheMember) {
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": )"), kExitUsage);
+    try {
+        parse(R"({"script": "x", "app_name": "a", "uploads": "w"})");
+        FAIL() << "accepted a string for a list";
+    } catch (const ServiceError& e) {
+        EXPECT_NE(std::string(e.what()).find("\"uploads\""), std::string::npos) << e.what();
+    }
 }
 
 TEST(RunnerRequest, SummaryFromFieldsNotTheScript) {
