@@ -136,11 +136,8 @@ std::string dotenv_text(const std::map<std::string, std::string>& values) {
 ModalService::ModalService(HostContext& ctx) : ctx_(ctx) {}
 
 std::optional<std::string> ModalService::pin_profile(const std::optional<std::string>& requested) const {
-    std::optional<std::string> name = requested;
-    if (!name && ctx_.globals.profile) name = *ctx_.globals.profile;
-    // Then what Modal itself would take before the active profile.
-    if (!name) name = util::env("MODAL_PROFILE");
-    if (!name || name->empty()) return std::nullopt;
+    const auto name = named_profile(requested, ctx_.globals.profile);
+    if (!name) return std::nullopt;  // Modal takes the active profile itself
     const auto& known = profile_names();
     if (std::find(known.begin(), known.end(), *name) == known.end())
         return ProfileStore(modal_config_path()).resolve(name);  // throws the usage error naming the known ones

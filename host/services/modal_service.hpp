@@ -53,8 +53,9 @@ class ModalService {
 public:
     explicit ModalService(HostContext& ctx);
 
-    // The profile to pin: `requested`, else --profile, else none (Modal
-    // decides). A named profile missing from the profile file is a usage error.
+    // The profile to pin: what named_profile names (`requested`, else
+    // --profile, else $MODAL_PROFILE), else none (Modal takes the active one).
+    // A named profile missing from the profile file is a usage error.
     std::optional<std::string> pin_profile(const std::optional<std::string>& requested) const;
 
     // The environment edits for a child pinned to `profile`.

@@ -10,6 +10,7 @@
 #include <toml.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -940,6 +941,16 @@ std::vector<ProfileInfo> ProfileStore::list() const { return profile_infos(load_
 std::optional<std::string> ProfileStore::active() const { return first_active(load_file(path_).doc); }
 
 bool ProfileStore::contains(const std::string& name) const { return load_file(path_).doc.contains(name); }
+
+std::optional<std::string> named_profile(const std::optional<std::string>& plugin_override,
+                                         const std::optional<std::string>& command_line) {
+    if (plugin_override && !plugin_override->empty()) return plugin_override;
+    if (command_line && !command_line->empty()) return command_line;
+    // Read here rather than through util::env: this file also builds alone (the fuzz targets).
+    const char* env = std::getenv("MODAL_PROFILE");
+    if (env && *env) return std::string(env);
+    return std::nullopt;
+}
 
 std::optional<std::string> ProfileStore::resolve(const std::optional<std::string>& requested) const {
     const Toml doc = load_file(path_).doc;

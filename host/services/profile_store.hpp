@@ -54,6 +54,13 @@ std::optional<std::string> profile_name_problem(std::string_view name);
 // The same as ServiceError(kExitUsage).
 void require_valid_profile_name(std::string_view name);
 
+// The one profile precedence of every service: the profile a command names is `plugin_override`
+// (a service request's "profile"), else `command_line` (--profile), else $MODAL_PROFILE as Modal
+// reads it; an empty name counts as none. nullopt when nothing is named: Modal then takes the
+// active profile (ProfileStore::resolve gives it, and checks a named one exists).
+std::optional<std::string> named_profile(const std::optional<std::string>& plugin_override,
+                                         const std::optional<std::string>& command_line);
+
 class ProfileStore {
 public:
     explicit ProfileStore(std::filesystem::path config_path);

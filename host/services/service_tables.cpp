@@ -316,10 +316,7 @@ int32_t profiles_list(const mgpux_host* host, const char** out_json) {
 
 int32_t profiles_resolve(const mgpux_host* host, const char* requested, const char** out_name) {
     return guard(host, [&](PluginHost& ph) {
-        std::optional<std::string> want = opt(requested);
-        if (!want) want = ph.context().globals.profile;
-        if (!want) want = util::env("MODAL_PROFILE");  // as Modal resolves it
-        const auto name = profile_store().resolve(want);
+        const auto name = profile_store().resolve(named_profile(opt(requested), ph.context().globals.profile));
         if (!name) {
             if (out_name) *out_name = nullptr;
             return MGPUX_OK;
