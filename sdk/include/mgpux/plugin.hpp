@@ -20,6 +20,7 @@
 #ifndef MGPUX_PLUGIN_HPP
 #define MGPUX_PLUGIN_HPP
 
+#include "contracts.hpp"
 #include "json.hpp"
 #include "plugin.h"
 
@@ -339,6 +340,10 @@ public:
         detail::check_status(h_, t_->read_stdin(h_, &out));
         return out ? out : "";
     }
+    // The typed form of run (mgpux/contracts.hpp).
+    ProcessResult run(const ProcessRequest& request, const LineFn& on_line = LineFn()) const {
+        return ProcessResult::from_json(run(request.to_json(), on_line));
+    }
 
 private:
     static int32_t line_trampoline(void* user, int32_t stream, const char* line) noexcept {
@@ -417,6 +422,12 @@ public:
     void secret_delete(const std::string& name, const std::string& profile = std::string()) const {
         detail::check_status(h_, t_->secret_delete(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str()));
     }
+    // The typed form of call (mgpux/contracts.hpp); a failing call throws as call does.
+    ModalCallResult call(const ModalCallRequest& request) const {
+        const char* out = nullptr;
+        detail::check_status(h_, t_->call(h_, request.to_json().dump().c_str(), &out));
+        return ModalCallResult::from_json(detail::parse_out(out));
+    }
 
 private:
     static Json request(const std::vector<std::string>& args, double timeout_s) {
@@ -443,6 +454,8 @@ public:
         detail::check_status(h_, t_->run(h_, request.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // The typed form (mgpux/contracts.hpp).
+    RunResult run(const RunRequest& request) const { return RunResult::from_json(run(request.to_json())); }
 
 private:
     const mgpux_host* h_;
