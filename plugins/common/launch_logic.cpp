@@ -487,41 +487,36 @@ Json session_metadata(const SessionInfo& s) {
     return m;
 }
 
-Json run_request(const LaunchPlan& plan, const std::string& script) {
-    Json req = Json::object();
-    req.set("script", script);
-    req.set("app_name", plan.app_name);
-    req.set("mode", plan.mode);
-    if (plan.detach) req.set("detach", true);
-    if (plan.background) req.set("background", true);
-    req.set("description", plan.description.empty() ? plan.app_name : plan.description);
-    req.set("compute", plan.compute.label);
-    if (plan.timeout_s) req.set("timeout_s", *plan.timeout_s);
-    req.set("deps", Json::array_of(deps_summary(plan.deps)));
-    Json uploads = Json::array();
-    if (!plan.upload_root.empty()) uploads.push(upload_summary(plan.upload_root, plan.upload));
-    req.set("uploads", uploads);
+RunRequest run_request(const LaunchPlan& plan, const std::string& script) {
+    RunRequest req;
+    req.script = script;
+    req.app_name = plan.app_name;
+    req.mode = plan.mode;
+    req.detach = plan.detach;
+    req.background = plan.background;
+    req.description = plan.description.empty() ? plan.app_name : plan.description;
+    req.compute = plan.compute.label;
+    if (plan.timeout_s) req.timeout_s = static_cast<double>(*plan.timeout_s);
+    req.deps = deps_summary(plan.deps);
+    if (!plan.upload_root.empty()) req.uploads.push_back(upload_summary(plan.upload_root, plan.upload));
     return req;
 }
 
-Json runner_secret(const std::string& name, const Json& values) {
-    Json secret = Json::object();
-    secret.set("name", name);
-    secret.set("values", values);
+RunSecret runner_secret(const std::string& name, const Json& values) {
+    RunSecret secret{name, {}};
+    for (const auto& [key, value] : values.as_object()) secret.values[key] = value.as_string();
     return secret;
 }
 
-void add_session_credentials(Json& req, const std::string& secret_name, const Json& values,
+void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
                              const std::string& file_text) {
-    Json secrets = Json::array();
-    secrets.push(runner_secret(secret_name, values));
-    req.set("secrets", secrets);
-    Json file = Json::object();
-    file.set("name", kCredentialsFile);
-    file.set("content", file_text);
-    Json files = Json::array();
-    files.push(file);
-    req.set("files", files);
+    req.secrets = {runner_secret(secret_name, values)};
+    req.files = {{kCredentialsFile, file_text}};
+}
+
+void set_profile_override(RunRequest& req, const std::string& profile, const std::string& default_profile) {
+    if (profile.empty() || profile == default_profile) req.profile.reset();
+    else req.profile = profile;
 }
 
 Json preset_fields(const PresetInput& p) {

@@ -202,18 +202,23 @@ struct LaunchPlan {
     UploadStats upload;
 };
 
-// The runner request without the script (the caller sets "script", and
-// "session", "secrets", "files" as needed).
-Json run_request(const LaunchPlan& plan, const std::string& script);
+// The runner request for `plan` running `script` (the caller adds the
+// session, secrets and files as needed).
+RunRequest run_request(const LaunchPlan& plan, const std::string& script);
 
-// One entry of a runner request's "secrets": {"name", "values"}.
-Json runner_secret(const std::string& name, const Json& values);
+// One entry of a runner request's secrets, from a {"KEY": "value"} object.
+RunSecret runner_secret(const std::string& name, const Json& values);
 
 // Adds a session's credentials to a runner request: its one secret (created
 // before the run) and the 0600 credentials file kept in the run directory.
 inline constexpr const char* kCredentialsFile = "credentials.env";
-void add_session_credentials(Json& req, const std::string& secret_name, const Json& values,
+void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
                              const std::string& file_text);
+
+// A request names a profile only to override the command's own: the one the
+// host would take anyway (`default_profile`, from Profiles::resolve) is left
+// out, so the host's single precedence decides.
+void set_profile_override(RunRequest& req, const std::string& profile, const std::string& default_profile);
 
 // Preset fields for the state service (structured members only).
 struct PresetInput {

@@ -342,10 +342,32 @@ TEST(Request, SkeletonFromPlan) {
     p.upload_root = "/p";
     p.upload.files = 3;
     p.upload.bytes = 2048;
-    const Json r = run_request(p, "print(1)\n");
+    const Json r = run_request(p, "print(1)\n").to_json();
     EXPECT_EQ(r.dump(), R"J({"script":"print(1)\n","app_name":"m-gpux-host-x","mode":"deploy","background":true,)J"
                         R"J("description":"ASGI app x","compute":"L4","timeout_s":86400,"deps":["fastapi"],)J"
                         R"J("uploads":["/p (3 files, 2.0 KB)"]})J");
+}
+
+TEST(LaunchRequest, ProfileOnlyToOverride) {
+    mgpux::RunRequest r;
+    set_profile_override(r, "work", "work");  // what the host would take anyway
+    EXPECT_FALSE(r.profile.has_value());
+    EXPECT_EQ(r.to_json().find("profile"), nullptr);
+    set_profile_override(r, "alice", "work");  // a preset's or a menu's other profile
+    EXPECT_EQ(r.profile, std::optional<std::string>("alice"));
+    set_profile_override(r, "", "work");
+    EXPECT_FALSE(r.profile.has_value());
+}
+
+TEST(LaunchRequest, CredentialsAreOneSecretAndOneFile) {
+    mgpux::RunRequest r;
+    add_session_credentials(r, "m-gpux-s-1", Json::parse(R"J({"JUPYTER_TOKEN":"t"})J"), "JUPYTER_TOKEN=t\n");
+    ASSERT_EQ(r.secrets.size(), 1u);
+    EXPECT_EQ(r.secrets[0].name, "m-gpux-s-1");
+    EXPECT_EQ(r.secrets[0].values.at("JUPYTER_TOKEN"), "t");
+    ASSERT_EQ(r.files.size(), 1u);
+    EXPECT_EQ(r.files[0].name, "credentials.env");
+    EXPECT_EQ(r.files[0].content, "JUPYTER_TOKEN=t\n");
 }
 
 TEST(Preset, FieldsAreStructured) {

@@ -86,8 +86,8 @@ Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version,
     return ctx;
 }
 
-Json workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
-                       const UploadStats& upload) {
+RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
+                             const UploadStats& upload) {
     LaunchPlan plan;
     plan.app_name = workspace_app_name(s.kind);
     plan.mode = "run";
@@ -99,15 +99,15 @@ Json workspace_request(const WorkspaceSpec& s, const std::string& script, const 
     plan.deps = s.deps;
     plan.upload_root = s.local_dir;
     plan.upload = upload;
-    Json req = run_request(plan, script);
-    if (!s.profile.empty()) req.set("profile", s.profile);
+    RunRequest req = run_request(plan, script);
+    if (!s.profile.empty()) req.profile = s.profile;
 
     SessionInfo info{workspace_kind(s.kind), s.profile, s.compute.label, workspace_volume_name(s.local_dir),
                      s.local_dir, plan.app_name, s.preset};
     Json session = session_metadata(info);
     // `sessions stop` and `stop` delete the secret once the app is stopped.
     session.set("secret_name", c.secret_name);
-    req.set("session", session);
+    req.session = session;
 
     Json values = Json::object();
     values.set(c.key, c.value());

@@ -63,8 +63,8 @@ Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version,
 
 // The runner request: detached `modal run`, the session (with its secret's
 // name), the secret and a 0600 credentials file in the run directory.
-Json workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
-                       const UploadStats& upload);
+RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
+                             const UploadStats& upload);
 
 // The credentials file kept in the run directory (dotenv lines).
 std::string credentials_file(const Credentials& c);

@@ -54,7 +54,7 @@ TEST(WorkspaceLaunch, ContextHasEveryTemplateName) {
 }
 
 TEST(WorkspaceLaunch, RequestCarriesSecretFileAndSession) {
-    const Json req = workspace_request(spec(Workspace::Bash), "print()", creds(), UploadStats{});
+    const Json req = workspace_request(spec(Workspace::Bash), "print()", creds(), UploadStats{}).to_json();
     EXPECT_EQ(req.find("mode")->as_string(), "run");
     EXPECT_TRUE(req.find("detach")->as_bool());
     EXPECT_EQ(req.find("profile")->as_string(), "work");

@@ -275,7 +275,9 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
     const Credentials c = new_credentials(spec.kind);
     const std::string script =
         host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version, c.secret_name));
-    const Json result = Runner(host).run(workspace_request(spec, script, c, upload));
+    RunRequest req = workspace_request(spec, script, c, upload);
+    set_profile_override(req, spec.profile, Profiles(host).resolve());
+    const Json result = Runner(host).run(req.to_json());
     if (json)
         host.json(json_document(spec, result, c));
     else if (result.string_or("status") != "dry_run")

@@ -151,7 +151,7 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     if (upload.bytes > 512ull * 1024 * 1024)
         host.warn("The upload is " + launch::human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
     const std::string script = host.render(template_name(action), render_context(p, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(run_request(p, upload, script));
+    const Json result = mgpux::Runner(host).run(run_request(p, upload, script).to_json());
     const Json* status = result.find("status");
     const bool dry = status && status->is_string() && status->as_string() == "dry_run";
     const Json* sid = result.find("session_id");  // recorded by the runner for a deploy

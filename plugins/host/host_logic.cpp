@@ -113,7 +113,7 @@ Json render_context(const Plan& p, const std::string& mgpux_version) {
     return ctx;
 }
 
-Json run_request(const Plan& p, const mgpux::launch::UploadStats& upload, const std::string& script) {
+mgpux::RunRequest run_request(const Plan& p, const mgpux::launch::UploadStats& upload, const std::string& script) {
     mgpux::launch::LaunchPlan lp;
     lp.app_name = p.app_name;
     lp.mode = p.mode;
@@ -125,12 +125,12 @@ Json run_request(const Plan& p, const mgpux::launch::UploadStats& upload, const 
     lp.deps = p.deps;
     lp.upload_root = p.project_dir;
     lp.upload = upload;
-    Json req = mgpux::launch::run_request(lp, script);
+    mgpux::RunRequest req = mgpux::launch::run_request(lp, script);
     if (p.mode == "deploy") {
         // A deployment stays up: the runner records it as a session once
         // Modal has it (so `sessions` and `stop` know about it, W58).
         mgpux::launch::SessionInfo info{"host", "", p.compute.label, "", p.project_dir, p.app_name, std::nullopt};
-        req.set("session", mgpux::launch::session_metadata(info));
+        req.session = mgpux::launch::session_metadata(info);
     }
     return req;
 }

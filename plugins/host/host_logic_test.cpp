@@ -102,7 +102,7 @@ TEST(Request, DeployInBackground) {
     mgpux::launch::UploadStats up;
     up.files = 2;
     up.bytes = 10;
-    const Json r = run_request(p, up, "x");
+    const Json r = run_request(p, up, "x").to_json();
     EXPECT_EQ(r.find("mode")->as_string(), "deploy");
     EXPECT_TRUE(r.find("background")->as_bool());
     EXPECT_EQ(r.find("description")->as_string(), "ASGI app m-gpux-host-demo on CPU (4 cores, 2048 MB)");

@@ -293,7 +293,9 @@ int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch
     if (on == OnInput::Prefill) r.stdin_text = prefill_text(host, args, cwd, input_calls);
     const launch::UploadStats upload = launch::upload_stats(r.local_dir, r.excludes);
     const std::string script = host.render("hub/script.py", script_context(r, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(script_request(r, script, upload));
+    mgpux::RunRequest req = script_request(r, script, upload);
+    launch::set_profile_override(req, r.profile, mgpux::Profiles(host).resolve());
+    const Json result = mgpux::Runner(host).run(req.to_json());
     if (args.global_flag("json")) {
         Json doc = Json::object();
         doc.set("kind", "script");
@@ -352,7 +354,7 @@ std::optional<std::string> hf_token(const mgpux::Args& args, const std::string& 
     return std::string(value);
 }
 
-Json vllm_request(const VllmLaunch& v, const std::string& script, const launch::Credentials& c,
+mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, const launch::Credentials& c,
                   const std::optional<std::string>& token) {
     launch::LaunchPlan plan;
     plan.app_name = "m-gpux-vllm";
@@ -361,8 +363,8 @@ Json vllm_request(const VllmLaunch& v, const std::string& script, const launch::
     plan.description = "vLLM " + v.model + " on " + v.compute.label;
     plan.compute = v.compute;
     plan.timeout_s = v.timeout_s;
-    Json req = launch::run_request(plan, script);
-    if (!v.profile.empty()) req.set("profile", v.profile);
+    mgpux::RunRequest req = launch::run_request(plan, script);
+    if (!v.profile.empty()) req.profile = v.profile;
     Json values = Json::object();
     values.set("VLLM_API_KEY", c.secret);
     if (token) values.set("HF_TOKEN", *token);
@@ -375,7 +377,7 @@ Json vllm_request(const VllmLaunch& v, const std::string& script, const launch::
         Json session = launch::session_metadata(info);
         session.set("secret_name", c.secret_name);
         session.set("model", v.model);
-        req.set("session", session);
+        req.session = session;
     }
     return req;
 }
@@ -438,7 +440,9 @@ int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optiona
     const std::string script = host.render(
         "hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
                                     token ? std::optional<std::string>(c.secret_name) : std::nullopt));
-    const Json result = mgpux::Runner(host).run(vllm_request(v, script, c, token));
+    mgpux::RunRequest req = vllm_request(v, script, c, token);
+    launch::set_profile_override(req, v.profile, mgpux::Profiles(host).resolve());
+    const Json result = mgpux::Runner(host).run(req.to_json());
     const bool dry = result.string_or("status") == "dry_run";
     // A served endpoint is gone when `modal serve` returns: so is its secret.
     if (!dry && v.mode == "serve") mgpux::Modal(host).secret_delete(c.secret_name, v.profile);

@@ -98,7 +98,7 @@ Json script_context(const ScriptRun& r, const std::string& mgpux_version) {
     return ctx;
 }
 
-Json script_request(const ScriptRun& r, const std::string& script, const mgpux::launch::UploadStats& upload) {
+mgpux::RunRequest script_request(const ScriptRun& r, const std::string& script, const mgpux::launch::UploadStats& upload) {
     mgpux::launch::LaunchPlan plan;
     plan.app_name = "m-gpux-runner";
     plan.mode = "run";
@@ -108,8 +108,8 @@ Json script_request(const ScriptRun& r, const std::string& script, const mgpux::
     plan.deps = r.deps;
     plan.upload_root = r.local_dir;
     plan.upload = upload;
-    Json req = mgpux::launch::run_request(plan, script);
-    if (!r.profile.empty()) req.set("profile", r.profile);
+    mgpux::RunRequest req = mgpux::launch::run_request(plan, script);
+    if (!r.profile.empty()) req.profile = r.profile;
     return req;
 }
 

@@ -99,7 +99,7 @@ TEST(Script, ContextAndAttachedRequest) {
     EXPECT_EQ(ctx.find("stdin_text")->as_string(), "x\n");
     EXPECT_EQ(ctx.find("compute_label")->as_string(), "L4");
     EXPECT_EQ(ctx.find("script_args")->as_array().size(), 2u);
-    const Json req = script_request(r, "print()", {});
+    const Json req = script_request(r, "print()", {}).to_json();
     EXPECT_EQ(req.find("mode")->as_string(), "run");
     EXPECT_EQ(req.find("detach"), nullptr);
     EXPECT_EQ(req.find("session"), nullptr);

@@ -71,7 +71,7 @@ int probe(mgpux::Host& host, const mgpux::Args& args) {
     const std::string python = catalog.parse_python();
     const std::string script = host.render(kTemplate, render_context(c, python, host.raw()->host_version));
     host.info("Probing " + c.label + ": starting a container...\n");
-    const Json result = mgpux::Runner(host).run(run_request(c, script));
+    const Json result = mgpux::Runner(host).run(run_request(c, script).to_json());
     const bool json = args.global_flag("json");
     if (result.string_or("status") == "dry_run") {
         if (json) host.json(json_document(c, result, nullptr));

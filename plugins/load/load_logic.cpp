@@ -98,19 +98,17 @@ Json render_context(const Compute& c, const std::string& python, const std::stri
     return ctx;
 }
 
-Json run_request(const Compute& c, const std::string& script) {
-    Json req = Json::object();
-    req.set("script", script);
-    req.set("app_name", kAppName);
-    req.set("mode", "run");
-    req.set("detach", false);
-    req.set("description", "load probe on " + compute_text(c));
-    req.set("compute", c.label);
-    req.set("timeout_s", kTimeoutS);
+mgpux::RunRequest run_request(const Compute& c, const std::string& script) {
+    mgpux::RunRequest req;
+    req.script = script;
+    req.app_name = kAppName;
+    req.mode = "run";
+    req.description = "load probe on " + compute_text(c);
+    req.compute = c.label;
+    req.timeout_s = kTimeoutS;
     // The original gave up after 300 s: a probe waiting that long for
     // capacity is better reported than waited on.
-    req.set("wait_timeout_s", 300);
-    req.set("deps", Json::array());
+    req.wait_timeout_s = 300;
     return req;
 }
 

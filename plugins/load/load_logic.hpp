@@ -30,7 +30,7 @@ std::string compute_text(const Compute& c);
 mgpux::Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version);
 
 // The runner request for the rendered script (`modal run`, attached).
-mgpux::Json run_request(const Compute& c, const std::string& script);
+mgpux::RunRequest run_request(const Compute& c, const std::string& script);
 
 // The first RESULT object the runner captured, or nullptr.
 const mgpux::Json* find_metrics(const mgpux::Json& run_result);

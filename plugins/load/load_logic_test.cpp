@@ -41,15 +41,18 @@ TEST(LoadContext, CpuProbeNamesCoresAndMemory) {
 }
 
 TEST(LoadRequest, AttachedRunWithDescriptionAndTimeout) {
-    const Json req = run_request(gpu("H100:2", "H100 x2"), "print(1)\n");
-    EXPECT_EQ(req.find("app_name")->as_string(), "m-gpux-load-monitor");
-    EXPECT_EQ(req.find("mode")->as_string(), "run");
-    EXPECT_FALSE(req.find("detach")->as_bool());
-    EXPECT_EQ(req.find("description")->as_string(), "load probe on H100:2");
-    EXPECT_EQ(req.find("compute")->as_string(), "H100 x2");
-    EXPECT_EQ(req.find("timeout_s")->as_int(), 120);
-    EXPECT_EQ(req.find("script")->as_string(), "print(1)\n");
-    EXPECT_EQ(run_request(cpu(4, 2048), "x").find("description")->as_string(), "load probe on CPU (4 cores, 2048 MB)");
+    // An attached run now says so by leaving "detach" out (the runner's default) rather than false.
+    const mgpux::RunRequest req = run_request(gpu("H100:2", "H100 x2"), "print(1)\n");
+    EXPECT_EQ(req.app_name, "m-gpux-load-monitor");
+    EXPECT_EQ(req.mode, "run");
+    EXPECT_FALSE(req.detach);
+    EXPECT_EQ(req.description, "load probe on H100:2");
+    EXPECT_EQ(req.compute, "H100 x2");
+    EXPECT_EQ(req.timeout_s, 120);
+    EXPECT_EQ(req.wait_timeout_s, 300);
+    EXPECT_EQ(req.script, "print(1)\n");
+    EXPECT_EQ(req.to_json().find("timeout_s")->dump(), "120");  // still a whole number on the wire
+    EXPECT_EQ(run_request(cpu(4, 2048), "x").description, "load probe on CPU (4 cores, 2048 MB)");
 }
 
 TEST(LoadResult, FirstObjectResultIsTheMetrics) {

@@ -222,26 +222,18 @@ std::vector<ApiKey> ensure_key(const mgpux::Host& host, const mgpux::Args& args,
     return keys;
 }
 
-Json run_request(const DeployPlan& p, const std::string& script, const std::vector<ApiKey>& keys,
-                 const std::string& token) {
+mgpux::RunRequest run_request(const DeployPlan& p, const std::string& script, const std::vector<ApiKey>& keys,
+                              const std::string& token) {
     const std::string compute = p.upstream_mode ? "CPU (proxy only)" : gpu_spec(p);
-    Json req = Json::object();
-    req.set("script", script);
-    req.set("app_name", p.app_name);
-    req.set("mode", p.mode);
-    req.set("description", "LLM API " + (p.upstream_mode ? "proxy for " + p.upstream : p.model) + " on " + compute);
-    req.set("compute", compute);
-    req.set("timeout_s", 86400);
-    Json secrets = Json::array();
-    Json kv = Json::object();
-    kv.set("MGPUX_KEY_HASHES", key_hashes(keys));
-    secrets.push(mgpux::launch::runner_secret(keys_secret_for(p.app_name), kv));
-    if (!token.empty()) {
-        Json hv = Json::object();
-        hv.set("HF_TOKEN", token);
-        secrets.push(mgpux::launch::runner_secret(hf_secret_for(p.app_name), hv));
-    }
-    req.set("secrets", secrets);
+    mgpux::RunRequest req;
+    req.script = script;
+    req.app_name = p.app_name;
+    req.mode = p.mode;
+    req.description = "LLM API " + (p.upstream_mode ? "proxy for " + p.upstream : p.model) + " on " + compute;
+    req.compute = compute;
+    req.timeout_s = 86400;
+    req.secrets.push_back({keys_secret_for(p.app_name), {{"MGPUX_KEY_HASHES", key_hashes(keys)}}});
+    if (!token.empty()) req.secrets.push_back({hf_secret_for(p.app_name), {{"HF_TOKEN", token}}});
     if (p.mode == "deploy") {
         Json s = Json::object();
         s.set("kind", "serve");
@@ -252,7 +244,7 @@ Json run_request(const DeployPlan& p, const std::string& script, const std::vect
         s.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
         s.set("keys_secret", keys_secret_for(p.app_name));
         s.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
-        req.set("session", s);
+        req.session = s;
     }
     return req;
 }
@@ -291,7 +283,7 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     Json new_key;
     const auto keys = ensure_key(host, args, new_key);
     const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token));
+    const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token).to_json());
     const std::string status = result.string_or("status");
     std::string url = result.string_or("url");
     while (!url.empty() && url.back() == '/') url.pop_back();
