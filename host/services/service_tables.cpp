@@ -19,6 +19,7 @@
 #include "util/paths.hpp"
 
 #include <boost/json.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <cerrno>
 #include <unistd.h>
@@ -183,30 +184,42 @@ int32_t give_modal(PluginHost& ph, const ModalResult& r, const char** out) {
     return r.ok() ? MGPUX_OK : ph.fail(MGPUX_E_FAILED, describe_failure(r));
 }
 
-std::vector<std::string> string_list(const json::object& o, const char* key) {
-    std::vector<std::string> out;
-    auto it = o.find(key);
-    if (it == o.end() || it->value().is_null()) return out;
-    if (!it->value().is_array()) throw ServiceError(kExitUsage, std::string("\"") + key + "\" must be a list of strings");
-    for (const auto& v : it->value().as_array()) {
-        if (!v.is_string()) throw ServiceError(kExitUsage, std::string("\"") + key + "\" must be a list of strings");
-        out.emplace_back(v.as_string());
+// A request's text in the SDK's JSON value, for reading through its contract structs.
+mgpux::Json parse_contract_arg(const char* text, const char* what) {
+    require(text != nullptr, what);
+    try {
+        return mgpux::Json::parse(text);
+    } catch (const mgpux::JsonError& e) {
+        throw ServiceError(kExitUsage, std::string("malformed JSON argument: ") + e.what());
     }
-    return out;
 }
 
-ModalCall modal_call_from(const json::value& v) {
-    if (!v.is_object()) throw ServiceError(kExitUsage, "modal request: expected a JSON object");
-    const auto& o = v.as_object();
-    ModalCall c;
-    c.args = string_list(o, "args");
-    if (auto it = o.find("profile"); it != o.end() && it->value().is_string()) c.profile = std::string(it->value().as_string());
-    if (auto it = o.find("timeout_s"); it != o.end() && it->value().is_number()) c.timeout_s = it->value().to_number<double>();
-    if (auto it = o.find("output"); it != o.end() && it->value().is_string()) {
-        if (it->value().as_string() == "inherit") c.inherit_output = true;
-        else if (it->value().as_string() != "capture") throw ServiceError(kExitUsage, "modal request: \"output\" must be capture or inherit");
+// One call, read through the SDK's ModalCallRequest (the struct plugins fill).
+ModalCall modal_call_from(const mgpux::Json& v) {
+    try {
+        const auto req = mgpux::ModalCallRequest::from_json(v);
+        ModalCall c;
+        c.args = req.args;
+        c.profile = req.profile;
+        if (req.timeout_s) c.timeout_s = *req.timeout_s;
+        c.inherit_output = req.inherit_output;
+        return c;
+    } catch (const mgpux::ContractError& e) {
+        throw ServiceError(kExitUsage, e.what());
     }
-    return c;
+}
+
+// fan_out's "profiles": the one member beyond the call itself.
+std::vector<std::string> fan_out_profiles(const mgpux::Json& v) {
+    std::vector<std::string> out;
+    const mgpux::Json* list = v.find("profiles");
+    if (!list || list->is_null()) return out;
+    if (!list->is_array()) throw ServiceError(kExitUsage, "modal request: \"profiles\" must be a list of strings");
+    for (const auto& name : list->as_array()) {
+        if (!name.is_string()) throw ServiceError(kExitUsage, "modal request: \"profiles\" must be a list of strings");
+        out.push_back(name.as_string());
+    }
+    return out;
 }
 
 json::array modal_rows(const std::vector<ModalResult>& results) {
@@ -218,15 +231,15 @@ json::array modal_rows(const std::vector<ModalResult>& results) {
 int32_t modal_call(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
         ModalService modal(ph.context());
-        return give_modal(ph, modal.call(modal_call_from(parse_arg(request_json, "request_json"))), out_json);
+        return give_modal(ph, modal.call(modal_call_from(parse_contract_arg(request_json, "request_json"))), out_json);
     });
 }
 
 int32_t modal_fan_out(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const auto req = parse_arg(request_json, "request_json");
+        const auto req = parse_contract_arg(request_json, "request_json");
         const auto call = modal_call_from(req);
-        const auto profiles = string_list(req.as_object(), "profiles");
+        const auto profiles = fan_out_profiles(req);
         ModalService modal(ph.context());
         return give_json(ph, MGPUX_SERVICE_MODAL, modal_rows(modal.fan_out(call.args, profiles, call.timeout_s)), out_json);
     });
@@ -265,7 +278,7 @@ int32_t modal_secret_delete(const mgpux_host* host, const char* profile, const c
 
 int32_t modal_call_many(const mgpux_host* host, const char* request_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const auto req = parse_arg(request_json, "request_json");
+        const auto req = parse_contract_arg(request_json, "request_json");
         if (!req.is_array()) throw ServiceError(kExitUsage, "call_many: expected a JSON array of calls");
         std::vector<ModalCall> calls;
         for (const auto& c : req.as_array()) calls.push_back(modal_call_from(c));

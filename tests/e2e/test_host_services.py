@@ -797,6 +797,17 @@ class ModalServiceTests(ServiceTestCase):
         bad = self.probe("many", "--json", json.dumps([{"args": ["app", "list"], "profile": "ghost"}]))
         self.assertExit(bad, 2)
 
+    def test_modal_requests_are_read_strictly(self):
+        # A member of the wrong type is refused by name before anything runs, rather than
+        # dropped (a profile of 7 used to run the call under the default profile).
+        for request, member in (({"args": ["app", "list"], "profile": 7}, '"profile"'),
+                                ({"args": ["app", "list"], "timeout_s": "60"}, '"timeout_s"'),
+                                ({"profile": "alice"}, '"args"')):
+            r = self.probe("many", "--json", json.dumps([request]))
+            self.assertExit(r, 2)
+            self.assertIn(member, r.err)
+        self.assertEqual(self.fake.calls_of("app", "list"), [])
+
     def test_failed_stop_reports_code_and_stderr(self):
         r = self.probe("stop", "ap-" + "a" * 22, "--json")
         self.assertExit(r, 1)
