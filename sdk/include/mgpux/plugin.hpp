@@ -27,6 +27,7 @@
 //   services/<name>.hpp   one wrapper per service (Process, Modal, Runner,
 //                         Profiles, State, Catalog, Http)
 //   entry.hpp             MGPUX_CPP_PLUGIN: the entry symbol and trampolines
+//   binding.hpp           mgpux::Commands: each command bound to its handler
 #ifndef MGPUX_PLUGIN_HPP
 #define MGPUX_PLUGIN_HPP
 
@@ -45,6 +46,7 @@
 #include "services/catalog.hpp"
 #include "services/http.hpp"
 #include "entry.hpp"
+#include "binding.hpp"
 
 // What this header gave before it was split, so plugins that relied on it
 // keep compiling.
