@@ -92,6 +92,16 @@ const mgpux::Commands kCommands{
         .trailing("args"),
 };
 
+const mgpux_option kShared[] = {mgpux::option("ttl").kind(MGPUX_OPT_INT)};
+const mgpux::Commands kFromArray{mgpux::command("x go", "Go", kShared, keys_create)};
+
+TEST(SdkBinding, AStaticOptionArrayIsCopiedIntoTheTable) {
+    ASSERT_EQ(kFromArray.size(), 1u);
+    ASSERT_EQ(kFromArray.table()[0].option_count, 1u);
+    EXPECT_STREQ(kFromArray.table()[0].options[0].name, "ttl");
+    EXPECT_EQ(kFromArray.table()[0].options[0].type, MGPUX_OPT_INT);
+}
+
 TEST(SdkBinding, TableHoldsEachCommandOnce) {
     ASSERT_EQ(kCommands.size(), 3u);
     const mgpux_command* t = kCommands.table();

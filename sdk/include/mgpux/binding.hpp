@@ -22,6 +22,7 @@
 #include "error.hpp"
 #include "host.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -102,6 +103,11 @@ inline BoundCommand command(const char* path, const char* summary, std::initiali
 inline BoundCommand command(const char* path, const char* summary, const std::vector<mgpux_option>& options,
                             Handler handler) {
     return BoundCommand(path, summary, options, std::move(handler));
+}
+// The same with a static option array.
+template <std::size_t N>
+BoundCommand command(const char* path, const char* summary, const mgpux_option (&options)[N], Handler handler) {
+    return BoundCommand(path, summary, std::vector<mgpux_option>(options, options + N), std::move(handler));
 }
 // A runnable command without options.
 inline BoundCommand command(const char* path, const char* summary, Handler handler) {
