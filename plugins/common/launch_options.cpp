@@ -35,7 +35,8 @@ std::vector<mgpux_option> shared_options(unsigned which, const char* timeout_def
         out.push_back(option("timeout").kind(MGPUX_OPT_INT).metavar("SECONDS").default_value(timeout_default)
                           .help("the container's time limit in seconds"));
     if (which & kSavePreset)
-        out.push_back(option("save-preset").metavar("NAME").help("also save these settings as a preset with this name"));
+        out.push_back(
+            option("save-preset").metavar("NAME").help("also save these settings as a preset with this name"));
     return out;
 }
 

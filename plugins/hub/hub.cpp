@@ -484,8 +484,8 @@ int interactive(mgpux::Host& host, const mgpux::Args& args) {
 }
 
 const mgpux::Commands kCommands{
-    mgpux::command(
-              "hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions, launching(wizard))
+    mgpux::command("hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions,
+                   launching(wizard))
         .help("Without a subcommand, a wizard: profile, compute (and how many GPUs), Python version,\n"
               "application, environment, upload, review, launch. Each application is also a subcommand\n"
               "with a flag for every question (on a terminal they ask the GPU count and Python too):\n"
@@ -498,8 +498,8 @@ const mgpux::Commands kCommands{
               "  m-gpux hub jupyter --gpu L4\n"
               "  m-gpux --yes hub bash --cpu 4 --pip httpx --background")
         .flags(kFlags),
-    mgpux::command(
-              "hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions, launching(jupyter))
+    mgpux::command("hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions,
+                   launching(jupyter))
         .help("Uploads the current folder into a workspace volume mounted at /workspace and starts\n"
               "Jupyter Lab behind a Modal tunnel, detached; the URL printed carries the session's token.\n"
               "Dependencies: --requirements/--pip/--no-deps, else ./requirements.txt when present.\n"
@@ -508,23 +508,23 @@ const mgpux::Commands kCommands{
               "  m-gpux hub jupyter --gpu A100 --python 3.11 --exclude data/\n"
               "  m-gpux --yes --json hub jupyter --cpu 4 --background --save-preset nb-cpu")
         .flags(kFlags),
-    mgpux::command(
-              "hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions, launching(bash))
+    mgpux::command("hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions,
+                   launching(bash))
         .help("As `hub jupyter`, with a ttyd web terminal (login user and password generated for the\n"
               "session) in /workspace, with the dotfiles m-gpux ships.\n\n"
               "Example:\n"
               "  m-gpux hub bash --gpu H100:2 --timeout 7200\n"
               "  m-gpux --yes hub bash --cpu 8 --memory 16384 --no-deps")
         .flags(kFlags),
-    mgpux::command(
-              "hub interactive", "A web terminal ready to run a script that reads input()", kInteractiveOptions, launching(interactive))
+    mgpux::command("hub interactive", "A web terminal ready to run a script that reads input()", kInteractiveOptions,
+                   launching(interactive))
         .help("As `hub bash`, for a script that asks questions: the terminal opens in /workspace and\n"
               "shows the command that runs FILE. FILE must lie inside the current folder.\n\n"
               "Example:\n"
               "  m-gpux hub interactive quiz.py --gpu L4")
         .flags(kFlags),
-    mgpux::command(
-              "hub script", "Run a Python script once and wait for it", kScriptOptions, launching(run_script))
+    mgpux::command("hub script", "Run a Python script once and wait for it", kScriptOptions,
+                   launching(run_script))
         .help("Uploads the current folder to /workspace and runs FILE there with ARGS (after --),\n"
               "attached: its output streams here and m-gpux exits non-zero when it fails. A script\n"
               "that calls input() (found with Python's tokenizer) needs --on-input: terminal starts\n"
@@ -535,8 +535,8 @@ const mgpux::Commands kCommands{
               "  m-gpux --no-input hub script quiz.py --cpu 2 --stdin-file answers.txt")
         .flags(kFlags)
         .trailing("args"),
-    mgpux::command(
-              "hub vllm", "An OpenAI-compatible vLLM server for a Hugging Face model", kVllmOptions, launching(run_vllm))
+    mgpux::command("hub vllm", "An OpenAI-compatible vLLM server for a Hugging Face model", kVllmOptions,
+                   launching(run_vllm))
         .help("Serves MODEL with vLLM on a GPU (`modal deploy` by default, or `modal serve` while this\n"
               "runs with --mode serve; never `modal run`). The endpoint needs the API key generated for\n"
               "the session (printed once, kept in its Modal Secret): `Authorization: Bearer <key>`,\n"
