@@ -39,7 +39,7 @@ struct UsageError : std::runtime_error {
 struct ParseResult {
     const CommandNode* node = nullptr;  // the command (or group) addressed
     GlobalOptions globals;
-    boost::json::object values;         // see plugin.h section 3
+    boost::json::object values;         // see mgpux/command.h
     std::vector<std::string> trailing;  // everything after `--`
     bool trailing_given = false;
 };

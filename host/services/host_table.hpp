@@ -43,7 +43,7 @@ public:
     std::string prompt_result;
     std::string render_result;
     std::string hostinfo_result;
-    // One result string per service id (plugin.h section 5 lifetimes).
+    // One result string per service id (the lifetimes of mgpux/service/service.h).
     std::map<std::string, std::string> service_results;
     // The argument texts the args_* accessors parsed, kept for the plugin
     // call so the strings they return stay valid.

@@ -1,4 +1,4 @@
-// The C tables of the services fetched with get_service (section 5 of plugin.h).
+// The C tables of the services fetched with get_service (mgpux/service/).
 #pragma once
 
 #include <string>

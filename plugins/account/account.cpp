@@ -16,24 +16,28 @@ namespace {
 constexpr double kUsageTimeoutS = 60;
 
 const mgpux_option kListOptions[] = {
-    mgpux::option("no-usage", MGPUX_OPT_BOOL, "only list the profiles; do not fetch this month's usage"),
+    mgpux::option("no-usage").flag().help("only list the profiles; do not fetch this month's usage"),
 };
 const mgpux_option kAddOptions[] = {
-    mgpux::option("name", MGPUX_OPT_STRING,
-                  "the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
-                  "(default: the pasted --profile, else asked)",
-                  nullptr, 0, 0, nullptr, "NAME"),
-    mgpux::option("token-id", MGPUX_OPT_STRING, "the Modal token id (ak-…)", nullptr, 0, 0, nullptr, "ID"),
-    mgpux::option("token-secret", MGPUX_OPT_STRING,
-                  "the Modal token secret (as-…); '-' reads it from stdin. On the command line it shows in "
-                  "shell history",
-                  nullptr, 0, 0, nullptr, "VALUE|-"),
+    mgpux::option("name").metavar("NAME")
+        .help("the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
+              "(default: the pasted --profile, else asked)"),
+    mgpux::option("token-id").metavar("ID").help("the Modal token id (ak-…)"),
+    mgpux::option("token-secret").metavar("VALUE|-")
+        .help("the Modal token secret (as-…); '-' reads it from stdin. On the command line it shows in "
+              "shell history"),
 };
 const mgpux_option kNameOptions[] = {
-    mgpux::positional("name", "the profile name"),
+    mgpux::positional("name").help("the profile name"),
 };
 
-const mgpux_command kCommands[] = {
+int list(const mgpux::Host& host, const mgpux::Args& args);
+int add(const mgpux::Host& host, const mgpux::Args& args);
+int switch_to(const mgpux::Host& host, const mgpux::Args& args);
+int remove(const mgpux::Host& host, const mgpux::Args& args);
+int current(const mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
     mgpux::command("account", "Manage your Modal accounts (profiles)",
                    "Lists, adds, switches and removes the Modal profiles in ~/.modal.toml (or\n"
                    "$MODAL_CONFIG_PATH), the file Modal itself reads, and shows each one's usage this month\n"
@@ -42,53 +46,53 @@ const mgpux_command kCommands[] = {
                    "Example:\n"
                    "  m-gpux account add --name work --token-id ak-… --token-secret - < secret.txt\n"
                    "  m-gpux account list"),
-    mgpux::command("account list", "List profiles with this month's usage and remaining credit", kListOptions,
-                   "Shows every profile in the Modal config file, which one is active, and, unless\n"
-                   "--no-usage, what each workspace used this month and what is left of the $30 Starter\n"
-                   "credit: `modal billing report --for \"this month\" --json` runs for all profiles at\n"
-                   "once. A profile whose report fails shows the error in its row, the others are shown\n"
-                   "in full, and the command exits 1. The profile with the most credit left is marked as\n"
-                   "the AUTO pick.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux account list\n"
-                   "  m-gpux account list --no-usage --json",
-                   MGPUX_CMDF_JSON),
-    mgpux::command("account add", "Add a profile or replace its tokens", kAddOptions,
-                   "Asks for what is missing: first for a pasted `modal token set --token-id …\n"
-                   "--token-secret … --profile=…` line (hidden), then for the token id, the secret (hidden)\n"
-                   "and the profile name. With stdin not a terminal, stdin is read instead: a pasted\n"
-                   "`modal token set` line, or else the token secret. The first profile becomes the\n"
-                   "active one. Tokens are not checked against Modal; `m-gpux account list` shows whether\n"
-                   "they work.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux account add\n"
-                   "  echo \"$SECRET\" | m-gpux account add --name work --token-id ak-123 --token-secret -\n"
-                   "  pbpaste | m-gpux account add",
-                   MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
-    mgpux::command("account switch", "Make a profile the active one", kNameOptions,
-                   "Marks NAME as the only active profile in the Modal config file, for m-gpux and for\n"
-                   "every `modal` command. Use the global --profile to pick a profile for one command\n"
-                   "instead.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux account switch work",
-                   MGPUX_CMDF_JSON),
-    mgpux::command("account remove", "Remove a profile and its tokens", kNameOptions,
-                   "Deletes NAME's table from the Modal config file after a confirmation (--yes skips\n"
-                   "it). When NAME was active, the first remaining profile becomes active.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux account remove old-team --yes",
-                   MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE),
-    mgpux::command("account current", "Print the profile m-gpux would use",
-                   "Prints the global --profile when given, else the active profile. Exits 1 when there\n"
-                   "is none (no profiles, or none marked active).\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux account current --json",
-                   MGPUX_CMDF_JSON),
+    mgpux::command("account list", "List profiles with this month's usage and remaining credit", kListOptions, list)
+        .help("Shows every profile in the Modal config file, which one is active, and, unless\n"
+              "--no-usage, what each workspace used this month and what is left of the $30 Starter\n"
+              "credit: `modal billing report --for \"this month\" --json` runs for all profiles at\n"
+              "once. A profile whose report fails shows the error in its row, the others are shown\n"
+              "in full, and the command exits 1. The profile with the most credit left is marked as\n"
+              "the AUTO pick.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux account list\n"
+              "  m-gpux account list --no-usage --json")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("account add", "Add a profile or replace its tokens", kAddOptions, add)
+        .help("Asks for what is missing: first for a pasted `modal token set --token-id …\n"
+              "--token-secret … --profile=…` line (hidden), then for the token id, the secret (hidden)\n"
+              "and the profile name. With stdin not a terminal, stdin is read instead: a pasted\n"
+              "`modal token set` line, or else the token secret. The first profile becomes the\n"
+              "active one. Tokens are not checked against Modal; `m-gpux account list` shows whether\n"
+              "they work.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux account add\n"
+              "  echo \"$SECRET\" | m-gpux account add --name work --token-id ak-123 --token-secret -\n"
+              "  pbpaste | m-gpux account add")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
+    mgpux::command("account switch", "Make a profile the active one", kNameOptions, switch_to)
+        .help("Marks NAME as the only active profile in the Modal config file, for m-gpux and for\n"
+              "every `modal` command. Use the global --profile to pick a profile for one command\n"
+              "instead.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux account switch work")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("account remove", "Remove a profile and its tokens", kNameOptions, remove)
+        .help("Deletes NAME's table from the Modal config file after a confirmation (--yes skips\n"
+              "it). When NAME was active, the first remaining profile becomes active.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux account remove old-team --yes")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE),
+    mgpux::command("account current", "Print the profile m-gpux would use", current)
+        .help("Prints the global --profile when given, else the active profile. Exits 1 when there\n"
+              "is none (no profiles, or none marked active).\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux account current --json")
+        .flags(MGPUX_CMDF_JSON),
 };
 
 // ------------------------------------------------------------ helpers
@@ -403,18 +407,8 @@ int current(const mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string& cmd = args.command();
-    if (cmd == "account list") return list(host, args);
-    if (cmd == "account add") return add(host, args);
-    if (cmd == "account switch") return switch_to(host, args);
-    if (cmd == "account remove") return remove(host, args);
-    if (cmd == "account current") return current(host, args);
-    throw mgpux::usage_error("unknown command '" + cmd + "'");
-}
-
 }  // namespace
 }  // namespace account
 
-MGPUX_CPP_PLUGIN("account", "0.1.0", "Manage Modal profiles and see their credit", "Accounts", account::kCommands,
-                 account::run)
+MGPUX_CPP_PLUGIN_COMMANDS("account", "0.1.0", "Manage Modal profiles and see their credit", "Accounts",
+                          account::kCommands)

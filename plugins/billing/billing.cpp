@@ -17,40 +17,42 @@ constexpr double kReportTimeoutS = 60;
 constexpr long kMaxDays = 3660;
 
 const mgpux_option kUsageOptions[] = {
-    mgpux::option("days", MGPUX_OPT_INT, "how many days back to report (UTC dates)", "30", 0,
-                  0, nullptr, "N"),
-    mgpux::option("account", MGPUX_OPT_STRING, "the profile to report on (repeat for several)", nullptr,
-                  MGPUX_OPTF_REPEATABLE, 'a', nullptr, "PROFILE", "target"),
-    mgpux::option("all", MGPUX_OPT_BOOL, "report on every profile in the Modal config file", nullptr, 0, 0, nullptr,
-                  nullptr, "target"),
+    mgpux::option("days").kind(MGPUX_OPT_INT).default_value("30").metavar("N")
+        .help("how many days back to report (UTC dates)"),
+    mgpux::option("account").alias('a').metavar("PROFILE").exclusive_group("target").repeatable()
+        .help("the profile to report on (repeat for several)"),
+    mgpux::option("all").flag().exclusive_group("target").help("report on every profile in the Modal config file"),
 };
 
-const mgpux_command kCommands[] = {
+int usage(const mgpux::Host& host, const mgpux::Args& args);
+int open_dashboard(const mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
     mgpux::command("billing", "See what your Modal workspaces spent",
                    "Reports spend per profile from `modal billing report` (modal 1.3.3 or newer), fetched\n"
                    "for all chosen profiles at once, and opens Modal's usage dashboard.\n"
                    "\n"
                    "Example:\n"
                    "  m-gpux billing usage --days 7 --all"),
-    mgpux::command("billing usage", "Show spend per profile, environment and app", kUsageOptions,
-                   "Runs `modal billing report --start <date> --json` for each chosen profile\n"
-                   "concurrently and sums the costs per environment and per app (Modal's description).\n"
-                   "Without --account or --all it reports on the profile m-gpux would use: --profile,\n"
-                   "else the active one. A profile whose report fails (or that has no token) is shown\n"
-                   "with its error and the others in full; the command then exits 1, so a script\n"
-                   "notices that the total is incomplete.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux billing usage --days 7 -a work -a personal\n"
-                   "  m-gpux billing usage --all --json",
-                   MGPUX_CMDF_JSON),
-    mgpux::command("billing open", "Open Modal's usage dashboard in a browser",
-                   "Prints the dashboard URL (https://modal.com/settings/usage) and opens it with\n"
-                   "xdg-open when there is one; without a browser it only prints the URL.\n"
-                   "\n"
-                   "Example:\n"
-                   "  m-gpux billing open",
-                   MGPUX_CMDF_JSON),
+    mgpux::command("billing usage", "Show spend per profile, environment and app", kUsageOptions, usage)
+        .help("Runs `modal billing report --start <date> --json` for each chosen profile\n"
+              "concurrently and sums the costs per environment and per app (Modal's description).\n"
+              "Without --account or --all it reports on the profile m-gpux would use: --profile,\n"
+              "else the active one. A profile whose report fails (or that has no token) is shown\n"
+              "with its error and the others in full; the command then exits 1, so a script\n"
+              "notices that the total is incomplete.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux billing usage --days 7 -a work -a personal\n"
+              "  m-gpux billing usage --all --json")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("billing open", "Open Modal's usage dashboard in a browser", open_dashboard)
+        .help("Prints the dashboard URL (https://modal.com/settings/usage) and opens it with\n"
+              "xdg-open when there is one; without a browser it only prints the URL.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux billing open")
+        .flags(MGPUX_CMDF_JSON),
 };
 
 // ------------------------------------------------------------ billing usage
@@ -291,15 +293,8 @@ int open_dashboard(const mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string& cmd = args.command();
-    if (cmd == "billing usage") return usage(host, args);
-    if (cmd == "billing open") return open_dashboard(host, args);
-    throw mgpux::usage_error("unknown command '" + cmd + "'");
-}
-
 }  // namespace
 }  // namespace billing
 
-MGPUX_CPP_PLUGIN("billing", "0.1.0", "Spend per profile and the usage dashboard", "Accounts", billing::kCommands,
-                 billing::run)
+MGPUX_CPP_PLUGIN_COMMANDS("billing", "0.1.0", "Spend per profile and the usage dashboard", "Accounts",
+                          billing::kCommands)

@@ -4,9 +4,9 @@
 // the table has static storage as the ABI requires:
 //
 //   const std::vector<mgpux_option> kAsgiOptions = mgpux::launch::with_shared(
-//       {mgpux::option("entry", MGPUX_OPT_STRING, "...")}, mgpux::launch::kAllShared, "86400");
-//   const mgpux_command kCommands[] = {
-//       mgpux::launch::command_with("host asgi", "...", kAsgiOptions, "...", MGPUX_CMDF_JSON),
+//       {mgpux::option("entry").help("...")}, mgpux::launch::kAllShared, "86400");
+//   const mgpux::Commands kCommands{
+//       mgpux::command("host asgi", "...", kAsgiOptions, launch_app).flags(MGPUX_CMDF_JSON),
 //   };
 #pragma once
 

@@ -11,28 +11,29 @@ using mgpux::Json;
 namespace launch = mgpux::launch;
 
 const std::vector<mgpux_option> kDevOptions = launch::with_shared(
-    {mgpux::option("preset", MGPUX_OPT_STRING, "start a saved preset as a dev container (with its own compute, Python, dependencies and excludes)",
-                   nullptr, 0, 'p', nullptr, "NAME"),
-     mgpux::option("background", MGPUX_OPT_BOOL,
-                   "return once the app id and URL are known (the container keeps running until stopped)")},
+    {mgpux::option("preset").alias('p').metavar("NAME")
+         .help("start a saved preset as a dev container (with its own compute, Python, dependencies and excludes)"),
+     mgpux::option("background").flag()
+         .help("return once the app id and URL are known (the container keeps running until stopped)")},
     launch::kAllShared, "86400");
 
-const mgpux_command kCommands[] = {
-    launch::command_with(
-        "dev", "A persistent web Bash dev container for this folder", kDevOptions,
-        "Uploads the current folder into a workspace volume (/workspace, committed every 20 s)\n"
-        "and starts a ttyd web terminal there, detached, as a `dev` session. The login is\n"
-        "generated for the session and printed once. Dependencies: --requirements/--pip/\n"
-        "--no-deps, else ./requirements.txt when present. On a terminal it asks what no flag\n"
-        "says: profile, compute (and how many GPUs), Python version, requirements.txt or extra\n"
-        "packages, upload excludes; then it offers to save the settings as a preset\n"
-        "(--save-preset NAME does it without asking).\n"
-        "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
-        "Example:\n"
-        "  m-gpux dev --gpu L4 --save-preset dev-l4\n"
-        "  m-gpux dev --preset dev-l4\n"
-        "  m-gpux --yes --json dev --cpu 4 --background",
-        MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
+int run(mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
+    mgpux::command("dev", "A persistent web Bash dev container for this folder", kDevOptions, run)
+        .help("Uploads the current folder into a workspace volume (/workspace, committed every 20 s)\n"
+              "and starts a ttyd web terminal there, detached, as a `dev` session. The login is\n"
+              "generated for the session and printed once. Dependencies: --requirements/--pip/\n"
+              "--no-deps, else ./requirements.txt when present. On a terminal it asks what no flag\n"
+              "says: profile, compute (and how many GPUs), Python version, requirements.txt or extra\n"
+              "packages, upload excludes; then it offers to save the settings as a preset\n"
+              "(--save-preset NAME does it without asking).\n"
+              "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
+              "Example:\n"
+              "  m-gpux dev --gpu L4 --save-preset dev-l4\n"
+              "  m-gpux dev --preset dev-l4\n"
+              "  m-gpux --yes --json dev --cpu 4 --background")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
 };
 
 // The preset holds these settings: a flag that would change one is refused
@@ -75,4 +76,4 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
 }  // namespace
 }  // namespace dev
 
-MGPUX_CPP_PLUGIN("dev", "0.1.0", "Persistent web Bash dev containers", "Compute Engine", dev::kCommands, dev::run)
+MGPUX_CPP_PLUGIN_COMMANDS("dev", "0.1.0", "Persistent web Bash dev containers", "Compute Engine", dev::kCommands)

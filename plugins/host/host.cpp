@@ -20,34 +20,38 @@ const char* const kMinContainers[] = {"0", "1", nullptr};
 const char* const kModes[] = {"deploy", "serve", nullptr};
 
 // Options every action has, after its own.
-#define HOST_COMMON_OPTIONS                                                                                          \
-    mgpux::option("name", MGPUX_OPT_STRING, "app name; the Modal app is m-gpux-host-<name>", nullptr, 0, 'n',       \
-                  nullptr, "NAME"),                                                                                  \
-        mgpux::option("min-containers", MGPUX_OPT_CHOICE, "containers kept warm: 0 scales to zero, 1 avoids cold starts", \
-                      "0", 0, 0, kMinContainers, "0|1"),                                                             \
-        mgpux::option("mode", MGPUX_OPT_CHOICE, "deploy: a persistent URL; serve: a temporary URL while this runs",  \
-                      "deploy", 0, 0, kModes, "deploy|serve"),                                                       \
-        mgpux::option("background", MGPUX_OPT_BOOL, "deploy: return as soon as Modal reports the deployment")
+constexpr mgpux::OptionBuilder kName =
+    mgpux::option("name").alias('n').metavar("NAME").help("app name; the Modal app is m-gpux-host-<name>");
+constexpr mgpux::OptionBuilder kMinContainersOption =
+    mgpux::option("min-containers").choices(kMinContainers).default_value("0").metavar("0|1")
+        .help("containers kept warm: 0 scales to zero, 1 avoids cold starts");
+constexpr mgpux::OptionBuilder kMode =
+    mgpux::option("mode").choices(kModes).default_value("deploy").metavar("deploy|serve")
+        .help("deploy: a persistent URL; serve: a temporary URL while this runs");
+constexpr mgpux::OptionBuilder kBackground =
+    mgpux::option("background").flag().help("deploy: return as soon as Modal reports the deployment");
 
 constexpr unsigned kShared = launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout;
 
 const std::vector<mgpux_option> kAppOptions = launch::with_shared(
-    {mgpux::option("entry", MGPUX_OPT_STRING, "the app object as MODULE:OBJECT (asgi default main:app, wsgi app:app)",
-                   nullptr, 0, 'e', nullptr, "MODULE:OBJECT"),
-     mgpux::option("project-dir", MGPUX_OPT_PATH, "the folder to upload and import from (default: the current one)",
-                   nullptr, 0, 0, nullptr, "DIR"),
-     HOST_COMMON_OPTIONS},
+    {mgpux::option("entry").alias('e').metavar("MODULE:OBJECT")
+         .help("the app object as MODULE:OBJECT (asgi default main:app, wsgi app:app)"),
+     mgpux::option("project-dir").kind(MGPUX_OPT_PATH).metavar("DIR")
+         .help("the folder to upload and import from (default: the current one)"),
+     kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
     kShared, "86400");
 
 const std::vector<mgpux_option> kStaticOptions = launch::with_shared(
-    {mgpux::option("dir", MGPUX_OPT_PATH, "the folder holding index.html (default: the current one)", nullptr, 0,
-                   'd', nullptr, "DIR"),
-     HOST_COMMON_OPTIONS},
+    {mgpux::option("dir").kind(MGPUX_OPT_PATH).alias('d').metavar("DIR")
+         .help("the folder holding index.html (default: the current one)"),
+     kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
     kShared, "86400");
 
 constexpr uint32_t kFlags = MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE;
 
-const mgpux_command kCommands[] = {
+int launch_app(mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
     mgpux::command("host", "Host web apps on Modal: ASGI, WSGI or a static site",
                    "Uploads a folder and serves it from a Modal web endpoint: an ASGI app (FastAPI,\n"
                    "Starlette), a WSGI app (Flask, Django) or static files. `--mode deploy` (default)\n"
@@ -56,30 +60,27 @@ const mgpux_command kCommands[] = {
                    "Example:\n"
                    "  m-gpux host asgi --entry main:app --name demo --cpu 2\n"
                    "  m-gpux host static --dir site --name docs --min-containers 1"),
-    launch::command_with(
-        "host asgi", "Deploy an ASGI app (FastAPI, Starlette, ...)", kAppOptions,
-        "Imports MODULE from the project folder (uploaded to /app, which is also the working\n"
-        "directory) and serves OBJECT with @modal.asgi_app(), 100 concurrent requests per\n"
-        "container, scaling to zero after 300 s idle unless --min-containers 1. The project's\n"
-        "requirements.txt is installed when present (or --requirements/--pip/--no-deps).\n"
-        "--json prints {action, app_name, app_id, url, mode, profile, session_id, status, ...}.\n\n"
-        "Example:\n"
-        "  m-gpux host asgi --project-dir examples/host-asgi --entry main:app --name hello --cpu 1\n"
-        "  m-gpux --yes --json host asgi --entry api.server:app --gpu L4 --mode serve",
-        kFlags),
-    launch::command_with(
-        "host wsgi", "Deploy a WSGI app (Flask, Django, ...)", kAppOptions,
-        "As `host asgi`, with @modal.wsgi_app(); the entry defaults to app:app.\n\n"
-        "Example:\n"
-        "  m-gpux host wsgi --project-dir examples/host-wsgi --entry app:app --name tasks --pip flask==3.1.3",
-        kFlags),
-    launch::command_with(
-        "host static", "Deploy a static site (HTML, CSS, JS)", kStaticOptions,
-        "Uploads DIR to /site and serves it on port 8000 with Python's HTTP server: no\n"
-        "directory listings and nothing under a dot-name (.env, .git) is served.\n\n"
-        "Example:\n"
-        "  m-gpux host static --dir examples/host-static --name landing --cpu 1",
-        kFlags),
+    mgpux::command("host asgi", "Deploy an ASGI app (FastAPI, Starlette, ...)", kAppOptions, launch_app)
+        .help("Imports MODULE from the project folder (uploaded to /app, which is also the working\n"
+              "directory) and serves OBJECT with @modal.asgi_app(), 100 concurrent requests per\n"
+              "container, scaling to zero after 300 s idle unless --min-containers 1. The project's\n"
+              "requirements.txt is installed when present (or --requirements/--pip/--no-deps).\n"
+              "--json prints {action, app_name, app_id, url, mode, profile, session_id, status, ...}.\n\n"
+              "Example:\n"
+              "  m-gpux host asgi --project-dir examples/host-asgi --entry main:app --name hello --cpu 1\n"
+              "  m-gpux --yes --json host asgi --entry api.server:app --gpu L4 --mode serve")
+        .flags(kFlags),
+    mgpux::command("host wsgi", "Deploy a WSGI app (Flask, Django, ...)", kAppOptions, launch_app)
+        .help("As `host asgi`, with @modal.wsgi_app(); the entry defaults to app:app.\n\n"
+              "Example:\n"
+              "  m-gpux host wsgi --project-dir examples/host-wsgi --entry app:app --name tasks --pip flask==3.1.3")
+        .flags(kFlags),
+    mgpux::command("host static", "Deploy a static site (HTML, CSS, JS)", kStaticOptions, launch_app)
+        .help("Uploads DIR to /site and serves it on port 8000 with Python's HTTP server: no\n"
+              "directory listings and nothing under a dot-name (.env, .git) is served.\n\n"
+              "Example:\n"
+              "  m-gpux host static --dir examples/host-static --name landing --cpu 1")
+        .flags(kFlags),
 };
 
 fs::path existing_dir(const std::string& flag, const std::string& value, const fs::path& cwd) {
@@ -163,13 +164,7 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string& c = args.command();
-    if (c == "host asgi" || c == "host wsgi" || c == "host static") return launch_app(host, args);
-    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + c + "'");
-}
-
 }  // namespace
 }  // namespace host
 
-MGPUX_CPP_PLUGIN("host", "0.1.0", "Host ASGI, WSGI and static web apps", "Compute Engine", host::kCommands, host::run)
+MGPUX_CPP_PLUGIN_COMMANDS("host", "0.1.0", "Host ASGI, WSGI and static web apps", "Compute Engine", host::kCommands)

@@ -22,51 +22,46 @@ namespace launch = mgpux::launch;
 
 constexpr unsigned kShared = launch::kAllShared;
 
-#define HUB_BACKGROUND                                                                                             \
-    mgpux::option("background", MGPUX_OPT_BOOL,                                                                    \
-                  "return once the app id and URL are known (the app keeps running until stopped)")
+constexpr mgpux::OptionBuilder kBackground = mgpux::option("background").flag().help(
+    "return once the app id and URL are known (the app keeps running until stopped)");
 
-const std::vector<mgpux_option> kWorkspaceOptions = launch::with_shared({HUB_BACKGROUND}, kShared, "86400");
+const std::vector<mgpux_option> kWorkspaceOptions = launch::with_shared({kBackground}, kShared, "86400");
 
 const std::vector<mgpux_option> kInteractiveOptions = launch::with_shared(
-    {mgpux::positional("file", "the Python script to run in the terminal (inside this folder)",
-                       MGPUX_OPTF_REQUIRED, MGPUX_OPT_PATH),
-     HUB_BACKGROUND},
+    {mgpux::positional("file").kind(MGPUX_OPT_PATH).help(
+         "the Python script to run in the terminal (inside this folder)"),
+     kBackground},
     kShared, "86400");
 
 const char* const kOnInput[] = {"terminal", "prefill", "run", nullptr};
 
 const std::vector<mgpux_option> kScriptOptions = launch::with_shared(
-    {mgpux::positional("file", "the Python script to run (inside this folder)", MGPUX_OPTF_REQUIRED, MGPUX_OPT_PATH),
-     mgpux::option("on-input", MGPUX_OPT_CHOICE,
-                   "a script that calls input(): terminal (a web terminal to run it in), prefill (answers "
-                   "given in advance) or run (as is: input() gets end-of-file)",
-                   nullptr, 0, 0, kOnInput, "terminal|prefill|run"),
-     mgpux::option("stdin-file", MGPUX_OPT_PATH, "the script's stdin, one answer per line (implies --on-input prefill)",
-                   nullptr, 0, 0, nullptr, "FILE")},
+    {mgpux::positional("file").kind(MGPUX_OPT_PATH).help("the Python script to run (inside this folder)"),
+     mgpux::option("on-input").choices(kOnInput).metavar("terminal|prefill|run")
+         .help("a script that calls input(): terminal (a web terminal to run it in), prefill (answers "
+               "given in advance) or run (as is: input() gets end-of-file)"),
+     mgpux::option("stdin-file").kind(MGPUX_OPT_PATH).metavar("FILE")
+         .help("the script's stdin, one answer per line (implies --on-input prefill)")},
     launch::kAllShared, "86400");
 
 const char* const kVllmModes[] = {"deploy", "serve", nullptr};
 const char* const kMinContainers[] = {"0", "1", nullptr};
 
 const std::vector<mgpux_option> kVllmOptions = launch::with_shared(
-    {mgpux::option("model", MGPUX_OPT_STRING, "the Hugging Face model id (asked from a list when left out)", nullptr, 0,
-                   'm', nullptr, "ID"),
-     mgpux::option("mode", MGPUX_OPT_CHOICE,
-                   "deploy: a persistent endpoint until `m-gpux stop`; serve: a temporary one while this runs",
-                   "deploy", 0, 0, kVllmModes, "deploy|serve"),
-     mgpux::option("hf-token-env", MGPUX_OPT_STRING,
-                   "the environment variable holding a Hugging Face token (gated models); it goes into the "
-                   "session's secret, never on a command line",
-                   nullptr, 0, 0, nullptr, "VAR"),
-     mgpux::option("max-model-len", MGPUX_OPT_INT, "vLLM --max-model-len (context length)", nullptr, 0, 0, nullptr,
-                   "TOKENS"),
-     mgpux::option("no-enforce-eager", MGPUX_OPT_BOOL, "let vLLM capture CUDA graphs (slower start, faster serving)"),
-     mgpux::option("vllm-arg", MGPUX_OPT_STRING, "one more argument for `vllm serve` (repeatable)", nullptr,
-                   MGPUX_OPTF_REPEATABLE, 0, nullptr, "ARG"),
-     mgpux::option("min-containers", MGPUX_OPT_CHOICE, "containers kept warm: 0 scales to zero", "0", 0, 0,
-                   kMinContainers, "0|1"),
-     HUB_BACKGROUND},
+    {mgpux::option("model").alias('m').metavar("ID")
+         .help("the Hugging Face model id (asked from a list when left out)"),
+     mgpux::option("mode").choices(kVllmModes).default_value("deploy").metavar("deploy|serve")
+         .help("deploy: a persistent endpoint until `m-gpux stop`; serve: a temporary one while this runs"),
+     mgpux::option("hf-token-env").metavar("VAR")
+         .help("the environment variable holding a Hugging Face token (gated models); it goes into the "
+               "session's secret, never on a command line"),
+     mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS")
+         .help("vLLM --max-model-len (context length)"),
+     mgpux::option("no-enforce-eager").flag().help("let vLLM capture CUDA graphs (slower start, faster serving)"),
+     mgpux::option("vllm-arg").repeatable().metavar("ARG").help("one more argument for `vllm serve` (repeatable)"),
+     mgpux::option("min-containers").choices(kMinContainers).default_value("0").metavar("0|1")
+         .help("containers kept warm: 0 scales to zero"),
+     kBackground},
     launch::kCompute | launch::kPython | launch::kTimeout, "86400");
 
 const char* const kWizardActions[] = {"jupyter", "script", "bash", "vllm", nullptr};
@@ -75,84 +70,12 @@ const char* const kWizardActions[] = {"jupyter", "script", "bash", "vllm", nullp
 // actions have in common. The rest of an action's questions are the flags of
 // its subcommand (`hub script FILE`, `hub vllm --model ...`).
 const std::vector<mgpux_option> kWizardOptions = launch::with_shared(
-    {mgpux::option("action", MGPUX_OPT_CHOICE, "the application (asked when left out)", nullptr, 0, 'a',
-                   kWizardActions, "jupyter|script|bash|vllm")},
+    {mgpux::option("action").alias('a').choices(kWizardActions).metavar("jupyter|script|bash|vllm")
+         .help("the application (asked when left out)")},
     launch::kAllShared, "86400");
 
 constexpr uint32_t kFlags = MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE;
 
-mgpux_command with_trailing(mgpux_command c, const char* name) {
-    c.trailing_name = name;
-    return c;
-}
-
-const mgpux_command kCommands[] = {
-    launch::command_with(
-        "hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions,
-        "Without a subcommand, a wizard: profile, compute (and how many GPUs), Python version,\n"
-        "application, environment, upload, review, launch. Each application is also a subcommand\n"
-        "with a flag for every question (on a terminal they ask the GPU count and Python too):\n"
-        "Jupyter Lab, a web Bash terminal, an interactive terminal for a script, a one-off\n"
-        "script run, or a vLLM OpenAI-compatible server. Jupyter and the terminals keep\n"
-        "running (detached) with your files in a workspace volume; each is protected by\n"
-        "generated credentials, printed once and kept in the session's Modal Secret.\n\n"
-        "Example:\n"
-        "  m-gpux hub\n"
-        "  m-gpux hub jupyter --gpu L4\n"
-        "  m-gpux --yes hub bash --cpu 4 --pip httpx --background",
-        kFlags),
-    launch::command_with(
-        "hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions,
-        "Uploads the current folder into a workspace volume mounted at /workspace and starts\n"
-        "Jupyter Lab behind a Modal tunnel, detached; the URL printed carries the session's token.\n"
-        "Dependencies: --requirements/--pip/--no-deps, else ./requirements.txt when present.\n"
-        "--json prints {session_id, app_id, app_name, url, access_url, kind, profile, ...}.\n\n"
-        "Example:\n"
-        "  m-gpux hub jupyter --gpu A100 --python 3.11 --exclude data/\n"
-        "  m-gpux --yes --json hub jupyter --cpu 4 --background --save-preset nb-cpu",
-        kFlags),
-    launch::command_with(
-        "hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions,
-        "As `hub jupyter`, with a ttyd web terminal (login user and password generated for the\n"
-        "session) in /workspace, with the dotfiles m-gpux ships.\n\n"
-        "Example:\n"
-        "  m-gpux hub bash --gpu H100:2 --timeout 7200\n"
-        "  m-gpux --yes hub bash --cpu 8 --memory 16384 --no-deps",
-        kFlags),
-    launch::command_with(
-        "hub interactive", "A web terminal ready to run a script that reads input()", kInteractiveOptions,
-        "As `hub bash`, for a script that asks questions: the terminal opens in /workspace and\n"
-        "shows the command that runs FILE. FILE must lie inside the current folder.\n\n"
-        "Example:\n"
-        "  m-gpux hub interactive quiz.py --gpu L4",
-        kFlags),
-    with_trailing(
-        launch::command_with(
-            "hub script", "Run a Python script once and wait for it", kScriptOptions,
-            "Uploads the current folder to /workspace and runs FILE there with ARGS (after --),\n"
-            "attached: its output streams here and m-gpux exits non-zero when it fails. A script\n"
-            "that calls input() (found with Python's tokenizer) needs --on-input: terminal starts\n"
-            "`hub interactive` instead, prefill sends answers (asked one per call, or\n"
-            "--stdin-file), run runs it with an empty stdin. --save-preset goes with terminal.\n\n"
-            "Example:\n"
-            "  m-gpux hub script train.py --gpu A100 -- --epochs 3\n"
-            "  m-gpux --no-input hub script quiz.py --cpu 2 --stdin-file answers.txt",
-            kFlags),
-        "args"),
-    launch::command_with(
-        "hub vllm", "An OpenAI-compatible vLLM server for a Hugging Face model", kVllmOptions,
-        "Serves MODEL with vLLM on a GPU (`modal deploy` by default, or `modal serve` while this\n"
-        "runs with --mode serve; never `modal run`). The endpoint needs the API key generated for\n"
-        "the session (printed once, kept in its Modal Secret): `Authorization: Bearer <key>`,\n"
-        "OpenAI base URL <url>/v1. Gated models need --hf-token-env VAR. The GPU count sets\n"
-        "--tensor-parallel-size. vLLM does not run on CPU.\n"
-        "--json prints {session_id, app_id, app_name, url, kind, profile, model, api_key, ...}.\n\n"
-        "Example:\n"
-        "  m-gpux hub vllm --model Qwen/Qwen2.5-1.5B-Instruct --gpu L4\n"
-        "  HF_TOKEN=hf_... m-gpux hub vllm --model meta-llama/Llama-3.1-8B-Instruct --gpu A100 \\\n"
-        "      --hf-token-env HF_TOKEN --mode serve",
-        kFlags),
-};
 
 launch::ComputeChoice hub_choice() {
     launch::ComputeChoice c;
@@ -548,20 +471,91 @@ int wizard(mgpux::Host& host, const mgpux::Args& args) {
     return launch::launch_workspace(host, spec, args.global_flag("json"));
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string& c = args.command();
-    launch::require_modal_account(host, args);  // every hub command launches: fail before any question
-    if (c == "hub") return wizard(host, args);
-    if (c == "hub jupyter") return launch_action(host, args, launch::Workspace::Jupyter);
-    if (c == "hub bash") return launch_action(host, args, launch::Workspace::Bash);
-    if (c == "hub interactive") return launch_action(host, args, launch::Workspace::Interactive);
-    if (c == "hub script") return run_script(host, args);
-    if (c == "hub vllm") return run_vllm(host, args);
-    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + c + "'");
+// Every hub command launches: the Modal account is checked before any question.
+mgpux::Handler launching(int (*handler)(mgpux::Host&, const mgpux::Args&)) {
+    return [handler](mgpux::Host& host, const mgpux::Args& args) {
+        launch::require_modal_account(host, args);
+        return handler(host, args);
+    };
 }
+
+int jupyter(mgpux::Host& host, const mgpux::Args& args) {
+    return launch_action(host, args, launch::Workspace::Jupyter);
+}
+int bash(mgpux::Host& host, const mgpux::Args& args) { return launch_action(host, args, launch::Workspace::Bash); }
+int interactive(mgpux::Host& host, const mgpux::Args& args) {
+    return launch_action(host, args, launch::Workspace::Interactive);
+}
+
+const mgpux::Commands kCommands{
+    mgpux::command("hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions,
+                   launching(wizard))
+        .help("Without a subcommand, a wizard: profile, compute (and how many GPUs), Python version,\n"
+              "application, environment, upload, review, launch. Each application is also a subcommand\n"
+              "with a flag for every question (on a terminal they ask the GPU count and Python too):\n"
+              "Jupyter Lab, a web Bash terminal, an interactive terminal for a script, a one-off\n"
+              "script run, or a vLLM OpenAI-compatible server. Jupyter and the terminals keep\n"
+              "running (detached) with your files in a workspace volume; each is protected by\n"
+              "generated credentials, printed once and kept in the session's Modal Secret.\n\n"
+              "Example:\n"
+              "  m-gpux hub\n"
+              "  m-gpux hub jupyter --gpu L4\n"
+              "  m-gpux --yes hub bash --cpu 4 --pip httpx --background")
+        .flags(kFlags),
+    mgpux::command("hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions,
+                   launching(jupyter))
+        .help("Uploads the current folder into a workspace volume mounted at /workspace and starts\n"
+              "Jupyter Lab behind a Modal tunnel, detached; the URL printed carries the session's token.\n"
+              "Dependencies: --requirements/--pip/--no-deps, else ./requirements.txt when present.\n"
+              "--json prints {session_id, app_id, app_name, url, access_url, kind, profile, ...}.\n\n"
+              "Example:\n"
+              "  m-gpux hub jupyter --gpu A100 --python 3.11 --exclude data/\n"
+              "  m-gpux --yes --json hub jupyter --cpu 4 --background --save-preset nb-cpu")
+        .flags(kFlags),
+    mgpux::command("hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions,
+                   launching(bash))
+        .help("As `hub jupyter`, with a ttyd web terminal (login user and password generated for the\n"
+              "session) in /workspace, with the dotfiles m-gpux ships.\n\n"
+              "Example:\n"
+              "  m-gpux hub bash --gpu H100:2 --timeout 7200\n"
+              "  m-gpux --yes hub bash --cpu 8 --memory 16384 --no-deps")
+        .flags(kFlags),
+    mgpux::command("hub interactive", "A web terminal ready to run a script that reads input()", kInteractiveOptions,
+                   launching(interactive))
+        .help("As `hub bash`, for a script that asks questions: the terminal opens in /workspace and\n"
+              "shows the command that runs FILE. FILE must lie inside the current folder.\n\n"
+              "Example:\n"
+              "  m-gpux hub interactive quiz.py --gpu L4")
+        .flags(kFlags),
+    mgpux::command("hub script", "Run a Python script once and wait for it", kScriptOptions,
+                   launching(run_script))
+        .help("Uploads the current folder to /workspace and runs FILE there with ARGS (after --),\n"
+              "attached: its output streams here and m-gpux exits non-zero when it fails. A script\n"
+              "that calls input() (found with Python's tokenizer) needs --on-input: terminal starts\n"
+              "`hub interactive` instead, prefill sends answers (asked one per call, or\n"
+              "--stdin-file), run runs it with an empty stdin. --save-preset goes with terminal.\n\n"
+              "Example:\n"
+              "  m-gpux hub script train.py --gpu A100 -- --epochs 3\n"
+              "  m-gpux --no-input hub script quiz.py --cpu 2 --stdin-file answers.txt")
+        .flags(kFlags)
+        .trailing("args"),
+    mgpux::command("hub vllm", "An OpenAI-compatible vLLM server for a Hugging Face model", kVllmOptions,
+                   launching(run_vllm))
+        .help("Serves MODEL with vLLM on a GPU (`modal deploy` by default, or `modal serve` while this\n"
+              "runs with --mode serve; never `modal run`). The endpoint needs the API key generated for\n"
+              "the session (printed once, kept in its Modal Secret): `Authorization: Bearer <key>`,\n"
+              "OpenAI base URL <url>/v1. Gated models need --hf-token-env VAR. The GPU count sets\n"
+              "--tensor-parallel-size. vLLM does not run on CPU.\n"
+              "--json prints {session_id, app_id, app_name, url, kind, profile, model, api_key, ...}.\n\n"
+              "Example:\n"
+              "  m-gpux hub vllm --model Qwen/Qwen2.5-1.5B-Instruct --gpu L4\n"
+              "  HF_TOKEN=hf_... m-gpux hub vllm --model meta-llama/Llama-3.1-8B-Instruct --gpu A100 \\\n"
+              "      --hf-token-env HF_TOKEN --mode serve")
+        .flags(kFlags),
+};
 
 }  // namespace
 }  // namespace hub
 
-MGPUX_CPP_PLUGIN("hub", "0.1.0", "Jupyter, web terminals, scripts and vLLM on Modal", "Compute Engine", hub::kCommands,
-                 hub::run)
+MGPUX_CPP_PLUGIN_COMMANDS("hub", "0.1.0", "Jupyter, web terminals, scripts and vLLM on Modal", "Compute Engine",
+                          hub::kCommands)

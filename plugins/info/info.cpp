@@ -7,15 +7,17 @@
 namespace {
 
 const mgpux_option kInfoOptions[] = {
-    mgpux::option("versions", MGPUX_OPT_BOOL, "also run modal and python3 to show their versions"),
+    mgpux::option("versions").flag().help("also run modal and python3 to show their versions"),
 };
 
-const mgpux_command kCommands[] = {
-    mgpux::command("info", "Show the version and where m-gpux finds its files, plugins and programs", kInfoOptions,
-                   "Prints the m-gpux version and plugin ABI, the Modal config file, the state\n"
-                   "directory, the template directories, each plugin directory with what was found\n"
-                   "there, and the modal and python3 programs on PATH (or that they are missing).",
-                   MGPUX_CMDF_JSON),
+int run(mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
+    mgpux::command("info", "Show the version and where m-gpux finds its files, plugins and programs", kInfoOptions, run)
+        .help("Prints the m-gpux version and plugin ABI, the Modal config file, the state\n"
+              "directory, the template directories, each plugin directory with what was found\n"
+              "there, and the modal and python3 programs on PATH (or that they are missing).")
+        .flags(MGPUX_CMDF_JSON),
 };
 
 std::string str_or(const mgpux::Json* v, const std::string& fallback) {
@@ -95,4 +97,5 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
 
 }  // namespace
 
-MGPUX_CPP_PLUGIN("info", "0.1.0", "Show version, paths, plugins and programs", "Utility", kCommands, run)
+MGPUX_CPP_PLUGIN_COMMANDS("info", "0.1.0", "Show version, paths, plugins and programs", "Utility",
+                          kCommands)

@@ -15,27 +15,29 @@ namespace {
 using mgpux::Json;
 
 const mgpux_option kProbeOptions[] = {
-    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type to probe, optionally with a count: L4, A100-80GB, H100:2", nullptr,
-                  0, 'g', nullptr, "GPU", "compute"),
-    mgpux::option("cpu", MGPUX_OPT_INT, "probe a CPU-only container with this many cores (512 MB each)", nullptr, 0,
-                  'c', nullptr, "CORES", "compute"),
+    mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute")
+        .help("GPU type to probe, optionally with a count: L4, A100-80GB, H100:2"),
+    mgpux::option("cpu").alias('c').kind(MGPUX_OPT_INT).metavar("CORES").exclusive_group("compute")
+        .help("probe a CPU-only container with this many cores (512 MB each)"),
 };
 
-const mgpux_command kCommands[] = {
+int probe(mgpux::Host& host, const mgpux::Args& args);
+
+const mgpux::Commands kCommands{
     mgpux::command("load", "Measure a fresh container's GPU, CPU, memory and disk",
                    "Starts a short-lived container on Modal and reports what it sees.\n\n"
                    "Example:\n  m-gpux load probe --gpu H100:2"),
-    mgpux::command("load probe", "Start a container and report its hardware and load", kProbeOptions,
-                   "Runs `modal run` on a small generated script (app m-gpux-load-monitor, 120 s\n"
-                   "limit) on the GPU or CPU size asked for, and shows per GPU the utilisation,\n"
-                   "VRAM, temperature and power (from nvidia-smi), then the CPU model, cores and\n"
-                   "load average, memory, disk, Python and platform. Without --gpu or --cpu it\n"
-                   "asks; under --yes or --no-input it probes an L4. --json prints\n"
-                   "{\"compute\", \"gpu\", \"cpu\", \"app_id\", \"status\", \"metrics\"}.\n\n"
-                   "Example:\n"
-                   "  m-gpux load probe --gpu A100-80GB\n"
-                   "  m-gpux --profile work --yes --json load probe --cpu 8",
-                   MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
+    mgpux::command("load probe", "Start a container and report its hardware and load", kProbeOptions, probe)
+        .help("Runs `modal run` on a small generated script (app m-gpux-load-monitor, 120 s\n"
+              "limit) on the GPU or CPU size asked for, and shows per GPU the utilisation,\n"
+              "VRAM, temperature and power (from nvidia-smi), then the CPU model, cores and\n"
+              "load average, memory, disk, Python and platform. Without --gpu or --cpu it\n"
+              "asks; under --yes or --no-input it probes an L4. --json prints\n"
+              "{\"compute\", \"gpu\", \"cpu\", \"app_id\", \"status\", \"metrics\"}.\n\n"
+              "Example:\n"
+              "  m-gpux load probe --gpu A100-80GB\n"
+              "  m-gpux --profile work --yes --json load probe --cpu 8")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
 };
 
 
@@ -89,13 +91,8 @@ int probe(mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    if (args.command() == "load probe") return probe(host, args);
-    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + args.command() + "'");
-}
-
 }  // namespace
 }  // namespace load
 
-MGPUX_CPP_PLUGIN("load", "0.1.0", "Probe a container's GPU, CPU, memory and disk", "Compute Engine", load::kCommands,
-                 load::run)
+MGPUX_CPP_PLUGIN_COMMANDS("load", "0.1.0", "Probe a container's GPU, CPU, memory and disk", "Compute Engine",
+                          load::kCommands)

@@ -20,41 +20,15 @@ namespace fs = std::filesystem;
 
 const char* const kActionChoices[] = {"bash", "jupyter", "dev", "interactive", nullptr};
 
-const mgpux_option kNameOnly[] = {
-    mgpux::positional("name", "the preset's name"),
-};
+int list(mgpux::Host& host, const mgpux::Args& args);
+int show(mgpux::Host& host, const mgpux::Args& args);
+int create(mgpux::Host& host, const mgpux::Args& args);
+int remove(mgpux::Host& host, const mgpux::Args& args);
+int run_preset(mgpux::Host& host, const mgpux::Args& args);
 
-const mgpux_option kRunOptions[] = {
-    mgpux::positional("name", "the preset's name"),
-    mgpux::option("background", MGPUX_OPT_BOOL,
-                  "return once the app id and URL are known (the app keeps running until stopped)"),
-};
+constexpr mgpux::OptionBuilder kName = mgpux::positional("name").help("the preset's name");
 
-const mgpux_option kCreateOptions[] = {
-    mgpux::positional("name", "the preset's name (asked when left out; default <action>-<compute>)", 0),
-    mgpux::option("action", MGPUX_OPT_CHOICE, "what the preset launches (asked when left out; default bash)", nullptr,
-                  0, 'a', kActionChoices, "ACTION"),
-    mgpux::option("gpu", MGPUX_OPT_STRING, "GPU type, optionally with a count: L4, A100-80GB, H100:4", nullptr, 0, 'g',
-                  nullptr, "GPU", "compute"),
-    mgpux::option("cpu", MGPUX_OPT_INT, "a CPU-only container with this many cores (1-64)", nullptr, 0, 'c', nullptr,
-                  "CORES", "compute"),
-    mgpux::option("memory", MGPUX_OPT_INT, "memory in MB with --cpu (default 512 per core)", nullptr, 0, 0, nullptr,
-                  "MB"),
-    mgpux::option("python", MGPUX_OPT_STRING, "Python in the container image: 3.10 to 3.14 (default 3.12)", nullptr, 0,
-                  0, nullptr, "VERSION"),
-    mgpux::option("pip", MGPUX_OPT_STRING, "a pip package to install, one per option (repeatable)", nullptr,
-                  MGPUX_OPTF_REPEATABLE, 0, nullptr, "PACKAGE", "deps"),
-    mgpux::option("requirements", MGPUX_OPT_PATH, "install from this requirements file instead", nullptr, 0, 0, nullptr,
-                  "PATH", "deps"),
-    mgpux::option("exclude", MGPUX_OPT_STRING,
-                  "an upload exclude pattern (repeatable; default .venv venv "
-                  "__pycache__ .git node_modules; '' for none)",
-                  nullptr, MGPUX_OPTF_REPEATABLE, 0, nullptr, "PATTERN"),
-    mgpux::option("script", MGPUX_OPT_PATH, "the script an interactive preset runs (inside this folder)", nullptr, 0, 0,
-                  nullptr, "PATH"),
-};
-
-const mgpux_command kCommands[] = {
+const mgpux::Commands kCommands{
     mgpux::command("preset", "Save workload settings and launch them again by name",
                    "A preset remembers what to launch (bash, jupyter, dev or interactive), on which\n"
                    "GPU or CPU size, with which Python, packages, upload excludes and Modal profile.\n"
@@ -62,44 +36,73 @@ const mgpux_command kCommands[] = {
                    "Example:\n"
                    "  m-gpux --profile work preset create train-h100 --action dev --gpu H100:2 --pip torch\n"
                    "  m-gpux preset list"),
-    mgpux::command("preset list", "List saved presets",
-                   "One row per preset: name, action, compute, Python, profile and when it was last\n"
-                   "saved. A preset that cannot be read is listed with the reason. --json prints\n"
-                   "{presets: [...]}, each preset with its name and every stored field.\n\n"
-                   "Example:\n  m-gpux preset list --json",
-                   MGPUX_CMDF_JSON),
-    mgpux::command("preset show", "Show every field of one preset", kNameOnly,
-                   "Prints the stored fields of a preset, sorted by name, including the original\n"
-                   "tool's compute_spec / pip_section, which m-gpux regenerates from the fields.\n\n"
-                   "Example:\n  m-gpux preset show train-h100 --json",
-                   MGPUX_CMDF_JSON),
-    mgpux::command("preset create", "Save a new preset (every question has a flag)", kCreateOptions,
-                   "Asks for what is not given on the command line: the Modal profile (when there\n"
-                   "are several; default the active one, --profile skips it), the action, the\n"
-                   "compute (a GPU from the catalog, default L4, and how many; or a CPU size,\n"
-                   "default 8 cores), the Python version, pip packages, upload excludes, for\n"
-                   "interactive presets the script, and the name. A requirements file\n"
-                   "or script inside the current folder is stored relative to it, so the preset\n"
-                   "works from any copy of the project; a file elsewhere is stored absolute.\n"
-                   "Replacing an existing preset asks first (--yes replaces it).\n\n"
-                   "Example:\n"
-                   "  m-gpux --profile work preset create nb-a100 --action jupyter --gpu A100-80GB \\\n"
-                   "      --python 3.11 --requirements requirements.txt --yes",
-                   MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_DESTRUCTIVE),
-    mgpux::command("preset delete", "Delete a preset", kNameOnly,
-                   "Removes a preset from presets.json after asking (--yes deletes without asking).\n"
-                   "A preset that does not exist is an error (exit 2).\n\n"
-                   "Example:\n  m-gpux preset delete nb-a100 --yes",
-                   MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE),
-    mgpux::command("preset run", "Launch a preset", kRunOptions,
-                   "Launches the preset's action in the current folder, as `hub jupyter`, `hub bash`,\n"
-                   "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
-                   "session with generated credentials, printed once. The preset's profile is used\n"
-                   "unless --profile names another; its requirements file is looked up from here.\n"
-                   "A stored setting that no longer works is named with the preset and its field.\n"
-                   "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
-                   "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background",
-                   MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
+    mgpux::command("preset list", "List saved presets", list)
+        .help("One row per preset: name, action, compute, Python, profile and when it was last\n"
+              "saved. A preset that cannot be read is listed with the reason. --json prints\n"
+              "{presets: [...]}, each preset with its name and every stored field.\n\n"
+              "Example:\n  m-gpux preset list --json")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("preset show", "Show every field of one preset", {kName}, show)
+        .help("Prints the stored fields of a preset, sorted by name, including the original\n"
+              "tool's compute_spec / pip_section, which m-gpux regenerates from the fields.\n\n"
+              "Example:\n  m-gpux preset show train-h100 --json")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command(
+        "preset create", "Save a new preset (every question has a flag)",
+        {
+            mgpux::positional("name")
+                .optional()
+                .help("the preset's name (asked when left out; default <action>-<compute>)"),
+            mgpux::option("action").alias('a').choices(kActionChoices).metavar("ACTION")
+                .help("what the preset launches (asked when left out; default bash)"),
+            mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute")
+                .help("GPU type, optionally with a count: L4, A100-80GB, H100:4"),
+            mgpux::option("cpu").kind(MGPUX_OPT_INT).alias('c').metavar("CORES").exclusive_group("compute")
+                .help("a CPU-only container with this many cores (1-64)"),
+            mgpux::option("memory").kind(MGPUX_OPT_INT).metavar("MB")
+                .help("memory in MB with --cpu (default 512 per core)"),
+            mgpux::option("python").metavar("VERSION")
+                .help("Python in the container image: 3.10 to 3.14 (default 3.12)"),
+            mgpux::option("pip").repeatable().metavar("PACKAGE").exclusive_group("deps")
+                .help("a pip package to install, one per option (repeatable)"),
+            mgpux::option("requirements").kind(MGPUX_OPT_PATH).metavar("PATH").exclusive_group("deps")
+                .help("install from this requirements file instead"),
+            mgpux::option("exclude").repeatable().metavar("PATTERN")
+                .help("an upload exclude pattern (repeatable; default .venv venv "
+                      "__pycache__ .git node_modules; '' for none)"),
+            mgpux::option("script").kind(MGPUX_OPT_PATH).metavar("PATH")
+                .help("the script an interactive preset runs (inside this folder)"),
+        },
+        create)
+        .help("Asks for what is not given on the command line: the Modal profile (when there\n"
+              "are several; default the active one, --profile skips it), the action, the\n"
+              "compute (a GPU from the catalog, default L4, and how many; or a CPU size,\n"
+              "default 8 cores), the Python version, pip packages, upload excludes, for\n"
+              "interactive presets the script, and the name. A requirements file\n"
+              "or script inside the current folder is stored relative to it, so the preset\n"
+              "works from any copy of the project; a file elsewhere is stored absolute.\n"
+              "Replacing an existing preset asks first (--yes replaces it).\n\n"
+              "Example:\n"
+              "  m-gpux --profile work preset create nb-a100 --action jupyter --gpu A100-80GB \\\n"
+              "      --python 3.11 --requirements requirements.txt --yes")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_DESTRUCTIVE),
+    mgpux::command("preset delete", "Delete a preset", {kName}, remove)
+        .help("Removes a preset from presets.json after asking (--yes deletes without asking).\n"
+              "A preset that does not exist is an error (exit 2).\n\n"
+              "Example:\n  m-gpux preset delete nb-a100 --yes")
+        .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE),
+    mgpux::command("preset run", "Launch a preset",
+                   {kName, mgpux::option("background").flag().help(
+                               "return once the app id and URL are known (the app keeps running until stopped)")},
+                   run_preset)
+        .help("Launches the preset's action in the current folder, as `hub jupyter`, `hub bash`,\n"
+              "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
+              "session with generated credentials, printed once. The preset's profile is used\n"
+              "unless --profile names another; its requirements file is looked up from here.\n"
+              "A stored setting that no longer works is named with the preset and its field.\n"
+              "--json prints {session_id, app_id, app_name, url, kind, profile, ...}.\n\n"
+              "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background")
+        .flags(MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
 
 
@@ -338,17 +341,7 @@ int run_preset(mgpux::Host& host, const mgpux::Args& args) {
     return mgpux::launch::launch_workspace(host, spec, args.global_flag("json"));
 }
 
-int run(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string& cmd = args.command();
-    if (cmd == "preset list") return list(host, args);
-    if (cmd == "preset show") return show(host, args);
-    if (cmd == "preset create") return create(host, args);
-    if (cmd == "preset delete") return remove(host, args);
-    if (cmd == "preset run") return run_preset(host, args);
-    throw mgpux::Error(MGPUX_E_FAILED, "unknown command '" + cmd + "'");
-}
-
 }  // namespace
 }  // namespace preset
 
-MGPUX_CPP_PLUGIN("preset", "0.1.0", "Saved workload presets", "Workspace", preset::kCommands, preset::run)
+MGPUX_CPP_PLUGIN_COMMANDS("preset", "0.1.0", "Saved workload presets", "Workspace", preset::kCommands)

@@ -23,24 +23,33 @@ namespace fs = std::filesystem;
 constexpr double kListTimeoutS = 15;
 
 const mgpux_option kListOptions[] = {
-    option("refresh", MGPUX_OPT_BOOL,
-           "first ask Modal for the state of each session's app (one app list per profile, at once)"),
+    mgpux::option("refresh").flag()
+        .help("first ask Modal for the state of each session's app (one app list per profile, at once)"),
 };
 const mgpux_option kIdOnly[] = {
-    positional("id", "session id, app id or app name"),
+    mgpux::positional("id").help("session id, app id or app name"),
 };
 const mgpux_option kLogsOptions[] = {
-    positional("id", "session id, app id or app name"),
-    option("follow", MGPUX_OPT_BOOL, "keep streaming new log lines until Ctrl-C", nullptr, 0, 'f'),
+    mgpux::positional("id").help("session id, app id or app name"),
+    mgpux::option("follow").alias('f').flag().help("keep streaming new log lines until Ctrl-C"),
 };
 const mgpux_option kPullOptions[] = {
-    positional("id", "session id, app id or app name"),
-    option("to", MGPUX_OPT_PATH, "local directory to download into", "m-gpux-workspace", 0, 0, nullptr, "DIR"),
-    option("force", MGPUX_OPT_BOOL, "download into a non-empty DIR, overwriting files of the same name"),
+    mgpux::positional("id").help("session id, app id or app name"),
+    mgpux::option("to").kind(MGPUX_OPT_PATH).default_value("m-gpux-workspace").metavar("DIR")
+        .help("local directory to download into"),
+    mgpux::option("force").flag().help("download into a non-empty DIR, overwriting files of the same name"),
 };
 
-const mgpux_command kCommands[] = {
-    command("sessions", "List, inspect, stop and pull tracked hub and dev sessions",
+int cmd_list(Host& host, const Args& args);
+int cmd_show(Host& host, const Args& args);
+int cmd_logs(Host& host, const Args& args);
+int cmd_open(Host& host, const Args& args);
+int cmd_pull(Host& host, const Args& args);
+int cmd_stop(Host& host, const Args& args);
+int cmd_forget(Host& host, const Args& args);
+
+const mgpux::Commands kCommands{
+    mgpux::command("sessions", "List, inspect, stop and pull tracked hub and dev sessions",
             "A session is recorded when a workload is launched detached (hub, dev, preset):\n"
             "its profile, compute, workspace volume, app id and, when known, its URL. ID is a\n"
             "session id, an app id or an app name (the first match wins). Every Modal call is\n"
@@ -50,58 +59,58 @@ const mgpux_command kCommands[] = {
             "  m-gpux sessions list --refresh\n"
             "  m-gpux sessions logs sess-1a2b3c4d --follow\n"
             "  m-gpux sessions stop sess-1a2b3c4d --yes"),
-    command("sessions list", "Show the tracked sessions", kListOptions,
-            "Shows every tracked session: id, kind, profile, compute, app id, state, created.\n"
-            "States are what was last recorded; --refresh first runs `modal app list` once per\n"
-            "profile involved, at once, and records what Modal says: running for a deployed or\n"
-            "ephemeral app, stopped for a stopped one or one Modal no longer lists.\n"
-            "--json prints {sessions: [...]}, each session with every recorded field.\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions list --refresh --json",
-            MGPUX_CMDF_JSON),
-    command("sessions show", "Show every recorded field of a session", kIdOnly,
-            "Example:\n"
-            "  m-gpux sessions show sess-1a2b3c4d",
-            MGPUX_CMDF_JSON),
-    command("sessions logs", "Show (or follow) the logs of a session's app", kLogsOptions,
-            "Runs `modal app logs <app id>` in the session's profile: the last 100 entries, or\n"
-            "with --follow everything new until Ctrl-C.\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions logs sess-1a2b3c4d -f"),
-    command("sessions open", "Print a session's URL and open it in the browser", kIdOnly,
-            "Prints the URL recorded for the session and opens it with xdg-open when that is\n"
-            "available, and says where its credentials are: the 0600 credentials.env in the\n"
-            "session's run directory (the Jupyter token, a terminal's login), which is never\n"
-            "printed. A session without a URL is an error (exit 1): its address is in the\n"
-            "app's logs (`m-gpux sessions logs ID`).\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions open sess-1a2b3c4d",
-            MGPUX_CMDF_JSON),
-    command("sessions pull", "Download a session's workspace volume", kPullOptions,
-            "Runs `modal volume get <workspace volume> / DIR` in the session's profile. A DIR\n"
-            "that exists and is not empty is refused unless --force is given.\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions pull sess-1a2b3c4d --to ./results",
-            MGPUX_CMDF_JSON),
-    command("sessions stop", "Stop a session's app", kIdOnly,
-            "Stops the session's app by app id (`modal app stop --yes <app id>`) in its profile\n"
-            "after a confirmation (--yes to skip it). The session is marked stopped only when\n"
-            "Modal says the app stopped; a failed stop exits 1.\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions stop sess-1a2b3c4d --yes",
-            MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
-    command("sessions forget", "Drop sessions from the local list", kIdOnly,
-            "Removes every tracked session whose id, app id or app name is ID. Nothing on\n"
-            "Modal changes. No match is an error (exit 2).\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions forget sess-1a2b3c4d",
-            MGPUX_CMDF_JSON),
+    mgpux::command("sessions list", "Show the tracked sessions", kListOptions, cmd_list)
+        .help("Shows every tracked session: id, kind, profile, compute, app id, state, created.\n"
+              "States are what was last recorded; --refresh first runs `modal app list` once per\n"
+              "profile involved, at once, and records what Modal says: running for a deployed or\n"
+              "ephemeral app, stopped for a stopped one or one Modal no longer lists.\n"
+              "--json prints {sessions: [...]}, each session with every recorded field.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions list --refresh --json")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("sessions show", "Show every recorded field of a session", kIdOnly, cmd_show)
+        .help("Example:\n"
+              "  m-gpux sessions show sess-1a2b3c4d")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("sessions logs", "Show (or follow) the logs of a session's app", kLogsOptions, cmd_logs)
+        .help("Runs `modal app logs <app id>` in the session's profile: the last 100 entries, or\n"
+              "with --follow everything new until Ctrl-C.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions logs sess-1a2b3c4d -f"),
+    mgpux::command("sessions open", "Print a session's URL and open it in the browser", kIdOnly, cmd_open)
+        .help("Prints the URL recorded for the session and opens it with xdg-open when that is\n"
+              "available, and says where its credentials are: the 0600 credentials.env in the\n"
+              "session's run directory (the Jupyter token, a terminal's login), which is never\n"
+              "printed. A session without a URL is an error (exit 1): its address is in the\n"
+              "app's logs (`m-gpux sessions logs ID`).\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions open sess-1a2b3c4d")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("sessions pull", "Download a session's workspace volume", kPullOptions, cmd_pull)
+        .help("Runs `modal volume get <workspace volume> / DIR` in the session's profile. A DIR\n"
+              "that exists and is not empty is refused unless --force is given.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions pull sess-1a2b3c4d --to ./results")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("sessions stop", "Stop a session's app", kIdOnly, cmd_stop)
+        .help("Stops the session's app by app id (`modal app stop --yes <app id>`) in its profile\n"
+              "after a confirmation (--yes to skip it). The session is marked stopped only when\n"
+              "Modal says the app stopped; a failed stop exits 1.\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions stop sess-1a2b3c4d --yes")
+        .flags(MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
+    mgpux::command("sessions forget", "Drop sessions from the local list", kIdOnly, cmd_forget)
+        .help("Removes every tracked session whose id, app id or app name is ID. Nothing on\n"
+              "Modal changes. No match is an error (exit 2).\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux sessions forget sess-1a2b3c4d")
+        .flags(MGPUX_CMDF_JSON),
 };
 
 // The app a command acts on, with the profile every call about it is pinned to.
@@ -483,21 +492,9 @@ int cmd_forget(Host& host, const Args& args) {
     return MGPUX_OK;
 }
 
-int run(Host& host, const Args& args) {
-    const std::string& cmd = args.command();
-    if (cmd == "sessions list") return cmd_list(host, args);
-    if (cmd == "sessions show") return cmd_show(host, args);
-    if (cmd == "sessions logs") return cmd_logs(host, args);
-    if (cmd == "sessions open") return cmd_open(host, args);
-    if (cmd == "sessions pull") return cmd_pull(host, args);
-    if (cmd == "sessions stop") return cmd_stop(host, args);
-    if (cmd == "sessions forget") return cmd_forget(host, args);
-    throw usage_error("unknown command '" + cmd + "'");
-}
-
 }  // namespace
 
 }  // namespace mgpux::sessions
 
-MGPUX_CPP_PLUGIN("sessions", "0.1.0", "List, inspect, stop and pull tracked hub and dev sessions", "Workspace",
-                 mgpux::sessions::kCommands, mgpux::sessions::run)
+MGPUX_CPP_PLUGIN_COMMANDS("sessions", "0.1.0", "List, inspect, stop and pull tracked hub and dev sessions", "Workspace",
+                          mgpux::sessions::kCommands)

@@ -20,34 +20,34 @@ constexpr double kStopTimeoutS = 60;
 const char* const kChoiceQuestion = "Stop which apps? (numbers like 1,3 or 'all')";
 
 const mgpux_option kStopOptions[] = {
-    option("all", MGPUX_OPT_BOOL, "look in every profile of the Modal config file, concurrently"),
-    option("app", MGPUX_OPT_STRING, "stop only the apps with this app id or description (no selection prompt)",
-           nullptr, 0, 0, nullptr, "NAME|ID"),
-    option("select", MGPUX_OPT_STRING,
-           "which of the listed apps to stop, as the prompt takes it: 'all', or numbers and ranges like 1,3 or 2-4",
-           nullptr, 0, 0, nullptr, "all|LIST"),
-    option("env", MGPUX_OPT_STRING, "Modal environment to look in (default: each profile's own)", nullptr, 0, 'e',
-           nullptr, "ENV"),
+    mgpux::option("all").flag().help("look in every profile of the Modal config file, concurrently"),
+    mgpux::option("app").metavar("NAME|ID")
+        .help("stop only the apps with this app id or description (no selection prompt)"),
+    mgpux::option("select").metavar("all|LIST")
+        .help("which of the listed apps to stop, as the prompt takes it: 'all', or numbers and ranges like 1,3 or 2-4"),
+    mgpux::option("env").alias('e').metavar("ENV").help("Modal environment to look in (default: each profile's own)"),
 };
 
-const mgpux_command kCommands[] = {
-    command("stop", "Stop running m-gpux apps and release their GPUs", kStopOptions,
-            "Lists the m-gpux apps that are still running on Modal (description starting with\n"
-            "\"m-gpux\"; state deployed, ephemeral, ephemeral (detached) or initializing...) in\n"
-            "the current profile, or with --all in every profile at once, and asks which to\n"
-            "stop; Enter alone stops nothing. Apps are stopped by app id, each in its own\n"
-            "profile; the report counts real successes, and tracked sessions of the stopped\n"
-            "apps are marked stopped (their secrets deleted).\n"
-            "Without a terminal, say which apps with --select all|LIST or --app NAME|ID. --yes\n"
-            "skips the confirmation but never chooses: `stop --yes` alone is a usage error.\n"
-            "--dry-run lists what would be stopped and stops nothing.\n"
-            "Exit status 1 when any stop failed or --app matches no running app; 3 when\n"
-            "sessions.json cannot be read (checked before anything is stopped).\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux stop --all --select all --yes\n"
-            "  m-gpux stop --app m-gpux-jupyter --profile work",
-            MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
+int run(Host& host, const Args& args);
+
+const mgpux::Commands kCommands{
+    mgpux::command("stop", "Stop running m-gpux apps and release their GPUs", kStopOptions, run)
+        .help("Lists the m-gpux apps that are still running on Modal (description starting with\n"
+              "\"m-gpux\"; state deployed, ephemeral, ephemeral (detached) or initializing...) in\n"
+              "the current profile, or with --all in every profile at once, and asks which to\n"
+              "stop; Enter alone stops nothing. Apps are stopped by app id, each in its own\n"
+              "profile; the report counts real successes, and tracked sessions of the stopped\n"
+              "apps are marked stopped (their secrets deleted).\n"
+              "Without a terminal, say which apps with --select all|LIST or --app NAME|ID. --yes\n"
+              "skips the confirmation but never chooses: `stop --yes` alone is a usage error.\n"
+              "--dry-run lists what would be stopped and stops nothing.\n"
+              "Exit status 1 when any stop failed or --app matches no running app; 3 when\n"
+              "sessions.json cannot be read (checked before anything is stopped).\n"
+              "\n"
+              "Example:\n"
+              "  m-gpux stop --all --select all --yes\n"
+              "  m-gpux stop --app m-gpux-jupyter --profile work")
+        .flags(MGPUX_CMDF_DESTRUCTIVE | MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
 
 struct ScanError {
@@ -403,5 +403,5 @@ int run(Host& host, const Args& args) {
 
 }  // namespace mgpux::stop
 
-MGPUX_CPP_PLUGIN("stop", "0.1.0", "Stop running m-gpux apps and release their GPUs", "Utility", mgpux::stop::kCommands,
-                 mgpux::stop::run)
+MGPUX_CPP_PLUGIN_COMMANDS("stop", "0.1.0", "Stop running m-gpux apps and release their GPUs", "Utility",
+                          mgpux::stop::kCommands)

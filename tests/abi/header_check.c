@@ -72,7 +72,7 @@ PIN(mgpux_host, args_get_bool, 168);
 PIN(mgpux_host, args_count, 176);
 PIN(mgpux_host, args_get_item, 184);
 SIZE(mgpux_host, 192);
-/* Service tables (section 5): struct_size, then one pointer per function. */
+/* Service tables (mgpux/service/): struct_size, then one pointer per function. */
 PIN(mgpux_process_service, run, 8);
 PIN(mgpux_process_service, locate, 16);
 PIN(mgpux_process_service, read_stdin, 24);

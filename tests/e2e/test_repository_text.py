@@ -61,7 +61,7 @@ class RepositoryTextTests(unittest.TestCase):
         self.assertIn("(docs/architecture.md)", readme)
 
     def test_state_modify_header_says_what_dry_run_returns(self):
-        header = (SOURCE_DIR / "sdk" / "include" / "mgpux" / "plugin.h").read_text(encoding="utf-8")
+        header = (SOURCE_DIR / "sdk" / "include" / "mgpux" / "service" / "state.h").read_text(encoding="utf-8")
         comment = header[:header.index("int32_t (*modify)(")].rsplit("/*", 1)[1]
         self.assertIn("--dry-run", comment)
         self.assertIn("would hold", comment)

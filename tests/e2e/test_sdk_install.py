@@ -43,6 +43,18 @@ class InstalledTree(MgpuxTestCase):
         self.assertTrue((self.prefix / "share" / "m-gpux" / "templates" / "common" / "generated_header.py").is_file())
         self.assertTrue((self.prefix / "include" / "mgpux" / "plugin.h").is_file())
         self.assertTrue((self.prefix / "include" / "mgpux" / "plugin.hpp").is_file())
+        # One header per concept, the service headers in their own folder.
+        include = self.prefix / "include" / "mgpux"
+        for name in ("version.h", "status.h", "command.h", "host.h", "entry.h"):
+            self.assertTrue((include / name).is_file(), name)
+        self.assertEqual(sorted(p.name for p in (include / "service").iterdir()),
+                         ["catalog.h", "http.h", "modal.h", "process.h", "profiles.h", "runner.h",
+                          "service.h", "state.h"])
+        for name in ("json.hpp", "error.hpp", "command.hpp", "args.hpp", "host.hpp", "entry.hpp"):
+            self.assertTrue((include / name).is_file(), name)
+        self.assertEqual(sorted(p.name for p in (include / "services").iterdir()),
+                         ["catalog.hpp", "http.hpp", "modal.hpp", "process.hpp", "profiles.hpp", "runner.hpp",
+                          "service.hpp", "state.hpp"])
         self.assertTrue((self.libdir() / "cmake" / "MGpuxSDK" / "MGpuxSDKConfig.cmake").is_file())
         self.assertTrue((self.libdir() / "pkgconfig" / "mgpux-sdk.pc").is_file())
         # The native serve proxy, and its sources for `serve deploy` to compile in the image.
