@@ -1,4 +1,4 @@
-// C entry points of the services of plugin.h section 5. Each one parses its
+// C entry points of the services declared in mgpux/service/*.h. Each one parses its
 // arguments, calls the C++ service, turns every exception into a status
 // with set_error, and keeps its result string in the plugin's host state.
 #include "services/service_tables.hpp"

@@ -1,6 +1,6 @@
 // mgpux/contracts.hpp — the service requests and results as plain structs.
 //
-// Each struct is one JSON document that crosses the plugin boundary (plugin.h section 5 describes
+// Each struct is one JSON document that crosses the plugin boundary (mgpux/service/*.h describe
 // the members); the host reads the same structs, so the two sides cannot drift apart. C++17 and
 // mgpux/json.hpp only.
 //
