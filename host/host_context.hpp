@@ -17,7 +17,7 @@ class TemplateStore;
 }  // namespace services
 
 struct HostContext {
-    std::string version;                 // "0.1.0" (+ git revision in development builds)
+    std::string version;  // "0.1.0" (+ git revision in development builds)
     std::filesystem::path executable;
     cli::GlobalOptions globals;
     services::Console* console = nullptr;

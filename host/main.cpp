@@ -17,8 +17,10 @@ int with_output_checked(int status) {
     if (!failed) return status;
     int why = mgpux::services::output_write_error();
     if (why == 0) why = errno != 0 ? errno : EIO;
-    std::fprintf(stderr, "m-gpux: error: could not write to standard output (%s); check where it goes (a full disk, "
-                         "a closed pipe or file)\n", std::strerror(why));
+    std::fprintf(stderr,
+                 "m-gpux: error: could not write to standard output (%s); check where it goes (a full disk, "
+                 "a closed pipe or file)\n",
+                 std::strerror(why));
     return status == 0 ? 1 : status;
 }
 

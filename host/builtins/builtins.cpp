@@ -104,9 +104,10 @@ int plugins_list(HostContext& ctx) {
     for (const auto& p : ctx.registry->all()) {
         std::string status = plugins::status_name(p->status);
         if (!p->reason.empty()) status += ": " + p->reason;
-        t.rows.push_back({p->id.empty() ? "-" : p->id, p->version.empty() ? "-" : p->version,
-                          p->abi_major || p->abi_minor ? std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor) : "-",
-                          status, p->path.string()});
+        t.rows.push_back(
+            {p->id.empty() ? "-" : p->id, p->version.empty() ? "-" : p->version,
+             p->abi_major || p->abi_minor ? std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor) : "-",
+             status, p->path.string()});
     }
     if (t.rows.empty()) {
         std::string where;
@@ -158,12 +159,12 @@ int plugins_validate(HostContext& ctx, const std::string& file) {
         ctx.console->json(report);
     } else if (usable) {
         ctx.console->text(services::TextKind::Success, "usable: " + file + "\n");
-        ctx.console->text(services::TextKind::Plain,
-                          "  id " + std::string(report["id"].as_string()) + ", version " +
-                              std::string(report["version"].as_string()) + ", ABI " +
-                              std::string(report["abi"].as_string()) + "\n  commands:\n");
+        ctx.console->text(services::TextKind::Plain, "  id " + std::string(report["id"].as_string()) + ", version " +
+                                                         std::string(report["version"].as_string()) + ", ABI " +
+                                                         std::string(report["abi"].as_string()) + "\n  commands:\n");
         for (const auto& c : report["commands"].as_array())
-            ctx.console->text(services::TextKind::Plain, "    m-gpux " + std::string(c.as_object().at("path").as_string()) + "\n");
+            ctx.console->text(services::TextKind::Plain,
+                              "    m-gpux " + std::string(c.as_object().at("path").as_string()) + "\n");
     } else {
         ctx.console->error("unusable plugin " + file + ": " + std::string(report["reason"].as_string()));
     }
@@ -204,8 +205,7 @@ std::vector<cli::TreeSource> sources() {
 int run(HostContext& ctx, const cli::ParseResult& parsed) {
     const std::string path = parsed.node->path_string();
     if (path == "plugins list") return plugins_list(ctx);
-    if (path == "plugins validate")
-        return plugins_validate(ctx, std::string(parsed.values.at("file").as_string()));
+    if (path == "plugins validate") return plugins_validate(ctx, std::string(parsed.values.at("file").as_string()));
     if (path == "commands") return commands(ctx);
     if (path == "completion") {
         ctx.console->text(services::TextKind::Plain,
@@ -250,8 +250,8 @@ int probe_plugin_file(HostContext& ctx, const std::string& file) {
     report["init_status"] = status;
     if (status != MGPUX_OK) {
         report["usable"] = false;
-        report["reason"] = "init failed with status " + std::to_string(status) +
-                           (host.error().empty() ? "" : ": " + host.error());
+        report["reason"] =
+            "init failed with status " + std::to_string(status) + (host.error().empty() ? "" : ": " + host.error());
     } else {
         plugins::shutdown_plugin(p);
         report["usable"] = unsafe.empty();

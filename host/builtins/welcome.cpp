@@ -15,12 +15,9 @@ namespace mgpux::builtins {
 namespace {
 
 const char* const kLogo[] = {
-    R"( __  __        ____ ____  _   ___  __)",
-    R"(|  \/  |      / ___|  _ \| | | \ \/ /)",
-    R"(| |\/| |_____| |  _| |_) | | | |\  / )",
-    R"(| |  | |_____| |_| |  __/| |_| |/  \ )",
-    R"(|_|  |_|      \____|_|    \___//_/\_\)",
-    R"(                                     )",
+    R"( __  __        ____ ____  _   ___  __)", R"(|  \/  |      / ___|  _ \| | | \ \/ /)",
+    R"(| |\/| |_____| |  _| |_) | | | |\  / )", R"(| |  | |_____| |_| |  __/| |_| |/  \ )",
+    R"(|_|  |_|      \____|_|    \___//_/\_\)", R"(                                     )",
 };
 
 struct QuickAction {
@@ -80,7 +77,8 @@ void welcome(HostContext& ctx) {
     for (const char* line : kLogo) logo += std::string("  ") + line + "\n";
     c.text(services::TextKind::Heading, logo);
     c.text(services::TextKind::Plain, "  Modal GPU Orchestrator  v" + ctx.version + " (plugin ABI " +
-                                          std::to_string(MGPUX_ABI_MAJOR) + "." + std::to_string(MGPUX_ABI_MINOR) + ")\n\n");
+                                          std::to_string(MGPUX_ABI_MAJOR) + "." + std::to_string(MGPUX_ABI_MINOR) +
+                                          ")\n\n");
 
     services::Table t;
     t.title = "Quick actions:";
@@ -91,8 +89,7 @@ void welcome(HostContext& ctx) {
     for (const auto& [name, child] : ctx.root->children) {
         if (!child->owner) continue;
         bool listed = false;
-        for (const auto& qa : kQuickActions)
-            listed = listed || std::string(qa.command).rfind(name, 0) == 0;
+        for (const auto& qa : kQuickActions) listed = listed || std::string(qa.command).rfind(name, 0) == 0;
         if (!listed) t.rows.push_back({"m-gpux " + name, child->summary});
     }
     if (t.rows.empty()) {
@@ -101,7 +98,8 @@ void welcome(HostContext& ctx) {
     } else {
         c.table(t);
     }
-    c.text(services::TextKind::Dim, "\nTip: 'm-gpux --help' lists every command; 'm-gpux <command> --help' its options.\n");
+    c.text(services::TextKind::Dim,
+           "\nTip: 'm-gpux --help' lists every command; 'm-gpux <command> --help' its options.\n");
 }
 
 }  // namespace mgpux::builtins

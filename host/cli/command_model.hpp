@@ -55,10 +55,10 @@ struct CommandSpec {
 struct CommandNode {
     std::string name;
     std::vector<std::string> path;
-    const CommandSpec* command = nullptr;  // owned by the plugin record
+    const CommandSpec* command = nullptr;    // owned by the plugin record
     const plugins::Plugin* owner = nullptr;  // nullptr for built-ins and the root
-    std::string summary;                   // for groups: the plugin summary
-    std::string panel;                     // help heading for top-level nodes
+    std::string summary;                     // for groups: the plugin summary
+    std::string panel;                       // help heading for top-level nodes
     std::map<std::string, std::unique_ptr<CommandNode>> children;
 
     const CommandNode* child(const std::string& word) const;

@@ -38,8 +38,8 @@ std::string join(const std::vector<std::string>& v, const char* sep = " ") {
     return out;
 }
 
-const std::vector<std::string> kGlobalFlags = {"--yes", "-y", "--no-input", "--dry-run", "--json",
-                                               "--verbose", "-v", "--quiet", "-q", "--version", "--help", "-h"};
+const std::vector<std::string> kGlobalFlags = {"--yes", "-y",      "--no-input", "--dry-run", "--json", "--verbose",
+                                               "-v",    "--quiet", "-q",         "--version", "--help", "-h"};
 const std::vector<std::string> kGlobalValued = {"--profile", "--script-out", "--backend", "--color"};
 
 std::string bash_script(const CommandNode& root) {
@@ -53,8 +53,10 @@ std::string bash_script(const CommandNode& root) {
         std::vector<std::string> opts, takes;
         for (const auto& o : n.command->options) {
             if (o.positional) {
-                if (o.type == OptionType::Path) values += "        " + sq(n.path_string() + "|@pos") + ") echo @file ;;\n";
-                else if (o.type == OptionType::Choice) values += "        " + sq(n.path_string() + "|@pos") + ") echo " + sq(join(o.choices)) + " ;;\n";
+                if (o.type == OptionType::Path)
+                    values += "        " + sq(n.path_string() + "|@pos") + ") echo @file ;;\n";
+                else if (o.type == OptionType::Choice)
+                    values += "        " + sq(n.path_string() + "|@pos") + ") echo " + sq(join(o.choices)) + " ;;\n";
                 continue;
             }
             if (o.hidden) continue;
@@ -93,7 +95,9 @@ std::string bash_script(const CommandNode& root) {
          "        w=\"${COMP_WORDS[i]}\"\n"
          "        [[ \"$w\" == -- ]] && return 0\n"
          "        if [[ \"$w\" == -* ]]; then\n"
-         "            valued=\" $(_m_gpux_valued \"$path\") " + join(kGlobalValued) + " \"\n"
+         "            valued=\" $(_m_gpux_valued \"$path\") " +
+         join(kGlobalValued) +
+         " \"\n"
          "            [[ \"$valued\" == *\" $w \"* ]] && ((i++))\n"
          "            continue\n"
          "        fi\n"
@@ -113,8 +117,9 @@ std::string bash_script(const CommandNode& root) {
          "        fi\n"
          "    fi\n"
          "    if [[ \"$cur\" == -* ]]; then\n"
-         "        COMPREPLY=($(compgen -W \"$(_m_gpux_options \"$path\") " + join(kGlobalFlags) + " " +
-         join(kGlobalValued) + "\" -- \"$cur\"))\n"
+         "        COMPREPLY=($(compgen -W \"$(_m_gpux_options \"$path\") " +
+         join(kGlobalFlags) + " " + join(kGlobalValued) +
+         "\" -- \"$cur\"))\n"
          "        return 0\n"
          "    fi\n"
          "    vals=\"$(_m_gpux_values \"$path|@pos\")\"\n"
@@ -151,8 +156,7 @@ std::string fish_script(const CommandNode& root) {
             if (o.positional) {
                 if (o.type == OptionType::Choice)
                     lines += "complete -c m-gpux -f " + cond + " -a " + fish_sq(join(o.choices)) + "\n";
-                else if (o.type == OptionType::Path)
-                    lines += "complete -c m-gpux -F " + cond + "\n";
+                else if (o.type == OptionType::Path) lines += "complete -c m-gpux -F " + cond + "\n";
                 continue;
             }
             std::string line = "complete -c m-gpux " + cond + " -l " + o.name;
@@ -207,7 +211,8 @@ boost::json::object option_json(const OptionSpec& o) {
     boost::json::array choices;
     for (const auto& c : o.choices) choices.emplace_back(c);
     j["choices"] = std::move(choices);
-    j["exclusive_group"] = o.exclusive_group.empty() ? boost::json::value(nullptr) : boost::json::value(o.exclusive_group);
+    j["exclusive_group"] =
+        o.exclusive_group.empty() ? boost::json::value(nullptr) : boost::json::value(o.exclusive_group);
     return j;
 }
 

@@ -110,7 +110,8 @@ std::string global_options_help() {
            format_rows({
                {"    --profile NAME", "Modal profile for this command (never changes the active one)"},
                {"-y, --yes", "take every default and confirm; no prompts (needed to launch without a terminal)"},
-               {"    --no-input", "never prompt; a question without a safe default, or a launch that costs money, is an error (exit 2)"},
+               {"    --no-input",
+                "never prompt; a question without a safe default, or a launch that costs money, is an error (exit 2)"},
                {"    --dry-run", "show what would run; run and change nothing (only --script-out is still written)"},
                {"    --json", "one JSON document on stdout; human text goes to stderr"},
                {"    --script-out PATH", "also write the rendered script to PATH, even under --dry-run"},
@@ -127,8 +128,9 @@ std::string render_help(const CommandNode& node, const std::string& version) {
     std::string out;
     if (node.path.empty()) {
         out += "m-gpux " + version + " - Modal GPU Orchestrator\n";
-        out += "Run GPU work on Modal: manage accounts, launch notebooks, scripts, terminals and\n"
-               "dev containers, deploy web apps and LLM servers, and track sessions and spend.\n\n";
+        out +=
+            "Run GPU work on Modal: manage accounts, launch notebooks, scripts, terminals and\n"
+            "dev containers, deploy web apps and LLM servers, and track sessions and spend.\n\n";
         out += usage_line(node);
         out += root_commands_block(node);
         out += global_options_help();

@@ -34,8 +34,7 @@ const std::map<std::string, std::optional<std::string> GlobalOptions::*> kValueG
 void set_value_global(GlobalOptions& g, const std::string& name, const std::string& value) {
     if (name == "color") {
         if (value != "auto" && value != "always" && value != "never")
-            throw UsageError("invalid value '" + value + "' for --color: choose from auto, always, never",
-                             nullptr);
+            throw UsageError("invalid value '" + value + "' for --color: choose from auto, always, never", nullptr);
         g.color = value;
         return;
     }
@@ -114,9 +113,8 @@ std::vector<std::string> extract_global_options(const std::vector<std::string>& 
 namespace {
 
 std::vector<std::string> option_names_for_suggestion(const CommandSpec* cmd) {
-    std::vector<std::string> names = {"--profile", "--yes", "--no-input", "--dry-run", "--json",
-                                      "--script-out", "--backend", "--verbose", "--quiet", "--color",
-                                      "--version", "--help"};
+    std::vector<std::string> names = {"--profile", "--yes",     "--no-input", "--dry-run", "--json",    "--script-out",
+                                      "--backend", "--verbose", "--quiet",    "--color",   "--version", "--help"};
     if (cmd) {
         for (const auto& o : cmd->options) {
             if (o.positional || o.hidden) continue;
@@ -188,16 +186,14 @@ json::value typed_value(const OptionSpec& o, const std::string& text, const Comm
             throw UsageError("invalid value '" + text + "' for " + dashed(o) + ": choose from " + list, node);
         }
         case OptionType::String:
-        case OptionType::Path:
-            return json::value(text);
+        case OptionType::Path: return json::value(text);
     }
     return json::value(text);
 }
 
 std::string pos_key(const OptionSpec& o) { return kPositionalPrefix + o.name; }
 
-void parse_command_options(const CommandNode& node, const std::vector<std::string>& tokens,
-                           ParseResult& result) {
+void parse_command_options(const CommandNode& node, const std::vector<std::string>& tokens, ParseResult& result) {
     const CommandSpec& cmd = *node.command;
     po::options_description desc;
     po::positional_options_description positional;
@@ -246,8 +242,7 @@ void parse_command_options(const CommandNode& node, const std::vector<std::strin
             throw UsageError("--" + o.name + " and --no-" + o.name + " cannot be given together", &node);
         if ((given || negated) && !o.exclusive_group.empty()) {
             auto [it, inserted] = given_in_group.emplace(o.exclusive_group, dashed(o));
-            if (!inserted)
-                throw UsageError(it->second + " and " + dashed(o) + " cannot be given together", &node);
+            if (!inserted) throw UsageError(it->second + " and " + dashed(o) + " cannot be given together", &node);
         }
         if (o.type == OptionType::Bool) {
             if (given || negated) {

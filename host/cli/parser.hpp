@@ -31,8 +31,7 @@ struct GlobalOptions {
 // A usage error (exit 2). `node` is the deepest command resolved, for a
 // "see --help" hint.
 struct UsageError : std::runtime_error {
-    UsageError(const std::string& message, const CommandNode* node)
-        : std::runtime_error(message), node(node) {}
+    UsageError(const std::string& message, const CommandNode* node) : std::runtime_error(message), node(node) {}
     const CommandNode* node;
 };
 
@@ -46,8 +45,7 @@ struct ParseResult {
 
 // Pulls the global options out of `args` wherever they stand (up to `--`)
 // and returns the remaining tokens in order. Throws UsageError.
-std::vector<std::string> extract_global_options(const std::vector<std::string>& args,
-                                                GlobalOptions& globals);
+std::vector<std::string> extract_global_options(const std::vector<std::string>& args, GlobalOptions& globals);
 
 // Parses the whole command line (without argv[0]) against the tree.
 ParseResult parse_command_line(const CommandNode& root, const std::vector<std::string>& args);

@@ -33,15 +33,11 @@ struct BadEntry : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-std::int64_t nanoseconds(const timespec& t) {
-    return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
-}
+std::int64_t nanoseconds(const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
 
 // ------------------------------------------------------------- writing
 
-json::value optional_text(const std::optional<std::string>& s) {
-    return s ? json::value(*s) : json::value(nullptr);
-}
+json::value optional_text(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
 
 json::array string_array(const std::vector<std::string>& items) {
     json::array a;

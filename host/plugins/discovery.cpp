@@ -98,8 +98,7 @@ std::string unsafe_reason(const fs::path& file) {
     for (const fs::path& p : {file, file.parent_path()}) {
         struct stat st {};
         if (::stat(p.c_str(), &st) != 0) continue;
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-            return p.string() + " is writable by group or others (chmod go-w it)";
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) return p.string() + " is writable by group or others (chmod go-w it)";
         if (st.st_uid != 0 && st.st_uid != ::geteuid())
             return p.string() + " is owned by another user (uid " + std::to_string(st.st_uid) + ")";
     }
@@ -146,8 +145,7 @@ void PluginRegistry::discover(const DiscoveryEnv& env, const DebugSink& debug) {
     }
     std::vector<Candidate> found = candidates(env);
     load_in_child_first(found, env);
-    for (Candidate& c : found)
-        add(std::make_unique<Plugin>(c.decided ? std::move(*c.decided) : load_and_cache(c)));
+    for (Candidate& c : found) add(std::make_unique<Plugin>(c.decided ? std::move(*c.decided) : load_and_cache(c)));
     if (cache_) cache_->save(debug);
 }
 
@@ -194,15 +192,14 @@ void PluginRegistry::load_in_child_first(std::vector<Candidate>& found, const Di
             waiting.push_back(&c);
         }
     if (files.empty()) return;
-    if (debug_)
-        debug_("loading " + std::to_string(files.size()) + " new plugin file(s) in a child process first");
+    if (debug_) debug_("loading " + std::to_string(files.size()) + " new plugin file(s) in a child process first");
     std::vector<ChildVerdict> verdicts = load_in_child(env.check_executable, files, env.check_timeout_ms);
     for (std::size_t i = 0; i < waiting.size(); ++i) waiting[i]->verdict = std::move(verdicts[i]);
 }
 
 Plugin PluginRegistry::load_and_cache(Candidate& c) {
-    Plugin loaded = c.verdict && !c.verdict->loaded ? skipped(c.file, c.origin, c.verdict->reason)
-                                                    : load_plugin(c.file, c.origin);
+    Plugin loaded =
+        c.verdict && !c.verdict->loaded ? skipped(c.file, c.origin, c.verdict->reason) : load_plugin(c.file, c.origin);
     if (!cache_) return loaded;
     // Only loaded plugins are cached, so a bad file is reported at every start.
     if (c.key && loaded.status == PluginStatus::Loaded) cache_->put(c.key_path, *c.key, loaded);

@@ -43,7 +43,8 @@ void read_verdicts(const std::string& out, std::size_t first, std::vector<std::o
         const std::size_t tab1 = line.find('\t'), tab2 = line.find('\t', tab1 + 1);
         if (tab1 == std::string::npos || tab2 == std::string::npos) continue;
         const std::size_t index = first + std::strtoul(line.substr(0, tab1).c_str(), nullptr, 10);
-        if (index < verdicts.size()) verdicts[index] = ChildVerdict{line.substr(tab1 + 1, 1) == "1", line.substr(tab2 + 1)};
+        if (index < verdicts.size())
+            verdicts[index] = ChildVerdict{line.substr(tab1 + 1, 1) == "1", line.substr(tab2 + 1)};
     }
 }
 
@@ -73,7 +74,8 @@ std::vector<ChildVerdict> load_in_child(const fs::path& executable, const std::v
             r = util::run_capture(executable, args, std::chrono::milliseconds(timeout_ms));
         } catch (const std::exception& e) {
             for (std::size_t i = next; i < files.size(); ++i)
-                verdicts[i] = ChildVerdict{false, std::string("could not be loaded in a child process first: ") + e.what()};
+                verdicts[i] =
+                    ChildVerdict{false, std::string("could not be loaded in a child process first: ") + e.what()};
             break;
         }
         read_verdicts(r.out, next, verdicts);
@@ -92,8 +94,7 @@ int run_load_check_child(const std::vector<std::string>& files) {
     // Verdicts go to the real stdout; anything a library prints, to stderr.
     const int verdicts = ::dup(STDOUT_FILENO);
     ::dup2(STDERR_FILENO, STDOUT_FILENO);
-    for (std::size_t i = 0; i < files.size(); ++i)
-        write_all(verdicts, verdict_line(i, load_plugin(files[i], "check")));
+    for (std::size_t i = 0; i < files.size(); ++i) write_all(verdicts, verdict_line(i, load_plugin(files[i], "check")));
     ::close(verdicts);
     return 0;
 }

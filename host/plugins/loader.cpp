@@ -59,8 +59,7 @@ bool is_ascii_letter(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 // The rules every option keeps, whether it was read from a descriptor or from
 // the cache. `where` names the command.
 void check_option(const cli::OptionSpec& o, const std::string& where) {
-    if (!is_name(o.name, true))
-        throw LoadFailure(where + ": invalid option name '" + o.name + "'");
+    if (!is_name(o.name, true)) throw LoadFailure(where + ": invalid option name '" + o.name + "'");
     const std::string at = where + " option '" + o.name + "'";
     if (o.short_alias != 0 && !is_ascii_letter(o.short_alias))
         throw LoadFailure(at + ": short alias must be an ASCII letter");
@@ -96,8 +95,7 @@ void check_command(const cli::CommandSpec& c, const std::string& id, const std::
                 throw LoadFailure(where + ": short alias -" + std::string(1, o.short_alias) + " used twice");
         }
         if (o.positional) {
-            if (seen_repeatable_positional)
-                throw LoadFailure(where + ": a repeatable positional must be the last one");
+            if (seen_repeatable_positional) throw LoadFailure(where + ": a repeatable positional must be the last one");
             seen_repeatable_positional = o.repeatable;
         }
     }
@@ -137,8 +135,7 @@ cli::OptionSpec read_option(const mgpux_option* raw, const std::string& where) {
         throw LoadFailure(where + ": option struct_size " + std::to_string(size) + " is too small");
     cli::OptionSpec o;
     o.name = text(raw->name);
-    if (!is_name(o.name, true))
-        throw LoadFailure(where + ": invalid option name '" + o.name + "'");
+    if (!is_name(o.name, true)) throw LoadFailure(where + ": invalid option name '" + o.name + "'");
     const std::string at = where + " option '" + o.name + "'";
     if (raw->short_alias != 0) {
         if (!is_ascii_letter(raw->short_alias)) throw LoadFailure(at + ": short alias must be an ASCII letter");
@@ -271,8 +268,8 @@ std::string ensure_loaded(Plugin& plugin) {
     const std::string file = plugin.path.string();
     Plugin now = load_plugin(plugin.path, plugin.origin);
     if (now.status != PluginStatus::Loaded)
-        return "plugin " + file + " changed since m-gpux cached its commands and cannot be loaded any more: " +
-               now.reason;
+        return "plugin " + file +
+               " changed since m-gpux cached its commands and cannot be loaded any more: " + now.reason;
     if (std::string diff = metadata_difference(plugin, now); !diff.empty())
         return "plugin " + file + " changed since m-gpux cached its commands (" + diff +
                "); run the command again to use the new version";
@@ -297,11 +294,11 @@ std::string not_regular_reason(const fs::path& file) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) return std::string("cannot be read: ") + std::strerror(errno);
     if (S_ISREG(st.st_mode)) return {};
-    const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO"
-                       : S_ISDIR(st.st_mode) ? "a directory"
-                       : S_ISSOCK(st.st_mode) ? "a socket"
+    const char* what = S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                       : S_ISDIR(st.st_mode)                        ? "a directory"
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                   : "not a file";
+                                                                    : "not a file";
     return std::string("not a regular file (") + what + ")";
 }
 
@@ -321,8 +318,7 @@ Plugin load_plugin(const fs::path& file, const std::string& origin) {
             throw LoadFailure(std::string("cannot load: ") + (why ? why : ec.message()));
         }
         loaded_libraries().push_back(lib);
-        if (!lib->has(MGPUX_ENTRY_SYMBOL))
-            throw LoadFailure("not an m-gpux plugin: no " MGPUX_ENTRY_SYMBOL " symbol");
+        if (!lib->has(MGPUX_ENTRY_SYMBOL)) throw LoadFailure("not an m-gpux plugin: no " MGPUX_ENTRY_SYMBOL " symbol");
         auto entry = lib->get<const mgpux_plugin_descriptor*()>(MGPUX_ENTRY_SYMBOL);
         const mgpux_plugin_descriptor* d = entry();
         if (!d) throw LoadFailure(MGPUX_ENTRY_SYMBOL " returned NULL");

@@ -66,14 +66,13 @@ std::string json_number(double v) {
 
 std::string gpu_json(const GpuInfo& g) {
     return "{\"name\":" + json_string(g.name) + ",\"vram_gb\":" + std::to_string(g.vram_gb) +
-           ",\"max_count\":" + std::to_string(g.max_count) + ",\"price_per_hour\":" +
-           (g.price_per_hour ? json_number(*g.price_per_hour) : "null") +
+           ",\"max_count\":" + std::to_string(g.max_count) +
+           ",\"price_per_hour\":" + (g.price_per_hour ? json_number(*g.price_per_hour) : "null") +
            ",\"description\":" + json_string(g.description) + "}";
 }
 
 std::string cpu_json(int cores) {
-    return "{\"cores\":" + std::to_string(cores) +
-           ",\"memory_mb\":" + std::to_string(cores * kMemoryMbPerCore) + "}";
+    return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(cores * kMemoryMbPerCore) + "}";
 }
 
 }  // namespace
@@ -115,19 +114,17 @@ GpuSpec parse_gpu_spec(std::string_view text) {
     const auto colon = text.find(':');
     const std::string_view name = trim(text.substr(0, colon));
     const GpuInfo* gpu = find_gpu(name);
-    if (!gpu)
-        throw ServiceError(kExitUsage, "unknown GPU '" + std::string(name) + "'; valid GPUs: " + gpu_names());
+    if (!gpu) throw ServiceError(kExitUsage, "unknown GPU '" + std::string(name) + "'; valid GPUs: " + gpu_names());
     GpuSpec spec{gpu->name, 1};
     if (colon == std::string_view::npos) return spec;
     const std::string_view count_text = trim(text.substr(colon + 1));
     const auto count = parse_count(count_text);
     if (!count)
-        throw ServiceError(kExitUsage, "invalid GPU count '" + std::string(count_text) + "' in '" +
-                                           std::string(text) + "' (use NAME or NAME:COUNT, e.g. H100:4)");
+        throw ServiceError(kExitUsage, "invalid GPU count '" + std::string(count_text) + "' in '" + std::string(text) +
+                                           "' (use NAME or NAME:COUNT, e.g. H100:4)");
     if (*count < 1 || *count > gpu->max_count)
-        throw ServiceError(kExitUsage, "GPU count for " + gpu->name + " must be 1.." +
-                                           std::to_string(gpu->max_count) + " (at most " +
-                                           std::to_string(gpu->max_count) + " per container)");
+        throw ServiceError(kExitUsage, "GPU count for " + gpu->name + " must be 1.." + std::to_string(gpu->max_count) +
+                                           " (at most " + std::to_string(gpu->max_count) + " per container)");
     spec.count = *count;
     return spec;
 }
@@ -140,8 +137,8 @@ std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec) {
 
 CpuSpec make_cpu_spec(int cores, std::optional<int> memory_mb) {
     if (cores < 1 || cores > kMaxCpuCores)
-        throw ServiceError(kExitUsage, "CPU cores must be 1.." + std::to_string(kMaxCpuCores) + ", not " +
-                                           std::to_string(cores));
+        throw ServiceError(kExitUsage,
+                           "CPU cores must be 1.." + std::to_string(kMaxCpuCores) + ", not " + std::to_string(cores));
     // Checked before multiplying, so the default cannot overflow.
     const int memory = memory_mb.value_or(cores * kMemoryMbPerCore);
     if (memory <= 0)

@@ -11,7 +11,7 @@
 namespace mgpux::services {
 
 struct GpuInfo {
-    std::string name;                      // the Modal `gpu=` type string
+    std::string name;  // the Modal `gpu=` type string
     int vram_gb = 0;
     int max_count = 1;                     // most GPUs of this type in one container
     std::optional<double> price_per_hour;  // USD for one GPU; unknown for some types

@@ -177,9 +177,11 @@ void Console::text(TextKind kind, const std::string& raw) {
     if (kind == TextKind::Info && settings_.verbosity < 0) return;
     stop_spinner();
     const bool clears = std::string_view(raw).substr(0, kClearScreen.size()) == kClearScreen;
-    const std::string s = clears ? std::string(kClearScreen) + visible_controls(std::string_view(raw).substr(kClearScreen.size()))
-                                 : visible_controls(raw);
-    const bool to_err = settings_.json || kind == TextKind::Info || kind == TextKind::Warning || kind == TextKind::Error;
+    const std::string s =
+        clears ? std::string(kClearScreen) + visible_controls(std::string_view(raw).substr(kClearScreen.size()))
+               : visible_controls(raw);
+    const bool to_err =
+        settings_.json || kind == TextKind::Info || kind == TextKind::Warning || kind == TextKind::Error;
     if (to_err) {
         err_ << styled(kind, s, settings_.color_stderr);
         err_.flush();

@@ -17,8 +17,8 @@ namespace mgpux::services {
 enum class TextKind { Plain = 0, Info = 1, Success = 2, Warning = 3, Heading = 4, Dim = 5, Error = 6 };
 
 struct ConsoleSettings {
-    bool json = false;        // --json: stdout holds only the JSON document
-    int verbosity = 0;        // -q hides Info text
+    bool json = false;  // --json: stdout holds only the JSON document
+    int verbosity = 0;  // -q hides Info text
     bool color_stdout = false;
     bool color_stderr = false;
     bool stderr_is_tty = false;  // spinner only on a terminal

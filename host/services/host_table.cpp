@@ -141,14 +141,13 @@ int32_t prompt_select(PluginHost& ph, const char* title, const char* const* labe
         d.push_back(descriptions ? visible_controls(cstr(descriptions[i]), false) : std::string());
     }
     return prompt_guard(ph, [&] {
-        *out_index =
-            ph.context().prompter->select(visible_controls(cstr(title)), l, d, default_index, cstr(flag_hint));
+        *out_index = ph.context().prompter->select(visible_controls(cstr(title)), l, d, default_index, cstr(flag_hint));
     });
 }
 
 int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* const* labels,
-                         const char* const* descriptions, uint32_t count, int32_t default_index,
-                         const char* flag_hint, int32_t* out_index) {
+                         const char* const* descriptions, uint32_t count, int32_t default_index, const char* flag_hint,
+                         int32_t* out_index) {
     return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
         return prompt_select(ph, title, labels, descriptions, count, default_index, flag_hint, out_index);
     });
@@ -174,9 +173,8 @@ int32_t prompt_text(PluginHost& ph, const char* message, const char* default_val
 
 int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* default_value, uint32_t flags,
                        const char* flag_hint, const char** out_value) {
-    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
-        return prompt_text(ph, message, default_value, flags, flag_hint, out_value);
-    });
+    return guard(host, MGPUX_E_FAILED,
+                 [&](PluginHost& ph) { return prompt_text(ph, message, default_value, flags, flag_hint, out_value); });
 }
 
 int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t default_yes, uint32_t flags,
@@ -203,12 +201,15 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
     try {
         ctx = util::parse_json(context_json ? context_json : "{}");
     } catch (const std::exception& e) {
-        return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' is not valid JSON: " + e.what());
+        return ph.fail(MGPUX_E_USAGE,
+                       std::string("template context for '") + name + "' is not valid JSON: " + e.what());
     }
-    if (!ctx.is_object()) return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
+    if (!ctx.is_object())
+        return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
     try {
         const TemplateStore store = ph.context().templates->with_plugin_dir(plugin_template_dir(ph.plugin()));
-        ph.render_result = text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
+        ph.render_result =
+            text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
         *out = ph.render_result.c_str();
         return MGPUX_OK;
     } catch (const TemplateError& e) {
@@ -221,8 +222,7 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
 }
 
 int32_t cb_render_template(const mgpux_host* host, const char* name, const char* context_json, const char** out) {
-    return guard(host, MGPUX_E_FAILED,
-                 [&](PluginHost& ph) { return render(ph, name, nullptr, context_json, out); });
+    return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) { return render(ph, name, nullptr, context_json, out); });
 }
 
 int32_t cb_render_string(const mgpux_host* host, const char* name, const char* text, const char* context_json,
@@ -243,8 +243,7 @@ int32_t cb_hostinfo(const mgpux_host* host, uint32_t flags, const char** out_jso
 }
 
 const void* cb_get_service(const mgpux_host* host, const char* id) {
-    return guard(host, static_cast<const void*>(nullptr),
-                 [&](PluginHost&) { return find_service_table(cstr(id)); });
+    return guard(host, static_cast<const void*>(nullptr), [&](PluginHost&) { return find_service_table(cstr(id)); });
 }
 
 const char* cb_last_error(const mgpux_host* host) {

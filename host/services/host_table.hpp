@@ -29,7 +29,10 @@ public:
     // The message of the last set_error, and its code.
     const std::string& error() const { return error_; }
     int error_code() const { return error_code_; }
-    void clear_error() { error_.clear(); error_code_ = 0; }
+    void clear_error() {
+        error_.clear();
+        error_code_ = 0;
+    }
     // Records the error a returning call reports, and returns its code.
     int32_t fail(int32_t code, const std::string& message) {
         error_ = message;

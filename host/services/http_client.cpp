@@ -136,7 +136,8 @@ HttpRequest http_request_from_json(const json::value& v) {
         for (const auto& kv : it->value().as_object()) {
             if (!kv.value().is_string()) bad("\"headers\" must be an object of strings");
             const std::string value(kv.value().as_string());
-            if (value.find_first_of("\r\n") != std::string::npos || kv.key().find_first_of(":\r\n") != std::string::npos)
+            if (value.find_first_of("\r\n") != std::string::npos ||
+                kv.key().find_first_of(":\r\n") != std::string::npos)
                 bad("a header may not contain a line break");
             r.headers.emplace_back(std::string(kv.key()), value);
         }

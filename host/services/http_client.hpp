@@ -13,7 +13,7 @@ namespace mgpux::services {
 
 struct HttpRequest {
     std::string method = "GET";
-    std::string url;                                          // http:// or https:// only
+    std::string url;  // http:// or https:// only
     std::vector<std::pair<std::string, std::string>> headers;
     std::optional<std::string> body;
     double timeout_s = 30;

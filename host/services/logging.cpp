@@ -14,7 +14,7 @@ std::shared_ptr<spdlog::logger>& logger() {
 
 void init_logging(int verbosity, bool color) {
     auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_st>(color ? spdlog::color_mode::always
-                                                                             : spdlog::color_mode::never);
+                                                                            : spdlog::color_mode::never);
     auto l = std::make_shared<spdlog::logger>("m-gpux", sink);
     l->set_pattern("m-gpux: %^%l%$: %v");
     l->set_level(verbosity >= 2   ? spdlog::level::debug

@@ -53,7 +53,8 @@ bool is_app_id(std::string_view text) {
 std::optional<std::string> app_id_in_line(std::string_view line) {
     // Only lines where Modal talks about the app it runs: a container could
     // print any text, including someone else's app id.
-    if (line.find("View run at") == std::string_view::npos && line.find("modal app logs ap-") == std::string_view::npos &&
+    if (line.find("View run at") == std::string_view::npos &&
+        line.find("modal app logs ap-") == std::string_view::npos &&
         line.find("modal app stop ap-") == std::string_view::npos)
         return std::nullopt;
     return find_app_id(line);

@@ -116,10 +116,10 @@ std::string dotenv_text(const std::map<std::string, std::string>& values) {
     std::string out;
     for (const auto& [key, value] : values) {
         const bool key_ok = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0])) &&
-                            std::all_of(key.begin(), key.end(), [](char c) {
-                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                            });
-        if (!key_ok) throw ServiceError(kExitUsage, "secret key '" + key + "' is not a valid environment variable name");
+                            std::all_of(key.begin(), key.end(),
+                                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+        if (!key_ok)
+            throw ServiceError(kExitUsage, "secret key '" + key + "' is not a valid environment variable name");
         out += key + "=\"";
         for (char c : value) {
             if (c == '\\') out += "\\\\";
@@ -152,23 +152,25 @@ const std::vector<std::string>& ModalService::profile_names() const {
     return *profile_names_;
 }
 
-std::map<std::string, std::optional<std::string>> ModalService::child_env(const std::optional<std::string>& profile) const {
+std::map<std::string, std::optional<std::string>> ModalService::child_env(
+    const std::optional<std::string>& profile) const {
     std::map<std::string, std::optional<std::string>> env;
     if (profile) env["MODAL_PROFILE"] = *profile;
     // Modal lets token variables win over any profile: say so once.
     static std::once_flag warned;
     if (profile && (util::env("MODAL_TOKEN_ID") || util::env("MODAL_TOKEN_SECRET")) && ctx_.console)
         std::call_once(warned, [&] {
-            ctx_.console->text(TextKind::Warning, "MODAL_TOKEN_ID / MODAL_TOKEN_SECRET are set in the environment; "
-                                                  "Modal uses them instead of the tokens of profile '" +
-                                                      *profile + "'\n");
+            ctx_.console->text(TextKind::Warning,
+                               "MODAL_TOKEN_ID / MODAL_TOKEN_SECRET are set in the environment; "
+                               "Modal uses them instead of the tokens of profile '" +
+                                   *profile + "'\n");
         });
     add_python_utf8_defaults(env);
     return env;
 }
 
-ModalResult ModalService::run(std::vector<std::string> args, const std::optional<std::string>& pinned,
-                              double timeout_s, bool inherit_output) {
+ModalResult ModalService::run(std::vector<std::string> args, const std::optional<std::string>& pinned, double timeout_s,
+                              bool inherit_output) {
     ModalResult r;
     r.profile = pinned;
     r.args = enforce_modal_rules(std::move(args));
@@ -281,7 +283,8 @@ ModalResult ModalService::secret_create(const std::optional<std::string>& profil
     if (values.empty()) throw ServiceError(kExitUsage, "secret '" + name + "' needs at least one key");
     const auto text = dotenv_text(values);
     const auto pinned = pin_profile(profile);
-    if (ctx_.globals.dry_run) return run({"secret", "create", name, "--from-dotenv", "<0600 file>", "--force"}, pinned, 60, false);
+    if (ctx_.globals.dry_run)
+        return run({"secret", "create", name, "--from-dotenv", "<0600 file>", "--force"}, pinned, 60, false);
     // In a private directory under the state dir (not $TMPDIR), removed as soon
     // as `modal secret create` has returned; a sweep at start removes one that a
     // killed m-gpux left.

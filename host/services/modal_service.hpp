@@ -22,7 +22,7 @@ struct ModalCall {
     std::vector<std::string> args;       // the words after `modal`
     std::optional<std::string> profile;  // nullopt: the command's --profile, else Modal's active
     double timeout_s = 60;
-    bool inherit_output = false;         // `app logs -f`: the user watches it
+    bool inherit_output = false;  // `app logs -f`: the user watches it
 };
 
 struct ModalResult {
@@ -31,11 +31,11 @@ struct ModalResult {
     int exit_code = -1;
     bool timed_out = false;
     bool interrupted = false;
-    bool skipped = false;                // --dry-run: a change that was not made
-    bool overflow = false;               // stdout passed the capture limit; the call was stopped
-    std::string out;                     // stdout (up to the capture limit)
-    std::string err;                     // the end of stderr
-    boost::json::value json;             // stdout parsed when --json was asked
+    bool skipped = false;     // --dry-run: a change that was not made
+    bool overflow = false;    // stdout passed the capture limit; the call was stopped
+    std::string out;          // stdout (up to the capture limit)
+    std::string err;          // the end of stderr
+    boost::json::value json;  // stdout parsed when --json was asked
     bool ok() const { return skipped || (exit_code == 0 && !timed_out && !overflow); }
 };
 

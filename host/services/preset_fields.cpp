@@ -17,9 +17,9 @@ namespace {
 
 constexpr int kMaxGpuCount = 64;
 constexpr int kMaxCores = 64;
-constexpr int kMbPerCore = 512;                   // the original's rule for every CPU size
-constexpr int kMaxMemoryMb = 4 * 1024 * 1024;     // 4 TiB: far above any Modal container
-constexpr std::size_t kMaxShownValue = 120;       // a preset value quoted in a message
+constexpr int kMbPerCore = 512;                // the original's rule for every CPU size
+constexpr int kMaxMemoryMb = 4 * 1024 * 1024;  // 4 TiB: far above any Modal container
+constexpr std::size_t kMaxShownValue = 120;    // a preset value quoted in a message
 
 [[noreturn]] void refuse(const std::string& reason) { throw std::invalid_argument(reason); }
 
@@ -138,7 +138,9 @@ std::string Cursor::string_literal() {
         }
         if (at_end()) refuse("unterminated string literal");
         switch (const char esc = next()) {
-            case '\\': case '\'': case '"': out += esc; break;
+            case '\\':
+            case '\'':
+            case '"': out += esc; break;
             case 'n': out += '\n'; break;
             case 't': out += '\t'; break;
             default: refuse("unsupported escape \\" + snippet(std::string_view(&esc, 1)) + " in a string literal");
@@ -316,7 +318,8 @@ std::string render_compute_spec(const PresetCompute& c) {
 std::string render_compute_label(const PresetCompute& c) {
     validate_compute(c);
     if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
-    return "CPU (" + std::to_string(*c.cpu) + (*c.cpu == 1 ? " core, " : " cores, ") + std::to_string(effective_memory(c)) + " MB)";
+    return "CPU (" + std::to_string(*c.cpu) + (*c.cpu == 1 ? " core, " : " cores, ") +
+           std::to_string(effective_memory(c)) + " MB)";
 }
 
 std::string render_pip_section(const PipSection& p) {
@@ -546,8 +549,8 @@ PipSection merged_pip(const json::object* existing, const json::object& update) 
         if (p.requirements && !update.contains("pip_packages")) p.packages.clear();
     }
     if (p.requirements && !p.packages.empty())
-        bad_field("requirements", update.at("requirements"), "a preset has either pip_packages or requirements, not both",
-                  false);
+        bad_field("requirements", update.at("requirements"),
+                  "a preset has either pip_packages or requirements, not both", false);
     return p;
 }
 
@@ -556,7 +559,8 @@ PipSection merged_pip(const json::object* existing, const json::object& update) 
 void check_other_members(const json::object& merged, const json::object& update) {
     const auto stored = [&](std::string_view key) { return !update.contains(key); };
     if (const json::value* v = merged.if_contains("exclude_patterns"); v && !v->is_null()) {
-        if (!v->is_array()) bad_field("exclude_patterns", *v, "must be an array of strings", stored("exclude_patterns"));
+        if (!v->is_array())
+            bad_field("exclude_patterns", *v, "must be an array of strings", stored("exclude_patterns"));
         for (const auto& item : v->get_array())
             if (!item.is_string())
                 bad_field("exclude_patterns", item, "must be an array of strings", stored("exclude_patterns"));
@@ -566,7 +570,8 @@ void check_other_members(const json::object& merged, const json::object& update)
         const bool ok = dot != std::string::npos && dot > 0 && dot + 1 < version->size() &&
                         version->find_first_not_of("0123456789.") == std::string::npos &&
                         version->find('.', dot + 1) == std::string::npos;
-        if (!ok) bad_field("python_version", merged.at("python_version"), "must look like 3.12", stored("python_version"));
+        if (!ok)
+            bad_field("python_version", merged.at("python_version"), "must look like 3.12", stored("python_version"));
     }
     opt_string(merged, "script", stored("script"));
     opt_string(merged, "profile", stored("profile"));

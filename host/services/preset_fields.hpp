@@ -19,10 +19,10 @@ namespace mgpux::services {
 // Either a GPU (`gpu` set) or a CPU size (`cpu` set, memory 512 MB per core
 // unless given); never both.
 struct PresetCompute {
-    std::optional<std::string> gpu;   // Modal name without the count: "H100"
-    int gpu_count = 1;                // 1..64, only meaningful with gpu
-    std::optional<int> cpu;           // 1..64 cores
-    std::optional<int> memory_mb;     // with cpu
+    std::optional<std::string> gpu;  // Modal name without the count: "H100"
+    int gpu_count = 1;               // 1..64, only meaningful with gpu
+    std::optional<int> cpu;          // 1..64 cores
+    std::optional<int> memory_mb;    // with cpu
     bool operator==(const PresetCompute&) const = default;
 };
 
@@ -48,7 +48,7 @@ PipSection parse_pip_section(std::string_view section);
 // functions throw std::invalid_argument for values the parsers would refuse.
 std::string render_compute_spec(const PresetCompute& c);   // gpu="H100:4" | cpu=4, memory=2048
 std::string render_compute_label(const PresetCompute& c);  // H100:4 | CPU (4 cores, 2048 MB)
-std::string render_pip_section(const PipSection& p);       // "" | .pip_install("a") | .pip_install_from_requirements("/p")
+std::string render_pip_section(const PipSection& p);  // "" | .pip_install("a") | .pip_install_from_requirements("/p")
 
 // The compute a preset without one runs on (the original's default).
 PresetCompute default_preset_compute();

@@ -41,7 +41,8 @@ const json::value* member(const json::object& o, const char* key) {
 std::string string_member(const json::object& o, const char* key, const std::string& fallback) {
     const auto* v = member(o, key);
     if (!v) return fallback;
-    if (!v->is_string()) throw ServiceError(kExitUsage, std::string("process request: \"") + key + "\" must be a string");
+    if (!v->is_string())
+        throw ServiceError(kExitUsage, std::string("process request: \"") + key + "\" must be a string");
     return std::string(v->as_string());
 }
 
@@ -129,13 +130,17 @@ util::ProcessSpec process_spec_from_json(const json::value& request) {
 }
 
 json::value process_result_json(const util::CaptureResult& r) {
-    return json::object{{"exit_code", r.exit_code},     {"signal", r.signal}, {"timed_out", r.timed_out},
-                        {"interrupted", r.interrupted}, {"stdout", r.out},    {"stderr", r.err},
-                        {"pid", r.pid},                 {"output_overflow", r.out_overflow}};
+    return json::object{{"exit_code", r.exit_code},
+                        {"signal", r.signal},
+                        {"timed_out", r.timed_out},
+                        {"interrupted", r.interrupted},
+                        {"stdout", r.out},
+                        {"stderr", r.err},
+                        {"pid", r.pid},
+                        {"output_overflow", r.out_overflow}};
 }
 
-util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec,
-                                        const util::LineFn& on_line) {
+util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec, const util::LineFn& on_line) {
     util::LineFn shown;
     if (spec.output == util::OutputMode::Watch) {
         shown = [&](int stream, std::string_view line) {

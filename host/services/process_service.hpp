@@ -42,7 +42,6 @@ boost::json::value process_result_json(const util::CaptureResult& r);
 
 // Runs a request; watched lines are shown through the console and handed to
 // `on_line`.
-util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec,
-                                        const util::LineFn& on_line);
+util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec, const util::LineFn& on_line);
 
 }  // namespace mgpux::services

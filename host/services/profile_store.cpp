@@ -57,21 +57,21 @@ std::string toml_string(std::string_view s) {
     for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
         switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\f': out += "\\f"; break;
-        case '\r': out += "\\r"; break;
-        default:
-            if (c < 0x20 || c == 0x7F) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xF];
-            } else {
-                out += ch;
-            }
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\t': out += "\\t"; break;
+            case '\n': out += "\\n"; break;
+            case '\f': out += "\\f"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (c < 0x20 || c == 0x7F) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xF];
+                } else {
+                    out += ch;
+                }
         }
     }
     return out + "\"";
@@ -157,17 +157,17 @@ private:
         const bool first_on_line = blank_line_;
         blank_line_ = false;
         switch (c) {
-        case '#': skip_to_line_end(); return false;
-        case '"':
-        case '\'': skip_string(c); return false;
-        case '[': return open_bracket(first_on_line);
-        case '{': return open('{', true);
-        case ']':
-        case '}': return close();
-        case '=': expect_key_ = false; return false;
-        case ',': expect_key_ = !open_.empty() && open_.back() == '{'; return false;
-        case '.': return expect_key_ && ++key_dots_ && depth() > kMaxNesting;
-        default: return false;
+            case '#': skip_to_line_end(); return false;
+            case '"':
+            case '\'': skip_string(c); return false;
+            case '[': return open_bracket(first_on_line);
+            case '{': return open('{', true);
+            case ']':
+            case '}': return close();
+            case '=': expect_key_ = false; return false;
+            case ',': expect_key_ = !open_.empty() && open_.back() == '{'; return false;
+            case '.': return expect_key_ && ++key_dots_ && depth() > kMaxNesting;
+            default: return false;
         }
     }
 
@@ -259,8 +259,8 @@ Toml parse_checked(const std::string& what, const fs::path& path, const std::str
     // Modal accepts only tables at the top level: one per profile.
     for (const auto& [key, value] : doc.as_table())
         if (!value.is_table())
-            throw ServiceError(code, what + ": top-level key '" + key +
-                                         "' is not a table (each profile must be a [table])");
+            throw ServiceError(code,
+                               what + ": top-level key '" + key + "' is not a table (each profile must be a [table])");
     return doc;
 }
 
@@ -502,16 +502,16 @@ private:
         const char c = peek();
         ++i_;
         switch (c) {
-        case 'b': out += '\b'; return;
-        case 't': out += '\t'; return;
-        case 'n': out += '\n'; return;
-        case 'f': out += '\f'; return;
-        case 'r': out += '\r'; return;
-        case '"': out += '"'; return;
-        case '\\': out += '\\'; return;
-        case 'u': util::append_utf8(out, hex_digits(4)); return;
-        case 'U': util::append_utf8(out, hex_digits(8)); return;
-        default: fail();
+            case 'b': out += '\b'; return;
+            case 't': out += '\t'; return;
+            case 'n': out += '\n'; return;
+            case 'f': out += '\f'; return;
+            case 'r': out += '\r'; return;
+            case '"': out += '"'; return;
+            case '\\': out += '\\'; return;
+            case 'u': util::append_utf8(out, hex_digits(4)); return;
+            case 'U': util::append_utf8(out, hex_digits(8)); return;
+            default: fail();
         }
     }
 
@@ -725,10 +725,8 @@ void make_only_active(Document& doc, const std::string& name) {
         for (size_t k = h + 1; k < section_end(doc, h); ++k) {
             const Item& item = doc.items[k];
             if (item.kind != Kind::KeyValue || item.path != std::vector<std::string>{"active"}) continue;
-            if (doc.items[h].path[0] == name && value_text(item) == "true" && !kept)
-                kept = true;
-            else
-                drop[k] = true;
+            if (doc.items[h].path[0] == name && value_text(item) == "true" && !kept) kept = true;
+            else drop[k] = true;
         }
     }
     erase_marked(doc, drop);
@@ -754,9 +752,8 @@ void remove_sections(Document& doc, const std::string& name) {
     for (size_t h = 0; h < doc.items.size(); ++h) {
         if (!belongs_to(doc.items[h], name)) continue;
         const size_t end = section_end(doc, h);
-        const size_t keep_from = end < doc.items.size() && !belongs_to(doc.items[end], name)
-                                     ? comment_block_start(doc, end, h + 1)
-                                     : end;
+        const size_t keep_from =
+            end < doc.items.size() && !belongs_to(doc.items[end], name) ? comment_block_start(doc, end, h + 1) : end;
         const size_t above = comment_block_start(doc, h, 0);
         for (size_t k = above == 0 ? h : above; k < keep_from; ++k) drop[k] = true;
     }
@@ -777,8 +774,8 @@ std::string definition_of(const Document& doc, const std::string& name) {
             std::string key;
             for (const auto& part : item.path) key += (key.empty() ? "" : ".") + part;
             const std::string shown = item.kind == Kind::KeyValue ? "'" + key + "'"
-                                      : item.array_header       ? "[[" + key + "]]"
-                                                                : "[" + key + "]";
+                                      : item.array_header         ? "[[" + key + "]]"
+                                                                  : "[" + key + "]";
             return shown + " (line " + std::to_string(line) + ")";
         }
         line += static_cast<size_t>(std::count(item.text.begin(), item.text.end(), '\n'));

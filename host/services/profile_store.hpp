@@ -83,8 +83,7 @@ public:
     // or `activate`, becomes the only active one. A name profile_name_problem
     // refuses, an empty token, or one with control characters or invalid UTF-8,
     // is ServiceError(kExitUsage).
-    bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
-                bool activate);
+    bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret, bool activate);
 
     // Deletes the profile's table(s) (`[name]`, `[name.sub]`): the header and
     // every line up to the next header. Comment lines directly above a header

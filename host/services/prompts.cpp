@@ -66,7 +66,7 @@ std::optional<std::string> PosixTerminal::read_line() {
 }
 
 std::optional<std::string> PosixTerminal::read_secret() {
-    termios old {};
+    termios old{};
     const bool tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
     if (tty) {
         termios quiet = old;
@@ -82,7 +82,7 @@ std::optional<std::string> PosixTerminal::read_secret() {
 }
 
 KeyPress PosixTerminal::read_key() {
-    termios old {};
+    termios old{};
     if (::tcgetattr(STDIN_FILENO, &old) != 0) return {Key::Eof, 0};
     termios raw = old;
     raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ISIG);
@@ -90,7 +90,7 @@ KeyPress PosixTerminal::read_key() {
     raw.c_cc[VTIME] = 0;
     ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     auto get = [](int timeout_ds) -> int {
-        termios t {};
+        termios t{};
         ::tcgetattr(STDIN_FILENO, &t);
         t.c_cc[VMIN] = timeout_ds ? 0 : 1;
         t.c_cc[VTIME] = static_cast<cc_t>(timeout_ds);
@@ -106,8 +106,10 @@ KeyPress PosixTerminal::read_key() {
     else if (c == 'q') k.key = Key::Cancel;
     else if (c == 'k') k.key = Key::Up;
     else if (c == 'j') k.key = Key::Down;
-    else if (c >= '1' && c <= '9') { k.key = Key::Digit; k.digit = c - '0'; }
-    else if (c == 27) {
+    else if (c >= '1' && c <= '9') {
+        k.key = Key::Digit;
+        k.digit = c - '0';
+    } else if (c == 27) {
         // A lone Esc cancels; Esc [ A/B are the arrows (a short wait tells them apart).
         int c2 = get(1);
         if (c2 == '[' || c2 == 'O') {
@@ -127,7 +129,7 @@ void PosixTerminal::write(const std::string& s) {
 }
 
 int PosixTerminal::rows() const {
-    winsize ws {};
+    winsize ws{};
     if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
     return 24;
 }
@@ -143,8 +145,7 @@ void Prompter::cannot_ask(const std::string& question, const std::string& flag_h
 }
 
 int Prompter::select(const std::string& title, const std::vector<std::string>& labels,
-                     const std::vector<std::string>& descriptions, int default_index,
-                     const std::string& flag_hint) {
+                     const std::vector<std::string>& descriptions, int default_index, const std::string& flag_hint) {
     if (labels.empty()) throw PromptError(1, "nothing to choose from for \"" + title + "\"");
     const bool has_default = default_index >= 0 && default_index < static_cast<int>(labels.size());
     if (!interactive()) {
@@ -167,7 +168,10 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
         out += "  \033[1m" + title + "\033[0m \033[2m(arrows or j/k, Enter to select, Esc/q to cancel)\033[0m\n";
         int start = std::clamp(cursor - visible / 2, 0, n - visible);
         int lines = 1;
-        if (start > 0) { out += "  \033[2m^ more above\033[0m\n"; ++lines; }
+        if (start > 0) {
+            out += "  \033[2m^ more above\033[0m\n";
+            ++lines;
+        }
         for (int i = start; i < start + visible; ++i) {
             const auto row = static_cast<std::size_t>(i);
             const std::string desc = description_of(descriptions, row);
@@ -176,7 +180,10 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
             else out += "    \033[2m" + text + "\033[0m\n";
             ++lines;
         }
-        if (start + visible < n) { out += "  \033[2mv more below\033[0m\n"; ++lines; }
+        if (start + visible < n) {
+            out += "  \033[2mv more below\033[0m\n";
+            ++lines;
+        }
         term_.write(out);
         drawn = lines;
     };
@@ -195,9 +202,7 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
                 return cursor;
             case Key::Cancel:
             case Key::Interrupt:
-            case Key::Eof:
-                term_.write("\033[" + std::to_string(drawn) + "A\033[J");
-                throw PromptError(130, kCancelled);
+            case Key::Eof: term_.write("\033[" + std::to_string(drawn) + "A\033[J"); throw PromptError(130, kCancelled);
             case Key::Other: break;
         }
         draw();
@@ -206,8 +211,7 @@ int Prompter::arrow_menu(const std::string& title, const std::vector<std::string
 
 int Prompter::numbered_menu(const std::string& title, const std::vector<std::string>& labels,
                             const std::vector<std::string>& descriptions, int default_index) {
-    std::string out = title + " (a number, " + (default_index >= 0 ? "Enter for the default, " : "") +
-                      "q to cancel)\n";
+    std::string out = title + " (a number, " + (default_index >= 0 ? "Enter for the default, " : "") + "q to cancel)\n";
     const std::size_t column = label_column(labels);
     const std::size_t number_width = std::to_string(labels.size()).size();
     for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -228,8 +232,7 @@ int Prompter::numbered_menu(const std::string& title, const std::vector<std::str
             std::size_t used = 0;
             int v = std::stoi(answer, &used);
             if (used == answer.size() && v >= 1 && v <= static_cast<int>(labels.size())) return v - 1;
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
         for (std::size_t i = 0; i < labels.size(); ++i)
             if (labels[i] == answer) return static_cast<int>(i);
         if (is_cancel_answer(answer)) throw PromptError(130, kCancelled);
@@ -237,8 +240,8 @@ int Prompter::numbered_menu(const std::string& title, const std::vector<std::str
     }
 }
 
-std::string Prompter::text(const std::string& message, const std::optional<std::string>& default_value,
-                           bool secret, const std::string& flag_hint) {
+std::string Prompter::text(const std::string& message, const std::optional<std::string>& default_value, bool secret,
+                           const std::string& flag_hint) {
     if (!interactive()) {
         if (!default_value) cannot_ask(message, flag_hint, false);
         return *default_value;
@@ -257,8 +260,7 @@ std::string Prompter::text(const std::string& message, const std::optional<std::
     }
 }
 
-bool Prompter::confirm(const std::string& message, bool default_yes, bool destructive,
-                       const std::string& flag_hint) {
+bool Prompter::confirm(const std::string& message, bool default_yes, bool destructive, const std::string& flag_hint) {
     if (s_.yes) return destructive ? true : default_yes;  // --yes confirms what it is asked to
     if (!interactive()) {
         if (destructive) cannot_ask(message, flag_hint.empty() ? "--yes" : flag_hint, true);

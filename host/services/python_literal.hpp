@@ -12,7 +12,7 @@ namespace mgpux {
 // A value that has no safe Python literal: NUL in a string, invalid UTF-8, a non-finite number,
 // or nesting deeper than 100 levels.
 struct LiteralError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+    using std::runtime_error::runtime_error;
 };
 
 // JSON value -> Python literal source text:

@@ -106,8 +106,7 @@ std::optional<std::string> newest_app_named(ModalService& modal, const std::opti
                 found = str("app_id");
             }
         }
-    } catch (const ServiceError&) {
-    }
+    } catch (const ServiceError&) {}
     return found;
 }
 
@@ -280,9 +279,9 @@ private:
         const bool dry = ctx_.globals.dry_run;
         json::array cmd;
         for (const auto& w : command_) cmd.emplace_back(w);
-        res() = json::object{{"status", nullptr},   {"exit_code", nullptr}, {"app_id", nullptr},
-                             {"url", nullptr},      {"ready", json::array()}, {"results", json::array()},
-                             {"command", cmd},      {"session_id", nullptr}, {"stopped", false}};
+        res() = json::object{{"status", nullptr}, {"exit_code", nullptr},   {"app_id", nullptr},
+                             {"url", nullptr},    {"ready", json::array()}, {"results", json::array()},
+                             {"command", cmd},    {"session_id", nullptr},  {"stopped", false}};
         res()["run_id"] = dry ? json::value(nullptr) : json::value(run_id_);
         res()["run_dir"] = dry ? json::value(nullptr) : json::value(run_dir_.string());
         res()["script_path"] = dry ? json::value(nullptr) : json::value(script_path_.string());
@@ -293,13 +292,15 @@ private:
     void show_summary() {
         Table summary;
         summary.columns = {"", ""};
-        for (auto& [k, v] : summary_rows(req_, profile_, ctx_.globals.dry_run ? "(not written: --dry-run)" : script_path_.string()))
+        for (auto& [k, v] :
+             summary_rows(req_, profile_, ctx_.globals.dry_run ? "(not written: --dry-run)" : script_path_.string()))
             summary.rows.push_back({k, v});
         std::string text = format_table(summary);
         // An untitled grid has an empty header row and rule: drop them.
         for (int i = 0; i < 2; ++i) {
             const auto nl = text.find('\n');
-            if (nl != std::string::npos && text.substr(0, nl).find_first_not_of(" -") == std::string::npos) text.erase(0, nl + 1);
+            if (nl != std::string::npos && text.substr(0, nl).find_first_not_of(" -") == std::string::npos)
+                text.erase(0, nl + 1);
         }
         console_.text(TextKind::Heading, "\nGenerated Modal runner\n");
         console_.text(TextKind::Info, text);
@@ -341,9 +342,9 @@ private:
         util::ensure_private_dir(run_dir_);
         util::write_file_atomic(script_path_, req_.script, 0600);
         for (const auto& [name, content] : req_.files) util::write_file_atomic(run_dir_ / name, content, 0600);
-        json::object launch{{"run_id", run_id_},         {"app_name", req_.app_name}, {"mode", req_.mode},
-                            {"detach", req_.detach},     {"description", req_.description},
-                            {"compute", req_.compute},   {"command", res()["command"]}};
+        json::object launch{{"run_id", run_id_},          {"app_name", req_.app_name},       {"mode", req_.mode},
+                            {"detach", req_.detach},      {"description", req_.description}, {"compute", req_.compute},
+                            {"command", res()["command"]}};
         launch["profile"] = profile_ ? json::value(*profile_) : json::value(nullptr);
         json::array secret_names;
         for (const auto& s : req_.secrets) secret_names.emplace_back(s.name);
@@ -375,11 +376,11 @@ private:
     bool review() {
         std::string script = req_.script;
         for (;;) {
-            const int choice = ctx_.prompter->select(
-                "Run this script?", {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
-                {visible_controls(command_line_, false), "", visible_controls(script_path_.string(), false),
-                 "keep the script, run nothing"},
-                0, "--yes");
+            const int choice =
+                ctx_.prompter->select("Run this script?", {"Run", "View the script", "Edit it in $EDITOR", "Cancel"},
+                                      {visible_controls(command_line_, false), "",
+                                       visible_controls(script_path_.string(), false), "keep the script, run nothing"},
+                                      0, "--yes");
             if (choice == 0) return true;
             if (choice == 1) console_.text(TextKind::Plain, with_newline(script));
             else if (choice == 2) script = edit();
@@ -400,7 +401,8 @@ private:
         spec.stdin_mode = util::StdinMode::Inherit;
         spec.output = util::OutputMode::Inherit;
         const auto r = run_process_request(ctx_, spec, {});
-        if (r.exit_code != 0) console_.text(TextKind::Warning, "the editor exited with " + std::to_string(r.exit_code) + "\n");
+        if (r.exit_code != 0)
+            console_.text(TextKind::Warning, "the editor exited with " + std::to_string(r.exit_code) + "\n");
         const std::string script = util::read_file_if_exists(script_path_).value_or(req_.script);
         if (script.find(req_.app_name) == std::string::npos)
             console_.text(TextKind::Warning, "the edited script no longer mentions the app name '" + req_.app_name +
@@ -415,7 +417,8 @@ private:
             console_.progress(nullptr);
             if (r.interrupted && !r.ok()) {
                 created_secrets_.push_back(s.name);  // it may exist by now
-                settle("cancelled", kExitCancelled, "interrupted while creating secret " + s.name + "; nothing was launched");
+                settle("cancelled", kExitCancelled,
+                       "interrupted while creating secret " + s.name + "; nothing was launched");
                 return false;
             }
             if (!r.ok()) {
@@ -434,7 +437,7 @@ private:
         const auto& status = res().at("status");
         if (status == "failed") return !session_left_running_;
         if (status == "cancelled") return !created_secrets_.empty();  // stopped while creating them
-        if (status == "interrupted") return !req_.detach;  // an attached app ends with its client
+        if (status == "interrupted") return !req_.detach;             // an attached app ends with its client
         // A run that returned by itself is over; without an app id nothing records it.
         return status == "completed" && req_.mode == "run" && !app_id_;
     }
@@ -473,7 +476,8 @@ private:
     util::CaptureResult launch() {
         console_.text(TextKind::Success, "Starting " + req_.description + "…\n");
         if (req_.detach)
-            console_.text(TextKind::Dim, "The app keeps running when this terminal closes; stop it with `m-gpux stop`.\n");
+            console_.text(TextKind::Dim,
+                          "The app keeps running when this terminal closes; stop it with `m-gpux stop`.\n");
         util::ProcessSpec spec;
         spec.exe = require_program("modal");
         spec.args = args_;
@@ -540,7 +544,8 @@ private:
         app_id_ = scan_.app_id();
         if (!app_id_ && (req_.detach || req_.mode == "deploy") && (r.exit_code == 0 || r.interrupted)) {
             // Modal did not name it in a line we saw (deploy never does): ask.
-            app_id_ = newest_app_named(modal_, profile_, req_.app_name, req_.mode == "deploy" ? "deployed" : "ephemeral");
+            app_id_ =
+                newest_app_named(modal_, profile_, req_.app_name, req_.mode == "deploy" ? "deployed" : "ephemeral");
             if (app_id_) record_session(*app_id_);
         }
         if (app_id_) res()["app_id"] = *app_id_;
@@ -553,7 +558,8 @@ private:
         else if (!scan_.web_urls().empty()) res()["url"] = scan_.web_urls().front();
         res()["exit_code"] = r.exit_code;
         res()["session_id"] = session_id_ ? json::value(*session_id_) : json::value(nullptr);
-        for (const auto& b : scan_.bad_results()) console_.text(TextKind::Warning, "a RESULT line was not JSON: " + b + "\n");
+        for (const auto& b : scan_.bad_results())
+            console_.text(TextKind::Warning, "a RESULT line was not JSON: " + b + "\n");
     }
 
     void finish(const util::CaptureResult& r) {
@@ -567,7 +573,8 @@ private:
         } else if (left_in_background_) {
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
-            console_.text(TextKind::Info, "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
+            console_.text(TextKind::Info,
+                          "It keeps running in the background (" + app_text + "); stop it with `m-gpux stop`.\n");
         } else if (r.timed_out && !req_.background) {
             settle("failed", kExitFailed,
                    "`modal " + req_.mode + "` did not finish within " + human_seconds(*req_.wait_timeout_s) +
@@ -582,12 +589,16 @@ private:
             settle("interrupted");
             console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
             if (app_id_) offer_stop(*app_id_);
-            else console_.text(TextKind::Info, "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
+            else
+                console_.text(TextKind::Info,
+                              "Find it with `modal app list` and stop it with `modal app stop <app-id>`.\n");
         } else if (r.exit_code == 0 && req_.background && req_.mode == "run" && !app_id_) {
             settle("failed", kExitFailed,
                    "`modal run --detach` ended without naming its app (no \"View run at\" line, and `modal app list` "
-                   "shows no app called '" + req_.app_name + "'), so it has no app id and no session was recorded; "
-                   "check `modal app list` for it and stop it with `modal app stop <app-id>` if it runs");
+                   "shows no app called '" +
+                       req_.app_name +
+                       "'), so it has no app id and no session was recorded; "
+                       "check `modal app list` for it and stop it with `modal app stop <app-id>` if it runs");
         } else if (r.exit_code != 0) {
             ModalResult mr;
             mr.args = args_;
@@ -601,8 +612,9 @@ private:
             // a deployment stays up.
             if (req_.mode == "run") set_session_state("stopped");
             if (records_session() && !app_id_)
-                console_.text(TextKind::Warning, "Modal did not name the app, so no session was recorded; find it with "
-                                                 "`modal app list`.\n");
+                console_.text(TextKind::Warning,
+                              "Modal did not name the app, so no session was recorded; find it with "
+                              "`modal app list`.\n");
         }
     }
 
@@ -612,7 +624,8 @@ private:
             "Stop " + id + " (" + visible_controls(req_.app_name) + ") now to release its compute?", false, false,
             "--yes keeps it running");
         if (!stop) {
-            console_.text(TextKind::Info, "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
+            console_.text(TextKind::Info,
+                          "It keeps running; stop it later with `m-gpux stop` or `modal app stop " + id + "`.\n");
             return;
         }
         const auto sr = modal_.app_stop(profile_, id);
@@ -655,8 +668,8 @@ ModalRunner::ModalRunner(HostContext& ctx) : ctx_(ctx) {}
 
 RunOutcome ModalRunner::run(const RunRequest& request) {
     if (ctx_.globals.backend && *ctx_.globals.backend == "local")
-        throw ServiceError(kExitFailed,
-                           "the local backend cannot run this workload yet; run it on Modal (leave out --backend local)");
+        throw ServiceError(
+            kExitFailed, "the local backend cannot run this workload yet; run it on Modal (leave out --backend local)");
     return Launch(ctx_, request).run();
 }
 

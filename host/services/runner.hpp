@@ -62,8 +62,8 @@ std::vector<std::pair<std::string, std::string>> summary_rows(const RunRequest& 
 std::string new_run_id();
 
 struct RunOutcome {
-    int status = 0;          // an exit code (0 ok)
-    std::string error;       // the message for a non-zero status
+    int status = 0;     // an exit code (0 ok)
+    std::string error;  // the message for a non-zero status
     boost::json::object result;
 };
 

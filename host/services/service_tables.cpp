@@ -94,7 +94,7 @@ int32_t process_run(const mgpux_host* host, const char* request_json, mgpux_line
             fn = [&](int stream, std::string_view line) {
                 const std::string copy(line);
                 return on_line(user, stream, copy.c_str()) == MGPUX_LINE_STOP ? util::LineAction::Stop
-                                                                             : util::LineAction::Continue;
+                                                                              : util::LineAction::Continue;
             };
         const auto r = run_process_request(ph.context(), spec, fn);
         return give_json(ph, MGPUX_SERVICE_PROCESS, process_result_json(r), out_json);
@@ -159,8 +159,8 @@ int32_t process_open_url(const mgpux_host* host, const char* url, int32_t* out_o
     });
 }
 
-const mgpux_process_service kProcess = {sizeof(mgpux_process_service), process_run, process_locate,
-                                        process_read_stdin, process_open_url};
+const mgpux_process_service kProcess = {sizeof(mgpux_process_service), process_run, process_locate, process_read_stdin,
+                                        process_open_url};
 
 // ------------------------------------------------------------ modal
 
@@ -241,7 +241,8 @@ int32_t modal_fan_out(const mgpux_host* host, const char* request_json, const ch
         const auto call = modal_call_from(req);
         const auto profiles = fan_out_profiles(req);
         ModalService modal(ph.context());
-        return give_json(ph, MGPUX_SERVICE_MODAL, modal_rows(modal.fan_out(call.args, profiles, call.timeout_s)), out_json);
+        return give_json(ph, MGPUX_SERVICE_MODAL, modal_rows(modal.fan_out(call.args, profiles, call.timeout_s)),
+                         out_json);
     });
 }
 
@@ -287,9 +288,8 @@ int32_t modal_call_many(const mgpux_host* host, const char* request_json, const 
     });
 }
 
-const mgpux_modal_service kModal = {sizeof(mgpux_modal_service), modal_call,          modal_fan_out,
-                                    modal_app_stop,              modal_secret_create, modal_secret_delete,
-                                    modal_call_many};
+const mgpux_modal_service kModal = {sizeof(mgpux_modal_service), modal_call,          modal_fan_out,  modal_app_stop,
+                                    modal_secret_create,         modal_secret_delete, modal_call_many};
 
 // ------------------------------------------------------------ runner
 
@@ -314,10 +314,11 @@ int32_t profiles_list(const mgpux_host* host, const char** out_json) {
         const auto store = profile_store();
         json::array rows;
         for (const auto& p : store.list())
-            rows.push_back(json::object{{"name", p.name},
-                                        {"active", p.active},
-                                        {"has_token", p.has_token_id && p.has_token_secret},
-                                        {"environment", p.environment.empty() ? json::value(nullptr) : json::value(p.environment)}});
+            rows.push_back(json::object{
+                {"name", p.name},
+                {"active", p.active},
+                {"has_token", p.has_token_id && p.has_token_secret},
+                {"environment", p.environment.empty() ? json::value(nullptr) : json::value(p.environment)}});
         const auto active = store.active();
         return give_json(ph, MGPUX_SERVICE_PROFILES,
                          json::object{{"path", store.path().string()},
@@ -391,16 +392,21 @@ int32_t profiles_parse_token_command(const mgpux_host* host, const char* pasted,
     return guard(host, [&](PluginHost& ph) {
         const auto parsed = parse_token_command(cstr(pasted));
         if (!parsed) return give(ph, MGPUX_SERVICE_PROFILES, "null", out_json);
-        return give_json(ph, MGPUX_SERVICE_PROFILES,
-                         json::object{{"token_id", parsed->token_id},
-                                      {"token_secret", parsed->token_secret},
-                                      {"profile", parsed->profile ? json::value(*parsed->profile) : json::value(nullptr)}},
-                         out_json);
+        return give_json(
+            ph, MGPUX_SERVICE_PROFILES,
+            json::object{{"token_id", parsed->token_id},
+                         {"token_secret", parsed->token_secret},
+                         {"profile", parsed->profile ? json::value(*parsed->profile) : json::value(nullptr)}},
+            out_json);
     });
 }
 
-const mgpux_profiles_service kProfiles = {sizeof(mgpux_profiles_service), profiles_list,       profiles_resolve,
-                                          profiles_upsert,                profiles_remove,     profiles_set_active,
+const mgpux_profiles_service kProfiles = {sizeof(mgpux_profiles_service),
+                                          profiles_list,
+                                          profiles_resolve,
+                                          profiles_upsert,
+                                          profiles_remove,
+                                          profiles_set_active,
                                           profiles_parse_token_command};
 
 // ------------------------------------------------------------ state
@@ -496,7 +502,9 @@ int32_t state_session_forget(const mgpux_host* host, const char* ref, uint32_t* 
 }
 
 int32_t state_preset_list(const mgpux_host* host, const char** out_json) {
-    return guard(host, [&](PluginHost& ph) { return give_json(ph, MGPUX_SERVICE_STATE, state_store().list_presets(), out_json); });
+    return guard(host, [&](PluginHost& ph) {
+        return give_json(ph, MGPUX_SERVICE_STATE, state_store().list_presets(), out_json);
+    });
 }
 
 int32_t state_preset_get(const mgpux_host* host, const char* name, const char** out_json) {
@@ -535,10 +543,10 @@ int32_t state_preset_delete(const mgpux_host* host, const char* name, int32_t* o
     });
 }
 
-const mgpux_state_service kState = {sizeof(mgpux_state_service), state_read,          state_modify,
-                                    state_session_save,         state_session_get,   state_session_update,
-                                    state_session_forget,       state_preset_list,   state_preset_get,
-                                    state_preset_save,          state_preset_delete};
+const mgpux_state_service kState = {sizeof(mgpux_state_service), state_read,         state_modify,
+                                    state_session_save,          state_session_get,  state_session_update,
+                                    state_session_forget,        state_preset_list,  state_preset_get,
+                                    state_preset_save,           state_preset_delete};
 
 // ------------------------------------------------------------ catalog
 
@@ -552,7 +560,8 @@ int32_t catalog_parse_gpu(const mgpux_host* host, const char* spec, const char**
         const auto* info = find_gpu(gpu.name);
         json::object o{{"name", gpu.name}, {"count", gpu.count}, {"spec", gpu.text()}, {"label", gpu_label(gpu)}};
         o["vram_gb"] = info ? json::value(info->vram_gb) : json::value(nullptr);
-        o["price_per_hour"] = info && info->price_per_hour ? json::value(*info->price_per_hour * gpu.count) : json::value(nullptr);
+        o["price_per_hour"] =
+            info && info->price_per_hour ? json::value(*info->price_per_hour * gpu.count) : json::value(nullptr);
         return give_json(ph, MGPUX_SERVICE_CATALOG, o, out_json);
     });
 }
@@ -561,13 +570,15 @@ int32_t catalog_parse_cpu(const mgpux_host* host, int32_t cores, int32_t memory_
     return guard(host, [&](PluginHost& ph) {
         const auto cpu = make_cpu_spec(cores, memory_mb > 0 ? std::optional<int>(memory_mb) : std::nullopt);
         return give_json(ph, MGPUX_SERVICE_CATALOG,
-                         json::object{{"cores", cpu.cores}, {"memory_mb", cpu.memory_mb}, {"label", cpu_label(cpu)}}, out_json);
+                         json::object{{"cores", cpu.cores}, {"memory_mb", cpu.memory_mb}, {"label", cpu_label(cpu)}},
+                         out_json);
     });
 }
 
 int32_t catalog_parse_python(const mgpux_host* host, const char* version, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        const std::string v = cstr(version).empty() ? std::string(kDefaultPython) : validate_python_version(cstr(version));
+        const std::string v =
+            cstr(version).empty() ? std::string(kDefaultPython) : validate_python_version(cstr(version));
         return give_json(ph, MGPUX_SERVICE_CATALOG, json::object{{"python", v}}, out_json);
     });
 }

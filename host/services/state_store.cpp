@@ -328,8 +328,7 @@ json::object StateStore::list_presets() const {
 json::object StateStore::get_preset(std::string_view name) const {
     const json::value doc = read(kPresets);
     const json::value* stored = doc.get_object().if_contains(name);
-    if (!stored || !stored->is_object())
-        throw ServiceError(kExitUsage, "no preset named '" + std::string(name) + "'");
+    if (!stored || !stored->is_object()) throw ServiceError(kExitUsage, "no preset named '" + std::string(name) + "'");
     try {
         return normalise_preset(stored->get_object());
     } catch (const PresetFieldError& e) {
@@ -348,8 +347,8 @@ json::object merged_preset(std::string_view name, const json::object* existing, 
         saved = merge_preset(existing, fields);
     } catch (const PresetFieldError& e) {
         if (e.stored)
-            throw ServiceError(kExitConfig,
-                               preset_context(name, file) + ": " + e.what() + "; give a new value for it or fix the file");
+            throw ServiceError(kExitConfig, preset_context(name, file) + ": " + e.what() +
+                                                "; give a new value for it or fix the file");
         throw ServiceError(kExitUsage, "preset '" + std::string(name) + "': " + e.what());
     }
     const std::string now = utc_now_iso();

@@ -16,10 +16,10 @@ namespace mgpux {
 // A template that is malformed or that names something the context lacks.
 // what() is "<template name>:<line>: <detail>".
 struct TemplateError : std::runtime_error {
-  TemplateError(std::string template_name, int line, std::string message);
-  std::string template_name;
-  int line;
-  std::string detail;
+    TemplateError(std::string template_name, int line, std::string message);
+    std::string template_name;
+    int line;
+    std::string detail;
 };
 
 // Returns the text of the partial called `name`, or nullopt if there is none.
@@ -30,7 +30,7 @@ using PartialLoader = std::function<std::optional<std::string>(const std::string
 // (render_python_literal); a list or object renders as one literal. Sections iterate lists and
 // push objects; an unknown name or partial is a TemplateError. A value without a Python literal
 // throws LiteralError whose message is prefixed with "<template>:<line>: value of '<name>': ".
-std::string render_template(std::string_view name, std::string_view text,
-                            const boost::json::object& context, const PartialLoader& partials);
+std::string render_template(std::string_view name, std::string_view text, const boost::json::object& context,
+                            const PartialLoader& partials);
 
 }  // namespace mgpux

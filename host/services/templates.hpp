@@ -26,8 +26,7 @@ public:
 
     // Throw TemplateError (naming template and line) or std::runtime_error.
     std::string render_file(const std::string& name, const boost::json::object& context) const;
-    std::string render_text(const std::string& name, const std::string& text,
-                            const boost::json::object& context) const;
+    std::string render_text(const std::string& name, const std::string& text, const boost::json::object& context) const;
 
 private:
     std::vector<std::filesystem::path> dirs_;

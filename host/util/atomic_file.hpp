@@ -12,8 +12,7 @@ namespace mgpux::util {
 // Replaces `path` with `content` atomically; the new file gets `mode`
 // (default 0600). Creates no directories. Throws std::system_error naming
 // the path on failure; on failure the old file is untouched.
-void write_file_atomic(const std::filesystem::path& path, std::string_view content,
-                       unsigned mode = 0600);
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode = 0600);
 
 // The whole file, or std::nullopt when it does not exist. Throws
 // std::system_error for any other failure (permission, a directory, ...).

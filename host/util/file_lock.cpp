@@ -17,8 +17,7 @@ std::filesystem::path FileLock::lock_path_for(const std::filesystem::path& guard
 FileLock::FileLock(const std::filesystem::path& guarded) {
     const auto path = lock_path_for(guarded);
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0)
-        throw std::system_error(errno, std::generic_category(), "cannot open lock file " + path.string());
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open lock file " + path.string());
     while (::flock(fd_, LOCK_EX) != 0) {
         if (errno == EINTR) continue;
         const int err = errno;

@@ -37,11 +37,11 @@ boost::json::value parse_json(std::string_view text) {
     if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;
     if (!ec) parser.finish(ec);
     if (ec) {
-        std::size_t line = 1 + static_cast<std::size_t>(
-                                   std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(consumed), '\n'));
-        throw JsonParseError(consumed, line,
-                             "at byte " + std::to_string(consumed) + " (line " + std::to_string(line) +
-                                 "): " + ec.message());
+        std::size_t line = 1 + static_cast<std::size_t>(std::count(
+                                   text.begin(), text.begin() + static_cast<std::ptrdiff_t>(consumed), '\n'));
+        throw JsonParseError(
+            consumed, line,
+            "at byte " + std::to_string(consumed) + " (line " + std::to_string(line) + "): " + ec.message());
     }
     boost::json::value v = parser.release();
     if (!all_finite(v)) {
@@ -123,11 +123,8 @@ void pretty(std::string& out, const boost::json::value& v, int depth, bool sorte
             out += "]";
             return;
         }
-        case boost::json::kind::double_:
-            out += double_text(v.get_double());
-            return;
-        default:
-            out += boost::json::serialize(v);
+        case boost::json::kind::double_: out += double_text(v.get_double()); return;
+        default: out += boost::json::serialize(v);
     }
 }
 

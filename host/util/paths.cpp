@@ -77,8 +77,8 @@ std::optional<unsigned> make_private(const fs::path& path, unsigned owner_uid) {
     }
     if (st.st_uid != owner_uid)
         throw NotOwnedError(path.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
-                            std::to_string(owner_uid) + "); if it is yours, `chown -R " +
-                            std::to_string(owner_uid) + " " + path.string() + "`, else move it away");
+                            std::to_string(owner_uid) + "); if it is yours, `chown -R " + std::to_string(owner_uid) +
+                            " " + path.string() + "`, else move it away");
     const unsigned mode = st.st_mode & 07777;
     if ((mode & 077) == 0) return std::nullopt;
     if (::chmod(path.c_str(), mode & 0700) != 0)

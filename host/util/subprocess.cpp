@@ -72,7 +72,7 @@ struct StreamReader {
     asio::readable_pipe pipe;
     std::string* sink;
     int stream;
-    bool keep_tail = true;        // keep the last `limit` bytes; else the first, up to `limit`
+    bool keep_tail = true;  // keep the last `limit` bytes; else the first, up to `limit`
     std::size_t limit = kDefaultTailLimit;
     std::size_t max_line = kDefaultTailLimit;
     std::function<void(int, std::string_view)> on_line;
@@ -83,8 +83,7 @@ struct StreamReader {
     bool overflowed = false;
     std::size_t reads = 0;  // chunks read so far: the drain after the child's exit watches it
 
-    StreamReader(asio::io_context& ctx, std::string* sink, int stream)
-        : pipe(ctx), sink(sink), stream(stream) {}
+    StreamReader(asio::io_context& ctx, std::string* sink, int stream) : pipe(ctx), sink(sink), stream(stream) {}
 
     void start() {
         pipe.async_read_some(asio::buffer(buf), [this](const bp::error_code& ec, std::size_t n) {

@@ -15,9 +15,9 @@
 namespace mgpux::util {
 
 struct CaptureResult {
-    int exit_code = -1;      // the child's exit status, or 128+signal when it was killed
-    int signal = 0;          // the terminating signal, 0 when it exited
-    bool timed_out = false;  // killed (with its whole process group) after the timeout
+    int exit_code = -1;        // the child's exit status, or 128+signal when it was killed
+    int signal = 0;            // the terminating signal, 0 when it exited
+    bool timed_out = false;    // killed (with its whole process group) after the timeout
     bool interrupted = false;  // we sent it SIGINT (Ctrl-C here, or a line callback asked)
     int pid = 0;               // the child's process id
     // stdout passed ProcessSpec::capture_limit: the child was killed and `out` is empty.

@@ -19,11 +19,12 @@ const mgpux_option kListOptions[] = {
     mgpux::option("no-usage").flag().help("only list the profiles; do not fetch this month's usage"),
 };
 const mgpux_option kAddOptions[] = {
-    mgpux::option("name").metavar("NAME")
-        .help("the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
-              "(default: the pasted --profile, else asked)"),
+    mgpux::option("name").metavar("NAME").help(
+        "the profile name: 1 to 64 letters, digits, '.', '_' and '-', starting with a letter or digit "
+        "(default: the pasted --profile, else asked)"),
     mgpux::option("token-id").metavar("ID").help("the Modal token id (ak-…)"),
-    mgpux::option("token-secret").metavar("VALUE|-")
+    mgpux::option("token-secret")
+        .metavar("VALUE|-")
         .help("the Modal token secret (as-…); '-' reads it from stdin. On the command line it shows in "
               "shell history"),
 };
@@ -97,7 +98,6 @@ const mgpux::Commands kCommands{
 
 // ------------------------------------------------------------ helpers
 
-
 const mgpux::Json::Array& profile_rows(const mgpux::Json& listing) {
     static const mgpux::Json::Array kNone;
     const mgpux::Json* ps = listing.find("profiles");
@@ -170,8 +170,8 @@ void print_list(const mgpux::Host& host, const mgpux::Json::Array& rows, const s
     host.table({"Profile", "Active", "Used (month)", "Remaining", "Note"}, table, "Modal profiles");
     if (!fetched) return;
     if (with_figures > 0)
-        host.text("Total remaining over " + std::to_string(with_figures) + " profile(s): " +
-                      billing::format_usd(total_left, 2) + "\n",
+        host.text("Total remaining over " + std::to_string(with_figures) +
+                      " profile(s): " + billing::format_usd(total_left, 2) + "\n",
                   MGPUX_TEXT_HEADING);
     host.text("Each Starter workspace gets $30 of credit a month, reset on the 1st (UTC); period: " +
                   month_label(billing::today_utc()) + ".\n",
@@ -262,21 +262,21 @@ void read_piped(const mgpux::Host& host, const mgpux::Process& process, Credenti
         return;
     }
     if (text.find_first_of(" \t\r\n") != std::string::npos)
-        throw mgpux::usage_error("stdin is neither a `modal token set --token-id … --token-secret …` line nor a "
-                                 "token secret");
+        throw mgpux::usage_error(
+            "stdin is neither a `modal token set --token-id … --token-secret …` line nor a "
+            "token secret");
     c.token_secret = text;
 }
 
 // Interactive input: a hidden paste prompt, then the values still missing.
 void ask_paste(const mgpux::Host& host, Credentials& c) {
-    host.info("Tip: paste the whole `modal token set --token-id … --token-secret … --profile=…` line from\n"
-              "Modal's dashboard (input is hidden), or press Enter to type the values one by one.\n");
+    host.info(
+        "Tip: paste the whole `modal token set --token-id … --token-secret … --profile=…` line from\n"
+        "Modal's dashboard (input is hidden), or press Enter to type the values one by one.\n");
     const std::string text = trim(host.ask("Paste command or press Enter", "", "--token-id and --token-secret", true));
     if (text.empty()) return;
-    if (apply_paste(c, mgpux::Profiles(host).parse_token_command(text)))
-        host.success("Parsed the token command.\n");
-    else
-        host.warn("That is not a `modal token set --token-id … --token-secret …` line; enter the values instead.\n");
+    if (apply_paste(c, mgpux::Profiles(host).parse_token_command(text))) host.success("Parsed the token command.\n");
+    else host.warn("That is not a `modal token set --token-id … --token-secret …` line; enter the values instead.\n");
 }
 
 Credentials collect_credentials(const mgpux::Host& host, const mgpux::Args& args) {
@@ -288,8 +288,9 @@ Credentials collect_credentials(const mgpux::Host& host, const mgpux::Args& args
         if (c.token_secret.empty()) throw mgpux::usage_error("--token-secret -: nothing was read from stdin");
     } else if (!c.token_secret.empty()) {
         c.token_secret = trim(c.token_secret);
-        host.warn("Warning: a secret given on the command line shows in shell history and `ps`; "
-                  "use --token-secret - and pipe it instead.\n");
+        host.warn(
+            "Warning: a secret given on the command line shows in shell history and `ps`; "
+            "use --token-secret - and pipe it instead.\n");
     }
     if (c.token_id.empty() || c.token_secret.empty()) {
         if (!args.global_flag("interactive")) {
@@ -304,7 +305,8 @@ Credentials collect_credentials(const mgpux::Host& host, const mgpux::Args& args
     // A --name given empty is not asked again: the profiles service refuses it
     // with the naming rule, as any other name it cannot take.
     if (c.name.empty() && !args.has("name")) c.name = trim(host.ask("Profile name", nullptr, "--name"));
-    if (c.token_id.find_first_of(" \t") != std::string::npos || c.token_secret.find_first_of(" \t") != std::string::npos)
+    if (c.token_id.find_first_of(" \t") != std::string::npos ||
+        c.token_secret.find_first_of(" \t") != std::string::npos)
         throw mgpux::usage_error("a Modal token id or secret has no spaces in it; check what was pasted");
     return c;
 }
@@ -328,11 +330,14 @@ int add(const mgpux::Host& host, const mgpux::Args& args) {
         host.json(doc);
         return MGPUX_OK;
     }
-    const std::string what = created ? "Added profile '" + c.name + "'" : "Updated the tokens of profile '" + c.name + "'";
+    const std::string what =
+        created ? "Added profile '" + c.name + "'" : "Updated the tokens of profile '" + c.name + "'";
     if (dry) host.info("dry run: " + what + " would be written to " + listing.string_or("path") + ".\n");
     else host.success(what + " in " + listing.string_or("path") + ".\n");
     if (active) host.text("It is the active profile.\n");
-    else host.text("Make it the active one with `m-gpux account switch " + c.name + "`, or use --profile " + c.name + ".\n");
+    else
+        host.text("Make it the active one with `m-gpux account switch " + c.name + "`, or use --profile " + c.name +
+                  ".\n");
     return MGPUX_OK;
 }
 

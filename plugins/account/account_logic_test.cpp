@@ -80,10 +80,8 @@ TEST(BalanceFromRow, MalformedReportIsAnError) {
 
 // The original's worked example: usages {a: 10, b: error, c: 29.99, d: 31} pick a.
 TEST(AutoPick, SpecVector) {
-    const auto pick = account::auto_pick({{"a", 10 * kDollar},
-                                          {"b", std::nullopt},
-                                          {"c", 29'990'000'000},
-                                          {"d", 31 * kDollar}});
+    const auto pick =
+        account::auto_pick({{"a", 10 * kDollar}, {"b", std::nullopt}, {"c", 29'990'000'000}, {"d", 31 * kDollar}});
     EXPECT_EQ(pick, std::optional<std::string>("a"));
 }
 
@@ -164,7 +162,8 @@ TEST(TokenWarnings, FlagOddOrSwappedTokensWithoutQuotingThem) {
     EXPECT_EQ(swapped[0].find("as-secret"), std::string::npos);
     EXPECT_EQ(account::token_warnings({"n", "xyz", "as-2"}).size(), 1u);
     EXPECT_EQ(account::token_warnings({"n", "ak-1", "hunter2"}).size(), 1u);
-    for (const auto& w : account::token_warnings({"n", "ak-1", "hunter2"})) EXPECT_EQ(w.find("hunter2"), std::string::npos);
+    for (const auto& w : account::token_warnings({"n", "ak-1", "hunter2"}))
+        EXPECT_EQ(w.find("hunter2"), std::string::npos);
 }
 
 TEST(EnvTokensNote, NamesTheProfileItOverrides) {

@@ -17,10 +17,13 @@ constexpr double kReportTimeoutS = 60;
 constexpr long kMaxDays = 3660;
 
 const mgpux_option kUsageOptions[] = {
-    mgpux::option("days").kind(MGPUX_OPT_INT).default_value("30").metavar("N")
+    mgpux::option("days")
+        .kind(MGPUX_OPT_INT)
+        .default_value("30")
+        .metavar("N")
         .help("how many days back to report (UTC dates)"),
-    mgpux::option("account").alias('a').metavar("PROFILE").exclusive_group("target").repeatable()
-        .help("the profile to report on (repeat for several)"),
+    mgpux::option("account").alias('a').metavar("PROFILE").exclusive_group("target").repeatable().help(
+        "the profile to report on (repeat for several)"),
     mgpux::option("all").flag().exclusive_group("target").help("report on every profile in the Modal config file"),
 };
 
@@ -98,8 +101,9 @@ std::vector<std::string> chosen_names(const mgpux::Host& host, const mgpux::Args
     if (!names.empty()) return names;
     const std::string current = profiles.resolve();
     if (current.empty())
-        throw mgpux::usage_error("no active Modal profile; pass --account PROFILE, --all, or --profile PROFILE "
-                                 "(or make one active with `m-gpux account switch`)");
+        throw mgpux::usage_error(
+            "no active Modal profile; pass --account PROFILE, --all, or --profile PROFILE "
+            "(or make one active with `m-gpux account switch`)");
     return {current};
 }
 
@@ -143,7 +147,8 @@ std::vector<ProfileUsage> fetch_usage(const mgpux::Host& host, const std::vector
             out.push_back(usage_from_row(n, rows.as_array().at(next_row)));
             ++next_row;
         } else {
-            out.push_back({n, "no token in the Modal config file; add one with `m-gpux account add --name " + n + "`", {}});
+            out.push_back(
+                {n, "no token in the Modal config file; add one with `m-gpux account add --name " + n + "`", {}});
         }
     }
     return out;
@@ -201,7 +206,8 @@ void print_profile(const mgpux::Host& host, const ProfileUsage& u, const std::st
 // Why the command fails when some reports are missing: the only error when
 // there was one profile, else which profiles (the others were shown).
 std::string failure_message(const std::vector<ProfileUsage>& results, std::size_t ok_count) {
-    if (results.size() == 1) return "could not fetch billing for '" + results.front().name + "': " + results.front().error;
+    if (results.size() == 1)
+        return "could not fetch billing for '" + results.front().name + "': " + results.front().error;
     if (ok_count == 0) return "could not fetch billing for any of the " + std::to_string(results.size()) + " profiles";
     std::string names;
     for (const auto& u : results)
@@ -242,8 +248,9 @@ int usage(const mgpux::Host& host, const mgpux::Args& args) {
             host.text("Total over " + std::to_string(ok_count) + " of " + std::to_string(results.size()) +
                           " profiles: " + format_usd(total, 4) + "\n",
                       MGPUX_TEXT_HEADING);
-        host.text("Each Starter workspace gets $30 of free credit per month; `m-gpux account list` shows what is left.\n",
-                  MGPUX_TEXT_DIM);
+        host.text(
+            "Each Starter workspace gets $30 of free credit per month; `m-gpux account list` shows what is left.\n",
+            MGPUX_TEXT_DIM);
     }
     if (ok_count < results.size()) throw mgpux::Error(MGPUX_E_FAILED, failure_message(results, ok_count));
     return MGPUX_OK;

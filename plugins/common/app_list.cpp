@@ -29,8 +29,7 @@ bool looks_like_app_id(const std::string& text) {
 }
 
 bool is_live_state(const std::string& state) {
-    return state == "deployed" || state == "ephemeral" || state == "ephemeral (detached)" ||
-           state == "initializing...";
+    return state == "deployed" || state == "ephemeral" || state == "ephemeral (detached)" || state == "initializing...";
 }
 
 bool is_mgpux_description(const std::string& description) { return description.rfind("m-gpux", 0) == 0; }

@@ -81,7 +81,8 @@ std::optional<Nanos> parse_cost(const std::string& text) {
     const long shift = d->scale + 9;  // to nano-dollars
     Nanos value = 0;
     if (shift >= 0) {
-        if (shift > 30) return digits.find_first_not_of('0') == std::string::npos ? std::optional<Nanos>(0) : std::nullopt;
+        if (shift > 30)
+            return digits.find_first_not_of('0') == std::string::npos ? std::optional<Nanos>(0) : std::nullopt;
         digits.append(static_cast<std::size_t>(shift), '0');
         const auto v = to_integer(digits);
         if (!v) return std::nullopt;
@@ -120,7 +121,8 @@ std::string format_usd(Nanos amount, int decimals) {
     for (int i = 0; i < decimals; ++i) scale *= 10;
     const bool negative = amount < 0;
     // Work on the magnitude as unsigned so the most negative value is safe.
-    const auto magnitude = negative ? static_cast<std::uint64_t>(-(amount + 1)) + 1 : static_cast<std::uint64_t>(amount);
+    const auto magnitude =
+        negative ? static_cast<std::uint64_t>(-(amount + 1)) + 1 : static_cast<std::uint64_t>(amount);
     const std::uint64_t rounded = (magnitude + static_cast<std::uint64_t>(unit) / 2) / static_cast<std::uint64_t>(unit);
     const std::uint64_t whole = rounded / static_cast<std::uint64_t>(scale);
     const std::uint64_t frac = rounded % static_cast<std::uint64_t>(scale);
@@ -148,14 +150,15 @@ Nanos row_cost(const mgpux::Json& row, std::size_t index) {
     if (!v || v->is_null()) return 0;  // a row without a cost costs nothing
     const auto cost = parse_cost(*v);
     if (!cost)
-        throw ReportError("row " + std::to_string(index + 1) + " of the billing report has a cost that is not a number: " +
-                          v->dump());
+        throw ReportError("row " + std::to_string(index + 1) +
+                          " of the billing report has a cost that is not a number: " + v->dump());
     return *cost;
 }
 
 Nanos checked_add(Nanos a, Nanos b) {
     Nanos sum = 0;
-    if (__builtin_add_overflow(a, b, &sum)) throw ReportError("the billing report's costs add up to more than we can count");
+    if (__builtin_add_overflow(a, b, &sum))
+        throw ReportError("the billing report's costs add up to more than we can count");
     return sum;
 }
 
@@ -169,7 +172,8 @@ Summary summarize(const mgpux::Json& rows) {
     const auto& items = rows.as_array();
     for (std::size_t i = 0; i < items.size(); ++i) {
         const mgpux::Json& row = items[i];
-        if (!row.is_object()) throw ReportError("row " + std::to_string(i + 1) + " of the billing report is not an object");
+        if (!row.is_object())
+            throw ReportError("row " + std::to_string(i + 1) + " of the billing report is not an object");
         const Nanos cost = row_cost(row, i);
         const std::string env = string_field(row, "environment", "environment_name");
         auto& app = apps[{string_field(row, "description"), env}];
@@ -181,7 +185,8 @@ Summary summarize(const mgpux::Json& rows) {
         if (cost != 0) s.by_app.push_back({key.first, key.second, cost});
     for (const auto& [env, cost] : environments)
         if (cost != 0) s.by_environment.emplace_back(env, cost);
-    std::stable_sort(s.by_app.begin(), s.by_app.end(), [](const AppCost& a, const AppCost& b) { return a.cost > b.cost; });
+    std::stable_sort(s.by_app.begin(), s.by_app.end(),
+                     [](const AppCost& a, const AppCost& b) { return a.cost > b.cost; });
     std::stable_sort(s.by_environment.begin(), s.by_environment.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     return s;
@@ -195,9 +200,7 @@ std::string date_days_before(std::chrono::sys_days today, long days) {
     return buf;
 }
 
-std::chrono::sys_days today_utc() {
-    return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-}
+std::chrono::sys_days today_utc() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
 
 std::string describe_fetch_error(const std::string& error) {
     std::string text = error;

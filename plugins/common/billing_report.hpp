@@ -45,7 +45,7 @@ struct AppCost {
 struct Summary {
     Nanos total = 0;
     std::vector<std::pair<std::string, Nanos>> by_environment;  // cost desc, then name
-    std::vector<AppCost> by_app;                                 // cost desc, then names
+    std::vector<AppCost> by_app;                                // cost desc, then names
 };
 
 // Thrown by summarize() for a report that is not the documented shape.

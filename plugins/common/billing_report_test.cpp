@@ -176,9 +176,11 @@ TEST(Dates, DaysBeforeCrossesMonthsAndLeapDays) {
 }
 
 TEST(FetchError, DropsTheCommandAndAddsHints) {
-    EXPECT_EQ(billing::describe_fetch_error("`modal billing report --start 2026-01-01 --json` failed (exit 1): AuthError: bad"),
+    EXPECT_EQ(billing::describe_fetch_error(
+                  "`modal billing report --start 2026-01-01 --json` failed (exit 1): AuthError: bad"),
               "failed (exit 1): AuthError: bad");
-    const auto old = billing::describe_fetch_error("`modal billing report` failed (exit 2): Error: No such command 'billing'.");
+    const auto old =
+        billing::describe_fetch_error("`modal billing report` failed (exit 2): Error: No such command 'billing'.");
     EXPECT_NE(old.find("modal 1.3.3"), std::string::npos);
     EXPECT_EQ(billing::describe_fetch_error("plain"), "plain");
     EXPECT_EQ(billing::describe_fetch_error("`modal billing report` timed out"), "timed out");

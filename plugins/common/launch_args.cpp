@@ -60,11 +60,11 @@ Compute resolve_compute(const Host& host, const Args& args, const Catalog& catal
         return compute_from_cpu(catalog.parse_cpu(cores, memory));
     }
     const Json cat = catalog.get();
-    const std::vector<std::string> kinds = choice.prefer_cpu ? std::vector<std::string>{"CPU", "GPU"}
-                                                             : std::vector<std::string>{"GPU", "CPU"};
-    const std::vector<std::string> notes = choice.prefer_cpu
-                                               ? std::vector<std::string>{"cheaper; enough for most web apps", "GPU acceleration"}
-                                               : std::vector<std::string>{"GPU acceleration", "CPU only, cheaper"};
+    const std::vector<std::string> kinds =
+        choice.prefer_cpu ? std::vector<std::string>{"CPU", "GPU"} : std::vector<std::string>{"GPU", "CPU"};
+    const std::vector<std::string> notes =
+        choice.prefer_cpu ? std::vector<std::string>{"cheaper; enough for most web apps", "GPU acceleration"}
+                          : std::vector<std::string>{"GPU acceleration", "CPU only, cheaper"};
     const int kind = host.select(choice.title + ": compute type", kinds, notes, 0, "--gpu or --cpu");
     const bool cpu = kinds.at(static_cast<std::size_t>(kind)) == "CPU";
     return cpu ? ask_cpu(host, catalog, cat, choice.title + ": CPU size", choice.cpu_index)

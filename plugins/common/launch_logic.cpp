@@ -14,7 +14,9 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+bool is_ascii_alnum(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
 
 std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t\r\n");
@@ -113,8 +115,7 @@ Compute compute_from_cpu(const Json& parsed) {
     c.cores = static_cast<int>(parsed.int_or("cores", 1));
     c.memory_mb = static_cast<int>(parsed.int_or("memory_mb", *c.cores * 512));
     c.label = parsed.string_or("label");
-    if (c.label.empty())
-        c.label = "CPU (" + cores_text(*c.cores) + ", " + std::to_string(*c.memory_mb) + " MB)";
+    if (c.label.empty()) c.label = "CPU (" + cores_text(*c.cores) + ", " + std::to_string(*c.memory_mb) + " MB)";
     return c;
 }
 
@@ -175,7 +176,8 @@ std::vector<std::string> split_commas(const std::string& text) {
     std::size_t start = 0;
     while (start <= text.size()) {
         const auto comma = text.find(',', start);
-        const std::string item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        const std::string item =
+            trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (!item.empty()) out.push_back(item);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -236,8 +238,7 @@ Deps resolve_deps(const DepsRequest& req, const fs::path& project_dir, const fs:
         file = fs::path(*req.requirements);
         if (file.is_relative()) file = cwd / file;
         std::error_code ec;
-        if (!fs::is_regular_file(file, ec))
-            throw usage_error("--requirements: no such file: " + *req.requirements);
+        if (!fs::is_regular_file(file, ec)) throw usage_error("--requirements: no such file: " + *req.requirements);
     } else if (req.pip.empty() && req.auto_requirements) {
         std::error_code ec;
         if (!fs::is_regular_file(project / "requirements.txt", ec)) return d;
@@ -266,9 +267,9 @@ std::vector<std::string> deps_summary(const Deps& d) {
 // ---------------------------------------------------------------- excludes
 
 const std::vector<std::string>& default_excludes(ExcludeDefaults which) {
-    static const std::vector<std::string> workspace = {
-        ".venv", "venv", "__pycache__", ".git", "node_modules", ".mypy_cache", ".pytest_cache",
-        "*.egg-info", ".tox", "dist", "build"};
+    static const std::vector<std::string> workspace = {".venv",        "venv",        "__pycache__",   ".git",
+                                                       "node_modules", ".mypy_cache", ".pytest_cache", "*.egg-info",
+                                                       ".tox",         "dist",        "build"};
     static const std::vector<std::string> host = [] {
         std::vector<std::string> v = workspace;
         v.push_back(".env");
@@ -391,8 +392,8 @@ std::string human_size(uint64_t bytes) {
 }
 
 std::string upload_summary(const std::string& root, const UploadStats& s) {
-    std::string text = root + " (" + std::to_string(s.files) + (s.files == 1 ? " file, " : " files, ") +
-                       human_size(s.bytes);
+    std::string text =
+        root + " (" + std::to_string(s.files) + (s.files == 1 ? " file, " : " files, ") + human_size(s.bytes);
     if (s.truncated) text += ", counting stopped early";
     return text + ")";
 }
@@ -418,7 +419,8 @@ std::string workspace_volume_name(const std::string& root) {
     while (!trimmed.empty() && (trimmed.back() == '/' || trimmed.back() == '\\')) trimmed.pop_back();
     // A Windows root ("C:\Users\me") splits on both separators, as the
     // original did on Windows; a POSIX path only on "/".
-    const bool windows = trimmed.size() >= 2 && trimmed[1] == ':' && is_ascii_alnum(static_cast<unsigned char>(trimmed[0]));
+    const bool windows =
+        trimmed.size() >= 2 && trimmed[1] == ':' && is_ascii_alnum(static_cast<unsigned char>(trimmed[0]));
     const auto cut = trimmed.find_last_of(windows ? "/\\" : "/");
     std::string base = cut == std::string::npos ? trimmed : trimmed.substr(cut + 1);
     // The original's slug keeps a trailing "-" after the 32-character cut.
@@ -460,8 +462,9 @@ std::string default_preset_name(const std::string& action, const std::string& co
 }
 
 std::string gated_model_message(const std::string& model) {
-    return model + " is gated on Hugging Face: accept its licence there and pass --hf-token-env VAR naming a "
-                   "variable that holds your token";
+    return model +
+           " is gated on Hugging Face: accept its licence there and pass --hf-token-env VAR naming a "
+           "variable that holds your token";
 }
 
 void validate_preset_name(const std::string& name) {

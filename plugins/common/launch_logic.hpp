@@ -91,8 +91,7 @@ void validate_pip_package(const std::string& pkg);
 // Validates and resolves: --no-deps with --pip/--requirements is a usage
 // error, a --requirements file (relative to `cwd`) must exist, and without
 // any flag <project_dir>/requirements.txt is used when it exists.
-Deps resolve_deps(const DepsRequest& req, const std::filesystem::path& project_dir,
-                  const std::filesystem::path& cwd);
+Deps resolve_deps(const DepsRequest& req, const std::filesystem::path& project_dir, const std::filesystem::path& cwd);
 
 // Summary lines: the packages, then "requirements: <path>".
 std::vector<std::string> deps_summary(const Deps& d);
@@ -132,7 +131,7 @@ bool is_excluded(const std::vector<std::string>& patterns, const std::string& re
 struct UploadStats {
     uint64_t files = 0;
     uint64_t bytes = 0;
-    uint64_t excluded = 0;  // files and directories left out (a pruned directory counts once)
+    uint64_t excluded = 0;   // files and directories left out (a pruned directory counts once)
     bool truncated = false;  // stopped after max_entries
 };
 

@@ -167,8 +167,8 @@ TEST(Excludes, NegationReincludes) {
 
 TEST(Upload, CountsFilesAfterExcludes) {
     TempDir t;
-    t.write("main.py", "print(1)\n");             // 9 bytes
-    t.write("pkg/util.py", "x = 1\n");             // 6 bytes
+    t.write("main.py", "print(1)\n");   // 9 bytes
+    t.write("pkg/util.py", "x = 1\n");  // 6 bytes
     t.write("node_modules/a/b.js", std::string(100, 'j'));
     t.write("pkg/node_modules/c.js", std::string(100, 'j'));
     t.write(".git/HEAD", "ref");
@@ -261,7 +261,8 @@ TEST(Compute, FromCatalogAnswers) {
     EXPECT_TRUE(g.is_gpu());
     EXPECT_EQ(compute_context(g).dump(), R"J({"gpu":"H100:2","cpu":null})J");
     EXPECT_EQ(compute_preset_fields(g).dump(), R"J({"gpu":"H100","gpu_count":2})J");
-    const Compute c = compute_from_cpu(Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
+    const Compute c =
+        compute_from_cpu(Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
     EXPECT_FALSE(c.is_gpu());
     EXPECT_EQ(compute_context(c).dump(), R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048}})J");
     EXPECT_EQ(compute_preset_fields(c).dump(), R"J({"cpu":4,"memory_mb":2048})J");

@@ -47,8 +47,8 @@ TEST(SharedOptions, SubsetsAndNoTimeoutDefault) {
 }
 
 TEST(SharedOptions, OwnOptionsComeFirst) {
-    const auto v = with_shared({mgpux::option("entry", MGPUX_OPT_STRING, "module:object", nullptr, 0, 'e')},
-                               kCompute | kExcludes);
+    const auto v =
+        with_shared({mgpux::option("entry", MGPUX_OPT_STRING, "module:object", nullptr, 0, 'e')}, kCompute | kExcludes);
     ASSERT_EQ(v.size(), 6u);
     EXPECT_STREQ(v[0].name, "entry");
     EXPECT_STREQ(v[1].name, "gpu");

@@ -12,8 +12,8 @@ uint32_t rotl(uint32_t v, int n) { return (v << n) | (v >> (32 - n)); }
 void compress(std::array<uint32_t, 5>& h, const unsigned char* block) {
     uint32_t w[80];
     for (int i = 0; i < 16; ++i)
-        w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
-               (uint32_t{block[4 * i + 2]} << 8) | uint32_t{block[4 * i + 3]};
+        w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) | (uint32_t{block[4 * i + 2]} << 8) |
+               uint32_t{block[4 * i + 3]};
     for (int i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (int i = 0; i < 80; ++i) {

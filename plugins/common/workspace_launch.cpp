@@ -6,9 +6,7 @@
 namespace fs = std::filesystem;
 
 namespace mgpux::launch {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 const char* workspace_kind(Workspace w) {
     switch (w) {
@@ -102,8 +100,9 @@ RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, 
     RunRequest req = run_request(plan, script);
     if (!s.profile.empty()) req.profile = s.profile;
 
-    SessionInfo info{workspace_kind(s.kind), s.profile, s.compute.label, workspace_volume_name(s.local_dir),
-                     s.local_dir, plan.app_name, s.preset};
+    SessionInfo info{
+        workspace_kind(s.kind), s.profile, s.compute.label, workspace_volume_name(s.local_dir), s.local_dir,
+        plan.app_name,          s.preset};
     Json session = session_metadata(info);
     // `sessions stop` and `stop` delete the secret once the app is stopped.
     session.set("secret_name", c.secret_name);

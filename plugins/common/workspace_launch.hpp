@@ -36,7 +36,7 @@ struct WorkspaceSpec {
     std::vector<std::string> excludes;  // the final list (resolve_excludes), given to the template as is
     std::string local_dir;              // absolute project folder
     long long timeout_s = 86400;
-    std::string script_path;  // interactive: relative to local_dir, "/"-separated
+    std::string script_path;            // interactive: relative to local_dir, "/"-separated
     std::optional<std::string> preset;  // the preset launched or saved, for the session
     std::string description;            // empty: the kind's default
     bool background = false;

@@ -44,9 +44,9 @@ TEST(WorkspaceLaunch, NamesPerKind) {
 
 TEST(WorkspaceLaunch, ContextHasEveryTemplateName) {
     const Json ctx = workspace_context(spec(Workspace::Interactive), "2.0", "m-gpux-s-x");
-    for (const char* k : {"mgpux_version", "template", "app_name", "python_version", "timeout_s", "local_dir",
-                          "exclude_patterns", "packages", "requirements", "workspace_volume", "secret_name",
-                          "script_path", "gpu", "cpu"})
+    for (const char* k :
+         {"mgpux_version", "template", "app_name", "python_version", "timeout_s", "local_dir", "exclude_patterns",
+          "packages", "requirements", "workspace_volume", "secret_name", "script_path", "gpu", "cpu"})
         EXPECT_NE(ctx.find(k), nullptr) << k;
     EXPECT_EQ(ctx.find("gpu")->as_string(), "H100:2");
     EXPECT_TRUE(ctx.find("requirements")->is_null());

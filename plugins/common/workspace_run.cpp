@@ -60,7 +60,6 @@ void report(const Host& host, const WorkspaceSpec& s, const Json& result, const 
                   "` (this also deletes its secret).\n");
 }
 
-
 std::vector<std::string> string_list(const Json& o, const char* key) {
     std::vector<std::string> out;
     const Json* v = o.find(key);
@@ -77,13 +76,16 @@ Compute preset_compute(const Catalog& catalog, const Json& p) {
         return compute_from_gpu(catalog.parse_gpu(count > 1 ? gpu + ":" + std::to_string(count) : gpu));
     }
     // The original's default for a preset without compute: 4 cores, 2048 MB.
-    return compute_from_cpu(catalog.parse_cpu(static_cast<int>(p.int_or("cpu", 4)), static_cast<int>(p.int_or("memory_mb", 2048))));
+    return compute_from_cpu(
+        catalog.parse_cpu(static_cast<int>(p.int_or("cpu", 4)), static_cast<int>(p.int_or("memory_mb", 2048))));
 }
 
 // How to repair a preset whose stored settings no longer work.
 std::string preset_fix_hint(const std::string& name) {
-    return "save it again with `m-gpux preset create " + name + " …` (that replaces it) or delete it with "
-           "`m-gpux preset delete " + name + "`";
+    return "save it again with `m-gpux preset create " + name +
+           " …` (that replaces it) or delete it with "
+           "`m-gpux preset delete " +
+           name + "`";
 }
 
 // A stored field that no longer validates is reported as the preset's, not
@@ -212,8 +214,8 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
                                     std::optional<Workspace> kind, const std::string& cli_profile) {
     if (!preset.is_object()) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
     if (const Json* e = preset.find("error"); e && e->is_string())
-        throw Error(MGPUX_E_CONFIG, "preset '" + name + "' cannot be used: " + e->as_string() + "; " +
-                                        preset_fix_hint(name));
+        throw Error(MGPUX_E_CONFIG,
+                    "preset '" + name + "' cannot be used: " + e->as_string() + "; " + preset_fix_hint(name));
     const std::string action = preset.string_or("action").empty() ? "bash" : preset.string_or("action");
     const auto from_action = workspace_from_kind(action);
     if (!from_action && !kind)
@@ -226,8 +228,8 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     const fs::path cwd = fs::current_path();
     s.local_dir = absolute_dir(cwd, cwd);  // the current folder, not the one it was saved in
     const Catalog catalog(host);
-    s.python_version = checked_field(name, "Python version",
-                                     [&] { return catalog.parse_python(preset.string_or("python_version")); });
+    s.python_version =
+        checked_field(name, "Python version", [&] { return catalog.parse_python(preset.string_or("python_version")); });
     DepsRequest deps;
     if (!preset.string_or("requirements").empty()) {
         check_preset_requirements(name, preset.string_or("requirements"), cwd);
@@ -278,10 +280,8 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
     RunRequest req = workspace_request(spec, script, c, upload);
     set_profile_override(req, spec.profile, Profiles(host).resolve());
     const Json result = Runner(host).run(req.to_json());
-    if (json)
-        host.json(json_document(spec, result, c));
-    else if (result.string_or("status") != "dry_run")
-        report(host, spec, result, c);
+    if (json) host.json(json_document(spec, result, c));
+    else if (result.string_or("status") != "dry_run") report(host, spec, result, c);
     return MGPUX_OK;
 }
 

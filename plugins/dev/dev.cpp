@@ -11,9 +11,10 @@ using mgpux::Json;
 namespace launch = mgpux::launch;
 
 const std::vector<mgpux_option> kDevOptions = launch::with_shared(
-    {mgpux::option("preset").alias('p').metavar("NAME")
-         .help("start a saved preset as a dev container (with its own compute, Python, dependencies and excludes)"),
-     mgpux::option("background").flag()
+    {mgpux::option("preset").alias('p').metavar("NAME").help(
+         "start a saved preset as a dev container (with its own compute, Python, dependencies and excludes)"),
+     mgpux::option("background")
+         .flag()
          .help("return once the app id and URL are known (the container keeps running until stopped)")},
     launch::kAllShared, "86400");
 
@@ -43,7 +44,8 @@ void refuse_preset_overrides(const mgpux::Args& args) {
                              "no-default-excludes", "save-preset"}) {
         const bool given = args.has(flag) && !(args.value(flag).is_bool() && !args.value(flag).as_bool());
         if (given)
-            throw mgpux::usage_error(std::string("--") + flag + " cannot change a preset's settings with --preset; "
+            throw mgpux::usage_error(std::string("--") + flag +
+                                     " cannot change a preset's settings with --preset; "
                                      "save a new preset instead (`m-gpux dev --save-preset NAME ...`)");
     }
 }

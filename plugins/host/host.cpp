@@ -23,29 +23,41 @@ const char* const kModes[] = {"deploy", "serve", nullptr};
 constexpr mgpux::OptionBuilder kName =
     mgpux::option("name").alias('n').metavar("NAME").help("app name; the Modal app is m-gpux-host-<name>");
 constexpr mgpux::OptionBuilder kMinContainersOption =
-    mgpux::option("min-containers").choices(kMinContainers).default_value("0").metavar("0|1")
+    mgpux::option("min-containers")
+        .choices(kMinContainers)
+        .default_value("0")
+        .metavar("0|1")
         .help("containers kept warm: 0 scales to zero, 1 avoids cold starts");
-constexpr mgpux::OptionBuilder kMode =
-    mgpux::option("mode").choices(kModes).default_value("deploy").metavar("deploy|serve")
-        .help("deploy: a persistent URL; serve: a temporary URL while this runs");
+constexpr mgpux::OptionBuilder kMode = mgpux::option("mode")
+                                           .choices(kModes)
+                                           .default_value("deploy")
+                                           .metavar("deploy|serve")
+                                           .help("deploy: a persistent URL; serve: a temporary URL while this runs");
 constexpr mgpux::OptionBuilder kBackground =
     mgpux::option("background").flag().help("deploy: return as soon as Modal reports the deployment");
 
 constexpr unsigned kShared = launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout;
 
-const std::vector<mgpux_option> kAppOptions = launch::with_shared(
-    {mgpux::option("entry").alias('e').metavar("MODULE:OBJECT")
-         .help("the app object as MODULE:OBJECT (asgi default main:app, wsgi app:app)"),
-     mgpux::option("project-dir").kind(MGPUX_OPT_PATH).metavar("DIR")
-         .help("the folder to upload and import from (default: the current one)"),
-     kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
-    kShared, "86400");
+const std::vector<mgpux_option> kAppOptions =
+    launch::with_shared({mgpux::option("entry")
+                             .alias('e')
+                             .metavar("MODULE:OBJECT")
+                             .help("the app object as MODULE:OBJECT (asgi default main:app, wsgi app:app)"),
+                         mgpux::option("project-dir")
+                             .kind(MGPUX_OPT_PATH)
+                             .metavar("DIR")
+                             .help("the folder to upload and import from (default: the current one)"),
+                         kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
+                        kShared, "86400");
 
-const std::vector<mgpux_option> kStaticOptions = launch::with_shared(
-    {mgpux::option("dir").kind(MGPUX_OPT_PATH).alias('d').metavar("DIR")
-         .help("the folder holding index.html (default: the current one)"),
-     kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
-    kShared, "86400");
+const std::vector<mgpux_option> kStaticOptions =
+    launch::with_shared({mgpux::option("dir")
+                             .kind(MGPUX_OPT_PATH)
+                             .alias('d')
+                             .metavar("DIR")
+                             .help("the folder holding index.html (default: the current one)"),
+                         kName, kMinContainersOption, kMode, kBackground},  // every action has these, after its own
+                        kShared, "86400");
 
 constexpr uint32_t kFlags = MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE;
 
@@ -157,10 +169,8 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     const bool dry = status && status->is_string() && status->as_string() == "dry_run";
     const Json* sid = result.find("session_id");  // recorded by the runner for a deploy
     const Json session_id = dry || !sid ? Json() : *sid;
-    if (args.global_flag("json"))
-        host.json(json_document(p, result, session_id));
-    else if (!dry)
-        report(host, p, result);
+    if (args.global_flag("json")) host.json(json_document(p, result, session_id));
+    else if (!dry) report(host, p, result);
     return MGPUX_OK;
 }
 

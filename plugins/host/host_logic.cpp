@@ -13,8 +13,8 @@ namespace {
 bool is_identifier(const std::string& s) {
     if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
     for (unsigned char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                        c >= 0x80;
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
         if (!ok) return false;
     }
     return true;
@@ -29,7 +29,6 @@ bool is_dotted(const std::string& s) {
         start = dot + 1;
     }
 }
-
 
 }  // namespace
 
@@ -78,13 +77,15 @@ fs::path entry_file(const fs::path& project_dir, const Entry& e) {
     const fs::path package = project_dir / rel / "__init__.py";
     if (fs::is_regular_file(package, ec)) return package;
     throw mgpux::usage_error("--entry " + Json(e.module + ":" + e.object).dump() + ": no module file " +
-                             Json(rel.generic_string() + ".py").dump() + " in " + Json(project_dir.generic_string()).dump());
+                             Json(rel.generic_string() + ".py").dump() + " in " +
+                             Json(project_dir.generic_string()).dump());
 }
 
 std::string app_name_for(const std::string& name) {
     const std::string s = mgpux::launch::slug(name, 32);
     if (s.empty())
-        throw mgpux::usage_error("--name " + Json(name).dump() + " has no ASCII letters or digits to name the app with");
+        throw mgpux::usage_error("--name " + Json(name).dump() +
+                                 " has no ASCII letters or digits to name the app with");
     return "m-gpux-host-" + s;
 }
 

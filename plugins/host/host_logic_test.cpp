@@ -26,7 +26,8 @@ Plan sample_plan() {
     p.app_name = "m-gpux-host-demo";
     p.project_dir = "/srv/demo";
     p.entry = {"main", "app"};
-    p.compute = mgpux::launch::compute_from_cpu(Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
+    p.compute = mgpux::launch::compute_from_cpu(
+        Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
     p.python_version = "3.12";
     p.deps.packages = {"fastapi==0.115.0"};
     p.ignore = {"**/.venv"};
@@ -43,8 +44,8 @@ TEST(Entry, ParsesModuleAndObject) {
 }
 
 TEST(Entry, RefusesOtherShapes) {
-    for (const char* bad : {"main", "main:", ":app", "main:app:x", "1main:app", "ma in:app", "main:a\"b",
-                            "a..b:app", "main:app\n", "a/b:app", "{{x}}:app", "-m:app"})
+    for (const char* bad : {"main", "main:", ":app", "main:app:x", "1main:app", "ma in:app", "main:a\"b", "a..b:app",
+                            "main:app\n", "a/b:app", "{{x}}:app", "-m:app"})
         EXPECT_EQ(code_of([&] { parse_entry(bad); }), MGPUX_E_USAGE) << bad;
 }
 

@@ -22,25 +22,32 @@ namespace launch = mgpux::launch;
 
 constexpr unsigned kShared = launch::kAllShared;
 
-constexpr mgpux::OptionBuilder kBackground = mgpux::option("background").flag().help(
-    "return once the app id and URL are known (the app keeps running until stopped)");
+constexpr mgpux::OptionBuilder kBackground =
+    mgpux::option("background")
+        .flag()
+        .help("return once the app id and URL are known (the app keeps running until stopped)");
 
 const std::vector<mgpux_option> kWorkspaceOptions = launch::with_shared({kBackground}, kShared, "86400");
 
-const std::vector<mgpux_option> kInteractiveOptions = launch::with_shared(
-    {mgpux::positional("file").kind(MGPUX_OPT_PATH).help(
-         "the Python script to run in the terminal (inside this folder)"),
-     kBackground},
-    kShared, "86400");
+const std::vector<mgpux_option> kInteractiveOptions =
+    launch::with_shared({mgpux::positional("file")
+                             .kind(MGPUX_OPT_PATH)
+                             .help("the Python script to run in the terminal (inside this folder)"),
+                         kBackground},
+                        kShared, "86400");
 
 const char* const kOnInput[] = {"terminal", "prefill", "run", nullptr};
 
 const std::vector<mgpux_option> kScriptOptions = launch::with_shared(
     {mgpux::positional("file").kind(MGPUX_OPT_PATH).help("the Python script to run (inside this folder)"),
-     mgpux::option("on-input").choices(kOnInput).metavar("terminal|prefill|run")
+     mgpux::option("on-input")
+         .choices(kOnInput)
+         .metavar("terminal|prefill|run")
          .help("a script that calls input(): terminal (a web terminal to run it in), prefill (answers "
                "given in advance) or run (as is: input() gets end-of-file)"),
-     mgpux::option("stdin-file").kind(MGPUX_OPT_PATH).metavar("FILE")
+     mgpux::option("stdin-file")
+         .kind(MGPUX_OPT_PATH)
+         .metavar("FILE")
          .help("the script's stdin, one answer per line (implies --on-input prefill)")},
     launch::kAllShared, "86400");
 
@@ -48,18 +55,24 @@ const char* const kVllmModes[] = {"deploy", "serve", nullptr};
 const char* const kMinContainers[] = {"0", "1", nullptr};
 
 const std::vector<mgpux_option> kVllmOptions = launch::with_shared(
-    {mgpux::option("model").alias('m').metavar("ID")
-         .help("the Hugging Face model id (asked from a list when left out)"),
-     mgpux::option("mode").choices(kVllmModes).default_value("deploy").metavar("deploy|serve")
+    {mgpux::option("model").alias('m').metavar("ID").help(
+         "the Hugging Face model id (asked from a list when left out)"),
+     mgpux::option("mode")
+         .choices(kVllmModes)
+         .default_value("deploy")
+         .metavar("deploy|serve")
          .help("deploy: a persistent endpoint until `m-gpux stop`; serve: a temporary one while this runs"),
-     mgpux::option("hf-token-env").metavar("VAR")
+     mgpux::option("hf-token-env")
+         .metavar("VAR")
          .help("the environment variable holding a Hugging Face token (gated models); it goes into the "
                "session's secret, never on a command line"),
-     mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS")
-         .help("vLLM --max-model-len (context length)"),
+     mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS").help("vLLM --max-model-len (context length)"),
      mgpux::option("no-enforce-eager").flag().help("let vLLM capture CUDA graphs (slower start, faster serving)"),
      mgpux::option("vllm-arg").repeatable().metavar("ARG").help("one more argument for `vllm serve` (repeatable)"),
-     mgpux::option("min-containers").choices(kMinContainers).default_value("0").metavar("0|1")
+     mgpux::option("min-containers")
+         .choices(kMinContainers)
+         .default_value("0")
+         .metavar("0|1")
          .help("containers kept warm: 0 scales to zero"),
      kBackground},
     launch::kCompute | launch::kPython | launch::kTimeout, "86400");
@@ -69,13 +82,15 @@ const char* const kWizardActions[] = {"jupyter", "script", "bash", "vllm", nullp
 // The wizard's own flags: the action, and the shared ones for the steps the
 // actions have in common. The rest of an action's questions are the flags of
 // its subcommand (`hub script FILE`, `hub vllm --model ...`).
-const std::vector<mgpux_option> kWizardOptions = launch::with_shared(
-    {mgpux::option("action").alias('a').choices(kWizardActions).metavar("jupyter|script|bash|vllm")
-         .help("the application (asked when left out)")},
-    launch::kAllShared, "86400");
+const std::vector<mgpux_option> kWizardOptions =
+    launch::with_shared({mgpux::option("action")
+                             .alias('a')
+                             .choices(kWizardActions)
+                             .metavar("jupyter|script|bash|vllm")
+                             .help("the application (asked when left out)")},
+                        launch::kAllShared, "86400");
 
 constexpr uint32_t kFlags = MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE;
-
 
 launch::ComputeChoice hub_choice() {
     launch::ComputeChoice c;
@@ -92,7 +107,6 @@ int launch_action(mgpux::Host& host, const mgpux::Args& args, launch::Workspace 
 }
 
 // ------------------------------------------------------------------ script
-
 
 std::string read_text_file(const std::string& flag, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -137,10 +151,10 @@ OnInput choose_on_input(const mgpux::Host& host, const mgpux::Args& args, const 
               "); a Modal container has no terminal for it.\n");
     if (args.global_flag("no_input"))
         throw mgpux::usage_error(rel + " calls input(): choose --on-input terminal|prefill|run (or --stdin-file FILE)");
-    const int pick = host.select("Handle input() calls", {"Interactive terminal", "Pre-fill responses", "Run anyway"},
-                                 {"a web terminal to run the script in (recommended)", "give the answers now",
-                                  "input() gets end-of-file"},
-                                 0, "--on-input");
+    const int pick = host.select(
+        "Handle input() calls", {"Interactive terminal", "Pre-fill responses", "Run anyway"},
+        {"a web terminal to run the script in (recommended)", "give the answers now", "input() gets end-of-file"}, 0,
+        "--on-input");
     return pick == 0 ? OnInput::Terminal : pick == 1 ? OnInput::Prefill : OnInput::Run;
 }
 
@@ -171,8 +185,9 @@ void check_script_flags(const mgpux::Args& args, const fs::path& cwd) {
     if (on == "terminal" && !args.list("args").empty())
         throw mgpux::usage_error("script arguments after -- go with a plain run; in the terminal, type them yourself");
     if (args.has("save-preset") && args.has("on-input") && on != "terminal")
-        throw mgpux::usage_error("--save-preset saves the interactive terminal (--on-input terminal); a plain script "
-                                 "run is not a preset");
+        throw mgpux::usage_error(
+            "--save-preset saves the interactive terminal (--on-input terminal); a plain script "
+            "run is not a preset");
 }
 
 int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch::WorkspaceSpec& spec, OnInput on,
@@ -253,8 +268,9 @@ std::string choose_model(const mgpux::Host& host, const mgpux::Args& args) {
 // Everything a flag can get wrong, before any question or render.
 void check_vllm_flags(const mgpux::Args& args) {
     if (args.has("cpu") || args.has("memory"))
-        throw mgpux::usage_error("vLLM needs a GPU: its CUDA kernels do not run on a CPU-only container; choose one "
-                                 "with --gpu NAME[:COUNT] (e.g. --gpu L4 for models up to ~7B)");
+        throw mgpux::usage_error(
+            "vLLM needs a GPU: its CUDA kernels do not run on a CPU-only container; choose one "
+            "with --gpu NAME[:COUNT] (e.g. --gpu L4 for models up to ~7B)");
     if (args.has("model")) validate_model_id(args.str("model"));
     if (args.has("hf-token-env")) validate_env_name(args.str("hf-token-env"));
     validate_vllm_args(args.list("vllm-arg"));
@@ -278,7 +294,7 @@ std::optional<std::string> hf_token(const mgpux::Args& args, const std::string& 
 }
 
 mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, const launch::Credentials& c,
-                  const std::optional<std::string>& token) {
+                               const std::optional<std::string>& token) {
     launch::LaunchPlan plan;
     plan.app_name = "m-gpux-vllm";
     plan.mode = v.mode;
@@ -295,8 +311,8 @@ mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, c
         req, c.secret_name, values,
         "# m-gpux vLLM session (Modal Secret " + c.secret_name + ")\nVLLM_API_KEY=" + c.secret + "\n");
     if (v.mode == "deploy") {
-        launch::SessionInfo info{"vllm", v.profile, v.compute.label, "", fs::current_path().string(), plan.app_name,
-                                 std::nullopt};
+        launch::SessionInfo info{"vllm",        v.profile,   v.compute.label, "", fs::current_path().string(),
+                                 plan.app_name, std::nullopt};
         Json session = launch::session_metadata(info);
         session.set("secret_name", c.secret_name);
         session.set("model", v.model);
@@ -360,9 +376,9 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
 int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optional<std::string>& token, bool json) {
     launch::Credentials c = launch::new_credentials(launch::Workspace::Jupyter);
     c.key = "VLLM_API_KEY";
-    const std::string script = host.render(
-        "hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
-                                    token ? std::optional<std::string>(c.secret_name) : std::nullopt));
+    const std::string script =
+        host.render("hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
+                                                token ? std::optional<std::string>(c.secret_name) : std::nullopt));
     mgpux::RunRequest req = vllm_request(v, script, c, token);
     launch::set_profile_override(req, v.profile, mgpux::Profiles(host).resolve());
     const Json result = mgpux::Runner(host).run(req.to_json());
@@ -382,8 +398,10 @@ Action choose_action(const mgpux::Host& host, const mgpux::Args& args, bool gpu)
         const std::string a = args.str("action");
         if (a == "vllm" && !gpu)
             throw mgpux::usage_error("--action vllm needs a GPU (vLLM does not run on CPU): choose one with --gpu");
-        return a == "jupyter" ? Action::Jupyter : a == "script" ? Action::Script : a == "bash" ? Action::Bash
-                                                                                                : Action::Vllm;
+        return a == "jupyter"  ? Action::Jupyter
+               : a == "script" ? Action::Script
+               : a == "bash"   ? Action::Bash
+                               : Action::Vllm;
     }
     std::vector<std::string> labels{"Jupyter Notebook", "Run Python Script", "Bash Shell"};
     std::vector<std::string> notes{"an interactive lab session", "upload this folder and run a script",
@@ -488,8 +506,7 @@ int interactive(mgpux::Host& host, const mgpux::Args& args) {
 }
 
 const mgpux::Commands kCommands{
-    mgpux::command("hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions,
-                   launching(wizard))
+    mgpux::command("hub", "Launch Jupyter, a web shell, a script or vLLM on Modal", kWizardOptions, launching(wizard))
         .help("Without a subcommand, a wizard: profile, compute (and how many GPUs), Python version,\n"
               "application, environment, upload, review, launch. Each application is also a subcommand\n"
               "with a flag for every question (on a terminal they ask the GPU count and Python too):\n"
@@ -502,8 +519,7 @@ const mgpux::Commands kCommands{
               "  m-gpux hub jupyter --gpu L4\n"
               "  m-gpux --yes hub bash --cpu 4 --pip httpx --background")
         .flags(kFlags),
-    mgpux::command("hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions,
-                   launching(jupyter))
+    mgpux::command("hub jupyter", "Jupyter Lab on a GPU or CPU container", kWorkspaceOptions, launching(jupyter))
         .help("Uploads the current folder into a workspace volume mounted at /workspace and starts\n"
               "Jupyter Lab behind a Modal tunnel, detached; the URL printed carries the session's token.\n"
               "Dependencies: --requirements/--pip/--no-deps, else ./requirements.txt when present.\n"
@@ -512,8 +528,7 @@ const mgpux::Commands kCommands{
               "  m-gpux hub jupyter --gpu A100 --python 3.11 --exclude data/\n"
               "  m-gpux --yes --json hub jupyter --cpu 4 --background --save-preset nb-cpu")
         .flags(kFlags),
-    mgpux::command("hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions,
-                   launching(bash))
+    mgpux::command("hub bash", "A web Bash terminal on a GPU or CPU container", kWorkspaceOptions, launching(bash))
         .help("As `hub jupyter`, with a ttyd web terminal (login user and password generated for the\n"
               "session) in /workspace, with the dotfiles m-gpux ships.\n\n"
               "Example:\n"
@@ -527,8 +542,7 @@ const mgpux::Commands kCommands{
               "Example:\n"
               "  m-gpux hub interactive quiz.py --gpu L4")
         .flags(kFlags),
-    mgpux::command("hub script", "Run a Python script once and wait for it", kScriptOptions,
-                   launching(run_script))
+    mgpux::command("hub script", "Run a Python script once and wait for it", kScriptOptions, launching(run_script))
         .help("Uploads the current folder to /workspace and runs FILE there with ARGS (after --),\n"
               "attached: its output streams here and m-gpux exits non-zero when it fails. A script\n"
               "that calls input() (found with Python's tokenizer) needs --on-input: terminal starts\n"

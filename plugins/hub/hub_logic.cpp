@@ -98,7 +98,8 @@ Json script_context(const ScriptRun& r, const std::string& mgpux_version) {
     return ctx;
 }
 
-mgpux::RunRequest script_request(const ScriptRun& r, const std::string& script, const mgpux::launch::UploadStats& upload) {
+mgpux::RunRequest script_request(const ScriptRun& r, const std::string& script,
+                                 const mgpux::launch::UploadStats& upload) {
     mgpux::launch::LaunchPlan plan;
     plan.app_name = "m-gpux-runner";
     plan.mode = "run";
@@ -150,8 +151,9 @@ void validate_env_name(const std::string& name) {
 }
 
 void validate_vllm_args(const std::vector<std::string>& args) {
-    static const char* const owned[] = {"--api-key", "--host", "--port", "--served-model-name",
-                                        "--tensor-parallel-size", "--max-model-len", "--enforce-eager"};
+    static const char* const owned[] = {
+        "--api-key",       "--host",         "--port", "--served-model-name", "--tensor-parallel-size",
+        "--max-model-len", "--enforce-eager"};
     for (const auto& a : args) {
         for (const char* o : owned) {
             const std::string flag(o);

@@ -52,7 +52,8 @@ struct ScriptRun {
 
 mgpux::Json script_context(const ScriptRun& r, const std::string& mgpux_version);
 // An attached `modal run` (no session: it is over when the command returns).
-mgpux::RunRequest script_request(const ScriptRun& r, const std::string& script, const mgpux::launch::UploadStats& upload);
+mgpux::RunRequest script_request(const ScriptRun& r, const std::string& script,
+                                 const mgpux::launch::UploadStats& upload);
 
 // ---------------------------------------------------------------- vLLM
 

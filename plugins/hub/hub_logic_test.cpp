@@ -132,8 +132,8 @@ TEST(Vllm, ContextHasEveryTemplateName) {
     v.model = "m/x";
     v.python_version = "3.12";
     const Json ctx = vllm_context(v, "2.0", "s", std::string("s"));
-    for (const char* k : {"mgpux_version", "template", "app_name", "python_version", "model_name", "gpu",
-                          "secret_name", "hf_secret_name", "max_model_len", "enforce_eager", "extra_args", "timeout_s",
+    for (const char* k : {"mgpux_version", "template", "app_name", "python_version", "model_name", "gpu", "secret_name",
+                          "hf_secret_name", "max_model_len", "enforce_eager", "extra_args", "timeout_s",
                           "scaledown_window_s", "min_containers", "max_inputs", "startup_timeout_s"})
         EXPECT_NE(ctx.find(k), nullptr) << k;
     EXPECT_EQ(ctx.find("gpu")->as_string(), "A100:2");

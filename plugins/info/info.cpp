@@ -48,7 +48,8 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
         return MGPUX_OK;
     }
     host.text("M-GPUX Orchestrator\n", MGPUX_TEXT_SUCCESS);
-    host.text("Version: " + str_or(info.find("version"), "?") + "  (plugin ABI " + str_or(info.find("abi"), "?") + ")\n");
+    host.text("Version: " + str_or(info.find("version"), "?") + "  (plugin ABI " + str_or(info.find("abi"), "?") +
+              ")\n");
     host.text("Run GPU work on Modal's serverless GPUs from one command line.\n\n");
 
     const mgpux::Json* dirs = info.find("directories");
@@ -97,5 +98,4 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
 
 }  // namespace
 
-MGPUX_CPP_PLUGIN_COMMANDS("info", "0.1.0", "Show version, paths, plugins and programs", "Utility",
-                          kCommands)
+MGPUX_CPP_PLUGIN_COMMANDS("info", "0.1.0", "Show version, paths, plugins and programs", "Utility", kCommands)

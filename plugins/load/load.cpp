@@ -15,9 +15,13 @@ namespace {
 using mgpux::Json;
 
 const mgpux_option kProbeOptions[] = {
-    mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute")
-        .help("GPU type to probe, optionally with a count: L4, A100-80GB, H100:2"),
-    mgpux::option("cpu").alias('c').kind(MGPUX_OPT_INT).metavar("CORES").exclusive_group("compute")
+    mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute").help(
+        "GPU type to probe, optionally with a count: L4, A100-80GB, H100:2"),
+    mgpux::option("cpu")
+        .alias('c')
+        .kind(MGPUX_OPT_INT)
+        .metavar("CORES")
+        .exclusive_group("compute")
         .help("probe a CPU-only container with this many cores (512 MB each)"),
 };
 
@@ -39,7 +43,6 @@ const mgpux::Commands kCommands{
               "  m-gpux --profile work --yes --json load probe --cpu 8")
         .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_INTERACTIVE),
 };
-
 
 // --gpu or --cpu (the host refuses both), else the menus; the catalog
 // validates every answer (an unknown GPU is exit 2).
@@ -84,10 +87,8 @@ int probe(mgpux::Host& host, const mgpux::Args& args) {
         throw mgpux::Error(MGPUX_E_FAILED,
                            "the probe container printed no `[m-gpux] RESULT` line, so there is nothing "
                            "to show (its output is above)");
-    if (json)
-        host.json(json_document(c, result, metrics));
-    else
-        show(host, c, result, *metrics);
+    if (json) host.json(json_document(c, result, metrics));
+    else show(host, c, result, *metrics);
     return MGPUX_OK;
 }
 

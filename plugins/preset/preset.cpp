@@ -47,33 +47,45 @@ const mgpux::Commands kCommands{
               "tool's compute_spec / pip_section, which m-gpux regenerates from the fields.\n\n"
               "Example:\n  m-gpux preset show train-h100 --json")
         .flags(MGPUX_CMDF_JSON),
-    mgpux::command(
-        "preset create", "Save a new preset (every question has a flag)",
-        {
-            mgpux::positional("name")
-                .optional()
-                .help("the preset's name (asked when left out; default <action>-<compute>)"),
-            mgpux::option("action").alias('a').choices(kActionChoices).metavar("ACTION")
-                .help("what the preset launches (asked when left out; default bash)"),
-            mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute")
-                .help("GPU type, optionally with a count: L4, A100-80GB, H100:4"),
-            mgpux::option("cpu").kind(MGPUX_OPT_INT).alias('c').metavar("CORES").exclusive_group("compute")
-                .help("a CPU-only container with this many cores (1-64)"),
-            mgpux::option("memory").kind(MGPUX_OPT_INT).metavar("MB")
-                .help("memory in MB with --cpu (default 512 per core)"),
-            mgpux::option("python").metavar("VERSION")
-                .help("Python in the container image: 3.10 to 3.14 (default 3.12)"),
-            mgpux::option("pip").repeatable().metavar("PACKAGE").exclusive_group("deps")
-                .help("a pip package to install, one per option (repeatable)"),
-            mgpux::option("requirements").kind(MGPUX_OPT_PATH).metavar("PATH").exclusive_group("deps")
-                .help("install from this requirements file instead"),
-            mgpux::option("exclude").repeatable().metavar("PATTERN")
-                .help("an upload exclude pattern (repeatable; default .venv venv "
-                      "__pycache__ .git node_modules; '' for none)"),
-            mgpux::option("script").kind(MGPUX_OPT_PATH).metavar("PATH")
-                .help("the script an interactive preset runs (inside this folder)"),
-        },
-        create)
+    mgpux::command("preset create", "Save a new preset (every question has a flag)",
+                   {
+                       mgpux::positional("name").optional().help(
+                           "the preset's name (asked when left out; default <action>-<compute>)"),
+                       mgpux::option("action")
+                           .alias('a')
+                           .choices(kActionChoices)
+                           .metavar("ACTION")
+                           .help("what the preset launches (asked when left out; default bash)"),
+                       mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute").help(
+                           "GPU type, optionally with a count: L4, A100-80GB, H100:4"),
+                       mgpux::option("cpu")
+                           .kind(MGPUX_OPT_INT)
+                           .alias('c')
+                           .metavar("CORES")
+                           .exclusive_group("compute")
+                           .help("a CPU-only container with this many cores (1-64)"),
+                       mgpux::option("memory")
+                           .kind(MGPUX_OPT_INT)
+                           .metavar("MB")
+                           .help("memory in MB with --cpu (default 512 per core)"),
+                       mgpux::option("python").metavar("VERSION").help(
+                           "Python in the container image: 3.10 to 3.14 (default 3.12)"),
+                       mgpux::option("pip").repeatable().metavar("PACKAGE").exclusive_group("deps").help(
+                           "a pip package to install, one per option (repeatable)"),
+                       mgpux::option("requirements")
+                           .kind(MGPUX_OPT_PATH)
+                           .metavar("PATH")
+                           .exclusive_group("deps")
+                           .help("install from this requirements file instead"),
+                       mgpux::option("exclude").repeatable().metavar("PATTERN").help(
+                           "an upload exclude pattern (repeatable; default .venv venv "
+                           "__pycache__ .git node_modules; '' for none)"),
+                       mgpux::option("script")
+                           .kind(MGPUX_OPT_PATH)
+                           .metavar("PATH")
+                           .help("the script an interactive preset runs (inside this folder)"),
+                   },
+                   create)
         .help("Asks for what is not given on the command line: the Modal profile (when there\n"
               "are several; default the active one, --profile skips it), the action, the\n"
               "compute (a GPU from the catalog, default L4, and how many; or a CPU size,\n"
@@ -92,8 +104,9 @@ const mgpux::Commands kCommands{
               "Example:\n  m-gpux preset delete nb-a100 --yes")
         .flags(MGPUX_CMDF_JSON | MGPUX_CMDF_DESTRUCTIVE),
     mgpux::command("preset run", "Launch a preset",
-                   {kName, mgpux::option("background").flag().help(
-                               "return once the app id and URL are known (the app keeps running until stopped)")},
+                   {kName, mgpux::option("background")
+                               .flag()
+                               .help("return once the app id and URL are known (the app keeps running until stopped)")},
                    run_preset)
         .help("Launches the preset's action in the current folder, as `hub jupyter`, `hub bash`,\n"
               "`hub interactive` (its script) or `dev` would with the same settings: a detached\n"
@@ -104,7 +117,6 @@ const mgpux::Commands kCommands{
               "Example:\n  m-gpux preset run train-h100\n  m-gpux --yes --json preset run nb-l4 --background")
         .flags(MGPUX_CMDF_INTERACTIVE | MGPUX_CMDF_JSON),
 };
-
 
 // An int option as a catalog argument; values beyond int32 are refused here
 // rather than wrapped around.
@@ -238,7 +250,8 @@ void confirm_replace(const mgpux::Host& host, const mgpux::State& state, const s
 
 std::string compute_text(const Compute& c) {
     if (c.gpu) return c.gpu_count > 1 ? *c.gpu + ":" + std::to_string(c.gpu_count) : *c.gpu;
-    return "CPU (" + mgpux::launch::cores_text(c.cpu.value_or(0)) + ", " + std::to_string(c.memory_mb.value_or(0)) + " MB)";
+    return "CPU (" + mgpux::launch::cores_text(c.cpu.value_or(0)) + ", " + std::to_string(c.memory_mb.value_or(0)) +
+           " MB)";
 }
 
 int create(mgpux::Host& host, const mgpux::Args& args) {

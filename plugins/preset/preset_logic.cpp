@@ -25,10 +25,8 @@ std::string lower(std::string s) {
 std::string slug(const std::string& text) {
     std::string out;
     for (char c : lower(text)) {
-        if (is_alnum(c))
-            out += c;
-        else if (!out.empty() && out.back() != '-')
-            out += '-';
+        if (is_alnum(c)) out += c;
+        else if (!out.empty() && out.back() != '-') out += '-';
     }
     while (!out.empty() && out.back() == '-') out.pop_back();
     return out;
@@ -56,7 +54,6 @@ fs::path absolute_normal(const fs::path& cwd, const std::string& given) {
     if (p.is_relative()) p = cwd / p;
     return p.lexically_normal();
 }
-
 
 template <typename T>
 Json optional_json(const std::optional<T>& v) {
@@ -217,22 +214,17 @@ std::vector<std::pair<std::string, std::string>> show_rows(const Json& preset) {
 
 std::string value_text(const Json& v) {
     switch (v.kind()) {
-        case Json::Kind::Null:
-            return "-";
-        case Json::Kind::Bool:
-            return v.as_bool() ? "true" : "false";
+        case Json::Kind::Null: return "-";
+        case Json::Kind::Bool: return v.as_bool() ? "true" : "false";
         case Json::Kind::Int:
-        case Json::Kind::Float:
-            return number_text(v);
-        case Json::Kind::String:
-            return v.as_string().empty() ? "-" : v.as_string();
+        case Json::Kind::Float: return number_text(v);
+        case Json::Kind::String: return v.as_string().empty() ? "-" : v.as_string();
         case Json::Kind::Array: {
             std::string out;
             for (const auto& item : v.as_array()) out += (out.empty() ? "" : ", ") + value_text(item);
             return out.empty() ? "-" : out;
         }
-        case Json::Kind::Object:
-            return v.dump();
+        case Json::Kind::Object: return v.dump();
     }
     return "";
 }

@@ -17,81 +17,131 @@ const mgpux_option kCreateOptions[] = {
 const mgpux_option kNameArg[] = {mgpux::positional("name").help("the key's name")};
 
 const mgpux_option kDeployOptions[] = {
-    mgpux::option("model").alias('m').metavar("ID")
-        .help("Hugging Face model id: a preset (see the help) or any other id"),
-    mgpux::option("gpu").alias('g').metavar("NAME[:N]")
+    mgpux::option("model").alias('m').metavar("ID").help(
+        "Hugging Face model id: a preset (see the help) or any other id"),
+    mgpux::option("gpu")
+        .alias('g')
+        .metavar("NAME[:N]")
         .help("GPU type and count, e.g. A10, L4, H100:2 (default: the model's)"),
-    mgpux::option("cpu").kind(MGPUX_OPT_INT).metavar("N").hidden()
+    mgpux::option("cpu")
+        .kind(MGPUX_OPT_INT)
+        .metavar("N")
+        .hidden()
         .help("refused: vLLM in this image needs a GPU (use --upstream for a CPU server)"),
-    mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS")
+    mgpux::option("max-model-len")
+        .kind(MGPUX_OPT_INT)
+        .metavar("TOKENS")
         .help("context length in tokens (default: the model's)"),
-    mgpux::option("gpu-memory-utilization").kind(MGPUX_OPT_FLOAT).metavar("RATIO")
+    mgpux::option("gpu-memory-utilization")
+        .kind(MGPUX_OPT_FLOAT)
+        .metavar("RATIO")
         .help("share of GPU memory vLLM may use, 0.1-0.99 (default 0.92)"),
     mgpux::option("max-num-seqs").kind(MGPUX_OPT_INT).metavar("N").help("sequences vLLM batches at once (default 48)"),
     mgpux::option("max-batched-tokens").kind(MGPUX_OPT_INT).metavar("N").help("tokens per vLLM batch (default 8192)"),
-    mgpux::option("tensor-parallel").kind(MGPUX_OPT_INT).metavar("N")
+    mgpux::option("tensor-parallel")
+        .kind(MGPUX_OPT_INT)
+        .metavar("N")
         .help("tensor-parallel size (default: the GPU count; must equal it)"),
     mgpux::option("trust-remote-code").flag().help("let vLLM run code shipped with the model (off by default)"),
-    mgpux::option("min-containers").kind(MGPUX_OPT_INT).metavar("N")
+    mgpux::option("min-containers")
+        .kind(MGPUX_OPT_INT)
+        .metavar("N")
         .help("containers kept warm: 1 = always on, 0 = scale to zero"),
-    mgpux::option("max-containers").kind(MGPUX_OPT_INT).default_value("1").metavar("N")
+    mgpux::option("max-containers")
+        .kind(MGPUX_OPT_INT)
+        .default_value("1")
+        .metavar("N")
         .help("at most this many containers (each one a GPU bill)"),
-    mgpux::option("max-inflight").kind(MGPUX_OPT_INT).default_value("64").metavar("N")
+    mgpux::option("max-inflight")
+        .kind(MGPUX_OPT_INT)
+        .default_value("64")
+        .metavar("N")
         .help("requests in flight per container (proxy limit = Modal concurrency)"),
-    mgpux::option("max-body").kind(MGPUX_OPT_INT).default_value("16777216").metavar("BYTES")
+    mgpux::option("max-body")
+        .kind(MGPUX_OPT_INT)
+        .default_value("16777216")
+        .metavar("BYTES")
         .help("largest request body the proxy accepts, in bytes (more gets 413)"),
-    mgpux::option("name").alias('n').metavar("NAME")
-        .help("app name suffix: m-gpux-llm-api-<name> (default m-gpux-llm-api)"),
+    mgpux::option("name").alias('n').metavar("NAME").help(
+        "app name suffix: m-gpux-llm-api-<name> (default m-gpux-llm-api)"),
     mgpux::option("hf-token-env").metavar("VAR").help("read the Hugging Face token from this environment variable"),
-    mgpux::option("mode").choices(kModes).default_value("deploy").metavar("deploy|serve")
+    mgpux::option("mode")
+        .choices(kModes)
+        .default_value("deploy")
+        .metavar("deploy|serve")
         .help("deploy: a persistent URL; serve: a temporary one while m-gpux runs"),
     mgpux::option("docs").flag().help("expose /docs and /openapi.json without a key"),
     mgpux::option("upstream").metavar("URL").help("deploy only the proxy, in front of this OpenAI-compatible server"),
-    mgpux::option("proxy").choices(kProxyKinds).default_value("native").metavar("native|python")
+    mgpux::option("proxy")
+        .choices(kProxyKinds)
+        .default_value("native")
+        .metavar("native|python")
         .help("native: mgpux-proxy, compiled in the image; python: the Python proxy (https:// upstreams)"),
 };
 
 const mgpux_option kProxyOptions[] = {
     mgpux::option("upstream").metavar("URL").required().help("the OpenAI-compatible server to forward to"),
     mgpux::option("host").default_value("127.0.0.1").metavar("ADDR").help("address to listen on"),
-    mgpux::option("port").alias('p').kind(MGPUX_OPT_INT).default_value("8000").metavar("PORT")
+    mgpux::option("port")
+        .alias('p')
+        .kind(MGPUX_OPT_INT)
+        .default_value("8000")
+        .metavar("PORT")
         .help("port to listen on (0 picks a free one)"),
-    mgpux::option("max-inflight").kind(MGPUX_OPT_INT).default_value("64").metavar("N")
+    mgpux::option("max-inflight")
+        .kind(MGPUX_OPT_INT)
+        .default_value("64")
+        .metavar("N")
         .help("requests in flight at once (more get 429)"),
-    mgpux::option("max-body").kind(MGPUX_OPT_INT).default_value("16777216").metavar("BYTES")
+    mgpux::option("max-body")
+        .kind(MGPUX_OPT_INT)
+        .default_value("16777216")
+        .metavar("BYTES")
         .help("largest request body, in bytes (more gets 413)"),
-    mgpux::option("keys-file").kind(MGPUX_OPT_PATH).metavar("PATH")
+    mgpux::option("keys-file")
+        .kind(MGPUX_OPT_PATH)
+        .metavar("PATH")
         .help("keys in the api_keys.json format (default: the m-gpux key store)"),
     mgpux::option("docs").flag().help("expose /docs and /openapi.json without a key"),
-    mgpux::option("proxy").choices(kProxyKinds).default_value("native").metavar("native|python")
+    mgpux::option("proxy")
+        .choices(kProxyKinds)
+        .default_value("native")
+        .metavar("native|python")
         .help("native: mgpux-proxy; python: the Python proxy (https:// upstreams)"),
 };
 
 const mgpux_option kLogsOptions[] = {
     mgpux::option("follow").alias('f').flag().help("keep streaming new lines until Ctrl-C"),
-    mgpux::option("name").alias('n').metavar("NAME")
-        .help("the deployment's name suffix (as given to serve deploy --name)"),
+    mgpux::option("name").alias('n').metavar("NAME").help(
+        "the deployment's name suffix (as given to serve deploy --name)"),
 };
 const mgpux_option kStopOptions[] = {
-    mgpux::option("name").alias('n').metavar("NAME")
-        .help("the deployment's name suffix (as given to serve deploy --name)"),
+    mgpux::option("name").alias('n').metavar("NAME").help(
+        "the deployment's name suffix (as given to serve deploy --name)"),
 };
 const mgpux_option kWarmupOptions[] = {
     mgpux::option("url").alias('u').metavar("URL").help("the endpoint (default: the one recorded at deploy time)"),
     mgpux::option("model").alias('m').metavar("ID").help("model to ask (default: the first of /v1/models)"),
-    mgpux::option("key").alias('k').metavar("NAME")
-        .help("name of the API key to send (default: $MGPUX_API_KEY, else the first active)"),
+    mgpux::option("key").alias('k').metavar("NAME").help(
+        "name of the API key to send (default: $MGPUX_API_KEY, else the first active)"),
     mgpux::option("name").alias('n').metavar("NAME").help("the deployment's name suffix, to find its URL"),
-    mgpux::option("timeout").kind(MGPUX_OPT_FLOAT).default_value("600").metavar("SECONDS")
+    mgpux::option("timeout")
+        .kind(MGPUX_OPT_FLOAT)
+        .default_value("600")
+        .metavar("SECONDS")
         .help("seconds to wait for the container to be ready"),
 };
 const mgpux_option kDashboardOptions[] = {
     mgpux::option("url").alias('u').metavar("URL").help("the endpoint (default: the one recorded at deploy time)"),
-    mgpux::option("interval").alias('i').kind(MGPUX_OPT_FLOAT).default_value("3.0").metavar("SECONDS")
+    mgpux::option("interval")
+        .alias('i')
+        .kind(MGPUX_OPT_FLOAT)
+        .default_value("3.0")
+        .metavar("SECONDS")
         .help("seconds between refreshes"),
     mgpux::option("once").flag().help("show one snapshot and exit (with --json: one JSON document)"),
-    mgpux::option("key").alias('k').metavar("NAME")
-        .help("name of the API key to send (default: $MGPUX_API_KEY, else the first active)"),
+    mgpux::option("key").alias('k').metavar("NAME").help(
+        "name of the API key to send (default: $MGPUX_API_KEY, else the first active)"),
     mgpux::option("name").alias('n').metavar("NAME").help("the deployment's name suffix, to find its URL"),
 };
 
@@ -205,5 +255,5 @@ const mgpux::Commands kCommands{
 }  // namespace
 }  // namespace serve
 
-MGPUX_CPP_PLUGIN_COMMANDS("serve", "0.1.0", "Deploy LLMs as OpenAI-compatible APIs with API-key auth",
-                          "Compute Engine", serve::kCommands)
+MGPUX_CPP_PLUGIN_COMMANDS("serve", "0.1.0", "Deploy LLMs as OpenAI-compatible APIs with API-key auth", "Compute Engine",
+                          serve::kCommands)

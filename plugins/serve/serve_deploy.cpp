@@ -17,8 +17,7 @@ long long parse_int(const std::string& text, const char* flag) {
         std::size_t used = 0;
         const long long v = std::stoll(text, &used);
         if (used == text.size()) return v;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw mgpux::usage_error(std::string(flag) + ": " + Json(text).dump() + " is not a whole number");
 }
 
@@ -39,8 +38,7 @@ double ratio_answer(const mgpux::Host& host, const mgpux::Args& args, const char
         std::size_t used = 0;
         const double v = std::stod(text, &used);
         if (used == text.size()) return v;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     throw mgpux::usage_error(flag + ": " + Json(text).dump() + " is not a number");
 }
 
@@ -56,12 +54,14 @@ std::string choose_model(const mgpux::Host& host, const mgpux::Args& args) {
     std::vector<std::string> labels, descriptions;
     for (const auto& p : model_presets()) {
         labels.push_back(p.id);
-        descriptions.push_back(std::string(p.description) + " (" + p.gpu + ", " + std::to_string(p.context) + " tokens)");
+        descriptions.push_back(std::string(p.description) + " (" + p.gpu + ", " + std::to_string(p.context) +
+                               " tokens)");
     }
     labels.push_back("(custom)");
     descriptions.push_back("any other Hugging Face model id");
     const int i = host.select("Model", labels, descriptions, 1, "--model");
-    if (i >= 0 && static_cast<std::size_t>(i) < model_presets().size()) return model_presets()[static_cast<std::size_t>(i)].id;
+    if (i >= 0 && static_cast<std::size_t>(i) < model_presets().size())
+        return model_presets()[static_cast<std::size_t>(i)].id;
     return host.ask("Hugging Face model id (org/name)", nullptr, "--model");
 }
 
@@ -70,8 +70,7 @@ int catalog_row(const mgpux::Catalog& catalog, const Json& gpus, const std::stri
     std::string canonical = name;
     try {
         canonical = catalog.parse_gpu(name).string_or("name");
-    } catch (const mgpux::Error&) {
-    }
+    } catch (const mgpux::Error&) {}
     for (std::size_t i = 0; i < gpus.as_array().size(); ++i)
         if (gpus.as_array()[i].string_or("name") == canonical) return static_cast<int>(i);
     return -1;
@@ -119,8 +118,8 @@ std::string ask_gpu_spec(const mgpux::Host& host, const mgpux::Args& args, const
     const int i = host.select("GPU (recommended: " + recommended + ")", rows.labels, rows.descriptions,
                               def < 0 ? 0 : def, "--gpu");
     const std::string name = gpus.as_array()[static_cast<std::size_t>(i)].string_or("name");
-    const long long count = args.has("tensor-parallel") ? args.integer("tensor-parallel")
-                                                        : mgpux::launch::ask_gpu_count(host, cat, name);
+    const long long count =
+        args.has("tensor-parallel") ? args.integer("tensor-parallel") : mgpux::launch::ask_gpu_count(host, cat, name);
     return count > 1 ? name + ":" + std::to_string(count) : name;
 }
 
@@ -138,7 +137,8 @@ void choose_gpu(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p)
 // The original's engine tuning; the tensor-parallel size is the GPU count.
 void tune_engine(const mgpux::Host& host, const mgpux::Args& args, DeployPlan& p) {
     const ModelPreset* preset = find_preset(p.model);
-    p.max_model_len = int_answer(host, args, "max-model-len", "Max model length (tokens)", preset ? preset->context : 4096);
+    p.max_model_len =
+        int_answer(host, args, "max-model-len", "Max model length (tokens)", preset ? preset->context : 4096);
     p.gpu_memory_utilization =
         ratio_answer(host, args, "gpu-memory-utilization", "GPU memory utilization (0.1-0.99)", "0.92");
     p.max_num_seqs = int_answer(host, args, "max-num-seqs", "Max concurrent sequences", 48);
@@ -175,7 +175,9 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
     p.proxy = parse_proxy_kind(args.str("proxy", "native"));
     if (args.has("upstream")) {
         for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})
-            if (args.has(f)) throw mgpux::usage_error(std::string("--") + f + " has no effect with --upstream (no vLLM is deployed)");
+            if (args.has(f))
+                throw mgpux::usage_error(std::string("--") + f +
+                                         " has no effect with --upstream (no vLLM is deployed)");
         set_upstream(p, args.str("upstream"));  // before any question
         p.model = args.str("model");
         if (!p.model.empty()) validate_model_id(p.model);
@@ -183,8 +185,8 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
         p.model = choose_model(host, args);
         validate_model_id(p.model);
         if (wants_proxy_only(host, args)) {
-            set_upstream(p, host.ask("URL of the OpenAI-compatible server the proxy forwards to", nullptr,
-                                     "--upstream URL"));
+            set_upstream(
+                p, host.ask("URL of the OpenAI-compatible server the proxy forwards to", nullptr, "--upstream URL"));
         } else {
             choose_gpu(host, args, p);
             tune_engine(host, args, p);
@@ -266,7 +268,7 @@ void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url
 
 int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails first
-    mgpux::launch::require_modal_account(host, args);                // before a key or the wizard
+    mgpux::launch::require_modal_account(host, args);             // before a key or the wizard
     // Looked for before the wizard asks anything: a native deploy cannot work without them.
     const bool native = parse_proxy_kind(args.str("proxy", "native")) == ProxyKind::native;
     const std::string sources = native ? find_proxy_sources(host) : std::string();
@@ -358,7 +360,8 @@ std::string where(const Target& t) { return t.profile.empty() ? std::string() : 
 int logs(mgpux::Host& host, const mgpux::Args& args) {
     const Target t = find_target(host, args);
     if (t.app_id.empty())
-        throw mgpux::Error(MGPUX_E_FAILED, "no app named " + t.app_name + where(t) + ": deploy it with `m-gpux serve deploy`");
+        throw mgpux::Error(MGPUX_E_FAILED,
+                           "no app named " + t.app_name + where(t) + ": deploy it with `m-gpux serve deploy`");
     std::vector<std::string> words = {"app", "logs", t.app_id};
     const bool follow = args.flag("follow");
     if (follow) words.push_back("-f");

@@ -35,7 +35,6 @@ Json key_json(const ApiKey& k, bool full) {
     return o;
 }
 
-
 // The serve deployments recorded by deploy that are not known stopped.
 std::vector<Json> serve_sessions(const mgpux::Host& host) {
     std::vector<Json> out;
@@ -92,8 +91,8 @@ ApiKey make_key(const std::string& name) {
 // ---------------------------------------------------------------- keys
 
 int keys_create(mgpux::Host& host, const mgpux::Args& args) {
-    const std::string name = args.has("name") ? args.str("name") : host.ask("Key name (e.g. dev, production, team-a)",
-                                                                           "default", "--name");
+    const std::string name =
+        args.has("name") ? args.str("name") : host.ask("Key name (e.g. dev, production, team-a)", "default", "--name");
     validate_key_name(name);
     if (find_key(read_keys(host), name) >= 0)
         throw mgpux::Error(MGPUX_E_FAILED, "a key named " + Json(name).dump() + " already exists (rotate it instead)");
@@ -154,7 +153,8 @@ int keys_show(mgpux::Host& host, const mgpux::Args& args) {
 
 int keys_revoke(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = args.str("name");
-    if (find_key(read_keys(host), name) < 0) throw mgpux::Error(MGPUX_E_FAILED, "no API key named " + Json(name).dump());
+    if (find_key(read_keys(host), name) < 0)
+        throw mgpux::Error(MGPUX_E_FAILED, "no API key named " + Json(name).dump());
     if (!host.confirm("Revoke API key " + name + "? Clients using it will be refused.", false, "--yes", true))
         throw mgpux::Error(MGPUX_E_CANCELLED, "not revoked");
     if (dry_run(args)) {
@@ -247,8 +247,8 @@ std::string endpoint_url(const mgpux::Host& host, const mgpux::Args& args) {
         found = s.string_or("url");
     }
     if (!found.empty()) return normalize_url(found, "the recorded URL");
-    return normalize_url(host.ask("Endpoint base URL (https://<workspace>--" + app + "-serve.modal.run)", nullptr, "--url"),
-                         "--url");
+    return normalize_url(
+        host.ask("Endpoint base URL (https://<workspace>--" + app + "-serve.modal.run)", nullptr, "--url"), "--url");
 }
 
 }  // namespace serve

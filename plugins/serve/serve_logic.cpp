@@ -240,8 +240,10 @@ const char* proxy_kind_name(ProxyKind kind) { return kind == ProxyKind::native ?
 
 void require_native_upstream(const std::string& upstream, const std::string& flag) {
     if (upstream.rfind("https://", 0) == 0)
-        throw mgpux::usage_error(flag + ": the native proxy forwards to http:// upstreams only; add --proxy python "
-                                        "to forward to " + upstream);
+        throw mgpux::usage_error(flag +
+                                 ": the native proxy forwards to http:// upstreams only; add --proxy python "
+                                 "to forward to " +
+                                 upstream);
 }
 
 void check_max_body(long long bytes, const std::string& flag) {
@@ -276,8 +278,8 @@ void validate_plan(const DeployPlan& p) {
     range(p.min_containers, 0, 100, "--min-containers");
     range(p.max_containers, 1, 100, "--max-containers");
     if (p.min_containers > p.max_containers)
-        throw mgpux::usage_error("--min-containers " + std::to_string(p.min_containers) + " is above --max-containers " +
-                                 std::to_string(p.max_containers));
+        throw mgpux::usage_error("--min-containers " + std::to_string(p.min_containers) +
+                                 " is above --max-containers " + std::to_string(p.max_containers));
     range(p.max_inflight, 1, 10000, "--max-inflight");
     check_max_body(p.max_body, "--max-body");
     if (p.upstream_mode && p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
@@ -300,17 +302,26 @@ std::string gpu_spec(const DeployPlan& p) {
 }
 
 std::vector<std::string> vllm_args(const DeployPlan& p) {
-    std::vector<std::string> a = {"--served-model-name", p.model,
-                                  "--host", "127.0.0.1",
-                                  "--port", "8001",
-                                  "--tensor-parallel-size", std::to_string(p.tensor_parallel),
-                                  "--seed", "1024",
-                                  "--max-model-len", std::to_string(p.max_model_len),
-                                  "--gpu-memory-utilization", fixed(p.gpu_memory_utilization, 2),
+    std::vector<std::string> a = {"--served-model-name",
+                                  p.model,
+                                  "--host",
+                                  "127.0.0.1",
+                                  "--port",
+                                  "8001",
+                                  "--tensor-parallel-size",
+                                  std::to_string(p.tensor_parallel),
+                                  "--seed",
+                                  "1024",
+                                  "--max-model-len",
+                                  std::to_string(p.max_model_len),
+                                  "--gpu-memory-utilization",
+                                  fixed(p.gpu_memory_utilization, 2),
                                   "--enable-prefix-caching",
-                                  "--max-num-seqs", std::to_string(p.max_num_seqs),
+                                  "--max-num-seqs",
+                                  std::to_string(p.max_num_seqs),
                                   "--enable-chunked-prefill",
-                                  "--max-num-batched-tokens", std::to_string(p.max_batched_tokens)};
+                                  "--max-num-batched-tokens",
+                                  std::to_string(p.max_batched_tokens)};
     if (p.trust_remote_code) a.push_back("--trust-remote-code");
     for (auto& e : model_extra_args(p.model)) a.push_back(e);
     return a;
@@ -347,7 +358,8 @@ Json render_context(const DeployPlan& p, const std::string& mgpux_version) {
 std::vector<std::string> usage_snippet(const std::string& url, const std::string& model) {
     const std::string m = Json(model).dump();  // a JSON string is also a valid Python literal here
     return {
-        "export MGPUX_API_KEY=$(m-gpux serve keys show <name> --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"key\"])')",
+        "export MGPUX_API_KEY=$(m-gpux serve keys show <name> --json | python3 -c 'import json,sys; "
+        "print(json.load(sys.stdin)[\"key\"])')",
         "",
         "curl " + url + "/v1/chat/completions \\",
         "  -H \"Authorization: Bearer $MGPUX_API_KEY\" \\",
@@ -357,7 +369,8 @@ std::vector<std::string> usage_snippet(const std::string& url, const std::string
         "from openai import OpenAI",
         "import os",
         "client = OpenAI(base_url=\"" + url + "/v1\", api_key=os.environ[\"MGPUX_API_KEY\"])",
-        "reply = client.chat.completions.create(model=" + m + ", messages=[{\"role\": \"user\", \"content\": \"Hello\"}])",
+        "reply = client.chat.completions.create(model=" + m +
+            ", messages=[{\"role\": \"user\", \"content\": \"Hello\"}])",
         "print(reply.choices[0].message.content)",
     };
 }
@@ -399,7 +412,6 @@ double num(const Json& o, const char* key, double fallback = 0) {
     return v && v->is_number() ? v->as_float() : fallback;
 }
 
-
 std::string count(double v) { return std::to_string(static_cast<long long>(v)); }
 
 void gpu_lines(std::vector<std::string>& out, const Json& stats) {
@@ -416,7 +428,8 @@ void gpu_lines(std::vector<std::string>& out, const Json& stats) {
                       count(total) + " MiB");
         out.push_back("    Compute  " + bar(num(g, "gpu_util_pct")));
         out.push_back("    Mem BW   " + bar(num(g, "mem_util_pct")));
-        out.push_back("    Temp     " + bar(num(g, "temperature_c"), 15) + "  " + count(num(g, "temperature_c")) + " C");
+        out.push_back("    Temp     " + bar(num(g, "temperature_c"), 15) + "  " + count(num(g, "temperature_c")) +
+                      " C");
         const double draw = num(g, "power_draw_w"), limit = num(g, "power_limit_w");
         out.push_back("    Power    " + bar(limit > 0 ? draw / limit * 100 : 0, 15) + "  " + count(draw) + " / " +
                       count(limit) + " W");
@@ -466,8 +479,8 @@ void latency_lines(std::vector<std::string>& out, const Json& stats) {
     out.push_back("Latency");
     const double scale = std::max(num(stats, "latency_max_ms"), 1000.0);
     const std::pair<const char*, const char*> rows[] = {{"Avg", "latency_avg_ms"}, {"P50", "latency_p50_ms"},
-                                                         {"P95", "latency_p95_ms"}, {"P99", "latency_p99_ms"},
-                                                         {"Min", "latency_min_ms"}, {"Max", "latency_max_ms"}};
+                                                        {"P95", "latency_p95_ms"}, {"P99", "latency_p99_ms"},
+                                                        {"Min", "latency_min_ms"}, {"Max", "latency_max_ms"}};
     for (const auto& [label, key] : rows) {
         const double v = num(stats, key);
         out.push_back(std::string("  ") + label + "  " + bar(v / scale * 100, 20) + "  " + fixed(v, 0) + " ms");
@@ -494,8 +507,8 @@ Json dashboard_snapshot(const std::string& url, const Json& stats, const Json& h
     s.set("url", url);
     std::string status = "offline";
     if (stats.is_object() || health.is_object()) {
-        const bool ready = health.bool_or("vllm_ready") || health.bool_or("upstream_ready") ||
-                           stats.bool_or("upstream_ready");
+        const bool ready =
+            health.bool_or("vllm_ready") || health.bool_or("upstream_ready") || stats.bool_or("upstream_ready");
         status = ready ? "online" : "loading";
     }
     s.set("status", status);

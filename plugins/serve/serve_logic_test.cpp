@@ -30,7 +30,8 @@ TEST(ServeKeys, ParseActiveDefaultsTrueAndKeepsExtraMembers) {
 
 TEST(ServeKeys, OnlyAMissingOrTrueActiveIsActive) {
     // the proxies' rule: any "active" but true (or none) is a revoked key, not an error
-    const auto keys = parse_keys(Json::parse(R"([{"name":"a","key":"k","active":"yes"},{"name":"b","key":"k","active":null},
+    const auto keys =
+        parse_keys(Json::parse(R"([{"name":"a","key":"k","active":"yes"},{"name":"b","key":"k","active":null},
         {"name":"c","key":"k","active":0},{"name":"d","key":"k","active":1},{"name":"e","key":"k","active":"true"},
         {"name":"f","key":"k","active":true},{"name":"g","key":"k"}])"));
     ASSERT_EQ(keys.size(), 7u);
@@ -67,7 +68,8 @@ TEST(ServeKeys, Sha256Vectors) {
 }
 
 TEST(ServeKeys, HashesOfActiveKeysOnly) {
-    auto keys = parse_keys(Json::parse(R"([{"name":"a","key":"abc"},{"name":"b","key":"x","active":false},{"name":"c","key":""}])"));
+    auto keys = parse_keys(
+        Json::parse(R"([{"name":"a","key":"abc"},{"name":"b","key":"x","active":false},{"name":"c","key":""}])"));
     EXPECT_EQ(key_hashes(keys), sha256_hex("abc") + "," + sha256_hex(""));
     keys[0].active = keys[2].active = false;
     EXPECT_EQ(key_hashes(keys).size(), 64u);  // matches no key, so the proxy still starts
@@ -207,8 +209,9 @@ TEST(ServeProxy, KindsAndUpstreams) {
 }
 
 TEST(ServeProxy, ArgsAreTheSameForBoth) {
-    const std::vector<std::string> expected = {"--upstream", "http://u", "--host", "0.0.0.0", "--port", "0",
-                                               "--max-inflight", "7", "--max-body", "4096", "--keys-file", "/k.json"};
+    const std::vector<std::string> expected = {"--upstream", "http://u", "--host",         "0.0.0.0",
+                                               "--port",     "0",        "--max-inflight", "7",
+                                               "--max-body", "4096",     "--keys-file",    "/k.json"};
     EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", false), expected);
     EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", true).back(), "--docs");
 }

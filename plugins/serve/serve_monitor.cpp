@@ -99,14 +99,15 @@ Json wait_ready(const mgpux::Host& host, const mgpux::Http& http, const std::str
         }
         if (st != 0 && st != 502 && st != 503 && st != 504) {
             host.progress(nullptr);
-            throw mgpux::Error(MGPUX_E_FAILED, "GET " + url + "/v1/models answered HTTP " + std::to_string(st) + ": " +
-                                                   short_body(r));
+            throw mgpux::Error(MGPUX_E_FAILED,
+                               "GET " + url + "/v1/models answered HTTP " + std::to_string(st) + ": " + short_body(r));
         }
         last = st == 0 ? "no connection" + why_no_answer(r) : "HTTP " + std::to_string(st);
         std::this_thread::sleep_for(std::chrono::milliseconds(left > 2 ? 2000 : 200));
     }
     host.progress(nullptr);
-    throw mgpux::Error(MGPUX_E_FAILED, "the endpoint was not ready after " + seconds(timeout_s) + " (last: " + last + ")");
+    throw mgpux::Error(MGPUX_E_FAILED,
+                       "the endpoint was not ready after " + seconds(timeout_s) + " (last: " + last + ")");
 }
 
 }  // namespace
@@ -155,7 +156,8 @@ int warmup(mgpux::Host& host, const mgpux::Args& args) {
     }
     if (st != 200)
         throw mgpux::Error(MGPUX_E_FAILED, "the first inference failed: " +
-                                               (st == 0 ? "no answer" + why_no_answer(r) : "HTTP " + std::to_string(st) + ": " + short_body(r)));
+                                               (st == 0 ? "no answer" + why_no_answer(r)
+                                                        : "HTTP " + std::to_string(st) + ": " + short_body(r)));
     if (!json_out(args)) host.success("First inference (" + model + ") done in " + seconds(inference_s) + "\n");
     return MGPUX_OK;
 }
@@ -169,8 +171,9 @@ Json poll(const mgpux::Http& http, const std::string& url, const std::string& ke
     Json stats, health;
     const Json s = try_request(http, "GET", url + "/stats", key, 5);
     if (s.int_or("status") == 200) stats = body_json(s);
-    else error = s.int_or("status") == 0 ? "cannot reach " + url + "/stats" + why_no_answer(s)
-                                   : "/stats answered HTTP " + std::to_string(s.int_or("status"));
+    else
+        error = s.int_or("status") == 0 ? "cannot reach " + url + "/stats" + why_no_answer(s)
+                                        : "/stats answered HTTP " + std::to_string(s.int_or("status"));
     const Json h = try_request(http, "GET", url + "/health", "", 5);
     if (h.int_or("status") != 0) health = body_json(h);
     else if (error.empty()) error = "cannot reach /health" + why_no_answer(h);

@@ -44,7 +44,8 @@ std::string python_proxy_script(const Json& info) {
         std::error_code ec;
         if (fs::is_regular_file(p, ec)) return p.string();
     }
-    throw mgpux::Error(MGPUX_E_CONFIG, "serve/proxy.py was not found in the template directories (is m-gpux installed?)");
+    throw mgpux::Error(MGPUX_E_CONFIG,
+                       "serve/proxy.py was not found in the template directories (is m-gpux installed?)");
 }
 
 // $MGPUX_PROXY (which must then exist: a wrong override is never silently
@@ -75,7 +76,8 @@ std::string keys_file_for(const mgpux::Host& host, const Json& info, const mgpux
     std::string keys_file = args.str("keys-file");
     if (keys_file.empty()) {
         if (active_keys(read_keys(host)).empty())
-            throw mgpux::usage_error("no active API key: create one with `m-gpux serve keys create` or pass --keys-file");
+            throw mgpux::usage_error(
+                "no active API key: create one with `m-gpux serve keys create` or pass --keys-file");
         return (fs::path(state_dir(info)) / "api_keys.json").string();
     }
     std::error_code ec;
@@ -91,7 +93,9 @@ int run_proxy(mgpux::Host& host, const std::string& program, const Json& words) 
     const Json r = mgpux::Process(host).run(req);
     if (r.bool_or("interrupted")) return MGPUX_OK;
     const long long rc = r.int_or("exit_code", 1);
-    if (rc != 0) throw mgpux::Error(rc == 2 ? MGPUX_E_USAGE : MGPUX_E_FAILED, "the proxy exited with code " + std::to_string(rc));
+    if (rc != 0)
+        throw mgpux::Error(rc == 2 ? MGPUX_E_USAGE : MGPUX_E_FAILED,
+                           "the proxy exited with code " + std::to_string(rc));
     return MGPUX_OK;
 }
 
@@ -105,10 +109,11 @@ std::string find_proxy_sources(const mgpux::Host& host) {
         if (fs::is_regular_file(dir / "main.cpp", ec)) return dir.string();
         looked += (looked.empty() ? "" : ", ") + dir.string();
     }
-    throw mgpux::Error(MGPUX_E_CONFIG, "the native proxy's sources (a proxy/ directory with main.cpp beside the "
-                                       "templates) were not found; looked in: " +
-                                           (looked.empty() ? std::string("(no template directory)") : looked) +
-                                           ". Reinstall m-gpux, or deploy with --proxy python");
+    throw mgpux::Error(MGPUX_E_CONFIG,
+                       "the native proxy's sources (a proxy/ directory with main.cpp beside the "
+                       "templates) were not found; looked in: " +
+                           (looked.empty() ? std::string("(no template directory)") : looked) +
+                           ". Reinstall m-gpux, or deploy with --proxy python");
 }
 
 int proxy(mgpux::Host& host, const mgpux::Args& args) {

@@ -35,7 +35,6 @@ std::optional<std::string> target_state(const Json& s, const std::vector<AppRow>
 
 }  // namespace
 
-
 std::optional<std::string> state_for_modal(const std::string& modal_state) {
     if (stop::is_live_state(modal_state)) return "running";
     if (modal_state == "stopped" || modal_state == "stopping..." || modal_state == "disabled") return "stopped";
@@ -100,12 +99,10 @@ std::string credentials_path(const Json& session, const std::string& state_dir) 
     namespace fs = std::filesystem;
     constexpr const char* kFile = "credentials.env";  // the name the launches write
     const std::string script = session.string_or("script_path");
-    if (!script.empty() && fs::path(script).has_parent_path())
-        return (fs::path(script).parent_path() / kFile).string();
+    if (!script.empty() && fs::path(script).has_parent_path()) return (fs::path(script).parent_path() / kFile).string();
     const std::string run_id = session.string_or("run_id");
     // A run id is one path component (the runner makes <date>-<time>-<hex>).
-    if (run_id.empty() || state_dir.empty() || run_id.find('/') != std::string::npos || run_id == "." ||
-        run_id == "..")
+    if (run_id.empty() || state_dir.empty() || run_id.find('/') != std::string::npos || run_id == "." || run_id == "..")
         return {};
     return (fs::path(state_dir) / "runs" / run_id / kFile).string();
 }

@@ -17,7 +17,6 @@ namespace mgpux::sessions {
 
 using stop::AppRow;
 
-
 // The session state a Modal app state means: "running" for deployed,
 // ephemeral, ephemeral (detached) and initializing...; "stopped" for
 // stopped, stopping... and disabled; nothing for "unknown" or new words.

@@ -46,14 +46,14 @@ TEST(Reconcile, FollowsModalByAppIdAndStopsWhatIsGone) {
     const auto changes = reconcile(sessions_doc(), listings(), "alice");
     std::map<std::string, std::string> to;
     for (const auto& c : changes) to[c.ref] = c.to;
-    EXPECT_FALSE(to.count("sess-00000001"));             // live and already running
-    EXPECT_EQ(to["sess-00000002"], "stopped");            // no longer listed
-    EXPECT_EQ(to["sess-00000003"], "stopped");            // listed as stopped
-    EXPECT_FALSE(to.count("sess-00000004"));             // profile work was not listed
-    EXPECT_EQ(to["sess-00000005"], "running");            // no profile: the fallback profile's listing
-    EXPECT_EQ(to["sess-00000006"], "stopped");            // by name, and no live m-gpux-shell
-    EXPECT_FALSE(to.count("sess-00000007"));             // by name, a live m-gpux-jupyter exists: ambiguous
-    EXPECT_FALSE(to.count("sess-00000008"));             // failed stays failed
+    EXPECT_FALSE(to.count("sess-00000001"));    // live and already running
+    EXPECT_EQ(to["sess-00000002"], "stopped");  // no longer listed
+    EXPECT_EQ(to["sess-00000003"], "stopped");  // listed as stopped
+    EXPECT_FALSE(to.count("sess-00000004"));    // profile work was not listed
+    EXPECT_EQ(to["sess-00000005"], "running");  // no profile: the fallback profile's listing
+    EXPECT_EQ(to["sess-00000006"], "stopped");  // by name, and no live m-gpux-shell
+    EXPECT_FALSE(to.count("sess-00000007"));    // by name, a live m-gpux-jupyter exists: ambiguous
+    EXPECT_FALSE(to.count("sess-00000008"));    // failed stays failed
     EXPECT_EQ(changes.size(), 4u);
     for (const auto& c : changes) {
         if (c.ref == "sess-00000005") {
@@ -109,8 +109,7 @@ TEST(Views, ListRow) {
         "app_id": "ap-x", "state": "running", "created_at": "2026-05-07T09:41:03+00:00"})");
     const auto row = list_row(ours);
     ASSERT_EQ(row.size(), 7u);
-    EXPECT_EQ(Json(Json::Array(row)).dump(),
-              R"(["sess-1","dev","alice","L4","ap-x","running","2026-05-07 09:41"])");
+    EXPECT_EQ(Json(Json::Array(row)).dump(), R"(["sess-1","dev","alice","L4","ap-x","running","2026-05-07 09:41"])");
     const auto python = Json::parse(R"({"id": "sess-2", "kind": "bash", "profile": "", "app_name": "m-gpux-shell"})");
     EXPECT_EQ(Json(Json::Array(list_row(python))).dump(),
               R"J(["sess-2","bash","-","-","m-gpux-shell (by name)","unknown","-"])J");
@@ -130,8 +129,8 @@ TEST(Views, ShowFieldsAreSortedAndReadable) {
 TEST(Urls, OnlyWebUrlsGoToABrowser) {
     EXPECT_TRUE(is_web_url("https://abc123.r5.modal.host"));
     EXPECT_TRUE(is_web_url("http://localhost:8888/lab?token=x"));
-    for (const char* bad : {"", "https://", "file:///etc/passwd", "--help", "javascript:alert(1)",
-                            "https://a b", "https://a\nb", "ftp://x"})
+    for (const char* bad : {"", "https://", "file:///etc/passwd", "--help", "javascript:alert(1)", "https://a b",
+                            "https://a\nb", "ftp://x"})
         EXPECT_FALSE(is_web_url(bad)) << bad;
 }
 

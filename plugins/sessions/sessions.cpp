@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 constexpr double kListTimeoutS = 15;
 
 const mgpux_option kListOptions[] = {
-    mgpux::option("refresh").flag()
-        .help("first ask Modal for the state of each session's app (one app list per profile, at once)"),
+    mgpux::option("refresh").flag().help(
+        "first ask Modal for the state of each session's app (one app list per profile, at once)"),
 };
 const mgpux_option kIdOnly[] = {
     mgpux::positional("id").help("session id, app id or app name"),
@@ -35,7 +35,10 @@ const mgpux_option kLogsOptions[] = {
 };
 const mgpux_option kPullOptions[] = {
     mgpux::positional("id").help("session id, app id or app name"),
-    mgpux::option("to").kind(MGPUX_OPT_PATH).default_value("m-gpux-workspace").metavar("DIR")
+    mgpux::option("to")
+        .kind(MGPUX_OPT_PATH)
+        .default_value("m-gpux-workspace")
+        .metavar("DIR")
         .help("local directory to download into"),
     mgpux::option("force").flag().help("download into a non-empty DIR, overwriting files of the same name"),
 };
@@ -50,15 +53,15 @@ int cmd_forget(Host& host, const Args& args);
 
 const mgpux::Commands kCommands{
     mgpux::command("sessions", "List, inspect, stop and pull tracked hub and dev sessions",
-            "A session is recorded when a workload is launched detached (hub, dev, preset):\n"
-            "its profile, compute, workspace volume, app id and, when known, its URL. ID is a\n"
-            "session id, an app id or an app name (the first match wins). Every Modal call is\n"
-            "pinned to the session's own profile.\n"
-            "\n"
-            "Example:\n"
-            "  m-gpux sessions list --refresh\n"
-            "  m-gpux sessions logs sess-1a2b3c4d --follow\n"
-            "  m-gpux sessions stop sess-1a2b3c4d --yes"),
+                   "A session is recorded when a workload is launched detached (hub, dev, preset):\n"
+                   "its profile, compute, workspace volume, app id and, when known, its URL. ID is a\n"
+                   "session id, an app id or an app name (the first match wins). Every Modal call is\n"
+                   "pinned to the session's own profile.\n"
+                   "\n"
+                   "Example:\n"
+                   "  m-gpux sessions list --refresh\n"
+                   "  m-gpux sessions logs sess-1a2b3c4d --follow\n"
+                   "  m-gpux sessions stop sess-1a2b3c4d --yes"),
     mgpux::command("sessions list", "Show the tracked sessions", kListOptions, cmd_list)
         .help("Shows every tracked session: id, kind, profile, compute, app id, state, created.\n"
               "States are what was last recorded; --refresh first runs `modal app list` once per\n"
@@ -161,8 +164,7 @@ std::string resolve_by_name(Host& host, const Target& t, const std::string& name
     const auto app = newest_live_app(stop::parse_app_list(doc ? *doc : Json(), t.profile), name);
     if (!app)
         throw Error(MGPUX_E_FAILED, "no running app named '" + name + "' in profile " + profile_label(t.profile) +
-                                        ": the session has ended (`m-gpux sessions forget " + t.ref +
-                                        "` drops it)");
+                                        ": the session has ended (`m-gpux sessions forget " + t.ref + "` drops it)");
     host.info("resolved " + name + " to " + app->app_id + " via app list\n");
     State(host).session_update(t.ref, one_field("app_id", app->app_id));
     return app->app_id;
@@ -377,8 +379,9 @@ fs::path pull_destination(const Args& args) {
     const bool empty = fs::directory_iterator(dir, ec) == fs::directory_iterator();
     if (ec) throw usage_error("cannot read " + dir.string() + ": " + ec.message());
     if (!empty && !args.flag("force"))
-        throw usage_error(dir.string() + " is not empty; pass --force to download into it (files of the same name are "
-                                         "overwritten) or choose another --to");
+        throw usage_error(dir.string() +
+                          " is not empty; pass --force to download into it (files of the same name are "
+                          "overwritten) or choose another --to");
     return dir;
 }
 
@@ -422,8 +425,8 @@ bool stop_app(Host& host, const Target& t) {
     const auto* modal = host.service<mgpux_modal_service>(MGPUX_SERVICE_MODAL);
     if (!modal) throw Error(MGPUX_E_FAILED, "this m-gpux host does not provide the modal service; update m-gpux");
     const char* out = nullptr;
-    const int32_t status = modal->app_stop(host.raw(), t.profile.empty() ? nullptr : t.profile.c_str(),
-                                           t.app_id.c_str(), &out);
+    const int32_t status =
+        modal->app_stop(host.raw(), t.profile.empty() ? nullptr : t.profile.c_str(), t.app_id.c_str(), &out);
     if (status == MGPUX_OK) return false;
     if (status == MGPUX_E_FAILED && out) {
         const Json r = Json::parse(out);
@@ -478,8 +481,7 @@ int cmd_stop(Host& host, const Args& args) {
 int cmd_forget(Host& host, const Args& args) {
     const std::string ref = args.str("id");
     const uint32_t n = State(host).session_forget(ref);
-    if (n == 0)
-        throw usage_error("no tracked session matches '" + ref + "'; run `m-gpux sessions list` to see them");
+    if (n == 0) throw usage_error("no tracked session matches '" + ref + "'; run `m-gpux sessions list` to see them");
     const std::string count = std::to_string(n) + " session" + (n == 1 ? "" : "s");
     if (args.global_flag("dry_run")) host.info("Would forget " + count + " matching " + ref + ".\n");
     else host.success("Forgot " + count + " matching " + ref + ".\n");

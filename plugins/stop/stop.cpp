@@ -21,9 +21,10 @@ const char* const kChoiceQuestion = "Stop which apps? (numbers like 1,3 or 'all'
 
 const mgpux_option kStopOptions[] = {
     mgpux::option("all").flag().help("look in every profile of the Modal config file, concurrently"),
-    mgpux::option("app").metavar("NAME|ID")
-        .help("stop only the apps with this app id or description (no selection prompt)"),
-    mgpux::option("select").metavar("all|LIST")
+    mgpux::option("app").metavar("NAME|ID").help(
+        "stop only the apps with this app id or description (no selection prompt)"),
+    mgpux::option("select")
+        .metavar("all|LIST")
         .help("which of the listed apps to stop, as the prompt takes it: 'all', or numbers and ranges like 1,3 or 2-4"),
     mgpux::option("env").alias('e').metavar("ENV").help("Modal environment to look in (default: each profile's own)"),
 };
@@ -68,7 +69,6 @@ struct Outcome {
     bool dry = false;      // --dry-run: nothing was called
     std::string error;
 };
-
 
 // An empty profile means "Modal's own choice" (no profile file, or none active).
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
@@ -119,9 +119,7 @@ void show_table(Host& host, const std::vector<AppRow>& apps) {
     host.table({"#", "Profile", "App ID", "Description", "State", "Created"}, rows, "Running m-gpux apps");
 }
 
-std::string app_words(const AppRow& a) {
-    return a.description + " (" + a.app_id + ") in " + profile_label(a.profile);
-}
+std::string app_words(const AppRow& a) { return a.description + " (" + a.app_id + ") in " + profile_label(a.profile); }
 
 std::vector<AppRow> picked_by(const std::vector<AppRow>& apps, const Selection& sel) {
     std::vector<AppRow> picked;
@@ -164,8 +162,9 @@ std::vector<AppRow> choose(Host& host, const Args& args, const std::vector<AppRo
     }
     if (args.global_flag("dry_run")) return apps;
     if (args.global_flag("yes"))
-        throw usage_error("--yes confirms a stop but does not choose which apps: add --select all to stop every app "
-                          "listed, --select 1,3 for some of them, or --app NAME|ID");
+        throw usage_error(
+            "--yes confirms a stop but does not choose which apps: add --select all to stop every app "
+            "listed, --select 1,3 for some of them, or --app NAME|ID");
     if (!args.global_flag("interactive"))
         throw usage_error(std::string("cannot ask \"") + kChoiceQuestion +
                           "\" (no terminal, or --no-input); stopping apps is destructive, so it is never "
@@ -391,8 +390,8 @@ int run(Host& host, const Args& args) {
     if (failed) {
         if (state_status != MGPUX_OK)
             host.warn("The tracked sessions were not updated: the state file could not be read.\n");
-        throw Error(MGPUX_E_FAILED, std::to_string(failed) + " of " + std::to_string(outcomes.size()) +
-                                        " app(s) could not be stopped");
+        throw Error(MGPUX_E_FAILED,
+                    std::to_string(failed) + " of " + std::to_string(outcomes.size()) + " app(s) could not be stopped");
     }
     // The state service already recorded its message (file and position).
     if (state_status != MGPUX_OK) throw Error(state_status, "");

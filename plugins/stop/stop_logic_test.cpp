@@ -47,13 +47,12 @@ TEST(AppList, ParsesTitledKeysOfOlderModal) {
 }
 
 TEST(AppList, DropsRowsWithoutAUsableAppId) {
-    const auto rows = parse_app_list(
-        Json::parse(R"([{"description": "m-gpux-a", "state": "deployed"},
+    const auto rows = parse_app_list(Json::parse(R"([{"description": "m-gpux-a", "state": "deployed"},
                         {"app_id": "--yes", "description": "m-gpux-b", "state": "deployed"},
                         {"app_id": 7, "description": "m-gpux-c", "state": "deployed"},
                         "not an object",
                         {"app_id": "ap-ok1", "description": "m-gpux-d", "state": "deployed"}])"),
-        "p");
+                                     "p");
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].description, "m-gpux-d");
 }
@@ -88,9 +87,8 @@ TEST(AppList, ShortTime) {
 
 TEST(AppList, AppJson) {
     AppRow a{"alice", "ap-1", "m-gpux-shell", "ephemeral", ""};
-    EXPECT_EQ(app_json(a).dump(),
-              R"({"profile":"alice","app_id":"ap-1","description":"m-gpux-shell",)"
-              R"("state":"ephemeral","created_at":null})");
+    EXPECT_EQ(app_json(a).dump(), R"({"profile":"alice","app_id":"ap-1","description":"m-gpux-shell",)"
+                                  R"("state":"ephemeral","created_at":null})");
 }
 
 TEST(Selection, AllAndNone) {

@@ -103,10 +103,9 @@ int main(int argc, char** argv) {
     using namespace mgpux_proxy;
     std::map<std::string, std::string> values;
     bool docs = false;
-    const std::vector<std::string> with_value = {"--upstream",       "--host",         "--port",
-                                                 "--max-inflight",   "--max-body",     "--header-timeout",
-                                                 "--idle-timeout",   "--keys-file",    "--log-level",
-                                                 "--threads"};
+    const std::vector<std::string> with_value = {"--upstream",  "--host",           "--port",         "--max-inflight",
+                                                 "--max-body",  "--header-timeout", "--idle-timeout", "--keys-file",
+                                                 "--log-level", "--threads"};
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "-h" || arg == "--help") {

@@ -49,11 +49,23 @@ void compress(std::uint32_t state[8], const unsigned char block[64]) {
     for (int i = 0; i < 64; ++i) {
         const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
         const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g; g = f; f = e; e = d + t1;
-        d = c; c = b; b = a; a = t1 + t2;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
 }
 
 }  // namespace
@@ -243,8 +255,7 @@ void KeySet::maybe_reload() {
     try {
         from_file_ = key_hashes_from_store(ss.str());
         file_mtime_ns_ = mtime;
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
 }
 
 bool KeySet::accepts(std::string_view token) {
@@ -379,7 +390,8 @@ std::string stats_members(const StatsSnapshot& snap) {
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
     return true;
 }
 
@@ -429,9 +441,9 @@ std::vector<std::string> connection_tokens(std::string_view value) {
 }
 
 bool drop_request_header(std::string_view name) {
-    return in_list(name, {"host", "authorization", "content-length", "connection", "keep-alive",
-                          "proxy-authorization", "proxy-authenticate", "proxy-connection", "te", "trailer",
-                          "trailers", "transfer-encoding", "upgrade", "expect"});
+    return in_list(name, {"host", "authorization", "content-length", "connection", "keep-alive", "proxy-authorization",
+                          "proxy-authenticate", "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
+                          "upgrade", "expect"});
 }
 
 bool drop_response_header(std::string_view name) {
@@ -473,7 +485,8 @@ UpstreamUrl parse_upstream(std::string_view url) {
     UpstreamUrl u;
     std::string_view rest = url;
     if (rest.size() >= 8 && iequals(rest.substr(0, 8), "https://"))
-        throw std::runtime_error("--upstream: https:// upstreams need the Python proxy (m-gpux serve proxy --proxy python)");
+        throw std::runtime_error(
+            "--upstream: https:// upstreams need the Python proxy (m-gpux serve proxy --proxy python)");
     if (rest.size() < 7 || !iequals(rest.substr(0, 7), "http://"))
         throw std::runtime_error("--upstream: expected http://HOST[:PORT][/PATH], got '" + std::string(url) + "'");
     rest.remove_prefix(7);
@@ -482,8 +495,10 @@ UpstreamUrl parse_upstream(std::string_view url) {
     std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     if (authority.find('@') != std::string_view::npos)
         throw std::runtime_error("--upstream: credentials in the URL are not supported");
-    if (!path.empty() && path.front() != '/') throw std::runtime_error("--upstream: a query or fragment is not allowed");
-    if (path.find_first_of("?#") != std::string_view::npos) throw std::runtime_error("--upstream: a query or fragment is not allowed");
+    if (!path.empty() && path.front() != '/')
+        throw std::runtime_error("--upstream: a query or fragment is not allowed");
+    if (path.find_first_of("?#") != std::string_view::npos)
+        throw std::runtime_error("--upstream: a query or fragment is not allowed");
     if (!authority.empty() && authority.front() == '[') {
         const std::size_t close = authority.find(']');
         if (close == std::string_view::npos) throw std::runtime_error("--upstream: unbalanced [ in the host");

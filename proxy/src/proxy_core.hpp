@@ -110,8 +110,8 @@ private:
 
 // The counters behind /stats. Not synchronised: the server keeps one under a mutex.
 struct Stats {
-    std::uint64_t total = 0, success = 0, err4 = 0, err5 = 0, retries = 0, rejected_429 = 0,
-                  rejected_auth = 0, streams = 0, streams_interrupted = 0;
+    std::uint64_t total = 0, success = 0, err4 = 0, err5 = 0, retries = 0, rejected_429 = 0, rejected_auth = 0,
+                  streams = 0, streams_interrupted = 0;
     std::int64_t prompt_tokens = 0, completion_tokens = 0;
     int peak_inflight = 0;
     Histogram latency, ttfb;

@@ -58,7 +58,7 @@ constexpr auto kHealthTimeout = std::chrono::seconds(3);
 constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
 constexpr auto kStatsProbeWait = std::chrono::milliseconds(3500);
-constexpr std::uint64_t kMaxAnswerBody = 1ull << 32;    // an upstream answer: effectively unlimited
+constexpr std::uint64_t kMaxAnswerBody = 1ull << 32;  // an upstream answer: effectively unlimited
 constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
@@ -285,7 +285,8 @@ public:
 
     // A whole response with a Content-Length (the body is not sent for HEAD).
     void respond(int status, std::string extra_headers, std::string body) {
-        std::string head = status_line(status) + extra_headers + "content-length: " + std::to_string(body.size()) + "\r\n";
+        std::string head =
+            status_line(status) + extra_headers + "content-length: " + std::to_string(body.size()) + "\r\n";
         if (!keep_alive_) head += "connection: close\r\n";
         head += "\r\n";
         if (head_request_) body.clear();
@@ -432,7 +433,8 @@ public:
         for (const auto& f : req) {
             const auto name = sv(f.name_string());
             if (drop_request_header(name)) continue;
-            if (std::any_of(named.begin(), named.end(), [&](const std::string& n) { return iequals(n, name); })) continue;
+            if (std::any_of(named.begin(), named.end(), [&](const std::string& n) { return iequals(n, name); }))
+                continue;
             request_ += name;
             request_ += ": ";
             request_ += sv(f.value());
@@ -501,7 +503,8 @@ private:
         auto self = shared_from_this();
         up_->async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
             if (self->gone_) return;  // already ended
-            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
+            if (ec == beast::error::timeout)
+                return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("ConnectError");
             error_code ignored;
             self->up_->socket().set_option(tcp::no_delay(true), ignored);
@@ -514,7 +517,8 @@ private:
         up_->expires_after(kConnectTimeout);
         asio::async_write(*up_, asio::buffer(request_), [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
-            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
+            if (ec == beast::error::timeout)
+                return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("WriteError");
             self->read_head();
         });
@@ -530,7 +534,8 @@ private:
         auto self = shared_from_this();
         http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
-            if (ec == beast::error::timeout) return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
+            if (ec == beast::error::timeout)
+                return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
             if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
                 ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
                 ec == asio::error::broken_pipe)
@@ -550,8 +555,8 @@ private:
                             "); the model may still be loading.",
                         "upstream_unavailable", "retry-after: " + std::to_string(kRetryAfterUnavailable) + "\r\n");
         }
-        backoff_.expires_after(std::chrono::duration_cast<Clock::duration>(
-            std::chrono::duration<double>(kRetryBackoff[attempt_])));
+        backoff_.expires_after(
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kRetryBackoff[attempt_])));
         ++attempt_;
         {
             std::lock_guard<std::mutex> lock(sh_.stats_mu);
@@ -687,8 +692,8 @@ private:
         if (n) last_ends_event_ = data.size() >= 2 && data.compare(data.size() - 2, 2, "\n\n") == 0;
         const std::string kind = ec == beast::error::timeout ? "ReadTimeout" : "RemoteProtocolError";
         std::string event = data + (last_ends_event_ ? "" : "\n\n") + "data: " +
-                            error_body("Stream interrupted: upstream " + kind + " (" + ec.message() + ")", "server_error",
-                                       "stream_interrupted") +
+                            error_body("Stream interrupted: upstream " + kind + " (" + ec.message() + ")",
+                                       "server_error", "stream_interrupted") +
                             "\n\ndata: [DONE]\n\n";
         interrupted_tail_ = std::move(event);
         std::string tail = chunked_ ? "\r\n0\r\n\r\n" : "";
@@ -940,9 +945,9 @@ void ClientConn::health() {
         if (self->closed_) return;
         const bool ready = self->sh.ready.load();
         const std::string r = ready ? "true" : "false";
-        self->json_error(200, std::string("{\"status\": \"") + (ready ? "ok" : "loading") + "\", \"upstream_ready\": " + r +
-                                  ", \"vllm_ready\": " + r + ", \"inflight_requests\": " +
-                                  std::to_string(self->sh.inflight.load()) +
+        self->json_error(200, std::string("{\"status\": \"") + (ready ? "ok" : "loading") +
+                                  "\", \"upstream_ready\": " + r + ", \"vllm_ready\": " + r +
+                                  ", \"inflight_requests\": " + std::to_string(self->sh.inflight.load()) +
                                   ", \"max_inflight\": " + std::to_string(self->sh.cfg.max_inflight) + "}");
     };
     // A fresh probe result is used as it is; otherwise a probe gets 0.2 s to say more.
@@ -966,8 +971,9 @@ void ClientConn::stats_doc() {
                 snap.uptime_s = std::chrono::duration<double>(Clock::now() - self->sh.started).count();
                 snap.inflight = self->sh.inflight.load();
                 snap.max_inflight = self->sh.cfg.max_inflight;
-                std::string doc = "{" + stats_members(snap) + ", \"upstream_ready\": " +
-                                  (self->sh.ready.load() ? "true" : "false") + ", \"vllm_models\": " + models + sys + "}";
+                std::string doc = "{" + stats_members(snap) +
+                                  ", \"upstream_ready\": " + (self->sh.ready.load() ? "true" : "false") +
+                                  ", \"vllm_models\": " + models + sys + "}";
                 self->json_error(200, doc);
             });
         });

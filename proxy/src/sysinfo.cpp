@@ -63,7 +63,8 @@ std::string run_capture(const std::vector<std::string>& argv, std::chrono::milli
     const auto deadline = std::chrono::steady_clock::now() + limit;
     bool timed_out = false;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             break;
@@ -84,8 +85,7 @@ std::string run_capture(const std::vector<std::string>& argv, std::chrono::milli
     ::close(fds[0]);
     if (timed_out) ::kill(pid, SIGKILL);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (timed_out || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
     return out;
 }
@@ -99,10 +99,11 @@ std::string trim(const std::string& s) {
 }  // namespace
 
 std::string gpus_json() {
-    static const char* fields = "index,name,memory.total,memory.used,memory.free,utilization.gpu,"
-                                "utilization.memory,temperature.gpu,power.draw,power.limit";
-    static const char* keys[] = {"index", "name", "vram_total_mib", "vram_used_mib", "vram_free_mib", "gpu_util_pct",
-                                 "mem_util_pct", "temperature_c", "power_draw_w", "power_limit_w"};
+    static const char* fields =
+        "index,name,memory.total,memory.used,memory.free,utilization.gpu,"
+        "utilization.memory,temperature.gpu,power.draw,power.limit";
+    static const char* keys[] = {"index",        "name",         "vram_total_mib", "vram_used_mib", "vram_free_mib",
+                                 "gpu_util_pct", "mem_util_pct", "temperature_c",  "power_draw_w",  "power_limit_w"};
     const std::string exe = find_on_path("nvidia-smi");
     if (exe.empty()) return "[]";
     const std::string out = run_capture({exe, std::string("--query-gpu=") + fields, "--format=csv,noheader,nounits"},
@@ -164,7 +165,8 @@ std::string ram_json() {
         else if (line.rfind("MemAvailable:", 0) == 0) avail = std::atoll(line.c_str() + 13);
     }
     if (total <= 0 || avail < 0) return "{}";
-    return "{\"total_mb\": " + std::to_string(total / 1024) + ", \"used_mb\": " + std::to_string((total - avail) / 1024) +
+    return "{\"total_mb\": " + std::to_string(total / 1024) +
+           ", \"used_mb\": " + std::to_string((total - avail) / 1024) +
            ", \"available_mb\": " + std::to_string(avail / 1024) +
            ", \"used_pct\": " + json_number(100.0 * double(total - avail) / double(total), 1) + "}";
 }
@@ -177,7 +179,8 @@ std::string disk_json() {
     const double used = double(st.f_blocks - st.f_bfree) * double(st.f_frsize);
     const double gb = 1024.0 * 1024.0 * 1024.0;
     return "{\"total_gb\": " + json_number(total / gb, 1) + ", \"used_gb\": " + json_number(used / gb, 1) +
-           ", \"free_gb\": " + json_number(free / gb, 1) + ", \"used_pct\": " + json_number(100.0 * used / total, 1) + "}";
+           ", \"free_gb\": " + json_number(free / gb, 1) + ", \"used_pct\": " + json_number(100.0 * used / total, 1) +
+           "}";
 }
 
 }  // namespace mgpux_proxy

@@ -20,7 +20,8 @@ TEST(Sha256, KnownVectors) {
     // 56 bytes: the length no longer fits in the first block
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, EveryLengthAroundTheBlockEdgeDiffers) {
@@ -58,9 +59,10 @@ TEST(Json, ParsesDocuments) {
 }
 
 TEST(Json, RefusesInvalidDocuments) {
-    for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"", "tru", "[1] x", "{\"a\":1,}", "\"\\x\"",
-                            // strict: no lone surrogates, no integer silently clamped
-                            "\"\\ud800\"", "\"\\ud800\\u0041\"", "99999999999999999999", "\"\xc0\xaf\""})
+    for (const char* bad :
+         {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\x01\"", "tru", "[1] x", "{\"a\":1,}", "\"\\x\"",
+          // strict: no lone surrogates, no integer silently clamped
+          "\"\\ud800\"", "\"\\ud800\\u0041\"", "99999999999999999999", "\"\xc0\xaf\""})
         EXPECT_FALSE(parse_json(bad)) << bad;
     EXPECT_FALSE(parse_json(std::string(600, '[') + std::string(600, ']')));  // too deep
     EXPECT_TRUE(parse_json(std::string(100, '[') + std::string(100, ']')));
@@ -158,9 +160,7 @@ TEST(Keys, KeySetAcceptsFixedAndFileKeysAndReloadsTheFile) {
     const int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);
-    auto write = [&](const std::string& text) {
-        std::ofstream(path, std::ios::trunc) << text;
-    };
+    auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
     write(R"([{"name": "a", "key": "file-key"}])");
     KeySet keys({sha256_hex("env-key")}, path);
     keys.load();
@@ -223,8 +223,10 @@ TEST(Stats, RecordsClassesAndUsage) {
     count_usage(s, "not json");
     EXPECT_EQ(s.prompt_tokens, 3);
     EXPECT_EQ(s.completion_tokens, 4);
-    count_stream_usage(s, "data: {\"choices\": []}\n\ndata: {\"usage\": {\"prompt_tokens\": 2, \"completion_tokens\": 5}}\n\n"
-                          "data: {\"usage\": null}\n\ndata: [DONE]\n\n");
+    count_stream_usage(
+        s,
+        "data: {\"choices\": []}\n\ndata: {\"usage\": {\"prompt_tokens\": 2, \"completion_tokens\": 5}}\n\n"
+        "data: {\"usage\": null}\n\ndata: [DONE]\n\n");
     EXPECT_EQ(s.prompt_tokens, 5);
     EXPECT_EQ(s.completion_tokens, 9);
 }
@@ -246,12 +248,19 @@ TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
     snap.max_inflight = 8;
     const auto v = parse_json("{" + stats_members(snap) + "}");
     ASSERT_TRUE(v);
-    for (const char* key : {"uptime_seconds", "inflight_requests", "peak_inflight", "max_inflight_limit", "total_requests",
-                            "total_success", "total_errors_4xx", "total_errors_5xx", "total_retries", "rejected_429",
-                            "rejected_auth", "streams", "streams_interrupted", "requests_per_second", "latency_avg_ms",
-                            "latency_min_ms", "latency_max_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
-                            "ttfb_p50_ms", "ttfb_p95_ms", "ttfb_p99_ms", "latency_samples", "tokens_prompt_total",
-                            "tokens_completion_total"})
+    for (const char* key : {"uptime_seconds",      "inflight_requests",
+                            "peak_inflight",       "max_inflight_limit",
+                            "total_requests",      "total_success",
+                            "total_errors_4xx",    "total_errors_5xx",
+                            "total_retries",       "rejected_429",
+                            "rejected_auth",       "streams",
+                            "streams_interrupted", "requests_per_second",
+                            "latency_avg_ms",      "latency_min_ms",
+                            "latency_max_ms",      "latency_p50_ms",
+                            "latency_p95_ms",      "latency_p99_ms",
+                            "ttfb_p50_ms",         "ttfb_p95_ms",
+                            "ttfb_p99_ms",         "latency_samples",
+                            "tokens_prompt_total", "tokens_completion_total"})
         EXPECT_TRUE(v->find(key)) << key;
     EXPECT_EQ(v->find("max_inflight_limit")->as_int(), 8);
     // numbers as written (Python's round(x, n) through json), checked in the text
@@ -273,7 +282,8 @@ TEST(Http, HeaderFilters) {
 }
 
 TEST(Http, ChunkedMustBeTheOnlyTransferCoding) {
-    for (const char* v : {"chunked", "Chunked", " CHUNKED ", "chunked,", ", chunked"}) EXPECT_TRUE(only_chunked(v)) << v;
+    for (const char* v : {"chunked", "Chunked", " CHUNKED ", "chunked,", ", chunked"})
+        EXPECT_TRUE(only_chunked(v)) << v;
     for (const char* v : {"", " ", "chunked, identity", "identity", "gzip, chunked", "xchunked", "chunked, chunked",
                           "chunked;x=1", "chunked gzip", "gzip"})
         EXPECT_FALSE(only_chunked(v)) << v;

@@ -123,6 +123,4 @@ _Static_assert(MGPUX_OK == 0 && MGPUX_E_FAILED == 1 && MGPUX_E_USAGE == 2 && MGP
 int mgpux_header_check_c(void) { return MGPUX_ABI_MAJOR; }
 
 /* MGPUX_HAS_MEMBER compiles and reads struct_size against the member's end. */
-static inline int mgpux_check_has_member(const mgpux_modal_service *t) {
-    return MGPUX_HAS_MEMBER(t, secret_delete);
-}
+static inline int mgpux_check_has_member(const mgpux_modal_service* t) { return MGPUX_HAS_MEMBER(t, secret_delete); }

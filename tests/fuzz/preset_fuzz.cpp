@@ -16,12 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const PresetCompute c = parse_compute_spec(input);
         if (!(parse_compute_spec(render_compute_spec(c)) == c)) std::abort();
-    } catch (const std::invalid_argument&) {
-    }
+    } catch (const std::invalid_argument&) {}
     try {
         const PipSection p = parse_pip_section(input);
         if (!(parse_pip_section(render_pip_section(p)) == p)) std::abort();
-    } catch (const std::invalid_argument&) {
-    }
+    } catch (const std::invalid_argument&) {}
     return 0;
 }

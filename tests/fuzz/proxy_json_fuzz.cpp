@@ -34,8 +34,10 @@ bool same(const Json& a, const boost::json::value& b) {
     switch (a.kind()) {
         case Json::Kind::Null: return b.is_null();
         case Json::Kind::Bool: return b.is_bool() && b.get_bool() == a.as_bool();
-        case Json::Kind::Int: return b.is_int64() ? b.get_int64() == a.as_int() : b.is_uint64() && a.as_int() >= 0 &&
-                                                        b.get_uint64() == static_cast<std::uint64_t>(a.as_int());
+        case Json::Kind::Int:
+            return b.is_int64()
+                       ? b.get_int64() == a.as_int()
+                       : b.is_uint64() && a.as_int() >= 0 && b.get_uint64() == static_cast<std::uint64_t>(a.as_int());
         case Json::Kind::Float: {
             if (!b.is_double()) return false;
             const double x = a.as_float(), y = b.get_double();
@@ -148,16 +150,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     try {
         (void)mgpux_proxy::key_hashes_from_store(text);
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     try {
         (void)mgpux_proxy::parse_hash_list(text);
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     try {
         (void)mgpux_proxy::parse_upstream(text);
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     mgpux_proxy::Stats stats;
     mgpux_proxy::count_usage(stats, text);
     mgpux_proxy::count_stream_usage(stats, text);

@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
@@ -43,8 +42,7 @@ void check_document(StateStore& store, const char* name, const std::string& byte
         try {
             store.modify(name, [](boost::json::value v) { return std::optional<boost::json::value>(v); });
             std::abort();  // a refused file must be refused for writing too
-        } catch (const ServiceError&) {
-        }
+        } catch (const ServiceError&) {}
         if (slurp(file) != bytes) std::abort();
         return;
     }

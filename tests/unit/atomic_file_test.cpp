@@ -46,9 +46,7 @@ protected:
         out << in.rdbuf();
         return out.str();
     }
-    static void put(const fs::path& p, const std::string& content) {
-        std::ofstream(p, std::ios::binary) << content;
-    }
+    static void put(const fs::path& p, const std::string& content) { std::ofstream(p, std::ios::binary) << content; }
     // Names in `dir` that look like a temp file of write_file_atomic.
     static int temp_files_in(const fs::path& dir) {
         int n = 0;
@@ -139,8 +137,7 @@ TEST_F(AtomicFile, FailedWriteLeavesTheOldContent) {
         try {
             write_file_atomic(file, std::string(4096, 'n'));
             ::_exit(10);  // should have thrown
-        } catch (const std::system_error&) {
-        }
+        } catch (const std::system_error&) {}
         ::_exit(0);
     }
     int status = 0;

@@ -21,9 +21,9 @@ int usage_error_code(const std::function<void()>& fn, std::string* message = nul
 }
 
 TEST(CatalogTest, FourteenGpusInMenuOrder) {
-    const std::vector<std::string> expected = {"T4",   "L4",   "A10",   "L40S",  "A100",
-                                               "A100-40GB", "A100-80GB", "RTX-PRO-6000", "H100",
-                                               "H100!", "H200", "B200", "B200+", "B300"};
+    const std::vector<std::string> expected = {"T4",        "L4",        "A10",          "L40S", "A100",
+                                               "A100-40GB", "A100-80GB", "RTX-PRO-6000", "H100", "H100!",
+                                               "H200",      "B200",      "B200+",        "B300"};
     std::vector<std::string> names;
     for (const auto& gpu : gpu_catalog()) names.push_back(gpu.name);
     EXPECT_EQ(names, expected);

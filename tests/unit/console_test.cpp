@@ -72,8 +72,8 @@ TEST(FormatTable, Utf8CountsCodePoints) {
 }
 
 TEST(TableFromJson, ReadsTitleColumnsRows) {
-    Table t = table_from_json(json::parse(
-        R"({"title":"T","columns":["A","B","C","D"],"rows":[["x",1,true,null],["y"]]})"));
+    Table t =
+        table_from_json(json::parse(R"({"title":"T","columns":["A","B","C","D"],"rows":[["x",1,true,null],["y"]]})"));
     EXPECT_EQ(t.title, "T");
     EXPECT_EQ(t.columns, (std::vector<std::string>{"A", "B", "C", "D"}));
     ASSERT_EQ(t.rows.size(), 2u);
@@ -89,9 +89,8 @@ TEST(TableFromJson, RowsAreOptional) {
 }
 
 TEST(TableFromJson, MalformedInputThrows) {
-    for (const char* text : {R"([])", R"("table")", R"({})", R"({"columns":"A"})",
-                             R"({"columns":["A"],"rows":{}})", R"({"columns":["A"],"rows":["x"]})",
-                             R"({"columns":["A"],"rows":[["x"], 3]})"}) {
+    for (const char* text : {R"([])", R"("table")", R"({})", R"({"columns":"A"})", R"({"columns":["A"],"rows":{}})",
+                             R"({"columns":["A"],"rows":["x"]})", R"({"columns":["A"],"rows":[["x"], 3]})"}) {
         EXPECT_THROW(table_from_json(json::parse(text)), std::invalid_argument) << text;
     }
 }
@@ -253,8 +252,10 @@ TEST(VisibleControls, ControlCharactersAreShownNotSent) {
     EXPECT_EQ(visible_controls("a\nb\tc\rd"), "a\nb\tc\\rd");
     EXPECT_EQ(visible_controls("a\nb\tc", false), "a\\nb\\tc");
     EXPECT_EQ(visible_controls("del\x7f"), "del\\x7f");
-    EXPECT_EQ(visible_controls("c1 \xc2\x9b" "2J"), "c1 \\u009b2J");  // U+009B, the one-character CSI
-    EXPECT_EQ(visible_controls("bad \x9b byte"), "bad \\x9b byte");     // not UTF-8
+    EXPECT_EQ(visible_controls("c1 \xc2\x9b"
+                               "2J"),
+              "c1 \\u009b2J");                                                    // U+009B, the one-character CSI
+    EXPECT_EQ(visible_controls("bad \x9b byte"), "bad \\x9b byte");               // not UTF-8
     EXPECT_EQ(visible_controls("é ü 中 🙂 \\x1b"), "é ü 中 🙂 \\x1b");  // text and backslashes stay
 }
 

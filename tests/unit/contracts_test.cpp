@@ -92,7 +92,8 @@ TEST(RunRequestContract, StrictAboutTypesAndRequiredMembers) {
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","detach":"yes"})j"), "detach");
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","timeout_s":"60"})j"), "timeout_s");
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","deps":[1]})j"), "deps");
-    EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","secrets":[{"values":{}}]})j"), "name");
+    EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","secrets":[{"values":{}}]})j"),
+              "name");
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","session":[]})j"), "session");
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j([])j"), "<document>");
     EXPECT_EQ(refused_member<mgpux::RunRequest>(R"j({"script":"x","app_name":"a","profile":null})j"), "");

@@ -107,9 +107,7 @@ TEST(PluginFiles, MissingDirectoryIsEmpty) {
     EXPECT_TRUE(mgpux::plugins::plugin_files(d.path()).empty());
 }
 
-TEST(PluginFiles, FileNameForId) {
-    EXPECT_EQ(mgpux::plugins::plugin_file_name("serve"), "mgpux-serve.so");
-}
+TEST(PluginFiles, FileNameForId) { EXPECT_EQ(mgpux::plugins::plugin_file_name("serve"), "mgpux-serve.so"); }
 
 // ----------------------------------------------------------- unsafe_reason
 
@@ -236,18 +234,20 @@ std::filesystem::path fake_child(const TempDir& d) {
     return d.file("fake-child",
                   "#!/bin/sh\n"
                   "shift\n"
-                  "echo \"$*\" >> '" + log + "'\n"
-                  "i=0\n"
-                  "for f in \"$@\"; do\n"
-                  "  case \"$f\" in\n"
-                  "    *crash*) kill -SEGV $$ ;;\n"
-                  "    *hang*) sleep 30 ;;\n"
-                  "    *quit*) exit 3 ;;\n"
-                  "    *bad*) printf '%d\\t0\\tnot a library\\n' $i ;;\n"
-                  "    *) printf '%d\\t1\\t\\n' $i ;;\n"
-                  "  esac\n"
-                  "  i=$((i+1))\n"
-                  "done\n",
+                  "echo \"$*\" >> '" +
+                      log +
+                      "'\n"
+                      "i=0\n"
+                      "for f in \"$@\"; do\n"
+                      "  case \"$f\" in\n"
+                      "    *crash*) kill -SEGV $$ ;;\n"
+                      "    *hang*) sleep 30 ;;\n"
+                      "    *quit*) exit 3 ;;\n"
+                      "    *bad*) printf '%d\\t0\\tnot a library\\n' $i ;;\n"
+                      "    *) printf '%d\\t1\\t\\n' $i ;;\n"
+                      "  esac\n"
+                      "  i=$((i+1))\n"
+                      "done\n",
                   0755);
 }
 
@@ -265,10 +265,9 @@ TEST(LoadInChild, ADeadChildCondemnsOnlyItsFileAndTheRestGetANewOne) {
     ASSERT_EQ(verdicts.size(), files.size());
     std::vector<std::string> got;
     for (const auto& v : verdicts) got.push_back(v.loaded ? "loaded" : v.reason);
-    EXPECT_EQ(got, (std::vector<std::string>{"loaded", "crashed while loading (SIGSEGV)", "loaded",
-                                             "hung while loading (stopped after 1 s)", "loaded",
-                                             "exited with status 3 while loading", "loaded", "not a library",
-                                             "loaded"}));
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "loaded", "crashed while loading (SIGSEGV)", "loaded", "hung while loading (stopped after 1 s)",
+                       "loaded", "exited with status 3 while loading", "loaded", "not a library", "loaded"}));
     EXPECT_EQ(lines_of(d.path() / "starts.log"),
               (std::vector<std::string>{"a crash b hang c quit d bad e", "b hang c quit d bad e", "c quit d bad e",
                                         "d bad e"}));

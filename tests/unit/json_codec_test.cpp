@@ -106,9 +106,11 @@ TEST(JsonCodec, NumberGrammarIsStrict) {
 }
 
 TEST(JsonCodec, LiteralsAndStructure) {
-    for (const char* bad : {"", " ", "tru", "True", "nul", "nulll", "[", "]", "[1,]", "[,1]", "{\"a\":1,}",
-                            "{\"a\" 1}", "{a:1}", "{'a':1}", "{\"a\":1 \"b\":2}", "[1 2]", "[1]]", "{} {}", "\"a\" x",
-                            "\xef\xbb\xbf{}", "[1,\f2]", "/* c */1", "\x00"})
+    for (const char* bad : {"",           " ",         "tru",   "True",    "nul",
+                            "nulll",      "[",         "]",     "[1,]",    "[,1]",
+                            "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{'a':1}", "{\"a\":1 \"b\":2}",
+                            "[1 2]",      "[1]]",      "{} {}", "\"a\" x", "\xef\xbb\xbf{}",
+                            "[1,\f2]",    "/* c */1",  "\x00"})
         EXPECT_TRUE(rejects(std::string(bad))) << bad;
     EXPECT_EQ(error_offset(std::string("1\0", 2)), 1);
     EXPECT_EQ(error_offset("[1,]"), 3);
@@ -142,12 +144,12 @@ TEST(JsonCodec, SurrogatesAreChecked) {
 TEST(JsonCodec, StringsMustBeValidUtf8WithoutRawControlCharacters) {
     EXPECT_EQ(Json::parse("\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"").as_string(),
               "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
-    EXPECT_EQ(error_offset("\"ab\x80\""), 3);          // a lone continuation byte
-    EXPECT_EQ(error_offset("\"\xc0\xaf\""), 1);        // overlong '/'
-    EXPECT_EQ(error_offset("\"\xe0\x80\xaf\""), 1);    // overlong, three bytes
-    EXPECT_EQ(error_offset("\"\xed\xa0\x80\""), 1);    // an encoded surrogate
+    EXPECT_EQ(error_offset("\"ab\x80\""), 3);            // a lone continuation byte
+    EXPECT_EQ(error_offset("\"\xc0\xaf\""), 1);          // overlong '/'
+    EXPECT_EQ(error_offset("\"\xe0\x80\xaf\""), 1);      // overlong, three bytes
+    EXPECT_EQ(error_offset("\"\xed\xa0\x80\""), 1);      // an encoded surrogate
     EXPECT_EQ(error_offset("\"\xf4\x90\x80\x80\""), 1);  // above U+10FFFF
-    EXPECT_EQ(error_offset("\"\xc3\""), 1);            // truncated
+    EXPECT_EQ(error_offset("\"\xc3\""), 1);              // truncated
     EXPECT_EQ(error_offset("\"\xff\""), 1);
     EXPECT_EQ(error_offset("\"a\nb\""), 2);
     EXPECT_EQ(error_offset("\"\t\""), 1);
@@ -192,9 +194,21 @@ TEST(JsonCodec, WriterReplacesBytesThatAreNotUtf8) {
 }
 
 TEST(JsonCodec, NumbersRoundTripExactly) {
-    const std::vector<double> doubles = {0.1, -0.0, 0.0, 1.0, -1.5, 1e21, 1e-7, 123456789.125, 5e-324, 2.2250738585072014e-308,
-                                         1.7976931348623157e308, -1.7976931348623157e308, 3.141592653589793,
-                                         9007199254740993.0, 1.0 / 3};
+    const std::vector<double> doubles = {0.1,
+                                         -0.0,
+                                         0.0,
+                                         1.0,
+                                         -1.5,
+                                         1e21,
+                                         1e-7,
+                                         123456789.125,
+                                         5e-324,
+                                         2.2250738585072014e-308,
+                                         1.7976931348623157e308,
+                                         -1.7976931348623157e308,
+                                         3.141592653589793,
+                                         9007199254740993.0,
+                                         1.0 / 3};
     for (double d : doubles) {
         const Json back = reparsed(Json(d));
         ASSERT_TRUE(back.is_float()) << Json(d).dump();
@@ -209,7 +223,8 @@ TEST(JsonCodec, NumbersRoundTripExactly) {
     EXPECT_EQ(Json(std::numeric_limits<double>::quiet_NaN()).dump(), "null");
     EXPECT_EQ(Json(std::numeric_limits<double>::infinity()).dump(), "null");
     EXPECT_EQ(Json(-std::numeric_limits<double>::infinity()).dump(), "null");
-    for (long long i : {0LL, -1LL, 42LL, std::numeric_limits<long long>::max(), std::numeric_limits<long long>::min()}) {
+    for (long long i :
+         {0LL, -1LL, 42LL, std::numeric_limits<long long>::max(), std::numeric_limits<long long>::min()}) {
         const Json back = reparsed(Json(i));
         ASSERT_TRUE(back.is_int());
         EXPECT_EQ(back.as_int(), i);

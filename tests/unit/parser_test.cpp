@@ -252,9 +252,7 @@ TEST_F(ParserTest, NegatableBothGivenIsError) {
     EXPECT_NE(msg.find("--no-cache"), std::string::npos) << msg;
 }
 
-TEST_F(ParserTest, NonNegatableFlagHasNoNoForm) {
-    EXPECT_THROW(parse({"serve", "launch", "--no-detach"}), UsageError);
-}
+TEST_F(ParserTest, NonNegatableFlagHasNoNoForm) { EXPECT_THROW(parse({"serve", "launch", "--no-detach"}), UsageError); }
 
 TEST_F(ParserTest, ChoiceOption) {
     auto r = parse({"serve", "launch", "--gpu", "H100"});

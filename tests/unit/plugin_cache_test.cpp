@@ -273,10 +273,8 @@ TEST(PluginCache, AnyStatKeyChangeMissesTheEntry) {
     const fs::path file = write_cache(d, {demo_plugin()});
     const fs::path plugin = d.path() / "mgpux-demo.so";
     std::vector<std::pair<const char*, std::function<void(FileKey&)>>> changes = {
-        {"size", [](FileKey& k) { k.size += 1; }},
-        {"mtime", [](FileKey& k) { k.mtime_ns += 1; }},
-        {"ctime", [](FileKey& k) { k.ctime_ns += 1; }},
-        {"inode", [](FileKey& k) { k.inode += 1; }},
+        {"size", [](FileKey& k) { k.size += 1; }},      {"mtime", [](FileKey& k) { k.mtime_ns += 1; }},
+        {"ctime", [](FileKey& k) { k.ctime_ns += 1; }}, {"inode", [](FileKey& k) { k.inode += 1; }},
         {"device", [](FileKey& k) { k.device += 1; }},
     };
     for (const auto& [what, change] : changes) {
@@ -296,7 +294,7 @@ TEST(PluginCache, FileKeyOfARealFileChangesWithContentEvenWhenMtimeIsPutBack) {
     const auto before = mgpux::plugins::file_key(f);
     ASSERT_TRUE(before.has_value());
     EXPECT_EQ(before->size, 13u);
-    ::usleep(20000);  // the kernel's file clock is coarse
+    ::usleep(20000);                 // the kernel's file clock is coarse
     write_text(f, "other version");  // same size, same inode
     struct timespec times[2] = {{0, UTIME_OMIT}, {before->mtime_ns / 1000000000, before->mtime_ns % 1000000000}};
     ASSERT_EQ(::utimensat(AT_FDCWD, f.c_str(), times, 0), 0);
@@ -384,9 +382,7 @@ void edit_entry(const fs::path& file, std::size_t index, const std::function<voi
 
 json::object& first_command(json::object& entry) { return entry["commands"].as_array()[0].as_object(); }
 
-json::array& first_option(json::object& entry) {
-    return first_command(entry)["options"].as_array()[0].as_array();
-}
+json::array& first_option(json::object& entry) { return first_command(entry)["options"].as_array()[0].as_array(); }
 
 TEST(PluginCache, OneInvalidEntryDiscardsTheWholeFile) {
     const std::vector<std::pair<const char*, std::function<void(json::object&)>>> breakages = {
@@ -403,9 +399,13 @@ TEST(PluginCache, OneInvalidEntryDiscardsTheWholeFile) {
         {"flags out of range", [](json::object& e) { first_option(e)[3] = 64; }},
         {"short alias not a letter", [](json::object& e) { first_option(e)[1] = "7"; }},
         {"empty metavar", [](json::object& e) { first_option(e)[4] = ""; }},
-        {"path outside the id", [](json::object& e) { first_command(e)["path"] = json::array{"other", "greet"}; }},
+        {"path outside the id",
+         [](json::object& e) {
+             first_command(e)["path"] = json::array{"other", "greet"};
+         }},
         {"no commands", [](json::object& e) { e["commands"] = json::array(); }},
-        {"duplicate command", [](json::object& e) {
+        {"duplicate command",
+         [](json::object& e) {
              auto& cmds = e["commands"].as_array();
              cmds.push_back(cmds[0]);
          }},

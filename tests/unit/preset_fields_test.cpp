@@ -122,8 +122,8 @@ TEST(PresetFieldsCompute, RenderRefusesWhatParsingWould) {
 }
 
 TEST(PresetFieldsCompute, RenderParseRoundTrips) {
-    for (const auto& c : {gpu("A100"), gpu("H100", 8), gpu("H100!"), gpu("B200+", 2), cpu(1, 512), cpu(64, 32768),
-                          cpu(4, 3000)})
+    for (const auto& c :
+         {gpu("A100"), gpu("H100", 8), gpu("H100!"), gpu("B200+", 2), cpu(1, 512), cpu(64, 32768), cpu(4, 3000)})
         EXPECT_EQ(parse_compute_spec(render_compute_spec(c)), c) << render_compute_spec(c);
 }
 
@@ -187,8 +187,9 @@ TEST(PresetFieldsPip, RendersAndRoundTrips) {
               ".pip_install_from_requirements(\"/p/requirements.txt\")");
     EXPECT_EQ(render_pip_section({{}, std::string("/a\\b/\"c\".txt")}),
               R"(.pip_install_from_requirements("/a\\b/\"c\".txt"))");
-    for (const PipSection& p : {PipSection{}, PipSection{{"a", "b==1", "c[x]>=2"}, std::nullopt},
-                                PipSection{{}, std::string("/odd \"dir\"\\x/r.txt")}, PipSection{{"a\\b"}, std::nullopt}})
+    for (const PipSection& p :
+         {PipSection{}, PipSection{{"a", "b==1", "c[x]>=2"}, std::nullopt},
+          PipSection{{}, std::string("/odd \"dir\"\\x/r.txt")}, PipSection{{"a\\b"}, std::nullopt}})
         EXPECT_EQ(parse_pip_section(render_pip_section(p)), p) << render_pip_section(p);
 }
 
@@ -214,7 +215,8 @@ PresetFieldError field_error(const json::object& stored) {
 }
 
 TEST(PresetFieldsJson, NormalisesAnOriginalPreset) {
-    const json::object p = normalise_preset(obj(R"J({"action":"dev","compute_label":"A100","compute_spec":"gpu=\"H100:2\"",
+    const json::object p =
+        normalise_preset(obj(R"J({"action":"dev","compute_label":"A100","compute_spec":"gpu=\"H100:2\"",
         "pip_section":".pip_install('a', 'b')","name":"x","custom":1})J"));
     EXPECT_EQ(p.at("gpu"), "H100");
     EXPECT_EQ(p.at("gpu_count"), 2);
@@ -299,7 +301,8 @@ TEST(PresetFieldsJson, MergeReplacesAComputeGroup) {
 }
 
 TEST(PresetFieldsJson, MergeReplacesAPipGroup) {
-    const json::object base = normalise_preset(obj(R"J({"pip_section":".pip_install_from_requirements(\"/r.txt\")"})J"));
+    const json::object base =
+        normalise_preset(obj(R"J({"pip_section":".pip_install_from_requirements(\"/r.txt\")"})J"));
     json::object p = merge_preset(&base, obj(R"({"pip_packages":["x"]})"));
     EXPECT_TRUE(p.at("requirements").is_null());
     EXPECT_EQ(p.at("pip_section"), ".pip_install(\"x\")");

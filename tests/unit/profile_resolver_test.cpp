@@ -48,9 +48,9 @@ TEST(ProfileResolver, EmptyNamesCountAsNone) {
 class ProfileServices : public ::testing::Test {
 protected:
     mgpux::testing::TempDir dir;
-    ScopedEnv config{"MODAL_CONFIG_PATH",
-                     dir.file("modal.toml", "[alice]\ntoken_id = \"a\"\n\n[work]\ntoken_id = \"w\"\nactive = true\n", 0600)
-                         .c_str()};
+    ScopedEnv config{
+        "MODAL_CONFIG_PATH",
+        dir.file("modal.toml", "[alice]\ntoken_id = \"a\"\n\n[work]\ntoken_id = \"w\"\nactive = true\n", 0600).c_str()};
     ScopedEnv env{"MODAL_PROFILE", nullptr};
     HostContext ctx;
 };

@@ -85,9 +85,7 @@ protected:
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    void write(const std::string& bytes) const {
-        std::ofstream(path_, std::ios::binary) << bytes;
-    }
+    void write(const std::string& bytes) const { std::ofstream(path_, std::ios::binary) << bytes; }
     std::string read() const {
         std::ifstream in(path_, std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), {});
@@ -122,9 +120,10 @@ TEST_F(ProfileStoreTest, MissingFileHasNoProfiles) {
 }
 
 TEST_F(ProfileStoreTest, ListKeepsFileOrderAndReportsOnlyPresence) {
-    write("[zeta]\ntoken_id = \"ak-z\"\ntoken_secret = \"as-z\"\nenvironment = \"dev\"\n"
-          "[alpha]\ntoken_id = \"ak-a\"\nactive = true\n"
-          "[mid]\nserver_url = \"x\"\n");
+    write(
+        "[zeta]\ntoken_id = \"ak-z\"\ntoken_secret = \"as-z\"\nenvironment = \"dev\"\n"
+        "[alpha]\ntoken_id = \"ak-a\"\nactive = true\n"
+        "[mid]\nserver_url = \"x\"\n");
     const auto list = store().list();
     ASSERT_EQ(list.size(), 3u);
     EXPECT_EQ(list[0].name, "zeta");
@@ -202,17 +201,20 @@ TEST_F(ProfileStoreTest, DeepNestingIsConfigErrorBeforeToml11SeesIt) {
     const std::string deep[] = {
         std::string(20000, '['),
         "[a]\nx = " + std::string(20000, '['),
-        "[a]\nx = " + [] {
-            std::string s;
-            for (int i = 0; i < 20000; ++i) s += "{b=";
-            return s;
-        }(),
+        "[a]\nx = " +
+            [] {
+                std::string s;
+                for (int i = 0; i < 20000; ++i) s += "{b=";
+                return s;
+            }(),
         "[a]\nx = " + std::string(65, '[') + std::string(65, ']') + "\n",
-        "[" + [] {  // dotted keys nest tables too
-            std::string s = "a";
-            for (int i = 0; i < 100; ++i) s += ".a";
-            return s;
-        }() + "]\n",
+        "[" +
+            [] {  // dotted keys nest tables too
+                std::string s = "a";
+                for (int i = 0; i < 100; ++i) s += ".a";
+                return s;
+            }() +
+            "]\n",
     };
     for (const std::string& text : deep) {
         write(text);
@@ -226,11 +228,10 @@ TEST_F(ProfileStoreTest, DeepNestingIsConfigErrorBeforeToml11SeesIt) {
 
 TEST_F(ProfileStoreTest, NestingLimitCountsNoBracketsInStringsOrComments) {
     const std::string many(1000, '[');
-    write("# " + many + "\n[a]\ntoken_id = \"" + many + "\"\ntoken_secret = '" + many + "'\n" +
-          "note = \"\"\"\n" + many + "\n\"\"\"\nlit = '''" + many + "'''\n" + "esc = \"\\\"" + many + "\"\n" +
+    write("# " + many + "\n[a]\ntoken_id = \"" + many + "\"\ntoken_secret = '" + many + "'\n" + "note = \"\"\"\n" +
+          many + "\n\"\"\"\nlit = '''" + many + "'''\n" + "esc = \"\\\"" + many + "\"\n" +
           "deep = " + std::string(63, '[') + std::string(63, ']') + "  # " + many + "\n" +
-          "inline = { x = { y = 1.5, z = 2.25 } }\nwhen = 1979-05-27T07:32:00.999Z\n" +
-          "[b.c.d]\nk.l.m = 3.14159\n");
+          "inline = { x = { y = 1.5, z = 2.25 } }\nwhen = 1979-05-27T07:32:00.999Z\n" + "[b.c.d]\nk.l.m = 3.14159\n");
     const auto list = store().list();
     ASSERT_EQ(list.size(), 2u);
     EXPECT_EQ(list[0].name, "a");
@@ -308,8 +309,8 @@ TEST_F(ProfileStoreTest, AddQuotesNamesThatAreNotBareKeys) {
 
 TEST_F(ProfileStoreTest, NewProfileNamesFollowThePresetNameRule) {
     write(kBase);
-    for (const std::string& bad : std::vector<std::string>{"", "my work", "-dash", ".dot", "a/b", "caf\xC3\xA9", "a\"b",
-                                                          std::string(65, 'a')}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "my work", "-dash", ".dot", "a/b", "caf\xC3\xA9", "a\"b", std::string(65, 'a')}) {
         const auto msg = error_of([&] { store().upsert(bad, "ak", "as", false); }, kExitUsage);
         EXPECT_NE(msg.find("invalid profile name '" + bad + "'"), std::string::npos) << msg;
         EXPECT_NE(msg.find("letters, digits, '.', '_' and '-'"), std::string::npos) << msg;
@@ -351,8 +352,9 @@ TEST_F(ProfileStoreTest, UpdateRewritesOnlyTokenValues) {
 TEST_F(ProfileStoreTest, UpdateAppendsMissingTokenKeysAfterLastKey) {
     write("[a]\nenvironment = \"dev\"\n# trailing note\n\n[b]\ntoken_id = \"x\"\n");
     EXPECT_FALSE(store().upsert("a", "ak", "as", false));
-    EXPECT_EQ(read(), "[a]\nenvironment = \"dev\"\ntoken_id = \"ak\"\ntoken_secret = \"as\"\n# trailing note\n\n"
-                      "[b]\ntoken_id = \"x\"\n");
+    EXPECT_EQ(read(),
+              "[a]\nenvironment = \"dev\"\ntoken_id = \"ak\"\ntoken_secret = \"as\"\n# trailing note\n\n"
+              "[b]\ntoken_id = \"x\"\n");
 }
 
 TEST_F(ProfileStoreTest, UpdateWithActivateMovesActive) {
@@ -487,8 +489,9 @@ TEST_F(ProfileStoreTest, CrlfFileKeepsCrlf) {
 }
 
 TEST_F(ProfileStoreTest, HeaderLookalikesInMultilineStringsAreContent) {
-    const std::string text = "[a]\ntoken_id = \"x\"\nscript = '''\n[b]\ntoken_id = \"fake\"\n'''\n"
-                             "more = \"\"\"\n[c] \\\"\"\" \"\"\"\n";
+    const std::string text =
+        "[a]\ntoken_id = \"x\"\nscript = '''\n[b]\ntoken_id = \"fake\"\n'''\n"
+        "more = \"\"\"\n[c] \\\"\"\" \"\"\"\n";
     write(text);
     ASSERT_EQ(store().list().size(), 1u);
     EXPECT_TRUE(store().upsert("b", "ak", "as", false));
@@ -501,16 +504,18 @@ TEST_F(ProfileStoreTest, HeaderLookalikesInMultilineStringsAreContent) {
 }
 
 TEST_F(ProfileStoreTest, QuotedTableNamesAreFound) {
-    write("[ \"my work\" ]  # comment\ntoken_id = \"x\"\n['lit.name']\ntoken_id = \"y\"\n"
-          "[\"esc\\u0041\"]\n\"token_id\" = \"z\"\n");
+    write(
+        "[ \"my work\" ]  # comment\ntoken_id = \"x\"\n['lit.name']\ntoken_id = \"y\"\n"
+        "[\"esc\\u0041\"]\n\"token_id\" = \"z\"\n");
     const auto list = store().list();
     ASSERT_EQ(list.size(), 3u);
     EXPECT_EQ(list[0].name, "my work");
     EXPECT_EQ(list[1].name, "lit.name");
     EXPECT_EQ(list[2].name, "escA");
     store().set_active("lit.name");
-    EXPECT_EQ(read(), "[ \"my work\" ]  # comment\ntoken_id = \"x\"\n['lit.name']\ntoken_id = \"y\"\nactive = true\n"
-                      "[\"esc\\u0041\"]\n\"token_id\" = \"z\"\n");
+    EXPECT_EQ(read(),
+              "[ \"my work\" ]  # comment\ntoken_id = \"x\"\n['lit.name']\ntoken_id = \"y\"\nactive = true\n"
+              "[\"esc\\u0041\"]\n\"token_id\" = \"z\"\n");
     store().upsert("escA", "ak", "as", false);
     EXPECT_NE(read().find("\"token_id\" = \"ak\"\ntoken_secret = \"as\"\n"), std::string::npos) << read();
     EXPECT_EQ(store().remove("my work"), std::nullopt);
@@ -529,9 +534,9 @@ TEST_F(ProfileStoreTest, ProfileNotWrittenAsATableIsRefused) {
     for (const auto& [text, key] : cases) {
         write(text);
         ASSERT_TRUE(store().contains("a"));
-        for (const auto& edit : std::vector<std::function<void()>>{
-                 [&] { store().upsert("a", "ak-new", "as-new", false); }, [&] { store().set_active("a"); },
-                 [&] { store().remove("a"); }}) {
+        for (const auto& edit :
+             std::vector<std::function<void()>>{[&] { store().upsert("a", "ak-new", "as-new", false); },
+                                                [&] { store().set_active("a"); }, [&] { store().remove("a"); }}) {
             const auto msg = error_of(edit, kExitConfig);
             EXPECT_NE(msg.find(path_.string()), std::string::npos) << msg;
             EXPECT_NE(msg.find(key), std::string::npos) << msg;

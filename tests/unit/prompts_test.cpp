@@ -17,8 +17,8 @@ namespace {
 
 using mgpux::services::Key;
 using mgpux::services::KeyPress;
-using mgpux::services::PromptError;
 using mgpux::services::Prompter;
+using mgpux::services::PromptError;
 using mgpux::services::PromptSettings;
 using mgpux::services::Terminal;
 
@@ -451,7 +451,7 @@ TEST(PromptsConfirm, Answers) {
         bool expected;
     };
     const std::vector<Case> cases = {
-        {"y", false, true}, {"n", true, false},  {"", true, true},      {"", false, false},
+        {"y", false, true},   {"n", true, false},    {"", true, true},     {"", false, false},
         {"YES", false, true}, {" No ", true, false}, {"yes", false, true},
     };
     for (const auto& c : cases) {

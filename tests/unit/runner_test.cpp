@@ -44,7 +44,8 @@ TEST(RunnerRequest, RefusesMalformedRequests) {
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "background": true})"), kExitUsage);
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "timeout_s": -1})"), kExitUsage);
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "secrets": [{"name": "s", "values": {}}]})"), kExitUsage);
-    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "../x", "content": ""}]})"), kExitUsage);
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "../x", "content": ""}]})"),
+              kExitUsage);
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "files": [{"name": "modal_runner.py"}]})"), kExitUsage);
     EXPECT_EQ(usage_code(R"([1])"), kExitUsage);
     EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "mode": "run", "detach": true, "background": true})"), 0);
@@ -119,7 +120,8 @@ TEST(RunnerRequest, RunIdsAreSortableAndDistinct) {
 
 TEST(ModalRules, StopAlwaysGetsYesAndSecretsStayOffArgv) {
     EXPECT_EQ(enforce_modal_rules({"app", "stop", "ap-1"}), (std::vector<std::string>{"app", "stop", "--yes", "ap-1"}));
-    EXPECT_EQ(enforce_modal_rules({"app", "stop", "-y", "ap-1"}), (std::vector<std::string>{"app", "stop", "-y", "ap-1"}));
+    EXPECT_EQ(enforce_modal_rules({"app", "stop", "-y", "ap-1"}),
+              (std::vector<std::string>{"app", "stop", "-y", "ap-1"}));
     EXPECT_THROW(enforce_modal_rules({"secret", "create", "s", "K=v"}), ServiceError);
     EXPECT_NO_THROW(enforce_modal_rules({"secret", "create", "s", "--from-dotenv", "/f", "--force"}));
     EXPECT_TRUE(modal_call_changes_state({"app", "stop", "ap-1"}));

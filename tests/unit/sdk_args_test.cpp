@@ -9,8 +9,7 @@
 
 namespace {
 
-const char* const kArgs =
-    R"({"command":"x go","values":{"yes-flag":true,"no-flag":false,"name":"Ada"},"global":{}})";
+const char* const kArgs = R"({"command":"x go","values":{"yes-flag":true,"no-flag":false,"name":"Ada"},"global":{}})";
 
 TEST(SdkArgs, FlagIsFalseWhenAbsent) {
     mgpux::Args args(kArgs);

@@ -123,9 +123,8 @@ TEST_F(StateStoreDocuments, ModifyWritesOnlyWhenAsked) {
                      return std::nullopt;
                  }).is_null());
     EXPECT_FALSE(fs::exists(file("budgets")));
-    const json::value written = s.modify("budgets", [](json::value) -> std::optional<json::value> {
-        return json::parse(R"({"z":1,"a":[true]})");
-    });
+    const json::value written = s.modify(
+        "budgets", [](json::value) -> std::optional<json::value> { return json::parse(R"({"z":1,"a":[true]})"); });
     EXPECT_EQ(written, json::parse(R"({"z":1,"a":[true]})"));
     // Documents other than sessions and presets keep their member order.
     EXPECT_EQ(slurp(file("budgets")), "{\n  \"z\": 1,\n  \"a\": [\n    true\n  ]\n}\n");
@@ -164,8 +163,7 @@ TEST_F(StateStoreDocuments, StateOwnedByAnotherUserIsRefused) {
     EXPECT_CONTAINS(e.what(), "chown");
     EXPECT_EQ(error_of([&] { StateStore(dir_, someone_else).read("sessions"); }).code, mgpux::services::kExitConfig);
     StateStore writer(dir_, someone_else);
-    EXPECT_EQ(error_of([&] { writer.save_session(obj(R"({"app_name":"a"})")); }).code,
-              mgpux::services::kExitConfig);
+    EXPECT_EQ(error_of([&] { writer.save_session(obj(R"({"app_name":"a"})")); }).code, mgpux::services::kExitConfig);
     EXPECT_FALSE(fs::exists(file("sessions")));
     EXPECT_TRUE(notes.empty());
 }
@@ -207,8 +205,9 @@ TEST_F(StateStoreDocuments, OpenDirectoryAndFilesOfOursAreTightenedWithOneNote) 
 
 TEST_F(StateStoreDocuments, ApiKeysReadAsTheOriginalWroteThem) {
     // json.dump(indent=2): member order, no trailing newline.
-    put("api_keys", "[\n  {\n    \"name\": \"default\",\n    \"key\": \"sk-mgpux-0123\",\n"
-                    "    \"created\": \"2026-04-12T10:30:00.123456\",\n    \"active\": true\n  }\n]");
+    put("api_keys",
+        "[\n  {\n    \"name\": \"default\",\n    \"key\": \"sk-mgpux-0123\",\n"
+        "    \"created\": \"2026-04-12T10:30:00.123456\",\n    \"active\": true\n  }\n]");
     StateStore s = store();
     EXPECT_EQ(s.read("api_keys").as_array().size(), 1u);
     s.modify("api_keys", [](json::value v) -> std::optional<json::value> {
@@ -266,9 +265,7 @@ TEST_F(StateStoreDocuments, WrongTopLevelTypeIsRefused) {
     EXPECT_EQ(slurp(file("presets")), "[]\n");
 }
 
-TEST(StateStoreTime, UtcNowIsIsoWithOffset) {
-    EXPECT_TRUE(std::regex_match(utc_now_iso(), kIsoUtc)) << utc_now_iso();
-}
+TEST(StateStoreTime, UtcNowIsIsoWithOffset) { EXPECT_TRUE(std::regex_match(utc_now_iso(), kIsoUtc)) << utc_now_iso(); }
 
 // --- sessions ----------------------------------------------------------------
 
@@ -290,15 +287,18 @@ TEST_F(StateStoreSessions, WritesSortedKeysTwoSpacesAndANewline) {
               "    \"local_dir\": \"/home/me/proj\",\n"
               "    \"preset\": null,\n"
               "    \"state\": \"running\",\n"
-              "    \"updated_at\": \"" + updated + "\"\n"
-              "  }\n"
-              "]\n");
+              "    \"updated_at\": \"" +
+                  updated +
+                  "\"\n"
+                  "  }\n"
+                  "]\n");
 }
 
 TEST_F(StateStoreSessions, RoundTripKeepsUnknownKeysEscapesAndOrder) {
     // The original writes ensure_ascii escapes; we read them and write UTF-8.
-    put("sessions", "[\n  {\n    \"app_name\": \"m-gpux-shell\",\n    \"description\": \"Caf\\u00e9 \\ud83d\\ude80\",\n"
-                    "    \"id\": \"sess-00000001\",\n    \"zz_future\": {\"nested\": [1, 2.5]}\n  }\n]");
+    put("sessions",
+        "[\n  {\n    \"app_name\": \"m-gpux-shell\",\n    \"description\": \"Caf\\u00e9 \\ud83d\\ude80\",\n"
+        "    \"id\": \"sess-00000001\",\n    \"zz_future\": {\"nested\": [1, 2.5]}\n  }\n]");
     StateStore s = store();
     s.save_session(obj(R"({"id":"sess-00000002","app_name":"other"})"));
     const json::array all = s.list_sessions();
@@ -436,7 +436,8 @@ TEST_F(StateStorePresets, OriginalFileReadsIntoStructuredFields) {
 TEST_F(StateStorePresets, SaveRegeneratesTheOriginalsFragments) {
     put("presets", kOriginalPresets);
     StateStore s = store();
-    const json::object saved = s.save_preset("rl-a100", obj(R"({"gpu":"H100","gpu_count":2,"pip_packages":["torch"]})"));
+    const json::object saved =
+        s.save_preset("rl-a100", obj(R"({"gpu":"H100","gpu_count":2,"pip_packages":["torch"]})"));
     const json::value file_doc = json::parse(slurp(file("presets")));
     const json::object& stored = file_doc.at("rl-a100").as_object();
     EXPECT_EQ(stored, saved);
@@ -507,8 +508,7 @@ TEST_F(StateStorePresets, UnparseablePresetIsAConfigErrorNamingIt) {
 
     // Saving over it needs a new value for the broken member.
     const std::string before = slurp(file("presets"));
-    EXPECT_EQ(error_of([&] { s.save_preset("bad", obj(R"({"action":"bash"})")); }).code,
-              mgpux::services::kExitConfig);
+    EXPECT_EQ(error_of([&] { s.save_preset("bad", obj(R"({"action":"bash"})")); }).code, mgpux::services::kExitConfig);
     EXPECT_EQ(slurp(file("presets")), before);
     EXPECT_EQ(s.save_preset("bad", obj(R"({"compute_spec":"gpu=\"T4\""})")).at("gpu"), "T4");
     EXPECT_EQ(s.get_preset("bad").at("compute_spec"), "gpu=\"T4\"");
@@ -561,8 +561,7 @@ int run_children(int n, Body body) {
         if (pid == 0) {
             ::close(gate[1]);
             char ch;
-            while (::read(gate[0], &ch, 1) < 0) {
-            }
+            while (::read(gate[0], &ch, 1) < 0) {}
             int rc = 0;
             try {
                 body(i);
@@ -653,8 +652,7 @@ TEST_F(StateStoreConcurrency, KilledWriterNeverLeavesATornFile) {
                 StateStore writer(dir_);
                 for (unsigned i = 0;; ++i)
                     writer.modify("blob", [&](json::value) -> std::optional<json::value> { return i % 2 ? a : b; });
-            } catch (...) {
-            }
+            } catch (...) {}
             ::_exit(1);  // only reached on an error
         }
         // Read while the writer works, then kill it at a random moment.

@@ -58,9 +58,8 @@ TEST(Subprocess, StopSendsSigintToTheGroup) {
     auto spec = sh("trap 'echo bye; exit 5' INT; echo ready; while :; do sleep 0.1; done");
     spec.output = OutputMode::Watch;
     const auto start = std::chrono::steady_clock::now();
-    auto r = run_process(spec, [](int, std::string_view line) {
-        return line == "ready" ? LineAction::Stop : LineAction::Continue;
-    });
+    auto r = run_process(
+        spec, [](int, std::string_view line) { return line == "ready" ? LineAction::Stop : LineAction::Continue; });
     EXPECT_TRUE(r.interrupted);
     EXPECT_EQ(r.exit_code, 5);
     EXPECT_NE(r.out.find("bye"), std::string::npos);

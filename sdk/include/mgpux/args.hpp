@@ -43,9 +43,7 @@ public:
     // optional_flag() keeps the three states, so a question can have a flag
     // that answers it (--x / --no-x) and be asked only when neither was given.
     bool flag(const std::string& name) const { return has(name) && value(name).as_bool(); }
-    bool flag_or(const std::string& name, bool fallback) const {
-        return has(name) ? value(name).as_bool() : fallback;
-    }
+    bool flag_or(const std::string& name, bool fallback) const { return has(name) ? value(name).as_bool() : fallback; }
     std::optional<bool> optional_flag(const std::string& name) const {
         if (!has(name)) return std::nullopt;
         return value(name).as_bool();

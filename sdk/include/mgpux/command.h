@@ -31,11 +31,13 @@ extern "C" {
 
 /* mgpux_option.flags */
 #define MGPUX_OPTF_REPEATABLE 0x01u /* may be given several times; JSON array */
-#define MGPUX_OPTF_NEGATABLE 0x02u  /* BOOL only: --no-<name> sets false; neither
+#define MGPUX_OPTF_NEGATABLE \
+    0x02u                         /* BOOL only: --no-<name> sets false; neither
                                        given and no default: absent (since 1.1) */
-#define MGPUX_OPTF_REQUIRED 0x04u   /* must be given */
-#define MGPUX_OPTF_HIDDEN 0x08u     /* parsed but not shown in help/completion */
-#define MGPUX_OPTF_POSITIONAL 0x10u /* a positional argument, in table order;
+#define MGPUX_OPTF_REQUIRED 0x04u /* must be given */
+#define MGPUX_OPTF_HIDDEN 0x08u   /* parsed but not shown in help/completion */
+#define MGPUX_OPTF_POSITIONAL \
+    0x10u /* a positional argument, in table order;
                                        REPEATABLE on the last one takes the rest */
 
 typedef struct mgpux_option {
@@ -43,20 +45,20 @@ typedef struct mgpux_option {
     /* Long name without dashes ("gpu"), [a-z0-9][a-z0-9-]*. For positionals
      * the name is the key in the values object and the metavar in help.
      * Plugin-owned, static for the life of the process. */
-    const char *name;
+    const char* name;
     int32_t short_alias; /* an ASCII letter for -x, or 0 for none */
     int32_t type;        /* MGPUX_OPT_* */
     uint32_t flags;      /* MGPUX_OPTF_* */
-    const char *metavar; /* shown in help ("NAME"); NULL = derived from the type. Static. */
-    const char *help;    /* one line; static, may be NULL */
+    const char* metavar; /* shown in help ("NAME"); NULL = derived from the type. Static. */
+    const char* help;    /* one line; static, may be NULL */
     /* Default in its text form ("30", "true", "deploy"); NULL = no default
      * (the key is absent from the values unless given). Static. */
-    const char *default_value;
+    const char* default_value;
     /* CHOICE only: NULL-terminated array of allowed values. Static. */
-    const char *const *choices;
+    const char* const* choices;
     /* Mutually exclusive group: options of one command that share a
      * non-NULL group name may not be given together. Static, may be NULL. */
-    const char *exclusive_group;
+    const char* exclusive_group;
 } mgpux_option;
 
 /* mgpux_command.flags */
@@ -69,16 +71,16 @@ typedef struct mgpux_option {
  * runs it; `m-gpux <group>` and `m-gpux <group> --help` show its summary and
  * help (the place for an example) above the list of subcommands. */
 typedef struct mgpux_command {
-    uint32_t struct_size; /* sizeof(mgpux_command) as the plugin was built */
-    const char *path;     /* full words: "serve keys create". Static. */
-    const char *summary;  /* one line for command lists. Static. */
-    const char *help;     /* longer text for --help; static, may be NULL */
-    const mgpux_option *options; /* static array of option_count entries, may be NULL */
+    uint32_t struct_size;        /* sizeof(mgpux_command) as the plugin was built */
+    const char* path;            /* full words: "serve keys create". Static. */
+    const char* summary;         /* one line for command lists. Static. */
+    const char* help;            /* longer text for --help; static, may be NULL */
+    const mgpux_option* options; /* static array of option_count entries, may be NULL */
     uint32_t option_count;
     uint32_t flags; /* MGPUX_CMDF_* */
     /* Name of the list of everything after `--` (the values key and the
      * metavar in help, e.g. "args"); NULL = `--` is not accepted. Static. */
-    const char *trailing_name;
+    const char* trailing_name;
 } mgpux_command;
 
 /*

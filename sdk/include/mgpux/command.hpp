@@ -30,10 +30,18 @@ public:
     constexpr operator mgpux_option() const { return o_; }  // NOLINT: the table's element type
     constexpr const mgpux_option& get() const { return o_; }
 
-    constexpr OptionBuilder alias(char letter) const { return with([&](mgpux_option& o) { o.short_alias = letter; }); }
-    constexpr OptionBuilder kind(int32_t type) const { return with([&](mgpux_option& o) { o.type = type; }); }
-    constexpr OptionBuilder metavar(const char* text) const { return with([&](mgpux_option& o) { o.metavar = text; }); }
-    constexpr OptionBuilder help(const char* text) const { return with([&](mgpux_option& o) { o.help = text; }); }
+    constexpr OptionBuilder alias(char letter) const {
+        return with([&](mgpux_option& o) { o.short_alias = letter; });
+    }
+    constexpr OptionBuilder kind(int32_t type) const {
+        return with([&](mgpux_option& o) { o.type = type; });
+    }
+    constexpr OptionBuilder metavar(const char* text) const {
+        return with([&](mgpux_option& o) { o.metavar = text; });
+    }
+    constexpr OptionBuilder help(const char* text) const {
+        return with([&](mgpux_option& o) { o.help = text; });
+    }
     // The default in its text form ("30", "true", "deploy").
     constexpr OptionBuilder default_value(const char* text) const {
         return with([&](mgpux_option& o) { o.default_value = text; });
@@ -56,8 +64,12 @@ public:
     constexpr OptionBuilder required() const { return set(MGPUX_OPTF_REQUIRED); }
     constexpr OptionBuilder optional() const { return clear(MGPUX_OPTF_REQUIRED); }
     constexpr OptionBuilder hidden() const { return set(MGPUX_OPTF_HIDDEN); }
-    constexpr OptionBuilder set(uint32_t flags) const { return with([&](mgpux_option& o) { o.flags |= flags; }); }
-    constexpr OptionBuilder clear(uint32_t flags) const { return with([&](mgpux_option& o) { o.flags &= ~flags; }); }
+    constexpr OptionBuilder set(uint32_t flags) const {
+        return with([&](mgpux_option& o) { o.flags |= flags; });
+    }
+    constexpr OptionBuilder clear(uint32_t flags) const {
+        return with([&](mgpux_option& o) { o.flags &= ~flags; });
+    }
 
 private:
     template <typename Edit>
@@ -79,9 +91,8 @@ constexpr OptionBuilder positional(const char* name) {
 
 // The older form, kept for plugins written against it: every property a
 // positional parameter, in the order of mgpux_option's fields.
-inline mgpux_option option(const char* name, int32_t type, const char* help,
-                           const char* default_value = nullptr, uint32_t flags = 0,
-                           int32_t short_alias = 0, const char* const* choices = nullptr,
+inline mgpux_option option(const char* name, int32_t type, const char* help, const char* default_value = nullptr,
+                           uint32_t flags = 0, int32_t short_alias = 0, const char* const* choices = nullptr,
                            const char* metavar = nullptr, const char* exclusive_group = nullptr) {
     mgpux_option o{};
     o.struct_size = sizeof(mgpux_option);
@@ -104,8 +115,7 @@ inline mgpux_option positional(const char* name, const char* help, uint32_t flag
 
 template <std::size_t N>
 mgpux_command command(const char* path, const char* summary, const mgpux_option (&options)[N],
-                      const char* help = nullptr, uint32_t flags = 0,
-                      const char* trailing_name = nullptr) {
+                      const char* help = nullptr, uint32_t flags = 0, const char* trailing_name = nullptr) {
     mgpux_command c{};
     c.struct_size = sizeof(mgpux_command);
     c.path = path;
@@ -118,8 +128,7 @@ mgpux_command command(const char* path, const char* summary, const mgpux_option 
     return c;
 }
 
-inline mgpux_command command(const char* path, const char* summary, const char* help = nullptr,
-                             uint32_t flags = 0) {
+inline mgpux_command command(const char* path, const char* summary, const char* help = nullptr, uint32_t flags = 0) {
     mgpux_command c{};
     c.struct_size = sizeof(mgpux_command);
     c.path = path;

@@ -29,8 +29,7 @@ namespace mgpux {
 class ContractError : public JsonError {
 public:
     ContractError(const std::string& document, const std::string& member, const std::string& problem)
-        : JsonError(document + ": " + (member.empty() ? problem : "\"" + member + "\" " + problem)),
-          member_(member) {}
+        : JsonError(document + ": " + (member.empty() ? problem : "\"" + member + "\" " + problem)), member_(member) {}
     const std::string& member() const noexcept { return member_; }
 
 private:
@@ -157,18 +156,18 @@ struct RunFile {
 
 // What a plugin asks the runner to run.
 struct RunRequest {
-    std::string script;    // the rendered Python (required)
-    std::string app_name;  // the modal.App name in it (required)
-    std::string mode = "run";  // run | serve | deploy
-    bool detach = false;       // `modal run --detach` (run only)
-    bool background = false;   // return once the app id and READY URL are known
-    std::optional<double> ready_timeout_s;  // background: how long to wait (the host's default: 600)
-    std::optional<double> wait_timeout_s;   // an attached run: stop waiting after this many seconds
+    std::string script;                      // the rendered Python (required)
+    std::string app_name;                    // the modal.App name in it (required)
+    std::string mode = "run";                // run | serve | deploy
+    bool detach = false;                     // `modal run --detach` (run only)
+    bool background = false;                 // return once the app id and READY URL are known
+    std::optional<double> ready_timeout_s;   // background: how long to wait (the host's default: 600)
+    std::optional<double> wait_timeout_s;    // an attached run: stop waiting after this many seconds
     std::optional<std::string> description;  // absent: the app name
     std::optional<std::string> compute;      // "L4", "CPU (4 cores, 2048 MB)"
     std::optional<double> timeout_s;
-    std::vector<std::string> deps;     // summary lines
-    std::vector<std::string> uploads;  // summary lines
+    std::vector<std::string> deps;       // summary lines
+    std::vector<std::string> uploads;    // summary lines
     std::optional<std::string> profile;  // only to override the command's own profile
     std::vector<RunSecret> secrets;
     std::optional<Json> session;  // recorded for a detached run or a deploy
@@ -399,9 +398,9 @@ struct ProcessRequest {
     std::vector<std::string> args;
     std::map<std::string, std::optional<std::string>> env;  // an empty value unsets the variable
     std::optional<std::string> cwd;
-    std::string stdin_mode = "null";  // null | inherit | text
+    std::string stdin_mode = "null";   // null | inherit | text
     std::optional<std::string> input;  // with stdin_mode "text"
-    std::string output = "capture";   // capture | inherit | watch
+    std::string output = "capture";    // capture | inherit | watch
     std::optional<double> timeout_s;
     bool detach = false;
 

@@ -46,37 +46,45 @@ int32_t guarded(const mgpux_host* host, Fn&& fn) noexcept {
 //   RUN_FN:  int RUN_FN(mgpux::Host&, const mgpux::Args&)
 // Optional init/shutdown: use MGPUX_CPP_PLUGIN_EX with
 //   INIT_FN: int INIT_FN(mgpux::Host&)   SHUTDOWN_FN: void SHUTDOWN_FN()
-#define MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, INIT_FN, SHUTDOWN_FN)      \
-    namespace {                                                                                    \
-    int32_t mgpux_tramp_init(const mgpux_host* host) {                                            \
-        mgpux::detail::host_slot() = host;                                                         \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                     \
-            mgpux::Host h(host);                                                                   \
-            return INIT_FN(h);                                                                     \
-        });                                                                                        \
-    }                                                                                              \
-    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {         \
-        (void)path;                                                                                \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                     \
-            mgpux::Host h(host);                                                                   \
-            mgpux::Args a(args);                                                                   \
-            return RUN_FN(h, a);                                                                   \
-        });                                                                                        \
-    }                                                                                              \
-    void mgpux_tramp_shutdown() {                                                                  \
-        mgpux::detail::guarded(nullptr, []() -> int32_t {                                          \
-            SHUTDOWN_FN();                                                                         \
-            return 0;                                                                              \
-        });                                                                                        \
-    }                                                                                              \
-    const mgpux_plugin_descriptor& mgpux_descriptor() {                                            \
-        static const mgpux_plugin_descriptor d = {                                                 \
-            sizeof(mgpux_plugin_descriptor), MGPUX_ABI_MAJOR, MGPUX_ABI_MINOR, ID, VERSION,        \
-            SUMMARY, PANEL, COMMANDS, static_cast<uint32_t>(sizeof(COMMANDS) / sizeof(COMMANDS[0])), \
-            mgpux_tramp_init, mgpux_tramp_run, mgpux_tramp_shutdown};                              \
-        return d;                                                                                  \
-    }                                                                                              \
-    }                                                                                              \
+#define MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, INIT_FN, SHUTDOWN_FN)                 \
+    namespace {                                                                                                  \
+    int32_t mgpux_tramp_init(const mgpux_host* host) {                                                           \
+        mgpux::detail::host_slot() = host;                                                                       \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                                   \
+            mgpux::Host h(host);                                                                                 \
+            return INIT_FN(h);                                                                                   \
+        });                                                                                                      \
+    }                                                                                                            \
+    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {                        \
+        (void)path;                                                                                              \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                                   \
+            mgpux::Host h(host);                                                                                 \
+            mgpux::Args a(args);                                                                                 \
+            return RUN_FN(h, a);                                                                                 \
+        });                                                                                                      \
+    }                                                                                                            \
+    void mgpux_tramp_shutdown() {                                                                                \
+        mgpux::detail::guarded(nullptr, []() -> int32_t {                                                        \
+            SHUTDOWN_FN();                                                                                       \
+            return 0;                                                                                            \
+        });                                                                                                      \
+    }                                                                                                            \
+    const mgpux_plugin_descriptor& mgpux_descriptor() {                                                          \
+        static const mgpux_plugin_descriptor d = {sizeof(mgpux_plugin_descriptor),                               \
+                                                  MGPUX_ABI_MAJOR,                                               \
+                                                  MGPUX_ABI_MINOR,                                               \
+                                                  ID,                                                            \
+                                                  VERSION,                                                       \
+                                                  SUMMARY,                                                       \
+                                                  PANEL,                                                         \
+                                                  COMMANDS,                                                      \
+                                                  static_cast<uint32_t>(sizeof(COMMANDS) / sizeof(COMMANDS[0])), \
+                                                  mgpux_tramp_init,                                              \
+                                                  mgpux_tramp_run,                                               \
+                                                  mgpux_tramp_shutdown};                                         \
+        return d;                                                                                                \
+    }                                                                                                            \
+    }                                                                                                            \
     extern "C" MGPUX_DECLARE_ENTRY { return &mgpux_descriptor(); }
 
 namespace mgpux::detail {
@@ -84,8 +92,8 @@ inline int32_t default_init(mgpux::Host&) { return MGPUX_OK; }
 inline void default_shutdown() {}
 }  // namespace mgpux::detail
 
-#define MGPUX_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN)                    \
-    MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN,                      \
-                        mgpux::detail::default_init, mgpux::detail::default_shutdown)
+#define MGPUX_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN)                             \
+    MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, mgpux::detail::default_init, \
+                        mgpux::detail::default_shutdown)
 
 #endif  // MGPUX_ENTRY_HPP

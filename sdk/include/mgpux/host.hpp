@@ -63,14 +63,14 @@ public:
         for (std::size_t i = 0; i < labels.size(); ++i)
             d.push_back(i < descriptions.size() ? descriptions[i].c_str() : nullptr);
         int32_t out = -1;
-        check(h_->prompt_select(h_, title.c_str(), l.data(), d.data(), static_cast<uint32_t>(l.size()),
-                                default_index, flag_hint, &out));
+        check(h_->prompt_select(h_, title.c_str(), l.data(), d.data(), static_cast<uint32_t>(l.size()), default_index,
+                                flag_hint, &out));
         return out;
     }
     // `destructive`: under --no-input without --yes the question is a usage
     // error naming `flag_hint` instead of taking its default.
-    std::string ask(const std::string& message, const char* default_value = nullptr,
-                    const char* flag_hint = nullptr, bool secret = false, bool destructive = false) const {
+    std::string ask(const std::string& message, const char* default_value = nullptr, const char* flag_hint = nullptr,
+                    bool secret = false, bool destructive = false) const {
         const char* out = nullptr;
         const uint32_t flags = (secret ? MGPUX_PROMPT_SECRET : 0u) | (destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u);
         check(h_->prompt_text(h_, message.c_str(), default_value, flags, flag_hint, &out));
@@ -79,8 +79,8 @@ public:
     bool confirm(const std::string& message, bool default_yes, const char* flag_hint = nullptr,
                  bool destructive = false) const {
         int32_t out = 0;
-        check(h_->prompt_confirm(h_, message.c_str(), default_yes ? 1 : 0,
-                                 destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u, flag_hint, &out));
+        check(h_->prompt_confirm(h_, message.c_str(), default_yes ? 1 : 0, destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u,
+                                 flag_hint, &out));
         return out != 0;
     }
     std::string render(const std::string& name, const Json& context) const {

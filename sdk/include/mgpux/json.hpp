@@ -41,8 +41,7 @@ namespace mgpux {
 // (offset() is npos).
 class JsonError : public std::runtime_error {
 public:
-    JsonError(const std::string& message, std::size_t offset = npos)
-        : std::runtime_error(message), offset_(offset) {}
+    JsonError(const std::string& message, std::size_t offset = npos) : std::runtime_error(message), offset_(offset) {}
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
     std::size_t offset() const noexcept { return offset_; }
 
@@ -88,7 +87,10 @@ public:
     bool is_array() const { return kind_ == Kind::Array; }
     bool is_object() const { return kind_ == Kind::Object; }
 
-    bool as_bool() const { expect(Kind::Bool, "a boolean"); return int_ != 0; }
+    bool as_bool() const {
+        expect(Kind::Bool, "a boolean");
+        return int_ != 0;
+    }
     // A whole number; a double is truncated toward zero and clamped to the 64-bit range.
     long long as_int() const {
         if (kind_ == Kind::Float) return clamp_to_int(float_);
@@ -100,9 +102,18 @@ public:
         expect(Kind::Float, "a number");
         return float_;
     }
-    const std::string& as_string() const { expect(Kind::String, "a string"); return str_; }
-    const Array& as_array() const { expect(Kind::Array, "an array"); return *arr_; }
-    const Object& as_object() const { expect(Kind::Object, "an object"); return *obj_; }
+    const std::string& as_string() const {
+        expect(Kind::String, "a string");
+        return str_;
+    }
+    const Array& as_array() const {
+        expect(Kind::Array, "an array");
+        return *arr_;
+    }
+    const Object& as_object() const {
+        expect(Kind::Object, "an object");
+        return *obj_;
+    }
 
     // Object member or nullptr.
     const Json* find(std::string_view key) const {
@@ -389,7 +400,10 @@ private:
                 skip_ws();
                 obj.set(key, value(depth));  // a later duplicate replaces the earlier value
                 skip_ws();
-                if (peek() == ',') { ++pos; continue; }
+                if (peek() == ',') {
+                    ++pos;
+                    continue;
+                }
                 expect_char('}', "expected ',' or '}'");
                 return obj;
             }
@@ -404,7 +418,10 @@ private:
                 skip_ws();
                 arr.push(value(depth));
                 skip_ws();
-                if (peek() == ',') { ++pos; continue; }
+                if (peek() == ',') {
+                    ++pos;
+                    continue;
+                }
                 expect_char(']', "expected ',' or ']'");
                 return arr;
             }

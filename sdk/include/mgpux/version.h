@@ -42,10 +42,9 @@ extern "C" {
 
 /* True when a service table of `size` bytes has `member`: tables only grow
  * at the end, so a member past an older host's struct_size is absent. */
-#define MGPUX_HAS_MEMBER(table, member)                                                        \
-    ((table) != NULL &&                                                                        \
-     (table)->struct_size >= (uint32_t)((const char *)&(table)->member - (const char *)(table)) + \
-                                 (uint32_t)sizeof((table)->member))
+#define MGPUX_HAS_MEMBER(table, member)                                                                            \
+    ((table) != NULL && (table)->struct_size >= (uint32_t)((const char*)&(table)->member - (const char*)(table)) + \
+                                                    (uint32_t)sizeof((table)->member))
 
 #ifdef __cplusplus
 } /* extern "C" */

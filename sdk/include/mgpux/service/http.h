@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define MGPUX_SERVICE_HTTP "mgpux.http/1"  /* HTTPS requests (libcurl in the host); since 1.1 */
+#define MGPUX_SERVICE_HTTP "mgpux.http/1" /* HTTPS requests (libcurl in the host); since 1.1 */
 
 typedef struct mgpux_http_service {
     uint32_t struct_size; /* sizeof(mgpux_http_service) as the host was built */
@@ -29,7 +29,7 @@ typedef struct mgpux_http_service {
      * (seconds from the start). Any HTTP status is MGPUX_OK; a transport
      * failure (DNS, refused, timeout, TLS) is MGPUX_E_FAILED naming the URL
      * without its query. Header values are never logged. */
-    int32_t (*request)(const mgpux_host *host, const char *request_json, const char **out_json);
+    int32_t (*request)(const mgpux_host* host, const char* request_json, const char** out_json);
 } mgpux_http_service;
 
 #ifdef __cplusplus

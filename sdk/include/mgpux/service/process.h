@@ -14,7 +14,7 @@
 extern "C" {
 #endif
 
-#define MGPUX_SERVICE_PROCESS "mgpux.process/1"  /* local helper processes */
+#define MGPUX_SERVICE_PROCESS "mgpux.process/1" /* local helper processes */
 
 /* Streams named to a line callback. */
 #define MGPUX_STREAM_STDOUT 1
@@ -26,7 +26,7 @@ extern "C" {
 
 /* Called on the service's thread for each complete output line (without
  * the newline) of a watched child. `line` is valid for the call. */
-typedef int32_t (*mgpux_line_fn)(void *user, int32_t stream, const char *line);
+typedef int32_t (*mgpux_line_fn)(void* user, int32_t stream, const char* line);
 
 typedef struct mgpux_process_service {
     uint32_t struct_size; /* sizeof(mgpux_process_service) as the host was built */
@@ -58,25 +58,25 @@ typedef struct mgpux_process_service {
      * MGPUX_E_MISSING_PROGRAM (with an install hint) when the program is not
      * found; MGPUX_E_USAGE for a malformed request; MGPUX_E_FAILED when it
      * could not start. */
-    int32_t (*run)(const mgpux_host *host, const char *request_json, mgpux_line_fn on_line,
-                   void *user, const char **out_json);
+    int32_t (*run)(const mgpux_host* host, const char* request_json, mgpux_line_fn on_line, void* user,
+                   const char** out_json);
 
     /* The absolute path of `program` ("python3", "modal" or a name on PATH),
      * or MGPUX_E_MISSING_PROGRAM with an install hint. */
-    int32_t (*locate)(const mgpux_host *host, const char *program, const char **out_path);
+    int32_t (*locate)(const mgpux_host* host, const char* program, const char** out_path);
 
     /* Reads all of this process's stdin (at most 1 MiB) when it is not a
      * terminal: a piped secret (`--token-secret -`) or a pasted line.
      * *out_text is the text with one trailing newline removed. Stdin that is
      * a terminal is MGPUX_E_USAGE (ask with prompt_text instead); a second
      * call returns what the first one read. */
-    int32_t (*read_stdin)(const mgpux_host *host, const char **out_text); /* since 1.1 */
+    int32_t (*read_stdin)(const mgpux_host* host, const char** out_text); /* since 1.1 */
 
     /* Opens an http(s) URL in the user's browser (xdg-open, or open on
      * macOS), started detached. *out_opened is 0 when there is no opener
      * (or under --dry-run): printing the URL is then the plugin's job.
      * Another scheme is MGPUX_E_USAGE. */
-    int32_t (*open_url)(const mgpux_host *host, const char *url, int32_t *out_opened); /* since 1.1 */
+    int32_t (*open_url)(const mgpux_host* host, const char* url, int32_t* out_opened); /* since 1.1 */
 } mgpux_process_service;
 
 #ifdef __cplusplus

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define MGPUX_SERVICE_RUNNER "mgpux.runner/1"  /* run a rendered script */
+#define MGPUX_SERVICE_RUNNER "mgpux.runner/1" /* run a rendered script */
 
 typedef struct mgpux_runner_service {
     uint32_t struct_size; /* sizeof(mgpux_runner_service) as the host was built */
@@ -50,7 +50,7 @@ typedef struct mgpux_runner_service {
      * detached run; MGPUX_E_CANCELLED when the user cancelled at the review
      * or interrupted an attached run; MGPUX_E_FAILED when modal failed
      * (naming its exit code); MGPUX_E_USAGE for a malformed request. */
-    int32_t (*run)(const mgpux_host *host, const char *request_json, const char **out_json);
+    int32_t (*run)(const mgpux_host* host, const char* request_json, const char** out_json);
 } mgpux_runner_service;
 
 #ifdef __cplusplus

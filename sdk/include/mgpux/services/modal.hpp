@@ -19,8 +19,8 @@ public:
         : h_(host.raw()), t_(detail::require_service<mgpux_modal_service>(host, MGPUX_SERVICE_MODAL)) {}
     // `profile` empty = the command's --profile. Returns the result object;
     // a failing call throws (the status says why).
-    Json call(const std::vector<std::string>& args, const std::string& profile = std::string(),
-              double timeout_s = 60, bool inherit_output = false) const {
+    Json call(const std::vector<std::string>& args, const std::string& profile = std::string(), double timeout_s = 60,
+              bool inherit_output = false) const {
         Json req = request(args, timeout_s);
         req.set("profile", profile.empty() ? Json() : Json(profile));
         if (inherit_output) req.set("output", "inherit");
@@ -72,7 +72,7 @@ public:
     }
     void secret_create(const std::string& name, const Json& values, const std::string& profile = std::string()) const {
         detail::check_status(h_, t_->secret_create(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str(),
-                                               values.dump().c_str()));
+                                                   values.dump().c_str()));
     }
     void secret_delete(const std::string& name, const std::string& profile = std::string()) const {
         detail::check_status(h_, t_->secret_delete(h_, profile.empty() ? nullptr : profile.c_str(), name.c_str()));

@@ -23,8 +23,8 @@ public:
     Json run(const Json& request, const LineFn& on_line = LineFn()) const {
         const char* out = nullptr;
         const LineFn* fn = on_line ? &on_line : nullptr;
-        detail::check_status(h_, t_->run(h_, request.dump().c_str(), fn ? &line_trampoline : nullptr,
-                                     const_cast<LineFn*>(fn), &out));
+        detail::check_status(
+            h_, t_->run(h_, request.dump().c_str(), fn ? &line_trampoline : nullptr, const_cast<LineFn*>(fn), &out));
         return detail::parse_out(out);
     }
     std::string locate(const std::string& program) const {

@@ -31,8 +31,8 @@ public:
     bool upsert(const std::string& name, const std::string& token_id, const std::string& token_secret,
                 bool activate = false) const {
         int32_t created = 0;
-        detail::check_status(h_, t_->upsert(h_, name.c_str(), token_id.c_str(), token_secret.c_str(),
-                                        activate ? 1 : 0, &created));
+        detail::check_status(
+            h_, t_->upsert(h_, name.c_str(), token_id.c_str(), token_secret.c_str(), activate ? 1 : 0, &created));
         return created != 0;
     }
     // The newly active profile when the removed one was active, else "".

@@ -25,8 +25,8 @@ template <typename Table>
 const Table* require_service(const Host& host, const char* id) {
     const Table* t = host.service<Table>(id);
     if (!t || t->struct_size < sizeof(uint32_t))
-        throw Error(MGPUX_E_FAILED, std::string("this m-gpux host does not provide the ") + id +
-                                        " service; update m-gpux");
+        throw Error(MGPUX_E_FAILED,
+                    std::string("this m-gpux host does not provide the ") + id + " service; update m-gpux");
     return t;
 }
 
