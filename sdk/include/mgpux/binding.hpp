@@ -157,46 +157,9 @@ private:
 // Defines the descriptor and the entry symbol of a C++ plugin whose commands
 // are a mgpux::Commands list (an lvalue with static storage). Optional
 // init/shutdown: MGPUX_CPP_PLUGIN_COMMANDS_EX, as for MGPUX_CPP_PLUGIN_EX.
-#define MGPUX_CPP_PLUGIN_COMMANDS_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, INIT_FN, SHUTDOWN_FN) \
-    namespace {                                                                                   \
-    int32_t mgpux_tramp_init(const mgpux_host* host) {                                            \
-        mgpux::detail::host_slot() = host;                                                        \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                    \
-            mgpux::Host h(host);                                                                  \
-            return INIT_FN(h);                                                                    \
-        });                                                                                       \
-    }                                                                                             \
-    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {         \
-        (void)path;                                                                               \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                    \
-            mgpux::Host h(host);                                                                  \
-            mgpux::Args a(args);                                                                  \
-            return (COMMANDS).run(h, a);                                                          \
-        });                                                                                       \
-    }                                                                                             \
-    void mgpux_tramp_shutdown() {                                                                 \
-        mgpux::detail::guarded(nullptr, []() -> int32_t {                                         \
-            SHUTDOWN_FN();                                                                        \
-            return 0;                                                                             \
-        });                                                                                       \
-    }                                                                                             \
-    const mgpux_plugin_descriptor& mgpux_descriptor() {                                           \
-        static const mgpux_plugin_descriptor d = {sizeof(mgpux_plugin_descriptor),                \
-                                                  MGPUX_ABI_MAJOR,                                \
-                                                  MGPUX_ABI_MINOR,                                \
-                                                  ID,                                             \
-                                                  VERSION,                                        \
-                                                  SUMMARY,                                        \
-                                                  PANEL,                                          \
-                                                  (COMMANDS).table(),                             \
-                                                  (COMMANDS).size(),                              \
-                                                  mgpux_tramp_init,                               \
-                                                  mgpux_tramp_run,                                \
-                                                  mgpux_tramp_shutdown};                          \
-        return d;                                                                                 \
-    }                                                                                             \
-    }                                                                                             \
-    extern "C" MGPUX_DECLARE_ENTRY { return &mgpux_descriptor(); }
+#define MGPUX_CPP_PLUGIN_COMMANDS_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, INIT_FN, SHUTDOWN_FN)                     \
+    MGPUX_DETAIL_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, (COMMANDS).table(), (COMMANDS).size(), (COMMANDS).run(h, a), \
+                            INIT_FN, SHUTDOWN_FN)
 
 #define MGPUX_CPP_PLUGIN_COMMANDS(ID, VERSION, SUMMARY, PANEL, COMMANDS)                             \
     MGPUX_CPP_PLUGIN_COMMANDS_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, mgpux::detail::default_init, \

@@ -42,50 +42,59 @@ int32_t guarded(const mgpux_host* host, Fn&& fn) noexcept {
 
 }  // namespace mgpux
 
+// The descriptor, the noexcept trampolines and the entry symbol, written once
+// for both plugin macros. TABLE and COUNT give the command table; RUN_EXPR is
+// the expression a run evaluates, with `h` (mgpux::Host&) and `a`
+// (mgpux::Args&) in scope. Not for direct use.
+#define MGPUX_DETAIL_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, TABLE, COUNT, RUN_EXPR, INIT_FN, SHUTDOWN_FN) \
+    namespace {                                                                                            \
+    int32_t mgpux_tramp_init(const mgpux_host* host) {                                                     \
+        mgpux::detail::host_slot() = host;                                                                 \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                             \
+            mgpux::Host h(host);                                                                           \
+            return INIT_FN(h);                                                                             \
+        });                                                                                                \
+    }                                                                                                      \
+    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {                  \
+        (void)path;                                                                                        \
+        return mgpux::detail::guarded(host, [&]() -> int32_t {                                             \
+            mgpux::Host h(host);                                                                           \
+            mgpux::Args a(args);                                                                           \
+            return RUN_EXPR;                                                                               \
+        });                                                                                                \
+    }                                                                                                      \
+    void mgpux_tramp_shutdown() {                                                                          \
+        mgpux::detail::guarded(nullptr, []() -> int32_t {                                                  \
+            SHUTDOWN_FN();                                                                                 \
+            return 0;                                                                                      \
+        });                                                                                                \
+    }                                                                                                      \
+    const mgpux_plugin_descriptor& mgpux_descriptor() {                                                    \
+        static const mgpux_plugin_descriptor d = {sizeof(mgpux_plugin_descriptor),                         \
+                                                  MGPUX_ABI_MAJOR,                                         \
+                                                  MGPUX_ABI_MINOR,                                         \
+                                                  ID,                                                      \
+                                                  VERSION,                                                 \
+                                                  SUMMARY,                                                 \
+                                                  PANEL,                                                   \
+                                                  TABLE,                                                   \
+                                                  COUNT,                                                   \
+                                                  mgpux_tramp_init,                                        \
+                                                  mgpux_tramp_run,                                         \
+                                                  mgpux_tramp_shutdown};                                   \
+        return d;                                                                                          \
+    }                                                                                                      \
+    }                                                                                                      \
+    extern "C" MGPUX_DECLARE_ENTRY { return &mgpux_descriptor(); }
+
 // Defines the descriptor and the entry symbol for a C++ plugin.
 //   RUN_FN:  int RUN_FN(mgpux::Host&, const mgpux::Args&)
 // Optional init/shutdown: use MGPUX_CPP_PLUGIN_EX with
 //   INIT_FN: int INIT_FN(mgpux::Host&)   SHUTDOWN_FN: void SHUTDOWN_FN()
-#define MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, INIT_FN, SHUTDOWN_FN)                 \
-    namespace {                                                                                                  \
-    int32_t mgpux_tramp_init(const mgpux_host* host) {                                                           \
-        mgpux::detail::host_slot() = host;                                                                       \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                                   \
-            mgpux::Host h(host);                                                                                 \
-            return INIT_FN(h);                                                                                   \
-        });                                                                                                      \
-    }                                                                                                            \
-    int32_t mgpux_tramp_run(const mgpux_host* host, const char* path, const char* args) {                        \
-        (void)path;                                                                                              \
-        return mgpux::detail::guarded(host, [&]() -> int32_t {                                                   \
-            mgpux::Host h(host);                                                                                 \
-            mgpux::Args a(args);                                                                                 \
-            return RUN_FN(h, a);                                                                                 \
-        });                                                                                                      \
-    }                                                                                                            \
-    void mgpux_tramp_shutdown() {                                                                                \
-        mgpux::detail::guarded(nullptr, []() -> int32_t {                                                        \
-            SHUTDOWN_FN();                                                                                       \
-            return 0;                                                                                            \
-        });                                                                                                      \
-    }                                                                                                            \
-    const mgpux_plugin_descriptor& mgpux_descriptor() {                                                          \
-        static const mgpux_plugin_descriptor d = {sizeof(mgpux_plugin_descriptor),                               \
-                                                  MGPUX_ABI_MAJOR,                                               \
-                                                  MGPUX_ABI_MINOR,                                               \
-                                                  ID,                                                            \
-                                                  VERSION,                                                       \
-                                                  SUMMARY,                                                       \
-                                                  PANEL,                                                         \
-                                                  COMMANDS,                                                      \
-                                                  static_cast<uint32_t>(sizeof(COMMANDS) / sizeof(COMMANDS[0])), \
-                                                  mgpux_tramp_init,                                              \
-                                                  mgpux_tramp_run,                                               \
-                                                  mgpux_tramp_shutdown};                                         \
-        return d;                                                                                                \
-    }                                                                                                            \
-    }                                                                                                            \
-    extern "C" MGPUX_DECLARE_ENTRY { return &mgpux_descriptor(); }
+#define MGPUX_CPP_PLUGIN_EX(ID, VERSION, SUMMARY, PANEL, COMMANDS, RUN_FN, INIT_FN, SHUTDOWN_FN)                  \
+    MGPUX_DETAIL_CPP_PLUGIN(ID, VERSION, SUMMARY, PANEL, COMMANDS,                                                \
+                            static_cast<uint32_t>(sizeof(COMMANDS) / sizeof(COMMANDS[0])), RUN_FN(h, a), INIT_FN, \
+                            SHUTDOWN_FN)
 
 namespace mgpux::detail {
 inline int32_t default_init(mgpux::Host&) { return MGPUX_OK; }
