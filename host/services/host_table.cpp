@@ -23,31 +23,38 @@ struct PluginHost::ParsedArgs {
     std::map<std::string, std::string> item_texts;  // "<name>\0<index>" -> text
 };
 
-namespace {
-
-// Runs `fn(PluginHost&)` for a host table callback so that no exception
-// reaches the plugin: an exception becomes the error set_error would have
-// recorded (with the status service calls use) and the callback returns
-// `on_failure`.
-template <typename R, typename Fn>
-R guard(const mgpux_host* host, R on_failure, Fn&& fn) noexcept {
+int32_t run_guarded(const mgpux_host* host, const std::function<int32_t(PluginHost&)>& fn) noexcept {
     PluginHost* ph = nullptr;
+    auto failed = [&](int32_t code, const std::string& message) { return ph ? ph->fail(code, message) : code; };
     try {
-        if (!host || !host->host_data) return on_failure;
+        if (!host || !host->host_data) return MGPUX_E_FAILED;
         ph = &PluginHost::from(host);
         return fn(*ph);
     } catch (const ServiceError& e) {
-        if (ph) ph->fail(e.code, e.what());
+        return failed(e.code, e.what());
     } catch (const PromptError& e) {
-        if (ph) ph->fail(e.status, e.what());
+        return failed(e.status, e.what());
     } catch (const util::JsonParseError& e) {
-        if (ph) ph->fail(MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what());
+        return failed(MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what());
     } catch (const std::exception& e) {
-        if (ph) ph->fail(MGPUX_E_FAILED, e.what());
+        return failed(MGPUX_E_FAILED, e.what());
     } catch (...) {
-        if (ph) ph->fail(MGPUX_E_FAILED, "unknown error in the host");
+        return failed(MGPUX_E_FAILED, "unknown error in the host");
     }
-    return on_failure;
+}
+
+namespace {
+
+// A host table callback through run_guarded: what `fn(PluginHost&)` returns,
+// or `on_failure` when it threw (the error is recorded for last_error).
+template <typename R, typename Fn>
+R guard(const mgpux_host* host, R on_failure, Fn&& fn) noexcept {
+    R result = on_failure;
+    const int32_t status = run_guarded(host, [&](PluginHost& ph) {
+        result = fn(ph);
+        return MGPUX_OK;
+    });
+    return status == MGPUX_OK ? result : on_failure;
 }
 
 // The same for a callback without a result.

@@ -6,6 +6,7 @@
 
 #include "mgpux/plugin.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,5 +61,11 @@ private:
     const plugins::Plugin& plugin_;
     mgpux_host table_{};
 };
+
+// Runs `fn` for a call a plugin made (a host table callback or a service
+// function) so that no exception reaches the plugin: an exception is recorded
+// as set_error would record it, and its status is returned (MGPUX_E_FAILED
+// without host state to record it in). Otherwise returns what `fn` returns.
+int32_t run_guarded(const mgpux_host* host, const std::function<int32_t(PluginHost&)>& fn) noexcept;
 
 }  // namespace mgpux::services

@@ -30,24 +30,10 @@ namespace json = boost::json;
 
 namespace {
 
-// Runs `fn`, mapping every exception to a status with its message.
+// Every service function runs through the host's one exception guard.
 template <typename Fn>
 int32_t guard(const mgpux_host* host, Fn&& fn) noexcept {
-    PluginHost* ph = nullptr;
-    try {
-        ph = &PluginHost::from(host);
-        return fn(*ph);
-    } catch (const ServiceError& e) {
-        return ph ? ph->fail(e.code, e.what()) : e.code;
-    } catch (const PromptError& e) {
-        return ph ? ph->fail(e.status, e.what()) : e.status;
-    } catch (const util::JsonParseError& e) {
-        return ph ? ph->fail(MGPUX_E_USAGE, std::string("malformed JSON argument: ") + e.what()) : MGPUX_E_USAGE;
-    } catch (const std::exception& e) {
-        return ph ? ph->fail(MGPUX_E_FAILED, e.what()) : MGPUX_E_FAILED;
-    } catch (...) {
-        return MGPUX_E_FAILED;
-    }
+    return run_guarded(host, std::forward<Fn>(fn));
 }
 
 // Stores `text` as the service's result and points *out at it.
