@@ -7,20 +7,13 @@
 
 namespace {
 
-const mgpux_option kOptions[] = {
-    mgpux::option("name", MGPUX_OPT_STRING, "who to greet", "world", 0, 'n'),
-    mgpux::option("shout", MGPUX_OPT_BOOL, "greet in capitals"),
-    mgpux::option("times", MGPUX_OPT_INT, "how many greetings", "1"),
+constexpr mgpux_option kOptions[] = {
+    mgpux::option("name").alias('n').help("who to greet").default_value("world"),
+    mgpux::option("shout").flag().help("greet in capitals"),
+    mgpux::option("times").kind(MGPUX_OPT_INT).help("how many greetings").default_value("1"),
 };
 
-const mgpux_command kCommands[] = {
-    mgpux::command("hello", "Say hello (an example plugin built against the installed SDK)", kOptions,
-                   "Greets NAME, TIMES times. Shows how a plugin reads typed options and\n"
-                   "prints through the host, which handles --json and --quiet.",
-                   MGPUX_CMDF_JSON),
-};
-
-int run(mgpux::Host& host, const mgpux::Args& args) {
+int hello(mgpux::Host& host, const mgpux::Args& args) {
     const long long times = args.integer("times");
     if (times < 1 || times > 100) throw mgpux::usage_error("--times must be between 1 and 100");
     std::string greeting = "Hello, " + args.str("name") + "!";
@@ -39,6 +32,14 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
     return MGPUX_OK;
 }
 
+// Each command's path is written once: the table entry and the handler it runs.
+const mgpux::Commands kCommands{
+    mgpux::command("hello", "Say hello (an example plugin built against the installed SDK)", kOptions, hello)
+        .help("Greets NAME, TIMES times. Shows how a plugin reads typed options and\n"
+              "prints through the host, which handles --json and --quiet.")
+        .flags(MGPUX_CMDF_JSON),
+};
+
 }  // namespace
 
-MGPUX_CPP_PLUGIN("hello", "1.0.0", "Example plugin: say hello", "Examples", kCommands, run)
+MGPUX_CPP_PLUGIN_COMMANDS("hello", "1.0.0", "Example plugin: say hello", "Examples", kCommands)
