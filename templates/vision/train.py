@@ -1,0 +1,294 @@
+{{> common/generated_header.py}}
+"""m-gpux vision train: fine-tunes a torchvision image classifier on the uploaded dataset and
+writes checkpoints, history and reports into the artifact volume under the experiment name."""
+import json
+import math
+import os
+import random
+import time
+
+import modal
+
+CONFIG = {{config}}
+LOCAL_DATASET_DIR = {{dataset_dir}}
+DATASET_IGNORE = {{ignore}}
+ARTIFACT_VOLUME = {{artifact_volume}}
+TIMEOUT_S = {{timeout_s}}
+# Container paths (module constants so the code can be pointed elsewhere when run outside Modal).
+DATASET_DIR = "/dataset"
+ARTIFACTS_DIR = "/artifacts"
+INPUTS_DIR = "/inputs"
+
+{{> common/metrics.py}}
+
+{{> vision/_common.py}}
+
+app = modal.App({{app_name}})
+volume = modal.Volume.from_name(ARTIFACT_VOLUME, create_if_missing=True)
+# The dataset is added without copy=True: Modal uploads it when the container starts
+# (content-addressed) instead of building a new image layer for every dataset change.
+image = (
+    modal.Image.debian_slim(python_version={{python_version}})
+    .pip_install("torch>=2.4.0", "torchvision>=0.19.0", "pillow>=10.0.0")
+    .add_local_dir(LOCAL_DATASET_DIR, remote_path="/dataset", ignore=DATASET_IGNORE)
+)
+
+
+def _seed_everything(seed):
+    import torch
+
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.deterministic = False
+
+
+def _run_name():
+    name = str(CONFIG["experiment_name"])
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise VisionError("experiment name %r cannot name a folder of the artifact volume" % name)
+    return name
+
+
+def _prepare_run_folder(run):
+    """Refuses to replace an earlier run unless CONFIG["overwrite"]; with it, clears the old run so
+    no stale file (say a test report) survives next to the new ones."""
+    folder = os.path.join(ARTIFACTS_DIR, run)
+    exists = os.path.exists(os.path.join(folder, "summary.json")) or os.path.exists(os.path.join(folder, "checkpoints"))
+    if exists and not CONFIG.get("overwrite"):
+        raise VisionError("run %s already exists on the artifact volume %s; choose another experiment name or "
+                          "pass --overwrite to replace it" % (run, ARTIFACT_VOLUME))
+    if exists:
+        print("[m-gpux] replacing the earlier run %s" % run, flush=True)
+        remove_tree(folder)
+
+
+def _check_classes(found):
+    expected = list(CONFIG["class_names"])
+    if list(found) != expected:
+        raise VisionError("the uploaded dataset's classes %s differ from the classes validated locally %s" % (list(found), expected))
+
+
+def _dataset_splits():
+    """(layout, train samples, val samples, test samples, source dir) by the dataset rules."""
+    layout = scan_layout(DATASET_DIR)
+    if layout["mode"] != CONFIG["dataset_mode"]:
+        raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s" % (layout["mode"], CONFIG["dataset_mode"]))
+    classes = layout["classes"]
+    _check_classes(classes)
+    test = split_samples(layout, "test", classes) if "test" in layout["splits"] else []
+    if layout["mode"] == "pre_split":
+        return layout, split_samples(layout, "train", classes), split_samples(layout, "val", classes), test
+    train, val = random_split(split_samples(layout, "train", classes), CONFIG["validation_split"], CONFIG["seed"])
+    return layout, train, val, test
+
+
+def _split_record(layout, train, val):
+    """split.json: the exact subsets, so evaluate re-uses this validation subset."""
+    return {
+        "dataset_mode": layout["mode"],
+        "source_dir": layout["split_dirs"]["train"],
+        "classes": layout["classes"],
+        "validation_split": CONFIG["validation_split"],
+        "seed": CONFIG["seed"],
+        "train": sorted(path for path, _ in train),
+        "val": sorted(path for path, _ in val),
+    }
+
+
+def _optimizer(params):
+    import torch
+
+    name = CONFIG["optimizer"]
+    lr, wd, momentum = float(CONFIG["learning_rate"]), float(CONFIG["weight_decay"]), float(CONFIG["momentum"])
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd, nesterov=momentum > 0)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=wd)
+    raise VisionError("unknown optimizer %r (adamw, sgd or rmsprop)" % name)
+
+
+def _scheduler(optimizer, steps_per_epoch):
+    """(scheduler or None, stepped per optimizer step?)."""
+    import torch
+
+    name, epochs = CONFIG["scheduler"], int(CONFIG["epochs"])
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs)), False
+    if name == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), False
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=float(CONFIG["learning_rate"]), epochs=epochs,
+                                                   steps_per_epoch=steps_per_epoch), True
+    if name == "none":
+        return None, False
+    raise VisionError("unknown scheduler %r (cosine, onecycle, step or none)" % name)
+
+
+def _grad_scaler(enabled):
+    import torch
+
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler, device, use_amp):
+    """(mean loss, accuracy) of one pass; the optimizer steps every grad_accumulation_steps batches
+    and on the last batch."""
+    accumulate = max(1, int(CONFIG["grad_accumulation_steps"]))
+    model.train()
+    optimizer.zero_grad(set_to_none=True)
+    total_loss, correct, seen = 0.0, 0, 0
+    for step, (images, labels) in enumerate(loader, start=1):
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        with autocast_context(device, use_amp):
+            logits = logits_of(model(images))
+            loss = criterion(logits, labels)
+        scaler.scale(loss / accumulate).backward()
+        total_loss += loss.item() * labels.size(0)
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+        seen += labels.size(0)
+        if step % accumulate == 0 or step == len(loader):
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            if step_scheduler is not None:
+                step_scheduler.step()
+    return total_loss / max(1, seen), correct / max(1, seen)
+
+
+def _write_test_reports(writer, run, model, best_path, loader, classes, device, use_amp):
+    """Reloads the best checkpoint and writes test_metrics.json and test_report.json."""
+    checkpoint = load_checkpoint(best_path, device)
+    unwrapped(model).load_state_dict(checkpoint["model_state_dict"])
+    result = run_inference(model, loader, device, use_amp)
+    writer.write_json(run + "/test_metrics.json", {
+        "loss": result["loss"], "accuracy": result["accuracy"],
+        "predictions": result["predictions"], "targets": result["targets"],
+    })
+    report = classification_report(result["targets"], result["predictions"], classes)
+    writer.write_json(run + "/test_report.json", dict(report, class_names=classes))
+    print("[m-gpux] test accuracy %.4f, macro F1 %.4f" % (result["accuracy"], report["macro_f1"]), flush=True)
+    return result["accuracy"], report["macro_f1"]
+
+
+def _fit(writer, run):
+    import torch
+    from torch import nn
+
+    started = time.time()
+    seed = int(CONFIG["seed"])
+    _seed_everything(seed)
+    device = device_of()
+    use_amp = bool(CONFIG["mixed_precision"]) and device.type == "cuda"
+    layout, train, val, test = _dataset_splits()
+    classes = layout["classes"]
+    print("[m-gpux] dataset %s: %d train, %d validation, %d test images, classes %s"
+          % (layout["mode"], len(train), len(val), len(test), ", ".join(classes)), flush=True)
+    writer.write_json(run + "/config.json", CONFIG)
+    writer.write_json(run + "/split.json", _split_record(layout, train, val))
+    writer.write_json(run + "/dataset_summary.json", {
+        "dataset_mode": layout["mode"], "train_samples": len(train), "val_samples": len(val),
+        "test_samples": len(test), "classes": classes, "num_classes": len(classes),
+    })
+
+    size = int(CONFIG["image_size"])
+    batch, workers = CONFIG["batch_size"], CONFIG["num_workers"]
+    train_loader = make_loader(ImageSamples(DATASET_DIR, train, train_transform(size, CONFIG["augmentation"])), batch, workers, True, device)
+    val_loader = make_loader(ImageSamples(DATASET_DIR, val, eval_transform(size)), batch, workers, False, device)
+
+    model, weights = build_model(CONFIG["model_name"], len(classes), bool(CONFIG["pretrained"]),
+                                 float(CONFIG["dropout"]), bool(CONFIG["freeze_backbone"]))
+    model.to(device)
+    if device.type == "cuda" and torch.cuda.device_count() > 1:
+        print("[m-gpux] training on %d GPUs (DataParallel)" % torch.cuda.device_count(), flush=True)
+        model = nn.DataParallel(model)
+    criterion = nn.CrossEntropyLoss(label_smoothing=float(CONFIG["label_smoothing"]))
+    optimizer = _optimizer([p for p in model.parameters() if p.requires_grad])
+    steps_per_epoch = max(1, math.ceil(len(train_loader) / max(1, int(CONFIG["grad_accumulation_steps"]))))
+    scheduler, per_step = _scheduler(optimizer, steps_per_epoch)
+    scaler = _grad_scaler(use_amp)
+
+    epochs, patience = int(CONFIG["epochs"]), int(CONFIG["early_stopping_patience"])
+    best_path = os.path.join(ARTIFACTS_DIR, run, "checkpoints", "best_model.pt")
+    history, best_accuracy, best_epoch, stale, epoch = [], -1.0, 0, 0, 0
+    for epoch in range(1, epochs + 1):
+        epoch_start = time.time()
+        train_loss, train_accuracy = _train_one_epoch(model, train_loader, criterion, optimizer, scaler,
+                                                      scheduler if per_step else None, device, use_amp)
+        val_result = run_inference(model, val_loader, device, use_amp)
+        lr = optimizer.param_groups[0]["lr"]
+        if scheduler is not None and not per_step:
+            scheduler.step()
+        entry = {
+            "epoch": epoch, "train_loss": round(train_loss, 6), "train_accuracy": round(train_accuracy, 6),
+            "val_loss": val_result["loss"], "val_accuracy": val_result["accuracy"], "learning_rate": lr,
+            "epoch_seconds": round(time.time() - epoch_start, 2),
+        }
+        history.append(entry)
+        print("[Epoch %03d/%03d] train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f lr=%.6g"
+              % (epoch, epochs, train_loss, train_accuracy, entry["val_loss"], entry["val_accuracy"], lr), flush=True)
+        if entry["val_accuracy"] > best_accuracy:
+            best_accuracy, best_epoch, stale = entry["val_accuracy"], epoch, 0
+            writer.save_torch(run + "/checkpoints/best_model.pt",
+                              checkpoint_payload(model, classes, CONFIG, epoch, best_accuracy, weights))
+            writer.write_json(run + "/checkpoints/best_validation_metrics.json",
+                              {"epoch": epoch, "loss": entry["val_loss"], "accuracy": entry["val_accuracy"]})
+            writer.write_json(run + "/history.json", history)
+            writer.commit()
+        else:
+            stale += 1
+        if patience > 0 and stale >= patience:
+            print("[m-gpux] early stopping: no validation improvement for %d epochs" % patience, flush=True)
+            break
+
+    writer.save_torch(run + "/checkpoints/last_model.pt", checkpoint_payload(model, classes, CONFIG, epoch, best_accuracy, weights))
+    writer.write_json(run + "/history.json", history)
+    writer.commit()
+    test_accuracy = test_macro_f1 = None
+    if test:
+        test_loader = make_loader(ImageSamples(DATASET_DIR, test, eval_transform(size)), batch, workers, False, device)
+        test_accuracy, test_macro_f1 = _write_test_reports(writer, run, model, best_path, test_loader, classes, device, use_amp)
+    summary = {
+        "experiment_name": run, "model_name": CONFIG["model_name"], "best_epoch": best_epoch,
+        "best_val_accuracy": best_accuracy, "epochs_completed": len(history),
+        "training_seconds": elapsed_since(started), "artifact_volume": ARTIFACT_VOLUME, "artifact_path": run,
+        "download_examples": {
+            "best_model": download_hint(ARTIFACT_VOLUME, run + "/checkpoints/best_model.pt"),
+            "history": download_hint(ARTIFACT_VOLUME, run + "/history.json"),
+        },
+        "test_accuracy": test_accuracy, "test_macro_f1": test_macro_f1,
+    }
+    writer.write_json(run + "/summary.json", summary)
+    writer.commit()
+    print(json.dumps(summary, indent=2), flush=True)
+    result = {"kind": "train"}
+    result.update((k, summary[k]) for k in ("experiment_name", "model_name", "best_epoch", "best_val_accuracy",
+                                            "epochs_completed", "training_seconds", "artifact_volume", "artifact_path",
+                                            "test_accuracy", "test_macro_f1"))
+    result["files"] = list(writer.files)
+    return result
+
+
+@app.function(image=image, {{#gpu}}gpu={{gpu}}, {{/gpu}}{{#cpu}}cpu={{cores}}, memory={{memory_mb}}, {{/cpu}}timeout=TIMEOUT_S, volumes={"/artifacts": volume})
+def train():
+    _print_metrics()
+    _monitor_metrics(30)
+
+    def body():
+        run = _run_name()
+        _prepare_run_folder(run)
+        writer = ArtifactWriter(ARTIFACTS_DIR, volume)
+        try:
+            return _fit(writer, run)
+        finally:
+            # Whatever was written before a failure stays visible to `modal volume get`.
+            if writer.files:
+                writer.commit()
+
+    return run_reported(body)
