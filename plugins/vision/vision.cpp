@@ -453,6 +453,12 @@ void ask_training_settings(const mgpux::Host& host, const mgpux::Args& args, Tra
         flag_or_confirm(host, args, "freeze-backbone", "Freeze the backbone and train only the head?", false);
 }
 
+// The volume paths a flag names, checked before any question or call.
+void check_volume_flags(const mgpux::Args& args) {
+    for (const char* flag : {"output-json", "output-dir", "checkpoint-path"})
+        if (args.has(flag)) volume_path(std::string("--") + flag, args.str(flag));
+}
+
 int train(mgpux::Host& host, const mgpux::Args& args) {
     check_given(
         args, {&rules::kEpochs, &rules::kBatchSize, &rules::kImageSize, &rules::kLearningRate, &rules::kValidationSplit,
@@ -514,6 +520,7 @@ std::string input_upload(const PredictPlan& p) {
 }
 
 int predict(mgpux::Host& host, const mgpux::Args& args) {
+    check_volume_flags(args);
     check_given(args, {&rules::kTopK, &rules::kBatchSize, &rules::kMaxImages, &rules::kWorkers, &rules::kTimeoutHours});
     PredictPlan p;
     p.common = common_settings(host, args);
@@ -560,6 +567,7 @@ std::string choose_split(const mgpux::Host& host, const mgpux::Args& args, const
 }
 
 int evaluate(mgpux::Host& host, const mgpux::Args& args) {
+    check_volume_flags(args);
     check_given(args,
                 {&rules::kTopK, &rules::kBatchSize, &rules::kValidationSplit, &rules::kWorkers, &rules::kTimeoutHours});
     EvaluatePlan p;
@@ -594,6 +602,7 @@ int evaluate(mgpux::Host& host, const mgpux::Args& args) {
 // ---------------------------------------------------------------- export
 
 int export_model(mgpux::Host& host, const mgpux::Args& args) {
+    check_volume_flags(args);
     check_given(args, {&rules::kTimeoutHours});
     ExportPlan p;
     p.common = common_settings(host, args);

@@ -58,11 +58,11 @@ bool path_exists(const fs::path& p) {
     return fs::exists(p, ec);
 }
 
-// The shortest text that reads back as `v` ("0.05", "3", "1e-05").
+// A number as people write it ("0.05", "3", "0.0003").
 std::string shortest(double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.12g", v);
+    return buf;
 }
 
 // "missing: a, b; extra: c" between two class lists.
