@@ -181,6 +181,29 @@ class TrainRenderTests(VisionTestCase):
         self.assertEqual(lit["CONFIG"]["gpu"], "cpu:2:1024")
         self.assertEqual(lit["CONFIG"]["model_name"], "resnet18")  # the catalog's first row without a terminal
 
+    def test_questions_on_a_terminal_take_typed_answers(self):
+        self.sample()
+        out = self.tmp / "asked.py"
+        down, enter = b"\x1b[B", b"\r"
+        keys = [down, enter,            # model: resnet34
+                b"0\r", b"2\r",         # epochs: 0 is refused and asked again
+                enter, enter, enter,    # batch size, image size, learning rate
+                down, enter,            # optimizer: sgd
+                enter, enter,           # scheduler, augmentation
+                enter, enter, enter, enter, enter, enter, enter,  # weight decay .. seed
+                b"1.5\r", enter,         # timeout hours, patience
+                b"y\r",                 # freeze the backbone
+                b"Pty Run\r", enter]     # experiment name, ignore patterns
+        code, text = self.run_on_pty(["vision", "train", "-d", SAMPLE, "-g", "T4", "--dry-run",
+                                      "--script-out", out], keys, timeout=60)
+        self.assertEqual(code, 0, text)
+        self.assertIn("--epochs must be at least 1", text)
+        config = module_literals(out.read_text(encoding="utf-8"))["CONFIG"]
+        self.assertEqual((config["model_name"], config["epochs"], config["batch_size"]), ("resnet34", 2, 48))
+        self.assertEqual((config["optimizer"], config["freeze_backbone"]), ("sgd", True))
+        self.assertEqual(config["experiment_name"], "pty-run")
+        self.assertEqual(module_literals(out.read_text(encoding="utf-8"))["TIMEOUT_S"], 5400)
+
     def test_bad_flags_are_usage_errors_before_any_call(self):
         self.sample()
         cases = [
