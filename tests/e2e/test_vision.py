@@ -267,6 +267,7 @@ class TrainRunTests(VisionTestCase):
         self.assertEqual(launch["app_name"], "m-gpux-vision-classification")
         self.assertEqual(launch["description"], "image classification training (resnet18) on T4")
         self.assertEqual(launch["profile"], "alice")
+        self.assertEqual(runs[0]["argv"], ["run", str(run_dirs[0] / "modal_runner.py")])
 
     def test_json_is_the_result_document(self):
         self.sample()
