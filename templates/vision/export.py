@@ -84,7 +84,7 @@ def _export(writer):
     if unknown or not formats:
         raise VisionError("unknown export format(s) %s (onnx, torchscript)" % (unknown or formats))
     device = torch.device("cpu")
-    model, classes, config = model_from_checkpoint(load_checkpoint(os.path.join(ARTIFACTS_DIR, checkpoint_rel), device), device)
+    model, classes, config = model_from_checkpoint(load_checkpoint(ARTIFACTS_DIR, checkpoint_rel, device), device)
     model = _logits_only(model)
     size = int(config.get("image_size") or CONFIG["fallback_image_size"])
     dummy = torch.randn(1, 3, size, size)
