@@ -339,7 +339,9 @@ class TrainingRunTests(VisionCase):
 
     def test_pre_split_train_then_predict_evaluate_and_export(self):
         self.make_dataset({"train": 4, "val": 2, "test": 2})
-        result, volume = self.train_ok()
+        code, out, err, volume = self.train()
+        self.assertEqual(code, 0, out + err)
+        result = result_of(out)
         run = "imgclf-resnet18-test"
         self.assertEqual(result["kind"], "train")
         self.assertEqual((result["experiment_name"], result["model_name"], result["epochs_completed"], result["best_epoch"]),
@@ -353,6 +355,7 @@ class TrainingRunTests(VisionCase):
         self.assertEqual(set(result["files"]), expected_files)
         self.assertEqual({str(p.relative_to(self.artifacts)) for p in self.artifacts.rglob("*") if p.is_file()}, expected_files)
         self.assertGreaterEqual(volume["commits"], 3)  # the best checkpoint, the last one, the summary
+        self.assertNotIn("autocast", err)  # mixed precision is for CUDA only: nothing tried on the CPU
 
         for name in ("best_model.pt", "last_model.pt"):
             ck = self.load_torch(self.artifacts / run / "checkpoints" / name)
@@ -459,6 +462,13 @@ class TrainingRunTests(VisionCase):
         code, out, err, _ = self.run_function(self.render("vision/export.py", ctx), "export")
         self.assertNotEqual(code, 0)
         self.assertIn(ERROR + "the output folder %s already exists" % folder, out)
+        # with overwrite, an export of one format leaves no file of the earlier one
+        ctx = export_context(formats=["onnx"], overwrite=True)
+        (self.artifacts / folder / "notes.txt").write_text("mine")
+        code, out, err, _ = self.run_function(self.render("vision/export.py", ctx), "export")
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(sorted(p.name for p in (self.artifacts / folder).iterdir()),
+                         ["export_summary.json", "labels.json", "model.onnx", "notes.txt"])
 
     def test_train_only_keeps_its_validation_subset_for_evaluate(self):
         self.make_dataset({"train": 4})
@@ -490,6 +500,14 @@ class TrainingRunTests(VisionCase):
         report = self.read_json("eval.json")
         self.assertEqual(report["missing_files"], [gone])
         self.assertEqual(sum(map(sum, report["confusion_matrix"])), 2)
+
+        # an explicit validation split re-derives the subset from the seed, and says so
+        ctx = evaluate_context(self.data, dataset_mode="train_only", split="train", override_validation_split=0.3,
+                               output_json="eval2.json")
+        code, out, err, _ = self.run_function(self.render("vision/evaluate.py", ctx), "evaluate")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("[m-gpux] warning: re-deriving the train subset from the seed (42) and validation split 0.3", out)
+        self.assertEqual(result_of(out)["num_samples"], 14 - int(14 * 0.3))
 
     def test_early_stopping_and_frozen_backbone(self):
         self.make_dataset({"train": 2, "val": 1})
