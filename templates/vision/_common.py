@@ -199,16 +199,20 @@ class ImageSamples:
 
 
 def make_loader(dataset, batch_size, num_workers, shuffle, device):
+    """A loader; the shuffled (training) one drops a last batch of one image, which batch norm
+    cannot train on (it needs more than one value per channel)."""
     import torch
 
     workers = max(0, min(int(num_workers), _vision_os.cpu_count() or 1))
+    batch = int(batch_size)
     return torch.utils.data.DataLoader(
         dataset,
-        batch_size=int(batch_size),
+        batch_size=batch,
         shuffle=shuffle,
         num_workers=workers,
         pin_memory=device.type == "cuda",
         persistent_workers=workers > 0,
+        drop_last=shuffle and len(dataset) > 1 and len(dataset) % batch == 1,
     )
 
 
@@ -372,11 +376,14 @@ def checkpoint_payload(model, class_names, config, epoch, best_val_accuracy, wei
     }
 
 
-def load_checkpoint(path, device):
+def load_checkpoint(root, rel, device):
+    """The checkpoint at rel inside the volume mounted at root."""
     import torch
 
+    path = _vision_os.path.join(root, rel)
     if not _vision_os.path.isfile(path):
-        raise VisionError("checkpoint not found: %s" % path)
+        raise VisionError("checkpoint not found: %s on the artifact volume; check the run name or the "
+                          "checkpoint path (m-gpux vision runs lists the runs)" % rel)
     # weights_only keeps a planted pickle from running code; torch 1.x's safe loader cannot read
     # plain floats yet, and there the checkpoint comes from this run's own volume.
     safe = int(torch.__version__.split(".")[0]) >= 2

@@ -112,7 +112,7 @@ def _evaluate(writer):
     refuse_existing(os.path.join(ARTIFACTS_DIR, output_rel), output_rel, "the output file", CONFIG.get("overwrite"))
     device = device_of()
     use_amp = bool(CONFIG["mixed_precision"])
-    model, classes, config = model_from_checkpoint(load_checkpoint(os.path.join(ARTIFACTS_DIR, checkpoint_rel), device), device)
+    model, classes, config = model_from_checkpoint(load_checkpoint(ARTIFACTS_DIR, checkpoint_rel, device), device)
     layout = scan_layout(DATASET_DIR)
     if layout["mode"] != CONFIG["dataset_mode"]:
         raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s" % (layout["mode"], CONFIG["dataset_mode"]))

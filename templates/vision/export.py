@@ -13,6 +13,7 @@ DATASET_DIR = "/dataset"
 ARTIFACTS_DIR = "/artifacts"
 INPUTS_DIR = "/inputs"
 ONNX_OPSET = 18  # lowered to the newest the installed torch can write when it is older
+EXPORT_FILES = ("model.onnx", "model.ts", "labels.json", "export_summary.json")
 
 {{> common/metrics.py}}
 
@@ -72,6 +73,15 @@ def _logits_only(model):
     return LogitsModel(model).eval()
 
 
+def _remove_earlier_export(output_rel):
+    """With overwrite: the files an earlier export left there go, so a format not asked for this
+    time does not stay behind looking current. Other files in the folder are the user's."""
+    for name in EXPORT_FILES:
+        path = os.path.join(ARTIFACTS_DIR, output_rel, name)
+        if os.path.isfile(path):
+            os.remove(path)
+
+
 def _export(writer):
     import torch
 
@@ -79,12 +89,13 @@ def _export(writer):
     checkpoint_rel = volume_relative(CONFIG["checkpoint_path"], "checkpoint")
     output_rel = volume_relative(CONFIG["output_dir"], "output folder")
     refuse_existing(os.path.join(ARTIFACTS_DIR, output_rel), output_rel, "the output folder", CONFIG.get("overwrite"))
+    _remove_earlier_export(output_rel)
     formats = sorted(set(CONFIG["formats"]))
     unknown = [f for f in formats if f not in ("onnx", "torchscript")]
     if unknown or not formats:
         raise VisionError("unknown export format(s) %s (onnx, torchscript)" % (unknown or formats))
     device = torch.device("cpu")
-    model, classes, config = model_from_checkpoint(load_checkpoint(os.path.join(ARTIFACTS_DIR, checkpoint_rel), device), device)
+    model, classes, config = model_from_checkpoint(load_checkpoint(ARTIFACTS_DIR, checkpoint_rel, device), device)
     model = _logits_only(model)
     size = int(config.get("image_size") or CONFIG["fallback_image_size"])
     dummy = torch.randn(1, 3, size, size)

@@ -62,7 +62,7 @@ def _predict(writer):
     refuse_existing(os.path.join(ARTIFACTS_DIR, output_rel), output_rel, "the output file", CONFIG.get("overwrite"))
     device = device_of()
     use_amp = bool(CONFIG["mixed_precision"])
-    model, classes, config = model_from_checkpoint(load_checkpoint(os.path.join(ARTIFACTS_DIR, checkpoint_rel), device), device)
+    model, classes, config = model_from_checkpoint(load_checkpoint(ARTIFACTS_DIR, checkpoint_rel, device), device)
     size = int(config.get("image_size") or CONFIG["fallback_image_size"])
     inputs = _inputs()
     dataset = ImageSamples("/", [(path, 0) for path, _ in inputs], eval_transform(size))

@@ -162,9 +162,9 @@ def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler
     return total_loss / max(1, seen), correct / max(1, seen)
 
 
-def _write_test_reports(writer, run, model, best_path, loader, classes, device, use_amp):
+def _write_test_reports(writer, run, model, loader, classes, device, use_amp):
     """Reloads the best checkpoint and writes test_metrics.json and test_report.json."""
-    checkpoint = load_checkpoint(best_path, device)
+    checkpoint = load_checkpoint(ARTIFACTS_DIR, run + "/checkpoints/best_model.pt", device)
     unwrapped(model).load_state_dict(checkpoint["model_state_dict"])
     result = run_inference(model, loader, device, use_amp)
     writer.write_json(run + "/test_metrics.json", {
@@ -215,7 +215,6 @@ def _fit(writer, run):
     scaler = _grad_scaler(use_amp)
 
     epochs, patience = int(CONFIG["epochs"]), int(CONFIG["early_stopping_patience"])
-    best_path = os.path.join(ARTIFACTS_DIR, run, "checkpoints", "best_model.pt")
     history, best_accuracy, best_epoch, stale, epoch = [], -1.0, 0, 0, 0
     for epoch in range(1, epochs + 1):
         epoch_start = time.time()
@@ -253,7 +252,7 @@ def _fit(writer, run):
     test_accuracy = test_macro_f1 = None
     if test:
         test_loader = make_loader(ImageSamples(DATASET_DIR, test, eval_transform(size)), batch, workers, False, device)
-        test_accuracy, test_macro_f1 = _write_test_reports(writer, run, model, best_path, test_loader, classes, device, use_amp)
+        test_accuracy, test_macro_f1 = _write_test_reports(writer, run, model, test_loader, classes, device, use_amp)
     summary = {
         "experiment_name": run, "model_name": CONFIG["model_name"], "best_epoch": best_epoch,
         "best_val_accuracy": best_accuracy, "epochs_completed": len(history),
