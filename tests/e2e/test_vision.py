@@ -68,6 +68,18 @@ class VisionTestCase(MgpuxTestCase):
         self.fake.add_volume_file(VOLUME, f"{run}/checkpoints/best_model.pt", b"weights")
 
 
+class WelcomeTests(VisionTestCase):
+    def test_welcome_and_help_list_the_group(self):
+        r = self.run_mgpux()
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"m-gpux vision train\s+train an image classifier")
+        r = self.run_mgpux("--help")
+        self.assertRegex(r.out, r"vision\s+Image classification")
+        r = self.vision("--help")
+        for sub in ("sample-data", "train", "predict", "evaluate", "export", "runs"):
+            self.assertRegex(r.out, rf"\n  {sub}\s+\S")
+
+
 class SampleDataTests(VisionTestCase):
     def test_writes_the_dataset_without_an_account_or_modal(self):
         self.toml.unlink()
