@@ -520,9 +520,10 @@ Json storyboard_context(const RenderCommon& c, const std::vector<Scene>& scenes,
 
 std::string hf_secret_name(const std::string& run_id) { return "m-gpux-video-hf-" + run_id; }
 
-std::optional<Json> find_result(const std::vector<Json>& results, const std::string& run_id) {
+std::optional<Json> find_result(const std::vector<Json>& results, const std::string& run_id, const std::string& kind) {
     for (const auto& r : results) {
-        if (!r.is_object() || r.string_or("run_id") != run_id) continue;
+        if (!r.is_object() || r.string_or("kind") != kind) continue;
+        if (r.find("run_id") && r.string_or("run_id") != run_id) continue;  // another run's
         const Json* files = r.find("files");
         if (!files || !files->is_array() || r.string_or("video").empty()) continue;
         return r;

@@ -193,8 +193,8 @@ Json storyboard_context(const RenderCommon& c, const std::vector<Scene>& scenes,
 // The secret that carries HF_TOKEN for one run.
 std::string hf_secret_name(const std::string& run_id);
 
-// The RESULT document's files, checked: {kind, run_id, files[], video}. nullopt when
-// none of `results` is one for `run_id`.
-std::optional<Json> find_result(const std::vector<Json>& results, const std::string& run_id);
+// The script's RESULT document {kind, run_id, files[], video} of this `kind` with a
+// video; one naming another run id does not count. nullopt when there is none.
+std::optional<Json> find_result(const std::vector<Json>& results, const std::string& run_id, const std::string& kind);
 
 }  // namespace video
