@@ -266,7 +266,8 @@ int report(const Host& host, const Args& args, const Json& result, const std::st
         }
         return MGPUX_OK;
     }
-    const std::optional<Json> done = status == "completed" ? find_result(result_docs(result), run_id, kind) : std::nullopt;
+    const std::optional<Json> done =
+        status == "completed" ? find_result(result_docs(result), run_id, kind) : std::nullopt;
     if (!done)
         throw mgpux::Error(MGPUX_E_FAILED, std::string("`modal run` ended (") + (status.empty() ? "?" : status) +
                                                ") without the script reporting a finished video; nothing was "

@@ -200,7 +200,8 @@ TEST(VideoResult, FindsTheRunsResult) {
     EXPECT_EQ(find_result({other, good}, "r1", "video")->string_or("video"), "r1/video_1.mp4");
     EXPECT_FALSE(find_result({good}, "r1", "storyboard").has_value());
     EXPECT_FALSE(find_result({Json::parse(R"({"kind":"video","run_id":"r1","files":[]})")}, "r1", "video").has_value());
-    EXPECT_TRUE(find_result({Json::parse(R"({"kind":"video","files":[],"video":"v.mp4"})")}, "r1", "video").has_value());
+    EXPECT_TRUE(
+        find_result({Json::parse(R"({"kind":"video","files":[],"video":"v.mp4"})")}, "r1", "video").has_value());
 }
 
 TEST(VideoContext, GenerateAndStoryboard) {
