@@ -31,13 +31,16 @@ class VideoTestCase(MgpuxTestCase):
         return Path(self.fake.calls_of("run")[-1]["script"]["copy"]).read_text(encoding="utf-8")
 
     def assert_token_nowhere(self, token=TOKEN):
+        """Not in the call log, and in no file left anywhere under the test's folder: the run
+        directory (script, logs), the state files, the fake's snapshots and volumes."""
         self.assertNotIn(token, self.calls_text())
-        for root in (self.state_dir, self.fake.home):
-            for dirpath, _dirs, files in os.walk(root):
-                for name in files:
-                    path = os.path.join(dirpath, name)
-                    with open(path, encoding="utf-8", errors="replace") as handle:
-                        self.assertNotIn(token, handle.read(), path)
+        run_files = list((self.state_dir / "runs").rglob("*"))
+        self.assertTrue(any(p.name.endswith(".py") for p in run_files), run_files)  # the walk sees the run
+        for dirpath, _dirs, files in os.walk(self.tmp):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    self.assertNotIn(token, handle.read(), path)
 
 
 class GenerateTest(VideoTestCase):
@@ -142,6 +145,18 @@ class GenerateTest(VideoTestCase):
                 self.assertExit(r, 2)
                 self.assertIn(word, r.err)
         self.assertEqual(self.modal_calls(), [])
+
+    def test_gpu_menu_on_a_terminal_starts_on_h100_and_marks_the_recommended_cards(self):
+        out = self.tmp / "menu.py"
+        code, output = self.run_on_pty(["--dry-run", "--script-out", str(out), "video", "generate", "--prompt", "x",
+                                        "--seed", "1", "--pipeline", "distilled", "--resolution", "768x512",
+                                        "--frames", "97", "--hf-token-env", "HOME"], [b"\r", b"\r", b"\r"])
+        self.assertEqual(code, 0, output)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+        marked = [line for line in plain.splitlines() if line.endswith("<- recommended")]
+        self.assertEqual(sorted(line.replace(">", " ").split()[0] for line in marked), ["A100-80GB", "H100"], plain)
+        self.assertIn("> H100 ", plain)  # the menu starts on H100
+        self.assertIn('gpu="H100"', out.read_text(encoding="utf-8"))
 
     def test_cpu_review_does_not_crash(self):
         r = self.run_mgpux("--dry-run", "video", "generate", "--prompt", "x", "--cpu", "4", "--seed", "2")
