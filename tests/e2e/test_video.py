@@ -251,6 +251,29 @@ class StoryboardTest(VideoTestCase):
                          ["Cat (an orange cat) sleeps on the sofa", "Cat (an orange cat) wakes"])
 
 
+    def test_bulk_paste_also_ends_at_end_of_input(self):
+        out = self.tmp / "eof.py"
+        code, output = self.run_on_pty(
+            ["--dry-run", "--script-out", str(out), "video", "storyboard", "--input-mode", "bulk", "--gpu", "H100",
+             "--pipeline", "distilled", "--resolution", "768x512", "--frames", "25", "--seed", "4"],
+            [b"a fox\r", b"\r", b"runs\r", b"\x04"])
+        self.assertEqual(code, 0, output)
+        self.assertEqual([s["prompt"] for s in module_literals(out.read_text(encoding="utf-8"))["SCENES"]],
+                         ["a fox runs"])
+
+    def test_one_by_one_with_del_and_done(self):
+        out = self.tmp / "typed.py"
+        keys = [b"\r", b"a cat\r", b"del 5\r", b"a dog\r", b"del 1\r", b"a bird\r", b"\r"]
+        code, output = self.run_on_pty(
+            ["--dry-run", "--script-out", str(out), "video", "storyboard", "--input-mode", "one-by-one", "--gpu",
+             "H100", "--pipeline", "distilled", "--resolution", "768x512", "--frames", "25", "--seed", "4"], keys)
+        self.assertEqual(code, 0, output)
+        self.assertIn("Add at least one scene first", output)
+        self.assertIn("No scene 5", output)
+        scenes = module_literals(out.read_text(encoding="utf-8"))["SCENES"]
+        self.assertEqual([(s["number"], s["prompt"], s["seed"]) for s in scenes], [(1, "a dog", 4), (2, "a bird", 5)])
+
+
 class DownloadTest(VideoTestCase):
     def test_download_gets_the_runs_file_with_the_profile(self):
         self.fake.add_volume("m-gpux-video-output")
