@@ -438,8 +438,9 @@ private:
         if (status == "failed") return !session_left_running_;
         if (status == "cancelled") return !created_secrets_.empty();  // stopped while creating them
         if (status == "interrupted") return !req_.detach;             // an attached app ends with its client
-        // A run that returned by itself is over; without an app id nothing records it.
-        return status == "completed" && req_.mode == "run" && !app_id_;
+        // A run that returned by itself is over: an attached one always, a detached one when
+        // no app id lets a session record it.
+        return status == "completed" && req_.mode == "run" && (!req_.detach || !app_id_);
     }
 
     // Deletes what create_secrets made; a secret that cannot be deleted is

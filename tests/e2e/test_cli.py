@@ -208,9 +208,10 @@ class Welcome(MgpuxTestCase):
         self.assertIn("Modal GPU Orchestrator", r.out)
         self.assertIn("m-gpux info", r.out)
         self.assertNotIn("\033[", r.out)  # not a terminal: no colour, no animation
-        self.assertNotIn("m-gpux video", r.out)  # only commands that are loaded (video is not built yet)
+        self.assertIn("m-gpux video generate", r.out)
         only_info = self.run_mgpux(env={"MGPUX_PLUGIN_PATH": str(self.fixture_dir("good"))})
-        self.assertNotIn("m-gpux info", only_info.out)
+        self.assertNotIn("m-gpux info", only_info.out)  # only commands that are loaded
+        self.assertNotIn("m-gpux video", only_info.out)
 
 
 class Info(MgpuxTestCase):
