@@ -331,7 +331,9 @@ SampleOptions sample_options(const mgpux::Args& args) {
     o.layout = normalise_layout(args.str("layout", "split"));
     auto in = [&](const char* flag, int fallback) {
         const long long v = args.integer(flag, fallback);
-        return static_cast<int>(std::clamp<long long>(v, -1, 1LL << 30));
+        if (v < -1000000 || v > 1000000)
+            throw mgpux::usage_error(std::string("--") + flag + ": " + std::to_string(v) + " is out of range");
+        return static_cast<int>(v);
     };
     o.image_size = in("image-size", 128);
     o.images_per_class = in("images-per-class", 24);

@@ -126,7 +126,8 @@ class SampleDataTests(VisionTestCase):
                              (["-o", "other", "--image-size", "31"], "--image-size"),
                              (["-o", "other", "--layout", "flat"], "--layout"),
                              (["-o", "other", "--val-per-class", "0"], "--val-per-class"),
-                             (["-o", "other", "--test-per-class", "-1"], "--test-per-class")):
+                             (["-o", "other", "--test-per-class", "-1"], "--test-per-class"),
+                             (["-o", "other", "--train-per-class", "99999999999"], "--train-per-class")):
             r = self.vision("sample-data", *args)
             self.assertExit(r, 2)
             self.assertIn(needle, r.err)
