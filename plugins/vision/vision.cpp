@@ -633,7 +633,7 @@ int runs(mgpux::Host& host, const mgpux::Args& args) {
     const Json r = mgpux::Modal(host).try_call({"volume", "ls", volume, "--json"}, profile, 60);
     const bool ok = r.bool_or("ok");
     const std::string error = r.string_or("error");
-    if (!ok && error.find("not found") == std::string::npos)
+    if (!ok && !is_missing_on_volume(error))
         throw mgpux::Error(MGPUX_E_FAILED, "could not list volume " + volume + ": " + error);
     std::vector<VolumeEntry> found;
     if (ok)

@@ -798,6 +798,13 @@ std::vector<VolumeEntry> volume_entries(const Json& listing) {
     return out;
 }
 
+bool is_missing_on_volume(const std::string& error) {
+    const std::string e = lower(error);
+    for (const char* needle : {"no such file", "not found", "notfound", "does not exist"})
+        if (e.find(needle) != std::string::npos) return true;
+    return false;
+}
+
 bool listing_has_file(const Json& listing, const std::string& path) {
     for (const auto& e : volume_entries(listing))
         if (e.path == path && e.type != "dir") return true;

@@ -313,6 +313,10 @@ struct VolumeEntry {
 };
 std::vector<VolumeEntry> volume_entries(const Json& listing);
 
+// Whether a failed `modal volume ls/get` says the volume or the path does
+// not exist (rather than, say, a login or network failure).
+bool is_missing_on_volume(const std::string& error);
+
 // Whether a listing holds the file `path`.
 bool listing_has_file(const Json& listing, const std::string& path);
 

@@ -470,6 +470,14 @@ TEST(VisionResults, VolumeListingsBothKeySpellings) {
     EXPECT_TRUE(volume_entries(Json::parse("{}")).empty());
 }
 
+TEST(VisionResults, MissingOnVolumeMessages) {
+    EXPECT_TRUE(is_missing_on_volume("Volume 'm-gpux-vision-artifacts' not found in environment 'main'."));
+    EXPECT_TRUE(is_missing_on_volume("No such file or directory: 'r/checkpoints' in Volume 'v'."));
+    EXPECT_TRUE(is_missing_on_volume("modal.exception.NotFoundError: Volume not found"));
+    EXPECT_FALSE(is_missing_on_volume("Token missing. Could not authenticate client."));
+    EXPECT_FALSE(is_missing_on_volume("modal volume ls timed out after 60 s"));
+}
+
 TEST(VisionResults, DownloadPlans) {
     const fs::path dir = "/tmp/dl";
     const Json train = Json::parse(

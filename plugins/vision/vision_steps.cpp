@@ -55,10 +55,6 @@ double ask_number(const mgpux::Host& host, const NumberRule& rule, const std::st
     }
 }
 
-bool missing_on_volume(const std::string& error) {
-    return error.find("No such file") != std::string::npos || error.find("not found") != std::string::npos;
-}
-
 // Fetches the files of a RESULT into --download DIR; returns the local
 // files and adds each failure to `failures`.
 std::vector<std::string> download(const mgpux::Host& host, const mgpux::Args& args, const Common& common,
@@ -223,7 +219,7 @@ void require_checkpoint(const mgpux::Host& host, const mgpux::Args& args, const 
     const Json* listing = r.find("json");
     if (ok && listing && listing_has_file(*listing, ref.path)) return;
     const std::string error = r.string_or("error");
-    if (!ok && !missing_on_volume(error))
+    if (!ok && !is_missing_on_volume(error))
         throw mgpux::Error(MGPUX_E_FAILED, "could not look for the checkpoint " + ref.path + " in volume " +
                                                common.volume + ": " + error);
     throw mgpux::Error(MGPUX_E_FAILED,

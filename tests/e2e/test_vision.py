@@ -358,6 +358,15 @@ class CheckpointTests(VisionTestCase):
                     self.assertIn("m-gpux vision runs", r.err)
         self.assertEqual(self.fake.calls_of("run"), [])
 
+    def test_a_failing_lookup_is_reported_as_such(self):
+        self.fake.set_scenario([{"match": ["volume", "ls"], "exit": 1,
+                                 "stderr": "Token missing. Could not authenticate client.\n"}])
+        r = self.vision("export", "--run-name", "demo", "--yes")
+        self.assertExit(r, 1)
+        self.assertIn("could not look for the checkpoint demo/checkpoints/best_model.pt", r.err)
+        self.assertIn("Token missing", r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
     def test_predict_a_folder_renders_runs_and_downloads(self):
         self.sample()
         self.checkpoint()
