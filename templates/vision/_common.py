@@ -24,8 +24,20 @@ class VisionError(RuntimeError):
 # --- result and error lines ------------------------------------------------------------------------
 
 
+def json_safe(value):
+    """value with NaN and infinities (a diverged loss) as None: json.dumps would write them as
+    bare NaN/Infinity, which strict JSON readers (m-gpux's among them) refuse."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def emit_result(payload):
-    print("[m-gpux] RESULT " + _vision_json.dumps(payload), flush=True)
+    print("[m-gpux] RESULT " + _vision_json.dumps(json_safe(payload)), flush=True)
 
 
 def run_reported(body):
@@ -507,7 +519,7 @@ class ArtifactWriter:
     def write_json(self, rel, payload):
         full = self.path(rel)
         with open(full, "w", encoding="utf-8") as handle:
-            _vision_json.dump(payload, handle, indent=2)
+            _vision_json.dump(json_safe(payload), handle, indent=2)
             handle.write("\n")
         return rel
 

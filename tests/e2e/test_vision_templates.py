@@ -96,10 +96,15 @@ def export_context(**over):
     return ctx
 
 
+def strict_json_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
 def result_of(out):
+    """The payload of the one RESULT line, parsed as strict JSON (no NaN or Infinity)."""
     lines = [line for line in out.splitlines() if line.startswith(RESULT)]
     assert len(lines) == 1, out
-    return json.loads(lines[0][len(RESULT):])
+    return json.loads(lines[0][len(RESULT):], parse_constant=strict_json_constant)
 
 
 class VisionCase(TemplateCase):
@@ -250,7 +255,8 @@ class RenderTests(VisionCase):
     def test_adversarial_values_round_trip(self):
         nasty_data = self.tmp / ("data " + NASTY.replace("/", "_"))
         self.make_dataset({"train": 1, "val": 1}, root=nasty_data)
-        config = train_config(experiment_name=NASTY, model_name=NASTY, class_names=[NASTY, "b"])
+        config = train_config(experiment_name=NASTY, model_name=NASTY, class_names=[NASTY, "b"], optimizer=NASTY,
+                              scheduler=NASTY, augmentation=NASTY, gpu=NASTY)
         ctx = train_context(nasty_data, config)
         ctx["ignore"] = [NASTY, "**/x"]
         input_file = nasty_data / "train" / "circle" / "circle-0.png"
@@ -283,6 +289,21 @@ class RenderTests(VisionCase):
                               ("vision/export.py", export_context())):
             with self.subTest(template=template, cpu=ctx.get("cpu")):
                 self.assert_requires_every_key(template, ctx)
+
+
+class ResultLineTests(VisionCase):
+    def test_one_strict_json_line_and_an_error_line_on_failure(self):
+        text = self.render("vision/export.py", export_context())
+        code, out, err = self.execute(text, """
+            mod.run_reported(lambda: {"loss": float("nan"), "rows": [float("inf"), 1.5], "name": "ĐồÁn"})
+            try:
+                mod.run_reported(lambda: 1 / 0)
+            except ZeroDivisionError:
+                print("RAISED")
+        """)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(result_of(out), {"loss": None, "rows": [None, 1.5], "name": "ĐồÁn"})
+        self.assertIn(ERROR + "ZeroDivisionError: division by zero\nRAISED", out)
 
 
 class ScannerTests(VisionCase):
