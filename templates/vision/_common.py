@@ -82,7 +82,8 @@ def list_images(folder):
         dirnames[:] = [d for d in dirnames if not _skipped(d)]
         rel_dir = _vision_os.path.relpath(current, folder)
         for name in filenames:
-            if _skipped(name) or not is_image_name(name):
+            # isfile follows links: a dangling link or a special file is no image.
+            if _skipped(name) or not is_image_name(name) or not _vision_os.path.isfile(_vision_os.path.join(current, name)):
                 continue
             found.append(name if rel_dir == "." else (rel_dir.replace(_vision_os.sep, "/") + "/" + name))
     return sorted(found)
@@ -135,7 +136,7 @@ def scan_layout(root):
             split_dirs["test"] = "test"
         return {"mode": mode, "classes": list(train), "splits": splits, "split_dirs": split_dirs}
     for name in ("val", "test"):
-        if _vision_os.path.lexists(_vision_os.path.join(root, name)):
+        if _vision_os.path.exists(_vision_os.path.join(root, name)):
             raise VisionError("%s has a top-level '%s' folder but no 'train' folder: use train/val[/test] "
                               "split folders, or class folders directly under the dataset folder" % (root, name))
     whole = class_files(root)

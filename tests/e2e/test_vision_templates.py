@@ -331,8 +331,10 @@ class ScannerTests(VisionCase):
         self.make_images(root / "train" / "square" / ".cache", "square", 3, start=20)
         (root / "train" / "square" / "notes.txt").write_text("x")
         (root / "train" / "square" / "Thumbs.db").write_text("x")
+        (root / "train" / "square" / "gone.png").symlink_to(root / "nowhere.png")  # dangling: no image
+        (root / "train" / "circle" / "alias.png").symlink_to(root / "train" / "circle" / "circle-0.png")
         (root / "test").mkdir()  # a test folder without class folders is no test split
-        self.assertEqual(self.scan(root), ["pre_split", CLASSES, {"train": 7, "val": 3, "test": 0}])
+        self.assertEqual(self.scan(root), ["pre_split", CLASSES, {"train": 8, "val": 3, "test": 0}])
 
     def test_layouts_and_their_errors(self):
         single = self.make_dataset({"": 2}, root=self.tmp / "single")
