@@ -64,7 +64,7 @@ def predict_context(input_path, mode, **over):
               "max_images": None, "local_input": str(input_path), "overwrite": False}
     config.update(over)
     ctx.update({"config": config, "input_mode": mode, "input_path": str(input_path),
-                "input_name": input_path.name if mode == "single" else None, "ignore": list(IGNORE)})
+                "input_name": input_path.name if mode == "single" else "", "ignore": list(IGNORE)})
     return ctx
 
 
@@ -264,7 +264,8 @@ class RenderTests(VisionCase):
             ("vision/train.py", ctx, {"CONFIG": config, "LOCAL_DATASET_DIR": str(nasty_data), "DATASET_IGNORE": [NASTY, "**/x"]}),
             ("vision/predict.py", predict_context(nasty_data, "directory", checkpoint_path=NASTY, output_json=NASTY),
              {"LOCAL_INPUT_PATH": str(nasty_data), "INPUT_MODE": "directory"}),
-            ("vision/predict.py", predict_context(input_file, "single", local_input=NASTY), {"LOCAL_INPUT_PATH": str(input_file)}),
+            ("vision/predict.py", dict(predict_context(input_file, "single", local_input=NASTY), input_name=NASTY),
+             {"LOCAL_INPUT_PATH": str(input_file), "INPUT_NAME": NASTY}),
             ("vision/evaluate.py", evaluate_context(nasty_data, split=NASTY, output_json=NASTY),
              {"LOCAL_DATASET_DIR": str(nasty_data)}),
             ("vision/export.py", export_context(output_dir=NASTY, checkpoint_path=NASTY), dict()),
@@ -282,7 +283,6 @@ class RenderTests(VisionCase):
         self.make_dataset({"train": 1, "val": 1})
         image = self.data / "train" / "circle" / "circle-0.png"
         predict = predict_context(image, "single")
-        del predict["input_name"]  # accepted but not needed: the upload keeps the file's own name
         for template, ctx in (("vision/train.py", train_context(self.data, gpu="L4")),
                               ("vision/train.py", train_context(self.data, cores=4)),
                               ("vision/predict.py", predict), ("vision/evaluate.py", evaluate_context(self.data)),
