@@ -72,7 +72,7 @@ def _check_classes(found):
 
 
 def _dataset_splits():
-    """(layout, train samples, val samples, test samples, source dir) by the dataset rules."""
+    """(layout, train samples, val samples, test samples) by the dataset rules."""
     layout = scan_layout(DATASET_DIR)
     if layout["mode"] != CONFIG["dataset_mode"]:
         raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s" % (layout["mode"], CONFIG["dataset_mode"]))
@@ -177,16 +177,13 @@ def _write_test_reports(writer, run, model, loader, classes, device, use_amp):
     return result["accuracy"], report["macro_f1"]
 
 
-def _fit(writer, run):
+def _fit(writer, run, splits, started):
     import torch
     from torch import nn
 
-    started = time.time()
-    seed = int(CONFIG["seed"])
-    _seed_everything(seed)
     device = device_of()
     use_amp = bool(CONFIG["mixed_precision"]) and device.type == "cuda"
-    layout, train, val, test = _dataset_splits()
+    layout, train, val, test = splits
     classes = layout["classes"]
     print("[m-gpux] dataset %s: %d train, %d validation, %d test images, classes %s"
           % (layout["mode"], len(train), len(val), len(test), ", ".join(classes)), flush=True)
@@ -280,11 +277,15 @@ def train():
     _monitor_metrics(30)
 
     def body():
+        started = time.time()
         run = _run_name()
+        _seed_everything(int(CONFIG["seed"]))
+        # The dataset is checked before an earlier run of the same name is replaced.
+        splits = _dataset_splits()
         _prepare_run_folder(run)
         writer = ArtifactWriter(ARTIFACTS_DIR, volume)
         try:
-            return _fit(writer, run)
+            return _fit(writer, run, splits, started)
         finally:
             # Whatever was written before a failure stays visible to `modal volume get`.
             if writer.files:

@@ -562,6 +562,10 @@ class TrainingRunTests(VisionCase):
         self.assertNotEqual(code, 0)
         self.assertIn(ERROR + "run imgclf-resnet18-test already exists on the artifact volume m-gpux-vision-artifacts", out)
         self.assertEqual(sorted(p.name for p in run.iterdir()), ["checkpoints", "test_report.json"])
+        # a replacement that fails on its dataset leaves the earlier run alone
+        code, out, err, _ = self.train(train_config(overwrite=True, class_names=["circle", "square"]))
+        self.assertNotEqual(code, 0)
+        self.assertEqual(sorted(p.name for p in run.iterdir()), ["checkpoints", "test_report.json"])
         self.train_ok(train_config(overwrite=True))
         self.assertFalse((run / "test_report.json").exists())  # nothing of the old run survives
         self.assertTrue((run / "summary.json").exists())
