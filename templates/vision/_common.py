@@ -107,7 +107,8 @@ def class_files(folder):
 
 def _same_classes_or_fail(found, expected, where, expected_where):
     if sorted(found, key=class_sort_key) != sorted(expected, key=class_sort_key):
-        raise VisionError("the class folders of %s %s differ from those of %s %s" % (where, list(found), expected_where, list(expected)))
+        raise VisionError("the class folders of %s %s differ from those of %s %s"
+                          % (where, list(found), expected_where, list(expected)))
 
 
 def scan_layout(root):
@@ -141,7 +142,8 @@ def scan_layout(root):
                               "split folders, or class folders directly under the dataset folder" % (root, name))
     whole = class_files(root)
     if len(whole) < 2:
-        raise VisionError("expected train/val folders or at least 2 class folders with images in %s (found %d)" % (root, len(whole)))
+        raise VisionError("expected train/val folders or at least 2 class folders with images in %s (found %d)"
+                          % (root, len(whole)))
     return {"mode": "single_root", "classes": list(whole), "splits": {"train": whole}, "split_dirs": dict(train=".")}
 
 
@@ -339,11 +341,15 @@ def replace_head(model, model_name, num_classes, dropout):
     head = _replace_in(model, "classifier", num_classes, dropout)
     if head is None and getattr(model, "heads", None) is not None:
         heads = model.heads
-        head = _replace_in(heads, "head", num_classes, dropout) if isinstance(getattr(heads, "head", None), nn.Linear) else _replace_in(model, "heads", num_classes, dropout)
+        if isinstance(getattr(heads, "head", None), nn.Linear):
+            head = _replace_in(heads, "head", num_classes, dropout)
+        else:
+            head = _replace_in(model, "heads", num_classes, dropout)
     if head is None and isinstance(getattr(model, "head", None), nn.Linear):
         head = _replace_in(model, "head", num_classes, dropout)
     if head is None:
-        raise VisionError("unsupported classifier head for %s: it has no Linear fc, classifier, heads or head layer" % model_name)
+        raise VisionError("unsupported classifier head for %s: it has no Linear fc, classifier, heads or head layer"
+                          % model_name)
     return head
 
 
@@ -451,7 +457,8 @@ def classification_report(targets, predictions, class_names):
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         f1_scores.append(f1)
-        per_class[name] = {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6), "support": sum(matrix[i])}
+        per_class[name] = {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6),
+                           "support": sum(matrix[i])}
     macro_f1 = round(sum(f1_scores) / n, 6) if n else 0.0
     return {"confusion_matrix": matrix, "per_class": per_class, "macro_f1": macro_f1}
 
@@ -546,7 +553,8 @@ def refuse_existing(full_path, rel, what, overwrite):
     if overwrite:
         return
     if _vision_os.path.isfile(full_path) or (_vision_os.path.isdir(full_path) and _vision_os.listdir(full_path)):
-        raise VisionError("%s %s already exists on the artifact volume; choose another path or pass --overwrite to replace it" % (what, rel))
+        raise VisionError("%s %s already exists on the artifact volume; choose another path or pass --overwrite "
+                          "to replace it" % (what, rel))
 
 
 def download_hint(volume_name, rel):
