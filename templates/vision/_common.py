@@ -280,6 +280,8 @@ def _backbone(model_name, pretrained, download_weights):
     transform_input follows `pretrained` so a rebuilt model computes what the trained one did."""
     from torchvision import models
 
+    if model_name not in models.list_models():
+        raise VisionError("torchvision %s has no model builder named %r" % (_torchvision_version(), model_name))
     weights = pretrained_weights(model_name) if download_weights else None
     kwargs = dict()
     if model_name in AUX_HEAD_MODELS:
@@ -289,6 +291,12 @@ def _backbone(model_name, pretrained, download_weights):
     model = models.get_model(model_name, weights=weights, **kwargs)
     _drop_aux_heads(model)
     return model, weights
+
+
+def _torchvision_version():
+    import torchvision
+
+    return torchvision.__version__
 
 
 def _drop_aux_heads(model):

@@ -620,6 +620,15 @@ class ModelTests(VisionCase):
             self.assertEqual(trainable, [head + ".1.weight", head + ".1.bias"], name)
             self.assertEqual(shape, [2, 3], name)
 
+    def test_an_unknown_builder_is_named(self):
+        found = self.models("""
+            try:
+                mod.build_model("resnet_nope", 3, False, 0.0)
+            except mod.VisionError as exc:
+                print("MODELS", json.dumps(str(exc)))
+        """)
+        self.assertRegex(found, r"^torchvision \S+ has no model builder named 'resnet_nope'$")
+
     def test_pretrained_inception_and_googlenet_keep_no_aux_heads(self):
         # torchvision refuses aux_logits=False with pretrained weights; the download is replaced by
         # the weights of a freshly built model with aux heads (no network here).
