@@ -183,7 +183,7 @@ class RenderTests(VisionCase):
         (fn,) = report["functions"]
         self.assertEqual((fn["name"], fn["gpu"], fn["cpu"], fn["memory"], fn["timeout"]), (name, gpu, cpu, memory, timeout))
         self.assertEqual(fn["volumes"], {"/artifacts": "m-gpux-vision-artifacts"})
-        self.assertEqual(fn["secrets"], [])
+        self.assertEqual((fn["secrets"], report["secrets"]), ([], []))
         self.assertEqual(report["modal_run"]["target"], name)
         self.assertEqual(report["local_entrypoints"], [])
         return fn
@@ -475,11 +475,15 @@ class TrainingRunTests(VisionCase):
             graph = model.graph
             dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
             ts = torch.jit.load({str(self.artifacts / folder / "model.ts")!r})
-            print("ONNX", json.dumps([graph.input[0].name, graph.output[0].name, dims, list(ts(torch.zeros(2, 3, 32, 32)).shape)]))
+            opset = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")][0]
+            newest = torch.onnx._constants.ONNX_MAX_OPSET
+            print("ONNX", json.dumps([graph.input[0].name, graph.output[0].name, dims,
+                                      list(ts(torch.zeros(2, 3, 32, 32)).shape), opset, min(18, newest)]))
         """)
         self.assertEqual(code, 0, err)
-        name_in, name_out, dims, ts_shape = json.loads(out.split("ONNX ", 1)[1])
+        name_in, name_out, dims, ts_shape, opset, expected_opset = json.loads(out.split("ONNX ", 1)[1])
         self.assertEqual((name_in, name_out, dims[1:], ts_shape), ("input", "logits", [3, 32, 32], [2, 3]))
+        self.assertEqual((opset, summary["onnx_opset"]), (expected_opset, expected_opset))  # 18, or the newest below
         self.assertIsInstance(dims[0], str)  # the batch axis is dynamic
         # a non-empty export folder is not written into again
         code, out, err, _ = self.run_function(self.render("vision/export.py", ctx), "export")
