@@ -24,8 +24,20 @@ class VisionError(RuntimeError):
 # --- result and error lines ------------------------------------------------------------------------
 
 
+def json_safe(value):
+    """value with NaN and infinities (a diverged loss) as None: json.dumps would write them as
+    bare NaN/Infinity, which strict JSON readers (m-gpux's among them) refuse."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def emit_result(payload):
-    print("[m-gpux] RESULT " + _vision_json.dumps(payload), flush=True)
+    print("[m-gpux] RESULT " + _vision_json.dumps(json_safe(payload)), flush=True)
 
 
 def run_reported(body):
@@ -70,7 +82,8 @@ def list_images(folder):
         dirnames[:] = [d for d in dirnames if not _skipped(d)]
         rel_dir = _vision_os.path.relpath(current, folder)
         for name in filenames:
-            if _skipped(name) or not is_image_name(name):
+            # isfile follows links: a dangling link or a special file is no image.
+            if _skipped(name) or not is_image_name(name) or not _vision_os.path.isfile(_vision_os.path.join(current, name)):
                 continue
             found.append(name if rel_dir == "." else (rel_dir.replace(_vision_os.sep, "/") + "/" + name))
     return sorted(found)
@@ -94,7 +107,8 @@ def class_files(folder):
 
 def _same_classes_or_fail(found, expected, where, expected_where):
     if sorted(found, key=class_sort_key) != sorted(expected, key=class_sort_key):
-        raise VisionError("the class folders of %s %s differ from those of %s %s" % (where, list(found), expected_where, list(expected)))
+        raise VisionError("the class folders of %s %s differ from those of %s %s"
+                          % (where, list(found), expected_where, list(expected)))
 
 
 def scan_layout(root):
@@ -123,12 +137,13 @@ def scan_layout(root):
             split_dirs["test"] = "test"
         return {"mode": mode, "classes": list(train), "splits": splits, "split_dirs": split_dirs}
     for name in ("val", "test"):
-        if _vision_os.path.lexists(_vision_os.path.join(root, name)):
+        if _vision_os.path.exists(_vision_os.path.join(root, name)):
             raise VisionError("%s has a top-level '%s' folder but no 'train' folder: use train/val[/test] "
                               "split folders, or class folders directly under the dataset folder" % (root, name))
     whole = class_files(root)
     if len(whole) < 2:
-        raise VisionError("expected train/val folders or at least 2 class folders with images in %s (found %d)" % (root, len(whole)))
+        raise VisionError("expected train/val folders or at least 2 class folders with images in %s (found %d)"
+                          % (root, len(whole)))
     return {"mode": "single_root", "classes": list(whole), "splits": {"train": whole}, "split_dirs": dict(train=".")}
 
 
@@ -265,6 +280,8 @@ def _backbone(model_name, pretrained, download_weights):
     transform_input follows `pretrained` so a rebuilt model computes what the trained one did."""
     from torchvision import models
 
+    if model_name not in models.list_models():
+        raise VisionError("torchvision %s has no model builder named %r" % (_torchvision_version(), model_name))
     weights = pretrained_weights(model_name) if download_weights else None
     kwargs = dict()
     if model_name in AUX_HEAD_MODELS:
@@ -274,6 +291,12 @@ def _backbone(model_name, pretrained, download_weights):
     model = models.get_model(model_name, weights=weights, **kwargs)
     _drop_aux_heads(model)
     return model, weights
+
+
+def _torchvision_version():
+    import torchvision
+
+    return torchvision.__version__
 
 
 def _drop_aux_heads(model):
@@ -326,11 +349,15 @@ def replace_head(model, model_name, num_classes, dropout):
     head = _replace_in(model, "classifier", num_classes, dropout)
     if head is None and getattr(model, "heads", None) is not None:
         heads = model.heads
-        head = _replace_in(heads, "head", num_classes, dropout) if isinstance(getattr(heads, "head", None), nn.Linear) else _replace_in(model, "heads", num_classes, dropout)
+        if isinstance(getattr(heads, "head", None), nn.Linear):
+            head = _replace_in(heads, "head", num_classes, dropout)
+        else:
+            head = _replace_in(model, "heads", num_classes, dropout)
     if head is None and isinstance(getattr(model, "head", None), nn.Linear):
         head = _replace_in(model, "head", num_classes, dropout)
     if head is None:
-        raise VisionError("unsupported classifier head for %s: it has no Linear fc, classifier, heads or head layer" % model_name)
+        raise VisionError("unsupported classifier head for %s: it has no Linear fc, classifier, heads or head layer"
+                          % model_name)
     return head
 
 
@@ -438,7 +465,8 @@ def classification_report(targets, predictions, class_names):
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         f1_scores.append(f1)
-        per_class[name] = {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6), "support": sum(matrix[i])}
+        per_class[name] = {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6),
+                           "support": sum(matrix[i])}
     macro_f1 = round(sum(f1_scores) / n, 6) if n else 0.0
     return {"confusion_matrix": matrix, "per_class": per_class, "macro_f1": macro_f1}
 
@@ -507,7 +535,7 @@ class ArtifactWriter:
     def write_json(self, rel, payload):
         full = self.path(rel)
         with open(full, "w", encoding="utf-8") as handle:
-            _vision_json.dump(payload, handle, indent=2)
+            _vision_json.dump(json_safe(payload), handle, indent=2)
             handle.write("\n")
         return rel
 
@@ -533,7 +561,8 @@ def refuse_existing(full_path, rel, what, overwrite):
     if overwrite:
         return
     if _vision_os.path.isfile(full_path) or (_vision_os.path.isdir(full_path) and _vision_os.listdir(full_path)):
-        raise VisionError("%s %s already exists on the artifact volume; choose another path or pass --overwrite to replace it" % (what, rel))
+        raise VisionError("%s %s already exists on the artifact volume; choose another path or pass --overwrite "
+                          "to replace it" % (what, rel))
 
 
 def download_hint(volume_name, rel):

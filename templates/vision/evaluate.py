@@ -115,7 +115,8 @@ def _evaluate(writer):
     model, classes, config = model_from_checkpoint(load_checkpoint(ARTIFACTS_DIR, checkpoint_rel, device), device)
     layout = scan_layout(DATASET_DIR)
     if layout["mode"] != CONFIG["dataset_mode"]:
-        raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s" % (layout["mode"], CONFIG["dataset_mode"]))
+        raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s"
+                          % (layout["mode"], CONFIG["dataset_mode"]))
     if layout["classes"] != classes:
         raise VisionError("the dataset's classes %s differ from the checkpoint's classes %s" % (layout["classes"], classes))
     split = _resolve_split(layout)
@@ -123,7 +124,8 @@ def _evaluate(writer):
     if not samples:
         raise VisionError("the %s split has no images to evaluate" % split)
     size = int(config.get("image_size") or CONFIG["fallback_image_size"])
-    loader = make_loader(ImageSamples(DATASET_DIR, samples, eval_transform(size)), CONFIG["batch_size"], CONFIG["num_workers"], False, device)
+    dataset = ImageSamples(DATASET_DIR, samples, eval_transform(size))
+    loader = make_loader(dataset, CONFIG["batch_size"], CONFIG["num_workers"], False, device)
     k = max(1, min(int(CONFIG["top_k"]), len(classes)))
     result = run_inference(model, loader, device, use_amp, top_k=k)
     report = classification_report(result["targets"], result["predictions"], classes)

@@ -16,8 +16,8 @@ TIMEOUT_S = {{timeout_s}}
 DATASET_DIR = "/dataset"
 ARTIFACTS_DIR = "/artifacts"
 INPUTS_DIR = "/inputs"
-# The uploaded file keeps its name, so results can name the user's file.
-INPUT_NAME = os.path.basename(LOCAL_INPUT_PATH.rstrip("/"))
+# The name the single uploaded file keeps under /inputs (unused for a folder).
+INPUT_NAME = {{input_name}}
 
 {{> common/metrics.py}}
 

@@ -68,14 +68,16 @@ def _prepare_run_folder(run):
 def _check_classes(found):
     expected = list(CONFIG["class_names"])
     if list(found) != expected:
-        raise VisionError("the uploaded dataset's classes %s differ from the classes validated locally %s" % (list(found), expected))
+        raise VisionError("the uploaded dataset's classes %s differ from the classes validated locally %s"
+                          % (list(found), expected))
 
 
 def _dataset_splits():
-    """(layout, train samples, val samples, test samples, source dir) by the dataset rules."""
+    """(layout, train samples, val samples, test samples) by the dataset rules."""
     layout = scan_layout(DATASET_DIR)
     if layout["mode"] != CONFIG["dataset_mode"]:
-        raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s" % (layout["mode"], CONFIG["dataset_mode"]))
+        raise VisionError("the uploaded dataset is laid out as %s, but m-gpux validated %s"
+                          % (layout["mode"], CONFIG["dataset_mode"]))
     classes = layout["classes"]
     _check_classes(classes)
     test = split_samples(layout, "test", classes) if "test" in layout["splits"] else []
@@ -177,19 +179,8 @@ def _write_test_reports(writer, run, model, loader, classes, device, use_amp):
     return result["accuracy"], report["macro_f1"]
 
 
-def _fit(writer, run):
-    import torch
-    from torch import nn
-
-    started = time.time()
-    seed = int(CONFIG["seed"])
-    _seed_everything(seed)
-    device = device_of()
-    use_amp = bool(CONFIG["mixed_precision"]) and device.type == "cuda"
-    layout, train, val, test = _dataset_splits()
+def _write_dataset_records(writer, run, layout, train, val, test):
     classes = layout["classes"]
-    print("[m-gpux] dataset %s: %d train, %d validation, %d test images, classes %s"
-          % (layout["mode"], len(train), len(val), len(test), ", ".join(classes)), flush=True)
     writer.write_json(run + "/config.json", CONFIG)
     writer.write_json(run + "/split.json", _split_record(layout, train, val))
     writer.write_json(run + "/dataset_summary.json", {
@@ -197,65 +188,98 @@ def _fit(writer, run):
         "test_samples": len(test), "classes": classes, "num_classes": len(classes),
     })
 
-    size = int(CONFIG["image_size"])
-    batch, workers = CONFIG["batch_size"], CONFIG["num_workers"]
-    train_loader = make_loader(ImageSamples(DATASET_DIR, train, train_transform(size, CONFIG["augmentation"])), batch, workers, True, device)
-    val_loader = make_loader(ImageSamples(DATASET_DIR, val, eval_transform(size)), batch, workers, False, device)
 
-    model, weights = build_model(CONFIG["model_name"], len(classes), bool(CONFIG["pretrained"]),
+def _loader(samples, transform, shuffle, device):
+    dataset = ImageSamples(DATASET_DIR, samples, transform)
+    return make_loader(dataset, CONFIG["batch_size"], CONFIG["num_workers"], shuffle, device)
+
+
+def _model_on(device, num_classes):
+    """(model, weights name); several GPUs share each batch (DataParallel)."""
+    import torch
+    from torch import nn
+
+    model, weights = build_model(CONFIG["model_name"], num_classes, bool(CONFIG["pretrained"]),
                                  float(CONFIG["dropout"]), bool(CONFIG["freeze_backbone"]))
     model.to(device)
     if device.type == "cuda" and torch.cuda.device_count() > 1:
         print("[m-gpux] training on %d GPUs (DataParallel)" % torch.cuda.device_count(), flush=True)
         model = nn.DataParallel(model)
-    criterion = nn.CrossEntropyLoss(label_smoothing=float(CONFIG["label_smoothing"]))
-    optimizer = _optimizer([p for p in model.parameters() if p.requires_grad])
-    steps_per_epoch = max(1, math.ceil(len(train_loader) / max(1, int(CONFIG["grad_accumulation_steps"]))))
-    scheduler, per_step = _scheduler(optimizer, steps_per_epoch)
-    scaler = _grad_scaler(use_amp)
+    return model, weights
 
-    epochs, patience = int(CONFIG["epochs"]), int(CONFIG["early_stopping_patience"])
-    history, best_accuracy, best_epoch, stale, epoch = [], -1.0, 0, 0, 0
-    for epoch in range(1, epochs + 1):
-        epoch_start = time.time()
-        train_loss, train_accuracy = _train_one_epoch(model, train_loader, criterion, optimizer, scaler,
-                                                      scheduler if per_step else None, device, use_amp)
-        val_result = run_inference(model, val_loader, device, use_amp)
-        lr = optimizer.param_groups[0]["lr"]
-        if scheduler is not None and not per_step:
-            scheduler.step()
+
+class _Trainer:
+    """One training run: the epochs, the best/last checkpoints and the history."""
+
+    def __init__(self, writer, run, classes, device, train_loader, val_loader):
+        from torch import nn
+
+        self.writer, self.run, self.classes, self.device = writer, run, classes, device
+        self.train_loader, self.val_loader = train_loader, val_loader
+        self.use_amp = bool(CONFIG["mixed_precision"]) and device.type == "cuda"
+        self.model, self.weights = _model_on(device, len(classes))
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=float(CONFIG["label_smoothing"]))
+        self.optimizer = _optimizer([p for p in self.model.parameters() if p.requires_grad])
+        steps_per_epoch = max(1, math.ceil(len(train_loader) / max(1, int(CONFIG["grad_accumulation_steps"]))))
+        self.scheduler, self.per_step = _scheduler(self.optimizer, steps_per_epoch)
+        self.scaler = _grad_scaler(self.use_amp)
+        self.history, self.best_accuracy, self.best_epoch, self.epoch = [], -1.0, 0, 0
+
+    def checkpoint(self):
+        return checkpoint_payload(self.model, self.classes, CONFIG, self.epoch, self.best_accuracy, self.weights)
+
+    def run_epoch(self):
+        """Trains and validates one epoch; returns its history entry."""
+        started = time.time()
+        train_loss, train_accuracy = _train_one_epoch(self.model, self.train_loader, self.criterion, self.optimizer,
+                                                      self.scaler, self.scheduler if self.per_step else None,
+                                                      self.device, self.use_amp)
+        val = run_inference(self.model, self.val_loader, self.device, self.use_amp)
+        lr = self.optimizer.param_groups[0]["lr"]
+        if self.scheduler is not None and not self.per_step:
+            self.scheduler.step()
         entry = {
-            "epoch": epoch, "train_loss": round(train_loss, 6), "train_accuracy": round(train_accuracy, 6),
-            "val_loss": val_result["loss"], "val_accuracy": val_result["accuracy"], "learning_rate": lr,
-            "epoch_seconds": round(time.time() - epoch_start, 2),
+            "epoch": self.epoch, "train_loss": round(train_loss, 6), "train_accuracy": round(train_accuracy, 6),
+            "val_loss": val["loss"], "val_accuracy": val["accuracy"], "learning_rate": lr,
+            "epoch_seconds": round(time.time() - started, 2),
         }
-        history.append(entry)
+        self.history.append(entry)
         print("[Epoch %03d/%03d] train_loss=%.4f train_acc=%.4f val_loss=%.4f val_acc=%.4f lr=%.6g"
-              % (epoch, epochs, train_loss, train_accuracy, entry["val_loss"], entry["val_accuracy"], lr), flush=True)
-        if entry["val_accuracy"] > best_accuracy:
-            best_accuracy, best_epoch, stale = entry["val_accuracy"], epoch, 0
-            writer.save_torch(run + "/checkpoints/best_model.pt",
-                              checkpoint_payload(model, classes, CONFIG, epoch, best_accuracy, weights))
-            writer.write_json(run + "/checkpoints/best_validation_metrics.json",
-                              {"epoch": epoch, "loss": entry["val_loss"], "accuracy": entry["val_accuracy"]})
-            writer.write_json(run + "/history.json", history)
-            writer.commit()
-        else:
-            stale += 1
-        if patience > 0 and stale >= patience:
-            print("[m-gpux] early stopping: no validation improvement for %d epochs" % patience, flush=True)
-            break
+              % (self.epoch, int(CONFIG["epochs"]), train_loss, train_accuracy, val["loss"], val["accuracy"], lr), flush=True)
+        return entry
 
-    writer.save_torch(run + "/checkpoints/last_model.pt", checkpoint_payload(model, classes, CONFIG, epoch, best_accuracy, weights))
-    writer.write_json(run + "/history.json", history)
-    writer.commit()
-    test_accuracy = test_macro_f1 = None
-    if test:
-        test_loader = make_loader(ImageSamples(DATASET_DIR, test, eval_transform(size)), batch, workers, False, device)
-        test_accuracy, test_macro_f1 = _write_test_reports(writer, run, model, test_loader, classes, device, use_amp)
-    summary = {
-        "experiment_name": run, "model_name": CONFIG["model_name"], "best_epoch": best_epoch,
-        "best_val_accuracy": best_accuracy, "epochs_completed": len(history),
+    def save_best(self, entry):
+        self.best_accuracy, self.best_epoch = entry["val_accuracy"], self.epoch
+        self.writer.save_torch(self.run + "/checkpoints/best_model.pt", self.checkpoint())
+        self.writer.write_json(self.run + "/checkpoints/best_validation_metrics.json",
+                               {"epoch": self.epoch, "loss": entry["val_loss"], "accuracy": entry["val_accuracy"]})
+        self.writer.write_json(self.run + "/history.json", self.history)
+        self.writer.commit()
+
+    def fit(self):
+        """Every epoch, or until early stopping; saves the best checkpoint as it improves."""
+        patience, stale = int(CONFIG["early_stopping_patience"]), 0
+        for epoch in range(1, int(CONFIG["epochs"]) + 1):
+            self.epoch = epoch
+            entry = self.run_epoch()
+            if entry["val_accuracy"] > self.best_accuracy:
+                self.save_best(entry)
+                stale = 0
+            else:
+                stale += 1
+            if patience > 0 and stale >= patience:
+                print("[m-gpux] early stopping: no validation improvement for %d epochs" % patience, flush=True)
+                break
+        self.writer.save_torch(self.run + "/checkpoints/last_model.pt", self.checkpoint())
+        self.writer.write_json(self.run + "/history.json", self.history)
+        self.writer.commit()
+
+
+def _summary(trainer, started, test_accuracy, test_macro_f1):
+    run = trainer.run
+    return {
+        "experiment_name": run, "model_name": CONFIG["model_name"], "best_epoch": trainer.best_epoch,
+        "best_val_accuracy": trainer.best_accuracy, "epochs_completed": len(trainer.history),
         "training_seconds": elapsed_since(started), "artifact_volume": ARTIFACT_VOLUME, "artifact_path": run,
         "download_examples": {
             "best_model": download_hint(ARTIFACT_VOLUME, run + "/checkpoints/best_model.pt"),
@@ -263,13 +287,34 @@ def _fit(writer, run):
         },
         "test_accuracy": test_accuracy, "test_macro_f1": test_macro_f1,
     }
+
+
+RESULT_KEYS = ("experiment_name", "model_name", "best_epoch", "best_val_accuracy", "epochs_completed",
+               "training_seconds", "artifact_volume", "artifact_path", "test_accuracy", "test_macro_f1")
+
+
+def _fit(writer, run, splits, started):
+    device = device_of()
+    layout, train, val, test = splits
+    classes = layout["classes"]
+    print("[m-gpux] dataset %s: %d train, %d validation, %d test images, classes %s"
+          % (layout["mode"], len(train), len(val), len(test), ", ".join(classes)), flush=True)
+    _write_dataset_records(writer, run, layout, train, val, test)
+    size = int(CONFIG["image_size"])
+    train_loader = _loader(train, train_transform(size, CONFIG["augmentation"]), True, device)
+    trainer = _Trainer(writer, run, classes, device, train_loader, _loader(val, eval_transform(size), False, device))
+    trainer.fit()
+    test_accuracy = test_macro_f1 = None
+    if test:
+        test_loader = _loader(test, eval_transform(size), False, device)
+        test_accuracy, test_macro_f1 = _write_test_reports(writer, run, trainer.model, test_loader, classes, device,
+                                                           trainer.use_amp)
+    summary = _summary(trainer, started, test_accuracy, test_macro_f1)
     writer.write_json(run + "/summary.json", summary)
     writer.commit()
     print(json.dumps(summary, indent=2), flush=True)
     result = {"kind": "train"}
-    result.update((k, summary[k]) for k in ("experiment_name", "model_name", "best_epoch", "best_val_accuracy",
-                                            "epochs_completed", "training_seconds", "artifact_volume", "artifact_path",
-                                            "test_accuracy", "test_macro_f1"))
+    result.update((key, summary[key]) for key in RESULT_KEYS)
     result["files"] = list(writer.files)
     return result
 
@@ -280,11 +325,15 @@ def train():
     _monitor_metrics(30)
 
     def body():
+        started = time.time()
         run = _run_name()
+        _seed_everything(int(CONFIG["seed"]))
+        # The dataset is checked before an earlier run of the same name is replaced.
+        splits = _dataset_splits()
         _prepare_run_folder(run)
         writer = ArtifactWriter(ARTIFACTS_DIR, volume)
         try:
-            return _fit(writer, run)
+            return _fit(writer, run, splits, started)
         finally:
             # Whatever was written before a failure stays visible to `modal volume get`.
             if writer.files:

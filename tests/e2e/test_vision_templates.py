@@ -64,7 +64,7 @@ def predict_context(input_path, mode, **over):
               "max_images": None, "local_input": str(input_path), "overwrite": False}
     config.update(over)
     ctx.update({"config": config, "input_mode": mode, "input_path": str(input_path),
-                "input_name": input_path.name if mode == "single" else None, "ignore": list(IGNORE)})
+                "input_name": input_path.name if mode == "single" else "", "ignore": list(IGNORE)})
     return ctx
 
 
@@ -96,10 +96,15 @@ def export_context(**over):
     return ctx
 
 
+def strict_json_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
 def result_of(out):
+    """The payload of the one RESULT line, parsed as strict JSON (no NaN or Infinity)."""
     lines = [line for line in out.splitlines() if line.startswith(RESULT)]
     assert len(lines) == 1, out
-    return json.loads(lines[0][len(RESULT):])
+    return json.loads(lines[0][len(RESULT):], parse_constant=strict_json_constant)
 
 
 class VisionCase(TemplateCase):
@@ -178,7 +183,7 @@ class RenderTests(VisionCase):
         (fn,) = report["functions"]
         self.assertEqual((fn["name"], fn["gpu"], fn["cpu"], fn["memory"], fn["timeout"]), (name, gpu, cpu, memory, timeout))
         self.assertEqual(fn["volumes"], {"/artifacts": "m-gpux-vision-artifacts"})
-        self.assertEqual(fn["secrets"], [])
+        self.assertEqual((fn["secrets"], report["secrets"]), ([], []))
         self.assertEqual(report["modal_run"]["target"], name)
         self.assertEqual(report["local_entrypoints"], [])
         return fn
@@ -250,7 +255,8 @@ class RenderTests(VisionCase):
     def test_adversarial_values_round_trip(self):
         nasty_data = self.tmp / ("data " + NASTY.replace("/", "_"))
         self.make_dataset({"train": 1, "val": 1}, root=nasty_data)
-        config = train_config(experiment_name=NASTY, model_name=NASTY, class_names=[NASTY, "b"])
+        config = train_config(experiment_name=NASTY, model_name=NASTY, class_names=[NASTY, "b"], optimizer=NASTY,
+                              scheduler=NASTY, augmentation=NASTY, gpu=NASTY)
         ctx = train_context(nasty_data, config)
         ctx["ignore"] = [NASTY, "**/x"]
         input_file = nasty_data / "train" / "circle" / "circle-0.png"
@@ -258,7 +264,8 @@ class RenderTests(VisionCase):
             ("vision/train.py", ctx, {"CONFIG": config, "LOCAL_DATASET_DIR": str(nasty_data), "DATASET_IGNORE": [NASTY, "**/x"]}),
             ("vision/predict.py", predict_context(nasty_data, "directory", checkpoint_path=NASTY, output_json=NASTY),
              {"LOCAL_INPUT_PATH": str(nasty_data), "INPUT_MODE": "directory"}),
-            ("vision/predict.py", predict_context(input_file, "single", local_input=NASTY), {"LOCAL_INPUT_PATH": str(input_file)}),
+            ("vision/predict.py", dict(predict_context(input_file, "single", local_input=NASTY), input_name=NASTY),
+             {"LOCAL_INPUT_PATH": str(input_file), "INPUT_NAME": NASTY}),
             ("vision/evaluate.py", evaluate_context(nasty_data, split=NASTY, output_json=NASTY),
              {"LOCAL_DATASET_DIR": str(nasty_data)}),
             ("vision/export.py", export_context(output_dir=NASTY, checkpoint_path=NASTY), dict()),
@@ -276,13 +283,27 @@ class RenderTests(VisionCase):
         self.make_dataset({"train": 1, "val": 1})
         image = self.data / "train" / "circle" / "circle-0.png"
         predict = predict_context(image, "single")
-        del predict["input_name"]  # accepted but not needed: the upload keeps the file's own name
         for template, ctx in (("vision/train.py", train_context(self.data, gpu="L4")),
                               ("vision/train.py", train_context(self.data, cores=4)),
                               ("vision/predict.py", predict), ("vision/evaluate.py", evaluate_context(self.data)),
                               ("vision/export.py", export_context())):
             with self.subTest(template=template, cpu=ctx.get("cpu")):
                 self.assert_requires_every_key(template, ctx)
+
+
+class ResultLineTests(VisionCase):
+    def test_one_strict_json_line_and_an_error_line_on_failure(self):
+        text = self.render("vision/export.py", export_context())
+        code, out, err = self.execute(text, """
+            mod.run_reported(lambda: {"loss": float("nan"), "rows": [float("inf"), 1.5], "name": "ĐồÁn"})
+            try:
+                mod.run_reported(lambda: 1 / 0)
+            except ZeroDivisionError:
+                print("RAISED")
+        """)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(result_of(out), {"loss": None, "rows": [None, 1.5], "name": "ĐồÁn"})
+        self.assertIn(ERROR + "ZeroDivisionError: division by zero\nRAISED", out)
 
 
 class ScannerTests(VisionCase):
@@ -310,8 +331,10 @@ class ScannerTests(VisionCase):
         self.make_images(root / "train" / "square" / ".cache", "square", 3, start=20)
         (root / "train" / "square" / "notes.txt").write_text("x")
         (root / "train" / "square" / "Thumbs.db").write_text("x")
+        (root / "train" / "square" / "gone.png").symlink_to(root / "nowhere.png")  # dangling: no image
+        (root / "train" / "circle" / "alias.png").symlink_to(root / "train" / "circle" / "circle-0.png")
         (root / "test").mkdir()  # a test folder without class folders is no test split
-        self.assertEqual(self.scan(root), ["pre_split", CLASSES, {"train": 7, "val": 3, "test": 0}])
+        self.assertEqual(self.scan(root), ["pre_split", CLASSES, {"train": 8, "val": 3, "test": 0}])
 
     def test_layouts_and_their_errors(self):
         single = self.make_dataset({"": 2}, root=self.tmp / "single")
@@ -452,11 +475,15 @@ class TrainingRunTests(VisionCase):
             graph = model.graph
             dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
             ts = torch.jit.load({str(self.artifacts / folder / "model.ts")!r})
-            print("ONNX", json.dumps([graph.input[0].name, graph.output[0].name, dims, list(ts(torch.zeros(2, 3, 32, 32)).shape)]))
+            opset = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")][0]
+            newest = torch.onnx._constants.ONNX_MAX_OPSET
+            print("ONNX", json.dumps([graph.input[0].name, graph.output[0].name, dims,
+                                      list(ts(torch.zeros(2, 3, 32, 32)).shape), opset, min(18, newest)]))
         """)
         self.assertEqual(code, 0, err)
-        name_in, name_out, dims, ts_shape = json.loads(out.split("ONNX ", 1)[1])
+        name_in, name_out, dims, ts_shape, opset, expected_opset = json.loads(out.split("ONNX ", 1)[1])
         self.assertEqual((name_in, name_out, dims[1:], ts_shape), ("input", "logits", [3, 32, 32], [2, 3]))
+        self.assertEqual((opset, summary["onnx_opset"]), (expected_opset, expected_opset))  # 18, or the newest below
         self.assertIsInstance(dims[0], str)  # the batch axis is dynamic
         # a non-empty export folder is not written into again
         code, out, err, _ = self.run_function(self.render("vision/export.py", ctx), "export")
@@ -539,6 +566,10 @@ class TrainingRunTests(VisionCase):
         self.assertNotEqual(code, 0)
         self.assertIn(ERROR + "run imgclf-resnet18-test already exists on the artifact volume m-gpux-vision-artifacts", out)
         self.assertEqual(sorted(p.name for p in run.iterdir()), ["checkpoints", "test_report.json"])
+        # a replacement that fails on its dataset leaves the earlier run alone
+        code, out, err, _ = self.train(train_config(overwrite=True, class_names=["circle", "square"]))
+        self.assertNotEqual(code, 0)
+        self.assertEqual(sorted(p.name for p in run.iterdir()), ["checkpoints", "test_report.json"])
         self.train_ok(train_config(overwrite=True))
         self.assertFalse((run / "test_report.json").exists())  # nothing of the old run survives
         self.assertTrue((run / "summary.json").exists())
@@ -592,6 +623,15 @@ class ModelTests(VisionCase):
             # the new head: Dropout then Linear(in, 3); nothing else trains with a frozen backbone
             self.assertEqual(trainable, [head + ".1.weight", head + ".1.bias"], name)
             self.assertEqual(shape, [2, 3], name)
+
+    def test_an_unknown_builder_is_named(self):
+        found = self.models("""
+            try:
+                mod.build_model("resnet_nope", 3, False, 0.0)
+            except mod.VisionError as exc:
+                print("MODELS", json.dumps(str(exc)))
+        """)
+        self.assertRegex(found, r"^torchvision \S+ has no model builder named 'resnet_nope'$")
 
     def test_pretrained_inception_and_googlenet_keep_no_aux_heads(self):
         # torchvision refuses aux_logits=False with pretrained weights; the download is replaced by
