@@ -484,7 +484,7 @@ int train(mgpux::Host& host, const mgpux::Args& args) {
     const std::string script = host.render("vision/train.py", train_context(p, version(host)));
     const std::string upload = launch::upload_summary(p.dataset.path, launch::upload_stats(p.dataset.path, p.ignore));
     return run_and_report(host, args, "Training Plan", train_plan_rows(p), train_request(p, script, upload), "train",
-                          p.common);
+                          p.common, &p.dataset);
 }
 
 // ---------------------------------------------------------------- predict
@@ -598,7 +598,7 @@ int evaluate(mgpux::Host& host, const mgpux::Args& args) {
     const std::string script = host.render("vision/evaluate.py", evaluate_context(p, version(host)));
     const std::string upload = launch::upload_summary(p.dataset.path, launch::upload_stats(p.dataset.path, p.ignore));
     return run_and_report(host, args, "Evaluation Plan", evaluate_plan_rows(p), evaluate_request(p, script, upload),
-                          "evaluate", p.common);
+                          "evaluate", p.common, &p.dataset);
 }
 
 // ---------------------------------------------------------------- export

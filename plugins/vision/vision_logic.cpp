@@ -246,6 +246,17 @@ Rows dataset_rows(const Dataset& d) {
             {"Test images", std::to_string(d.test_images)}};
 }
 
+mgpux::Json dataset_json(const Dataset& d) {
+    mgpux::Json j = mgpux::Json::object();
+    j.set("path", d.path);
+    j.set("mode", d.mode);
+    j.set("classes", mgpux::Json::array_of(d.classes));
+    j.set("train_images", d.train_images);
+    j.set("val_images", d.val_images);
+    j.set("test_images", d.test_images);
+    return j;
+}
+
 std::vector<std::string> evaluation_splits(const Dataset& d) {
     std::vector<std::string> s = {"auto", "train", "val"};
     if (d.mode == "pre_split" && d.test_images > 0) s.push_back("test");

@@ -69,6 +69,9 @@ Dataset validate_dataset(const std::filesystem::path& root);
 // The "Dataset Summary" rows.
 Rows dataset_rows(const Dataset& d);
 
+// The same as a JSON object: path, mode, classes, train_images, val_images, test_images.
+mgpux::Json dataset_json(const Dataset& d);
+
 // The splits evaluate may use on this dataset: auto, train, val (+ test for
 // a pre-split dataset with test images).
 std::vector<std::string> evaluation_splits(const Dataset& d);

@@ -243,7 +243,8 @@ void show_rows(const mgpux::Host& host, const Rows& rows, const std::string& tit
 }
 
 int run_and_report(const mgpux::Host& host, const mgpux::Args& args, const std::string& title, const Rows& plan,
-                   const mgpux::RunRequest& request, const std::string& kind, const Common& common) {
+                   const mgpux::RunRequest& request, const std::string& kind, const Common& common,
+                   const Dataset* dataset) {
     show_rows(host, plan, title);
     const mgpux::RunResult run = mgpux::Runner(host).run(request);
     const bool json = args.global_flag("json");
@@ -253,6 +254,10 @@ int run_and_report(const mgpux::Host& host, const mgpux::Args& args, const std::
             doc.set("status", "dry_run");
             doc.set("app_name", request.app_name);
             doc.set("command", Json::array_of(run.command));
+            Json rows = Json::object();
+            for (const auto& [name, value] : plan) rows.set(name, value);
+            doc.set("plan", std::move(rows));
+            if (dataset) doc.set("dataset", dataset_json(*dataset));
             host.json(doc);
         }
         return MGPUX_OK;

@@ -62,9 +62,11 @@ std::vector<std::string> choose_ignore(const mgpux::Host& host, const mgpux::Arg
 
 // Shows the plan, runs the request, and shows (or prints with --json) the
 // RESULT of `kind`; downloads with --download DIR. A run without that
-// RESULT is exit 1.
+// RESULT is exit 1. A dry run's --json document holds the plan and, when
+// given, the dataset as the local validation saw it.
 int run_and_report(const mgpux::Host& host, const mgpux::Args& args, const std::string& title, const Rows& plan,
-                   const mgpux::RunRequest& request, const std::string& kind, const Common& common);
+                   const mgpux::RunRequest& request, const std::string& kind, const Common& common,
+                   const Dataset* dataset = nullptr);
 
 // A table of (name, value) rows.
 void show_rows(const mgpux::Host& host, const Rows& rows, const std::string& title);

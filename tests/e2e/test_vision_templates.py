@@ -10,7 +10,7 @@ of /dataset, /artifacts and /inputs.
 import json
 import shutil
 
-from harness import module_literals, main
+from harness import PLUGIN_DIR, module_literals, main
 from test_hub_templates import NASTY, TemplateCase
 
 CLASSES = ["circle", "square", "Triangle"]  # the scanner's order: case-insensitive
@@ -355,6 +355,62 @@ class ScannerTests(VisionCase):
         self.make_images(one_class / "train" / "circle", "circle", 2)
         self.assertIn("at least 2 class folders", self.scan(one_class))
         self.assertIn("expected train/val folders or at least 2 class folders", self.scan(self.tmp / "home"))
+
+
+class ScannerAgreementTests(VisionCase):
+    """The dataset rules are applied twice, in C++ before anything is rendered (vision train) and
+    in Python by the remote loader; on the same trees both must see the same layout, classes and
+    image counts, or both refuse."""
+
+    def local_view(self, root):
+        r = self.run_mgpux("--json", "vision", "train", "--dataset", str(root), "--model", "resnet18", "--gpu", "T4",
+                           "--epochs", "1", "--dry-run", "--no-input", env={"MGPUX_PLUGIN_PATH": str(PLUGIN_DIR)})
+        if r.code == 2:
+            return None
+        self.assertExit(r, 0)
+        d = json.loads(r.out)["dataset"]
+        return [d["mode"], d["classes"], {"train": d["train_images"], "val": d["val_images"],
+                                          "test": d["test_images"]}]
+
+    scan = ScannerTests.scan
+
+    def assert_agree(self, root):
+        remote = self.scan(root)
+        local = self.local_view(root)
+        if isinstance(remote, str):
+            self.assertIsNone(local, "the remote loader refuses %s (%s) but the local check accepts it" % (root, remote))
+        else:
+            self.assertEqual(local, remote, root)
+
+    def test_both_sides_see_the_same_dataset(self):
+        mixed = self.make_dataset({"train": 2, "val": 1, "test": 1}, root=self.tmp / "mixed")
+        self.make_images(mixed / "train" / "circle" / "deeper", "circle", 1, start=10, ext=".GIF")
+        self.make_images(mixed / "train" / "square", "square", 2, start=30, ext=".JpEg")
+        for junk in (".ipynb_checkpoints", "__pycache__", "only_text"):
+            (mixed / "train" / junk).mkdir()
+        (mixed / "train" / "only_text" / "x.txt").write_text("x")
+        self.make_images(mixed / "train" / ".hidden", "circle", 1)
+        self.make_images(mixed / "train" / "__pycache__", "circle", 1)
+        (mixed / "train" / "square" / ".DS_Store").write_text("x")
+        (mixed / "train" / "square" / "gone.png").symlink_to(mixed / "nowhere.png")
+        self.make_images(mixed / "train" / "apple", "apple", 1)
+        self.make_images(mixed / "val" / "apple", "apple", 1)
+        self.make_images(mixed / "test" / "apple", "apple", 1)
+        self.assert_agree(mixed)
+
+        self.assert_agree(self.make_dataset({"": 2}, root=self.tmp / "single"))
+        self.assert_agree(self.make_dataset({"train": 2}, root=self.tmp / "train_only"))
+        empty_test = self.make_dataset({"train": 1, "val": 1}, root=self.tmp / "empty_test")
+        (empty_test / "test" / "circle").mkdir(parents=True)
+        self.assert_agree(empty_test)
+
+        bad_val = self.make_dataset({"train": 1, "val": 1}, root=self.tmp / "bad_val")
+        shutil.rmtree(bad_val / "val" / "square")
+        self.assert_agree(bad_val)
+        self.assert_agree(self.make_dataset({"": 1, "val": 1}, root=self.tmp / "stray_val"))
+        one = self.tmp / "one_class"
+        self.make_images(one / "train" / "circle", "circle", 2)
+        self.assert_agree(one)
 
 
 class TrainingRunTests(VisionCase):
