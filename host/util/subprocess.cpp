@@ -139,6 +139,12 @@ struct StreamReader {
             if (nl == std::string::npos) break;
             std::string_view line(partial.data() + start, nl - start);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            // A long line that arrived whole (the reader fell behind) comes in the
+            // same pieces as one read bit by bit.
+            while (line.size() > max_line) {
+                on_line(stream, line.substr(0, max_line));
+                line.remove_prefix(max_line);
+            }
             on_line(stream, line);
             start = nl + 1;
         }

@@ -160,6 +160,19 @@ TEST(SubprocessOutputBounds, CapturedStdoutUnderTheCapIsWhole) {
     EXPECT_EQ(r.out, std::string(300000, 'y'));
 }
 
+TEST(SubprocessOutputBounds, AWatchedLongLineThatArrivesWholeComesInTheSamePieces) {
+    // One write(2) of the whole line and its end, so the reader usually gets it in one read.
+    auto spec = sh("/usr/bin/python3 -c \"import os; os.write(1, b'y' * 10000 + b'\\\\nend\\\\n')\"");
+    spec.output = OutputMode::Watch;
+    spec.tail_limit = 4096;
+    std::vector<std::size_t> sizes;
+    run_process(spec, [&](int, std::string_view line) {
+        sizes.push_back(line.size());
+        return LineAction::Continue;
+    });
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{4096, 4096, 1808, 3}));
+}
+
 TEST(SubprocessOutputBounds, AWatchedLineWithoutEndComesInPieces) {
     auto spec = sh("head -c 10000 /dev/zero | tr '\\0' y; printf '\\nend\\n'");
     spec.output = OutputMode::Watch;
