@@ -130,7 +130,8 @@ std::string render_help(const CommandNode& node, const std::string& version) {
         out += "m-gpux " + version + " - Modal GPU Orchestrator\n";
         out +=
             "Run GPU work on Modal: manage accounts, launch notebooks, scripts, terminals and\n"
-            "dev containers, deploy web apps and LLM servers, and track sessions and spend.\n\n";
+            "dev containers, deploy web apps and LLM servers, train image classifiers, make\n"
+            "videos from text, and track sessions and spend.\n\n";
         out += usage_line(node);
         out += root_commands_block(node);
         out += global_options_help();
