@@ -197,11 +197,6 @@ int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t d
     });
 }
 
-// A plugin ships its templates in <its file's directory>/<its id>/templates.
-std::filesystem::path plugin_template_dir(const plugins::Plugin& plugin) {
-    return plugin.path.parent_path() / plugin.id / "templates";
-}
-
 int32_t render(PluginHost& ph, const char* name, const char* text, const char* context_json, const char** out) {
     if (!name || !out) return ph.fail(MGPUX_E_USAGE, "render: name and out_text are required");
     json::value ctx;
@@ -214,7 +209,8 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
     if (!ctx.is_object())
         return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
     try {
-        const TemplateStore store = ph.context().templates->with_plugin_dir(plugin_template_dir(ph.plugin()));
+        const TemplateStore store =
+            ph.context().templates->with_plugin_dir(plugin_template_dir(ph.plugin().path, ph.plugin().id));
         ph.render_result =
             text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
         *out = ph.render_result.c_str();
