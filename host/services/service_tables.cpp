@@ -74,7 +74,8 @@ void dry_run_note(PluginHost& ph, const std::string& what) {
 int32_t process_run(const mgpux_host* host, const char* request_json, mgpux_line_fn on_line, void* user,
                     const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        auto spec = process_spec_from_json(parse_arg(request_json, "request_json"));
+        require(request_json != nullptr, "request_json");
+        const auto spec = process_spec(read_process_request(request_json));
         util::LineFn fn;
         if (on_line)
             fn = [&](int stream, std::string_view line) {
@@ -83,7 +84,7 @@ int32_t process_run(const mgpux_host* host, const char* request_json, mgpux_line
                                                                               : util::LineAction::Continue;
             };
         const auto r = run_process_request(ph.context(), spec, fn);
-        return give_json(ph, MGPUX_SERVICE_PROCESS, process_result_json(r), out_json);
+        return give(ph, MGPUX_SERVICE_PROCESS, process_result(r).to_json().dump(), out_json);
     });
 }
 
