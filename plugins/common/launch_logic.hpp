@@ -214,6 +214,12 @@ inline constexpr const char* kCredentialsFile = "credentials.env";
 void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
                              const std::string& file_text);
 
+// A run result's optional member in a --json document: its value, or null.
+template <class T>
+Json or_null(const std::optional<T>& value) {
+    return value ? Json(*value) : Json();
+}
+
 // A request names a profile only to override the command's own: the one the
 // host would take anyway (`default_profile`, from Profiles::resolve) is left
 // out, so the host's single precedence decides.

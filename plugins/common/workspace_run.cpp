@@ -9,29 +9,24 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-Json member_or_null(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v ? *v : Json();
-}
-
-Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string status = result.string_or("status");
+Json json_document(const WorkspaceSpec& s, const RunResult& result, const Credentials& c) {
+    const std::string& status = result.status;
     const bool dry = status == "dry_run";
     Json doc = Json::object();
     doc.set("kind", workspace_kind(s.kind));
     doc.set("status", status);
-    doc.set("session_id", dry ? Json() : member_or_null(result, "session_id"));
-    doc.set("app_id", member_or_null(result, "app_id"));
+    doc.set("session_id", dry ? Json() : or_null(result.session_id));
+    doc.set("app_id", or_null(result.app_id));
     doc.set("app_name", workspace_app_name(s.kind));
-    const std::string url = result.string_or("url");
+    const std::string url = result.url.value_or("");
     doc.set("url", url.empty() ? Json() : Json(url));
     doc.set("access_url", url.empty() ? Json() : Json(access_url(s.kind, url, c)));
-    doc.set("profile", member_or_null(result, "profile"));
+    doc.set("profile", or_null(result.profile));
     doc.set("compute", s.compute.label);
     doc.set("local_dir", s.local_dir);
     doc.set("preset", s.preset ? Json(*s.preset) : Json());
     doc.set("secret_name", dry ? Json() : Json(c.secret_name));
-    const std::string run_dir = result.string_or("run_dir");
+    const std::string run_dir = result.run_dir.value_or("");
     doc.set("credentials_file", dry || run_dir.empty() ? Json() : Json(run_dir + "/" + kCredentialsFile));
     if (!dry) {
         Json login = Json::object();
@@ -39,22 +34,22 @@ Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials
         login.set(c.user.empty() ? "token" : "password", c.secret);
         doc.set("login", login);
     }
-    doc.set("command", result.find("command") ? *result.find("command") : Json::array());
+    doc.set("command", Json::array_of(result.command));
     return doc;
 }
 
 // The credentials are shown here once; afterwards they live only in the 0600
 // file of the run directory and in the session's Modal Secret.
-void report(const Host& host, const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string url = result.string_or("url");
-    const std::string app_id = result.string_or("app_id");
+void report(const Host& host, const WorkspaceSpec& s, const RunResult& result, const Credentials& c) {
+    const std::string url = result.url.value_or("");
+    const std::string app_id = result.app_id.value_or("");
     if (!url.empty()) host.success("URL: " + access_url(s.kind, url, c) + "\n");
     if (!c.user.empty()) host.text("Login: user " + c.user + ", password " + c.secret + "\n");
     else if (url.empty()) host.text("Token: " + c.secret + "\n");
     if (!app_id.empty()) host.text("App: " + std::string(workspace_app_name(s.kind)) + " (" + app_id + ")\n");
-    const std::string run_dir = result.string_or("run_dir");
+    const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
-    const std::string sid = result.string_or("session_id");
+    const std::string sid = result.session_id.value_or("");
     if (!sid.empty())
         host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
                   "` (this also deletes its secret).\n");
@@ -279,9 +274,9 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
         host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version, c.secret_name));
     RunRequest req = workspace_request(spec, script, c, upload);
     set_profile_override(req, spec.profile, Profiles(host).resolve());
-    const Json result = Runner(host).run(req.to_json());
+    const RunResult result = Runner(host).run(req);
     if (json) host.json(json_document(spec, result, c));
-    else if (result.string_or("status") != "dry_run") report(host, spec, result, c);
+    else if (result.status != "dry_run") report(host, spec, result, c);
     return MGPUX_OK;
 }
 

@@ -285,12 +285,12 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     Json new_key;
     const auto keys = ensure_key(host, args, new_key);
     const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token).to_json());
-    const std::string status = result.string_or("status");
-    std::string url = result.string_or("url");
+    const mgpux::RunResult result = mgpux::Runner(host).run(run_request(p, script, keys, token));
+    const std::string& status = result.status;
+    std::string url = result.url.value_or("");
     while (!url.empty() && url.back() == '/') url.pop_back();
-    const std::string app_id = result.string_or("app_id");
-    const std::string session_id = result.string_or("session_id");
+    const std::string app_id = result.app_id.value_or("");
+    const std::string session_id = result.session_id.value_or("");
     if (!session_id.empty() && !url.empty()) {
         Json fields = Json::object();
         fields.set("url", url);  // Modal prints it on deploy; warmup and dashboard read it back
