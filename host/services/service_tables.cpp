@@ -440,7 +440,8 @@ json::object object_arg(const char* text, const char* what) {
 
 int32_t state_session_save(const mgpux_host* host, const char* session_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        auto session = object_arg(session_json, "session_json");
+        require(session_json != nullptr, "session_json");
+        auto session = session_object(read_session_record(session_json));
         if (ph.context().globals.dry_run) {
             dry_run_note(ph, "session not recorded");
             return give_json(ph, MGPUX_SERVICE_STATE, session, out_json);
@@ -460,7 +461,8 @@ int32_t state_session_get(const mgpux_host* host, const char* ref, const char** 
 int32_t state_session_update(const mgpux_host* host, const char* ref, const char* fields_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
         require(ref && *ref, "ref");
-        const auto fields = object_arg(fields_json, "fields_json");
+        require(fields_json != nullptr, "fields_json");
+        const auto fields = session_object(read_session_record(fields_json));
         auto store = state_store();
         if (ph.context().globals.dry_run) {
             dry_run_note(ph, "session not updated");

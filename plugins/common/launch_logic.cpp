@@ -478,15 +478,17 @@ void validate_preset_name(const std::string& name) {
 
 // ---------------------------------------------------------------- session / request
 
-Json session_metadata(const SessionInfo& s) {
-    Json m = Json::object();
-    m.set("kind", s.kind);
-    m.set("profile", s.profile);
-    m.set("compute", s.compute);
-    m.set("workspace_volume", s.workspace_volume.empty() ? Json() : Json(s.workspace_volume));
-    m.set("local_dir", s.local_dir);
-    m.set("app_name", s.app_name);
-    m.set("preset", s.preset ? Json(*s.preset) : Json());
+SessionRecord session_metadata(const SessionInfo& s) {
+    SessionRecord m;
+    m.kind = s.kind;
+    m.profile = s.profile;
+    m.compute = s.compute;
+    if (!s.workspace_volume.empty()) m.workspace_volume = s.workspace_volume;
+    else m.set_null("workspace_volume");
+    m.local_dir = s.local_dir;
+    m.app_name = s.app_name;
+    if (s.preset) m.preset = *s.preset;
+    else m.set_null("preset");  // `sessions list` shows "none", not a missing member
     return m;
 }
 

@@ -186,7 +186,7 @@ struct SessionInfo {
 };
 
 // The runner's "session" member (the state service assigns the id).
-Json session_metadata(const SessionInfo& s);
+SessionRecord session_metadata(const SessionInfo& s);
 
 struct LaunchPlan {
     std::string app_name;

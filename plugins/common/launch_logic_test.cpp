@@ -326,9 +326,9 @@ TEST(Names, AbsoluteDirAndRandomHex) {
 
 TEST(Session, MetadataFields) {
     SessionInfo s{"dev", "work", "L4", "m-gpux-workspace-p-1", "/p", "m-gpux-shell", std::nullopt};
-    EXPECT_EQ(session_metadata(s).dump(),
-              R"J({"kind":"dev","profile":"work","compute":"L4","workspace_volume":"m-gpux-workspace-p-1",)J"
-              R"J("local_dir":"/p","app_name":"m-gpux-shell","preset":null})J");
+    EXPECT_EQ(session_metadata(s).to_json().dump(),
+              R"J({"kind":"dev","app_name":"m-gpux-shell","profile":"work","compute":"L4","local_dir":"/p",)J"
+              R"J("workspace_volume":"m-gpux-workspace-p-1","preset":null})J");
 }
 
 TEST(Request, SkeletonFromPlan) {

@@ -316,9 +316,9 @@ mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, c
     if (v.mode == "deploy") {
         launch::SessionInfo info{"vllm",        v.profile,   v.compute.label, "", fs::current_path().string(),
                                  plan.app_name, std::nullopt};
-        Json session = launch::session_metadata(info);
-        session.set("secret_name", c.secret_name);
-        session.set("model", v.model);
+        mgpux::SessionRecord session = launch::session_metadata(info);
+        session.secret_name = c.secret_name;
+        session.extra.set("model", v.model);
         req.session = session;
     }
     return req;

@@ -237,15 +237,15 @@ mgpux::RunRequest run_request(const DeployPlan& p, const std::string& script, co
     req.secrets.push_back({keys_secret_for(p.app_name), {{"MGPUX_KEY_HASHES", key_hashes(keys)}}});
     if (!token.empty()) req.secrets.push_back({hf_secret_for(p.app_name), {{"HF_TOKEN", token}}});
     if (p.mode == "deploy") {
-        Json s = Json::object();
-        s.set("kind", "serve");
-        s.set("profile", "");
-        s.set("compute", compute);
-        s.set("app_name", p.app_name);
-        s.set("model", p.upstream_mode ? Json() : Json(p.model));
-        s.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
-        s.set("keys_secret", keys_secret_for(p.app_name));
-        s.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
+        mgpux::SessionRecord s;
+        s.kind = "serve";
+        s.profile = "";  // the runner records the profile it ran in
+        s.compute = compute;
+        s.app_name = p.app_name;
+        s.extra.set("model", p.upstream_mode ? Json() : Json(p.model));
+        s.extra.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
+        s.extra.set("keys_secret", keys_secret_for(p.app_name));
+        s.extra.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
         req.session = s;
     }
     return req;
@@ -292,8 +292,8 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const std::string app_id = result.app_id.value_or("");
     const std::string session_id = result.session_id.value_or("");
     if (!session_id.empty() && !url.empty()) {
-        Json fields = Json::object();
-        fields.set("url", url);  // Modal prints it on deploy; warmup and dashboard read it back
+        mgpux::SessionRecord fields;
+        fields.url = url;  // Modal prints it on deploy; warmup and dashboard read it back
         mgpux::State(host).session_update(session_id, fields);
     }
     if (json_out(args)) {
@@ -379,8 +379,8 @@ int stop(mgpux::Host& host, const mgpux::Args& args) {
         throw mgpux::Error(MGPUX_E_CANCELLED, "not stopped");
     mgpux::Modal(host).app_stop(t.app_id, t.profile);  // a failure throws: exit 1 naming modal's error
     if (!dry_run(args)) {
-        Json fields = Json::object();
-        fields.set("state", "stopped");
+        mgpux::SessionRecord fields;
+        fields.state = "stopped";
         mgpux::State(host).session_update(t.app_id, fields);
     }
     if (json_out(args)) {

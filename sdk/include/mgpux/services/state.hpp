@@ -3,9 +3,11 @@
 #define MGPUX_SERVICES_STATE_HPP
 
 #include "service.hpp"
+#include "../contracts.hpp"
 #include "../service/state.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 #include <exception>
@@ -47,6 +49,19 @@ public:
         detail::check_status(h_, t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // The typed forms (mgpux/contracts.hpp). session_find is session_get with
+    // "no such session" as an empty optional; session_update sends only the
+    // members `fields` sets and answers the merged session (empty when none
+    // matched).
+    SessionRecord session_save(const SessionRecord& session) const {
+        return SessionRecord::from_json(session_save(session.to_json()));
+    }
+    std::optional<SessionRecord> session_find(const std::string& ref) const {
+        return optional_session(session_get(ref));
+    }
+    std::optional<SessionRecord> session_update(const std::string& ref, const SessionRecord& fields) const {
+        return optional_session(session_update(ref, fields.to_json()));
+    }
     uint32_t session_forget(const std::string& ref) const {
         uint32_t n = 0;
         detail::check_status(h_, t_->session_forget(h_, ref.c_str(), &n));
@@ -70,6 +85,10 @@ public:
     }
 
 private:
+    static std::optional<SessionRecord> optional_session(const Json& doc) {
+        if (doc.is_null()) return std::nullopt;
+        return SessionRecord::from_json(doc);
+    }
     struct EditContext {
         const EditFn* fn;
         std::string replacement;
