@@ -199,14 +199,14 @@ Json compute_context(const Compute& c) {
     return ctx;
 }
 
-Json compute_preset_fields(const Compute& c) {
-    Json f = Json::object();
+PresetFields compute_preset_fields(const Compute& c) {
+    PresetFields f;
     if (c.gpu) {
-        f.set("gpu", c.gpu_name);
-        f.set("gpu_count", c.gpu_count < 1 ? 1 : c.gpu_count);
+        f.gpu = c.gpu_name;
+        f.gpu_count = c.gpu_count < 1 ? 1 : c.gpu_count;
     } else {
-        f.set("cpu", c.cores.value_or(1));
-        f.set("memory_mb", c.memory_mb.value_or(512));
+        f.cpu = c.cores.value_or(1);
+        f.memory_mb = c.memory_mb.value_or(512);
     }
     return f;
 }
@@ -524,22 +524,19 @@ void set_profile_override(RunRequest& req, const std::string& profile, const std
     else req.profile = profile;
 }
 
-Json preset_fields(const PresetInput& p) {
-    Json f = compute_preset_fields(p.compute);
-    f.set("action", p.action);
-    if (!p.profile.empty()) f.set("profile", p.profile);
-    if (!p.deps.requirements_preset.empty()) {
-        f.set("requirements", p.deps.requirements_preset);
-    } else {
-        f.set("pip_packages", Json::array_of(p.deps.packages));
-    }
-    if (!p.python_version.empty()) f.set("python_version", p.python_version);
-    Json ex = Json::array();
+PresetFields preset_fields(const PresetInput& p) {
+    PresetFields f = compute_preset_fields(p.compute);
+    f.action = p.action;
+    if (!p.profile.empty()) f.profile = p.profile;
+    if (!p.deps.requirements_preset.empty()) f.requirements = p.deps.requirements_preset;
+    else f.pip_packages = p.deps.packages;
+    if (!p.python_version.empty()) f.python_version = p.python_version;
+    std::vector<std::string> excludes;
     const auto& creds = credential_excludes();
     for (const auto& e : p.excludes)
-        if (std::find(creds.begin(), creds.end(), e) == creds.end()) ex.push(e);
-    f.set("exclude_patterns", ex);
-    if (!p.script.empty()) f.set("script", p.script);
+        if (std::find(creds.begin(), creds.end(), e) == creds.end()) excludes.push_back(e);
+    f.exclude_patterns = excludes;
+    if (!p.script.empty()) f.script = p.script;
     return f;
 }
 

@@ -65,7 +65,7 @@ std::vector<std::string> split_commas(const std::string& text);
 Json compute_context(const Compute& c);
 
 // Preset fields (the state service's structured members).
-Json compute_preset_fields(const Compute& c);
+PresetFields compute_preset_fields(const Compute& c);
 
 // ---------------------------------------------------------------- deps
 
@@ -235,6 +235,6 @@ struct PresetInput {
     std::vector<std::string> excludes;  // the resolved list (credential patterns are left out)
     std::string script;                 // interactive: the script, relative to the project ("" = none)
 };
-Json preset_fields(const PresetInput& p);
+PresetFields preset_fields(const PresetInput& p);
 
 }  // namespace mgpux::launch

@@ -238,3 +238,28 @@ TEST(PromptContract, RoundTripsEachKind) {
     expect_same_json<mgpux::PromptAnswer>(R"j({"text":"ada"})j");
     EXPECT_EQ(refused_member<mgpux::PromptAnswer>(R"j({"yes":"y"})j"), "yes");
 }
+
+TEST(PresetFieldsContract, RoundTripsAndKeepsNullsAndUnknownMembers) {
+    mgpux::PresetFields p;
+    p.action = "dev";
+    p.gpu = "H100";
+    p.gpu_count = 2;
+    p.pip_packages = std::vector<std::string>{"torch"};
+    p.exclude_patterns = std::vector<std::string>{};
+    p.set_null("profile");  // clear it: Modal's active profile at launch
+    EXPECT_EQ(mgpux::PresetFields::from_json(p.to_json()), p);
+    EXPECT_EQ(mgpux::PresetFields::from_json(Json::parse(p.to_json().dump())), p);
+    EXPECT_TRUE(p.to_json().find("exclude_patterns")->as_array().empty());  // given empty, not absent
+    EXPECT_TRUE(p.to_json().find("profile")->is_null());
+    // A preset as the host answers it, the original tool's fragments included.
+    expect_same_json<mgpux::PresetFields>(
+        R"j({"name":"rl","action":"dev","compute_label":"A100","compute_spec":"gpu=\"A100\"",)j"
+        R"j("pip_section":".pip_install(\"torch\")","profile":"alice","gpu":"A100","gpu_count":1,"cpu":null,)j"
+        R"j("memory_mb":null,"pip_packages":["torch"],"requirements":null,"python_version":"3.12",)j"
+        R"j("exclude_patterns":null,"script":null,"updated_at":"2026-01-01"})j");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"gpu_count":"2"})j"), "gpu_count");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"cpu":1.5})j"), "cpu");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"pip_packages":"torch"})j"), "pip_packages");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"exclude_patterns":[1]})j"), "exclude_patterns");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"action":5})j"), "action");
+}

@@ -221,6 +221,106 @@ private:
     }
 };
 
+// One preset of presets.json as the state service reads it (preset_get, each entry of
+// preset_list) and writes it (preset_save's answer), and the fields preset_save merges over the
+// stored preset: give only what changes, and set_null() for a member to clear (a null profile
+// means Modal's active profile at launch). Setting gpu clears cpu and memory_mb and the reverse;
+// pip_packages and requirements likewise. Members this struct does not name, and members given
+// as null, are kept in `extra` as they were.
+struct PresetFields {
+    std::optional<std::string> name;    // the preset's own name (the host writes it)
+    std::optional<std::string> action;  // bash | jupyter | dev | interactive | ...
+    std::optional<std::string> profile;
+    std::optional<std::string> gpu;  // the GPU's name without a count ("H100")
+    std::optional<long long> gpu_count;
+    std::optional<long long> cpu;  // cores, when there is no gpu
+    std::optional<long long> memory_mb;
+    std::optional<std::vector<std::string>> pip_packages;
+    std::optional<std::string> requirements;  // a requirements file, relative to the folder run in
+    std::optional<std::string> python_version;
+    std::optional<std::vector<std::string>> exclude_patterns;  // absent: the default excludes
+    std::optional<std::string> script;                         // interactive: the script to run
+    // Written by the host from the fields above: the original tool's fragments and the label.
+    std::optional<std::string> compute_spec;
+    std::optional<std::string> compute_label;
+    std::optional<std::string> pip_section;
+    std::optional<std::string> error;  // preset_list: why a stored preset cannot be used
+    Json extra = Json::object();
+
+    void set_null(const std::string& key) { extra.set(key, Json()); }
+
+    Json to_json() const {
+        Json j = Json::object();
+        for (const auto& m : strings())
+            if (this->*m.second) j.set(m.first, *(this->*m.second));
+        for (const auto& m : integers())
+            if (this->*m.second) j.set(m.first, *(this->*m.second));
+        for (const auto& m : lists())
+            if (this->*m.second) j.set(m.first, Json::array_of(*(this->*m.second)));
+        for (const auto& kv : extra.as_object())
+            if (!j.find(kv.first)) j.set(kv.first, kv.second);
+        return j;
+    }
+
+    static PresetFields from_json(const Json& j) {
+        const contract_detail::Reader r(j, "preset");
+        PresetFields p;
+        for (const auto& m : strings()) p.*m.second = r.opt_string(m.first);
+        for (const auto& m : integers()) p.*m.second = r.opt_int(m.first);
+        for (const auto& m : lists())
+            if (r.find(m.first)) p.*m.second = r.strings(m.first);
+        for (const auto& kv : j.as_object())
+            if (!names(kv.first) || kv.second.is_null()) p.extra.set(kv.first, kv.second);
+        return p;
+    }
+
+    bool operator==(const PresetFields& o) const { return to_json() == o.to_json(); }
+
+private:
+    template <class T>
+    using Members = std::vector<std::pair<const char*, std::optional<T> PresetFields::*>>;
+    static const Members<std::string>& strings() {
+        static const Members<std::string> list = {
+            {"name", &PresetFields::name},
+            {"action", &PresetFields::action},
+            {"profile", &PresetFields::profile},
+            {"gpu", &PresetFields::gpu},
+            {"requirements", &PresetFields::requirements},
+            {"python_version", &PresetFields::python_version},
+            {"script", &PresetFields::script},
+            {"compute_spec", &PresetFields::compute_spec},
+            {"compute_label", &PresetFields::compute_label},
+            {"pip_section", &PresetFields::pip_section},
+            {"error", &PresetFields::error},
+        };
+        return list;
+    }
+    static const Members<long long>& integers() {
+        static const Members<long long> list = {
+            {"gpu_count", &PresetFields::gpu_count},
+            {"cpu", &PresetFields::cpu},
+            {"memory_mb", &PresetFields::memory_mb},
+        };
+        return list;
+    }
+    static const Members<std::vector<std::string>>& lists() {
+        static const Members<std::vector<std::string>> list = {
+            {"pip_packages", &PresetFields::pip_packages},
+            {"exclude_patterns", &PresetFields::exclude_patterns},
+        };
+        return list;
+    }
+    static bool names(const std::string& key) {
+        for (const auto& m : strings())
+            if (key == m.first) return true;
+        for (const auto& m : integers())
+            if (key == m.first) return true;
+        for (const auto& m : lists())
+            if (key == m.first) return true;
+        return false;
+    }
+};
+
 // ---------------------------------------------------------------- runner (mgpux.runner/1)
 
 // One entry of RunRequest::secrets: a Modal secret created for the run and deleted after it.

@@ -78,6 +78,16 @@ public:
         detail::check_status(h_, t_->preset_save(h_, name.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // The typed forms: preset_find is preset_get with "no such preset" as an
+    // empty optional; preset_save answers the preset as saved.
+    std::optional<PresetFields> preset_find(const std::string& name) const {
+        const Json doc = preset_get(name);
+        if (doc.is_null()) return std::nullopt;
+        return PresetFields::from_json(doc);
+    }
+    PresetFields preset_save(const std::string& name, const PresetFields& fields) const {
+        return PresetFields::from_json(preset_save(name, fields.to_json()));
+    }
     bool preset_delete(const std::string& name) const {
         int32_t deleted = 0;
         detail::check_status(h_, t_->preset_delete(h_, name.c_str(), &deleted));
