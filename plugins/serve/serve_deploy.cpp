@@ -337,8 +337,8 @@ Target find_target(const mgpux::Host& host, const mgpux::Args& args) {
     t.app_name = app_name_for(args.str("name"));
     mgpux::Profiles(host).resolve();  // an unknown --profile is a usage error before any call
     if (args.global_str("profile").empty())
-        for (const Json& s : serve_sessions(host))
-            if (s.string_or("app_name") == t.app_name) t.profile = s.string_or("profile");
+        for (const auto& s : serve_sessions(host))
+            if (s.app_name == t.app_name) t.profile = s.profile.value_or("");
     const Json r = mgpux::Modal(host).call({"app", "list", "--json"}, t.profile);
     const Json* rows = r.find("json");
     if (rows && rows->is_array())

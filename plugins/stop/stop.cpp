@@ -7,7 +7,6 @@
 #include <mgpux/plugin.hpp>
 
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -201,16 +200,6 @@ std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
     return outcomes;
 }
 
-// A tracked session, or nothing for an entry that is not one (another tool's
-// record, a member of the wrong type): such an entry is left as it is.
-std::optional<SessionRecord> readable_session(const Json& item) {
-    try {
-        return SessionRecord::from_json(item);
-    } catch (const ContractError&) {
-        return std::nullopt;
-    }
-}
-
 // Marks every tracked session of a stopped app "stopped". Returns how many
 // changed; a state file that cannot be read is rethrown by the caller later,
 // after the report, so that a broken local file never keeps apps running.
@@ -220,16 +209,13 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
         if (o.ok && !o.dry) stopped.insert(o.app.app_id);
     if (stopped.empty()) return 0;
     State state(host);
-    const Json sessions = state.read("sessions");
     std::size_t changed = 0;
-    if (!sessions.is_array()) return 0;
     SessionRecord fields;
     fields.state = "stopped";
-    for (const Json& item : sessions.as_array()) {
-        const auto s = readable_session(item);
-        if (!s || !stopped.count(s->app_id.value_or("")) || s->state == "stopped") continue;
-        const std::string id = s->id.value_or("");
-        state.session_update(id.empty() ? *s->app_id : id, fields);
+    for (const SessionRecord& s : state.sessions()) {
+        if (!stopped.count(s.app_id.value_or("")) || s.state == "stopped") continue;
+        const std::string id = s.id.value_or("");
+        state.session_update(id.empty() ? *s.app_id : id, fields);
         ++changed;
     }
     return changed;
@@ -244,13 +230,9 @@ std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Ou
         if (o.ok && !o.dry) profile_of[o.app.app_id] = o.app.profile;
     std::vector<std::string> deleted;
     if (profile_of.empty()) return deleted;
-    const Json sessions = State(host).read("sessions");
-    if (!sessions.is_array()) return deleted;
-    for (const Json& item : sessions.as_array()) {
-        const auto s = readable_session(item);
-        if (!s) continue;
-        const auto it = profile_of.find(s->app_id.value_or(""));
-        const std::string secret = s->secret_name.value_or("");
+    for (const SessionRecord& s : State(host).sessions()) {
+        const auto it = profile_of.find(s.app_id.value_or(""));
+        const std::string secret = s.secret_name.value_or("");
         if (it == profile_of.end() || secret.empty()) continue;
         try {
             Modal(host).secret_delete(secret, it->second);

@@ -49,6 +49,20 @@ public:
         detail::check_status(h_, t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // sessions.json's entries as records. An entry that is not one (not an
+    // object, or a named member of the wrong type: another tool's record) is
+    // left out rather than failing the whole list.
+    std::vector<SessionRecord> sessions() const {
+        std::vector<SessionRecord> out;
+        const Json doc = read("sessions");
+        if (!doc.is_array()) return out;
+        for (const Json& item : doc.as_array()) {
+            try {
+                out.push_back(SessionRecord::from_json(item));
+            } catch (const ContractError&) {}
+        }
+        return out;
+    }
     // The typed forms (mgpux/contracts.hpp). session_find is session_get with
     // "no such session" as an empty optional; session_update sends only the
     // members `fields` sets and answers the merged session (empty when none
