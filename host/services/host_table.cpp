@@ -11,6 +11,7 @@
 #include "util/json.hpp"
 
 #include <boost/json.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <limits>
 
@@ -138,18 +139,36 @@ int32_t prompt_guard(PluginHost& ph, Fn&& fn) {
     }
 }
 
+// Asks `prompt` (its text already made visible) through the host's prompter.
+int32_t ask(PluginHost& ph, const mgpux::Prompt& prompt, mgpux::PromptAnswer& answer) {
+    return prompt_guard(ph, [&] { answer = ph.context().prompter->answer(prompt); });
+}
+
+// The prompt the C arguments describe; the strings a plugin passes are shown, never obeyed.
+mgpux::Prompt c_prompt(const char* kind, const char* message, uint32_t flags, const char* flag_hint) {
+    mgpux::Prompt p;
+    p.kind = kind;
+    p.message = visible_controls(cstr(message));
+    p.secret = (flags & MGPUX_PROMPT_SECRET) != 0;
+    p.destructive = (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0;
+    if (flag_hint && *flag_hint) p.flag_hint = flag_hint;
+    return p;
+}
+
 int32_t prompt_select(PluginHost& ph, const char* title, const char* const* labels, const char* const* descriptions,
                       uint32_t count, int32_t default_index, const char* flag_hint, int32_t* out_index) {
     if (!labels || !out_index) return ph.fail(MGPUX_E_USAGE, "prompt_select: labels and out_index are required");
-    std::vector<std::string> l, d;
+    mgpux::Prompt p = c_prompt("select", title, 0, flag_hint);
     // Menu items are often outside values (profile, preset, app names): shown, never obeyed.
     for (uint32_t i = 0; i < count; ++i) {
-        l.push_back(visible_controls(cstr(labels[i]), false));
-        d.push_back(descriptions ? visible_controls(cstr(descriptions[i]), false) : std::string());
+        p.labels.push_back(visible_controls(cstr(labels[i]), false));
+        p.descriptions.push_back(descriptions ? visible_controls(cstr(descriptions[i]), false) : std::string());
     }
-    return prompt_guard(ph, [&] {
-        *out_index = ph.context().prompter->select(visible_controls(cstr(title)), l, d, default_index, cstr(flag_hint));
-    });
+    if (default_index >= 0) p.default_index = default_index;
+    mgpux::PromptAnswer a;
+    const int32_t status = ask(ph, p, a);
+    if (status == MGPUX_OK) *out_index = static_cast<int32_t>(a.index.value_or(-1));
+    return status;
 }
 
 int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* const* labels,
@@ -163,19 +182,14 @@ int32_t cb_prompt_select(const mgpux_host* host, const char* title, const char* 
 int32_t prompt_text(PluginHost& ph, const char* message, const char* default_value, uint32_t flags,
                     const char* flag_hint, const char** out_value) {
     if (!out_value) return ph.fail(MGPUX_E_USAGE, "prompt_text: out_value is required");
-    std::optional<std::string> def;
-    if (default_value) def = default_value;
-    // A destructive question (which apps to stop) never takes its default
-    // silently: under --no-input it needs --yes, as a destructive confirm does.
-    if ((flags & MGPUX_PROMPT_DESTRUCTIVE) && !ph.context().globals.yes && !ph.context().prompter->interactive()) {
-        const std::string hint = flag_hint ? std::string(flag_hint) : std::string("--yes");
-        return ph.fail(MGPUX_E_USAGE, "cannot ask \"" + cstr(message) + "\" without a terminal; pass " + hint);
-    }
-    return prompt_guard(ph, [&] {
-        ph.prompt_result = ph.context().prompter->text(visible_controls(cstr(message)), def,
-                                                       (flags & MGPUX_PROMPT_SECRET) != 0, cstr(flag_hint));
-        *out_value = ph.prompt_result.c_str();
-    });
+    mgpux::Prompt p = c_prompt("text", message, flags, flag_hint);
+    if (default_value) p.default_value = default_value;
+    mgpux::PromptAnswer a;
+    const int32_t status = ask(ph, p, a);
+    if (status != MGPUX_OK) return status;
+    ph.prompt_result = a.text.value_or("");
+    *out_value = ph.prompt_result.c_str();
+    return MGPUX_OK;
 }
 
 int32_t cb_prompt_text(const mgpux_host* host, const char* message, const char* default_value, uint32_t flags,
@@ -188,18 +202,13 @@ int32_t cb_prompt_confirm(const mgpux_host* host, const char* message, int32_t d
                           const char* flag_hint, int32_t* out_yes) {
     return guard(host, MGPUX_E_FAILED, [&](PluginHost& ph) {
         if (!out_yes) return ph.fail(MGPUX_E_USAGE, "prompt_confirm: out_yes is required");
-        return prompt_guard(ph, [&] {
-            *out_yes = ph.context().prompter->confirm(visible_controls(cstr(message)), default_yes != 0,
-                                                      (flags & MGPUX_PROMPT_DESTRUCTIVE) != 0, cstr(flag_hint))
-                           ? 1
-                           : 0;
-        });
+        mgpux::Prompt p = c_prompt("confirm", message, flags & MGPUX_PROMPT_DESTRUCTIVE, flag_hint);
+        p.default_yes = default_yes != 0;
+        mgpux::PromptAnswer a;
+        const int32_t status = ask(ph, p, a);
+        if (status == MGPUX_OK) *out_yes = a.yes.value_or(false) ? 1 : 0;
+        return status;
     });
-}
-
-// A plugin ships its templates in <its file's directory>/<its id>/templates.
-std::filesystem::path plugin_template_dir(const plugins::Plugin& plugin) {
-    return plugin.path.parent_path() / plugin.id / "templates";
 }
 
 int32_t render(PluginHost& ph, const char* name, const char* text, const char* context_json, const char** out) {
@@ -214,7 +223,8 @@ int32_t render(PluginHost& ph, const char* name, const char* text, const char* c
     if (!ctx.is_object())
         return ph.fail(MGPUX_E_USAGE, std::string("template context for '") + name + "' must be an object");
     try {
-        const TemplateStore store = ph.context().templates->with_plugin_dir(plugin_template_dir(ph.plugin()));
+        const TemplateStore store =
+            ph.context().templates->with_plugin_dir(plugin_template_dir(ph.plugin().path, ph.plugin().id));
         ph.render_result =
             text ? store.render_text(name, text, ctx.get_object()) : store.render_file(name, ctx.get_object());
         *out = ph.render_result.c_str();

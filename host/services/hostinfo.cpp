@@ -55,6 +55,18 @@ json::object program_json(const std::string& name, bool versions) {
     return j;
 }
 
+// The folders a plugin's templates come from before the installed set: the
+// user's overrides, then its own folder (null when it ships none).
+json::object plugin_templates_json(const plugins::Plugin& p, const TemplateStore* store) {
+    json::object j;
+    j["override"] =
+        store && !store->dirs().empty() ? json::value(store->dirs().front().string()) : json::value(nullptr);
+    std::error_code ec;
+    const fs::path own = plugin_template_dir(p.path, p.id);
+    j["own"] = !p.id.empty() && fs::is_directory(own, ec) ? json::value(own.string()) : json::value(nullptr);
+    return j;
+}
+
 }  // namespace
 
 json::object build_hostinfo(const HostContext& ctx, bool versions) {
@@ -90,7 +102,11 @@ json::object build_hostinfo(const HostContext& ctx, bool versions) {
 
     json::array plugins;
     if (ctx.registry)
-        for (const auto& p : ctx.registry->all()) plugins.push_back(plugin_json(*p));
+        for (const auto& p : ctx.registry->all()) {
+            json::object entry = plugin_json(*p);
+            entry["templates"] = plugin_templates_json(*p, ctx.templates);
+            plugins.push_back(std::move(entry));
+        }
     info["plugins"] = std::move(plugins);
 
     json::object programs;

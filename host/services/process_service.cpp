@@ -5,14 +5,13 @@
 #include "services/service_error.hpp"
 #include "util/paths.hpp"
 
-#include <boost/json.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <mutex>
 #include <unistd.h>
 
 namespace mgpux::services {
 
-namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
@@ -31,19 +30,6 @@ std::string install_hint(const std::string& program) {
 
 const char* override_variable(const std::string& program) {
     return program == "modal" ? "MGPUX_MODAL" : program == "python3" ? "MGPUX_PYTHON" : nullptr;
-}
-
-const json::value* member(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-std::string string_member(const json::object& o, const char* key, const std::string& fallback) {
-    const auto* v = member(o, key);
-    if (!v) return fallback;
-    if (!v->is_string())
-        throw ServiceError(kExitUsage, std::string("process request: \"") + key + "\" must be a string");
-    return std::string(v->as_string());
 }
 
 }  // namespace
@@ -80,64 +66,68 @@ void add_python_utf8_defaults(std::map<std::string, std::optional<std::string>>&
     if (!env.count("PYTHONUTF8") && !util::env("PYTHONUTF8")) env["PYTHONUTF8"] = "1";
 }
 
-util::ProcessSpec process_spec_from_json(const json::value& request) {
-    if (!request.is_object()) throw ServiceError(kExitUsage, "process request: expected a JSON object");
-    const auto& o = request.as_object();
+mgpux::ProcessRequest read_process_request(std::string_view text) {
+    try {
+        return mgpux::ProcessRequest::from_json(mgpux::Json::parse(text));
+    } catch (const mgpux::ContractError& e) {
+        throw ServiceError(kExitUsage, e.what());  // already "process request: \"member\" ..."
+    } catch (const mgpux::JsonError& e) {
+        throw ServiceError(kExitUsage, std::string("process request: malformed JSON: ") + e.what());
+    }
+}
+
+namespace {
+
+[[noreturn]] void bad_request(const std::string& problem) {
+    throw ServiceError(kExitUsage, "process request: " + problem);
+}
+
+util::StdinMode stdin_mode(const std::string& mode) {
+    if (mode == "inherit") return util::StdinMode::Inherit;
+    if (mode == "text") return util::StdinMode::Text;
+    return util::StdinMode::Null;  // the contract admits only these three
+}
+
+util::OutputMode output_mode(const std::string& mode) {
+    if (mode == "inherit") return util::OutputMode::Inherit;
+    if (mode == "watch") return util::OutputMode::Watch;
+    return util::OutputMode::Capture;
+}
+
+}  // namespace
+
+util::ProcessSpec process_spec(const mgpux::ProcessRequest& request) {
+    // What the contract's shape cannot say: a name to run, a positive timeout, a detached
+    // child without stdio.
+    if (request.program.empty()) bad_request("\"program\" is required");
+    if (request.timeout_s && !(*request.timeout_s > 0)) bad_request("\"timeout_s\" must be a positive number");
+    if (request.detach && (request.output != "capture" || request.stdin_mode != "null"))
+        bad_request("a detached child has no stdin or output");
     util::ProcessSpec spec;
-    const std::string program = string_member(o, "program", "");
-    if (program.empty()) throw ServiceError(kExitUsage, "process request: \"program\" is required");
-    if (const auto* args = member(o, "args")) {
-        if (!args->is_array()) throw ServiceError(kExitUsage, "process request: \"args\" must be an array");
-        for (const auto& a : args->as_array()) {
-            if (!a.is_string()) throw ServiceError(kExitUsage, "process request: every arg must be a string");
-            spec.args.emplace_back(a.as_string());
-        }
-    }
-    if (const auto* env = member(o, "env")) {
-        if (!env->is_object()) throw ServiceError(kExitUsage, "process request: \"env\" must be an object");
-        for (const auto& kv : env->as_object()) {
-            if (kv.value().is_null()) spec.env[std::string(kv.key())] = std::nullopt;
-            else if (kv.value().is_string()) spec.env[std::string(kv.key())] = std::string(kv.value().as_string());
-            else throw ServiceError(kExitUsage, "process request: env values must be strings or null");
-        }
-    }
+    spec.args = request.args;
+    spec.env = request.env;
     add_python_utf8_defaults(spec.env);
-    if (const auto cwd = string_member(o, "cwd", ""); !cwd.empty()) spec.cwd = fs::path(cwd);
-    const std::string in = string_member(o, "stdin", "null");
-    if (in == "null") spec.stdin_mode = util::StdinMode::Null;
-    else if (in == "inherit") spec.stdin_mode = util::StdinMode::Inherit;
-    else if (in == "text") spec.stdin_mode = util::StdinMode::Text;
-    else throw ServiceError(kExitUsage, "process request: \"stdin\" must be null, inherit or text");
-    spec.input = string_member(o, "input", "");
-    const std::string out = string_member(o, "output", "capture");
-    if (out == "capture") spec.output = util::OutputMode::Capture;
-    else if (out == "inherit") spec.output = util::OutputMode::Inherit;
-    else if (out == "watch") spec.output = util::OutputMode::Watch;
-    else throw ServiceError(kExitUsage, "process request: \"output\" must be capture, inherit or watch");
-    if (const auto* d = member(o, "detach")) {
-        if (!d->is_bool()) throw ServiceError(kExitUsage, "process request: \"detach\" must be true or false");
-        spec.detach = d->as_bool();
-        if (spec.detach && (out != "capture" || in != "null"))
-            throw ServiceError(kExitUsage, "process request: a detached child has no stdin or output");
-    }
-    if (const auto* t = member(o, "timeout_s")) {
-        if (!t->is_number() || t->to_number<double>() <= 0)
-            throw ServiceError(kExitUsage, "process request: \"timeout_s\" must be a positive number");
-        spec.timeout = std::chrono::milliseconds(static_cast<long long>(t->to_number<double>() * 1000));
-    }
-    spec.exe = require_program(program);
+    if (request.cwd && !request.cwd->empty()) spec.cwd = fs::path(*request.cwd);
+    spec.stdin_mode = stdin_mode(request.stdin_mode);
+    spec.input = request.input.value_or("");
+    spec.output = output_mode(request.output);
+    spec.detach = request.detach;
+    if (request.timeout_s) spec.timeout = std::chrono::milliseconds(static_cast<long long>(*request.timeout_s * 1000));
+    spec.exe = require_program(request.program);
     return spec;
 }
 
-json::value process_result_json(const util::CaptureResult& r) {
-    return json::object{{"exit_code", r.exit_code},
-                        {"signal", r.signal},
-                        {"timed_out", r.timed_out},
-                        {"interrupted", r.interrupted},
-                        {"stdout", r.out},
-                        {"stderr", r.err},
-                        {"pid", r.pid},
-                        {"output_overflow", r.out_overflow}};
+mgpux::ProcessResult process_result(const util::CaptureResult& r) {
+    mgpux::ProcessResult out;
+    out.exit_code = r.exit_code;
+    out.signal = r.signal;
+    out.timed_out = r.timed_out;
+    out.interrupted = r.interrupted;
+    out.stdout_text = r.out;
+    out.stderr_text = r.err;
+    out.pid = r.pid;
+    out.output_overflow = r.out_overflow;
+    return out;
 }
 
 util::CaptureResult run_process_request(HostContext& ctx, const util::ProcessSpec& spec, const util::LineFn& on_line) {

@@ -4,17 +4,18 @@
 
 #include "util/subprocess.hpp"
 
-#include <boost/json/fwd.hpp>
-
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace mgpux {
 struct HostContext;
-}
+struct ProcessRequest;  // <mgpux/contracts.hpp>
+struct ProcessResult;
+}  // namespace mgpux
 
 namespace mgpux::services {
 
@@ -29,12 +30,17 @@ void forget_located_programs();
 // PYTHONIOENCODING=utf-8 and PYTHONUTF8=1 unless the user set them.
 void add_python_utf8_defaults(std::map<std::string, std::optional<std::string>>& env);
 
-// Parses a mgpux.process/1 request into a spec (ServiceError kExitUsage when
-// malformed). The program is located with require_program.
-util::ProcessSpec process_spec_from_json(const boost::json::value& request);
+// Reads a mgpux.process/1 request with the SDK's ProcessRequest, the struct
+// plugins fill (ServiceError kExitUsage naming the member when malformed).
+mgpux::ProcessRequest read_process_request(std::string_view text);
 
-// The result object of mgpux.process/1.
-boost::json::value process_result_json(const util::CaptureResult& r);
+// The spec a request describes (ServiceError kExitUsage for a request the
+// contract admits but the host cannot run, such as a zero timeout). The
+// program is located with require_program.
+util::ProcessSpec process_spec(const mgpux::ProcessRequest& request);
+
+// The answer of mgpux.process/1.
+mgpux::ProcessResult process_result(const util::CaptureResult& r);
 
 // The ServiceError for a child that could not be started: kExitMissingProgram
 // when the file is missing, not executable or no program, else kExitFailed.

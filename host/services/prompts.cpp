@@ -1,5 +1,7 @@
 #include "services/prompts.hpp"
 
+#include <mgpux/contracts.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -277,6 +279,25 @@ bool Prompter::confirm(const std::string& message, bool default_yes, bool destru
         if (a == "n" || a == "no") return false;
         term_.write("Please answer y or n.\n");
     }
+}
+
+mgpux::PromptAnswer Prompter::answer(const mgpux::Prompt& prompt) {
+    const std::string hint = prompt.flag_hint.value_or("");
+    mgpux::PromptAnswer a;
+    if (prompt.kind == "select") {
+        const int default_index = prompt.default_index ? static_cast<int>(*prompt.default_index) : -1;
+        a.index = select(prompt.message, prompt.labels, prompt.descriptions, default_index, hint);
+    } else if (prompt.kind == "confirm") {
+        a.yes = confirm(prompt.message, prompt.default_yes, prompt.destructive, hint);
+    } else {
+        // A destructive question (which apps to stop) never takes its default
+        // silently: without a terminal it needs --yes, as a destructive confirm does.
+        if (prompt.destructive && !s_.yes && !interactive())
+            throw PromptError(2, "cannot ask \"" + prompt.message + "\" without a terminal; pass " +
+                                     (hint.empty() ? std::string("--yes") : hint));
+        a.text = text(prompt.message, prompt.default_value, prompt.secret, hint);
+    }
+    return a;
 }
 
 }  // namespace mgpux::services

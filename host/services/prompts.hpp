@@ -8,6 +8,11 @@
 #include <string>
 #include <vector>
 
+namespace mgpux {
+struct Prompt;  // <mgpux/contracts.hpp>
+struct PromptAnswer;
+}  // namespace mgpux
+
 namespace mgpux::services {
 
 struct PromptSettings {
@@ -61,6 +66,11 @@ public:
     std::string text(const std::string& message, const std::optional<std::string>& default_value, bool secret,
                      const std::string& flag_hint);
     bool confirm(const std::string& message, bool default_yes, bool destructive, const std::string& flag_hint);
+    // One prompt as the SDK describes it (what a plugin asks through the host
+    // table): asked as select, text or confirm, the answer in the member of
+    // its kind. A destructive text question, like a destructive confirm, is
+    // never answered by its default without a terminal unless --yes is given.
+    mgpux::PromptAnswer answer(const mgpux::Prompt& prompt);
 
     // True when questions are actually asked.
     bool interactive() const { return s_.stdin_tty && !s_.no_input && !s_.yes; }

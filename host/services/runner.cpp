@@ -134,7 +134,7 @@ void check_request(const RunRequest& r) {
         if (!safe_file_name(name)) bad("file name '" + name + "' is not a plain file name");
 }
 
-// The SDK struct in the runner's own terms (Boost.JSON for the session it records).
+// The SDK struct in the runner's own terms.
 RunRequest from_contract(mgpux::RunRequest&& c) {
     RunRequest r;
     r.script = std::move(c.script);
@@ -155,7 +155,7 @@ RunRequest from_contract(mgpux::RunRequest&& c) {
     r.uploads = std::move(c.uploads);
     if (c.profile && !c.profile->empty()) r.profile = std::move(c.profile);
     for (auto& s : c.secrets) r.secrets.push_back({std::move(s.name), std::move(s.values)});
-    if (c.session) r.session = json::parse(c.session->dump()).as_object();
+    r.session = std::move(c.session);
     for (auto& f : c.files) r.files.emplace_back(std::move(f.name), std::move(f.content));
     return r;
 }
@@ -513,23 +513,22 @@ private:
 
     void record_session(const std::string& app_id) {
         if (!records_session()) return;
-        json::object s = *req_.session;
-        if (session_id_) s["id"] = *session_id_;
-        s["description"] = req_.description;
-        if (!s.contains("app_name")) s["app_name"] = req_.app_name;
-        if (!s.contains("compute")) s["compute"] = req_.compute;
-        if (!s.contains("profile") || s.at("profile") == json::value(""))  // the profile actually pinned
-            s["profile"] = profile_ ? *profile_ : std::string();
-        s["state"] = "running";
-        s["app_id"] = app_id;
+        mgpux::SessionRecord s = *req_.session;
+        if (session_id_) s.id = *session_id_;
+        s.description = req_.description;
+        if (!s.app_name) s.app_name = req_.app_name;
+        if (!s.compute) s.compute = req_.compute;
+        if (!s.profile || s.profile->empty()) s.profile = profile_ ? *profile_ : std::string();  // the one pinned
+        s.state = "running";
+        s.app_id = app_id;
         // The endpoint: a READY line, else the web URL Modal printed (deploys).
-        if (!scan_.ready_urls().empty()) s["url"] = scan_.ready_urls().front();
-        else if (!scan_.web_urls().empty()) s["url"] = scan_.web_urls().front();
-        else s["url"] = nullptr;
-        s["script_path"] = script_path_.string();
-        s["run_id"] = run_id_;
-        s["backend"] = "modal";
-        const auto saved = state_.save_session(s);
+        if (!scan_.ready_urls().empty()) s.url = scan_.ready_urls().front();
+        else if (!scan_.web_urls().empty()) s.url = scan_.web_urls().front();
+        else s.set_null("url");
+        s.script_path = script_path_.string();
+        s.run_id = run_id_;
+        s.backend = "modal";
+        const auto saved = state_.save_session(session_object(s));
         if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
             session_id_ = std::string(it->value().as_string());
         session_left_running_ = true;
@@ -537,7 +536,9 @@ private:
 
     void set_session_state(const char* state) {
         if (!session_id_) return;
-        state_.update_session(*session_id_, json::object{{"state", state}});
+        mgpux::SessionRecord update;
+        update.state = state;
+        state_.update_session(*session_id_, session_object(update));
         session_left_running_ = false;
     }
 

@@ -6,6 +6,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <filesystem>
 #include <map>
@@ -41,7 +42,7 @@ struct RunRequest {
     std::vector<std::string> uploads;
     std::optional<std::string> profile;
     std::vector<SecretSpec> secrets;
-    std::optional<boost::json::object> session;
+    std::optional<mgpux::SessionRecord> session;             // what the plugin records; the runner adds the rest
     std::vector<std::pair<std::string, std::string>> files;  // extra 0600 files in the run dir
 };
 

@@ -74,7 +74,8 @@ void dry_run_note(PluginHost& ph, const std::string& what) {
 int32_t process_run(const mgpux_host* host, const char* request_json, mgpux_line_fn on_line, void* user,
                     const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        auto spec = process_spec_from_json(parse_arg(request_json, "request_json"));
+        require(request_json != nullptr, "request_json");
+        const auto spec = process_spec(read_process_request(request_json));
         util::LineFn fn;
         if (on_line)
             fn = [&](int stream, std::string_view line) {
@@ -83,7 +84,7 @@ int32_t process_run(const mgpux_host* host, const char* request_json, mgpux_line
                                                                               : util::LineAction::Continue;
             };
         const auto r = run_process_request(ph.context(), spec, fn);
-        return give_json(ph, MGPUX_SERVICE_PROCESS, process_result_json(r), out_json);
+        return give(ph, MGPUX_SERVICE_PROCESS, process_result(r).to_json().dump(), out_json);
     });
 }
 
@@ -439,7 +440,8 @@ json::object object_arg(const char* text, const char* what) {
 
 int32_t state_session_save(const mgpux_host* host, const char* session_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
-        auto session = object_arg(session_json, "session_json");
+        require(session_json != nullptr, "session_json");
+        auto session = session_object(read_session_record(session_json));
         if (ph.context().globals.dry_run) {
             dry_run_note(ph, "session not recorded");
             return give_json(ph, MGPUX_SERVICE_STATE, session, out_json);
@@ -459,7 +461,8 @@ int32_t state_session_get(const mgpux_host* host, const char* ref, const char** 
 int32_t state_session_update(const mgpux_host* host, const char* ref, const char* fields_json, const char** out_json) {
     return guard(host, [&](PluginHost& ph) {
         require(ref && *ref, "ref");
-        const auto fields = object_arg(fields_json, "fields_json");
+        require(fields_json != nullptr, "fields_json");
+        const auto fields = session_object(read_session_record(fields_json));
         auto store = state_store();
         if (ph.context().globals.dry_run) {
             dry_run_note(ph, "session not updated");

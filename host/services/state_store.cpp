@@ -8,6 +8,7 @@
 #include "util/paths.hpp"
 
 #include <boost/json.hpp>
+#include <mgpux/contracts.hpp>
 
 #include <cstdio>
 #include <ctime>
@@ -23,6 +24,20 @@ namespace mgpux::services {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+
+json::object session_object(const mgpux::SessionRecord& session) {
+    return util::parse_json(session.to_json().dump()).as_object();
+}
+
+mgpux::SessionRecord read_session_record(std::string_view text) {
+    try {
+        return mgpux::SessionRecord::from_json(mgpux::Json::parse(text));
+    } catch (const mgpux::ContractError& e) {
+        throw ServiceError(kExitUsage, e.what());  // "session: \"app_id\" must be a string"
+    } catch (const mgpux::JsonError& e) {
+        throw ServiceError(kExitUsage, std::string("session: malformed JSON: ") + e.what());
+    }
+}
 
 namespace {
 

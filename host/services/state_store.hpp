@@ -13,7 +13,19 @@
 #include <string>
 #include <string_view>
 
+namespace mgpux {
+struct SessionRecord;  // <mgpux/contracts.hpp>
+}
+
 namespace mgpux::services {
+
+// A session record (the SDK's struct, what plugins send and the runner
+// fills) as the object sessions.json holds.
+boost::json::object session_object(const mgpux::SessionRecord& session);
+
+// Reads a plugin's session (or the fields of an update) with the SDK's
+// SessionRecord: ServiceError kExitUsage naming a member of the wrong type.
+mgpux::SessionRecord read_session_record(std::string_view text);
 
 // Told once per path and process that a state path was open to other users
 // and has been made private.

@@ -31,6 +31,10 @@ std::string read_file(const fs::path& p) {
 
 }  // namespace
 
+fs::path plugin_template_dir(const fs::path& plugin_file, const std::string& plugin_id) {
+    return plugin_file.parent_path() / plugin_id / "templates";
+}
+
 std::optional<fs::path> TemplateStore::locate(const std::string& name) const {
     if (!safe_name(name)) return std::nullopt;
     for (const auto& dir : dirs_) {

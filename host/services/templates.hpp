@@ -11,6 +11,9 @@
 
 namespace mgpux::services {
 
+// Where a plugin ships its own templates: <its file's directory>/<its id>/templates.
+std::filesystem::path plugin_template_dir(const std::filesystem::path& plugin_file, const std::string& plugin_id);
+
 class TemplateStore {
 public:
     // `dirs` in lookup order: the user override directory first.

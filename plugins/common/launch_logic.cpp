@@ -199,14 +199,14 @@ Json compute_context(const Compute& c) {
     return ctx;
 }
 
-Json compute_preset_fields(const Compute& c) {
-    Json f = Json::object();
+PresetFields compute_preset_fields(const Compute& c) {
+    PresetFields f;
     if (c.gpu) {
-        f.set("gpu", c.gpu_name);
-        f.set("gpu_count", c.gpu_count < 1 ? 1 : c.gpu_count);
+        f.gpu = c.gpu_name;
+        f.gpu_count = c.gpu_count < 1 ? 1 : c.gpu_count;
     } else {
-        f.set("cpu", c.cores.value_or(1));
-        f.set("memory_mb", c.memory_mb.value_or(512));
+        f.cpu = c.cores.value_or(1);
+        f.memory_mb = c.memory_mb.value_or(512);
     }
     return f;
 }
@@ -478,15 +478,17 @@ void validate_preset_name(const std::string& name) {
 
 // ---------------------------------------------------------------- session / request
 
-Json session_metadata(const SessionInfo& s) {
-    Json m = Json::object();
-    m.set("kind", s.kind);
-    m.set("profile", s.profile);
-    m.set("compute", s.compute);
-    m.set("workspace_volume", s.workspace_volume.empty() ? Json() : Json(s.workspace_volume));
-    m.set("local_dir", s.local_dir);
-    m.set("app_name", s.app_name);
-    m.set("preset", s.preset ? Json(*s.preset) : Json());
+SessionRecord session_metadata(const SessionInfo& s) {
+    SessionRecord m;
+    m.kind = s.kind;
+    m.profile = s.profile;
+    m.compute = s.compute;
+    if (!s.workspace_volume.empty()) m.workspace_volume = s.workspace_volume;
+    else m.set_null("workspace_volume");
+    m.local_dir = s.local_dir;
+    m.app_name = s.app_name;
+    if (s.preset) m.preset = *s.preset;
+    else m.set_null("preset");  // `sessions list` shows "none", not a missing member
     return m;
 }
 
@@ -522,22 +524,19 @@ void set_profile_override(RunRequest& req, const std::string& profile, const std
     else req.profile = profile;
 }
 
-Json preset_fields(const PresetInput& p) {
-    Json f = compute_preset_fields(p.compute);
-    f.set("action", p.action);
-    if (!p.profile.empty()) f.set("profile", p.profile);
-    if (!p.deps.requirements_preset.empty()) {
-        f.set("requirements", p.deps.requirements_preset);
-    } else {
-        f.set("pip_packages", Json::array_of(p.deps.packages));
-    }
-    if (!p.python_version.empty()) f.set("python_version", p.python_version);
-    Json ex = Json::array();
+PresetFields preset_fields(const PresetInput& p) {
+    PresetFields f = compute_preset_fields(p.compute);
+    f.action = p.action;
+    if (!p.profile.empty()) f.profile = p.profile;
+    if (!p.deps.requirements_preset.empty()) f.requirements = p.deps.requirements_preset;
+    else f.pip_packages = p.deps.packages;
+    if (!p.python_version.empty()) f.python_version = p.python_version;
+    std::vector<std::string> excludes;
     const auto& creds = credential_excludes();
     for (const auto& e : p.excludes)
-        if (std::find(creds.begin(), creds.end(), e) == creds.end()) ex.push(e);
-    f.set("exclude_patterns", ex);
-    if (!p.script.empty()) f.set("script", p.script);
+        if (std::find(creds.begin(), creds.end(), e) == creds.end()) excludes.push_back(e);
+    f.exclude_patterns = excludes;
+    if (!p.script.empty()) f.script = p.script;
     return f;
 }
 

@@ -65,7 +65,7 @@ std::vector<std::string> split_commas(const std::string& text);
 Json compute_context(const Compute& c);
 
 // Preset fields (the state service's structured members).
-Json compute_preset_fields(const Compute& c);
+PresetFields compute_preset_fields(const Compute& c);
 
 // ---------------------------------------------------------------- deps
 
@@ -186,7 +186,7 @@ struct SessionInfo {
 };
 
 // The runner's "session" member (the state service assigns the id).
-Json session_metadata(const SessionInfo& s);
+SessionRecord session_metadata(const SessionInfo& s);
 
 struct LaunchPlan {
     std::string app_name;
@@ -214,6 +214,12 @@ inline constexpr const char* kCredentialsFile = "credentials.env";
 void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
                              const std::string& file_text);
 
+// A run result's optional member in a --json document: its value, or null.
+template <class T>
+Json or_null(const std::optional<T>& value) {
+    return value ? Json(*value) : Json();
+}
+
 // A request names a profile only to override the command's own: the one the
 // host would take anyway (`default_profile`, from Profiles::resolve) is left
 // out, so the host's single precedence decides.
@@ -229,6 +235,6 @@ struct PresetInput {
     std::vector<std::string> excludes;  // the resolved list (credential patterns are left out)
     std::string script;                 // interactive: the script, relative to the project ("" = none)
 };
-Json preset_fields(const PresetInput& p);
+PresetFields preset_fields(const PresetInput& p);
 
 }  // namespace mgpux::launch

@@ -260,12 +260,12 @@ TEST(Compute, FromCatalogAnswers) {
     const Compute g = compute_from_gpu(Json::parse(R"J({"name":"H100","count":2,"spec":"H100:2","label":"H100:2"})J"));
     EXPECT_TRUE(g.is_gpu());
     EXPECT_EQ(compute_context(g).dump(), R"J({"gpu":"H100:2","cpu":null})J");
-    EXPECT_EQ(compute_preset_fields(g).dump(), R"J({"gpu":"H100","gpu_count":2})J");
+    EXPECT_EQ(compute_preset_fields(g).to_json().dump(), R"J({"gpu":"H100","gpu_count":2})J");
     const Compute c =
         compute_from_cpu(Json::parse(R"J({"cores":4,"memory_mb":2048,"label":"CPU (4 cores, 2048 MB)"})J"));
     EXPECT_FALSE(c.is_gpu());
     EXPECT_EQ(compute_context(c).dump(), R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048}})J");
-    EXPECT_EQ(compute_preset_fields(c).dump(), R"J({"cpu":4,"memory_mb":2048})J");
+    EXPECT_EQ(compute_preset_fields(c).to_json().dump(), R"J({"cpu":4,"memory_mb":2048})J");
 }
 
 TEST(Compute, OneCoreIsSingular) {
@@ -326,9 +326,9 @@ TEST(Names, AbsoluteDirAndRandomHex) {
 
 TEST(Session, MetadataFields) {
     SessionInfo s{"dev", "work", "L4", "m-gpux-workspace-p-1", "/p", "m-gpux-shell", std::nullopt};
-    EXPECT_EQ(session_metadata(s).dump(),
-              R"J({"kind":"dev","profile":"work","compute":"L4","workspace_volume":"m-gpux-workspace-p-1",)J"
-              R"J("local_dir":"/p","app_name":"m-gpux-shell","preset":null})J");
+    EXPECT_EQ(session_metadata(s).to_json().dump(),
+              R"J({"kind":"dev","app_name":"m-gpux-shell","profile":"work","compute":"L4","local_dir":"/p",)J"
+              R"J("workspace_volume":"m-gpux-workspace-p-1","preset":null})J");
 }
 
 TEST(Request, SkeletonFromPlan) {
@@ -379,7 +379,7 @@ TEST(Preset, FieldsAreStructured) {
     in.deps.requirements_preset = "requirements.txt";
     in.python_version = "3.12";
     in.excludes = resolve_excludes({}, {"data"}, true);
-    EXPECT_EQ(preset_fields(in).dump(),
-              R"J({"cpu":8,"memory_mb":4096,"action":"dev","profile":"work","requirements":"requirements.txt",)J"
-              R"J("python_version":"3.12","exclude_patterns":["**/data"]})J");
+    EXPECT_EQ(preset_fields(in).to_json().dump(),
+              R"J({"action":"dev","profile":"work","requirements":"requirements.txt","python_version":"3.12",)J"
+              R"J("cpu":8,"memory_mb":4096,"exclude_patterns":["**/data"]})J");
 }

@@ -63,12 +63,4 @@ std::vector<mgpux_option> with_shared(std::initializer_list<mgpux_option> own, u
     return out;
 }
 
-mgpux_command command_with(const char* path, const char* summary, const std::vector<mgpux_option>& options,
-                           const char* help, uint32_t flags) {
-    mgpux_command c = mgpux::command(path, summary, help, flags);
-    c.options = options.empty() ? nullptr : options.data();
-    c.option_count = static_cast<uint32_t>(options.size());
-    return c;
-}
-
 }  // namespace mgpux::launch

@@ -41,8 +41,4 @@ std::vector<mgpux_option> shared_options(unsigned which = kAllShared, const char
 std::vector<mgpux_option> with_shared(std::initializer_list<mgpux_option> own, unsigned which = kAllShared,
                                       const char* timeout_default = nullptr);
 
-// mgpux::command for an option table held in a vector with static storage.
-mgpux_command command_with(const char* path, const char* summary, const std::vector<mgpux_option>& options,
-                           const char* help, uint32_t flags = 0);
-
 }  // namespace mgpux::launch

@@ -57,13 +57,3 @@ TEST(SharedOptions, OwnOptionsComeFirst) {
 TEST(SharedOptions, DuplicateNameIsRefused) {
     EXPECT_THROW(with_shared({mgpux::option("gpu", MGPUX_OPT_STRING, "again")}), std::logic_error);
 }
-
-TEST(SharedOptions, CommandPointsAtTheVector) {
-    static const std::vector<mgpux_option> opts = with_shared({}, kPython);
-    const mgpux_command c = command_with("x run", "Run", opts, "Help", MGPUX_CMDF_JSON);
-    EXPECT_EQ(c.struct_size, sizeof(mgpux_command));
-    EXPECT_EQ(c.options, opts.data());
-    EXPECT_EQ(c.option_count, 1u);
-    EXPECT_EQ(c.flags, MGPUX_CMDF_JSON);
-    EXPECT_STREQ(c.help, "Help");
-}

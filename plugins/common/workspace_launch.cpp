@@ -103,9 +103,9 @@ RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, 
     SessionInfo info{
         workspace_kind(s.kind), s.profile, s.compute.label, workspace_volume_name(s.local_dir), s.local_dir,
         plan.app_name,          s.preset};
-    Json session = session_metadata(info);
+    SessionRecord session = session_metadata(info);
     // `sessions stop` and `stop` delete the secret once the app is stopped.
-    session.set("secret_name", c.secret_name);
+    session.secret_name = c.secret_name;
     req.session = session;
 
     Json values = Json::object();

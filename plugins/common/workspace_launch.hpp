@@ -88,7 +88,7 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
 
 // The stored preset `name` for a launch (the state service's preset_get); a
 // preset whose stored fields the host refuses (exit 3) says how to repair it.
-Json read_preset(const Host& host, const std::string& name);
+std::optional<PresetFields> read_preset(const Host& host, const std::string& name);
 
 // Asked on a terminal only, each skipped by its flags: the project's
 // requirements.txt (default yes), else extra pip packages (default none;
@@ -105,8 +105,9 @@ void ask_excludes(const Host& host, const Args& args, WorkspaceSpec& spec);
 // (`dev --preset`). Throws usage_error for an unusable preset, naming the preset
 // and its field that no longer works (a requirements file or script that is
 // gone, a GPU or Python the catalog refuses, a profile no longer configured).
-WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
-                                    std::optional<Workspace> kind, const std::string& cli_profile);
+WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name,
+                                    const std::optional<PresetFields>& preset, std::optional<Workspace> kind,
+                                    const std::string& cli_profile);
 
 // --save-preset NAME, or (on a terminal, without --yes/--no-input) the
 // question "Save this workload as a preset?" with a default name. Saves it and

@@ -9,29 +9,24 @@ namespace fs = std::filesystem;
 namespace mgpux::launch {
 namespace {
 
-Json member_or_null(const Json& o, const char* key) {
-    const Json* v = o.find(key);
-    return v ? *v : Json();
-}
-
-Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string status = result.string_or("status");
+Json json_document(const WorkspaceSpec& s, const RunResult& result, const Credentials& c) {
+    const std::string& status = result.status;
     const bool dry = status == "dry_run";
     Json doc = Json::object();
     doc.set("kind", workspace_kind(s.kind));
     doc.set("status", status);
-    doc.set("session_id", dry ? Json() : member_or_null(result, "session_id"));
-    doc.set("app_id", member_or_null(result, "app_id"));
+    doc.set("session_id", dry ? Json() : or_null(result.session_id));
+    doc.set("app_id", or_null(result.app_id));
     doc.set("app_name", workspace_app_name(s.kind));
-    const std::string url = result.string_or("url");
+    const std::string url = result.url.value_or("");
     doc.set("url", url.empty() ? Json() : Json(url));
     doc.set("access_url", url.empty() ? Json() : Json(access_url(s.kind, url, c)));
-    doc.set("profile", member_or_null(result, "profile"));
+    doc.set("profile", or_null(result.profile));
     doc.set("compute", s.compute.label);
     doc.set("local_dir", s.local_dir);
     doc.set("preset", s.preset ? Json(*s.preset) : Json());
     doc.set("secret_name", dry ? Json() : Json(c.secret_name));
-    const std::string run_dir = result.string_or("run_dir");
+    const std::string run_dir = result.run_dir.value_or("");
     doc.set("credentials_file", dry || run_dir.empty() ? Json() : Json(run_dir + "/" + kCredentialsFile));
     if (!dry) {
         Json login = Json::object();
@@ -39,45 +34,36 @@ Json json_document(const WorkspaceSpec& s, const Json& result, const Credentials
         login.set(c.user.empty() ? "token" : "password", c.secret);
         doc.set("login", login);
     }
-    doc.set("command", result.find("command") ? *result.find("command") : Json::array());
+    doc.set("command", Json::array_of(result.command));
     return doc;
 }
 
 // The credentials are shown here once; afterwards they live only in the 0600
 // file of the run directory and in the session's Modal Secret.
-void report(const Host& host, const WorkspaceSpec& s, const Json& result, const Credentials& c) {
-    const std::string url = result.string_or("url");
-    const std::string app_id = result.string_or("app_id");
+void report(const Host& host, const WorkspaceSpec& s, const RunResult& result, const Credentials& c) {
+    const std::string url = result.url.value_or("");
+    const std::string app_id = result.app_id.value_or("");
     if (!url.empty()) host.success("URL: " + access_url(s.kind, url, c) + "\n");
     if (!c.user.empty()) host.text("Login: user " + c.user + ", password " + c.secret + "\n");
     else if (url.empty()) host.text("Token: " + c.secret + "\n");
     if (!app_id.empty()) host.text("App: " + std::string(workspace_app_name(s.kind)) + " (" + app_id + ")\n");
-    const std::string run_dir = result.string_or("run_dir");
+    const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
-    const std::string sid = result.string_or("session_id");
+    const std::string sid = result.session_id.value_or("");
     if (!sid.empty())
         host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
                   "` (this also deletes its secret).\n");
 }
 
-std::vector<std::string> string_list(const Json& o, const char* key) {
-    std::vector<std::string> out;
-    const Json* v = o.find(key);
-    if (v && v->is_array())
-        for (const auto& e : v->as_array())
-            if (e.is_string()) out.push_back(e.as_string());
-    return out;
-}
-
-Compute preset_compute(const Catalog& catalog, const Json& p) {
-    const std::string gpu = p.string_or("gpu");
+Compute preset_compute(const Catalog& catalog, const PresetFields& p) {
+    const std::string gpu = p.gpu.value_or("");
     if (!gpu.empty()) {
-        const int count = static_cast<int>(p.int_or("gpu_count", 1));
+        const long long count = p.gpu_count.value_or(1);
         return compute_from_gpu(catalog.parse_gpu(count > 1 ? gpu + ":" + std::to_string(count) : gpu));
     }
     // The original's default for a preset without compute: 4 cores, 2048 MB.
     return compute_from_cpu(
-        catalog.parse_cpu(static_cast<int>(p.int_or("cpu", 4)), static_cast<int>(p.int_or("memory_mb", 2048))));
+        catalog.parse_cpu(static_cast<int>(p.cpu.value_or(4)), static_cast<int>(p.memory_mb.value_or(2048))));
 }
 
 // How to repair a preset whose stored settings no longer work.
@@ -117,10 +103,11 @@ auto checked_field(const std::string& name, const std::string& field, Fn&& check
 
 // --profile first, then the preset's own profile, which must still exist
 // (Modal would otherwise fall back to another account without a word).
-std::string preset_profile(const Host& host, const std::string& name, const Json& preset, const std::string& cli) {
+std::string preset_profile(const Host& host, const std::string& name, const PresetFields& preset,
+                           const std::string& cli) {
     const Profiles profiles(host);
     if (!cli.empty()) return profiles.resolve(cli);
-    const std::string stored = preset.string_or("profile");
+    const std::string stored = preset.profile.value_or("");
     if (stored.empty()) return profiles.resolve();
     const Json list = profiles.list();
     if (const Json* ps = list.find("profiles"); ps && ps->is_array())
@@ -175,9 +162,9 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
     return s;
 }
 
-Json read_preset(const Host& host, const std::string& name) {
+std::optional<PresetFields> read_preset(const Host& host, const std::string& name) {
     try {
-        return State(host).preset_get(name);
+        return State(host).preset_find(name);
     } catch (const Error& e) {
         if (e.code() != MGPUX_E_CONFIG || std::string(e.what()).find("preset '" + name + "'") == std::string::npos)
             throw;
@@ -210,13 +197,15 @@ void ask_excludes(const Host& host, const Args& args, WorkspaceSpec& spec) {
     host.info("Uploading " + upload_summary(spec.local_dir, after) + "\n");
 }
 
-WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, const Json& preset,
-                                    std::optional<Workspace> kind, const std::string& cli_profile) {
-    if (!preset.is_object()) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
-    if (const Json* e = preset.find("error"); e && e->is_string())
+WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name,
+                                    const std::optional<PresetFields>& stored, std::optional<Workspace> kind,
+                                    const std::string& cli_profile) {
+    if (!stored) throw usage_error("no preset named '" + name + "' (see `m-gpux preset list`)");
+    const PresetFields& preset = *stored;
+    if (preset.error)
         throw Error(MGPUX_E_CONFIG,
-                    "preset '" + name + "' cannot be used: " + e->as_string() + "; " + preset_fix_hint(name));
-    const std::string action = preset.string_or("action").empty() ? "bash" : preset.string_or("action");
+                    "preset '" + name + "' cannot be used: " + *preset.error + "; " + preset_fix_hint(name));
+    const std::string action = preset.action.value_or("").empty() ? "bash" : *preset.action;
     const auto from_action = workspace_from_kind(action);
     if (!from_action && !kind)
         throw preset_field_error(name, "its action '" + action + "' is not jupyter, bash, dev or interactive");
@@ -229,21 +218,20 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name, c
     s.local_dir = absolute_dir(cwd, cwd);  // the current folder, not the one it was saved in
     const Catalog catalog(host);
     s.python_version =
-        checked_field(name, "Python version", [&] { return catalog.parse_python(preset.string_or("python_version")); });
+        checked_field(name, "Python version", [&] { return catalog.parse_python(preset.python_version.value_or("")); });
     DepsRequest deps;
-    if (!preset.string_or("requirements").empty()) {
-        check_preset_requirements(name, preset.string_or("requirements"), cwd);
-        deps.requirements = preset.string_or("requirements");
+    if (!preset.requirements.value_or("").empty()) {
+        check_preset_requirements(name, *preset.requirements, cwd);
+        deps.requirements = *preset.requirements;
     }
-    deps.pip = string_list(preset, "pip_packages");
+    deps.pip = preset.pip_packages.value_or(std::vector<std::string>{});
     deps.auto_requirements = false;  // the preset says what to install
     s.deps = checked_field(name, "pip packages", [&] { return resolve_deps(deps, s.local_dir, cwd); });
-    const Json* ex = preset.find("exclude_patterns");
-    s.excludes = ex && ex->is_array() ? resolve_excludes({}, string_list(preset, "exclude_patterns"), true)
-                                      : resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {}, false);
-    s.compute = checked_field(name, preset.string_or("gpu").empty() ? "CPU size" : "GPU",
+    s.excludes = preset.exclude_patterns ? resolve_excludes({}, *preset.exclude_patterns, true)
+                                         : resolve_excludes(default_excludes(ExcludeDefaults::Workspace), {}, false);
+    s.compute = checked_field(name, preset.gpu.value_or("").empty() ? "CPU size" : "GPU",
                               [&] { return preset_compute(catalog, preset); });
-    if (s.kind == Workspace::Interactive) s.script_path = preset_script(name, preset.string_or("script"), s.local_dir);
+    if (s.kind == Workspace::Interactive) s.script_path = preset_script(name, preset.script.value_or(""), s.local_dir);
     s.description = std::string(workspace_kind(s.kind)) + " preset '" + name + "' on " + s.compute.label;
     return s;
 }
@@ -279,9 +267,9 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
         host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version, c.secret_name));
     RunRequest req = workspace_request(spec, script, c, upload);
     set_profile_override(req, spec.profile, Profiles(host).resolve());
-    const Json result = Runner(host).run(req.to_json());
+    const RunResult result = Runner(host).run(req);
     if (json) host.json(json_document(spec, result, c));
-    else if (result.string_or("status") != "dry_run") report(host, spec, result, c);
+    else if (result.status != "dry_run") report(host, spec, result, c);
     return MGPUX_OK;
 }
 

@@ -56,7 +56,7 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
     if (args.has("preset")) {
         refuse_preset_overrides(args);
         const std::string name = args.str("preset");
-        const Json p = launch::read_preset(host, name);
+        const auto p = launch::read_preset(host, name);
         launch::WorkspaceSpec spec =
             launch::workspace_from_preset(host, name, p, launch::Workspace::Dev, args.global_str("profile"));
         spec.background = args.flag("background");

@@ -136,11 +136,9 @@ void ask_missing(const mgpux::Host& host, const mgpux::Args& args, Plan& p) {
     }
 }
 
-void report(const mgpux::Host& host, const Plan& p, const Json& result) {
-    const Json* url = result.find("url");
-    const Json* id = result.find("app_id");
-    if (url && url->is_string()) host.success("URL: " + url->as_string() + "\n");
-    if (id && id->is_string()) host.text("App: " + p.app_name + " (" + id->as_string() + ")\n");
+void report(const mgpux::Host& host, const Plan& p, const mgpux::RunResult& result) {
+    if (result.url) host.success("URL: " + *result.url + "\n");
+    if (result.app_id) host.text("App: " + p.app_name + " (" + *result.app_id + ")\n");
     if (p.mode == "deploy") host.info("Stop it with `m-gpux stop` (it keeps running until then).\n");
 }
 
@@ -164,13 +162,9 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     if (upload.bytes > 512ull * 1024 * 1024)
         host.warn("The upload is " + launch::human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
     const std::string script = host.render(template_name(action), render_context(p, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(run_request(p, upload, script).to_json());
-    const Json* status = result.find("status");
-    const bool dry = status && status->is_string() && status->as_string() == "dry_run";
-    const Json* sid = result.find("session_id");  // recorded by the runner for a deploy
-    const Json session_id = dry || !sid ? Json() : *sid;
-    if (args.global_flag("json")) host.json(json_document(p, result, session_id));
-    else if (!dry) report(host, p, result);
+    const mgpux::RunResult result = mgpux::Runner(host).run(run_request(p, upload, script));
+    if (args.global_flag("json")) host.json(json_document(p, result));
+    else if (result.status != "dry_run") report(host, p, result);
     return MGPUX_OK;
 }
 

@@ -136,23 +136,21 @@ mgpux::RunRequest run_request(const Plan& p, const mgpux::launch::UploadStats& u
     return req;
 }
 
-Json json_document(const Plan& p, const Json& result, const Json& session_id) {
+Json json_document(const Plan& p, const mgpux::RunResult& result) {
+    using mgpux::launch::or_null;
+    const bool dry = result.status == "dry_run";
     Json doc = Json::object();
     doc.set("action", action_word(p.action));
     doc.set("app_name", p.app_name);
-    const Json* id = result.find("app_id");
-    doc.set("app_id", id ? *id : Json());
-    const Json* url = result.find("url");
-    doc.set("url", url ? *url : Json());
+    doc.set("app_id", or_null(result.app_id));
+    doc.set("url", or_null(result.url));
     doc.set("mode", p.mode);
-    const Json* profile = result.find("profile");
-    doc.set("profile", profile ? *profile : Json());
-    doc.set("session_id", session_id);
-    doc.set("status", result.string_or("status"));
+    doc.set("profile", or_null(result.profile));
+    doc.set("session_id", dry ? Json() : or_null(result.session_id));  // recorded by the runner for a deploy
+    doc.set("status", result.status);
     doc.set("compute", p.compute.label);
     doc.set("project_dir", p.project_dir);
-    const Json* cmd = result.find("command");
-    doc.set("command", cmd ? *cmd : Json::array());
+    doc.set("command", Json::array_of(result.command));
     return doc;
 }
 

@@ -61,6 +61,6 @@ mgpux::Json render_context(const Plan& p, const std::string& mgpux_version);
 mgpux::RunRequest run_request(const Plan& p, const mgpux::launch::UploadStats& upload, const std::string& script);
 
 // {app_name, app_id, url, mode, profile, session_id, status, ...} for --json.
-mgpux::Json json_document(const Plan& p, const mgpux::Json& run_result, const mgpux::Json& session_id);
+mgpux::Json json_document(const Plan& p, const mgpux::RunResult& run_result);
 
 }  // namespace host

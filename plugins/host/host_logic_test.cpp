@@ -112,9 +112,10 @@ TEST(Request, DeployInBackground) {
 }
 
 TEST(Document, FromRunnerResult) {
-    const Json result = Json::parse(R"J({"status":"completed","app_id":"ap-1","url":"https://w--x-web.modal.run",)J"
-                                    R"J("profile":"work","command":["modal","deploy","/r/modal_runner.py"]})J");
-    const Json doc = json_document(sample_plan(), result, Json("s-1"));
+    const auto result = mgpux::RunResult::from_json(
+        Json::parse(R"J({"status":"completed","app_id":"ap-1","url":"https://w--x-web.modal.run","session_id":"s-1",)J"
+                    R"J("profile":"work","command":["modal","deploy","/r/modal_runner.py"]})J"));
+    const Json doc = json_document(sample_plan(), result);
     EXPECT_EQ(doc.find("app_id")->as_string(), "ap-1");
     EXPECT_EQ(doc.find("url")->as_string(), "https://w--x-web.modal.run");
     EXPECT_EQ(doc.find("mode")->as_string(), "deploy");

@@ -233,16 +233,19 @@ int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch
     const std::string script = host.render("hub/script.py", script_context(r, host.raw()->host_version));
     mgpux::RunRequest req = script_request(r, script, upload);
     launch::set_profile_override(req, r.profile, mgpux::Profiles(host).resolve());
-    const Json result = mgpux::Runner(host).run(req.to_json());
+    const mgpux::RunResult result = mgpux::Runner(host).run(req);
     if (args.global_flag("json")) {
         Json doc = Json::object();
         doc.set("kind", "script");
-        doc.set("status", result.string_or("status"));
+        doc.set("status", result.status);
         doc.set("script", r.script_path);
         doc.set("args", Json::array_of(r.args));
         doc.set("on_input", on == OnInput::Prefill ? "prefill" : "run");
-        for (const char* k : {"app_id", "exit_code", "results", "profile", "run_dir"})
-            doc.set(k, result.find(k) ? *result.find(k) : Json());
+        doc.set("app_id", launch::or_null(result.app_id));
+        doc.set("exit_code", launch::or_null(result.exit_code));
+        doc.set("results", Json(Json::Array(result.results.begin(), result.results.end())));
+        doc.set("profile", launch::or_null(result.profile));
+        doc.set("run_dir", launch::or_null(result.run_dir));
         doc.set("app_name", "m-gpux-runner");
         doc.set("compute", r.compute.label);
         host.json(doc);
@@ -313,23 +316,25 @@ mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, c
     if (v.mode == "deploy") {
         launch::SessionInfo info{"vllm",        v.profile,   v.compute.label, "", fs::current_path().string(),
                                  plan.app_name, std::nullopt};
-        Json session = launch::session_metadata(info);
-        session.set("secret_name", c.secret_name);
-        session.set("model", v.model);
+        mgpux::SessionRecord session = launch::session_metadata(info);
+        session.secret_name = c.secret_name;
+        session.extra.set("model", v.model);
         req.session = session;
     }
     return req;
 }
 
-void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const Json& result, const launch::Credentials& c,
-                 bool json) {
-    const std::string url = result.string_or("url");
+void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const mgpux::RunResult& result,
+                 const launch::Credentials& c, bool json) {
+    const std::string url = result.url.value_or("");
     if (json) {
         Json doc = Json::object();
         doc.set("kind", "vllm");
-        doc.set("status", result.string_or("status"));
-        for (const char* k : {"session_id", "app_id", "url", "profile"})
-            doc.set(k, result.find(k) ? *result.find(k) : Json());
+        doc.set("status", result.status);
+        doc.set("session_id", launch::or_null(result.session_id));
+        doc.set("app_id", launch::or_null(result.app_id));
+        doc.set("url", launch::or_null(result.url));
+        doc.set("profile", launch::or_null(result.profile));
         doc.set("app_name", "m-gpux-vllm");
         doc.set("model", v.model);
         doc.set("mode", v.mode);
@@ -345,7 +350,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const Json& resul
         host.text("OpenAI base URL: " + url + "/v1 (model " + v.model + ")\n");
     }
     host.text("API key: " + c.secret + " (send it as `Authorization: Bearer <key>`)\n");
-    const std::string run_dir = result.string_or("run_dir");
+    const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Key saved in " + run_dir + "/" + launch::kCredentialsFile + " (0600).\n");
     if (v.mode == "deploy") host.info("Stop it with `m-gpux stop` (this also deletes its secret).\n");
 }
@@ -381,8 +386,8 @@ int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optiona
                                                 token ? std::optional<std::string>(c.secret_name) : std::nullopt));
     mgpux::RunRequest req = vllm_request(v, script, c, token);
     launch::set_profile_override(req, v.profile, mgpux::Profiles(host).resolve());
-    const Json result = mgpux::Runner(host).run(req.to_json());
-    const bool dry = result.string_or("status") == "dry_run";
+    const mgpux::RunResult result = mgpux::Runner(host).run(req);
+    const bool dry = result.status == "dry_run";
     // A served endpoint is gone when `modal serve` returns: so is its secret.
     if (!dry && v.mode == "serve") mgpux::Modal(host).secret_delete(c.secret_name, v.profile);
     if (!dry || json) report_vllm(host, v, result, c, json);

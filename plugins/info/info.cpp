@@ -2,6 +2,7 @@
 // host's hostinfo service.
 #include <mgpux/plugin.hpp>
 
+#include <algorithm>
 #include <string>
 
 namespace {
@@ -38,6 +39,28 @@ std::string program_line(const std::string& name, const mgpux::Json& p, bool ver
         else line += "  (" + str_or(p.find("error"), "version unknown") + ")";
     }
     return line + "\n";
+}
+
+// Where each loaded plugin's templates come from before the installed set:
+// the user's override folder (shared by all), then the plugin's own folder.
+void show_plugin_templates(const mgpux::Host& host, const mgpux::Json& plugins) {
+    std::size_t width = 0;
+    std::string overrides;
+    for (const auto& p : plugins.as_array())
+        if (str_or(p.find("status"), "") == "loaded") {
+            width = std::max(width, str_or(p.find("id"), "?").size());
+            if (const mgpux::Json* t = p.find("templates")) overrides = str_or(t->find("override"), overrides);
+        }
+    if (width == 0) return;
+    host.text("\nPlugin templates\n", MGPUX_TEXT_HEADING);
+    if (!overrides.empty()) host.text("  overrides " + overrides + "\n");
+    for (const auto& p : plugins.as_array()) {
+        if (str_or(p.find("status"), "") != "loaded") continue;
+        const std::string id = str_or(p.find("id"), "?");
+        const mgpux::Json* t = p.find("templates");
+        host.text("  " + id + std::string(width - id.size() + 2, ' ') +
+                  str_or(t ? t->find("own") : nullptr, "(none of its own)") + "\n");
+    }
 }
 
 int run(mgpux::Host& host, const mgpux::Args& args) {
@@ -86,6 +109,7 @@ int run(mgpux::Host& host, const mgpux::Args& args) {
                 problems += "  " + str_or(p.find("path"), "?") + ": " + str_or(p.find("status"), "?") + " (" +
                             str_or(p.find("reason"), "") + ")\n";
         if (!problems.empty()) host.text("\nPlugins not loaded\n" + problems, MGPUX_TEXT_WARNING);
+        show_plugin_templates(host, *plugins);
     }
 
     host.text("\nPrograms\n", MGPUX_TEXT_HEADING);

@@ -61,11 +61,11 @@ Compute choose_compute(const mgpux::Host& host, const mgpux::Args& args, const m
                      : mgpux::launch::ask_cpu(host, catalog, cat, "Select CPU size to probe");
 }
 
-void show(const mgpux::Host& host, const Compute& c, const Json& result, const Json& metrics) {
+void show(const mgpux::Host& host, const Compute& c, const mgpux::RunResult& result, const Json& metrics) {
     std::vector<std::vector<Json>> rows;
     for (const auto& [name, value] : metric_rows(metrics)) rows.push_back({Json(name), Json(value)});
     host.table({"Metric", "Value"}, rows, "m-gpux load — " + c.label);
-    if (const Json* id = result.find("app_id"); id && id->is_string()) host.info("app " + id->as_string() + "\n");
+    if (result.app_id) host.info("app " + *result.app_id + "\n");
 }
 
 int probe(mgpux::Host& host, const mgpux::Args& args) {
@@ -76,9 +76,9 @@ int probe(mgpux::Host& host, const mgpux::Args& args) {
     const std::string python = catalog.parse_python();
     const std::string script = host.render(kTemplate, render_context(c, python, host.raw()->host_version));
     host.info("Probing " + c.label + ": starting a container...\n");
-    const Json result = mgpux::Runner(host).run(run_request(c, script).to_json());
+    const mgpux::RunResult result = mgpux::Runner(host).run(run_request(c, script));
     const bool json = args.global_flag("json");
-    if (result.string_or("status") == "dry_run") {
+    if (result.status == "dry_run") {
         if (json) host.json(json_document(c, result, nullptr));
         return MGPUX_OK;
     }

@@ -112,10 +112,8 @@ mgpux::RunRequest run_request(const Compute& c, const std::string& script) {
     return req;
 }
 
-const Json* find_metrics(const Json& run_result) {
-    const Json* results = run_result.find("results");
-    if (!results || !results->is_array()) return nullptr;
-    for (const auto& r : results->as_array())
+const Json* find_metrics(const mgpux::RunResult& run_result) {
+    for (const auto& r : run_result.results)
         if (r.is_object()) return &r;
     return nullptr;
 }
@@ -137,7 +135,7 @@ std::vector<std::pair<std::string, std::string>> metric_rows(const Json& metrics
     return rows;
 }
 
-Json json_document(const Compute& c, const Json& run_result, const Json* metrics) {
+Json json_document(const Compute& c, const mgpux::RunResult& run_result, const Json* metrics) {
     Json doc = Json::object();
     doc.set("compute", c.label);
     doc.set("gpu", c.gpu ? Json(*c.gpu) : Json());
@@ -149,10 +147,8 @@ Json json_document(const Compute& c, const Json& run_result, const Json* metrics
         cpu.set("memory_mb", c.memory_mb.value_or(0));
         doc.set("cpu", cpu);
     }
-    const Json* app_id = run_result.find("app_id");
-    doc.set("app_id", app_id ? *app_id : Json());
-    const Json* status = run_result.find("status");
-    doc.set("status", status ? *status : Json());
+    doc.set("app_id", run_result.app_id ? Json(*run_result.app_id) : Json());
+    doc.set("status", run_result.status);
     doc.set("metrics", metrics ? *metrics : Json());
     return doc;
 }

@@ -33,12 +33,12 @@ mgpux::Json render_context(const Compute& c, const std::string& python, const st
 mgpux::RunRequest run_request(const Compute& c, const std::string& script);
 
 // The first RESULT object the runner captured, or nullptr.
-const mgpux::Json* find_metrics(const mgpux::Json& run_result);
+const mgpux::Json* find_metrics(const mgpux::RunResult& run_result);
 
 // (metric, value) rows for the human table.
 std::vector<std::pair<std::string, std::string>> metric_rows(const mgpux::Json& metrics);
 
 // The --json document: {"compute", "gpu", "cpu", "app_id", "status", "metrics"}.
-mgpux::Json json_document(const Compute& c, const mgpux::Json& run_result, const mgpux::Json* metrics);
+mgpux::Json json_document(const Compute& c, const mgpux::RunResult& run_result, const mgpux::Json* metrics);
 
 }  // namespace load

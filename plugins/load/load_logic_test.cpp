@@ -24,6 +24,9 @@ Compute cpu(int cores, int memory) {
     return c;
 }
 
+// A run result as the runner answers it.
+mgpux::RunResult run_result(const char* text) { return mgpux::RunResult::from_json(Json::parse(text)); }
+
 std::map<std::string, std::string> as_map(const std::vector<std::pair<std::string, std::string>>& rows) {
     return {rows.begin(), rows.end()};
 }
@@ -56,9 +59,9 @@ TEST(LoadRequest, AttachedRunWithDescriptionAndTimeout) {
 }
 
 TEST(LoadResult, FirstObjectResultIsTheMetrics) {
-    EXPECT_EQ(find_metrics(Json::parse(R"j({"results":[]})j")), nullptr);
-    EXPECT_EQ(find_metrics(Json::parse(R"j({"status":"completed"})j")), nullptr);
-    const Json r = Json::parse(R"j({"results":[3,"x",{"gpus":[]},{"other":1}]})j");
+    EXPECT_EQ(find_metrics(run_result(R"j({"status":"completed","results":[]})j")), nullptr);
+    EXPECT_EQ(find_metrics(run_result(R"j({"status":"completed"})j")), nullptr);
+    const mgpux::RunResult r = run_result(R"j({"status":"completed","results":[3,"x",{"gpus":[]},{"other":1}]})j");
     ASSERT_NE(find_metrics(r), nullptr);
     EXPECT_EQ(find_metrics(r)->dump(), R"j({"gpus":[]})j");
 }
@@ -117,11 +120,11 @@ TEST(LoadRows, MissingReadingsAreNotApplicable) {
 }
 
 TEST(LoadDocument, CarriesComputeAppIdAndMetrics) {
-    const Json result = Json::parse(R"j({"status":"completed","app_id":"ap-123","results":[{"gpus":[]}]})j");
+    const mgpux::RunResult result = run_result(R"j({"status":"completed","app_id":"ap-123","results":[{"gpus":[]}]})j");
     const Json doc = json_document(cpu(8, 4096), result, find_metrics(result));
     EXPECT_EQ(doc.dump(), R"j({"compute":"CPU (8 cores, 4096 MB)","gpu":null,"cpu":{"cores":8,"memory_mb":4096},)j"
                           R"j("app_id":"ap-123","status":"completed","metrics":{"gpus":[]}})j");
-    const Json dry = json_document(gpu("L4", "L4"), Json::parse(R"j({"status":"dry_run","app_id":null})j"), nullptr);
+    const Json dry = json_document(gpu("L4", "L4"), run_result(R"j({"status":"dry_run","app_id":null})j"), nullptr);
     EXPECT_EQ(dry.dump(),
               R"j({"compute":"L4","gpu":"L4","cpu":null,"app_id":null,"status":"dry_run","metrics":null})j");
 }

@@ -275,14 +275,14 @@ int create(mgpux::Host& host, const mgpux::Args& args) {
     c.script = choose_script(host, args, cwd, c.action);
     const std::string name = choose_name(host, args, c);
     confirm_replace(host, state, name);
-    const Json saved = state.preset_save(name, fields(c));
+    const mgpux::PresetFields saved = state.preset_save(name, fields(c));
     if (args.global_flag("json")) {
-        host.json(saved);
+        host.json(saved.to_json());
         return MGPUX_OK;
     }
     if (args.global_flag("dry_run")) return MGPUX_OK;  // the host said what it did not save
     host.success("Saved preset " + name + ": " + c.action + " on " +
-                 saved.string_or("compute_label", compute_text(c.compute)) + ", Python " + c.python +
+                 saved.compute_label.value_or(compute_text(c.compute)) + ", Python " + c.python +
                  (c.profile ? ", profile " + *c.profile : std::string()) + "\n");
     return MGPUX_OK;
 }
@@ -347,7 +347,7 @@ int remove(mgpux::Host& host, const mgpux::Args& args) {
 int run_preset(mgpux::Host& host, const mgpux::Args& args) {
     mgpux::launch::require_modal_account(host, args);
     const std::string name = args.str("name");
-    const Json p = mgpux::launch::read_preset(host, name);
+    const auto p = mgpux::launch::read_preset(host, name);
     mgpux::launch::WorkspaceSpec spec =
         mgpux::launch::workspace_from_preset(host, name, p, std::nullopt, args.global_str("profile"));
     spec.background = args.flag("background");

@@ -55,11 +55,6 @@ fs::path absolute_normal(const fs::path& cwd, const std::string& given) {
     return p.lexically_normal();
 }
 
-template <typename T>
-Json optional_json(const std::optional<T>& v) {
-    return v ? Json(*v) : Json();
-}
-
 // Names in the order `preset list` shows them.
 std::vector<std::string> sorted_names(const Json& presets) {
     std::vector<std::string> names;
@@ -148,19 +143,23 @@ std::vector<std::string> split_list(const std::string& text) {
     }
 }
 
-Json fields(const Choice& c) {
-    Json f = Json::object();
-    f.set("action", c.action);
-    f.set("gpu", optional_json(c.compute.gpu));
-    f.set("gpu_count", c.compute.gpu ? c.compute.gpu_count : 1);
-    f.set("cpu", c.compute.gpu ? Json() : optional_json(c.compute.cpu));
-    f.set("memory_mb", c.compute.gpu ? Json() : optional_json(c.compute.memory_mb));
-    f.set("python_version", c.python);
-    f.set("pip_packages", Json::array_of(c.packages));
-    f.set("requirements", optional_json(c.requirements));
-    f.set("exclude_patterns", Json::array_of(c.excludes));
-    f.set("script", optional_json(c.script));
-    f.set("profile", optional_json(c.profile));  // null: Modal's active profile at launch
+mgpux::PresetFields fields(const Choice& c) {
+    mgpux::PresetFields f;
+    // Every structured member is named; a null clears what the stored preset held.
+    for (const char* key : {"gpu", "cpu", "memory_mb", "requirements", "script", "profile"}) f.set_null(key);
+    f.action = c.action;
+    f.gpu = c.compute.gpu;
+    f.gpu_count = c.compute.gpu ? c.compute.gpu_count : 1;
+    if (!c.compute.gpu) {
+        if (c.compute.cpu) f.cpu = *c.compute.cpu;
+        if (c.compute.memory_mb) f.memory_mb = *c.compute.memory_mb;
+    }
+    f.python_version = c.python;
+    f.pip_packages = c.packages;
+    f.requirements = c.requirements;
+    f.exclude_patterns = c.excludes;
+    f.script = c.script;
+    f.profile = c.profile;  // null: Modal's active profile at launch
     return f;
 }
 

@@ -65,7 +65,7 @@ struct Choice {
 // The fields handed to the state service. Every structured member is named,
 // so saving over an existing preset replaces all of it (the service merges
 // member by member and keeps `created_at`).
-mgpux::Json fields(const Choice& choice);
+mgpux::PresetFields fields(const Choice& choice);
 
 // `preset list`: one row per preset, sorted by name (Name, Action, Compute,
 // Python, Profile, Updated). A preset the host could not read shows

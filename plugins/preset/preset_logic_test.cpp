@@ -84,11 +84,10 @@ TEST(PresetFields, GpuPresetNamesEveryMember) {
     c.packages = {"torch"};
     c.excludes = {".git"};
     c.profile = "work";
-    const Json f = fields(c);
-    EXPECT_EQ(
-        f.dump(),
-        R"j({"action":"dev","gpu":"H100","gpu_count":2,"cpu":null,"memory_mb":null,"python_version":"3.11",)j"
-        R"j("pip_packages":["torch"],"requirements":null,"exclude_patterns":[".git"],"script":null,"profile":"work"})j");
+    const Json f = fields(c).to_json();
+    EXPECT_EQ(f.dump(), R"j({"action":"dev","profile":"work","gpu":"H100","python_version":"3.11","gpu_count":2,)j"
+                        R"j("pip_packages":["torch"],"exclude_patterns":[".git"],"cpu":null,"memory_mb":null,)j"
+                        R"j("requirements":null,"script":null})j");
 }
 
 TEST(PresetFields, CpuPresetWithRequirementsAndNoProfile) {
@@ -98,7 +97,7 @@ TEST(PresetFields, CpuPresetWithRequirementsAndNoProfile) {
     c.python = "3.12";
     c.requirements = "req.txt";
     c.script = "src/run.py";
-    const Json f = fields(c);
+    const Json f = fields(c).to_json();
     EXPECT_TRUE(f.find("gpu")->is_null());
     EXPECT_EQ(f.find("gpu_count")->as_int(), 1);
     EXPECT_EQ(f.find("cpu")->as_int(), 4);

@@ -43,7 +43,7 @@ ApiKey make_key(const std::string& name);
 // {name, key (full or masked), created, active}.
 Json key_json(const ApiKey& k, bool full);
 // Recorded serve deployments (sessions of kind "serve") not known stopped.
-std::vector<Json> serve_sessions(const mgpux::Host& host);
+std::vector<mgpux::SessionRecord> serve_sessions(const mgpux::Host& host);
 void sync_deployments(const mgpux::Host& host, const mgpux::Args& args, const std::vector<ApiKey>& keys);
 // The key to send to an endpoint: $MGPUX_API_KEY, else --key NAME, else the first active key.
 std::string client_key(const mgpux::Host& host, const mgpux::Args& args);

@@ -237,15 +237,15 @@ mgpux::RunRequest run_request(const DeployPlan& p, const std::string& script, co
     req.secrets.push_back({keys_secret_for(p.app_name), {{"MGPUX_KEY_HASHES", key_hashes(keys)}}});
     if (!token.empty()) req.secrets.push_back({hf_secret_for(p.app_name), {{"HF_TOKEN", token}}});
     if (p.mode == "deploy") {
-        Json s = Json::object();
-        s.set("kind", "serve");
-        s.set("profile", "");
-        s.set("compute", compute);
-        s.set("app_name", p.app_name);
-        s.set("model", p.upstream_mode ? Json() : Json(p.model));
-        s.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
-        s.set("keys_secret", keys_secret_for(p.app_name));
-        s.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
+        mgpux::SessionRecord s;
+        s.kind = "serve";
+        s.profile = "";  // the runner records the profile it ran in
+        s.compute = compute;
+        s.app_name = p.app_name;
+        s.extra.set("model", p.upstream_mode ? Json() : Json(p.model));
+        s.extra.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
+        s.extra.set("keys_secret", keys_secret_for(p.app_name));
+        s.extra.set("hf_secret", token.empty() ? Json() : Json(hf_secret_for(p.app_name)));
         req.session = s;
     }
     return req;
@@ -285,15 +285,15 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     Json new_key;
     const auto keys = ensure_key(host, args, new_key);
     const std::string script = host.render("serve/deploy.py", render_context(p, host.raw()->host_version));
-    const Json result = mgpux::Runner(host).run(run_request(p, script, keys, token).to_json());
-    const std::string status = result.string_or("status");
-    std::string url = result.string_or("url");
+    const mgpux::RunResult result = mgpux::Runner(host).run(run_request(p, script, keys, token));
+    const std::string& status = result.status;
+    std::string url = result.url.value_or("");
     while (!url.empty() && url.back() == '/') url.pop_back();
-    const std::string app_id = result.string_or("app_id");
-    const std::string session_id = result.string_or("session_id");
+    const std::string app_id = result.app_id.value_or("");
+    const std::string session_id = result.session_id.value_or("");
     if (!session_id.empty() && !url.empty()) {
-        Json fields = Json::object();
-        fields.set("url", url);  // Modal prints it on deploy; warmup and dashboard read it back
+        mgpux::SessionRecord fields;
+        fields.url = url;  // Modal prints it on deploy; warmup and dashboard read it back
         mgpux::State(host).session_update(session_id, fields);
     }
     if (json_out(args)) {
@@ -337,8 +337,8 @@ Target find_target(const mgpux::Host& host, const mgpux::Args& args) {
     t.app_name = app_name_for(args.str("name"));
     mgpux::Profiles(host).resolve();  // an unknown --profile is a usage error before any call
     if (args.global_str("profile").empty())
-        for (const Json& s : serve_sessions(host))
-            if (s.string_or("app_name") == t.app_name) t.profile = s.string_or("profile");
+        for (const auto& s : serve_sessions(host))
+            if (s.app_name == t.app_name) t.profile = s.profile.value_or("");
     const Json r = mgpux::Modal(host).call({"app", "list", "--json"}, t.profile);
     const Json* rows = r.find("json");
     if (rows && rows->is_array())
@@ -379,8 +379,8 @@ int stop(mgpux::Host& host, const mgpux::Args& args) {
         throw mgpux::Error(MGPUX_E_CANCELLED, "not stopped");
     mgpux::Modal(host).app_stop(t.app_id, t.profile);  // a failure throws: exit 1 naming modal's error
     if (!dry_run(args)) {
-        Json fields = Json::object();
-        fields.set("state", "stopped");
+        mgpux::SessionRecord fields;
+        fields.state = "stopped";
         mgpux::State(host).session_update(t.app_id, fields);
     }
     if (json_out(args)) {

@@ -36,12 +36,10 @@ Json key_json(const ApiKey& k, bool full) {
 }
 
 // The serve deployments recorded by deploy that are not known stopped.
-std::vector<Json> serve_sessions(const mgpux::Host& host) {
-    std::vector<Json> out;
-    const Json all = mgpux::State(host).read("sessions");
-    if (!all.is_array()) return out;
-    for (const Json& s : all.as_array())
-        if (s.string_or("kind") == "serve" && s.string_or("state") != "stopped") out.push_back(s);
+std::vector<mgpux::SessionRecord> serve_sessions(const mgpux::Host& host) {
+    std::vector<mgpux::SessionRecord> out;
+    for (auto& s : mgpux::State(host).sessions())
+        if (s.kind == "serve" && s.state != "stopped") out.push_back(std::move(s));
     return out;
 }
 
@@ -50,9 +48,9 @@ std::vector<Json> serve_sessions(const mgpux::Host& host) {
 void sync_deployments(const mgpux::Host& host, const mgpux::Args& args, const std::vector<ApiKey>& keys) {
     std::set<std::pair<std::string, std::string>> done;
     const mgpux::Modal modal(host);
-    for (const Json& s : serve_sessions(host)) {
-        const std::string secret = s.string_or("keys_secret");
-        const std::string profile = s.string_or("profile");
+    for (const auto& s : serve_sessions(host)) {
+        const std::string secret = s.extra.string_or("keys_secret");  // serve's own member
+        const std::string profile = s.profile.value_or("");
         if (secret.empty() || !done.insert({profile, secret}).second) continue;
         if (dry_run(args)) {
             host.info("dry run: would re-create secret " + secret + "\n");
@@ -69,7 +67,7 @@ void sync_deployments(const mgpux::Host& host, const mgpux::Args& args, const st
             values.set("MGPUX_KEY_HASHES", key_hashes(keys));
             modal.secret_create(secret, values, profile);
             host.info("Updated secret " + secret + (profile.empty() ? "" : " (profile " + profile + ")") +
-                      "; the running container picks it up at its next start (" + s.string_or("app_name") + ").\n");
+                      "; the running container picks it up at its next start (" + s.app_name.value_or("") + ").\n");
         } catch (const mgpux::Error& e) {
             if (e.code() == MGPUX_E_CANCELLED) throw;
             // The key store is already updated: the secret can be brought up to date by deploying again.
@@ -240,11 +238,11 @@ std::string endpoint_url(const mgpux::Host& host, const mgpux::Args& args) {
     const std::string profile = mgpux::Profiles(host).resolve();
     std::string found;
     // The newest recorded deployment of this app, in this profile when one is named.
-    for (const Json& s : serve_sessions(host)) {
-        if (s.string_or("app_name") != app || s.string_or("url").empty()) continue;
-        const std::string p = s.string_or("profile");
+    for (const auto& s : serve_sessions(host)) {
+        if (s.app_name != app || s.url.value_or("").empty()) continue;
+        const std::string p = s.profile.value_or("");
         if (!profile.empty() && !p.empty() && p != profile) continue;
-        found = s.string_or("url");
+        found = *s.url;
     }
     if (!found.empty()) return normalize_url(found, "the recorded URL");
     return normalize_url(

@@ -95,12 +95,12 @@ std::vector<std::pair<std::string, std::string>> show_fields(const Json& session
     return out;
 }
 
-std::string credentials_path(const Json& session, const std::string& state_dir) {
+std::string credentials_path(const SessionRecord& session, const std::string& state_dir) {
     namespace fs = std::filesystem;
     constexpr const char* kFile = "credentials.env";  // the name the launches write
-    const std::string script = session.string_or("script_path");
+    const std::string script = session.script_path.value_or("");
     if (!script.empty() && fs::path(script).has_parent_path()) return (fs::path(script).parent_path() / kFile).string();
-    const std::string run_id = session.string_or("run_id");
+    const std::string run_id = session.run_id.value_or("");
     // A run id is one path component (the runner makes <date>-<time>-<hex>).
     if (run_id.empty() || state_dir.empty() || run_id.find('/') != std::string::npos || run_id == "." || run_id == "..")
         return {};

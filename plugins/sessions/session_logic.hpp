@@ -55,7 +55,7 @@ std::vector<std::pair<std::string, std::string>> show_fields(const Json& session
 // script (<run dir>/credentials.env): from the recorded script_path, else
 // from run_id under `state_dir`. "" when the session records neither (the
 // Python tool's sessions). The file itself is never read here.
-std::string credentials_path(const Json& session, const std::string& state_dir);
+std::string credentials_path(const SessionRecord& session, const std::string& state_dir);
 
 // What a session's credentials file holds, for a sentence: "the Jupyter
 // token (JUPYTER_TOKEN)", "the login (TTYD_CREDENTIAL=user:password)"...

@@ -7,6 +7,8 @@
 namespace mgpux::sessions {
 namespace {
 
+SessionRecord record(const char* text) { return SessionRecord::from_json(Json::parse(text)); }
+
 Json sessions_doc() {
     return Json::parse(R"J([
       {"id": "sess-00000001", "profile": "alice", "app_id": "ap-live1", "state": "running"},
@@ -142,14 +144,14 @@ TEST(Volumes, OnlyModalVolumeNames) {
 }
 
 TEST(CredentialsPath, BesideTheRecordedScriptElseFromTheRunId) {
-    EXPECT_EQ(credentials_path(Json::parse(R"({"script_path": "/h/.m-gpux/runs/r1/modal_runner.py", "run_id": "x"})"),
-                               "/state"),
-              "/h/.m-gpux/runs/r1/credentials.env");
-    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "20260820-101500-abcdef"})"), "/state"),
+    EXPECT_EQ(
+        credentials_path(record(R"({"script_path": "/h/.m-gpux/runs/r1/modal_runner.py", "run_id": "x"})"), "/state"),
+        "/h/.m-gpux/runs/r1/credentials.env");
+    EXPECT_EQ(credentials_path(record(R"({"run_id": "20260820-101500-abcdef"})"), "/state"),
               "/state/runs/20260820-101500-abcdef/credentials.env");
-    EXPECT_EQ(credentials_path(Json::parse(R"({"app_name": "m-gpux-shell"})"), "/state"), "");
-    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "../../etc"})"), "/state"), "");
-    EXPECT_EQ(credentials_path(Json::parse(R"({"run_id": "r1"})"), ""), "");
+    EXPECT_EQ(credentials_path(record(R"({"app_name": "m-gpux-shell"})"), "/state"), "");
+    EXPECT_EQ(credentials_path(record(R"({"run_id": "../../etc"})"), "/state"), "");
+    EXPECT_EQ(credentials_path(record(R"({"run_id": "r1"})"), ""), "");
 }
 
 TEST(CredentialsPath, WordsNameTheVariableNotTheValue) {

@@ -127,24 +127,25 @@ struct Target {
 
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(active profile)" : profile; }
 
-std::string session_ref(const Json& s) {
-    for (const char* key : {"id", "app_id", "app_name"})
-        if (!s.string_or(key).empty()) return s.string_or(key);
+std::string session_ref(const SessionRecord& s) {
+    for (const auto* member : {&s.id, &s.app_id, &s.app_name})
+        if (!member->value_or("").empty()) return **member;
     return {};
 }
 
-Json one_field(const char* key, const std::string& value) {
-    Json j = Json::object();
-    j.set(key, value);
-    return j;
+// The update that moves a session to `state`.
+SessionRecord state_update(const std::string& state) {
+    SessionRecord fields;
+    fields.state = state;
+    return fields;
 }
 
-Json find_session(Host& host, const std::string& ref) {
-    Json s = State(host).session_get(ref);
-    if (!s.is_object())
+SessionRecord find_session(Host& host, const std::string& ref) {
+    auto s = State(host).session_find(ref);
+    if (!s)
         throw usage_error("no tracked session matches '" + ref +
                           "' (a session id, app id or app name); run `m-gpux sessions list` to see them");
-    return s;
+    return *s;
 }
 
 Json read_sessions(Host& host) {
@@ -166,18 +167,20 @@ std::string resolve_by_name(Host& host, const Target& t, const std::string& name
         throw Error(MGPUX_E_FAILED, "no running app named '" + name + "' in profile " + profile_label(t.profile) +
                                         ": the session has ended (`m-gpux sessions forget " + t.ref + "` drops it)");
     host.info("resolved " + name + " to " + app->app_id + " via app list\n");
-    State(host).session_update(t.ref, one_field("app_id", app->app_id));
+    SessionRecord fields;
+    fields.app_id = app->app_id;
+    State(host).session_update(t.ref, fields);
     return app->app_id;
 }
 
-Target resolve_target(Host& host, const Json& s) {
+Target resolve_target(Host& host, const SessionRecord& s) {
     Target t;
     t.ref = session_ref(s);
-    t.profile = s.string_or("profile");
-    t.app_id = s.string_or("app_id");
-    t.description = s.string_or("app_name");
-    t.secret_name = s.string_or("secret_name");
-    if (s.string_or("backend") == "local")
+    t.profile = s.profile.value_or("");
+    t.app_id = s.app_id.value_or("");
+    t.description = s.app_name.value_or("");
+    t.secret_name = s.secret_name.value_or("");
+    if (s.backend == "local")
         throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
     if (!t.app_id.empty()) {
         if (!stop::looks_like_app_id(t.app_id))
@@ -247,7 +250,7 @@ Json refresh(Host& host, const Args& args, const Json& sessions) {
     const auto changes = reconcile(sessions, listings, fallback);
     State state(host);
     for (const StateChange& c : changes) {
-        state.session_update(c.ref, one_field("state", c.to));
+        state.session_update(c.ref, state_update(c.to));
         host.info(c.ref + ": " + (c.from.empty() ? "unknown" : c.from) + " -> " + c.to + "\n");
     }
     // Under --dry-run nothing was written: show what would have been.
@@ -280,9 +283,9 @@ int cmd_list(Host& host, const Args& args) {
 // Where the session's launch kept its credentials file ("" when it records
 // no run directory). The state directory is asked of the host only for a
 // session recorded without its script path.
-std::string expected_credentials_file(Host& host, const Json& s) {
+std::string expected_credentials_file(Host& host, const SessionRecord& s) {
     std::string state_dir;
-    if (s.string_or("script_path").empty())
+    if (s.script_path.value_or("").empty())
         if (const Json* dirs = host.hostinfo().find("directories")) state_dir = dirs->string_or("state_dir");
     return credentials_path(s, state_dir);
 }
@@ -294,9 +297,9 @@ bool file_exists(const std::string& path) {
 
 // Says where to find what the page asks for; only the file's path is shown,
 // never the secret (it is printed once, at launch).
-void say_where_the_credentials_are(Host& host, const Json& s, const std::string& file) {
+void say_where_the_credentials_are(Host& host, const SessionRecord& s, const std::string& file) {
     if (file.empty()) return;
-    const std::string words = credentials_words(s.string_or("kind"));
+    const std::string words = credentials_words(s.kind.value_or(""));
     if (file_exists(file))
         host.info("The page asks for " + words + ": it is in " + file + " (0600), not printed here.\n");
     else
@@ -305,14 +308,16 @@ void say_where_the_credentials_are(Host& host, const Json& s, const std::string&
 }
 
 int cmd_show(Host& host, const Args& args) {
-    Json s = find_session(host, args.str("id"));
+    const SessionRecord s = find_session(host, args.str("id"));
+    Json shown = s.to_json();
     if (args.global_flag("json")) {
-        host.json(s);
+        host.json(shown);
         return MGPUX_OK;
     }
     // Shown beside the recorded fields: where the launch kept the login.
-    if (const std::string file = expected_credentials_file(host, s); file_exists(file)) s.set("credentials_file", file);
-    const auto fields = show_fields(s);
+    if (const std::string file = expected_credentials_file(host, s); file_exists(file))
+        shown.set("credentials_file", file);
+    const auto fields = show_fields(shown);
     std::size_t width = 0;
     for (const auto& f : fields) width = std::max(width, f.first.size());
     for (const auto& [key, value] : fields) {
@@ -342,9 +347,9 @@ bool open_in_browser(Host& host, const std::string& url) {
 }
 
 int cmd_open(Host& host, const Args& args) {
-    const Json s = find_session(host, args.str("id"));
+    const SessionRecord s = find_session(host, args.str("id"));
     const std::string ref = session_ref(s);
-    const std::string url = s.string_or("url");
+    const std::string url = s.url.value_or("");
     if (url.empty())
         throw Error(MGPUX_E_FAILED, "session " + ref + " has no recorded URL; its address appears in the app's logs: " +
                                         "m-gpux sessions logs " + ref);
@@ -386,9 +391,9 @@ fs::path pull_destination(const Args& args) {
 }
 
 int cmd_pull(Host& host, const Args& args) {
-    const Json s = find_session(host, args.str("id"));
-    const std::string ref = session_ref(s), profile = s.string_or("profile");
-    const std::string volume = s.string_or("workspace_volume");
+    const SessionRecord s = find_session(host, args.str("id"));
+    const std::string ref = session_ref(s), profile = s.profile.value_or("");
+    const std::string volume = s.workspace_volume.value_or("");
     if (volume.empty()) throw Error(MGPUX_E_FAILED, "session " + ref + " has no workspace volume to pull");
     if (!is_volume_name(volume))
         throw Error(MGPUX_E_CONFIG, "session " + ref + " records workspace volume '" + volume +
@@ -459,7 +464,7 @@ int cmd_stop(Host& host, const Args& args) {
         throw Error(MGPUX_E_CANCELLED, "cancelled: the app was not stopped");
     const bool already = stop_app(host, t);
     const bool dry = args.global_flag("dry_run");
-    State(host).session_update(t.ref, one_field("state", "stopped"));
+    State(host).session_update(t.ref, state_update("stopped"));
     if (dry) host.info("Would stop " + what + "\n");
     else host.success((already ? "Already stopped: " : "Stopped ") + what + "\n");
     const bool secret_deleted = delete_session_secret(host, t);

@@ -209,16 +209,13 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
         if (o.ok && !o.dry) stopped.insert(o.app.app_id);
     if (stopped.empty()) return 0;
     State state(host);
-    const Json sessions = state.read("sessions");
     std::size_t changed = 0;
-    if (!sessions.is_array()) return 0;
-    for (const Json& s : sessions.as_array()) {
-        const std::string app_id = s.string_or("app_id");
-        if (!stopped.count(app_id) || s.string_or("state") == "stopped") continue;
-        const std::string id = s.string_or("id");
-        Json fields = Json::object();
-        fields.set("state", "stopped");
-        state.session_update(id.empty() ? app_id : id, fields);
+    SessionRecord fields;
+    fields.state = "stopped";
+    for (const SessionRecord& s : state.sessions()) {
+        if (!stopped.count(s.app_id.value_or("")) || s.state == "stopped") continue;
+        const std::string id = s.id.value_or("");
+        state.session_update(id.empty() ? *s.app_id : id, fields);
         ++changed;
     }
     return changed;
@@ -233,11 +230,9 @@ std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Ou
         if (o.ok && !o.dry) profile_of[o.app.app_id] = o.app.profile;
     std::vector<std::string> deleted;
     if (profile_of.empty()) return deleted;
-    const Json sessions = State(host).read("sessions");
-    if (!sessions.is_array()) return deleted;
-    for (const Json& s : sessions.as_array()) {
-        const auto it = profile_of.find(s.string_or("app_id"));
-        const std::string secret = s.string_or("secret_name");
+    for (const SessionRecord& s : State(host).sessions()) {
+        const auto it = profile_of.find(s.app_id.value_or(""));
+        const std::string secret = s.secret_name.value_or("");
         if (it == profile_of.end() || secret.empty()) continue;
         try {
             Modal(host).secret_delete(secret, it->second);

@@ -2,6 +2,7 @@
 command tree, completion, the welcome screen and `info`."""
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -228,6 +229,25 @@ class Info(MgpuxTestCase):
         self.assertIn("mgpux-info.so", doc["plugin_dirs"][0]["files"])
         self.assertNotIn("version", doc["programs"]["modal"])
         self.assertEqual(self.modal_calls(), [])  # without --versions nothing is run
+
+    def test_info_lists_each_plugins_template_directories(self):
+        fixtures = self.fixture_dir("templated")
+        env = {"MGPUX_PLUGIN_PATH": os.pathsep.join([str(fixtures), str(PLUGIN_DIR)])}
+        override = str(self.home / ".config" / "m-gpux" / "templates")
+        r = self.run_mgpux("info", "--json", env=env)
+        self.assertExit(r, 0)
+        plugins = {p["id"]: p for p in r.json()["plugins"]}
+        # A plugin that ships templates beside its file: its own folder, after the user's overrides.
+        self.assertEqual(plugins["abitpl"]["templates"],
+                         {"override": override, "own": str(fixtures / "abitpl" / "templates")})
+        # One that ships none renders from the installed set: no folder of its own.
+        self.assertEqual(plugins["info"]["templates"], {"override": override, "own": None})
+        text = self.run_mgpux("info", env=env)
+        self.assertExit(text, 0)
+        self.assertIn("Plugin templates", text.out)
+        self.assertRegex(text.out, r"\n  abitpl\s+" + re.escape(str(fixtures / "abitpl" / "templates")) + r"\n")
+        self.assertRegex(text.out, r"\n  info\s+\(none of its own\)\n")
+        self.assertIn("  overrides " + override + "\n", text.out)
 
     def test_info_versions_runs_the_programs(self):
         r = self.run_mgpux("info", "--versions", "--json")

@@ -1036,6 +1036,23 @@ class StateServiceTests(ServiceTestCase):
         self.assertEqual(stat.S_IMODE((self.state_dir / "sessions.json").stat().st_mode), 0o600)
         self.assertEqual(self.probe_json("state", "session-forget", "m-gpux-shell"), 1)
 
+    def test_session_members_of_the_wrong_type_are_refused_by_name(self):
+        # The host reads a session (and an update) with the SDK's SessionRecord: a member the
+        # record names must have its type, and nothing is written when one does not.
+        r = self.probe("state", "session-save", "-", '{"kind": "bash", "app_id": 5}', "--json")
+        self.assertExit(r, 2)
+        self.assertIn('session: "app_id" must be a string', r.err)
+        self.assertFalse((self.state_dir / "sessions.json").exists())
+        saved = self.probe_json("state", "session-save", "-", '{"kind": "bash", "app_name": "a", "preset": null}')
+        self.assertIsNone(saved["preset"])  # a member given as null stays null
+        before = (self.state_dir / "sessions.json").read_bytes()
+        r = self.probe("state", "session-update", saved["id"], '{"state": ["stopped"]}', "--json")
+        self.assertExit(r, 2)
+        self.assertIn('session: "state" must be a string', r.err)
+        self.assertEqual((self.state_dir / "sessions.json").read_bytes(), before)
+        updated = self.probe_json("state", "session-update", saved["id"], '{"state": "stopped", "note": 1}')
+        self.assertEqual((updated["state"], updated["note"], updated["kind"]), ("stopped", 1, "bash"))
+
     def test_corrupt_file_exit_3_byte_identical(self):
         self.state_dir.mkdir(mode=0o700)
         bad = b'[{"id": "sess-1", oops}]\n'

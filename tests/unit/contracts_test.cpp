@@ -64,7 +64,7 @@ TEST(RunRequestContract, RoundTrips) {
     r.uploads = {"/w (3 files, 1 KB)"};
     r.profile = "alice";
     r.secrets = {{"m-gpux-s1", {{"JUPYTER_TOKEN", "t"}}}};
-    r.session = Json::parse(R"j({"kind": "jupyter", "local_dir": "/w"})j");
+    r.session = mgpux::SessionRecord::from_json(Json::parse(R"j({"kind": "jupyter", "local_dir": "/w"})j"));
     r.files = {{"credentials.env", "JUPYTER_TOKEN=t\n"}};
     EXPECT_EQ(mgpux::RunRequest::from_json(r.to_json()), r);
     EXPECT_EQ(mgpux::RunRequest::from_json(Json::parse(r.to_json().dump())), r);
@@ -172,4 +172,94 @@ TEST(ProcessContract, RoundTripsAndIsStrict) {
         R"j({"exit_code":0,"signal":0,"timed_out":false,"interrupted":false,"stdout":"1\n","stderr":"",)j"
         R"j("pid":7,"output_overflow":false})j");
     EXPECT_EQ(refused_member<mgpux::ProcessResult>(R"j({"exit_code":1.5})j"), "exit_code");
+}
+
+TEST(SessionRecordContract, RoundTripsAndKeepsMembersItDoesNotName) {
+    mgpux::SessionRecord s;
+    s.id = "sess-1a2b";
+    s.kind = "jupyter";
+    s.app_name = "m-gpux-hub-jupyter";
+    s.app_id = "ap-1";
+    s.profile = "";
+    s.state = "running";
+    s.url = "https://x.modal.host";
+    s.secret_name = "m-gpux-jupyter-1";
+    s.extra.set("model", "Qwen/Qwen2.5-0.5B");
+    EXPECT_EQ(mgpux::SessionRecord::from_json(s.to_json()), s);
+    EXPECT_EQ(mgpux::SessionRecord::from_json(Json::parse(s.to_json().dump())), s);
+    // A session as the runner records it: a plugin's own members and the nulls stay as they were.
+    expect_same_json<mgpux::SessionRecord>(
+        R"j({"kind":"serve","profile":"","compute":"H100","app_name":"m-gpux-llm-api","model":null,)j"
+        R"j("upstream":"https://u","keys_secret":"m-gpux-llm-api-keys","hf_secret":null,"id":"sess-9",)j"
+        R"j("description":"vLLM","state":"running","app_id":"ap-9","url":null,"script_path":"/r/s.py",)j"
+        R"j("run_id":"r1","backend":"modal","preset":null,"created_at":"2026-01-01T00:00:00",)j"
+        R"j("updated_at":"2026-01-01T00:00:00"})j");
+    // A typed member set over a null the document held wins.
+    auto read = mgpux::SessionRecord::from_json(Json::parse(R"j({"url":null})j"));
+    EXPECT_EQ(read.to_json().dump(), R"j({"url":null})j");
+    read.url = "https://y";
+    EXPECT_EQ(read.to_json().dump(), R"j({"url":"https://y"})j");
+    // An update carries only what it changes.
+    mgpux::SessionRecord update;
+    update.state = "stopped";
+    EXPECT_EQ(update.to_json().dump(), R"j({"state":"stopped"})j");
+    EXPECT_EQ(refused_member<mgpux::SessionRecord>(R"j({"app_id":5})j"), "app_id");
+    EXPECT_EQ(refused_member<mgpux::SessionRecord>(R"j({"state":["stopped"]})j"), "state");
+    EXPECT_EQ(refused_member<mgpux::SessionRecord>(R"j([])j"), "<document>");
+    EXPECT_EQ(refused_member<mgpux::SessionRecord>(R"j({"note":[1,2]})j"), "");
+}
+
+TEST(PromptContract, RoundTripsEachKind) {
+    mgpux::Prompt select;
+    select.kind = "select";
+    select.message = "Select GPU";
+    select.labels = {"L4", "A100"};
+    select.descriptions = {"24 GB", ""};
+    select.default_index = 1;
+    select.flag_hint = "--gpu";
+    EXPECT_EQ(mgpux::Prompt::from_json(select.to_json()), select);
+    mgpux::Prompt text;
+    text.message = "Token secret";
+    text.secret = true;
+    text.destructive = true;
+    EXPECT_EQ(mgpux::Prompt::from_json(Json::parse(text.to_json().dump())), text);
+    expect_same_json<mgpux::Prompt>(R"j({"kind":"confirm","message":"Stop it?","default_yes":false,)j"
+                                    R"j("destructive":true,"flag_hint":"--yes"})j");
+    expect_same_json<mgpux::Prompt>(R"j({"kind":"text","message":"Name","default_value":"world"})j");
+    EXPECT_EQ(refused_member<mgpux::Prompt>(R"j({"kind":"menu"})j"), "kind");
+    EXPECT_EQ(refused_member<mgpux::Prompt>(R"j({"message":"x"})j"), "kind");
+    EXPECT_EQ(refused_member<mgpux::Prompt>(R"j({"kind":"select","labels":"a"})j"), "labels");
+    EXPECT_EQ(refused_member<mgpux::Prompt>(R"j({"kind":"select","default_index":"0"})j"), "default_index");
+
+    mgpux::PromptAnswer a;
+    a.index = 1;
+    EXPECT_EQ(mgpux::PromptAnswer::from_json(a.to_json()), a);
+    expect_same_json<mgpux::PromptAnswer>(R"j({"yes":true})j");
+    expect_same_json<mgpux::PromptAnswer>(R"j({"text":"ada"})j");
+    EXPECT_EQ(refused_member<mgpux::PromptAnswer>(R"j({"yes":"y"})j"), "yes");
+}
+
+TEST(PresetFieldsContract, RoundTripsAndKeepsNullsAndUnknownMembers) {
+    mgpux::PresetFields p;
+    p.action = "dev";
+    p.gpu = "H100";
+    p.gpu_count = 2;
+    p.pip_packages = std::vector<std::string>{"torch"};
+    p.exclude_patterns = std::vector<std::string>{};
+    p.set_null("profile");  // clear it: Modal's active profile at launch
+    EXPECT_EQ(mgpux::PresetFields::from_json(p.to_json()), p);
+    EXPECT_EQ(mgpux::PresetFields::from_json(Json::parse(p.to_json().dump())), p);
+    EXPECT_TRUE(p.to_json().find("exclude_patterns")->as_array().empty());  // given empty, not absent
+    EXPECT_TRUE(p.to_json().find("profile")->is_null());
+    // A preset as the host answers it, the original tool's fragments included.
+    expect_same_json<mgpux::PresetFields>(
+        R"j({"name":"rl","action":"dev","compute_label":"A100","compute_spec":"gpu=\"A100\"",)j"
+        R"j("pip_section":".pip_install(\"torch\")","profile":"alice","gpu":"A100","gpu_count":1,"cpu":null,)j"
+        R"j("memory_mb":null,"pip_packages":["torch"],"requirements":null,"python_version":"3.12",)j"
+        R"j("exclude_patterns":null,"script":null,"updated_at":"2026-01-01"})j");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"gpu_count":"2"})j"), "gpu_count");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"cpu":1.5})j"), "cpu");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"pip_packages":"torch"})j"), "pip_packages");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"exclude_patterns":[1]})j"), "exclude_patterns");
+    EXPECT_EQ(refused_member<mgpux::PresetFields>(R"j({"action":5})j"), "action");
 }

@@ -4,6 +4,7 @@
 #include "services/prompts.hpp"
 
 #include <gtest/gtest.h>
+#include <mgpux/contracts.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -185,6 +186,57 @@ TEST(PromptsNonInteractive, DestructiveConfirmIsNeverAssumed) {
     FakeTerminal t2;
     Prompter piped(non_tty(), t2);
     EXPECT_EQ(prompt_error([&] { piped.confirm("Delete?", false, true, ""); }).status, 2);
+}
+
+// ---------------------------------------------------------- the SDK's Prompt
+
+mgpux::Prompt prompt(const char* kind, const char* message) {
+    mgpux::Prompt p;
+    p.kind = kind;
+    p.message = message;
+    return p;
+}
+
+TEST(PromptsAnswer, EachKindAnswersInItsMember) {
+    FakeTerminal t;
+    Prompter p(no_input(), t);
+    auto select = prompt("select", "GPU");
+    select.labels = kLabels;
+    select.default_index = 1;
+    mgpux::PromptAnswer picked;
+    picked.index = 1;
+    EXPECT_EQ(p.answer(select), picked);
+    auto text = prompt("text", "Name");
+    text.default_value = "app";
+    mgpux::PromptAnswer typed;
+    typed.text = "app";
+    EXPECT_EQ(p.answer(text), typed);
+    auto confirm = prompt("confirm", "Continue?");
+    confirm.default_yes = true;
+    mgpux::PromptAnswer yes_answer;
+    yes_answer.yes = true;
+    EXPECT_EQ(p.answer(confirm), yes_answer);
+    EXPECT_EQ(t.reads(), 0);
+}
+
+TEST(PromptsAnswer, ADestructiveQuestionIsNeverAssumedWithoutATerminal) {
+    FakeTerminal t;
+    Prompter p(no_input(), t);
+    auto text = prompt("text", "Apps to stop");
+    text.default_value = "all";
+    text.destructive = true;
+    text.flag_hint = "--all";
+    const auto e = prompt_error([&] { p.answer(text); });
+    EXPECT_EQ(e.status, 2);
+    EXPECT_STREQ(e.what(), "cannot ask \"Apps to stop\" without a terminal; pass --all");
+    auto confirm = prompt("confirm", "Stop it?");
+    confirm.destructive = true;
+    EXPECT_EQ(prompt_error([&] { p.answer(confirm); }).status, 2);
+    // --yes answers both.
+    FakeTerminal t2;
+    Prompter with_yes(yes(), t2);
+    EXPECT_EQ(with_yes.answer(text).text, std::optional<std::string>("all"));
+    EXPECT_EQ(with_yes.answer(confirm).yes, std::optional<bool>(true));
 }
 
 TEST(PromptsNonInteractive, EmptyChoiceListIsAnError) {

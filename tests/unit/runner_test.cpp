@@ -64,7 +64,7 @@ TEST(RunnerRequest, ReadsTheSdkContract) {
     sent.deps = {"vllm"};
     sent.profile = "alice";
     sent.secrets = {{"m-gpux-keys", {{"API_KEYS", "k"}}}};
-    sent.session = mgpux::Json::parse(R"({"kind": "serve"})");
+    sent.session = mgpux::SessionRecord::from_json(mgpux::Json::parse(R"({"kind": "serve"})"));
     sent.files = {{"credentials.env", "K=v\n"}};
     const RunRequest got = parse_run_request(sent.to_json().dump());
     EXPECT_EQ(got.script, sent.script);
@@ -79,7 +79,7 @@ TEST(RunnerRequest, ReadsTheSdkContract) {
     ASSERT_EQ(got.secrets.size(), 1u);
     EXPECT_EQ(got.secrets[0].values.at("API_KEYS"), "k");
     ASSERT_TRUE(got.session.has_value());
-    EXPECT_EQ(got.session->at("kind").as_string(), "serve");
+    EXPECT_EQ(got.session->kind, std::optional<std::string>("serve"));
     ASSERT_EQ(got.files.size(), 1u);
     EXPECT_EQ(got.files[0].second, "K=v\n");
 }

@@ -138,6 +138,189 @@ inline Json nullable(const std::optional<std::string>& s) { return s ? Json(*s) 
 
 }  // namespace contract_detail
 
+// ---------------------------------------------------------------- state (mgpux.state/1)
+
+// One entry of sessions.json: a detached run or a deployment left running. The same struct
+// is what session_save and session_get exchange, and the fields session_update merges (give
+// only the members to change). The members below are typed; every other member, and a
+// member given as null, is kept in `extra` as it was, so a plugin's own members (a model, a
+// secret's name) and a null the file holds survive a read and a write.
+struct SessionRecord {
+    std::optional<std::string> id;    // assigned by session_save
+    std::optional<std::string> kind;  // jupyter | bash | dev | vllm | host | serve | ...
+    std::optional<std::string> app_name;
+    std::optional<std::string> app_id;
+    std::optional<std::string> profile;  // "" = the profile active when it started
+    std::optional<std::string> state;    // running | stopped | failed
+    std::optional<std::string> url;
+    std::optional<std::string> description;
+    std::optional<std::string> compute;
+    std::optional<std::string> secret_name;  // the session's credentials secret (hub, dev)
+    std::optional<std::string> local_dir;
+    std::optional<std::string> workspace_volume;
+    std::optional<std::string> preset;
+    std::optional<std::string> backend;  // modal | local
+    std::optional<std::string> script_path;
+    std::optional<std::string> run_id;
+    std::optional<std::string> created_at;
+    std::optional<std::string> updated_at;
+    Json extra = Json::object();
+
+    // Writes `key` as null unless its typed member is set: "none", where a reader looks it up.
+    void set_null(const std::string& key) { extra.set(key, Json()); }
+
+    Json to_json() const {
+        Json j = Json::object();
+        for (const auto& m : members())
+            if (this->*m.second) j.set(m.first, *(this->*m.second));
+        for (const auto& kv : extra.as_object())
+            if (!j.find(kv.first)) j.set(kv.first, kv.second);
+        return j;
+    }
+
+    static SessionRecord from_json(const Json& j) {
+        const contract_detail::Reader r(j, "session");
+        SessionRecord s;
+        for (const auto& m : members()) s.*m.second = r.opt_string(m.first);
+        for (const auto& kv : j.as_object())
+            if (!s.names(kv.first) || kv.second.is_null()) s.extra.set(kv.first, kv.second);
+        return s;
+    }
+
+    bool operator==(const SessionRecord& o) const { return to_json() == o.to_json(); }
+
+private:
+    using Member = std::optional<std::string> SessionRecord::*;
+    static const std::vector<std::pair<const char*, Member>>& members() {
+        static const std::vector<std::pair<const char*, Member>> list = {
+            {"id", &SessionRecord::id},
+            {"kind", &SessionRecord::kind},
+            {"app_name", &SessionRecord::app_name},
+            {"app_id", &SessionRecord::app_id},
+            {"profile", &SessionRecord::profile},
+            {"state", &SessionRecord::state},
+            {"url", &SessionRecord::url},
+            {"description", &SessionRecord::description},
+            {"compute", &SessionRecord::compute},
+            {"secret_name", &SessionRecord::secret_name},
+            {"local_dir", &SessionRecord::local_dir},
+            {"workspace_volume", &SessionRecord::workspace_volume},
+            {"preset", &SessionRecord::preset},
+            {"backend", &SessionRecord::backend},
+            {"script_path", &SessionRecord::script_path},
+            {"run_id", &SessionRecord::run_id},
+            {"created_at", &SessionRecord::created_at},
+            {"updated_at", &SessionRecord::updated_at},
+        };
+        return list;
+    }
+    static bool names(const std::string& key) {
+        for (const auto& m : members())
+            if (key == m.first) return true;
+        return false;
+    }
+};
+
+// One preset of presets.json as the state service reads it (preset_get, each entry of
+// preset_list) and writes it (preset_save's answer), and the fields preset_save merges over the
+// stored preset: give only what changes, and set_null() for a member to clear (a null profile
+// means Modal's active profile at launch). Setting gpu clears cpu and memory_mb and the reverse;
+// pip_packages and requirements likewise. Members this struct does not name, and members given
+// as null, are kept in `extra` as they were.
+struct PresetFields {
+    std::optional<std::string> name;    // the preset's own name (the host writes it)
+    std::optional<std::string> action;  // bash | jupyter | dev | interactive | ...
+    std::optional<std::string> profile;
+    std::optional<std::string> gpu;  // the GPU's name without a count ("H100")
+    std::optional<long long> gpu_count;
+    std::optional<long long> cpu;  // cores, when there is no gpu
+    std::optional<long long> memory_mb;
+    std::optional<std::vector<std::string>> pip_packages;
+    std::optional<std::string> requirements;  // a requirements file, relative to the folder run in
+    std::optional<std::string> python_version;
+    std::optional<std::vector<std::string>> exclude_patterns;  // absent: the default excludes
+    std::optional<std::string> script;                         // interactive: the script to run
+    // Written by the host from the fields above: the original tool's fragments and the label.
+    std::optional<std::string> compute_spec;
+    std::optional<std::string> compute_label;
+    std::optional<std::string> pip_section;
+    std::optional<std::string> error;  // preset_list: why a stored preset cannot be used
+    Json extra = Json::object();
+
+    void set_null(const std::string& key) { extra.set(key, Json()); }
+
+    Json to_json() const {
+        Json j = Json::object();
+        for (const auto& m : strings())
+            if (this->*m.second) j.set(m.first, *(this->*m.second));
+        for (const auto& m : integers())
+            if (this->*m.second) j.set(m.first, *(this->*m.second));
+        for (const auto& m : lists())
+            if (this->*m.second) j.set(m.first, Json::array_of(*(this->*m.second)));
+        for (const auto& kv : extra.as_object())
+            if (!j.find(kv.first)) j.set(kv.first, kv.second);
+        return j;
+    }
+
+    static PresetFields from_json(const Json& j) {
+        const contract_detail::Reader r(j, "preset");
+        PresetFields p;
+        for (const auto& m : strings()) p.*m.second = r.opt_string(m.first);
+        for (const auto& m : integers()) p.*m.second = r.opt_int(m.first);
+        for (const auto& m : lists())
+            if (r.find(m.first)) p.*m.second = r.strings(m.first);
+        for (const auto& kv : j.as_object())
+            if (!names(kv.first) || kv.second.is_null()) p.extra.set(kv.first, kv.second);
+        return p;
+    }
+
+    bool operator==(const PresetFields& o) const { return to_json() == o.to_json(); }
+
+private:
+    template <class T>
+    using Members = std::vector<std::pair<const char*, std::optional<T> PresetFields::*>>;
+    static const Members<std::string>& strings() {
+        static const Members<std::string> list = {
+            {"name", &PresetFields::name},
+            {"action", &PresetFields::action},
+            {"profile", &PresetFields::profile},
+            {"gpu", &PresetFields::gpu},
+            {"requirements", &PresetFields::requirements},
+            {"python_version", &PresetFields::python_version},
+            {"script", &PresetFields::script},
+            {"compute_spec", &PresetFields::compute_spec},
+            {"compute_label", &PresetFields::compute_label},
+            {"pip_section", &PresetFields::pip_section},
+            {"error", &PresetFields::error},
+        };
+        return list;
+    }
+    static const Members<long long>& integers() {
+        static const Members<long long> list = {
+            {"gpu_count", &PresetFields::gpu_count},
+            {"cpu", &PresetFields::cpu},
+            {"memory_mb", &PresetFields::memory_mb},
+        };
+        return list;
+    }
+    static const Members<std::vector<std::string>>& lists() {
+        static const Members<std::vector<std::string>> list = {
+            {"pip_packages", &PresetFields::pip_packages},
+            {"exclude_patterns", &PresetFields::exclude_patterns},
+        };
+        return list;
+    }
+    static bool names(const std::string& key) {
+        for (const auto& m : strings())
+            if (key == m.first) return true;
+        for (const auto& m : integers())
+            if (key == m.first) return true;
+        for (const auto& m : lists())
+            if (key == m.first) return true;
+        return false;
+    }
+};
+
 // ---------------------------------------------------------------- runner (mgpux.runner/1)
 
 // One entry of RunRequest::secrets: a Modal secret created for the run and deleted after it.
@@ -170,7 +353,7 @@ struct RunRequest {
     std::vector<std::string> uploads;    // summary lines
     std::optional<std::string> profile;  // only to override the command's own profile
     std::vector<RunSecret> secrets;
-    std::optional<Json> session;  // recorded for a detached run or a deploy
+    std::optional<SessionRecord> session;  // recorded for a detached run or a deploy
     std::vector<RunFile> files;
 
     Json to_json() const {
@@ -199,7 +382,7 @@ struct RunRequest {
             }
             j.set("secrets", std::move(list));
         }
-        if (session) j.set("session", *session);
+        if (session) j.set("session", session->to_json());
         if (!files.empty()) {
             Json list = Json::array();
             for (const auto& f : files) {
@@ -234,7 +417,7 @@ struct RunRequest {
                 const contract_detail::Reader s(item, "run request secret");
                 q.secrets.push_back({s.string("name"), s.string_map("values")});
             }
-        q.session = r.opt_object("session");
+        if (const auto session = r.opt_object("session")) q.session = SessionRecord::from_json(*session);
         if (const auto* list = r.opt_array("files"))
             for (const auto& item : *list) {
                 const contract_detail::Reader f(item, "run request file");
@@ -490,6 +673,88 @@ struct ProcessResult {
     }
 
     bool operator==(const ProcessResult& o) const { return to_json() == o.to_json(); }
+};
+
+// ---------------------------------------------------------------- prompts (the host table's prompt_*)
+
+// One question for the user. The host table takes a prompt as the C arguments of
+// prompt_select, prompt_text or prompt_confirm; this struct is their one C++ description, used
+// by mgpux::Host's prompt helpers and by the host's prompt code alike.
+struct Prompt {
+    std::string kind = "text";                 // select | text | confirm
+    std::string message;                       // the question (a select's title)
+    std::vector<std::string> labels;           // select: the choices
+    std::vector<std::string> descriptions;     // select: one per label ("" for none)
+    std::optional<long long> default_index;    // select: none means the question has no default
+    std::optional<std::string> default_value;  // text: likewise
+    bool default_yes = false;                  // confirm
+    bool secret = false;                       // text: read without echo
+    bool destructive = false;                  // --no-input never takes the default (--yes confirms it)
+    std::optional<std::string> flag_hint;      // the flag that answers it ("--gpu")
+
+    Json to_json() const {
+        Json j = Json::object();
+        j.set("kind", kind);
+        j.set("message", message);
+        if (kind == "select") {
+            j.set("labels", Json::array_of(labels));
+            if (!descriptions.empty()) j.set("descriptions", Json::array_of(descriptions));
+            if (default_index) j.set("default_index", *default_index);
+        }
+        if (default_value) j.set("default_value", *default_value);
+        if (kind == "confirm") j.set("default_yes", default_yes);
+        if (secret) j.set("secret", true);
+        if (destructive) j.set("destructive", true);
+        if (flag_hint) j.set("flag_hint", *flag_hint);
+        return j;
+    }
+
+    static Prompt from_json(const Json& j) {
+        const contract_detail::Reader r(j, "prompt");
+        Prompt p;
+        p.kind = r.string("kind");
+        if (p.kind != "select" && p.kind != "text" && p.kind != "confirm")
+            r.fail("kind", "must be select, text or confirm");
+        p.message = r.opt_string("message").value_or("");
+        p.labels = r.strings("labels");
+        p.descriptions = r.strings("descriptions");
+        p.default_index = r.opt_int("default_index");
+        p.default_value = r.opt_string("default_value");
+        p.default_yes = r.flag("default_yes");
+        p.secret = r.flag("secret");
+        p.destructive = r.flag("destructive");
+        p.flag_hint = r.opt_string("flag_hint");
+        return p;
+    }
+
+    bool operator==(const Prompt& o) const { return to_json() == o.to_json(); }
+};
+
+// What the user (or the default, under --yes or --no-input) answered: the member of the
+// prompt's kind is set.
+struct PromptAnswer {
+    std::optional<long long> index;   // select
+    std::optional<std::string> text;  // text
+    std::optional<bool> yes;          // confirm
+
+    Json to_json() const {
+        Json j = Json::object();
+        if (index) j.set("index", *index);
+        if (text) j.set("text", *text);
+        if (yes) j.set("yes", *yes);
+        return j;
+    }
+
+    static PromptAnswer from_json(const Json& j) {
+        const contract_detail::Reader r(j, "prompt answer");
+        PromptAnswer a;
+        a.index = r.opt_int("index");
+        a.text = r.opt_string("text");
+        a.yes = r.opt_bool("yes");
+        return a;
+    }
+
+    bool operator==(const PromptAnswer& o) const { return to_json() == o.to_json(); }
 };
 
 }  // namespace mgpux

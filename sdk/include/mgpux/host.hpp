@@ -3,6 +3,7 @@
 #ifndef MGPUX_HOST_HPP
 #define MGPUX_HOST_HPP
 
+#include "contracts.hpp"
 #include "error.hpp"
 #include "host.h"
 #include "json.hpp"
@@ -55,33 +56,62 @@ public:
     void json(const Json& doc) const { check(h_->write_json(h_, doc.dump().c_str())); }
     void progress(const char* message) const { h_->progress(h_, message); }
 
+    // Asks one question (mgpux/contracts.hpp's Prompt) through the host
+    // table's prompt_select, prompt_text or prompt_confirm; the answer's
+    // member of the prompt's kind is set. select, ask and confirm below are
+    // shorthands for it.
+    PromptAnswer prompt(const Prompt& p) const {
+        const char* hint = p.flag_hint ? p.flag_hint->c_str() : nullptr;
+        const uint32_t flags = (p.secret ? MGPUX_PROMPT_SECRET : 0u) | (p.destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u);
+        PromptAnswer a;
+        if (p.kind == "select") {
+            std::vector<const char*> l, d;
+            for (const auto& s : p.labels) l.push_back(s.c_str());
+            for (std::size_t i = 0; i < p.labels.size(); ++i)
+                d.push_back(i < p.descriptions.size() ? p.descriptions[i].c_str() : nullptr);
+            int32_t out = -1;
+            const int32_t default_index = p.default_index ? static_cast<int32_t>(*p.default_index) : -1;
+            check(h_->prompt_select(h_, p.message.c_str(), l.data(), d.data(), static_cast<uint32_t>(l.size()),
+                                    default_index, hint, &out));
+            a.index = out;
+        } else if (p.kind == "confirm") {
+            int32_t out = 0;
+            check(h_->prompt_confirm(h_, p.message.c_str(), p.default_yes ? 1 : 0, flags & MGPUX_PROMPT_DESTRUCTIVE,
+                                     hint, &out));
+            a.yes = out != 0;
+        } else {
+            const char* out = nullptr;
+            check(h_->prompt_text(h_, p.message.c_str(), p.default_value ? p.default_value->c_str() : nullptr, flags,
+                                  hint, &out));
+            a.text = out ? out : "";
+        }
+        return a;
+    }
     int select(const std::string& title, const std::vector<std::string>& labels,
                const std::vector<std::string>& descriptions = {}, int default_index = 0,
                const char* flag_hint = nullptr) const {
-        std::vector<const char*> l, d;
-        for (const auto& s : labels) l.push_back(s.c_str());
-        for (std::size_t i = 0; i < labels.size(); ++i)
-            d.push_back(i < descriptions.size() ? descriptions[i].c_str() : nullptr);
-        int32_t out = -1;
-        check(h_->prompt_select(h_, title.c_str(), l.data(), d.data(), static_cast<uint32_t>(l.size()), default_index,
-                                flag_hint, &out));
-        return out;
+        Prompt p = question("select", title, flag_hint);
+        p.labels = labels;
+        p.descriptions = descriptions;
+        if (default_index >= 0) p.default_index = default_index;
+        return static_cast<int>(prompt(p).index.value_or(-1));
     }
     // `destructive`: under --no-input without --yes the question is a usage
     // error naming `flag_hint` instead of taking its default.
     std::string ask(const std::string& message, const char* default_value = nullptr, const char* flag_hint = nullptr,
                     bool secret = false, bool destructive = false) const {
-        const char* out = nullptr;
-        const uint32_t flags = (secret ? MGPUX_PROMPT_SECRET : 0u) | (destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u);
-        check(h_->prompt_text(h_, message.c_str(), default_value, flags, flag_hint, &out));
-        return out ? out : "";
+        Prompt p = question("text", message, flag_hint);
+        if (default_value) p.default_value = default_value;
+        p.secret = secret;
+        p.destructive = destructive;
+        return prompt(p).text.value_or("");
     }
     bool confirm(const std::string& message, bool default_yes, const char* flag_hint = nullptr,
                  bool destructive = false) const {
-        int32_t out = 0;
-        check(h_->prompt_confirm(h_, message.c_str(), default_yes ? 1 : 0, destructive ? MGPUX_PROMPT_DESTRUCTIVE : 0u,
-                                 flag_hint, &out));
-        return out != 0;
+        Prompt p = question("confirm", message, flag_hint);
+        p.default_yes = default_yes;
+        p.destructive = destructive;
+        return prompt(p).yes.value_or(false);
     }
     std::string render(const std::string& name, const Json& context) const {
         const char* out = nullptr;
@@ -106,6 +136,13 @@ public:
     }
 
 private:
+    static Prompt question(const char* kind, const std::string& message, const char* flag_hint) {
+        Prompt p;
+        p.kind = kind;
+        p.message = message;
+        if (flag_hint) p.flag_hint = flag_hint;
+        return p;
+    }
     const mgpux_host* h_;
     void check(int32_t status) const {
         if (status != MGPUX_OK) throw Error(status, detail::last_host_error(h_));

@@ -1,18 +1,19 @@
 // mgpux/plugin.hpp — optional header-only C++17 helper over mgpux/plugin.h.
 //
-// A plugin author writes ordinary C++:
+// A plugin author writes ordinary C++: options through the builder, and
+// each command bound to its handler so its path is written once:
 //
-//   static const mgpux_option kGreetOptions[] = {
-//       mgpux::option("name", MGPUX_OPT_STRING, "who to greet", "world"),
-//   };
-//   static const mgpux_command kCommands[] = {
-//       mgpux::command("hello", "Say hello", kGreetOptions),
-//   };
-//   static int run(mgpux::Host& host, const mgpux::Args& args) {
+//   int greet(mgpux::Host& host, const mgpux::Args& args) {
 //       host.text("hello, " + args.str("name") + "\n");
 //       return MGPUX_OK;
 //   }
-//   MGPUX_CPP_PLUGIN("hello", "1.0.0", "Greetings", nullptr, kCommands, run)
+//   const mgpux_option kGreetOptions[] = {
+//       mgpux::option("name").alias('n').default_value("world").help("who to greet"),
+//   };
+//   const mgpux::Commands kCommands{
+//       mgpux::command("hello", "Say hello", kGreetOptions, greet),
+//   };
+//   MGPUX_CPP_PLUGIN_COMMANDS("hello", "1.0.0", "Greetings", nullptr, kCommands)
 //
 // Every callback into the plugin goes through a noexcept trampoline: a
 // mgpux::Error becomes its status code, any other exception becomes
@@ -21,13 +22,15 @@
 // This umbrella includes the whole helper, one concept per header:
 //   json.hpp              mgpux::Json, the JSON codec
 //   error.hpp             mgpux::Error, the exception that carries a status
-//   command.hpp           option(), positional(), command(): table builders
+//   command.hpp           option("x").alias('x').help(..), positional(): builders
 //   args.hpp              mgpux::Args: typed access to the values of a run
 //   host.hpp              mgpux::Host: the host table as a class
 //   services/<name>.hpp   one wrapper per service (Process, Modal, Runner,
 //                         Profiles, State, Catalog, Http)
-//   entry.hpp             MGPUX_CPP_PLUGIN: the entry symbol and trampolines
-//   binding.hpp           mgpux::Commands: each command bound to its handler
+//   contracts.hpp         RunRequest, RunResult and the other service documents
+//   entry.hpp             the entry symbol and trampolines
+//   binding.hpp           mgpux::Commands, MGPUX_CPP_PLUGIN_COMMANDS: each command
+//                         bound to its handler
 #ifndef MGPUX_PLUGIN_HPP
 #define MGPUX_PLUGIN_HPP
 

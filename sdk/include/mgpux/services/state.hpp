@@ -3,9 +3,11 @@
 #define MGPUX_SERVICES_STATE_HPP
 
 #include "service.hpp"
+#include "../contracts.hpp"
 #include "../service/state.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 #include <exception>
@@ -47,6 +49,33 @@ public:
         detail::check_status(h_, t_->session_update(h_, ref.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // sessions.json's entries as records. An entry that is not one (not an
+    // object, or a named member of the wrong type: another tool's record) is
+    // left out rather than failing the whole list.
+    std::vector<SessionRecord> sessions() const {
+        std::vector<SessionRecord> out;
+        const Json doc = read("sessions");
+        if (!doc.is_array()) return out;
+        for (const Json& item : doc.as_array()) {
+            try {
+                out.push_back(SessionRecord::from_json(item));
+            } catch (const ContractError&) {}
+        }
+        return out;
+    }
+    // The typed forms (mgpux/contracts.hpp). session_find is session_get with
+    // "no such session" as an empty optional; session_update sends only the
+    // members `fields` sets and answers the merged session (empty when none
+    // matched).
+    SessionRecord session_save(const SessionRecord& session) const {
+        return SessionRecord::from_json(session_save(session.to_json()));
+    }
+    std::optional<SessionRecord> session_find(const std::string& ref) const {
+        return optional_session(session_get(ref));
+    }
+    std::optional<SessionRecord> session_update(const std::string& ref, const SessionRecord& fields) const {
+        return optional_session(session_update(ref, fields.to_json()));
+    }
     uint32_t session_forget(const std::string& ref) const {
         uint32_t n = 0;
         detail::check_status(h_, t_->session_forget(h_, ref.c_str(), &n));
@@ -63,6 +92,16 @@ public:
         detail::check_status(h_, t_->preset_save(h_, name.c_str(), fields.dump().c_str(), &out));
         return detail::parse_out(out);
     }
+    // The typed forms: preset_find is preset_get with "no such preset" as an
+    // empty optional; preset_save answers the preset as saved.
+    std::optional<PresetFields> preset_find(const std::string& name) const {
+        const Json doc = preset_get(name);
+        if (doc.is_null()) return std::nullopt;
+        return PresetFields::from_json(doc);
+    }
+    PresetFields preset_save(const std::string& name, const PresetFields& fields) const {
+        return PresetFields::from_json(preset_save(name, fields.to_json()));
+    }
     bool preset_delete(const std::string& name) const {
         int32_t deleted = 0;
         detail::check_status(h_, t_->preset_delete(h_, name.c_str(), &deleted));
@@ -70,6 +109,10 @@ public:
     }
 
 private:
+    static std::optional<SessionRecord> optional_session(const Json& doc) {
+        if (doc.is_null()) return std::nullopt;
+        return SessionRecord::from_json(doc);
+    }
     struct EditContext {
         const EditFn* fn;
         std::string replacement;
