@@ -23,7 +23,10 @@ PLUGIN_DIR = Path(os.environ.get("MGPUX_TEST_PLUGIN_DIR", "build/release/lib/m-g
 FIXTURES = Path(os.environ.get("MGPUX_TEST_FIXTURES", "build/release/tests/abi/fixtures")).resolve()
 SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", ".")).resolve()
 FAKES_DIR = SOURCE_DIR / "tests" / "fakes"
-SUPPORT_DIR = SOURCE_DIR / "tests" / "support"
+# The stand-in `modal` package and its CLI (modal_shim) ship as the local runtime; tests
+# put this folder on PYTHONPATH to inspect rendered scripts with it.
+RUNTIME_DIR = SOURCE_DIR / "runtime"
+SUPPORT_DIR = RUNTIME_DIR
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 sys.path.insert(0, str(FAKES_DIR))

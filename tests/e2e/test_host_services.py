@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from harness import BIN, SUPPORT_DIR, MgpuxTestCase, main
+from harness import BIN, SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main
 
 SECRET = "s3cr3t-'\"-value\\with\nnewline"
 
@@ -1140,7 +1140,7 @@ class RenderTests(ServiceTestCase):
 class HttpServiceTests(ServiceTestCase):
     def setUp(self):
         super().setUp()
-        self.upstream = subprocess.Popen(["/usr/bin/python3", str(SUPPORT_DIR / "fake_upstream.py"), "--port", "0"],
+        self.upstream = subprocess.Popen(["/usr/bin/python3", str(SOURCE_DIR / "tests" / "support" / "fake_upstream.py"), "--port", "0"],
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.upstream.stdout.readline()
         self.assertTrue(line.startswith("READY "), line)

@@ -1,4 +1,4 @@
-"""The stand-in `modal` package (tests/support/modal) and its inspect CLI.
+"""The stand-in `modal` package (runtime/modal, the local runtime) and its inspect CLI.
 
 Each test writes a small Modal script to a temp dir, runs
 `python -m modal_shim inspect` on it through modal_shim.inspect_api and checks the report.
@@ -15,7 +15,7 @@ import unittest
 from pathlib import Path
 
 sys.dont_write_bytecode = True
-SUPPORT_DIR = Path(__file__).resolve().parents[1] / "support"
+SUPPORT_DIR = Path(__file__).resolve().parents[2] / "runtime"
 sys.path.insert(0, str(SUPPORT_DIR))
 
 from modal_shim.inspect_api import (  # noqa: E402
