@@ -176,9 +176,8 @@ Target resolve_target(Host& host, const Json& s) {
     t.profile = s.string_or("profile");
     t.app_id = s.string_or("app_id");
     t.description = s.string_or("app_name");
-    t.secret_name = s.string_or("secret_name");
-    if (s.string_or("backend") == "local")
-        throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
+    // A local session's credentials never became a Modal secret (they are in its run directory).
+    if (s.string_or("backend") != "local") t.secret_name = s.string_or("secret_name");
     if (!t.app_id.empty()) {
         if (!stop::looks_like_app_id(t.app_id))
             throw Error(MGPUX_E_CONFIG, "session " + t.ref + " records app id '" + t.app_id +

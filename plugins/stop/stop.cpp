@@ -238,7 +238,8 @@ std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Ou
     for (const Json& s : sessions.as_array()) {
         const auto it = profile_of.find(s.string_or("app_id"));
         const std::string secret = s.string_or("secret_name");
-        if (it == profile_of.end() || secret.empty()) continue;
+        // A local session's credentials never became a Modal secret (they are in its run directory).
+        if (it == profile_of.end() || secret.empty() || s.string_or("backend") == "local") continue;
         try {
             Modal(host).secret_delete(secret, it->second);
             deleted.push_back(secret);

@@ -69,6 +69,16 @@ def apt_present(package):
     return False
 
 
+def installed_programs(commands):
+    """Programs a build command writes into a bin folder (`curl -o /usr/local/bin/ttyd ...`)."""
+    names = []
+    for command in commands:
+        for match in re.finditer(r"/usr/(?:local/)?bin/([A-Za-z0-9][A-Za-z0-9._+-]*)", str(command)):
+            if match.group(1) not in names:
+                names.append(match.group(1))
+    return names
+
+
 def _python_note(base):
     wanted = base.get("python_version") or base.get("add_python")
     here = "%d.%d" % sys.version_info[:2]
@@ -101,6 +111,8 @@ def check_image(image):
                         for p in args if isinstance(p, str) and not apt_present(p)]
         elif op in ("run_commands", "dockerfile_commands", "run_function"):
             notes.append("image step %s is not run locally: %s" % (op, ", ".join(str(a) for a in args)[:200]))
+            missing += ["program %s (an image build step installs it; install it on this machine)" % name
+                        for name in installed_programs(args) if not shutil.which(name)]
         missing += ["Python package %s (not importable by %s)" % (r, sys.executable)
                     for r in requirements if not pip_present(r)]
     return notes, missing

@@ -218,6 +218,91 @@ class HostTests(LocalBackendCase):
         self.stop_and_check(doc)
 
 
+class SessionTests(LocalBackendCase):
+    def test_sessions_list_logs_and_stop_cover_a_local_app(self):
+        (self.project / "app.py").write_text(
+            "def app(environ, start_response):\n"
+            "    print('REQUEST FOR', environ['PATH_INFO'], flush=True)\n"
+            "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+            "    return [b'ok']\n")
+        doc = self.local_json("host", "wsgi", "--name", "logged")
+        fetch(doc["url"] + "/marker-path")
+        listed = self.local_json("sessions", "list")
+        rows = listed["sessions"] if isinstance(listed, dict) else listed
+        self.assertEqual([(s["app_id"], s["backend"], s["state"]) for s in rows],
+                         [(doc["app_id"], "local", "running")])
+        logs = self.local("sessions", "logs", rows[0]["id"])
+        self.assertExit(logs, 0)
+        self.assertIn("REQUEST FOR /marker-path", logs.out)
+        app = self.local_apps()[0]
+        self.assertNotEqual(group_members(app["pid"]), [])
+        self.assertExit(self.local("sessions", "stop", rows[0]["id"]), 0)
+        self.assertStopped(app)
+        self.assertEqual(self.local_apps()[0]["state"], "stopped")
+
+
+class RuntimeTests(LocalBackendCase):
+    """The runtime CLI on its own: what the templates above do not all exercise."""
+
+    def runtime(self, *args, env=None):
+        child_env = {"PATH": SYSTEM_PATH, "HOME": str(self.home), "PYTHONPATH": str(SOURCE_DIR / "runtime"),
+                     "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(self.child_tmp),
+                     "MGPUX_LOCAL_HOME": str(self.tmp / "local"), "MGPUX_LOCAL_RUN_DIR": str(self.tmp / "run")}
+        child_env.update(env or {})
+        return subprocess.run([PYTHON, "-m", "modal_shim", *args], env=child_env, cwd=str(self.tmp),
+                              capture_output=True, text=True, timeout=60)
+
+    def test_volumes_secrets_forward_and_calls(self):
+        secrets = self.tmp / "secrets.json"
+        secrets.write_text(json.dumps({"named": {"TOKEN": "from-the-runner"}}))
+        (self.tmp / "run").mkdir()
+        script = self.tmp / "app.py"
+        script.write_text(
+            "import os, modal\n"
+            "app = modal.App('t')\n"
+            "vol = modal.Volume.from_name('results', create_if_missing=True)\n"
+            "@app.function(volumes={'/data': vol}, secrets=[modal.Secret.from_name('named')], timeout=30)\n"
+            "def work(x):\n"
+            "    with modal.forward(8123) as tunnel:\n"
+            "        url = tunnel.url\n"
+            "    open('/data/out.txt', 'w').write('%s %s' % (x, os.environ['TOKEN']))\n"
+            "    vol.commit()\n"
+            "    return url, os.environ.get('MODAL_IS_REMOTE'), x * 2\n"
+            "@app.local_entrypoint()\n"
+            "def main():\n"
+            "    print('REMOTE', work.remote(4))\n"
+            "    print('LOCAL', work.local.__name__)\n"
+            "    print('SPAWN', work.spawn(5).get())\n"
+            "    print('MAP', list(work.map([1, 2]))[1][2])\n")
+        r = self.runtime("run", str(script), env={"MGPUX_LOCAL_SECRETS": str(secrets)})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("REMOTE ('http://127.0.0.1:8123', '1', 8)", r.stdout)
+        self.assertIn("SPAWN ('http://127.0.0.1:8123', '1', 10)", r.stdout)
+        self.assertIn("MAP 4", r.stdout)
+        self.assertEqual((self.tmp / "local" / "volumes" / "results" / "out.txt").read_text(), "2 from-the-runner")
+
+    def test_inspect_still_reports_without_running(self):
+        script = self.tmp / "app.py"
+        script.write_text("import modal\napp = modal.App('t')\n@app.function(gpu='A100')\ndef f():\n"
+                          "    open('/tmp/ran', 'w')\n")
+        r = self.runtime("inspect", str(script), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["functions"][0]["gpu"], "A100")
+
+    def test_web_bash_and_jupyter_name_what_to_install(self):
+        if shutil.which("ttyd") and shutil.which("jupyter"):
+            self.skipTest("ttyd and jupyter are installed here")
+        if not shutil.which("ttyd"):
+            r = self.local("hub", "bash", "--cpu", "1")
+            self.assertExit(r, 1)
+            self.assertIn("program ttyd", r.out)
+        if not shutil.which("jupyter"):
+            r = self.local("hub", "jupyter", "--cpu", "1")
+            self.assertExit(r, 1)
+            self.assertIn("Python package jupyterlab", r.out)
+        self.assertEqual(self.local_apps(), [a for a in self.local_apps() if a["state"] == "stopped"])
+
+
 class LoadProbeTests(LocalBackendCase):
     def test_probe_reports_cpu_metrics(self):
         doc = self.local_json("load", "probe", "--cpu", "1")
