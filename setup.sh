@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build and run m-gpux on Debian 12.
 #
-#   ./setup.sh run    install missing packages, build (release preset), run the main job
+#   ./setup.sh run    install missing packages, build (release preset), run the main job: host an
+#                     example web app on the local backend and fetch it with curl
 #   ./setup.sh test   install missing packages, build (release preset), run every test
 #
 # Run as root, or as a user with sudo: packages come from
@@ -66,6 +67,16 @@ cmake --build --preset release
 if [ "$mode" = test ]; then
   ctest --preset release
 else
-  ./build/release/bin/m-gpux commands
-  ./build/release/bin/m-gpux info
+  # The main job: host the example WSGI app on the local backend (this machine, no Modal account),
+  # talk to it with curl, and stop it. Its state goes to a throwaway folder, removed at the end.
+  bin="$PWD/build/release/bin/m-gpux"
+  demo_home="$(mktemp -d)"
+  trap 'MGPUX_HOME="$demo_home" "$bin" --backend local --yes stop --all --select all >/dev/null 2>&1 || true; rm -rf "$demo_home"' EXIT
+  export MGPUX_HOME="$demo_home"
+  url="$("$bin" --backend local --yes --json host wsgi --project-dir examples/host-wsgi --entry app:app \
+          --name quickstart --cpu 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["url"])')"
+  echo "setup: the example app runs on this machine at $url"
+  curl -fsS -X POST -H 'Content-Type: application/json' -d '{"title": "try m-gpux locally"}' "$url/api/tasks"; echo
+  curl -fsS "$url/api/tasks"; echo
+  "$bin" --backend local --yes stop --all --select all
 fi
