@@ -241,6 +241,33 @@ class SessionTests(LocalBackendCase):
         self.assertEqual(self.local_apps()[0]["state"], "stopped")
 
 
+class RunnerTests(LocalBackendCase):
+    def probe_json(self, *args):
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
+        return self.local_json("svcprobe", "run", *args)
+
+    def test_dry_run_shows_the_local_command_and_runs_nothing(self):
+        (self.project / "job.py").write_text("print('THE JOB RAN')\n")
+        r = self.local("--dry-run", "hub", "script", "job.py", "--cpu", "1")
+        self.assertExit(r, 0)
+        self.assertRegex(r.err, r"dry run: would run python3 -m modal_shim run \S+modal_runner\.py")
+        self.assertNotIn("THE JOB RAN", r.out)
+        self.assertFalse(self.state_dir.exists() and any(self.state_dir.rglob("modal_runner.py")))
+
+    def test_detached_background_run_is_a_local_session(self):
+        doc = self.probe_json("--detach", "--background", "--session-kind", "hub")
+        self.assertEqual(doc["status"], "background")
+        self.assertEqual(doc["url"], "https://probe.example")
+        sessions = json.loads((self.state_dir / "sessions.json").read_text())
+        self.assertEqual([(s["app_id"], s["backend"]) for s in sessions], [(doc["app_id"], "local")])
+        log = Path(doc["run_dir"]) / "output.log"
+        deadline = time.time() + 10
+        while "the run finished" not in log.read_text() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn("hello", log.read_text())
+        self.assertEqual(oct(log.stat().st_mode & 0o777), "0o600")
+
+
 class RuntimeTests(LocalBackendCase):
     """The runtime CLI on its own: what the templates above do not all exercise."""
 
