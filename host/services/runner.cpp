@@ -635,8 +635,8 @@ private:
             const bool left_running = req_.detach || req_.mode == "deploy";
             settle("interrupted", kExitCancelled,
                    std::string("stopped by ") + (sig == SIGHUP ? "SIGHUP" : "SIGTERM") + "; " +
-                       (left_running ? app_text + " keeps running on Modal (stop it with `m-gpux stop`)"
-                                     : "Modal stops " + req_.description + " in a few seconds"));
+                       (left_running ? app_text + " keeps running " + where() + " (stop it with `m-gpux stop`)"
+                                     : ender() + " stops " + req_.description + " in a few seconds"));
         } else if (left_in_background_) {
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
@@ -651,10 +651,12 @@ private:
                    "no READY line from " + req_.description + " within " + human_seconds(req_.ready_timeout_s) + "; " +
                        app_text + " may still be running (stop it with `m-gpux stop`)");
         } else if (r.interrupted && !req_.detach) {
-            settle("interrupted", kExitCancelled, "interrupted; Modal stops " + req_.description + " in a few seconds");
+            settle("interrupted", kExitCancelled,
+                   "interrupted; " + ender() + " stops " + req_.description + " in a few seconds");
         } else if (r.interrupted) {
             settle("interrupted");
-            console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
+            console_.text(TextKind::Warning, std::string(local_ ? "Disconnected; " : "Disconnected locally; ") +
+                                                 app_text + " keeps running " + where() + ".\n");
             if (app_id_) offer_stop(*app_id_);
             else
                 console_.text(TextKind::Info,
@@ -708,6 +710,10 @@ private:
         console_.text(TextKind::Success, "Stopped " + id + ".\n");
         set_session_state("stopped");
     }
+
+    // Where the app runs, and who ends an attached one, for the messages.
+    std::string where() const { return local_ ? "on this machine" : "on Modal"; }
+    std::string ender() const { return local_ ? "the local runtime" : "Modal"; }
 
     static std::string with_newline(const std::string& s) { return s.empty() || s.back() == '\n' ? s : s + "\n"; }
 
