@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -172,6 +173,81 @@ std::string target_of(const std::vector<std::string>& args) {
     return {};
 }
 
+// ---- volumes: folders under <local home>/volumes/<name>, answered like `modal volume ls|get`
+
+// The folder of a path inside a local volume; nullopt for a name or path that could leave it.
+std::optional<fs::path> volume_path(const std::string& volume, const std::string& inside) {
+    if (volume.empty() || volume.find('/') != std::string::npos || volume == "." || volume == "..") return std::nullopt;
+    fs::path p = local_home() / "volumes" / volume;
+    for (const auto& part : fs::path(inside)) {
+        const std::string s = part.string();
+        if (s == "..") return std::nullopt;
+        if (s.empty() || s == "/" || s == ".") continue;
+        p /= part;
+    }
+    return p;
+}
+
+std::string modified_text(const fs::path& p) {
+    std::error_code ec;
+    const auto when = fs::last_write_time(p, ec);
+    if (ec) return {};
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::file_clock::to_sys(when).time_since_epoch());
+    const std::time_t tt = secs.count();
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+    return text;
+}
+
+ModalResult volume_ls(std::vector<std::string> args) {
+    const std::string volume = args.size() > 2 ? args[2] : "";
+    const std::string inside = args.size() > 3 && args[3].rfind("--", 0) != 0 ? args[3] : "";
+    const auto dir = volume_path(volume, inside);
+    std::error_code ec;
+    if (!dir || !fs::is_directory(*dir, ec))
+        return failed(std::move(args), "No such file or directory: " + inside + " (local volume " + volume + ")");
+    const fs::path root = local_home() / "volumes" / volume;
+    json::array rows;
+    for (const auto& entry : fs::directory_iterator(*dir, ec)) {
+        const bool is_dir = entry.is_directory(ec);
+        rows.push_back(json::object{{"Filename", fs::relative(entry.path(), root, ec).generic_string()},
+                                    {"Type", is_dir ? "dir" : "file"},
+                                    {"Created/Modified", modified_text(entry.path())},
+                                    {"Size", is_dir ? 0 : static_cast<std::int64_t>(entry.file_size(ec))}});
+    }
+    return json_result(std::move(args), std::move(rows));
+}
+
+// `volume get NAME REMOTE LOCAL [--force]`: into LOCAL/<name of REMOTE> when LOCAL is a folder.
+ModalResult volume_get(std::vector<std::string> args) {
+    std::vector<std::string> words;
+    for (std::size_t i = 2; i < args.size(); ++i)
+        if (args[i].rfind("--", 0) != 0) words.push_back(args[i]);
+    if (words.size() != 3) return failed(std::move(args), "usage: volume get NAME REMOTE LOCAL");
+    const auto source = volume_path(words[0], words[1]);
+    std::error_code ec;
+    if (!source || !fs::exists(*source, ec))
+        return failed(std::move(args), "No such file or directory: " + words[1] + " (local volume " + words[0] + ")");
+    fs::path target = words[2];
+    if (fs::is_directory(target, ec)) target /= source->filename();
+    const bool force = has(args, "--force");
+    if (fs::exists(target, ec) && !fs::is_directory(target, ec) && !force)
+        return failed(std::move(args), target.string() + " already exists (pass --force to overwrite)");
+    auto options =
+        fs::copy_options::recursive | (force ? fs::copy_options::overwrite_existing : fs::copy_options::skip_existing);
+    fs::create_directories(target.parent_path(), ec);
+    fs::copy(*source, target, options, ec);
+    if (ec)
+        return failed(std::move(args), "could not copy " + words[1] + " to " + target.string() + ": " + ec.message());
+    ModalResult r;
+    r.args = std::move(args);
+    r.exit_code = 0;
+    return r;
+}
+
 }  // namespace
 
 bool local_backend(const HostContext& ctx) {
@@ -183,6 +259,13 @@ fs::path local_home() { return state_dir() / "local"; }
 
 std::optional<ModalResult> answer_locally(const HostContext& ctx, const std::vector<std::string>& args,
                                           bool inherit_output) {
+    if (args.size() >= 2 && args[0] == "volume" && local_backend(ctx)) {
+        if (args[1] == "ls") return volume_ls(args);
+        if (args[1] == "get") return volume_get(args);
+        return failed(args, "`volume " + args[1] +
+                                "` is not available with the local backend; its volumes are folders in " +
+                                (local_home() / "volumes").string());
+    }
     if (args.size() < 2 || args[0] != "app") return std::nullopt;
     const std::string& verb = args[1];
     if (verb == "list") return local_backend(ctx) ? std::optional(list_apps(args)) : std::nullopt;

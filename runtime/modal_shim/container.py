@@ -74,7 +74,7 @@ def bwrap_command(bwrap, *, call_dir, mounts, volumes, env, cwd):
     """
     args = [bwrap, "--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--clearenv"]
     args += _system_binds()
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/root"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm", "--tmpfs", "/tmp", "--tmpfs", "/root"]
     args += _python_binds()
     args += _gpu_binds()
     for host, remote in mounts:
