@@ -357,6 +357,7 @@ private:
         util::ensure_private_dir(state_dir());
         util::ensure_private_dir(state_dir() / "runs");
         util::ensure_private_dir(run_dir_);
+        if (local_) util::ensure_private_dir(local_home());  // volumes and the app registry
         util::write_file_atomic(script_path_, req_.script, 0600);
         for (const auto& [name, content] : req_.files) util::write_file_atomic(run_dir_ / name, content, 0600);
         json::object launch{{"run_id", run_id_},          {"app_name", req_.app_name},       {"mode", req_.mode},

@@ -291,6 +291,7 @@ def _on_sigterm(signum, frame):
 def execute(mode, script, app_id):
     """Runs the app in this process; returns the exit status."""
     settings = Settings(script, app_id)
+    os.makedirs(settings.home, mode=0o700, exist_ok=True)
     os.makedirs(settings.work, mode=0o700, exist_ok=True)
     signal.signal(signal.SIGTERM, _on_sigterm)
     local = LocalApp(settings)

@@ -115,6 +115,7 @@ class HubScriptTests(LocalBackendCase):
         doc = self.local_json("hub", "script", "job.py", "--cpu", "1")
         self.assertEqual(doc["results"], [{"exit_code": 0}])
         self.assertFalse((self.home / ".modal.toml").exists())
+        self.assertEqual(oct((self.state_dir / "local").stat().st_mode & 0o777), "0o700")
 
     def test_paths_outside_the_mounts_are_not_writable(self):
         outside = self.tmp / "outside.txt"
