@@ -134,9 +134,13 @@ class LocalApp:
         self.copies += 1
         target = os.path.join(self.s.work, "mounts", "%d-%s" % (self.copies, os.path.basename(source)))
         matches = ignore if callable(ignore) else _matcher(ignore)
+        # The m-gpux state folder (run directories, credentials) and the copy itself may lie inside
+        # the project: never copied, whatever they are called.
+        private = {os.path.realpath(p) for p in (target, os.path.dirname(self.s.home), self.s.run_dir)}
         for folder, dirs, files in os.walk(source):
             rel = os.path.relpath(folder, source)
-            dirs[:] = [d for d in dirs if not matches(os.path.normpath(os.path.join(rel, d)))]
+            dirs[:] = [d for d in dirs if not matches(os.path.normpath(os.path.join(rel, d)))
+                       and os.path.realpath(os.path.join(folder, d)) not in private]
             os.makedirs(os.path.join(target, rel), exist_ok=True)
             for name in files:
                 rel_file = os.path.normpath(os.path.join(rel, name))

@@ -137,6 +137,13 @@ class HubScriptTests(LocalBackendCase):
         self.assertFalse(outside.exists())
         self.assertFalse((self.project / "new.txt").exists())
 
+    def test_a_state_folder_inside_the_project_is_not_uploaded(self):
+        state = self.project / "state"
+        (self.project / "job.py").write_text("import os\nprint('LISTING', sorted(os.listdir('/workspace')))\n")
+        r = self.local("hub", "script", "job.py", "--cpu", "1", env={"MGPUX_HOME": str(state)})
+        self.assertExit(r, 0)
+        self.assertIn("LISTING ['job.py']", r.out)
+
     def test_missing_package_is_reported_and_the_run_refused(self):
         (self.project / "job.py").write_text("print('THE JOB RAN')\n")
         r = self.local("hub", "script", "job.py", "--cpu", "1", "--pip", "surely-absent-package==1.0")
