@@ -306,6 +306,8 @@ def execute(mode, script, app_id):
         say("[local] %s; nothing was run (the local backend never runs a function outside a container)" % exc)
         return 4
     except SystemExit as exc:
+        if isinstance(exc.code, str):
+            say(exc.code)
         return exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - the traceback is the report, like `modal run`
         traceback.print_exc()
