@@ -112,8 +112,11 @@ class HubScriptTests(LocalBackendCase):
         self.assertIn('[m-gpux] RESULT {"exit_code": 3}', r.out + r.err)
         self.assertIn("the local run failed", r.err)
         (self.project / "job.py").write_text("print('all good')\n")
-        doc = self.local_json("hub", "script", "job.py", "--cpu", "1")
-        self.assertEqual(doc["results"], [{"exit_code": 0}])
+        r = self.local("--json", "hub", "script", "job.py", "--gpu", "T4")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["results"], [{"exit_code": 0}])
+        if not Path("/dev/nvidia0").exists():
+            self.assertIn("asks for GPU T4, but this machine has none: it runs on the CPU", r.err)
         self.assertFalse((self.home / ".modal.toml").exists())
         self.assertEqual(oct((self.state_dir / "local").stat().st_mode & 0o777), "0o700")
 
@@ -241,8 +244,8 @@ class SessionTests(LocalBackendCase):
         fetch(doc["url"] + "/marker-path")
         listed = self.local_json("sessions", "list")
         rows = listed["sessions"] if isinstance(listed, dict) else listed
-        self.assertEqual([(s["app_id"], s["backend"], s["state"]) for s in rows],
-                         [(doc["app_id"], "local", "running")])
+        self.assertEqual([(s["app_id"], s["backend"], s["state"], s["url"]) for s in rows],
+                         [(doc["app_id"], "local", "running", doc["url"])])
         logs = self.local("sessions", "logs", rows[0]["id"])
         self.assertExit(logs, 0)
         self.assertIn("REQUEST FOR /marker-path", logs.out)
