@@ -195,6 +195,8 @@ class HostTests(LocalBackendCase):
         self.assertEqual(group_members(apps[0]["pid"]) != [], True)
         r = self.local("stop", "--all", "--select", "all")
         self.assertExit(r, 0)
+        self.assertIn("(this machine)", r.out)
+        self.assertNotIn("(modal default)", r.out)
         self.assertStopped(apps[0])
         port = int(doc["url"].rsplit(":", 1)[1])
         self.assertFalse(port_open(port))
