@@ -251,7 +251,11 @@ public:
         command_.insert(command_.end(), args_.begin(), args_.end());
         std::vector<std::string> quoted;
         for (const auto& w : command_) quoted.push_back(quote_arg(w));
-        command_line_ = (profile_ ? "MODAL_PROFILE=" + quote_arg(*profile_) + " " : std::string()) + join(quoted, " ");
+        // The line shown can be pasted into a shell: the local runtime needs its folder on PYTHONPATH.
+        const std::string prefix = local_     ? "PYTHONPATH=" + quote_arg(system_runtime_dir().string()) + " "
+                                   : profile_ ? "MODAL_PROFILE=" + quote_arg(*profile_) + " "
+                                              : std::string();
+        command_line_ = prefix + join(quoted, " ");
     }
 
     RunOutcome run() {

@@ -267,7 +267,7 @@ class RunnerTests(LocalBackendCase):
         (self.project / "job.py").write_text("print('THE JOB RAN')\n")
         r = self.local("--dry-run", "hub", "script", "job.py", "--cpu", "1")
         self.assertExit(r, 0)
-        self.assertRegex(r.err, r"dry run: would run python3 -m modal_shim run \S+modal_runner\.py")
+        self.assertRegex(r.err, r"dry run: would run PYTHONPATH=\S+/runtime python3 -m modal_shim run \S+modal_runner\.py")
         self.assertNotIn("THE JOB RAN", r.out)
         self.assertFalse(self.state_dir.exists() and any(self.state_dir.rglob("modal_runner.py")))
 
