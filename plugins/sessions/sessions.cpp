@@ -224,10 +224,15 @@ Json with_changes(const Json& sessions, const std::vector<StateChange>& changes)
     return out;
 }
 
-Json refresh(Host& host, const Args& args, const Json& sessions) {
-    const std::string fallback = Profiles(host).resolve();  // an unknown --profile is a usage error
-    const std::vector<std::string> profiles = profiles_to_ask(host, sessions, fallback);
-    if (profiles.empty()) return sessions;
+Json refresh(Host& host, const Args& args, const Json& all_sessions) {
+    // Each backend lists only its own apps: the other backend's sessions are left as they are.
+    const bool local = args.global_str("backend") == "local";
+    const Json sessions = sessions_on_backend(all_sessions, local ? "local" : "modal");
+    const std::string fallback = local ? std::string() : Profiles(host).resolve();  // unknown --profile: usage error
+    // The local backend's apps are one list, whatever the profiles.
+    const std::vector<std::string> profiles =
+        local ? std::vector<std::string>{""} : profiles_to_ask(host, sessions, fallback);
+    if (profiles.empty()) return all_sessions;
     host.progress("Asking Modal about the apps of the tracked sessions");
     const Json rows = Modal(host).fan_out({"app", "list", "--json"}, profiles, kListTimeoutS);
     host.progress(nullptr);
@@ -250,8 +255,8 @@ Json refresh(Host& host, const Args& args, const Json& sessions) {
         host.info(c.ref + ": " + (c.from.empty() ? "unknown" : c.from) + " -> " + c.to + "\n");
     }
     // Under --dry-run nothing was written: show what would have been.
-    if (changes.empty()) return sessions;
-    return args.global_flag("dry_run") ? with_changes(sessions, changes) : read_sessions(host);
+    if (changes.empty()) return all_sessions;
+    return args.global_flag("dry_run") ? with_changes(all_sessions, changes) : read_sessions(host);
 }
 
 int cmd_list(Host& host, const Args& args) {
