@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import traceback
 
@@ -191,14 +190,3 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def pump(stream, sink):
-    """Copies a child's output to sink line by line (in a thread)."""
-    def loop():
-        for line in iter(stream.readline, b""):
-            sink.write(line.decode("utf-8", "replace"))
-            sink.flush()
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    return thread
