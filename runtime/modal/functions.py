@@ -98,7 +98,7 @@ class Function:
 
     def remote_gen(self, *args, **kwargs):
         self._require_running("remote_gen")
-        yield from self._raw_f(*args, **kwargs)
+        yield from self._call(args, kwargs)  # a local container sends the generated values as a list
 
     def map(self, *input_iterators, kwargs={}, order_outputs=True, return_exceptions=False,  # noqa: B006
             wrap_returned_exceptions=True):

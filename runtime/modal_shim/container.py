@@ -6,6 +6,7 @@ $MGPUX_LOCAL_HOME/volumes/<name>) writable at its mount path, and NVIDIA devices
 Everything else (the user's home, the run directory) is absent; the root is read-only.
 """
 import glob
+import inspect
 import json
 import os
 import pickle
@@ -156,7 +157,10 @@ def container_main(spec_path):
     with open(os.path.join(EXCHANGE, "args.pkl"), "rb") as fh:
         args, kwargs = pickle.load(fh)
     try:
-        _write_result(("ok", raw(*args, **kwargs)))
+        value = raw(*args, **kwargs)
+        if inspect.isgenerator(value):
+            value = list(value)  # a generator cannot cross the process boundary; its values can
+        _write_result(("ok", value))
         return 0
     except BaseException as exc:  # noqa: BLE001 - sent back to the caller, like Modal
         traceback.print_exc()

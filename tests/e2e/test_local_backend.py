@@ -317,12 +317,18 @@ class RuntimeTests(LocalBackendCase):
             "    print('REMOTE', work.remote(4))\n"
             "    print('LOCAL', work.local.__name__)\n"
             "    print('SPAWN', work.spawn(5).get())\n"
-            "    print('MAP', list(work.map([1, 2]))[1][2])\n")
+            "    print('MAP', list(work.map([1, 2]))[1][2])\n"
+            "    print('GEN', list(count.remote_gen(3)))\n"
+            "@app.function()\n"
+            "def count(n):\n"
+            "    for i in range(n):\n"
+            "        yield i * 10 if os.environ.get('MODAL_IS_REMOTE') == '1' else -1\n")
         r = self.runtime("run", str(script), env={"MGPUX_LOCAL_SECRETS": str(secrets)})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("REMOTE ('http://127.0.0.1:8123', '1', 8)", r.stdout)
         self.assertIn("SPAWN ('http://127.0.0.1:8123', '1', 10)", r.stdout)
         self.assertIn("MAP 4", r.stdout)
+        self.assertIn("GEN [0, 10, 20]", r.stdout)
         self.assertEqual((self.tmp / "local" / "volumes" / "results" / "out.txt").read_text(), "2 from-the-runner")
 
     def test_inspect_still_reports_without_running(self):
