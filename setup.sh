@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up, build and run m-gpux on Debian 12.
 #
-#   ./setup.sh run    install missing packages, build (release preset), run the main job
+#   ./setup.sh run    install missing packages, build (release preset), run the main job: train a
+#                     small image classifier on this machine with the local backend
 #   ./setup.sh test   install missing packages, build (release preset), run every test
 #
 # Run as root, or as a user with sudo: packages come from
@@ -66,6 +67,21 @@ cmake --build --preset release
 if [ "$mode" = test ]; then
   ctest --preset release
 else
-  ./build/release/bin/m-gpux commands
-  ./build/release/bin/m-gpux info
+  # The main job: train an image classifier on this machine with the local backend (no Modal
+  # account, CPU only): a small generated dataset, one epoch, then the accuracy and the checkpoint.
+  bin="$PWD/build/release/bin/m-gpux"
+  data="$PWD/build/quickstart/shapes"
+  "$bin" vision sample-data --output "$data" --force >/dev/null
+  # Debian's Python, where the packages above put torch and torchvision.
+  result="$(MGPUX_PYTHON=/usr/bin/python3 "$bin" --backend local --yes --json vision train --dataset "$data" --model resnet18 --cpu 2 \
+             --epochs 1 --no-pretrained --image-size 64 --experiment-name quickstart --overwrite)"
+  python3 - "$result" "${MGPUX_HOME:-$HOME/.m-gpux}" <<'PY'
+import json, os, sys
+run = json.loads(sys.argv[1])
+checkpoint = os.path.join(sys.argv[2], "local", "volumes", run["artifact_volume"], run["artifact_path"],
+                          "checkpoints", "best_model.pt")
+print("setup: trained %s for %d epoch on this machine: validation accuracy %.1f %%"
+      % (run["model_name"], run["epochs_completed"], 100 * run["best_val_accuracy"]))
+print("setup: checkpoint: %s" % checkpoint)
+PY
 fi

@@ -34,6 +34,8 @@ std::string version_string();
 std::filesystem::path modal_config_path();
 std::filesystem::path state_dir();
 std::filesystem::path system_template_dir();
+// The local runtime (the `modal` package the local backend runs scripts with), beside the templates.
+std::filesystem::path system_runtime_dir();
 std::filesystem::path user_template_dir();
 
 // `modal` and `python3`: MGPUX_MODAL / MGPUX_PYTHON, else PATH.

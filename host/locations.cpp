@@ -24,6 +24,10 @@ fs::path system_template_dir() {
     return (util::executable_path().parent_path() / MGPUX_DATA_RELDIR / "templates").lexically_normal();
 }
 
+fs::path system_runtime_dir() {
+    return (util::executable_path().parent_path() / MGPUX_DATA_RELDIR / "runtime").lexically_normal();
+}
+
 fs::path user_template_dir() { return util::xdg_dir("XDG_CONFIG_HOME", ".config") / "m-gpux" / "templates"; }
 
 std::optional<fs::path> locate_program(const std::string& name) {

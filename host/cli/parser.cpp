@@ -48,6 +48,7 @@ bool set_flag_global(GlobalOptions& g, const std::string& name) {
     if (name == "yes") g.yes = true;
     else if (name == "no-input") g.no_input = true;
     else if (name == "dry-run") g.dry_run = true;
+    else if (name == "ignore-missing") g.ignore_missing = true;
     else if (name == "json") g.json = true;
     else if (name == "verbose") ++g.verbosity;
     else if (name == "quiet") --g.verbosity;
@@ -113,8 +114,9 @@ std::vector<std::string> extract_global_options(const std::vector<std::string>& 
 namespace {
 
 std::vector<std::string> option_names_for_suggestion(const CommandSpec* cmd) {
-    std::vector<std::string> names = {"--profile", "--yes",     "--no-input", "--dry-run", "--json",    "--script-out",
-                                      "--backend", "--verbose", "--quiet",    "--color",   "--version", "--help"};
+    std::vector<std::string> names = {"--profile",    "--yes",     "--no-input",      "--dry-run", "--json",
+                                      "--script-out", "--backend", "--verbose",       "--quiet",   "--color",
+                                      "--version",    "--help",    "--ignore-missing"};
     if (cmd) {
         for (const auto& o : cmd->options) {
             if (o.positional || o.hidden) continue;

@@ -22,6 +22,7 @@ struct GlobalOptions {
     bool json = false;
     std::optional<std::string> script_out;
     std::optional<std::string> backend;  // "modal" | "local"; nullopt = not given
+    bool ignore_missing = false;         // local backend: run although the image needs what is missing
     int verbosity = 0;                   // +1 per -v, -1 per -q
     std::string color = "auto";          // auto | always | never
     bool help = false;

@@ -2,6 +2,7 @@
 
 #include "host_context.hpp"
 #include "services/console.hpp"
+#include "services/local_apps.hpp"
 #include "services/modal_output.hpp"
 #include "services/process_service.hpp"
 #include "services/profile_store.hpp"
@@ -174,6 +175,10 @@ ModalResult ModalService::run(std::vector<std::string> args, const std::optional
     ModalResult r;
     r.profile = pinned;
     r.args = enforce_modal_rules(std::move(args));
+    if (auto local = answer_locally(ctx_, r.args, inherit_output)) {
+        local->profile = pinned;
+        return std::move(*local);
+    }
     if (ctx_.globals.dry_run && modal_call_changes_state(r.args)) {
         r.skipped = true;
         r.exit_code = 0;
@@ -234,6 +239,8 @@ ModalResult ModalService::call(const ModalCall& c) {
 std::vector<ModalResult> ModalService::fan_out(const std::vector<std::string>& args, std::vector<std::string> profiles,
                                                double timeout_s) {
     if (args.empty()) throw ServiceError(kExitUsage, "modal fan-out: \"args\" is empty");
+    // Local apps are one list, whatever the Modal profiles.
+    if (auto local = local_backend(ctx_) ? answer_locally(ctx_, args, false) : std::nullopt) return {std::move(*local)};
     if (profiles.empty()) profiles = profile_names();
     std::vector<ModalCall> calls;
     for (const auto& p : profiles) calls.push_back({args, p, timeout_s, false});
@@ -248,7 +255,7 @@ std::vector<ModalResult> ModalService::call_many(const std::vector<ModalCall>& c
         if (c.inherit_output) throw ServiceError(kExitUsage, "concurrent modal calls cannot share the terminal");
         pinned.push_back(pin_profile(c.profile));
     }
-    if (!calls.empty()) require_program("modal");
+    if (!calls.empty() && !local_backend(ctx_)) require_program("modal");
     std::vector<ModalResult> results(calls.size());
     std::atomic<std::size_t> next{0};
     const std::size_t workers = std::min<std::size_t>(calls.size(), 16);

@@ -2,6 +2,7 @@
 
 #include "host_context.hpp"
 #include "services/console.hpp"
+#include "services/local_apps.hpp"
 #include "services/modal_output.hpp"
 #include "services/modal_service.hpp"
 #include "services/process_service.hpp"
@@ -232,18 +233,29 @@ namespace {
 class Launch {
 public:
     Launch(HostContext& ctx, const RunRequest& request)
-        : ctx_(ctx), req_(request), console_(*ctx.console), modal_(ctx), state_(state_dir()) {
-        profile_ = modal_.pin_profile(req_.profile);
-        if (!profile_) profile_ = ProfileStore(modal_config_path()).active();
+        : ctx_(ctx),
+          req_(request),
+          console_(*ctx.console),
+          modal_(ctx),
+          state_(state_dir()),
+          local_(local_backend(ctx)) {
+        // The local backend runs on this machine: no Modal profile is involved.
+        if (!local_) profile_ = modal_.pin_profile(req_.profile);
+        if (!profile_ && !local_) profile_ = ProfileStore(modal_config_path()).active();
         run_id_ = new_run_id();
         run_dir_ = state_dir() / "runs" / run_id_;
         script_path_ = run_dir_ / "modal_runner.py";
         args_ = modal_command(req_, script_path_);
-        command_ = {"modal"};
+        if (local_) args_.insert(args_.begin(), {"-m", "modal_shim"});
+        command_ = {local_ ? "python3" : "modal"};
         command_.insert(command_.end(), args_.begin(), args_.end());
         std::vector<std::string> quoted;
         for (const auto& w : command_) quoted.push_back(quote_arg(w));
-        command_line_ = (profile_ ? "MODAL_PROFILE=" + quote_arg(*profile_) + " " : std::string()) + join(quoted, " ");
+        // The line shown can be pasted into a shell: the local runtime needs its folder on PYTHONPATH.
+        const std::string prefix = local_     ? "PYTHONPATH=" + quote_arg(system_runtime_dir().string()) + " "
+                                   : profile_ ? "MODAL_PROFILE=" + quote_arg(*profile_) + " "
+                                              : std::string();
+        command_line_ = prefix + join(quoted, " ");
     }
 
     RunOutcome run() {
@@ -293,8 +305,13 @@ private:
         Table summary;
         summary.columns = {"", ""};
         for (auto& [k, v] :
-             summary_rows(req_, profile_, ctx_.globals.dry_run ? "(not written: --dry-run)" : script_path_.string()))
+             summary_rows(req_, profile_, ctx_.globals.dry_run ? "(not written: --dry-run)" : script_path_.string())) {
+            if (local_ && k == "profile") {
+                summary.rows.push_back({"backend", "local (this machine, in a bubblewrap container per function)"});
+                continue;
+            }
             summary.rows.push_back({k, v});
+        }
         std::string text = format_table(summary);
         // An untitled grid has an empty header row and rule: drop them.
         for (int i = 0; i < 2; ++i) {
@@ -302,7 +319,8 @@ private:
             if (nl != std::string::npos && text.substr(0, nl).find_first_not_of(" -") == std::string::npos)
                 text.erase(0, nl + 1);
         }
-        console_.text(TextKind::Heading, "\nGenerated Modal runner\n");
+        console_.text(TextKind::Heading,
+                      local_ ? "\nGenerated Modal runner (local backend)\n" : "\nGenerated Modal runner\n");
         console_.text(TextKind::Info, text);
     }
 
@@ -316,7 +334,9 @@ private:
     RunOutcome dry_run() {
         console_.text(TextKind::Plain, with_newline(req_.script));
         for (const auto& s : req_.secrets)
-            console_.text(TextKind::Info, "dry run: would create secret " + s.name + " from a 0600 file\n");
+            console_.text(TextKind::Info, local_ ? "dry run: would pass secret " + s.name +
+                                                       " to the local run through a 0600 file in its run directory\n"
+                                                 : "dry run: would create secret " + s.name + " from a 0600 file\n");
         console_.text(TextKind::Info, "dry run: would run " + command_line_ + "\n");
         settle("dry_run");
         res()["script"] = req_.script;
@@ -333,13 +353,15 @@ private:
     }
 
     void prepare_run_dir() {
-        require_credentials();
+        if (local_) require_container_support();
+        else require_credentials();
         // A session will be recorded: an unreadable sessions.json stops us
         // here (exit 3), before anything is launched, not after.
         if (records_session()) state_.read("sessions");
         util::ensure_private_dir(state_dir());
         util::ensure_private_dir(state_dir() / "runs");
         util::ensure_private_dir(run_dir_);
+        if (local_) util::ensure_private_dir(local_home());  // volumes and the app registry
         util::write_file_atomic(script_path_, req_.script, 0600);
         for (const auto& [name, content] : req_.files) util::write_file_atomic(run_dir_ / name, content, 0600);
         json::object launch{{"run_id", run_id_},          {"app_name", req_.app_name},       {"mode", req_.mode},
@@ -352,6 +374,28 @@ private:
         util::write_file_atomic(run_dir_ / "launch.json", util::pretty_json(launch, true), 0600);
     }
 
+    // The local backend never runs a function outside a container: without bubblewrap, or where
+    // it cannot create namespaces, stop before anything is written.
+    void require_container_support() {
+        require_program("python3");
+        util::ProcessSpec probe;
+        probe.exe = require_program("bwrap");
+        probe.args = {"--ro-bind", "/", "/", "--unshare-all", "true"};
+        probe.output = util::OutputMode::Capture;
+        probe.timeout = std::chrono::milliseconds(10000);
+        const auto r = util::run_process(probe);
+        if (r.exit_code != 0)
+            throw ServiceError(kExitMissingProgram,
+                               "bubblewrap cannot create a container here (" + first_line(r.err) +
+                                   "); the local backend needs unprivileged user namespaces "
+                                   "(sysctl kernel.unprivileged_userns_clone=1), or run it on Modal");
+    }
+
+    static std::string first_line(const std::string& text) {
+        const auto nl = text.find('\n');
+        return nl == std::string::npos ? text : text.substr(0, nl);
+    }
+
     // Spending money counts as destructive: without a terminal to answer the
     // review (stdin not a terminal, or --no-input), only --yes launches. This
     // is checked before the run directory is written, so a refused launch
@@ -359,8 +403,9 @@ private:
     bool billable_launch_confirmable() {
         if (ctx_.globals.yes || ctx_.prompter->interactive()) return true;
         const std::string why = ctx_.globals.no_input ? "--no-input" : "stdin is not a terminal";
+        const std::string what = local_ ? "this runs code on this machine (" : "this starts billable Modal resources (";
         settle("refused", kExitUsage,
-               "this starts billable Modal resources (" + describe_launch() + ") and cannot be confirmed (" + why +
+               what + describe_launch() + ") and cannot be confirmed (" + why +
                    "); pass --yes to launch it, or --dry-run to only show the script");
         return false;
     }
@@ -411,6 +456,7 @@ private:
     }
 
     bool create_secrets() {
+        if (local_) return write_local_secrets();
         for (const auto& s : req_.secrets) {
             console_.progress(("creating secret " + s.name).c_str());
             const auto r = modal_.secret_create(profile_, s.name, s.values);
@@ -427,6 +473,19 @@ private:
             }
             created_secrets_.push_back(s.name);
         }
+        return true;
+    }
+
+    // The local runtime reads the secrets' values from a 0600 file in the run directory, which
+    // holds the session's other credential files too.
+    bool write_local_secrets() {
+        json::object all;
+        for (const auto& s : req_.secrets) {
+            json::object values;
+            for (const auto& [k, v] : s.values) values[k] = v;
+            all[s.name] = std::move(values);
+        }
+        util::write_file_atomic(run_dir_ / "local_secrets.json", json::serialize(all), 0600);
         return true;
     }
 
@@ -480,9 +539,9 @@ private:
             console_.text(TextKind::Dim,
                           "The app keeps running when this terminal closes; stop it with `m-gpux stop`.\n");
         util::ProcessSpec spec;
-        spec.exe = require_program("modal");
+        spec.exe = require_program(local_ ? "python3" : "modal");
         spec.args = args_;
-        spec.env = modal_.child_env(profile_);
+        spec.env = local_ ? local_env() : modal_.child_env(profile_);
         spec.output = util::OutputMode::Watch;
         spec.cwd = fs::current_path();
         if (req_.background)
@@ -507,6 +566,18 @@ private:
         });
     }
 
+    std::map<std::string, std::optional<std::string>> local_env() const {
+        std::map<std::string, std::optional<std::string>> env;
+        env["PYTHONPATH"] = system_runtime_dir().string();
+        env["PYTHONDONTWRITEBYTECODE"] = "1";
+        env["MGPUX_LOCAL_HOME"] = local_home().string();
+        env["MGPUX_LOCAL_RUN_DIR"] = run_dir_.string();
+        env["MGPUX_LOCAL_SECRETS"] = (run_dir_ / "local_secrets.json").string();
+        env["MGPUX_LOCAL_APP_NAME"] = req_.app_name;
+        env["MGPUX_LOCAL_IGNORE_MISSING"] = ctx_.globals.ignore_missing ? "1" : "0";
+        return env;
+    }
+
     // Detached runs and deployments keep running after we return: both are
     // sessions. An attached run is over when we return, so it is not one.
     bool records_session() const { return req_.session && (req_.detach || req_.mode == "deploy"); }
@@ -527,7 +598,7 @@ private:
         else s.set_null("url");
         s.script_path = script_path_.string();
         s.run_id = run_id_;
-        s.backend = "modal";
+        s.backend = local_ ? "local" : "modal";
         const auto saved = state_.save_session(session_object(s));
         if (auto it = saved.find("id"); it != saved.end() && it->value().is_string())
             session_id_ = std::string(it->value().as_string());
@@ -570,8 +641,8 @@ private:
             const bool left_running = req_.detach || req_.mode == "deploy";
             settle("interrupted", kExitCancelled,
                    std::string("stopped by ") + (sig == SIGHUP ? "SIGHUP" : "SIGTERM") + "; " +
-                       (left_running ? app_text + " keeps running on Modal (stop it with `m-gpux stop`)"
-                                     : "Modal stops " + req_.description + " in a few seconds"));
+                       (left_running ? app_text + " keeps running " + where() + " (stop it with `m-gpux stop`)"
+                                     : ender() + " stops " + req_.description + " in a few seconds"));
         } else if (left_in_background_) {
             settle("background");
             console_.text(TextKind::Success, req_.description + " is up: " + scan_.ready_urls().front() + "\n");
@@ -586,10 +657,12 @@ private:
                    "no READY line from " + req_.description + " within " + human_seconds(req_.ready_timeout_s) + "; " +
                        app_text + " may still be running (stop it with `m-gpux stop`)");
         } else if (r.interrupted && !req_.detach) {
-            settle("interrupted", kExitCancelled, "interrupted; Modal stops " + req_.description + " in a few seconds");
+            settle("interrupted", kExitCancelled,
+                   "interrupted; " + ender() + " stops " + req_.description + " in a few seconds");
         } else if (r.interrupted) {
             settle("interrupted");
-            console_.text(TextKind::Warning, "Disconnected locally; " + app_text + " keeps running on Modal.\n");
+            console_.text(TextKind::Warning, std::string(local_ ? "Disconnected; " : "Disconnected locally; ") +
+                                                 app_text + " keeps running " + where() + ".\n");
             if (app_id_) offer_stop(*app_id_);
             else
                 console_.text(TextKind::Info,
@@ -606,7 +679,10 @@ private:
             mr.args = args_;
             mr.exit_code = r.exit_code;
             mr.err = r.err;
-            settle("failed", kExitFailed, describe_failure(mr));
+            settle("failed", kExitFailed,
+                   local_ ? "the local " + req_.mode + " failed (exit " + std::to_string(r.exit_code) +
+                                "); its output is above"
+                          : describe_failure(mr));
             set_session_state("failed");
         } else {
             settle("completed");
@@ -641,6 +717,10 @@ private:
         set_session_state("stopped");
     }
 
+    // Where the app runs, and who ends an attached one, for the messages.
+    std::string where() const { return local_ ? "on this machine" : "on Modal"; }
+    std::string ender() const { return local_ ? "the local runtime" : "Modal"; }
+
     static std::string with_newline(const std::string& s) { return s.empty() || s.back() == '\n' ? s : s + "\n"; }
 
     HostContext& ctx_;
@@ -648,6 +728,7 @@ private:
     Console& console_;
     ModalService modal_;
     StateStore state_;
+    bool local_ = false;
     std::optional<std::string> profile_;
     std::string run_id_;
     fs::path run_dir_;
@@ -668,11 +749,6 @@ private:
 
 ModalRunner::ModalRunner(HostContext& ctx) : ctx_(ctx) {}
 
-RunOutcome ModalRunner::run(const RunRequest& request) {
-    if (ctx_.globals.backend && *ctx_.globals.backend == "local")
-        throw ServiceError(
-            kExitFailed, "the local backend cannot run this workload yet; run it on Modal (leave out --backend local)");
-    return Launch(ctx_, request).run();
-}
+RunOutcome ModalRunner::run(const RunRequest& request) { return Launch(ctx_, request).run(); }
 
 }  // namespace mgpux::services

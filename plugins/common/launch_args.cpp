@@ -128,7 +128,8 @@ void require_confirmable_launch(const Args& args) {
 }
 
 void require_modal_account(const Host& host, const Args& args) {
-    if (args.global_flag("dry_run")) return;
+    // The local backend runs on this machine: no Modal account is needed.
+    if (args.global_flag("dry_run") || args.global_str("backend") == "local") return;
     const Profiles profiles(host);
     if (!profiles.resolve().empty()) return;
     // Modal also reads tokens from the environment (what CI uses); the runner accepts them too.

@@ -60,6 +60,16 @@ std::vector<StateChange> reconcile(const Json& sessions, const std::map<std::str
     return changes;
 }
 
+Json sessions_on_backend(const Json& sessions, const std::string& backend) {
+    Json out = Json::array();
+    if (!sessions.is_array()) return out;
+    for (const Json& s : sessions.as_array()) {
+        const std::string recorded = s.is_object() ? s.string_or("backend") : std::string();
+        if ((recorded.empty() ? std::string("modal") : recorded) == backend) out.push(s);
+    }
+    return out;
+}
+
 std::optional<AppRow> newest_live_app(const std::vector<AppRow>& rows, const std::string& app_name) {
     std::optional<AppRow> best;
     for (const AppRow& r : rows) {

@@ -40,6 +40,10 @@ struct StateChange {
 std::vector<StateChange> reconcile(const Json& sessions, const std::map<std::string, std::vector<AppRow>>& listings,
                                    const std::string& default_profile);
 
+// The sessions that ran on `backend` ("modal" or "local"; a record without the field is Modal's):
+// a refresh compares only those with the apps that backend lists.
+Json sessions_on_backend(const Json& sessions, const std::string& backend);
+
 // The newest live app whose description is `app_name` (the app a session
 // recorded by name means), or nothing.
 std::optional<AppRow> newest_live_app(const std::vector<AppRow>& rows, const std::string& app_name);

@@ -85,6 +85,22 @@ TEST(Reconcile, FailedSessionWhoseAppIsLiveBecomesRunning) {
     EXPECT_EQ(changes[0].to, "running");
 }
 
+TEST(SessionsOnBackend, ARecordWithoutTheFieldIsModals) {
+    const Json doc = Json::parse(R"J([
+      {"id": "sess-1", "app_id": "ap-a"},
+      {"id": "sess-2", "app_id": "ap-localb", "backend": "local"},
+      {"id": "sess-3", "app_id": "ap-c", "backend": "modal"}
+    ])J");
+    auto ids = [](const Json& list) {
+        std::vector<std::string> out;
+        for (const Json& s : list.as_array()) out.push_back(s.string_or("id"));
+        return out;
+    };
+    EXPECT_EQ(ids(sessions_on_backend(doc, "modal")), (std::vector<std::string>{"sess-1", "sess-3"}));
+    EXPECT_EQ(ids(sessions_on_backend(doc, "local")), (std::vector<std::string>{"sess-2"}));
+    EXPECT_TRUE(sessions_on_backend(Json::object(), "modal").as_array().empty());
+}
+
 TEST(Reconcile, NotAnArrayChangesNothing) { EXPECT_TRUE(reconcile(Json::object(), listings(), "alice").empty()); }
 
 TEST(NewestLiveApp, PicksTheNewestLiveAppOfThatName) {

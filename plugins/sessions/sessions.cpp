@@ -179,9 +179,8 @@ Target resolve_target(Host& host, const SessionRecord& s) {
     t.profile = s.profile.value_or("");
     t.app_id = s.app_id.value_or("");
     t.description = s.app_name.value_or("");
-    t.secret_name = s.secret_name.value_or("");
-    if (s.backend == "local")
-        throw usage_error("session " + t.ref + " ran on this machine (backend local); it has no Modal app");
+    // A local session's credentials never became a Modal secret (they are in its run directory).
+    if (s.backend != "local") t.secret_name = s.secret_name.value_or("");
     if (!t.app_id.empty()) {
         if (!stop::looks_like_app_id(t.app_id))
             throw Error(MGPUX_E_CONFIG, "session " + t.ref + " records app id '" + t.app_id +
@@ -228,10 +227,15 @@ Json with_changes(const Json& sessions, const std::vector<StateChange>& changes)
     return out;
 }
 
-Json refresh(Host& host, const Args& args, const Json& sessions) {
-    const std::string fallback = Profiles(host).resolve();  // an unknown --profile is a usage error
-    const std::vector<std::string> profiles = profiles_to_ask(host, sessions, fallback);
-    if (profiles.empty()) return sessions;
+Json refresh(Host& host, const Args& args, const Json& all_sessions) {
+    // Each backend lists only its own apps: the other backend's sessions are left as they are.
+    const bool local = args.global_str("backend") == "local";
+    const Json sessions = sessions_on_backend(all_sessions, local ? "local" : "modal");
+    const std::string fallback = local ? std::string() : Profiles(host).resolve();  // unknown --profile: usage error
+    // The local backend's apps are one list, whatever the profiles.
+    const std::vector<std::string> profiles =
+        local ? std::vector<std::string>{""} : profiles_to_ask(host, sessions, fallback);
+    if (profiles.empty()) return all_sessions;
     host.progress("Asking Modal about the apps of the tracked sessions");
     const Json rows = Modal(host).fan_out({"app", "list", "--json"}, profiles, kListTimeoutS);
     host.progress(nullptr);
@@ -254,8 +258,8 @@ Json refresh(Host& host, const Args& args, const Json& sessions) {
         host.info(c.ref + ": " + (c.from.empty() ? "unknown" : c.from) + " -> " + c.to + "\n");
     }
     // Under --dry-run nothing was written: show what would have been.
-    if (changes.empty()) return sessions;
-    return args.global_flag("dry_run") ? with_changes(sessions, changes) : read_sessions(host);
+    if (changes.empty()) return all_sessions;
+    return args.global_flag("dry_run") ? with_changes(all_sessions, changes) : read_sessions(host);
 }
 
 int cmd_list(Host& host, const Args& args) {

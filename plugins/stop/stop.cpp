@@ -73,6 +73,11 @@ struct Outcome {
 // An empty profile means "Modal's own choice" (no profile file, or none active).
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
 
+// Where an app runs, for the listing: its profile, or this machine for the local backend's apps.
+std::string place_label(const AppRow& a) {
+    return a.profile.empty() && a.app_id.rfind("ap-local", 0) == 0 ? "(this machine)" : profile_label(a.profile);
+}
+
 std::vector<std::string> list_args(const std::string& env) {
     std::vector<std::string> args{"app", "list", "--json"};
     if (!env.empty()) {
@@ -113,13 +118,13 @@ void show_table(Host& host, const std::vector<AppRow>& apps) {
     std::vector<std::vector<Json>> rows;
     for (std::size_t i = 0; i < apps.size(); ++i) {
         const AppRow& a = apps[i];
-        rows.push_back({Json(static_cast<long long>(i + 1)), Json(profile_label(a.profile)), Json(a.app_id),
-                        Json(a.description), Json(a.state), Json(short_time(a.created_at))});
+        rows.push_back({Json(static_cast<long long>(i + 1)), Json(place_label(a)), Json(a.app_id), Json(a.description),
+                        Json(a.state), Json(short_time(a.created_at))});
     }
     host.table({"#", "Profile", "App ID", "Description", "State", "Created"}, rows, "Running m-gpux apps");
 }
 
-std::string app_words(const AppRow& a) { return a.description + " (" + a.app_id + ") in " + profile_label(a.profile); }
+std::string app_words(const AppRow& a) { return a.description + " (" + a.app_id + ") in " + place_label(a); }
 
 std::vector<AppRow> picked_by(const std::vector<AppRow>& apps, const Selection& sel) {
     std::vector<AppRow> picked;
@@ -233,7 +238,8 @@ std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Ou
     for (const SessionRecord& s : State(host).sessions()) {
         const auto it = profile_of.find(s.app_id.value_or(""));
         const std::string secret = s.secret_name.value_or("");
-        if (it == profile_of.end() || secret.empty()) continue;
+        // A local session's credentials never became a Modal secret (they are in its run directory).
+        if (it == profile_of.end() || secret.empty() || s.backend == "local") continue;
         try {
             Modal(host).secret_delete(secret, it->second);
             deleted.push_back(secret);

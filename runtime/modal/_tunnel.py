@@ -1,9 +1,10 @@
-"""modal.forward / modal.Tunnel stand-ins (no traffic is relayed)."""
+"""modal.forward / modal.Tunnel stand-ins (no traffic is relayed; a local container gets its own port)."""
 import contextlib
 import dataclasses
 import os
 import warnings
 
+from . import _local
 from ._state import STATE
 from .exception import DeprecationError, InvalidError
 
@@ -26,6 +27,8 @@ class Tunnel:
             )
             STATE.warn("tunnel_url_unencrypted", message, f"Tunnel({self.host})")
             warnings.warn(message, DeprecationError, stacklevel=2)
+        if self.host == "127.0.0.1":
+            return f"http://{self.host}:{self.port}"
         return f"https://{self.host}" if self.port == 443 else f"https://{self.host}:{self.port}"
 
     @property
@@ -50,6 +53,10 @@ def is_local():
 def forward(port, *, unencrypted=False, h2_enabled=False, client=None):
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise InvalidError(f"Invalid port number {port!r}: must be an int between 1 and 65535.")
+    if _local.MODE == "container":
+        # A local container shares this machine's network: the port itself is the endpoint.
+        yield Tunnel("127.0.0.1", port, "127.0.0.1" if unencrypted else "", port if unencrypted else 0)
+        return
     if is_local():
         raise InvalidError("Forwarding ports only works inside a Modal container")
     if port in _ACTIVE_PORTS:

@@ -499,6 +499,10 @@ class App:
             "schedule": jsonable(opts["schedule"]),
         })
         fn = Function(self, raw_f, name, record)
+        # What a local run needs to build the function's container (never part of the report).
+        image = opts["image"] if isinstance(opts["image"], Image) else self._get_default_image()
+        volumes = {**self._volumes, **(opts["volumes"] if isinstance(opts["volumes"], dict) else {})}
+        fn._objects = {"image": image, "secrets": list(secrets), "volumes": volumes}
         if name in self._functions:
             STATE.warn("function_name_collision", f"Warning: tag '{name}' collision! Overriding existing function.", where)
             old = self._functions[name]

@@ -5,7 +5,9 @@ function in-process (best effort): `.local()` always, `.remote()` / `.map()` / `
 only while the App is running (`with app.run():`), like Modal.
 """
 import re
+import threading
 
+from . import _local
 from ._state import STATE, jsonable
 from .exception import ExecutionError, InvalidError
 
@@ -23,6 +25,7 @@ class Function:
         self._raw_f = _raw_f
         self._name = _name
         self._record = _record
+        self._objects = {}
         if _raw_f is not None:
             for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
                 try:
@@ -85,18 +88,24 @@ class Function:
         self._require_running("remote")
         if self._is_web:
             raise InvalidError(f"A web endpoint function ({self._name}) cannot be called with .remote().")
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        """One input: in a container of its own when the local backend runs the app, else in-process."""
+        if _local.MODE == "app" and _local.call_remote is not None:
+            return _local.call_remote(self, args, kwargs)
         return self._raw_f(*args, **kwargs)
 
     def remote_gen(self, *args, **kwargs):
         self._require_running("remote_gen")
-        yield from self._raw_f(*args, **kwargs)
+        yield from self._call(args, kwargs)  # a local container sends the generated values as a list
 
     def map(self, *input_iterators, kwargs={}, order_outputs=True, return_exceptions=False,  # noqa: B006
             wrap_returned_exceptions=True):
         self._require_running("map")
         for args in zip(*input_iterators):
             try:
-                yield self._raw_f(*args, **kwargs)
+                yield self._call(args, kwargs)
             except Exception as exc:  # noqa: BLE001 - mirrors return_exceptions
                 if not return_exceptions:
                     raise
@@ -107,7 +116,7 @@ class Function:
         self._require_running("starmap")
         for args in input_iterator:
             try:
-                yield self._raw_f(*args, **kwargs)
+                yield self._call(args, kwargs)
             except Exception as exc:  # noqa: BLE001
                 if not return_exceptions:
                     raise
@@ -122,16 +131,18 @@ class Function:
         if self._is_web:
             raise InvalidError(f"A web endpoint function ({self._name}) cannot be spawned.")
         call = FunctionCall(_function_name=self._name)
-        try:
-            call._result = self._raw_f(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - delivered by .get()
-            call._exception = exc
+        if _local.MODE == "app":
+            # Runs beside the caller, as on Modal; .get() waits for it.
+            call._thread = threading.Thread(target=call._settle, args=(lambda: self._call(args, kwargs),), daemon=True)
+            call._thread.start()
+        else:
+            call._settle(lambda: self._raw_f(*args, **kwargs))
         return call
 
     def spawn_map(self, *input_iterators, kwargs={}):  # noqa: B006
         self._require_running("spawn_map")
         for args in zip(*input_iterators):
-            self._raw_f(*args, **kwargs)
+            self._call(args, kwargs)
 
     def get_web_url(self):
         if not self._is_web:
@@ -164,8 +175,19 @@ class FunctionCall:
         self._function_name = _function_name
         self._result = None
         self._exception = None
+        self._thread = None
+
+    def _settle(self, compute):
+        try:
+            self._result = compute()
+        except Exception as exc:  # noqa: BLE001 - delivered by .get()
+            self._exception = exc
 
     def get(self, timeout=None):
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"the call of {self._function_name} did not finish within {timeout} s")
         if self._exception is not None:
             raise self._exception
         return self._result

@@ -108,7 +108,7 @@ class Image:
         return {
             "id": self.object_id,
             "base": dict(self._base),
-            "steps": [dict(step) for step in self._steps],
+            "steps": [{k: v for k, v in step.items() if not k.startswith("_")} for step in self._steps],
             "used": self._used,
         }
 
@@ -369,7 +369,8 @@ class Image:
         remote = self._check_remote(op, remote_path)
         if not (callable(ignore) or (isinstance(ignore, (list, tuple)) and all(isinstance(p, str) for p in ignore))):
             STATE.error("invalid_ignore", "`ignore` must be a sequence of pattern strings or a callable(Path) -> bool.", where)
-        extra = {"local_path_resolved": str(local)}
+        # "_ignore" (the object itself) is for a local run's copy of the folder; the report skips it.
+        extra = {"local_path_resolved": str(local), "_ignore": ignore}
         kw = {"copy": bool(copy)}
         if ignore:
             kw["ignore"] = _ignore_record(ignore)

@@ -10,7 +10,7 @@ class Secret:
 
     def __init__(self, _record, _values=None):
         self._record = _record
-        # Values are kept only in memory (for a future local execution mode); they never reach
+        # Values are kept only in memory (a local run passes them to the container); they never reach
         # the record, the inspect output or any error message.
         self._values = dict(_values or {})
         STATE.secrets.append(_record)
@@ -66,13 +66,16 @@ class Secret:
         if not isinstance(required_keys, (list, tuple)) or not all(isinstance(k, str) for k in required_keys):
             STATE.error("invalid_secret", "`required_keys` must be a list of str.", where)
             required_keys = []
+        from . import _local
+
         return Secret(
             Secret._new(
                 "from_name",
                 name=name if isinstance(name, str) else repr(name),
                 environment_name=environment_name,
                 required_keys=list(required_keys),
-            )
+            ),
+            _local.NAMED_SECRETS.get(name) if _local.running_locally() else None,
         )
 
     @staticmethod

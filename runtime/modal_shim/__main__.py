@@ -1,6 +1,9 @@
 """CLI of the stand-in `modal` package.
 
-    PYTHONPATH=tests/support /usr/bin/python3 -m modal_shim inspect FILE [--json]
+    PYTHONPATH=runtime /usr/bin/python3 -m modal_shim inspect FILE [--json]
+    PYTHONPATH=runtime /usr/bin/python3 -m modal_shim run [--detach] | serve | deploy FILE
+
+`inspect` imports FILE and reports; run/serve/deploy run it on this machine (local_run.py).
 
 Imports FILE (as a module named after its stem, not `__main__`) with the stand-in `modal`
 first on sys.path and prints one JSON document describing what the script declares.
@@ -80,7 +83,35 @@ def cmd_inspect(args):
     return 0
 
 
+def _local_command(argv):
+    """run|serve|deploy|_worker|_container: the local backend (see local_run.py), or None."""
+    if not argv or argv[0] not in ("run", "serve", "deploy", "_worker", "_container"):
+        return None
+    _use_stand_in()
+    from modal_shim import container, local_run
+
+    command, rest = argv[0], argv[1:]
+    if command == "_container":
+        return container.container_main(rest[0])
+    if command == "_worker":
+        return local_run.worker(rest[0], rest[1], rest[2])
+    parser = argparse.ArgumentParser(prog="python -m modal_shim " + command)
+    parser.add_argument("file")
+    if command == "run":
+        parser.add_argument("--detach", "-d", action="store_true")
+    args = parser.parse_args(rest)
+    if not os.path.isfile(args.file):
+        print(f"modal_shim: no such file: {args.file}", file=sys.stderr)
+        return 2
+    if command == "deploy" or getattr(args, "detach", False):
+        return local_run.detach(command, args.file)
+    return local_run.execute(command, args.file, local_run.new_app_id())
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_container"]:
+        return _local_command(argv)
     if os.environ.get("MODAL_IS_REMOTE") == "1":
         print("modal_shim: refusing to run with MODAL_IS_REMOTE=1 (inside a Modal container, use the real SDK).",
               file=sys.stderr)
@@ -90,6 +121,9 @@ def main(argv=None):
     p_inspect = sub.add_parser("inspect", help="import FILE with the stand-in modal and print what it declares")
     p_inspect.add_argument("file")
     p_inspect.add_argument("--json", action="store_true", help="compact JSON on one line (default: indented)")
+    local = _local_command(argv)
+    if local is not None:
+        return local
     args = parser.parse_args(argv)
     if args.command == "inspect":
         return cmd_inspect(args)

@@ -210,10 +210,11 @@ class RunnerTests(ServiceTestCase):
         self.assertExit(r, 4)
         self.assertIn("pip install modal", r.err)
 
-    def test_local_backend_says_it_cannot_run_yet(self):
-        r = self.probe("run", "--yes", "--backend", "local")
-        self.assertExit(r, 1)
-        self.assertIn("local backend", r.err)
+    def test_local_backend_runs_the_script_here_without_modal(self):
+        r = self.probe_json("run", "--yes", "--backend", "local")
+        self.assertEqual(r["status"], "completed")
+        self.assertEqual(r["command"][:3], ["python3", "-m", "modal_shim"])
+        self.assertTrue(r["app_id"].startswith("ap-local"))
         self.assertEqual(self.modal_calls(), [])
 
     def test_serve_and_deploy_use_their_commands(self):

@@ -109,6 +109,22 @@ class ListTests(SessionsTestCase):
         self.assertEqual(stat.S_IMODE(self.path.stat().st_mode), 0o600)
         self.assertNoSecretsLogged()
 
+    def test_refresh_leaves_the_other_backends_sessions_alone(self):
+        live = self.add(workspace="alice")
+        local_id = "ap-localabcdefghijklmnopq"
+        self.write_sessions([
+            session("sess-0000000a", app_id=live, state="stopped"),
+            session("sess-0000000b", profile="", app_id=local_id, backend="local"),
+        ])
+        states = {s["id"]: s["state"] for s in self.sess_json("list", "--refresh")["sessions"]}
+        # Modal does not list the local app: that says nothing about it.
+        self.assertEqual(states, {"sess-0000000a": "running", "sess-0000000b": "running"})
+        # The local backend lists its own apps (none here: the local app has ended).
+        doc = self.sess_json("list", "--refresh", env={"MGPUX_BACKEND": "local"})
+        states = {s["id"]: s["state"] for s in doc["sessions"]}
+        self.assertEqual(states, {"sess-0000000a": "running", "sess-0000000b": "stopped"})
+        self.assertEqual(len(self.fake.calls_of("app", "list")), 1)  # alice, once; none for the local refresh
+
     def test_refresh_with_a_failing_profile_keeps_its_sessions(self):
         self.fake.set_scenario([{"match": ["app", "list"], "env": {"MODAL_PROFILE": "work"},
                                  "exit": 1, "stderr": "Error: token expired\n"}])
