@@ -376,6 +376,9 @@ int sync(mgpux::Host& host, const mgpux::Args& args) {
     if (interval < 1 || interval > 3600) throw mgpux::usage_error("--interval must be 1 to 3600 seconds");
     host.text("Syncing " + root + " -> volume " + volume + " (profile " + profile + ")\n");
     Snapshot before = saved_snapshot(host, volume);
+    // The stack's first launch creates the volume too; syncing before it
+    // must not fail for want of one ("already exists" is fine).
+    if (before.empty()) mgpux::Modal(host).try_call({"volume", "create", volume}, profile);
     for (int round = 1;; ++round) {
         const Snapshot now = snapshot(root, excludes);
         const Changes c = diff(before, now);

@@ -43,9 +43,24 @@ Json port_json(const Port& p) {
     return j;
 }
 
+// A URL's password ("postgresql://app:pw@db/app") is a secret whatever the name.
+std::string mask_url_password(const std::string& v) {
+    const auto scheme = v.find("://");
+    if (scheme == std::string::npos) return v;
+    const auto at = v.find('@', scheme + 3);
+    const auto slash = v.find('/', scheme + 3);
+    if (at == std::string::npos || (slash != std::string::npos && slash < at)) return v;
+    const auto colon = v.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return v;
+    return v.substr(0, colon + 1) + "****" + v.substr(at);
+}
+
 Json env_json(const Service& s, bool mask) {
     Json j = Json::object();
-    for (const auto& [k, v] : s.environment) j.set(k, mask && looks_secret(k) && !v.empty() ? Json("****") : Json(v));
+    for (const auto& [k, v] : s.environment) {
+        if (!mask) j.set(k, v);
+        else j.set(k, looks_secret(k) && !v.empty() ? "****" : mask_url_password(v));
+    }
     return j;
 }
 
@@ -125,6 +140,12 @@ Json service_context(const Plan& plan, const Service& s) {
         const std::string ctx = fs::path(s.build->context).lexically_normal().generic_string();
         if (ctx != "." && ctx != "./" && ctx.rfind("..", 0) != 0 && ctx[0] != '/') cwd += "/" + ctx;
     }
+    // An explicit working_dir wins when the container has it: the workspace
+    // or a folder bound from the project (linked before the service starts).
+    bool bound = s.working_dir.rfind("/workspace", 0) == 0;
+    for (const Volume& v : s.volumes)
+        bound = bound || (v.type == "bind" && v.source.rfind("./", 0) == 0 && s.working_dir.rfind(v.target, 0) == 0);
+    if (!s.working_dir.empty() && bound) cwd = s.working_dir;
     j.set("cwd", cwd);
     j.set("env", env_json(s, false));
     Json deps = Json::array();

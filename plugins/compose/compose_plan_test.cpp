@@ -18,7 +18,8 @@ Project parse(const std::string& yaml) {
 const char* kStack =
     "services:\n"
     "  web:\n    build: .\n    command: uvicorn app:app --port 8000\n    ports: [\"8000:8000\"]\n"
-    "    environment:\n      DB_PASSWORD: 'p\"w\\\\x'\n      PORT: 8000\n    depends_on:\n      db:\n"
+    "    environment:\n      DB_PASSWORD: 'p\"w\\\\x'\n      PORT: 8000\n      URL: postgresql://app:pw@db:5432/app\n  "
+    "  depends_on:\n      db:\n"
     "        condition: service_healthy\n"
     "  db:\n    image: postgres:16\n    healthcheck:\n      test: pg_isready\n"
     "  cache:\n    image: redis:7\n    ports: [\"6379:6379\"]\n"
@@ -36,6 +37,7 @@ TEST(ComposePlan, CheckDocumentMasksSecretsAndListsEverything) {
     const Json& web = doc.find("services")->as_array()[0];
     EXPECT_EQ(web.find("environment")->string_or("DB_PASSWORD"), "****");
     EXPECT_EQ(web.find("environment")->string_or("PORT"), "8000");
+    EXPECT_EQ(web.find("environment")->string_or("URL"), "postgresql://app:****@db:5432/app");
     EXPECT_EQ(web.find("command")->as_array().size(), 4u);
     EXPECT_EQ(doc.find("services")->as_array()[1].string_or("kind"), "postgres");
     EXPECT_EQ(doc.find("start_order")->as_array()[0].as_string(), "db");
