@@ -123,24 +123,33 @@ std::string braced(const std::string& body, const Vars& vars, int depth) {
 // The document after aliases, merge keys and interpolation: what the service
 // readers walk. Keeping it separate from YAML::Node avoids yaml-cpp's
 // inserting operator[] and its shared alias nodes.
+struct Entry;
+
 struct Value {
     enum class Kind { Null, Scalar, Seq, Map };
     Kind kind = Kind::Null;
     std::string text;
     int line = 0;
     std::vector<Value> items;
-    std::vector<std::pair<std::string, Value>> entries;
+    std::vector<Entry> entries;  // a mapping's keys in file order
 
-    const Value* get(const std::string& key) const {
-        for (const auto& kv : entries)
-            if (kv.first == key) return &kv.second;
-        return nullptr;
-    }
+    const Value* get(const std::string& key) const;
     bool is_scalar() const { return kind == Kind::Scalar; }
     bool is_seq() const { return kind == Kind::Seq; }
     bool is_map() const { return kind == Kind::Map; }
     bool is_null() const { return kind == Kind::Null; }
 };
+
+struct Entry {
+    std::string first;
+    Value second;
+};
+
+const Value* Value::get(const std::string& key) const {
+    for (const auto& kv : entries)
+        if (kv.first == key) return &kv.second;
+    return nullptr;
+}
 
 class Reader {
 public:
@@ -200,7 +209,7 @@ private:
                 continue;
             }
             if (v.get(k)) fail(line_of(kv.first), child, "is given twice");
-            v.entries.emplace_back(k, convert(kv.second, child, depth + 1));
+            v.entries.push_back(Entry{k, convert(kv.second, child, depth + 1)});
         }
         // `<<: *a` or `<<: [*a, *b]`: the mapping's own keys win, then the
         // first merged mapping that has the key.

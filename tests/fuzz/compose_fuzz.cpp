@@ -35,17 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Vars vars{{"SET", "value"}, {"EMPTY", ""}};
     try {
         check_order(parse_project(input, "fuzz.yaml", "/nonexistent", vars, nullptr));
-    } catch (const mgpux::Error&) {
-    }
-    for (auto* f : {+[](const std::string& s) { (void)parse_port(s); }, +[](const std::string& s) { (void)shell_split(s); }}) {
+    } catch (const mgpux::Error&) {}
+    for (auto* f :
+         {+[](const std::string& s) { (void)parse_port(s); }, +[](const std::string& s) { (void)shell_split(s); }}) {
         try {
             f(input.substr(0, 200));
-        } catch (const std::runtime_error&) {
-        }
+        } catch (const std::runtime_error&) {}
     }
     try {
         (void)interpolate(input, vars);
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     return 0;
 }
