@@ -2,6 +2,7 @@
 // stack in one Modal container, rendered from the user's own compose file.
 #include "compose_file.hpp"
 #include "compose_plan.hpp"
+#include "compose_sandbox.hpp"
 #include "compose_sync.hpp"
 #include "launch_args.hpp"
 
@@ -11,8 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -44,6 +43,20 @@ const std::vector<mgpux_option> kUpOptions = launch::with_shared(
          .help("tunnel this port to the internet (default: the main service's port; nothing else is reachable)"),
      mgpux::option("apt").repeatable().metavar("PKG").help("also apt-install this package in the image")},
     launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout, "86400");
+
+const std::vector<mgpux_option> kSandboxUpOptions = launch::with_shared(
+    {kFile,
+     mgpux::option("services")
+         .repeatable()
+         .metavar("NAMES")
+         .help("services to start, comma-separated (default: all without a profile); their dependencies come too")},
+    launch::kCompute | launch::kTimeout, "86400");
+
+const std::vector<mgpux_option> kLogsOptions = {
+    mgpux::positional("service").metavar("SERVICE").help("the service whose output to show"),
+    mgpux::option("file").kind(MGPUX_OPT_PATH).metavar("PATH").help("the compose file (-f is --follow here)"),
+    mgpux::option("follow").alias('f').flag().help("keep following the output until Ctrl-C"),
+};
 
 const std::vector<mgpux_option> kSyncOptions = {
     kFile,
@@ -97,6 +110,22 @@ const mgpux::Commands kCommands{
               "Example:\n"
               "  m-gpux compose sync -i 5 -e 'data,*.log'\n"
               "  m-gpux compose sync --once"),
+    mgpux::command("compose sandbox", "Run each service in a Modal Sandbox of its own image",
+                   "Multi-container mode: one Modal Sandbox per service, created from the service's own\n"
+                   "image (or its build context) in depends_on order, each declared port reachable\n"
+                   "through a Sandbox tunnel. Dependents get SERVICE_HOST / SERVICE_PORT variables, and\n"
+                   "every SERVICE:PORT in their environment values is rewritten to the tunnel's address.\n"
+                   "The driver runs locally with python3 (or MGPUX_PYTHON), which must have `modal`."),
+    mgpux::command("compose sandbox up", "Start one sandbox per service", kSandboxUpOptions, sandbox_up)
+        .help("GPU services (device reservations, runtime: nvidia) get --gpu, else x-mgpux gpu, else L4.\n"
+              "The stack (sandbox ids, tunnels) is kept in ~/.m-gpux/compose_stacks.json.\n\n"
+              "Example:\n"
+              "  m-gpux --yes compose sandbox up -f examples/compose/web-postgres-redis/compose.yaml")
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("compose sandbox ps", "Show the stack's sandboxes and whether they run", kCheckOptions, sandbox_ps)
+        .flags(MGPUX_CMDF_JSON),
+    mgpux::command("compose sandbox logs", "Show one service's output", kLogsOptions, sandbox_logs),
+    mgpux::command("compose sandbox down", "Terminate every sandbox of the stack", kCheckOptions, sandbox_down),
     mgpux::command("compose vm", "Run the stack from a custom base image",
                    "VM mode: like `compose up`, but the image comes from x-mgpux base_image (or a Triton\n"
                    "image a service uses), and every published port is tunnelled unless --expose says."),
@@ -108,19 +137,9 @@ const mgpux::Commands kCommands{
 
 Mode mode_of(const mgpux::Args& args) { return args.command().find(" vm ") != std::string::npos ? Mode::Vm : Mode::Up; }
 
-Vars process_env() {
-    Vars vars;
-    for (char** e = environ; e && *e; ++e) {
-        const std::string kv = *e;
-        const auto eq = kv.find('=');
-        if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    return vars;
-}
-
 Project load(const mgpux::Args& args) {
     const std::string path = find_compose_file(args.str("file"), fs::current_path().string());
-    return load_project(path, process_env());
+    return load_project(path, process_environment());
 }
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {

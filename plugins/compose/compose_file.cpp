@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+extern char** environ;
+
 namespace fs = std::filesystem;
 
 namespace compose {
@@ -910,6 +912,16 @@ std::string find_compose_file(const std::string& explicit_path, const std::strin
     throw mgpux::Error(MGPUX_E_FAILED, "no compose file in " + cwd +
                                            " (looked for compose.yaml, compose.yml, docker-compose.yaml, "
                                            "docker-compose.yml); name one with --file");
+}
+
+Vars process_environment() {
+    Vars vars;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string kv = *e;
+        const auto eq = kv.find('=');
+        if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return vars;
 }
 
 Project load_project(const std::string& path, const Vars& process_env) {

@@ -134,6 +134,9 @@ Project parse_project(const std::string& text, const std::string& origin, const 
 // Throws mgpux::Error (exit 1) saying what was looked for.
 std::string find_compose_file(const std::string& explicit_path, const std::string& cwd);
 
+// The process environment as variables.
+Vars process_environment();
+
 // Reads and parses the file: .env beside it, then the process environment.
 Project load_project(const std::string& path, const Vars& process_env);
 

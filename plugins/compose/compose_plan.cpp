@@ -416,4 +416,85 @@ Json render_context(const Plan& plan, const std::string& mgpux_version) {
     return ctx;
 }
 
+// ---------------------------------------------------------------- sandbox mode
+
+std::string stack_name(const std::string& abs_dir) {
+    return "m-gpux-stack-" + volume_name(abs_dir).substr(std::string("m-gpux-compose-").size());
+}
+
+std::vector<std::string> image_default_argv(const std::string& kind) {
+    if (kind == "postgres") return {"docker-entrypoint.sh", "postgres"};
+    if (kind == "mysql") return {"docker-entrypoint.sh", "mysqld"};
+    if (kind == "redis") return {"docker-entrypoint.sh", "redis-server"};
+    if (kind == "memcached") return {"docker-entrypoint.sh", "memcached"};
+    if (kind == "rabbitmq") return {"docker-entrypoint.sh", "rabbitmq-server"};
+    if (kind == "mongodb") return {"docker-entrypoint.sh", "mongod"};
+    if (kind == "nginx") return {"/docker-entrypoint.sh", "nginx", "-g", "daemon off;"};
+    if (kind == "minio") return {"minio", "server", "/data"};
+    return {};
+}
+
+Json sandbox_context(const Project& p, const std::vector<std::string>& services, const std::string& gpu,
+                     long long timeout_s, const std::string& mgpux_version) {
+    Json ctx = Json::object();
+    ctx.set("mgpux_version", mgpux_version);
+    ctx.set("template", "compose/sandbox.py");
+    ctx.set("app_name", "m-gpux-compose-sandbox");
+    ctx.set("stack_name", stack_name(p.dir));
+    ctx.set("timeout_s", timeout_s);
+    Json list = Json::array();
+    for (const std::string& name : services) {
+        const Service& s = *p.find(name);
+        Json j = Json::object();
+        j.set("name", s.name);
+        j.set("image", s.image);
+        if (s.build) {
+            const fs::path context = (fs::path(p.dir) / s.build->context).lexically_normal();
+            j.set("context", context.generic_string());
+            j.set("dockerfile", (context / s.build->dockerfile).lexically_normal().generic_string());
+        } else {
+            j.set("context", Json());
+            j.set("dockerfile", Json());
+        }
+        // A sandbox runs only the command it is given, not the image's own.
+        std::vector<std::string> argv = service_argv(p, s);
+        if (argv.empty()) argv = image_default_argv(s.kind);
+        j.set("argv", Json::array_of(argv));
+        j.set("env", env_json(s, false));
+        Json ports = Json::array();
+        std::set<int> seen;
+        for (const Port& port : s.ports)
+            if (port.protocol == "tcp" && seen.insert(port.target).second) ports.push(port.target);
+        for (int e : s.expose)
+            if (seen.insert(e).second) ports.push(e);
+        if (seen.empty() && service_port(s)) ports.push(service_port(s));
+        // Infra speaks its own protocols: raw TCP tunnels. Apps get HTTPS ones.
+        j.set("http_ports", s.kind == "app" ? ports : Json::array());
+        j.set("tcp_ports", s.kind == "app" ? Json::array() : ports);
+        Json deps = Json::array();
+        for (const Dependency& d : s.depends_on) {
+            Json dj = Json::object();
+            dj.set("service", d.service);
+            dj.set("condition", d.condition);
+            deps.push(dj);
+        }
+        j.set("depends_on", deps);
+        if (s.healthcheck && !s.healthcheck->test.empty()) {
+            Json h = Json::object();
+            h.set("test", Json::array_of(s.healthcheck->test));
+            h.set("interval_s", s.healthcheck->interval_s);
+            h.set("timeout_s", s.healthcheck->timeout_s);
+            h.set("retries", s.healthcheck->retries);
+            h.set("start_period_s", s.healthcheck->start_period_s);
+            j.set("healthcheck", h);
+        } else {
+            j.set("healthcheck", Json());
+        }
+        j.set("gpu", s.gpus != 0 ? Json(s.gpus > 1 ? gpu + ":" + std::to_string(s.gpus) : gpu) : Json());
+        list.push(j);
+    }
+    ctx.set("services", list);
+    return ctx;
+}
+
 }  // namespace compose

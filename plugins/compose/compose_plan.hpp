@@ -88,4 +88,19 @@ mgpux::Json render_context(const Plan& plan, const std::string& mgpux_version);
 // them (added when missing), exposes name started services.
 void validate_plan(Plan& plan);
 
+// ---------------------------------------------------------------- sandbox mode
+
+// m-gpux-stack-<slug>-<sha1[:10]> of the project folder: the key of a
+// running sandbox stack in the state document compose_stacks.
+std::string stack_name(const std::string& abs_dir);
+
+// What an official infra image runs when the compose file gives no command
+// (its own entrypoint script), e.g. postgres -> docker-entrypoint.sh postgres.
+std::vector<std::string> image_default_argv(const std::string& kind);
+
+// The driver's context (templates/compose/sandbox.py): one entry per
+// service in `services` (start order), GPU services on `gpu`.
+mgpux::Json sandbox_context(const Project& p, const std::vector<std::string>& services, const std::string& gpu,
+                            long long timeout_s, const std::string& mgpux_version);
+
 }  // namespace compose

@@ -1,5 +1,6 @@
 """modal.Sandbox stand-in: `Sandbox.create(...)` is recorded, nothing runs."""
 from ._state import STATE, jsonable, user_location
+from ._tunnel import Tunnel
 from ._validate import check_gpu, check_mount_points, check_timeout
 from .image import Image
 
@@ -88,9 +89,25 @@ class Sandbox:
 
     def terminate(self):
         self.returncode = 0
+        self._record["terminated"] = True
+
+    @staticmethod
+    def from_id(sandbox_id, client=None):
+        """A handle on an existing sandbox (recorded; the stand-in knows no real ones)."""
+        if not isinstance(sandbox_id, str) or not sandbox_id:
+            raise TypeError("Sandbox.from_id: `sandbox_id` must be a non-empty string")
+        record = {"id": sandbox_id, "looked_up": True, "location": user_location()}
+        STATE.sandboxes.append(record)
+        return Sandbox(record)
 
     def exec(self, *args, **kwargs):
         return _Process()
 
     def tunnels(self, timeout=50):
-        return {}
+        """{port: Tunnel} for the declared ports, with placeholder addresses (nothing is relayed)."""
+        out = {}
+        for i, port in enumerate(self._record.get("encrypted_ports") or []):
+            out[port] = Tunnel(f"{self.object_id}-{i}.sandbox.invalid", 443, "", 0)
+        for i, port in enumerate(self._record.get("unencrypted_ports") or []):
+            out[port] = Tunnel(f"{self.object_id}-t{i}.sandbox.invalid", 443, f"{self.object_id}-t{i}.tcp.invalid", 40000 + i)
+        return out

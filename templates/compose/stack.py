@@ -224,20 +224,20 @@ class Supervised:
         self.finished.set()
 
     def healthy(self):
+        """Probes until one passes; failures during start_period do not count, then `retries` may fail."""
         check = self.service["healthcheck"]
         env = dict(os.environ)
         env.update(self.service["env"])
-        time.sleep(check["start_period_s"])
-        for _ in range(max(check["retries"], 1) * 10):
+        deadline = time.monotonic() + check["start_period_s"] + max(check["retries"], 1) * max(check["interval_s"], 1.0)
+        while True:
             try:
                 if subprocess.run(check["test"], env=env, timeout=check["timeout_s"], capture_output=True).returncode == 0:
                     return True
             except (OSError, subprocess.TimeoutExpired):
                 pass
-            if self.finished.is_set():
+            if self.finished.is_set() or time.monotonic() > deadline:
                 return False
             time.sleep(min(check["interval_s"], 5.0))
-        return False
 
 
 def _wait_for(dep, condition, running):

@@ -5,7 +5,10 @@ import json
 import os
 import shutil
 
-from harness import SOURCE_DIR, MgpuxTestCase, main, module_literals
+import subprocess
+import sys
+
+from harness import RUNTIME_DIR, SOURCE_DIR, MgpuxTestCase, main, module_literals
 
 EXAMPLES = SOURCE_DIR / "examples" / "compose"
 EXPECTED = SOURCE_DIR / "tests" / "e2e" / "data" / "compose"
@@ -216,6 +219,106 @@ class ComposeTest(MgpuxTestCase):
         self.assertFalse((vol / "pkg" / "old.py").exists())
         self.assertFalse((vol / "gone").exists())
         self.assertIn("Round 1: 2 uploaded, 2 deleted", r.out)
+
+
+# Runs a rendered sandbox driver's up() under the modal stand-in and prints what each
+# Sandbox.create got (the stand-in records env names only; the values are the point here).
+DRIVE_UP = r"""
+import json, runpy, sys
+import modal
+created = []
+real_create = modal.Sandbox.create
+def create(*args, **kw):
+    sb = real_create(*args, **kw)
+    created.append(dict(id=sb.object_id, argv=list(args), env=kw.get("env"), gpu=kw.get("gpu"),
+                        http=kw.get("encrypted_ports"), tcp=kw.get("unencrypted_ports"),
+                        image=kw["image"]._base if hasattr(kw["image"], "_base") else None))
+    return sb
+modal.Sandbox.create = create
+ns = runpy.run_path(sys.argv[1], run_name="driver")
+ns["up"]()
+print("CREATED " + json.dumps(created, default=str))
+"""
+
+
+class ComposeSandboxTest(MgpuxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()
+        self.env.update({"PYTHONPATH": str(RUNTIME_DIR), "MGPUX_PYTHON": "/usr/bin/python3"})
+
+    def stack(self, name):
+        target = self.tmp / name
+        shutil.copytree(EXAMPLES / name, target, dirs_exist_ok=True)
+        return target
+
+    def drive_up(self, name):
+        r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", cwd=self.stack(name))
+        self.assertExit(r, 0)
+        driver = self.tmp / "driver.py"
+        driver.write_text(r.out, encoding="utf-8")
+        self.inspect_rendered(r.out)  # imports cleanly: nothing runs at import time
+        proc = subprocess.run([sys.executable, "-c", DRIVE_UP, str(driver)], capture_output=True, text=True,
+                              env={"PYTHONPATH": str(RUNTIME_DIR), "PATH": os.environ.get("PATH", ""),
+                                   "TMPDIR": str(self.child_tmp)}, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        created = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("CREATED "))[8:])
+        stack = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("[m-gpux] STACK "))[15:])
+        return created, stack
+
+    def test_driver_of_every_example_creates_one_sandbox_per_service_in_order(self):
+        for name in STACKS:
+            with self.subTest(stack=name):
+                created, stack = self.drive_up(name)
+                expected = json.loads((EXPECTED / (name + ".json")).read_text())
+                started = [s for s in expected["start_order"]
+                           if not next(x for x in expected["services"] if x["name"] == s)["profiles"]]
+                self.assertEqual([s["service"] for s in stack], started)
+                self.assertEqual(len({c["id"] for c in created}), len(started))
+
+    def test_dependents_get_their_dependencies_addresses(self):
+        created, stack = self.drive_up("web-postgres-redis")
+        db, cache, web = created
+        self.assertEqual(db["argv"], ["docker-entrypoint.sh", "postgres"])
+        self.assertEqual(db["tcp"], [5432])
+        self.assertEqual(web["http"], [8000])
+        host, port = stack[0]["tunnels"]["5432"][len("tcp://"):].rsplit(":", 1)
+        self.assertEqual(web["env"]["DB_HOST"], host)
+        self.assertEqual(web["env"]["DB_PORT"], port)
+        self.assertIn("@%s:%s/app" % (host, port), web["env"]["DATABASE_URL"])
+        self.assertNotIn("@db:5432", web["env"]["DATABASE_URL"])
+
+    def test_gpu_service_gets_the_gpu(self):
+        created, _ = self.drive_up("gpu-inference")
+        self.assertEqual(created[0]["gpu"], "L4")  # x-mgpux gpu
+        self.assertIsNone(created[1]["gpu"])
+
+    def test_up_ps_down_keep_the_stack_in_state(self):
+        stack = self.stack("web-postgres-redis")
+        r = self.run_mgpux("--yes", "--json", "--profile", "work", "compose", "sandbox", "up", cwd=stack)
+        self.assertExit(r, 0)
+        ids = [s["sandbox_id"] for s in r.json()["services"]]
+        self.assertEqual(len(ids), 3)
+        saved = json.loads((self.state_dir / "compose_stacks.json").read_text())
+        (name,) = saved
+        self.assertEqual([s["sandbox_id"] for s in saved[name]["services"]], ids)
+        self.assertEqual(saved[name]["profile"], "work")
+        r = self.run_mgpux("--json", "compose", "sandbox", "ps", cwd=stack)
+        self.assertExit(r, 0)
+        self.assertEqual([row["sandbox_id"] for row in r.json()], ids)
+        r = self.run_mgpux("compose", "sandbox", "down", cwd=stack)
+        self.assertExit(r, 0)
+        for service, sid in zip(["db", "cache", "web"], ids):
+            self.assertIn("Terminated %s %s" % (service, sid), r.out)
+        self.assertEqual(json.loads((self.state_dir / "compose_stacks.json").read_text()), {})
+        r = self.run_mgpux("compose", "sandbox", "down", cwd=stack)
+        self.assertExit(r, 1)
+        self.assertIn("no sandbox stack is running", r.err)
+
+    def test_up_without_a_terminal_needs_yes(self):
+        r = self.run_mgpux("compose", "sandbox", "up", cwd=self.stack("web-postgres-redis"))
+        self.assertExit(r, 2)
+        self.assertIn("--yes", r.err)
 
 
 if __name__ == "__main__":
