@@ -158,6 +158,9 @@ def _mongodb(service, env):
 
 
 def _nginx(service, env):
+    # Ubuntu's own site listens on 80 as the default server and would shadow the stack's config.
+    if os.path.lexists("/etc/nginx/sites-enabled/default"):
+        os.remove("/etc/nginx/sites-enabled/default")
     if any(b["target"].startswith("/etc/nginx") for b in service["binds"]):
         return ["nginx", "-g", "daemon off;"]
     upstream = next((s["port"] for s in SERVICES if s["name"] in [d["service"] for d in service["depends_on"]] and s["port"]), None)
