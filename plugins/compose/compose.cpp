@@ -280,7 +280,8 @@ void print_plan(const mgpux::Host& host, const Plan& plan) {
     for (const std::string& name : plan.services) {
         const Service& s = *plan.project.find(name);
         if (s.kind == "app" && service_argv(plan.project, s).empty())
-            host.warn("Warning: " + name + " has no command (none in the compose file or a Dockerfile); add `command:`\n");
+            host.warn("Warning: " + name +
+                      " has no command (none in the compose file or a Dockerfile); add `command:`\n");
     }
     host.info("Service names resolve to 127.0.0.1 inside the container.\n");
 }

@@ -439,7 +439,7 @@ Json sandbox_context(const Project& p, const std::vector<std::string>& services,
     Json ctx = Json::object();
     ctx.set("mgpux_version", mgpux_version);
     ctx.set("template", "compose/sandbox.py");
-    ctx.set("app_name", "m-gpux-compose-sandbox");
+    ctx.set("app_name", stack_name(p.dir));  // one app per stack: stopping it ends its sandboxes
     ctx.set("stack_name", stack_name(p.dir));
     ctx.set("timeout_s", timeout_s);
     Json list = Json::array();

@@ -143,6 +143,24 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
     stack.set("profile", profile);
     stack.set("started_at", static_cast<long long>(std::time(nullptr)));
     stack.set("services", Json::parse(stack_lines.back()));
+    // Recorded as a session too, so `sessions` lists it and `stop` (which
+    // stops the stack's app, ending its sandboxes) knows what it is.
+    launch::SessionInfo info{"compose-sandbox",
+                             profile,
+                             std::to_string(services.size()) + " sandboxes",
+                             "",
+                             launch::absolute_dir(s.project.dir, fs::current_path()),
+                             s.name,
+                             std::nullopt};
+    mgpux::SessionRecord record = launch::session_metadata(info);
+    const std::vector<std::string> app = marked(r.stdout_text, "APP");
+    if (!app.empty()) record.app_id = app.back();
+    record.state = "running";
+    std::string names;
+    for (const std::string& n : services) names += (names.empty() ? "" : ", ") + n;
+    record.description = "Compose sandboxes (" + names + ")";
+    const Json saved = mgpux::State(host).session_save(record.to_json());
+    stack.set("session_id", saved.string_or("id"));
     save_stack(host, s.name, &stack);
     if (args.global_flag("json")) {
         host.json(stack);
@@ -211,6 +229,11 @@ int sandbox_down(mgpux::Host& host, const mgpux::Args& args) {
     if (r.exit_code != 0 || done.size() != total) {
         host.warn("The stack stays recorded; run `m-gpux compose sandbox down` again.\n");
         return MGPUX_E_FAILED;
+    }
+    if (const std::string id = stack.string_or("session_id"); !id.empty()) {
+        Json fields = Json::object();
+        fields.set("state", "stopped");
+        mgpux::State(host).session_update(id, fields);
     }
     save_stack(host, s.name, nullptr);
     return MGPUX_OK;

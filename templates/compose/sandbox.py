@@ -8,7 +8,9 @@ image, run locally with the Python that has `modal` installed:
 for service_healthy), opens a tunnel for each declared port, and gives each service the addresses
 of what it depends on: SERVICE_HOST / SERVICE_PORT variables, and every "SERVICE:PORT" in its
 environment values rewritten to the tunnel's host:port.
-Markers: "[m-gpux] SANDBOX <service> <sandbox id>", then "[m-gpux] STACK <json>" once all started.
+Every sandbox belongs to the app APP_NAME (one per stack), so stopping that app ends them all.
+Markers: "[m-gpux] APP <app id>", "[m-gpux] SANDBOX <service> <sandbox id>", then
+"[m-gpux] STACK <json>" once all started.
 """
 import json
 import re
@@ -73,6 +75,8 @@ def _healthy(sandbox, check):
 
 def up():
     app = modal.App.lookup(APP_NAME, create_if_missing=True)
+    if app.app_id:
+        _log("APP %s" % app.app_id)
     started, addresses, record = {}, {}, []
     for service in SERVICES:
         for dep in service["depends_on"]:

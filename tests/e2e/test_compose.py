@@ -303,6 +303,9 @@ class ComposeSandboxTest(MgpuxTestCase):
         (name,) = saved
         self.assertEqual([s["sandbox_id"] for s in saved[name]["services"]], ids)
         self.assertEqual(saved[name]["profile"], "work")
+        sessions = json.loads((self.state_dir / "sessions.json").read_text())
+        self.assertEqual([(x["kind"], x["app_name"], x["state"]) for x in sessions],
+                         [("compose-sandbox", name, "running")])
         r = self.run_mgpux("--json", "compose", "sandbox", "ps", cwd=stack)
         self.assertExit(r, 0)
         self.assertEqual([row["sandbox_id"] for row in r.json()], ids)
@@ -311,6 +314,8 @@ class ComposeSandboxTest(MgpuxTestCase):
         for service, sid in zip(["db", "cache", "web"], ids):
             self.assertIn("Terminated %s %s" % (service, sid), r.out)
         self.assertEqual(json.loads((self.state_dir / "compose_stacks.json").read_text()), {})
+        sessions = json.loads((self.state_dir / "sessions.json").read_text())
+        self.assertEqual([x["state"] for x in sessions], ["stopped"])
         r = self.run_mgpux("compose", "sandbox", "down", cwd=stack)
         self.assertExit(r, 1)
         self.assertIn("no sandbox stack is running", r.err)
