@@ -232,7 +232,9 @@ Plan plan_from_args(const mgpux::Host& host, const mgpux::Args& args, const Proj
     if (args.has("expose")) {
         for (const std::string& e : comma_list(args, "expose")) plan.exposes.push_back(parse_expose(e, project));
     } else {
-        plan.exposes = default_exposes(project, plan.mode, plan.main_service);
+        std::vector<std::string> started = plan.services;
+        started.push_back(plan.main_service);
+        plan.exposes = default_exposes(project, plan.mode, plan.main_service, started);
     }
     validate_plan(plan);
     const mgpux::Catalog catalog(host);

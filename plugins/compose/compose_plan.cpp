@@ -264,13 +264,17 @@ Expose parse_expose(const std::string& text, const Project& p) {
     return e;
 }
 
-std::vector<Expose> default_exposes(const Project& p, Mode m, const std::string& main) {
+std::vector<Expose> default_exposes(const Project& p, Mode m, const std::string& main,
+                                    const std::vector<std::string>& started) {
     std::vector<Expose> out;
     if (m == Mode::Vm) {
         std::set<int> seen;
+        const std::vector<std::string> running = with_dependencies(p, started);
         for (const Service& s : p.services)
-            for (const Port& port : s.ports)
-                if (!port.published.empty() && seen.insert(port.target).second) out.push_back({s.name, port.target});
+            if (contains(running, s.name))
+                for (const Port& port : s.ports)
+                    if (!port.published.empty() && seen.insert(port.target).second)
+                        out.push_back({s.name, port.target});
         if (!out.empty()) return out;
     }
     if (const Service* s = p.find(main); s && service_port(*s)) out.push_back({main, service_port(*s)});

@@ -53,8 +53,10 @@ struct Expose {
 // "SERVICE:PORT"; the service must exist. Throws usage_error naming --expose.
 Expose parse_expose(const std::string& text, const Project& p);
 
-// Without --expose: the main service's port (Up); every published port (Vm).
-std::vector<Expose> default_exposes(const Project& p, Mode m, const std::string& main);
+// Without --expose: the main service's port (Up); every published port of
+// the services that start (Vm).
+std::vector<Expose> default_exposes(const Project& p, Mode m, const std::string& main,
+                                    const std::vector<std::string>& started);
 
 // The command a service runs: entrypoint + command, else its Dockerfile's
 // ENTRYPOINT/CMD (build services), else empty (infra kinds start their own).

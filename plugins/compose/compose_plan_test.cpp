@@ -48,7 +48,7 @@ TEST(ComposePlan, ContextStartsSelectedServicesWithDependencies) {
     plan.project = parse(kStack);
     plan.services = {"web"};
     plan.main_service = "web";
-    plan.exposes = default_exposes(plan.project, Mode::Up, "web");
+    plan.exposes = default_exposes(plan.project, Mode::Up, "web", {"web"});
     plan.local_dir = "/proj";
     plan.python_version = "3.12";
     validate_plan(plan);
@@ -74,9 +74,10 @@ TEST(ComposePlan, ExposeFlagsAndVmDefaults) {
     EXPECT_EQ(parse_expose("db", p).port, 5432);
     EXPECT_THROW(parse_expose("nope:1", p), mgpux::Error);
     EXPECT_THROW(parse_expose("web:99999", p), mgpux::Error);
-    const auto vm = default_exposes(p, Mode::Vm, "web");
+    const auto vm = default_exposes(p, Mode::Vm, "web", {"web", "cache"});
     ASSERT_EQ(vm.size(), 2u);
     EXPECT_EQ(vm[1].service, "cache");
+    EXPECT_EQ(default_exposes(p, Mode::Vm, "web", {"web"}).size(), 1u);  // cache does not start
 }
 
 TEST(ComposePlan, MongoGetsItsRepository) {

@@ -111,6 +111,23 @@ class ComposeTest(MgpuxTestCase):
                     for d in s["depends_on"]:
                         self.assertLess(names.index(d["service"]), names.index(s["name"]))
 
+    def test_vm_up_scripts_of_every_example_inspect_cleanly(self):
+        for name in STACKS:
+            with self.subTest(stack=name):
+                _, lits, report = self.render(name, "vm", "up", "--cpu", "2")
+                self.assertEqual(report["app"]["name"], "m-gpux-compose-vm")
+                (fn,) = report["functions"]
+                self.assertEqual(fn["name"], "run_compose_vm")
+                started = {s["name"] for s in lits["SERVICES"]}
+                published = []
+                for svc in json.loads((EXPECTED / (name + ".json")).read_text())["services"]:
+                    for port in svc["ports"]:
+                        if svc["name"] in started and port["published"] and port["target"] not in [p for _, p in published]:
+                            published.append((svc["name"], port["target"]))
+                # Every published port of what starts, and nothing of a service left out by profiles.
+                self.assertEqual([(t["service"], t["port"]) for t in lits["TUNNELS"]], published)
+                self.assertNotIn("commander", started)
+
     def test_up_installs_infra_and_tunnels_only_the_main_port(self):
         password = "p\"w'\\x${}"
         text, lits, report = self.render("web-postgres-redis", "up", "--cpu", "2", env={"DB_PASSWORD": password})
