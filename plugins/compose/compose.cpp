@@ -309,6 +309,9 @@ int up(mgpux::Host& host, const mgpux::Args& args) {
         doc.set("session_id", result.status == "dry_run" ? Json() : launch::or_null(result.session_id));
         doc.set("services", Json::array_of(plan.services));
         doc.set("workspace_volume", volume_name(plan.local_dir));
+        Json tunnels = Json::array();
+        for (const Expose& e : plan.exposes) tunnels.push(e.service + ":" + std::to_string(e.port));
+        doc.set("tunnels", tunnels);
         host.json(doc);
     } else if (result.url) {
         host.success("URL: " + *result.url + "\n");

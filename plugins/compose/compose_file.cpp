@@ -631,10 +631,14 @@ void add_warnings(const Value& root, Project& p) {
             if (port.mode == "host")
                 p.warnings.push_back(s.name + ": host-mode port " + std::to_string(port.target) +
                                      " is reachable only through a tunnel (--expose)");
-        for (const Volume& v : s.volumes)
+        for (const Volume& v : s.volumes) {
             if (v.type == "bind" && v.source.rfind("./", 0) != 0 && v.source != ".")
                 p.warnings.push_back(s.name + ": bind mount " + v.source +
                                      " is outside the project folder and is not uploaded");
+            if (v.type == "volume" && !v.source.empty())
+                p.warnings.push_back(s.name + ": named volume " + v.source + " (" + v.target +
+                                     ") lives in the container and is lost when the stack stops");
+        }
     }
 }
 

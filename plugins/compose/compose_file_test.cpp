@@ -226,6 +226,8 @@ TEST(ComposeVolumes, EveryForm) {
     EXPECT_EQ(v[2].target, "/cache");
     EXPECT_EQ(v[3].source, "./conf");
     EXPECT_TRUE(v[3].read_only);
+    ASSERT_EQ(p.warnings.size(), 1u);
+    EXPECT_NE(p.warnings[0].find("named volume data (/var/lib/data) lives in the container"), std::string::npos);
 }
 
 // ---------------------------------------------------------------- anchors and merge keys

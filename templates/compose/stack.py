@@ -7,6 +7,7 @@ Markers: "[m-gpux] TUNNEL <service>:<port> <url>" per tunnel, "[m-gpux] READY <u
 """
 import contextlib
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -36,6 +37,8 @@ TUNNELS = {{tunnels}}
 HOST_NAMES = {{host_names}}
 MAX_RESTARTS = 5
 INFRA_DATA = "/var/lib/m-gpux"
+# Bind targets never replaced by a link to the workspace.
+PROTECTED_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/root", "/sbin", "/sys", "/usr", "/var", "/workspace"}
 
 image = modal.Image.from_registry(BASE_IMAGE, add_python=ADD_PYTHON) if ADD_PYTHON else modal.Image.from_registry(BASE_IMAGE)
 image = image.env({"DEBIAN_FRONTEND": "noninteractive"})
@@ -257,9 +260,14 @@ def _wait_for(dep, condition, running):
 def _link_binds(service):
     """Bind mounts of project files point at the workspace copy."""
     for bind in service["binds"]:
-        target = bind["target"]
+        target = bind["target"].rstrip("/") or "/"
+        if target in PROTECTED_DIRS:
+            _log("%s: not replacing %s with a project folder" % (service["name"], target))
+            continue
         if os.path.islink(target) or os.path.isfile(target):
             os.remove(target)
+        elif os.path.isdir(target):
+            shutil.rmtree(target)  # the image's copy gives way to the project's, as a bind mount would
         os.makedirs(os.path.dirname(target) or "/", exist_ok=True)
         if not os.path.exists(target):
             os.symlink(bind["source"], target)

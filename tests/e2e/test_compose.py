@@ -196,6 +196,7 @@ class ComposeTest(MgpuxTestCase):
         self.assertEqual([s["kind"] for s in sessions], ["compose"])
         self.assertEqual(sessions[0]["app_name"], "m-gpux-compose")
         self.assertEqual(r.json()["session_id"], sessions[0]["id"])
+        self.assertEqual(r.json()["tunnels"], ["web:8000"])
 
     # ------------------------------------------------------------ sync
 
