@@ -10,6 +10,7 @@
 #include <mgpux/plugin.hpp>
 
 #include <ctime>
+#include <fstream>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -107,9 +108,20 @@ std::string gpu_for(const mgpux::Args& args, const Project& p) {
     return p.mgpux.gpu.empty() ? "L4" : p.mgpux.gpu;
 }
 
+// --script-out PATH: a copy of the driver, under --dry-run too (as the runner does for scripts).
+void write_script_out(const mgpux::Args& args, const std::string& script) {
+    const std::string path = args.global_str("script_out");
+    if (path.empty()) return;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << script;
+    if (!out) throw mgpux::Error(MGPUX_E_FAILED, "--script-out: cannot write " + path);
+}
+
 }  // namespace
 
 int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
+    if (args.global_str("backend") == "local")
+        throw mgpux::usage_error("compose sandbox runs on Modal only; use `compose up` with --backend local");
     launch::require_modal_account(host, args);
     const Stack s = open_stack(args);
     std::vector<std::string> wanted;
@@ -124,6 +136,7 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
     const std::vector<std::string> services = with_dependencies(s.project, wanted);
     const std::string script =
         driver(host, s, services, gpu_for(args, s.project), launch::resolve_timeout(args, 86400));
+    write_script_out(args, script);
     if (args.global_flag("dry_run")) {
         host.text(script);
         host.info("dry run: would start " + std::to_string(services.size()) + " sandboxes as stack " + s.name + "\n");

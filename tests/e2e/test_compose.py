@@ -338,6 +338,17 @@ class ComposeSandboxTest(MgpuxTestCase):
         self.assertExit(r, 1)
         self.assertIn("no sandbox stack is running", r.err)
 
+    def test_script_out_and_local_backend(self):
+        out = self.tmp / "driver.py"
+        r = self.run_mgpux("--dry-run", "--script-out", out, "compose", "sandbox", "up",
+                           cwd=self.stack("web-postgres-redis"))
+        self.assertExit(r, 0)
+        self.assertEqual(out.read_text(encoding="utf-8"), r.out)
+        r = self.run_mgpux("--backend", "local", "--yes", "compose", "sandbox", "up",
+                           cwd=self.stack("web-postgres-redis"))
+        self.assertExit(r, 2)
+        self.assertIn("Modal only", r.err)
+
     def test_up_without_a_terminal_needs_yes(self):
         r = self.run_mgpux("compose", "sandbox", "up", cwd=self.stack("web-postgres-redis"))
         self.assertExit(r, 2)
