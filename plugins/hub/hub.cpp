@@ -310,14 +310,11 @@ mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, c
     Json values = Json::object();
     values.set("VLLM_API_KEY", c.secret);
     if (token) values.set("HF_TOKEN", *token);
-    launch::add_session_credentials(
-        req, c.secret_name, values,
-        "# m-gpux vLLM session (Modal Secret " + c.secret_name + ")\nVLLM_API_KEY=" + c.secret + "\n");
+    launch::add_session_credentials(req, values, "# m-gpux vLLM session\nVLLM_API_KEY=" + c.secret + "\n");
     if (v.mode == "deploy") {
         launch::SessionInfo info{"vllm",        v.profile,   v.compute.label, "", fs::current_path().string(),
                                  plan.app_name, std::nullopt};
         mgpux::SessionRecord session = launch::session_metadata(info);
-        session.secret_name = c.secret_name;
         session.extra.set("model", v.model);
         req.session = session;
     }
@@ -340,7 +337,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const mgpux::RunR
         doc.set("mode", v.mode);
         doc.set("compute", v.compute.label);
         doc.set("openai_base_url", url.empty() ? Json() : Json(url + "/v1"));
-        doc.set("secret_name", c.secret_name);
+        doc.set("secret_name", Json());  // an ephemeral secret: nothing named to delete
         doc.set("api_key", c.secret);
         host.json(doc);
         return;
@@ -352,7 +349,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const mgpux::RunR
     host.text("API key: " + c.secret + " (send it as `Authorization: Bearer <key>`)\n");
     const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Key saved in " + run_dir + "/" + launch::kCredentialsFile + " (0600).\n");
-    if (v.mode == "deploy") host.info("Stop it with `m-gpux stop` (this also deletes its secret).\n");
+    if (v.mode == "deploy") host.info("Stop it with `m-gpux stop`.\n");
 }
 
 int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optional<std::string>& token, bool json);
@@ -381,15 +378,11 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
 int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optional<std::string>& token, bool json) {
     launch::Credentials c = launch::new_credentials(launch::Workspace::Jupyter);
     c.key = "VLLM_API_KEY";
-    const std::string script =
-        host.render("hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
-                                                token ? std::optional<std::string>(c.secret_name) : std::nullopt));
+    const std::string script = host.render("hub/vllm.py", vllm_context(v, host.raw()->host_version, token.has_value()));
     mgpux::RunRequest req = vllm_request(v, script, c, token);
     launch::set_profile_override(req, v.profile, mgpux::Profiles(host).resolve());
     const mgpux::RunResult result = mgpux::Runner(host).run(req);
     const bool dry = result.status == "dry_run";
-    // A served endpoint is gone when `modal serve` returns: so is its secret.
-    if (!dry && v.mode == "serve") mgpux::Modal(host).secret_delete(c.secret_name, v.profile);
     if (!dry || json) report_vllm(host, v, result, c, json);
     return MGPUX_OK;
 }

@@ -225,7 +225,7 @@ RenderCommon common_settings(const Host& host, const Args& args, const launch::C
     c.ltx_commit = args.has("ltx-ref") ? check_ltx_ref(args.str("ltx-ref")) : std::string(kDefaultLtxCommit);
     c.compute = template_compute(compute);
     c.timeout_s = launch::resolve_timeout(args, 86400);
-    if (has_token) c.hf_secret_name = hf_secret_name(run_id);
+    c.hf_token = has_token;
     return c;
 }
 
@@ -238,11 +238,8 @@ mgpux::RunRequest video_request(const std::string& app, const std::string& descr
     plan.compute = compute;
     plan.timeout_s = c.timeout_s;
     mgpux::RunRequest req = launch::run_request(plan, script);
-    if (token) {
-        Json values = Json::object();
-        values.set("HF_TOKEN", *token);
-        req.secrets.push_back(launch::runner_secret(*c.hf_secret_name, values));
-    }
+    // Per-run: an ephemeral secret, so the run is one `modal` process and leaves nothing behind.
+    if (token) req.secret_env["HF_TOKEN"] = *token;
     return req;
 }
 
