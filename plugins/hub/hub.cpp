@@ -65,7 +65,7 @@ const std::vector<mgpux_option> kVllmOptions = launch::with_shared(
      mgpux::option("hf-token-env")
          .metavar("VAR")
          .help("the environment variable holding a Hugging Face token (gated models); it goes into the "
-               "session's secret, never on a command line"),
+               "session's ephemeral secret, never on a command line"),
      mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS").help("vLLM --max-model-len (context length)"),
      mgpux::option("no-enforce-eager").flag().help("let vLLM capture CUDA graphs (slower start, faster serving)"),
      mgpux::option("vllm-arg").repeatable().metavar("ARG").help("one more argument for `vllm serve` (repeatable)"),
@@ -511,7 +511,7 @@ const mgpux::Commands kCommands{
               "Jupyter Lab, a web Bash terminal, an interactive terminal for a script, a one-off\n"
               "script run, or a vLLM OpenAI-compatible server. Jupyter and the terminals keep\n"
               "running (detached) with your files in a workspace volume; each is protected by\n"
-              "generated credentials, printed once and kept in the session's Modal Secret.\n\n"
+              "generated credentials, printed once and passed as an ephemeral Modal Secret.\n\n"
               "Example:\n"
               "  m-gpux hub\n"
               "  m-gpux hub jupyter --gpu L4\n"
@@ -555,7 +555,7 @@ const mgpux::Commands kCommands{
                    launching(run_vllm))
         .help("Serves MODEL with vLLM on a GPU (`modal deploy` by default, or `modal serve` while this\n"
               "runs with --mode serve; never `modal run`). The endpoint needs the API key generated for\n"
-              "the session (printed once, kept in its Modal Secret): `Authorization: Bearer <key>`,\n"
+              "the session (printed once, an ephemeral Modal Secret): `Authorization: Bearer <key>`,\n"
               "OpenAI base URL <url>/v1. Gated models need --hf-token-env VAR. The GPU count sets\n"
               "--tensor-parallel-size. vLLM does not run on CPU.\n"
               "--json prints {session_id, app_id, app_name, url, kind, profile, model, api_key, ...}.\n\n"

@@ -38,7 +38,7 @@ const mgpux::Commands kCommands{
               "the current profile, or with --all in every profile at once, and asks which to\n"
               "stop; Enter alone stops nothing. Apps are stopped by app id, each in its own\n"
               "profile; the report counts real successes, and tracked sessions of the stopped\n"
-              "apps are marked stopped (their secrets deleted).\n"
+              "apps are marked stopped (with any secret an older m-gpux made for them).\n"
               "Without a terminal, say which apps with --select all|LIST or --app NAME|ID. --yes\n"
               "skips the confirmation but never chooses: `stop --yes` alone is a usage error.\n"
               "--dry-run lists what would be stopped and stops nothing.\n"
