@@ -60,8 +60,8 @@ std::string default_description(const WorkspaceSpec& s);
 // The template context (templates/hub/README.md).
 Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version);
 
-// The runner request: detached `modal run`, the session (with its secret's
-// name), the secret and a 0600 credentials file in the run directory.
+// The runner request: detached `modal run`, the session, the credentials as an
+// ephemeral secret (secret_env) and a 0600 credentials file in the run directory.
 RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
                              const UploadStats& upload);
 

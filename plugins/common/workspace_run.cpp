@@ -50,9 +50,7 @@ void report(const Host& host, const WorkspaceSpec& s, const RunResult& result, c
     const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
     const std::string sid = result.session_id.value_or("");
-    if (!sid.empty())
-        host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
-                  "` (this also deletes its secret).\n");
+    if (!sid.empty()) host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid + "`.\n");
 }
 
 Compute preset_compute(const Catalog& catalog, const PresetFields& p) {

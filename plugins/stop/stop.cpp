@@ -226,8 +226,9 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
     return changed;
 }
 
-// The credentials secrets (hub, dev) of the tracked sessions of the stopped
-// apps, deleted once the apps are stopped; a failure only warns (the app, what
+// The credentials secrets of the tracked sessions of the stopped apps (only
+// sessions recorded by an older m-gpux name one: newer ones pass their
+// credentials as an ephemeral secret), deleted once the apps are stopped; a failure only warns (the app, what
 // costs money, is stopped). Returns the names deleted.
 std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Outcome>& outcomes) {
     std::map<std::string, std::string> profile_of;  // app id -> the profile it was stopped in
