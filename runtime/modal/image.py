@@ -180,6 +180,16 @@ class Image:
         return Image(base)
 
     @staticmethod
+    def from_name(name, *, environment_name=None, client=None):
+        """A published image, looked up by name when the app starts."""
+        where = "Image.from_name"
+        if not isinstance(name, str) or not name.strip():
+            STATE.error("invalid_image_name", f"Image.from_name: `name` must be a non-empty string, got {name!r}.", where)
+        if environment_name is not None and not isinstance(environment_name, str):
+            STATE.error("invalid_environment", f"Image.from_name: `environment_name` must be a string, got {environment_name!r}.", where)
+        return Image({"type": "from_name", "name": jsonable(name), "environment_name": jsonable(environment_name)})
+
+    @staticmethod
     def from_dockerfile(path, *, context_dir=None, force_build=False, secrets=None, gpu=None, add_python=None, build_args={}, ignore=()):  # noqa: B006
         where = "Image.from_dockerfile"
         local = _resolve_local(path)

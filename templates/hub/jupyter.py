@@ -28,7 +28,8 @@ JUPYTER_PACKAGES = ["jupyterlab==4.6.6", "jupyter-server==2.21.1", "ipywidgets==
 JUPYTER_PORT = 8888
 SESSION_SECRET = {{secret_name}}
 
-image = modal.Image.debian_slim(python_version={{python_version}})
+# base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 if PIP_PACKAGES:
     image = image.pip_install(*PIP_PACKAGES)
 if REQUIREMENTS_FILE:

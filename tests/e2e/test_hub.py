@@ -519,6 +519,51 @@ class NoAccountTest(HubTestCase):
         self.assertIn("modal.App(", script)
 
 
+class ImageOptionTest(HubTestCase):
+    """--image NAME: a published image from images.json becomes the template's base image."""
+
+    def publish(self, name, profiles, python="3.11"):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / "images.json"
+        path.write_text(json.dumps({name: {"profiles": profiles, "python": python, "summary": "debian_slim + 1 pip",
+                                           "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
+        path.chmod(0o600)
+
+    def test_jupyter_image_renders_from_name_with_the_literal_name(self):
+        self.publish("torch-base", ["alice", "work"])
+        r, script = self.render("--profile", "work", "hub", "jupyter", "--gpu", "L4", "--image", "torch-base")
+        self.assertIn('modal.Image.from_name("torch-base")', script)
+        self.assertNotIn("Image.debian_slim(", script)
+        report = self.inspect_rendered(script)
+        self.assertEqual(report["images"][0]["base"], {"type": "from_name", "name": "torch-base",
+                                                       "environment_name": None})
+
+    def test_script_and_bash_take_the_image_too(self):
+        self.publish("torch-base", ["alice"])
+        for args in (("hub", "bash", "--cpu", "2"), ("hub", "script", "main.py", "--on-input", "run", "--cpu", "2")):
+            r, script = self.render(*args, "--image", "torch-base")
+            self.assertIn('modal.Image.from_name("torch-base")', script, args)
+            self.inspect_rendered(script)
+
+    def test_without_image_the_base_is_debian_slim(self):
+        self.publish("torch-base", ["alice"])
+        r, script = self.render("hub", "jupyter", "--gpu", "L4")
+        self.assertNotIn("from_name(\"torch", script)
+        self.assertIn("modal.Image.debian_slim(python_version=", script)
+
+    def test_unknown_or_unpublished_image_is_refused_before_rendering(self):
+        self.publish("torch-base", ["alice"])
+        r, script = self.render("hub", "jupyter", "--gpu", "L4", "--image", "nope", expect=2)
+        self.assertIsNone(script)
+        self.assertIn("image list", r.err)
+        r, script = self.render("--profile", "work", "hub", "jupyter", "--gpu", "L4", "--image", "torch-base",
+                                expect=2)
+        self.assertIsNone(script)
+        self.assertIn("image build torch-base -a work", r.err)
+        r, script = self.render("hub", "jupyter", "--gpu", "L4", "--image", "bad name", expect=2)
+        self.assertIsNone(script)
+
+
 class NumberedMenuTest(HubTestCase):
     """stdin a terminal, stdout a pipe: the menus are numbered lists (drawn on stderr, the terminal)."""
 
