@@ -1,0 +1,127 @@
+"""m-gpux budget set|clear|show|check|watch over ~/.m-gpux/budgets.json, usage from the fake
+modal's billing reports, and --stop through `modal app stop`."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import BIN, MgpuxTestCase, main
+
+
+def usage_row(description, cost):
+    return {"object_id": "ap-" + "x" * 22, "description": description, "environment": "main",
+            "interval_start": "2026-12-03T00:00:00", "cost": cost}
+
+
+class BudgetTestCase(MgpuxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()  # alice (active), work
+        self.budgets = self.state_dir / "budgets.json"
+
+    def write_budgets(self, text):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        self.budgets.write_text(text, encoding="utf-8")
+        self.budgets.chmod(0o600)
+
+
+class FileTest(BudgetTestCase):
+    def test_set_and_clear_write_the_original_format(self):
+        self.assertExit(self.run_mgpux("budget", "set", "25", "-a", "work"), 0)
+        self.assertExit(self.run_mgpux("budget", "set", "$12.50"), 0)
+        self.assertEqual(json.loads(self.budgets.read_text()), {"*": 12.5, "work": 25.0})
+        self.assertExit(self.run_mgpux("budget", "clear", "-a", "work"), 0)
+        self.assertEqual(json.loads(self.budgets.read_text()), {"*": 12.5})
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_bad_amount_is_a_usage_error(self):
+        r = self.run_mgpux("budget", "set", "ten")
+        self.assertExit(r, 2)
+        self.assertFalse(self.budgets.exists())
+
+    def test_corrupt_file_is_refused_and_left_untouched(self):
+        for text in ('{"work": "lots"}', "{not json"):
+            self.write_budgets(text)
+            for args in (("budget", "set", "5"), ("budget", "show"), ("budget", "check")):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 3)
+                self.assertIn("budgets.json", r.err)
+                self.assertEqual(self.budgets.read_text(), text)
+
+
+class CheckTest(BudgetTestCase):
+    def test_under_budget_exits_0_and_shows_what_is_left(self):
+        self.fake.set_billing("alice", [usage_row("m-gpux-jupyter", "4")])
+        self.fake.set_billing("work", [usage_row("trainer", "1.5")])
+        self.write_budgets('{"work": 10, "*": 20}')
+        r = self.run_mgpux("--json", "budget", "check")
+        self.assertExit(r, 0)
+        accounts = {a["profile"]: a for a in r.json()["accounts"]}
+        self.assertEqual(accounts["work"]["spendable"], 8.5)
+        self.assertEqual(accounts["alice"]["budget"], 20.0)
+        self.assertEqual(accounts["alice"]["budget_source"], "default (*)")
+        self.assertFalse(r.json()["over_budget"])
+        self.assertEqual(len(self.fake.calls_of("billing", "report")), 2)
+
+    def test_over_budget_exits_1_and_stop_stops_only_that_accounts_mgpux_apps(self):
+        self.fake.set_billing("alice", [usage_row("m-gpux-jupyter", "4")])
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        mine = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="work")
+        theirs = self.fake.add_app("someone-else", state="deployed", workspace="work")
+        alices = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="alice")
+        r = self.run_mgpux("budget", "check")
+        self.assertExit(r, 1)
+        self.assertIn("over budget", r.out)
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])
+        r = self.run_mgpux("--json", "budget", "check", "--stop")
+        self.assertExit(r, 1)
+        stops = self.fake.calls_of("app", "stop")
+        self.assertEqual(len(stops), 1)
+        self.assertIn(mine, stops[0]["argv"])
+        self.assertEqual(stops[0]["env"]["MODAL_PROFILE"], "work")
+        self.assertEqual([s["app_id"] for s in r.json()["stopped"]], [mine])
+        self.assertEqual(self.fake.app(theirs)["state"], "deployed")
+        self.assertEqual(self.fake.app(alices)["state"], "ephemeral (detached)")
+
+    def test_show_table_names_each_account(self):
+        self.fake.set_billing("alice", [usage_row("a", "2")])
+        self.fake.set_billing("work", [usage_row("b", "3")])
+        self.write_budgets('{"work": 5}')
+        r = self.run_mgpux("budget", "show")
+        self.assertExit(r, 0)
+        self.assertIn("$2.00", r.out)
+        self.assertIn("$5.00", r.out)
+        self.assertIn("none ($30 credit)", r.out)
+
+
+class WatchTest(BudgetTestCase):
+    def test_interval_below_60_is_refused(self):
+        self.assertExit(self.run_mgpux("budget", "watch", "--interval", "30"), 2)
+
+    def test_a_failing_round_keeps_going_and_ctrl_c_stops_cleanly(self):
+        self.fake.set_billing("alice", [usage_row("a", "2")])
+        self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "Error: boom"}])
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), "budget", "watch", "--interval", "60", "--no-stop"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(self.tmp))
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline and len(self.fake.calls_of("billing", "report")) < 2:
+                time.sleep(0.1)
+            time.sleep(1.5)  # the round ends and the watch waits
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("usage unavailable", out.decode())
+        self.assertIn("watch stopped", err.decode() + out.decode())
+
+
+if __name__ == "__main__":
+    main()
