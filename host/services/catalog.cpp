@@ -72,7 +72,9 @@ std::string gpu_json(const GpuInfo& g) {
 }
 
 std::string cpu_json(int cores) {
-    return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(cores * kMemoryMbPerCore) + "}";
+    const int memory = cores * kMemoryMbPerCore;
+    return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(memory) +
+           ",\"price_per_hour\":" + json_number(cpu_price_per_hour(cores, memory)) + "}";
 }
 
 }  // namespace
@@ -170,6 +172,10 @@ std::string gpu_label(const GpuSpec& spec) {
 std::string cpu_label(const CpuSpec& spec) {
     const char* cores = spec.cores == 1 ? " core, " : " cores, ";
     return "CPU (" + std::to_string(spec.cores) + cores + std::to_string(spec.memory_mb) + " MB)";
+}
+
+double cpu_price_per_hour(int cores, int memory_mb) {
+    return cores * kCpuCoreHourUsd + (memory_mb / 1024.0) * kMemoryGibHourUsd;
 }
 
 std::string price_text(std::optional<double> per_hour) {

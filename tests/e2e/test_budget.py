@@ -96,6 +96,100 @@ class CheckTest(BudgetTestCase):
         self.assertIn("none ($30 credit)", r.out)
 
 
+class LaunchCase(BudgetTestCase):
+    def setUp(self):
+        super().setUp()
+        self.project = self.tmp / "proj"
+        self.project.mkdir()
+        (self.project / "main.py").write_text("print('hi')\n", encoding="utf-8")
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://ta-01abc.modal.host"]}])
+
+    def launch(self, *globals_, gpu="L4"):
+        return self.run_mgpux("--yes", *globals_, "hub", "jupyter", "--gpu", gpu, "--background", cwd=self.project)
+
+
+class LaunchGuardTest(LaunchCase):
+    """The runner checks the chosen profile's budget before a Modal launch."""
+
+    def test_over_budget_is_refused_with_the_figures_and_nothing_runs(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        r = self.launch("--profile", "work")
+        self.assertExit(r, 1)
+        self.assertIn("over its budget", r.err)
+        self.assertIn("$31.00 used of its $30.00 budget", r.err)
+        self.assertIn("--ignore-budget", r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+        self.assertEqual(self.fake.calls_of("secret", "create"), [])
+
+    def test_ignore_budget_launches_anyway(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"*": 30}')
+        r = self.launch("--profile", "work", "--ignore-budget")
+        self.assertExit(r, 0)
+        self.assertIn("launching anyway", r.err)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
+
+    def test_without_a_budget_nothing_is_fetched(self):
+        r = self.launch("--profile", "work")
+        self.assertExit(r, 0)
+        self.assertEqual(self.fake.calls_of("billing", "report"), [])
+
+    def test_review_shows_the_price_and_a_crossing_run_is_warned(self):
+        self.fake.set_billing("work", [usage_row("trainer", "5")])
+        self.write_budgets('{"work": 10}')
+        r = self.launch("--profile", "work", gpu="H100")
+        self.assertExit(r, 0)
+        self.assertIn("~$3.95/h", r.err)
+        self.assertIn("24 h × ~$3.95/h ≈ $94.80 at most", r.err)
+        self.assertIn("could cost up to $94.80, more than the $5.00 left", r.err)
+
+    def test_local_backend_has_no_price_and_no_guard(self):
+        self.write_budgets('{"*": 0}')
+        r = self.run_mgpux("--yes", "--dry-run", "--backend", "local", "hub", "jupyter", "--cpu", "2",
+                           cwd=self.project)
+        self.assertExit(r, 0)
+        self.assertIn("local: no charge", r.err + r.out)
+        self.assertEqual(self.fake.calls_of("billing", "report"), [])
+
+
+class AutoProfileTest(LaunchCase):
+    def test_auto_pins_the_profile_with_the_most_left(self):
+        self.fake.set_billing("alice", [usage_row("a", "9.5")])
+        self.fake.set_billing("work", [usage_row("b", "4")])
+        self.write_budgets('{"alice": 10}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 0)
+        self.assertIn("AUTO chose profile 'work'", r.err)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
+
+    def test_auto_skips_an_account_over_budget_and_one_whose_billing_fails(self):
+        self.fake.set_billing("alice", [usage_row("a", "1")])
+        self.fake.set_billing("work", [usage_row("b", "0")])
+        self.write_budgets('{"work": 0}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 0)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "alice")
+        self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "alice"}, "exit": 1,
+                                 "stderr": "Error: boom"}])
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 1)
+        self.assertIn("1 over budget skipped, 1 without usage figures skipped", r.err)
+        self.assertEqual(len(self.fake.calls_of("run")), 1)
+
+    def test_auto_with_every_account_over_budget_launches_nothing(self):
+        self.fake.set_billing("alice", [usage_row("a", "12")])
+        self.fake.set_billing("work", [usage_row("b", "12")])
+        self.write_budgets('{"*": 10}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 1)
+        self.assertIn("no profile has money left", r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+
 class WatchTest(BudgetTestCase):
     def test_interval_below_60_is_refused(self):
         self.assertExit(self.run_mgpux("budget", "watch", "--interval", "30"), 2)
