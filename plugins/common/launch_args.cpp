@@ -42,7 +42,9 @@ Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const
     for (const auto& c : cat.find("cpus")->as_array()) {
         cores.push_back(static_cast<int>(c.int_or("cores")));
         labels.push_back(cores_text(cores.back()));
-        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
+        const Json* price = c.find("price_per_hour");
+        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory" +
+                               (price && price->is_number() ? ", " + hourly_price_text(price->as_float()) : ""));
     }
     int default_index = default_row >= 0 ? default_row : static_cast<int>(cat.int_or("default_cpu_index"));
     if (default_index >= static_cast<int>(labels.size())) default_index = 0;

@@ -612,6 +612,13 @@ class NumberedMenuTest(HubTestCase):
         self.assertIn("q to cancel", shown)
         self.assertEqual(self.modal_calls(), [])
         self.assertFalse((self.state_dir / "runs").exists())
+        self.assertRegex(shown, r"L4\s+24 GB - .*, ~\$0\.80/h")  # every picker row with a rate shows it
+
+    def test_cpu_rows_show_their_price(self):
+        code, out, shown = self.run_with_terminal_stdin(["--profile", "work", "hub", "bash"], b"2\nq\n")
+        self.assertEqual(code, 130, shown)
+        self.assertIn("512 MB memory, ~$0.051/h", shown)
+        self.assertIn("4096 MB memory, ~$0.41/h", shown)
 
 
 class RenderTest(HubTestCase):
