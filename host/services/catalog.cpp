@@ -193,7 +193,12 @@ std::string catalog_json() {
     out += ",\"cpus\":[" + join(cpu_menu_cores(), cpu_json) + "]";
     out += ",\"default_cpu_index\":" + std::to_string(kDefaultCpuMenuIndex);
     out += ",\"pythons\":[" + join(python_versions(), json_string) + "]";
-    out += ",\"default_python\":" + json_string(kDefaultPython) + "}";
+    out += ",\"default_python\":" + json_string(kDefaultPython);
+    out += ",\"rates\":{\"cpu_core_hour\":" + json_number(kCpuCoreHourUsd) +
+           ",\"memory_gib_hour\":" + json_number(kMemoryGibHourUsd) +
+           ",\"sandbox_cpu_core_hour\":" + json_number(kSandboxCpuCoreHourUsd) +
+           ",\"sandbox_memory_gib_hour\":" + json_number(kSandboxMemoryGibHourUsd) +
+           ",\"volume_gib_month\":" + json_number(kVolumeGibMonthUsd) + ",\"source\":\"static\"}}";
     return out;
 }
 

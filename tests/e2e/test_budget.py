@@ -190,6 +190,26 @@ class AutoProfileTest(LaunchCase):
         self.assertEqual(self.fake.calls_of("run"), [])
 
 
+class PricingTest(MgpuxTestCase):
+    def test_pricing_json_has_the_table_and_its_source(self):
+        r = self.run_mgpux("--json", "pricing")
+        self.assertExit(r, 0)
+        doc = r.json()
+        prices = {g["name"]: g["price_per_hour"] for g in doc["gpus"]}
+        self.assertEqual(prices["H100"], 3.95)
+        self.assertIsNone(prices["H100!"])
+        self.assertEqual(doc["rates"]["cpu_core_hour"], 0.0473)
+        self.assertEqual(doc["rates"]["volume_gib_month"], 0.09)
+        self.assertEqual(doc["source"], "static")
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_pricing_table(self):
+        r = self.run_mgpux("pricing")
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"GPU L4\s+\$0\.80 per GPU-hour")
+        self.assertIn("Source: the static table", r.err + r.out)
+
+
 class WatchTest(BudgetTestCase):
     def test_interval_below_60_is_refused(self):
         self.assertExit(self.run_mgpux("budget", "watch", "--interval", "30"), 2)
