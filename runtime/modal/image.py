@@ -94,6 +94,8 @@ class Image:
         self._uncopied_mounts = _uncopied_mounts
         self._children = 0
         self._used = False
+        self._built = False
+        self._published = []  # the names publish() was called with
         if _parent is not None:
             _parent._children += 1
         STATE.images.append(self)
@@ -110,7 +112,29 @@ class Image:
             "base": dict(self._base),
             "steps": [{k: v for k, v in step.items() if not k.startswith("_")} for step in self._steps],
             "used": self._used,
+            "built": self._built,
+            "published": list(self._published),
         }
+
+    # -- building and publishing (Modal 1.5) -------------------------------------------------
+    def build(self, app):
+        """Builds the image for `app` (a running App); recorded, nothing is built here."""
+        from .app import App
+
+        if not isinstance(app, App):
+            STATE.error("invalid_app", f"Image.build: `app` must be a modal.App, not {type(app).__name__}.", self._where("build"))
+        self._built = True
+        self._used = True
+        return self
+
+    def publish(self, name, *, environment_name=None, experimental_options=None, client=None):
+        """Publishes the built image under `name` (":latest" when it has no tag); recorded."""
+        where = self._where("publish")
+        if not self._built:
+            STATE.error("image_not_built", "Cannot publish an image that has not been created yet. Call `.build()` first.", where)
+        if not isinstance(name, str) or not name.strip():
+            STATE.error("invalid_image_name", f"Image.publish: `name` must be a non-empty string, got {name!r}.", where)
+        self._published.append(name)
 
     # -- internals -------------------------------------------------------------------------
     def _where(self, op):
