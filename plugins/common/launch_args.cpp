@@ -101,7 +101,11 @@ std::string choose_profile(const Host& host, const Args& args) {
             notes.push_back(p.bool_or("active") ? "active" : "");
         }
     if (names.size() <= 1) return current;
-    return names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
+    names.push_back("AUTO");
+    notes.push_back("the profile with the most money left this month (over-budget ones skipped)");
+    const std::string picked =
+        names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
+    return picked == "AUTO" ? profiles.resolve("AUTO") : picked;
 }
 
 DepsRequest deps_request(const Args& args, bool auto_requirements) {

@@ -614,6 +614,19 @@ class NumberedMenuTest(HubTestCase):
         self.assertFalse((self.state_dir / "runs").exists())
         self.assertRegex(shown, r"L4\s+24 GB - .*, ~\$0\.80/h")  # every picker row with a rate shows it
 
+    def test_profile_menu_offers_auto(self):
+        def row(cost):
+            return {"object_id": "ap-" + "x" * 22, "description": "a", "environment": "main",
+                    "interval_start": "2026-12-01T00:00:00", "cost": cost}
+        self.fake.set_billing("alice", [row("29")])
+        self.fake.set_billing("work", [row("1")])
+        # the profile menu: alice, work, AUTO; then q at the compute question
+        code, out, shown = self.run_with_terminal_stdin(["dev"], b"3\nq\n")
+        self.assertEqual(code, 130, shown)
+        self.assertRegex(shown, r"3\) AUTO\s+the profile with the most money left")
+        self.assertIn("AUTO chose profile 'work'", shown)
+        self.assertEqual(len(self.fake.calls_of("billing", "report")), 2)
+
     def test_cpu_rows_show_their_price(self):
         code, out, shown = self.run_with_terminal_stdin(["--profile", "work", "hub", "bash"], b"2\nq\n")
         self.assertEqual(code, 130, shown)
