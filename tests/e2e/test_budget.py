@@ -201,7 +201,33 @@ class PricingTest(MgpuxTestCase):
         self.assertEqual(doc["rates"]["cpu_core_hour"], 0.0473)
         self.assertEqual(doc["rates"]["volume_gib_month"], 0.09)
         self.assertEqual(doc["source"], "static")
-        self.assertEqual(self.modal_calls(), [])
+        self.assertIsNone(doc["live_rates"])  # the fake workspace has no rates to give
+        self.assertIn("live rates unavailable", doc["note"])
+        self.assertFalse((self.state_dir / "rates.json").exists())
+
+    def rates_calls(self):
+        return len(self.fake.calls_of("billing", "rates"))
+
+    def test_live_rates_are_cached_for_seven_days(self):
+        self.write_two_profiles()
+        with self.fake.locked_state() as state:
+            state["billing_rates"] = {"gpu.h100": "3.95", "cpu.core": "0.0473"}
+        r = self.run_mgpux("--json", "pricing")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["live_rates"], {"cpu.core": "0.0473", "gpu.h100": "3.95"})
+        cache = json.loads((self.state_dir / "rates.json").read_text(encoding="utf-8"))
+        self.assertEqual(cache["rates"]["gpu.h100"], "3.95")
+        self.assertLess(abs(cache["fetched_at"] - time.time()), 60)
+        self.assertExit(self.run_mgpux("pricing"), 0)
+        self.assertEqual(self.rates_calls(), 1)  # fresh: read from the cache
+        self.assertExit(self.run_mgpux("pricing", "--refresh-rates"), 0)
+        self.assertEqual(self.rates_calls(), 2)
+        cache["fetched_at"] -= 8 * 86400  # older than 7 days: fetched again
+        (self.state_dir / "rates.json").write_text(json.dumps(cache), encoding="utf-8")
+        r = self.run_mgpux("pricing")
+        self.assertExit(r, 0)
+        self.assertEqual(self.rates_calls(), 3)
+        self.assertIn("gpu.h100", r.out)
 
     def test_pricing_table(self):
         r = self.run_mgpux("pricing")
