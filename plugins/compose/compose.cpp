@@ -269,6 +269,9 @@ mgpux::RunRequest run_request(const Plan& plan, const std::string& script, const
         session_kind(plan.mode), profile,     plan.compute.label, volume_name(plan.local_dir), plan.local_dir,
         app_name(plan.mode),     std::nullopt};
     req.session = launch::session_metadata(info);
+    // Passwords and tokens from the compose file or .env reach the container
+    // through the launch's ephemeral secret, never the script.
+    for (const SecretValue& v : secret_values(plan)) req.secret_env[v.variable] = v.value;
     return req;
 }
 

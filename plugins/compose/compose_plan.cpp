@@ -55,12 +55,25 @@ std::string mask_url_password(const std::string& v) {
     return v.substr(0, colon + 1) + "****" + v.substr(at);
 }
 
+// A secret-looking name, or a URL with a password in it (postgresql://user:pw@db/app).
+bool carried_by_secret(const std::string& name, const std::string& value) {
+    return !value.empty() && (looks_secret(name) || mask_url_password(value) != value);
+}
+
 Json env_json(const Service& s, bool mask) {
     Json j = Json::object();
     for (const auto& [k, v] : s.environment) {
         if (!mask) j.set(k, v);
         else j.set(k, looks_secret(k) && !v.empty() ? "****" : mask_url_password(v));
     }
+    return j;
+}
+
+// The service's environment without the values an ephemeral secret carries.
+Json public_env_json(const Service& s) {
+    Json j = Json::object();
+    for (const auto& [k, v] : s.environment)
+        if (!carried_by_secret(k, v)) j.set(k, v);
     return j;
 }
 
@@ -147,7 +160,11 @@ Json service_context(const Plan& plan, const Service& s) {
         bound = bound || (v.type == "bind" && v.source.rfind("./", 0) == 0 && s.working_dir.rfind(v.target, 0) == 0);
     if (!s.working_dir.empty() && bound) cwd = s.working_dir;
     j.set("cwd", cwd);
-    j.set("env", env_json(s, false));
+    j.set("env", public_env_json(s));
+    Json refs = Json::object();
+    for (const SecretValue& v : secret_values(plan))
+        if (v.service == s.name) refs.set(v.name, v.variable);
+    j.set("secret_env", refs);
     Json deps = Json::array();
     for (const Dependency& d : s.depends_on) {
         Json dj = Json::object();
@@ -377,6 +394,19 @@ void validate_plan(Plan& plan) {
     plan.services = with_dependencies(plan.project, wanted);
 }
 
+std::vector<SecretValue> secret_values(const Plan& plan) { return secret_values(plan.project, plan.services); }
+
+std::vector<SecretValue> secret_values(const Project& p, const std::vector<std::string>& services) {
+    std::vector<SecretValue> out;
+    for (const std::string& name : services) {
+        const Service* s = p.find(name);
+        if (!s) continue;
+        for (const auto& [k, v] : s->environment)
+            if (carried_by_secret(k, v)) out.push_back({name, k, "COMPOSE_SECRET_" + std::to_string(out.size()), v});
+    }
+    return out;
+}
+
 Json render_context(const Plan& plan, const std::string& mgpux_version) {
     Json ctx = mgpux::launch::compute_context(plan.compute);
     ctx.set("mgpux_version", mgpux_version);
@@ -401,6 +431,9 @@ Json render_context(const Plan& plan, const std::string& mgpux_version) {
     ctx.set("pip_packages", Json::array_of(plan.pip_packages));
     ctx.set("requirements", plan.requirements_abs.empty() ? Json() : Json(plan.requirements_abs));
     ctx.set("services", services);
+    std::vector<std::string> variables;
+    for (const SecretValue& v : secret_values(plan)) variables.push_back(v.variable);
+    ctx.set("secret_vars", Json::array_of(variables));
     ctx.set("main_service", plan.main_service);
     Json tunnels = Json::array();
     for (const Expose& e : plan.exposes) {
@@ -446,6 +479,7 @@ Json sandbox_context(const Project& p, const std::vector<std::string>& services,
     ctx.set("app_name", stack_name(p.dir));  // one app per stack: stopping it ends its sandboxes
     ctx.set("stack_name", stack_name(p.dir));
     ctx.set("timeout_s", timeout_s);
+    const std::vector<SecretValue> secrets = secret_values(p, services);
     Json list = Json::array();
     for (const std::string& name : services) {
         const Service& s = *p.find(name);
@@ -464,7 +498,11 @@ Json sandbox_context(const Project& p, const std::vector<std::string>& services,
         std::vector<std::string> argv = service_argv(p, s);
         if (argv.empty()) argv = image_default_argv(s.kind);
         j.set("argv", Json::array_of(argv));
-        j.set("env", env_json(s, false));
+        j.set("env", public_env_json(s));
+        Json refs = Json::object();
+        for (const SecretValue& v : secrets)
+            if (v.service == s.name) refs.set(v.name, v.variable);
+        j.set("secret_env", refs);
         Json ports = Json::array();
         std::set<int> seen;
         for (const Port& port : s.ports)

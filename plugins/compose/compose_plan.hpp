@@ -83,8 +83,24 @@ struct Plan {
 // warnings}: environment values whose names look secret are masked.
 mgpux::Json check_document(const Project& p, Mode m);
 
-// The template's context (templates/compose/stack.py).
+// The template's context (templates/compose/stack.py). Environment values
+// whose names look secret are not in it: each service's "secret_env" maps
+// the name to a variable of the launch's ephemeral secret (secret_vars).
 mgpux::Json render_context(const Plan& plan, const std::string& mgpux_version);
+
+// One secret-looking environment value of a started service and the
+// variable that carries it into the container (COMPOSE_SECRET_<n>).
+struct SecretValue {
+    std::string service;
+    std::string name;      // the service's environment name, e.g. POSTGRES_PASSWORD
+    std::string variable;  // COMPOSE_SECRET_<n>
+    std::string value;
+};
+
+// Every secret-looking, non-empty environment value of `services` (in that
+// order), numbered; a launch hands them to its process's environment.
+std::vector<SecretValue> secret_values(const Project& p, const std::vector<std::string>& services);
+std::vector<SecretValue> secret_values(const Plan& plan);
 
 // The services a plan starts, checked: names exist, the main one is among
 // them (added when missing), exposes name started services.

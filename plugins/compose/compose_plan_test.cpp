@@ -64,7 +64,24 @@ TEST(ComposePlan, ContextStartsSelectedServicesWithDependencies) {
     EXPECT_EQ(tunnels[0].string_or("service"), "web");
     EXPECT_EQ(tunnels[0].int_or("port"), 8000);
     const auto& web = ctx.find("services")->as_array()[1];
-    EXPECT_EQ(web.find("env")->string_or("DB_PASSWORD"), "p\"w\\\\x");  // intact, not masked
+    // Secret-looking values and URLs with a password are not in the script: the service names the
+    // variable of the launch's ephemeral secret, which carries the value intact.
+    EXPECT_EQ(web.find("env")->find("DB_PASSWORD"), nullptr);
+    EXPECT_EQ(web.find("env")->find("URL"), nullptr);
+    EXPECT_EQ(web.find("env")->string_or("PORT"), "8000");
+    const std::vector<SecretValue> secrets = secret_values(plan);
+    ASSERT_EQ(secrets.size(), 2u);
+    std::vector<std::string> vars;
+    for (const SecretValue& v : secrets) {
+        EXPECT_EQ(v.service, "web");
+        EXPECT_EQ(web.find("secret_env")->string_or(v.name.c_str()), v.variable);
+        vars.push_back(v.variable);
+    }
+    EXPECT_EQ(secrets[0].name, "DB_PASSWORD");
+    EXPECT_EQ(secrets[0].value, "p\"w\\\\x");
+    EXPECT_EQ(secrets[1].value, "postgresql://app:pw@db:5432/app");
+    EXPECT_EQ(ctx.find("secret_vars")->as_array().size(), 2u);
+    EXPECT_EQ(ctx.find("secret_vars")->as_array()[1].as_string(), vars[1]);
     EXPECT_TRUE(web.bool_or("exposed"));
 }
 

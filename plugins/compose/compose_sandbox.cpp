@@ -35,14 +35,20 @@ Stack open_stack(const mgpux::Args& args) {
     return s;
 }
 
-// Runs the driver (`python3 -c SCRIPT ACTION ...`) with the profile pinned.
+// Runs the driver (`python3 - ACTION ...`, the script on stdin) with the
+// profile pinned. Secret values reach it in its environment only, never in
+// the script or argv.
 mgpux::ProcessResult run_driver(const mgpux::Host& host, const std::string& profile, const std::string& script,
-                                const std::vector<std::string>& action, bool inherit) {
+                                const std::vector<std::string>& action, bool inherit,
+                                const std::vector<SecretValue>& secrets = {}) {
     mgpux::ProcessRequest req;
     req.program = "python3";
-    req.args = {"-c", script};
+    req.args = {"-"};
     req.args.insert(req.args.end(), action.begin(), action.end());
+    req.stdin_mode = "text";
+    req.input = script;
     req.env["MODAL_PROFILE"] = profile;
+    for (const SecretValue& v : secrets) req.env[v.variable] = v.value;
     if (inherit) req.output = "inherit";
     return mgpux::Process(host).run(req);
 }
@@ -144,7 +150,7 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
     }
     launch::require_confirmable_launch(args);
     const std::string profile = mgpux::Profiles(host).resolve();
-    const mgpux::ProcessResult r = run_driver(host, profile, script, {"up"}, false);
+    const mgpux::ProcessResult r = run_driver(host, profile, script, {"up"}, false, secret_values(s.project, services));
     const std::vector<std::string> stack_lines = marked(r.stdout_text, "STACK");
     if (r.exit_code != 0 || stack_lines.empty())
         throw mgpux::Error(MGPUX_E_FAILED,

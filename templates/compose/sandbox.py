@@ -13,6 +13,7 @@ Markers: "[m-gpux] APP <app id>", "[m-gpux] SANDBOX <service> <sandbox id>", the
 "[m-gpux] STACK <json>" once all started.
 """
 import json
+import os
 import re
 import sys
 import threading
@@ -47,6 +48,8 @@ def _endpoint(tunnel):
 def _dependency_env(service, addresses):
     """The service's environment with its dependencies' addresses."""
     env = dict(service["env"])
+    # Passwords and tokens come from this driver's environment (m-gpux sets them), not the script.
+    env.update({name: os.environ.get(variable, "") for name, variable in service["secret_env"].items()})
     for dep in service["depends_on"]:
         for port, (host, public_port) in sorted(addresses.get(dep["service"], {}).items()):
             key = re.sub(r"[^A-Z0-9]", "_", dep["service"].upper())

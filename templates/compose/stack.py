@@ -32,6 +32,9 @@ REQUIREMENTS_FILE = {{requirements}}
 # Start order: every service after what it depends on. Values are exactly as the compose file
 # (after interpolation) gives them.
 SERVICES = {{services}}
+# Environment values that look secret (passwords, tokens) are not written here: each service's
+# "secret_env" names the variable of the launch's ephemeral secret that carries the value.
+SECRET_VARS = {{secret_vars}}
 MAIN_SERVICE = {{main_service}}
 TUNNELS = {{tunnels}}
 HOST_NAMES = {{host_names}}
@@ -278,6 +281,13 @@ def _add_host_names():
         f.write("127.0.0.1 %s\n" % " ".join(HOST_NAMES))
 
 
+def _add_secret_env():
+    """Puts each service's secret values (from the launch's ephemeral secret) into its environment."""
+    for service in SERVICES:
+        for name, variable in service["secret_env"].items():
+            service["env"][name] = os.environ.get(variable, "")
+
+
 def _start_stack():
     running = {}
     for service in SERVICES:
@@ -308,12 +318,14 @@ def _reload_workspace(stop):
     memory={{memory_mb}},
     {{/cpu}}timeout={{timeout_s}},
     volumes={WORKSPACE_DIR: workspace_volume},
+    secrets=[modal.Secret.from_local_environ({{secret_vars}})] if SECRET_VARS else [],
 )
 {{#vm}}def run_compose_vm():{{/vm}}{{^vm}}def run_compose():{{/vm}}
     copied, errors = _seed_workspace()
     _commit_workspace()
     _log("workspace: %d files from the upload (%d errors)" % (copied, errors))
     _add_host_names()
+    _add_secret_env()
     os.makedirs(INFRA_DATA, exist_ok=True)
     stop = threading.Event()
     threading.Thread(target=_reload_workspace, args=(stop,), daemon=True).start()

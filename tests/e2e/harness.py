@@ -125,7 +125,8 @@ class MgpuxTestCase(unittest.TestCase):
         path.write_text(script, encoding="utf-8")
         # Imported as `modal` imports it when m-gpux launches it: the session's credentials are
         # in the environment for the scripts' Secret.from_local_environ (placeholders here).
-        placeholders = {k: "placeholder" for k in SESSION_SECRET_ENV if k not in os.environ}
+        wanted = list(SESSION_SECRET_ENV) + list(module_literals(script).get("SECRET_VARS") or [])
+        placeholders = {k: "placeholder" for k in wanted if k not in os.environ}
         os.environ.update(placeholders)
         try:
             report = inspect_script(path)

@@ -88,12 +88,31 @@ class ComposeTest(MgpuxTestCase):
         (stack / ".env").write_text("DB_PASSWORD=from-dotenv\n")
         r = self.run_mgpux("--dry-run", "--script-out", self.tmp / "s.py", "compose", "up", "--cpu", "2", cwd=stack)
         self.assertExit(r, 0)
-        services = module_literals((self.tmp / "s.py").read_text())["SERVICES"]
-        self.assertEqual(services[0]["env"]["POSTGRES_PASSWORD"], "from-dotenv")
-        r = self.run_mgpux("--dry-run", "--script-out", self.tmp / "s.py", "compose", "up", "--cpu", "2", cwd=stack,
-                           env={"DB_PASSWORD": "from-env"})
-        services = module_literals((self.tmp / "s.py").read_text())["SERVICES"]
-        self.assertEqual(services[0]["env"]["POSTGRES_PASSWORD"], "from-env")
+        text = (self.tmp / "s.py").read_text()
+        self.assertNotIn("from-dotenv", text)  # a password reaches the container through the launch's secret
+        lits = module_literals(text)
+        postgres = next(s for s in lits["SERVICES"] if "POSTGRES_PASSWORD" in s["secret_env"])
+        self.assertNotIn("POSTGRES_PASSWORD", postgres["env"])
+        self.assertIn(postgres["secret_env"]["POSTGRES_PASSWORD"], lits["SECRET_VARS"])
+        self.launch_with_secret(stack, "from-dotenv")
+        self.launch_with_secret(stack, "from-env", env={"DB_PASSWORD": "from-env"})
+
+    def launch_with_secret(self, stack, value, env=None):
+        """Launches `compose up` through the fake: the modal process got every variable of the
+        script's ephemeral secret, and `value` is in no file the launch wrote, not in argv and not
+        in the fake's log."""
+        before = len(self.fake.calls_of("run"))
+        r = self.run_mgpux("--yes", "compose", "up", "--cpu", "2", cwd=stack, env=env)
+        self.assertExit(r, 0)
+        run = self.fake.calls_of("run")[before]
+        environ = run["script"]["local_environ"]
+        self.assertTrue(environ and all(k.startswith("COMPOSE_SECRET_") for k in environ), environ)
+        self.assertTrue(all(environ.values()), environ)
+        self.assertNotIn(value, json.dumps(self.fake.calls()))
+        self.assertNotIn(value, r.out + r.err)
+        for f in self.state_dir.rglob("*"):
+            if f.is_file():
+                self.assertNotIn(value, f.read_text(errors="replace"), f)
 
     # ------------------------------------------------------------ up / vm up scripts
 
@@ -140,7 +159,9 @@ class ComposeTest(MgpuxTestCase):
         self.assertEqual([s["name"] for s in lits["SERVICES"]], ["db", "cache", "web"])
         self.assertFalse(by_name["db"]["exposed"])
         self.assertEqual(by_name["web"]["argv"], ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"])
-        self.assertEqual(by_name["web"]["env"]["POSTGRES_PASSWORD"], password)  # a literal, intact
+        self.assertNotIn("POSTGRES_PASSWORD", by_name["web"]["env"])  # carried by the launch's secret
+        self.assertNotIn(password, text)
+        self.launch_with_secret(self.stack("web-postgres-redis"), password, env={"DB_PASSWORD": password})
         self.assertEqual(by_name["web"]["env"]["DEBUG"], "true")
         self.assertEqual(by_name["db"]["healthcheck"]["test"], ["sh", "-c", "pg_isready -h 127.0.0.1 -U app"])
         self.assertEqual(lits["WORKSPACE_VOLUME_NAME"][:15], "m-gpux-compose-")
@@ -156,13 +177,14 @@ class ComposeTest(MgpuxTestCase):
         self.assertIn("--expose ghost:1", r.err)
 
     def test_services_flag_brings_dependencies_and_mongo_repository(self):
-        _, lits, report = self.render("api-worker-broker", "up", "--cpu", "2", "--services", "api")
+        text, lits, report = self.render("api-worker-broker", "up", "--cpu", "2", "--services", "api")
         self.assertEqual([s["name"] for s in lits["SERVICES"]], ["broker", "store", "api"])
         self.assertTrue(any("repo.mongodb.org" in c for c in lits["SETUP_COMMANDS"]))
         api = lits["SERVICES"][2]
         self.assertEqual(api["argv"], ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8080"])  # Dockerfile CMD
         self.assertEqual(api["cwd"], "/workspace/api")
-        self.assertEqual(api["env"]["API_TOKEN"], "example-token")  # env_file
+        self.assertIn("API_TOKEN", api["secret_env"])  # from env_file, carried by the launch's secret
+        self.assertNotIn("example-token", text)
 
     def test_profiles_leave_services_out_and_nginx_uses_the_bound_config(self):
         _, lits, _ = self.render("nginx-frontend", "up", "--cpu", "2", "--expose", "proxy:80")
@@ -259,6 +281,10 @@ print("CREATED " + json.dumps(created, default=str))
 """
 
 
+# The values the sandbox tests give the driver for its secret-looking variables.
+SANDBOX_SECRETS = {"DATABASE_URL": "postgresql://app:pw@db:5432/app"}
+
+
 class ComposeSandboxTest(MgpuxTestCase):
     def setUp(self):
         super().setUp()
@@ -276,9 +302,13 @@ class ComposeSandboxTest(MgpuxTestCase):
         driver = self.tmp / "driver.py"
         driver.write_text(r.out, encoding="utf-8")
         self.inspect_rendered(r.out)  # imports cleanly: nothing runs at import time
+        # m-gpux hands secret-looking values to the driver in its environment, as it does here.
+        env = {"PYTHONPATH": str(RUNTIME_DIR), "PATH": os.environ.get("PATH", ""), "TMPDIR": str(self.child_tmp)}
+        for service in module_literals(r.out)["SERVICES"]:
+            for key, variable in service["secret_env"].items():
+                env[variable] = SANDBOX_SECRETS.get(key, "secret-" + key)
         proc = subprocess.run([sys.executable, "-c", DRIVE_UP, str(driver)], capture_output=True, text=True,
-                              env={"PYTHONPATH": str(RUNTIME_DIR), "PATH": os.environ.get("PATH", ""),
-                                   "TMPDIR": str(self.child_tmp)}, timeout=60)
+                              env=env, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         created = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("CREATED "))[8:])
         stack = json.loads(next(l for l in proc.stdout.splitlines() if l.startswith("[m-gpux] STACK "))[15:])
@@ -310,6 +340,15 @@ class ComposeSandboxTest(MgpuxTestCase):
         created, _ = self.drive_up("gpu-inference")
         self.assertEqual(created[0]["gpu"], "L4")  # x-mgpux gpu
         self.assertIsNone(created[1]["gpu"])
+
+    def test_passwords_reach_the_driver_only_through_its_environment(self):
+        r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", cwd=self.stack("web-postgres-redis"),
+                           env={"DB_PASSWORD": "s3cret-xyz"})
+        self.assertExit(r, 0)
+        self.assertNotIn("s3cret-xyz", r.out)
+        web = next(s for s in module_literals(r.out)["SERVICES"] if s["name"] == "web")
+        self.assertEqual(sorted(web["secret_env"]), ["DATABASE_URL", "POSTGRES_PASSWORD"])
+        self.assertNotIn("DATABASE_URL", web["env"])
 
     def test_up_ps_down_keep_the_stack_in_state(self):
         stack = self.stack("web-postgres-redis")
