@@ -4,7 +4,9 @@
 Standard library only, HTTP/1.1 with keep-alive, one asyncio event loop.
 
     /usr/bin/python3 tests/support/fake_upstream.py [--host 127.0.0.1] [--port 0]
-        [--tokens 20] [--token-delay 0] [--model fake-model]
+        [--tokens 20] [--token-delay 0] [--model fake-model] [--tls-cert PEM --tls-key PEM]
+
+With --tls-cert and --tls-key it speaks HTTPS (TLS 1.2 or later) with that certificate.
 
 Prints `READY <port>` on stdout once it listens (port 0 picks a free one).
 
@@ -26,6 +28,7 @@ Request headers that change the behaviour of one request
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import time
 from collections import Counter
@@ -186,8 +189,12 @@ async def read_chunked(reader):
 
 async def main_async(args):
     fake = Fake(args.tokens, args.token_delay, args.model)
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     server = await asyncio.start_server(fake.handle, args.host, args.port, backlog=4096,
-                                        reuse_address=True)
+                                        reuse_address=True, ssl=tls)
     port = server.sockets[0].getsockname()[1]
     print("READY %d" % port, flush=True)
     async with server:
@@ -201,7 +208,11 @@ def main(argv=None):
     parser.add_argument("--tokens", type=int, default=20)
     parser.add_argument("--token-delay", type=float, default=0.0)
     parser.add_argument("--model", default="fake-model")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     try:
         asyncio.run(main_async(args))
     except KeyboardInterrupt:
