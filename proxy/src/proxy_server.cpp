@@ -631,6 +631,9 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
         upbuf_.clear();
+        // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
+        // stream would be read (and relayed) 512 bytes at a time.
+        upbuf_.reserve(kReadChunk);
         up_->tcp().expires_after(kReadTimeout);
         auto self = shared_from_this();
         http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
@@ -727,6 +730,7 @@ private:
             return read_body();
         }
         if (n == 0) return read_body();
+        n = take_buffered(n);
         if (!ttfb_) ttfb_ = Clock::now();
         if (want_usage_) {
             tail_.append(chunk_, n);
@@ -740,6 +744,26 @@ private:
             if (last) return e.stream_complete();
             e.read_body();
         });
+    }
+
+    // A stream's pieces that were already read from the upstream (one read of the socket often
+    // holds several of its chunks) join the piece in chunk_, up to its size: they go out in one
+    // gathered write instead of one write each. Nothing waits for bytes still to come, so the
+    // first token is not delayed. Returns the bytes now in chunk_.
+    std::size_t take_buffered(std::size_t n) {
+        while (n < sizeof chunk_ && upbuf_.size() > 0 && !parser_->is_done()) {
+            auto& b = parser_->get().body();
+            b.data = chunk_ + n;
+            b.size = sizeof chunk_ - n;
+            b.more = true;
+            error_code ec;
+            const std::size_t used = parser_->put(upbuf_.data(), ec);
+            upbuf_.consume(used);
+            n = sizeof chunk_ - b.size;
+            // need_more: a chunk's framing is cut; an error shows again on the next read
+            if ((ec && ec != http::error::need_buffer) || used == 0) break;
+        }
+        return n;
     }
 
     std::string chunk_header(std::size_t n) const {

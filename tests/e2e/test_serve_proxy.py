@@ -623,6 +623,34 @@ class ProxyBehaviour:
         self.assertGreater(arrivals[-1][0] - first_token, 0.6)
         self.assertGreaterEqual(sum(1 for _, n in arrivals if n), 4)
 
+    def test_stream_pieces_read_together_go_out_in_one_write(self):
+        # the fake sends a 20-token stream in one write: the proxy reads it in one or two reads, and
+        # what it has read goes to the client as one chunk, not as one chunk (and write) per token
+        body = json.dumps({"model": "fake-model", "messages": [], "stream": True, "max_tokens": 20}).encode()
+        sock, reader = raw_connect(self.url)
+        try:
+            sock.sendall(raw_request("POST", "/v1/chat/completions", body,
+                                     dict(AUTH, **{"x-fake-burst": "1", "Content-Type": "application/json"})))
+            status, headers, _ = read_response(reader, head=True)
+            self.assertEqual(status, 200)
+            self.assertEqual(headers.get("transfer-encoding"), "chunked")
+            sizes, data = [], b""
+            while True:
+                size = int(reader.readline().split(b";")[0], 16)
+                if size == 0:
+                    reader.readline()
+                    break
+                data += read_exactly(reader, size)
+                read_exactly(reader, 2)
+                sizes.append(size)
+        finally:
+            reader.close()
+            sock.close()
+        events = sse_events(data.decode())
+        self.assertEqual(len(events), 21)
+        self.assertEqual(events[-1], "[DONE]")
+        self.assertLessEqual(len(sizes), 2, sizes)
+
     # -- backpressure --------------------------------------------------------------------------
     def test_429_at_the_limit_and_no_5xx_at_twice_the_limit(self):
         n = self.MAX_INFLIGHT

@@ -24,6 +24,7 @@ Request headers that change the behaviour of one request
   x-fake-token-delay: SECONDS     sleep between stream chunks (default --token-delay)
   x-fake-close: before-response   close the connection without answering
   x-fake-delay: SECONDS           sleep before answering (any route, streams included)
+  x-fake-burst: 1                 a stream is sent whole in one write (head, every chunk, end)
 """
 import argparse
 import asyncio
@@ -149,6 +150,9 @@ class Fake:
                 "created": int(time.time()), "model": self.model, "choices": [choice],
                 "usage": usage})
         delay = float(hmap.get("x-fake-token-delay", self.token_delay))
+        if hmap.get("x-fake-burst") == "1":
+            burst, delay = Burst(writer), 0
+            writer = burst
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                      b"transfer-encoding: chunked\r\nserver: fake-upstream\r\nx-fake: yes\r\n\r\n")
         kind = "chat.completion.chunk" if chat else "text_completion"
@@ -170,6 +174,22 @@ class Fake:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+class Burst:
+    """Collects what a stream writes and sends it in one write when drained at its end."""
+
+    def __init__(self, writer):
+        self.writer, self.parts, self.ended = writer, [], False
+
+    def write(self, data):
+        self.parts.append(data)
+        self.ended = data == b"0\r\n\r\n"
+
+    async def drain(self):
+        if self.ended:
+            self.writer.write(b"".join(self.parts))
+            await self.writer.drain()
 
 
 def write_chunk(writer, data):
