@@ -207,7 +207,7 @@ PY
 
 soak_run() {
   start_native
-  echo "soak: stream load, 64 connections, ${soak}s, native proxy $(cat "$tmp/native.out" | head -c 0)"
+  echo "soak: stream load, 64 connections, ${soak}s, native proxy"
   "${pin_rest[@]}" wrk -t1 -c64 -d"${soak}s" -s "$tmp/true.lua" "http://127.0.0.1:$proxy_port/v1/chat/completions" \
     >"$tmp/soak.wrk" 2>&1 &
   local wpid=$! samples=() t=0
