@@ -9,6 +9,7 @@ namespace serve {
 namespace {
 
 const char* const kModes[] = {"deploy", "serve", nullptr};
+// "python" is accepted by the parser so that check_proxy_choice can say the Python proxy is retired.
 const char* const kProxyKinds[] = {"native", "python", nullptr};
 
 const mgpux_option kCreateOptions[] = {
@@ -72,11 +73,13 @@ const mgpux_option kDeployOptions[] = {
         .help("deploy: a persistent URL; serve: a temporary one while m-gpux runs"),
     mgpux::option("docs").flag().help("expose /docs and /openapi.json without a key"),
     mgpux::option("upstream").metavar("URL").help("deploy only the proxy, in front of this OpenAI-compatible server"),
+    mgpux::option("upstream-insecure").flag().help("with an https:// --upstream: do not verify its certificate"),
     mgpux::option("proxy")
         .choices(kProxyKinds)
         .default_value("native")
-        .metavar("native|python")
-        .help("native: mgpux-proxy, compiled in the image; python: the Python proxy (https:// upstreams)"),
+        .metavar("native")
+        .hidden()
+        .help("the proxy: native (the only one)"),
 };
 
 const mgpux_option kProxyOptions[] = {
@@ -103,11 +106,15 @@ const mgpux_option kProxyOptions[] = {
         .metavar("PATH")
         .help("keys in the api_keys.json format (default: the m-gpux key store)"),
     mgpux::option("docs").flag().help("expose /docs and /openapi.json without a key"),
+    mgpux::option("upstream-insecure")
+        .flag()
+        .help("https:// upstream: do not verify its certificate (by default it must be valid and trusted)"),
     mgpux::option("proxy")
         .choices(kProxyKinds)
         .default_value("native")
-        .metavar("native|python")
-        .help("native: mgpux-proxy; python: the Python proxy (https:// upstreams)"),
+        .metavar("native")
+        .hidden()
+        .help("the proxy: native (the only one)"),
 };
 
 const mgpux_option kLogsOptions[] = {
@@ -207,8 +214,8 @@ const mgpux::Commands kCommands{
               "meta-llama/Llama-3.1-70B-Instruct (H100), deepseek-ai/DeepSeek-V2-Lite-Chat (A100),\n"
               "microsoft/Phi-3-medium-4k-instruct. --upstream URL deploys only the proxy.\n"
               "The proxy is the native one, compiled from the shipped C++ sources while Modal\n"
-              "builds the image (a compile error fails the deploy); --proxy python deploys the\n"
-              "Python proxy instead (needed for an https:// --upstream).\n"
+              "builds the image (a compile error fails the deploy). An https:// --upstream has its\n"
+              "certificate verified against the image's CA list (--upstream-insecure skips that).\n"
               "--json prints {app_name, app_id, url, model, gpu, mode, session_id, status, ...}.\n\n"
               "Example:\n"
               "  m-gpux serve deploy --model Qwen/Qwen3-8B --gpu L40S --max-model-len 16384\n"
@@ -219,12 +226,12 @@ const mgpux::Commands kCommands{
         .help("Runs the same proxy as a deployment, on this machine, in front of any\n"
               "OpenAI-compatible server (keys from the key store, or --keys-file). By default the\n"
               "native proxy: the mgpux-proxy program ($MGPUX_PROXY, else the one beside m-gpux,\n"
-              "else on PATH; exit 4 when there is none). It forwards to http:// upstreams only.\n"
-              "--proxy python runs the Python proxy instead (https:// upstreams too); it needs\n"
-              "Python with uvicorn and httpx (MGPUX_PYTHON picks the interpreter).\n\n"
+              "else on PATH; exit 4 when there is none). It forwards to http:// and https://\n"
+              "upstreams; an https:// one must have a certificate valid for its name and signed by\n"
+              "a trusted CA (the system's, or SSL_CERT_FILE), unless --upstream-insecure.\n\n"
               "Example:\n"
               "  m-gpux serve proxy --upstream http://127.0.0.1:11434 --port 8000\n"
-              "  m-gpux serve proxy --proxy python --upstream https://api.example.com"),
+              "  m-gpux serve proxy --upstream https://api.example.com"),
     mgpux::command("serve logs", "Show the deployment's logs", kLogsOptions, logs)
         .help("Runs `modal app logs <app id>` for the deployment (-f to follow).\n\n"
               "Example:\n"

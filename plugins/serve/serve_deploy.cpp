@@ -99,7 +99,6 @@ bool wants_proxy_only(const mgpux::Host& host, const mgpux::Args& args) {
 void set_upstream(DeployPlan& p, const std::string& url) {
     p.upstream_mode = true;
     p.upstream = normalize_url(url, "--upstream");
-    if (p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
     p.gpu_name = "";
 }
 
@@ -172,7 +171,8 @@ DeployPlan plan_from(const mgpux::Host& host, const mgpux::Args& args) {
     p.max_containers = args.integer("max-containers", 1);
     p.max_inflight = args.integer("max-inflight", 64);
     p.max_body = args.integer("max-body", kDefaultMaxBody);
-    p.proxy = parse_proxy_kind(args.str("proxy", "native"));
+    check_proxy_choice(args.str("proxy", "native"));
+    p.upstream_insecure = args.flag("upstream-insecure");
     if (args.has("upstream")) {
         for (const char* f : {"gpu", "max-model-len", "tensor-parallel", "hf-token-env"})
             if (args.has(f))
@@ -270,8 +270,8 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails first
     mgpux::launch::require_modal_account(host, args);             // before a key or the wizard
     // Looked for before the wizard asks anything: a native deploy cannot work without them.
-    const bool native = parse_proxy_kind(args.str("proxy", "native")) == ProxyKind::native;
-    const std::string sources = native ? find_proxy_sources(host) : std::string();
+    check_proxy_choice(args.str("proxy", "native"));
+    const std::string sources = find_proxy_sources(host);
     const DeployPlan plan0 = plan_from(host, args);
     DeployPlan p = plan0;
     p.proxy_sources = sources;
@@ -306,7 +306,7 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
         doc.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
         doc.set("gpu", p.upstream_mode ? Json() : Json(gpu_spec(p)));
         doc.set("mode", p.mode);
-        doc.set("proxy", proxy_kind_name(p.proxy));
+        doc.set("proxy", "native");  // the only one; kept for scripts that read it
         doc.set("profile", profile.empty() ? Json() : Json(profile));
         doc.set("session_id", session_id.empty() ? Json() : Json(session_id));
         doc.set("keys_secret", keys_secret_for(p.app_name));

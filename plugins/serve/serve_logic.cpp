@@ -230,20 +230,13 @@ std::string normalize_url(const std::string& url, const std::string& flag) {
 
 // ---------------------------------------------------------------- proxy implementations
 
-ProxyKind parse_proxy_kind(const std::string& text) {
-    if (text == "native") return ProxyKind::native;
-    if (text == "python") return ProxyKind::python;
-    throw mgpux::usage_error("--proxy: expected native or python, got " + Json(text).dump());
-}
-
-const char* proxy_kind_name(ProxyKind kind) { return kind == ProxyKind::native ? "native" : "python"; }
-
-void require_native_upstream(const std::string& upstream, const std::string& flag) {
-    if (upstream.rfind("https://", 0) == 0)
-        throw mgpux::usage_error(flag +
-                                 ": the native proxy forwards to http:// upstreams only; add --proxy python "
-                                 "to forward to " +
-                                 upstream);
+void check_proxy_choice(const std::string& text) {
+    if (text == "native") return;
+    const std::string what = text == "python" ? "--proxy python: the Python proxy was retired"
+                                              : "--proxy: no proxy named " + Json(text).dump();
+    throw mgpux::usage_error(what +
+                             "; the native proxy is the only one, and it forwards to http:// and https:// "
+                             "upstreams (drop --proxy)");
 }
 
 void check_max_body(long long bytes, const std::string& flag) {
@@ -252,8 +245,8 @@ void check_max_body(long long bytes, const std::string& flag) {
 }
 
 std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
-                                    long long max_inflight, long long max_body, const std::string& keys_file,
-                                    bool docs) {
+                                    long long max_inflight, long long max_body, const std::string& keys_file, bool docs,
+                                    bool upstream_insecure) {
     std::vector<std::string> a = {"--upstream",     upstream,
                                   "--host",         host,
                                   "--port",         std::to_string(port),
@@ -261,6 +254,7 @@ std::vector<std::string> proxy_args(const std::string& upstream, const std::stri
                                   "--max-body",     std::to_string(max_body),
                                   "--keys-file",    keys_file};
     if (docs) a.push_back("--docs");
+    if (upstream_insecure) a.push_back("--upstream-insecure");
     return a;
 }
 
@@ -282,7 +276,10 @@ void validate_plan(const DeployPlan& p) {
                                  " is above --max-containers " + std::to_string(p.max_containers));
     range(p.max_inflight, 1, 10000, "--max-inflight");
     check_max_body(p.max_body, "--max-body");
-    if (p.upstream_mode && p.proxy == ProxyKind::native) require_native_upstream(p.upstream, "--upstream");
+    if (p.upstream_insecure && !p.upstream_mode)
+        throw mgpux::usage_error(
+            "--upstream-insecure goes with an https:// --upstream (the proxy talks to vLLM in "
+            "its own container over plain HTTP)");
     if (p.upstream_mode) return;
     range(p.max_model_len, 128, 10'000'000, "--max-model-len");
     if (!(p.gpu_memory_utilization >= 0.1 && p.gpu_memory_utilization <= 0.99))
@@ -347,9 +344,8 @@ Json render_context(const DeployPlan& p, const std::string& mgpux_version) {
     c.set("docs", p.docs);
     c.set("keys_secret", keys_secret_for(p.app_name));
     c.set("hf_secret", p.has_hf_token ? Json(hf_secret_for(p.app_name)) : Json());
-    const bool native = p.proxy == ProxyKind::native;
-    c.set("native_proxy", native);
-    c.set("proxy_sources", native ? Json(p.proxy_sources) : Json());
+    c.set("upstream_insecure", p.upstream_insecure);
+    c.set("proxy_sources", p.proxy_sources);
     return c;
 }
 

@@ -90,20 +90,16 @@ std::string normalize_url(const std::string& url, const std::string& flag);
 
 // ---------------------------------------------------------------- proxy implementations
 
-// Which proxy runs: the native one (mgpux-proxy, C++) or the Python one
-// (templates/serve/proxy.py), kept for debugging and https:// upstreams.
-enum class ProxyKind { native, python };
-// "native" or "python"; anything else is a usage error naming --proxy.
-ProxyKind parse_proxy_kind(const std::string& text);
-const char* proxy_kind_name(ProxyKind kind);
-// The native proxy speaks plain HTTP to its upstream: an https:// URL is a
-// usage error telling the user to add --proxy python.
-void require_native_upstream(const std::string& upstream, const std::string& flag);
-// The words after the program for both proxies (the same flags).
+// There is one proxy, the native one (mgpux-proxy). --proxy still accepts
+// "native", so scripts that name it keep working; "python" (the retired
+// Python proxy) and anything else are usage errors that say so.
+void check_proxy_choice(const std::string& text);
+// The words after the program. `upstream_insecure`: an https:// upstream's
+// certificate is not checked.
 std::vector<std::string> proxy_args(const std::string& upstream, const std::string& host, long long port,
-                                    long long max_inflight, long long max_body, const std::string& keys_file,
-                                    bool docs);
-// The proxies' default and largest --max-body (bytes of a request body).
+                                    long long max_inflight, long long max_body, const std::string& keys_file, bool docs,
+                                    bool upstream_insecure = false);
+// The proxy's default and largest --max-body (bytes of a request body).
 inline constexpr long long kDefaultMaxBody = 16LL << 20;
 inline constexpr long long kMaxMaxBody = 1LL << 40;
 // A usage error naming `flag` unless 1 <= bytes <= kMaxMaxBody.
@@ -131,12 +127,12 @@ struct DeployPlan {
     bool docs = false;
     bool trust_remote_code = false;
     bool has_hf_token = false;
-    ProxyKind proxy = ProxyKind::native;
-    // The shipped proxy sources on this machine, uploaded into the image (native only).
+    bool upstream_insecure = false;  // upstream mode: skip the https:// certificate check
+    // The shipped proxy sources on this machine, uploaded into the image.
     std::string proxy_sources;
 };
 
-// Checks every number of the plan (and a native proxy's upstream); throws
+// Checks every number of the plan (and --upstream-insecure's use); throws
 // usage_error naming the flag.
 void validate_plan(const DeployPlan& p);
 // The vLLM command line after "vllm serve" (without the model).

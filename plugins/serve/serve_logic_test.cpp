@@ -188,51 +188,42 @@ TEST(ServePlan, VllmArgsAndContext) {
     EXPECT_EQ(c.find("max_body")->as_int(), 16 << 20);
 }
 
-TEST(ServeProxy, KindsAndUpstreams) {
-    EXPECT_EQ(parse_proxy_kind("native"), ProxyKind::native);
-    EXPECT_EQ(parse_proxy_kind("python"), ProxyKind::python);
-    EXPECT_STREQ(proxy_kind_name(ProxyKind::python), "python");
-    try {
-        parse_proxy_kind("rust");
-        FAIL();
-    } catch (const mgpux::Error& e) {
-        EXPECT_EQ(e.code(), MGPUX_E_USAGE);
-    }
-    EXPECT_NO_THROW(require_native_upstream("http://10.0.0.1:8080", "--upstream"));
-    try {
-        require_native_upstream("https://api.example.com", "--upstream");
-        FAIL();
-    } catch (const mgpux::Error& e) {
-        EXPECT_EQ(e.code(), MGPUX_E_USAGE);
-        EXPECT_NE(std::string(e.what()).find("--proxy python"), std::string::npos) << e.what();
+TEST(ServeProxy, OnlyTheNativeProxyIsLeft) {
+    EXPECT_NO_THROW(check_proxy_choice("native"));
+    for (const char* other : {"python", "rust"}) {
+        try {
+            check_proxy_choice(other);
+            FAIL() << other;
+        } catch (const mgpux::Error& e) {
+            EXPECT_EQ(e.code(), MGPUX_E_USAGE);
+            EXPECT_NE(std::string(e.what()).find("the native proxy is the only one"), std::string::npos) << e.what();
+        }
     }
 }
 
-TEST(ServeProxy, ArgsAreTheSameForBoth) {
+TEST(ServeProxy, Args) {
     const std::vector<std::string> expected = {"--upstream", "http://u", "--host",         "0.0.0.0",
                                                "--port",     "0",        "--max-inflight", "7",
                                                "--max-body", "4096",     "--keys-file",    "/k.json"};
     EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", false), expected);
     EXPECT_EQ(proxy_args("http://u", "0.0.0.0", 0, 7, 4096, "/k.json", true).back(), "--docs");
+    EXPECT_EQ(proxy_args("https://u", "0.0.0.0", 0, 7, 4096, "/k.json", true, true).back(), "--upstream-insecure");
 }
 
-TEST(ServePlan, NativeProxyContextAndHttpsUpstream) {
+TEST(ServePlan, HttpsUpstreamAndItsCertificateCheck) {
     DeployPlan p;
     p.upstream_mode = true;
     p.upstream = "https://api.example.com";
-    EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);  // the native proxy (the default) speaks http:// only
-    p.proxy = ProxyKind::python;
-    EXPECT_EQ(usage_code(p), 0);
-    Json c = render_context(p, "1.0");
-    EXPECT_FALSE(c.find("native_proxy")->as_bool());
-    EXPECT_TRUE(c.find("proxy_sources")->is_null());
-    p.proxy = ProxyKind::native;
-    p.upstream = "http://10.0.0.1:8080";
     p.proxy_sources = "/usr/share/m-gpux/proxy";
     EXPECT_EQ(usage_code(p), 0);
-    c = render_context(p, "1.0");
-    EXPECT_TRUE(c.find("native_proxy")->as_bool());
+    Json c = render_context(p, "1.0");
+    EXPECT_FALSE(c.find("upstream_insecure")->as_bool());
     EXPECT_EQ(c.find("proxy_sources")->as_string(), "/usr/share/m-gpux/proxy");
+    p.upstream_insecure = true;
+    EXPECT_EQ(usage_code(p), 0);
+    EXPECT_TRUE(render_context(p, "1.0").find("upstream_insecure")->as_bool());
+    p.upstream_mode = false;  // vLLM in the container: no certificate to skip
+    EXPECT_EQ(usage_code(p), MGPUX_E_USAGE);
 }
 
 TEST(ServeSnippet, RefersToTheEnvironmentVariable) {

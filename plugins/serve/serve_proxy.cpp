@@ -1,6 +1,5 @@
-// `serve proxy`: the authenticating proxy on this machine, native
-// (mgpux-proxy) or Python (serve/proxy.py), and where the native proxy and
-// its shipped sources are found.
+// `serve proxy`: the authenticating proxy (mgpux-proxy) on this machine, and
+// where the program and its shipped sources are found.
 #include "serve_commands.hpp"
 
 #include <cstdlib>
@@ -38,16 +37,6 @@ bool is_executable_file(const fs::path& p) {
     return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-std::string python_proxy_script(const Json& info) {
-    for (const fs::path& d : template_dirs(info)) {
-        const fs::path p = d / "serve" / "proxy.py";
-        std::error_code ec;
-        if (fs::is_regular_file(p, ec)) return p.string();
-    }
-    throw mgpux::Error(MGPUX_E_CONFIG,
-                       "serve/proxy.py was not found in the template directories (is m-gpux installed?)");
-}
-
 // $MGPUX_PROXY (which must then exist: a wrong override is never silently
 // replaced by another binary), else beside the m-gpux executable, else PATH.
 std::string native_proxy_program(const mgpux::Host& host, const Json& info) {
@@ -56,7 +45,7 @@ std::string native_proxy_program(const mgpux::Host& host, const Json& info) {
         if (is_executable_file(p)) return p.string();
         throw mgpux::Error(MGPUX_E_MISSING_PROGRAM, std::string("MGPUX_PROXY=") + env +
                                                         " is not an executable file (unset it to use the mgpux-proxy "
-                                                        "installed with m-gpux, or run with --proxy python)");
+                                                        "installed with m-gpux)");
     }
     const fs::path beside = fs::path(info.string_or("executable")).parent_path() / kProxyProgram;
     if (is_executable_file(beside)) return beside.string();
@@ -68,7 +57,7 @@ std::string native_proxy_program(const mgpux::Host& host, const Json& info) {
     throw mgpux::Error(MGPUX_E_MISSING_PROGRAM,
                        std::string("the native proxy was not found: looked for $MGPUX_PROXY (not set), ") +
                            beside.string() + " and " + kProxyProgram +
-                           " on PATH. Install m-gpux with its proxy, set MGPUX_PROXY, or run with --proxy python");
+                           " on PATH. Install m-gpux with its proxy, or set MGPUX_PROXY");
 }
 
 // The key store file, after checking that it (or --keys-file) has a key.
@@ -112,14 +101,12 @@ std::string find_proxy_sources(const mgpux::Host& host) {
     throw mgpux::Error(MGPUX_E_CONFIG,
                        "the native proxy's sources (a proxy/ directory with main.cpp beside the "
                        "templates) were not found; looked in: " +
-                           (looked.empty() ? std::string("(no template directory)") : looked) +
-                           ". Reinstall m-gpux, or deploy with --proxy python");
+                           (looked.empty() ? std::string("(no template directory)") : looked) + ". Reinstall m-gpux");
 }
 
 int proxy(mgpux::Host& host, const mgpux::Args& args) {
-    const ProxyKind kind = parse_proxy_kind(args.str("proxy", "native"));
+    check_proxy_choice(args.str("proxy", "native"));
     const std::string upstream = normalize_url(args.str("upstream"), "--upstream");
-    if (kind == ProxyKind::native) require_native_upstream(upstream, "--upstream");
     const long long port = args.integer("port", 8000), inflight = args.integer("max-inflight", 64);
     if (port < 0 || port > 65535) throw mgpux::usage_error("--port: " + std::to_string(port) + " is not a port");
     if (inflight < 1 || inflight > 10000) throw mgpux::usage_error("--max-inflight: 1..10000");
@@ -127,12 +114,10 @@ int proxy(mgpux::Host& host, const mgpux::Args& args) {
     check_max_body(max_body, "--max-body");
     const Json info = host.hostinfo();
     const std::string keys_file = keys_file_for(host, info, args);
-    // The Python proxy is a script run by python3 (MGPUX_PYTHON); the native one is the program itself.
-    const std::string program = kind == ProxyKind::native ? native_proxy_program(host, info) : std::string("python3");
+    const std::string program = native_proxy_program(host, info);
     Json words = Json::array();
-    if (kind == ProxyKind::python) words.push(python_proxy_script(info));
-    for (const auto& w :
-         proxy_args(upstream, args.str("host", "127.0.0.1"), port, inflight, max_body, keys_file, args.flag("docs")))
+    for (const auto& w : proxy_args(upstream, args.str("host", "127.0.0.1"), port, inflight, max_body, keys_file,
+                                    args.flag("docs"), args.flag("upstream-insecure")))
         words.push(w);
     if (dry_run(args)) {
         std::string line = program;

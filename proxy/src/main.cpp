@@ -4,8 +4,10 @@
 //   mgpux-proxy --upstream URL [--host 127.0.0.1] [--port 8000] [--max-inflight 64]
 //               [--max-body 16777216] [--header-timeout 30] [--idle-timeout 120]
 //               [--keys-file PATH] [--docs] [--log-level warning] [--threads N]
+//               [--upstream-insecure]
 //
-// Build: g++ -std=c++17 -O2 -pthread -o mgpux-proxy *.cpp   (Boost >= 1.74 headers: Asio, Beast)
+// Build: g++ -std=c++17 -O2 -pthread -o mgpux-proxy *.cpp -lssl -lcrypto
+//        (Boost >= 1.74 headers: Asio, Beast; OpenSSL for https:// upstreams)
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -36,10 +38,14 @@ const char* kUsage =
     "usage: mgpux-proxy --upstream URL [--host HOST] [--port PORT] [--max-inflight N]\n"
     "                   [--max-body BYTES] [--header-timeout S] [--idle-timeout S]\n"
     "                   [--keys-file PATH] [--docs] [--log-level LEVEL] [--threads N]\n"
+    "                   [--upstream-insecure]\n"
     "\n"
     "Authenticating proxy for an OpenAI-compatible server (the native m-gpux serve proxy).\n"
     "\n"
-    "  --upstream URL      base URL of the upstream server, http:// only (or $MGPUX_UPSTREAM)\n"
+    "  --upstream URL      base URL of the upstream server, http:// or https:// (or $MGPUX_UPSTREAM)\n"
+    "  --upstream-insecure  https:// upstream: do not verify its certificate (by default it must be\n"
+    "                      valid for the host name and signed by a trusted CA; SSL_CERT_FILE or\n"
+    "                      SSL_CERT_DIR add a CA)\n"
     "  --host HOST         address to listen on (default 127.0.0.1)\n"
     "  --port PORT         port to listen on; 0 picks a free one (default 8000)\n"
     "  --max-inflight N    requests in flight at once; more get 429 (default 64)\n"
@@ -102,7 +108,7 @@ void raise_fd_limit() {
 int main(int argc, char** argv) {
     using namespace mgpux_proxy;
     std::map<std::string, std::string> values;
-    bool docs = false;
+    bool docs = false, insecure = false;
     const std::vector<std::string> with_value = {"--upstream",  "--host",           "--port",         "--max-inflight",
                                                  "--max-body",  "--header-timeout", "--idle-timeout", "--keys-file",
                                                  "--log-level", "--threads"};
@@ -118,6 +124,10 @@ int main(int argc, char** argv) {
         }
         if (arg == "--docs") {
             docs = true;
+            continue;
+        }
+        if (arg == "--upstream-insecure") {
+            insecure = true;
             continue;
         }
         std::string value;
@@ -156,6 +166,7 @@ int main(int argc, char** argv) {
     cfg.threads = values.count("--threads") ? static_cast<int>(parse_int("--threads", values["--threads"], 1, 256))
                                             : default_threads();
     cfg.docs = docs;
+    cfg.upstream_insecure = insecure;
     if (values.count("--log-level")) {
         const std::string l = values["--log-level"];
         const char* levels[] = {"debug", "info", "warning", "error", "critical"};

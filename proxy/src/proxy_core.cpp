@@ -484,12 +484,14 @@ const char* reason_phrase(int status) {
 UpstreamUrl parse_upstream(std::string_view url) {
     UpstreamUrl u;
     std::string_view rest = url;
-    if (rest.size() >= 8 && iequals(rest.substr(0, 8), "https://"))
-        throw std::runtime_error(
-            "--upstream: https:// upstreams need the Python proxy (m-gpux serve proxy --proxy python)");
-    if (rest.size() < 7 || !iequals(rest.substr(0, 7), "http://"))
-        throw std::runtime_error("--upstream: expected http://HOST[:PORT][/PATH], got '" + std::string(url) + "'");
-    rest.remove_prefix(7);
+    if (rest.size() >= 8 && iequals(rest.substr(0, 8), "https://")) {
+        u.tls = true;
+        rest.remove_prefix(8);
+    } else if (rest.size() >= 7 && iequals(rest.substr(0, 7), "http://")) {
+        rest.remove_prefix(7);
+    } else {
+        throw std::runtime_error("--upstream: expected http[s]://HOST[:PORT][/PATH], got '" + std::string(url) + "'");
+    }
     const std::size_t slash = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, slash);
     std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
@@ -514,14 +516,15 @@ UpstreamUrl parse_upstream(std::string_view url) {
         if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
     }
     if (u.host.empty()) throw std::runtime_error("--upstream: no host in '" + std::string(url) + "'");
-    if (u.port.empty()) u.port = "80";
+    const char* default_port = u.tls ? "443" : "80";
+    if (u.port.empty()) u.port = default_port;
     if (u.port.find_first_not_of("0123456789") != std::string::npos || u.port.size() > 5 || std::stoi(u.port) > 65535 ||
         std::stoi(u.port) == 0)
         throw std::runtime_error("--upstream: '" + u.port + "' is not a port");
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
     u.base_path = std::string(path);
     const bool v6 = u.host.find(':') != std::string::npos;
-    u.host_header = (v6 ? "[" + u.host + "]" : u.host) + (u.port == "80" ? std::string() : ":" + u.port);
+    u.host_header = (v6 ? "[" + u.host + "]" : u.host) + (u.port == default_port ? std::string() : ":" + u.port);
     return u;
 }
 

@@ -157,10 +157,11 @@ bool upper_case_method(std::string_view method);
 // connection only: never forwarded).
 std::vector<std::string> connection_tokens(std::string_view value);
 
-// An upstream URL: http only (the native proxy has no TLS).
+// An upstream URL, http:// or https://.
 struct UpstreamUrl {
+    bool tls = false;       // https://
     std::string host;       // without brackets
-    std::string port;       // "80" when not given
+    std::string port;       // "80" (http) or "443" (https) when not given
     std::string base_path;  // without a trailing slash; empty for the root
     std::string host_header;
 };

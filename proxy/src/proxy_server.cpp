@@ -12,6 +12,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -47,7 +50,7 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-// Timings shared with the Python proxy (templates/serve/proxy.py).
+// Timings of the proxy's contract (templates/serve/README.md).
 constexpr double kRetryBackoff[] = {0.25, 0.5, 1.0, 2.0};  // s before each retry
 constexpr int kRetries = 4;
 constexpr int kRetryAfter429 = 1;
@@ -112,12 +115,78 @@ std::string status_line(int status, std::string_view reason = {}) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- upstream connections
+
+// A connection to the upstream: plain TCP, or TLS over it for an https:// upstream. Beast's HTTP
+// operations and asio::async_write see one stream type either way; the TCP layer's timer
+// (expires_after) bounds the TLS handshake and every read and write under it.
+class UpstreamStream {
+public:
+    using executor_type = beast::tcp_stream::executor_type;
+
+    UpstreamStream(asio::io_context& ioc, asio::ssl::context* tls) : tcp_(ioc) {
+        if (tls) tls_ = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(tcp_, *tls);
+    }
+
+    executor_type get_executor() { return tcp_.get_executor(); }
+    beast::tcp_stream& tcp() { return tcp_; }
+    tcp::socket& socket() { return tcp_.socket(); }
+    bool tls() const { return tls_ != nullptr; }
+
+    template <class Buffers, class Handler>
+    void async_read_some(const Buffers& buffers, Handler&& handler) {
+        if (tls_) tls_->async_read_some(buffers, std::forward<Handler>(handler));
+        else tcp_.async_read_some(buffers, std::forward<Handler>(handler));
+    }
+
+    template <class Buffers, class Handler>
+    void async_write_some(const Buffers& buffers, Handler&& handler) {
+        if (tls_) tls_->async_write_some(buffers, std::forward<Handler>(handler));
+        else tcp_.async_write_some(buffers, std::forward<Handler>(handler));
+    }
+
+    // The TLS handshake for `host` (sent as SNI unless it is an address); the certificate's name
+    // is checked against it when `verify`. A plain connection completes at once.
+    template <class Handler>
+    void async_handshake(const std::string& host, bool verify, Handler&& handler) {
+        if (!tls_) return asio::post(tcp_.get_executor(), [handler]() mutable { handler(error_code{}); });
+        error_code not_an_address;
+        asio::ip::make_address(host, not_an_address);
+        if (not_an_address) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
+        if (verify) tls_->set_verify_callback(asio::ssl::host_name_verification(host));
+        tls_->async_handshake(asio::ssl::stream_base::client, std::forward<Handler>(handler));
+    }
+
+    // No TLS close_notify: the connection is dropped, as an HTTP client may.
+    void close() {
+        error_code ignored;
+        tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp_.close();
+    }
+
+private:
+    beast::tcp_stream tcp_;
+    std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls_;
+};
+
+// The client side TLS settings shared by every upstream connection: the system's trusted
+// certificates (OpenSSL's default paths, so SSL_CERT_FILE and SSL_CERT_DIR apply), and the peer
+// verified unless `insecure`.
+std::unique_ptr<asio::ssl::context> make_tls_context(bool insecure) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    ctx->set_default_verify_paths();
+    ctx->set_verify_mode(insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
+    return ctx;
+}
+
 // ---------------------------------------------------------------- shared state
 
 struct Worker {
     asio::io_context ioc{1};
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
-    std::vector<std::unique_ptr<beast::tcp_stream>> idle;
+    std::vector<std::unique_ptr<UpstreamStream>> idle;
     std::thread thread;
 };
 
@@ -125,6 +194,11 @@ struct Shared {
     Config cfg;
     std::shared_ptr<KeySet> keys;
     std::vector<tcp::endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
+    std::unique_ptr<asio::ssl::context> tls;        // for an https:// upstream only
+
+    std::unique_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
+        return std::make_unique<UpstreamStream>(ioc, tls.get());
+    }
     Clock::time_point started = Clock::now();
 
     std::atomic<int> inflight{0};
@@ -188,10 +262,10 @@ void Shared::probe_done(bool ok, std::string models) {
 // GET <upstream>/v1/models on a connection of its own, within kHealthTimeout.
 class Probe : public std::enable_shared_from_this<Probe> {
 public:
-    Probe(Worker& w, Shared& sh) : sh_(sh), stream_(w.ioc), resolver_(w.ioc) {}
+    Probe(Worker& w, Shared& sh) : sh_(sh), up_(sh.new_upstream(w.ioc)), stream_(*up_), resolver_(w.ioc) {}
 
     void start() {
-        stream_.expires_after(kHealthTimeout);
+        stream_.tcp().expires_after(kHealthTimeout);
         if (!sh_.upstream_endpoints.empty()) return connect(sh_.upstream_endpoints);
         auto self = shared_from_this();
         resolver_.async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
@@ -204,29 +278,37 @@ public:
 private:
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        stream_.async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+        stream_.tcp().async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
             if (ec) return self->finish(false, "{}");
-            const auto& u = self->sh_.cfg.upstream;
-            self->request_ = "GET " + u.base_path + "/v1/models HTTP/1.1\r\nhost: " + u.host_header +
-                             "\r\naccept: application/json\r\nconnection: close\r\n\r\n";
-            asio::async_write(self->stream_, asio::buffer(self->request_), [self](error_code ec2, std::size_t) {
-                if (ec2) return self->finish(false, "{}");
-                self->parser_.body_limit(8u << 20);
-                http::async_read(self->stream_, self->buffer_, self->parser_, [self](error_code ec3, std::size_t) {
-                    if (ec3) return self->finish(false, "{}");
-                    const auto& res = self->parser_.get();
-                    const bool ok = res.result_int() == 200;
-                    std::string models = "{}";
-                    if (ok) {
-                        const auto doc = parse_json(res.body());
-                        if (doc && doc->is_object()) models = res.body();
-                    }
-                    self->finish(ok, std::move(models));
-                });
+            const auto& cfg = self->sh_.cfg;
+            self->stream_.async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec1) {
+                if (ec1) return self->finish(false, "{}");
+                self->get_models();
             });
         });
     }
 
+    void get_models() {
+        auto self = shared_from_this();
+        const auto& u = self->sh_.cfg.upstream;
+        self->request_ = "GET " + u.base_path + "/v1/models HTTP/1.1\r\nhost: " + u.host_header +
+                         "\r\naccept: application/json\r\nconnection: close\r\n\r\n";
+        asio::async_write(self->stream_, asio::buffer(self->request_), [self](error_code ec2, std::size_t) {
+            if (ec2) return self->finish(false, "{}");
+            self->parser_.body_limit(8u << 20);
+            http::async_read(self->stream_, self->buffer_, self->parser_, [self](error_code ec3, std::size_t) {
+                if (ec3) return self->finish(false, "{}");
+                const auto& res = self->parser_.get();
+                const bool ok = res.result_int() == 200;
+                std::string models = "{}";
+                if (ok) {
+                    const auto doc = parse_json(res.body());
+                    if (doc && doc->is_object()) models = res.body();
+                }
+                self->finish(ok, std::move(models));
+            });
+        });
+    }
     void finish(bool ok, std::string models) {
         error_code ignored;
         stream_.socket().close(ignored);
@@ -234,7 +316,8 @@ private:
     }
 
     Shared& sh_;
-    beast::tcp_stream stream_;
+    std::unique_ptr<UpstreamStream> up_;
+    UpstreamStream& stream_;
     tcp::resolver resolver_;
     std::string request_;
     beast::flat_buffer buffer_;
@@ -476,8 +559,8 @@ private:
                 return send_request();
             }
         }
-        up_ = std::make_unique<beast::tcp_stream>(w_.ioc);
-        up_->expires_after(kConnectTimeout);
+        up_ = sh_.new_upstream(w_.ioc);
+        up_->tcp().expires_after(kConnectTimeout);
         auto self = shared_from_this();
         if (sh_.upstream_endpoints.empty()) {
             auto resolver = std::make_shared<tcp::resolver>(w_.ioc);
@@ -493,7 +576,7 @@ private:
     }
 
     // A pooled connection the upstream has not closed meanwhile (nothing to read, no EOF).
-    static bool alive(beast::tcp_stream& s) {
+    static bool alive(UpstreamStream& s) {
         char c;
         const ssize_t n = ::recv(s.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -501,20 +584,38 @@ private:
 
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        up_->async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+        up_->tcp().async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
             if (self->gone_) return;  // already ended
             if (ec == beast::error::timeout)
                 return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("ConnectError");
             error_code ignored;
             self->up_->socket().set_option(tcp::no_delay(true), ignored);
+            self->handshake();
+        });
+    }
+
+    // TLS only. A refused certificate is not retried: it will not change within the backoff.
+    void handshake() {
+        auto self = shared_from_this();
+        const auto& cfg = sh_.cfg;
+        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec) {
+            if (self->gone_) return;  // already ended
+            if (ec == beast::error::timeout)
+                return self->fail(504, "Upstream timed out (TLS handshake).", "upstream_timeout");
+            if (ec.category() == asio::error::get_ssl_category())
+                return self->fail(502,
+                                  "Upstream TLS handshake failed: " + ec.message() +
+                                      " (a self-signed upstream needs its CA in SSL_CERT_FILE, or --upstream-insecure)",
+                                  "upstream_tls_error");
+            if (ec) return self->retry_or_fail("ConnectError");
             self->send_request();
         });
     }
 
     void send_request() {
         auto self = shared_from_this();
-        up_->expires_after(kConnectTimeout);
+        up_->tcp().expires_after(kConnectTimeout);
         asio::async_write(*up_, asio::buffer(request_), [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
             if (ec == beast::error::timeout)
@@ -530,7 +631,10 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
         upbuf_.clear();
-        up_->expires_after(kReadTimeout);
+        // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
+        // stream would be read (and relayed) 512 bytes at a time.
+        upbuf_.reserve(kReadChunk);
+        up_->tcp().expires_after(kReadTimeout);
         auto self = shared_from_this();
         http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
@@ -538,7 +642,7 @@ private:
                 return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
             if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
                 ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
-                ec == asio::error::broken_pipe)
+                ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)
                 return self->retry_or_fail("RemoteProtocolError");  // nothing of an answer was seen
             if (ec) return self->fail(502, "Upstream error: " + ec.message(), "upstream_error");
             self->on_head();
@@ -609,7 +713,7 @@ private:
         b.data = chunk_;
         b.size = sizeof chunk_;
         b.more = true;
-        up_->expires_after(kReadTimeout);
+        up_->tcp().expires_after(kReadTimeout);
         auto self = shared_from_this();
         http::async_read_some(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
@@ -626,6 +730,7 @@ private:
             return read_body();
         }
         if (n == 0) return read_body();
+        n = take_buffered(n);
         if (!ttfb_) ttfb_ = Clock::now();
         if (want_usage_) {
             tail_.append(chunk_, n);
@@ -639,6 +744,26 @@ private:
             if (last) return e.stream_complete();
             e.read_body();
         });
+    }
+
+    // A stream's pieces that were already read from the upstream (one read of the socket often
+    // holds several of its chunks) join the piece in chunk_, up to its size: they go out in one
+    // gathered write instead of one write each. Nothing waits for bytes still to come, so the
+    // first token is not delayed. Returns the bytes now in chunk_.
+    std::size_t take_buffered(std::size_t n) {
+        while (n < sizeof chunk_ && upbuf_.size() > 0 && !parser_->is_done()) {
+            auto& b = parser_->get().body();
+            b.data = chunk_ + n;
+            b.size = sizeof chunk_ - n;
+            b.more = true;
+            error_code ec;
+            const std::size_t used = parser_->put(upbuf_.data(), ec);
+            upbuf_.consume(used);
+            n = sizeof chunk_ - b.size;
+            // need_more: a chunk's framing is cut; an error shows again on the next read
+            if ((ec && ec != http::error::need_buffer) || used == 0) break;
+        }
+        return n;
     }
 
     std::string chunk_header(std::size_t n) const {
@@ -730,7 +855,7 @@ private:
     void pool_upstream() {
         if (up_ && parser_ && parser_->is_done() && parser_->keep_alive() && upbuf_.size() == 0 &&
             w_.idle.size() < kMaxIdleUpstream) {
-            up_->expires_never();
+            up_->tcp().expires_never();
             w_.idle.push_back(std::move(up_));
         }
         up_.reset();
@@ -760,7 +885,7 @@ private:
     Clock::time_point start_;
     std::optional<Clock::time_point> ttfb_;
     std::string request_;
-    std::unique_ptr<beast::tcp_stream> up_;
+    std::unique_ptr<UpstreamStream> up_;
     beast::flat_buffer upbuf_;
     std::optional<http::response_parser<http::buffer_body>> parser_;
     char chunk_[kReadChunk];
@@ -1042,6 +1167,7 @@ struct Server::Impl {
 Server::Server(Config config, std::shared_ptr<KeySet> keys) : impl_(new Impl) {
     impl_->sh.cfg = std::move(config);
     impl_->sh.keys = std::move(keys);
+    if (impl_->sh.cfg.upstream.tls) impl_->sh.tls = make_tls_context(impl_->sh.cfg.upstream_insecure);
     const int n = std::max(1, impl_->sh.cfg.threads);
     for (int i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<Worker>());
 }

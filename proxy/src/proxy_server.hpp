@@ -13,6 +13,7 @@ namespace mgpux_proxy {
 
 struct Config {
     UpstreamUrl upstream;
+    bool upstream_insecure = false;  // https:// upstream: skip the certificate check
     std::string host = "127.0.0.1";
     unsigned short port = 8000;
     int max_inflight = 64;

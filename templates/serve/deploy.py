@@ -1,7 +1,7 @@
 {{> common/generated_header.py}}
 """m-gpux serve: an OpenAI-compatible LLM API on Modal, behind the m-gpux authenticating proxy.
 
-The proxy ({{#native_proxy}}mgpux-proxy, compiled from the C++ sources m-gpux ships while Modal builds the image{{/native_proxy}}{{^native_proxy}}the source of serve/proxy.py, embedded below{{/native_proxy}})
+The proxy (mgpux-proxy, compiled from the C++ sources m-gpux ships while Modal builds the image)
 listens on port 8000 and accepts every active m-gpux API key: it reads their SHA-256 digests from
 MGPUX_KEY_HASHES, which comes from a Modal Secret, never from this file. Behind it runs vLLM on
 127.0.0.1:8001 (supervised: restarted with backoff at most MAX_RESTARTS times, then the container
@@ -28,55 +28,44 @@ VLLM_ARGS = {{vllm_args}}
 MAX_INFLIGHT = {{max_inflight}}
 MAX_BODY = {{max_body}}  # bytes of a request body the proxy accepts (--max-body); more gets 413
 DOCS = {{docs}}
+UPSTREAM_INSECURE = {{upstream_insecure}}  # an https:// UPSTREAM whose certificate is not checked
 KEYS_SECRET = {{keys_secret}}
 HF_SECRET = {{hf_secret}}
 VLLM_PORT = 8001
 PROXY_PORT = 8000
-{{^native_proxy}}
-PROXY_FILE = "/tmp/m-gpux-proxy.py"
-{{/native_proxy}}
 MAX_RESTARTS = 5
 MINUTES = 60
 CUDA_IMAGE = "nvidia/cuda:12.9.1-devel-ubuntu22.04"
-{{^native_proxy}}
-PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]
-{{/native_proxy}}
 VLLM_PACKAGES = ["vllm==0.33.0", "hf-transfer==0.1.9"]
-{{#native_proxy}}
 
-# The native proxy is compiled while Modal builds the image, with the image's own g++ and Boost
-# headers: Boost 1.81 on debian_slim (Debian 12), 1.74 on the CUDA image (Ubuntu 22.04). The only
+# The native proxy is compiled while Modal builds the image, with the image's own g++, OpenSSL and
+# Boost headers: Boost 1.81 on debian_slim (Debian 12), 1.74 on the CUDA image (Ubuntu 22.04). The only
 # local files used are the C++ sources m-gpux ships (PROXY_SOURCES, on the deploying machine). A
 # compile error fails the image build, so `modal deploy` fails with the compiler's message: there
 # is no fallback to another proxy. The compiled layer is cached until the sources change.
 PROXY_SOURCES = {{proxy_sources}}
 PROXY_SOURCES_IN_IMAGE = "/opt/m-gpux/proxy"
 PROXY_PROGRAM = "/usr/local/bin/mgpux-proxy"
-PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
-PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev"]
-PROXY_APT_UBUNTU = ["g++", "libboost-dev"]  # Boost 1.74 on Ubuntu 22.04
-{{/native_proxy}}
-{{^native_proxy}}
-
-# The proxy's source, written to PROXY_FILE in the container.
-PROXY_SOURCE = r'''{{> serve/proxy.py}}'''
-{{/native_proxy}}
+PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp -lssl -lcrypto"
+# OpenSSL's headers: https:// upstreams (and their certificate check, with the image's CA list).
+PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev", "libssl-dev", "ca-certificates"]
+PROXY_APT_UBUNTU = ["g++", "libboost-dev", "libssl-dev", "ca-certificates"]  # Boost 1.74 on Ubuntu 22.04
 
 if MODEL_NAME is None:
-    image = modal.Image.debian_slim(python_version="3.12"){{^native_proxy}}.pip_install(*PROXY_PACKAGES){{/native_proxy}}
+    image = modal.Image.debian_slim(python_version="3.12")
     volumes = {}
 else:
     image = (
         modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
         .entrypoint([])
-        .pip_install(*VLLM_PACKAGES{{^native_proxy}}, *PROXY_PACKAGES{{/native_proxy}})
+        .pip_install(*VLLM_PACKAGES)
         .env({"HF_HUB_ENABLE_HF_TRANSFER": "1"})
     )
     volumes = {
         "/root/.cache/huggingface": modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True),
         "/root/.cache/vllm": modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True),
     }
-{{#native_proxy}}
+
 # Last, so that a change to the proxy rebuilds only these layers. copy=True: the sources are part
 # of the image, so the build step after them can compile them.
 image = (
@@ -84,7 +73,6 @@ image = (
     .add_local_dir(PROXY_SOURCES, PROXY_SOURCES_IN_IMAGE, copy=True)
     .run_commands(PROXY_BUILD)
 )
-{{/native_proxy}}
 
 secrets = [modal.Secret.from_name(KEYS_SECRET, required_keys=["MGPUX_KEY_HASHES"])]
 if HF_SECRET:
@@ -122,16 +110,12 @@ def _exit_container():
 
 
 def _proxy_command(upstream):
-{{#native_proxy}}
     command = [PROXY_PROGRAM, "--upstream", upstream, "--host", "0.0.0.0",
                "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT), "--max-body", str(MAX_BODY)]
-{{/native_proxy}}
-{{^native_proxy}}
-    command = [sys.executable, PROXY_FILE, "--upstream", upstream, "--host", "0.0.0.0",
-               "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT), "--max-body", str(MAX_BODY)]
-{{/native_proxy}}
     if DOCS:
         command.append("--docs")
+    if UPSTREAM_INSECURE:
+        command.append("--upstream-insecure")
     return command
 
 
@@ -152,10 +136,6 @@ def serve():
         raise RuntimeError("MGPUX_KEY_HASHES is not set: the secret %r must define it" % KEYS_SECRET)
     _print_metrics()
     _monitor_metrics()
-{{^native_proxy}}
-    with open(PROXY_FILE, "w", encoding="utf-8") as fh:
-        fh.write(PROXY_SOURCE)
-{{/native_proxy}}
     upstream = UPSTREAM
     if MODEL_NAME is not None:
         command = ["vllm", "serve", MODEL_NAME] + list(VLLM_ARGS)

@@ -1,7 +1,6 @@
-"""`m-gpux serve`: the API key store, the local proxy (native mgpux-proxy and `--proxy python`),
-deploy (rendered script checked by the modal stand-in, in both proxy modes; secrets through the
-fake modal), logs, stop, warmup and dashboard (against the fake OpenAI upstream behind
-`serve proxy`, with each proxy)."""
+"""`m-gpux serve`: the API key store, the local proxy (mgpux-proxy; `--proxy python` is gone),
+deploy (rendered script checked by the modal stand-in; secrets through the fake modal), logs,
+stop, warmup and dashboard (against the fake OpenAI upstream behind `serve proxy`)."""
 import json
 import os
 import re
@@ -17,15 +16,15 @@ from harness import BIN, SOURCE_DIR, SUPPORT_DIR, MgpuxTestCase, main, module_li
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 FAKE_UPSTREAM = SOURCE_DIR / "tests" / "support" / "fake_upstream.py"
-PROXY_SOURCE = SOURCE_DIR / "templates" / "serve" / "proxy.py"
 KEY_RE = re.compile(r"sk-mgpux-[0-9a-f]{48}")
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", BIN.parent.parent)).resolve()
 # The shipped native proxy sources as the build tree exposes them (beside the templates).
 PROXY_SOURCES = BUILD_DIR / "share" / "m-gpux" / "proxy"
 NATIVE_PROXY = BIN.parent / "mgpux-proxy"
 # What the deploy script's image step runs (issue 7).
-PROXY_BUILD = "g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
-PYTHON_PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]
+PROXY_BUILD = ("g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
+               " -lssl -lcrypto")
+PYTHON_PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]  # what the retired Python proxy installed
 
 
 def write_stub_proxy(path, record, exit_code=0):
@@ -307,20 +306,13 @@ class ProxyRunTests(ProxyCase):
         self.assertEqual(self.get(url + "/v1/models", key).status_code, 200)
 
 
-class PythonProxyRunTests(ProxyRunTests):
-    """The same with `--proxy python`."""
-
-    PROXY_FLAGS = ("--proxy", "python")
-
-
 class ProxyCommandTests(ServeCase):
     """What `serve proxy` runs and its errors, without starting a real proxy."""
 
     def test_proxy_without_keys_is_usage_error(self):
-        for flags in ((), ("--proxy", "python")):
-            r = self.run_mgpux("serve", "proxy", *flags, "--upstream", "http://127.0.0.1:9")
-            self.assertExit(r, 2)
-            self.assertIn("keys create", r.err)
+        r = self.run_mgpux("serve", "proxy", "--upstream", "http://127.0.0.1:9")
+        self.assertExit(r, 2)
+        self.assertIn("keys create", r.err)
 
     def test_proxy_bad_upstream_and_dry_run(self):
         self.create_key("dev")
@@ -331,11 +323,20 @@ class ProxyCommandTests(ServeCase):
         self.assertEqual(r.out.strip(), f"dry run: would run {NATIVE_PROXY} --upstream http://127.0.0.1:9 "
                                         f"--host 127.0.0.1 --port 8000 --max-inflight 64 --max-body 16777216 "
                                         f"--keys-file {keys}")
-        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9/")
-        self.assertExit(r, 0)
-        self.assertRegex(r.out, r"would run python3 \S+/serve/proxy\.py --upstream http://127\.0\.0\.1:9 ")
-        self.assertNotIn("mgpux-proxy", r.out)
         self.assertExit(self.run_mgpux("serve", "proxy", "--proxy", "rust", "--upstream", "http://x"), 2)
+
+    def test_proxy_python_is_a_usage_error_naming_the_native_proxy(self):
+        self.create_key("dev")
+        for command in (("serve", "proxy"), ("--yes", "serve", "deploy")):
+            with self.subTest(command=command[-1]):
+                r = self.run_mgpux("--dry-run", *command, "--proxy", "python", "--upstream", "http://127.0.0.1:9")
+                self.assertExit(r, 2)
+                self.assertIn("the native proxy is the only one", r.err)
+                self.assertIn("https://", r.err)  # what the Python proxy was kept for
+                self.assertNotIn("would run", r.out)
+        self.assertEqual(self.fake.calls_of("deploy"), [])
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "native", "--upstream", "http://127.0.0.1:9")
+        self.assertExit(r, 0)
 
     def test_native_proxy_gets_the_same_flags(self):
         self.create_key("dev")
@@ -369,11 +370,7 @@ class ProxyCommandTests(ServeCase):
                                env={"MGPUX_PROXY": str(missing)})
             self.assertExit(r, 4)
             self.assertIn("MGPUX_PROXY=" + str(missing), r.err)
-            self.assertIn("--proxy python", r.err)
-        # The Python proxy does not look for it.
-        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9",
-                           env={"MGPUX_PROXY": str(missing)})
-        self.assertExit(r, 0)
+            self.assertNotIn("--proxy python", r.err)
 
     def test_native_proxy_found_on_path_else_exit_4(self):
         self.create_key("dev")
@@ -389,35 +386,23 @@ class ProxyCommandTests(ServeCase):
         self.assertExit(r, 0)
         self.assertEqual(json.loads(record.read_text())[:2], ["--upstream", "http://127.0.0.1:9"])
 
-    def test_https_upstream_needs_the_python_proxy(self):
+    def test_https_upstream_runs_the_native_proxy(self):
         self.create_key("dev")
         r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "https://api.example.com")
-        self.assertExit(r, 2)
-        self.assertIn("--proxy python", r.err)
-        self.assertNotIn("would run", r.out)
-        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "https://api.example.com")
         self.assertExit(r, 0)
-        self.assertIn("--upstream https://api.example.com", r.out)
+        self.assertIn(f"would run {NATIVE_PROXY} --upstream https://api.example.com ", r.out)
+        self.assertNotIn("--upstream-insecure", r.out)
+        r = self.run_mgpux("--dry-run", "serve", "proxy", "--upstream", "https://api.example.com",
+                           "--upstream-insecure")
+        self.assertExit(r, 0)
+        self.assertTrue(r.out.strip().endswith("--upstream-insecure"), r.out)
 
-    def test_proxy_prefers_the_user_override(self):
-        self.create_key("dev")
-        override = self.home / ".config" / "m-gpux" / "templates" / "serve"
-        override.mkdir(parents=True)
-        (override / "proxy.py").write_text(PROXY_SOURCE.read_text())
-        r = self.run_mgpux("--dry-run", "serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9")
-        self.assertIn(str(override / "proxy.py"), r.out)
-
-    def test_python_missing_is_exit_4(self):
-        self.create_key("dev")
-        r = self.run_mgpux("serve", "proxy", "--proxy", "python", "--upstream", "http://127.0.0.1:9",
-                           env={"MGPUX_PYTHON": str(self.tmp / "no-python")})
-        self.assertExit(r, 4)
-
-    def test_help_names_both_proxies(self):
+    def test_help_names_the_native_proxy_and_https(self):
         r = self.run_mgpux("serve", "proxy", "--help")
         self.assertExit(r, 0)
-        for text in ("mgpux-proxy", "$MGPUX_PROXY", "--proxy python", "native|python"):
+        for text in ("mgpux-proxy", "$MGPUX_PROXY", "https://", "--upstream-insecure"):
             self.assertIn(text, r.out)
+        self.assertNotIn("--proxy python", r.out)
         self.assertNotIn("Needs Python", r.out)
 
 
@@ -510,12 +495,6 @@ class MonitorTests(ProxyCase):
         self.addCleanup(stop_process, proc)
         read_line(proc, r"^ONLINE")
         read_line(proc, r"^ONLINE")  # a second frame
-
-
-class PythonMonitorTests(MonitorTests):
-    """warmup and dashboard against the Python proxy (`--proxy python`)."""
-
-    PROXY_FLAGS = ("--proxy", "python")
 
 
 class DeployScriptTests(ServeCase):
@@ -638,17 +617,13 @@ class DeployScriptTests(ServeCase):
         self.assertEqual(used[0]["base"]["type"], "debian_slim")
         self.assertNotIn("vllm==0.33.0", json.dumps(used[0]["steps"]))
 
-    def test_proxy_source_is_embedded_verbatim(self):
-        path = self.render("--model", "Qwen/Qwen3-8B", "--proxy", "python")
-        self.assertEqual(module_literals(path.read_text())["PROXY_SOURCE"], PROXY_SOURCE.read_text())
-
     def test_native_gpu_image_compiles_the_proxy_against_ubuntu_boost(self):
         path = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--max-inflight", "16", "--max-body", "1000000",
                            "--docs")
         image = self.used_image(self.inspect(path))
         self.assertEqual(image["base"]["tag"], "nvidia/cuda:12.9.1-devel-ubuntu22.04")
         steps = image["steps"]
-        self.assert_native_build_steps(steps, ["g++", "libboost-dev"])
+        self.assert_native_build_steps(steps, ["g++", "libboost-dev", "libssl-dev", "ca-certificates"])
         pips = [st["args"] for st in steps if st["op"] == "pip_install"]
         self.assertEqual(pips, [["vllm==0.33.0", "hf-transfer==0.1.9"]])  # vLLM keeps its own
         self.assertEqual(self.proxy_command(path), [
@@ -664,35 +639,23 @@ class DeployScriptTests(ServeCase):
         image = self.used_image(self.inspect(path))
         self.assertEqual(image["base"]["type"], "debian_slim")
         self.assertEqual([st["op"] for st in image["steps"]], ["apt_install", "add_local_dir", "run_commands"])
-        self.assert_native_build_steps(image["steps"], ["g++", "libboost1.81-dev"])
+        self.assert_native_build_steps(image["steps"], ["g++", "libboost1.81-dev", "libssl-dev", "ca-certificates"])
         self.assertEqual(self.proxy_command(path, "http://10.1.2.3:8080"), [
             "/usr/local/bin/mgpux-proxy", "--upstream", "http://10.1.2.3:8080", "--host", "0.0.0.0",
             "--port", "8000", "--max-inflight", "64", "--max-body", "16777216"])
 
-    def test_python_proxy_mode_is_unchanged(self):
-        for args, base in ((["--model", "Qwen/Qwen3-8B", "--gpu", "L4"], "from_registry"),
-                           (["--upstream", "https://api.example.com"], "debian_slim")):
-            path = self.render(*args, "--proxy", "python", "--docs")
-            image = self.used_image(self.inspect(path))
-            self.assertEqual(image["base"]["type"], base)
-            self.assertEqual([st["op"] for st in image["steps"] if st["op"] in ("apt_install", "add_local_dir",
-                                                                               "run_commands")], [])
-            pip = [a for st in image["steps"] if st["op"] == "pip_install" for a in st["args"]]
-            for package in PYTHON_PROXY_PACKAGES:
-                self.assertIn(package, pip)
-            command = self.proxy_command(path)
-            self.assertEqual(command[1:3], ["/tmp/m-gpux-proxy.py", "--upstream"])
-            self.assertEqual(command[-3:], ["--max-body", "16777216", "--docs"])
-            text = path.read_text()
-            self.assertEqual(module_literals(text)["PROXY_SOURCE"], PROXY_SOURCE.read_text())
-            self.assertNotIn("mgpux-proxy", text.replace("m-gpux-proxy.py", ""))
-            self.assertNotIn("PROXY_SOURCES", text)
-
-    def test_https_upstream_needs_the_python_proxy(self):
-        r = self.render("--upstream", "https://api.example.com", expect=2)
-        self.assertIn("--proxy python", r.err)
-        path = self.render("--upstream", "https://api.example.com", "--proxy", "python")
+    def test_https_upstream_is_deployed_with_the_native_proxy(self):
+        path = self.render("--upstream", "https://api.example.com")
         self.assertEqual(module_literals(path.read_text())["UPSTREAM"], "https://api.example.com")
+        image = self.used_image(self.inspect(path))
+        self.assert_native_build_steps(image["steps"], ["g++", "libboost1.81-dev", "libssl-dev", "ca-certificates"])
+        self.assertEqual(self.proxy_command(path, "https://api.example.com")[:3],
+                         ["/usr/local/bin/mgpux-proxy", "--upstream", "https://api.example.com"])
+        self.assertNotIn("--upstream-insecure", self.proxy_command(path, "https://api.example.com"))
+        path = self.render("--upstream", "https://api.example.com", "--upstream-insecure")
+        self.assertEqual(self.proxy_command(path, "https://api.example.com")[-1], "--upstream-insecure")
+        r = self.render("--model", "Qwen/Qwen3-8B", "--gpu", "L4", "--upstream-insecure", expect=2)
+        self.assertIn("--upstream-insecure", r.err)
 
     def test_proxy_sources_user_override_first(self):
         override = self.home / ".config" / "m-gpux" / "proxy"
@@ -712,11 +675,8 @@ class DeployScriptTests(ServeCase):
                            binary=binary)
         self.assertExit(r, 3)
         self.assertIn(str(binary.parent.parent / "share" / "m-gpux" / "proxy"), r.err)
-        self.assertIn("--proxy python", r.err)
+        self.assertNotIn("--proxy python", r.err)
         self.assertFalse(self.keys_file.exists())
-        r = self.run_mgpux("--dry-run", "--yes", "serve", "deploy", "--upstream", "http://10.1.2.3:8080",
-                           "--proxy", "python", binary=binary)
-        self.assertExit(r, 0)
 
     def test_wizard_on_a_terminal_takes_the_recommended_defaults(self):
         out = self.tmp / "wizard.py"
@@ -968,9 +928,6 @@ class DeployTests(ServeCase):
         r = self.deploy("--upstream", "http://10.1.2.3:8080")
         self.assertExit(r, 0)
         self.assertEqual(r.json()["proxy"], "native")
-        r = self.deploy("--upstream", "http://10.1.2.3:8080", "--proxy", "python", "--name", "py")
-        self.assertExit(r, 0)
-        self.assertEqual(r.json()["proxy"], "python")
 
     def test_keys_changes_recreate_the_deployment_secret(self):
         self.assertExit(self.deploy("--model", "m/x", "--gpu", "L4"), 0)

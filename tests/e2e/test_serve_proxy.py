@@ -1,14 +1,13 @@
-"""The serve proxy's behaviour suite, run against both implementations: the native one
-(`mgpux-proxy`, proxy/src) and the Python one (templates/serve/proxy.py). Each class has its own
-fake OpenAI-compatible upstream (tests/support/fake_upstream.py) and its own proxy, both run as
-subprocesses on free loopback ports.
+"""The serve proxy's behaviour suite (`mgpux-proxy`, proxy/src), run against a plain http://
+upstream and against an https:// one. Each class has its own fake OpenAI-compatible upstream
+(tests/support/fake_upstream.py) and its own proxy, both run as subprocesses on free loopback
+ports; the https:// one has a certificate signed by a test CA made for the class, which the proxy
+trusts through SSL_CERT_FILE.
 
 The behaviour tests live in the mixin ProxyBehaviour (not a TestCase, so unittest does not collect
-it); NativeProxyTest and PythonProxyTest only say how to start their program."""
-import asyncio
+it); NativeProxyTest and TlsUpstreamProxyTest only say how to reach their upstream."""
 import concurrent.futures
 import hashlib
-import importlib.util
 import json
 import os
 import select
@@ -25,7 +24,6 @@ from pathlib import Path
 import httpx
 
 SOURCE_DIR = Path(os.environ.get("MGPUX_TEST_SOURCE_DIR", Path(__file__).resolve().parents[2])).resolve()
-PROXY = SOURCE_DIR / "templates" / "serve" / "proxy.py"
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", SOURCE_DIR / "build" / "release"))
 # the native proxy: $MGPUX_PROXY (as for m-gpux itself), else the one the build tree made
 NATIVE = Path(os.environ.get("MGPUX_PROXY") or BUILD_DIR / "bin" / "mgpux-proxy")
@@ -39,27 +37,11 @@ AUTH = {"Authorization": "Bearer " + KEY}
 T = httpx.Timeout(30.0)
 
 
-# Under ctest the proxy is started the way users start it: `m-gpux serve proxy` (the native
-# proxy) or `m-gpux serve proxy --proxy python`, both through the host's process service. Run by
-# hand without a build, the program is started directly.
+# Under ctest the proxy is started the way users start it: `m-gpux serve proxy`, through the
+# host's process service. Run by hand without a build, the program is started directly.
 MGPUX = os.environ.get("MGPUX_TEST_BIN")
 MGPUX_PLUGINS = os.environ.get("MGPUX_TEST_PLUGIN_DIR")
 THROUGH_MGPUX = bool(MGPUX and MGPUX_PLUGINS and os.path.exists(MGPUX))
-_serve_proxy_options = None
-
-
-def serve_proxy_options():
-    """The option names `m-gpux serve proxy` declares (from `m-gpux commands --json`), read once:
-    tells whether this build's serve plugin has `--proxy native|python` yet."""
-    global _serve_proxy_options
-    if _serve_proxy_options is None:
-        with tempfile.TemporaryDirectory(prefix="mgpux-proxy-cmds-") as home:
-            out = subprocess.run([MGPUX, "commands", "--json"], capture_output=True, text=True, timeout=60,
-                                 stdin=subprocess.DEVNULL, check=True,
-                                 env=dict(os.environ, HOME=home, MGPUX_PLUGIN_PATH=MGPUX_PLUGINS)).stdout
-        command = next(c for c in json.loads(out)["commands"] if c["path"] == "serve proxy")
-        _serve_proxy_options = {o["name"] for o in command["options"]}
-    return _serve_proxy_options
 
 
 def start(args, env=None, argv=None):
@@ -118,12 +100,12 @@ def start_upstream(port=0, *extra):
     return proc, int(line.split()[1])
 
 
-def start_upstream_on(port, deadline=10.0):
+def start_upstream_on(port, extra=(), deadline=10.0):
     """Starts the fake on a given port, retrying while the port is still held."""
     end = time.monotonic() + deadline
     while True:
         try:
-            return start_upstream(port)[0]
+            return start_upstream(port, *extra)[0]
         except RuntimeError:
             if time.monotonic() > end:
                 raise
@@ -132,6 +114,32 @@ def start_upstream_on(port, deadline=10.0):
 
 def write_keys(path, entries):
     Path(path).write_text(json.dumps(entries, indent=2))
+
+
+def make_test_pki(folder):
+    """A test CA and, signed by it, certificates for 127.0.0.1 (good.pem) and for another name
+    (other-name.pem); plus a self-signed one for 127.0.0.1 (self-signed.pem). Keys beside them."""
+    folder = Path(folder)
+    folder.mkdir()
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True, timeout=60)
+
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=m-gpux test CA")
+    for name, san in (("good", "IP:127.0.0.1,DNS:localhost"), ("other-name", "DNS:other.example")):
+        (folder / (name + ".ext")).write_text("subjectAltName=%s\nbasicConstraints=CA:FALSE\n" % san)
+        openssl("req", *key, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+    openssl("req", "-x509", *key, "-keyout", "self-signed.key", "-out", "self-signed.pem", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    return folder
+
+
+def tls_args(folder, name):
+    return ("--tls-cert", Path(folder) / (name + ".pem"), "--tls-key", Path(folder) / (name + ".key"))
 
 
 def sse_events(text):
@@ -263,23 +271,49 @@ class ProxyBehaviour:
     """The behaviour both proxies must have. One fake upstream and one proxy (max_inflight 4) per
     concrete class; tests that kill the upstream restart it on the same port.
 
-    A concrete class sets IMPL, MGPUX_ARGS (what `m-gpux serve proxy` needs to pick it) and
-    direct_argv() (the program itself, for the tests that start it without m-gpux)."""
+    A concrete class sets IMPL and SCHEME, and with https the fake's certificate (setup_tls)."""
 
     MAX_INFLIGHT = 4
-    IMPL = None
+    IMPL = "native"
+    SCHEME = "http"
     MGPUX_ARGS = ()
+    ca_file = None  # the test CA the proxy trusts (https)
 
     @classmethod
     def direct_argv(cls):
-        raise NotImplementedError
+        return [NATIVE]
+
+    @classmethod
+    def setup_tls(cls):
+        """The https class makes its test CA here."""
+
+    @classmethod
+    def upstream_args(cls):
+        """The fake upstream's extra arguments (its certificate, for https)."""
+        return ()
+
+    @classmethod
+    def upstream_url(cls, port):
+        return "%s://127.0.0.1:%d" % (cls.SCHEME, port)
+
+    @classmethod
+    def proxy_env(cls):
+        """What the proxy's environment needs to reach the upstream: the test CA, for https."""
+        return {"SSL_CERT_FILE": str(cls.ca_file)} if cls.ca_file else {}
+
+    def fake_get(self, path):
+        """A GET straight to the fake upstream (its own routes: /_fake/stats)."""
+        verify = str(self.ca_file) if self.ca_file else True
+        return httpx.get(self.upstream_url(self.up_port) + path, timeout=T, verify=verify)
 
     @classmethod
     def through_mgpux(cls):
-        """Whether `m-gpux serve proxy` can start this implementation in this build."""
-        if not THROUGH_MGPUX:
-            return False
-        return not cls.MGPUX_ARGS or "proxy" in serve_proxy_options()
+        """Whether `m-gpux serve proxy` starts the proxy in this build."""
+        return THROUGH_MGPUX
+
+    def check_proxy_program(self, exe, argv):
+        # the program m-gpux ran is the one this suite tests directly ($MGPUX_PROXY, or the build's)
+        self.assertEqual(exe, os.path.realpath(NATIVE), argv)
 
     @classmethod
     def setUpClass(cls):
@@ -294,7 +328,8 @@ class ProxyBehaviour:
             {"name": "old", "key": REVOKED, "created": "2025-01-01T00:00:00", "active": False},
         ])
         os.chmod(cls.keys, 0o600)
-        cls.upstream, cls.up_port = start_upstream()
+        cls.setup_tls()
+        cls.upstream, cls.up_port = start_upstream(0, *cls.upstream_args())
         cls.addClassCleanup(lambda: stop(cls.upstream))  # (the one running at the end)
         cls.proxy, cls.url = cls.start_proxy(cls.up_port, "--max-inflight", cls.MAX_INFLIGHT)
         cls.addClassCleanup(stop, cls.proxy)
@@ -305,7 +340,7 @@ class ProxyBehaviour:
     def start_proxy(cls, up_port, *extra, env=None, keys=True, upstream_flag=True):
         """Starts a proxy; through `m-gpux serve proxy` when it can (a keys file, no special
         environment), else the program directly. -> (process, base URL)."""
-        args = ["--upstream", "http://127.0.0.1:%d" % up_port] if upstream_flag else []
+        args = ["--upstream", cls.upstream_url(up_port)] if upstream_flag else []
         args += ["--port", 0]
         if keys:
             args += ["--keys-file", cls.keys]
@@ -314,11 +349,11 @@ class ProxyBehaviour:
             home = os.path.join(cls.tmp.name, "home")
             os.makedirs(home, exist_ok=True)
             mgpux_env = {"MGPUX_PLUGIN_PATH": MGPUX_PLUGINS, "HOME": home, "MGPUX_PYTHON": PYTHON,
-                         "MGPUX_HOME": os.path.join(home, ".m-gpux")}
+                         "MGPUX_HOME": os.path.join(home, ".m-gpux"), **cls.proxy_env()}
             argv = [MGPUX, "serve", "proxy", *cls.MGPUX_ARGS, *args]
             proc, line = start(None, env=mgpux_env, argv=argv)
         else:
-            proc, line = start(None, env=env, argv=[*cls.direct_argv(), *args])
+            proc, line = start(None, env=dict(cls.proxy_env(), **(env or {})), argv=[*cls.direct_argv(), *args])
         assert line.startswith("[m-gpux] READY http://127.0.0.1:"), line
         return proc, line.split()[-1]
 
@@ -338,7 +373,7 @@ class ProxyBehaviour:
             sys.stderr.write("\nWARNING: the fake upstream was not running (exit %s): %r\n"
                              % (self.upstream.returncode, log.read()[-1000:]))
             stop(self.upstream)
-            type(self).upstream = start_upstream_on(self.up_port)
+            type(self).upstream = start_upstream_on(self.up_port, self.upstream_args())
         self.assertIsNone(self.proxy.poll(), "the proxy died")
         self.wait_idle()
 
@@ -364,10 +399,7 @@ class ProxyBehaviour:
     # -- public routes and auth ----------------------------------------------------------------
     def test_started_the_way_users_start_it(self):
         if not THROUGH_MGPUX:
-            self.skipTest("run by hand: the %s proxy was started directly" % self.IMPL)
-        if not self.through_mgpux():
-            self.skipTest("this build's `m-gpux serve proxy` has no --proxy flag yet: "
-                          "the %s proxy was started directly" % self.IMPL)
+            self.skipTest("run by hand: the proxy was started directly")
         argv = process_argv(self.proxy.pid)
         self.assertTrue(argv[0].endswith("m-gpux"), argv)
         self.assertEqual(argv[1:3 + len(self.MGPUX_ARGS)], ["serve", "proxy", *self.MGPUX_ARGS])
@@ -377,7 +409,7 @@ class ProxyBehaviour:
         child = process_argv(children[0])
         exe = os.readlink("/proc/%d/exe" % children[0])
         self.check_proxy_program(exe, child)
-        upstream = "http://127.0.0.1:%d" % self.up_port
+        upstream = self.upstream_url(self.up_port)
         self.assertEqual(child[child.index("--upstream") + 1].rstrip("/"), upstream, child)
         self.assertEqual(child[child.index("--max-inflight") + 1], str(self.MAX_INFLIGHT), child)
         self.assertEqual(child[child.index("--keys-file") + 1], str(self.keys), child)
@@ -475,7 +507,7 @@ class ProxyBehaviour:
 
     def test_key_hashes_and_upstream_from_environment_and_docs_flag(self):
         hashes = ",".join(hashlib.sha256(k.encode()).hexdigest() for k in (KEY2,))
-        env = {"MGPUX_KEY_HASHES": hashes, "MGPUX_UPSTREAM": "http://127.0.0.1:%d" % self.up_port}
+        env = {"MGPUX_KEY_HASHES": hashes, "MGPUX_UPSTREAM": self.upstream_url(self.up_port)}
         proc, url = self.start_proxy(self.up_port, "--docs", keys=False, env=env, upstream_flag=False)
         try:
             with httpx.Client(base_url=url, timeout=T) as c:
@@ -527,15 +559,6 @@ class ProxyBehaviour:
                     self.assertEqual(proc.wait(10), 0)
                 finally:
                     stop(proc)
-
-    def test_https_upstream_is_refused_by_the_native_proxy(self):
-        if self.IMPL != "native":
-            self.skipTest("the Python proxy forwards to https:// upstreams")
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
-        r = self.run_direct("--upstream", "https://127.0.0.1:9", "--port", "0", env=env)
-        self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
-        self.assertIn("--proxy python", r.stderr)
-        self.assertNotIn("READY", r.stdout)
 
     # -- forwarding ----------------------------------------------------------------------------
     def test_query_string_method_headers_and_body_are_forwarded(self):
@@ -599,6 +622,34 @@ class ProxyBehaviour:
         first_token = next(t for t, n in arrivals if n)
         self.assertGreater(arrivals[-1][0] - first_token, 0.6)
         self.assertGreaterEqual(sum(1 for _, n in arrivals if n), 4)
+
+    def test_stream_pieces_read_together_go_out_in_one_write(self):
+        # the fake sends a 20-token stream in one write: the proxy reads it in one or two reads, and
+        # what it has read goes to the client as one chunk, not as one chunk (and write) per token
+        body = json.dumps({"model": "fake-model", "messages": [], "stream": True, "max_tokens": 20}).encode()
+        sock, reader = raw_connect(self.url)
+        try:
+            sock.sendall(raw_request("POST", "/v1/chat/completions", body,
+                                     dict(AUTH, **{"x-fake-burst": "1", "Content-Type": "application/json"})))
+            status, headers, _ = read_response(reader, head=True)
+            self.assertEqual(status, 200)
+            self.assertEqual(headers.get("transfer-encoding"), "chunked")
+            sizes, data = [], b""
+            while True:
+                size = int(reader.readline().split(b";")[0], 16)
+                if size == 0:
+                    reader.readline()
+                    break
+                data += read_exactly(reader, size)
+                read_exactly(reader, 2)
+                sizes.append(size)
+        finally:
+            reader.close()
+            sock.close()
+        events = sse_events(data.decode())
+        self.assertEqual(len(events), 21)
+        self.assertEqual(events[-1], "[DONE]")
+        self.assertLessEqual(len(sizes), 2, sizes)
 
     # -- backpressure --------------------------------------------------------------------------
     def test_429_at_the_limit_and_no_5xx_at_twice_the_limit(self):
@@ -732,7 +783,7 @@ class ProxyBehaviour:
             sock.close()
 
     def upstream_saw(self, path):
-        return httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json().get(path, 0)
+        return self.fake_get("/_fake/stats").json().get(path, 0)
 
     def test_refusals_come_on_the_headers_without_waiting_for_the_body(self):
         # a 1 GiB body is announced and only a few bytes of it are sent: whatever needs no body is
@@ -1088,7 +1139,7 @@ class ProxyBehaviour:
         self.assertLess(len(events), 50)
         # the proxy is alive, and serves again once the upstream is back
         self.assertEqual(httpx.get(self.url + "/health", timeout=T).status_code, 200)
-        type(self).upstream = start_upstream_on(self.up_port)
+        type(self).upstream = start_upstream_on(self.up_port, self.upstream_args())
         r = self.chat(max_tokens=2)
         self.assertEqual(r.status_code, 200, r.text)
         self.assertGreaterEqual(self.stats()["streams_interrupted"], 1)
@@ -1100,7 +1151,7 @@ class ProxyBehaviour:
 
         def restart():
             time.sleep(0.6)  # the fake listens about 0.2-0.5 s later, within 1.5 s
-            box["proc"] = start_upstream_on(self.up_port)
+            box["proc"] = start_upstream_on(self.up_port, self.upstream_args())
 
         t = threading.Thread(target=restart)
         t0 = time.monotonic()
@@ -1109,13 +1160,13 @@ class ProxyBehaviour:
             r = self.chat(max_tokens=3)
         finally:
             t.join()
-            type(self).upstream = box.get("proc") or start_upstream_on(self.up_port)
+            type(self).upstream = box.get("proc") or start_upstream_on(self.up_port, self.upstream_args())
         self.assertEqual(r.status_code, 200, r.text)
         self.assertGreater(time.monotonic() - t0, 0.5)
         after = self.stats()
         self.assertGreaterEqual(after["total_retries"] - before["total_retries"], 1)
         # the generation ran once
-        seen = httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json()
+        seen = self.fake_get("/_fake/stats").json()
         self.assertEqual(seen.get("/v1/chat/completions"), 1)
 
     def test_closed_before_any_byte_is_retried_then_503(self):
@@ -1126,7 +1177,7 @@ class ProxyBehaviour:
         self.assertIn("retry-after", r.headers)
         self.assertEqual(r.json()["error"]["type"], "server_error")
         self.assertGreater(elapsed, 3.5)  # 0.25 + 0.5 + 1 + 2 s of backoff
-        seen = httpx.get("http://127.0.0.1:%d/_fake/stats" % self.up_port, timeout=T).json()
+        seen = self.fake_get("/_fake/stats").json()
         self.assertEqual(seen["/v1/echo/closing"], 5)
 
     # -- metrics -------------------------------------------------------------------------------
@@ -1170,72 +1221,94 @@ class ProxyBehaviour:
 
 
 class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
-    """mgpux-proxy: `m-gpux serve proxy` (the default), or $MGPUX_PROXY / the build tree's one."""
+    """mgpux-proxy in front of a plain http:// upstream: `m-gpux serve proxy` (the default), or
+    $MGPUX_PROXY / the build tree's one."""
 
-    IMPL = "native"
-    MGPUX_ARGS = ()
+    def test_bad_tls_usage_exits_2(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        for args in (["--upstream", "ftp://127.0.0.1:9"], ["--upstream", "https://"],
+                     ["--upstream", "https://127.0.0.1:9", "--upstream-insecure=yes"]):
+            with self.subTest(args=args):
+                r = self.run_direct(*args, "--port", "0", env=env)
+                self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+                self.assertNotIn("READY", r.stdout)
+
+
+class TlsUpstreamProxyTest(ProxyBehaviour, unittest.TestCase):
+    """The same behaviour in front of an https:// upstream whose certificate a test CA signed (the
+    proxy verifies it, trusting the CA through SSL_CERT_FILE); and certificates it must refuse."""
+
+    SCHEME = "https"
 
     @classmethod
-    def direct_argv(cls):
-        return [NATIVE]
-
-    def check_proxy_program(self, exe, argv):
-        # the program m-gpux ran is the one this suite tests directly ($MGPUX_PROXY, or the build's)
-        self.assertEqual(exe, os.path.realpath(NATIVE), argv)
-
-
-class PythonProxyTest(ProxyBehaviour, unittest.TestCase):
-    """templates/serve/proxy.py: `m-gpux serve proxy --proxy python`, or run by /usr/bin/python3."""
-
-    IMPL = "python"
-    MGPUX_ARGS = ("--proxy", "python")
+    def setup_tls(cls):
+        cls.pki = make_test_pki(Path(cls.tmp.name) / "pki")
+        cls.ca_file = cls.pki / "ca.pem"
 
     @classmethod
-    def direct_argv(cls):
-        return [PYTHON, PROXY]
+    def upstream_args(cls):
+        return tls_args(cls.pki, "good")
 
-    def check_proxy_program(self, exe, argv):
-        self.assertTrue(os.path.basename(exe).startswith("python"), (exe, argv))
-        self.assertTrue(any(a.endswith(os.path.join("serve", "proxy.py")) for a in argv), argv)
+    def refused_certificate(self, name, *proxy_flags):
+        """A fake upstream serving certificate `name`, and a proxy in front of it: the answer to a
+        request, the proxy's /health, and what the fake saw (nothing should reach it)."""
+        proc, port = start_upstream(0, *tls_args(self.pki, name))
+        try:
+            proxy, url = self.start_proxy(port, *proxy_flags)
+            try:
+                t0 = time.monotonic()
+                r = httpx.post(url + "/v1/chat/completions", headers=AUTH, timeout=T,
+                               json={"model": "fake-model", "messages": [], "max_tokens": 2})
+                seconds = time.monotonic() - t0
+                health = httpx.get(url + "/health", timeout=T).json()
+            finally:
+                stop(proxy)
+            seen = httpx.get("https://127.0.0.1:%d/_fake/stats" % port, timeout=T, verify=False).json()
+            return r, seconds, health, seen
+        finally:
+            stop(proc)
 
-    def test_the_app_checks_the_head_whatever_parser_uvicorn_runs(self):
-        # h11 (used here) refuses most malformed heads before the application sees them; httptools
-        # (in images with uvicorn[standard]) lets some through: the application refuses them too
-        spec = importlib.util.spec_from_file_location("mgpux_serve_proxy_module", PROXY)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        app = module.ProxyApp("http://127.0.0.1:9", key_hashes=[hashlib.sha256(KEY.encode()).hexdigest()])
-        auth = (b"authorization", b"Bearer " + KEY.encode())
-        host = (b"host", b"127.0.0.1")
-        cases = [("GET", "1.1", [host, auth], 404),  # well formed: on to the routes
-                 ("get", "1.1", [host, auth], 400),
-                 ("POST", "1.1", [host, (b"transfer-encoding", b"chunked, identity"), auth], 400),
-                 ("POST", "1.1", [host, (b"transfer-encoding", b"gzip"), (b"transfer-encoding", b"chunked"), auth], 400),
-                 ("POST", "1.1", [host, (b"transfer-encoding", b"xchunked"), (b"content-length", b"5"), auth], 400),
-                 ("GET", "1.1", [auth], 400),
-                 ("GET", "1.1", [host, host, auth], 400),
-                 ("GET", "1.0", [auth], 404)]
-        for method, version, headers, expected in cases:
-            with self.subTest(method=method, version=version, headers=headers[:-1]):
-                sent = []
+    def test_a_certificate_the_ca_did_not_sign_is_refused(self):
+        r, seconds, health, seen = self.refused_certificate("self-signed")
+        self.assertEqual(r.status_code, 502, r.text)
+        err = r.json()["error"]
+        self.assertEqual(err["code"], "upstream_tls_error")
+        self.assertIn("certificate", err["message"])
+        self.assertIn("--upstream-insecure", err["message"])
+        self.assertLess(seconds, 3.0)  # not retried: a certificate does not change in a backoff
+        self.assertFalse(health["upstream_ready"])
+        self.assertEqual(seen.get("/v1/chat/completions", 0), 0)
 
-                async def receive():
-                    return {"type": "http.request", "body": b"", "more_body": False}
+    def test_a_certificate_for_another_name_is_refused(self):
+        r, _, health, seen = self.refused_certificate("other-name")
+        self.assertEqual(r.status_code, 502, r.text)
+        self.assertEqual(r.json()["error"]["code"], "upstream_tls_error")
+        self.assertFalse(health["upstream_ready"])
+        self.assertEqual(seen.get("/v1/chat/completions", 0), 0)
 
-                async def send(message):
-                    sent.append(message)
+    def test_upstream_insecure_skips_the_check(self):
+        proc, port = start_upstream(0, *tls_args(self.pki, "self-signed"))
+        try:
+            env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+            proxy, url = self.start_proxy(port, "--upstream-insecure", keys=False, env=env)
+            try:
+                r = httpx.post(url + "/v1/chat/completions", headers=AUTH, timeout=T,
+                               json={"model": "fake-model", "messages": [], "max_tokens": 2})
+                self.assertEqual(r.status_code, 200, r.text)
+            finally:
+                stop(proxy)
+        finally:
+            stop(proc)
 
-                scope = {"type": "http", "method": method, "http_version": version, "path": "/nowhere",
-                         "raw_path": b"/nowhere", "query_string": b"", "headers": headers}
-                asyncio.run(app.http(scope, receive, send))
-                self.assertEqual(sent[0]["status"], expected, sent)
-                if expected == 400:
-                    self.assertIn((b"connection", b"close"), sent[0]["headers"])
-
-    def test_template_has_no_mustache_braces(self):
-        text = PROXY.read_text()
-        self.assertNotIn("{" + "{", text)
-        self.assertNotIn("}" + "}", text)
+    def test_without_the_ca_the_upstream_is_not_trusted(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest(), "SSL_CERT_FILE": "/nonexistent"}
+        proxy, url = self.start_proxy(self.up_port, keys=False, env=env)
+        try:
+            r = httpx.get(url + "/v1/models", headers=AUTH, timeout=T)
+            self.assertEqual(r.status_code, 502, r.text)
+            self.assertEqual(r.json()["error"]["code"], "upstream_tls_error")
+        finally:
+            stop(proxy)
 
 
 if __name__ == "__main__":

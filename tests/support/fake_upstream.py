@@ -4,7 +4,9 @@
 Standard library only, HTTP/1.1 with keep-alive, one asyncio event loop.
 
     /usr/bin/python3 tests/support/fake_upstream.py [--host 127.0.0.1] [--port 0]
-        [--tokens 20] [--token-delay 0] [--model fake-model]
+        [--tokens 20] [--token-delay 0] [--model fake-model] [--tls-cert PEM --tls-key PEM]
+
+With --tls-cert and --tls-key it speaks HTTPS (TLS 1.2 or later) with that certificate.
 
 Prints `READY <port>` on stdout once it listens (port 0 picks a free one).
 
@@ -22,10 +24,12 @@ Request headers that change the behaviour of one request
   x-fake-token-delay: SECONDS     sleep between stream chunks (default --token-delay)
   x-fake-close: before-response   close the connection without answering
   x-fake-delay: SECONDS           sleep before answering (any route, streams included)
+  x-fake-burst: 1                 a stream is sent whole in one write (head, every chunk, end)
 """
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import time
 from collections import Counter
@@ -146,6 +150,9 @@ class Fake:
                 "created": int(time.time()), "model": self.model, "choices": [choice],
                 "usage": usage})
         delay = float(hmap.get("x-fake-token-delay", self.token_delay))
+        if hmap.get("x-fake-burst") == "1":
+            burst, delay = Burst(writer), 0
+            writer = burst
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                      b"transfer-encoding: chunked\r\nserver: fake-upstream\r\nx-fake: yes\r\n\r\n")
         kind = "chat.completion.chunk" if chat else "text_completion"
@@ -169,6 +176,22 @@ class Fake:
         return True
 
 
+class Burst:
+    """Collects what a stream writes and sends it in one write when drained at its end."""
+
+    def __init__(self, writer):
+        self.writer, self.parts, self.ended = writer, [], False
+
+    def write(self, data):
+        self.parts.append(data)
+        self.ended = data == b"0\r\n\r\n"
+
+    async def drain(self):
+        if self.ended:
+            self.writer.write(b"".join(self.parts))
+            await self.writer.drain()
+
+
 def write_chunk(writer, data):
     writer.write(b"%x\r\n%s\r\n" % (len(data), data))
 
@@ -186,8 +209,12 @@ async def read_chunked(reader):
 
 async def main_async(args):
     fake = Fake(args.tokens, args.token_delay, args.model)
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     server = await asyncio.start_server(fake.handle, args.host, args.port, backlog=4096,
-                                        reuse_address=True)
+                                        reuse_address=True, ssl=tls)
     port = server.sockets[0].getsockname()[1]
     print("READY %d" % port, flush=True)
     async with server:
@@ -201,7 +228,11 @@ def main(argv=None):
     parser.add_argument("--tokens", type=int, default=20)
     parser.add_argument("--token-delay", type=float, default=0.0)
     parser.add_argument("--model", default="fake-model")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     try:
         asyncio.run(main_async(args))
     except KeyboardInterrupt:
