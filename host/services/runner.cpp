@@ -663,6 +663,11 @@ private:
         env["MGPUX_LOCAL_SECRETS"] = (run_dir_ / "local_secrets.json").string();
         env["MGPUX_LOCAL_APP_NAME"] = req_.app_name;
         env["MGPUX_LOCAL_IGNORE_MISSING"] = ctx_.globals.ignore_missing ? "1" : "0";
+        // Programs m-gpux installs beside itself that an image step would build in the
+        // container (serve deploy compiles mgpux-proxy): the local runtime lends them instead.
+        const fs::path proxy = util::executable_path().parent_path() / "mgpux-proxy";
+        std::error_code ec;
+        if (fs::is_regular_file(proxy, ec)) env["MGPUX_LOCAL_PROGRAMS"] = proxy.string();
         return env;
     }
 

@@ -69,6 +69,19 @@ def apt_present(package):
     return False
 
 
+LENT_DIR = "/m-gpux-local/bin"
+
+
+def lent_programs():
+    """{name: host path} of the programs m-gpux lends the local containers (MGPUX_LOCAL_PROGRAMS,
+    a ':'-separated list of paths): what an image step would build, already built on this machine."""
+    lent = {}
+    for path in os.environ.get("MGPUX_LOCAL_PROGRAMS", "").split(":"):
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            lent[os.path.basename(path)] = path
+    return lent
+
+
 def installed_programs(commands):
     """Programs a build command writes into a bin folder (`curl -o /usr/local/bin/ttyd ...`)."""
     names = []
@@ -111,11 +124,23 @@ def check_image(image):
                         for p in args if isinstance(p, str) and not apt_present(p)]
         elif op in ("run_commands", "dockerfile_commands", "run_function"):
             notes.append("image step %s is not run locally: %s" % (op, ", ".join(str(a) for a in args)[:200]))
+            lent = lent_programs()
             missing += ["program %s (an image build step installs it; install it on this machine)" % name
-                        for name in installed_programs(args) if not shutil.which(name)]
+                        for name in installed_programs(args) if not shutil.which(name) and name not in lent]
         missing += ["Python package %s (not importable by %s)" % (r, sys.executable)
                     for r in requirements if not pip_present(r)]
     return notes, missing
+
+
+def image_lent_programs(image):
+    """(host path, container path) for each lent program one of the image's build steps installs."""
+    lent, out = lent_programs(), []
+    for step in image._steps:
+        if step["op"] in ("run_commands", "dockerfile_commands"):
+            for name in installed_programs(step.get("args") or []):
+                if name in lent and not shutil.which(name):
+                    out.append((lent[name], LENT_DIR + "/" + name))
+    return out
 
 
 def image_env(image):

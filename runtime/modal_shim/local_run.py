@@ -127,7 +127,7 @@ class LocalApp:
                 local = self.copied[local]
             if os.path.exists(local):
                 mounts.append((local, remote))
-        return mounts
+        return mounts + image_check.image_lent_programs(fn._objects["image"])
 
     def _filtered_copy(self, source, ignore):
         """A copy of the folder without what `ignore` matches (the upload filter), bound in its place."""
@@ -164,6 +164,8 @@ class LocalApp:
                "LANG": "C.UTF-8", "PYTHONPATH": container.RUNTIME_DIR, "PYTHONUNBUFFERED": "1",
                "PYTHONDONTWRITEBYTECODE": "1", "MODAL_IS_REMOTE": "1", "MODAL_TASK_ID": "local-task",
                "MGPUX_LOCAL_APP_ID": self.s.app_id}
+        if image_check.image_lent_programs(fn._objects["image"]):
+            env["PATH"] = image_check.LENT_DIR + ":" + env["PATH"]  # what an image step would have built
         env.update(image_check.image_env(fn._objects["image"]))
         for secret in fn._objects["secrets"]:
             env.update(secret._values)

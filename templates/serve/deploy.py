@@ -10,6 +10,7 @@ OpenAI-compatible server (UPSTREAM). A gated model reads HF_TOKEN from a second 
 with `modal deploy` (or `modal serve`).
 """
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -110,7 +111,9 @@ def _exit_container():
 
 
 def _proxy_command(upstream):
-    command = [PROXY_PROGRAM, "--upstream", upstream, "--host", "0.0.0.0",
+    # The image step installs it at PROXY_PROGRAM; the local backend lends this machine's build on PATH.
+    program = PROXY_PROGRAM if os.path.exists(PROXY_PROGRAM) else (shutil.which("mgpux-proxy") or PROXY_PROGRAM)
+    command = [program, "--upstream", upstream, "--host", "0.0.0.0",
                "--port", str(PROXY_PORT), "--max-inflight", str(MAX_INFLIGHT), "--max-body", str(MAX_BODY)]
     if DOCS:
         command.append("--docs")

@@ -420,15 +420,31 @@ class LoadProbeTests(LocalBackendCase):
 
 
 class ServeDeployTests(LocalBackendCase):
-    def test_proxy_deploy_names_the_proxy_program_it_lacks(self):
-        # The deployed proxy is mgpux-proxy, which the image compiles; the local backend does not
-        # run image build steps, so without the program it refuses before running anything.
-        self.local_json("serve", "keys", "create", "--name", "dev")
-        r = self.local("--json", "serve", "deploy", "--upstream", "http://127.0.0.1:9")
-        self.assertExit(r, 1)
-        self.assertIn("program mgpux-proxy", r.err)
-        self.assertIn("nothing was run", r.err)
-
+    def test_proxy_in_front_of_an_upstream_answers_with_a_key(self):
+        # The image compiles mgpux-proxy; the local backend does not run image steps, and lends the
+        # mgpux-proxy installed beside m-gpux instead.
+        if port_open(8000):
+            self.skipTest("port 8000 is taken on this machine")
+        up = subprocess.Popen([PYTHON, str(FAKE_UPSTREAM), "--port", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+        self.addCleanup(lambda: (up.kill(), up.wait(), up.stdout.close()))
+        upstream = "http://127.0.0.1:" + re.search(r"READY (\d+)", up.stdout.readline()).group(1)
+        key = self.local_json("serve", "keys", "create", "--name", "dev")["key"]
+        r = self.local("--json", "serve", "deploy", "--upstream", upstream)
+        if r.code != 0 and "already listens on" in r.out + r.err:
+            self.skipTest("another test took port 8000 meanwhile")
+        self.assertExit(r, 0)
+        url = r.json()["url"]
+        self.assertRegex(url, r"^http://127\.0\.0\.1:8000")
+        with self.assertRaises(urllib.error.HTTPError) as denied:
+            fetch(url.rstrip("/") + "/v1/models")
+        self.assertEqual(denied.exception.code, 401)
+        status, body = fetch(url.rstrip("/") + "/v1/models", {"Authorization": "Bearer " + key})
+        self.assertEqual(status, 200)
+        self.assertIn("data", json.loads(body))
+        self.assertExit(self.local("stop", "--all", "--select", "all"), 0)
+        for app in self.local_apps():
+            self.assertStopped(app)
 
 if __name__ == "__main__":
     main()
