@@ -1,20 +1,33 @@
-"""modal.Sandbox stand-in: `Sandbox.create(...)` is recorded, nothing runs."""
+"""modal.Sandbox stand-in: `Sandbox.create(...)` is recorded, nothing runs.
+
+Calls a driver script makes on a sandbox (create, from_id, exec, tunnels, snapshot_filesystem,
+terminate) are also appended, one JSON object a line, to $MGPUX_STANDIN_SANDBOX_LOG when it is set,
+so a test can check them after the script's process has ended. $MGPUX_STANDIN_TUNNEL ("host:port")
+is the endpoint every tunnel reports, and `exec("cat", PATH)` reads PATH below
+$MGPUX_STANDIN_SANDBOX_ROOT when that is set (the sandbox's files, as a test lays them out).
+"""
+import json
+import os
+
 from ._state import STATE, jsonable, user_location
 from ._validate import check_gpu, check_mount_points, check_timeout
 from .image import Image
 
 
 class _Stream:
+    def __init__(self, text=""):
+        self._text = text
+
     def read(self):
-        return ""
+        return self._text
 
     def __iter__(self):
         return iter(())
 
 
 class _Process:
-    def __init__(self):
-        self.stdout = _Stream()
+    def __init__(self, stdout=""):
+        self.stdout = _Stream(stdout)
         self.stderr = _Stream()
         self.returncode = 0
 
@@ -23,6 +36,10 @@ class _Process:
 
     def poll(self):
         return 0
+
+    def attach(self):
+        """An interactive exec's terminal session: nothing to relay here."""
+        return None
 
 
 class Sandbox:
@@ -41,7 +58,8 @@ class Sandbox:
                timeout=300, idle_timeout=None, workdir=None, gpu=None, cloud=None, region=None, cpu=None, memory=None,
                block_network=False, cidr_allowlist=None, volumes={}, pty=False, encrypted_ports=[], h2_ports=[],  # noqa: B006
                unencrypted_ports=[], proxy=None, readiness_probe=None, experimental_options=None, verbose=False,  # noqa: B006
-               client=None, environment_name=None, pty_info=None):
+               client=None, environment_name=None, pty_info=None, inbound_cidr_allowlist=None,
+               outbound_cidr_allowlist=None, outbound_domain_allowlist=None):
         sid = STATE.next_id("sb")
         where = f"Sandbox.create ({sid})"
         for old in ("environment_name", "pty_info", "cidr_allowlist"):
@@ -77,8 +95,22 @@ class Sandbox:
             "unencrypted_ports": jsonable(unencrypted_ports),
             "location": user_location(),
         }
+        if inbound_cidr_allowlist is not None:
+            record["inbound_cidr_allowlist"] = jsonable(list(inbound_cidr_allowlist))
         STATE.sandboxes.append(record)
+        _log("create", image_base=dict(image._base) if isinstance(image, Image) else None,
+             **{k: v for k, v in record.items() if k != "location"})
         return Sandbox(record)
+
+    @staticmethod
+    def from_id(sandbox_id, client=None):
+        _log("from_id", id=sandbox_id)
+        return Sandbox({"id": sandbox_id, "encrypted_ports": [], "unencrypted_ports": []})
+
+    def snapshot_filesystem(self, timeout=55, *, ttl=30 * 24 * 3600):
+        image = Image({"type": "sandbox_snapshot", "sandbox": self.object_id})
+        _log("snapshot_filesystem", id=self.object_id, timeout=timeout, ttl=ttl, image=image.object_id)
+        return image
 
     def wait(self, raise_on_termination=True):
         self.returncode = 0
@@ -86,11 +118,43 @@ class Sandbox:
     def poll(self):
         return self.returncode
 
-    def terminate(self):
+    def terminate(self, *, wait=False):
+        _log("terminate", id=self.object_id)
         self.returncode = 0
+        return 0 if wait else None
 
     def exec(self, *args, **kwargs):
-        return _Process()
+        _log("exec", id=self.object_id, args=jsonable(list(args)), pty=bool(kwargs.get("pty")))
+        return _Process(_read_from_root(args))
 
     def tunnels(self, timeout=50):
-        return {}
+        from ._tunnel import Tunnel
+
+        host, port = _tunnel_endpoint()
+        out = {p: Tunnel(host, port, "", 0) for p in self._record.get("encrypted_ports") or []}
+        out.update({p: Tunnel(host, 443, host, port) for p in self._record.get("unencrypted_ports") or []})
+        _log("tunnels", id=self.object_id, ports=sorted(out))
+        return out
+
+
+def _log(op, **fields):
+    path = os.environ.get("MGPUX_STANDIN_SANDBOX_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"op": op, "modal_profile": os.environ.get("MODAL_PROFILE"), **fields}) + "\n")
+
+
+def _tunnel_endpoint():
+    host, _, port = os.environ.get("MGPUX_STANDIN_TUNNEL", "r0.modal.host:40022").rpartition(":")
+    return host, int(port)
+
+
+def _read_from_root(args):
+    root = os.environ.get("MGPUX_STANDIN_SANDBOX_ROOT")
+    if not root or len(args) != 2 or args[0] != "cat" or not str(args[1]).startswith("/"):
+        return ""
+    try:
+        with open(os.path.join(root, str(args[1]).lstrip("/")), encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return ""
