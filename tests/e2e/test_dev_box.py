@@ -200,6 +200,19 @@ class DevBoxLifecycle(DevBoxCase):
         self.assertEqual(resumed["image_base"]["type"], "debian_slim")
         self.assertEqual(self.boxes()["gpu"]["state"], "running")
 
+    def test_up_from_a_preset(self):
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://x.modal.host"]}])
+        r = self.dev("--yes", "--profile", "work", "dev", "web", "--cpu", "4", "--python", "3.11", "--exclude", "data",
+                     "--save-preset", "dev-cpu")
+        self.assertExit(r, 0)
+        r = self.dev("--yes", "--json", "dev", "up", "--name", "p1", "--preset", "dev-cpu")
+        self.assertExit(r, 0)
+        (create,) = self.sandbox_calls("create")
+        self.assertEqual((create["cpu"], create["modal_profile"], create["app"]), (4, "work", "m-gpux-dev-p1"))
+        box = self.boxes()["p1"]
+        self.assertEqual((box["preset"], box["python_version"], box["compute"]), ("dev-cpu", "3.11", r.json()["compute"]))
+        self.assertIn("**/data", box["exclude_patterns"])
+
     def test_corrupt_dev_json_is_refused_and_left_alone(self):
         self.state_dir.mkdir()
         (self.state_dir / "dev.json").write_text("{not json", encoding="utf-8")
