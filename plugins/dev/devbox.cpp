@@ -234,7 +234,17 @@ void write_ssh_entry(const Places& p, const std::string& name, const Json& resul
                           [&](const std::string& text) { return ssh_config::upsert_block(text, entry); });
 }
 
+// A config whose block for `name` cannot be replaced is the user's to fix (exit 3).
+void check_ssh_config(const Places& p, const std::string& name) {
+    try {
+        ssh_config::remove_block(read_file(p.ssh_config), name);
+    } catch (const ssh_config::ConfigError& e) {
+        throw mgpux::Error(MGPUX_E_CONFIG, p.ssh_config.string() + ": " + e.what());
+    }
+}
+
 void remove_ssh_entry(const Places& p, const std::string& name) {
+    check_ssh_config(p, name);
     ssh_config::edit_file(p.known_hosts, p.lock,
                           [&](const std::string& text) { return replace_known_host(text, name, ""); });
     std::error_code ec;
@@ -478,9 +488,11 @@ int start_box(const mgpux::Host& host, const mgpux::Args& args, const std::strin
     const Places p = places(host);
     const bool ssh = box.find("ssh") == nullptr || box.find("ssh")->as_bool();
     const std::string key = ssh && !dry_run(args) ? ensure_key(host, p) : std::string();
+    if (ssh) check_ssh_config(p, name);  // before anything starts that would then be left unreachable
     const auto result = run_driver(host, args, action, name, box, key);
     if (!result) return 0;
     box = started(box, *result);
+    save_box(host, name, box);  // recorded first, so `dev down` can always end it
     if (ssh) write_ssh_entry(p, name, *result);
     const mgpux::State state(host);
     const std::string session_id = box.string_or("session_id");

@@ -180,6 +180,16 @@ class DevBoxLifecycle(DevBoxCase):
         (delete,) = self.fake.calls_of("volume", "delete")
         self.assertEqual(delete["env"].get("MODAL_PROFILE"), "work")
 
+    def test_a_config_with_a_broken_block_is_refused_before_anything_starts(self):
+        (self.home / ".ssh").mkdir(mode=0o700)
+        broken = b"Host a\n# >>> m-gpux dev: gpu\nHost m-gpux-gpu\n"
+        (self.home / ".ssh" / "config").write_bytes(broken)
+        r = self.up()
+        self.assertExit(r, 3)
+        self.assertIn("# <<< m-gpux dev: gpu", r.err)
+        self.assertEqual(self.ssh_config(), broken)
+        self.assertEqual((self.sandbox_calls(), self.boxes()), ([], {}))
+
     def test_an_expired_box_is_reported_and_refused(self):
         self.assertExit(self.up(), 0)
         doc = self.boxes()
