@@ -38,7 +38,8 @@ KEY_VARIABLE = "MGPUX_SSH_AUTHORIZED_KEY"
 
 # The box's start command: install the authorized key from the secret, make the host key once (a
 # resumed snapshot keeps it), seed the volume from the upload without overwriting work done in the
-# box, then run sshd in the foreground (key logins only).
+# box, then run sshd in the foreground (key logins only). `sync /workspace` commits the volume
+# every minute (a sandbox's volume changes are otherwise committed only when it ends).
 START_SSH = r"""
 set -e
 mkdir -p /root/.ssh /run/sshd
@@ -47,10 +48,14 @@ printf '%s\n' "$MGPUX_SSH_AUTHORIZED_KEY" > /root/.ssh/authorized_keys
 chmod 600 /root/.ssh/authorized_keys
 [ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
 if [ -d /workspace_seed ]; then cp -an /workspace_seed/. /workspace/; fi
+(while sleep 60; do sync /workspace; done) &
 exec /usr/sbin/sshd -D -e -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
     -o PermitRootLogin=prohibit-password -o HostKey=/etc/ssh/ssh_host_ed25519_key
 """
-START_PLAIN = "if [ -d /workspace_seed ]; then cp -an /workspace_seed/. /workspace/; fi; exec sleep infinity"
+START_PLAIN = (
+    "if [ -d /workspace_seed ]; then cp -an /workspace_seed/. /workspace/; fi; "
+    "while sleep 60; do sync /workspace; done"
+)
 
 workspace_volume = modal.Volume.from_name(WORKSPACE_VOLUME_NAME, create_if_missing=True)
 ssh_key_secret = modal.Secret.from_local_environ([KEY_VARIABLE]) if SSH and ACTION in ("up", "resume") else None
@@ -112,20 +117,26 @@ def start(app):
     result(fields)
 
 
+def stop(sb):
+    """Commits the workspace volume, then ends the sandbox."""
+    sb.exec("sync", WORKSPACE_DIR).wait()
+    sb.terminate()
+
+
 def main():
     if ACTION in ("up", "resume"):
         start(modal.App.lookup(APP_NAME, create_if_missing=True))
     elif ACTION == "pause":
         sb = modal.Sandbox.from_id(SANDBOX_ID)
         snapshot = sb.snapshot_filesystem(timeout=600, ttl=SNAPSHOT_TTL_S)
-        sb.terminate()
+        stop(sb)
         result({"snapshot_id": snapshot.object_id})
     elif ACTION == "shell":
         process = modal.Sandbox.from_id(SANDBOX_ID).exec("bash", "-l", workdir=WORKSPACE_DIR, pty=True)
         process.attach()
     elif ACTION == "down":
         if SANDBOX_ID:
-            modal.Sandbox.from_id(SANDBOX_ID).terminate()
+            stop(modal.Sandbox.from_id(SANDBOX_ID))
         result({"terminated": SANDBOX_ID})
     else:
         sys.exit(f"unknown action {ACTION!r}")

@@ -129,6 +129,8 @@ class DevBoxLifecycle(DevBoxCase):
         (snap,) = self.sandbox_calls("snapshot_filesystem")
         self.assertEqual((snap["id"], snap["ttl"]), ("sb-1", 7 * 86400))
         self.assertEqual([c["id"] for c in self.sandbox_calls("terminate")], ["sb-1"])
+        self.assertIn({"id": "sb-1", "args": ["sync", "/workspace"]},
+                      [{"id": c["id"], "args": c["args"]} for c in self.sandbox_calls("exec")])
         box = self.boxes()["gpu"]
         self.assertEqual((box["state"], box["snapshot_id"], box["sandbox_id"]), ("paused", snap["image"], None))
         self.assertEqual(self.sessions()[0]["state"], "stopped")
