@@ -657,6 +657,12 @@ int resume(mgpux::Host& host, const mgpux::Args& args) {
     // An expired box's sandbox is gone with its disk, but its volume holds
     // /workspace: it starts afresh from the base image, without an upload.
     if (box.string_or("state") != "paused") box.set("snapshot_id", Json());
+    const Json* kept_until = box.find("snapshot_expires_at");
+    if (box.string_or("state") == "paused" && kept_until && kept_until->is_number() && kept_until->as_float() < now()) {
+        host.warn("The snapshot of '" + name + "' was kept only until " + local_time(kept_until->as_float()) +
+                  "; the box starts from a fresh image with its workspace volume.");
+        box.set("snapshot_id", Json());
+    }
     box.set("upload", false);
     return start_box(host, args, name, box, "resume");
 }

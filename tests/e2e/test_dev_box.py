@@ -225,6 +225,17 @@ class DevBoxLifecycle(DevBoxCase):
         self.assertEqual((box["preset"], box["python_version"], box["compute"]), ("dev-cpu", "3.11", r.json()["compute"]))
         self.assertIn("**/data", box["exclude_patterns"])
 
+    def test_resume_after_the_snapshot_expired_starts_fresh(self):
+        self.assertExit(self.up(), 0)
+        self.assertExit(self.dev("--yes", "dev", "pause", "gpu"), 0)
+        doc = self.boxes()
+        doc["gpu"]["snapshot_expires_at"] = time.time() - 5
+        (self.state_dir / "dev.json").write_text(json.dumps(doc), encoding="utf-8")
+        r = self.dev("--yes", "dev", "resume", "gpu")
+        self.assertExit(r, 0)
+        self.assertIn("fresh image", r.err)
+        self.assertEqual(self.sandbox_calls("create")[-1]["image_base"]["type"], "debian_slim")
+
     def test_corrupt_dev_json_is_refused_and_left_alone(self):
         self.state_dir.mkdir()
         (self.state_dir / "dev.json").write_text("{not json", encoding="utf-8")
