@@ -193,12 +193,10 @@ void private_dir(const fs::path& dir) {
     fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
 }
 
-// The key pair m-gpux logs in to every box with, made once by ssh-keygen.
-std::string ensure_key(const mgpux::Host& host, const Places& p) {
+void make_key(const mgpux::Host& host, const Places& p) {
     std::error_code ec;
     const fs::path pub = p.key.string() + ".pub";
     if (!fs::exists(p.key, ec) || !fs::exists(pub, ec)) {
-        private_dir(p.ssh_dir);
         fs::remove(p.key, ec);
         fs::remove(pub, ec);
         mgpux::ProcessRequest req;
@@ -210,7 +208,14 @@ std::string ensure_key(const mgpux::Host& host, const Places& p) {
         host.info("Created the SSH key for dev boxes: " + p.key.string());
     }
     fs::permissions(p.key, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-    std::string text = read_file(pub);
+}
+
+// The key pair m-gpux logs in to every box with, made once by ssh-keygen
+// (under the lock, so concurrent first starts make one pair).
+std::string ensure_key(const mgpux::Host& host, const Places& p) {
+    private_dir(p.ssh_dir);
+    ssh_config::with_lock(p.lock, [&] { make_key(host, p); });
+    std::string text = read_file(p.key.string() + ".pub");
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     return text;
 }

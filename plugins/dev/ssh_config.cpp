@@ -148,6 +148,12 @@ void make_private_dir(const fs::path& dir) {
 
 }  // namespace
 
+void with_lock(const fs::path& lock_path, const std::function<void()>& fn) {
+    make_private_dir(lock_path.parent_path());
+    LockFile lock(lock_path);
+    fn();
+}
+
 void edit_file(const fs::path& path, const fs::path& lock_path,
                const std::function<std::string(const std::string&)>& edit) {
     make_private_dir(lock_path.parent_path());

@@ -40,6 +40,10 @@ std::string remove_block(const std::string& config, const std::string& name);
 // written with the line ending the file already uses (CRLF or LF).
 std::string upsert_block(const std::string& config, const HostEntry& entry);
 
+// Runs `fn` holding the exclusive lock on `lock_path` (created 0600, its
+// folder 0700). The lock is not re-entrant: `fn` must not call edit_file.
+void with_lock(const std::filesystem::path& lock_path, const std::function<void()>& fn);
+
 // Edits the file at `path` under a lock (`lock_path`): reads it ("" when
 // absent), applies `edit`, and atomically replaces it when the text changed.
 // A new file is 0600 and its folder 0700; an existing one keeps its mode.

@@ -236,6 +236,23 @@ class DevBoxLifecycle(DevBoxCase):
         self.assertIn("fresh image", r.err)
         self.assertEqual(self.sandbox_calls("create")[-1]["image_base"]["type"], "debian_slim")
 
+    def test_concurrent_ups_keep_every_block_and_record(self):
+        from concurrent.futures import ThreadPoolExecutor
+        (self.home / ".ssh").mkdir(mode=0o700)
+        (self.home / ".ssh" / "config").write_bytes(b"Host mine\n    User me")
+        names = [f"box{i}" for i in range(4)]
+        with ThreadPoolExecutor(len(names)) as pool:
+            results = list(pool.map(lambda n: self.dev("--yes", "--profile", "work", "dev", "up", "--name", n,
+                                                       "--cpu", "2"), names))
+        for r in results:
+            self.assertExit(r, 0)
+        config = self.ssh_config().decode()
+        self.assertTrue(config.endswith("Host mine\n    User me"), config)
+        for n in names:
+            self.assertEqual(config.count(f"# >>> m-gpux dev: {n}\n"), 1)
+        self.assertEqual(sorted(self.boxes()), names)
+        self.assertEqual(len((self.state_dir / "ssh" / "known_hosts").read_text(encoding="utf-8").splitlines()), 4)
+
     def test_corrupt_dev_json_is_refused_and_left_alone(self):
         self.state_dir.mkdir()
         (self.state_dir / "dev.json").write_text("{not json", encoding="utf-8")
