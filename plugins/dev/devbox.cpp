@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -164,8 +165,19 @@ Json find_box(const mgpux::Host& host, const std::string& name) {
                              "`m-gpux dev up --name " + name + "` starts one");
 }
 
+// The state of the box's session ("" when it has none).
+std::string session_state(const mgpux::Host& host, const Json& box) {
+    const std::string id = box.string_or("session_id");
+    if (id.empty()) return "";
+    const auto s = mgpux::State(host).session_find(id);
+    return s ? s->state.value_or("") : "";
+}
+
 // A box that can be reached: running, within its hours, and (for ssh) with sshd.
-void require_running(const Json& box, const std::string& name, bool needs_ssh) {
+void require_running(const mgpux::Host& host, const Json& box, const std::string& name, bool needs_ssh) {
+    if (status(box, now(), session_state(host, box)) == "stopped")
+        throw mgpux::Error(MGPUX_E_FAILED, "the dev box '" + name + "' was stopped (its session is stopped); " +
+                                               "start it again with `m-gpux dev resume " + name + "`");
     if (expired(box, now()))
         throw mgpux::Error(MGPUX_E_FAILED, "the dev box '" + name + "' ran out of its hours at " +
                                                local_time(box.find("expires_at")->as_float()) +
@@ -550,12 +562,16 @@ int up(mgpux::Host& host, const mgpux::Args& args) {
 int list(mgpux::Host& host, const mgpux::Args& args) {
     const Json boxes = read_boxes(host);
     const double t = now();
+    std::map<std::string, std::string> session_states;
+    for (const auto& s : mgpux::State(host).sessions())
+        if (s.id) session_states[*s.id] = s.state.value_or("");
+    auto box_status = [&](const Json& b) { return status(b, t, session_states[b.string_or("session_id")]); };
     if (args.global_flag("json")) {
         Json out = Json::array();
         for (const auto& kv : boxes.as_object()) {
             Json b = kv.second;
             b.set("name", kv.first);
-            b.set("status", status(kv.second, t));
+            b.set("status", box_status(kv.second));
             b.set("alias", alias(kv.first));
             out.push(b);
         }
@@ -569,10 +585,10 @@ int list(mgpux::Host& host, const mgpux::Args& args) {
     std::vector<std::vector<Json>> rows;
     for (const auto& kv : boxes.as_object()) {
         const Json& b = kv.second;
-        const std::string st = status(b, t);
+        const std::string st = box_status(b);
         std::string until = "-";
         if (st == "running" && b.find("expires_at")) until = local_time(b.find("expires_at")->as_float());
-        if (st == "expired") until = "expired; m-gpux dev resume " + kv.first;
+        if (st == "expired" || st == "stopped") until = "m-gpux dev resume " + kv.first;
         rows.push_back({Json(kv.first), Json(st), Json(b.string_or("compute")), Json(b.string_or("profile")),
                         Json(st == "running" && b.find("host") && b.find("host")->is_string() ? alias(kv.first)
                                                                                               : std::string("-")),
@@ -584,7 +600,7 @@ int list(mgpux::Host& host, const mgpux::Args& args) {
 
 int ssh(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
-    require_running(find_box(host, name), name, true);
+    require_running(host, find_box(host, name), name, true);
     mgpux::ProcessRequest req;
     req.program = "ssh";
     req.args = {alias(name)};
@@ -596,7 +612,7 @@ int ssh(mgpux::Host& host, const mgpux::Args& args) {
 
 int code(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
-    require_running(find_box(host, name), name, true);
+    require_running(host, find_box(host, name), name, true);
     const auto words = code_args(name);
     std::string line = "code";
     for (const auto& w : words) line += " " + w;
@@ -618,7 +634,7 @@ int code(mgpux::Host& host, const mgpux::Args& args) {
 int shell(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
     const Json box = find_box(host, name);
-    require_running(box, name, false);
+    require_running(host, box, name, false);
     const auto r = run_driver(host, args, "shell", name, box);
     return r ? static_cast<int>(r->int_or("exit_code", 0)) : 0;
 }
@@ -626,7 +642,7 @@ int shell(mgpux::Host& host, const mgpux::Args& args) {
 int pause(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
     Json box = find_box(host, name);
-    require_running(box, name, false);
+    require_running(host, box, name, false);
     const long long keep_days = args.integer("keep-days", kDefaultKeepDays);
     if (keep_days < 1 || keep_days > 365) throw mgpux::usage_error("--keep-days must be 1..365");
     box.set("keep_days", keep_days);
@@ -655,7 +671,7 @@ int pause(mgpux::Host& host, const mgpux::Args& args) {
 int resume(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
     Json box = find_box(host, name);
-    if (box.string_or("state") == "running" && !expired(box, now()))
+    if (status(box, now(), session_state(host, box)) == "running")
         throw mgpux::usage_error("the dev box '" + name + "' is already running; `m-gpux dev ssh " + name + "`");
     launch::require_confirmable_launch(args);
     box.set("hours", checked_hours(args));
@@ -675,7 +691,7 @@ int resume(mgpux::Host& host, const mgpux::Args& args) {
 int sync(mgpux::Host& host, const mgpux::Args& args) {
     const std::string name = box_name(args);
     const Json box = find_box(host, name);
-    require_running(box, name, true);
+    require_running(host, box, name, true);
     std::vector<std::string> excludes;
     if (const Json* e = box.find("exclude_patterns"); e && e->is_array())
         for (const auto& x : e->as_array()) excludes.push_back(x.as_string());

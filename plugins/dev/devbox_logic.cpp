@@ -44,8 +44,9 @@ bool expired(const Json& box, double now) {
     return expires > 0 && now >= expires;
 }
 
-std::string status(const Json& box, double now) {
+std::string status(const Json& box, double now, const std::string& session_state) {
     if (expired(box, now)) return "expired";
+    if (box.string_or("state") == "running" && session_state == "stopped") return "stopped";
     return box.string_or("state", "running");
 }
 

@@ -33,8 +33,9 @@ Json boxes_document(const Json& doc, const std::string& file_hint);
 // A box whose hours have run out (now >= expires_at) while it runs.
 bool expired(const Json& box, double now);
 
-// "running", "paused", "expired".
-std::string status(const Json& box, double now);
+// "running", "paused", "expired", or "stopped" when the box's session was
+// stopped from outside (`m-gpux stop` ends its app, and the sandbox with it).
+std::string status(const Json& box, double now, const std::string& session_state = "");
 
 // The object after the last "[m-gpux] RESULT " line of the driver's output;
 // nullopt when there is none.

@@ -32,6 +32,8 @@ TEST(DevBoxLogic, ExpiryOnlyForRunningBoxes) {
     EXPECT_TRUE(expired(running, 1000));
     EXPECT_EQ(status(running, 2000), "expired");
     EXPECT_EQ(status(Json::parse(R"({"state": "paused", "expires_at": 1000})"), 2000), "paused");
+    EXPECT_EQ(status(running, 999, "stopped"), "stopped");
+    EXPECT_EQ(status(running, 999, "running"), "running");
 }
 
 TEST(DevBoxLogic, TheLastResultLineWins) {

@@ -253,6 +253,20 @@ class DevBoxLifecycle(DevBoxCase):
         self.assertEqual(sorted(self.boxes()), names)
         self.assertEqual(len((self.state_dir / "ssh" / "known_hosts").read_text(encoding="utf-8").splitlines()), 4)
 
+    def test_a_box_whose_session_was_stopped_is_reported_stopped(self):
+        self.assertExit(self.up(), 0)
+        sessions = self.sessions()
+        sessions[0]["state"] = "stopped"  # what `m-gpux stop` does to the session of the app it ends
+        (self.state_dir / "sessions.json").write_text(json.dumps(sessions), encoding="utf-8")
+        r = self.dev("--json", "dev", "list")
+        self.assertEqual([(b["name"], b["status"]) for b in r.json()], [("gpu", "stopped")])
+        r = self.dev("dev", "ssh", "gpu")
+        self.assertExit(r, 1)
+        self.assertIn("m-gpux dev resume gpu", r.err)
+        self.assertExit(self.dev("--yes", "dev", "resume", "gpu"), 0)
+        self.assertEqual(self.sandbox_calls("create")[-1]["image_base"]["type"], "debian_slim")
+        self.assertEqual(self.sessions()[0]["state"], "running")
+
     def test_corrupt_dev_json_is_refused_and_left_alone(self):
         self.state_dir.mkdir()
         (self.state_dir / "dev.json").write_text("{not json", encoding="utf-8")
