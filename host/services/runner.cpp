@@ -17,6 +17,8 @@
 #include <boost/json.hpp>
 #include <mgpux/contracts.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -119,6 +121,18 @@ void require_positive(const char* key, const std::optional<double>& v) {
     if (v && !(*v > 0)) bad(std::string("\"") + key + "\" must be a positive number");
 }
 
+// A secret_env key becomes a variable of the `modal` child: a plain name that cannot
+// change how modal or Python runs (those come from the profile and the host).
+void check_secret_env_key(const std::string& key) {
+    const bool plain = !key.empty() && !std::isdigit(static_cast<unsigned char>(key[0])) &&
+                       std::all_of(key.begin(), key.end(),
+                                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (!plain) bad("secret_env key '" + key + "' is not an environment variable name");
+    for (const char* reserved : {"MODAL_", "PYTHON", "LD_", "MGPUX_"})
+        if (key.rfind(reserved, 0) == 0) bad("secret_env key '" + key + "' is reserved (" + reserved + "…)");
+    if (key == "PATH" || key == "HOME") bad("secret_env key '" + key + "' is reserved");
+}
+
 // The contract's members checked against each other, as the runner needs them.
 void check_request(const RunRequest& r) {
     if (r.script.empty()) bad("\"script\" is empty");
@@ -131,6 +145,7 @@ void check_request(const RunRequest& r) {
         bad("\"wait_timeout_s\" is for attached runs (a detached or background run is left running)");
     for (const auto& s : r.secrets)
         if (s.values.empty()) bad("secret '" + s.name + "' needs \"values\" with at least one key");
+    for (const auto& [key, value] : r.secret_env) check_secret_env_key(key);
     for (const auto& [name, content] : r.files)
         if (!safe_file_name(name)) bad("file name '" + name + "' is not a plain file name");
 }
@@ -156,6 +171,7 @@ RunRequest from_contract(mgpux::RunRequest&& c) {
     r.uploads = std::move(c.uploads);
     if (c.profile && !c.profile->empty()) r.profile = std::move(c.profile);
     for (auto& s : c.secrets) r.secrets.push_back({std::move(s.name), std::move(s.values)});
+    r.secret_env = std::move(c.secret_env);
     r.session = std::move(c.session);
     for (auto& f : c.files) r.files.emplace_back(std::move(f.name), std::move(f.content));
     return r;
@@ -186,6 +202,12 @@ std::vector<std::string> modal_command(const RunRequest& r, const fs::path& scri
     return args;
 }
 
+std::vector<std::string> secret_env_keys(const RunRequest& r) {
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : r.secret_env) keys.push_back(key);
+    return keys;
+}
+
 std::vector<std::pair<std::string, std::string>> summary_rows(const RunRequest& r,
                                                               const std::optional<std::string>& profile,
                                                               const std::string& script_path) {
@@ -205,9 +227,10 @@ std::vector<std::pair<std::string, std::string>> summary_rows(const RunRequest& 
         rows.emplace_back("deps", deps);
     }
     if (!r.uploads.empty()) rows.emplace_back("uploads", join(r.uploads, ", "));
-    if (!r.secrets.empty()) {
+    if (!r.secrets.empty() || !r.secret_env.empty()) {
         std::vector<std::string> names;
         for (const auto& s : r.secrets) names.push_back(s.name);
+        if (!r.secret_env.empty()) names.push_back("ephemeral (" + join(secret_env_keys(r), ", ") + ")");
         rows.emplace_back("secrets", join(names, ", "));
     }
     rows.emplace_back("script", script_path);
@@ -337,6 +360,10 @@ private:
             console_.text(TextKind::Info, local_ ? "dry run: would pass secret " + s.name +
                                                        " to the local run through a 0600 file in its run directory\n"
                                                  : "dry run: would create secret " + s.name + " from a 0600 file\n");
+        if (!req_.secret_env.empty())
+            console_.text(TextKind::Info, "dry run: would pass " + join(secret_env_keys(req_), ", ") +
+                                              " in the environment of `" + command_.front() +
+                                              "` only (the script's ephemeral secret)\n");
         console_.text(TextKind::Info, "dry run: would run " + command_line_ + "\n");
         settle("dry_run");
         res()["script"] = req_.script;
@@ -371,6 +398,9 @@ private:
         json::array secret_names;
         for (const auto& s : req_.secrets) secret_names.emplace_back(s.name);
         launch["secrets"] = secret_names;
+        json::array env_keys;  // names only: the values live in the child's environment alone
+        for (const auto& key : secret_env_keys(req_)) env_keys.emplace_back(key);
+        launch["secret_env_keys"] = env_keys;
         util::write_file_atomic(run_dir_ / "launch.json", util::pretty_json(launch, true), 0600);
     }
 
@@ -542,6 +572,8 @@ private:
         spec.exe = require_program(local_ ? "python3" : "modal");
         spec.args = args_;
         spec.env = local_ ? local_env() : modal_.child_env(profile_);
+        // The script's Secret.from_local_environ reads these when `modal` imports it.
+        for (const auto& [key, value] : req_.secret_env) spec.env[key] = value;
         spec.output = util::OutputMode::Watch;
         spec.cwd = fs::current_path();
         if (req_.background)

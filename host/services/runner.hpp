@@ -42,6 +42,7 @@ struct RunRequest {
     std::vector<std::string> uploads;
     std::optional<std::string> profile;
     std::vector<SecretSpec> secrets;
+    std::map<std::string, std::string> secret_env;           // only in the modal child's environment
     std::optional<mgpux::SessionRecord> session;             // what the plugin records; the runner adds the rest
     std::vector<std::pair<std::string, std::string>> files;  // extra 0600 files in the run dir
 };
@@ -53,6 +54,9 @@ RunRequest parse_run_request(std::string_view text);
 
 // The words after `modal` for a request whose script is at `script`.
 std::vector<std::string> modal_command(const RunRequest& r, const std::filesystem::path& script);
+
+// The names of the request's secret_env, never their values.
+std::vector<std::string> secret_env_keys(const RunRequest& r);
 
 // The summary rows shown before the review, from the request's own fields.
 std::vector<std::pair<std::string, std::string>> summary_rows(const RunRequest& r,

@@ -513,9 +513,8 @@ RunSecret runner_secret(const std::string& name, const Json& values) {
     return secret;
 }
 
-void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
-                             const std::string& file_text) {
-    req.secrets = {runner_secret(secret_name, values)};
+void add_session_credentials(RunRequest& req, const Json& values, const std::string& file_text) {
+    for (const auto& [key, value] : values.as_object()) req.secret_env[key] = value.as_string();
     req.files = {{kCredentialsFile, file_text}};
 }
 

@@ -208,11 +208,12 @@ RunRequest run_request(const LaunchPlan& plan, const std::string& script);
 // One entry of a runner request's secrets, from a {"KEY": "value"} object.
 RunSecret runner_secret(const std::string& name, const Json& values);
 
-// Adds a session's credentials to a runner request: its one secret (created
-// before the run) and the 0600 credentials file kept in the run directory.
+// Adds a session's credentials to a runner request: an ephemeral secret (the
+// values reach only the `modal` child's environment, where the script's
+// Secret.from_local_environ reads them; no `modal secret create`, nothing to
+// delete later) and the 0600 credentials file kept in the run directory.
 inline constexpr const char* kCredentialsFile = "credentials.env";
-void add_session_credentials(RunRequest& req, const std::string& secret_name, const Json& values,
-                             const std::string& file_text);
+void add_session_credentials(RunRequest& req, const Json& values, const std::string& file_text);
 
 // A run result's optional member in a --json document: its value, or null.
 template <class T>

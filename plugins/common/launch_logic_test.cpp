@@ -360,12 +360,11 @@ TEST(LaunchRequest, ProfileOnlyToOverride) {
     EXPECT_FALSE(r.profile.has_value());
 }
 
-TEST(LaunchRequest, CredentialsAreOneSecretAndOneFile) {
+TEST(LaunchRequest, CredentialsAreAnEphemeralSecretAndOneFile) {
     mgpux::RunRequest r;
-    add_session_credentials(r, "m-gpux-s-1", Json::parse(R"J({"JUPYTER_TOKEN":"t"})J"), "JUPYTER_TOKEN=t\n");
-    ASSERT_EQ(r.secrets.size(), 1u);
-    EXPECT_EQ(r.secrets[0].name, "m-gpux-s-1");
-    EXPECT_EQ(r.secrets[0].values.at("JUPYTER_TOKEN"), "t");
+    add_session_credentials(r, Json::parse(R"J({"JUPYTER_TOKEN":"t"})J"), "JUPYTER_TOKEN=t\n");
+    EXPECT_TRUE(r.secrets.empty());  // no named secret to create before the run or delete after it
+    EXPECT_EQ(r.secret_env, (std::map<std::string, std::string>{{"JUPYTER_TOKEN", "t"}}));
     ASSERT_EQ(r.files.size(), 1u);
     EXPECT_EQ(r.files[0].name, "credentials.env");
     EXPECT_EQ(r.files[0].content, "JUPYTER_TOKEN=t\n");

@@ -44,7 +44,6 @@ const char* workspace_app_name(Workspace w) {
 
 Credentials new_credentials(Workspace kind) {
     Credentials c;
-    c.secret_name = "m-gpux-s-" + random_hex(6);
     if (kind == Workspace::Jupyter) {
         c.key = "JUPYTER_TOKEN";
         c.secret = random_hex(24);
@@ -67,7 +66,7 @@ std::string default_description(const WorkspaceSpec& s) {
     return on;
 }
 
-Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version, const std::string& secret_name) {
+Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version) {
     Json ctx = compute_context(s.compute);
     ctx.set("mgpux_version", mgpux_version);
     ctx.set("template", workspace_template(s.kind));
@@ -79,7 +78,6 @@ Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version,
     ctx.set("packages", Json::array_of(s.deps.packages));
     ctx.set("requirements", s.deps.requirements_abs.empty() ? Json() : Json(s.deps.requirements_abs));
     ctx.set("workspace_volume", workspace_volume_name(s.local_dir));
-    ctx.set("secret_name", secret_name);
     if (s.kind == Workspace::Interactive) ctx.set("script_path", s.script_path);
     return ctx;
 }
@@ -104,18 +102,16 @@ RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, 
         workspace_kind(s.kind), s.profile, s.compute.label, workspace_volume_name(s.local_dir), s.local_dir,
         plan.app_name,          s.preset};
     SessionRecord session = session_metadata(info);
-    // `sessions stop` and `stop` delete the secret once the app is stopped.
-    session.secret_name = c.secret_name;
     req.session = session;
 
     Json values = Json::object();
     values.set(c.key, c.value());
-    add_session_credentials(req, c.secret_name, values, credentials_file(c));
+    add_session_credentials(req, values, credentials_file(c));
     return req;
 }
 
 std::string credentials_file(const Credentials& c) {
-    std::string out = "# m-gpux session credentials (Modal Secret " + c.secret_name + ")\n";
+    std::string out = "# m-gpux session credentials\n";
     out += c.key + "=" + c.value() + "\n";
     return out;
 }

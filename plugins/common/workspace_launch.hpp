@@ -44,10 +44,9 @@ struct WorkspaceSpec {
 
 // The session's login. Jupyter: a token; terminals: ttyd's "user:password".
 struct Credentials {
-    std::string secret_name;  // m-gpux-s-<hex>: the session's Modal Secret
-    std::string key;          // JUPYTER_TOKEN | TTYD_CREDENTIAL
-    std::string user;         // terminals only
-    std::string secret;       // the token or the password
+    std::string key;     // JUPYTER_TOKEN | TTYD_CREDENTIAL
+    std::string user;    // terminals only
+    std::string secret;  // the token or the password
     std::string value() const { return user.empty() ? secret : user + ":" + secret; }
 };
 
@@ -59,10 +58,10 @@ Credentials new_credentials(Workspace kind);
 std::string default_description(const WorkspaceSpec& s);
 
 // The template context (templates/hub/README.md).
-Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version, const std::string& secret_name);
+Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version);
 
-// The runner request: detached `modal run`, the session (with its secret's
-// name), the secret and a 0600 credentials file in the run directory.
+// The runner request: detached `modal run`, the session, the credentials as an
+// ephemeral secret (secret_env) and a 0600 credentials file in the run directory.
 RunRequest workspace_request(const WorkspaceSpec& s, const std::string& script, const Credentials& c,
                              const UploadStats& upload);
 

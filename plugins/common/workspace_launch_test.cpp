@@ -28,7 +28,7 @@ WorkspaceSpec spec(Workspace kind) {
     return s;
 }
 
-Credentials creds() { return Credentials{"m-gpux-s-0123456789ab", "TTYD_CREDENTIAL", "mgpux", "pw"}; }
+Credentials creds() { return Credentials{"TTYD_CREDENTIAL", "mgpux", "pw"}; }
 
 }  // namespace
 
@@ -43,30 +43,30 @@ TEST(WorkspaceLaunch, NamesPerKind) {
 }
 
 TEST(WorkspaceLaunch, ContextHasEveryTemplateName) {
-    const Json ctx = workspace_context(spec(Workspace::Interactive), "2.0", "m-gpux-s-x");
+    const Json ctx = workspace_context(spec(Workspace::Interactive), "2.0");
     for (const char* k :
          {"mgpux_version", "template", "app_name", "python_version", "timeout_s", "local_dir", "exclude_patterns",
-          "packages", "requirements", "workspace_volume", "secret_name", "script_path", "gpu", "cpu"})
+          "packages", "requirements", "workspace_volume", "script_path", "gpu", "cpu"})
         EXPECT_NE(ctx.find(k), nullptr) << k;
+    EXPECT_EQ(ctx.find("secret_name"), nullptr);  // no named secret: the credentials are ephemeral
     EXPECT_EQ(ctx.find("gpu")->as_string(), "H100:2");
     EXPECT_TRUE(ctx.find("requirements")->is_null());
-    EXPECT_EQ(workspace_context(spec(Workspace::Bash), "2.0", "s").find("script_path"), nullptr);
+    EXPECT_EQ(workspace_context(spec(Workspace::Bash), "2.0").find("script_path"), nullptr);
 }
 
-TEST(WorkspaceLaunch, RequestCarriesSecretFileAndSession) {
+TEST(WorkspaceLaunch, RequestCarriesEphemeralSecretFileAndSession) {
     const Json req = workspace_request(spec(Workspace::Bash), "print()", creds(), UploadStats{}).to_json();
     EXPECT_EQ(req.find("mode")->as_string(), "run");
     EXPECT_TRUE(req.find("detach")->as_bool());
     EXPECT_EQ(req.find("profile")->as_string(), "work");
-    const Json& secret = req.find("secrets")->as_array().at(0);
-    EXPECT_EQ(secret.find("name")->as_string(), "m-gpux-s-0123456789ab");
-    EXPECT_EQ(secret.find("values")->find("TTYD_CREDENTIAL")->as_string(), "mgpux:pw");
+    EXPECT_EQ(req.find("secrets"), nullptr);  // nothing for `modal secret create`
+    EXPECT_EQ(req.find("secret_env")->find("TTYD_CREDENTIAL")->as_string(), "mgpux:pw");
     const Json& file = req.find("files")->as_array().at(0);
     EXPECT_EQ(file.find("name")->as_string(), "credentials.env");
     EXPECT_NE(file.find("content")->as_string().find("TTYD_CREDENTIAL=mgpux:pw"), std::string::npos);
     const Json* session = req.find("session");
     EXPECT_EQ(session->find("kind")->as_string(), "bash");
-    EXPECT_EQ(session->find("secret_name")->as_string(), "m-gpux-s-0123456789ab");
+    EXPECT_EQ(session->find("secret_name"), nullptr);  // so stopping it deletes no secret
     EXPECT_EQ(session->find("app_name")->as_string(), "m-gpux-shell");
     // The script itself never holds the value.
     EXPECT_EQ(req.find("script")->as_string().find("pw"), std::string::npos);
@@ -78,14 +78,13 @@ TEST(WorkspaceLaunch, NewCredentialsAreRandomAndShaped) {
     EXPECT_TRUE(a.user.empty());
     EXPECT_EQ(a.secret.size(), 48u);
     EXPECT_NE(a.secret, b.secret);
-    EXPECT_EQ(a.secret_name.rfind("m-gpux-s-", 0), 0u);
     const Credentials t = new_credentials(Workspace::Dev);
     EXPECT_EQ(t.key, "TTYD_CREDENTIAL");
     EXPECT_EQ(t.value(), "mgpux:" + t.secret);
 }
 
 TEST(WorkspaceLaunch, AccessUrlAddsTheJupyterToken) {
-    Credentials c{"s", "JUPYTER_TOKEN", "", "tok"};
+    Credentials c{"JUPYTER_TOKEN", "", "tok"};
     EXPECT_EQ(access_url(Workspace::Jupyter, "https://x.modal.host", c), "https://x.modal.host?token=tok");
     EXPECT_EQ(access_url(Workspace::Jupyter, "https://x/?a=1", c), "https://x/?a=1&token=tok");
     EXPECT_EQ(access_url(Workspace::Bash, "https://x", creds()), "https://x");

@@ -25,7 +25,7 @@ Json json_document(const WorkspaceSpec& s, const RunResult& result, const Creden
     doc.set("compute", s.compute.label);
     doc.set("local_dir", s.local_dir);
     doc.set("preset", s.preset ? Json(*s.preset) : Json());
-    doc.set("secret_name", dry ? Json() : Json(c.secret_name));
+    doc.set("secret_name", Json());  // the credentials travel as an ephemeral secret, never a named one
     const std::string run_dir = result.run_dir.value_or("");
     doc.set("credentials_file", dry || run_dir.empty() ? Json() : Json(run_dir + "/" + kCredentialsFile));
     if (!dry) {
@@ -50,9 +50,7 @@ void report(const Host& host, const WorkspaceSpec& s, const RunResult& result, c
     const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Credentials saved in " + run_dir + "/" + kCredentialsFile + " (0600).\n");
     const std::string sid = result.session_id.value_or("");
-    if (!sid.empty())
-        host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid +
-                  "` (this also deletes its secret).\n");
+    if (!sid.empty()) host.info("Session " + sid + ": stop it with `m-gpux sessions stop " + sid + "`.\n");
 }
 
 Compute preset_compute(const Catalog& catalog, const PresetFields& p) {
@@ -264,7 +262,7 @@ int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
         host.warn("The upload is " + human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");
     const Credentials c = new_credentials(spec.kind);
     const std::string script =
-        host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version, c.secret_name));
+        host.render(workspace_template(spec.kind), workspace_context(spec, host.raw()->host_version));
     RunRequest req = workspace_request(spec, script, c, upload);
     set_profile_override(req, spec.profile, Profiles(host).resolve());
     const RunResult result = Runner(host).run(req);

@@ -65,7 +65,7 @@ const std::vector<mgpux_option> kVllmOptions = launch::with_shared(
      mgpux::option("hf-token-env")
          .metavar("VAR")
          .help("the environment variable holding a Hugging Face token (gated models); it goes into the "
-               "session's secret, never on a command line"),
+               "session's ephemeral secret, never on a command line"),
      mgpux::option("max-model-len").kind(MGPUX_OPT_INT).metavar("TOKENS").help("vLLM --max-model-len (context length)"),
      mgpux::option("no-enforce-eager").flag().help("let vLLM capture CUDA graphs (slower start, faster serving)"),
      mgpux::option("vllm-arg").repeatable().metavar("ARG").help("one more argument for `vllm serve` (repeatable)"),
@@ -310,14 +310,11 @@ mgpux::RunRequest vllm_request(const VllmLaunch& v, const std::string& script, c
     Json values = Json::object();
     values.set("VLLM_API_KEY", c.secret);
     if (token) values.set("HF_TOKEN", *token);
-    launch::add_session_credentials(
-        req, c.secret_name, values,
-        "# m-gpux vLLM session (Modal Secret " + c.secret_name + ")\nVLLM_API_KEY=" + c.secret + "\n");
+    launch::add_session_credentials(req, values, "# m-gpux vLLM session\nVLLM_API_KEY=" + c.secret + "\n");
     if (v.mode == "deploy") {
         launch::SessionInfo info{"vllm",        v.profile,   v.compute.label, "", fs::current_path().string(),
                                  plan.app_name, std::nullopt};
         mgpux::SessionRecord session = launch::session_metadata(info);
-        session.secret_name = c.secret_name;
         session.extra.set("model", v.model);
         req.session = session;
     }
@@ -340,7 +337,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const mgpux::RunR
         doc.set("mode", v.mode);
         doc.set("compute", v.compute.label);
         doc.set("openai_base_url", url.empty() ? Json() : Json(url + "/v1"));
-        doc.set("secret_name", c.secret_name);
+        doc.set("secret_name", Json());  // an ephemeral secret: nothing named to delete
         doc.set("api_key", c.secret);
         host.json(doc);
         return;
@@ -352,7 +349,7 @@ void report_vllm(const mgpux::Host& host, const VllmLaunch& v, const mgpux::RunR
     host.text("API key: " + c.secret + " (send it as `Authorization: Bearer <key>`)\n");
     const std::string run_dir = result.run_dir.value_or("");
     if (!run_dir.empty()) host.info("Key saved in " + run_dir + "/" + launch::kCredentialsFile + " (0600).\n");
-    if (v.mode == "deploy") host.info("Stop it with `m-gpux stop` (this also deletes its secret).\n");
+    if (v.mode == "deploy") host.info("Stop it with `m-gpux stop`.\n");
 }
 
 int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optional<std::string>& token, bool json);
@@ -381,15 +378,11 @@ int run_vllm(mgpux::Host& host, const mgpux::Args& args) {
 int launch_vllm(const mgpux::Host& host, const VllmLaunch& v, const std::optional<std::string>& token, bool json) {
     launch::Credentials c = launch::new_credentials(launch::Workspace::Jupyter);
     c.key = "VLLM_API_KEY";
-    const std::string script =
-        host.render("hub/vllm.py", vllm_context(v, host.raw()->host_version, c.secret_name,
-                                                token ? std::optional<std::string>(c.secret_name) : std::nullopt));
+    const std::string script = host.render("hub/vllm.py", vllm_context(v, host.raw()->host_version, token.has_value()));
     mgpux::RunRequest req = vllm_request(v, script, c, token);
     launch::set_profile_override(req, v.profile, mgpux::Profiles(host).resolve());
     const mgpux::RunResult result = mgpux::Runner(host).run(req);
     const bool dry = result.status == "dry_run";
-    // A served endpoint is gone when `modal serve` returns: so is its secret.
-    if (!dry && v.mode == "serve") mgpux::Modal(host).secret_delete(c.secret_name, v.profile);
     if (!dry || json) report_vllm(host, v, result, c, json);
     return MGPUX_OK;
 }
@@ -518,7 +511,7 @@ const mgpux::Commands kCommands{
               "Jupyter Lab, a web Bash terminal, an interactive terminal for a script, a one-off\n"
               "script run, or a vLLM OpenAI-compatible server. Jupyter and the terminals keep\n"
               "running (detached) with your files in a workspace volume; each is protected by\n"
-              "generated credentials, printed once and kept in the session's Modal Secret.\n\n"
+              "generated credentials, printed once and passed as an ephemeral Modal Secret.\n\n"
               "Example:\n"
               "  m-gpux hub\n"
               "  m-gpux hub jupyter --gpu L4\n"
@@ -562,7 +555,7 @@ const mgpux::Commands kCommands{
                    launching(run_vllm))
         .help("Serves MODEL with vLLM on a GPU (`modal deploy` by default, or `modal serve` while this\n"
               "runs with --mode serve; never `modal run`). The endpoint needs the API key generated for\n"
-              "the session (printed once, kept in its Modal Secret): `Authorization: Bearer <key>`,\n"
+              "the session (printed once, an ephemeral Modal Secret): `Authorization: Bearer <key>`,\n"
               "OpenAI base URL <url>/v1. Gated models need --hf-token-env VAR. The GPU count sets\n"
               "--tensor-parallel-size. vLLM does not run on CPU.\n"
               "--json prints {session_id, app_id, app_name, url, kind, profile, model, api_key, ...}.\n\n"

@@ -164,8 +164,7 @@ void validate_vllm_args(const std::vector<std::string>& args) {
     }
 }
 
-Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, const std::string& secret_name,
-                  const std::optional<std::string>& hf_secret_name) {
+Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, bool hf_token) {
     Json ctx = Json::object();
     ctx.set("mgpux_version", mgpux_version);
     ctx.set("template", "hub/vllm.py");
@@ -173,8 +172,7 @@ Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, const s
     ctx.set("python_version", v.python_version);
     ctx.set("model_name", v.model);
     ctx.set("gpu", v.compute.gpu ? Json(*v.compute.gpu) : Json());
-    ctx.set("secret_name", secret_name);
-    ctx.set("hf_secret_name", hf_secret_name ? Json(*hf_secret_name) : Json());
+    ctx.set("hf_token", hf_token);
     ctx.set("max_model_len", v.max_model_len ? Json(*v.max_model_len) : Json());
     ctx.set("enforce_eager", v.enforce_eager);
     ctx.set("extra_args", Json::array_of(v.extra_args));

@@ -90,8 +90,7 @@ inline constexpr int kVllmScaledownS = 300;
 inline constexpr int kVllmMaxInputs = 50;
 inline constexpr int kVllmStartupTimeoutS = 600;
 
-mgpux::Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, const std::string& secret_name,
-                         const std::optional<std::string>& hf_secret_name);
+mgpux::Json vllm_context(const VllmLaunch& v, const std::string& mgpux_version, bool hf_token);
 
 // vLLM's own flags that m-gpux sets itself may not come through --vllm-arg.
 void validate_vllm_args(const std::vector<std::string>& args);

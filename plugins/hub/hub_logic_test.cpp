@@ -131,10 +131,10 @@ TEST(Vllm, ContextHasEveryTemplateName) {
     v.compute = mgpux::launch::compute_from_gpu(gpu);
     v.model = "m/x";
     v.python_version = "3.12";
-    const Json ctx = vllm_context(v, "2.0", "s", std::string("s"));
-    for (const char* k : {"mgpux_version", "template", "app_name", "python_version", "model_name", "gpu", "secret_name",
-                          "hf_secret_name", "max_model_len", "enforce_eager", "extra_args", "timeout_s",
-                          "scaledown_window_s", "min_containers", "max_inputs", "startup_timeout_s"})
+    const Json ctx = vllm_context(v, "2.0", true);
+    for (const char* k : {"mgpux_version", "template", "app_name", "python_version", "model_name", "gpu", "hf_token",
+                          "max_model_len", "enforce_eager", "extra_args", "timeout_s", "scaledown_window_s",
+                          "min_containers", "max_inputs", "startup_timeout_s"})
         EXPECT_NE(ctx.find(k), nullptr) << k;
     EXPECT_EQ(ctx.find("gpu")->as_string(), "A100:2");
     EXPECT_TRUE(ctx.find("max_model_len")->is_null());

@@ -122,7 +122,7 @@ struct Target {
     std::string profile;
     std::string app_id;
     std::string description;
-    std::string secret_name;  // the session's credentials secret (hub, dev), "" when none
+    std::string secret_name;  // a credentials secret an older m-gpux recorded, "" when none
 };
 
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(active profile)" : profile; }

@@ -38,7 +38,7 @@ const mgpux::Commands kCommands{
               "the current profile, or with --all in every profile at once, and asks which to\n"
               "stop; Enter alone stops nothing. Apps are stopped by app id, each in its own\n"
               "profile; the report counts real successes, and tracked sessions of the stopped\n"
-              "apps are marked stopped (their secrets deleted).\n"
+              "apps are marked stopped (with any secret an older m-gpux made for them).\n"
               "Without a terminal, say which apps with --select all|LIST or --app NAME|ID. --yes\n"
               "skips the confirmation but never chooses: `stop --yes` alone is a usage error.\n"
               "--dry-run lists what would be stopped and stops nothing.\n"
@@ -226,8 +226,9 @@ std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcom
     return changed;
 }
 
-// The credentials secrets (hub, dev) of the tracked sessions of the stopped
-// apps, deleted once the apps are stopped; a failure only warns (the app, what
+// The credentials secrets of the tracked sessions of the stopped apps (only
+// sessions recorded by an older m-gpux name one: newer ones pass their
+// credentials as an ephemeral secret), deleted once the apps are stopped; a failure only warns (the app, what
 // costs money, is stopped). Returns the names deleted.
 std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Outcome>& outcomes) {
     std::map<std::string, std::string> profile_of;  // app id -> the profile it was stopped in

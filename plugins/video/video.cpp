@@ -44,7 +44,7 @@ constexpr mgpux::OptionBuilder kTokenOption =
         .metavar("VAR")
         .help(
             "the environment variable holding a Hugging Face token (the Gemma text encoder is gated); it goes "
-            "into the run's Modal Secret, never into the script or a command line");
+            "into the run's ephemeral Modal Secret, never into the script or a command line");
 constexpr mgpux::OptionBuilder kLtxRefOption = mgpux::option("ltx-ref").metavar("COMMIT").help(
     "the LTX-2 commit or tag the image checks out (a tested commit "
     "by default)");
@@ -225,7 +225,7 @@ RenderCommon common_settings(const Host& host, const Args& args, const launch::C
     c.ltx_commit = args.has("ltx-ref") ? check_ltx_ref(args.str("ltx-ref")) : std::string(kDefaultLtxCommit);
     c.compute = template_compute(compute);
     c.timeout_s = launch::resolve_timeout(args, 86400);
-    if (has_token) c.hf_secret_name = hf_secret_name(run_id);
+    c.hf_token = has_token;
     return c;
 }
 
@@ -238,11 +238,8 @@ mgpux::RunRequest video_request(const std::string& app, const std::string& descr
     plan.compute = compute;
     plan.timeout_s = c.timeout_s;
     mgpux::RunRequest req = launch::run_request(plan, script);
-    if (token) {
-        Json values = Json::object();
-        values.set("HF_TOKEN", *token);
-        req.secrets.push_back(launch::runner_secret(*c.hf_secret_name, values));
-    }
+    // Per-run: an ephemeral secret, so the run is one `modal` process and leaves nothing behind.
+    if (token) req.secret_env["HF_TOKEN"] = *token;
     return req;
 }
 
@@ -584,7 +581,7 @@ const mgpux::Commands kCommands{
         .help("Asks (or takes from flags) the pipeline, compute (H100 or A100-80GB recommended), prompt,\n"
               "resolution, frames, FP8 and seed, shows a review, then runs it attached (`modal run`).\n"
               "The weights download on a CPU container first. The Gemma text encoder is gated on Hugging\n"
-              "Face: --hf-token-env VAR passes your token through a Modal Secret. m-gpux exits 1 unless\n"
+              "Face: --hf-token-env VAR passes your token as an ephemeral Modal Secret. m-gpux exits 1 unless\n"
               "the clip was saved. --json prints {kind, status, run_id, video, files, volume, profile}.\n\n"
               "Example:\n"
               "  m-gpux video generate --prompt \"waves at dusk, drone shot\" --gpu H100 --frames 121\n"

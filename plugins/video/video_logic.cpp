@@ -485,7 +485,7 @@ Json common_context(const RenderCommon& c, const std::string& template_name, con
         ctx.set("cpu", Json());
     }
     ctx.set("timeout_s", c.timeout_s);
-    ctx.set("hf_secret_name", c.hf_secret_name ? Json(*c.hf_secret_name) : Json());
+    ctx.set("hf_token", c.hf_token);
     return ctx;
 }
 
@@ -517,8 +517,6 @@ Json storyboard_context(const RenderCommon& c, const std::vector<Scene>& scenes,
     ctx.set("max_parallel", max_parallel);
     return ctx;
 }
-
-std::string hf_secret_name(const std::string& run_id) { return "m-gpux-video-hf-" + run_id; }
 
 std::optional<Json> find_result(const std::vector<Json>& results, const std::string& run_id, const std::string& kind) {
     for (const auto& r : results) {

@@ -183,15 +183,12 @@ struct RenderCommon {
     ClipSettings settings;
     Compute compute;
     long long timeout_s = 86400;
-    std::optional<std::string> hf_secret_name;
+    bool hf_token = false;  // the run reads HF_TOKEN (an ephemeral secret)
 };
 
 Json generate_context(const RenderCommon& c, const std::string& prompt);
 Json storyboard_context(const RenderCommon& c, const std::vector<Scene>& scenes, const std::optional<Anchor>& anchor,
                         int max_parallel);
-
-// The secret that carries HF_TOKEN for one run.
-std::string hf_secret_name(const std::string& run_id);
 
 // The script's RESULT document {kind, run_id, files[], video} of this `kind` with a
 // video; one naming another run id does not count. nullopt when there is none.

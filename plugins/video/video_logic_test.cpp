@@ -210,13 +210,13 @@ TEST(VideoContext, GenerateAndStoryboard) {
     c.ltx_commit = kDefaultLtxCommit;
     c.settings.pipeline = "ti2vid_two_stages";
     c.compute.cores = 8;
-    c.hf_secret_name = hf_secret_name(c.run_id);
+    c.hf_token = true;
     const Json g = generate_context(c, "a cat");
     EXPECT_EQ(g.string_or("app_name"), "m-gpux-video-gen");
     EXPECT_TRUE(g.find("gpu")->is_null());
     EXPECT_EQ(g.find("cpu")->int_or("memory_mb"), 16384);
     EXPECT_TRUE(g.bool_or("needs_lora"));
-    EXPECT_EQ(g.string_or("hf_secret_name"), "m-gpux-video-hf-20260101-000000-abcdef");
+    EXPECT_TRUE(g.bool_or("hf_token"));
     const Json s = storyboard_context(c, {{1, "p", 25, 3}}, Anchor{"a", 0.5}, 3);
     EXPECT_EQ(s.string_or("app_name"), "m-gpux-video-storyboard");
     EXPECT_EQ(s.int_or("max_parallel"), 3);

@@ -2,14 +2,15 @@
 
 Calls a driver script makes on a sandbox (create, from_id, exec, tunnels, snapshot_filesystem,
 terminate) are also appended, one JSON object a line, to $MGPUX_STANDIN_SANDBOX_LOG when it is set,
-so a test can check them after the script's process has ended. $MGPUX_STANDIN_TUNNEL ("host:port")
-is the endpoint every tunnel reports, and `exec("cat", PATH)` reads PATH below
+so a test can check them after the script's process has ended. $MGPUX_STANDIN_TUNNEL ("host:port"),
+when set, is the endpoint every tunnel reports, and `exec("cat", PATH)` reads PATH below
 $MGPUX_STANDIN_SANDBOX_ROOT when that is set (the sandbox's files, as a test lays them out).
 """
 import json
 import os
 
 from ._state import STATE, jsonable, user_location
+from ._tunnel import Tunnel
 from ._validate import check_gpu, check_mount_points, check_timeout
 from .image import Image
 
@@ -102,11 +103,6 @@ class Sandbox:
              **{k: v for k, v in record.items() if k != "location"})
         return Sandbox(record)
 
-    @staticmethod
-    def from_id(sandbox_id, client=None):
-        _log("from_id", id=sandbox_id)
-        return Sandbox({"id": sandbox_id, "encrypted_ports": [], "unencrypted_ports": []})
-
     def snapshot_filesystem(self, timeout=55, *, ttl=30 * 24 * 3600):
         image = Image({"type": "sandbox_snapshot", "sandbox": self.object_id})
         _log("snapshot_filesystem", id=self.object_id, timeout=timeout, ttl=ttl, image=image.object_id)
@@ -121,18 +117,34 @@ class Sandbox:
     def terminate(self, *, wait=False):
         _log("terminate", id=self.object_id)
         self.returncode = 0
+        self._record["terminated"] = True
         return 0 if wait else None
+
+    @staticmethod
+    def from_id(sandbox_id, client=None):
+        """A handle on an existing sandbox (recorded; the stand-in knows no real ones)."""
+        if not isinstance(sandbox_id, str) or not sandbox_id:
+            raise TypeError("Sandbox.from_id: `sandbox_id` must be a non-empty string")
+        _log("from_id", id=sandbox_id)
+        record = {"id": sandbox_id, "looked_up": True, "location": user_location()}
+        STATE.sandboxes.append(record)
+        return Sandbox(record)
 
     def exec(self, *args, **kwargs):
         _log("exec", id=self.object_id, args=jsonable(list(args)), pty=bool(kwargs.get("pty")))
         return _Process(_read_from_root(args))
 
     def tunnels(self, timeout=50):
-        from ._tunnel import Tunnel
-
-        host, port = _tunnel_endpoint()
-        out = {p: Tunnel(host, port, "", 0) for p in self._record.get("encrypted_ports") or []}
-        out.update({p: Tunnel(host, 443, host, port) for p in self._record.get("unencrypted_ports") or []})
+        """{port: Tunnel} for the declared ports, with placeholder addresses (nothing is relayed), or
+        $MGPUX_STANDIN_TUNNEL's for every port when it is set."""
+        override = _tunnel_endpoint()
+        out = {}
+        for i, port in enumerate(self._record.get("encrypted_ports") or []):
+            out[port] = Tunnel(override[0], override[1], "", 0) if override else \
+                Tunnel(f"{self.object_id}-{i}.sandbox.invalid", 443, "", 0)
+        for i, port in enumerate(self._record.get("unencrypted_ports") or []):
+            out[port] = Tunnel(override[0], 443, override[0], override[1]) if override else \
+                Tunnel(f"{self.object_id}-t{i}.sandbox.invalid", 443, f"{self.object_id}-t{i}.tcp.invalid", 40000 + i)
         _log("tunnels", id=self.object_id, ports=sorted(out))
         return out
 
@@ -145,7 +157,10 @@ def _log(op, **fields):
 
 
 def _tunnel_endpoint():
-    host, _, port = os.environ.get("MGPUX_STANDIN_TUNNEL", "r0.modal.host:40022").rpartition(":")
+    value = os.environ.get("MGPUX_STANDIN_TUNNEL")
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
     return host, int(port)
 
 

@@ -80,16 +80,20 @@ class Secret:
 
     @staticmethod
     def from_local_environ(env_keys):
+        """Modal 1.5: the values of `env_keys` from the environment of the process that imports the
+        script (the user's `modal`), as an ephemeral secret; inside a container it is empty."""
         where = "Secret.from_local_environ"
         if isinstance(env_keys, str) or not all(isinstance(k, str) for k in env_keys):
             STATE.error("invalid_secret", "Secret.from_local_environ expects a list of environment variable names.", where)
             env_keys = [env_keys] if isinstance(env_keys, str) else []
         keys = list(env_keys)
+        if os.environ.get("MODAL_IS_REMOTE") == "1":
+            return Secret(Secret._new("from_local_environ", keys=keys), {})
         missing = [k for k in keys if k not in os.environ]
         if missing:
             STATE.error(
                 "secret_env_missing",
-                f"Could not find local environment variables [{', '.join(missing)}] for Secret.from_local_environ.",
+                f"Could not find local environment variable '{missing[0]}' for Secret.from_local_environ.",
                 where,
             )
         values = {k: os.environ[k] for k in keys if k in os.environ}

@@ -2,7 +2,7 @@
 # Shared by the Web Bash / dev and the interactive terminal templates: ttyd 1.7.7 fetched from its
 # release and checked against a pinned SHA-256 (the image build fails on a mismatch or an HTTP
 # error), the dotfiles (ASCII prompt, tmux installed but not started), and the function body.
-# The login comes from TTYD_CREDENTIAL ("user:password") in the session's Modal Secret.
+# The login comes from TTYD_CREDENTIAL ("user:password") in the session's ephemeral Modal Secret.
 import json as _term_json
 import os as _term_os
 import subprocess as _term_subprocess

@@ -1,8 +1,8 @@
 {{> common/generated_header.py}}
 """m-gpux Web Bash: a browser terminal (ttyd, `bash --login`) on the chosen compute, through a
 Modal tunnel, with the project synced into a persistent volume at /workspace. Also the dev
-container (templates/dev/shell.py). The login comes from TTYD_CREDENTIAL in the session's Modal
-Secret, never from this file.
+container (templates/dev/shell.py). The login comes from TTYD_CREDENTIAL in
+an ephemeral Modal Secret (the `modal` process's environment), never from this file.
 Markers: "[m-gpux] READY <tunnel url>" once ttyd listens (the URL has no credential).
 """
 import modal
@@ -22,7 +22,6 @@ app = modal.App({{app_name}})
 LOCAL_DIR = {{local_dir}}
 PIP_PACKAGES = {{packages}}
 REQUIREMENTS_FILE = {{requirements}}
-SESSION_SECRET = {{secret_name}}
 
 image = modal.Image.debian_slim(python_version={{python_version}})
 image = image.apt_install(*TERMINAL_APT_PACKAGES).run_commands(TTYD_INSTALL, "mkdir -p /root/.config")
@@ -41,7 +40,7 @@ image = image.add_local_dir(LOCAL_DIR, WORKSPACE_SEED_DIR, ignore=UPLOAD_IGNORE)
     memory={{memory_mb}},
     {{/cpu}}timeout={{timeout_s}},
     volumes={WORKSPACE_DIR: workspace_volume},
-    secrets=[modal.Secret.from_name(SESSION_SECRET, required_keys=["TTYD_CREDENTIAL"])],
+    secrets=[modal.Secret.from_local_environ(["TTYD_CREDENTIAL"])],
 )
 def run_shell():
     _run_terminal("WEB SHELL READY", ["Mode: direct bash (tmux is installed: run `tmux` to use it)"])

@@ -1,8 +1,8 @@
 {{> common/generated_header.py}}
 """m-gpux interactive terminal: a browser terminal (ttyd, `bash --login`) on the chosen compute to
 run a script that reads input(), with the project synced into a persistent volume at /workspace.
-The login comes from TTYD_CREDENTIAL in the session's Modal
-Secret, never from this file.
+The login comes from TTYD_CREDENTIAL in
+an ephemeral Modal Secret (the `modal` process's environment), never from this file.
 Markers: "[m-gpux] READY <tunnel url>" once ttyd listens (the URL has no credential).
 """
 import modal
@@ -22,7 +22,6 @@ app = modal.App({{app_name}})
 LOCAL_DIR = {{local_dir}}
 PIP_PACKAGES = {{packages}}
 REQUIREMENTS_FILE = {{requirements}}
-SESSION_SECRET = {{secret_name}}
 SCRIPT_PATH = {{script_path}}  # relative to the project folder, "/"-separated
 
 image = modal.Image.debian_slim(python_version={{python_version}})
@@ -42,7 +41,7 @@ image = image.add_local_dir(LOCAL_DIR, WORKSPACE_SEED_DIR, ignore=UPLOAD_IGNORE)
     memory={{memory_mb}},
     {{/cpu}}timeout={{timeout_s}},
     volumes={WORKSPACE_DIR: workspace_volume},
-    secrets=[modal.Secret.from_name(SESSION_SECRET, required_keys=["TTYD_CREDENTIAL"])],
+    secrets=[modal.Secret.from_local_environ(["TTYD_CREDENTIAL"])],
 )
 def run_interactive():
     import shlex

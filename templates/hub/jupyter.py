@@ -2,7 +2,7 @@
 """m-gpux Jupyter Lab: a JupyterLab server on the chosen compute, reached through a Modal tunnel.
 
 The project folder is uploaded and synced into a persistent volume mounted at /workspace. The
-server's token comes from the environment (JUPYTER_TOKEN, from the session's Modal Secret); it is
+server's token comes from the environment (JUPYTER_TOKEN, from an ephemeral Modal Secret); it is
 never written into this file or into the image.
 Markers: "[m-gpux] READY <tunnel url>" once the server listens (the URL has no token).
 """
@@ -26,7 +26,6 @@ PIP_PACKAGES = {{packages}}
 REQUIREMENTS_FILE = {{requirements}}
 JUPYTER_PACKAGES = ["jupyterlab==4.6.6", "jupyter-server==2.21.1", "ipywidgets==8.1.9"]
 JUPYTER_PORT = 8888
-SESSION_SECRET = {{secret_name}}
 
 image = modal.Image.debian_slim(python_version={{python_version}})
 if PIP_PACKAGES:
@@ -54,7 +53,7 @@ def _jupyter_command():
 def _jupyter_env():
     """The server reads its token from JUPYTER_TOKEN; refuse to start an open server."""
     if not os.environ.get("JUPYTER_TOKEN"):
-        raise RuntimeError("JUPYTER_TOKEN is not set: the secret %r must define it" % SESSION_SECRET)
+        raise RuntimeError("JUPYTER_TOKEN is not set: the session's ephemeral secret must define it")
     env = dict(os.environ)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     return env
@@ -67,7 +66,7 @@ def _jupyter_env():
     memory={{memory_mb}},
     {{/cpu}}timeout={{timeout_s}},
     volumes={WORKSPACE_DIR: workspace_volume},
-    secrets=[modal.Secret.from_name(SESSION_SECRET, required_keys=["JUPYTER_TOKEN"])],
+    secrets=[modal.Secret.from_local_environ(["JUPYTER_TOKEN"])],
 )
 def run_jupyter():
     env = _jupyter_env()

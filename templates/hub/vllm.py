@@ -2,8 +2,8 @@
 """m-gpux vLLM: an OpenAI-compatible server (`vllm serve`) for one Hugging Face model.
 
 Run it with `modal deploy` (persistent) or `modal serve` (ends with the terminal), never `modal
-run`: the function is a web endpoint. vLLM requires its API key (VLLM_API_KEY from the session's
-Modal Secret, passed as --api-key); a gated model reads HF_TOKEN from a second secret. The model
+run`: the function is a web endpoint. vLLM requires its API key (VLLM_API_KEY from an ephemeral
+Modal Secret, passed as --api-key); a gated model reads HF_TOKEN from it too. The model
 caches are the volumes the `serve` command uses too.
 Markers: "[m-gpux] READY <web url>" once /health answers (under `modal serve`; `modal deploy`
 prints the URL itself).
@@ -23,8 +23,7 @@ app = modal.App({{app_name}})
 
 MODEL_NAME = {{model_name}}
 GPU = {{gpu}}
-SESSION_SECRET = {{secret_name}}
-HF_SECRET = {{hf_secret_name}}
+USES_HF_TOKEN = {{hf_token}}
 MAX_MODEL_LEN = {{max_model_len}}
 ENFORCE_EAGER = {{enforce_eager}}
 EXTRA_VLLM_ARGS = {{extra_args}}
@@ -42,9 +41,10 @@ image = (
 hf_cache = modal.Volume.from_name("m-gpux-hf-cache", create_if_missing=True)
 vllm_cache = modal.Volume.from_name("m-gpux-vllm-cache", create_if_missing=True)
 
-secrets = [modal.Secret.from_name(SESSION_SECRET, required_keys=["VLLM_API_KEY"])]
-if HF_SECRET:
-    secrets.append(modal.Secret.from_name(HF_SECRET, required_keys=["HF_TOKEN"]))
+# Ephemeral: the values come from the environment of the `modal` that imports this file.
+secrets = [modal.Secret.from_local_environ(["VLLM_API_KEY"])]
+if USES_HF_TOKEN:
+    secrets.append(modal.Secret.from_local_environ(["HF_TOKEN"]))
 
 
 def _gpu_count(gpu):
@@ -113,7 +113,7 @@ def _announce_when_healthy(proc, timeout_s):
 def serve():
     api_key = os.environ.get("VLLM_API_KEY")
     if not api_key:
-        raise RuntimeError("VLLM_API_KEY is not set: the secret %r must define it" % SESSION_SECRET)
+        raise RuntimeError("VLLM_API_KEY is not set: the session's ephemeral secret must define it")
     _print_metrics()
     _monitor_metrics()
     command = _vllm_command(api_key)

@@ -1,7 +1,8 @@
 # --- LTX-2.3 on Modal (templates/video/_ltx.py) ------------------------------------------------
 # The image, volumes, model download and one-clip inference shared by the video templates.
 # Everything a run writes goes under /output/<RUN_ID>/, so runs never overwrite each other.
-# The Hugging Face token reaches only the download function, from the run's Modal Secret.
+# The Hugging Face token reaches only the download function, from the run's ephemeral Modal Secret
+# (built from the environment of the `modal` that imports this file).
 RUN_ID = {{run_id}}
 LTX_COMMIT = {{ltx_commit}}
 PIPELINE = {{pipeline}}
@@ -10,7 +11,7 @@ NEEDS_LORA = {{needs_lora}}
 USE_FP8 = {{fp8}}
 WIDTH = {{width}}
 HEIGHT = {{height}}
-HF_SECRET = {{hf_secret_name}}
+USES_HF_TOKEN = {{hf_token}}
 
 MODEL_REPO = "Lightricks/LTX-2.3"
 UPSCALER = "ltx-2.3-spatial-upscaler-x2-1.1.safetensors"
@@ -46,7 +47,7 @@ image = (
 model_cache = modal.Volume.from_name("m-gpux-ltx-cache", create_if_missing=True)
 output_vol = modal.Volume.from_name("m-gpux-video-output", create_if_missing=True)
 VOLUMES = {MODELS_DIR: model_cache, OUTPUT_DIR: output_vol}
-HF_SECRETS = [modal.Secret.from_name(HF_SECRET, required_keys=["HF_TOKEN"])] if HF_SECRET else []
+HF_SECRETS = [modal.Secret.from_local_environ(["HF_TOKEN"])] if USES_HF_TOKEN else []
 
 
 def _log(message):

@@ -41,13 +41,15 @@ class DevTest(MgpuxTestCase):
         self.assertEqual(run["argv"][:2], ["run", "--detach"])
         self.assertEqual(run["env"].get("MODAL_PROFILE"), "work")
         self.assertIn("dev/shell.py", self.launched_script())
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual((create["secret"]["keys"], create["secret"]["dotenv_mode"]), (["TTYD_CREDENTIAL"], "0600"))
+        # One modal process: the login reaches it as an ephemeral secret, no `secret create`.
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["run"])
+        self.assertEqual(run["script"]["local_environ"], {"TTYD_CREDENTIAL": True})
+        self.assertEqual(self.fake.secrets(), [])
         self.assertEqual((doc["kind"], doc["app_name"], doc["url"], doc["profile"]),
                          ("dev", "m-gpux-shell", READY_URL, "work"))
         (s,) = self.sessions()
-        self.assertEqual((s["kind"], s["app_id"], s["url"], s["preset"], s["secret_name"]),
-                         ("dev", doc["app_id"], READY_URL, None, doc["secret_name"]))
+        self.assertEqual((s["kind"], s["app_id"], s["url"], s["preset"], s.get("secret_name")),
+                         ("dev", doc["app_id"], READY_URL, None, None))
         self.assertTrue(s["description"].startswith("Dev Container on "))
         self.assertEqual(self.presets(), {})  # --yes: no preset unless --save-preset
         self.assertNotIn(doc["login"]["password"], (self.fake.home / "calls.jsonl").read_text(encoding="utf-8"))

@@ -379,6 +379,23 @@ class RunServeDeploy(FakeModalTest):
         p.stderr.close()
         self.assertEqual(self.fm.app(app_id)["state"], "stopped")
 
+    def test_local_environ_keys_are_recorded_and_a_missing_one_fails_the_import(self):
+        self.write("eph.py", "import modal\napp = modal.App('eph')\n"
+                             "USE_HF = False\n"
+                             "secrets = [modal.Secret.from_local_environ(['JUPYTER_TOKEN'])]\n"
+                             "if USE_HF:\n    secrets.append(modal.Secret.from_local_environ(['HF_TOKEN']))\n"
+                             "@app.function(secrets=secrets)\ndef f():\n    pass\n")
+        r = self.modal("run", "eph.py", env={"JUPYTER_TOKEN": None})
+        self.assertExit(r, 1)
+        self.assertIn("Could not find local environment variable 'JUPYTER_TOKEN' for Secret.from_local_environ",
+                      r.stderr)
+        self.assertEqual(self.fm.apps(), [])
+        r = self.modal("run", "eph.py", env={"JUPYTER_TOKEN": "tok-never-logged"})
+        self.assertExit(r, 0)
+        last = self.fm.calls_of("run")[-1]
+        self.assertEqual(last["script"]["local_environ"], {"JUPYTER_TOKEN": True, "HF_TOKEN": False})
+        self.assertNotIn("tok-never-logged", (self.fm.home / "calls.jsonl").read_text(encoding="utf-8"))
+
     def test_run_rejections(self):
         r = self.modal("run")
         self.assertExit(r, 2)

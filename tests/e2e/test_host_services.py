@@ -247,6 +247,48 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual((self.state_dir / "sessions.json").read_text(), "[oops")
 
 
+class EphemeralSecretTests(ServiceTestCase):
+    """secret_env: the values reach only the `modal` child's environment, where the script's
+    Secret.from_local_environ reads them; the launch is that one process."""
+
+    def assert_value_nowhere(self):
+        self.assertNotIn(SECRET, (self.fake.home / "calls.jsonl").read_text(encoding="utf-8"))
+        for dirpath, _dirs, files in os.walk(self.tmp):
+            for name in files:
+                with open(os.path.join(dirpath, name), encoding="utf-8", errors="replace") as fh:
+                    self.assertNotIn(SECRET, fh.read(), os.path.join(dirpath, name))
+
+    def test_one_modal_process_and_the_value_only_in_its_environment(self):
+        doc = self.probe_json("run", "--secret-env", "--detach", "--session-kind", "dev", "--yes",
+                              env={"SVCPROBE_SECRET": SECRET})
+        self.assertEqual(doc["status"], "completed")
+        self.assertEqual([c["argv"][:2] for c in self.fake.calls()], [["run", "--detach"]])
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["script"]["local_environ"], {"PROBE_TOKEN": True})
+        self.assertNotIn(SECRET, " ".join(run["argv"]))
+        with open(os.path.join(doc["run_dir"], "launch.json"), encoding="utf-8") as fh:
+            launch = json.load(fh)
+        self.assertEqual((launch["secrets"], launch["secret_env_keys"]), ([], ["PROBE_TOKEN"]))
+        self.assertEqual(self.fake.secrets(), [])
+        self.assert_value_nowhere()
+
+    def test_a_failed_launch_leaves_nothing_behind(self):
+        self.fake.set_scenario([{"match": ["run"], "exit": 1, "stderr": "Error: no such image\n"}])
+        r = self.probe("run", "--secret-env", "--yes", env={"SVCPROBE_SECRET": SECRET})
+        self.assertExit(r, 1)
+        self.assertEqual([c["argv"][0] for c in self.fake.calls()], ["run"])
+        self.assertEqual(self.fake.secrets(), [])
+        self.assert_value_nowhere()
+
+    def test_dry_run_and_summary_name_the_key_not_the_value(self):
+        r = self.probe("run", "--secret-env", "--dry-run", env={"SVCPROBE_SECRET": SECRET})
+        self.assertExit(r, 0)
+        self.assertIn("would pass PROBE_TOKEN in the environment of `modal` only", r.err + r.out)
+        self.assertIn("ephemeral (PROBE_TOKEN)", r.err + r.out)
+        self.assertNotIn(SECRET, r.err + r.out)
+        self.assertEqual(self.fake.calls(), [])
+
+
 class FailedLaunchCleanupTests(ServiceTestCase):
     """A launch that fails after creating its secrets deletes them: nothing else would."""
 

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 
 from harness import BIN, MgpuxTestCase, main
 
@@ -45,6 +46,18 @@ class HubTestCase(MgpuxTestCase):
         path = self.fake.home / "calls.jsonl"
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
+    def assert_one_modal_process(self, verb, keys, lookups=()):
+        """The launch was exactly one `modal` process (a deploy also asks `app list` for its app
+        id), and the credentials reached that process's environment for the script's
+        Secret.from_local_environ: no named secret exists."""
+        calls = self.modal_calls()
+        self.assertEqual([" ".join(c["argv"][:2]) if c["argv"][0] == "app" else c["argv"][0] for c in calls],
+                         [verb, *lookups])
+        given = {k for k, present in calls[0]["script"]["local_environ"].items() if present}
+        self.assertEqual(given, set(keys))
+        self.assertEqual(self.fake.calls_of("secret"), [])
+        self.assertEqual(self.fake.secrets(), [])
+
     def assert_secret_only_in_credentials_file(self, value, run_dir):
         self.assertNotIn(value, self.calls_text())
         for dirpath, _dirs, files in os.walk(run_dir):
@@ -70,28 +83,25 @@ class LaunchTest(HubTestCase):
         self.assertFalse((self.state_dir / "sessions.json").exists())
         self.assertFalse((self.state_dir / "presets.json").exists())
 
-    def test_jupyter_detached_with_session_secret_and_token(self):
+    def test_jupyter_detached_with_ephemeral_secret_and_token(self):
         self.ready()
         r = self.hub("--yes", "--json", "--profile", "work", "hub", "jupyter", "--gpu", "L4")
         self.assertExit(r, 0)
         doc = r.json()
-        runs = self.fake.calls_of("run")
-        self.assertEqual(len(runs), 1)
-        self.assertEqual(runs[0]["argv"][:2], ["run", "--detach"])
-        self.assertEqual(runs[0]["env"].get("MODAL_PROFILE"), "work")
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual(create["env"].get("MODAL_PROFILE"), "work")
-        self.assertEqual(create["secret"]["keys"], ["JUPYTER_TOKEN"])
-        self.assertEqual(create["secret"]["dotenv_mode"], "0600")
-        self.assertEqual(create["secret"]["name"], doc["secret_name"])
+        self.assert_one_modal_process("run", ["JUPYTER_TOKEN"])
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["argv"][:2], ["run", "--detach"])
+        self.assertEqual(run["env"].get("MODAL_PROFILE"), "work")
+        self.assertIsNone(doc["secret_name"])
         self.assertEqual((doc["kind"], doc["app_name"], doc["profile"], doc["url"]),
                          ("jupyter", "m-gpux-jupyter", "work", READY_URL))
         token = doc["login"]["token"]
         self.assertEqual(doc["access_url"], READY_URL + "?token=" + token)
         self.assertTrue(doc["app_id"].startswith("ap-"))
         (s,) = self.sessions()
-        self.assertEqual((s["id"], s["kind"], s["app_id"], s["url"], s["secret_name"], s["profile"]),
-                         (doc["session_id"], "jupyter", doc["app_id"], READY_URL, doc["secret_name"], "work"))
+        self.assertEqual((s["id"], s["kind"], s["app_id"], s["url"], s["profile"]),
+                         (doc["session_id"], "jupyter", doc["app_id"], READY_URL, "work"))
+        self.assertNotIn("secret_name", s)  # nothing to delete when it stops
         self.assertEqual(s["local_dir"], str(self.project))
         self.assertTrue(s["workspace_volume"].startswith("m-gpux-workspace-proj-"))
         run_dir = os.path.dirname(doc["credentials_file"])
@@ -101,9 +111,8 @@ class LaunchTest(HubTestCase):
         self.ready()
         r = self.hub("--yes", "hub", "bash", "--cpu", "2")
         self.assertExit(r, 0)
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual(create["secret"]["keys"], ["TTYD_CREDENTIAL"])
-        self.assertEqual(create["env"].get("MODAL_PROFILE"), "alice")
+        self.assert_one_modal_process("run", ["TTYD_CREDENTIAL"])
+        self.assertEqual(self.fake.calls_of("run")[0]["env"].get("MODAL_PROFILE"), "alice")
         (s,) = self.sessions()
         self.assertEqual((s["kind"], s["app_name"], s["url"]), ("bash", "m-gpux-shell", READY_URL))
         self.assertIn("URL: " + READY_URL, r.out + r.err)
@@ -176,34 +185,65 @@ class StopTest(HubTestCase):
         r = self.hub("--yes", "--json", *args)
         self.assertExit(r, 0)
         doc = r.json()
-        self.assertEqual([s["name"] for s in self.fake.secrets()], [doc["secret_name"]])
+        self.assertEqual(self.fake.secrets(), [])
         return doc
 
-    def test_sessions_stop_deletes_the_secret(self):
+    def give_it_an_old_named_secret(self, doc, profile=None):
+        """A session recorded by an older m-gpux names its credentials secret (made here with the
+        fake's own `secret create`, which is not counted as the launch's)."""
+        name = "m-gpux-s-0123456789ab"
+        args = ["secret", "create", name, "TTYD_CREDENTIAL=x"] + (["--profile", profile] if profile else [])
+        subprocess.run(["modal", *args], env={**self.env, **self.fake.env()}, cwd=str(self.tmp),
+                       capture_output=True, check=True)
+        path = self.state_dir / "sessions.json"
+        sessions = json.loads(path.read_text(encoding="utf-8"))
+        for s in sessions:
+            if s["id"] == doc["session_id"]:
+                s["secret_name"] = name
+        path.write_text(json.dumps(sessions), encoding="utf-8")
+        return name
+
+    def test_sessions_stop_deletes_no_secret(self):
         doc = self.launch("--profile", "work", "hub", "bash", "--cpu", "2", "--background")
         r = self.hub("--json", "sessions", "stop", doc["session_id"], "--yes")
         self.assertExit(r, 0)
         out = r.json()
-        self.assertEqual((out["secret_name"], out["secret_deleted"]), (doc["secret_name"], True))
-        (delete,) = self.fake.calls_of("secret", "delete")
-        self.assertIn(doc["secret_name"], delete["argv"])
-        self.assertEqual(delete["env"].get("MODAL_PROFILE"), "work")
-        self.assertEqual(self.fake.secrets(), [])
+        self.assertEqual((out["secret_name"], out["secret_deleted"]), (None, False))
+        self.assertEqual([c["argv"][:2] for c in self.modal_calls()], [["run", "--detach"], ["app", "stop"]])
         self.assertEqual(self.fake.app(doc["app_id"])["state"], "stopped")
 
-    def test_stop_deletes_the_secret_after_stopping(self):
+    def test_sessions_stop_still_deletes_an_old_sessions_secret(self):
+        doc = self.launch("--profile", "work", "hub", "bash", "--cpu", "2", "--background")
+        name = self.give_it_an_old_named_secret(doc, "work")
+        r = self.hub("--json", "sessions", "stop", doc["session_id"], "--yes")
+        self.assertExit(r, 0)
+        out = r.json()
+        self.assertEqual((out["secret_name"], out["secret_deleted"]), (name, True))
+        (delete,) = self.fake.calls_of("secret", "delete")
+        self.assertIn(name, delete["argv"])
+        self.assertEqual(delete["env"].get("MODAL_PROFILE"), "work")
+        self.assertEqual(self.fake.secrets(), [])
+
+    def test_stop_deletes_no_secret_after_stopping(self):
         doc = self.launch("hub", "jupyter", "--cpu", "2", "--background")
         r = self.hub("--yes", "stop", "--app", doc["app_id"])
         self.assertExit(r, 0)
         self.assertEqual(self.fake.app(doc["app_id"])["state"], "stopped")
-        self.assertEqual(len(self.fake.calls_of("secret", "delete")), 1, r.out + r.err)
-        (delete,) = self.fake.calls_of("secret", "delete")
-        self.assertIn(doc["secret_name"], delete["argv"])
-        self.assertEqual(self.fake.secrets(), [])
+        self.assertEqual(self.fake.calls_of("secret"), [], r.out + r.err)
         self.assertEqual(self.sessions()[0]["state"], "stopped")
 
-    def test_a_failed_stop_keeps_the_secret(self):
+    def test_stop_still_deletes_an_old_sessions_secret(self):
+        doc = self.launch("hub", "jupyter", "--cpu", "2", "--background")
+        name = self.give_it_an_old_named_secret(doc)
+        r = self.hub("--yes", "stop", "--app", doc["app_id"])
+        self.assertExit(r, 0)
+        (delete,) = self.fake.calls_of("secret", "delete")
+        self.assertIn(name, delete["argv"])
+        self.assertEqual(self.fake.secrets(), [])
+
+    def test_a_failed_stop_keeps_an_old_sessions_secret(self):
         doc = self.launch("hub", "bash", "--cpu", "2", "--background")
+        self.give_it_an_old_named_secret(doc)
         self.fake.set_scenario([{"match": ["app", "stop"], "exit": 1, "stderr": "Error: permission denied\n"}])
         r = self.hub("sessions", "stop", doc["session_id"], "--yes")
         self.assertExit(r, 1)
@@ -288,7 +328,7 @@ class ScriptTest(HubTestCase):
 
 
 class VllmTest(HubTestCase):
-    def test_deploy_records_a_session_with_its_secret(self):
+    def test_deploy_records_a_session_and_is_one_modal_process(self):
         r = self.hub("--yes", "--json", "--profile", "work", "hub", "vllm", "--model", "Qwen/Qwen2.5-1.5B-Instruct",
                      "--gpu", "L4")
         self.assertExit(r, 0)
@@ -298,12 +338,11 @@ class VllmTest(HubTestCase):
         self.assertEqual(self.fake.calls_of("run"), [])
         self.assertEqual(doc["url"], "https://work--m-gpux-vllm-serve.modal.run")
         self.assertEqual(doc["openai_base_url"], doc["url"] + "/v1")
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual(create["secret"]["keys"], ["VLLM_API_KEY"])
+        self.assert_one_modal_process("deploy", ["VLLM_API_KEY"], ["app list"])
         self.assertNotIn(doc["api_key"], self.calls_text())
         (s,) = self.sessions()
-        self.assertEqual((s["kind"], s["app_id"], s["secret_name"], s["model"]),
-                         ("vllm", doc["app_id"], doc["secret_name"], "Qwen/Qwen2.5-1.5B-Instruct"))
+        self.assertEqual((s["kind"], s["app_id"], s["model"]), ("vllm", doc["app_id"], "Qwen/Qwen2.5-1.5B-Instruct"))
+        self.assertNotIn("secret_name", s)
 
     def test_gated_model_takes_the_token_from_the_named_variable(self):
         env = dict(self.env)
@@ -312,23 +351,21 @@ class VllmTest(HubTestCase):
         r = self.hub("--yes", "--script-out", out, "hub", "vllm", "--model", "meta-llama/Llama-3.1-8B-Instruct",
                      "--gpu", "A100:2", "--hf-token-env", "MY_HF", "--background", env=env)
         self.assertExit(r, 0)
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual(sorted(create["secret"]["keys"]), ["HF_TOKEN", "VLLM_API_KEY"])
+        self.assert_one_modal_process("deploy", ["VLLM_API_KEY", "HF_TOKEN"], ["app list"])
         self.assertNotIn("hf_secretvalue123", self.calls_text())
         text = out.read_text(encoding="utf-8")
         self.assertNotIn("hf_secretvalue123", text)
         fn = self.inspect_rendered(text)["functions"][0]
         self.assertEqual(fn["gpu"], "A100:2")
-        self.assertEqual(sorted(k for sec in fn["secrets"] for k in sec["required_keys"]), ["HF_TOKEN", "VLLM_API_KEY"])
+        self.assertEqual([(sec["kind"], sec["keys"]) for sec in fn["secrets"]],
+                         [("from_local_environ", ["VLLM_API_KEY"]), ("from_local_environ", ["HF_TOKEN"])])
 
-    def test_serve_mode_deletes_the_secret_when_done(self):
+    def test_serve_mode_is_one_modal_process(self):
         self.fake.set_scenario([{"match": ["serve"], "exit": 0,
                                  "stdout": "[m-gpux] READY https://alice--m-gpux-vllm-serve-dev.modal.run\n"}])
         r = self.hub("--yes", "hub", "vllm", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "A10", "--mode", "serve")
         self.assertExit(r, 0)
-        self.assertEqual(len(self.fake.calls_of("serve")), 1)
-        self.assertEqual(self.fake.calls_of("deploy"), [])
-        self.assertEqual(len(self.fake.calls_of("secret", "delete")), 1)
+        self.assert_one_modal_process("serve", ["VLLM_API_KEY"])
         self.assertEqual(self.sessions(), [])
 
     def test_refusals(self):
@@ -345,14 +382,14 @@ class VllmTest(HubTestCase):
                 self.assertFalse(out.exists())
         self.assertEqual(self.modal_calls(), [])
 
-    def test_stop_deletes_the_deployments_secret(self):
+    def test_stop_deletes_no_secret_of_the_deployment(self):
         r = self.hub("--yes", "--json", "hub", "vllm", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "L4")
         self.assertExit(r, 0)
         doc = r.json()
         r = self.hub("--yes", "stop", "--app", doc["app_id"])
         self.assertExit(r, 0)
-        (delete,) = self.fake.calls_of("secret", "delete")
-        self.assertIn(doc["secret_name"], delete["argv"])
+        self.assertEqual(self.fake.calls_of("secret"), [])
+        self.assertEqual(self.fake.app(doc["app_id"])["state"], "stopped")
 
 
 class WizardTest(HubTestCase):
@@ -581,8 +618,7 @@ class RenderTest(HubTestCase):
         (vol,) = fn["volumes"].values()
         self.assertTrue(vol.startswith("m-gpux-workspace-proj-"))
         (secret,) = fn["secrets"]
-        self.assertEqual(secret["required_keys"], ["TTYD_CREDENTIAL"])
-        self.assertTrue(secret["name"].startswith("m-gpux-s-"))
+        self.assertEqual((secret["kind"], secret["keys"]), ("from_local_environ", ["TTYD_CREDENTIAL"]))
         image = report["images"][0]
         self.assertEqual(image["base"]["python_version"], "3.11")
         ops = [s["op"] for s in image["steps"]]

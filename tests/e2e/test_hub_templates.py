@@ -17,7 +17,7 @@ import sys
 import textwrap
 import tokenize
 
-from harness import SUPPORT_DIR, MgpuxTestCase, main, module_literals
+from harness import SESSION_SECRET_ENV, SUPPORT_DIR, MgpuxTestCase, main, module_literals
 
 sys.path.insert(0, str(SUPPORT_DIR))
 from modal_shim.inspect_api import run_inspect  # noqa: E402
@@ -46,7 +46,7 @@ def jupyter_context(local_dir):
         "app_name": "m-gpux-jupyter", "gpu": "L4", "cpu": None, "timeout_s": 86400,
         "packages": [], "requirements": None, "local_dir": str(local_dir),
         "exclude_patterns": RESOLVED_EXCLUDES,
-        "workspace_volume": "m-gpux-workspace-proj-421a2c433a", "secret_name": "m-gpux-s-0123abcd",
+        "workspace_volume": "m-gpux-workspace-proj-421a2c433a",
     })
     return ctx
 
@@ -73,7 +73,7 @@ def vllm_context():
     ctx = common_context("hub/vllm.py")
     ctx.update({
         "app_name": "m-gpux-vllm", "model_name": "Qwen/Qwen2.5-1.5B-Instruct", "gpu": "L4",
-        "secret_name": "m-gpux-s-0123abcd", "hf_secret_name": None, "max_model_len": None, "enforce_eager": True,
+        "hf_token": False, "max_model_len": None, "enforce_eager": True,
         "extra_args": [], "timeout_s": 86400, "scaledown_window_s": 300, "min_containers": 0, "max_inputs": 50,
         "startup_timeout_s": 600,
     })
@@ -110,7 +110,8 @@ class TemplateCase(MgpuxTestCase):
         return self.run_mgpux("svcprobe", "render", template, json.dumps(ctx))
 
     def inspect(self, text):
-        run = run_inspect(text, cwd=str(self.tmp))
+        # As `modal` imports it when m-gpux launches it: the credentials are in its environment.
+        run = run_inspect(text, cwd=str(self.tmp), env={k: "placeholder" for k in SESSION_SECRET_ENV})
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(run.report["errors"], [], json.dumps(run.report["errors"], indent=1))
         return run.report
@@ -316,8 +317,7 @@ class JupyterTemplateTests(TemplateCase):
         self.assertEqual(fn["name"], "run_jupyter")
         self.assertEqual((fn["gpu"], fn["cpu"], fn["memory"], fn["timeout"]), ("L4", None, None, 86400))
         self.assertEqual(fn["volumes"], {"/workspace": "m-gpux-workspace-proj-421a2c433a"})
-        self.assertEqual([(s["kind"], s["name"], s["required_keys"]) for s in fn["secrets"]],
-                         [("from_name", "m-gpux-s-0123abcd", ["JUPYTER_TOKEN"])])
+        self.assertEqual([(s["kind"], s["keys"]) for s in fn["secrets"]], [("from_local_environ", ["JUPYTER_TOKEN"])])
         self.assertTrue(report["modal_run"]["runnable"])
         (volume,) = report["volumes"]
         self.assertTrue(volume["create_if_missing"])
@@ -359,7 +359,6 @@ class JupyterTemplateTests(TemplateCase):
         self.assertEqual(lits["PIP_PACKAGES"], [NASTY, "ok"])
         self.assertEqual(lits["REQUIREMENTS_FILE"], str(req))
         self.assertEqual(lits["WORKSPACE_VOLUME_NAME"], ctx["workspace_volume"])
-        self.assertEqual(lits["SESSION_SECRET"], ctx["secret_name"])
         report = self.inspect(text)
         steps = report["images"][0]["steps"]
         self.assertEqual(steps[0]["args"], [NASTY, "ok"])
@@ -456,8 +455,8 @@ class TerminalTemplateTests(TemplateCase):
                 (fn,) = report["functions"]
                 self.assertEqual((fn["name"], fn["gpu"], fn["timeout"]), (function, "L4", 86400))
                 self.assertEqual(fn["volumes"], {"/workspace": "m-gpux-workspace-proj-421a2c433a"})
-                self.assertEqual([(s["name"], s["required_keys"]) for s in fn["secrets"]],
-                                 [("m-gpux-s-0123abcd", ["TTYD_CREDENTIAL"])])
+                self.assertEqual([(s["kind"], s["keys"]) for s in fn["secrets"]],
+                                 [("from_local_environ", ["TTYD_CREDENTIAL"])])
                 self.assertTrue(report["volumes"][0]["create_if_missing"])
                 steps = report["images"][0]["steps"]
                 self.assertEqual(report["images"][0]["base"]["python_version"], "3.12")
@@ -698,8 +697,7 @@ class VllmTemplateTests(TemplateCase):
         self.assertEqual(fn["volumes"], {"/root/.cache/huggingface": "m-gpux-hf-cache",
                                          "/root/.cache/vllm": "m-gpux-vllm-cache"})
         self.assertTrue(all(v["create_if_missing"] for v in report["volumes"]))
-        self.assertEqual([(s["name"], s["required_keys"]) for s in fn["secrets"]],
-                         [("m-gpux-s-0123abcd", ["VLLM_API_KEY"])])
+        self.assertEqual([(s["kind"], s["keys"]) for s in fn["secrets"]], [("from_local_environ", ["VLLM_API_KEY"])])
         (image,) = report["images"]
         self.assertEqual(image["base"]["type"], "from_registry")
         self.assertEqual(json.dumps(image["base"]).count("nvidia/cuda:12.9.1-devel-ubuntu22.04"), 1)
@@ -712,15 +710,15 @@ class VllmTemplateTests(TemplateCase):
 
     def test_gated_model_secret_gpu_count_and_options(self):
         ctx = vllm_context()
-        ctx.update({"gpu": "H100:4", "hf_secret_name": "m-gpux-hf", "min_containers": 1, "max_inputs": 8,
+        ctx.update({"gpu": "H100:4", "hf_token": True, "min_containers": 1, "max_inputs": 8,
                     "scaledown_window_s": 60, "startup_timeout_s": 1200, "max_model_len": 8192,
                     "enforce_eager": False, "extra_args": ["--dtype", "bfloat16"]})
         text = self.render("hub/vllm.py", ctx)
         fn = self.inspect(text)["functions"][0]
         self.assertEqual((fn["gpu"], fn["min_containers"], fn["scaledown_window"], fn["concurrent"]["max_inputs"],
                           fn["web"]["startup_timeout"]), ("H100:4", 1, 60, 8, 1200))
-        self.assertEqual([(s["name"], s["required_keys"]) for s in fn["secrets"]],
-                         [("m-gpux-s-0123abcd", ["VLLM_API_KEY"]), ("m-gpux-hf", ["HF_TOKEN"])])
+        self.assertEqual([(s["kind"], s["keys"]) for s in fn["secrets"]],
+                         [("from_local_environ", ["VLLM_API_KEY"]), ("from_local_environ", ["HF_TOKEN"])])
         code, out, err = self.execute(text, "print(json.dumps([mod._vllm_command('k3y'), mod._redacted(mod._vllm_command('k3y'))]))")
         self.assertEqual(code, 0, err)
         command, shown = json.loads(out.strip().splitlines()[-1])

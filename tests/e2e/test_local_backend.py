@@ -5,6 +5,7 @@ Each test asserts the real effect: the script's output and exit status, the page
 answering with a key, the metrics, the files on the local volume; and that a stopped app leaves no
 process behind.
 """
+import hashlib
 import json
 import os
 import re
@@ -283,6 +284,17 @@ class RunnerTests(LocalBackendCase):
             time.sleep(0.1)
         self.assertIn("hello", log.read_text())
         self.assertEqual(oct(log.stat().st_mode & 0o777), "0o600")
+
+
+    def test_an_ephemeral_secret_reaches_the_container_from_the_runtimes_environment(self):
+        value = "local-probe-value-7f3a"
+        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
+        r = self.local("--json", "svcprobe", "run", "--secret-env", env={"SVCPROBE_SECRET": value})
+        self.assertExit(r, 0)
+        self.assertIn("PROBE_TOKEN sha256 " + hashlib.sha256(value.encode()).hexdigest(), r.out + r.err)
+        for path in self.state_dir.rglob("*"):
+            if path.is_file():
+                self.assertNotIn(value, path.read_text(errors="replace"), path)
 
 
 class RuntimeTests(LocalBackendCase):

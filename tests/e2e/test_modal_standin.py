@@ -387,6 +387,48 @@ def f():
         self.assertEqual([s["keys"] for s in dict_secrets], [["HF_TOKEN"], ["OTHER"]])
         self.assertEqual([s["keys"] for s in function(report, "f")["secrets"]], [["HF_TOKEN"], ["OTHER"]])
 
+    LOCAL_ENVIRON = """
+import modal
+app = modal.App("ephemeral")
+session = modal.Secret.from_local_environ(["JUPYTER_TOKEN"])
+
+@app.function(secrets=[session])
+def f():
+    pass
+"""
+
+    def test_from_local_environ_reads_the_importers_environment_keys_only(self):
+        value = "tok_do_not_leak_0123456789"
+        run = run_inspect(self.write(self.LOCAL_ENVIRON), cwd=str(self.tmp), env={"JUPYTER_TOKEN": value})
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn(value, run.stdout + run.stderr)
+        self.assertEqual(run.report["errors"], [])
+        self.assertEqual([(s["kind"], s["keys"]) for s in function(run.report, "f")["secrets"]],
+                         [("from_local_environ", ["JUPYTER_TOKEN"])])
+
+    def test_from_local_environ_without_the_variable_fails_as_modal_does(self):
+        env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}
+        saved, os.environ = os.environ, env
+        try:
+            report = self.inspect(self.LOCAL_ENVIRON)
+        finally:
+            os.environ = saved
+        self.assertHasError(report, "secret_env_missing",
+                            "Could not find local environment variable 'JUPYTER_TOKEN' for Secret.from_local_environ")
+
+    def test_from_local_environ_in_a_container_is_empty_and_needs_no_variable(self):
+        probe = ("import json, modal\nfrom modal._state import STATE\n"
+                 "s = modal.Secret.from_local_environ(['JUPYTER_TOKEN'])\n"
+                 "print(json.dumps([s._values, [e['code'] for e in STATE.errors]]))\n")
+        for env, expected in (({"MODAL_IS_REMOTE": "1"}, [{}, []]),
+                              ({"MODAL_IS_REMOTE": "1", "JUPYTER_TOKEN": "t"}, [{}, []]),
+                              ({"JUPYTER_TOKEN": "t"}, [{"JUPYTER_TOKEN": "t"}, []])):
+            with self.subTest(env=env):
+                run = subprocess.run([sys.executable, "-B", "-c", probe], capture_output=True, text=True,
+                                     env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SUPPORT_DIR), **env})
+                self.assertEqual(run.returncode, 0, run.stderr)
+                self.assertEqual(json.loads(run.stdout), expected)
+
     def test_mount_at_root_rejected(self):
         report = self.inspect("""
             import modal

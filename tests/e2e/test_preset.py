@@ -411,7 +411,12 @@ class DeleteRunTests(PresetTestCase):
                                  (kind, name, str(self.project), doc["app_id"]))
         quiz_script = open(self.fake.calls_of("run")[2]["script"]["copy"], encoding="utf-8").read()
         self.assertIn('SCRIPT_PATH = "quiz.py"', quiz_script)
-        self.assertEqual(len(self.fake.calls_of("secret", "create")), 4)
+        # Each launch was one modal process, its login an ephemeral secret: no `secret create`.
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["run"] * 4)
+        self.assertEqual([sorted(k for k, given in c["script"]["local_environ"].items() if given)
+                          for c in self.fake.calls_of("run")],
+                         [["TTYD_CREDENTIAL"], ["JUPYTER_TOKEN"], ["TTYD_CREDENTIAL"], ["TTYD_CREDENTIAL"]])
+        self.assertEqual(self.fake.secrets(), [])
 
     def test_run_dry_run_and_profile_override(self):
         r = self.preset("run", "keep", "--yes", "--dry-run", "--profile", "work")

@@ -44,17 +44,18 @@ class VideoTestCase(MgpuxTestCase):
 
 
 class GenerateTest(VideoTestCase):
-    def test_token_goes_only_into_the_secret_and_the_run_is_attached_with_the_profile(self):
+    def test_token_goes_only_into_an_ephemeral_secret_and_the_run_is_attached_with_the_profile(self):
         self.result_scenario()
         env = {"MY_HF": TOKEN}
         r = self.run_mgpux("--yes", "--profile", "work", "video", "generate", "--prompt", "a red fox in the snow",
                            "--gpu", "A100-80GB", "--seed", "5", "--frames", "49", "--hf-token-env", "MY_HF", env=env)
         self.assertExit(r, 0)
         self.assertIn("Video ready", r.err + r.out)
-        (create,) = self.fake.calls_of("secret", "create")
-        self.assertEqual(create["secret"]["keys"], ["HF_TOKEN"])
-        self.assertEqual(create["env"].get("MODAL_PROFILE"), "work")
+        # One modal process: the token is in its environment only, for Secret.from_local_environ.
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["run"])
         (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["script"]["local_environ"], {"HF_TOKEN": True})
+        self.assertEqual(self.fake.secrets(), [])
         self.assertEqual(run["env"].get("MODAL_PROFILE"), "work")
         self.assertNotIn("--detach", run["argv"])
         script = self.script_of_last_run()
@@ -62,15 +63,12 @@ class GenerateTest(VideoTestCase):
         lits = module_literals(script)
         self.assertEqual((lits["PROMPT"], lits["SEED"], lits["FRAMES"]), ("a red fox in the snow", 5, 49))
         self.assertRegex(lits["RUN_ID"], r"^\d{8}-\d{6}-[0-9a-f]{6}$")
-        self.assertEqual(lits["HF_SECRET"], "m-gpux-video-hf-" + lits["RUN_ID"])
-        self.assertEqual(create["argv"][2], lits["HF_SECRET"])
+        self.assertIs(lits["USES_HF_TOKEN"], True)
         fns = {f["name"]: f for f in self.inspect_rendered(script)["functions"]}
         self.assertEqual(fns["generate"]["gpu"], "A100-80GB")
         self.assertIsNone(fns["download_models"]["gpu"])
-        self.assertEqual([s["name"] for s in fns["download_models"]["secrets"]], [lits["HF_SECRET"]])
+        self.assertEqual([s["keys"] for s in fns["download_models"]["secrets"]], [["HF_TOKEN"]])
         self.assertEqual(fns["generate"]["secrets"], [])
-        # the secret is gone after the run
-        self.assertEqual([c["argv"][2] for c in self.fake.calls_of("secret", "delete")], [lits["HF_SECRET"]])
         self.assert_token_nowhere()
 
     def test_json_reports_the_files(self):

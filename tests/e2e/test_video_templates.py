@@ -15,7 +15,7 @@ import sys
 import textwrap
 import tokenize
 
-from harness import SUPPORT_DIR, MgpuxTestCase, main, module_literals
+from harness import SESSION_SECRET_ENV, SUPPORT_DIR, MgpuxTestCase, main, module_literals
 
 sys.path.insert(0, str(SUPPORT_DIR))
 from modal_shim.inspect_api import run_inspect  # noqa: E402
@@ -31,7 +31,7 @@ def common_context(template, app_name):
         "mgpux_version": "2.10.0", "template": template, "app_name": app_name, "run_id": RUN_ID,
         "ltx_commit": COMMIT, "pipeline": "distilled", "checkpoint": "ltx-2.3-22b-distilled-1.1.safetensors",
         "needs_lora": False, "fp8": True, "width": 768, "height": 512, "seed": 42, "gpu": "H100", "cpu": None,
-        "timeout_s": 86400, "hf_secret_name": None,
+        "timeout_s": 86400, "hf_token": False,
     }
 
 
@@ -114,7 +114,8 @@ class VideoTemplateCase(MgpuxTestCase):
         return r.out
 
     def inspect(self, text):
-        run = run_inspect(text, cwd=str(self.tmp))
+        # As `modal` imports it when m-gpux launches it: the token is in its environment.
+        run = run_inspect(text, cwd=str(self.tmp), env={k: "placeholder" for k in SESSION_SECRET_ENV})
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(run.report["errors"], [], json.dumps(run.report["errors"], indent=1))
         return run.report
@@ -214,16 +215,15 @@ class GenerateTemplateTests(VideoTemplateCase):
         self.assertTrue(all(v["create_if_missing"] for v in report["volumes"]))
         self.assert_image(report)
 
-    def test_two_stage_cpu_and_secret_by_name(self):
+    def test_two_stage_cpu_and_ephemeral_token_secret(self):
         ctx = two_stage(generate_context())
         ctx.update({"gpu": None, "cpu": {"cores": 8, "memory_mb": 32768}, "timeout_s": 3600,
-                    "hf_secret_name": "m-gpux-video-hf-" + RUN_ID, "fp8": False})
+                    "hf_token": True, "fp8": False})
         text = self.render("video/generate.py", ctx)
         fns = self.functions(self.inspect(text))
         gen, dl = fns["generate"], fns["download_models"]
         self.assertEqual((gen["gpu"], gen["cpu"], gen["memory"], gen["timeout"]), (None, 8, 32768, 3600))
-        self.assertEqual([(s["name"], s["required_keys"]) for s in dl["secrets"]],
-                         [("m-gpux-video-hf-" + RUN_ID, ["HF_TOKEN"])])
+        self.assertEqual([(s["kind"], s["keys"]) for s in dl["secrets"]], [("from_local_environ", ["HF_TOKEN"])])
         self.assertEqual(gen["secrets"], [])
         code, out, err = self.execute(text, "print(json.dumps(mod._inference_command('p', '/o.mp4', 97, 7)))")
         self.assertEqual(code, 0, err)
@@ -313,14 +313,14 @@ class StoryboardTemplateTests(VideoTemplateCase):
     def test_adversarial_values_round_trip(self):
         ctx = storyboard_context()
         ctx["scenes"][0]["prompt"] = NASTY
-        ctx.update({"anchor_prompt": NASTY, "max_parallel": 1, "hf_secret_name": "m-gpux-video-hf-x"})
+        ctx.update({"anchor_prompt": NASTY, "max_parallel": 1, "hf_token": True})
         text = self.render("video/storyboard.py", ctx)
         lits = module_literals(text)
         self.assertEqual(lits["SCENES"][0]["prompt"], NASTY)
         self.assertEqual(lits["ANCHOR_PROMPT"], NASTY)
         fns = self.functions(self.inspect(text))
         self.assertEqual(fns["generate_scene"]["max_containers"], 1)
-        self.assertEqual([s["name"] for s in fns["download_models"]["secrets"]], ["m-gpux-video-hf-x"])
+        self.assertEqual([s["keys"] for s in fns["download_models"]["secrets"]], [["HF_TOKEN"]])
         self.assertEqual(fns["generate_scene"]["secrets"], [])
 
     def test_every_context_name_is_required(self):

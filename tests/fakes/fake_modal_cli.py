@@ -1,7 +1,9 @@
 """A fake of Modal 1.5.4's `modal` CLI for end-to-end tests (stdlib only).
 
 Everything lives in the directory named by FAKE_MODAL_HOME:
-  calls.jsonl            one JSON record per call, appended as soon as the call starts
+  calls.jsonl            one JSON record per call, appended as soon as the call starts; for
+                         run/serve/deploy its script's Secret.from_local_environ keys, each with
+                         whether the variable was set (never a value)
   state.json             apps, tokens, secrets, billing rows (guarded by state.lock)
   volumes/<env>/<name>/  one real directory tree per volume
   snapshots/             copies of the scripts given to run/serve/deploy
@@ -648,11 +650,13 @@ class Fake:
         if not pos:
             return None
         path = self.script_path(pos[0].split("::", 1)[0], values.get("module"))
-        info = {"path": str(path), "copy": None, "sha256": None}
+        info = {"path": str(path), "copy": None, "sha256": None, "local_environ": {}}
         try:
             data = path.read_bytes()
         except OSError:
             return info
+        for key, _required in analyze_script(path).local_environ:
+            info["local_environ"][key] = key in os.environ
         snaps = self.home / "snapshots"
         snaps.mkdir(parents=True, exist_ok=True)
         copy = snaps / f"{time.time_ns()}-{os.getpid()}-{path.name}"
@@ -919,6 +923,9 @@ class ScriptInfo:
         self.created = []        # names for "Created function X." lines
         self.top_names = set()
         self.parsed = False
+        # Secret.from_local_environ keys: (key, required) where required means the call is not
+        # under an `if`, so importing the script needs the variable, as it does with Modal.
+        self.local_environ = []
 
 
 def _dotted(node):
@@ -965,6 +972,7 @@ def analyze_script(path):
                 calls.append((node.lineno, node.col_offset, name))
     if calls:
         info.app_name = min(calls)[2]
+    _find_local_environ(tree, info, conditional=False)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             info.top_names.add(node.name)
@@ -986,6 +994,24 @@ def analyze_script(path):
                     elif "method" in names:
                         info.functions.append(full)
     return info
+
+
+def _find_local_environ(node, info, conditional):
+    if isinstance(node, ast.Call) and _dotted(node.func).endswith("Secret.from_local_environ") and node.args:
+        keys = node.args[0]
+        if isinstance(keys, (ast.List, ast.Tuple)):
+            for item in keys.elts:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                    info.local_environ.append((item.value, not conditional))
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for deco in node.decorator_list:  # decorators run at import; the body does not
+            _find_local_environ(deco, info, conditional)
+        return
+    if isinstance(node, ast.Lambda):
+        return
+    inner = conditional or isinstance(node, (ast.If, ast.IfExp, ast.Try))
+    for child in ast.iter_child_nodes(node):
+        _find_local_environ(child, info, inner)
 
 
 def _classify(info, name, decos):
@@ -1058,7 +1084,11 @@ def _load_script(fake, ref, module):
     path = fake.script_path(file_part, module)
     if not path.is_file():
         raise CliError(f"Could not find file or module '{file_part}' ({path}).")
-    return file_part, path, analyze_script(path)
+    info = analyze_script(path)
+    for key, required in info.local_environ:
+        if required and key not in os.environ:
+            raise CliError(f"Could not find local environment variable '{key}' for Secret.from_local_environ")
+    return file_part, path, info
 
 
 def _pick_runnable(file_part, func, info):

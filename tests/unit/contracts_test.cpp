@@ -64,6 +64,7 @@ TEST(RunRequestContract, RoundTrips) {
     r.uploads = {"/w (3 files, 1 KB)"};
     r.profile = "alice";
     r.secrets = {{"m-gpux-s1", {{"JUPYTER_TOKEN", "t"}}}};
+    r.secret_env = {{"VLLM_API_KEY", "k"}};
     r.session = mgpux::SessionRecord::from_json(Json::parse(R"j({"kind": "jupyter", "local_dir": "/w"})j"));
     r.files = {{"credentials.env", "JUPYTER_TOKEN=t\n"}};
     EXPECT_EQ(mgpux::RunRequest::from_json(r.to_json()), r);

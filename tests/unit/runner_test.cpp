@@ -147,3 +147,25 @@ TEST(ModalRules, FailureNamesCommandCodeAndStderr) {
     r.timed_out = true;
     EXPECT_EQ(describe_failure(r), "`modal app stop` timed out");
 }
+
+// Values for the script's Secret.from_local_environ: read from the contract, shown by key only,
+// and refused where a key would change how `modal` or Python itself runs.
+TEST(RunnerRequest, SecretEnvIsReadCheckedAndSummarisedByKey) {
+    mgpux::RunRequest sent;
+    sent.script = "x";
+    sent.app_name = "a";
+    sent.secret_env = {{"JUPYTER_TOKEN", "tok-value"}};
+    const RunRequest got = parse_run_request(sent.to_json().dump());
+    EXPECT_EQ(got.secret_env, (std::map<std::string, std::string>{{"JUPYTER_TOKEN", "tok-value"}}));
+    EXPECT_EQ(secret_env_keys(got), std::vector<std::string>{"JUPYTER_TOKEN"});
+    const auto rows = summary_rows(got, std::nullopt, "/runs/1/modal_runner.py");
+    std::map<std::string, std::string> m(rows.begin(), rows.end());
+    EXPECT_EQ(m["secrets"], "ephemeral (JUPYTER_TOKEN)");
+    for (const auto& [k, v] : rows) EXPECT_EQ(v.find("tok-value"), std::string::npos);
+    for (const char* key : {"MODAL_TOKEN_ID", "PYTHONPATH", "LD_PRELOAD", "PATH", "1X", "A-B", ""}) {
+        const std::string text =
+            R"({"script": "x", "app_name": "a", "secret_env": {")" + std::string(key) + R"(": "v"}})";
+        EXPECT_EQ(usage_code(text.c_str()), kExitUsage) << key;
+    }
+    EXPECT_EQ(usage_code(R"({"script": "x", "app_name": "a", "secret_env": {"K": 1}})"), kExitUsage);
+}

@@ -323,7 +323,8 @@ private:
 
 // ---------------------------------------------------------------- runner (mgpux.runner/1)
 
-// One entry of RunRequest::secrets: a Modal secret created for the run and deleted after it.
+// One entry of RunRequest::secrets: a named Modal secret created before the run (kept for a
+// session or deployment, deleted after a run that ends). Per-run values belong in secret_env.
 struct RunSecret {
     std::string name;
     std::map<std::string, std::string> values;  // at least one KEY
@@ -353,6 +354,9 @@ struct RunRequest {
     std::vector<std::string> uploads;    // summary lines
     std::optional<std::string> profile;  // only to override the command's own profile
     std::vector<RunSecret> secrets;
+    // KEY -> value put only into the `modal` child's environment, for a script that reads them
+    // with modal.Secret.from_local_environ([...]): an ephemeral secret, no extra `modal` call.
+    std::map<std::string, std::string> secret_env;
     std::optional<SessionRecord> session;  // recorded for a detached run or a deploy
     std::vector<RunFile> files;
 
@@ -382,6 +386,7 @@ struct RunRequest {
             }
             j.set("secrets", std::move(list));
         }
+        if (!secret_env.empty()) j.set("secret_env", string_map(secret_env));
         if (session) j.set("session", session->to_json());
         if (!files.empty()) {
             Json list = Json::array();
@@ -417,6 +422,7 @@ struct RunRequest {
                 const contract_detail::Reader s(item, "run request secret");
                 q.secrets.push_back({s.string("name"), s.string_map("values")});
             }
+        q.secret_env = r.string_map("secret_env");
         if (const auto session = r.opt_object("session")) q.session = SessionRecord::from_json(*session);
         if (const auto* list = r.opt_array("files"))
             for (const auto& item : *list) {

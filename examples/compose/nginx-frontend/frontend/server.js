@@ -1,0 +1,2 @@
+const http = require("http");
+http.createServer((req, res) => res.end("frontend\n")).listen(process.env.PORT || 3000);
