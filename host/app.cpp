@@ -10,6 +10,8 @@
 #include "services/host_table.hpp"
 #include "services/logging.hpp"
 #include "services/prompts.hpp"
+#include "services/service_error.hpp"
+#include "services/spend.hpp"
 #include "services/temp_files.hpp"
 #include "services/templates.hpp"
 #include "util/paths.hpp"
@@ -269,6 +271,16 @@ int run_app(int argc, char** argv) {
     // Before a command runs, never for help: what a killed m-gpux left behind
     // (secret files, temp files of atomic writes) is removed.
     services::sweep_stale_temp_files();
+    // --profile AUTO becomes one real profile before the command runs, so the
+    // plugin and every service it calls see the same choice.
+    if (ctx.globals.profile == std::optional<std::string>(services::spend::kAutoProfile)) {
+        try {
+            ctx.globals.profile = services::spend::resolve_auto_profile(ctx);
+        } catch (const services::ServiceError& e) {
+            console.error(e.what());
+            return e.code;
+        }
+    }
     if (!parsed.node->owner) return builtins::run(ctx, parsed);
     return run_plugin_command(ctx, parsed);
 }

@@ -43,9 +43,9 @@ const CommandNode* CommandNode::child(const std::string& word) const {
 std::string CommandNode::path_string() const { return join_words(path); }
 
 bool is_global_option_name(const std::string& name) {
-    static constexpr std::array<std::string_view, 13> kNames = {
-        "profile", "yes",   "no-input", "dry-run", "json", "script-out",    "backend",
-        "verbose", "quiet", "color",    "version", "help", "ignore-missing"};
+    static constexpr std::array<std::string_view, 14> kNames = {
+        "profile", "yes",   "no-input", "dry-run", "json", "script-out",     "backend",
+        "verbose", "quiet", "color",    "version", "help", "ignore-missing", "ignore-budget"};
     return std::find(kNames.begin(), kNames.end(), name) != kNames.end();
 }
 

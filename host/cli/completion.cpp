@@ -38,9 +38,9 @@ std::string join(const std::vector<std::string>& v, const char* sep = " ") {
     return out;
 }
 
-const std::vector<std::string> kGlobalFlags = {"--yes",     "-y", "--no-input",      "--dry-run", "--json",
-                                               "--verbose", "-v", "--quiet",         "-q",        "--version",
-                                               "--help",    "-h", "--ignore-missing"};
+const std::vector<std::string> kGlobalFlags = {
+    "--yes",   "-y", "--no-input", "--dry-run", "--json", "--verbose",        "-v",
+    "--quiet", "-q", "--version",  "--help",    "-h",     "--ignore-missing", "--ignore-budget"};
 const std::vector<std::string> kGlobalValued = {"--profile", "--script-out", "--backend", "--color"};
 
 std::string bash_script(const CommandNode& root) {
@@ -191,6 +191,7 @@ std::string fish_script(const CommandNode& root) {
          "complete -c m-gpux -l script-out -r -F -d 'also write the rendered script'\n"
          "complete -c m-gpux -l backend -x -a 'modal local'\n"
          "complete -c m-gpux -l ignore-missing -d 'local backend: run although packages are missing'\n"
+         "complete -c m-gpux -l ignore-budget -d 'launch although the profile is over its budget'\n"
          "complete -c m-gpux -l color -x -a 'auto always never'\n"
          "complete -c m-gpux -s v -l verbose\ncomplete -c m-gpux -s q -l quiet\n"
          "complete -c m-gpux -l version\ncomplete -c m-gpux -s h -l help\n";

@@ -117,6 +117,7 @@ std::string global_options_help() {
                {"    --script-out PATH", "also write the rendered script to PATH, even under --dry-run"},
                {"    --backend modal|local", "where a workload runs [env: MGPUX_BACKEND]"},
                {"    --ignore-missing", "local backend: run even when the image needs packages this machine lacks"},
+               {"    --ignore-budget", "launch on a profile even when it is over its monthly budget"},
                {"-v, --verbose", "more output (repeatable)"},
                {"-q, --quiet", "less output"},
                {"    --color auto|always|never", "colour (NO_COLOR is honoured)"},

@@ -49,6 +49,7 @@ bool set_flag_global(GlobalOptions& g, const std::string& name) {
     else if (name == "no-input") g.no_input = true;
     else if (name == "dry-run") g.dry_run = true;
     else if (name == "ignore-missing") g.ignore_missing = true;
+    else if (name == "ignore-budget") g.ignore_budget = true;
     else if (name == "json") g.json = true;
     else if (name == "verbose") ++g.verbosity;
     else if (name == "quiet") --g.verbosity;
@@ -114,9 +115,9 @@ std::vector<std::string> extract_global_options(const std::vector<std::string>& 
 namespace {
 
 std::vector<std::string> option_names_for_suggestion(const CommandSpec* cmd) {
-    std::vector<std::string> names = {"--profile",    "--yes",     "--no-input",      "--dry-run", "--json",
-                                      "--script-out", "--backend", "--verbose",       "--quiet",   "--color",
-                                      "--version",    "--help",    "--ignore-missing"};
+    std::vector<std::string> names = {"--profile",    "--yes",     "--no-input",       "--dry-run",      "--json",
+                                      "--script-out", "--backend", "--verbose",        "--quiet",        "--color",
+                                      "--version",    "--help",    "--ignore-missing", "--ignore-budget"};
     if (cmd) {
         for (const auto& o : cmd->options) {
             if (o.positional || o.hidden) continue;

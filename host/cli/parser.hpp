@@ -23,6 +23,7 @@ struct GlobalOptions {
     std::optional<std::string> script_out;
     std::optional<std::string> backend;  // "modal" | "local"; nullopt = not given
     bool ignore_missing = false;         // local backend: run although the image needs what is missing
+    bool ignore_budget = false;          // launch on a Modal profile although it is over its budget
     int verbosity = 0;                   // +1 per -v, -1 per -q
     std::string color = "auto";          // auto | always | never
     bool help = false;

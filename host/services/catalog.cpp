@@ -72,7 +72,9 @@ std::string gpu_json(const GpuInfo& g) {
 }
 
 std::string cpu_json(int cores) {
-    return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(cores * kMemoryMbPerCore) + "}";
+    const int memory = cores * kMemoryMbPerCore;
+    return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(memory) +
+           ",\"price_per_hour\":" + json_number(cpu_price_per_hour(cores, memory)) + "}";
 }
 
 }  // namespace
@@ -172,6 +174,10 @@ std::string cpu_label(const CpuSpec& spec) {
     return "CPU (" + std::to_string(spec.cores) + cores + std::to_string(spec.memory_mb) + " MB)";
 }
 
+double cpu_price_per_hour(int cores, int memory_mb) {
+    return cores * kCpuCoreHourUsd + (memory_mb / 1024.0) * kMemoryGibHourUsd;
+}
+
 std::string price_text(std::optional<double> per_hour) {
     if (!per_hour) return "";
     // Cheap rates (CPU-only sizes) would all round to $0.0x with two decimals.
@@ -187,7 +193,12 @@ std::string catalog_json() {
     out += ",\"cpus\":[" + join(cpu_menu_cores(), cpu_json) + "]";
     out += ",\"default_cpu_index\":" + std::to_string(kDefaultCpuMenuIndex);
     out += ",\"pythons\":[" + join(python_versions(), json_string) + "]";
-    out += ",\"default_python\":" + json_string(kDefaultPython) + "}";
+    out += ",\"default_python\":" + json_string(kDefaultPython);
+    out += ",\"rates\":{\"cpu_core_hour\":" + json_number(kCpuCoreHourUsd) +
+           ",\"memory_gib_hour\":" + json_number(kMemoryGibHourUsd) +
+           ",\"sandbox_cpu_core_hour\":" + json_number(kSandboxCpuCoreHourUsd) +
+           ",\"sandbox_memory_gib_hour\":" + json_number(kSandboxMemoryGibHourUsd) +
+           ",\"volume_gib_month\":" + json_number(kVolumeGibMonthUsd) + ",\"source\":\"static\"}}";
     return out;
 }
 

@@ -66,12 +66,26 @@ std::string validate_python_version(std::string_view v);
 std::string gpu_label(const GpuSpec& spec);  // "L4", "H100 x4"
 std::string cpu_label(const CpuSpec& spec);  // "CPU (8 cores, 4096 MB)", "CPU (1 core, 512 MB)"
 
+// Modal's CPU and memory rates: USD per physical core-hour and per GiB-hour.
+inline constexpr double kCpuCoreHourUsd = 0.0473;
+inline constexpr double kMemoryGibHourUsd = 0.008;
+
+// Sandbox containers and volume storage (USD per core-hour, GiB-hour, GiB-month).
+inline constexpr double kSandboxCpuCoreHourUsd = 0.1419;
+inline constexpr double kSandboxMemoryGibHourUsd = 0.024;
+inline constexpr double kVolumeGibMonthUsd = 0.09;
+
+// USD per hour of a CPU container: cores × the core rate + memory (GiB) × the memory rate.
+double cpu_price_per_hour(int cores, int memory_mb);
+
 // "~$0.80/h"; three decimals under $0.10 ("~$0.047/h"); "" when unknown.
 std::string price_text(std::optional<double> per_hour);
 
 // {"gpus":[{"name","vram_gb","max_count","price_per_hour"|null,"description"}],
-//  "default_gpu":"L4","cpus":[{"cores","memory_mb"}],"default_cpu_index":3,
-//  "pythons":[...],"default_python":"3.12"}
+//  "default_gpu":"L4","cpus":[{"cores","memory_mb","price_per_hour"}],"default_cpu_index":3,
+//  "pythons":[...],"default_python":"3.12",
+//  "rates":{"cpu_core_hour","memory_gib_hour","sandbox_cpu_core_hour","sandbox_memory_gib_hour",
+//           "volume_gib_month","source":"static"}}
 std::string catalog_json();
 
 }  // namespace mgpux::services

@@ -1,6 +1,7 @@
 #include "services/runner.hpp"
 
 #include "host_context.hpp"
+#include "services/catalog.hpp"
 #include "services/console.hpp"
 #include "services/local_apps.hpp"
 #include "services/modal_output.hpp"
@@ -9,6 +10,7 @@
 #include "services/profile_store.hpp"
 #include "services/prompts.hpp"
 #include "services/service_error.hpp"
+#include "services/spend.hpp"
 #include "services/state_store.hpp"
 #include "util/atomic_file.hpp"
 #include "util/json.hpp"
@@ -287,6 +289,7 @@ public:
         write_script_out();
         if (ctx_.globals.dry_run) return dry_run();
         if (!billable_launch_confirmable()) return std::move(outcome_);
+        if (!budget_allows()) return std::move(outcome_);
         prepare_run_dir();
         if (!review()) return std::move(outcome_);
         if (!create_secrets()) {
@@ -335,6 +338,7 @@ private:
             }
             summary.rows.push_back({k, v});
         }
+        for (auto& row : price_rows()) summary.rows.push_back(std::move(row));
         std::string text = format_table(summary);
         // An untitled grid has an empty header row and rule: drop them.
         for (int i = 0; i < 2; ++i) {
@@ -345,6 +349,58 @@ private:
         console_.text(TextKind::Heading,
                       local_ ? "\nGenerated Modal runner (local backend)\n" : "\nGenerated Modal runner\n");
         console_.text(TextKind::Info, text);
+    }
+
+    // What the run costs: the compute's hourly price and, with a timeout, the
+    // most it can cost. The local backend costs nothing.
+    std::vector<std::vector<std::string>> price_rows() {
+        if (local_) return {{"price", "local: no charge"}};
+        per_hour_ = spend::hourly_price(req_.compute);
+        if (!per_hour_) return {};
+        std::vector<std::vector<std::string>> rows{{"price", price_text(per_hour_)}};
+        if (req_.timeout_s)
+            rows.push_back({"at most", spend::worst_case_text(static_cast<long long>(*req_.timeout_s), *per_hour_)});
+        return rows;
+    }
+
+    // The launch guard: a Modal profile over its monthly budget is refused
+    // with the figures (--ignore-budget overrides), and a run whose worst case
+    // would cross what is left is warned about before the review. Without a
+    // budget for the profile nothing is fetched.
+    bool budget_allows() {
+        if (local_ || !profile_) return true;
+        const auto budgets = spend::parse_budgets(state_.read("budgets"), state_dir() / "budgets.json");
+        const auto limit = spend::limit_for(budgets, *profile_);
+        if (!limit) return true;
+        const auto r = modal_.call({{"billing", "report", "--for", "this month", "--json"}, profile_, 60});
+        const auto used = r.ok() ? spend::month_used(r.json) : std::nullopt;
+        if (!used) {
+            console_.text(TextKind::Warning, "could not read this month's usage of '" + *profile_ +
+                                                 "' to check its budget (" + describe_failure(r) + "); going on\n");
+            return true;
+        }
+        const std::string figures = spend::usd(*used) + " used of its " + spend::usd(*limit) + " budget this month";
+        if (*used >= *limit) {
+            if (ctx_.globals.ignore_budget) {
+                console_.text(TextKind::Warning, "profile '" + *profile_ + "' is over its budget (" + figures +
+                                                     "); launching anyway (--ignore-budget)\n");
+                return true;
+            }
+            settle("refused", kExitFailed,
+                   "profile '" + *profile_ + "' is over its budget: " + figures +
+                       "; raise it (`m-gpux budget set AMOUNT -a " + *profile_ +
+                       "`), use another profile (--profile AUTO picks the one with the most left), or pass "
+                       "--ignore-budget");
+            return false;
+        }
+        if (per_hour_ && req_.timeout_s) {
+            const double worst = *per_hour_ * *req_.timeout_s / 3600.0;
+            if (worst > *limit - *used)
+                console_.text(TextKind::Warning, "this run could cost up to " + spend::usd(worst) + ", more than the " +
+                                                     spend::usd(*limit - *used) + " left of '" + *profile_ +
+                                                     "''s budget (" + figures + ")\n");
+        }
+        return true;
     }
 
     void write_script_out() {
@@ -762,6 +818,7 @@ private:
     StateStore state_;
     bool local_ = false;
     std::optional<std::string> profile_;
+    std::optional<double> per_hour_;  // the compute's price, when the catalog knows it
     std::string run_id_;
     fs::path run_dir_;
     fs::path script_path_;

@@ -14,6 +14,7 @@
 #include "services/prompts.hpp"
 #include "services/runner.hpp"
 #include "services/service_error.hpp"
+#include "services/spend.hpp"
 #include "services/state_store.hpp"
 #include "util/json.hpp"
 #include "util/paths.hpp"
@@ -317,7 +318,10 @@ int32_t profiles_list(const mgpux_host* host, const char** out_json) {
 
 int32_t profiles_resolve(const mgpux_host* host, const char* requested, const char** out_name) {
     return guard(host, [&](PluginHost& ph) {
-        const auto name = profile_store().resolve(named_profile(opt(requested), ph.context().globals.profile));
+        auto named = named_profile(opt(requested), ph.context().globals.profile);
+        // A plugin's profile menu offers AUTO: the same choice --profile AUTO makes.
+        if (named == std::optional<std::string>(spend::kAutoProfile)) named = spend::resolve_auto_profile(ph.context());
+        const auto name = profile_store().resolve(named);
         if (!name) {
             if (out_name) *out_name = nullptr;
             return MGPUX_OK;

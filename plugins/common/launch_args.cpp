@@ -42,7 +42,9 @@ Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const
     for (const auto& c : cat.find("cpus")->as_array()) {
         cores.push_back(static_cast<int>(c.int_or("cores")));
         labels.push_back(cores_text(cores.back()));
-        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory");
+        const Json* price = c.find("price_per_hour");
+        descriptions.push_back(std::to_string(c.int_or("memory_mb")) + " MB memory" +
+                               (price && price->is_number() ? ", " + hourly_price_text(price->as_float()) : ""));
     }
     int default_index = default_row >= 0 ? default_row : static_cast<int>(cat.int_or("default_cpu_index"));
     if (default_index >= static_cast<int>(labels.size())) default_index = 0;
@@ -99,7 +101,11 @@ std::string choose_profile(const Host& host, const Args& args) {
             notes.push_back(p.bool_or("active") ? "active" : "");
         }
     if (names.size() <= 1) return current;
-    return names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
+    names.push_back("AUTO");
+    notes.push_back("the profile with the most money left this month (over-budget ones skipped)");
+    const std::string picked =
+        names.at(static_cast<std::size_t>(host.select("Modal profile", names, notes, def, "--profile")));
+    return picked == "AUTO" ? profiles.resolve("AUTO") : picked;
 }
 
 DepsRequest deps_request(const Args& args, bool auto_requirements) {

@@ -47,7 +47,8 @@ std::string resolve_python(const Args& args, const Catalog& catalog);
 std::string ask_python(const Host& host, const Args& args, const Catalog& catalog);
 
 // The Modal profile: --profile, or the only one, or a menu of them starting
-// on the one m-gpux would use ($MODAL_PROFILE, else the active one).
+// on the one m-gpux would use ($MODAL_PROFILE, else the active one), with a
+// last row AUTO (the host picks the profile with the most money left).
 std::string choose_profile(const Host& host, const Args& args);
 
 // The --requirements / --pip / --no-deps values (not yet resolved).

@@ -121,6 +121,23 @@ Compute compute_from_cpu(const Json& parsed) {
 
 // ---------------------------------------------------------------- menus
 
+std::string hourly_price_text(double usd_per_hour) {
+    char buf[48];
+    // Cheap rates (small CPU sizes) would all round to $0.0x with two decimals.
+    std::snprintf(buf, sizeof buf, usd_per_hour < 0.10 ? "~$%.3f/h" : "~$%.2f/h", usd_per_hour);
+    return buf;
+}
+
+namespace {
+
+// ", ~$0.80/h" when the catalog entry has a price, else "".
+std::string price_suffix(const Json& entry, double count = 1) {
+    const Json* price = entry.find("price_per_hour");
+    return price && price->is_number() ? ", " + hourly_price_text(price->as_float() * count) : "";
+}
+
+}  // namespace
+
 MenuRows gpu_menu_rows(const Json& catalog) {
     MenuRows m;
     const Json* gpus = catalog.find("gpus");
@@ -129,7 +146,8 @@ MenuRows gpu_menu_rows(const Json& catalog) {
         if (g.string_or("name") == catalog.string_or("default_gpu"))
             m.default_index = static_cast<int>(m.labels.size());
         m.labels.push_back(g.string_or("name"));
-        m.descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description"));
+        m.descriptions.push_back(std::to_string(g.int_or("vram_gb")) + " GB - " + g.string_or("description") +
+                                 price_suffix(g));
     }
     return m;
 }
@@ -140,13 +158,9 @@ MenuRows gpu_count_rows(const Json& gpu) {
     const Json* price = gpu.find("price_per_hour");
     for (long long n = 1; n <= most; ++n) {
         m.labels.push_back(std::to_string(n));
-        std::string text;
-        if (price && price->is_number()) {
-            char buf[48];
-            std::snprintf(buf, sizeof buf, "~$%.2f/h", price->as_float() * static_cast<double>(n));
-            text = buf;
-        }
-        m.descriptions.push_back(text);
+        m.descriptions.push_back(price && price->is_number()
+                                     ? hourly_price_text(price->as_float() * static_cast<double>(n))
+                                     : std::string());
     }
     return m;
 }

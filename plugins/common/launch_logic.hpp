@@ -43,9 +43,12 @@ struct MenuRows {
     int default_index = 0;
 };
 
+// "~$0.80/h"; three decimals under $0.10 ("~$0.051/h").
+std::string hourly_price_text(double usd_per_hour);
+
 // The catalog's GPUs (from the catalog service's JSON): labels are the
-// catalog names, descriptions "<VRAM> GB - <description>", starting on the
-// catalog's default GPU.
+// catalog names, descriptions "<VRAM> GB - <description>, ~$X.XX/h" (no
+// price when the catalog has none), starting on the catalog's default GPU.
 MenuRows gpu_menu_rows(const Json& catalog);
 
 // How many of one catalog GPU: "1" .. its max_count, each with the hourly

@@ -286,7 +286,8 @@ const char* kCatalog = R"J({"gpus":[
 TEST(Menus, GpuRowsShowTheVramOnceAndStartOnTheDefault) {
     const MenuRows m = gpu_menu_rows(Json::parse(kCatalog));
     EXPECT_EQ(m.labels, (std::vector<std::string>{"T4", "L4", "A10", "H100!"}));
-    EXPECT_EQ(m.descriptions[0], "16 GB - Turing: light work");
+    EXPECT_EQ(m.descriptions[0], "16 GB - Turing: light work, ~$0.59/h");
+    EXPECT_EQ(m.descriptions[3], "80 GB - Hopper");  // no price known
     EXPECT_EQ(m.default_index, 1);
 }
 
@@ -300,6 +301,12 @@ TEST(Menus, CountRowsGoUpToTheMaximumWithTheirPrice) {
     EXPECT_EQ(h100.labels.size(), 8u);
     EXPECT_EQ(h100.descriptions[3], "");  // no price known
     EXPECT_EQ(catalog_gpu(cat, "B300"), nullptr);
+}
+
+TEST(Menus, PricesUnderTenCentsShowThreeDecimals) {
+    EXPECT_EQ(hourly_price_text(0.0513), "~$0.051/h");
+    EXPECT_EQ(hourly_price_text(3.95), "~$3.95/h");
+    EXPECT_EQ(hourly_price_text(31.6), "~$31.60/h");
 }
 
 TEST(Menus, PythonRowsStartOnTheDefault) {

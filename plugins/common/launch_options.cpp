@@ -50,6 +50,9 @@ std::vector<mgpux_option> shared_options(unsigned which, const char* timeout_def
     if (which & kSavePreset)
         out.push_back(
             option("save-preset").metavar("NAME").help("also save these settings as a preset with this name"));
+    if (which & kImage)
+        out.push_back(option("image").metavar("NAME").help(
+            "start from this published image (`m-gpux image build`) instead of building one from scratch"));
     return out;
 }
 

@@ -1,5 +1,6 @@
 // The options every workload command shares (hub, dev, host, preset run):
-// compute, Python, dependencies, upload excludes, timeout and save-preset.
+// compute, Python, dependencies, upload excludes, timeout, save-preset and
+// the published base image.
 // A plugin builds each command's option table once, at namespace scope, so
 // the table has static storage as the ABI requires:
 //
@@ -25,7 +26,8 @@ enum SharedOptions : unsigned {
     kExcludes = 0x08,    // --exclude PATTERN..., --no-default-excludes
     kTimeout = 0x10,     // --timeout SECONDS
     kSavePreset = 0x20,  // --save-preset NAME
-    kAllShared = 0x3F,
+    kImage = 0x40,       // --image NAME (a published image; the template must branch on base_image)
+    kAllShared = 0x7F,
 };
 
 // The exclusive group of --gpu and --cpu (the host refuses both together).

@@ -22,7 +22,7 @@ TEST(SharedOptions, AllGroupsInOrder) {
     std::vector<std::string> names;
     for (const auto& o : v) names.emplace_back(o.name);
     EXPECT_EQ(names, (std::vector<std::string>{"gpu", "cpu", "memory", "python", "requirements", "pip", "no-deps",
-                                               "exclude", "no-default-excludes", "timeout", "save-preset"}));
+                                               "exclude", "no-default-excludes", "timeout", "save-preset", "image"}));
     for (const auto& o : v) {
         EXPECT_EQ(o.struct_size, sizeof(mgpux_option));
         EXPECT_NE(o.help, nullptr) << o.name;

@@ -78,6 +78,7 @@ Json workspace_context(const WorkspaceSpec& s, const std::string& mgpux_version)
     ctx.set("packages", Json::array_of(s.deps.packages));
     ctx.set("requirements", s.deps.requirements_abs.empty() ? Json() : Json(s.deps.requirements_abs));
     ctx.set("workspace_volume", workspace_volume_name(s.local_dir));
+    ctx.set("base_image", images::base_image_context(s.base_image));
     if (s.kind == Workspace::Interactive) ctx.set("script_path", s.script_path);
     return ctx;
 }

@@ -5,6 +5,7 @@
 // unit-tested; launch_workspace() adds the host calls (render, run, report).
 #pragma once
 
+#include "image_store.hpp"
 #include "launch_args.hpp"
 #include "launch_logic.hpp"
 
@@ -40,6 +41,7 @@ struct WorkspaceSpec {
     std::optional<std::string> preset;  // the preset launched or saved, for the session
     std::string description;            // empty: the kind's default
     bool background = false;
+    std::optional<images::PublishedImage> base_image;  // --image: start from it instead of debian_slim
 };
 
 // The session's login. Jupyter: a token; terminals: ttyd's "user:password".
@@ -81,7 +83,7 @@ std::string script_inside(const std::string& local_dir, const std::string& path,
 // The shared flags of a workspace command, validated before any question:
 // --python, deps, excludes, --timeout (default 86400), then the compute
 // (menus when neither --gpu nor --cpu is given) and the Python version (a
-// menu without --python). The profile is resolved first, so an unknown
+// menu without --python; a --image image brings its own Python). The profile is resolved first, so an unknown
 // --profile fails before anything else. `local_dir` is the current folder.
 WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace kind, const ComputeChoice& choice);
 

@@ -156,7 +156,10 @@ WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace 
     if (args.has("gpu") && args.has("cpu")) throw usage_error("--gpu and --cpu cannot be used together");
     s.background = args.flag("background");
     s.compute = resolve_compute(host, args, catalog, choice);
-    s.python_version = ask_python(host, args, catalog);
+    s.base_image = images::choose_image(host, args, s.profile);
+    // A published image already holds its Python; the menu would only mislead.
+    if (s.base_image && !s.base_image->python.empty()) s.python_version = s.base_image->python;
+    else s.python_version = ask_python(host, args, catalog);
     return s;
 }
 
@@ -257,6 +260,8 @@ void offer_preset(const Host& host, const Args& args, WorkspaceSpec& spec, bool 
 }
 
 int launch_workspace(const Host& host, const WorkspaceSpec& spec, bool json) {
+    // The profile may have been picked after the image: it must be published there too.
+    if (spec.base_image) images::checked_image(images::read_images(host), spec.base_image->name, spec.profile);
     const UploadStats upload = upload_stats(spec.local_dir, spec.excludes);
     if (upload.bytes > 512ull * 1024 * 1024)
         host.warn("The upload is " + human_size(upload.bytes) + "; add --exclude patterns to shrink it.\n");

@@ -1,6 +1,7 @@
 // `m-gpux host asgi|wsgi|static`: deploys (or serves) a web app from a local
 // folder on Modal: an ASGI or WSGI callable, or a static site.
 #include "host_logic.hpp"
+#include "image_store.hpp"
 #include "launch_args.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -36,7 +37,8 @@ constexpr mgpux::OptionBuilder kMode = mgpux::option("mode")
 constexpr mgpux::OptionBuilder kBackground =
     mgpux::option("background").flag().help("deploy: return as soon as Modal reports the deployment");
 
-constexpr unsigned kShared = launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout;
+constexpr unsigned kShared =
+    launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout | launch::kImage;
 
 const std::vector<mgpux_option> kAppOptions =
     launch::with_shared({mgpux::option("entry")
@@ -156,7 +158,10 @@ int launch_app(mgpux::Host& host, const mgpux::Args& args) {
     choice.cpu_index = 2;      // 4 cores, 2048 MB (the original's default for host)
     choice.title = "Host compute";
     p.compute = launch::resolve_compute(host, args, catalog, choice);
-    p.python_version = launch::ask_python(host, args, catalog);
+    const auto image = mgpux::images::choose_image(host, args, mgpux::Profiles(host).resolve());
+    if (image) p.base_image = image->name;
+    // A published image already holds its Python; the menu would only mislead.
+    p.python_version = image && !image->python.empty() ? image->python : launch::ask_python(host, args, catalog);
 
     const launch::UploadStats upload = launch::upload_stats(p.project_dir, p.ignore);
     if (upload.bytes > 512ull * 1024 * 1024)

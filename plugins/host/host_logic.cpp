@@ -95,6 +95,7 @@ Json render_context(const Plan& p, const std::string& mgpux_version) {
     ctx.set("template", template_name(p.action));
     ctx.set("app_name", p.app_name);
     ctx.set("python_version", p.python_version);
+    ctx.set("base_image", p.base_image ? Json(*p.base_image) : Json());
     ctx.set("has_packages", !p.deps.packages.empty());
     ctx.set("packages", Json::array_of(p.deps.packages));
     ctx.set("requirements", p.deps.requirements_abs);

@@ -52,6 +52,7 @@ struct Plan {
     int min_containers = 0;
     std::string mode = "deploy";  // deploy | serve
     bool background = false;
+    std::optional<std::string> base_image;  // --image: a published image instead of debian_slim
 };
 
 // The template's context (every value a Python literal once rendered).

@@ -82,7 +82,7 @@ TEST(Context, AppContextHasEveryTemplateValue) {
     const Json ctx = render_context(sample_plan(), "0.1.0");
     EXPECT_EQ(ctx.dump(),
               R"J({"gpu":null,"cpu":{"cores":4,"memory_mb":2048},"mgpux_version":"0.1.0","template":"host/app.py",)J"
-              R"J("app_name":"m-gpux-host-demo","python_version":"3.12","has_packages":true,)J"
+              R"J("app_name":"m-gpux-host-demo","python_version":"3.12","base_image":null,"has_packages":true,)J"
               R"J("packages":["fastapi==0.115.0"],"requirements":"","project_dir":"/srv/demo","ignore":["**/.venv"],)J"
               R"J("timeout_s":86400,"scaledown_window":300,"min_containers":0,"max_inputs":100,)J"
               R"J("asgi":true,"entry_module":"main","entry_object":"app"})J");
@@ -95,6 +95,12 @@ TEST(Context, StaticHasPortNoEntry) {
     EXPECT_EQ(ctx.find("port")->as_int(), 8000);
     EXPECT_EQ(ctx.find("entry_module"), nullptr);
     EXPECT_EQ(ctx.find("template")->as_string(), "host/static.py");
+}
+
+TEST(Context, PublishedImageIsTheBase) {
+    Plan p = sample_plan();
+    p.base_image = "web-base";
+    EXPECT_EQ(render_context(p, "0.1.0").find("base_image")->as_string(), "web-base");
 }
 
 TEST(Request, DeployInBackground) {

@@ -228,6 +228,7 @@ int launch_script(const mgpux::Host& host, const mgpux::Args& args, const launch
     r.timeout_s = spec.timeout_s;
     r.script_path = spec.script_path;
     r.args = args.list("args");
+    if (spec.base_image) r.base_image = spec.base_image->name;
     if (on == OnInput::Prefill) r.stdin_text = prefill_text(host, args, cwd, input_calls);
     const launch::UploadStats upload = launch::upload_stats(r.local_dir, r.excludes);
     const std::string script = host.render("hub/script.py", script_context(r, host.raw()->host_version));

@@ -93,6 +93,7 @@ Json script_context(const ScriptRun& r, const std::string& mgpux_version) {
     ctx.set("requirements", r.deps.requirements_abs.empty() ? Json() : Json(r.deps.requirements_abs));
     ctx.set("script_path", r.script_path);
     ctx.set("script_args", Json::array_of(r.args));
+    ctx.set("base_image", r.base_image ? Json(*r.base_image) : Json());
     ctx.set("stdin_text", r.stdin_text ? Json(*r.stdin_text) : Json());
     ctx.set("compute_label", r.compute.label);
     return ctx;

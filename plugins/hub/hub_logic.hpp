@@ -48,6 +48,7 @@ struct ScriptRun {
     std::string script_path;  // relative to local_dir
     std::vector<std::string> args;
     std::optional<std::string> stdin_text;
+    std::optional<std::string> base_image;  // --image: a published image name
 };
 
 mgpux::Json script_context(const ScriptRun& r, const std::string& mgpux_version);

@@ -94,6 +94,8 @@ class Image:
         self._uncopied_mounts = _uncopied_mounts
         self._children = 0
         self._used = False
+        self._built = False
+        self._published = []  # the names publish() was called with
         if _parent is not None:
             _parent._children += 1
         STATE.images.append(self)
@@ -110,7 +112,29 @@ class Image:
             "base": dict(self._base),
             "steps": [{k: v for k, v in step.items() if not k.startswith("_")} for step in self._steps],
             "used": self._used,
+            "built": self._built,
+            "published": list(self._published),
         }
+
+    # -- building and publishing (Modal 1.5) -------------------------------------------------
+    def build(self, app):
+        """Builds the image for `app` (a running App); recorded, nothing is built here."""
+        from .app import App
+
+        if not isinstance(app, App):
+            STATE.error("invalid_app", f"Image.build: `app` must be a modal.App, not {type(app).__name__}.", self._where("build"))
+        self._built = True
+        self._used = True
+        return self
+
+    def publish(self, name, *, environment_name=None, experimental_options=None, client=None):
+        """Publishes the built image under `name` (":latest" when it has no tag); recorded."""
+        where = self._where("publish")
+        if not self._built:
+            STATE.error("image_not_built", "Cannot publish an image that has not been created yet. Call `.build()` first.", where)
+        if not isinstance(name, str) or not name.strip():
+            STATE.error("invalid_image_name", f"Image.publish: `name` must be a non-empty string, got {name!r}.", where)
+        self._published.append(name)
 
     # -- internals -------------------------------------------------------------------------
     def _where(self, op):
@@ -186,6 +210,16 @@ class Image:
         if force_build:
             base["force_build"] = True
         return Image(base)
+
+    @staticmethod
+    def from_name(name, *, environment_name=None, client=None):
+        """A published image, looked up by name when the app starts."""
+        where = "Image.from_name"
+        if not isinstance(name, str) or not name.strip():
+            STATE.error("invalid_image_name", f"Image.from_name: `name` must be a non-empty string, got {name!r}.", where)
+        if environment_name is not None and not isinstance(environment_name, str):
+            STATE.error("invalid_environment", f"Image.from_name: `environment_name` must be a string, got {environment_name!r}.", where)
+        return Image({"type": "from_name", "name": jsonable(name), "environment_name": jsonable(environment_name)})
 
     @staticmethod
     def from_dockerfile(path, *, context_dir=None, force_build=False, secrets=None, gpu=None, add_python=None, build_args={}, ignore=()):  # noqa: B006

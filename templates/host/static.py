@@ -16,7 +16,8 @@ PORT = {{port}}
 
 app = modal.App({{app_name}})
 image = (
-    modal.Image.debian_slim(python_version={{python_version}})
+    # base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 {{#requirements}}
     .pip_install_from_requirements({{requirements}})
 {{/requirements}}

@@ -23,7 +23,8 @@ LOCAL_DIR = {{local_dir}}
 PIP_PACKAGES = {{packages}}
 REQUIREMENTS_FILE = {{requirements}}
 
-image = modal.Image.debian_slim(python_version={{python_version}})
+# base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 image = image.apt_install(*TERMINAL_APT_PACKAGES).run_commands(TTYD_INSTALL, "mkdir -p /root/.config")
 if PIP_PACKAGES:
     image = image.pip_install(*PIP_PACKAGES)

@@ -27,7 +27,8 @@ REQUIREMENTS_FILE = {{requirements}}
 JUPYTER_PACKAGES = ["jupyterlab==4.6.6", "jupyter-server==2.21.1", "ipywidgets==8.1.9"]
 JUPYTER_PORT = 8888
 
-image = modal.Image.debian_slim(python_version={{python_version}})
+# base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 if PIP_PACKAGES:
     image = image.pip_install(*PIP_PACKAGES)
 if REQUIREMENTS_FILE:

@@ -32,7 +32,8 @@ WORKSPACE_DIR = "/workspace"
 if not SCRIPT_PATH or SCRIPT_PATH.startswith("/") or ".." in SCRIPT_PATH.split("/"):
     raise ValueError("the script path must be relative to the project folder, with '/' separators: %r" % SCRIPT_PATH)
 
-image = modal.Image.debian_slim(python_version={{python_version}})
+# base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 if PIP_PACKAGES:
     image = image.pip_install(*PIP_PACKAGES)
 if REQUIREMENTS_FILE:

@@ -93,6 +93,23 @@ class HostTest(MgpuxTestCase):
 
     # ---------------------------------------------------------------- rendering
 
+    def test_image_is_the_base_of_asgi_and_static(self):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        store = self.state_dir / "images.json"
+        store.write_text(json.dumps({"web-base": {"profiles": ["alice"], "python": "3.11", "summary": "debian_slim",
+                                                  "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
+        store.chmod(0o600)
+        proj = self.project()
+        (proj / "index.html").write_text("<p>hi</p>", encoding="utf-8")
+        for action in ("asgi", "static"):
+            flag = "--dir" if action == "static" else "--project-dir"
+            r, script = self.render(action, flag, proj, "--image", "web-base")
+            self.assertIn('modal.Image.from_name("web-base")', script, action)
+            image = self.inspect_rendered(script)["images"][0]
+            self.assertEqual(image["base"]["type"], "from_name")
+        r, script = self.render("asgi", "--project-dir", proj, "--image", "missing", expect=2)
+        self.assertIsNone(script)
+
     def test_asgi_defaults(self):
         proj = self.project()
         r, script = self.render("asgi", "--project-dir", proj)

@@ -556,6 +556,51 @@ class NoAccountTest(HubTestCase):
         self.assertIn("modal.App(", script)
 
 
+class ImageOptionTest(HubTestCase):
+    """--image NAME: a published image from images.json becomes the template's base image."""
+
+    def publish(self, name, profiles, python="3.11"):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / "images.json"
+        path.write_text(json.dumps({name: {"profiles": profiles, "python": python, "summary": "debian_slim + 1 pip",
+                                           "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
+        path.chmod(0o600)
+
+    def test_jupyter_image_renders_from_name_with_the_literal_name(self):
+        self.publish("torch-base", ["alice", "work"])
+        r, script = self.render("--profile", "work", "hub", "jupyter", "--gpu", "L4", "--image", "torch-base")
+        self.assertIn('modal.Image.from_name("torch-base")', script)
+        self.assertNotIn("Image.debian_slim(", script)
+        report = self.inspect_rendered(script)
+        self.assertEqual(report["images"][0]["base"], {"type": "from_name", "name": "torch-base",
+                                                       "environment_name": None})
+
+    def test_script_and_bash_take_the_image_too(self):
+        self.publish("torch-base", ["alice"])
+        for args in (("hub", "bash", "--cpu", "2"), ("hub", "script", "main.py", "--on-input", "run", "--cpu", "2")):
+            r, script = self.render(*args, "--image", "torch-base")
+            self.assertIn('modal.Image.from_name("torch-base")', script, args)
+            self.inspect_rendered(script)
+
+    def test_without_image_the_base_is_debian_slim(self):
+        self.publish("torch-base", ["alice"])
+        r, script = self.render("hub", "jupyter", "--gpu", "L4")
+        self.assertNotIn("from_name(\"torch", script)
+        self.assertIn("modal.Image.debian_slim(python_version=", script)
+
+    def test_unknown_or_unpublished_image_is_refused_before_rendering(self):
+        self.publish("torch-base", ["alice"])
+        r, script = self.render("hub", "jupyter", "--gpu", "L4", "--image", "nope", expect=2)
+        self.assertIsNone(script)
+        self.assertIn("image list", r.err)
+        r, script = self.render("--profile", "work", "hub", "jupyter", "--gpu", "L4", "--image", "torch-base",
+                                expect=2)
+        self.assertIsNone(script)
+        self.assertIn("image build torch-base -a work", r.err)
+        r, script = self.render("hub", "jupyter", "--gpu", "L4", "--image", "bad name", expect=2)
+        self.assertIsNone(script)
+
+
 class NumberedMenuTest(HubTestCase):
     """stdin a terminal, stdout a pipe: the menus are numbered lists (drawn on stderr, the terminal)."""
 
@@ -604,6 +649,26 @@ class NumberedMenuTest(HubTestCase):
         self.assertIn("q to cancel", shown)
         self.assertEqual(self.modal_calls(), [])
         self.assertFalse((self.state_dir / "runs").exists())
+        self.assertRegex(shown, r"L4\s+24 GB - .*, ~\$0\.80/h")  # every picker row with a rate shows it
+
+    def test_profile_menu_offers_auto(self):
+        def row(cost):
+            return {"object_id": "ap-" + "x" * 22, "description": "a", "environment": "main",
+                    "interval_start": "2026-12-01T00:00:00", "cost": cost}
+        self.fake.set_billing("alice", [row("29")])
+        self.fake.set_billing("work", [row("1")])
+        # the profile menu: alice, work, AUTO; then q at the compute question
+        code, out, shown = self.run_with_terminal_stdin(["dev"], b"3\nq\n")
+        self.assertEqual(code, 130, shown)
+        self.assertRegex(shown, r"3\) AUTO\s+the profile with the most money left")
+        self.assertIn("AUTO chose profile 'work'", shown)
+        self.assertEqual(len(self.fake.calls_of("billing", "report")), 2)
+
+    def test_cpu_rows_show_their_price(self):
+        code, out, shown = self.run_with_terminal_stdin(["--profile", "work", "hub", "bash"], b"2\nq\n")
+        self.assertEqual(code, 130, shown)
+        self.assertIn("512 MB memory, ~$0.051/h", shown)
+        self.assertIn("4096 MB memory, ~$0.41/h", shown)
 
 
 class RenderTest(HubTestCase):

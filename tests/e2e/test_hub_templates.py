@@ -47,6 +47,7 @@ def jupyter_context(local_dir):
         "packages": [], "requirements": None, "local_dir": str(local_dir),
         "exclude_patterns": RESOLVED_EXCLUDES,
         "workspace_volume": "m-gpux-workspace-proj-421a2c433a",
+        "base_image": None,
     })
     return ctx
 
@@ -65,6 +66,7 @@ def script_context(local_dir):
         "app_name": "m-gpux-runner", "gpu": "L4", "cpu": None, "timeout_s": 86400, "packages": [],
         "requirements": None, "local_dir": str(local_dir), "exclude_patterns": ["**/.venv"] + CREDENTIAL_EXCLUDES,
         "script_path": "main.py", "script_args": [], "stdin_text": None, "compute_label": "L4",
+        "base_image": None,
     })
     return ctx
 
@@ -679,6 +681,33 @@ VLLM_STUB = """
         if server.healthy:
             break
 """
+
+
+class BaseImageTests(TemplateCase):
+    """base_image: a published image replaces debian_slim; the later steps still apply on top."""
+
+    def contexts(self):
+        yield "hub/jupyter.py", jupyter_context(self.project)
+        for template in ("hub/bash.py", "dev/shell.py", "hub/interactive.py"):
+            yield template, terminal_context(self.project, template)
+        yield "hub/script.py", script_context(self.project)
+
+    def test_a_published_image_is_the_base_of_every_workspace_template(self):
+        for template, ctx in self.contexts():
+            with self.subTest(template=template):
+                ctx.update({"base_image": NASTY, "packages": ["rich"]})
+                text = self.render(template, ctx)
+                self.assertNotIn("Image.debian_slim(", text)
+                image = self.inspect(text)["images"][0]
+                self.assertEqual(image["base"]["type"], "from_name")
+                self.assertEqual(image["base"]["name"], NASTY)  # a literal, whatever it holds
+                self.assertIn("rich", json.dumps(image["steps"]))
+
+    def test_null_builds_from_scratch(self):
+        for template, ctx in self.contexts():
+            with self.subTest(template=template):
+                image = self.inspect(self.render(template, ctx))["images"][0]
+                self.assertEqual(image["base"]["type"], "debian_slim")
 
 
 class VllmTemplateTests(TemplateCase):

@@ -154,6 +154,9 @@ TEST(CatalogTest, JsonDescribesEverything) {
     EXPECT_EQ(cpus[3].at("memory_mb").as_int64(), 4096);
     EXPECT_EQ(doc.at("default_cpu_index").as_int64(), 3);
     EXPECT_EQ(doc.at("pythons").as_array().size(), 5u);
+    EXPECT_EQ(doc.at("rates").at("cpu_core_hour").as_double(), 0.0473);
+    EXPECT_EQ(doc.at("rates").at("sandbox_cpu_core_hour").as_double(), 0.1419);
+    EXPECT_EQ(doc.at("cpus").as_array().at(0).at("price_per_hour").as_double(), 0.0473 + 0.5 * 0.008);
     EXPECT_EQ(doc.at("default_python").as_string(), "3.12");
     // Prices read as plain decimals, not Boost's "8E-1".
     EXPECT_NE(catalog_json().find("\"price_per_hour\":0.8,"), std::string::npos);

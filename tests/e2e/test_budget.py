@@ -1,0 +1,267 @@
+"""m-gpux budget set|clear|show|check|watch over ~/.m-gpux/budgets.json, usage from the fake
+modal's billing reports, and --stop through `modal app stop`."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import BIN, MgpuxTestCase, main
+
+
+def usage_row(description, cost):
+    return {"object_id": "ap-" + "x" * 22, "description": description, "environment": "main",
+            "interval_start": "2026-12-03T00:00:00", "cost": cost}
+
+
+class BudgetTestCase(MgpuxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.write_two_profiles()  # alice (active), work
+        self.budgets = self.state_dir / "budgets.json"
+
+    def write_budgets(self, text):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        self.budgets.write_text(text, encoding="utf-8")
+        self.budgets.chmod(0o600)
+
+
+class FileTest(BudgetTestCase):
+    def test_set_and_clear_write_the_original_format(self):
+        self.assertExit(self.run_mgpux("budget", "set", "25", "-a", "work"), 0)
+        self.assertExit(self.run_mgpux("budget", "set", "$12.50"), 0)
+        self.assertEqual(json.loads(self.budgets.read_text()), {"*": 12.5, "work": 25.0})
+        self.assertExit(self.run_mgpux("budget", "clear", "-a", "work"), 0)
+        self.assertEqual(json.loads(self.budgets.read_text()), {"*": 12.5})
+        self.assertEqual(self.modal_calls(), [])
+
+    def test_bad_amount_is_a_usage_error(self):
+        r = self.run_mgpux("budget", "set", "ten")
+        self.assertExit(r, 2)
+        self.assertFalse(self.budgets.exists())
+
+    def test_corrupt_file_is_refused_and_left_untouched(self):
+        for text in ('{"work": "lots"}', "{not json"):
+            self.write_budgets(text)
+            for args in (("budget", "set", "5"), ("budget", "show"), ("budget", "check")):
+                r = self.run_mgpux(*args)
+                self.assertExit(r, 3)
+                self.assertIn("budgets.json", r.err)
+                self.assertEqual(self.budgets.read_text(), text)
+
+
+class CheckTest(BudgetTestCase):
+    def test_under_budget_exits_0_and_shows_what_is_left(self):
+        self.fake.set_billing("alice", [usage_row("m-gpux-jupyter", "4")])
+        self.fake.set_billing("work", [usage_row("trainer", "1.5")])
+        self.write_budgets('{"work": 10, "*": 20}')
+        r = self.run_mgpux("--json", "budget", "check")
+        self.assertExit(r, 0)
+        accounts = {a["profile"]: a for a in r.json()["accounts"]}
+        self.assertEqual(accounts["work"]["spendable"], 8.5)
+        self.assertEqual(accounts["alice"]["budget"], 20.0)
+        self.assertEqual(accounts["alice"]["budget_source"], "default (*)")
+        self.assertFalse(r.json()["over_budget"])
+        self.assertEqual(len(self.fake.calls_of("billing", "report")), 2)
+
+    def test_over_budget_exits_1_and_stop_stops_only_that_accounts_mgpux_apps(self):
+        self.fake.set_billing("alice", [usage_row("m-gpux-jupyter", "4")])
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        mine = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="work")
+        theirs = self.fake.add_app("someone-else", state="deployed", workspace="work")
+        alices = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="alice")
+        r = self.run_mgpux("budget", "check")
+        self.assertExit(r, 1)
+        self.assertIn("over budget", r.out)
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])
+        r = self.run_mgpux("--json", "budget", "check", "--stop")
+        self.assertExit(r, 1)
+        stops = self.fake.calls_of("app", "stop")
+        self.assertEqual(len(stops), 1)
+        self.assertIn(mine, stops[0]["argv"])
+        self.assertEqual(stops[0]["env"]["MODAL_PROFILE"], "work")
+        self.assertEqual([s["app_id"] for s in r.json()["stopped"]], [mine])
+        self.assertEqual(self.fake.app(theirs)["state"], "deployed")
+        self.assertEqual(self.fake.app(alices)["state"], "ephemeral (detached)")
+
+    def test_show_table_names_each_account(self):
+        self.fake.set_billing("alice", [usage_row("a", "2")])
+        self.fake.set_billing("work", [usage_row("b", "3")])
+        self.write_budgets('{"work": 5}')
+        r = self.run_mgpux("budget", "show")
+        self.assertExit(r, 0)
+        self.assertIn("$2.00", r.out)
+        self.assertIn("$5.00", r.out)
+        self.assertIn("none ($30 credit)", r.out)
+
+
+class LaunchCase(BudgetTestCase):
+    def setUp(self):
+        super().setUp()
+        self.project = self.tmp / "proj"
+        self.project.mkdir()
+        (self.project / "main.py").write_text("print('hi')\n", encoding="utf-8")
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://ta-01abc.modal.host"]}])
+
+    def launch(self, *globals_, gpu="L4"):
+        return self.run_mgpux("--yes", *globals_, "hub", "jupyter", "--gpu", gpu, "--background", cwd=self.project)
+
+
+class LaunchGuardTest(LaunchCase):
+    """The runner checks the chosen profile's budget before a Modal launch."""
+
+    def test_over_budget_is_refused_with_the_figures_and_nothing_runs(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        r = self.launch("--profile", "work")
+        self.assertExit(r, 1)
+        self.assertIn("over its budget", r.err)
+        self.assertIn("$31.00 used of its $30.00 budget", r.err)
+        self.assertIn("--ignore-budget", r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+        self.assertEqual(self.fake.calls_of("secret", "create"), [])
+
+    def test_ignore_budget_launches_anyway(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"*": 30}')
+        r = self.launch("--profile", "work", "--ignore-budget")
+        self.assertExit(r, 0)
+        self.assertIn("launching anyway", r.err)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
+
+    def test_without_a_budget_nothing_is_fetched(self):
+        r = self.launch("--profile", "work")
+        self.assertExit(r, 0)
+        self.assertEqual(self.fake.calls_of("billing", "report"), [])
+
+    def test_review_shows_the_price_and_a_crossing_run_is_warned(self):
+        self.fake.set_billing("work", [usage_row("trainer", "5")])
+        self.write_budgets('{"work": 10}')
+        r = self.launch("--profile", "work", gpu="H100")
+        self.assertExit(r, 0)
+        self.assertIn("~$3.95/h", r.err)
+        self.assertIn("24 h × ~$3.95/h ≈ $94.80 at most", r.err)
+        self.assertIn("could cost up to $94.80, more than the $5.00 left", r.err)
+
+    def test_local_backend_has_no_price_and_no_guard(self):
+        self.write_budgets('{"*": 0}')
+        r = self.run_mgpux("--yes", "--dry-run", "--backend", "local", "hub", "jupyter", "--cpu", "2",
+                           cwd=self.project)
+        self.assertExit(r, 0)
+        self.assertIn("local: no charge", r.err + r.out)
+        self.assertEqual(self.fake.calls_of("billing", "report"), [])
+
+
+class AutoProfileTest(LaunchCase):
+    def test_auto_pins_the_profile_with_the_most_left(self):
+        self.fake.set_billing("alice", [usage_row("a", "9.5")])
+        self.fake.set_billing("work", [usage_row("b", "4")])
+        self.write_budgets('{"alice": 10}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 0)
+        self.assertIn("AUTO chose profile 'work'", r.err)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
+
+    def test_auto_skips_an_account_over_budget_and_one_whose_billing_fails(self):
+        self.fake.set_billing("alice", [usage_row("a", "1")])
+        self.fake.set_billing("work", [usage_row("b", "0")])
+        self.write_budgets('{"work": 0}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 0)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "alice")
+        self.fake.set_scenario([{"match": ["billing", "report"], "env": {"MODAL_PROFILE": "alice"}, "exit": 1,
+                                 "stderr": "Error: boom"}])
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 1)
+        self.assertIn("1 over budget skipped, 1 without usage figures skipped", r.err)
+        self.assertEqual(len(self.fake.calls_of("run")), 1)
+
+    def test_auto_with_every_account_over_budget_launches_nothing(self):
+        self.fake.set_billing("alice", [usage_row("a", "12")])
+        self.fake.set_billing("work", [usage_row("b", "12")])
+        self.write_budgets('{"*": 10}')
+        r = self.launch("--profile", "AUTO")
+        self.assertExit(r, 1)
+        self.assertIn("no profile has money left", r.err)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+
+class PricingTest(MgpuxTestCase):
+    def test_pricing_json_has_the_table_and_its_source(self):
+        r = self.run_mgpux("--json", "pricing")
+        self.assertExit(r, 0)
+        doc = r.json()
+        prices = {g["name"]: g["price_per_hour"] for g in doc["gpus"]}
+        self.assertEqual(prices["H100"], 3.95)
+        self.assertIsNone(prices["H100!"])
+        self.assertEqual(doc["rates"]["cpu_core_hour"], 0.0473)
+        self.assertEqual(doc["rates"]["volume_gib_month"], 0.09)
+        self.assertEqual(doc["source"], "static")
+        self.assertIsNone(doc["live_rates"])  # the fake workspace has no rates to give
+        self.assertIn("live rates unavailable", doc["note"])
+        self.assertFalse((self.state_dir / "rates.json").exists())
+
+    def rates_calls(self):
+        return len(self.fake.calls_of("billing", "rates"))
+
+    def test_live_rates_are_cached_for_seven_days(self):
+        self.write_two_profiles()
+        with self.fake.locked_state() as state:
+            state["billing_rates"] = {"gpu.h100": "3.95", "cpu.core": "0.0473"}
+        r = self.run_mgpux("--json", "pricing")
+        self.assertExit(r, 0)
+        self.assertEqual(r.json()["live_rates"], {"cpu.core": "0.0473", "gpu.h100": "3.95"})
+        cache = json.loads((self.state_dir / "rates.json").read_text(encoding="utf-8"))
+        self.assertEqual(cache["rates"]["gpu.h100"], "3.95")
+        self.assertLess(abs(cache["fetched_at"] - time.time()), 60)
+        self.assertExit(self.run_mgpux("pricing"), 0)
+        self.assertEqual(self.rates_calls(), 1)  # fresh: read from the cache
+        self.assertExit(self.run_mgpux("pricing", "--refresh-rates"), 0)
+        self.assertEqual(self.rates_calls(), 2)
+        cache["fetched_at"] -= 8 * 86400  # older than 7 days: fetched again
+        (self.state_dir / "rates.json").write_text(json.dumps(cache), encoding="utf-8")
+        r = self.run_mgpux("pricing")
+        self.assertExit(r, 0)
+        self.assertEqual(self.rates_calls(), 3)
+        self.assertIn("gpu.h100", r.out)
+
+    def test_pricing_table(self):
+        r = self.run_mgpux("pricing")
+        self.assertExit(r, 0)
+        self.assertRegex(r.out, r"GPU L4\s+\$0\.80 per GPU-hour")
+        self.assertIn("Source: the static table", r.err + r.out)
+
+
+class WatchTest(BudgetTestCase):
+    def test_interval_below_60_is_refused(self):
+        self.assertExit(self.run_mgpux("budget", "watch", "--interval", "30"), 2)
+
+    def test_a_failing_round_keeps_going_and_ctrl_c_stops_cleanly(self):
+        self.fake.set_billing("alice", [usage_row("a", "2")])
+        self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "Error: boom"}])
+        env = dict(self.env)
+        env.update(self.fake.env())
+        proc = subprocess.Popen([str(BIN), "budget", "watch", "--interval", "60", "--no-stop"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(self.tmp))
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline and len(self.fake.calls_of("billing", "report")) < 2:
+                time.sleep(0.1)
+            time.sleep(1.5)  # the round ends and the watch waits
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("usage unavailable", out.decode())
+        self.assertIn("watch stopped", err.decode() + out.decode())
+
+
+if __name__ == "__main__":
+    main()
