@@ -1,6 +1,7 @@
 #include "devbox.hpp"
 
 #include "devbox_logic.hpp"
+#include "image_store.hpp"
 #include "launch_args.hpp"
 #include "ssh_config.hpp"
 #include "workspace_launch.hpp"
@@ -44,7 +45,7 @@ const std::vector<mgpux_option>& up_options() {
          mgpux::option("upload").negatable().help("copy the current folder into /workspace (default); --no-upload "
                                                   "starts from the volume as it is"),
          mgpux::option("preset").alias('p').metavar("NAME").help("take compute, Python and excludes from a preset")},
-        launch::kCompute | launch::kPython | launch::kExcludes);
+        launch::kCompute | launch::kPython | launch::kExcludes | launch::kImage);
     return options;
 }
 const std::vector<mgpux_option>& name_options() {
@@ -325,6 +326,8 @@ Json driver_context(const mgpux::Host& host, const std::string& action, const st
     const Json* cidrs = box.find("inbound_cidrs");
     ctx.set("inbound_cidrs", cidrs ? *cidrs : Json());
     ctx.set("python_version", box.string_or("python_version", "3.12"));
+    const Json* base_image = box.find("base_image");
+    ctx.set("base_image", base_image ? *base_image : Json());
     ctx.set("workspace_volume", box.string_or("workspace_volume"));
     const Json* excludes = box.find("exclude_patterns");
     ctx.set("exclude_patterns", excludes ? *excludes : Json::array());
@@ -436,15 +439,20 @@ Json plan_box(const mgpux::Host& host, const mgpux::Args& args, const std::strin
         box = compute_json(box, spec.compute);
         box.set("profile", spec.profile);
         box.set("python_version", spec.python_version);
+        box.set("base_image", mgpux::images::base_image_context(spec.base_image));
         box.set("exclude_patterns", Json::array_of(spec.excludes));
         box.set("preset", preset);
         return box;
     }
-    box.set("profile", launch::choose_profile(host, args));
+    const std::string profile = launch::choose_profile(host, args);
+    box.set("profile", profile);
     launch::ComputeChoice choice;
     choice.title = "Dev box compute";
     box = compute_json(box, launch::resolve_compute(host, args, catalog, choice));
-    box.set("python_version", launch::resolve_python(args, catalog));
+    // A published image already holds its Python.
+    const auto image = mgpux::images::choose_image(host, args, profile);
+    box.set("base_image", mgpux::images::base_image_context(image));
+    box.set("python_version", image && !image->python.empty() ? image->python : launch::resolve_python(args, catalog));
     box.set("exclude_patterns", Json::array_of(launch::resolve_excludes(args, launch::ExcludeDefaults::Workspace)));
     return box;
 }

@@ -29,6 +29,7 @@ CPU = {{cpu}}
 MEMORY_MB = {{memory_mb}}
 INBOUND_CIDRS = {{inbound_cidrs}}  # --lock-ip: the caller's public address
 PYTHON_VERSION = {{python_version}}
+BASE_IMAGE = {{base_image}}  # an image published with `m-gpux image build` (--image), else None
 WORKSPACE_VOLUME_NAME = {{workspace_volume}}
 WORKSPACE_DIR = "/workspace"
 WORKSPACE_SEED_DIR = "/workspace_seed"
@@ -63,7 +64,8 @@ ssh_key_secret = modal.Secret.from_local_environ([KEY_VARIABLE]) if SSH and ACTI
 if SNAPSHOT_ID:
     image = modal.Image.from_id(SNAPSHOT_ID)
 else:
-    image = modal.Image.debian_slim(python_version=PYTHON_VERSION).apt_install(
+    base = modal.Image.from_name(BASE_IMAGE) if BASE_IMAGE else modal.Image.debian_slim(python_version=PYTHON_VERSION)
+    image = base.apt_install(
         "openssh-server", "rsync", "git", "curl", "ca-certificates"
     )
     if UPLOAD:

@@ -267,6 +267,22 @@ class DevBoxLifecycle(DevBoxCase):
         self.assertEqual(self.sandbox_calls("create")[-1]["image_base"]["type"], "debian_slim")
         self.assertEqual(self.sessions()[0]["state"], "running")
 
+    def test_up_from_a_published_image(self):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        store = self.state_dir / "images.json"
+        store.write_text(json.dumps({"dev-base": {"profiles": ["work"], "python": "3.11", "summary": "debian_slim",
+                                                  "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
+        store.chmod(0o600)
+        r = self.up("--image", "missing")
+        self.assertExit(r, 2)
+        self.assertEqual(self.sandbox_calls(), [])
+        self.assertExit(self.up("--image", "dev-base"), 0)
+        (create,) = self.sandbox_calls("create")
+        self.assertEqual(create["image_base"]["type"], "from_name")
+        self.assertEqual(create["image_base"]["name"], "dev-base")
+        box = self.boxes()["gpu"]
+        self.assertEqual((box["base_image"], box["python_version"]), ("dev-base", "3.11"))
+
     def test_corrupt_dev_json_is_refused_and_left_alone(self):
         self.state_dir.mkdir()
         (self.state_dir / "dev.json").write_text("{not json", encoding="utf-8")
