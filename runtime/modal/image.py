@@ -179,6 +179,14 @@ class Image:
         return Image({"type": "micromamba", "python_version": resolved, "python_version_requested": jsonable(python_version)})
 
     @staticmethod
+    def from_id(image_id, client=None):
+        """An image that already exists (a published build or a sandbox's filesystem snapshot)."""
+        if not isinstance(image_id, str) or not image_id:
+            STATE.error("invalid_image_id", f"Image.from_id: `image_id` must be a non-empty string, got {image_id!r}.",
+                        "Image.from_id")
+        return Image({"type": "from_id", "image_id": image_id})
+
+    @staticmethod
     def from_registry(tag, secret=None, *, setup_dockerfile_commands=[], force_build=False, add_python=None):  # noqa: B006
         from .secret import Secret
 

@@ -54,6 +54,17 @@ class DevTest(MgpuxTestCase):
         self.assertEqual(self.presets(), {})  # --yes: no preset unless --save-preset
         self.assertNotIn(doc["login"]["password"], (self.fake.home / "calls.jsonl").read_text(encoding="utf-8"))
 
+    def test_dev_web_is_the_same_flow(self):
+        r = self.dev("--yes", "--json", "--profile", "work", "dev", "web", "--cpu", "2")
+        self.assertExit(r, 0)
+        doc = r.json()
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["argv"][:2], ["run", "--detach"])
+        self.assertIn("dev/shell.py", self.launched_script())
+        self.assertEqual((doc["kind"], doc["app_name"], doc["url"]), ("dev", "m-gpux-shell", READY_URL))
+        (s,) = self.sessions()
+        self.assertEqual(s["kind"], "dev")
+
     def test_save_preset_then_launch_it(self):
         (self.project / "requirements.txt").write_text("httpx\n", encoding="utf-8")
         r = self.dev("--yes", "dev", "--gpu", "A100:2", "--python", "3.11", "--exclude", "data",
