@@ -1,6 +1,7 @@
 #include "launch_args.hpp"
 
 #include <cstdlib>
+#include <fstream>
 #include <limits>
 
 namespace mgpux::launch {
@@ -159,6 +160,16 @@ void save_preset(const Host& host, const std::string& name, const PresetInput& i
         throw usage_error("--save-preset: a preset holds either a requirements file or --pip packages, not both");
     State(host).preset_save(name, preset_fields(input));
     host.info("Saved preset: " + name + "\n");
+}
+
+std::string modal_python(const Host& host) {
+    const char* chosen = std::getenv("MGPUX_PYTHON");
+    if (chosen && *chosen) return "python3";
+    std::ifstream in(Process(host).locate("modal"), std::ios::binary);
+    std::string first;
+    std::getline(in, first);
+    const std::string python = interpreter_from_shebang(first);
+    return python.empty() ? "python3" : python;
 }
 
 }  // namespace mgpux::launch

@@ -80,4 +80,9 @@ std::optional<std::string> save_preset_name(const Args& args);
 // --dry-run) and says so.
 void save_preset(const Host& host, const std::string& name, const PresetInput& input);
 
+// The Python that has `modal` installed, for driver scripts that import it:
+// the interpreter `modal`'s own #! line names; "python3" (which MGPUX_PYTHON
+// overrides) when MGPUX_PYTHON is set or the line names none.
+std::string modal_python(const Host& host);
+
 }  // namespace mgpux::launch

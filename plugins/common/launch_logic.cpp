@@ -553,4 +553,17 @@ PresetFields preset_fields(const PresetInput& p) {
     return f;
 }
 
+std::string interpreter_from_shebang(const std::string& first_line) {
+    if (first_line.rfind("#!", 0) != 0) return "";
+    std::vector<std::string> w;
+    std::istringstream in(first_line.substr(2));
+    for (std::string word; in >> word;) w.push_back(word);
+    if (w.empty()) return "";
+    const bool via_env = w[0] == "/usr/bin/env" || w[0] == "/bin/env";
+    if (!via_env) return w[0];
+    for (std::size_t i = 1; i < w.size(); ++i)
+        if (w[i].front() != '-' && w[i].find('=') == std::string::npos) return w[i];
+    return "";
+}
+
 }  // namespace mgpux::launch

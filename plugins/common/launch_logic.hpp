@@ -241,4 +241,8 @@ struct PresetInput {
 };
 PresetFields preset_fields(const PresetInput& p);
 
+// The interpreter a `#!` line names: "#!/usr/bin/python3" -> "/usr/bin/python3",
+// "#!/usr/bin/env python3" -> "python3"; "" when the line names none.
+std::string interpreter_from_shebang(const std::string& first_line);
+
 }  // namespace mgpux::launch

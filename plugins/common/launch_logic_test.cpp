@@ -389,3 +389,13 @@ TEST(Preset, FieldsAreStructured) {
               R"J({"action":"dev","profile":"work","requirements":"requirements.txt","python_version":"3.12",)J"
               R"J("cpu":8,"memory_mb":4096,"exclude_patterns":["**/data"]})J");
 }
+
+TEST(LaunchLogic, InterpreterFromShebang) {
+    EXPECT_EQ(mgpux::launch::interpreter_from_shebang("#!/usr/bin/python3"), "/usr/bin/python3");
+    EXPECT_EQ(mgpux::launch::interpreter_from_shebang("#!/opt/venv/bin/python -s"), "/opt/venv/bin/python");
+    EXPECT_EQ(mgpux::launch::interpreter_from_shebang("#!/usr/bin/env python3"), "python3");
+    EXPECT_EQ(mgpux::launch::interpreter_from_shebang("#!/usr/bin/env -S PYTHONUTF8=1 python3.12 -u"), "python3.12");
+    EXPECT_EQ(mgpux::launch::interpreter_from_shebang("\x7f"
+                                                      "ELF"),
+              "");
+}

@@ -35,14 +35,14 @@ Stack open_stack(const mgpux::Args& args) {
     return s;
 }
 
-// Runs the driver (`python3 - ACTION ...`, the script on stdin) with the
+// Runs the driver (`<modal's python> - ACTION ...`, the script on stdin) with the
 // profile pinned. Secret values reach it in its environment only, never in
 // the script or argv.
 mgpux::ProcessResult run_driver(const mgpux::Host& host, const std::string& profile, const std::string& script,
                                 const std::vector<std::string>& action, bool inherit,
                                 const std::vector<SecretValue>& secrets = {}) {
     mgpux::ProcessRequest req;
-    req.program = "python3";
+    req.program = launch::modal_python(host);  // the driver imports modal
     req.args = {"-"};
     req.args.insert(req.args.end(), action.begin(), action.end());
     req.stdin_mode = "text";

@@ -273,16 +273,6 @@ void remove_ssh_entry(const Places& p, const std::string& name) {
 
 // ---------------------------------------------------------------- the driver
 
-// The Python that has `modal` installed: the interpreter `modal`'s own #! line names.
-std::string modal_python(const mgpux::Host& host) {
-    const std::string modal = mgpux::Process(host).locate("modal");
-    std::ifstream in(modal, std::ios::binary);
-    std::string first;
-    std::getline(in, first);
-    const std::string python = interpreter_from_shebang(first);
-    return python.empty() ? "python3" : python;
-}
-
 class TempScript {
 public:
     explicit TempScript(const std::string& text) {
@@ -346,7 +336,7 @@ std::optional<Json> run_driver(const mgpux::Host& host, const mgpux::Args& args,
     }
     const TempScript file(script);
     mgpux::ProcessRequest req;
-    req.program = modal_python(host);
+    req.program = launch::modal_python(host);
     req.args = {file.path()};
     const std::string profile = box.string_or("profile");
     if (!profile.empty()) req.env["MODAL_PROFILE"] = profile;

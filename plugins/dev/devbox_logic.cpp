@@ -74,17 +74,6 @@ std::vector<std::string> words(const std::string& text) {
 }
 }  // namespace
 
-std::string interpreter_from_shebang(const std::string& first_line) {
-    if (first_line.rfind("#!", 0) != 0) return "";
-    const std::vector<std::string> w = words(first_line.substr(2));
-    if (w.empty()) return "";
-    const bool via_env = w[0] == "/usr/bin/env" || w[0] == "/bin/env";
-    if (!via_env) return w[0];
-    for (std::size_t i = 1; i < w.size(); ++i)
-        if (w[i].front() != '-' && w[i].find('=') == std::string::npos) return w[i];
-    return "";
-}
-
 std::string known_hosts_line(const std::string& name, const std::string& host_key) {
     std::string key = host_key;
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();

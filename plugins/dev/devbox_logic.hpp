@@ -41,10 +41,6 @@ std::string status(const Json& box, double now, const std::string& session_state
 // nullopt when there is none.
 std::optional<Json> parse_result(const std::string& output);
 
-// The interpreter a `#!` line names: "#!/usr/bin/python3" -> "/usr/bin/python3",
-// "#!/usr/bin/env python3" -> "python3"; "" when the line names none.
-std::string interpreter_from_shebang(const std::string& first_line);
-
 // "<alias> <key type> <key>" for known_hosts; "" when the key is not one line
 // of "<type> <base64>[ comment]".
 std::string known_hosts_line(const std::string& name, const std::string& host_key);

@@ -43,16 +43,6 @@ TEST(DevBoxLogic, TheLastResultLineWins) {
     EXPECT_FALSE(parse_result("[m-gpux] RESULT not json\n"));
 }
 
-TEST(DevBoxLogic, Shebangs) {
-    EXPECT_EQ(interpreter_from_shebang("#!/usr/bin/python3"), "/usr/bin/python3");
-    EXPECT_EQ(interpreter_from_shebang("#!/opt/venv/bin/python -s"), "/opt/venv/bin/python");
-    EXPECT_EQ(interpreter_from_shebang("#!/usr/bin/env python3"), "python3");
-    EXPECT_EQ(interpreter_from_shebang("#!/usr/bin/env -S PYTHONUTF8=1 python3.12 -u"), "python3.12");
-    EXPECT_EQ(interpreter_from_shebang("\x7f"
-                                       "ELF"),
-              "");
-}
-
 TEST(DevBoxLogic, KnownHosts) {
     EXPECT_EQ(known_hosts_line("gpu", "ssh-ed25519 AAAAC3 root@box\n"), "m-gpux-gpu ssh-ed25519 AAAAC3");
     EXPECT_EQ(known_hosts_line("gpu", ""), "");

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import RUNTIME_DIR, SOURCE_DIR, MgpuxTestCase, main, module_literals
+from harness import FAKES_DIR, RUNTIME_DIR, SOURCE_DIR, MgpuxTestCase, main, module_literals
 
 EXAMPLES = SOURCE_DIR / "examples" / "compose"
 EXPECTED = SOURCE_DIR / "tests" / "e2e" / "data" / "compose"
@@ -340,6 +340,25 @@ class ComposeSandboxTest(MgpuxTestCase):
         created, _ = self.drive_up("gpu-inference")
         self.assertEqual(created[0]["gpu"], "L4")  # x-mgpux gpu
         self.assertIsNone(created[1]["gpu"])
+
+    def test_the_driver_runs_with_the_python_modal_is_installed_with(self):
+        # modal's own #! line names the interpreter that can import it; a stub interpreter records
+        # that it ran and hands over to Debian's Python (with the runtime on PYTHONPATH).
+        bin_dir = self.tmp / "modal-bin"
+        bin_dir.mkdir()
+        used = self.tmp / "interpreter-used"
+        interpreter = bin_dir / "python-with-modal"
+        interpreter.write_text("#!/bin/sh\necho \"$@\" >> %s\nexec /usr/bin/python3 \"$@\"\n" % used)
+        interpreter.chmod(0o755)
+        fake = (FAKES_DIR / "modal").read_text().split("\n", 1)[1]
+        (bin_dir / "modal").write_text("#!%s\n%s" % (interpreter, fake))
+        (bin_dir / "modal").chmod(0o755)
+        env = {"MGPUX_PYTHON": "", "PATH": "%s:%s" % (bin_dir, self.env["PATH"])}
+        r = self.run_mgpux("--yes", "--json", "compose", "sandbox", "up", cwd=self.stack("web-postgres-redis"),
+                           env=env)
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.json()["services"]), 3)
+        self.assertEqual(used.read_text().split(), ["-", "up"])  # the script came on stdin, not argv
 
     def test_passwords_reach_the_driver_only_through_its_environment(self):
         r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", cwd=self.stack("web-postgres-redis"),
