@@ -25,6 +25,8 @@ namespace launch = mgpux::launch;
 const char* const kOptimizers[] = {"adamw", "sgd", "rmsprop", nullptr};
 const char* const kSchedulers[] = {"cosine", "onecycle", "step", "none", nullptr};
 const char* const kAugmentations[] = {"none", "light", "medium", "strong", nullptr};
+const char* const kPrecisions[] = {"fp16", "bf16", "fp32", nullptr};
+const char* const kStoppingMetrics[] = {"accuracy", "loss", nullptr};
 const char* const kSplits[] = {"auto", "train", "val", "test", nullptr};
 const char* const kFormats[] = {"onnx", "torchscript", "all", nullptr};
 
@@ -141,6 +143,10 @@ const mgpux_option kTrainOptions[] = {
         "fraction held out for validation when the dataset has no val/ folder, 0.05 to below 0.5 (asks; default 0.2)"),
     mgpux::option("pretrained").negatable().help("start from ImageNet weights (default; --no-pretrained from scratch)"),
     kMixed,
+    mgpux::option("precision")
+        .choices(kPrecisions)
+        .metavar("fp16|bf16|fp32")
+        .help("autocast type on CUDA: bf16 needs no grad scaler (default fp16; fp32 with --no-mixed-precision)"),
     kVolume,
     mgpux::option("optimizer").choices(kOptimizers).metavar("adamw|sgd|rmsprop").help("asks; default adamw"),
     mgpux::option("scheduler").choices(kSchedulers).metavar("cosine|onecycle|step|none").help("asks; default cosine"),
@@ -165,13 +171,20 @@ const mgpux_option kTrainOptions[] = {
     mgpux::option("early-stopping-patience")
         .kind(MGPUX_OPT_INT)
         .metavar("EPOCHS")
-        .help("stop after this many epochs without a better validation accuracy, 0 = never (asks; default 5)"),
+        .help("stop after this many epochs without a better validation figure, 0 = never (asks; default 5)"),
+    mgpux::option("early-stopping-metric")
+        .choices(kStoppingMetrics)
+        .metavar("accuracy|loss")
+        .help("the validation figure that picks the best checkpoint and counts patience: higher accuracy or "
+              "lower loss (default accuracy)"),
     mgpux::option("freeze-backbone").negatable().help("train only the new head (asks; default no)"),
     mgpux::option("experiment-name")
         .metavar("NAME")
         .help("the run's folder on the volume (asks; default imgclf-<model>-<time>; made a slug)"),
     kIgnore,
     kOverwrite.help("replace an existing run of the same name (otherwise the run refuses)"),
+    mgpux::option("resume").flag().help(
+        "continue the run named by --experiment-name from its last checkpoint; --epochs is the total"),
     kPython,
     kDownload,
 };
@@ -468,6 +481,10 @@ int train(mgpux::Host& host, const mgpux::Args& args) {
                &rules::kGradAccumulation, &rules::kWorkers, &rules::kTimeoutHours, &rules::kPatience});
     if (args.has("lr")) check_range(rules::kLearningRate, args.number("lr"));
     if (args.has("model")) model_for(args.str("model"));
+    check_resume_flags(args.flag("resume"), args.flag("overwrite"));
+    const std::string precision =
+        train_precision(args.has("precision") ? std::optional<std::string>(args.str("precision")) : std::nullopt,
+                        args.optional_flag("mixed-precision"));
     TrainPlan p;
     p.common = common_settings(host, args);
     launch::require_modal_account(host, args);
@@ -476,9 +493,13 @@ int train(mgpux::Host& host, const mgpux::Args& args) {
     p.model = choose_model(host, args);
     ask_training_settings(host, args, p);
     p.pretrained = args.optional_flag("pretrained").value_or(true);
-    p.mixed_precision = args.optional_flag("mixed-precision").value_or(true);
+    p.precision = precision;
+    p.mixed_precision = precision != "fp32";
+    p.early_stopping_metric = args.has("early-stopping-metric") ? args.str("early-stopping-metric") : "accuracy";
     p.experiment_name = run_slug(text_or_ask(host, args, "experiment-name", "Experiment name",
                                              default_experiment_name(p.model.name, now_stamp())));
+    p.resume = args.flag("resume");
+    if (p.resume) require_checkpoint(host, args, p.common, last_checkpoint_ref(p.experiment_name));
     p.ignore = choose_ignore(host, args);
     p.overwrite = args.flag("overwrite");
     const std::string script = host.render("vision/train.py", train_context(p, version(host)));

@@ -102,8 +102,6 @@ void require_same_classes(const fs::path& dir, const SplitScan& train, const Spl
 
 Json number_json(double v) { return Json(v); }
 
-std::string yes_no(bool b) { return b ? "yes" : "no"; }
-
 const Json* member(const Json& o, const char* key) {
     const Json* v = o.find(key);
     return v && !v->is_null() ? v : nullptr;
@@ -519,8 +517,28 @@ Json train_config(const TrainPlan& p) {
     c.set("grad_accumulation_steps", p.grad_accumulation);
     c.set("class_names", Json::array_of(p.dataset.classes));
     c.set("overwrite", p.overwrite);
+    c.set("resume", p.resume);
+    c.set("precision", p.precision);
+    c.set("early_stopping_metric", p.early_stopping_metric);
     return c;
 }
+
+std::string train_precision(const std::optional<std::string>& precision, const std::optional<bool>& mixed_precision) {
+    const bool mixed = mixed_precision.value_or(true);
+    if (!precision) return mixed ? "fp16" : "fp32";
+    if (!mixed && *precision != "fp32")
+        throw mgpux::usage_error("--precision " + *precision +
+                                 " needs mixed precision; drop --no-mixed-precision (or use --precision fp32)");
+    return *precision;
+}
+
+void check_resume_flags(bool resume, bool overwrite) {
+    if (resume && overwrite)
+        throw mgpux::usage_error(
+            "--resume continues an existing run and --overwrite replaces it; pass only one of them");
+}
+
+CheckpointRef last_checkpoint_ref(const std::string& run) { return {run, run + "/checkpoints/last_model.pt"}; }
 
 Json predict_config(const PredictPlan& p) {
     Json c = Json::object();
@@ -622,11 +640,13 @@ Rows train_plan_rows(const TrainPlan& p) {
               {"Scheduler", p.scheduler},
               {"Learning rate", shortest(p.learning_rate)},
               {"Augmentation", p.augmentation},
-              {"Mixed precision", yes_no(p.mixed_precision)},
+              {"Precision", p.precision},
+              {"Early stopping", "on validation " + p.early_stopping_metric},
               {"Timeout", std::to_string(train_timeout_s(p)) + " s"},
               {"Artifact volume", p.common.volume}};
     if (p.dataset.mode != "pre_split") r.insert(r.begin() + 7, {"Validation split", shortest(p.validation_split)});
     if (p.overwrite) r.emplace_back("Overwrite", "yes: replaces an existing run of this name");
+    if (p.resume) r.emplace_back("Resume", "yes: continues from " + last_checkpoint_ref(p.experiment_name).path);
     return r;
 }
 

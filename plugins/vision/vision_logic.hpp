@@ -214,7 +214,21 @@ struct TrainPlan {
     long long grad_accumulation = 1;
     std::vector<std::string> ignore;  // resolved (upload_ignore)
     bool overwrite = false;
+    bool resume = false;                             // continue <run>/checkpoints/last_model.pt
+    std::string precision = "fp16";                  // fp16 | bf16 | fp32
+    std::string early_stopping_metric = "accuracy";  // accuracy | loss
 };
+
+// --precision and --[no-]mixed-precision together: the precision to train
+// in (fp16 by default, fp32 with --no-mixed-precision). Asking for fp16 or
+// bf16 with --no-mixed-precision is a usage error.
+std::string train_precision(const std::optional<std::string>& precision, const std::optional<bool>& mixed_precision);
+
+// --resume continues a run, --overwrite replaces it: both at once is a usage error.
+void check_resume_flags(bool resume, bool overwrite);
+
+// The checkpoint a resumed run continues from.
+CheckpointRef last_checkpoint_ref(const std::string& run);
 
 struct PredictPlan {
     Common common;

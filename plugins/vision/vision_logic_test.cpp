@@ -351,7 +351,10 @@ TEST(VisionTemplates, TrainConfigKeysInContractOrder) {
                                                  "freeze_backbone",
                                                  "grad_accumulation_steps",
                                                  "class_names",
-                                                 "overwrite"}));
+                                                 "overwrite",
+                                                 "resume",
+                                                 "precision",
+                                                 "early_stopping_metric"}));
     EXPECT_EQ(c.find("gpu")->as_string(), "cpu:8:4096");
     EXPECT_EQ(c.find("class_names")->dump(), R"(["circle","square"])");
     const Json ctx = train_context(p, "9.9.9");
@@ -502,4 +505,31 @@ TEST(VisionResults, DownloadPlans) {
     } catch (const mgpux::Error& err) {
         EXPECT_EQ(err.code(), MGPUX_E_FAILED);
     }
+}
+
+TEST(VisionPrecision, DefaultsFollowMixedPrecisionAndConflictsAreUsageErrors) {
+    EXPECT_EQ(train_precision(std::nullopt, std::nullopt), "fp16");
+    EXPECT_EQ(train_precision(std::nullopt, true), "fp16");
+    EXPECT_EQ(train_precision(std::nullopt, false), "fp32");
+    EXPECT_EQ(train_precision(std::string("bf16"), std::nullopt), "bf16");
+    EXPECT_EQ(train_precision(std::string("fp32"), true), "fp32");
+    EXPECT_EQ(train_precision(std::string("fp32"), false), "fp32");
+    EXPECT_THROW(train_precision(std::string("bf16"), false), mgpux::Error);
+    EXPECT_THROW(train_precision(std::string("fp16"), false), mgpux::Error);
+}
+
+TEST(VisionResume, ResumeAndOverwriteExcludeEachOther) {
+    EXPECT_NO_THROW(check_resume_flags(true, false));
+    EXPECT_NO_THROW(check_resume_flags(false, true));
+    EXPECT_NO_THROW(check_resume_flags(false, false));
+    try {
+        check_resume_flags(true, true);
+        FAIL() << "no usage error";
+    } catch (const mgpux::Error& e) {
+        EXPECT_EQ(e.code(), MGPUX_E_USAGE);
+        EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos);
+    }
+    EXPECT_EQ(last_checkpoint_ref("demo").path, "demo/checkpoints/last_model.pt");
+    EXPECT_EQ(last_checkpoint_ref("demo").run, "demo");
 }

@@ -434,14 +434,16 @@ def device_of():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def autocast_context(device, enabled):
-    """float16 autocast on CUDA only; a no-op context elsewhere."""
+def autocast_context(device, enabled, precision="fp16"):
+    """float16 (or, with precision "bf16", bfloat16) autocast on CUDA only; a no-op context elsewhere
+    and for "fp32"."""
     import contextlib
 
     import torch
 
-    if enabled and device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.float16)
+    if enabled and device.type == "cuda" and precision != "fp32":
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+        return torch.autocast(device_type="cuda", dtype=dtype)
     return contextlib.nullcontext()
 
 
@@ -471,7 +473,7 @@ def classification_report(targets, predictions, class_names):
     return {"confusion_matrix": matrix, "per_class": per_class, "macro_f1": macro_f1}
 
 
-def run_inference(model, loader, device, use_amp, top_k=1):
+def run_inference(model, loader, device, use_amp, top_k=1, precision="fp16"):
     """Plain cross-entropy loss, targets, top-1 predictions and top-k hits over a loader."""
     import torch
     from torch import nn
@@ -483,7 +485,7 @@ def run_inference(model, loader, device, use_amp, top_k=1):
     with torch.no_grad():
         for images, labels in loader:
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            with autocast_context(device, use_amp):
+            with autocast_context(device, use_amp, precision):
                 logits = logits_of(model(images))
             logits = logits.float()
             total_loss += criterion(logits, labels).item()

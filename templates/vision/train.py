@@ -52,10 +52,19 @@ def _run_name():
     return name
 
 
+LAST_CHECKPOINT = "checkpoints/last_model.pt"
+
+
 def _prepare_run_folder(run):
     """Refuses to replace an earlier run unless CONFIG["overwrite"]; with it, clears the old run so
-    no stale file (say a test report) survives next to the new ones."""
+    no stale file (say a test report) survives next to the new ones. A resumed run keeps its folder
+    and needs its last checkpoint."""
     folder = os.path.join(ARTIFACTS_DIR, run)
+    if CONFIG.get("resume"):
+        if not os.path.isfile(os.path.join(folder, LAST_CHECKPOINT)):
+            raise VisionError("run %s has no %s on the artifact volume %s to resume from; train it without "
+                              "--resume first" % (run, LAST_CHECKPOINT, ARTIFACT_VOLUME))
+        return
     exists = os.path.exists(os.path.join(folder, "summary.json")) or os.path.exists(os.path.join(folder, "checkpoints"))
     if exists and not CONFIG.get("overwrite"):
         raise VisionError("run %s already exists on the artifact volume %s; choose another experiment name or "
@@ -131,6 +140,15 @@ def _scheduler(optimizer, steps_per_epoch):
     raise VisionError("unknown scheduler %r (cosine, onecycle, step or none)" % name)
 
 
+def _precision():
+    """fp16, bf16 or fp32; a config without the key follows mixed_precision."""
+    default = "fp16" if CONFIG.get("mixed_precision", True) else "fp32"
+    precision = CONFIG.get("precision") or default
+    if precision not in ("fp16", "bf16", "fp32"):
+        raise VisionError("unknown precision %r (fp16, bf16 or fp32)" % precision)
+    return precision
+
+
 def _grad_scaler(enabled):
     import torch
 
@@ -139,7 +157,7 @@ def _grad_scaler(enabled):
     return torch.cuda.amp.GradScaler(enabled=enabled)
 
 
-def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler, device, use_amp):
+def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler, device, use_amp, precision):
     """(mean loss, accuracy) of one pass; the optimizer steps every grad_accumulation_steps batches
     and on the last batch."""
     accumulate = max(1, int(CONFIG["grad_accumulation_steps"]))
@@ -148,7 +166,7 @@ def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler
     total_loss, correct, seen = 0.0, 0, 0
     for step, (images, labels) in enumerate(loader, start=1):
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        with autocast_context(device, use_amp):
+        with autocast_context(device, use_amp, precision):
             logits = logits_of(model(images))
             loss = criterion(logits, labels)
         scaler.scale(loss / accumulate).backward()
@@ -164,11 +182,11 @@ def _train_one_epoch(model, loader, criterion, optimizer, scaler, step_scheduler
     return total_loss / max(1, seen), correct / max(1, seen)
 
 
-def _write_test_reports(writer, run, model, loader, classes, device, use_amp):
+def _write_test_reports(writer, run, model, loader, classes, device, use_amp, precision):
     """Reloads the best checkpoint and writes test_metrics.json and test_report.json."""
     checkpoint = load_checkpoint(ARTIFACTS_DIR, run + "/checkpoints/best_model.pt", device)
     unwrapped(model).load_state_dict(checkpoint["model_state_dict"])
-    result = run_inference(model, loader, device, use_amp)
+    result = run_inference(model, loader, device, use_amp, precision=precision)
     writer.write_json(run + "/test_metrics.json", {
         "loss": result["loss"], "accuracy": result["accuracy"],
         "predictions": result["predictions"], "targets": result["targets"],
@@ -208,6 +226,11 @@ def _model_on(device, num_classes):
     return model, weights
 
 
+# Scheduler settings that follow the run's length: a resumed run keeps the rest of the saved
+# schedule state but stretches it to the new total of epochs.
+SCHEDULE_LENGTH_KEYS = ("T_max", "step_size", "total_steps", "_schedule_phases")
+
+
 class _Trainer:
     """One training run: the epochs, the best/last checkpoints and the history."""
 
@@ -216,25 +239,81 @@ class _Trainer:
 
         self.writer, self.run, self.classes, self.device = writer, run, classes, device
         self.train_loader, self.val_loader = train_loader, val_loader
-        self.use_amp = bool(CONFIG["mixed_precision"]) and device.type == "cuda"
+        self.precision = _precision()
+        # AMP only on CUDA; bf16 needs no grad scaler (its range matches float32).
+        self.use_amp = self.precision != "fp32" and device.type == "cuda"
+        self.metric = CONFIG.get("early_stopping_metric") or "accuracy"
+        if self.metric not in ("accuracy", "loss"):
+            raise VisionError("unknown early stopping metric %r (accuracy or loss)" % self.metric)
         self.model, self.weights = _model_on(device, len(classes))
         self.criterion = nn.CrossEntropyLoss(label_smoothing=float(CONFIG["label_smoothing"]))
         self.optimizer = _optimizer([p for p in self.model.parameters() if p.requires_grad])
         steps_per_epoch = max(1, math.ceil(len(train_loader) / max(1, int(CONFIG["grad_accumulation_steps"]))))
         self.scheduler, self.per_step = _scheduler(self.optimizer, steps_per_epoch)
-        self.scaler = _grad_scaler(self.use_amp)
-        self.history, self.best_accuracy, self.best_epoch, self.epoch = [], -1.0, 0, 0
+        self.scaler = _grad_scaler(self.use_amp and self.precision == "fp16")
+        self.history, self.best_accuracy, self.best_loss, self.best_epoch, self.epoch = [], -1.0, math.inf, 0, 0
+        self.stale = 0
 
     def checkpoint(self):
         return checkpoint_payload(self.model, self.classes, CONFIG, self.epoch, self.best_accuracy, self.weights)
+
+    def last_checkpoint(self):
+        """The best-model payload plus everything a resumed run needs to continue exactly."""
+        payload = self.checkpoint()
+        payload.update({
+            "optimizer_state_dict": self.optimizer.state_dict(),
+            "scheduler_state_dict": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler_state_dict": self.scaler.state_dict(),
+            "best_val_loss": self.best_loss if math.isfinite(self.best_loss) else None,
+            "best_epoch": self.best_epoch, "stale_epochs": self.stale, "history": list(self.history),
+        })
+        return payload
+
+    def resume(self):
+        """Continues from <run>/checkpoints/last_model.pt: weights, optimizer, schedule, scaler,
+        epoch, best figures, the patience counter and the history so far."""
+        saved = load_checkpoint(ARTIFACTS_DIR, self.run + "/" + LAST_CHECKPOINT, self.device)
+        if list(saved.get("class_names") or []) != list(self.classes):
+            raise VisionError("cannot resume: the run was trained on the classes %s, the dataset has %s"
+                              % (list(saved.get("class_names") or []), list(self.classes)))
+        saved_model = (saved.get("config") or {}).get("model_name")
+        if saved_model != CONFIG["model_name"]:
+            raise VisionError("cannot resume: the run trained %s, not %s" % (saved_model, CONFIG["model_name"]))
+        if "optimizer_state_dict" not in saved:
+            raise VisionError("cannot resume: %s has no optimizer state (it was written by an older m-gpux); "
+                              "start a new run" % LAST_CHECKPOINT)
+        unwrapped(self.model).load_state_dict(saved["model_state_dict"])
+        self.optimizer.load_state_dict(saved["optimizer_state_dict"])
+        if self.scheduler is not None and saved.get("scheduler_state_dict"):
+            state = dict(saved["scheduler_state_dict"])
+            fresh = self.scheduler.state_dict()
+            state.update((key, fresh[key]) for key in SCHEDULE_LENGTH_KEYS if key in fresh)
+            self.scheduler.load_state_dict(state)
+        if saved.get("scaler_state_dict") and self.scaler.is_enabled():
+            self.scaler.load_state_dict(saved["scaler_state_dict"])
+        self.epoch = int(saved["epoch"])
+        self.best_accuracy = float(saved["best_val_accuracy"])
+        best_loss = saved.get("best_val_loss")
+        self.best_loss = math.inf if best_loss is None else float(best_loss)
+        self.best_epoch, self.stale = int(saved.get("best_epoch", 0)), int(saved.get("stale_epochs", 0))
+        self.history = list(saved.get("history") or [])
+        if self.epoch >= int(CONFIG["epochs"]):
+            raise VisionError("run %s has already trained %d epochs; --epochs is the total, so pass more than %d "
+                              "to continue" % (self.run, self.epoch, self.epoch))
+        print("[m-gpux] resuming %s after epoch %d of %d" % (self.run, self.epoch, int(CONFIG["epochs"])), flush=True)
+
+    def improved(self, entry):
+        if self.metric == "loss":
+            return entry["val_loss"] < self.best_loss
+        return entry["val_accuracy"] > self.best_accuracy
 
     def run_epoch(self):
         """Trains and validates one epoch; returns its history entry."""
         started = time.time()
         train_loss, train_accuracy = _train_one_epoch(self.model, self.train_loader, self.criterion, self.optimizer,
                                                       self.scaler, self.scheduler if self.per_step else None,
-                                                      self.device, self.use_amp)
-        val = run_inference(self.model, self.val_loader, self.device, self.use_amp)
+                                                      self.device, self.use_amp, self.precision)
+        val = run_inference(self.model, self.val_loader, self.device, self.use_amp, precision=self.precision)
         lr = self.optimizer.param_groups[0]["lr"]
         if self.scheduler is not None and not self.per_step:
             self.scheduler.step()
@@ -249,7 +328,7 @@ class _Trainer:
         return entry
 
     def save_best(self, entry):
-        self.best_accuracy, self.best_epoch = entry["val_accuracy"], self.epoch
+        self.best_accuracy, self.best_loss, self.best_epoch = entry["val_accuracy"], entry["val_loss"], self.epoch
         self.writer.save_torch(self.run + "/checkpoints/best_model.pt", self.checkpoint())
         self.writer.write_json(self.run + "/checkpoints/best_validation_metrics.json",
                                {"epoch": self.epoch, "loss": entry["val_loss"], "accuracy": entry["val_accuracy"]})
@@ -258,19 +337,20 @@ class _Trainer:
 
     def fit(self):
         """Every epoch, or until early stopping; saves the best checkpoint as it improves."""
-        patience, stale = int(CONFIG["early_stopping_patience"]), 0
-        for epoch in range(1, int(CONFIG["epochs"]) + 1):
+        patience = int(CONFIG["early_stopping_patience"])
+        for epoch in range(self.epoch + 1, int(CONFIG["epochs"]) + 1):
             self.epoch = epoch
             entry = self.run_epoch()
-            if entry["val_accuracy"] > self.best_accuracy:
+            if self.improved(entry):
                 self.save_best(entry)
-                stale = 0
+                self.stale = 0
             else:
-                stale += 1
-            if patience > 0 and stale >= patience:
-                print("[m-gpux] early stopping: no validation improvement for %d epochs" % patience, flush=True)
+                self.stale += 1
+            if patience > 0 and self.stale >= patience:
+                print("[m-gpux] early stopping: no validation improvement for %d epochs (validation %s)"
+                      % (patience, self.metric), flush=True)
                 break
-        self.writer.save_torch(self.run + "/checkpoints/last_model.pt", self.checkpoint())
+        self.writer.save_torch(self.run + "/" + LAST_CHECKPOINT, self.last_checkpoint())
         self.writer.write_json(self.run + "/history.json", self.history)
         self.writer.commit()
 
@@ -303,12 +383,14 @@ def _fit(writer, run, splits, started):
     size = int(CONFIG["image_size"])
     train_loader = _loader(train, train_transform(size, CONFIG["augmentation"]), True, device)
     trainer = _Trainer(writer, run, classes, device, train_loader, _loader(val, eval_transform(size), False, device))
+    if CONFIG.get("resume"):
+        trainer.resume()
     trainer.fit()
     test_accuracy = test_macro_f1 = None
     if test:
         test_loader = _loader(test, eval_transform(size), False, device)
         test_accuracy, test_macro_f1 = _write_test_reports(writer, run, trainer.model, test_loader, classes, device,
-                                                           trainer.use_amp)
+                                                           trainer.use_amp, trainer.precision)
     summary = _summary(trainer, started, test_accuracy, test_macro_f1)
     writer.write_json(run + "/summary.json", summary)
     writer.commit()

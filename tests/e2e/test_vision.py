@@ -163,6 +163,7 @@ class TrainRenderTests(VisionTestCase):
             "onecycle", "--augmentation", "strong", "--weight-decay", "0.01", "--momentum", "0.8",
             "--label-smoothing", "0.1", "--dropout", "0.3", "--grad-accumulation", "2", "--workers", "0",
             "--seed", "7", "--timeout", "2.5", "--early-stopping-patience", "0", "--freeze-backbone",
+            "--early-stopping-metric", "loss",
             "--experiment-name", "My Exp #1", "--ignore", "*.tmp, cache/", "--overwrite", "--python", "3.11")
         self.assertEqual(lit["CONFIG"], {
             "experiment_name": "my-exp-1", "model_name": "convnext_tiny", "gpu": "A100-80GB:2",
@@ -171,7 +172,8 @@ class TrainRenderTests(VisionTestCase):
             "weight_decay": 0.01, "momentum": 0.8, "label_smoothing": 0.1, "dropout": 0.3,
             "augmentation": "strong", "mixed_precision": False, "num_workers": 0, "seed": 7,
             "early_stopping_patience": 0, "freeze_backbone": True, "grad_accumulation_steps": 2,
-            "class_names": ["circle", "square", "triangle"], "overwrite": True})
+            "class_names": ["circle", "square", "triangle"], "overwrite": True, "resume": False,
+            "precision": "fp32", "early_stopping_metric": "loss"})
         self.assertEqual(list(lit["CONFIG"]), list(lit["CONFIG"]))  # order is checked by the unit tests
         self.assertEqual(lit["ARTIFACT_VOLUME"], "team-vision")
         self.assertEqual(lit["TIMEOUT_S"], 9000)
@@ -182,6 +184,21 @@ class TrainRenderTests(VisionTestCase):
         self.assertEqual(im["base"]["python_version"], "3.11")
         upload = [s for s in im["steps"] if s["op"] == "add_local_dir"][0]
         self.assertEqual(upload["args"][0], str(self.tmp / "shapes"))
+
+    def test_precision_and_stopping_metric_defaults_and_flags(self):
+        self.sample()
+        _, lit, _ = self.rendered("train", "-d", SAMPLE, "-g", "T4")
+        config = lit["CONFIG"]
+        # the three newest keys close the CONFIG, in this order
+        self.assertEqual(list(config)[-4:], ["overwrite", "resume", "precision", "early_stopping_metric"])
+        self.assertEqual((config["mixed_precision"], config["precision"], config["early_stopping_metric"],
+                          config["resume"]), (True, "fp16", "accuracy", False))
+        _, lit, _ = self.rendered("train", "-d", SAMPLE, "-g", "T4", "--precision", "bf16")
+        self.assertEqual((lit["CONFIG"]["mixed_precision"], lit["CONFIG"]["precision"]), (True, "bf16"))
+        _, lit, _ = self.rendered("train", "-d", SAMPLE, "-g", "T4", "--precision", "fp32", "--mixed-precision")
+        self.assertEqual((lit["CONFIG"]["mixed_precision"], lit["CONFIG"]["precision"]), (False, "fp32"))
+        _, lit, _ = self.rendered("train", "-d", SAMPLE, "-g", "T4", "--no-mixed-precision", "--precision", "fp32")
+        self.assertEqual((lit["CONFIG"]["mixed_precision"], lit["CONFIG"]["precision"]), (False, "fp32"))
 
     def test_cpu_compute_and_custom_model(self):
         self.sample()
@@ -228,6 +245,9 @@ class TrainRenderTests(VisionTestCase):
             (["--weight-decay", "-1"], "--weight-decay"), (["--momentum", "-1"], "--momentum"),
             (["--batch-size", "0"], "--batch-size"), (["--optimizer", "adam"], "adam"),
             (["--model", "custom"], "--model"), (["--artifact-volume", "bad name"], "--artifact-volume"),
+            (["--precision", "fp8"], "fp8"), (["--early-stopping-metric", "f1"], "f1"),
+            (["--no-mixed-precision", "--precision", "bf16"], "--no-mixed-precision"),
+            (["--resume", "--overwrite", "--experiment-name", "demo"], "--overwrite"),
         ]
         for args, needle in cases:
             with self.subTest(args=args):
@@ -281,6 +301,33 @@ class TrainRunTests(VisionTestCase):
         self.assertEqual(launch["description"], "image classification training (resnet18) on T4")
         self.assertEqual(launch["profile"], "alice")
         self.assertEqual(runs[0]["argv"], ["run", str(run_dirs[0] / "modal_runner.py")])
+
+    def test_resume_needs_the_runs_last_checkpoint(self):
+        self.sample()
+        self.feed(TRAIN_RESULT)
+        ls = ["volume", "ls", VOLUME, "demo/checkpoints", "--json"]
+        # a best model alone is not enough: resuming reads the last checkpoint
+        self.checkpoint()
+        r = self.train("--resume")
+        self.assertExit(r, 1)
+        self.assertEqual([c["argv"] for c in self.modal_calls()], [ls])
+        self.assertIn("demo/checkpoints/last_model.pt", r.err)
+        self.assertIn(VOLUME, r.err)
+        self.fake.add_volume_file(VOLUME, "demo/checkpoints/last_model.pt", b"state")
+        r = self.train("--resume")
+        self.assertExit(r, 0)
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["volume", "volume", "run"])
+        self.assertEqual(self.modal_calls()[1]["argv"], ls)
+        script = Path(self.fake.calls_of("run")[0]["script"]["copy"]).read_text(encoding="utf-8")
+        config = module_literals(script)["CONFIG"]
+        self.assertEqual((config["resume"], config["overwrite"], config["epochs"]), (True, False, 3))
+        self.assertRegex(r.out + r.err, r"Resume\s+yes: continues from demo/checkpoints/last_model.pt")
+
+    def test_resume_dry_run_skips_the_volume_check(self):
+        self.sample()
+        _, lit, _ = self.rendered("train", "-d", SAMPLE, "-g", "T4", "--resume", "--experiment-name", "ghost")
+        self.assertEqual((lit["CONFIG"]["resume"], lit["CONFIG"]["experiment_name"]), (True, "ghost"))
+        self.assertEqual(self.modal_calls(), [])
 
     def test_json_is_the_result_document(self):
         self.sample()

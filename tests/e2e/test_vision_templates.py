@@ -39,6 +39,7 @@ def train_config(**over):
         "weight_decay": 0.0001, "momentum": 0.9, "label_smoothing": 0.1, "dropout": 0.2, "augmentation": "strong",
         "mixed_precision": True, "num_workers": 0, "seed": 42, "early_stopping_patience": 5,
         "freeze_backbone": False, "grad_accumulation_steps": 2, "class_names": list(CLASSES), "overwrite": False,
+        "resume": False, "precision": "fp16", "early_stopping_metric": "accuracy",
     }
     config.update(over)
     return config
@@ -94,6 +95,15 @@ def export_context(**over):
     config.update(over)
     ctx["config"] = config
     return ctx
+
+
+# A driver line that makes any autocast attempt fail: on the CPU none may be tried.
+NO_AUTOCAST = """
+            def _no_autocast(*args, **kwargs):
+                raise AssertionError("autocast tried on the CPU")
+            import torch
+            torch.autocast = _no_autocast
+"""
 
 
 def strict_json_constant(name):
@@ -436,9 +446,12 @@ class TrainingRunTests(VisionCase):
         self.assertGreaterEqual(volume["commits"], 3)  # the best checkpoint, the last one, the summary
         self.assertNotIn("autocast", err)  # mixed precision is for CUDA only: nothing tried on the CPU
 
-        for name in ("best_model.pt", "last_model.pt"):
+        best_keys = ["best_val_accuracy", "class_names", "config", "epoch", "model_state_dict", "weights"]
+        resume_keys = ["best_epoch", "best_val_loss", "history", "optimizer_state_dict", "scaler_state_dict",
+                       "scheduler_state_dict", "stale_epochs"]
+        for name, names in (("best_model.pt", best_keys), ("last_model.pt", sorted(best_keys + resume_keys))):
             ck = self.load_torch(self.artifacts / run / "checkpoints" / name)
-            self.assertEqual(ck["keys"], ["best_val_accuracy", "class_names", "config", "epoch", "model_state_dict", "weights"])
+            self.assertEqual(ck["keys"], names)
             self.assertEqual((ck["class_names"], ck["config"], ck["epoch"], ck["weights"]), (CLASSES, train_config(), 1, None))
             self.assertGreater(ck["state"], 10)
         (epoch,) = self.read_json(run + "/history.json")
@@ -604,6 +617,89 @@ class TrainingRunTests(VisionCase):
         self.assertEqual(result["epochs_completed"], result["best_epoch"] + 1)
         self.assertIn("[m-gpux] early stopping: no validation improvement for 1 epochs", out)
         self.assertEqual(len(self.read_json(config["experiment_name"] + "/history.json")), result["epochs_completed"])
+
+    def fixed_validation(self, accuracies, loss=1.0):
+        """A driver line that makes every validation pass report the same loss and the given
+        accuracies in turn, so which epoch "improves" does not depend on the training itself."""
+        return f"""
+            _real_inference, _accuracies = mod.run_inference, iter({accuracies!r})
+            def _fixed_inference(*args, **kwargs):
+                result = _real_inference(*args, **kwargs)
+                result.update(loss={loss!r}, accuracy=next(_accuracies))
+                return result
+            mod.run_inference = _fixed_inference
+        """
+
+    def test_early_stopping_on_validation_loss(self):
+        self.make_dataset({"train": 2, "val": 1})
+        # The accuracy rises every epoch while the loss stays put: loss-based stopping ends the
+        # run after the first epoch without a lower loss, accuracy-based stopping does not.
+        rising = [0.1, 0.2, 0.3, 0.4]
+        config = train_config(epochs=4, early_stopping_patience=1, early_stopping_metric="loss", scheduler="none")
+        code, out, err, _ = self.train(config, extra=self.fixed_validation(rising))
+        self.assertEqual(code, 0, out + err)
+        result = result_of(out)
+        self.assertEqual((result["epochs_completed"], result["best_epoch"], result["best_val_accuracy"]), (2, 1, 0.1))
+        self.assertIn("[m-gpux] early stopping: no validation improvement for 1 epochs (validation loss)", out)
+        run = config["experiment_name"]
+        self.assertEqual(self.read_json(run + "/checkpoints/best_validation_metrics.json"),
+                         {"epoch": 1, "loss": 1.0, "accuracy": 0.1})
+        config = train_config(epochs=4, early_stopping_patience=1, scheduler="none", overwrite=True)
+        code, out, err, _ = self.train(config, extra=self.fixed_validation(rising))
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual((result_of(out)["epochs_completed"], result_of(out)["best_epoch"]), (4, 4))
+        self.assertNotIn("early stopping", out)
+
+    def training_state(self, path):
+        """The resume fields of a last_model.pt: epoch, history epochs, optimizer steps taken."""
+        code, out, err = self.execute("", f"""
+            import torch
+            ck = torch.load({str(path)!r}, map_location="cpu")
+            steps = [float(s["step"]) for s in ck["optimizer_state_dict"]["state"].values()]
+            print("ST", json.dumps({{"epoch": ck["epoch"], "history": [h["epoch"] for h in ck["history"]],
+                                    "steps": sorted(set(steps)), "stale": ck["stale_epochs"],
+                                    "scheduler_steps": ck["scheduler_state_dict"]["_step_count"]}}))
+        """)
+        self.assertEqual(code, 0, err)
+        return json.loads(out.split("ST ", 1)[1])
+
+    def test_resume_continues_the_last_checkpoint(self):
+        self.make_dataset({"train": 4, "val": 2})
+        run = "imgclf-resnet18-test"
+        last = self.artifacts / run / "checkpoints" / "last_model.pt"
+        # resuming a run that does not exist fails before training
+        code, out, err, _ = self.train(train_config(resume=True))
+        self.assertNotEqual(code, 0)
+        self.assertIn(ERROR + "run %s has no checkpoints/last_model.pt on the artifact volume" % run, out)
+        self.assertFalse(last.exists())
+
+        self.train_ok(train_config(epochs=1))
+        first = self.training_state(last)
+        # 12 images, batch 4, two batches per optimizer step: 2 steps an epoch
+        self.assertEqual((first["epoch"], first["history"], first["steps"]), (1, [1], [2.0]))
+        result, _ = self.train_ok(train_config(epochs=2, resume=True))
+        self.assertEqual(result["epochs_completed"], 2)
+        self.assertEqual([h["epoch"] for h in self.read_json(run + "/history.json")], [1, 2])
+        second = self.training_state(last)
+        # the optimizer and the one-cycle schedule carried on from the first run's state
+        self.assertEqual((second["epoch"], second["history"], second["steps"]), (2, [1, 2], [4.0]))
+        self.assertEqual(second["scheduler_steps"], first["scheduler_steps"] + 2)
+        # --epochs is the total: a run already there is not trained again
+        code, out, err, _ = self.train(train_config(epochs=2, resume=True))
+        self.assertNotEqual(code, 0)
+        self.assertIn(ERROR + "run %s has already trained 2 epochs" % run, out)
+
+    def test_bf16_and_fp32_on_cpu_run_without_autocast(self):
+        self.make_dataset({"train": 2, "val": 1})
+        for precision in ("bf16", "fp32"):
+            config = train_config(precision=precision, mixed_precision=precision != "fp32", overwrite=True)
+            code, out, err, _ = self.train(config, extra=NO_AUTOCAST)
+            self.assertEqual(code, 0, out + err)
+            self.assertEqual(result_of(out)["epochs_completed"], 1)
+            self.assertNotIn("autocast", err)
+        code, out, err, _ = self.train(train_config(precision="fp8", overwrite=True))
+        self.assertNotEqual(code, 0)
+        self.assertIn(ERROR + "unknown precision 'fp8' (fp16, bf16 or fp32)", out)
 
     def test_class_mismatch_fails_naming_both_lists(self):
         self.make_dataset({"train": 2, "val": 1})
