@@ -481,7 +481,7 @@ int train(mgpux::Host& host, const mgpux::Args& args) {
                &rules::kGradAccumulation, &rules::kWorkers, &rules::kTimeoutHours, &rules::kPatience});
     if (args.has("lr")) check_range(rules::kLearningRate, args.number("lr"));
     if (args.has("model")) model_for(args.str("model"));
-    check_resume_flags(args.flag("resume"), args.flag("overwrite"));
+    check_resume_flags(args.flag("resume"), args.flag("overwrite"), args.has("experiment-name"));
     const std::string precision =
         train_precision(args.has("precision") ? std::optional<std::string>(args.str("precision")) : std::nullopt,
                         args.optional_flag("mixed-precision"));

@@ -532,10 +532,14 @@ std::string train_precision(const std::optional<std::string>& precision, const s
     return *precision;
 }
 
-void check_resume_flags(bool resume, bool overwrite) {
+void check_resume_flags(bool resume, bool overwrite, bool named) {
     if (resume && overwrite)
         throw mgpux::usage_error(
             "--resume continues an existing run and --overwrite replaces it; pass only one of them");
+    if (resume && !named)
+        throw mgpux::usage_error(
+            "--resume needs --experiment-name RUN, the run to continue (`m-gpux vision runs` "
+            "lists them)");
 }
 
 CheckpointRef last_checkpoint_ref(const std::string& run) { return {run, run + "/checkpoints/last_model.pt"}; }

@@ -224,8 +224,9 @@ struct TrainPlan {
 // bf16 with --no-mixed-precision is a usage error.
 std::string train_precision(const std::optional<std::string>& precision, const std::optional<bool>& mixed_precision);
 
-// --resume continues a run, --overwrite replaces it: both at once is a usage error.
-void check_resume_flags(bool resume, bool overwrite);
+// --resume continues a run, --overwrite replaces it: both at once is a usage
+// error, and so is --resume without --experiment-name naming the run.
+void check_resume_flags(bool resume, bool overwrite, bool named = true);
 
 // The checkpoint a resumed run continues from.
 CheckpointRef last_checkpoint_ref(const std::string& run);

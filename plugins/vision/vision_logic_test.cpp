@@ -530,6 +530,13 @@ TEST(VisionResume, ResumeAndOverwriteExcludeEachOther) {
         EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos);
         EXPECT_NE(std::string(e.what()).find("--overwrite"), std::string::npos);
     }
+    try {
+        check_resume_flags(true, false, false);
+        FAIL() << "no usage error";
+    } catch (const mgpux::Error& e) {
+        EXPECT_EQ(e.code(), MGPUX_E_USAGE);
+        EXPECT_NE(std::string(e.what()).find("--experiment-name"), std::string::npos);
+    }
     EXPECT_EQ(last_checkpoint_ref("demo").path, "demo/checkpoints/last_model.pt");
     EXPECT_EQ(last_checkpoint_ref("demo").run, "demo");
 }
