@@ -77,6 +77,37 @@ Json public_env_json(const Service& s) {
     return j;
 }
 
+Json depends_on_json(const Service& s) {
+    Json deps = Json::array();
+    for (const Dependency& d : s.depends_on) {
+        Json dj = Json::object();
+        dj.set("service", d.service);
+        dj.set("condition", d.condition);
+        deps.push(dj);
+    }
+    return deps;
+}
+
+// The health check as the templates read it, or null.
+Json healthcheck_json(const Service& s) {
+    if (!s.healthcheck || s.healthcheck->test.empty()) return Json();
+    Json h = Json::object();
+    h.set("test", Json::array_of(s.healthcheck->test));
+    h.set("interval_s", s.healthcheck->interval_s);
+    h.set("timeout_s", s.healthcheck->timeout_s);
+    h.set("retries", s.healthcheck->retries);
+    h.set("start_period_s", s.healthcheck->start_period_s);
+    return h;
+}
+
+// {environment name: variable of the launch's secret} for one service.
+Json secret_refs_json(const std::vector<SecretValue>& secrets, const std::string& service) {
+    Json refs = Json::object();
+    for (const SecretValue& v : secrets)
+        if (v.service == service) refs.set(v.name, v.variable);
+    return refs;
+}
+
 Json service_json(const Project& p, const Service& s) {
     Json j = Json::object();
     j.set("name", s.name);
@@ -100,14 +131,7 @@ Json service_json(const Project& p, const Service& s) {
     j.set("port", service_port(s) ? Json(service_port(s)) : Json());
     j.set("command", Json::array_of(service_argv(p, s)));
     j.set("environment", env_json(s, true));
-    Json deps = Json::array();
-    for (const Dependency& d : s.depends_on) {
-        Json dj = Json::object();
-        dj.set("service", d.service);
-        dj.set("condition", d.condition);
-        deps.push(dj);
-    }
-    j.set("depends_on", deps);
+    j.set("depends_on", depends_on_json(s));
     j.set("gpus", s.gpus < 0 ? Json("all") : Json(s.gpus));
     j.set("healthcheck", s.healthcheck && !s.healthcheck->test.empty() ? Json::array_of(s.healthcheck->test) : Json());
     j.set("profiles", Json::array_of(s.profiles));
@@ -161,29 +185,9 @@ Json service_context(const Plan& plan, const Service& s) {
     if (!s.working_dir.empty() && bound) cwd = s.working_dir;
     j.set("cwd", cwd);
     j.set("env", public_env_json(s));
-    Json refs = Json::object();
-    for (const SecretValue& v : secret_values(plan))
-        if (v.service == s.name) refs.set(v.name, v.variable);
-    j.set("secret_env", refs);
-    Json deps = Json::array();
-    for (const Dependency& d : s.depends_on) {
-        Json dj = Json::object();
-        dj.set("service", d.service);
-        dj.set("condition", d.condition);
-        deps.push(dj);
-    }
-    j.set("depends_on", deps);
-    if (s.healthcheck && !s.healthcheck->test.empty()) {
-        Json h = Json::object();
-        h.set("test", Json::array_of(s.healthcheck->test));
-        h.set("interval_s", s.healthcheck->interval_s);
-        h.set("timeout_s", s.healthcheck->timeout_s);
-        h.set("retries", s.healthcheck->retries);
-        h.set("start_period_s", s.healthcheck->start_period_s);
-        j.set("healthcheck", h);
-    } else {
-        j.set("healthcheck", Json());
-    }
+    j.set("secret_env", secret_refs_json(secret_values(plan), s.name));
+    j.set("depends_on", depends_on_json(s));
+    j.set("healthcheck", healthcheck_json(s));
     // Bind mounts of project files: linked from the workspace copy.
     Json binds = Json::array();
     for (const Volume& v : s.volumes) {
@@ -499,10 +503,7 @@ Json sandbox_context(const Project& p, const std::vector<std::string>& services,
         if (argv.empty()) argv = image_default_argv(s.kind);
         j.set("argv", Json::array_of(argv));
         j.set("env", public_env_json(s));
-        Json refs = Json::object();
-        for (const SecretValue& v : secrets)
-            if (v.service == s.name) refs.set(v.name, v.variable);
-        j.set("secret_env", refs);
+        j.set("secret_env", secret_refs_json(secrets, s.name));
         Json ports = Json::array();
         std::set<int> seen;
         for (const Port& port : s.ports)
@@ -513,25 +514,8 @@ Json sandbox_context(const Project& p, const std::vector<std::string>& services,
         // Infra speaks its own protocols: raw TCP tunnels. Apps get HTTPS ones.
         j.set("http_ports", s.kind == "app" ? ports : Json::array());
         j.set("tcp_ports", s.kind == "app" ? Json::array() : ports);
-        Json deps = Json::array();
-        for (const Dependency& d : s.depends_on) {
-            Json dj = Json::object();
-            dj.set("service", d.service);
-            dj.set("condition", d.condition);
-            deps.push(dj);
-        }
-        j.set("depends_on", deps);
-        if (s.healthcheck && !s.healthcheck->test.empty()) {
-            Json h = Json::object();
-            h.set("test", Json::array_of(s.healthcheck->test));
-            h.set("interval_s", s.healthcheck->interval_s);
-            h.set("timeout_s", s.healthcheck->timeout_s);
-            h.set("retries", s.healthcheck->retries);
-            h.set("start_period_s", s.healthcheck->start_period_s);
-            j.set("healthcheck", h);
-        } else {
-            j.set("healthcheck", Json());
-        }
+        j.set("depends_on", depends_on_json(s));
+        j.set("healthcheck", healthcheck_json(s));
         j.set("gpu", s.gpus != 0 ? Json(s.gpus > 1 ? gpu + ":" + std::to_string(s.gpus) : gpu) : Json());
         list.push(j);
     }
