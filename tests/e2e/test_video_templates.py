@@ -7,20 +7,13 @@ the image steps (the LTX-2 checkout pinned); and the whole flow runs under the s
 binaries (the LTX pipeline, ffmpeg) and a stub huggingface_hub, so the RESULT and ERROR lines, the
 per-run file names and the concat list are the script's real behaviour.
 """
-import ast
-import io
 import json
-import subprocess
 import sys
 import textwrap
-import tokenize
 
-from harness import SESSION_SECRET_ENV, SUPPORT_DIR, MgpuxTestCase, main, module_literals
+from harness import main, module_literals
+from test_hub_templates import TemplateCase
 
-sys.path.insert(0, str(SUPPORT_DIR))
-from modal_shim.inspect_api import run_inspect  # noqa: E402
-
-PYTHON = "/usr/bin/python3"
 NASTY = 'q"uo\'te \\ back\nnew """ {{app_name}} }} ĐồÁn'
 COMMIT = "5bfc33f69e2b7abcfafd8daf7769f2d74905d34b"
 RUN_ID = "20260101-120000-a1b2c3"
@@ -99,26 +92,8 @@ RUN_DRIVER = """
 """
 
 
-class VideoTemplateCase(MgpuxTestCase):
-    def setUp(self):
-        super().setUp()
-        self.env["MGPUX_PLUGIN_PATH"] = str(self.fixture_dir("svcprobe"))
-
-    def render(self, template, ctx):
-        r = self.run_mgpux("svcprobe", "render", template, json.dumps(ctx))
-        self.assertExit(r, 0)
-        ast.parse(r.out)
-        code = "".join(t.string for t in tokenize.generate_tokens(io.StringIO(r.out).readline)
-                       if t.type not in (tokenize.STRING, tokenize.COMMENT))
-        self.assertNotIn("{{", code)
-        return r.out
-
-    def inspect(self, text):
-        # As `modal` imports it when m-gpux launches it: the token is in its environment.
-        run = run_inspect(text, cwd=str(self.tmp), env={k: "placeholder" for k in SESSION_SECRET_ENV})
-        self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertEqual(run.report["errors"], [], json.dumps(run.report["errors"], indent=1))
-        return run.report
+class VideoTemplateCase(TemplateCase):
+    """TemplateCase's render (svcprobe), inspect and execute, for the video templates."""
 
     def functions(self, report):
         return {f["name"]: f for f in report["functions"]}
@@ -132,20 +107,7 @@ class VideoTemplateCase(MgpuxTestCase):
         return path
 
     def execute(self, text, driver, env=None, timeout=60):
-        script = self.tmp / "rendered_script.py"
-        script.write_text(text, encoding="utf-8")
-        prelude = textwrap.dedent(f"""
-            import importlib.util, json, os, sys
-            spec = importlib.util.spec_from_file_location("rendered_script", {str(script)!r})
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-        """)
-        child_env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SUPPORT_DIR), "PYTHONDONTWRITEBYTECODE": "1",
-                     "HOME": str(self.home), "LANG": "C.UTF-8"}
-        child_env.update(env or {})
-        proc = subprocess.run([PYTHON, "-c", prelude + textwrap.dedent(driver)], cwd=str(self.tmp), env=child_env,
-                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        return proc.returncode, proc.stdout, proc.stderr
+        return super().execute(text, driver, env=env, timeout=timeout)
 
     def run_flow(self, text, env=None):
         """main() with stubs; returns (code, out, err, work dir, LTX argv list, ffmpeg argv list)."""
