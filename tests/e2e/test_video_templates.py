@@ -8,7 +8,6 @@ binaries (the LTX pipeline, ffmpeg) and a stub huggingface_hub, so the RESULT an
 per-run file names and the concat list are the script's real behaviour.
 """
 import json
-import sys
 import textwrap
 
 from harness import main, module_literals
