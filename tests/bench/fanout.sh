@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Concurrency of the operations that ask every profile (issue: operations
-# plugins): `billing usage --all`, `account list` and `stop --all` over N
+# Concurrency of the operations that ask every profile:
+# `billing usage --all`, `account list` and `stop --all` over N
 # profiles with one app each, the fake modal answering each call after D
 # seconds. The baseline is what must run one after another anyway, timed on
 # this machine with the same fake: one call for billing and account, a list

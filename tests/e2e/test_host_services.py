@@ -1,4 +1,4 @@
-"""Host services end to end (issue: services): the runner, the modal, process,
+"""Host services end to end: the runner, the modal, process,
 profiles, state and catalog services, driven by the test-only `svcprobe`
 plugin against the fake modal. Each test asserts on what was called (the
 fake's call log), on files written, or on the parsed generated script."""

@@ -1,4 +1,4 @@
-"""`m-gpux load probe` end to end (issue: operations plugins): the rendered
+"""`m-gpux load probe` end to end: the rendered
 probe script (checked with the modal stand-in and run locally as a CPU-only
 smoke test), the runner call the fake modal sees, the RESULT line read back as
 a table or a JSON document, and the refusals."""

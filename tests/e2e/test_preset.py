@@ -1,4 +1,4 @@
-"""`m-gpux preset …` end to end (issue: operations plugins): presets.json as
+"""`m-gpux preset …` end to end: presets.json as
 the state service writes it (structured fields plus the original's
 compute_spec / compute_label / pip_section), every prompt answered by a flag,
 confirmations for replacing and deleting, and refusals that leave the file

@@ -9,9 +9,9 @@ import unittest
 from harness import SOURCE_DIR, main
 
 # Pointers to documents outside the repository: design sections, the original
-# tool's spec sections and its numbered weaknesses.
+# tool's spec sections and its numbered weaknesses, and the work tracker's issues.
 OUTSIDE_POINTERS = re.compile(r"DESIGN(\.md| §)|\.\./shared(?![-\w])|shared/reference|spec(-core-ops|-workloads)? ?§|"
-                              r"\bW-[A-Z]{4,}\b|modal-platform §")
+                              r"\bW-[A-Z]{4,}\b|modal-platform §|\bissue \d+|\(issue: ")
 
 
 def tracked_files():

@@ -21,7 +21,7 @@ BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", BIN.parent.parent)).reso
 # The shipped native proxy sources as the build tree exposes them (beside the templates).
 PROXY_SOURCES = BUILD_DIR / "share" / "m-gpux" / "proxy"
 NATIVE_PROXY = BIN.parent / "mgpux-proxy"
-# What the deploy script's image step runs (issue 7).
+# What the deploy script's image step runs.
 PROXY_BUILD = ("g++ -std=c++17 -O2 -pthread -I/opt/m-gpux/proxy -o /usr/local/bin/mgpux-proxy /opt/m-gpux/proxy/*.cpp"
                " -lssl -lcrypto")
 PYTHON_PROXY_PACKAGES = ["httpx==0.28.1", "uvicorn==0.54.0"]  # what the retired Python proxy installed

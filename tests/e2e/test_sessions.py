@@ -1,4 +1,4 @@
-"""`m-gpux sessions` end to end against the fake modal (issue: operations plugins).
+"""`m-gpux sessions` end to end against the fake modal.
 
 Sessions are written the way the runner (and the Python tool before it)
 writes them; tests assert on the fake's call log (argv by app id, the

@@ -1,4 +1,4 @@
-"""`m-gpux stop` end to end against the fake modal (issue: operations plugins).
+"""`m-gpux stop` end to end against the fake modal.
 
 Each test asserts on what was called (argv with --yes and the app id, the
 MODAL_PROFILE each call was pinned to), on the fake's app states, on
