@@ -62,6 +62,15 @@ class CreateTests(PresetTestCase):
         self.assertEqual(oct(self.presets_file.stat().st_mode & 0o777), "0o600")
         self.assertNoModalCalls()
 
+    def test_image_is_stored_and_checked(self):
+        self.publish_image("torch-base", ["alice"], python="3.11")
+        self.preset_json("create", "nb", "--cpu", "2", "--image", "torch-base", "--yes")
+        self.assertEqual(self.stored()["nb"]["image"], "torch-base")
+        r = self.preset("create", "lost", "--cpu", "2", "--image", "nowhere", "--yes")
+        self.assertExit(r, 2)
+        self.assertIn("nowhere", r.err)
+        self.assertNotIn("lost", self.stored())
+
     def test_defaults_under_yes(self):
         r = self.preset("create", "--yes")
         self.assertExit(r, 0)
