@@ -550,6 +550,7 @@ PresetFields preset_fields(const PresetInput& p) {
         if (std::find(creds.begin(), creds.end(), e) == creds.end()) excludes.push_back(e);
     f.exclude_patterns = excludes;
     if (!p.script.empty()) f.script = p.script;
+    if (!p.image.empty()) f.extra.set("image", p.image);  // a member of our own, kept as it is
     return f;
 }
 

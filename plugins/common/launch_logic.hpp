@@ -238,6 +238,7 @@ struct PresetInput {
     std::string python_version;
     std::vector<std::string> excludes;  // the resolved list (credential patterns are left out)
     std::string script;                 // interactive: the script, relative to the project ("" = none)
+    std::string image;                  // --image: a published image's name ("" = build from scratch)
 };
 PresetFields preset_fields(const PresetInput& p);
 

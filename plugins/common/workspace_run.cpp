@@ -138,6 +138,16 @@ std::string preset_script(const std::string& name, const std::string& stored, co
     return script_inside(local_dir, stored, local_dir, "the preset's script");
 }
 
+// The published image a preset names ("image", saved from --image), checked
+// against the store for the profile it runs in; nullopt when it names none.
+std::optional<images::PublishedImage> preset_image(const Host& host, const std::string& name,
+                                                   const PresetFields& preset, const std::string& profile) {
+    const Json* image = preset.extra.find("image");
+    if (!image || !image->is_string() || image->as_string().empty()) return std::nullopt;
+    return checked_field(name, "image",
+                         [&] { return images::checked_image(images::read_images(host), image->as_string(), profile); });
+}
+
 }  // namespace
 
 WorkspaceSpec workspace_from_args(const Host& host, const Args& args, Workspace kind, const ComputeChoice& choice) {
@@ -233,6 +243,8 @@ WorkspaceSpec workspace_from_preset(const Host& host, const std::string& name,
     s.compute = checked_field(name, preset.gpu.value_or("").empty() ? "CPU size" : "GPU",
                               [&] { return preset_compute(catalog, preset); });
     if (s.kind == Workspace::Interactive) s.script_path = preset_script(name, preset.script.value_or(""), s.local_dir);
+    s.base_image = preset_image(host, name, preset, s.profile);
+    if (s.base_image && !s.base_image->python.empty()) s.python_version = s.base_image->python;
     s.description = std::string(workspace_kind(s.kind)) + " preset '" + name + "' on " + s.compute.label;
     return s;
 }
@@ -255,6 +267,7 @@ void offer_preset(const Host& host, const Args& args, WorkspaceSpec& spec, bool 
     in.python_version = spec.python_version;
     in.excludes = spec.excludes;
     in.script = spec.script_path;
+    if (spec.base_image) in.image = spec.base_image->name;
     save_preset(host, *name, in);
     spec.preset = name;
 }

@@ -4,6 +4,7 @@
 #include "compose_plan.hpp"
 #include "compose_sandbox.hpp"
 #include "compose_sync.hpp"
+#include "image_store.hpp"
 #include "launch_args.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -42,7 +43,8 @@ const std::vector<mgpux_option> kUpOptions = launch::with_shared(
          .metavar("SERVICE[:PORT]")
          .help("tunnel this port to the internet (default: the main service's port; nothing else is reachable)"),
      mgpux::option("apt").repeatable().metavar("PKG").help("also apt-install this package in the image")},
-    launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout, "86400");
+    launch::kCompute | launch::kPython | launch::kDeps | launch::kExcludes | launch::kTimeout | launch::kImage,
+    "86400");
 
 const std::vector<mgpux_option> kSandboxUpOptions = launch::with_shared(
     {kFile,
@@ -299,6 +301,7 @@ int up(mgpux::Host& host, const mgpux::Args& args) {
     Plan plan = plan_from_args(host, args, project);
     if (!json) print_plan(host, plan);
     const std::string profile = mgpux::Profiles(host).resolve();
+    if (const auto image = mgpux::images::choose_image(host, args, profile)) plan.published_image = image->name;
     const launch::UploadStats upload = launch::upload_stats(plan.local_dir, plan.excludes);
     const std::string script = host.render("compose/stack.py", render_context(plan, host.raw()->host_version));
     const mgpux::RunResult result = mgpux::Runner(host).run(run_request(plan, script, upload, profile));

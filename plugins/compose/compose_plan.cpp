@@ -420,6 +420,7 @@ Json render_context(const Plan& plan, const std::string& mgpux_version) {
     const std::string image = base_image(plan.project, plan.mode);
     ctx.set("base_image", image);
     ctx.set("add_python", image_has_python(image) ? Json() : Json(plan.python_version));
+    ctx.set("published_image", plan.published_image ? Json(*plan.published_image) : Json());
     std::vector<std::string> apt = {"bash", "ca-certificates", "curl", "procps"};
     std::vector<std::string> setup;
     Json services = Json::array();

@@ -77,6 +77,7 @@ struct Plan {
     std::vector<std::string> excludes;
     std::string local_dir;  // absolute project folder
     long long timeout_s = 86400;
+    std::optional<std::string> published_image;  // --image: replaces the base image (up and vm up)
 };
 
 // {file, mode, base_image, gpu_needed, services: [...], start_order, x_mgpux,

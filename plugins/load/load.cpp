@@ -1,5 +1,6 @@
 // `m-gpux load probe`: starts one short container on a GPU or CPU size,
 // measures it (GPU, CPU, memory, disk) and shows what it found.
+#include "image_store.hpp"
 #include "launch_args.hpp"
 #include "load_logic.hpp"
 
@@ -14,16 +15,16 @@ namespace {
 
 using mgpux::Json;
 
-const mgpux_option kProbeOptions[] = {
-    mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute").help(
-        "GPU type to probe, optionally with a count: L4, A100-80GB, H100:2"),
-    mgpux::option("cpu")
-        .alias('c')
-        .kind(MGPUX_OPT_INT)
-        .metavar("CORES")
-        .exclusive_group("compute")
-        .help("probe a CPU-only container with this many cores (512 MB each)"),
-};
+const std::vector<mgpux_option> kProbeOptions =
+    mgpux::launch::with_shared({mgpux::option("gpu").alias('g').metavar("GPU").exclusive_group("compute").help(
+                                    "GPU type to probe, optionally with a count: L4, A100-80GB, H100:2"),
+                                mgpux::option("cpu")
+                                    .alias('c')
+                                    .kind(MGPUX_OPT_INT)
+                                    .metavar("CORES")
+                                    .exclusive_group("compute")
+                                    .help("probe a CPU-only container with this many cores (512 MB each)")},
+                               mgpux::launch::kImage);
 
 int probe(mgpux::Host& host, const mgpux::Args& args);
 
@@ -36,7 +37,8 @@ const mgpux::Commands kCommands{
               "limit) on the GPU or CPU size asked for, and shows per GPU the utilisation,\n"
               "VRAM, temperature and power (from nvidia-smi), then the CPU model, cores and\n"
               "load average, memory, disk, Python and platform. Without --gpu or --cpu it\n"
-              "asks; under --yes or --no-input it probes an L4. --json prints\n"
+              "asks; under --yes or --no-input it probes an L4. --image NAME starts from a\n"
+              "published image (it must have Python) instead of debian_slim. --json prints\n"
               "{\"compute\", \"gpu\", \"cpu\", \"app_id\", \"status\", \"metrics\"}.\n\n"
               "Example:\n"
               "  m-gpux load probe --gpu A100-80GB\n"
@@ -69,12 +71,14 @@ void show(const mgpux::Host& host, const Compute& c, const mgpux::RunResult& res
 }
 
 int probe(mgpux::Host& host, const mgpux::Args& args) {
-    mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
+    const std::string profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails before any question
     mgpux::launch::require_modal_account(host, args);
     const mgpux::Catalog catalog(host);
     const Compute c = choose_compute(host, args, catalog);
+    const auto image = mgpux::images::choose_image(host, args, profile);
     const std::string python = catalog.parse_python();
-    const std::string script = host.render(kTemplate, render_context(c, python, host.raw()->host_version));
+    const std::string script = host.render(
+        kTemplate, render_context(c, python, host.raw()->host_version, mgpux::images::base_image_context(image)));
     host.info("Probing " + c.label + ": starting a container...\n");
     const mgpux::RunResult result = mgpux::Runner(host).run(run_request(c, script));
     const bool json = args.global_flag("json");

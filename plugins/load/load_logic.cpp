@@ -84,7 +84,8 @@ std::string compute_text(const Compute& c) {
     return c.label;
 }
 
-Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version) {
+Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version,
+                    const Json& base_image) {
     Json ctx = Json::object();
     ctx.set("mgpux_version", mgpux_version);
     ctx.set("template", kTemplate);
@@ -95,6 +96,7 @@ Json render_context(const Compute& c, const std::string& python, const std::stri
     ctx.set("gpu", *compute.find("gpu"));
     ctx.set("cpu", *compute.find("cpu"));
     ctx.set("timeout_s", kTimeoutS);
+    ctx.set("base_image", base_image);
     return ctx;
 }
 

@@ -25,9 +25,11 @@ using Compute = mgpux::launch::Compute;
 std::string compute_text(const Compute& c);
 
 // The template context: app_name, python_version, gpu (string or null),
-// cpu ({cores, memory_mb} or null), timeout_s, and the header's
+// cpu ({cores, memory_mb} or null), timeout_s, base_image (a published
+// image's name, or null to build debian_slim), and the header's
 // mgpux_version and template.
-mgpux::Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version);
+mgpux::Json render_context(const Compute& c, const std::string& python, const std::string& mgpux_version,
+                           const mgpux::Json& base_image = mgpux::Json());
 
 // The runner request for the rendered script (`modal run`, attached).
 mgpux::RunRequest run_request(const Compute& c, const std::string& script);

@@ -1,6 +1,7 @@
 // `m-gpux preset …`: saved workload settings (action, compute, Python,
 // packages, upload excludes, profile) in ~/.m-gpux/presets.json, kept by the
 // host's state service in the original tool's format plus structured fields.
+#include "image_store.hpp"
 #include "preset_logic.hpp"
 #include "workspace_launch.hpp"
 
@@ -84,6 +85,8 @@ const mgpux::Commands kCommands{
                            .kind(MGPUX_OPT_PATH)
                            .metavar("PATH")
                            .help("the script an interactive preset runs (inside this folder)"),
+                       mgpux::option("image").metavar("NAME").help(
+                           "start from this published image (`m-gpux image build`); it brings its own Python"),
                    },
                    create)
         .help("Asks for what is not given on the command line: the Modal profile (when there\n"
@@ -269,7 +272,10 @@ int create(mgpux::Host& host, const mgpux::Args& args) {
     if (!profile.empty()) c.profile = profile;
     c.action = choose_action(host, args);
     c.compute = choose_compute(host, args, catalog);
-    c.python = mgpux::launch::ask_python(host, args, catalog);
+    const auto image = mgpux::images::choose_image(host, args, profile);
+    if (image) c.image = image->name;
+    // A published image already holds its Python; the menu would only mislead.
+    c.python = image && !image->python.empty() ? image->python : mgpux::launch::ask_python(host, args, catalog);
     choose_deps(host, args, cwd, c);
     c.excludes = choose_excludes(host, args);
     c.script = choose_script(host, args, cwd, c.action);

@@ -160,6 +160,9 @@ mgpux::PresetFields fields(const Choice& c) {
     f.exclude_patterns = c.excludes;
     f.script = c.script;
     f.profile = c.profile;  // null: Modal's active profile at launch
+    // Our own member: null clears an image a replaced preset had.
+    if (c.image) f.extra.set("image", *c.image);
+    else f.set_null("image");
     return f;
 }
 

@@ -60,6 +60,7 @@ struct Choice {
     std::vector<std::string> excludes;
     std::optional<std::string> script;
     std::optional<std::string> profile;
+    std::optional<std::string> image;  // a published image to start from (--image)
 };
 
 // The fields handed to the state service. Every structured member is named,

@@ -74,6 +74,10 @@ const mgpux_option kDeployOptions[] = {
     mgpux::option("docs").flag().help("expose /docs and /openapi.json without a key"),
     mgpux::option("upstream").metavar("URL").help("deploy only the proxy, in front of this OpenAI-compatible server"),
     mgpux::option("upstream-insecure").flag().help("with an https:// --upstream: do not verify its certificate"),
+    mgpux::option("image").metavar("NAME").help(
+        "start from this published image (`m-gpux image build`) instead of the CUDA 12.8 image (or debian_slim "
+        "with --upstream); it must have what the deployment needs: Python and pip, CUDA for vLLM (installed on "
+        "top), and apt with Debian's packages (with --upstream) or Ubuntu's for the proxy build"),
     mgpux::option("proxy")
         .choices(kProxyKinds)
         .default_value("native")

@@ -1,6 +1,7 @@
 // `serve deploy` (the wizard, every step a flag), `serve logs`, `serve stop`.
 #include "serve_commands.hpp"
 
+#include "image_store.hpp"
 #include "launch_args.hpp"
 #include "launch_logic.hpp"
 
@@ -275,6 +276,7 @@ int deploy(mgpux::Host& host, const mgpux::Args& args) {
     const DeployPlan plan0 = plan_from(host, args);
     DeployPlan p = plan0;
     p.proxy_sources = sources;
+    if (const auto image = mgpux::images::choose_image(host, args, profile)) p.base_image = image->name;
     const std::string token = p.upstream_mode ? std::string() : hf_token(host, args);
     // Refused before anything is rendered, under --dry-run too: without the
     // token the container could not download the model.

@@ -332,6 +332,7 @@ Json render_context(const DeployPlan& p, const std::string& mgpux_version) {
     c.set("model_name", p.upstream_mode ? Json() : Json(p.model));
     c.set("upstream", p.upstream_mode ? Json(p.upstream) : Json());
     c.set("proxy_only", p.upstream_mode);
+    c.set("base_image", p.base_image ? Json(*p.base_image) : Json());
     c.set("gpu", p.upstream_mode ? Json() : Json(gpu_spec(p)));
     Json args = Json::array();
     if (!p.upstream_mode)

@@ -130,6 +130,7 @@ struct DeployPlan {
     bool upstream_insecure = false;  // upstream mode: skip the https:// certificate check
     // The shipped proxy sources on this machine, uploaded into the image.
     std::string proxy_sources;
+    std::optional<std::string> base_image;  // --image: a published image instead of the built base
 };
 
 // Checks every number of the plan (and --upstream-insecure's use); throws

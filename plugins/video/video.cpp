@@ -2,6 +2,7 @@
 // Lightricks LTX-2.3 on Modal. Every question has a flag; the Hugging Face
 // token travels only in a Modal Secret built by the runner from the variable
 // --hf-token-env names.
+#include "image_store.hpp"
 #include "launch_args.hpp"
 #include "video_logic.hpp"
 
@@ -49,6 +50,10 @@ constexpr mgpux::OptionBuilder kLtxRefOption = mgpux::option("ltx-ref").metavar(
     "the LTX-2 commit or tag the image checks out (a tested commit "
     "by default)");
 
+constexpr mgpux::OptionBuilder kImageOption = mgpux::option("image").metavar("NAME").help(
+    "start from this published image (`m-gpux image build --base cuda`) instead of the CUDA 12.8 registry "
+    "image; it must have CUDA, Python, git and pip (LTX-2 is installed on top)");
+
 const std::vector<mgpux_option> kGenerateOptions = launch::with_shared(
     {kPipelineOption,
      mgpux::option("prompt").alias('p').metavar("TEXT").help("what the clip shows: action, camera, lighting"),
@@ -58,7 +63,7 @@ const std::vector<mgpux_option> kGenerateOptions = launch::with_shared(
          .kind(MGPUX_OPT_INT)
          .metavar("N")
          .help("frames at 25 fps: 25, 49, 97 (the default), 121, or any 8k+1"),
-     kSeedOption, kFp8Option, kTokenOption, kLtxRefOption},
+     kSeedOption, kFp8Option, kTokenOption, kLtxRefOption, kImageOption},
     launch::kCompute | launch::kTimeout, "86400");
 
 const std::vector<mgpux_option> kStoryboardOptions = launch::with_shared(
@@ -87,7 +92,7 @@ const std::vector<mgpux_option> kStoryboardOptions = launch::with_shared(
          .choices(kInputModes)
          .metavar("bulk|one-by-one")
          .help("without --file: paste everything at once (ends at a line END) or type scene by scene"),
-     kTokenOption, kLtxRefOption},
+     kTokenOption, kLtxRefOption, kImageOption},
     launch::kCompute | launch::kTimeout, "86400");
 
 const std::vector<mgpux_option> kDownloadOptions{
@@ -226,6 +231,8 @@ RenderCommon common_settings(const Host& host, const Args& args, const launch::C
     c.compute = template_compute(compute);
     c.timeout_s = launch::resolve_timeout(args, 86400);
     c.hf_token = has_token;
+    if (const auto image = mgpux::images::choose_image(host, args, mgpux::Profiles(host).resolve()))
+        c.base_image = image->name;
     return c;
 }
 

@@ -486,6 +486,7 @@ Json common_context(const RenderCommon& c, const std::string& template_name, con
     }
     ctx.set("timeout_s", c.timeout_s);
     ctx.set("hf_token", c.hf_token);
+    ctx.set("base_image", c.base_image ? Json(*c.base_image) : Json());
     return ctx;
 }
 

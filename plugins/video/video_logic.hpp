@@ -183,7 +183,8 @@ struct RenderCommon {
     ClipSettings settings;
     Compute compute;
     long long timeout_s = 86400;
-    bool hf_token = false;  // the run reads HF_TOKEN (an ephemeral secret)
+    bool hf_token = false;                  // the run reads HF_TOKEN (an ephemeral secret)
+    std::optional<std::string> base_image;  // --image: a published image instead of the CUDA one
 };
 
 Json generate_context(const RenderCommon& c, const std::string& prompt);

@@ -53,6 +53,9 @@ constexpr mgpux::OptionBuilder kMemory =
     mgpux::option("memory").kind(MGPUX_OPT_INT).metavar("MB").help("memory in MB with --cpu (default 512 per core)");
 constexpr mgpux::OptionBuilder kPython =
     mgpux::option("python").metavar("VERSION").help("Python version in the container (default 3.12)");
+constexpr mgpux::OptionBuilder kImage = mgpux::option("image").metavar("NAME").help(
+    "start from this published image (`m-gpux image build`) instead of debian_slim; it needs Python and pip "
+    "(torch and torchvision are installed on top)");
 constexpr mgpux::OptionBuilder kVolume =
     mgpux::option("artifact-volume")
         .metavar("NAME")
@@ -186,6 +189,7 @@ const mgpux_option kTrainOptions[] = {
     mgpux::option("resume").flag().help(
         "continue the run named by --experiment-name from its last checkpoint; --epochs is the total"),
     kPython,
+    kImage,
     kDownload,
 };
 
@@ -210,6 +214,7 @@ const mgpux_option kPredictOptions[] = {
     kVolume,
     kOverwrite.help("replace an existing predictions file of the same path"),
     kPython,
+    kImage,
     kDownload,
 };
 
@@ -236,6 +241,7 @@ const mgpux_option kEvaluateOptions[] = {
     kVolume,
     kOverwrite.help("replace an existing report of the same path"),
     kPython,
+    kImage,
     kDownload,
 };
 
@@ -250,6 +256,7 @@ const mgpux_option kExportOptions[] = {
     kVolume,
     kOverwrite.help("write into a non-empty output folder"),
     kPython,
+    kImage,
     kDownload,
 };
 

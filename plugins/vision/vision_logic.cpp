@@ -132,6 +132,7 @@ Json context_base(const char* tmpl, const char* app, const Common& c, long long 
     ctx.set("artifact_volume", c.volume);
     ctx.set("timeout_s", timeout_s);
     ctx.set("python_version", c.python);
+    ctx.set("base_image", c.base_image ? Json(*c.base_image) : Json());
     return ctx;
 }
 

@@ -184,7 +184,8 @@ struct Common {
     std::string volume = kDefaultVolume;
     std::string python = "3.12";
     double timeout_hours = 1;
-    std::string profile;  // shown in the plan
+    std::string profile;                    // shown in the plan
+    std::optional<std::string> base_image;  // --image: a published image instead of debian_slim
 };
 
 struct TrainPlan {

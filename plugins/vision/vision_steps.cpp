@@ -1,5 +1,6 @@
 #include "vision_steps.hpp"
 
+#include "image_store.hpp"
 #include "launch_args.hpp"
 
 #include <algorithm>
@@ -170,6 +171,11 @@ Common common_settings(const mgpux::Host& host, const mgpux::Args& args) {
     check_volume_name(c.volume);
     c.python = launch::resolve_python(args, mgpux::Catalog(host));
     c.profile = mgpux::Profiles(host).resolve();  // an unknown --profile fails here
+    if (const auto image = mgpux::images::choose_image(host, args, c.profile)) {
+        c.base_image = image->name;
+        // A published image already holds its Python.
+        if (!image->python.empty()) c.python = image->python;
+    }
     return c;
 }
 

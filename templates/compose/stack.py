@@ -43,7 +43,8 @@ INFRA_DATA = "/var/lib/m-gpux"
 # Bind targets never replaced by a link to the workspace.
 PROTECTED_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/root", "/sbin", "/sys", "/usr", "/var", "/workspace"}
 
-image = modal.Image.from_registry(BASE_IMAGE, add_python=ADD_PYTHON) if ADD_PYTHON else modal.Image.from_registry(BASE_IMAGE)
+# published_image: an image published with `m-gpux image build` (--image) replaces BASE_IMAGE.
+image = {{#published_image}}modal.Image.from_name({{published_image}}){{/published_image}}{{^published_image}}modal.Image.from_registry(BASE_IMAGE, add_python=ADD_PYTHON) if ADD_PYTHON else modal.Image.from_registry(BASE_IMAGE){{/published_image}}
 image = image.env({"DEBIAN_FRONTEND": "noninteractive"})
 if SETUP_COMMANDS:
     image = image.run_commands(*SETUP_COMMANDS)

@@ -21,7 +21,8 @@ import subprocess
 import modal
 
 app = modal.App({{app_name}})
-image = modal.Image.debian_slim(python_version={{python_version}})
+# base_image: an image published with `m-gpux image build` (--image), else a fresh debian_slim.
+image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
 
 # The fields of the metrics report, in this order; csv, no header, no units.
 GPU_QUERY = (

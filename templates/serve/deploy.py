@@ -53,11 +53,12 @@ PROXY_APT_DEBIAN = ["g++", "libboost1.81-dev", "libssl-dev", "ca-certificates"]
 PROXY_APT_UBUNTU = ["g++", "libboost-dev", "libssl-dev", "ca-certificates"]  # Boost 1.74 on Ubuntu 22.04
 
 if MODEL_NAME is None:
-    image = modal.Image.debian_slim(python_version="3.12")
+    # base_image: an image published with `m-gpux image build` (--image), else a fresh one.
+    image = {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version="3.12"){{/base_image}}
     volumes = {}
 else:
     image = (
-        modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
+        {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.from_registry(CUDA_IMAGE, add_python="3.12"){{/base_image}}
         .entrypoint([])
         .pip_install(*VLLM_PACKAGES)
         .env({"HF_HUB_ENABLE_HF_TRANSFER": "1"})

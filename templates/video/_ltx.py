@@ -31,7 +31,8 @@ DOWNLOAD_PACKAGES = ["huggingface_hub==2.4.0", "hf-transfer==0.1.9"]
 UV_PACKAGE = "uv==0.13.8"
 
 image = (
-    modal.Image.from_registry(CUDA_IMAGE, add_python="3.12")
+    # base_image: an image published with `m-gpux image build` (--image), else the CUDA registry image.
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.from_registry(CUDA_IMAGE, add_python="3.12"){{/base_image}}
     .entrypoint([])
     .apt_install("git", "ffmpeg", "libsndfile1", "libsndfile1-dev")
     .pip_install(*DOWNLOAD_PACKAGES)

@@ -25,7 +25,7 @@ app = modal.App({{app_name}})
 # No create_if_missing: evaluating needs a volume that training filled.
 volume = modal.Volume.from_name(ARTIFACT_VOLUME)
 image = (
-    modal.Image.debian_slim(python_version={{python_version}})
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
     .pip_install("torch>=2.4.0", "torchvision>=0.19.0", "pillow>=10.0.0")
     .add_local_dir(LOCAL_DATASET_DIR, remote_path="/dataset", ignore=DATASET_IGNORE)
 )

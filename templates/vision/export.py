@@ -23,7 +23,7 @@ app = modal.App({{app_name}})
 # No create_if_missing: exporting needs a volume that training filled.
 volume = modal.Volume.from_name(ARTIFACT_VOLUME)
 image = (
-    modal.Image.debian_slim(python_version={{python_version}})
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
     .pip_install("torch>=2.4.0", "torchvision>=0.19.0", "onnx>=1.16.0", "onnxscript>=0.1.0")
 )
 

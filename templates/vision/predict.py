@@ -27,7 +27,7 @@ app = modal.App({{app_name}})
 # No create_if_missing: predicting needs a volume that training filled.
 volume = modal.Volume.from_name(ARTIFACT_VOLUME)
 image = (
-    modal.Image.debian_slim(python_version={{python_version}})
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
     .pip_install("torch>=2.4.0", "torchvision>=0.19.0", "pillow>=10.0.0")
 )
 if INPUT_MODE == "single":

@@ -28,7 +28,7 @@ volume = modal.Volume.from_name(ARTIFACT_VOLUME, create_if_missing=True)
 # The dataset is added without copy=True: Modal uploads it when the container starts
 # (content-addressed) instead of building a new image layer for every dataset change.
 image = (
-    modal.Image.debian_slim(python_version={{python_version}})
+    {{#base_image}}modal.Image.from_name({{base_image}}){{/base_image}}{{^base_image}}modal.Image.debian_slim(python_version={{python_version}}){{/base_image}}
     .pip_install("torch>=2.4.0", "torchvision>=0.19.0", "pillow>=10.0.0")
     .add_local_dir(LOCAL_DATASET_DIR, remote_path="/dataset", ignore=DATASET_IGNORE)
 )

@@ -143,6 +143,25 @@ class MgpuxTestCase(unittest.TestCase):
             "work": {"token_id": "ak-work", "token_secret": work_secret},
         }, active="alice")
 
+    def publish_image(self, name, profiles=("alice", "work"), python="3.11"):
+        """Records `name` in images.json as published to `profiles`."""
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / "images.json"
+        path.write_text(json.dumps({name: {"profiles": list(profiles), "python": python, "summary": "debian_slim",
+                                           "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
+        path.chmod(0o600)
+
+    def from_name_literals(self, script):
+        """The string literals passed to `modal.Image.from_name(...)` in a
+        rendered script, found by parsing it (not by searching its text)."""
+        import ast
+        names = []
+        for node in ast.walk(ast.parse(script)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "from_name"
+                    and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "Image"):
+                names.extend(a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str))
+        return names
+
     def run_on_pty(self, args, keystrokes, timeout=20):
         """Runs m-gpux on a pseudo-terminal, typing each keystroke when the
         output has been quiet for a moment. Returns (exit code, output)."""

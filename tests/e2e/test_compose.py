@@ -147,6 +147,20 @@ class ComposeTest(MgpuxTestCase):
                 self.assertEqual([(t["service"], t["port"]) for t in lits["TUNNELS"]], published)
                 self.assertNotIn("commander", started)
 
+    def test_image_replaces_the_base_of_up_and_vm_up(self):
+        self.publish_image("stack-base", ["alice"])
+        for mode in (("up",), ("vm", "up")):
+            text, _, report = self.render("gpu-inference", *mode, "--cpu", "2", "--image", "stack-base")
+            self.assertEqual(self.from_name_literals(text), ["stack-base"], mode)
+            self.assertNotIn("from_registry(", text, mode)
+            self.assertEqual(report["images"][0]["base"]["type"], "from_name", mode)
+        for mode in (("up",), ("vm", "up")):
+            r = self.run_mgpux("--dry-run", "compose", *mode, "--cpu", "2", "--image", "nowhere",
+                               cwd=self.stack("gpu-inference"))
+            self.assertExit(r, 2)
+            self.assertIn("nowhere", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
     def test_up_installs_infra_and_tunnels_only_the_main_port(self):
         password = "p\"w'\\x${}"
         text, lits, report = self.render("web-postgres-redis", "up", "--cpu", "2", env={"DB_PASSWORD": password})

@@ -575,6 +575,14 @@ class ImageOptionTest(HubTestCase):
         self.assertEqual(report["images"][0]["base"], {"type": "from_name", "name": "torch-base",
                                                        "environment_name": None})
 
+    def test_save_preset_records_the_image(self):
+        self.publish("torch-base", ["alice"])
+        self.fake.set_scenario([{"match": ["run"], "container_output": ["[m-gpux] READY https://p-1.modal.host"]}])
+        r = self.run_mgpux("--yes", "hub", "jupyter", "--gpu", "L4", "--image", "torch-base", "--save-preset", "nb")
+        self.assertExit(r, 0)
+        presets = json.loads((self.state_dir / "presets.json").read_text(encoding="utf-8"))
+        self.assertEqual(presets["nb"]["image"], "torch-base")
+
     def test_script_and_bash_take_the_image_too(self):
         self.publish("torch-base", ["alice"])
         for args in (("hub", "bash", "--cpu", "2"), ("hub", "script", "main.py", "--on-input", "run", "--cpu", "2")):

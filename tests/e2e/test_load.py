@@ -256,6 +256,15 @@ class ProbeScriptTests(LoadTestCase):
         self.assertEqual(metrics["gpus"], [])
         self.assertRegex(metrics["gpu_error"], r"exited with 9: NVIDIA-SMI has failed")
 
+    def test_image_option_starts_from_the_published_image(self):
+        self.publish_image("probe-base", ["alice"])
+        script = self.rendered("--gpu", "L4", "--image", "probe-base").read_text(encoding="utf-8")
+        self.assertEqual(self.from_name_literals(script), ["probe-base"])
+        self.assertNotIn("debian_slim(", script)
+        info = self.inspect(self.tmp / "probe_script.py")
+        self.assertEqual(info["images"][0]["base"]["type"], "from_name")
+        self.assertExit(self.probe("--gpu", "L4", "--image", "unpublished", "--dry-run"), 2)
+
     def test_script_compiles_and_has_no_leftover_tags(self):
         for args in (["--gpu", "B200+:8"], ["--cpu", "64"]):
             with self.subTest(args=args):

@@ -62,6 +62,15 @@ class CreateTests(PresetTestCase):
         self.assertEqual(oct(self.presets_file.stat().st_mode & 0o777), "0o600")
         self.assertNoModalCalls()
 
+    def test_image_is_stored_and_checked(self):
+        self.publish_image("torch-base", ["alice"], python="3.11")
+        self.preset_json("create", "nb", "--cpu", "2", "--image", "torch-base", "--yes")
+        self.assertEqual(self.stored()["nb"]["image"], "torch-base")
+        r = self.preset("create", "lost", "--cpu", "2", "--image", "nowhere", "--yes")
+        self.assertExit(r, 2)
+        self.assertIn("nowhere", r.err)
+        self.assertNotIn("lost", self.stored())
+
     def test_defaults_under_yes(self):
         r = self.preset("create", "--yes")
         self.assertExit(r, 0)
@@ -417,6 +426,22 @@ class DeleteRunTests(PresetTestCase):
                           for c in self.fake.calls_of("run")],
                          [["TTYD_CREDENTIAL"], ["JUPYTER_TOKEN"], ["TTYD_CREDENTIAL"], ["TTYD_CREDENTIAL"]])
         self.assertEqual(self.fake.secrets(), [])
+
+    def test_run_starts_from_the_presets_image(self):
+        self.publish_image("torch-base", ["alice"])
+        self.write_presets({"img": {"action": "jupyter", "cpu": 2, "image": "torch-base"},
+                            "lost-img": {"action": "bash", "cpu": 2, "image": "nowhere"}})
+        out = self.tmp / "p.py"
+        r = self.run_mgpux("--dry-run", "--script-out", out, "preset", "run", "img", "--yes", cwd=self.project)
+        self.assertExit(r, 0)
+        self.assertEqual(self.from_name_literals(out.read_text(encoding="utf-8")), ["torch-base"])
+        r = self.run_mgpux("--dry-run", "--script-out", out, "dev", "--preset", "img", "--yes", cwd=self.project)
+        self.assertExit(r, 0)
+        self.assertEqual(self.from_name_literals(out.read_text(encoding="utf-8")), ["torch-base"])
+        r = self.preset("run", "lost-img", "--yes", "--dry-run")
+        self.assertExit(r, 2)
+        self.assertIn("nowhere", r.err)
+        self.assertNoModalCalls()
 
     def test_run_dry_run_and_profile_override(self):
         r = self.preset("run", "keep", "--yes", "--dry-run", "--profile", "work")

@@ -804,6 +804,27 @@ class DeployScriptTests(ServeCase):
         self.assertNotIn(key, r.out + r.err)  # the existing key is not printed again
 
 
+class DeployImageTests(ServeCase):
+    """--image NAME: a published image replaces the deployment's base (the CUDA image, or debian_slim)."""
+
+    render, inspect, used_image = DeployScriptTests.render, DeployScriptTests.inspect, DeployScriptTests.used_image
+
+    def test_vllm_and_upstream_start_from_the_published_image(self):
+        self.publish_image("serve-base", ["alice"])
+        for args in (("--model", "Qwen/Qwen2.5-0.5B-Instruct", "--gpu", "L4"), ("--upstream", "http://10.0.0.1:8000")):
+            text = self.render(*args, "--image", "serve-base").read_text(encoding="utf-8")
+            self.assertEqual(set(self.from_name_literals(text)), {"serve-base"}, args)
+            self.assertNotIn("from_registry(", text, args)
+            self.assertNotIn("debian_slim(", text, args)
+            base = self.used_image(self.inspect(self.tmp / "deploy.py"))["base"]
+            self.assertEqual((base["type"], base["name"]), ("from_name", "serve-base"), args)
+
+    def test_an_unpublished_image_is_exit_2(self):
+        r = self.render("--upstream", "http://10.0.0.1:8000", "--image", "nowhere", expect=2)
+        self.assertIn("nowhere", r.err)
+        self.assertEqual(self.modal_calls(), [])
+
+
 class DeployTests(ServeCase):
     def deploy(self, *args, env=None):
         return self.run_mgpux("--yes", "--json", "serve", "deploy", *args, env=env)

@@ -305,5 +305,32 @@ class DownloadTest(VideoTestCase):
         self.assertExit(r, 2)
 
 
+class ImageOptionTests(VideoTestCase):
+    """--image NAME replaces the CUDA registry base of both video commands."""
+
+    def commands(self):
+        (self.tmp / "story.json").write_text(json.dumps({"scenes": [{"prompt": "a"}]}), encoding="utf-8")
+        return {"generate": ("video", "generate", "--prompt", "x", "--gpu", "H100"),
+                "storyboard": ("video", "storyboard", "--file", "story.json", "--gpu", "H100")}
+
+    def test_both_commands_render_from_name_with_the_literal(self):
+        self.publish_image("ltx-base", ["alice"])
+        for name, args in self.commands().items():
+            out = self.tmp / (name + ".py")
+            r = self.run_mgpux("--dry-run", "--no-input", "--script-out", out, *args, "--image", "ltx-base")
+            self.assertExit(r, 0)
+            text = out.read_text(encoding="utf-8")
+            self.assertEqual(self.from_name_literals(text), ["ltx-base"], name)
+            self.assertNotIn("from_registry(", text, name)
+            self.assertEqual(self.inspect_rendered(text)["images"][0]["base"]["type"], "from_name", name)
+
+    def test_an_unpublished_image_is_exit_2(self):
+        for name, args in self.commands().items():
+            r = self.run_mgpux("--dry-run", "--no-input", *args, "--image", "nowhere")
+            self.assertExit(r, 2)
+            self.assertIn("nowhere", r.err, name)
+        self.assertEqual(self.modal_calls(), [])
+
+
 if __name__ == "__main__":
     main()

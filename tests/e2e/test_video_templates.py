@@ -23,7 +23,7 @@ def common_context(template, app_name):
         "mgpux_version": "2.10.0", "template": template, "app_name": app_name, "run_id": RUN_ID,
         "ltx_commit": COMMIT, "pipeline": "distilled", "checkpoint": "ltx-2.3-22b-distilled-1.1.safetensors",
         "needs_lora": False, "fp8": True, "width": 768, "height": 512, "seed": 42, "gpu": "H100", "cpu": None,
-        "timeout_s": 86400, "hf_token": False,
+        "timeout_s": 86400, "hf_token": False, "base_image": None,
     }
 
 

@@ -516,6 +516,41 @@ class CheckpointTests(VisionTestCase):
             self.assertTrue((self.tmp / "out" / f).is_file())
 
 
+class ImageOptionTests(VisionTestCase):
+    """--image NAME: every launching vision command starts from the published image."""
+
+    def commands(self):
+        folder = str(self.tmp / SAMPLE / "test")
+        return {
+            "train": ("train", "--dataset", SAMPLE, "--model", "resnet18", "--gpu", "T4", "--epochs", "1"),
+            "predict": ("predict", "-i", folder, "--run-name", "demo", "-g", "L4"),
+            "evaluate": ("evaluate", "--dataset", SAMPLE, "--run-name", "demo", "-g", "L4"),
+            "export": ("export", "--run-name", "demo", "--format", "onnx"),
+        }
+
+    def test_each_command_renders_from_name_with_the_literal(self):
+        self.sample()
+        self.checkpoint()
+        self.publish_image("vision-base", ["alice"], python="3.11")
+        for name, args in self.commands().items():
+            out = self.tmp / "rendered.py"
+            r = self.vision(*args, "--image", "vision-base", "--dry-run", "--no-input", "--script-out", out)
+            self.assertExit(r, 0)
+            text = out.read_text(encoding="utf-8")
+            self.assertEqual(self.from_name_literals(text), ["vision-base"], name)
+            self.assertNotIn("debian_slim(", text, name)
+            self.assertEqual(self.inspect_rendered(text)["images"][0]["base"]["type"], "from_name", name)
+
+    def test_an_unpublished_image_is_exit_2(self):
+        self.sample()
+        self.checkpoint()
+        for name, args in self.commands().items():
+            r = self.vision(*args, "--image", "nowhere", "--dry-run", "--no-input")
+            self.assertExit(r, 2)
+            self.assertIn("nowhere", r.err, name)
+        self.assertEqual(self.fake.calls_of("run"), [])
+
+
 class RunsTests(VisionTestCase):
     def test_lists_the_run_folders(self):
         self.checkpoint("alpha")

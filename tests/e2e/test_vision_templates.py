@@ -21,7 +21,7 @@ ERROR = "[m-gpux] ERROR "
 
 
 def header(template):
-    return {"mgpux_version": "2.10.0", "template": template}
+    return {"mgpux_version": "2.10.0", "template": template, "base_image": None}
 
 
 def compute(gpu="L4", cores=None):
