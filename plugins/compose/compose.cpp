@@ -283,6 +283,9 @@ void print_plan(const mgpux::Host& host, const Plan& plan) {
     for (const Expose& e : plan.exposes) t.push_back(e.service + ":" + std::to_string(e.port));
     host.text("Tunnels:  " + (t.empty() ? std::string("none") : join(t, ", ")) + "\n");
     host.text("Compute:  " + plan.compute.label + "\n");
+    if (plan.published_image)
+        host.text("Image:    " + *plan.published_image +
+                  " (published with `m-gpux image build`; the base image above is not used)\n");
     host.text("Volume:   " + volume_name(plan.local_dir) + " (keep it current with `m-gpux compose sync`)\n");
     for (const std::string& name : plan.services) {
         const Service& s = *plan.project.find(name);
