@@ -34,7 +34,7 @@ std::map<std::string, std::string> as_map(const std::vector<std::pair<std::strin
 TEST(LoadContext, GpuProbeNamesOnlyTheGpu) {
     const Json ctx = render_context(gpu("H100:2", "H100 x2"), "3.12", "0.1.0");
     EXPECT_EQ(ctx.dump(), R"j({"mgpux_version":"0.1.0","template":"load/probe.py","app_name":"m-gpux-load-monitor",)j"
-                          R"j("python_version":"3.12","gpu":"H100:2","cpu":null,"timeout_s":120})j");
+                          R"j("python_version":"3.12","gpu":"H100:2","cpu":null,"timeout_s":120,"base_image":null})j");
 }
 
 TEST(LoadContext, CpuProbeNamesCoresAndMemory) {

@@ -87,7 +87,7 @@ TEST(PresetFields, GpuPresetNamesEveryMember) {
     const Json f = fields(c).to_json();
     EXPECT_EQ(f.dump(), R"j({"action":"dev","profile":"work","gpu":"H100","python_version":"3.11","gpu_count":2,)j"
                         R"j("pip_packages":["torch"],"exclude_patterns":[".git"],"cpu":null,"memory_mb":null,)j"
-                        R"j("requirements":null,"script":null})j");
+                        R"j("requirements":null,"script":null,"image":null})j");
 }
 
 TEST(PresetFields, CpuPresetWithRequirementsAndNoProfile) {

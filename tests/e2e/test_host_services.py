@@ -1170,7 +1170,8 @@ class RenderTests(ServiceTestCase):
     def test_render_an_installed_template_with_literals(self):
         r = self.probe("render", "load/probe.py", json.dumps({
             "mgpux_version": "0", "template": "load/probe.py", "app_name": "m-gpux-load-monitor",
-            "python_version": "3.12", "gpu": None, "cpu": {"cores": 2, "memory_mb": 1024}, "timeout_s": 120}))
+            "python_version": "3.12", "gpu": None, "cpu": {"cores": 2, "memory_mb": 1024}, "timeout_s": 120,
+            "base_image": None}))
         self.assertExit(r, 0)
         tree = ast.parse(r.out)
         self.assertIn('modal.App("m-gpux-load-monitor")', r.out)
