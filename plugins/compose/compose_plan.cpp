@@ -160,7 +160,7 @@ std::vector<std::string> instruction_argv(const std::string& arg) {
     return {"/bin/sh", "-c", a};
 }
 
-Json service_context(const Plan& plan, const Service& s) {
+Json service_context(const Plan& plan, const Service& s, const std::vector<SecretValue>& secrets) {
     Json j = Json::object();
     j.set("name", s.name);
     j.set("kind", s.kind);
@@ -185,7 +185,7 @@ Json service_context(const Plan& plan, const Service& s) {
     if (!s.working_dir.empty() && bound) cwd = s.working_dir;
     j.set("cwd", cwd);
     j.set("env", public_env_json(s));
-    j.set("secret_env", secret_refs_json(secret_values(plan), s.name));
+    j.set("secret_env", secret_refs_json(secrets, s.name));
     j.set("depends_on", depends_on_json(s));
     j.set("healthcheck", healthcheck_json(s));
     // Bind mounts of project files: linked from the workspace copy.
@@ -423,12 +423,13 @@ Json render_context(const Plan& plan, const std::string& mgpux_version) {
     ctx.set("published_image", plan.published_image ? Json(*plan.published_image) : Json());
     std::vector<std::string> apt = {"bash", "ca-certificates", "curl", "procps"};
     std::vector<std::string> setup;
+    const std::vector<SecretValue> secrets = secret_values(plan);
     Json services = Json::array();
     for (const std::string& name : plan.services) {
         const Service& s = *plan.project.find(name);
         for (const std::string& pkg : infra_apt_packages(s.kind)) add_unique(apt, pkg);
         for (const std::string& cmd : infra_setup_commands(s.kind)) add_unique(setup, cmd);
-        services.push(service_context(plan, s));
+        services.push(service_context(plan, s, secrets));
     }
     for (const std::string& pkg : plan.apt_packages) add_unique(apt, pkg);
     ctx.set("apt_packages", Json::array_of(apt));
@@ -437,7 +438,7 @@ Json render_context(const Plan& plan, const std::string& mgpux_version) {
     ctx.set("requirements", plan.requirements_abs.empty() ? Json() : Json(plan.requirements_abs));
     ctx.set("services", services);
     std::vector<std::string> variables;
-    for (const SecretValue& v : secret_values(plan)) variables.push_back(v.variable);
+    for (const SecretValue& v : secrets) variables.push_back(v.variable);
     ctx.set("secret_vars", Json::array_of(variables));
     ctx.set("main_service", plan.main_service);
     Json tunnels = Json::array();
