@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Set up, build and run m-gpux on Debian 12.
 #
 #   ./setup.sh run    install missing packages, build (release preset), run the main job: train a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the host knows while running one command; shared by the built-ins
 // and the services table handed to plugins.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "host_context.hpp"
 
 #include "util/paths.hpp"

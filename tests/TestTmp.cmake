@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests clean up after themselves: every test runs with TMPDIR set to one
 # directory of the build tree. A fixture empties it before the first test and
 # checks it after the last; test_tmp.check fails, naming what was left, when

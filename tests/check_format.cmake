@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DCLANG_FORMAT=<clang-format> -DSOURCE_DIR=<source> -P check_format.cmake
 # Fails naming every C or C++ file that clang-format (with the checked-in
 # .clang-format) would change. The files are the ones git tracks; outside a

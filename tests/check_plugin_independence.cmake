@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DPLUGINS_DIR=<source>/plugins -P check_plugin_independence.cmake
 # Fails listing every place where a plugin folder reaches into another folder
 # by path: a `../` or `plugins/<folder>/` path in its CMake files, the proxy's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DMODE=prepare|check -DDIR=<dir> -P check_test_tmp.cmake
 #   prepare: DIR exists and is empty (what an earlier run left is dropped);
 #   check:   fails listing what the tests left in DIR, then removes it all.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small third-party plugin: one command that reads options and prints
 // through the host's output service (plain text, or JSON under --json).
 #include <mgpux/plugin.hpp>

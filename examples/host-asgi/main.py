@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A tiny ASGI app with no dependencies: GET /, /health and /hello/<name>; POST /echo.
 
 Host it with:  m-gpux host asgi --project-dir examples/host-asgi --entry main:app --name hello-asgi

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A tiny WSGI task list with no dependencies: GET /, /health, /api/tasks; POST /api/tasks.
 
 Host it with:  m-gpux host wsgi --project-dir examples/host-wsgi --entry app:app --name tasks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "builtins/builtins.hpp"
 
 #include "cli/completion.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Commands the host itself provides: plugins list|validate, commands, completion.
 #pragma once
 

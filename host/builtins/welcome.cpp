@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The welcome screen of `m-gpux` without a command.
 #include "builtins/builtins.hpp"
 

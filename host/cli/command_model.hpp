@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host's own copy of a command table: read once from a plugin's C
 // descriptor (or declared by a built-in), then used for parsing, help,
 // completion and `m-gpux commands --json` without calling plugin code.

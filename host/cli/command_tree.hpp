@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building the command tree from plugin tables and built-ins.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cli/completion.hpp"
 
 #include "cli/command_tree.hpp"

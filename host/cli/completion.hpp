@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shell completion scripts and the machine-readable command tree, both
 // generated from the tree without running plugin code.
 #pragma once

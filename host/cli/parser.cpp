@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "cli/parser.hpp"
 
 #include "cli/suggest.hpp"

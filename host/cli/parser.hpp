@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command line: global options (before or after the command words),
 // the command words, and the command's own options, parsed with
 // Boost.Program_options (abbreviation guessing off).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin metadata cache: one JSON file, keyed as a whole by the host and
 // per entry by the plugin file's stat key. Anything doubtful is dropped: the
 // worst a lost cache costs is one start-up that opens every plugin again.

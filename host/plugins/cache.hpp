@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A cache of the metadata of loaded plugins ($XDG_CACHE_HOME/m-gpux/plugins.json),
 // so that parsing, --help and completion open no plugin library: dlopen with
 // rtld_now of every plugin was most of the host's start-up time, and all

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "plugins/registry.hpp"
 
 #include "plugins/load_check.hpp"

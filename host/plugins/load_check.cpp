@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "plugins/load_check.hpp"
 
 #include "plugins/registry.hpp"

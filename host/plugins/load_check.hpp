@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading plugin files in a child process before the host loads them: a
 // library that crashes or hangs while it loads (a truncated file, a
 // constructor that dies) then costs a warning, not the host. Discovery does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading one plugin file: Boost.DLL with rtld_now, version negotiation and
 // a defensive copy of the descriptor's command table into host types.
 #include "plugins/registry.hpp"

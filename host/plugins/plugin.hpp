@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plugin records: what discovery found, what loading made of it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plugin discovery and loading: the search directories, the registry of
 // what was found, and the loader behind it.
 #pragma once

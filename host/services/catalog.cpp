@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/catalog.hpp"
 
 #include "services/service_error.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The compute catalogs (GPUs, CPU sizes, image Python versions) and the
 // labels and prices shown for them. This is the only copy: plugins get it
 // through the host (`catalog_json`), so the lists cannot drift apart again.

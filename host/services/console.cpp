@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/console.hpp"
 
 #include "util/json.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Console output: plain text, aligned tables, the JSON document, colour
 // rules and a spinner. The one place that decides what goes to stdout.
 #pragma once

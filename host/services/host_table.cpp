@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/host_table.hpp"
 
 #include "services/console.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mgpux_host function table one plugin receives, and the per-plugin
 // state behind it (last error, host-owned result strings).
 #pragma once

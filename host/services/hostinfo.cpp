@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/hostinfo.hpp"
 
 #include "services/templates.hpp"

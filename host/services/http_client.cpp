@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/http_client.hpp"
 
 #include "services/service_error.hpp"

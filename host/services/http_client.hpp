@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The few HTTPS calls the host makes for plugins (serve warmup, dashboard,
 // health checks), through libcurl: one request, its answer and its timing.
 #pragma once

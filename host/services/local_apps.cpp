@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/local_apps.hpp"
 
 #include "host_context.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Apps the local backend runs on this machine: each detached run or deployment is a process
 // group registered in <state dir>/local/apps/<app id>.json by the local runtime. `modal app
 // list|stop|logs` calls are answered from there for the local backend (and for a local app id

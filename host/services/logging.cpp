@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/logging.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logging to stderr through spdlog (kept to one translation unit).
 #pragma once
 

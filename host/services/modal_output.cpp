@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/modal_output.hpp"
 
 #include "util/json.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reading what `modal` prints: app ids from its "View run at …/ap-…" lines,
 // the templates' `[m-gpux] READY <url>` / `[m-gpux] RESULT <json>` markers,
 // web function URLs, and `--json` documents with either key spelling.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every `modal` call other than running a script (plugin.h mgpux.modal/1):
 // the profile pinned with MODAL_PROFILE only, today's flags enforced, JSON
 // read with either key spelling, failures reported with code and stderr.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/preset_fields.hpp"
 
 #include <boost/json.hpp>

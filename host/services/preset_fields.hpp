@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Presets as structured data. The original tool stores raw Python fragments
 // (`compute_spec`, `pip_section`) that are spliced into generated scripts, so
 // a shared or edited presets.json could inject code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/process_service.hpp"
 
 #include "host_context.hpp"

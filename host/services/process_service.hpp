@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process service: locating `python3` and `modal` once, and running
 // local helper processes from a JSON request (plugin.h mgpux.process/1).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Modal profiles in the TOML file Modal itself reads (~/.modal.toml or
 // $MODAL_CONFIG_PATH; the caller resolves the path).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/prompts.hpp"
 
 #include <mgpux/contracts.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Prompts that obey --yes, --no-input and a non-terminal stdin:
 // an arrow-key menu when stdin and stdout are terminals, a numbered list
 // when only stdin is, and no question at all otherwise.

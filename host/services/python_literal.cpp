@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/python_literal.hpp"
 
 #include "util/utf8.hpp"

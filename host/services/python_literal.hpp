@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Turns JSON values into Python literal source text (a value typed by a user can never
 // change the structure of a generated script).
 #pragma once

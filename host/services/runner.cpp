@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/runner.hpp"
 
 #include "host_context.hpp"

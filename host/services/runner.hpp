@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The modal runner (plugin.h mgpux.runner/1): takes a run request, owns the
 // script file, the summary, the review prompt, --dry-run/--script-out, the
 // secrets, the `modal run|serve|deploy` child, the session record and the

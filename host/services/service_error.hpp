@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The error every host service throws: a message for the user and the exit
 // code it stands for (the MGPUX_E_* statuses of plugin.h: 1 failed, 2 usage,
 // 3 configuration/state unreadable or unsafe, 4 program missing, 130 cancelled).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C entry points of the services declared in mgpux/service/*.h. Each one parses its
 // arguments, calls the C++ service, turns every exception into a status
 // with set_error, and keeps its result string in the plugin's host state.

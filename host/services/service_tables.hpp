@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C tables of the services fetched with get_service (mgpux/service/).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/spend.hpp"
 
 #include "host_context.hpp"

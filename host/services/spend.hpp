@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Spend control on the host side: the monthly budgets (~/.m-gpux/budgets.json,
 // the budget plugin's file), this month's usage from a billing report, the
 // launch guard's verdict, the AUTO profile choice and run cost estimates.

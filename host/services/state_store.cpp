@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/state_store.hpp"
 
 #include "services/preset_fields.hpp"

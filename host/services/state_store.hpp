@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Our state directory (~/.m-gpux or $MGPUX_HOME) in the original tool's
 // formats, so a user can switch between the two tools. Unlike the
 // original, a file that does not parse is an error and is never overwritten,

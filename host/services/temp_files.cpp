@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/temp_files.hpp"
 
 #include "host_context.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Our temporary files: a private place under the state directory for files
 // that hold credentials while a `modal` child reads them, and a sweep of what
 // a killed m-gpux left behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/template_engine.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small strict mustache renderer for generated scripts.
 // Our own instead of kainjow: kainjow renders unknown names as empty text and cannot render one
 // name both as a section list and as a whole literal.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/templates.hpp"
 
 #include "services/template_engine.hpp"

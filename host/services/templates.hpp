@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Template files: the installed set, with a user override directory in
 // front, rendered by the strict engine (services/template_engine.hpp).
 #pragma once

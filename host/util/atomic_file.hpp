@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Whole-file writes that a crash can never tear: temp file in the same
 // directory, fsync, rename, fsync of the directory. No m-gpux knowledge.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An exclusive advisory lock (flock) on a `.lock` file beside the file it
 // guards, held for the lifetime of the object. No m-gpux knowledge.
 #pragma once

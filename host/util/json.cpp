@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "util/json.hpp"
 
 #include <boost/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON helpers over Boost.JSON: parsing with an error position (Boost 1.81's
 // parse() reports none) and a pretty printer (1.81 has none).
 #pragma once

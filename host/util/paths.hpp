@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Paths of this process and of the user's directories. No m-gpux knowledge.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The only translation unit that compiles Boost.Process v2.
 #define BOOST_PROCESS_V2_SEPARATE_COMPILATION
 #define BOOST_PROCESS_USE_STD_FS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Child processes (the one translation unit that compiles Boost.Process v2).
 // No m-gpux knowledge; the process, modal and runner services build on this.
 #pragma once

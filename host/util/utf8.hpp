@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
 // No m-gpux knowledge.
 #pragma once

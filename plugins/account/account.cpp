@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux account`: Modal profiles in ~/.modal.toml ($MODAL_CONFIG_PATH).
 // The profiles service owns the file (line-based edits, 0600, lock); this
 // plugin collects input, asks, and reports. Token secrets only travel from

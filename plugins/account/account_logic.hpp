@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the account plugin: month usage and remaining credit from a
 // fan-out row, the AUTO pick (most credit left), and the token input rules of
 // `account add`. No host calls here, so it is unit-tested on its own.

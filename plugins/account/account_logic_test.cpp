@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "account_logic.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux billing`: spend per profile from `modal billing report`, and the
 // usage dashboard. Every Modal call goes through the host's modal service,
 // one concurrent call per profile; profiles are pinned by the host.

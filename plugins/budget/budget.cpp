@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux budget`: monthly spending limits per Modal profile, checked against
 // this month's usage (`modal billing report`, fetched for every profile at
 // once), with a periodic watch that can stop an over-budget account's apps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the budget plugin: the budgets file (~/.m-gpux/budgets.json,
 // profile name or "*" -> monthly limit in USD, the original's format), amounts,
 // and what is left of each account's month. No host calls: unit-tested alone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "budget_logic.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "app_list.hpp"
 
 #include <initializer_list>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reading `modal app list --json`: which rows are m-gpux apps that still run.
 // Pure logic (standard library and mgpux::Json only), a library the stop and
 // sessions plugins link and unit-tested on its own.

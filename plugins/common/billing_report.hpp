@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic over `modal billing report --json` rows: exact cost parsing,
 // aggregation per environment and per app, money formatting and dates.
 // A library both the billing and the account plugin (month usage) link, so

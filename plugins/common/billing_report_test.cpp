@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "billing_report.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The published images m-gpux knows about (~/.m-gpux/images.json, the state
 // document "images"): name -> {profiles, python, summary, updated_at}. `image
 // build` writes it; every workload's --image (and its picker) reads it, so a

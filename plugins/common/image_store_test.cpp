@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "image_store.hpp"
 
 #include <gtest/gtest.h>

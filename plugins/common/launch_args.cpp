@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch_args.hpp"
 
 #include <cstdlib>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The shared options read from a command's Args, with the host services they
 // need (catalog, prompts, presets). Each prompt appears only when its flag is
 // missing and names that flag, so every launch can run from a script.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "launch_logic.hpp"
 
 #include "sha1.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure launch logic shared by the workload plugins (no host calls, so every
 // function here is unit-tested): compute values, dependencies, upload
 // excludes and their size, names (slugs, workspace volume), random

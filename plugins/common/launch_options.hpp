@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The options every workload command shares (hub, dev, host, preset run):
 // compute, Python, dependencies, upload excludes, timeout, save-preset and
 // the published base image.

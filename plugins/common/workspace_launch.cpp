@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "workspace_launch.hpp"
 
 #include <filesystem>

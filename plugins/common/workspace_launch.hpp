@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The workspace launches shared by `hub jupyter|bash|interactive`, `dev` and
 // `preset run`: one description of what to start (WorkspaceSpec) becomes the
 // same template context, runner request, session record and credentials,

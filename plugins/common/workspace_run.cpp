@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host side of a workspace launch: options and presets resolved with
 // the services, the save-preset question, then render, run and report.
 #include "workspace_launch.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux compose check|up|sync` and `compose vm check|up`: a Docker Compose
 // stack in one Modal container, rendered from the user's own compose file.
 #include "compose_file.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reads a Compose file as users write it (yaml-cpp): interpolation from the
 // process environment and .env, anchors and merge keys, every port, env,
 // command and volume form, and the start order from depends_on. Pure logic

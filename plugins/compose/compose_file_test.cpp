@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "compose_file.hpp"
 
 #include <mgpux/error.hpp>

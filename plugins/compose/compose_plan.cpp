@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "compose_plan.hpp"
 
 #include <algorithm>

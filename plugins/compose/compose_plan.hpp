@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What `compose check|up` make of a parsed project: the JSON picture `check`
 // prints, and the plan `up` / `vm up` render (services to start, infra
 // packages, tunnels, base image). Pure logic, unit-tested.

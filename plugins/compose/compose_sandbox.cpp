@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux compose sandbox up|ps|logs|down`: one Modal Sandbox per service,
 // driven by a rendered Python script run locally with the Python that has
 // `modal` (python3, or MGPUX_PYTHON). The running stack's sandbox ids and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `compose sandbox` command handlers (compose_sandbox.cpp).
 #pragma once
 

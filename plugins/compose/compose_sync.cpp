@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "compose_sync.hpp"
 
 #include "launch_logic.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `compose sync`: what changed in the project folder since the last round
 // (pure logic over snapshots) and how that becomes few `modal volume` calls.
 #pragma once

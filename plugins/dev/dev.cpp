@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux dev` (and `dev web`): a persistent web Bash container for the
 // current folder, tracked as a `dev` session, optionally saved as (or started
 // from) a preset. The dev boxes (`dev up` and the rest) are in devbox.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "devbox.hpp"
 
 #include "devbox_logic.hpp"

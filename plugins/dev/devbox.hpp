@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux dev up|list|ssh|code|shell|pause|resume|sync|down`: dev boxes on
 // Modal Sandboxes, reachable over SSH (and so from VS Code Remote-SSH).
 #pragma once

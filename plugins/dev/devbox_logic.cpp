@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "devbox_logic.hpp"
 
 #include <mgpux/error.hpp>

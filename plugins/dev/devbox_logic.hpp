@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the dev boxes: names, the records in ~/.m-gpux/dev.json,
 // expiry, the driver's RESULT line, the Python behind `modal`, and the
 // command lines m-gpux runs for ssh, VS Code and rsync.

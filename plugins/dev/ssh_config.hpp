@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `Host m-gpux-<name>` blocks m-gpux keeps in ~/.ssh/config. Each block
 // sits between its own marker lines and is always prepended (ssh takes the
 // first value it reads, so the box's settings win over a later `Host *`);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux host asgi|wsgi|static`: deploys (or serves) a web app from a local
 // folder on Modal: an ASGI or WSGI callable, or a static site.
 #include "host_logic.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of `m-gpux host`: entry and name validation, the template
 // context and the JSON document (unit-tested without a host).
 #pragma once

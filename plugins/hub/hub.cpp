@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux hub jupyter|bash|interactive|script|vllm`: launches a workload on
 // Modal from the current folder. Each action takes a flag for every question
 // it would otherwise ask, so it can run from a script.

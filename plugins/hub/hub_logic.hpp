@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the hub plugin (no host calls; tests: hub_logic_test.cpp):
 // the input() scan program and its answer, pre-filled stdin, the script and
 // vLLM template contexts and their validation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux image`: builds images and publishes them to Modal workspaces (one
 // run per chosen profile), and keeps the record of what was published in
 // ~/.m-gpux/images.json, which every workload's --image reads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux info`: version, ABI, and where everything lives, all from the
 // host's hostinfo service.
 #include <mgpux/plugin.hpp>

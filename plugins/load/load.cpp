@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux load probe`: starts one short container on a GPU or CPU size,
 // measures it (GPU, CPU, memory, disk) and shows what it found.
 #include "image_store.hpp"

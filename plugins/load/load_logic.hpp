@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the load plugin: the probe's render context and run request,
 // and the rows the measurements are shown as. No host calls here, so all of
 // it is unit-tested (tests: load_logic_test.cpp).

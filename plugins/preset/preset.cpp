@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux preset …`: saved workload settings (action, compute, Python,
 // packages, upload excludes, profile) in ~/.m-gpux/presets.json, kept by the
 // host's state service in the original tool's format plus structured fields.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the preset plugin: names, paths, the fields a preset is saved
 // with, and the rows `preset list` / `preset show` print. No host calls here,
 // so all of it is unit-tested (tests: preset_logic_test.cpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux pricing`: the rates behind every price m-gpux shows (the pickers,
 // the launch summary, the budget warnings), read from the host's catalog so
 // that this table and those prices cannot disagree. A plugin of its own

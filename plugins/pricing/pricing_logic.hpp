@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of `m-gpux pricing`: the live-rates cache (~/.m-gpux/rates.json,
 // {fetched_at: epoch seconds, rates: {name: "decimal"}}), its 7-day expiry,
 // and how old a table is. Unit-tested without a host.

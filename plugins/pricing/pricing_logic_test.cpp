@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pricing_logic.hpp"
 
 #include <gtest/gtest.h>

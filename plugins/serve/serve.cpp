@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux serve`: OpenAI-compatible LLM APIs on Modal (vLLM behind the
 // m-gpux authenticating proxy), their API keys, and the local proxy.
 // This file holds the commands, each bound to its handler.

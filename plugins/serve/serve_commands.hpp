@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The serve commands and the helpers they share (host-side: they use the
 // services; the pure parts are in serve_logic.hpp).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `serve deploy` (the wizard, every step a flag), `serve logs`, `serve stop`.
 #include "serve_commands.hpp"
 

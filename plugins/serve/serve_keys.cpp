@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The API key store commands (`serve keys ...`) and the helpers the other
 // serve commands share.
 #include "serve_commands.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the serve plugin: the API key store, model presets, deploy
 // plans and their validation, URLs, and the dashboard's text. Standard
 // library and mgpux::Json only, so it is unit-tested without a host.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `serve warmup` and `serve dashboard`: HTTP through the host's http service,
 // always sending an API key (the proxy refuses /v1 and /stats without one).
 #include "serve_commands.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `serve proxy`: the authenticating proxy (mgpux-proxy) on this machine, and
 // where the program and its shipped sources are found.
 #include "serve_commands.hpp"

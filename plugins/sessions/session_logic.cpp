@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "session_logic.hpp"
 
 #include <algorithm>

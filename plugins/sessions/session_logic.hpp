@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The decisions of `m-gpux sessions` that need no host: reconciling tracked
 // sessions with `modal app list`, finding the app of a session recorded by
 // name only, and the text of the list and show views.

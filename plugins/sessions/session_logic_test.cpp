@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for the sessions plugin's pure logic: Modal state mapping,
 // --refresh reconciliation, resolving a name-only session, and the views.
 #include "session_logic.hpp"

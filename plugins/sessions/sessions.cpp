@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux sessions`: the sessions the runner recorded after a detached
 // launch (sessions.json), reconciled with Modal on request, and the things
 // one does with one: show, logs, open, pull its workspace, stop, forget.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux stop`: find the m-gpux apps still running on Modal (in the current
 // profile, or in every profile at once with --all), let the user pick which
 // to stop, stop them by app id, and say truthfully which stops worked.

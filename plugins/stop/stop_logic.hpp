@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The decisions of `m-gpux stop` that need no host: which apps an answer or
 // --app picks, and how a failed `modal app stop` reads.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Unit tests for the stop plugin's pure logic: reading `modal app list
 // --json` (both key spellings), the live-state filter, and the answers to
 // "Stop which apps?".

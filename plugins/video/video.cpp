@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux video generate|storyboard|download|list`: text-to-video with
 // Lightricks LTX-2.3 on Modal. Every question has a flag; the Hugging Face
 // token travels only in a Modal Secret built by the runner from the variable

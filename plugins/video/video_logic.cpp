@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "video_logic.hpp"
 
 #include <yaml-cpp/yaml.h>

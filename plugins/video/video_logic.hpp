@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of `m-gpux video` (no host calls, so all of it is unit-tested):
 // the LTX-2.3 presets, validation of resolutions, frame counts and seeds, the
 // storyboard file and bulk-paste formats, character substitution, seed

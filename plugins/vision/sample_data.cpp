@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sample_data.hpp"
 
 #include "vision_logic.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `vision sample-data`: a small shapes dataset (circle, square, triangle)
 // drawn locally, the same bytes for the same seed on every platform, and
 // written as PNG files through libpng.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `m-gpux vision`: image classification on Modal. sample-data draws a small
 // local dataset; train, predict, evaluate and export render a script for
 // Modal and read back its RESULT; runs lists the artifact volume.

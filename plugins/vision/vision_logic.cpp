@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vision_logic.hpp"
 
 #include <algorithm>

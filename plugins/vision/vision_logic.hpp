@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pure logic of the vision plugin: the dataset rules (shared with the
 // remote loader of the templates), the model catalog, compute strings,
 // option ranges, names and volume paths, the CONFIG documents and render

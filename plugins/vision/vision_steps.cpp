@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vision_steps.hpp"
 
 #include "image_store.hpp"

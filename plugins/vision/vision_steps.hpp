@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The steps the vision commands share that need the host: questions asked
 // only when their flag is missing (and only on a terminal), the dataset and
 // compute, the checkpoint check, and running a plan and showing its RESULT.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux-proxy: an authenticating reverse proxy in front of an OpenAI-compatible server, with
 // the behaviour of templates/serve/proxy.py (see templates/serve/README.md) and its command line.
 //

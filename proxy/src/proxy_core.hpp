@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pure parts of mgpux-proxy: hashing, JSON helpers over the SDK's codec, the key set, error
 // bodies, the latency histogram and the traffic counters. No I/O beyond reading the keys file,
 // no Boost: this is what the unit tests exercise directly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "proxy_server.hpp"
 
 #include <netinet/in.h>

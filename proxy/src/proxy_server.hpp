@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The proxy's network side: one listening socket, an event loop per thread (each client
 // connection and everything it starts stays on one loop, so a request needs no locks), and
 // the state the loops share (the in-flight count, the counters, upstream readiness, the keys).

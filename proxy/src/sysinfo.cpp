@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sysinfo.hpp"
 
 #include <fcntl.h>

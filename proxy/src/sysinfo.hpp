@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // System information for /stats: GPUs (nvidia-smi), CPU, memory and disk of the machine the
 // proxy runs on. Each function blocks (nvidia-smi up to 5 s): the server calls them on its
 // blocking-work thread, never on an event loop.

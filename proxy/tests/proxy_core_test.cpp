@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "proxy_core.hpp"
 
 #include <gtest/gtest.h>

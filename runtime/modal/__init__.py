@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Stand-in for the `modal` Python SDK (modal 1.5.4 surface), for tests only.
 
 Importing a generated script with this package first on sys.path records everything the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """How the stand-in behaves when the local backend runs a script rather than inspecting it.
 
 MODE is "inspect" (the default: calls run in-process, nothing leaves the interpreter), "app"

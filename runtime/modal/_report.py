@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Builds the inspect report (one JSON-safe dict) from STATE after a script was imported."""
 from ._state import STATE, jsonable
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Process-wide record of everything a script declares through the stand-in `modal`.
 
 Every object (App, Image, Volume, Secret, Function, ...) registers itself here when it is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.forward / modal.Tunnel stand-ins (no traffic is relayed; a local container gets its own port)."""
 import contextlib
 import dataclasses

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Client-side checks shared by several stand-in objects.
 
 Each check records its findings in STATE (errors / warnings) with a message close to the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.App stand-in: registers functions, local entrypoints and classes for inspection."""
 import contextlib
 import inspect

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.billing stand-in: deprecated in modal 1.5.1; returns no rows."""
 import warnings
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.client.Client stand-in. m-gpux talks to Modal through the CLI; this only exists so
 that `modal.client.Client.from_credentials(...)` resolves. It never contacts anything."""
 

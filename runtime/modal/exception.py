@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exception types of the stand-in `modal` package (names as in modal 1.5.4)."""
 
 

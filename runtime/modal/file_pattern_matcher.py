@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """FilePatternMatcher with dockerignore-style semantics (as Modal uses for `ignore=`).
 
 * `*` matches within one path segment, `?` one character, `[...]` a character class;

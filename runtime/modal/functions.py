@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Function / FunctionCall stand-ins.
 
 A Function carries the introspection record the inspect report prints. Calls run the raw

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Image stand-in: an immutable recipe (base + ordered steps), nothing is built.
 
 Every builder method returns a new Image with one step appended. Problems Modal would

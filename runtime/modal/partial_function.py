@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Decorators that mark a function before `@app.function` registers it.
 
 `@modal.concurrent`, the web decorators and the class markers wrap the raw function in a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Retries stand-in (record-only)."""
 
 

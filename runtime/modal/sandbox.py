@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Sandbox stand-in: `Sandbox.create(...)` is recorded, nothing runs.
 
 Calls a driver script makes on a sandbox (create, from_id, exec, tunnels, snapshot_filesystem,

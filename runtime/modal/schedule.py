@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Period / modal.Cron stand-ins (record-only)."""
 
 

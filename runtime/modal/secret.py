@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Secret stand-in: records where a secret comes from and its KEY NAMES, never values."""
 import os
 

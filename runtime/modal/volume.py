@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """modal.Volume (and CloudBucketMount) stand-ins: lazy references, recorded for inspection."""
 import contextlib
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CLI of the stand-in `modal` package.
 
     PYTHONPATH=runtime /usr/bin/python3 -m modal_shim inspect FILE [--json]

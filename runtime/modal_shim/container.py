@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One function call in a bubblewrap "container", and the code that runs inside it.
 
 The container sees this machine's system read-only (/usr, /etc), a private /tmp and /root, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What an image asks for, checked against this machine instead of built.
 
 A local run never installs anything: each pip package must already be importable by this

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Test helper: run `python -m modal_shim inspect` in a subprocess and return the report.
 
     from modal_shim.inspect_api import inspect_script

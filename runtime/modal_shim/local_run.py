@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`modal_shim run|serve|deploy SCRIPT`: the local backend's stand-in for `modal run|serve|deploy`.
 
 The script is imported here (the "app" process) with the stand-in `modal`; each function call

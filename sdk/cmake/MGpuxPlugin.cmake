@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # mgpux_add_plugin(<name> SOURCES <src>... [OUTPUT_DIRECTORY <dir>])
 #
 # Builds the m-gpux plugin <name> as a loadable module called mgpux-<name>

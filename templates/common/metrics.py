@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux metrics helpers (templates/common/metrics.py) ---------------------------------------
 # _print_metrics(): one hardware report when the container starts.
 # _monitor_metrics(interval): a daemon thread printing one [METRICS] line per GPU and the CPU load

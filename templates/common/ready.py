@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux readiness (templates/common/ready.py) -----------------------------------------------
 # The runner watches for "[m-gpux] READY <url>": it is printed only once the server accepts
 # connections, and the URL never carries a credential.

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux upload filter (templates/common/upload.py) ------------------------------------------
 # The final ignore list, computed by m-gpux (plugins/common resolve_excludes): a pattern without a
 # "/" already reads "**/<pattern>" (Modal's dockerignore rules would otherwise match it only at the

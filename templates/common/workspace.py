@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux workspace sync (templates/common/workspace.py) --------------------------------------
 # The project folder is uploaded (mounted read-only at container start) to WORKSPACE_SEED_DIR and
 # copied into the persistent volume at WORKSPACE_DIR: local files overwrite the volume's copies,

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux compose sandbox: one Modal Sandbox per compose service, created from the service's own
 image, run locally with the Python that has `modal` installed:

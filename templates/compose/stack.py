@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux compose: a Docker Compose stack in one Modal container. Infra services (databases,
 caches, brokers, nginx) are installed from packages and bound to 127.0.0.1; app services run from

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux dev box driver: creates, snapshots or terminates one Modal Sandbox running sshd, with the
 project's workspace volume at /workspace. m-gpux runs this file with the Python that has `modal`

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux host asgi|wsgi: serves an ASGI or WSGI app from the uploaded project folder on a Modal
 web endpoint (one template for both: only the decorator differs)."""

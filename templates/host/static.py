@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux host static: serves the uploaded folder as a static site on a Modal web endpoint.
 

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux browser terminal (templates/hub/_terminal.py) ---------------------------------------
 # Shared by the Web Bash / dev and the interactive terminal templates: ttyd 1.7.7 fetched from its
 # release and checked against a pinned SHA-256 (the image build fails on a mismatch or an HTTP

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux Web Bash: a browser terminal (ttyd, `bash --login`) on the chosen compute, through a
 Modal tunnel, with the project synced into a persistent volume at /workspace. Also the dev

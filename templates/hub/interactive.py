@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux interactive terminal: a browser terminal (ttyd, `bash --login`) on the chosen compute to
 run a script that reads input(), with the project synced into a persistent volume at /workspace.

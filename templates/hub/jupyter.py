@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux Jupyter Lab: a JupyterLab server on the chosen compute, reached through a Modal tunnel.
 

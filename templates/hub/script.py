@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux script runner: runs one Python script of the uploaded project folder on the chosen compute.
 

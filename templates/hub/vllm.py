@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux vLLM: an OpenAI-compatible server (`vllm serve`) for one Hugging Face model.
 

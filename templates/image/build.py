@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux image build: builds one image and publishes it as IMAGE_NAME in the workspace this run
 is pinned to (MODAL_PROFILE), so that later launches can start from it with

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux load probe: starts one container on the requested compute, measures it once and prints
 the measurements as a single line `[m-gpux] RESULT <json>` that m-gpux reads back.

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux serve: an OpenAI-compatible LLM API on Modal, behind the m-gpux authenticating proxy.
 

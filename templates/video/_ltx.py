@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- LTX-2.3 on Modal (templates/video/_ltx.py) ------------------------------------------------
 # The image, volumes, model download and one-clip inference shared by the video templates.
 # Everything a run writes goes under /output/<RUN_ID>/, so runs never overwrite each other.

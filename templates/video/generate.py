@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux video generate: one clip from a text prompt with Lightricks LTX-2.3.
 

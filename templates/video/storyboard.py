@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux video storyboard: one clip per scene with Lightricks LTX-2.3, joined into one video.
 

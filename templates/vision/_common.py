@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 # --- m-gpux vision helpers (templates/vision/_common.py) -----------------------------------------
 # Shared by the train, predict, evaluate and export scripts. torch and torchvision are imported
 # inside the functions: `modal run` imports this file on the user's machine, where they are not

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux vision evaluate: measures a trained checkpoint on one split of the uploaded dataset
 (loss, accuracy, top-k accuracy, confusion matrix, per-class precision/recall/F1, macro F1) and

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux vision export: turns a trained checkpoint from the artifact volume into ONNX and/or
 TorchScript files, with the class labels, in a folder of the same volume."""

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux vision predict: classifies one image or a folder of images with a trained checkpoint
 from the artifact volume and writes the predictions there as JSON."""

@@ -1,3 +1,4 @@
+{{! SPDX-License-Identifier: MIT }}
 {{> common/generated_header.py}}
 """m-gpux vision train: fine-tunes a torchvision image classifier on the uploaded dataset and
 writes checkpoints, history and reports into the artifact volume under the experiment name."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* plugin.h compiles as C11 with -Wall -Wextra -pedantic -Werror, and the
  * layout of every public struct is pinned for LP64 targets (x86_64, aarch64):
  * an accidental reorder or retype fails the build. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // plugin.h compiles as C++11/17/20 with -Wall -Wextra -pedantic -Werror
 // (this file is built once per standard); plugin.hpp needs C++17.
 #include <mgpux/plugin.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Concurrency of the operations that ask every profile:
 # `billing usage --all`, `account list` and `stop --all` over N
 # profiles with one app each, the fake modal answering each call after D

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # m-gpux's own time for one launch (rendering, run directory, session record, output handling)
 # and the number of `modal` processes each launch starts, against a stub `modal` written in C
 # that answers at once (so the stub is not what is measured). Our own time is reported as CPU time

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Peak memory of m-gpux while a child prints a lot (/usr/bin/time). A child's
 # output is streamed and only bounded tails are kept, so the peak must not
 # follow the size of the output. Target: under 64 MiB for the streamed cases;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The serve proxy (mgpux-proxy) measured side by side with nginx, in one run, so that every figure
 # is a ratio to nginx on the same machine at the same moment.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Start-up time of the host with every built plugin on the path (hyperfine).
 # Target: median under 5 ms for each command (the Python original needs about
 # 190 ms for --help on the same kind of machine). The warm-up runs fill the plugin metadata

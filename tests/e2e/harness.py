@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """End-to-end harness: runs the built m-gpux in a clean environment (its own
 HOME, state, XDG directories and a fake `modal` first on PATH) and captures stdout, stderr and the exit code.
 

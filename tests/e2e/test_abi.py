@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ABI fixture plugins: each has an expected host reaction."""
 import os
 import shutil

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux account` end to end against the fake modal: profiles in the
 Modal config file, month usage fetched for every profile at once, token
 input from options, stdin and (hidden) prompts. Asserts on the config file,

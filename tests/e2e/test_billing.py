@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux billing` end to end against the fake modal: which profiles are
 asked (pinned with MODAL_PROFILE, concurrently), the `modal billing report`
 argv, exact aggregation per environment and app, partial and total failure,

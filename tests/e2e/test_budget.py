@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux budget set|clear|show|check|watch over ~/.m-gpux/budgets.json, usage from the fake
 modal's billing reports, and --stop through `modal app stop`."""
 import json

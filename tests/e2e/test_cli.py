@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line contract: help, version, errors and exit codes, the
 command tree, completion, the welcome screen and `info`."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command tree every in-tree plugin declares (`m-gpux commands --json`:
 paths, summaries, help, options with their kinds, flags, defaults and
 choices) is pinned: a change of how plugins write their tables (option

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux compose: `check --json` on the example stacks against expected pictures, rendered
 `up` / `vm up` scripts under the modal stand-in, a real detached launch recorded as a session,
 `sync` through the fake modal, and errors that name the file, line and key."""

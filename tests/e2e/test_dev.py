@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux dev: a detached web Bash dev container (session kind dev) through the fake modal,
 save-as-preset (flag and prompt), `dev --preset`, and bad input."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux dev up|list|ssh|code|pause|resume|sync|down: dev boxes on Modal Sandboxes. The driver
 script runs under the stand-in `modal` (runtime/ on PYTHONPATH), which logs each sandbox call to a
 file; ssh, code and rsync are stubs on PATH that record their argv."""

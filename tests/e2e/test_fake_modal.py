@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Self-test of the fake `modal` executable (tests/fakes/modal) and its helper module.
 
 Runs the fake directly, without m-gpux, in a clean environment.

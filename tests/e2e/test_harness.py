@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The harness itself: a test whose programs leave a file in their temporary
 directory fails, and the test's own directory is removed either way."""
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux host asgi|wsgi|static: rendering (checked with the modal stand-in), validation,
 and launches through the fake modal (deploy, serve, failures)."""
 import ast

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Host services end to end: the runner, the modal, process,
 profiles, state and catalog services, driven by the test-only `svcprobe`
 plugin against the fake modal. Each test asserts on what was called (the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux hub jupyter|bash|interactive: launches through the fake modal (detached run, session,
 secret and credentials file), rendering checked with the modal stand-in, and bad input."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The hub and dev templates (templates/hub, templates/dev) and their shared partials
 (templates/common/metrics.py, upload.py, workspace.py, ready.py).
 

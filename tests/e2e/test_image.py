@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux image build|list|show|delete: publishing through the fake modal (one run per profile),
 the rendered script checked with the modal stand-in, and images.json."""
 import json

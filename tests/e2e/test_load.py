@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux load probe` end to end: the rendered
 probe script (checked with the modal stand-in and run locally as a CPU-only
 smoke test), the runner call the fake modal sees, the RESULT line read back as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The local backend: rendered workloads run on this machine (`--backend local`), each function in a
 bubblewrap container, with no Modal account and no `modal` program (PATH has no fake modal here).
 

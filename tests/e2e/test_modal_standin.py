@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The stand-in `modal` package (runtime/modal, the local runtime) and its inspect CLI.
 
 Each test writes a small Modal script to a temp dir, runs

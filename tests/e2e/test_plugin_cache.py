@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The plugin metadata cache ($XDG_CACHE_HOME/m-gpux/plugins.json): a start
 after the first opens no plugin library for --help, completion or listing,
 running a command opens only its plugin, and anything that changed is read

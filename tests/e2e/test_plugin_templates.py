@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A plugin's own templates: the abitpl fixture ships abitpl/hello.py in
 <its directory>/abitpl/templates and renders it through the host. The search order is the
 user override directory, then the plugin's own folder, then the installed templates (where the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux preset …` end to end: presets.json as
 the state service writes it (structured fields plus the original's
 compute_spec / compute_label / pip_section), every prompt answered by a flag,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The image step of `serve deploy` that compiles the native proxy, run here.
 
 A deployment builds mgpux-proxy inside the container image from the shipped sources, with the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The repository stands alone: what users, packagers and plugin authors read
 (the README, the templates' READMEs, code comments) never sends them to design
 notes or specifications they do not have, and the README's status names every
@@ -37,6 +38,19 @@ class RepositoryTextTests(unittest.TestCase):
                 if OUTSIDE_POINTERS.search(line):
                     found.append(f"{rel}:{n}: {line.strip()[:120]}")
         self.assertEqual(found, [])
+
+    def test_every_source_file_and_template_names_its_licence(self):
+        # Packagers read the licence per file; an SPDX line in the first lines is what tools look for.
+        source = re.compile(r"(\.(c|h|cpp|hpp|py|sh|cmake|in|js|css|html|yaml)|(^|/)(CMakeLists\.txt|Dockerfile))$")
+        missing = []
+        for rel in tracked_files():
+            if rel.startswith("tests/e2e/data/") or not source.search(rel):
+                continue
+            head = (SOURCE_DIR / rel).read_text(encoding="utf-8").splitlines()[:3]
+            if not any("SPDX-License-Identifier: MIT" in line for line in head):
+                missing.append(rel)
+        self.assertEqual(missing, [])
+        self.assertIn("MIT License", (SOURCE_DIR / "LICENSE").read_text(encoding="utf-8"))
 
     def test_sdk_headers_and_docs_cite_no_numbered_rules(self):
         # The headers and docs are installed; a "rule 3" there names nothing an author has.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`cmake --install` gives a relocatable tree with the SDK; a plugin built
 out of tree with find_package(MGpuxSDK) runs in the installed host."""
 import ast

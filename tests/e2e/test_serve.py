@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux serve`: the API key store, the local proxy (mgpux-proxy; `--proxy python` is gone),
 deploy (rendered script checked by the modal stand-in; secrets through the fake modal), logs,
 stop, warmup and dashboard (against the fake OpenAI upstream behind `serve proxy`)."""

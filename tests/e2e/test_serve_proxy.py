@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The serve proxy's behaviour suite (`mgpux-proxy`, proxy/src), run against a plain http://
 upstream and against an https:// one. Each class has its own fake OpenAI-compatible upstream
 (tests/support/fake_upstream.py) and its own proxy, both run as subprocesses on free loopback

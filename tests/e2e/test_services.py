@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Host services v1 seen from a plugin: template rendering (Python literals,
 strict names, partials, the user override directory) and prompts under
 --yes, --no-input and a non-terminal stdin."""

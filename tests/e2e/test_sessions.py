@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux sessions` end to end against the fake modal.
 
 Sessions are written the way the runner (and the Python tool before it)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`m-gpux stop` end to end against the fake modal.
 
 Each test asserts on what was called (argv with --yes and the app id, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux video generate|storyboard|download|list through the fake modal: the Hugging Face token
 reaches only the run's secret, `modal run` is attached with the profile pinned, success needs the
 script's RESULT line, and downloads are `modal volume get` calls with the right path."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The video templates (templates/video: generate.py, storyboard.py and their partial _ltx.py).
 
 Each is rendered by the real host through the svcprobe fixture's `render` command with default and

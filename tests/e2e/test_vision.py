@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """m-gpux vision end to end: sample-data on disk, the rendered scripts (their CONFIG parsed with
 ast and checked with the modal stand-in), the `modal` calls the fake sees (run, volume ls,
 volume get, each with MODAL_PROFILE), RESULT documents shown as tables or --json, and the

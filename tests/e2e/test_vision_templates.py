@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The vision templates (templates/vision: train, predict, evaluate, export and the _common.py
 partial they share).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A fake of Modal 1.5.4's `modal` CLI for end-to-end tests (stdlib only).
 
 Everything lives in the directory named by FAKE_MODAL_HOME:

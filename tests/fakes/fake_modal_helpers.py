@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Test-side helpers for the fake `modal` executable in this directory.
 
     fm = FakeModal(tmp / "fake-modal")

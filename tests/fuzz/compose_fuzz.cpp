@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the Compose file parser: any text may be refused
 // (mgpux::Error naming the file and line), but nothing may crash, hang on
 // alias expansion or recurse without bound; whatever is accepted has a start

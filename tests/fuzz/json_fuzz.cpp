@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for util::parse_json and pretty_json: anything that
 // parses must pretty-print to text that parses back to the same value.
 // Doubles are compared with a relative tolerance: Boost.JSON 1.81's parser

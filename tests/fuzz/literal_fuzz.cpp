@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for render_python_literal: parse the input as JSON, render the literal.
 #include <cstddef>
 #include <cstdint>

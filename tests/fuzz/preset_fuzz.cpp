@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the preset fragment parsers (the original tool's
 // `compute_spec` / `pip_section` Python fragments): they may refuse any
 // input, but must never crash, and whatever they accept must render back to

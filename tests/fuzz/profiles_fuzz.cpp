@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the profile file reader and its line-based edits: any
 // bytes as ~/.modal.toml. Reading may refuse (ServiceError), never crash
 // (toml11 3.7.1 overflows on some invalid UTF-8, hence the check before it);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the SDK's header-only JSON codec (sdk/include/mgpux/json.hpp), which the
 // plugins and the native proxy use instead of Boost.JSON (the proxy also builds against Boost
 // 1.74, and the SDK needs no Boost). Checked against Boost.JSON in both directions where the two

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replays fuzz corpora as an ordinary test: every file in the directories
 // given on the command line goes through LLVMFuzzerTestOneInput once.
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A private scratch directory for fuzz targets that work on files: one per
 // process (so parallel fuzzing jobs never share it), created on first use and
 // removed with its contents when the process exits.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the state readers: any bytes as sessions.json,
 // presets.json and api_keys.json. A document may be refused (exit 3), never
 // crash; a refused file is never changed; an accepted one survives a

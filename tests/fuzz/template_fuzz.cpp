@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the strict mustache renderer.
 // Input: template bytes, a NUL byte, then the JSON context (an empty object if it does not parse
 // or is not an object). The only partial is "p".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the pasted `modal token set …` parser: never crash,
 // a refusal is a usage error, and a parse always yields non-empty tokens
 // without whitespace or quotes that occur in the input.

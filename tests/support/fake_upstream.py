@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A fake OpenAI-compatible upstream (stands in for vLLM) for the proxy's tests and benchmark.
 
 Standard library only, HTTP/1.1 with keep-alive, one asyncio event loop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for whole-file atomic writes: content and mode, missing files, and
 // failures that must leave the old file as it was with no temp file behind.
 #include "util/atomic_file.hpp"

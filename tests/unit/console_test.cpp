@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the console service: table layout, where each kind of text goes
 // (stdout holds only the JSON document under --json), and colour decisions.
 #include "services/console.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The typed service contracts: each struct survives a trip through JSON, reads the documents
 // plugins send today without changing them, and refuses a wrong type or a missing member by name.
 #include <mgpux/contracts.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for plugin discovery without real plugins:
 // search order, which files count as plugins, the permission check, and
 // what discover() records for files that cannot be loaded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance of the SDK's header-only JSON codec (mgpux/json.hpp): what RFC 8259 allows and
 // forbids, the codec's own decisions (integer range, surrogates, depth, duplicates), error
 // offsets, and writer round trips. Built as C++17, the standard the native proxy compiles it with.

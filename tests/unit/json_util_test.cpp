@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the JSON helpers: parse errors with a position, and the pretty printer.
 #include "util/json.hpp"
 

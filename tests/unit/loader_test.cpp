@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loading and version negotiation on the ABI fixture plugins, without the
 // rest of the host (the end-to-end side is tests/e2e/test_abi.py).
 #include "plugins/registry.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The local backend's app registry as `modal app list|stop|logs` answers: which calls it takes,
 // the rows it lists, and a stop that ends a whole process group.
 #include "host_context.hpp"

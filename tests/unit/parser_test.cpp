@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the command-line parser: option kinds,
 // positionals, exclusive groups, the trailing list, global options anywhere,
 // no abbreviation guessing and "did you mean" suggestions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the plugin metadata cache (host/plugins/cache.hpp): what it keeps,
 // when it refuses to use what it kept, and how discovery and the lazy load
 // use it with real fixture plugins.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for preset fragments: the original's Python fragments are parsed
 // into fields, only the shapes the original writes are accepted, and the
 // fragments regenerated from fields parse back to the same fields.

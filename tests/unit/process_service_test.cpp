@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The process service reads what plugins send with the SDK's ProcessRequest and answers with its
 // ProcessResult: a request a plugin builds with the struct becomes the spec it describes, a
 // malformed one is refused in the contract's words, and the answer reads back through the SDK.

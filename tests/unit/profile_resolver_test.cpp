@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One profile precedence for every service: a plugin's override, else --profile, else
 // $MODAL_PROFILE, else the active profile of the file; a name that is not there is a usage error.
 #include "host_context.hpp"

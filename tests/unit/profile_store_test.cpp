@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "services/profile_store.hpp"
 
 #include "services/service_error.hpp"

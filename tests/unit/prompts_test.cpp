@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the prompts service: --yes, --no-input and a
 // non-terminal stdin never ask; the numbered list when only stdin is a
 // terminal; the arrow menu when both are; cancellation is status 130.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for render_python_literal. Every literal is checked with a real Python:
 // ast.literal_eval(literal) must equal json.loads(json_text), with the same types.
 #include "services/python_literal.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for mgpux::Args, the C++ helper's view of the values a plugin's run
 // receives: an on/off flag that was not given is absent, and a plugin can
 // tell it from --no-x.

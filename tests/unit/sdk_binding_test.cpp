@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the C++ helper's option builder and bound commands: the builder
 // writes the same mgpux_option as the older positional form, and a
 // mgpux::Commands list gives both the table and the dispatch by path.

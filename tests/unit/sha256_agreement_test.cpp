@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // serve hashes its API keys with the plugins' SHA-256; the proxy that checks a
 // presented key hashes it with its own copy inside its standalone sources. The
 // two must agree byte for byte, or no key would ever be accepted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the state directory: the original's formats and session/preset
 // semantics, corrupt files left alone, modes, and
 // many processes writing at once or dying mid-write.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "util/subprocess.hpp"
 
 #include <gtest/gtest.h>

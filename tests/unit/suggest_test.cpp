@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the "did you mean" helpers.
 #include "cli/suggest.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A fresh directory (mode 0755) for one test, removed again at its end.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tests for the strict mustache renderer.
 #include "services/template_engine.hpp"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The web service of the example stack: answers with the addresses it was given."""
 import os
 

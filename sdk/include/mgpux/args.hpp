@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/args.hpp — typed access to the values `run` receives (mgpux/command.h).
 #ifndef MGPUX_ARGS_HPP
 #define MGPUX_ARGS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/binding.hpp — commands bound to their handlers, so a command's path is
 // written once: the same list gives the host its table and `run` its dispatch.
 //

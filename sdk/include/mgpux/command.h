@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/command.h — the command table: data the host parses without running
  * plugin code, and the shape of the values `run` receives.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/command.hpp — builders for the command table of mgpux/command.h.
 #ifndef MGPUX_COMMAND_HPP
 #define MGPUX_COMMAND_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/contracts.hpp — the service requests and results as plain structs.
 //
 // Each struct is one JSON document that crosses the plugin boundary (mgpux/service/*.h describe

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/entry.h — the plugin descriptor and the one exported entry symbol.
  */

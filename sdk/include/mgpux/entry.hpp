@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/entry.hpp — the entry symbol of a C++ plugin (MGPUX_CPP_PLUGIN): every
 // callback into the plugin goes through a noexcept trampoline that turns an
 // exception into a status.

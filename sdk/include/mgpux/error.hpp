@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/error.hpp — the exception that ends a plugin call with a status.
 #ifndef MGPUX_ERROR_HPP
 #define MGPUX_ERROR_HPP

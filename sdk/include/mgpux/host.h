@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/host.h — host services v1: the function table a plugin receives in
  * init (output, prompts, templates, argument accessors, get_service).

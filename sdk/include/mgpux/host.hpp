@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/host.hpp — the host table of mgpux/host.h as a C++ class (Host), whose
 // failing calls throw mgpux::Error (mgpux/error.hpp).
 #ifndef MGPUX_HOST_HPP

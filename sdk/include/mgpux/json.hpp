@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/json.hpp — a header-only JSON value with a strict RFC 8259 reader and a writer.
 //
 // C++17 and the standard library only: the plugins use it through plugin.hpp, and the native

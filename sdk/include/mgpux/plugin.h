@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/plugin.h — the C ABI between the m-gpux host and its plugins.
  *

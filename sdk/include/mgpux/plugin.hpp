@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/plugin.hpp — optional header-only C++17 helper over mgpux/plugin.h.
 //
 // A plugin author writes ordinary C++: options through the builder, and

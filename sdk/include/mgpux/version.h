@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/version.h — ABI versions, the export macro and the rule by which
  * every boundary struct grows.

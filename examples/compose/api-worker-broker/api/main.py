@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 from fastapi import FastAPI
 
 app = FastAPI()

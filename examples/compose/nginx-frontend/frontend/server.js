@@ -1,2 +1,3 @@
+// SPDX-License-Identifier: MIT
 const http = require("http");
 http.createServer((req, res) => res.end("frontend\n")).listen(process.env.PORT || 3000);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/catalog.h — mgpux.catalog/1: compute catalogs
  * The one copy of the GPU, CPU and Python runtime catalogs.

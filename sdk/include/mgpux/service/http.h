@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/http.h — mgpux.http/1: the few HTTPS calls a plugin makes
  * (serve warmup, dashboard, health checks). Plugins never open sockets.

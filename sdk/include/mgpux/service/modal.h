@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/modal.h — mgpux.modal/1: every `modal` call but running a script
  * The profile is pinned with MODAL_PROFILE only: `profile` NULL means the

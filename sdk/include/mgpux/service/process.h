@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/process.h — mgpux.process/1: local helper processes
  * Plugins never start processes themselves (the host owns signals, process

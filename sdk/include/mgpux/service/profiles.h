@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/profiles.h — mgpux.profiles/1: Modal profiles in ~/.modal.toml
  * The file is $MODAL_CONFIG_PATH or ~/.modal.toml. Edits change only the

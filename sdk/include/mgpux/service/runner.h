@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/runner.h — mgpux.runner/1: run a rendered script
  * The host owns the script file (~/.m-gpux/runs/<run-id>/), the summary,

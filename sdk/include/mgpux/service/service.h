@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/service.h — what the services fetched with
  * mgpux_host.get_service have in common. Each service has a header of its

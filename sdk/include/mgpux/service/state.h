@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * mgpux/service/state.h — mgpux.state/1: documents in ~/.m-gpux
  * Documents are named [a-z][a-z0-9_]* and live in <state dir>/<name>.json

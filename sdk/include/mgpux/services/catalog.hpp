@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/catalog.hpp — the C++ wrapper over mgpux/service/catalog.h.
 #ifndef MGPUX_SERVICES_CATALOG_HPP
 #define MGPUX_SERVICES_CATALOG_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/http.hpp — the C++ wrapper over mgpux/service/http.h.
 #ifndef MGPUX_SERVICES_HTTP_HPP
 #define MGPUX_SERVICES_HTTP_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/modal.hpp — the C++ wrapper over mgpux/service/modal.h.
 #ifndef MGPUX_SERVICES_MODAL_HPP
 #define MGPUX_SERVICES_MODAL_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/process.hpp — the C++ wrapper over mgpux/service/process.h.
 #ifndef MGPUX_SERVICES_PROCESS_HPP
 #define MGPUX_SERVICES_PROCESS_HPP

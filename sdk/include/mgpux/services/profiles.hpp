@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/profiles.hpp — the C++ wrapper over mgpux/service/profiles.h.
 #ifndef MGPUX_SERVICES_PROFILES_HPP
 #define MGPUX_SERVICES_PROFILES_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/runner.hpp — the C++ wrapper over mgpux/service/runner.h.
 #ifndef MGPUX_SERVICES_RUNNER_HPP
 #define MGPUX_SERVICES_RUNNER_HPP

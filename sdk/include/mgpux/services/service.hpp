@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/service.hpp — what the service wrappers in mgpux/services/ share.
 //
 // mgpux::Json (from json.hpp) is the value type of every document exchanged with the host. A

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mgpux/services/state.hpp — the C++ wrapper over mgpux/service/state.h.
 #ifndef MGPUX_SERVICES_STATE_HPP
 #define MGPUX_SERVICES_STATE_HPP
