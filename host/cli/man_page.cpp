@@ -172,6 +172,7 @@ std::string environment_section() {
             {"VISUAL, EDITOR", "the editor for the review step's edit choice (default nano)"},
             {"NO_COLOR", "no colour, as --color never"},
             {"TERM", "dumb: no spinner"},
+            {"PATH", "where modal and python3 are looked for (unless MGPUX_MODAL, MGPUX_PYTHON say)"},
             {"HOME", "where the default locations above are"},
         });
 }
