@@ -7,6 +7,10 @@
 # does the writing (the script part is at the end).
 
 if(NOT CMAKE_SCRIPT_MODE_FILE)
+  if(CMAKE_CROSSCOMPILING AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+    message(STATUS "Cross-compiling: the manual page and completion scripts are not written")
+    return()
+  endif()
   # Every plugin module built here: the page lists exactly their commands.
   function(_mgpux_in_tree_plugin_targets out)
     set(found)
