@@ -218,8 +218,8 @@ Completion complete_command_line(const CommandNode& root, const std::vector<std:
         if (w == "--") return Completion{{}, true};  // the command's own arguments
         if (w == "=") continue;                      // bash's split of --opt=value
         if (starts_with(w, "-")) {
-            if (option_value_kind(*node, w) && word_at(i + 1) != "=") ++i;
-            else if (option_value_kind(*node, w)) i += 2;
+            // Skip the option's value too ("--gpu X", or bash's "--gpu = X").
+            if (option_value_kind(*node, w)) i += word_at(i + 1) == "=" ? 2 : 1;
             continue;
         }
         if (const CommandNode* child = positionals_seen == 0 ? node->child(w) : nullptr) {
