@@ -96,8 +96,9 @@ CommandSpec spec(std::vector<std::string> path, std::string summary, std::string
 
 CommandSpec remove_spec() {
     CommandSpec c = spec({"plugins", "remove"}, "Remove a plugin you installed into your user plugin directory",
-                         "Deletes $XDG_DATA_HOME/m-gpux/plugins/mgpux-<ID>.so after asking. System plugins\n"
-                         "(those installed with m-gpux) are left to the package that installed them.",
+                         "Deletes $XDG_DATA_HOME/m-gpux/plugins/mgpux-<ID>.so (and <ID>/, its templates) after\n"
+                         "asking. System plugins (those installed with m-gpux) are left to the package that\n"
+                         "installed them.",
                          {positional("id", "the plugin id (as 'plugins list' shows it)", OptionType::String)});
     c.destructive = true;
     return c;
@@ -115,7 +116,8 @@ const std::vector<CommandSpec>& plugins_commands() {
              {positional("file", "the plugin library (mgpux-<id>.so)", OptionType::Path)}),
         spec({"plugins", "install"}, "Install a plugin file into your user plugin directory",
              "Checks FILE as 'plugins validate' does, in a child process, and copies it into\n"
-             "$XDG_DATA_HOME/m-gpux/plugins (replacing an earlier copy of the same plugin). Refused:\n"
+             "$XDG_DATA_HOME/m-gpux/plugins (replacing an earlier copy of the same plugin), with its\n"
+             "own templates when <FILE's directory>/<id>/templates holds some. Refused:\n"
              "an unusable plugin, a symbolic link or anything but a regular file, a file writable by\n"
              "group or others, an id of a built-in command, and an id of a system plugin (which it\n"
              "would shadow) unless --force is given.",

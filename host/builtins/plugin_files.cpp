@@ -200,6 +200,52 @@ json::object checked_report(HostContext& ctx, const fs::path& staged, const std:
     return report;
 }
 
+// A plugin's own templates (<its directory>/<id>/templates, where the host
+// looks for them) are copied beside it, into <staged id dir>/templates.
+bool stage_templates(const fs::path& own_templates, const fs::path& staged_id_dir) {
+    std::error_code ec;
+    if (!fs::is_directory(own_templates, ec)) return false;
+    fs::create_directory(staged_id_dir, ec);
+    if (!ec) fs::copy(own_templates, staged_id_dir / "templates", fs::copy_options::recursive, ec);
+    if (ec)
+        throw Refusal{MGPUX_E_FAILED, "cannot copy the templates in " + own_templates.string() + ": " + ec.message()};
+    return true;
+}
+
+// Renames the checked copy (and its templates) into the user directory. The
+// template folder of an earlier copy goes first: what stays belongs to the new one.
+void move_into_place(const fs::path& staging, const fs::path& staged, const std::string& id, bool has_templates,
+                     const fs::path& user_dir) {
+    const fs::path id_dir = user_dir / id;
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(id_dir, ec)) && ::rename(id_dir.c_str(), (staging / ".previous").c_str()) != 0)
+        throw Refusal{MGPUX_E_FAILED, "cannot replace " + id_dir.string() + ": " + errno_text(errno)};
+    if (has_templates && ::rename((staging / id).c_str(), id_dir.c_str()) != 0)
+        throw Refusal{MGPUX_E_FAILED, "cannot move the templates into " + id_dir.string() + ": " + errno_text(errno)};
+    const fs::path target = user_dir / staged.filename();
+    if (::rename(staged.c_str(), target.c_str()) != 0)
+        throw Refusal{MGPUX_E_FAILED, "cannot move the plugin into " + target.string() + ": " + errno_text(errno)};
+    fsync_dir(user_dir);
+}
+
+void print_installed(HostContext& ctx, const json::object& doc) {
+    if (ctx.globals.json) {
+        ctx.console->json(doc);
+        return;
+    }
+    const std::string what = ctx.globals.dry_run            ? "Would install"
+                             : doc.at("replaced").as_bool() ? "Replaced"
+                                                            : "Installed";
+    ctx.console->text(services::TextKind::Success, what + " plugin '" + report_text(doc, "id") + "' " +
+                                                       report_text(doc, "version") + " as " + report_text(doc, "path") +
+                                                       "\n");
+    if (doc.at("templates").is_string())
+        ctx.console->text(services::TextKind::Plain, "  with its templates in " + report_text(doc, "templates") + "\n");
+    for (const auto& c : doc.at("commands").as_array())
+        ctx.console->text(services::TextKind::Plain,
+                          "  m-gpux " + std::string(c.as_object().at("path").as_string()) + "\n");
+}
+
 int install(HostContext& ctx, const std::string& file, bool force) {
     const std::string name = fs::path(file).filename().string();
     if (!named_like_a_plugin(name))
@@ -213,33 +259,24 @@ int install(HostContext& ctx, const std::string& file, bool force) {
     copy_to(source.get(), staged);
     json::object report = checked_report(ctx, staged, file, force, env);
 
+    const std::string id = report_text(report, "id");
+    const bool has_templates = stage_templates(fs::path(file).parent_path() / id / "templates", staging.path() / id);
+
     const fs::path target = env.user_dir / name;  // the loader checked that the name matches the id
     std::error_code ec;
-    const bool replaced = fs::exists(fs::symlink_status(target, ec));
     json::object doc;
-    doc["id"] = report["id"];
+    doc["id"] = id;
     doc["version"] = report["version"];
     doc["path"] = target.string();
-    doc["replaced"] = replaced;
+    doc["templates"] = has_templates ? json::value((env.user_dir / id / "templates").string()) : json::value(nullptr);
+    doc["replaced"] = fs::exists(fs::symlink_status(target, ec));
     doc["installed"] = !ctx.globals.dry_run;
     doc["commands"] = report["commands"];
     if (!ctx.globals.dry_run) {
-        if (::rename(staged.c_str(), target.c_str()) != 0)
-            throw Refusal{MGPUX_E_FAILED, "cannot move the plugin into " + target.string() + ": " + errno_text(errno)};
-        fsync_dir(env.user_dir);
+        move_into_place(staging.path(), staged, id, has_templates, env.user_dir);
         refresh_plugin_cache();
     }
-    if (ctx.globals.json) {
-        ctx.console->json(doc);
-    } else {
-        const std::string what = ctx.globals.dry_run ? "Would install" : replaced ? "Replaced" : "Installed";
-        ctx.console->text(services::TextKind::Success, what + " plugin '" + report_text(report, "id") + "' " +
-                                                           report_text(report, "version") + " as " + target.string() +
-                                                           "\n");
-        for (const auto& c : report["commands"].as_array())
-            ctx.console->text(services::TextKind::Plain,
-                              "  m-gpux " + std::string(c.as_object().at("path").as_string()) + "\n");
-    }
+    print_installed(ctx, doc);
     note_plugin_path(ctx, env.user_dir);
     return MGPUX_OK;
 }
@@ -273,12 +310,17 @@ int remove(HostContext& ctx, const std::string& id) {
     const fs::path target = env.user_dir / plugins::plugin_file_name(id);
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(target, ec))) not_user_installed(id, env);
+    const fs::path id_dir = env.user_dir / id;  // its own templates, when it brought some
+    const bool has_dir = fs::is_directory(fs::symlink_status(id_dir, ec));
+    const std::string what = target.string() + (has_dir ? " and " + id_dir.string() : "");
     if (!ctx.globals.dry_run &&
-        !ctx.prompter->confirm("Remove plugin '" + id + "' (" + target.string() + ")?", false, true, "--yes"))
+        !ctx.prompter->confirm("Remove plugin '" + id + "' (" + what + ")?", false, true, "--yes"))
         throw Refusal{MGPUX_E_CANCELLED, "cancelled; plugin '" + id + "' was kept"};
     if (!ctx.globals.dry_run) {
         if (!fs::remove(target, ec) || ec)
             throw Refusal{MGPUX_E_FAILED, "cannot remove " + target.string() + ": " + ec.message()};
+        if (has_dir && (fs::remove_all(id_dir, ec), ec))
+            throw Refusal{MGPUX_E_FAILED, "cannot remove " + id_dir.string() + ": " + ec.message()};
         fsync_dir(env.user_dir);
         forget_in_plugin_cache(target);
     }
@@ -289,7 +331,7 @@ int remove(HostContext& ctx, const std::string& id) {
     if (ctx.globals.json) ctx.console->json(doc);
     else
         ctx.console->text(services::TextKind::Success, std::string(ctx.globals.dry_run ? "Would remove" : "Removed") +
-                                                           " plugin '" + id + "' (" + target.string() + ")\n");
+                                                           " plugin '" + id + "' (" + what + ")\n");
     return MGPUX_OK;
 }
 

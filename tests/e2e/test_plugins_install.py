@@ -75,6 +75,28 @@ class PluginsInstall(PluginFilesCase):
         self.assertExit(run, 0)
         self.assertIn("abigood ran with", run.out)
 
+    def test_a_plugin_brings_its_own_templates(self):
+        shutil.copytree(self.fixture_dir("templated"), self.src / "templated")
+        plugin = self.src / "templated" / "mgpux-abitpl.so"
+        r = self.run_mgpux("plugins", "install", plugin, "--json")
+        self.assertExit(r, 0)
+        own = self.user_dir / "abitpl" / "templates"
+        self.assertEqual(r.json()["templates"], str(own))
+        self.assertEqual((own / "abitpl" / "hello.py").read_bytes(),
+                         (self.src / "templated" / "abitpl" / "templates" / "abitpl" / "hello.py").read_bytes())
+        shutil.rmtree(self.src / "templated")  # the installed copy stands alone
+        r = self.run_mgpux("abitpl", "render", "--who", "ada")
+        self.assertExit(r, 0)
+        self.assertIn('WHO = "ada"', r.out)
+        # Installed again without templates: the old ones do not linger.
+        bare = self.src / "mgpux-abitpl.so"
+        shutil.copy(self.fixture_dir("templated") / "mgpux-abitpl.so", bare)
+        r = self.run_mgpux("plugins", "install", bare, "--json")
+        self.assertExit(r, 0)
+        self.assertIsNone(r.json()["templates"])
+        self.assertFalse((self.user_dir / "abitpl").exists())
+        self.assertEqual(self.staging_left(), [])
+
     def test_text_output_names_the_commands(self):
         r = self.run_mgpux("plugins", "install", self.good)
         self.assertExit(r, 0)
@@ -210,6 +232,15 @@ class PluginsRemove(PluginFilesCase):
         code, out = self.run_on_pty(["plugins", "remove", "abigood"], [b"y\n"])
         self.assertEqual(code, 0, out)
         self.assertFalse(self.target.exists())
+
+    def test_remove_takes_the_plugins_templates_too(self):
+        shutil.copytree(self.fixture_dir("templated"), self.src / "templated")
+        self.assertExit(self.run_mgpux("plugins", "install", self.src / "templated" / "mgpux-abitpl.so"), 0)
+        self.assertTrue((self.user_dir / "abitpl" / "templates").is_dir())
+        r = self.run_mgpux("--yes", "plugins", "remove", "abitpl")
+        self.assertExit(r, 0)
+        self.assertIn(str(self.user_dir / "abitpl"), r.out)
+        self.assertEqual(self.user_files(), ["mgpux-abigood.so"])
 
     def test_dry_run_removes_nothing(self):
         r = self.run_mgpux("--dry-run", "plugins", "remove", "abigood")
