@@ -8,6 +8,8 @@
 #include "services/console.hpp"
 #include "services/host_table.hpp"
 #include "services/hostinfo.hpp"
+#include "services/profile_store.hpp"
+#include "services/spend.hpp"
 #include "util/json.hpp"
 #include "util/paths.hpp"
 #include "util/subprocess.hpp"
@@ -271,6 +273,36 @@ bool is_hidden_entry(const std::string& word) { return word == kCompleteEntry ||
 
 namespace {
 
+// The ids of the plugins in the user directory (what `plugins remove` takes).
+std::vector<cli::Candidate> user_plugin_ids() {
+    std::vector<cli::Candidate> ids;
+    const std::string prefix = "mgpux-", suffix = plugins::plugin_file_name("").substr(prefix.size());
+    for (const auto& file : plugins::plugin_files(plugins::DiscoveryEnv::from_environment().user_dir)) {
+        const std::string name = file.filename().string();
+        ids.push_back({name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()), file.string()});
+    }
+    return ids;
+}
+
+// The profile names in the Modal profile file, and AUTO; none when it cannot be read.
+std::vector<cli::Candidate> profile_names() {
+    std::vector<cli::Candidate> names;
+    try {
+        for (const auto& p : services::ProfileStore(modal_config_path()).list())
+            names.push_back({p.name, p.active ? "active profile" : ""});
+    } catch (const std::exception&) {
+        return {};
+    }
+    names.push_back({services::spend::kAutoProfile, "the profile with the most money left this month"});
+    return names;
+}
+
+std::vector<cli::Candidate> local_values(const cli::CommandNode& node, const std::string& option) {
+    if (option == "profile") return profile_names();
+    if (node.path_string() == "plugins remove" && option == "id") return user_plugin_ids();
+    return {};
+}
+
 // `__complete SHELL CWORD WORDS...`: the candidates for WORDS[CWORD].
 int complete(HostContext& ctx, const std::vector<std::string>& args) {
     if (args.size() < 3) {
@@ -287,7 +319,7 @@ int complete(HostContext& ctx, const std::vector<std::string>& args) {
     }
     const std::vector<std::string> words(args.begin() + 3, args.end());
     ctx.console->text(services::TextKind::Plain,
-                      cli::format_completion(cli::complete_command_line(*ctx.root, words, cword), shell));
+                      cli::format_completion(cli::complete_command_line(*ctx.root, words, cword, local_values), shell));
     return 0;
 }
 

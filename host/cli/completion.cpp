@@ -49,26 +49,28 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 // What an option word ("--gpu", "-g", "--color") takes as its value, or
 // nullopt when it is a flag or unknown here.
 struct ValueKind {
+    std::string option;  // its name: "gpu", "profile"
     std::vector<std::string> choices;
     bool path = false;
 };
 
 std::optional<ValueKind> option_value_kind(const CommandNode& node, const std::string& word) {
     for (const auto& g : global_options())
-        if (g.valued && word == "--" + g.name) return ValueKind{g.choices, g.path};
+        if (g.valued && word == "--" + g.name) return ValueKind{g.name, g.choices, g.path};
     if (!node.command) return std::nullopt;
     for (const auto& o : node.command->options) {
         if (o.positional || o.type == OptionType::Bool) continue;
         if (word == "--" + o.name || (o.short_alias && word == std::string("-") + o.short_alias))
-            return ValueKind{o.choices, o.type == OptionType::Path};
+            return ValueKind{o.name, o.choices, o.type == OptionType::Path};
     }
     return std::nullopt;
 }
 
-Completion values_of(const ValueKind& kind) {
+Completion values_of(const ValueKind& kind, const CommandNode& node, const ValueLookup& lookup) {
     Completion c;
     c.files = kind.path;
     for (const auto& v : kind.choices) c.candidates.push_back({v, ""});
+    if (kind.choices.empty() && !kind.path && lookup) c.candidates = lookup(node, kind.option);
     return c;
 }
 
@@ -89,7 +91,7 @@ Completion option_words(const CommandNode& node) {
 }
 
 // Subcommands, and what the next positional argument takes.
-Completion argument_words(const CommandNode& node, std::size_t positionals_seen) {
+Completion argument_words(const CommandNode& node, std::size_t positionals_seen, const ValueLookup& lookup) {
     Completion c;
     if (positionals_seen == 0)
         for (const auto& [word, child] : node.children) c.candidates.push_back({word, child->summary});
@@ -100,6 +102,8 @@ Completion argument_words(const CommandNode& node, std::size_t positionals_seen)
         if (index++ < positionals_seen && !o.repeatable) continue;
         if (o.type == OptionType::Path) c.files = true;
         for (const auto& v : o.choices) c.candidates.push_back({v, o.help});
+        if (o.type == OptionType::String && lookup)
+            for (auto& v : lookup(node, o.name)) c.candidates.push_back(std::move(v));
         break;
     }
     return c;
@@ -208,7 +212,8 @@ std::string completion_script(const std::string& shell) {
     throw std::invalid_argument("unknown shell '" + shell + "': choose from bash, zsh, fish");
 }
 
-Completion complete_command_line(const CommandNode& root, const std::vector<std::string>& words, std::size_t cword) {
+Completion complete_command_line(const CommandNode& root, const std::vector<std::string>& words, std::size_t cword,
+                                 const ValueLookup& lookup) {
     const std::string cur = cword < words.size() ? words[cword] : "";
     const auto word_at = [&](std::size_t i) { return i < words.size() ? words[i] : std::string(); };
     const CommandNode* node = &root;
@@ -242,12 +247,12 @@ Completion complete_command_line(const CommandNode& root, const std::vector<std:
     }
     if (starts_with(option_word, "-"))
         if (auto kind = option_value_kind(*node, option_word)) {
-            Completion c = only_matching(values_of(*kind), typed);
+            Completion c = only_matching(values_of(*kind, *node, lookup), typed);
             for (auto& cand : c.candidates) cand.word = value_prefix + cand.word;
             return c;
         }
     if (starts_with(cur, "-")) return only_matching(option_words(*node), cur);
-    return only_matching(argument_words(*node, positionals_seen), cur);
+    return only_matching(argument_words(*node, positionals_seen, lookup), cur);
 }
 
 std::string format_completion(const Completion& c, const std::string& shell) {

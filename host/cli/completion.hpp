@@ -7,6 +7,7 @@
 
 #include <boost/json/fwd.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,16 @@ struct Completion {
     bool files = false;  // the shell completes file names instead
 };
 
+// Values only this machine knows (profile names, installed plugin ids) for
+// an option or positional argument that has no choices: called with the
+// command's node and the option's name ("profile" for the global --profile).
+using ValueLookup = std::function<std::vector<Candidate>(const CommandNode& node, const std::string& option)>;
+
 // What may stand at words[cword] (words[0] is the program; cword may be
 // words.size() for a new, empty word), only candidates that start with what
 // is typed there.
-Completion complete_command_line(const CommandNode& root, const std::vector<std::string>& words, std::size_t cword);
+Completion complete_command_line(const CommandNode& root, const std::vector<std::string>& words, std::size_t cword,
+                                 const ValueLookup& lookup = {});
 
 // The reply `__complete` prints: one candidate a line (bash: the word; zsh:
 // word:help; fish: word<TAB>help), or ":files" alone for file names.

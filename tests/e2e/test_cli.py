@@ -201,7 +201,15 @@ class CommandTree(MgpuxTestCase):
         self.assertEqual(complete("bash", "--json", "plugins", "install", "x.so", "--fo"), ["--force"])
         self.assertEqual(complete("bash", "completion", "--json", ""), ["bash", "zsh", "fish"])
         self.assertEqual(complete("fish", "--backend="), ["--backend=modal", "--backend=local"])
-        self.assertEqual(complete("bash", "--profile", ""), [])  # any value
+        self.assertEqual(complete("bash", "--profile", ""), ["AUTO"])  # no profile file yet
+        self.write_two_profiles()
+        self.assertEqual(complete("bash", "info", "--profile", ""), ["alice", "work", "AUTO"])
+        self.assertIn("alice:active profile", complete("zsh", "--profile", "a"))
+        self.assertEqual(complete("bash", "plugins", "remove", ""), [])
+        user_dir = self.home / ".local" / "share" / "m-gpux" / "plugins"
+        user_dir.mkdir(parents=True)
+        shutil.copy(self.fixture_dir("good") / "mgpux-abigood.so", user_dir)
+        self.assertEqual(complete("bash", "plugins", "remove", ""), ["abigood"])  # what can be removed
         self.assertEqual(complete("bash", "plugins", "validate", ""), [":files"])
         # Hidden entries are in no listing.
         self.assertNotIn("__complete", complete("bash", ""))
