@@ -79,9 +79,9 @@ const mgpux::Commands kCommands{
               "  m-gpux sessions show sess-1a2b3c4d")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("sessions logs", "Show (or follow) the logs of a session's app", kLogsOptions, cmd_logs)
-        .help("Runs `modal app logs <app id>` in the session's profile (a deployment's app name,\n"
-              "with its environment): the last 100 entries, or\n"
-              "with --follow everything new until Ctrl-C.\n"
+        .help("Runs `modal app logs <app id>` in the session's profile (a deployment: by its app\n"
+              "name, in its environment): the last 100 entries, or with --follow everything new\n"
+              "until Ctrl-C.\n"
               "\n"
               "Example:\n"
               "  m-gpux sessions logs sess-1a2b3c4d -f"),
@@ -103,10 +103,10 @@ const mgpux::Commands kCommands{
               "  m-gpux sessions pull sess-1a2b3c4d --to ./results")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("sessions stop", "Stop a session's app", kIdOnly, cmd_stop)
-        .help("Stops the session's app by app id (`modal app stop --yes <app id>`; a deployment\n"
-              "by its app name and environment) in its profile\n"
-              "after a confirmation (--yes to skip it). The session is marked stopped only when\n"
-              "Modal says the app stopped; a failed stop exits 1.\n"
+        .help("Stops the session's app by app id (`modal app stop --yes <app id>`; a deployment by\n"
+              "its app name, in its environment) in its profile after a confirmation (--yes to\n"
+              "skip it). The session is marked stopped only when Modal says the app stopped; a\n"
+              "failed stop exits 1.\n"
               "\n"
               "Example:\n"
               "  m-gpux sessions stop sess-1a2b3c4d --yes")
