@@ -259,7 +259,7 @@ void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url
         return;
     }
     host.success("Endpoint: " + url + "/v1\n");
-    if (!app_id.empty()) host.text("App: " + p.app_name + " (" + app_id + ")\n");
+    host.text("App: " + p.app_name + (app_id.empty() ? std::string() : " (" + app_id + ")") + "\n");
     host.text("\n");
     for (const auto& line : usage_snippet(url, p.model.empty() ? "<model>" : p.model)) host.text(line + "\n");
     host.text("\n");

@@ -386,6 +386,7 @@ print(json.dumps(out))
                            "--entry", "app:app")
         self.assertExit(r, 0)
         self.assertIn("https://alice--m-gpux-host-bg-web.modal.run", r.out)
+        self.assertIn("App: m-gpux-host-bg\n", r.out)  # by name: a deploy prints no app id
         deploys = self.fake.calls_of("deploy")
         self.assertEqual(len(deploys), 1)
         self.assertEqual(deploys[0]["env"].get("MODAL_PROFILE"), "alice")

@@ -873,6 +873,7 @@ class DeployTests(ServeCase):
         r = self.run_mgpux("--yes", "serve", "deploy", "--model", "Qwen/Qwen3-8B", "--gpu", "L4")
         self.assertExit(r, 0)
         self.assertIn("https://alice--m-gpux-llm-api-serve.modal.run/v1/chat/completions", r.out)
+        self.assertIn("App: m-gpux-llm-api\n", r.out)  # by name: a deploy prints no app id
         self.assertIn("$MGPUX_API_KEY", r.out)
         self.assertIn('os.environ["MGPUX_API_KEY"]', r.out)
         self.assertNotIn(key, r.out + r.err)
