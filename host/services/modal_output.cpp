@@ -16,6 +16,7 @@ namespace {
 constexpr std::string_view kReady = "[m-gpux] READY ";
 constexpr std::string_view kResult = "[m-gpux] RESULT ";
 constexpr std::string_view kWebFunction = "Created web function ";
+constexpr std::string_view kDeployment = "View Deployment: ";
 
 bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 
@@ -51,6 +52,22 @@ bool is_app_id(std::string_view text) {
     return true;
 }
 
+std::optional<std::string> environment_of_deployment(std::string_view url) {
+    constexpr std::string_view kApps = "/apps/";
+    const auto apps = url.find(kApps);
+    if (url.rfind("https://", 0) != 0 || apps == std::string_view::npos) return std::nullopt;
+    std::vector<std::string_view> parts;  // workspace, environment, "deployed", name
+    for (std::string_view rest = url.substr(apps + kApps.size()); !rest.empty();) {
+        const auto slash = rest.find('/');
+        parts.push_back(rest.substr(0, slash));
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    }
+    if (parts.size() != 4 || parts[2] != "deployed" || parts[1].empty()) return std::nullopt;
+    for (char c : parts[1])
+        if (!alnum(c) && c != '-' && c != '_' && c != '.') return std::nullopt;
+    return std::string(parts[1]);
+}
+
 std::optional<std::string> app_id_in_line(std::string_view line) {
     // Only lines where Modal talks about the app it runs: a container could
     // print any text, including someone else's app id.
@@ -75,6 +92,11 @@ void MarkerScanner::feed(std::string_view line) {
         } catch (const std::exception&) {
             bad_results_.emplace_back(payload);
         }
+        return;
+    }
+    if (const auto p = line.find(kDeployment); p != std::string_view::npos && !deployment_url_) {
+        const auto url = first_word(line.substr(p + kDeployment.size()));
+        if (url.rfind("https://", 0) == 0) deployment_url_ = std::string(url);
         return;
     }
     if (const auto p = line.find(kWebFunction); p != std::string_view::npos) {

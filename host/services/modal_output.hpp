@@ -20,6 +20,10 @@ bool is_app_id(std::string_view text);
 // https://modal.com/apps/ws/main/ap-…", "modal app logs ap-…").
 std::optional<std::string> app_id_in_line(std::string_view line);
 
+// The environment in a deployment page's URL
+// (https://modal.com/apps/<workspace>/<environment>/deployed/<name>); nullopt for another shape.
+std::optional<std::string> environment_of_deployment(std::string_view url);
+
 // What the runner collects from a child's output, line by line.
 class MarkerScanner {
 public:
@@ -29,6 +33,8 @@ public:
     const std::vector<std::string>& ready_urls() const { return ready_; }
     const std::vector<boost::json::value>& results() const { return results_; }
     const std::vector<std::string>& web_urls() const { return web_urls_; }
+    // The "View Deployment: <url>" page `modal deploy` prints once the app is deployed.
+    const std::optional<std::string>& deployment_url() const { return deployment_url_; }
     // RESULT lines whose payload was not JSON (reported, not fatal).
     const std::vector<std::string>& bad_results() const { return bad_results_; }
 
@@ -37,6 +43,7 @@ private:
     std::vector<std::string> ready_;
     std::vector<boost::json::value> results_;
     std::vector<std::string> web_urls_;
+    std::optional<std::string> deployment_url_;
     std::vector<std::string> bad_results_;
 };
 

@@ -676,7 +676,9 @@ private:
     // sessions. An attached run is over when we return, so it is not one.
     bool records_session() const { return req_.session && (req_.detach || req_.mode == "deploy"); }
 
-    void record_session(const std::string& app_id) {
+    // A deployment Modal names no app id for is recorded by its name: a deployed app is the
+    // only one of that name in its environment, and `modal app stop/logs` take the name.
+    void record_session(const std::optional<std::string>& app_id) {
         if (!records_session()) return;
         mgpux::SessionRecord s = *req_.session;
         if (session_id_) s.id = *session_id_;
@@ -685,7 +687,8 @@ private:
         if (!s.compute) s.compute = req_.compute;
         if (!s.profile || s.profile->empty()) s.profile = profile_ ? *profile_ : std::string();  // the one pinned
         s.state = "running";
-        s.app_id = app_id;
+        if (app_id) s.app_id = *app_id;
+        else record_deployment_by_name(s);
         // The endpoint: a READY line, else the web URL Modal printed (deploys).
         if (!scan_.ready_urls().empty()) s.url = scan_.ready_urls().front();
         else if (!scan_.web_urls().empty()) s.url = scan_.web_urls().front();
@@ -699,6 +702,14 @@ private:
         session_left_running_ = true;
     }
 
+    void record_deployment_by_name(mgpux::SessionRecord& s) const {
+        s.set_null("app_id");
+        s.extra.set("deployed", true);
+        const auto& page = scan_.deployment_url();
+        if (page) s.extra.set("deployment_url", *page);
+        if (const auto env = page ? environment_of_deployment(*page) : std::nullopt) s.extra.set("environment", *env);
+    }
+
     void set_session_state(const char* state) {
         if (!session_id_) return;
         mgpux::SessionRecord update;
@@ -709,10 +720,12 @@ private:
 
     void collect(const util::CaptureResult& r) {
         app_id_ = scan_.app_id();
-        if (!app_id_ && (req_.detach || req_.mode == "deploy") && (r.exit_code == 0 || r.interrupted)) {
-            // Modal did not name it in a line we saw (deploy never does): ask.
-            app_id_ =
-                newest_app_named(modal_, profile_, req_.app_name, req_.mode == "deploy" ? "deployed" : "ephemeral");
+        if (!app_id_ && req_.mode == "deploy") {
+            // `modal deploy` prints no app id; its deployment page says the app is up.
+            if (r.exit_code == 0 || scan_.deployment_url()) record_session(std::nullopt);
+        } else if (!app_id_ && req_.detach && (r.exit_code == 0 || r.interrupted)) {
+            // Modal did not name it in a line we saw: ask.
+            app_id_ = newest_app_named(modal_, profile_, req_.app_name, "ephemeral");
             if (app_id_) record_session(*app_id_);
         }
         if (app_id_) res()["app_id"] = *app_id_;
@@ -730,7 +743,9 @@ private:
     }
 
     void finish(const util::CaptureResult& r) {
-        const std::string app_text = app_id_ ? *app_id_ : std::string("the app");
+        const std::string app_text = app_id_                 ? *app_id_
+                                     : req_.mode == "deploy" ? "the app " + req_.app_name
+                                                             : std::string("the app");
         if (const int sig = util::termination_signal()) {
             const bool left_running = req_.detach || req_.mode == "deploy";
             settle("interrupted", kExitCancelled,
@@ -783,7 +798,7 @@ private:
             // A detached run that returns by itself has finished its function;
             // a deployment stays up.
             if (req_.mode == "run") set_session_state("stopped");
-            if (records_session() && !app_id_)
+            if (records_session() && !session_id_)
                 console_.text(TextKind::Warning,
                               "Modal did not name the app, so no session was recorded; find it with "
                               "`modal app list`.\n");

@@ -141,7 +141,8 @@ void ask_missing(const mgpux::Host& host, const mgpux::Args& args, Plan& p) {
 
 void report(const mgpux::Host& host, const Plan& p, const mgpux::RunResult& result) {
     if (result.url) host.success("URL: " + *result.url + "\n");
-    if (result.app_id) host.text("App: " + p.app_name + " (" + *result.app_id + ")\n");
+    // A deployment has no id to show (`modal deploy` prints none): its name is what addresses it.
+    host.text("App: " + p.app_name + (result.app_id ? " (" + *result.app_id + ")" : std::string()) + "\n");
     if (p.mode == "deploy") host.info("Stop it with `m-gpux stop` (it keeps running until then).\n");
 }
 

@@ -117,22 +117,8 @@ std::string read_text_file(const std::string& flag, const std::string& path) {
     return text.str();
 }
 
-// Python's tokenizer through the process service (a local helper run).
-InputScan scan_inputs(const mgpux::Host& host, const std::string& file) {
-    Json req = Json::object();
-    Json args = Json::array();
-    args.push("-c");
-    args.push(input_scan_program());
-    args.push(file);
-    req.set("program", "python3");
-    req.set("args", args);
-    req.set("timeout_s", 60);
-    const Json r = mgpux::Process(host).run(req);
-    const Json* code = r.find("exit_code");
-    if (!code || !code->is_number() || code->as_int() != 0)
-        throw mgpux::Error(MGPUX_E_FAILED, "could not scan " + file + " for input() calls: " + r.string_or("stderr"));
-    return parse_input_scan(r.string_or("stdout"));
-}
+// Read here, in C++: starting Python to tokenize it cost more than the rest of the launch.
+InputScan scan_inputs(const std::string& file) { return scan_input_calls(read_text_file("FILE", file)); }
 
 std::string lines_text(const std::vector<int>& lines) {
     std::string out;
@@ -201,7 +187,7 @@ int run_script(mgpux::Host& host, const mgpux::Args& args) {
     spec.script_path = launch::script_inside(spec.local_dir, args.str("file"), cwd.string(), "FILE");
     const std::string file = spec.local_dir + "/" + spec.script_path;
     const bool need_scan = !args.has("on-input") && !args.has("stdin-file");
-    const InputScan scan = need_scan || args.str("on-input") == "prefill" ? scan_inputs(host, file) : InputScan{};
+    const InputScan scan = need_scan || args.str("on-input") == "prefill" ? scan_inputs(file) : InputScan{};
     if (!scan.error.empty()) host.warn(spec.script_path + " does not parse as Python: " + scan.error + "\n");
     const OnInput on = choose_on_input(host, args, spec.script_path, scan);
     if (on == OnInput::Terminal) {
@@ -456,7 +442,7 @@ int wizard_script(const mgpux::Host& host, const mgpux::Args& args, launch::Work
     launch::ask_deps(host, args, spec);
     host.info("Step 4: Upload\n");
     launch::ask_excludes(host, args, spec);
-    const InputScan scan = scan_inputs(host, spec.local_dir + "/" + spec.script_path);
+    const InputScan scan = scan_inputs(spec.local_dir + "/" + spec.script_path);
     if (!scan.error.empty()) host.warn(spec.script_path + " does not parse as Python: " + scan.error + "\n");
     const OnInput on = choose_on_input(host, args, spec.script_path, scan);
     if (on == OnInput::Terminal) {

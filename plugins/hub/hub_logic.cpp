@@ -13,61 +13,6 @@ bool name_char(char c, bool first) {
 
 }  // namespace
 
-// Python's tokenizer tells code from comments and strings, so the count is
-// that of real calls (the original's regex also counted comments, strings,
-// get_input( and raw_input().
-const char* input_scan_program() {
-    return "import ast, io, json, re, sys, tokenize\n"
-           "skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,\n"
-           "        tokenize.ENCODING}\n"
-           "try:\n"
-           "    with open(sys.argv[1], 'rb') as f:\n"
-           "        toks = [t for t in tokenize.tokenize(io.BytesIO(f.read()).readline) if t.type not in skip]\n"
-           "except (OSError, SyntaxError, tokenize.TokenError, UnicodeDecodeError) as e:\n"
-           "    print(json.dumps({'error': str(e)}))\n"
-           "    sys.exit(0)\n"
-           "def fstring_calls(text):\n"
-           "    # Before Python 3.12 an f-string is one STRING token: look inside it.\n"
-           "    try:\n"
-           "        tree = ast.parse(text, mode='eval')\n"
-           "    except SyntaxError:\n"
-           "        return 0\n"
-           "    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Call)\n"
-           "               and isinstance(n.func, ast.Name) and n.func.id == 'input')\n"
-           "lines = []\n"
-           "for i, t in enumerate(toks):\n"
-           "    if t.type == tokenize.STRING and 'f' in re.match('[A-Za-z]*', t.string).group(0).lower():\n"
-           "        lines.extend([t.start[0]] * fstring_calls(t.string))\n"
-           "        continue\n"
-           "    if t.type != tokenize.NAME or t.string != 'input':\n"
-           "        continue\n"
-           "    if i + 1 >= len(toks) or toks[i + 1].string != '(':\n"
-           "        continue\n"
-           "    if i > 0 and toks[i - 1].string in ('.', 'def'):\n"
-           "        continue\n"
-           "    lines.append(t.start[0])\n"
-           "print(json.dumps({'count': len(lines), 'lines': lines}))\n";
-}
-
-InputScan parse_input_scan(const std::string& stdout_text) {
-    Json doc;
-    try {
-        doc = Json::parse(stdout_text);
-    } catch (const std::exception&) {
-        throw mgpux::Error(MGPUX_E_FAILED,
-                           "the input() scan printed something unexpected: " + stdout_text.substr(0, 200));
-    }
-    InputScan scan;
-    if (const Json* e = doc.find("error"); e && e->is_string()) {
-        scan.error = e->as_string();
-        return scan;
-    }
-    const Json* lines = doc.find("lines");
-    if (!lines || !lines->is_array()) throw mgpux::Error(MGPUX_E_FAILED, "the input() scan gave no lines");
-    for (const auto& l : lines->as_array()) scan.lines.push_back(static_cast<int>(l.as_int()));
-    return scan;
-}
-
 std::optional<OnInput> on_input_from(const std::string& word) {
     if (word == "terminal") return OnInput::Terminal;
     if (word == "prefill") return OnInput::Prefill;

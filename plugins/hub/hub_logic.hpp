@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Pure logic of the hub plugin (no host calls; tests: hub_logic_test.cpp):
-// the input() scan program and its answer, pre-filled stdin, the script and
+// the input() scan (input_scan.cpp), pre-filled stdin, the script and
 // vLLM template contexts and their validation.
 #pragma once
 
@@ -10,25 +10,26 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hub {
 
 // ---------------------------------------------------------------- input() detection
 
-// A Python program (for `python3 -c`) that tokenizes the file named by
-// argv[1] with Python's own tokenizer and prints {"count", "lines"}: the calls
-// of the builtin input( — not in comments or strings, not get_input( or
-// obj.input( — or {"error"} when the file does not tokenize.
-const char* input_scan_program();
-
 struct InputScan {
     std::vector<int> lines;  // 1-based line of each call
     std::string error;       // the file did not tokenize (no calls assumed)
 };
 
-// Reads the program's stdout. Throws mgpux::Error when it is not its JSON.
-InputScan parse_input_scan(const std::string& stdout_text);
+// The calls of the builtin input() in Python source (input_scan.cpp): the name `input`
+// followed by `(` (spaces, comments and line breaks between them allowed), not `obj.input(`,
+// `get_input(` or `def input(`; comments and every string form are skipped (prefixes r, b, u,
+// f in any case and pair, single, double and triple quotes, escapes), and a call inside an
+// f-string's replacement field counts at the line where the string starts. The same rule as
+// Python's tokenizer, without starting Python. A triple-quoted string or a bracket left open
+// at the end gives `error` and no lines.
+InputScan scan_input_calls(std::string_view source);
 
 enum class OnInput { Terminal, Prefill, Run };
 std::optional<OnInput> on_input_from(const std::string& word);  // terminal | prefill | run

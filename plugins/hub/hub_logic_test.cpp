@@ -3,76 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <memory>
-
 using mgpux::Json;
 using namespace hub;
-namespace fs = std::filesystem;
-
-namespace {
-
-// A directory of its own in $TMPDIR, removed with everything in it.
-class ScratchDir {
-public:
-    explicit ScratchDir(const std::string& name)
-        : path_(fs::temp_directory_path() / ("mgpux-hub-" + name + "-" + std::to_string(::getpid()))) {
-        fs::create_directories(path_);
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-// Runs the scan program under the system Python, as the process service would.
-InputScan scan_source(const std::string& source) {
-    // ctest runs each test in its own process, in parallel: one directory per test.
-    const ScratchDir dir(testing::UnitTest::GetInstance()->current_test_info()->name());
-    const fs::path path = dir.path() / "input.py";
-    std::ofstream(path, std::ios::binary) << source;
-    const fs::path prog_path = dir.path() / "scan.py";
-    std::ofstream(prog_path) << input_scan_program();
-    const std::string cmd = "/usr/bin/python3 '" + prog_path.string() + "' '" + path.string() + "'";
-    std::string out;
-    {
-        std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-        char buf[256];
-        while (pipe && fgets(buf, sizeof buf, pipe.get())) out += buf;
-    }
-    return parse_input_scan(out);
-}
-
-}  // namespace
-
-TEST(InputScan, CountsRealCallsOnly) {
-    const InputScan s = scan_source(
-        "# input( in a comment\n"
-        "x = 'input(' + \"\"\"input(\"\"\"\n"
-        "def get_input(): return raw_input()\n"
-        "obj.input(1)\n"
-        "name = input('name? ')\n"
-        "age = input ( 'age? ' )\n"
-        "print(f\"{input('x')}\")\n");
-    EXPECT_EQ(s.error, "");
-    EXPECT_EQ(s.lines, (std::vector<int>{5, 6, 7}));
-}
-
-TEST(InputScan, NoCallsAndBrokenFiles) {
-    EXPECT_TRUE(scan_source("print('no input here')\n").lines.empty());
-    const InputScan broken = scan_source("x = '''unterminated\n");
-    EXPECT_FALSE(broken.error.empty());
-    EXPECT_THROW(parse_input_scan("not json"), mgpux::Error);
-}
 
 TEST(Script, StdinAndOnInput) {
     EXPECT_EQ(stdin_from_answers({"ann", "42"}), "ann\n42\n");

@@ -238,12 +238,13 @@ const mgpux::Commands kCommands{
               "  m-gpux serve proxy --upstream http://127.0.0.1:11434 --port 8000\n"
               "  m-gpux serve proxy --upstream https://api.example.com"),
     mgpux::command("serve logs", "Show the deployment's logs", kLogsOptions, logs)
-        .help("Runs `modal app logs <app id>` for the deployment (-f to follow).\n\n"
+        .help("Runs `modal app logs <app name>` for the deployment, in the profile and environment\n"
+              "it was deployed to (-f to follow).\n\n"
               "Example:\n"
               "  m-gpux serve logs -f\n"
               "  m-gpux --profile work serve logs --name llama70b"),
     mgpux::command("serve stop", "Stop the deployment", kStopOptions, stop)
-        .help("Stops the deployed app by its app id (`modal app stop --yes <id>`) and reports\n"
+        .help("Stops the deployed app by its name (`modal app stop --yes <app name>`) and reports\n"
               "the real outcome: exit 1 when nothing is deployed or the stop failed.\n\n"
               "Example:\n"
               "  m-gpux --yes serve stop --name llama70b")

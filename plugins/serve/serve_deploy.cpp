@@ -259,7 +259,7 @@ void report(const mgpux::Host& host, const DeployPlan& p, const std::string& url
         return;
     }
     host.success("Endpoint: " + url + "/v1\n");
-    if (!app_id.empty()) host.text("App: " + p.app_name + " (" + app_id + ")\n");
+    host.text("App: " + p.app_name + (app_id.empty() ? std::string() : " (" + app_id + ")") + "\n");
     host.text("\n");
     for (const auto& line : usage_snippet(url, p.model.empty() ? "<model>" : p.model)) host.text(line + "\n");
     host.text("\n");
@@ -328,73 +328,79 @@ namespace {
 
 struct Target {
     std::string app_name;
-    std::string profile;  // "" = the command's --profile / Modal's active one
-    std::string app_id;
-    std::string state;
+    std::string profile;      // "" = the command's --profile / Modal's active one
+    std::string environment;  // the deployment's Modal environment, "" = the profile's default
 };
 
-// The deployment's app, found by name in `modal app list --json` of the
-// profile it was deployed with (unless --profile says otherwise).
+// The deployment, by name: a deployed app is the only one of its name in an environment, and
+// `modal app logs/stop` take the name. The profile and environment are those it was deployed
+// with (unless --profile says otherwise).
 Target find_target(const mgpux::Host& host, const mgpux::Args& args) {
     Target t;
     t.app_name = app_name_for(args.str("name"));
     mgpux::Profiles(host).resolve();  // an unknown --profile is a usage error before any call
-    if (args.global_str("profile").empty())
-        for (const auto& s : serve_sessions(host))
-            if (s.app_name == t.app_name) t.profile = s.profile.value_or("");
-    const Json r = mgpux::Modal(host).call({"app", "list", "--json"}, t.profile);
-    const Json* rows = r.find("json");
-    if (rows && rows->is_array())
-        for (const Json& a : rows->as_array()) {
-            if (a.string_or("description") != t.app_name) continue;
-            const std::string state = a.string_or("state");
-            // A deployed one wins; otherwise the newest of that name.
-            if (t.state == "deployed" && state != "deployed") continue;
-            t.app_id = a.string_or("app_id");
-            t.state = state;
-        }
+    for (const auto& s : serve_sessions(host)) {
+        if (s.app_name != t.app_name) continue;
+        if (args.global_str("profile").empty()) t.profile = s.profile.value_or("");
+        t.environment = s.extra.string_or("environment");
+    }
     return t;
 }
 
+// "app <verb> NAME [--env ENV]".
+std::vector<std::string> app_command(const Target& t, const char* verb) {
+    std::vector<std::string> words = {"app", verb, t.app_name};
+    if (!t.environment.empty()) words.insert(words.end(), {"--env", t.environment});
+    return words;
+}
+
 std::string where(const Target& t) { return t.profile.empty() ? std::string() : " (profile " + t.profile + ")"; }
+
+// Modal's answer when the name has no deployed app: never deployed, or stopped already.
+bool says_not_deployed(const Json& r) {
+    const std::string err = r.string_or("stderr") + r.string_or("stdout");
+    return err.find("No App with name") != std::string::npos || err.find("already stopped") != std::string::npos;
+}
 
 }  // namespace
 
 int logs(mgpux::Host& host, const mgpux::Args& args) {
     const Target t = find_target(host, args);
-    if (t.app_id.empty())
-        throw mgpux::Error(MGPUX_E_FAILED,
-                           "no app named " + t.app_name + where(t) + ": deploy it with `m-gpux serve deploy`");
-    std::vector<std::string> words = {"app", "logs", t.app_id};
+    std::vector<std::string> words = app_command(t, "logs");
     const bool follow = args.flag("follow");
     if (follow) words.push_back("-f");
-    host.info("Logs of " + t.app_name + " (" + t.app_id + ")" + where(t) + (follow ? "; Ctrl+C to stop" : "") + "\n");
+    host.info("Logs of " + t.app_name + where(t) + (follow ? "; Ctrl+C to stop" : "") + "\n");
     mgpux::Modal(host).call(words, t.profile, follow ? 7 * 86400.0 : 120.0, true);
     return MGPUX_OK;
 }
 
 int stop(mgpux::Host& host, const mgpux::Args& args) {
     const Target t = find_target(host, args);
-    if (t.app_id.empty() || t.state != "deployed")
-        throw mgpux::Error(MGPUX_E_FAILED, "no deployed app named " + t.app_name + where(t) + "; nothing was stopped");
-    if (!host.confirm("Stop " + t.app_name + " (" + t.app_id + ")" + where(t) + "? Its URL stops answering.", false,
-                      "--yes", true))
+    if (!host.confirm("Stop " + t.app_name + where(t) + "? Its URL stops answering.", false, "--yes", true))
         throw mgpux::Error(MGPUX_E_CANCELLED, "not stopped");
-    mgpux::Modal(host).app_stop(t.app_id, t.profile);  // a failure throws: exit 1 naming modal's error
+    std::vector<std::string> words = app_command(t, "stop");
+    words.insert(words.begin() + 2, "--yes");
+    const Json r = mgpux::Modal(host).try_call(words, t.profile);
+    if (!r.bool_or("ok") && says_not_deployed(r))
+        throw mgpux::Error(MGPUX_E_FAILED, "no deployed app named " + t.app_name + where(t) + "; nothing was stopped");
+    if (!r.bool_or("ok")) throw mgpux::Error(MGPUX_E_FAILED, "");  // the host recorded modal's error
     if (!dry_run(args)) {
         mgpux::SessionRecord fields;
         fields.state = "stopped";
-        mgpux::State(host).session_update(t.app_id, fields);
+        // Every session of the name: each deploy of it recorded one.
+        for (const auto& s : serve_sessions(host))
+            if (s.app_name == t.app_name && s.state != "stopped" && s.id)
+                mgpux::State(host).session_update(*s.id, fields);
     }
     if (json_out(args)) {
         Json doc = Json::object();
         doc.set("app_name", t.app_name);
-        doc.set("app_id", t.app_id);
         doc.set("profile", t.profile.empty() ? Json() : Json(t.profile));
+        doc.set("environment", t.environment.empty() ? Json() : Json(t.environment));
         doc.set("stopped", !dry_run(args));
         host.json(doc);
     } else if (!dry_run(args)) {
-        host.success("Stopped " + t.app_name + " (" + t.app_id + ").\n");
+        host.success("Stopped " + t.app_name + where(t) + ".\n");
     }
     return MGPUX_OK;
 }

@@ -2,9 +2,10 @@
 // `m-gpux sessions`: the sessions the runner recorded after a detached
 // launch (sessions.json), reconciled with Modal on request, and the things
 // one does with one: show, logs, open, pull its workspace, stop, forget.
-// Everything about an app goes by its recorded app id (Modal resolves names
-// only for deployed apps); a session written by the Python
-// tool has only a name and is resolved once through `modal app list`.
+// Everything about an app goes by its recorded app id, except a deployment, which goes by
+// its name (Modal resolves names only for deployed apps, and `modal deploy` prints no id);
+// a session written by the Python tool has only a name and is resolved once through
+// `modal app list`.
 #include "session_logic.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -78,8 +79,9 @@ const mgpux::Commands kCommands{
               "  m-gpux sessions show sess-1a2b3c4d")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("sessions logs", "Show (or follow) the logs of a session's app", kLogsOptions, cmd_logs)
-        .help("Runs `modal app logs <app id>` in the session's profile: the last 100 entries, or\n"
-              "with --follow everything new until Ctrl-C.\n"
+        .help("Runs `modal app logs <app id>` in the session's profile (a deployment: by its app\n"
+              "name, in its environment): the last 100 entries, or with --follow everything new\n"
+              "until Ctrl-C.\n"
               "\n"
               "Example:\n"
               "  m-gpux sessions logs sess-1a2b3c4d -f"),
@@ -101,9 +103,10 @@ const mgpux::Commands kCommands{
               "  m-gpux sessions pull sess-1a2b3c4d --to ./results")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("sessions stop", "Stop a session's app", kIdOnly, cmd_stop)
-        .help("Stops the session's app by app id (`modal app stop --yes <app id>`) in its profile\n"
-              "after a confirmation (--yes to skip it). The session is marked stopped only when\n"
-              "Modal says the app stopped; a failed stop exits 1.\n"
+        .help("Stops the session's app by app id (`modal app stop --yes <app id>`; a deployment by\n"
+              "its app name, in its environment) in its profile after a confirmation (--yes to\n"
+              "skip it). The session is marked stopped only when Modal says the app stopped; a\n"
+              "failed stop exits 1.\n"
               "\n"
               "Example:\n"
               "  m-gpux sessions stop sess-1a2b3c4d --yes")
@@ -124,6 +127,23 @@ struct Target {
     std::string app_id;
     std::string description;
     std::string secret_name;  // a credentials secret an older m-gpux recorded, "" when none
+    // A deployment recorded by name: Modal's app commands take the name (with its environment),
+    // so no `app list` is needed to find its id.
+    bool by_name = false;
+    std::string environment;  // the deployment's, "" = the profile's default
+
+    // The app as `modal app stop/logs` take it.
+    std::vector<std::string> app_words() const {
+        if (!by_name) return {app_id};
+        std::vector<std::string> words{description};
+        if (!environment.empty()) words.insert(words.end(), {"--env", environment});
+        return words;
+    }
+    std::string label() const {
+        if (by_name)
+            return "deployed app " + description + (environment.empty() ? "" : " (environment " + environment + ")");
+        return "app " + app_id + (description.empty() ? "" : " (" + description + ")");
+    }
 };
 
 std::string profile_label(const std::string& profile) { return profile.empty() ? "(active profile)" : profile; }
@@ -190,6 +210,11 @@ Target resolve_target(Host& host, const SessionRecord& s) {
     }
     if (t.description.empty())
         throw Error(MGPUX_E_FAILED, "session " + t.ref + " records neither an app id nor an app name");
+    if (s.extra.bool_or("deployed") && s.backend != "local") {
+        t.by_name = true;
+        t.environment = s.extra.string_or("environment");
+        return t;
+    }
     t.app_id = resolve_by_name(host, t, t.description);
     return t;
 }
@@ -334,7 +359,8 @@ int cmd_show(Host& host, const Args& args) {
 
 int cmd_logs(Host& host, const Args& args) {
     const Target t = resolve_target(host, find_session(host, args.str("id")));
-    std::vector<std::string> argv{"app", "logs", t.app_id};
+    std::vector<std::string> argv{"app", "logs"};
+    for (const auto& w : t.app_words()) argv.push_back(w);
     if (args.flag("follow")) argv.push_back("--follow");
     // The terminal is the child's: logs stream as Modal prints them.
     Modal(host).call(argv, t.profile, 0, true);
@@ -432,6 +458,14 @@ int cmd_pull(Host& host, const Args& args) {
 // "already stopped" (the goal, reached earlier) is told apart from a failure.
 // Returns true when Modal reported it already stopped; throws on a real failure.
 bool stop_app(Host& host, const Target& t) {
+    if (t.by_name) {
+        std::vector<std::string> argv{"app", "stop", "--yes"};
+        for (const auto& w : t.app_words()) argv.push_back(w);
+        const Json r = Modal(host).try_call(argv, t.profile, 60);
+        if (r.bool_or("ok")) return false;
+        if (r.string_or("stderr").find("already stopped") != std::string::npos) return true;
+        throw Error(MGPUX_E_FAILED, "");  // the host recorded what failed
+    }
     const auto* modal = host.service<mgpux_modal_service>(MGPUX_SERVICE_MODAL);
     if (!modal) throw Error(MGPUX_E_FAILED, "this m-gpux host does not provide the modal service; update m-gpux");
     const char* out = nullptr;
@@ -463,8 +497,7 @@ bool delete_session_secret(Host& host, const Target& t) {
 
 int cmd_stop(Host& host, const Args& args) {
     const Target t = resolve_target(host, find_session(host, args.str("id")));
-    const std::string what = "app " + t.app_id + (t.description.empty() ? "" : " (" + t.description + ")") +
-                             " of session " + t.ref + " in profile " + profile_label(t.profile);
+    const std::string what = t.label() + " of session " + t.ref + " in profile " + profile_label(t.profile);
     if (!host.confirm("Stop " + what + "?", true, "--yes", true))
         throw Error(MGPUX_E_CANCELLED, "cancelled: the app was not stopped");
     const bool already = stop_app(host, t);
@@ -476,7 +509,8 @@ int cmd_stop(Host& host, const Args& args) {
     if (args.global_flag("json")) {
         Json doc = Json::object();
         doc.set("id", t.ref);
-        doc.set("app_id", t.app_id);
+        doc.set("app_id", t.app_id.empty() ? Json() : Json(t.app_id));
+        doc.set("app_name", t.description.empty() ? Json() : Json(t.description));
         doc.set("profile", t.profile);
         doc.set("stopped", !dry);
         doc.set("already_stopped", already);

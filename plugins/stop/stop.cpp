@@ -7,6 +7,7 @@
 
 #include <mgpux/plugin.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -206,22 +207,38 @@ std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
     return outcomes;
 }
 
+// A session's profile ("" = the one active when it started) against the one an app was listed in.
+bool same_profile(const std::string& session_profile, const std::string& listed) {
+    return session_profile.empty() || listed.empty() || session_profile == listed;
+}
+
 // Marks every tracked session of a stopped app "stopped". Returns how many
 // changed; a state file that cannot be read is rethrown by the caller later,
 // after the report, so that a broken local file never keeps apps running.
 std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcomes) {
     std::set<std::string> stopped;
-    for (const Outcome& o : outcomes)
-        if (o.ok && !o.dry) stopped.insert(o.app.app_id);
+    std::vector<const AppRow*> deployments;  // stopped deployed apps, for sessions recorded by name
+    for (const Outcome& o : outcomes) {
+        if (!o.ok || o.dry) continue;
+        stopped.insert(o.app.app_id);
+        if (o.app.state == "deployed") deployments.push_back(&o.app);
+    }
     if (stopped.empty()) return 0;
+    auto is_stopped = [&](const SessionRecord& s) {
+        if (stopped.count(s.app_id.value_or(""))) return true;
+        if (!s.app_id.value_or("").empty() || !s.extra.bool_or("deployed")) return false;
+        return std::any_of(deployments.begin(), deployments.end(), [&](const AppRow* a) {
+            return a->description == s.app_name.value_or("") && same_profile(s.profile.value_or(""), a->profile);
+        });
+    };
     State state(host);
     std::size_t changed = 0;
     SessionRecord fields;
     fields.state = "stopped";
     for (const SessionRecord& s : state.sessions()) {
-        if (!stopped.count(s.app_id.value_or("")) || s.state == "stopped") continue;
+        if (!is_stopped(s) || s.state == "stopped") continue;
         const std::string id = s.id.value_or("");
-        state.session_update(id.empty() ? *s.app_id : id, fields);
+        state.session_update(id.empty() ? s.app_id.value_or(s.app_name.value_or("")) : id, fields);
         ++changed;
     }
     return changed;

@@ -4,9 +4,10 @@
 # and the number of `modal` processes each launch starts, against a stub `modal` written in C
 # that answers at once (so the stub is not what is measured). Our own time is reported as CPU time
 # (user + system) next to the wall time, which on a busy machine is mostly waiting for a core and
-# for fsync. `hub script` also runs python3 once to find input() calls. Goal: under 15 ms of our own time
-# and exactly one `modal` process per hub, dev, host and preset launch (a deploy also asks `modal
-# app list` for its app id, since `modal deploy` does not print one).
+# for fsync. Goal: under 15 ms of our own time and exactly one `modal` process per hub, dev, host
+# and preset launch, deploys included (a deployment's session goes by its app name, so nothing asks
+# `modal app list` for an id). `serve deploy` also creates its named secret of API key digests
+# (which `serve keys` rotates without a redeploy).
 #
 #   tests/bench/launch.sh [build-dir] [launches-per-workload]   (defaults: build/release, 50)
 set -euo pipefail
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
 C
 cc -O2 -o "$work/bin/modal" "$work/stub.c"
 printf '[bench]\ntoken_id = "ak-bench"\ntoken_secret = "as-bench"\nactive = true\n' >"$work/modal.toml"
-echo 'print("hi")' >"$work/proj/main.py"
+printf 'print("hi")\n# input( in a comment\nname = "input("\n' >"$work/proj/main.py"
+mkdir -p "$work/proj/site" && echo '<p>hi</p>' >"$work/proj/site/index.html"
 printf 'def app(environ, start_response):\n    start_response("200 OK", [])\n    return [b"ok"]\n' >"$work/proj/web.py"
 
 export HOME="$work/home" MGPUX_HOME="$work/home/.m-gpux" MODAL_CONFIG_PATH="$work/modal.toml"
@@ -73,7 +75,10 @@ measure "(--help)"    --help  # the host's start-up alone, for comparison
 measure "hub jupyter" --yes hub jupyter --cpu 2 --python 3.12 --background
 measure "hub bash"    --yes hub bash --cpu 2 --python 3.12 --background
 measure "dev"         --yes dev --cpu 2 --python 3.12 --background
-measure "hub vllm"    --yes hub vllm --model Qwen/Qwen2.5-1.5B-Instruct --gpu L4 --python 3.12
 measure "hub script"  --yes hub script main.py --cpu 2 --python 3.12
 measure "preset run"  --yes preset run bench-nb --background
+measure "hub vllm"    --yes hub vllm --model Qwen/Qwen2.5-1.5B-Instruct --gpu L4 --python 3.12
+measure "host asgi"   --yes host asgi --entry web:app --name bench-a --cpu 1 --python 3.12
 measure "host wsgi"   --yes host wsgi --entry web:app --name bench --cpu 1 --python 3.12
+measure "host static" --yes host static --dir site --name bench-s
+measure "serve deploy" --yes serve deploy --model Qwen/Qwen2.5-1.5B-Instruct --gpu L4

@@ -471,6 +471,21 @@ class Apps(FakeModalTest):
         self.assertExit(self.modal("app", "stop", "m-gpux-llm-api", env={"FAKE_MODAL_VERSION": "1.4.1"}), 0)
         self.assertEqual(self.fm.app(deployed)["state"], "stopped")
 
+    def test_app_stop_and_logs_take_a_deployed_name_in_its_environment(self):
+        deployed = self.fm.add_app("m-gpux-host-site", env="dev", logs=["GET / 200"])
+        r = self.modal("app", "stop", "--yes", "m-gpux-host-site")
+        self.assertExit(r, 1)
+        self.assertIn("No App with name 'm-gpux-host-site' found in the 'main' environment.", r.stderr)
+        r = self.modal("app", "logs", "m-gpux-host-site", "--env", "dev")
+        self.assertExit(r, 0)
+        self.assertIn("GET / 200", r.stdout)
+        self.assertExit(self.modal("app", "stop", "--yes", "m-gpux-host-site", "--env", "dev"), 0)
+        self.assertEqual(self.fm.app(deployed)["state"], "stopped")
+        # the name now finds the stopped deployment, as Modal's does
+        r = self.modal("app", "stop", "--yes", "m-gpux-host-site", "-e", "dev")
+        self.assertExit(r, 1)
+        self.assertIn("App is already stopped.", r.stderr)
+
     def test_app_stop_prompts_on_a_tty(self):
         app_id = self.fm.add_app("llm")
         master, slave = os.openpty()

@@ -327,24 +327,58 @@ print(json.dumps(out))
                            "--name", "demo", "--cpu", "1")
         self.assertExit(r, 0)
         doc = r.json()
-        # One modal process launches it; `modal deploy` prints no app id, so one `app list` reads it.
-        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["deploy", "app"])
-        self.assertEqual(self.modal_calls()[1]["argv"][:2], ["app", "list"])
+        # One modal process: `modal deploy` prints no app id, and the session goes by the app's name.
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["deploy"])
         deploys = self.fake.calls_of("deploy")
         self.assertEqual(deploys[0]["env"].get("MODAL_PROFILE"), "work")
         self.assertTrue(deploys[0]["argv"][-1].endswith("modal_runner.py"))
         self.assertEqual(doc["app_name"], "m-gpux-host-demo")
         self.assertEqual(doc["mode"], "deploy")
         self.assertEqual(doc["profile"], "work")
-        self.assertTrue(doc["app_id"].startswith("ap-"))
+        self.assertIsNone(doc["app_id"])
         self.assertEqual(doc["url"], "https://work--m-gpux-host-demo-web.modal.run")
-        app = self.fake.app(doc["app_id"])
+        (app,) = self.fake.apps()
         self.assertEqual((app["description"], app["state"]), ("m-gpux-host-demo", "deployed"))
         sessions = json.loads((self.state_dir / "sessions.json").read_text(encoding="utf-8"))
         self.assertEqual(len(sessions), 1)
-        self.assertEqual((sessions[0]["kind"], sessions[0]["app_id"], sessions[0]["id"]),
-                         ("host", doc["app_id"], doc["session_id"]))
+        self.assertEqual((sessions[0]["kind"], sessions[0]["app_id"], sessions[0]["app_name"], sessions[0]["id"]),
+                         ("host", None, "m-gpux-host-demo", doc["session_id"]))
+        self.assertEqual((sessions[0]["deployed"], sessions[0]["environment"]), (True, "main"))
         self.assertEqual(sessions[0]["local_dir"], str(proj))
+
+    def test_every_deploy_is_one_modal_process_and_its_session_stops_by_name(self):
+        site = self.tmp / "site"
+        site.mkdir()
+        (site / "index.html").write_text("<p>hi</p>", encoding="utf-8")
+        launches = {"asgi": ["--project-dir", self.project("a")],
+                    "wsgi": ["--project-dir", self.project("w", module="app.py"), "--entry", "app:app"],
+                    "static": ["--dir", site]}
+        for action, flags in launches.items():
+            before = len(self.modal_calls())
+            r = self.run_mgpux("--yes", "--json", "--profile", "work", "host", action, *flags, "--name", action)
+            self.assertExit(r, 0)
+            self.assertEqual([c["argv"][0] for c in self.modal_calls()[before:]], ["deploy"], action)
+        sessions = {s["app_name"]: s for s in json.loads((self.state_dir / "sessions.json").read_text())}
+        self.assertEqual(set(sessions), {"m-gpux-host-asgi", "m-gpux-host-wsgi", "m-gpux-host-static"})
+        before = len(self.modal_calls())
+        r = self.run_mgpux("--yes", "--json", "sessions", "stop", sessions["m-gpux-host-wsgi"]["id"])
+        self.assertExit(r, 0)
+        # One call, by name, in the deployment's environment, pinned to the profile it was deployed with.
+        (stop,) = self.modal_calls()[before:]
+        self.assertEqual(stop["argv"], ["app", "stop", "--yes", "m-gpux-host-wsgi", "--env", "main"])
+        self.assertEqual(stop["env"].get("MODAL_PROFILE"), "work")
+        states = {a["description"]: a["state"] for a in self.fake.apps()}
+        self.assertEqual(states, {"m-gpux-host-asgi": "deployed", "m-gpux-host-wsgi": "stopped",
+                                  "m-gpux-host-static": "deployed"})
+        self.assertEqual((r.json()["app_id"], r.json()["app_name"]), (None, "m-gpux-host-wsgi"))
+        after = {s["app_name"]: s["state"] for s in json.loads((self.state_dir / "sessions.json").read_text())}
+        self.assertEqual(after["m-gpux-host-wsgi"], "stopped")
+        self.assertEqual(after["m-gpux-host-asgi"], "running")
+        # Stopping it again is "already stopped", not a failure.
+        r = self.run_mgpux("--yes", "--json", "sessions", "stop", sessions["m-gpux-host-wsgi"]["id"])
+        self.assertExit(r, 0)
+        self.assertTrue(r.json()["already_stopped"])
+        self.assertEqual(self.fake.calls_of("app", "list"), [])
 
     def test_background_deploy_prints_url(self):
         proj = self.project(module="app.py")
@@ -352,6 +386,7 @@ print(json.dumps(out))
                            "--entry", "app:app")
         self.assertExit(r, 0)
         self.assertIn("https://alice--m-gpux-host-bg-web.modal.run", r.out)
+        self.assertIn("App: m-gpux-host-bg\n", r.out)  # by name: a deploy prints no app id
         deploys = self.fake.calls_of("deploy")
         self.assertEqual(len(deploys), 1)
         self.assertEqual(deploys[0]["env"].get("MODAL_PROFILE"), "alice")

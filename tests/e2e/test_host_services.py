@@ -223,9 +223,9 @@ class RunnerTests(ServiceTestCase):
         self.assertEqual(self.fake.calls_of("deploy")[0]["argv"][0], "deploy")
         self.assertEqual(r["status"], "completed")
         self.assertEqual(self.fake.apps()[0]["state"], "deployed")
-        # deploy never prints an app id: the runner asks `app list --json`
-        self.assertEqual(r["app_id"], self.fake.apps()[0]["app_id"])
-        self.assertEqual(len(self.fake.calls_of("app", "list", "--json")), 1)
+        # deploy never prints an app id, and the runner does not ask for one: one modal process
+        self.assertIsNone(r["app_id"])
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["deploy"])
         r = self.probe("run", "--mode", "serve", "--detach", "--yes")
         self.assertExit(r, 2)  # detach is for `modal run` only
 
@@ -234,7 +234,10 @@ class RunnerTests(ServiceTestCase):
         sessions = json.loads((self.state_dir / "sessions.json").read_text())
         self.assertEqual(len(sessions), 1)
         self.assertEqual((sessions[0]["id"], sessions[0]["app_id"], sessions[0]["state"], sessions[0]["profile"]),
-                         (r["session_id"], r["app_id"], "running", "alice"))
+                         (r["session_id"], None, "running", "alice"))
+        # by name: a deployed app is the only one of its name in its environment
+        self.assertEqual((sessions[0]["app_name"], sessions[0]["deployed"], sessions[0]["environment"]),
+                         (self.fake.apps()[0]["description"], True, "main"))
         # an attached `modal run` is over when it returns: no session
         self.probe_json("run", "--session-kind", "bash", "--yes")
         self.assertEqual(len(json.loads((self.state_dir / "sessions.json").read_text())), 1)

@@ -47,13 +47,13 @@ class HubTestCase(MgpuxTestCase):
         path = self.fake.home / "calls.jsonl"
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
-    def assert_one_modal_process(self, verb, keys, lookups=()):
-        """The launch was exactly one `modal` process (a deploy also asks `app list` for its app
-        id), and the credentials reached that process's environment for the script's
-        Secret.from_local_environ: no named secret exists."""
+    def assert_one_modal_process(self, verb, keys):
+        """The launch was exactly one `modal` process (a deploy too: its session goes by the app's
+        name, so no `app list` asks for its id), and the credentials reached that process's
+        environment for the script's Secret.from_local_environ: no named secret exists."""
         calls = self.modal_calls()
         self.assertEqual([" ".join(c["argv"][:2]) if c["argv"][0] == "app" else c["argv"][0] for c in calls],
-                         [verb, *lookups])
+                         [verb])
         given = {k for k, present in calls[0]["script"]["local_environ"].items() if present}
         self.assertEqual(given, set(keys))
         self.assertEqual(self.fake.calls_of("secret"), [])
@@ -339,10 +339,13 @@ class VllmTest(HubTestCase):
         self.assertEqual(self.fake.calls_of("run"), [])
         self.assertEqual(doc["url"], "https://work--m-gpux-vllm-serve.modal.run")
         self.assertEqual(doc["openai_base_url"], doc["url"] + "/v1")
-        self.assert_one_modal_process("deploy", ["VLLM_API_KEY"], ["app list"])
+        self.assert_one_modal_process("deploy", ["VLLM_API_KEY"])
         self.assertNotIn(doc["api_key"], self.calls_text())
         (s,) = self.sessions()
-        self.assertEqual((s["kind"], s["app_id"], s["model"]), ("vllm", doc["app_id"], "Qwen/Qwen2.5-1.5B-Instruct"))
+        self.assertIsNone(doc["app_id"])  # `modal deploy` prints none; the session goes by the name
+        self.assertEqual((s["kind"], s["app_id"], s["app_name"], s["deployed"], s["environment"], s["model"]),
+                         ("vllm", None, "m-gpux-vllm", True, "main", "Qwen/Qwen2.5-1.5B-Instruct"))
+        self.assertEqual(s["deployment_url"], "https://modal.com/apps/work/main/deployed/m-gpux-vllm")
         self.assertNotIn("secret_name", s)
 
     def test_gated_model_takes_the_token_from_the_named_variable(self):
@@ -352,7 +355,7 @@ class VllmTest(HubTestCase):
         r = self.hub("--yes", "--script-out", out, "hub", "vllm", "--model", "meta-llama/Llama-3.1-8B-Instruct",
                      "--gpu", "A100:2", "--hf-token-env", "MY_HF", "--background", env=env)
         self.assertExit(r, 0)
-        self.assert_one_modal_process("deploy", ["VLLM_API_KEY", "HF_TOKEN"], ["app list"])
+        self.assert_one_modal_process("deploy", ["VLLM_API_KEY", "HF_TOKEN"])
         self.assertNotIn("hf_secretvalue123", self.calls_text())
         text = out.read_text(encoding="utf-8")
         self.assertNotIn("hf_secretvalue123", text)
@@ -387,10 +390,13 @@ class VllmTest(HubTestCase):
         r = self.hub("--yes", "--json", "hub", "vllm", "--model", "Qwen/Qwen2.5-1.5B-Instruct", "--gpu", "L4")
         self.assertExit(r, 0)
         doc = r.json()
-        r = self.hub("--yes", "stop", "--app", doc["app_id"])
+        r = self.hub("--yes", "stop", "--app", doc["app_name"])
         self.assertExit(r, 0)
         self.assertEqual(self.fake.calls_of("secret"), [])
-        self.assertEqual(self.fake.app(doc["app_id"])["state"], "stopped")
+        (app,) = self.fake.apps()
+        self.assertEqual(app["state"], "stopped")
+        (s,) = self.sessions()
+        self.assertEqual(s["state"], "stopped")  # the session recorded by name follows the app
 
 
 class WizardTest(HubTestCase):

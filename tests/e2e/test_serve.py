@@ -847,7 +847,9 @@ class DeployTests(ServeCase):
         self.assertEqual(doc["new_key"]["key"], key)
         self.assertEqual(doc["url"], "https://alice--m-gpux-llm-api-serve.modal.run")
         self.assertEqual((doc["app_name"], doc["gpu"], doc["mode"]), ("m-gpux-llm-api", "L4", "deploy"))
-        self.assertTrue(doc["app_id"].startswith("ap-"))
+        self.assertIsNone(doc["app_id"])  # `modal deploy` prints none; the session goes by the name
+        # The named secrets `serve keys` rotates without a redeploy, then one modal process: no `app list`.
+        self.assertEqual([c["argv"][0] for c in self.modal_calls()], ["secret", "secret", "deploy"])
         creates = self.fake.calls_of("secret", "create")
         self.assertEqual([c["secret"]["name"] for c in creates], ["m-gpux-llm-api-keys", "m-gpux-llm-api-hf"])
         self.assertEqual([c["secret"]["keys"] for c in creates], [["MGPUX_KEY_HASHES"], ["HF_TOKEN"]])
@@ -862,7 +864,8 @@ class DeployTests(ServeCase):
         sessions = json.loads((self.state_dir / "sessions.json").read_text())
         self.assertEqual(sessions[-1]["kind"], "serve")
         self.assertEqual(sessions[-1]["url"], doc["url"])
-        self.assertEqual(sessions[-1]["app_id"], doc["app_id"])
+        self.assertEqual((sessions[-1]["app_id"], sessions[-1]["app_name"], sessions[-1]["deployed"]),
+                         (None, "m-gpux-llm-api", True))
         self.assertEqual(sessions[-1]["keys_secret"], "m-gpux-llm-api-keys")
 
     def test_text_output_refers_to_the_env_var(self):
@@ -870,6 +873,7 @@ class DeployTests(ServeCase):
         r = self.run_mgpux("--yes", "serve", "deploy", "--model", "Qwen/Qwen3-8B", "--gpu", "L4")
         self.assertExit(r, 0)
         self.assertIn("https://alice--m-gpux-llm-api-serve.modal.run/v1/chat/completions", r.out)
+        self.assertIn("App: m-gpux-llm-api\n", r.out)  # by name: a deploy prints no app id
         self.assertIn("$MGPUX_API_KEY", r.out)
         self.assertIn('os.environ["MGPUX_API_KEY"]', r.out)
         self.assertNotIn(key, r.out + r.err)
@@ -976,27 +980,31 @@ class DeployTests(ServeCase):
 
 
 class StopLogsTests(ServeCase):
+    """Logs and stop go by the deployment's name (with its environment): one modal process each,
+    no `app list`."""
+
     def deployed(self, *args):
         r = self.run_mgpux("--yes", "--json", *args, "serve", "deploy", "--model", "m/x", "--gpu", "L4")
         self.assertExit(r, 0)
-        return r.json()["app_id"]
+        (app,) = [a for a in self.fake.apps() if a["description"] == r.json()["app_name"]]
+        return app["app_id"]
 
-    def test_stop_by_app_id(self):
+    def test_stop_by_name(self):
         app_id = self.deployed()
         self.assertExit(self.run_mgpux("serve", "stop"), 2)  # destructive: needs --yes
+        before = len(self.modal_calls())
         r = self.run_mgpux("--yes", "--json", "serve", "stop")
         self.assertExit(r, 0)
-        self.assertEqual(r.json()["app_id"], app_id)
-        stops = self.fake.calls_of("app", "stop")
-        self.assertEqual(len(stops), 1)
-        self.assertIn(app_id, stops[0]["argv"])
-        self.assertIn("--yes", stops[0]["argv"])
+        self.assertEqual((r.json()["app_name"], r.json()["environment"]), ("m-gpux-llm-api", "main"))
+        (stop,) = self.modal_calls()[before:]
+        self.assertEqual(stop["argv"], ["app", "stop", "--yes", "m-gpux-llm-api", "--env", "main"])
         self.assertEqual(self.fake.app(app_id)["state"], "stopped")
         sessions = json.loads((self.state_dir / "sessions.json").read_text())
         self.assertEqual(sessions[-1]["state"], "stopped")
         r = self.run_mgpux("--yes", "serve", "stop")
         self.assertExit(r, 1)
         self.assertIn("nothing was stopped", r.err)
+        self.assertEqual(self.fake.calls_of("app", "list"), [])
 
     def test_stop_uses_the_profile_it_was_deployed_with(self):
         app_id = self.deployed("--profile", "work")
@@ -1012,18 +1020,21 @@ class StopLogsTests(ServeCase):
         self.assertIn("network down", r.err)
 
     def test_stop_nothing_deployed_and_unknown_profile(self):
-        self.assertExit(self.run_mgpux("--yes", "serve", "stop", "--name", "nope"), 1)
+        r = self.run_mgpux("--yes", "serve", "stop", "--name", "nope")
+        self.assertExit(r, 1)
+        self.assertIn("no deployed app named m-gpux-llm-api-nope", r.err)
         self.assertExit(self.run_mgpux("--yes", "--profile", "ghost", "serve", "stop"), 2)
         self.assertExit(self.run_mgpux("--yes", "serve", "stop", env={"PATH": "/usr/bin:/bin"}), 4)
 
-    def test_logs_by_app_id(self):
+    def test_logs_by_name(self):
         app_id = self.deployed()
         self.fake.append_logs(app_id, ["vLLM loading", "ready"])
+        before = len(self.modal_calls())
         r = self.run_mgpux("serve", "logs")
         self.assertExit(r, 0)
         self.assertIn("vLLM loading", r.out)
-        call = self.fake.calls_of("app", "logs")[0]
-        self.assertIn(app_id, call["argv"])
+        (call,) = self.modal_calls()[before:]
+        self.assertEqual(call["argv"], ["app", "logs", "m-gpux-llm-api", "--env", "main"])
         self.assertEqual(call["env"].get("MODAL_PROFILE"), "alice")
         self.assertExit(self.run_mgpux("serve", "logs", "--name", "other"), 1)
 
@@ -1033,7 +1044,6 @@ class StopLogsTests(ServeCase):
         r = self.run_mgpux("serve", "logs", "-f")
         self.assertExit(r, 0)
         self.assertIn("-f", self.fake.calls_of("app", "logs")[0]["argv"])
-
 
 if __name__ == "__main__":
     main()

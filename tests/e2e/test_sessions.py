@@ -459,6 +459,41 @@ class StopTests(SessionsTestCase):
         self.assertEqual(self.sessions()[0]["state"], "stopped")
         self.assertNoSecretsLogged()
 
+    def deployment(self, sid="sess-0000000d", env="dev"):
+        """A deployment as the runner records it: by name (`modal deploy` prints no app id)."""
+        app = self.add("m-gpux-host-site", state="deployed", workspace="work", env=env, logs=["GET / 200"])
+        self.write_sessions([session(sid, profile="work", kind="host", app_name="m-gpux-host-site",
+                                     backend="modal", deployed=True, environment=env,
+                                     deployment_url="https://modal.com/apps/work/%s/deployed/m-gpux-host-site" % env)])
+        return app
+
+    def test_a_deployment_stops_by_name_in_its_environment(self):
+        app = self.deployment()
+        doc = self.sess_json("stop", "sess-0000000d", "--yes")
+        self.assertEqual((doc["app_id"], doc["app_name"], doc["stopped"], doc["already_stopped"]),
+                         (None, "m-gpux-host-site", True, False))
+        (call,) = self.modal_calls()  # no `app list` to learn its id
+        self.assertEqual(call["argv"], ["app", "stop", "--yes", "m-gpux-host-site", "--env", "dev"])
+        self.assertEqual(call["env"]["MODAL_PROFILE"], "work")
+        self.assertEqual(self.fake.app(app)["state"], "stopped")
+        self.assertEqual(self.sessions()[0]["state"], "stopped")
+        doc = self.sess_json("stop", "sess-0000000d", "--yes")  # Modal: already stopped
+        self.assertTrue(doc["already_stopped"])
+
+    def test_a_deployments_logs_and_refresh_go_by_name(self):
+        self.deployment(env="main")
+        r = self.sess("logs", "sess-0000000d")
+        self.assertExit(r, 0)
+        self.assertIn("GET / 200", r.out)
+        (call,) = self.modal_calls()
+        self.assertEqual(call["argv"], ["app", "logs", "m-gpux-host-site", "--env", "main"])
+        self.assertEqual(call["env"]["MODAL_PROFILE"], "work")
+        states = {s["id"]: s["state"] for s in self.sess_json("list", "--refresh")["sessions"]}
+        self.assertEqual(states, {"sess-0000000d": "running"})
+        self.fake.update_app(self.fake.apps()[0]["app_id"], state="stopped")
+        states = {s["id"]: s["state"] for s in self.sess_json("list", "--refresh")["sessions"]}
+        self.assertEqual(states, {"sess-0000000d": "stopped"})
+
     def test_stop_deletes_the_sessions_secret(self):
         app = self.add(workspace="work")
         self.write_sessions([session("sess-0000000a", profile="work", app_id=app, secret_name="m-gpux-s-0a0b")])

@@ -59,3 +59,21 @@ TEST(ModalOutput, KeysNormalisedFromBothSpellings) {
     EXPECT_EQ(snake_key("App ID"), "app_id");
     EXPECT_EQ(normalise_keys(json::value(3)), json::value(3));
 }
+
+TEST(ModalOutput, DeploymentPageAndItsEnvironment) {
+    MarkerScanner s;
+    s.feed("✓ App deployed in 2.104s! 🎉");
+    s.feed("View Deployment: https://modal.com/apps/ws/dev-env/deployed/m-gpux-host-demo");
+    s.feed("View Deployment: https://modal.com/apps/ws/other/deployed/second");  // the first one wins
+    ASSERT_TRUE(s.deployment_url());
+    EXPECT_EQ(*s.deployment_url(), "https://modal.com/apps/ws/dev-env/deployed/m-gpux-host-demo");
+    EXPECT_FALSE(s.app_id());  // a deploy names no app id
+    EXPECT_EQ(environment_of_deployment(*s.deployment_url()), "dev-env");
+    EXPECT_EQ(environment_of_deployment("https://modal.com/apps/ws/main/deployed/x"), "main");
+    EXPECT_FALSE(environment_of_deployment("https://modal.com/apps/ws/main/ap-Ab12Cd34Ef56Gh78Ij90Kl"));
+    EXPECT_FALSE(environment_of_deployment("https://modal.com/apps/ws/ma in/deployed/x"));
+    EXPECT_FALSE(environment_of_deployment("http://modal.com/apps/ws/main/deployed/x"));
+    MarkerScanner plain;
+    plain.feed("View Deployment: not-a-url");
+    EXPECT_FALSE(plain.deployment_url());
+}
