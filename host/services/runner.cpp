@@ -375,11 +375,8 @@ private:
         if (!limit) return true;
         const auto r = modal_.call({{"billing", "report", "--for", "this month", "--json"}, profile_, 60});
         const auto used = r.ok() ? spend::month_used(r.json) : std::nullopt;
-        if (!used) {
-            console_.text(TextKind::Warning, "could not read this month's usage of '" + *profile_ +
-                                                 "' to check its budget (" + describe_failure(r) + "); going on\n");
-            return true;
-        }
+        if (!used)
+            return unchecked_budget_allows(r.ok() ? "the billing report is not a list of costs" : describe_failure(r));
         const std::string figures = spend::usd(*used) + " used of its " + spend::usd(*limit) + " budget this month";
         if (*used >= *limit) {
             if (ctx_.globals.ignore_budget) {
@@ -402,6 +399,22 @@ private:
                                                      "''s budget (" + figures + ")\n");
         }
         return true;
+    }
+
+    // The profile has a budget but its usage could not be read: an unknown
+    // figure may be over the budget, so only --ignore-budget launches.
+    bool unchecked_budget_allows(const std::string& why) {
+        const std::string what =
+            "profile '" + *profile_ + "' has a budget but its usage this month could not be checked (" + why + ")";
+        if (ctx_.globals.ignore_budget) {
+            console_.text(TextKind::Warning, what + "; launching anyway (--ignore-budget)\n");
+            return true;
+        }
+        settle(
+            "refused", kExitFailed,
+            what +
+                "; try again, check the account with `m-gpux budget show`, or pass --ignore-budget to launch anyway");
+        return false;
     }
 
     void write_script_out() {

@@ -133,9 +133,28 @@ class LaunchGuardTest(LaunchCase):
         self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
 
     def test_without_a_budget_nothing_is_fetched(self):
+        self.fake.set_scenario([{"match": ["billing"], "exit": 1, "stderr": "Error: boom"}])
         r = self.launch("--profile", "work")
         self.assertExit(r, 0)
-        self.assertEqual(self.fake.calls_of("billing", "report"), [])
+        self.assertEqual(self.fake.calls_of("billing"), [])
+        self.assertEqual(len(self.fake.calls_of("run")), 1)
+
+    def test_a_failing_billing_call_refuses_a_profile_with_a_budget(self):
+        self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "Error: billing is down"}])
+        for budgets in ('{"work": 30}', '{"*": 30}'):
+            self.write_budgets(budgets)
+            r = self.launch("--profile", "work")
+            self.assertExit(r, 1)
+            self.assertIn("usage this month could not be checked", r.err)
+            self.assertIn("billing is down", r.err)
+            self.assertIn("--ignore-budget", r.err)
+            self.assertEqual(self.fake.calls_of("run"), [])
+            self.assertEqual(self.fake.calls_of("secret", "create"), [])
+        r = self.launch("--profile", "work", "--ignore-budget")
+        self.assertExit(r, 0)
+        self.assertIn("launching anyway", r.err)
+        (run,) = self.fake.calls_of("run")
+        self.assertEqual(run["env"]["MODAL_PROFILE"], "work")
 
     def test_review_shows_the_price_and_a_crossing_run_is_warned(self):
         self.fake.set_billing("work", [usage_row("trainer", "5")])
