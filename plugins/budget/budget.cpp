@@ -3,6 +3,7 @@
 // this month's usage (`modal billing report`, fetched for every profile at
 // once), with a periodic watch that can stop an over-budget account's apps.
 #include "app_list.hpp"
+#include "app_stop.hpp"
 #include "budget_logic.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -19,7 +20,6 @@ using mgpux::Json;
 
 constexpr double kUsageTimeoutS = 60;
 constexpr double kListTimeoutS = 30;
-constexpr double kStopTimeoutS = 60;
 
 const mgpux_option kSetOptions[] = {
     mgpux::positional("amount").required().metavar("AMOUNT").help("the monthly limit in US dollars (e.g. 25)"),
@@ -70,7 +70,8 @@ const mgpux::Commands kCommands{
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("budget check", "Exit 1 when an account is over its budget", kCheckOptions, check)
         .help("Exits 0 when every account with a limit is under it, 1 when one is over (or its usage\n"
-              "could not be read). --stop stops the over-budget accounts' running m-gpux apps.\n\n"
+              "could not be read). --stop stops the over-budget accounts' running m-gpux apps as\n"
+              "`m-gpux stop` does, marking their tracked sessions stopped.\n\n"
               "Example:\n  m-gpux budget check --stop")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("budget watch", "Check the budgets every few minutes until Ctrl-C", kWatchOptions, watch)
@@ -203,62 +204,66 @@ int show(const mgpux::Host& host, const mgpux::Args& args) {
 
 // ------------------------------------------------------------ stopping
 
-// The account's running m-gpux apps, each stopped with `modal app stop`; one line per app.
-Json stop_account(const mgpux::Host& host, const std::string& profile) {
-    Json stopped = Json::array();
+// What --stop did to the over-budget accounts' apps, and the state file's
+// status once their sessions were recorded (the apps are stopped regardless).
+struct Stops {
+    std::vector<mgpux::stop::StopOutcome> outcomes;
+    int32_t state_status = MGPUX_OK;
+};
+
+// Stops the account's running m-gpux apps as `m-gpux stop` does (by id, in
+// that profile; their sessions marked stopped, older sessions' secrets
+// deleted) and reports each.
+void stop_account(const mgpux::Host& host, const std::string& profile, Stops& stops) {
     const Json listed = mgpux::Modal(host).call({"app", "list", "--json"}, profile, kListTimeoutS);
     if (!listed.bool_or("ok")) {
         host.warn(profile + ": could not list its apps: " + listed.string_or("error") + "\n");
-        return stopped;
+        return;
     }
     const Json* doc = listed.find("json");
     const auto apps = mgpux::stop::live_mgpux_apps(mgpux::stop::parse_app_list(doc ? *doc : Json(), profile));
-    std::vector<Json> requests;
-    for (const auto& app : apps) {
-        Json req = Json::object();
-        req.set("args", Json(Json::Array{"app", "stop", app.app_id}));
-        req.set("profile", profile);
-        req.set("timeout_s", kStopTimeoutS);
-        requests.push_back(req);
-    }
-    if (requests.empty()) {
+    if (apps.empty()) {
         host.info(profile + ": no running m-gpux app to stop\n");
-        return stopped;
+        return;
     }
-    const Json rows = mgpux::Modal(host).call_many(requests);
-    for (std::size_t i = 0; i < apps.size(); ++i) {
-        const bool ok = rows.as_array().at(i).bool_or("ok");
-        const std::string what = apps[i].description + " (" + apps[i].app_id + ") in " + profile;
-        if (ok) host.success("Stopped " + what + "\n");
-        else host.warn("Could not stop " + what + ": " + rows.as_array().at(i).string_or("error") + "\n");
-        Json j = mgpux::stop::app_json(apps[i]);
-        j.set("stopped", ok);
-        stopped.push(j);
-    }
-    return stopped;
+    const auto outcomes = mgpux::stop::stop_apps(host, apps);
+    const int32_t status = mgpux::stop::record_stops(host, outcomes);
+    if (status != MGPUX_OK) stops.state_status = status;
+    mgpux::stop::report_stops(host, outcomes);
+    stops.outcomes.insert(stops.outcomes.end(), outcomes.begin(), outcomes.end());
+}
+
+Json stops_json(const Stops& stops, Json doc) {
+    Json failed = Json::array();
+    for (const auto& o : stops.outcomes)
+        if (!o.ok) failed.push(mgpux::stop::failure_json(o));
+    doc.set("stopped", mgpux::stop::stopped_json(stops.outcomes));
+    doc.set("failed", failed);
+    return doc;
 }
 
 int check(const mgpux::Host& host, const mgpux::Args& args) {
     const bool json = args.global_flag("json");
-    const std::vector<Standing> all = standings(host, read_budgets(host));
+    const bool stop = args.flag("stop");
+    const Budgets budgets = read_budgets(host);
+    if (stop) mgpux::stop::require_readable_sessions(host, "m-gpux budget check --stop");
+    const std::vector<Standing> all = standings(host, budgets);
     bool failed = false;
-    Json stopped = Json::array();
+    Stops stops;
     for (const Standing& s : all) {
-        if (s.over() && args.flag("stop")) {
-            const Json account_stops = stop_account(host, s.profile);
-            for (const Json& j : account_stops.as_array()) stopped.push(j);
-        }
+        if (s.over() && stop) stop_account(host, s.profile, stops);
         failed = failed || s.over() || (!s.used && s.limit.amount);
     }
     if (json) {
         Json doc = Json::object();
         doc.set("accounts", standings_json(all));
         doc.set("over_budget", failed);
-        doc.set("stopped", stopped);
-        host.json(doc);
+        host.json(stops_json(stops, doc));
     } else {
         print_table(host, all);
     }
+    // The state service already recorded its message (file and position).
+    if (stops.state_status != MGPUX_OK) throw mgpux::Error(stops.state_status, "");
     return failed ? MGPUX_E_FAILED : MGPUX_OK;
 }
 
@@ -291,8 +296,11 @@ void watch_round(const mgpux::Host& host, bool stop) {
     try {
         const std::vector<Standing> all = standings(host, read_budgets(host));
         host.text(watch_line(clock_now(), all) + "\n");
+        if (!stop) return;
+        Stops stops;
         for (const Standing& s : all)
-            if (s.over() && stop) stop_account(host, s.profile);
+            if (s.over()) stop_account(host, s.profile, stops);
+        if (stops.state_status != MGPUX_OK) throw mgpux::Error(stops.state_status, "");
     } catch (const mgpux::Error& e) {
         if (e.code() == MGPUX_E_CONFIG) throw;  // a broken budgets file will not fix itself
         host.warn(clock_now() + " this round failed (" + e.what() + "); trying again next round\n");

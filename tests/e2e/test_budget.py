@@ -21,6 +21,12 @@ class BudgetTestCase(MgpuxTestCase):
         self.write_two_profiles()  # alice (active), work
         self.budgets = self.state_dir / "budgets.json"
 
+    def write_sessions(self, sessions):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / "sessions.json"
+        path.write_text(json.dumps(sessions), encoding="utf-8")
+        path.chmod(0o600)
+
     def write_budgets(self, text):
         self.state_dir.mkdir(mode=0o700, exist_ok=True)
         self.budgets.write_text(text, encoding="utf-8")
@@ -85,6 +91,43 @@ class CheckTest(BudgetTestCase):
         self.assertEqual([s["app_id"] for s in r.json()["stopped"]], [mine])
         self.assertEqual(self.fake.app(theirs)["state"], "deployed")
         self.assertEqual(self.fake.app(alices)["state"], "ephemeral (detached)")
+
+    def test_stop_records_the_stopped_sessions_as_stop_does(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        mine = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="work")
+        other = self.fake.add_app("m-gpux-shell", state="ephemeral (detached)", workspace="work")
+        self.write_sessions([
+            {"id": "sess-0000000a", "app_id": mine, "state": "running", "profile": "work",
+             "secret_name": "m-gpux-s-0a0b"},
+            {"id": "sess-0000000b", "app_id": "ap-" + "n" * 22, "state": "running", "profile": "work"},
+        ])
+        self.fake.set_scenario([{"match": ["app", "stop", "--yes", other], "exit": 1,
+                                 "stderr": "App is already stopped. (Stopped at 2026-12-01 by 'work').\n"}])
+        r = self.run_mgpux("--json", "budget", "check", "--stop")
+        self.assertExit(r, 1)
+        doc = r.json()
+        self.assertEqual(sorted(s["app_id"] for s in doc["stopped"]), sorted([mine, other]))
+        self.assertEqual(doc["failed"], [])
+        states = {s["id"]: s["state"] for s in json.loads((self.state_dir / "sessions.json").read_text())}
+        self.assertEqual(states, {"sess-0000000a": "stopped", "sess-0000000b": "running"})
+        (delete,) = self.fake.calls_of("secret", "delete")
+        self.assertIn("m-gpux-s-0a0b", delete["argv"])
+        self.assertEqual(delete["env"]["MODAL_PROFILE"], "work")
+        self.assertIn("Already stopped", r.err)
+
+    def test_stop_with_an_unreadable_sessions_file_stops_nothing(self):
+        self.fake.set_billing("work", [usage_row("trainer", "31")])
+        self.write_budgets('{"work": 30}')
+        app = self.fake.add_app("m-gpux-jupyter", state="ephemeral (detached)", workspace="work")
+        path = self.state_dir / "sessions.json"
+        path.write_text('[{"id": ', encoding="utf-8")
+        path.chmod(0o600)
+        r = self.run_mgpux("budget", "check", "--stop")
+        self.assertExit(r, 3)
+        self.assertIn("sessions.json", r.err)
+        self.assertEqual(self.fake.calls_of("app", "stop"), [])
+        self.assertEqual(self.fake.app(app)["state"], "ephemeral (detached)")
 
     def test_show_table_names_each_account(self):
         self.fake.set_billing("alice", [usage_row("a", "2")])
