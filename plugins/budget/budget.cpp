@@ -76,7 +76,9 @@ const mgpux::Commands kCommands{
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("budget watch", "Check the budgets every few minutes until Ctrl-C", kWatchOptions, watch)
         .help("Prints one line per round. A failing billing call is reported and the watch goes on.\n"
-              "By default an account over its budget has its m-gpux apps stopped (--no-stop only reports).\n\n"
+              "By default an account over its budget has its m-gpux apps stopped (--no-stop only reports).\n"
+              "Ctrl-C ends it at any moment (a modal call under way is ended too): exit 130, with\n"
+              "how many rounds ran.\n\n"
               "Example:\n  m-gpux budget watch --interval 300"),
 };
 
@@ -144,8 +146,14 @@ std::vector<Standing> standings(const mgpux::Host& host, const Budgets& budgets)
             if (p.bool_or("has_token")) names.push_back(p.string_or("name"));
     if (names.empty()) return out;
     host.progress(("Fetching this month's usage for " + std::to_string(names.size()) + " profile(s)").c_str());
-    const Json rows =
-        mgpux::Modal(host).fan_out({"billing", "report", "--for", "this month", "--json"}, names, kUsageTimeoutS);
+    Json rows;
+    try {
+        rows =
+            mgpux::Modal(host).fan_out({"billing", "report", "--for", "this month", "--json"}, names, kUsageTimeoutS);
+    } catch (const mgpux::Error&) {
+        host.progress(nullptr);  // an interrupted call leaves no spinner line behind
+        throw;
+    }
     host.progress(nullptr);
     for (std::size_t i = 0; i < names.size(); ++i) {
         Standing s;
@@ -272,6 +280,16 @@ int check(const mgpux::Host& host, const mgpux::Args& args) {
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int) { g_interrupted = 1; }
 
+// Ctrl-C between modal calls only notes the interruption. Set again after
+// every modal call: the host's call forwards SIGINT to the modal child while
+// it runs and leaves the default disposition behind.
+void catch_interrupts() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+}
+
 std::string clock_now() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};
@@ -281,30 +299,50 @@ std::string clock_now() {
     return buf;
 }
 
-// Sleeps `seconds` in short steps so that Ctrl-C ends the watch promptly. The
-// handler is set again each time: a modal call in the round resets SIGINT.
+// Sleeps `seconds` in short steps so that Ctrl-C ends the watch promptly.
 void wait_interruptibly(long long seconds) {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
+    catch_interrupts();
     for (long long i = 0; i < seconds * 4 && !g_interrupted; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
 }
 
-void watch_round(const mgpux::Host& host, bool stop) {
+struct WatchTally {
+    int rounds = 0;  // rounds that printed their line
+    std::size_t stopped = 0;
+};
+
+// One round: the line of standings, then the over-budget accounts' apps
+// stopped. A Ctrl-C during a modal call (which ends that call's child) ends
+// the watch; any other failure is reported and the next round tries again.
+void watch_round(const mgpux::Host& host, bool stop, WatchTally& tally) {
     try {
         const std::vector<Standing> all = standings(host, read_budgets(host));
+        catch_interrupts();
         host.text(watch_line(clock_now(), all) + "\n");
+        ++tally.rounds;
         if (!stop) return;
         Stops stops;
         for (const Standing& s : all)
-            if (s.over()) stop_account(host, s.profile, stops);
+            if (s.over() && !g_interrupted) stop_account(host, s.profile, stops);
+        catch_interrupts();
+        for (const auto& o : stops.outcomes) tally.stopped += o.ok ? 1 : 0;
         if (stops.state_status != MGPUX_OK) throw mgpux::Error(stops.state_status, "");
     } catch (const mgpux::Error& e) {
+        catch_interrupts();
+        if (e.code() == MGPUX_E_CANCELLED) {
+            g_interrupted = 1;
+            return;
+        }
         if (e.code() == MGPUX_E_CONFIG) throw;  // a broken budgets file will not fix itself
         host.warn(clock_now() + " this round failed (" + e.what() + "); trying again next round\n");
     }
+}
+
+std::string tally_text(const WatchTally& tally, bool stop) {
+    std::string text =
+        "budget watch stopped after " + std::to_string(tally.rounds) + (tally.rounds == 1 ? " round" : " rounds");
+    if (stop) text += ", " + std::to_string(tally.stopped) + " app(s) stopped";
+    return text;
 }
 
 int watch(const mgpux::Host& host, const mgpux::Args& args) {
@@ -312,21 +350,19 @@ int watch(const mgpux::Host& host, const mgpux::Args& args) {
     if (interval < 60)
         throw mgpux::usage_error("--interval must be at least 60 seconds, not " + std::to_string(interval));
     const bool stop = args.optional_flag("stop").value_or(true);
-    struct sigaction action {
-    }, previous{};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous);
+    struct sigaction previous {};
+    sigaction(SIGINT, nullptr, &previous);
     g_interrupted = 0;
+    catch_interrupts();
     host.info("Watching the budgets every " + std::to_string(interval) + " s" +
               (stop ? " (over-budget accounts get their apps stopped)" : "") + "; Ctrl-C ends it\n");
+    WatchTally tally;
     while (!g_interrupted) {
-        watch_round(host, stop);
-        wait_interruptibly(interval);
+        watch_round(host, stop, tally);
+        if (!g_interrupted) wait_interruptibly(interval);
     }
     sigaction(SIGINT, &previous, nullptr);
-    host.info("\nBudget watch stopped\n");
-    return MGPUX_OK;
+    throw mgpux::Error(MGPUX_E_CANCELLED, tally_text(tally, stop));
 }
 
 }  // namespace

@@ -303,27 +303,82 @@ class WatchTest(BudgetTestCase):
     def test_interval_below_60_is_refused(self):
         self.assertExit(self.run_mgpux("budget", "watch", "--interval", "30"), 2)
 
-    def test_a_failing_round_keeps_going_and_ctrl_c_stops_cleanly(self):
-        self.fake.set_billing("alice", [usage_row("a", "2")])
-        self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "Error: boom"}])
+    def start_watch(self, *args):
         env = dict(self.env)
         env.update(self.fake.env())
-        proc = subprocess.Popen([str(BIN), "budget", "watch", "--interval", "60", "--no-stop"],
+        proc = subprocess.Popen([str(BIN), "budget", "watch", "--interval", "60", *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(self.tmp))
-        try:
-            deadline = time.time() + 20
-            while time.time() < deadline and len(self.fake.calls_of("billing", "report")) < 2:
-                time.sleep(0.1)
-            time.sleep(1.5)  # the round ends and the watch waits
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=10)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        self.assertEqual(proc.returncode, 0, err)
-        self.assertIn("usage unavailable", out.decode())
-        self.assertIn("watch stopped", err.decode() + out.decode())
+        self.addCleanup(self.reap, proc)
+        return proc
+
+    @staticmethod
+    def reap(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()
+
+    def wait_for_billing_calls(self, count):
+        deadline = time.time() + 20
+        while time.time() < deadline and len(self.fake.calls_of("billing", "report")) < count:
+            time.sleep(0.1)
+        self.assertGreaterEqual(len(self.fake.calls_of("billing", "report")), count)
+
+    def interrupt(self, proc):
+        """Sends Ctrl-C's SIGINT; returns (stdout, stderr) once the watch has ended."""
+        started = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        self.assertLess(time.time() - started, 10)
+        return out.decode(), err.decode()
+
+    def fake_modal_processes(self):
+        """The pids of fake modal processes of this test that are still alive."""
+        marker = ("FAKE_MODAL_HOME=" + str(self.fake.home)).encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if marker in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:
+                continue
+        return pids
+
+    def assertEndedCleanly(self, proc, out, err):
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertTrue(out == "" or out.endswith("\n"), repr(out))  # no half-printed line
+        last = err.rstrip("\n").splitlines()[-1]
+        self.assertIn("budget watch stopped", last)
+        self.assertEqual(self.fake_modal_processes(), [])
+
+    def test_a_failing_round_keeps_going_and_ctrl_c_in_the_wait_ends_it(self):
+        self.fake.set_billing("alice", [usage_row("a", "2")])
+        self.fake.set_scenario([{"match": ["billing", "report"], "exit": 1, "stderr": "Error: boom"}])
+        proc = self.start_watch("--no-stop")
+        self.wait_for_billing_calls(2)
+        time.sleep(1.5)  # the round ends and the watch waits
+        out, err = self.interrupt(proc)
+        self.assertEndedCleanly(proc, out, err)
+        self.assertIn("usage unavailable", out)
+        self.assertIn("after 1 round", err)
+        self.assertEqual(len(self.fake.calls_of("billing", "report")), 2)
+
+    def test_ctrl_c_during_a_billing_call_ends_the_modal_child_and_the_watch(self):
+        self.fake.set_scenario([{"match": ["billing", "report"], "delay_s": 60}])
+        proc = self.start_watch()
+        self.wait_for_billing_calls(2)
+        time.sleep(0.5)  # both children are waiting on their delayed answers
+        self.assertNotEqual(self.fake_modal_processes(), [])
+        out, err = self.interrupt(proc)
+        self.assertEndedCleanly(proc, out, err)
+        self.assertEqual(out, "")  # the round never finished: no line for it
+        self.assertIn("after 0 rounds", err)
+        self.assertNotIn("this round failed", err)
+        self.assertEqual(self.fake.calls_of("app"), [])
 
 
 if __name__ == "__main__":
