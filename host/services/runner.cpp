@@ -356,7 +356,7 @@ private:
     // most it can cost. The local backend costs nothing.
     std::vector<std::vector<std::string>> price_rows() {
         if (local_) return {{"price", "local: no charge"}};
-        per_hour_ = spend::hourly_price(req_.compute);
+        per_hour_ = spend::hourly_price(req_.compute, current_rates());
         if (!per_hour_) return {};
         std::vector<std::vector<std::string>> rows{{"price", price_text(per_hour_)}};
         if (req_.timeout_s)

@@ -121,17 +121,17 @@ AutoChoice choose_auto(const std::vector<Account>& accounts) {
     return choice;
 }
 
-std::optional<double> hourly_price(const std::string& label) {
+std::optional<double> hourly_price(const std::string& label, const RateTable& rates) {
     // "CPU (8 cores, 4096 MB)": the label the catalog gives CPU sizes.
     if (label.rfind("CPU (", 0) == 0) {
         const auto comma = label.find(", ");
         const int cores = std::atoi(label.c_str() + 5);
         const int memory_mb = comma == std::string::npos ? 0 : std::atoi(label.c_str() + comma + 2);
         if (cores <= 0 || memory_mb <= 0) return std::nullopt;
-        return cpu_price_per_hour(cores, memory_mb);
+        return cpu_price_per_hour(cores, memory_mb, rates);
     }
     try {
-        return gpu_spec_price_per_hour(parse_gpu_spec(label));
+        return gpu_spec_price_per_hour(parse_gpu_spec(label), rates);
     } catch (const ServiceError&) {
         return std::nullopt;
     }

@@ -255,6 +255,8 @@ class AutoProfileTest(LaunchCase):
 
 class PricingTest(MgpuxTestCase):
     def test_pricing_json_has_the_table_and_its_source(self):
+        with self.fake.locked_state() as state:
+            state["billing_rates"] = {}  # a workspace whose answer names no rate
         r = self.run_mgpux("--json", "pricing")
         self.assertExit(r, 0)
         doc = r.json()
@@ -264,9 +266,28 @@ class PricingTest(MgpuxTestCase):
         self.assertEqual(doc["rates"]["cpu_core_hour"], 0.0473)
         self.assertEqual(doc["rates"]["volume_gib_month"], 0.09)
         self.assertEqual(doc["source"], "static")
-        self.assertIsNone(doc["live_rates"])  # the fake workspace has no rates to give
+        self.assertEqual({row["source"] for row in doc["rows"] if row["usd"] is not None}, {"static"})
+        self.assertIsNone(doc["live_rates"])
         self.assertIn("live rates unavailable", doc["note"])
         self.assertFalse((self.state_dir / "rates.json").exists())
+
+    def test_the_workspaces_rates_mark_each_row_live_and_list_the_unknown_ones(self):
+        self.write_two_profiles()
+        r = self.run_mgpux("--json", "pricing")
+        self.assertExit(r, 0)
+        doc = r.json()
+        rows = {row["resource"]: row for row in doc["rows"]}
+        for resource in ("GPU H100", "GPU A100-80GB", "GPU A10", "CPU", "Memory", "Sandbox CPU", "Sandbox memory",
+                         "Volume storage"):
+            self.assertEqual(rows[resource]["source"], "live", resource)
+        self.assertEqual(rows["GPU H100"]["usd"], 3.95)
+        self.assertIsNone(rows["GPU H100!"]["usd"])  # no rate of its own, live or static
+        self.assertEqual(doc["unrecognised"], ["internet_egress_gib"])
+        self.assertEqual(doc["source"], "live")
+        self.assertEqual({g["name"]: g["source"] for g in doc["gpus"]}["L4"], "live")
+        r = self.run_mgpux("pricing")
+        self.assertRegex(r.out, r"GPU H100\s+\$3\.95 per GPU-hour\s+live")
+        self.assertRegex(r.out, r"internet_egress_gib\s+0\.050000\s+not recognised")
 
     def rates_calls(self):
         return len(self.fake.calls_of("billing", "rates"))
@@ -274,12 +295,12 @@ class PricingTest(MgpuxTestCase):
     def test_live_rates_are_cached_for_seven_days(self):
         self.write_two_profiles()
         with self.fake.locked_state() as state:
-            state["billing_rates"] = {"gpu.h100": "3.95", "cpu.core": "0.0473"}
+            state["billing_rates"] = {"gpu.h100": "4.25", "cpu.core": "0.0473"}
         r = self.run_mgpux("--json", "pricing")
         self.assertExit(r, 0)
-        self.assertEqual(r.json()["live_rates"], {"cpu.core": "0.0473", "gpu.h100": "3.95"})
+        self.assertEqual(r.json()["live_rates"], {"cpu.core": "0.0473", "gpu.h100": "4.25"})
         cache = json.loads((self.state_dir / "rates.json").read_text(encoding="utf-8"))
-        self.assertEqual(cache["rates"]["gpu.h100"], "3.95")
+        self.assertEqual(cache["rates"]["gpu.h100"], "4.25")
         self.assertLess(abs(cache["fetched_at"] - time.time()), 60)
         self.assertExit(self.run_mgpux("pricing"), 0)
         self.assertEqual(self.rates_calls(), 1)  # fresh: read from the cache
@@ -293,10 +314,47 @@ class PricingTest(MgpuxTestCase):
         self.assertIn("gpu.h100", r.out)
 
     def test_pricing_table(self):
+        with self.fake.locked_state() as state:
+            state["billing_rates"] = {}
         r = self.run_mgpux("pricing")
         self.assertExit(r, 0)
-        self.assertRegex(r.out, r"GPU L4\s+\$0\.80 per GPU-hour")
+        self.assertRegex(r.out, r"GPU L4\s+\$0\.80 per GPU-hour\s+static")
         self.assertIn("Source: the static table", r.err + r.out)
+
+
+class LiveRatesTest(LaunchCase):
+    """A fresh ~/.m-gpux/rates.json prices the pickers and the review; an expired one does not."""
+
+    def write_rates_cache(self, rates, age_s=3600):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        path = self.state_dir / "rates.json"
+        path.write_text(json.dumps({"fetched_at": int(time.time()) - age_s, "rates": rates}), encoding="utf-8")
+        path.chmod(0o600)
+
+    def test_a_live_h100_rate_prices_the_review_and_its_worst_case(self):
+        self.write_rates_cache({"gpu_h100": "4.20", "mystery_rate": "1"})
+        r = self.launch("--profile", "work", gpu="H100")
+        self.assertExit(r, 0)
+        self.assertRegex(r.err, r"price\s+~\$4\.20/h")
+        self.assertIn("24 h × ~$4.20/h ≈ $100.80 at most", r.err)
+        self.assertEqual(self.fake.calls_of("billing"), [])  # the cache is read, nothing fetched
+
+    def test_a_live_h100_rate_shows_in_the_gpu_picker(self):
+        self.write_rates_cache({"gpu_h100": "4.20"})
+        # compute type: 1 (GPU); then q at the GPU list
+        code, shown = self.run_on_pty(["--profile", "work", "hub", "jupyter"], [b"1\n", b"q\n"])
+        self.assertEqual(code, 130, shown)
+        self.assertRegex(shown, r"H100\s+80 GB - .*, ~\$4\.20/h")
+        self.assertRegex(shown, r"L4\s+24 GB - .*, ~\$0\.80/h")  # the static rate where the cache has none
+
+    def test_an_expired_cache_falls_back_to_the_static_rates(self):
+        self.write_rates_cache({"gpu_h100": "4.20"}, age_s=8 * 86400)
+        r = self.launch("--profile", "work", gpu="H100")
+        self.assertExit(r, 0)
+        self.assertIn("24 h × ~$3.95/h ≈ $94.80 at most", r.err)
+        r = self.run_mgpux("--json", "pricing")  # fetches again: the fake's own rates
+        self.assertEqual(r.json()["source"], "live")
+        self.assertEqual(len(self.fake.calls_of("billing", "rates")), 1)
 
 
 class WatchTest(BudgetTestCase):
