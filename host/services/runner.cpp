@@ -358,6 +358,12 @@ private:
         if (local_) return {{"price", "local: no charge"}};
         per_hour_ = spend::hourly_price(req_.compute, current_rates());
         if (!per_hour_) return {};
+        if (req_.compute == spend::kDefaultContainerLabel) {
+            const std::string price = price_text(per_hour_);
+            per_hour_.reset();  // billed for use above its reservation too: no worst case to promise or warn about
+            return {
+                {"price", price + " (Modal's default reservation of 0.125 cores and 128 MiB; more if it uses more)"}};
+        }
         std::vector<std::vector<std::string>> rows{{"price", price_text(per_hour_)}};
         if (req_.timeout_s)
             rows.push_back({"at most", spend::worst_case_text(static_cast<long long>(*req_.timeout_s), *per_hour_)});

@@ -311,6 +311,14 @@ class ComposeSandboxTest(MgpuxTestCase):
         shutil.copytree(EXAMPLES / name, target, dirs_exist_ok=True)
         return target
 
+    def test_up_shows_the_price_of_the_gpu_sandboxes(self):
+        r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", "--gpu", "H100", "--timeout", "7200",
+                           cwd=self.stack("gpu-inference"))
+        self.assertExit(r, 0)
+        self.assertIn("~$3.95/h", r.err)
+        self.assertIn("2 h × ~$3.95/h ≈ $7.90 at most", r.err)
+        self.assertIn("sandbox CPU and memory rates", r.err)
+
     def drive_up(self, name):
         r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", cwd=self.stack(name))
         self.assertExit(r, 0)

@@ -401,6 +401,20 @@ class DevBoxScript(DevBoxCase):
         self.assertEqual(self.sandbox_calls(), [])
 
 
+class DevBoxPrice(DevBoxCase):
+    def test_up_shows_the_price_and_the_most_its_hours_can_cost(self):
+        r = self.dev("--yes", "--dry-run", "--profile", "work", "dev", "up", "--name", "gpu", "--gpu", "H100:2",
+                     "--hours", "5")
+        self.assertExit(r, 0)
+        self.assertIn("~$7.90/h", r.err)
+        self.assertIn("5 h × ~$7.90/h ≈ $39.50 at most", r.err)
+        # A CPU box is a sandbox: Modal's sandbox rates per core-hour and GiB-hour.
+        r = self.up("--hours", "2")
+        self.assertExit(r, 0)
+        self.assertIn("~$0.31/h", r.err)  # 2 × $0.1419 + 1 GiB × $0.024
+        self.assertIn("2 h × ~$0.31/h ≈ $0.62 at most", r.err)
+
+
 class DevBoxRealSshd(DevBoxCase):
     """A real sshd (Debian's openssh-server), started by the test on a loopback port with its own
     host key and config, stands in for the box: the key m-gpux generated and the block it wrote

@@ -40,6 +40,7 @@ TEST(SpendPrice, HourlyPriceOfAComputeLabel) {
     EXPECT_NEAR(*hourly_price("CPU (1 core, 512 MB)", static_rates()), 0.0473 + 0.5 * 0.008, 1e-12);
     EXPECT_FALSE(hourly_price("H100!", static_rates()));  // no rate of its own
     EXPECT_FALSE(hourly_price("something else", static_rates()));
+    EXPECT_NEAR(*hourly_price(kDefaultContainerLabel, static_rates()), 0.125 * 0.0473 + 0.125 * 0.008, 1e-12);
 }
 
 TEST(SpendPrice, HourlyPriceFollowsLiveRates) {
