@@ -43,8 +43,8 @@ TEST(RatesTest, GpuNamesInSeveralSpellings) {
 }
 
 TEST(RatesTest, UnknownGpusAreNotSwallowedByAKnownPrefix) {
-    for (const char* name : {"gpu_h100_nvl", "h100nvl", "gpu_a100_sxm", "gpu_l40", "gpu_b200_plus", "gpu",
-                             "gpu_mi300x", "gpu_h100_per_second", "sandbox_gpu_h100", ""})
+    for (const char* name : {"gpu_h100_nvl", "h100nvl", "gpu_a100_sxm", "gpu_l40", "gpu_b200_plus", "gpu", "gpu_mi300x",
+                             "gpu_h100_per_second", "sandbox_gpu_h100", ""})
         EXPECT_EQ(recognise_rate(name), std::nullopt) << name;
 }
 
