@@ -5,6 +5,7 @@
 // tunnels are kept in the state document compose_stacks, keyed by stack.
 #include "compose_sandbox.hpp"
 
+#include "budget_guard.hpp"
 #include "compose_plan.hpp"
 #include "launch_args.hpp"
 
@@ -178,6 +179,7 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
     }
     launch::require_confirmable_launch(args);
     const std::string profile = mgpux::Profiles(host).resolve();
+    if (!profile.empty()) budget::require_within_budget(host, args, profile);
     const mgpux::ProcessResult r = run_driver(host, profile, script, {"up"}, false, secret_values(s.project, services));
     const std::vector<std::string> stack_lines = marked(r.stdout_text, "STACK");
     if (r.exit_code != 0 || stack_lines.empty())

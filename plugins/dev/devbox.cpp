@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "devbox.hpp"
 
+#include "budget_guard.hpp"
 #include "devbox_logic.hpp"
 #include "image_store.hpp"
 #include "launch_args.hpp"
@@ -514,6 +515,8 @@ void show_price(const mgpux::Host& host, const std::string& name, const Json& bo
 // Starts the box's sandbox (a new one, or from its snapshot) and records it.
 int start_box(const mgpux::Host& host, const mgpux::Args& args, const std::string& name, Json box,
               const std::string& action) {
+    const std::string profile = box.string_or("profile");
+    if (!profile.empty()) budget::require_within_budget(host, args, profile);  // before any key or sandbox
     const Places p = places(host);
     const bool ssh = box.find("ssh") == nullptr || box.find("ssh")->as_bool();
     const std::string key = ssh && !dry_run(args) ? ensure_key(host, p) : std::string();

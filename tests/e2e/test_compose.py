@@ -392,6 +392,23 @@ class ComposeSandboxTest(MgpuxTestCase):
         self.assertEqual(sorted(web["secret_env"]), ["DATABASE_URL", "POSTGRES_PASSWORD"])
         self.assertNotIn("DATABASE_URL", web["env"])
 
+    def test_up_on_a_profile_over_its_budget_starts_nothing(self):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        (self.state_dir / "budgets.json").write_text('{"*": 30}', encoding="utf-8")
+        (self.state_dir / "budgets.json").chmod(0o600)
+        self.fake.set_billing("work", [{"object_id": "ap-" + "x" * 22, "description": "trainer",
+                                        "environment": "main", "interval_start": "2026-12-03T00:00:00",
+                                        "cost": "31"}])
+        stack = self.stack("web-postgres-redis")
+        r = self.run_mgpux("--yes", "--profile", "work", "compose", "sandbox", "up", cwd=stack)
+        self.assertExit(r, 1)
+        self.assertIn("$31.00 used of its $30.00 budget", r.err)
+        self.assertFalse((self.state_dir / "compose_stacks.json").exists())
+        r = self.run_mgpux("--yes", "--json", "--profile", "work", "--ignore-budget", "compose", "sandbox", "up",
+                           cwd=stack)
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.json()["services"]), 3)
+
     def test_up_ps_down_keep_the_stack_in_state(self):
         stack = self.stack("web-postgres-redis")
         r = self.run_mgpux("--yes", "--json", "--profile", "work", "compose", "sandbox", "up", cwd=stack)
