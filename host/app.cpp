@@ -90,6 +90,7 @@ json::object globals_json(const HostContext& ctx) {
     j["yes"] = g.yes;
     j["no_input"] = g.no_input || !::isatty(STDIN_FILENO);
     j["dry_run"] = g.dry_run;
+    j["ignore_budget"] = g.ignore_budget;  // for launches that do not go through the runner's guard
     j["json"] = g.json;
     j["script_out"] = g.script_out ? json::value(*g.script_out) : json::value(nullptr);
     j["backend"] = g.backend ? *g.backend : util::env("MGPUX_BACKEND").value_or("modal");

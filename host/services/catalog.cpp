@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 
 namespace mgpux::services {
@@ -65,17 +66,43 @@ std::string json_number(double v) {
     return ec == std::errc() ? std::string(buf, end) : "null";
 }
 
-std::string gpu_json(const GpuInfo& g) {
+std::string source_json(bool live) { return live ? "\"live\"" : "\"static\""; }
+
+std::string gpu_json(const GpuInfo& g, const RateTable& rates) {
+    const auto price = rates.gpu_price(g.name);
+    const auto live = rates.gpu_live(g.name);
     return "{\"name\":" + json_string(g.name) + ",\"vram_gb\":" + std::to_string(g.vram_gb) +
            ",\"max_count\":" + std::to_string(g.max_count) +
-           ",\"price_per_hour\":" + (g.price_per_hour ? json_number(*g.price_per_hour) : "null") +
+           ",\"price_per_hour\":" + (price ? json_number(*price) : "null") +
+           ",\"price_source\":" + (live ? source_json(*live) : "null") +
            ",\"description\":" + json_string(g.description) + "}";
 }
 
-std::string cpu_json(int cores) {
+std::string cpu_json(int cores, const RateTable& rates) {
     const int memory = cores * kMemoryMbPerCore;
     return "{\"cores\":" + std::to_string(cores) + ",\"memory_mb\":" + std::to_string(memory) +
-           ",\"price_per_hour\":" + json_number(cpu_price_per_hour(cores, memory)) + "}";
+           ",\"price_per_hour\":" + json_number(cpu_price_per_hour(cores, memory, rates)) + "}";
+}
+
+std::string rates_json(const RateTable& r) {
+    const std::pair<const char*, const Rate*> named[] = {{"cpu_core_hour", &r.cpu_core_hour},
+                                                         {"memory_gib_hour", &r.memory_gib_hour},
+                                                         {"sandbox_cpu_core_hour", &r.sandbox_cpu_core_hour},
+                                                         {"sandbox_memory_gib_hour", &r.sandbox_memory_gib_hour},
+                                                         {"volume_gib_month", &r.volume_gib_month}};
+    std::string out = "{", sources;
+    for (const auto& [key, rate] : named) {
+        out += json_string(key) + ":" + json_number(rate->usd) + ",";
+        sources += (sources.empty() ? "" : ",") + json_string(key) + ":" + source_json(rate->live);
+    }
+    out += "\"source\":" + json_string(r.source()) + ",\"sources\":{" + sources + "}";
+    const long long now = static_cast<long long>(std::time(nullptr));
+    out += ",\"live_fetched_at\":" + (r.live_fetched_at ? std::to_string(*r.live_fetched_at) : "null");
+    out += ",\"live_age_s\":" + (r.live_fetched_at ? std::to_string(now - *r.live_fetched_at) : "null");
+    out += ",\"recognised\":{" +
+           join(r.recognised, [](const auto& p) { return json_string(p.first) + ":" + json_string(p.second); }) + "}";
+    out += ",\"unrecognised\":[" + join(r.unrecognised, json_string) + "]}";
+    return out;
 }
 
 }  // namespace
@@ -132,10 +159,11 @@ GpuSpec parse_gpu_spec(std::string_view text) {
     return spec;
 }
 
-std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec) {
+std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec, const RateTable& rates) {
     const GpuInfo* gpu = find_gpu(spec.name);
-    if (!gpu || !gpu->price_per_hour) return std::nullopt;
-    return *gpu->price_per_hour * spec.count;
+    const auto price = gpu ? rates.gpu_price(gpu->name) : std::nullopt;
+    if (!price) return std::nullopt;
+    return *price * spec.count;
 }
 
 CpuSpec make_cpu_spec(int cores, std::optional<int> memory_mb) {
@@ -175,8 +203,8 @@ std::string cpu_label(const CpuSpec& spec) {
     return "CPU (" + std::to_string(spec.cores) + cores + std::to_string(spec.memory_mb) + " MB)";
 }
 
-double cpu_price_per_hour(int cores, int memory_mb) {
-    return cores * kCpuCoreHourUsd + (memory_mb / 1024.0) * kMemoryGibHourUsd;
+double cpu_price_per_hour(int cores, int memory_mb, const RateTable& rates) {
+    return cores * rates.cpu_core_hour.usd + (memory_mb / 1024.0) * rates.memory_gib_hour.usd;
 }
 
 std::string price_text(std::optional<double> per_hour) {
@@ -188,18 +216,14 @@ std::string price_text(std::optional<double> per_hour) {
     return buf;
 }
 
-std::string catalog_json() {
-    std::string out = "{\"gpus\":[" + join(gpu_catalog(), gpu_json) + "]";
+std::string catalog_json(const RateTable& rates) {
+    std::string out = "{\"gpus\":[" + join(gpu_catalog(), [&](const GpuInfo& g) { return gpu_json(g, rates); }) + "]";
     out += ",\"default_gpu\":" + json_string(kDefaultGpu);
-    out += ",\"cpus\":[" + join(cpu_menu_cores(), cpu_json) + "]";
+    out += ",\"cpus\":[" + join(cpu_menu_cores(), [&](int cores) { return cpu_json(cores, rates); }) + "]";
     out += ",\"default_cpu_index\":" + std::to_string(kDefaultCpuMenuIndex);
     out += ",\"pythons\":[" + join(python_versions(), json_string) + "]";
     out += ",\"default_python\":" + json_string(kDefaultPython);
-    out += ",\"rates\":{\"cpu_core_hour\":" + json_number(kCpuCoreHourUsd) +
-           ",\"memory_gib_hour\":" + json_number(kMemoryGibHourUsd) +
-           ",\"sandbox_cpu_core_hour\":" + json_number(kSandboxCpuCoreHourUsd) +
-           ",\"sandbox_memory_gib_hour\":" + json_number(kSandboxMemoryGibHourUsd) +
-           ",\"volume_gib_month\":" + json_number(kVolumeGibMonthUsd) + ",\"source\":\"static\"}}";
+    out += ",\"rates\":" + rates_json(rates) + "}";
     return out;
 }
 

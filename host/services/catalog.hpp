@@ -4,6 +4,8 @@
 // through the host (`catalog_json`), so the lists cannot drift apart again.
 #pragma once
 
+#include "services/rates.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,8 +42,8 @@ struct GpuSpec {
 // 1..max_count of that GPU.
 GpuSpec parse_gpu_spec(std::string_view text);
 
-// USD per hour for the whole spec (price × count); unknown when the type has no price.
-std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec);
+// USD per hour for the whole spec (price × count) at `rates`; unknown when the type has no price.
+std::optional<double> gpu_spec_price_per_hour(const GpuSpec& spec, const RateTable& rates = static_rates());
 
 struct CpuSpec {
     int cores = 0;
@@ -77,7 +79,7 @@ inline constexpr double kSandboxMemoryGibHourUsd = 0.024;
 inline constexpr double kVolumeGibMonthUsd = 0.09;
 
 // USD per hour of a CPU container: cores × the core rate + memory (GiB) × the memory rate.
-double cpu_price_per_hour(int cores, int memory_mb);
+double cpu_price_per_hour(int cores, int memory_mb, const RateTable& rates = static_rates());
 
 // "~$0.80/h"; three decimals under $0.10 ("~$0.047/h"); "" when unknown.
 std::string price_text(std::optional<double> per_hour);
@@ -86,7 +88,11 @@ std::string price_text(std::optional<double> per_hour);
 //  "default_gpu":"L4","cpus":[{"cores","memory_mb","price_per_hour"}],"default_cpu_index":3,
 //  "pythons":[...],"default_python":"3.12",
 //  "rates":{"cpu_core_hour","memory_gib_hour","sandbox_cpu_core_hour","sandbox_memory_gib_hour",
-//           "volume_gib_month","source":"static"}}
-std::string catalog_json();
+//           "volume_gib_month","source":"static"|"live"|"mixed","sources":{each rate's key:"live"|"static"},
+//           "live_fetched_at","live_age_s" (null without live rates),"recognised":{live name:what it prices},
+//           "unrecognised":[live names]}}
+// Each GPU also has "price_source": "live", "static" or null (no price). Prices are at `rates`
+// (the host passes current_rates(): the live cache where it is fresh).
+std::string catalog_json(const RateTable& rates = static_rates());
 
 }  // namespace mgpux::services

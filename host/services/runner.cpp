@@ -356,8 +356,14 @@ private:
     // most it can cost. The local backend costs nothing.
     std::vector<std::vector<std::string>> price_rows() {
         if (local_) return {{"price", "local: no charge"}};
-        per_hour_ = spend::hourly_price(req_.compute);
+        per_hour_ = spend::hourly_price(req_.compute, current_rates());
         if (!per_hour_) return {};
+        if (req_.compute == spend::kDefaultContainerLabel) {
+            const std::string price = price_text(per_hour_);
+            per_hour_.reset();  // billed for use above its reservation too: no worst case to promise or warn about
+            return {
+                {"price", price + " (Modal's default reservation of 0.125 cores and 128 MiB; more if it uses more)"}};
+        }
         std::vector<std::vector<std::string>> rows{{"price", price_text(per_hour_)}};
         if (req_.timeout_s)
             rows.push_back({"at most", spend::worst_case_text(static_cast<long long>(*req_.timeout_s), *per_hour_)});
@@ -375,11 +381,8 @@ private:
         if (!limit) return true;
         const auto r = modal_.call({{"billing", "report", "--for", "this month", "--json"}, profile_, 60});
         const auto used = r.ok() ? spend::month_used(r.json) : std::nullopt;
-        if (!used) {
-            console_.text(TextKind::Warning, "could not read this month's usage of '" + *profile_ +
-                                                 "' to check its budget (" + describe_failure(r) + "); going on\n");
-            return true;
-        }
+        if (!used)
+            return unchecked_budget_allows(r.ok() ? "the billing report is not a list of costs" : describe_failure(r));
         const std::string figures = spend::usd(*used) + " used of its " + spend::usd(*limit) + " budget this month";
         if (*used >= *limit) {
             if (ctx_.globals.ignore_budget) {
@@ -402,6 +405,22 @@ private:
                                                      "''s budget (" + figures + ")\n");
         }
         return true;
+    }
+
+    // The profile has a budget but its usage could not be read: an unknown
+    // figure may be over the budget, so only --ignore-budget launches.
+    bool unchecked_budget_allows(const std::string& why) {
+        const std::string what =
+            "profile '" + *profile_ + "' has a budget but its usage this month could not be checked (" + why + ")";
+        if (ctx_.globals.ignore_budget) {
+            console_.text(TextKind::Warning, what + "; launching anyway (--ignore-budget)\n");
+            return true;
+        }
+        settle(
+            "refused", kExitFailed,
+            what +
+                "; try again, check the account with `m-gpux budget show`, or pass --ignore-budget to launch anyway");
+        return false;
     }
 
     void write_script_out() {

@@ -545,7 +545,8 @@ const mgpux_state_service kState = {sizeof(mgpux_state_service), state_read,    
 // ------------------------------------------------------------ catalog
 
 int32_t catalog_get(const mgpux_host* host, const char** out_json) {
-    return guard(host, [&](PluginHost& ph) { return give(ph, MGPUX_SERVICE_CATALOG, catalog_json(), out_json); });
+    return guard(
+        host, [&](PluginHost& ph) { return give(ph, MGPUX_SERVICE_CATALOG, catalog_json(current_rates()), out_json); });
 }
 
 int32_t catalog_parse_gpu(const mgpux_host* host, const char* spec, const char** out_json) {
@@ -554,8 +555,8 @@ int32_t catalog_parse_gpu(const mgpux_host* host, const char* spec, const char**
         const auto* info = find_gpu(gpu.name);
         json::object o{{"name", gpu.name}, {"count", gpu.count}, {"spec", gpu.text()}, {"label", gpu_label(gpu)}};
         o["vram_gb"] = info ? json::value(info->vram_gb) : json::value(nullptr);
-        o["price_per_hour"] =
-            info && info->price_per_hour ? json::value(*info->price_per_hour * gpu.count) : json::value(nullptr);
+        const auto price = gpu_spec_price_per_hour(gpu, current_rates());
+        o["price_per_hour"] = price ? json::value(*price) : json::value(nullptr);
         return give_json(ph, MGPUX_SERVICE_CATALOG, o, out_json);
     });
 }

@@ -3,6 +3,7 @@
 
 #include "host_context.hpp"
 #include "services/catalog.hpp"
+#include "services/rates.hpp"
 #include "services/console.hpp"
 #include "services/modal_service.hpp"
 #include "services/profile_store.hpp"
@@ -23,6 +24,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr double kUsageTimeoutS = 60;
+// What Modal reserves for a container that asks for nothing: 0.125 cores, 128 MiB.
+constexpr double kDefaultCores = 0.125;
+constexpr double kDefaultMemoryGib = 0.125;
 
 std::optional<double> number_of(const json::value& v) {
     if (v.is_double()) return v.get_double();
@@ -121,17 +125,20 @@ AutoChoice choose_auto(const std::vector<Account>& accounts) {
     return choice;
 }
 
-std::optional<double> hourly_price(const std::string& label) {
+std::optional<double> hourly_price(const std::string& label, const RateTable& rates) {
+    // Billed for its reservation at least (more when it uses more).
+    if (label == kDefaultContainerLabel)
+        return kDefaultCores * rates.cpu_core_hour.usd + kDefaultMemoryGib * rates.memory_gib_hour.usd;
     // "CPU (8 cores, 4096 MB)": the label the catalog gives CPU sizes.
     if (label.rfind("CPU (", 0) == 0) {
         const auto comma = label.find(", ");
         const int cores = std::atoi(label.c_str() + 5);
         const int memory_mb = comma == std::string::npos ? 0 : std::atoi(label.c_str() + comma + 2);
         if (cores <= 0 || memory_mb <= 0) return std::nullopt;
-        return cpu_price_per_hour(cores, memory_mb);
+        return cpu_price_per_hour(cores, memory_mb, rates);
     }
     try {
-        return gpu_spec_price_per_hour(parse_gpu_spec(label));
+        return gpu_spec_price_per_hour(parse_gpu_spec(label), rates);
     } catch (const ServiceError&) {
         return std::nullopt;
     }

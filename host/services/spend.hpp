@@ -18,6 +18,10 @@ namespace mgpux {
 struct HostContext;
 }
 
+namespace mgpux::services {
+struct RateTable;
+}
+
 namespace mgpux::services::spend {
 
 // The profile name that asks for the automatic choice.
@@ -63,9 +67,13 @@ struct AutoChoice {
 // the first in file order wins a tie.
 AutoChoice choose_auto(const std::vector<Account>& accounts);
 
-// USD per hour of a runner request's compute label ("L4", "H100:2",
-// "CPU (8 cores, 4096 MB)"); nullopt when unknown.
-std::optional<double> hourly_price(const std::string& compute_label);
+// The compute label of a container that asks for no CPU or memory of its own.
+inline constexpr const char* kDefaultContainerLabel = "CPU (Modal's default container)";
+
+// USD per hour at `rates` of a runner request's compute label ("L4",
+// "H100:2", "CPU (8 cores, 4096 MB)", or the default container: Modal
+// reserves 0.125 cores and 128 MiB for it); nullopt when unknown.
+std::optional<double> hourly_price(const std::string& compute_label, const RateTable& rates);
 
 // "24 h × ~$3.95/h ≈ $94.80 at most".
 std::string worst_case_text(long long timeout_s, double per_hour);

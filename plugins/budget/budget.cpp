@@ -3,6 +3,7 @@
 // this month's usage (`modal billing report`, fetched for every profile at
 // once), with a periodic watch that can stop an over-budget account's apps.
 #include "app_list.hpp"
+#include "app_stop.hpp"
 #include "budget_logic.hpp"
 
 #include <mgpux/plugin.hpp>
@@ -19,7 +20,6 @@ using mgpux::Json;
 
 constexpr double kUsageTimeoutS = 60;
 constexpr double kListTimeoutS = 30;
-constexpr double kStopTimeoutS = 60;
 
 const mgpux_option kSetOptions[] = {
     mgpux::positional("amount").required().metavar("AMOUNT").help("the monthly limit in US dollars (e.g. 25)"),
@@ -70,12 +70,15 @@ const mgpux::Commands kCommands{
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("budget check", "Exit 1 when an account is over its budget", kCheckOptions, check)
         .help("Exits 0 when every account with a limit is under it, 1 when one is over (or its usage\n"
-              "could not be read). --stop stops the over-budget accounts' running m-gpux apps.\n\n"
+              "could not be read). --stop stops the over-budget accounts' running m-gpux apps as\n"
+              "`m-gpux stop` does, marking their tracked sessions stopped.\n\n"
               "Example:\n  m-gpux budget check --stop")
         .flags(MGPUX_CMDF_JSON),
     mgpux::command("budget watch", "Check the budgets every few minutes until Ctrl-C", kWatchOptions, watch)
         .help("Prints one line per round. A failing billing call is reported and the watch goes on.\n"
-              "By default an account over its budget has its m-gpux apps stopped (--no-stop only reports).\n\n"
+              "By default an account over its budget has its m-gpux apps stopped (--no-stop only reports).\n"
+              "Ctrl-C ends it at any moment (a modal call under way is ended too): exit 130, with\n"
+              "how many rounds ran.\n\n"
               "Example:\n  m-gpux budget watch --interval 300"),
 };
 
@@ -143,8 +146,14 @@ std::vector<Standing> standings(const mgpux::Host& host, const Budgets& budgets)
             if (p.bool_or("has_token")) names.push_back(p.string_or("name"));
     if (names.empty()) return out;
     host.progress(("Fetching this month's usage for " + std::to_string(names.size()) + " profile(s)").c_str());
-    const Json rows =
-        mgpux::Modal(host).fan_out({"billing", "report", "--for", "this month", "--json"}, names, kUsageTimeoutS);
+    Json rows;
+    try {
+        rows =
+            mgpux::Modal(host).fan_out({"billing", "report", "--for", "this month", "--json"}, names, kUsageTimeoutS);
+    } catch (const mgpux::Error&) {
+        host.progress(nullptr);  // an interrupted call leaves no spinner line behind
+        throw;
+    }
     host.progress(nullptr);
     for (std::size_t i = 0; i < names.size(); ++i) {
         Standing s;
@@ -203,62 +212,66 @@ int show(const mgpux::Host& host, const mgpux::Args& args) {
 
 // ------------------------------------------------------------ stopping
 
-// The account's running m-gpux apps, each stopped with `modal app stop`; one line per app.
-Json stop_account(const mgpux::Host& host, const std::string& profile) {
-    Json stopped = Json::array();
+// What --stop did to the over-budget accounts' apps, and the state file's
+// status once their sessions were recorded (the apps are stopped regardless).
+struct Stops {
+    std::vector<mgpux::stop::StopOutcome> outcomes;
+    int32_t state_status = MGPUX_OK;
+};
+
+// Stops the account's running m-gpux apps as `m-gpux stop` does (by id, in
+// that profile; their sessions marked stopped, older sessions' secrets
+// deleted) and reports each.
+void stop_account(const mgpux::Host& host, const std::string& profile, Stops& stops) {
     const Json listed = mgpux::Modal(host).call({"app", "list", "--json"}, profile, kListTimeoutS);
     if (!listed.bool_or("ok")) {
         host.warn(profile + ": could not list its apps: " + listed.string_or("error") + "\n");
-        return stopped;
+        return;
     }
     const Json* doc = listed.find("json");
     const auto apps = mgpux::stop::live_mgpux_apps(mgpux::stop::parse_app_list(doc ? *doc : Json(), profile));
-    std::vector<Json> requests;
-    for (const auto& app : apps) {
-        Json req = Json::object();
-        req.set("args", Json(Json::Array{"app", "stop", app.app_id}));
-        req.set("profile", profile);
-        req.set("timeout_s", kStopTimeoutS);
-        requests.push_back(req);
-    }
-    if (requests.empty()) {
+    if (apps.empty()) {
         host.info(profile + ": no running m-gpux app to stop\n");
-        return stopped;
+        return;
     }
-    const Json rows = mgpux::Modal(host).call_many(requests);
-    for (std::size_t i = 0; i < apps.size(); ++i) {
-        const bool ok = rows.as_array().at(i).bool_or("ok");
-        const std::string what = apps[i].description + " (" + apps[i].app_id + ") in " + profile;
-        if (ok) host.success("Stopped " + what + "\n");
-        else host.warn("Could not stop " + what + ": " + rows.as_array().at(i).string_or("error") + "\n");
-        Json j = mgpux::stop::app_json(apps[i]);
-        j.set("stopped", ok);
-        stopped.push(j);
-    }
-    return stopped;
+    const auto outcomes = mgpux::stop::stop_apps(host, apps);
+    const int32_t status = mgpux::stop::record_stops(host, outcomes);
+    if (status != MGPUX_OK) stops.state_status = status;
+    mgpux::stop::report_stops(host, outcomes);
+    stops.outcomes.insert(stops.outcomes.end(), outcomes.begin(), outcomes.end());
+}
+
+Json stops_json(const Stops& stops, Json doc) {
+    Json failed = Json::array();
+    for (const auto& o : stops.outcomes)
+        if (!o.ok) failed.push(mgpux::stop::failure_json(o));
+    doc.set("stopped", mgpux::stop::stopped_json(stops.outcomes));
+    doc.set("failed", failed);
+    return doc;
 }
 
 int check(const mgpux::Host& host, const mgpux::Args& args) {
     const bool json = args.global_flag("json");
-    const std::vector<Standing> all = standings(host, read_budgets(host));
+    const bool stop = args.flag("stop");
+    const Budgets budgets = read_budgets(host);
+    if (stop) mgpux::stop::require_readable_sessions(host, "m-gpux budget check --stop");
+    const std::vector<Standing> all = standings(host, budgets);
     bool failed = false;
-    Json stopped = Json::array();
+    Stops stops;
     for (const Standing& s : all) {
-        if (s.over() && args.flag("stop")) {
-            const Json account_stops = stop_account(host, s.profile);
-            for (const Json& j : account_stops.as_array()) stopped.push(j);
-        }
+        if (s.over() && stop) stop_account(host, s.profile, stops);
         failed = failed || s.over() || (!s.used && s.limit.amount);
     }
     if (json) {
         Json doc = Json::object();
         doc.set("accounts", standings_json(all));
         doc.set("over_budget", failed);
-        doc.set("stopped", stopped);
-        host.json(doc);
+        host.json(stops_json(stops, doc));
     } else {
         print_table(host, all);
     }
+    // The state service already recorded its message (file and position).
+    if (stops.state_status != MGPUX_OK) throw mgpux::Error(stops.state_status, "");
     return failed ? MGPUX_E_FAILED : MGPUX_OK;
 }
 
@@ -266,6 +279,16 @@ int check(const mgpux::Host& host, const mgpux::Args& args) {
 
 volatile std::sig_atomic_t g_interrupted = 0;
 extern "C" void on_interrupt(int) { g_interrupted = 1; }
+
+// Ctrl-C between modal calls only notes the interruption. Set again after
+// every modal call: the host's call forwards SIGINT to the modal child while
+// it runs and leaves the default disposition behind.
+void catch_interrupts() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+}
 
 std::string clock_now() {
     const std::time_t t = std::time(nullptr);
@@ -276,27 +299,50 @@ std::string clock_now() {
     return buf;
 }
 
-// Sleeps `seconds` in short steps so that Ctrl-C ends the watch promptly. The
-// handler is set again each time: a modal call in the round resets SIGINT.
+// Sleeps `seconds` in short steps so that Ctrl-C ends the watch promptly.
 void wait_interruptibly(long long seconds) {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, nullptr);
+    catch_interrupts();
     for (long long i = 0; i < seconds * 4 && !g_interrupted; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
 }
 
-void watch_round(const mgpux::Host& host, bool stop) {
+struct WatchTally {
+    int rounds = 0;  // rounds that printed their line
+    std::size_t stopped = 0;
+};
+
+// One round: the line of standings, then the over-budget accounts' apps
+// stopped. A Ctrl-C during a modal call (which ends that call's child) ends
+// the watch; any other failure is reported and the next round tries again.
+void watch_round(const mgpux::Host& host, bool stop, WatchTally& tally) {
     try {
         const std::vector<Standing> all = standings(host, read_budgets(host));
+        catch_interrupts();
         host.text(watch_line(clock_now(), all) + "\n");
+        ++tally.rounds;
+        if (!stop) return;
+        Stops stops;
         for (const Standing& s : all)
-            if (s.over() && stop) stop_account(host, s.profile);
+            if (s.over() && !g_interrupted) stop_account(host, s.profile, stops);
+        catch_interrupts();
+        for (const auto& o : stops.outcomes) tally.stopped += o.ok ? 1 : 0;
+        if (stops.state_status != MGPUX_OK) throw mgpux::Error(stops.state_status, "");
     } catch (const mgpux::Error& e) {
+        catch_interrupts();
+        if (e.code() == MGPUX_E_CANCELLED) {
+            g_interrupted = 1;
+            return;
+        }
         if (e.code() == MGPUX_E_CONFIG) throw;  // a broken budgets file will not fix itself
         host.warn(clock_now() + " this round failed (" + e.what() + "); trying again next round\n");
     }
+}
+
+std::string tally_text(const WatchTally& tally, bool stop) {
+    std::string text =
+        "budget watch stopped after " + std::to_string(tally.rounds) + (tally.rounds == 1 ? " round" : " rounds");
+    if (stop) text += ", " + std::to_string(tally.stopped) + " app(s) stopped";
+    return text;
 }
 
 int watch(const mgpux::Host& host, const mgpux::Args& args) {
@@ -304,21 +350,19 @@ int watch(const mgpux::Host& host, const mgpux::Args& args) {
     if (interval < 60)
         throw mgpux::usage_error("--interval must be at least 60 seconds, not " + std::to_string(interval));
     const bool stop = args.optional_flag("stop").value_or(true);
-    struct sigaction action {
-    }, previous{};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous);
+    struct sigaction previous {};
+    sigaction(SIGINT, nullptr, &previous);
     g_interrupted = 0;
+    catch_interrupts();
     host.info("Watching the budgets every " + std::to_string(interval) + " s" +
               (stop ? " (over-budget accounts get their apps stopped)" : "") + "; Ctrl-C ends it\n");
+    WatchTally tally;
     while (!g_interrupted) {
-        watch_round(host, stop);
-        wait_interruptibly(interval);
+        watch_round(host, stop, tally);
+        if (!g_interrupted) wait_interruptibly(interval);
     }
     sigaction(SIGINT, &previous, nullptr);
-    host.info("\nBudget watch stopped\n");
-    return MGPUX_OK;
+    throw mgpux::Error(MGPUX_E_CANCELLED, tally_text(tally, stop));
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ std::vector<AppRow> live_mgpux_apps(const std::vector<AppRow>& rows) {
     return out;
 }
 
+bool says_already_stopped(const std::string& modal_output) {
+    return modal_output.find("already stopped") != std::string::npos;
+}
+
 std::string short_time(const std::string& timestamp) {
     // YYYY-MM-DD?HH:MM at the least; anything else is shown as Modal wrote it.
     static const char kShape[] = "dddd-dd-dd?dd:dd";

@@ -40,6 +40,10 @@ std::vector<AppRow> parse_app_list(const Json& doc, const std::string& profile);
 // The live m-gpux apps among `rows`, in their order.
 std::vector<AppRow> live_mgpux_apps(const std::vector<AppRow>& rows);
 
+// True when `modal app stop` failed only because the app had already
+// stopped ("App is already stopped. (Stopped at ...)"): the goal is reached.
+bool says_already_stopped(const std::string& modal_output);
+
 // "2026-08-20 09:14:03+00:00" or "2026-08-20T09:14:03+00:00" -> "2026-08-20 09:14";
 // other text is returned unchanged.
 std::string short_time(const std::string& timestamp);

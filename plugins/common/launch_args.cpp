@@ -54,6 +54,18 @@ Compute ask_cpu(const Host& host, const Catalog& catalog, const Json& cat, const
     return compute_from_cpu(catalog.parse_cpu(cores.at(static_cast<std::size_t>(pick))));
 }
 
+std::optional<double> sandbox_price(const Host& host, const Compute& c) {
+    const Catalog catalog(host);
+    std::optional<double> gpu;
+    if (c.gpu) {
+        const Json parsed = catalog.parse_gpu(*c.gpu);
+        if (const Json* p = parsed.find("price_per_hour"); p && p->is_number()) gpu = p->as_float();
+    }
+    const Json cat = catalog.get();
+    const Json* rates = cat.find("rates");
+    return sandbox_price_per_hour(c, gpu, rates ? *rates : Json::object());
+}
+
 Compute resolve_compute(const Host& host, const Args& args, const Catalog& catalog, const ComputeChoice& choice) {
     if (args.has("memory") && !args.has("cpu")) throw usage_error("--memory goes with --cpu (a GPU size sets its own)");
     if (args.has("gpu") && args.has("cpu")) throw usage_error("--gpu and --cpu cannot be used together");

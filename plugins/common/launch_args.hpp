@@ -15,6 +15,9 @@
 
 namespace mgpux::launch {
 
+// USD per hour of `c` as a Modal Sandbox, at the catalog's current rates; nullopt when unknown.
+std::optional<double> sandbox_price(const Host& host, const Compute& c);
+
 // Defaults of the compute question when neither --gpu nor --cpu is given.
 struct ComputeChoice {
     bool prefer_cpu = false;  // which answer of "GPU or CPU?" is the default

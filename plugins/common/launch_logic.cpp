@@ -4,6 +4,7 @@
 #include "sha1.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
@@ -127,6 +128,23 @@ std::string hourly_price_text(double usd_per_hour) {
     // Cheap rates (small CPU sizes) would all round to $0.0x with two decimals.
     std::snprintf(buf, sizeof buf, usd_per_hour < 0.10 ? "~$%.3f/h" : "~$%.2f/h", usd_per_hour);
     return buf;
+}
+
+std::string cost_text(double usd_per_hour, double hours) {
+    char h[32], total[32];
+    if (std::fabs(hours - std::round(hours)) < 1e-9) std::snprintf(h, sizeof h, "%.0f h", hours);
+    else std::snprintf(h, sizeof h, "%.2f h", hours);
+    std::snprintf(total, sizeof total, "$%.2f", usd_per_hour * hours);
+    const std::string price = hourly_price_text(usd_per_hour);
+    return price + "; " + h + " × " + price + " ≈ " + total + " at most";
+}
+
+std::optional<double> sandbox_price_per_hour(const Compute& c, std::optional<double> gpu_price, const Json& rates) {
+    if (c.is_gpu()) return gpu_price;
+    const Json* core = rates.find("sandbox_cpu_core_hour");
+    const Json* memory = rates.find("sandbox_memory_gib_hour");
+    if (!c.cores || !core || !core->is_number() || !memory || !memory->is_number()) return std::nullopt;
+    return *c.cores * core->as_float() + c.memory_mb.value_or(*c.cores * 512) / 1024.0 * memory->as_float();
 }
 
 namespace {

@@ -47,6 +47,14 @@ struct MenuRows {
 // "~$0.80/h"; three decimals under $0.10 ("~$0.051/h").
 std::string hourly_price_text(double usd_per_hour);
 
+// "~$0.80/h; 4 h × ~$0.80/h ≈ $3.20 at most": the price and the most `hours` can cost.
+std::string cost_text(double usd_per_hour, double hours);
+
+// USD per hour of `c` run as a Modal Sandbox: `gpu_price` (the catalog's
+// parse_gpu price, count included) for a GPU, else the cores and memory at
+// the sandbox rates of `rates` (the catalog's "rates"); nullopt when unknown.
+std::optional<double> sandbox_price_per_hour(const Compute& c, std::optional<double> gpu_price, const Json& rates);
+
 // The catalog's GPUs (from the catalog service's JSON): labels are the
 // catalog names, descriptions "<VRAM> GB - <description>, ~$X.XX/h" (no
 // price when the catalog has none), starting on the catalog's default GPU.

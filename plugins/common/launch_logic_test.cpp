@@ -310,6 +310,24 @@ TEST(Menus, PricesUnderTenCentsShowThreeDecimals) {
     EXPECT_EQ(hourly_price_text(31.6), "~$31.60/h");
 }
 
+TEST(Menus, CostTextHasThePriceAndTheMostTheHoursCanCost) {
+    EXPECT_EQ(cost_text(3.95, 24), "~$3.95/h; 24 h × ~$3.95/h ≈ $94.80 at most");
+    EXPECT_EQ(cost_text(0.0513, 0.5), "~$0.051/h; 0.50 h × ~$0.051/h ≈ $0.03 at most");
+}
+
+TEST(Menus, SandboxPriceOfAGpuOrACpuSize) {
+    const Json rates = Json::parse(R"({"sandbox_cpu_core_hour": 0.1419, "sandbox_memory_gib_hour": 0.024})");
+    Compute gpu;
+    gpu.gpu = "H100:2";
+    EXPECT_EQ(sandbox_price_per_hour(gpu, 7.9, rates), 7.9);
+    EXPECT_EQ(sandbox_price_per_hour(gpu, std::nullopt, rates), std::nullopt);
+    Compute cpu;
+    cpu.cores = 2;
+    cpu.memory_mb = 2048;
+    EXPECT_DOUBLE_EQ(*sandbox_price_per_hour(cpu, std::nullopt, rates), 2 * 0.1419 + 2 * 0.024);
+    EXPECT_EQ(sandbox_price_per_hour(cpu, std::nullopt, Json::object()), std::nullopt);
+}
+
 TEST(Menus, PythonRowsStartOnTheDefault) {
     const MenuRows m = python_rows(Json::parse(kCatalog));
     EXPECT_EQ(m.labels, (std::vector<std::string>{"3.10", "3.11", "3.12", "3.13", "3.14"}));

@@ -5,6 +5,7 @@
 // tunnels are kept in the state document compose_stacks, keyed by stack.
 #include "compose_sandbox.hpp"
 
+#include "budget_guard.hpp"
 #include "compose_plan.hpp"
 #include "launch_args.hpp"
 
@@ -115,6 +116,31 @@ std::string gpu_for(const mgpux::Args& args, const Project& p) {
     return p.mgpux.gpu.empty() ? "L4" : p.mgpux.gpu;
 }
 
+// The GPU sandboxes' price and the most the timeout can cost. The others
+// are billed as they use CPU and memory, at the sandbox rates: no size here says how much.
+void show_price(const mgpux::Host& host, const Stack& s, const std::vector<std::string>& services,
+                const std::string& gpu, long long timeout_s) {
+    const char* others = "sandboxes without a GPU add the sandbox CPU and memory rates as they use them";
+    const mgpux::Catalog catalog(host);
+    double total = 0;
+    int gpu_sandboxes = 0;
+    for (const std::string& name : services) {
+        const Service& svc = *s.project.find(name);
+        if (svc.gpus == 0) continue;
+        const Json parsed = catalog.parse_gpu(svc.gpus > 1 ? gpu + ":" + std::to_string(svc.gpus) : gpu);
+        const Json* price = parsed.find("price_per_hour");
+        if (!price || !price->is_number()) return;  // a GPU without a rate of its own: no estimate
+        total += price->as_float();
+        ++gpu_sandboxes;
+    }
+    if (gpu_sandboxes == 0) {
+        host.info(std::string("price: the ") + others + " (`m-gpux pricing`)\n");
+        return;
+    }
+    host.info("price: " + std::to_string(gpu_sandboxes) + " GPU sandbox(es) " +
+              launch::cost_text(total, static_cast<double>(timeout_s) / 3600.0) + "; " + others + "\n");
+}
+
 // --script-out PATH: a copy of the driver, under --dry-run too (as the runner does for scripts).
 void write_script_out(const mgpux::Args& args, const std::string& script) {
     const std::string path = args.global_str("script_out");
@@ -141,9 +167,11 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
         for (const Service& svc : s.project.services)
             if (svc.profiles.empty()) wanted.push_back(svc.name);
     const std::vector<std::string> services = with_dependencies(s.project, wanted);
-    const std::string script =
-        driver(host, s, services, gpu_for(args, s.project), launch::resolve_timeout(args, 86400));
+    const std::string gpu = gpu_for(args, s.project);
+    const long long timeout_s = launch::resolve_timeout(args, 86400);
+    const std::string script = driver(host, s, services, gpu, timeout_s);
     write_script_out(args, script);
+    show_price(host, s, services, gpu, timeout_s);
     if (args.global_flag("dry_run")) {
         host.text(script);
         host.info("dry run: would start " + std::to_string(services.size()) + " sandboxes as stack " + s.name + "\n");
@@ -151,6 +179,7 @@ int sandbox_up(mgpux::Host& host, const mgpux::Args& args) {
     }
     launch::require_confirmable_launch(args);
     const std::string profile = mgpux::Profiles(host).resolve();
+    if (!profile.empty()) budget::require_within_budget(host, args, profile);
     const mgpux::ProcessResult r = run_driver(host, profile, script, {"up"}, false, secret_values(s.project, services));
     const std::vector<std::string> stack_lines = marked(r.stdout_text, "STACK");
     if (r.exit_code != 0 || stack_lines.empty())

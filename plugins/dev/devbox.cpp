@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "devbox.hpp"
 
+#include "budget_guard.hpp"
 #include "devbox_logic.hpp"
 #include "image_store.hpp"
 #include "launch_args.hpp"
@@ -498,9 +499,24 @@ void report_started(const mgpux::Host& host, const mgpux::Args& args, const std:
     host.text("  VS Code: m-gpux dev code " + name + "\n");
 }
 
+// What the box costs an hour (a sandbox: the GPU's price, or the sandbox
+// CPU and memory rates) and the most its hours can cost, before it starts.
+void show_price(const mgpux::Host& host, const std::string& name, const Json& box) {
+    launch::Compute c;
+    if (const Json* gpu = box.find("gpu"); gpu && gpu->is_string()) c.gpu = gpu->as_string();
+    if (const long long cores = box.int_or("cpu", 0); cores > 0) c.cores = static_cast<int>(cores);
+    if (const long long mb = box.int_or("memory_mb", 0); mb > 0) c.memory_mb = static_cast<int>(mb);
+    const auto price = launch::sandbox_price(host, c);
+    if (!price) return;
+    host.info("Dev box '" + name + "' on " + box.string_or("compute") + ": " +
+              launch::cost_text(*price, static_cast<double>(box.int_or("hours", kDefaultHours))) + "\n");
+}
+
 // Starts the box's sandbox (a new one, or from its snapshot) and records it.
 int start_box(const mgpux::Host& host, const mgpux::Args& args, const std::string& name, Json box,
               const std::string& action) {
+    const std::string profile = box.string_or("profile");
+    if (!profile.empty()) budget::require_within_budget(host, args, profile);  // before any key or sandbox
     const Places p = places(host);
     const bool ssh = box.find("ssh") == nullptr || box.find("ssh")->as_bool();
     const std::string key = ssh && !dry_run(args) ? ensure_key(host, p) : std::string();
@@ -555,6 +571,7 @@ int up(mgpux::Host& host, const mgpux::Args& args) {
     Json box = plan_box(host, args, name);
     if (args.flag("lock-ip") && !dry_run(args))
         box.set("inbound_cidrs", Json::array_of(std::vector<std::string>{public_address(host) + "/32"}));
+    show_price(host, name, box);
     return start_box(host, args, name, box, "up");
 }
 

@@ -21,9 +21,53 @@ std::string usd(double v, const char* unit) {
     return buf;
 }
 
-double rate(const Json& rates, const char* key) {
-    const Json* v = rates.find(key);
-    return v && v->is_number() ? v->as_float() : 0.0;
+// One row of the table: a resource, its rate and unit, and whether the rate
+// is the workspace's own (live) or the built-in one (static).
+struct Row {
+    std::string resource;
+    Json usd;  // null: no rate of its own
+    std::string unit;
+    Json source;  // "live" | "static" | null
+};
+
+std::vector<Row> table_rows(const Json& cat) {
+    std::vector<Row> rows;
+    if (const Json* gs = cat.find("gpus"); gs && gs->is_array())
+        for (const Json& g : gs->as_array()) {
+            const Json* p = g.find("price_per_hour");
+            const Json* src = g.find("price_source");
+            rows.push_back({"GPU " + g.string_or("name"), p ? *p : Json(), "GPU-hour", src ? *src : Json()});
+        }
+    const Json* r = cat.find("rates");
+    const Json none = Json::object();
+    const Json& rates = r ? *r : none;
+    const Json* sources = rates.find("sources");
+    const auto add = [&](const char* resource, const char* key, const char* unit) {
+        const Json* v = rates.find(key);
+        const Json* src = sources ? sources->find(key) : nullptr;
+        rows.push_back({resource, v ? *v : Json(), unit, src ? *src : Json("static")});
+    };
+    add("CPU", "cpu_core_hour", "core-hour");
+    add("Memory", "memory_gib_hour", "GiB-hour");
+    add("Sandbox CPU", "sandbox_cpu_core_hour", "core-hour");
+    add("Sandbox memory", "sandbox_memory_gib_hour", "GiB-hour");
+    add("Volume storage", "volume_gib_month", "GiB-month");
+    return rows;
+}
+
+std::string rate_cell(const Row& row) {
+    return row.usd.is_number() ? usd(row.usd.as_float(), (" per " + row.unit).c_str()) : "no rate of its own";
+}
+
+// Where the prices come from, in words: "static", "live (fetched 2 h ago)", "mixed (...)".
+std::string source_words(const Json& rates) {
+    const std::string source = rates.string_or("source", "static");
+    if (source == "static") return "the static table built into m-gpux (Modal's published rates)";
+    const Json* age = rates.find("live_age_s");
+    const std::string when =
+        age && age->is_number() ? "fetched " + age_text(static_cast<long long>(age->as_float())) + " ago" : "";
+    if (source == "live") return "your workspace's rates (" + when + ")";
+    return "your workspace's rates (" + when + ") where it names them, the static table elsewhere";
 }
 
 // The workspace's own rates (`modal billing rates`, Modal 1.5.4+), from the
@@ -62,59 +106,81 @@ Json live_json(const LiveRates& live) {
     return *doc.find("rates");
 }
 
+Json rows_json(const std::vector<Row>& rows) {
+    Json out = Json::array();
+    for (const Row& row : rows) {
+        Json j = Json::object();
+        j.set("resource", row.resource);
+        j.set("usd", row.usd);
+        j.set("unit", row.unit);
+        j.set("source", row.source);
+        out.push(j);
+    }
+    return out;
+}
+
+Json gpus_json(const Json& cat) {
+    Json gpus = Json::array();
+    if (const Json* gs = cat.find("gpus"); gs && gs->is_array())
+        for (const Json& g : gs->as_array()) {
+            Json row = Json::object();
+            row.set("name", g.string_or("name"));
+            const Json* p = g.find("price_per_hour");
+            const Json* src = g.find("price_source");
+            row.set("price_per_hour", p ? *p : Json());
+            row.set("source", src ? *src : Json());
+            gpus.push(row);
+        }
+    return gpus;
+}
+
+void print_json(const mgpux::Host& host, const Json& cat, const Json& rates, const std::optional<LiveRates>& live,
+                const std::string& note) {
+    const long long age = live ? static_cast<long long>(std::time(nullptr)) - live->fetched_at : 0;
+    Json doc = Json::object();
+    doc.set("gpus", gpus_json(cat));
+    doc.set("rows", rows_json(table_rows(cat)));
+    doc.set("rates", rates);
+    doc.set("source", rates.string_or("source", "static"));
+    doc.set("live_rates", live ? live_json(*live) : Json());
+    doc.set("live_age_s", live ? Json(age) : Json());
+    const Json* unrecognised = rates.find("unrecognised");
+    doc.set("unrecognised", unrecognised ? *unrecognised : Json(Json::Array{}));
+    doc.set("note", note.empty() ? Json() : Json(note));
+    host.json(doc);
+}
+
+void print_live_table(const mgpux::Host& host, const Json& rates, const LiveRates& live) {
+    const Json* recognised = rates.find("recognised");
+    std::vector<std::vector<Json>> rows;
+    for (const auto& [name, value] : live.rates) {
+        const Json* what = recognised ? recognised->find(name) : nullptr;
+        rows.push_back({Json(name), Json(value),
+                        Json(what && what->is_string() ? what->as_string() : "not recognised, not used")});
+    }
+    host.table({"Rate", "USD", "Prices"}, rows, "Your workspace's rates (modal billing rates)");
+    const long long age = static_cast<long long>(std::time(nullptr)) - live.fetched_at;
+    host.info("Fetched " + age_text(age) + " ago; kept for 7 days (--refresh-rates fetches them again).\n");
+}
+
 int show(const mgpux::Host& host, const mgpux::Args& args) {
     std::string note;
     const auto live = live_rates(host, args.flag("refresh-rates"), note);
-    const long long age = live ? static_cast<long long>(std::time(nullptr)) - live->fetched_at : 0;
-    const Json cat = mgpux::Catalog(host).get();
-    const Json* rates = cat.find("rates");
-    const Json none = Json::object();
-    const Json& r = rates ? *rates : none;
-    const std::string source = r.string_or("source", "static");
+    const Json cat = mgpux::Catalog(host).get();  // read after the fetch: it prices with the fresh cache
+    const Json* r = cat.find("rates");
+    const Json rates = r ? *r : Json::object();
     if (args.global_flag("json")) {
-        Json doc = Json::object();
-        Json gpus = Json::array();
-        if (const Json* gs = cat.find("gpus"); gs && gs->is_array())
-            for (const Json& g : gs->as_array()) {
-                Json row = Json::object();
-                row.set("name", g.string_or("name"));
-                const Json* p = g.find("price_per_hour");
-                row.set("price_per_hour", p ? *p : Json());
-                gpus.push(row);
-            }
-        doc.set("gpus", gpus);
-        doc.set("rates", r);
-        doc.set("source", source);
-        doc.set("live_rates", live ? live_json(*live) : Json());
-        doc.set("live_age_s", live ? Json(age) : Json());
-        doc.set("note", note.empty() ? Json() : Json(note));
-        host.json(doc);
+        print_json(host, cat, rates, live, note);
         return MGPUX_OK;
     }
     std::vector<std::vector<Json>> rows;
-    if (const Json* gs = cat.find("gpus"); gs && gs->is_array())
-        for (const Json& g : gs->as_array()) {
-            const Json* p = g.find("price_per_hour");
-            rows.push_back({Json("GPU " + g.string_or("name")),
-                            Json(p && p->is_number() ? usd(p->as_float(), " per GPU-hour") : "no rate of its own")});
-        }
-    rows.push_back({Json("CPU"), Json(usd(rate(r, "cpu_core_hour"), " per core-hour"))});
-    rows.push_back({Json("Memory"), Json(usd(rate(r, "memory_gib_hour"), " per GiB-hour"))});
-    rows.push_back({Json("Sandbox CPU"), Json(usd(rate(r, "sandbox_cpu_core_hour"), " per core-hour"))});
-    rows.push_back({Json("Sandbox memory"), Json(usd(rate(r, "sandbox_memory_gib_hour"), " per GiB-hour"))});
-    rows.push_back({Json("Volume storage"), Json(usd(rate(r, "volume_gib_month"), " per GiB-month"))});
-    host.table({"Resource", "Rate (USD)"}, rows, "Modal rates");
-    host.info(
-        "Source: the static table built into m-gpux (Modal's published rates), which the pickers and "
-        "launch summaries use.\n");
-    if (live) {
-        std::vector<std::vector<Json>> live_rows;
-        for (const auto& [name, value] : live->rates) live_rows.push_back({Json(name), Json(value)});
-        host.table({"Rate", "USD"}, live_rows, "Your workspace's rates (modal billing rates)");
-        host.info("Fetched " + age_text(age) + " ago; kept for 7 days (--refresh-rates fetches them again).\n");
-    } else {
-        host.info(note + "\n");
-    }
+    for (const Row& row : table_rows(cat))
+        rows.push_back(
+            {Json(row.resource), Json(rate_cell(row)), Json(row.source.is_string() ? row.source : Json("-"))});
+    host.table({"Resource", "Rate (USD)", "Source"}, rows, "Modal rates");
+    host.info("Source: " + source_words(rates) + "; the pickers and launch summaries use these rates.\n");
+    if (live) print_live_table(host, rates, *live);
+    else host.info(note + "\n");
     return MGPUX_OK;
 }
 
@@ -125,9 +191,10 @@ const mgpux_option kOptions[] = {
 const mgpux::Commands kCommands{
     mgpux::command("pricing", "Show the Modal rates behind m-gpux's price estimates", kOptions, show)
         .help("GPU prices per hour, CPU per core-hour, memory per GiB-hour, sandbox rates and volume\n"
-              "storage, with where the table comes from. The pickers and the launch summary use these\n"
-              "rates; a GPU count multiplies the GPU's price. The workspace's own rates (`modal billing\n"
-              "rates`, Modal 1.5.4+) are shown too, cached in ~/.m-gpux/rates.json for 7 days.\n\n"
+              "storage, each marked live or static. The pickers and the launch summary use these rates;\n"
+              "a GPU count multiplies the GPU's price. The workspace's own rates (`modal billing rates`,\n"
+              "Modal 1.5.4+) are cached in ~/.m-gpux/rates.json for 7 days; while fresh, each rate they\n"
+              "name replaces the built-in one. Names that cannot be placed are listed and not used.\n\n"
               "Example:\n  m-gpux pricing\n  m-gpux pricing --json")
         .flags(MGPUX_CMDF_JSON),
 };

@@ -3,13 +3,11 @@
 // profile, or in every profile at once with --all), let the user pick which
 // to stop, stop them by app id, and say truthfully which stops worked.
 #include "app_list.hpp"
+#include "app_stop.hpp"
 #include "stop_logic.hpp"
 
 #include <mgpux/plugin.hpp>
 
-#include <algorithm>
-#include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +16,6 @@ namespace mgpux::stop {
 namespace {
 
 constexpr double kListTimeoutS = 15;  // as the original's app list
-constexpr double kStopTimeoutS = 60;
 const char* const kChoiceQuestion = "Stop which apps? (numbers like 1,3 or 'all')";
 
 const mgpux_option kStopOptions[] = {
@@ -63,22 +60,6 @@ struct Scan {
     std::vector<ScanError> errors;
     std::size_t profiles = 0;
 };
-
-struct Outcome {
-    AppRow app;
-    bool ok = false;
-    bool already = false;  // Modal said it had stopped before we asked
-    bool dry = false;      // --dry-run: nothing was called
-    std::string error;
-};
-
-// An empty profile means "Modal's own choice" (no profile file, or none active).
-std::string profile_label(const std::string& profile) { return profile.empty() ? "(modal default)" : profile; }
-
-// Where an app runs, for the listing: its profile, or this machine for the local backend's apps.
-std::string place_label(const AppRow& a) {
-    return a.profile.empty() && a.app_id.rfind("ap-local", 0) == 0 ? "(this machine)" : profile_label(a.profile);
-}
 
 std::vector<std::string> list_args(const std::string& env) {
     std::vector<std::string> args{"app", "list", "--json"};
@@ -125,8 +106,6 @@ void show_table(Host& host, const std::vector<AppRow>& apps) {
     }
     host.table({"#", "Profile", "App ID", "Description", "State", "Created"}, rows, "Running m-gpux apps");
 }
-
-std::string app_words(const AppRow& a) { return a.description + " (" + a.app_id + ") in " + place_label(a); }
 
 std::vector<AppRow> picked_by(const std::vector<AppRow>& apps, const Selection& sel) {
     std::vector<AppRow> picked;
@@ -179,139 +158,14 @@ std::vector<AppRow> choose(Host& host, const Args& args, const std::vector<AppRo
     return ask_selection(host, apps);
 }
 
-// One `modal app stop --yes <id>` per app, each pinned to its own profile, all at once.
-std::vector<Outcome> stop_apps(Host& host, const std::vector<AppRow>& targets) {
-    std::vector<Json> requests;
-    for (const AppRow& a : targets) {
-        Json req = Json::object();
-        req.set("args", Json(Json::Array{"app", "stop", a.app_id}));
-        req.set("profile", a.profile.empty() ? Json() : Json(a.profile));
-        req.set("timeout_s", kStopTimeoutS);
-        requests.push_back(req);
-    }
-    const Json rows = Modal(host).call_many(requests);
-    std::vector<Outcome> outcomes;
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-        const Json& row = rows.as_array().at(i);
-        Outcome o;
-        o.app = targets[i];
-        o.ok = row.bool_or("ok");
-        o.dry = row.bool_or("skipped");
-        if (!o.ok && says_already_stopped(row.string_or("stderr") + row.string_or("stdout"))) {
-            o.ok = true;
-            o.already = true;
-        }
-        if (!o.ok) o.error = row.string_or("error");
-        outcomes.push_back(std::move(o));
-    }
-    return outcomes;
-}
-
-// A session's profile ("" = the one active when it started) against the one an app was listed in.
-bool same_profile(const std::string& session_profile, const std::string& listed) {
-    return session_profile.empty() || listed.empty() || session_profile == listed;
-}
-
-// Marks every tracked session of a stopped app "stopped". Returns how many
-// changed; a state file that cannot be read is rethrown by the caller later,
-// after the report, so that a broken local file never keeps apps running.
-std::size_t mark_sessions_stopped(Host& host, const std::vector<Outcome>& outcomes) {
-    std::set<std::string> stopped;
-    std::vector<const AppRow*> deployments;  // stopped deployed apps, for sessions recorded by name
-    for (const Outcome& o : outcomes) {
-        if (!o.ok || o.dry) continue;
-        stopped.insert(o.app.app_id);
-        if (o.app.state == "deployed") deployments.push_back(&o.app);
-    }
-    if (stopped.empty()) return 0;
-    auto is_stopped = [&](const SessionRecord& s) {
-        if (stopped.count(s.app_id.value_or(""))) return true;
-        if (!s.app_id.value_or("").empty() || !s.extra.bool_or("deployed")) return false;
-        return std::any_of(deployments.begin(), deployments.end(), [&](const AppRow* a) {
-            return a->description == s.app_name.value_or("") && same_profile(s.profile.value_or(""), a->profile);
-        });
-    };
-    State state(host);
-    std::size_t changed = 0;
-    SessionRecord fields;
-    fields.state = "stopped";
-    for (const SessionRecord& s : state.sessions()) {
-        if (!is_stopped(s) || s.state == "stopped") continue;
-        const std::string id = s.id.value_or("");
-        state.session_update(id.empty() ? s.app_id.value_or(s.app_name.value_or("")) : id, fields);
-        ++changed;
-    }
-    return changed;
-}
-
-// The credentials secrets of the tracked sessions of the stopped apps (only
-// sessions recorded by an older m-gpux name one: newer ones pass their
-// credentials as an ephemeral secret), deleted once the apps are stopped; a failure only warns (the app, what
-// costs money, is stopped). Returns the names deleted.
-std::vector<std::string> delete_session_secrets(Host& host, const std::vector<Outcome>& outcomes) {
-    std::map<std::string, std::string> profile_of;  // app id -> the profile it was stopped in
-    for (const Outcome& o : outcomes)
-        if (o.ok && !o.dry) profile_of[o.app.app_id] = o.app.profile;
-    std::vector<std::string> deleted;
-    if (profile_of.empty()) return deleted;
-    for (const SessionRecord& s : State(host).sessions()) {
-        const auto it = profile_of.find(s.app_id.value_or(""));
-        const std::string secret = s.secret_name.value_or("");
-        // A local session's credentials never became a Modal secret (they are in its run directory).
-        if (it == profile_of.end() || secret.empty() || s.backend == "local") continue;
-        try {
-            Modal(host).secret_delete(secret, it->second);
-            deleted.push_back(secret);
-        } catch (const Error& e) {
-            if (e.code() == MGPUX_E_CANCELLED) throw;
-            host.warn("Could not delete the session secret " + secret + "; remove it with `modal secret delete " +
-                      secret + "`.\n");
-        }
-    }
-    return deleted;
-}
-
-void report(Host& host, const std::vector<Outcome>& outcomes) {
-    std::size_t ok = 0, failed = 0;
-    for (const Outcome& o : outcomes) {
-        if (o.dry) {
-            host.info("Would stop " + app_words(o.app) + "\n");
-        } else if (o.already) {
-            host.success("Already stopped: " + app_words(o.app) + "\n");
-        } else if (o.ok) {
-            host.success("Stopped " + app_words(o.app) + "\n");
-        } else {
-            host.warn("Failed to stop " + app_words(o.app) + ": " + o.error + "\n");
-        }
-        (o.ok ? ok : failed) += 1;
-    }
-    if (!outcomes.empty() && outcomes.front().dry) return;
-    host.text("Done: " + std::to_string(ok) + " stopped, " + std::to_string(failed) + " failed.\n");
-}
-
-Json failure_json(const Outcome& o) {
-    Json f = Json::object();
-    f.set("app_id", o.app.app_id);
-    f.set("profile", o.app.profile);
-    f.set("error", o.error);
-    return f;
-}
-
-Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& outcomes, const Scan& scan,
+Json result_json(const std::vector<AppRow>& listed, const std::vector<StopOutcome>& outcomes, const Scan& scan,
                  bool dry_run) {
-    Json apps = Json::array(), stopped = Json::array(), failed = Json::array(), errors = Json::array();
+    Json apps = Json::array(), failed = Json::array(), errors = Json::array();
     Json would_stop = Json::array();
     for (const AppRow& a : listed) apps.push(app_json(a));
-    for (const Outcome& o : outcomes) {
-        if (o.dry) {
-            would_stop.push(app_json(o.app));
-        } else if (o.ok) {
-            Json j = app_json(o.app);
-            if (o.already) j.set("already_stopped", true);
-            stopped.push(j);
-        } else {
-            failed.push(failure_json(o));
-        }
+    for (const StopOutcome& o : outcomes) {
+        if (o.dry) would_stop.push(app_json(o.app));
+        else if (!o.ok) failed.push(failure_json(o));
     }
     for (const ScanError& e : scan.errors) {
         Json j = Json::object();
@@ -321,7 +175,7 @@ Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& 
     }
     Json doc = Json::object();
     doc.set("apps", apps);
-    doc.set("stopped", stopped);
+    doc.set("stopped", stopped_json(outcomes));
     doc.set("failed", failed);
     doc.set("scan_errors", errors);
     if (dry_run) {
@@ -329,20 +183,6 @@ Json result_json(const std::vector<AppRow>& listed, const std::vector<Outcome>& 
         doc.set("dry_run", true);
     }
     return doc;
-}
-
-// sessions.json is read before anything is stopped: once apps are stopped, a
-// file that cannot be read would keep their sessions marked running and
-// their secrets in place, so the stop does not start (exit 3 naming it).
-void require_readable_sessions(Host& host) {
-    try {
-        State(host).read("sessions");
-    } catch (const Error& e) {
-        if (e.code() != MGPUX_E_CONFIG) throw;
-        throw Error(MGPUX_E_CONFIG, std::string(e.what()) +
-                                        "; nothing was stopped. Repair or move that file, then run `m-gpux stop` "
-                                        "again (`modal app stop <app-id>` stops one app without m-gpux)");
-    }
 }
 
 Scan scan(Host& host, const Args& args) {
@@ -371,24 +211,9 @@ int nothing_running(Host& host, const Args& args, const Scan& found) {
     return MGPUX_OK;
 }
 
-// Deletes the stopped sessions' secrets and marks their sessions stopped.
-// Returns the state file's status: the apps are stopped whatever it says.
-int32_t record_stops(Host& host, const std::vector<Outcome>& outcomes) {
-    try {
-        const std::vector<std::string> secrets = delete_session_secrets(host, outcomes);
-        const std::size_t changed = mark_sessions_stopped(host, outcomes);
-        if (changed) host.info("Marked " + std::to_string(changed) + " tracked session(s) stopped.\n");
-        if (!secrets.empty()) host.info("Deleted " + std::to_string(secrets.size()) + " session secret(s).\n");
-        return MGPUX_OK;
-    } catch (const Error& e) {
-        if (e.code() == MGPUX_E_CANCELLED) throw;
-        return e.code();
-    }
-}
-
 int run(Host& host, const Args& args) {
     const bool json = args.global_flag("json");
-    require_readable_sessions(host);
+    require_readable_sessions(host, "m-gpux stop");
     const Scan found = scan(host, args);
     std::vector<AppRow> apps = live_mgpux_apps(found.rows);
     if (args.has("app")) apps = filter_by_ref(apps, args.str("app"));
@@ -400,13 +225,13 @@ int run(Host& host, const Args& args) {
         host.text("Nothing selected; nothing was stopped.\n");
         return MGPUX_OK;
     }
-    const std::vector<Outcome> outcomes = stop_apps(host, targets);
+    const std::vector<StopOutcome> outcomes = stop_apps(host, targets);
     const int32_t state_status = record_stops(host, outcomes);
-    report(host, outcomes);
+    report_stops(host, outcomes);
     if (json) host.json(result_json(apps, outcomes, found, args.global_flag("dry_run")));
 
     std::size_t failed = 0;
-    for (const Outcome& o : outcomes) failed += o.ok ? 0 : 1;
+    for (const StopOutcome& o : outcomes) failed += o.ok ? 0 : 1;
     if (failed) {
         if (state_status != MGPUX_OK)
             host.warn("The tracked sessions were not updated: the state file could not be read.\n");

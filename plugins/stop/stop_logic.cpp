@@ -90,8 +90,4 @@ std::vector<AppRow> filter_by_ref(const std::vector<AppRow>& apps, const std::st
     return out;
 }
 
-bool says_already_stopped(const std::string& modal_output) {
-    return modal_output.find("already stopped") != std::string::npos;
-}
-
 }  // namespace mgpux::stop

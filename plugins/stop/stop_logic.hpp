@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The decisions of `m-gpux stop` that need no host: which apps an answer or
-// --app picks, and how a failed `modal app stop` reads.
+// --app picks.
 #pragma once
 
 #include "app_list.hpp"
@@ -23,9 +23,5 @@ Selection parse_selection(const std::string& answer, std::size_t count);
 
 // The apps whose app id or description is exactly `ref`.
 std::vector<AppRow> filter_by_ref(const std::vector<AppRow>& apps, const std::string& ref);
-
-// True when `modal app stop` failed only because the app had already
-// stopped ("App is already stopped. (Stopped at ...)"): the goal is reached.
-bool says_already_stopped(const std::string& modal_output);
 
 }  // namespace mgpux::stop

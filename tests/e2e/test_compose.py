@@ -311,6 +311,14 @@ class ComposeSandboxTest(MgpuxTestCase):
         shutil.copytree(EXAMPLES / name, target, dirs_exist_ok=True)
         return target
 
+    def test_up_shows_the_price_of_the_gpu_sandboxes(self):
+        r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", "--gpu", "H100", "--timeout", "7200",
+                           cwd=self.stack("gpu-inference"))
+        self.assertExit(r, 0)
+        self.assertIn("~$3.95/h", r.err)
+        self.assertIn("2 h × ~$3.95/h ≈ $7.90 at most", r.err)
+        self.assertIn("sandbox CPU and memory rates", r.err)
+
     def drive_up(self, name):
         r = self.run_mgpux("--dry-run", "compose", "sandbox", "up", cwd=self.stack(name))
         self.assertExit(r, 0)
@@ -383,6 +391,23 @@ class ComposeSandboxTest(MgpuxTestCase):
         web = next(s for s in module_literals(r.out)["SERVICES"] if s["name"] == "web")
         self.assertEqual(sorted(web["secret_env"]), ["DATABASE_URL", "POSTGRES_PASSWORD"])
         self.assertNotIn("DATABASE_URL", web["env"])
+
+    def test_up_on_a_profile_over_its_budget_starts_nothing(self):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        (self.state_dir / "budgets.json").write_text('{"*": 30}', encoding="utf-8")
+        (self.state_dir / "budgets.json").chmod(0o600)
+        self.fake.set_billing("work", [{"object_id": "ap-" + "x" * 22, "description": "trainer",
+                                        "environment": "main", "interval_start": "2026-12-03T00:00:00",
+                                        "cost": "31"}])
+        stack = self.stack("web-postgres-redis")
+        r = self.run_mgpux("--yes", "--profile", "work", "compose", "sandbox", "up", cwd=stack)
+        self.assertExit(r, 1)
+        self.assertIn("$31.00 used of its $30.00 budget", r.err)
+        self.assertFalse((self.state_dir / "compose_stacks.json").exists())
+        r = self.run_mgpux("--yes", "--json", "--profile", "work", "--ignore-budget", "compose", "sandbox", "up",
+                           cwd=stack)
+        self.assertExit(r, 0)
+        self.assertEqual(len(r.json()["services"]), 3)
 
     def test_up_ps_down_keep_the_stack_in_state(self):
         stack = self.stack("web-postgres-redis")

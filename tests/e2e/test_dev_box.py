@@ -401,6 +401,50 @@ class DevBoxScript(DevBoxCase):
         self.assertEqual(self.sandbox_calls(), [])
 
 
+class DevBoxPrice(DevBoxCase):
+    def test_up_shows_the_price_and_the_most_its_hours_can_cost(self):
+        r = self.dev("--yes", "--dry-run", "--profile", "work", "dev", "up", "--name", "gpu", "--gpu", "H100:2",
+                     "--hours", "5")
+        self.assertExit(r, 0)
+        self.assertIn("~$7.90/h", r.err)
+        self.assertIn("5 h × ~$7.90/h ≈ $39.50 at most", r.err)
+        # A CPU box is a sandbox: Modal's sandbox rates per core-hour and GiB-hour.
+        r = self.up("--hours", "2")
+        self.assertExit(r, 0)
+        self.assertIn("~$0.31/h", r.err)  # 2 × $0.1419 + 1 GiB × $0.024
+        self.assertIn("2 h × ~$0.31/h ≈ $0.62 at most", r.err)
+
+
+class DevBoxBudget(DevBoxCase):
+    """dev up starts a sandbox without the runner: it checks the profile's budget itself."""
+
+    def over_budget(self):
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        (self.state_dir / "budgets.json").write_text('{"work": 30}', encoding="utf-8")
+        (self.state_dir / "budgets.json").chmod(0o600)
+        self.fake.set_billing("work", [{"object_id": "ap-" + "x" * 22, "description": "trainer",
+                                        "environment": "main", "interval_start": "2026-12-03T00:00:00",
+                                        "cost": "31"}])
+
+    def test_up_on_a_profile_over_its_budget_is_refused(self):
+        self.over_budget()
+        r = self.up()
+        self.assertExit(r, 1)
+        self.assertIn("over its budget", r.err)
+        self.assertIn("$31.00 used of its $30.00 budget", r.err)
+        self.assertIn("--ignore-budget", r.err)
+        self.assertEqual(self.sandbox_calls(), [])
+        self.assertEqual(self.boxes(), {})
+        r = self.up("--ignore-budget")
+        self.assertExit(r, 0)
+        self.assertIn("launching anyway", r.err)
+        self.assertEqual(len(self.sandbox_calls("create")), 1)
+
+    def test_without_a_budget_no_billing_call_is_made(self):
+        self.assertExit(self.up(), 0)
+        self.assertEqual(self.fake.calls_of("billing"), [])
+
+
 class DevBoxRealSshd(DevBoxCase):
     """A real sshd (Debian's openssh-server), started by the test on a loopback port with its own
     host key and config, stands in for the box: the key m-gpux generated and the block it wrote

@@ -406,6 +406,13 @@ class CheckpointTests(VisionTestCase):
                     self.assertIn("m-gpux vision runs", r.err)
         self.assertEqual(self.fake.calls_of("run"), [])
 
+    def test_export_review_prices_the_default_container(self):
+        r = self.vision("--dry-run", "export", "--run-name", "demo")
+        self.assertExit(r, 0)
+        # 0.125 cores and 128 MiB reserved: 0.125 × $0.0473 + 0.125 × $0.008
+        self.assertRegex(r.err, r"price\s+~\$0\.007/h \(Modal's default reservation")
+        self.assertNotIn("at most", r.err)  # it may use (and be billed for) more than it reserves
+
     def test_a_failing_lookup_is_reported_as_such(self):
         self.fake.set_scenario([{"match": ["volume", "ls"], "exit": 1,
                                  "stderr": "Token missing. Could not authenticate client.\n"}])

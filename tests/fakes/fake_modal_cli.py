@@ -2018,9 +2018,22 @@ def cmd_billing_summary(fake, o, _pos, _rest):
     return 0
 
 
+# What a workspace without "billing_rates" in the state answers: Modal's shape
+# (a flat object of decimal strings, per unit-hour, storage per GiB-month)
+# with snake_case names, the published rates, and one name m-gpux does not know.
+DEFAULT_BILLING_RATES = {
+    "gpu_t4": "0.590000", "gpu_l4": "0.800000", "gpu_a10": "1.100000", "gpu_l40s": "1.950000",
+    "gpu_a100_40gb": "2.100000", "gpu_a100_80gb": "2.500000", "gpu_rtx_pro_6000": "3.030000",
+    "gpu_h100": "3.950000", "gpu_h200": "4.540000", "gpu_b200": "6.250000", "gpu_b300": "7.100000",
+    "cpu": "0.047300", "memory": "0.008000", "sandbox_cpu": "0.141900", "sandbox_memory": "0.024000",
+    "storage": "0.090000", "internet_egress_gib": "0.050000",
+}
+
+
 def cmd_billing_rates(fake, o, _pos, _rest):
     fake.auth()
-    rates = fake.read_state().get("billing_rates") or {}
+    state = fake.read_state()
+    rates = state["billing_rates"] if "billing_rates" in state else DEFAULT_BILLING_RATES
     if o["json"]:
         print_json(rates)
     else:

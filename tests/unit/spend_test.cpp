@@ -34,12 +34,19 @@ TEST(SpendPrice, FormatsWithThreeDecimalsUnderTenCents) {
 }
 
 TEST(SpendPrice, HourlyPriceOfAComputeLabel) {
-    EXPECT_DOUBLE_EQ(*hourly_price("H100"), 3.95);
-    EXPECT_DOUBLE_EQ(*hourly_price("H100:2"), 7.90);  // a count multiplies it
-    EXPECT_NEAR(*hourly_price("CPU (8 cores, 4096 MB)"), 8 * 0.0473 + 4 * 0.008, 1e-12);
-    EXPECT_NEAR(*hourly_price("CPU (1 core, 512 MB)"), 0.0473 + 0.5 * 0.008, 1e-12);
-    EXPECT_FALSE(hourly_price("H100!"));  // no rate of its own
-    EXPECT_FALSE(hourly_price("something else"));
+    EXPECT_DOUBLE_EQ(*hourly_price("H100", static_rates()), 3.95);
+    EXPECT_DOUBLE_EQ(*hourly_price("H100:2", static_rates()), 7.90);  // a count multiplies it
+    EXPECT_NEAR(*hourly_price("CPU (8 cores, 4096 MB)", static_rates()), 8 * 0.0473 + 4 * 0.008, 1e-12);
+    EXPECT_NEAR(*hourly_price("CPU (1 core, 512 MB)", static_rates()), 0.0473 + 0.5 * 0.008, 1e-12);
+    EXPECT_FALSE(hourly_price("H100!", static_rates()));  // no rate of its own
+    EXPECT_FALSE(hourly_price("something else", static_rates()));
+    EXPECT_NEAR(*hourly_price(kDefaultContainerLabel, static_rates()), 0.125 * 0.0473 + 0.125 * 0.008, 1e-12);
+}
+
+TEST(SpendPrice, HourlyPriceFollowsLiveRates) {
+    const RateTable live = apply_live_rates(static_rates(), {{"gpu_h100", "4.2"}, {"cpu", "0.05"}}, 0);
+    EXPECT_DOUBLE_EQ(*hourly_price("H100:2", live), 8.4);
+    EXPECT_NEAR(*hourly_price("CPU (8 cores, 4096 MB)", live), 8 * 0.05 + 4 * 0.008, 1e-12);
 }
 
 TEST(SpendPrice, WorstCaseOfATimeout) {
