@@ -21,7 +21,9 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <unistd.h>
 
 namespace mgpux {
@@ -153,6 +155,32 @@ int run_plugin_command(HostContext& ctx, const cli::ParseResult& parsed) {
     return MGPUX_OK;
 }
 
+// The command tree: the built-ins and the commands of every loaded plugin.
+std::unique_ptr<cli::CommandNode> command_tree(const plugins::PluginRegistry& registry,
+                                               const std::function<void(const std::string&)>& warn) {
+    std::vector<cli::TreeSource> sources = builtins::sources();
+    for (const auto& p : registry.all())
+        if (p->status == plugins::PluginStatus::Loaded)
+            sources.push_back({p.get(), p->id, p->summary, p->panel, &p->commands});
+    return cli::build_tree(sources, warn);
+}
+
+// `__complete` and `__man` read the tree only, and say nothing about plugins
+// that are skipped: a completion must not write over the command line being typed.
+int run_hidden_entry(const std::vector<std::string>& args) {
+    HostContext ctx;
+    ctx.version = version_string();
+    ctx.executable = util::executable_path();
+    services::Console console(services::ConsoleSettings{}, std::cout, std::cerr);
+    ctx.console = &console;
+    plugins::PluginRegistry registry;
+    ctx.registry = &registry;
+    registry.discover(plugins::DiscoveryEnv::from_environment(), {});
+    auto root = command_tree(registry, [](const std::string&) {});
+    ctx.root = root.get();
+    return builtins::run_hidden_entry(ctx, args);
+}
+
 }  // namespace
 
 int run_app(int argc, char** argv) {
@@ -160,6 +188,8 @@ int run_app(int argc, char** argv) {
     // The child in which discovery loads new plugin files before the host does.
     if (!args.empty() && args[0] == plugins::kCheckPluginsFlag)
         return plugins::run_load_check_child({args.begin() + 1, args.end()});
+    // Before the global options are taken out: the words to complete are not ours.
+    if (!args.empty() && builtins::is_hidden_entry(args[0])) return run_hidden_entry(args);
 
     HostContext ctx;
     ctx.version = version_string();
@@ -223,11 +253,7 @@ int run_app(int argc, char** argv) {
                          "m-gpux: note: plugin " + p->path.string() + " is " + p->reason + "\n");
     }
 
-    std::vector<cli::TreeSource> sources = builtins::sources();
-    for (const auto& p : registry.all())
-        if (p->status == plugins::PluginStatus::Loaded)
-            sources.push_back({p.get(), p->id, p->summary, p->panel, &p->commands});
-    auto root = cli::build_tree(sources, [&](const std::string& w) { console.warning(w); });
+    auto root = command_tree(registry, [&](const std::string& w) { console.warning(w); });
     ctx.root = root.get();
 
     cli::ParseResult parsed;

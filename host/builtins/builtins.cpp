@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "builtins/builtins.hpp"
 
+#include "builtins/plugin_files.hpp"
 #include "cli/completion.hpp"
+#include "cli/man_page.hpp"
 #include "plugins/load_check.hpp"
 #include "services/console.hpp"
 #include "services/host_table.hpp"
 #include "services/hostinfo.hpp"
+#include "services/profile_store.hpp"
+#include "services/spend.hpp"
 #include "util/json.hpp"
+#include "util/paths.hpp"
 #include "util/subprocess.hpp"
 
 #include "mgpux/plugin.h"
 
 #include <boost/json.hpp>
+
+#include <ctime>
 
 namespace mgpux::builtins {
 
@@ -19,6 +26,38 @@ namespace json = boost::json;
 using cli::CommandSpec;
 using cli::OptionSpec;
 using cli::OptionType;
+
+json::object validation_report(HostContext& ctx, const std::filesystem::path& file) {
+    util::CaptureResult r;
+    try {
+        r = util::run_capture(ctx.executable, {"--mgpux-probe-plugin", std::filesystem::absolute(file).string()},
+                              std::chrono::seconds(30));
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("cannot start the validation child: ") + e.what());
+    }
+    json::object report;
+    if (r.timed_out || r.signal) {
+        report["file"] = file.string();
+        report["usable"] = false;
+        report["reason"] = r.timed_out ? "hung while loading (killed after 30 s)"
+                                       : "crashed while loading (" + plugins::signal_name(r.signal) + ")";
+        return report;
+    }
+    try {
+        report = util::parse_json(r.out).as_object();
+    } catch (const std::exception&) {
+        // No report: the child died on its own terms (a sanitizer runtime, for
+        // one, turns a crash into exit 1). Its last stderr line says why.
+        std::string last = r.err;
+        while (!last.empty() && last.back() == '\n') last.pop_back();
+        last = last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
+        report["file"] = file.string();
+        report["usable"] = false;
+        report["reason"] = "crashed while loading (exit " + std::to_string(r.exit_code) + ")" +
+                           (last.empty() ? std::string() : ": " + last);
+    }
+    return report;
+}
 
 namespace {
 
@@ -36,6 +75,16 @@ OptionSpec positional(const std::string& name, const std::string& help, OptionTy
     return o;
 }
 
+OptionSpec flag(const std::string& name, const std::string& help) {
+    OptionSpec o;
+    o.name = name;
+    o.type = OptionType::Bool;
+    o.help = help;
+    o.metavar = name;
+    for (auto& c : o.metavar) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return o;
+}
+
 CommandSpec spec(std::vector<std::string> path, std::string summary, std::string help,
                  std::vector<OptionSpec> options = {}, bool json = true) {
     CommandSpec c;
@@ -44,6 +93,16 @@ CommandSpec spec(std::vector<std::string> path, std::string summary, std::string
     c.help = std::move(help);
     c.options = std::move(options);
     c.json = json;
+    return c;
+}
+
+CommandSpec remove_spec() {
+    CommandSpec c = spec({"plugins", "remove"}, "Remove a plugin you installed into your user plugin directory",
+                         "Deletes $XDG_DATA_HOME/m-gpux/plugins/mgpux-<ID>.so (and <ID>/, its templates) after\n"
+                         "asking. System plugins (those installed with m-gpux) are left to the package that\n"
+                         "installed them.",
+                         {positional("id", "the plugin id (as 'plugins list' shows it)", OptionType::String)});
+    c.destructive = true;
     return c;
 }
 
@@ -57,6 +116,16 @@ const std::vector<CommandSpec>& plugins_commands() {
              "Prints the descriptor and commands of FILE, or why it cannot be used. Exits 1 when the\n"
              "plugin is unusable.",
              {positional("file", "the plugin library (mgpux-<id>.so)", OptionType::Path)}),
+        spec({"plugins", "install"}, "Install a plugin file into your user plugin directory",
+             "Checks FILE as 'plugins validate' does, in a child process, and copies it into\n"
+             "$XDG_DATA_HOME/m-gpux/plugins (replacing an earlier copy of the same plugin), with its\n"
+             "own templates when <FILE's directory>/<id>/templates holds some. Refused:\n"
+             "an unusable plugin, a symbolic link or anything but a regular file, a file writable by\n"
+             "group or others, an id of a built-in command, and an id of a system plugin (which it\n"
+             "would shadow) unless --force is given.",
+             {positional("file", "the plugin library (mgpux-<id>.so)", OptionType::Path),
+              flag("force", "install even when it shadows the system plugin of the same id")}),
+        remove_spec(),
     };
     return specs;
 }
@@ -71,7 +140,8 @@ const std::vector<CommandSpec>& commands_commands() {
 const std::vector<CommandSpec>& completion_commands() {
     static const std::vector<CommandSpec> specs = {
         spec({"completion"}, "Print a shell completion script for bash, zsh or fish",
-             "Generated from the commands of the plugins loaded now. For bash:\n"
+             "The script asks m-gpux for the candidates at each completion, so plugins installed\n"
+             "later complete too. Installed with m-gpux; for a user install of the bash one:\n"
              "  m-gpux completion bash > ~/.local/share/bash-completion/completions/m-gpux",
              {positional("shell", "the shell", OptionType::Choice, {"bash", "zsh", "fish"})},
              /*json=*/false),  // prints a script, not JSON
@@ -126,34 +196,12 @@ int plugins_validate(HostContext& ctx, const std::string& file) {
         ctx.console->error("no such file: " + file);
         return MGPUX_E_USAGE;
     }
-    util::CaptureResult r;
-    try {
-        r = util::run_capture(ctx.executable, {"--mgpux-probe-plugin", std::filesystem::absolute(file).string()},
-                              std::chrono::seconds(30));
-    } catch (const std::exception& e) {
-        ctx.console->error(std::string("cannot start the validation child: ") + e.what());
-        return MGPUX_E_FAILED;
-    }
     json::object report;
-    if (r.timed_out || r.signal) {
-        report["file"] = file;
-        report["usable"] = false;
-        report["reason"] = r.timed_out ? "hung while loading (killed after 30 s)"
-                                       : "crashed while loading (" + plugins::signal_name(r.signal) + ")";
-    } else {
-        try {
-            report = util::parse_json(r.out).as_object();
-        } catch (const std::exception&) {
-            // No report: the child died on its own terms (a sanitizer runtime, for
-            // one, turns a crash into exit 1). Its last stderr line says why.
-            std::string last = r.err;
-            while (!last.empty() && last.back() == '\n') last.pop_back();
-            last = last.substr(last.find_last_of('\n') == std::string::npos ? 0 : last.find_last_of('\n') + 1);
-            report["file"] = file;
-            report["usable"] = false;
-            report["reason"] = "crashed while loading (exit " + std::to_string(r.exit_code) + ")" +
-                               (last.empty() ? std::string() : ": " + last);
-        }
+    try {
+        report = validation_report(ctx, file);
+    } catch (const std::exception& e) {
+        ctx.console->error(e.what());
+        return MGPUX_E_FAILED;
     }
     const bool usable = report["usable"].is_bool() && report["usable"].get_bool();
     if (ctx.globals.json) {
@@ -197,7 +245,7 @@ int commands(HostContext& ctx) {
 
 std::vector<cli::TreeSource> sources() {
     return {
-        {nullptr, "plugins", "List and validate plugins", "Built-in", &plugins_commands()},
+        {nullptr, "plugins", "List, validate, install and remove plugins", "Built-in", &plugins_commands()},
         {nullptr, "commands", "Print the whole command tree", "Built-in", &commands_commands()},
         {nullptr, "completion", "Shell completion script", "Built-in", &completion_commands()},
     };
@@ -207,14 +255,97 @@ int run(HostContext& ctx, const cli::ParseResult& parsed) {
     const std::string path = parsed.node->path_string();
     if (path == "plugins list") return plugins_list(ctx);
     if (path == "plugins validate") return plugins_validate(ctx, std::string(parsed.values.at("file").as_string()));
+    if (path == "plugins install")
+        return plugins_install(ctx, std::string(parsed.values.at("file").as_string()),
+                               parsed.values.at("force").as_bool());
+    if (path == "plugins remove") return plugins_remove(ctx, std::string(parsed.values.at("id").as_string()));
     if (path == "commands") return commands(ctx);
     if (path == "completion") {
         ctx.console->text(services::TextKind::Plain,
-                          cli::completion_script(*ctx.root, std::string(parsed.values.at("shell").as_string())));
+                          cli::completion_script(std::string(parsed.values.at("shell").as_string())));
         return 0;
     }
     ctx.console->error("no handler for built-in command '" + path + "'");
     return MGPUX_E_FAILED;
+}
+
+bool is_hidden_entry(const std::string& word) { return word == kCompleteEntry || word == kManEntry; }
+
+namespace {
+
+// The ids of the plugins in the user directory (what `plugins remove` takes).
+std::vector<cli::Candidate> user_plugin_ids() {
+    std::vector<cli::Candidate> ids;
+    const std::string prefix = "mgpux-", suffix = plugins::plugin_file_name("").substr(prefix.size());
+    for (const auto& file : plugins::plugin_files(plugins::DiscoveryEnv::from_environment().user_dir)) {
+        const std::string name = file.filename().string();
+        ids.push_back({name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()), file.string()});
+    }
+    return ids;
+}
+
+// The profile names in the Modal profile file, and AUTO; none when it cannot be read.
+std::vector<cli::Candidate> profile_names() {
+    std::vector<cli::Candidate> names;
+    try {
+        for (const auto& p : services::ProfileStore(modal_config_path()).list())
+            names.push_back({p.name, p.active ? "active profile" : ""});
+    } catch (const std::exception&) {
+        return {};
+    }
+    names.push_back({services::spend::kAutoProfile, "the profile with the most money left this month"});
+    return names;
+}
+
+std::vector<cli::Candidate> local_values(const cli::CommandNode& node, const std::string& option) {
+    if (option == "profile") return profile_names();
+    if (node.path_string() == "plugins remove" && option == "id") return user_plugin_ids();
+    return {};
+}
+
+// `__complete SHELL CWORD WORDS...`: the candidates for WORDS[CWORD].
+int complete(HostContext& ctx, const std::vector<std::string>& args) {
+    if (args.size() < 3) {
+        ctx.console->error("usage: m-gpux __complete bash|zsh|fish CWORD WORDS...");
+        return MGPUX_E_USAGE;
+    }
+    const std::string& shell = args[1];
+    std::size_t cword = 0;
+    try {
+        cword = std::stoul(args[2]);
+    } catch (const std::exception&) {
+        ctx.console->error("__complete: CWORD must be a number, not '" + args[2] + "'");
+        return MGPUX_E_USAGE;
+    }
+    const std::vector<std::string> words(args.begin() + 3, args.end());
+    ctx.console->text(services::TextKind::Plain,
+                      cli::format_completion(cli::complete_command_line(*ctx.root, words, cword, local_values), shell));
+    return 0;
+}
+
+// `__man`: the manual page. SOURCE_DATE_EPOCH dates it (a build is reproducible
+// only without the clock); without it the page has no date.
+int man(HostContext& ctx) {
+    std::string date;
+    if (auto epoch = util::env("SOURCE_DATE_EPOCH")) {
+        try {
+            const std::time_t t = static_cast<std::time_t>(std::stoll(*epoch));
+            std::tm tm{};
+            char buf[16];
+            if (::gmtime_r(&t, &tm) && std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm)) date = buf;
+        } catch (const std::exception&) {
+            // Not a number: no date rather than a wrong one.
+        }
+    }
+    ctx.console->text(services::TextKind::Plain, cli::man_page(*ctx.root, MGPUX_VERSION, date));
+    return 0;
+}
+
+}  // namespace
+
+int run_hidden_entry(HostContext& ctx, const std::vector<std::string>& args) {
+    if (args.at(0) == kCompleteEntry) return complete(ctx, args);
+    return man(ctx);
 }
 
 int probe_plugin_file(HostContext& ctx, const std::string& file) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Commands the host itself provides: plugins list|validate, commands, completion.
+// Commands the host itself provides: plugins list|validate|install|remove, commands, completion.
 #pragma once
 
 #include "cli/command_tree.hpp"
@@ -15,6 +15,15 @@ std::vector<cli::TreeSource> sources();
 
 // Runs a built-in command; returns the exit code.
 int run(HostContext& ctx, const cli::ParseResult& parsed);
+
+// Entry points that are no commands of the tree (not in --help, `commands`
+// or completion), given as the first word: `__complete SHELL CWORD WORDS...`
+// (what the completion scripts run) and `__man` (the manual page in roff,
+// which the build writes).
+inline constexpr const char* kCompleteEntry = "__complete";
+inline constexpr const char* kManEntry = "__man";
+bool is_hidden_entry(const std::string& word);
+int run_hidden_entry(HostContext& ctx, const std::vector<std::string>& args);
 
 // Child-process side of `plugins validate`: loads `file`, calls init and
 // shutdown, prints one JSON object on stdout. Returns the exit code.

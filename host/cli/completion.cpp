@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -13,190 +14,172 @@ namespace mgpux::cli {
 
 namespace {
 
-// Single-quoted shell word (valid in bash, zsh and fish).
-std::string sq(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') out += "'\\''";
-        else out += c;
+// A global option as completion offers it.
+struct GlobalOption {
+    std::string name;
+    char short_alias;
+    bool valued;
+    std::vector<std::string> choices;
+    bool path;
+    std::string help;
+};
+
+const std::vector<GlobalOption>& global_options() {
+    static const std::vector<GlobalOption> opts = {
+        {"profile", 0, true, {}, false, "Modal profile for this command"},
+        {"yes", 'y', false, {}, false, "take every default and confirm"},
+        {"no-input", 0, false, {}, false, "never prompt"},
+        {"dry-run", 0, false, {}, false, "show what would run"},
+        {"json", 0, false, {}, false, "one JSON document on stdout"},
+        {"script-out", 0, true, {}, true, "also write the rendered script"},
+        {"backend", 0, true, {"modal", "local"}, false, "where a workload runs"},
+        {"ignore-missing", 0, false, {}, false, "local backend: run although packages are missing"},
+        {"ignore-budget", 0, false, {}, false, "launch although the profile is over its budget"},
+        {"color", 0, true, {"auto", "always", "never"}, false, "colour"},
+        {"verbose", 'v', false, {}, false, "more output"},
+        {"quiet", 'q', false, {}, false, "less output"},
+        {"version", 0, false, {}, false, "print the version"},
+        {"help", 'h', false, {}, false, "show help"},
+    };
+    return opts;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// What an option word ("--gpu", "-g", "--color") takes as its value, or
+// nullopt when it is a flag or unknown here.
+struct ValueKind {
+    std::string option;  // its name: "gpu", "profile"
+    std::vector<std::string> choices;
+    bool path = false;
+};
+
+std::optional<ValueKind> option_value_kind(const CommandNode& node, const std::string& word) {
+    for (const auto& g : global_options())
+        if (g.valued && word == "--" + g.name) return ValueKind{g.name, g.choices, g.path};
+    if (!node.command) return std::nullopt;
+    for (const auto& o : node.command->options) {
+        if (o.positional || o.type == OptionType::Bool) continue;
+        if (word == "--" + o.name || (o.short_alias && word == std::string("-") + o.short_alias))
+            return ValueKind{o.name, o.choices, o.type == OptionType::Path};
     }
-    return out + "'";
+    return std::nullopt;
 }
 
-// fish does not accept '\'' inside single quotes; it uses \' instead.
-std::string fish_sq(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
+Completion values_of(const ValueKind& kind, const CommandNode& node, const ValueLookup& lookup) {
+    Completion c;
+    c.files = kind.path;
+    for (const auto& v : kind.choices) c.candidates.push_back({v, ""});
+    if (kind.choices.empty() && !kind.path && lookup) c.candidates = lookup(node, kind.option);
+    return c;
+}
+
+Completion option_words(const CommandNode& node) {
+    Completion c;
+    if (node.command)
+        for (const auto& o : node.command->options) {
+            if (o.positional || o.hidden) continue;
+            c.candidates.push_back({"--" + o.name, o.help});
+            if (o.short_alias) c.candidates.push_back({std::string("-") + o.short_alias, o.help});
+            if (o.negatable) c.candidates.push_back({"--no-" + o.name, o.help});
+        }
+    for (const auto& g : global_options()) {
+        c.candidates.push_back({"--" + g.name, g.help});
+        if (g.short_alias) c.candidates.push_back({std::string("-") + g.short_alias, g.help});
     }
-    return out + "'";
+    return c;
 }
 
-std::string join(const std::vector<std::string>& v, const char* sep = " ") {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-    return out;
+// Subcommands, and what the next positional argument takes.
+Completion argument_words(const CommandNode& node, std::size_t positionals_seen, const ValueLookup& lookup) {
+    Completion c;
+    if (positionals_seen == 0)
+        for (const auto& [word, child] : node.children) c.candidates.push_back({word, child->summary});
+    if (!node.command) return c;
+    std::size_t index = 0;
+    for (const auto& o : node.command->options) {
+        if (!o.positional) continue;
+        if (index++ < positionals_seen && !o.repeatable) continue;
+        if (o.type == OptionType::Path) c.files = true;
+        for (const auto& v : o.choices) c.candidates.push_back({v, o.help});
+        if (o.type == OptionType::String && lookup)
+            for (auto& v : lookup(node, o.name)) c.candidates.push_back(std::move(v));
+        break;
+    }
+    return c;
 }
 
-const std::vector<std::string> kGlobalFlags = {
-    "--yes",   "-y", "--no-input", "--dry-run", "--json", "--verbose",        "-v",
-    "--quiet", "-q", "--version",  "--help",    "-h",     "--ignore-missing", "--ignore-budget"};
-const std::vector<std::string> kGlobalValued = {"--profile", "--script-out", "--backend", "--color"};
-
-std::string bash_script(const CommandNode& root) {
-    std::string children, options, valued, values;
-    visit(root, [&](const CommandNode& n) {
-        const std::string key = sq(n.path_string());
-        std::vector<std::string> kids;
-        for (const auto& [w, _] : n.children) kids.push_back(w);
-        if (!kids.empty()) children += "        " + key + ") echo " + sq(join(kids)) + " ;;\n";
-        if (!n.command) return;
-        std::vector<std::string> opts, takes;
-        for (const auto& o : n.command->options) {
-            if (o.positional) {
-                if (o.type == OptionType::Path)
-                    values += "        " + sq(n.path_string() + "|@pos") + ") echo @file ;;\n";
-                else if (o.type == OptionType::Choice)
-                    values += "        " + sq(n.path_string() + "|@pos") + ") echo " + sq(join(o.choices)) + " ;;\n";
-                continue;
-            }
-            if (o.hidden) continue;
-            std::vector<std::string> spellings = {"--" + o.name};
-            if (o.short_alias) spellings.push_back(std::string("-") + o.short_alias);
-            for (const auto& s : spellings) {
-                opts.push_back(s);
-                if (o.type == OptionType::Bool) continue;
-                takes.push_back(s);
-                const std::string vk = sq(n.path_string() + "|" + s);
-                if (o.type == OptionType::Choice) values += "        " + vk + ") echo " + sq(join(o.choices)) + " ;;\n";
-                else if (o.type == OptionType::Path) values += "        " + vk + ") echo @file ;;\n";
-                else values += "        " + vk + ") echo @any ;;\n";
-            }
-            if (o.negatable) opts.push_back("--no-" + o.name);
-        }
-        if (!opts.empty()) options += "        " + key + ") echo " + sq(join(opts)) + " ;;\n";
-        if (!takes.empty()) valued += "        " + key + ") echo " + sq(join(takes)) + " ;;\n";
-    });
-    std::string s;
-    s += "# bash completion for m-gpux (generated by `m-gpux completion bash` from the loaded plugins).\n";
-    s += "# Install: m-gpux completion bash > ~/.local/share/bash-completion/completions/m-gpux\n";
-    s += "_m_gpux_children() {\n    case \"$1\" in\n" + children + "    esac\n}\n";
-    s += "_m_gpux_options() {\n    case \"$1\" in\n" + options + "    esac\n}\n";
-    s += "_m_gpux_valued() {\n    case \"$1\" in\n" + valued + "    esac\n}\n";
-    s += "_m_gpux_values() {\n    case \"$1\" in\n" + values +
-         "        *'|--backend') echo 'modal local' ;;\n"
-         "        *'|--color') echo 'auto always never' ;;\n"
-         "        *'|--script-out') echo @file ;;\n"
-         "        *'|--profile') echo @any ;;\n"
-         "    esac\n}\n";
-    s += "_m_gpux() {\n"
-         "    local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-         "    local path=\"\" i w kids valued\n"
-         "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-         "        w=\"${COMP_WORDS[i]}\"\n"
-         "        [[ \"$w\" == -- ]] && return 0\n"
-         "        if [[ \"$w\" == -* ]]; then\n"
-         "            valued=\" $(_m_gpux_valued \"$path\") " +
-         join(kGlobalValued) +
-         " \"\n"
-         "            [[ \"$valued\" == *\" $w \"* ]] && ((i++))\n"
-         "            continue\n"
-         "        fi\n"
-         "        kids=\" $(_m_gpux_children \"$path\") \"\n"
-         "        [[ \"$kids\" == *\" $w \"* ]] && path=\"${path:+$path }$w\"\n"
-         "    done\n"
-         "    local vals\n"
-         "    if [[ \"$prev\" == -* ]]; then\n"
-         "        vals=\"$(_m_gpux_values \"$path|$prev\")\"\n"
-         "        if [[ -n \"$vals\" ]]; then\n"
-         "            case \"$vals\" in\n"
-         "                @file) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
-         "                @any) COMPREPLY=() ;;\n"
-         "                *) COMPREPLY=($(compgen -W \"$vals\" -- \"$cur\")) ;;\n"
-         "            esac\n"
-         "            return 0\n"
-         "        fi\n"
-         "    fi\n"
-         "    if [[ \"$cur\" == -* ]]; then\n"
-         "        COMPREPLY=($(compgen -W \"$(_m_gpux_options \"$path\") " +
-         join(kGlobalFlags) + " " + join(kGlobalValued) +
-         "\" -- \"$cur\"))\n"
-         "        return 0\n"
-         "    fi\n"
-         "    vals=\"$(_m_gpux_values \"$path|@pos\")\"\n"
-         "    if [[ \"$vals\" == @file ]]; then\n"
-         "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
-         "    else\n"
-         "        COMPREPLY=($(compgen -W \"$(_m_gpux_children \"$path\") $vals\" -- \"$cur\"))\n"
-         "    fi\n"
-         "}\n"
-         "complete -o default -F _m_gpux m-gpux\n";
-    return s;
+Completion only_matching(Completion c, const std::string& prefix) {
+    std::vector<Candidate> kept;
+    for (auto& cand : c.candidates)
+        if (starts_with(cand.word, prefix)) kept.push_back(std::move(cand));
+    c.candidates = std::move(kept);
+    return c;
 }
 
-std::string zsh_script(const CommandNode& root) {
-    // zsh runs the bash completion through bashcompinit, so both shells share one generator.
-    return "#compdef m-gpux\n"
-           "# zsh completion for m-gpux (generated by `m-gpux completion zsh` from the loaded plugins).\n"
-           "# Install: m-gpux completion zsh > \"${fpath[1]}/_m-gpux\", or source it from ~/.zshrc.\n"
-           "autoload -U +X bashcompinit && bashcompinit\n" +
-           bash_script(root);
+std::string bash_script() {
+    return R"SH(# bash completion for m-gpux. The candidates come from m-gpux itself at each
+# completion (from its plugin cache, so it is quick), so the commands of plugins
+# installed later complete too. Installed with m-gpux; for a user install:
+#   m-gpux completion bash > ~/.local/share/bash-completion/completions/m-gpux
+_m_gpux() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prog="${COMP_WORDS[0]}" out
+    [[ "$prog" == "~/"* ]] && prog="$HOME/${prog#"~/"}"
+    # bash splits "--color=al" into "--color", "=", "al"; m-gpux reads that form too.
+    [[ "$cur" == "=" ]] && cur=""
+    out="$("$prog" __complete bash "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null </dev/null)" || return 0
+    if [[ "$out" == ":files" ]]; then
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
+    else
+        COMPREPLY=($(compgen -W "$out" -- "$cur"))
+    fi
+}
+complete -F _m_gpux m-gpux
+)SH";
 }
 
-std::string fish_script(const CommandNode& root) {
-    std::vector<std::string> nodes;
-    std::string lines;
-    visit(root, [&](const CommandNode& n) {
-        if (!n.path.empty()) nodes.push_back(fish_sq(n.path_string()));
-        const std::string cond = "-n " + fish_sq("test \"(__m_gpux_path)\" = " + fish_sq(n.path_string()));
-        for (const auto& [w, child] : n.children)
-            lines += "complete -c m-gpux -f " + cond + " -a " + fish_sq(w) + " -d " + fish_sq(child->summary) + "\n";
-        if (!n.command) return;
-        for (const auto& o : n.command->options) {
-            if (o.hidden) continue;
-            if (o.positional) {
-                if (o.type == OptionType::Choice)
-                    lines += "complete -c m-gpux -f " + cond + " -a " + fish_sq(join(o.choices)) + "\n";
-                else if (o.type == OptionType::Path) lines += "complete -c m-gpux -F " + cond + "\n";
-                continue;
-            }
-            std::string line = "complete -c m-gpux " + cond + " -l " + o.name;
-            if (o.short_alias) line += std::string(" -s ") + o.short_alias;
-            if (o.type == OptionType::Choice) line += " -x -a " + fish_sq(join(o.choices));
-            else if (o.type == OptionType::Path) line += " -r -F";
-            else if (o.type != OptionType::Bool) line += " -x";
-            if (!o.help.empty()) line += " -d " + fish_sq(o.help);
-            lines += line + "\n";
-            if (o.negatable) lines += "complete -c m-gpux " + cond + " -l no-" + o.name + "\n";
-        }
-    });
-    std::string s;
-    s += "# fish completion for m-gpux (generated by `m-gpux completion fish` from the loaded plugins).\n";
-    s += "# Install: m-gpux completion fish > ~/.config/fish/completions/m-gpux.fish\n";
-    s += "set -g __m_gpux_nodes " + join(nodes) + "\n";
-    s += "function __m_gpux_path\n"
-         "    set -l path\n"
-         "    for t in (commandline -opc)[2..-1]\n"
-         "        string match -q -- '-*' $t; and continue\n"
-         "        set -l candidate (string join ' ' $path $t)\n"
-         "        contains -- $candidate $__m_gpux_nodes; and set path $path $t\n"
-         "    end\n"
-         "    string join ' ' $path\n"
-         "end\n";
-    s += "complete -c m-gpux -l profile -x -d 'Modal profile for this command'\n"
-         "complete -c m-gpux -s y -l yes -d 'take every default and confirm'\n"
-         "complete -c m-gpux -l no-input -d 'never prompt'\n"
-         "complete -c m-gpux -l dry-run -d 'show what would run'\n"
-         "complete -c m-gpux -l json -d 'one JSON document on stdout'\n"
-         "complete -c m-gpux -l script-out -r -F -d 'also write the rendered script'\n"
-         "complete -c m-gpux -l backend -x -a 'modal local'\n"
-         "complete -c m-gpux -l ignore-missing -d 'local backend: run although packages are missing'\n"
-         "complete -c m-gpux -l ignore-budget -d 'launch although the profile is over its budget'\n"
-         "complete -c m-gpux -l color -x -a 'auto always never'\n"
-         "complete -c m-gpux -s v -l verbose\ncomplete -c m-gpux -s q -l quiet\n"
-         "complete -c m-gpux -l version\ncomplete -c m-gpux -s h -l help\n";
-    return s + lines;
+std::string zsh_script() {
+    return R"SH(#compdef m-gpux
+# zsh completion for m-gpux. The candidates come from m-gpux itself at each
+# completion, so the commands of plugins installed later complete too.
+# Installed with m-gpux; for a user install put it in a directory of $fpath:
+#   m-gpux completion zsh > ~/.zfunc/_m-gpux   (with fpath+=~/.zfunc before compinit)
+_m-gpux() {
+    local -a lines
+    lines=("${(@f)$("${words[1]}" __complete zsh $((CURRENT - 1)) "${words[@]}" 2>/dev/null </dev/null)}")
+    lines=(${lines:#})
+    if [[ "${lines[1]}" == ":files" ]]; then
+        _files
+    elif (( ${#lines} )); then
+        _describe -t m-gpux 'm-gpux' lines
+    fi
+}
+if [[ "${funcstack[1]}" == "_m-gpux" ]]; then
+    _m-gpux "$@"
+else
+    compdef _m-gpux m-gpux
+fi
+)SH";
+}
+
+std::string fish_script() {
+    return R"SH(# fish completion for m-gpux. The candidates come from m-gpux itself at each
+# completion, so the commands of plugins installed later complete too.
+# Installed with m-gpux; for a user install:
+#   m-gpux completion fish > ~/.config/fish/completions/m-gpux.fish
+function __m_gpux_complete
+    set -l tokens (commandline -opc)
+    set -l current (commandline -ct)
+    set -l out ($tokens[1] __complete fish (count $tokens) $tokens $current 2>/dev/null </dev/null)
+    if test "$out[1]" = ":files"
+        __fish_complete_path $current
+    else
+        printf '%s\n' $out
+    end
+end
+complete -c m-gpux -f -a '(__m_gpux_complete)'
+)SH";
 }
 
 boost::json::object option_json(const OptionSpec& o) {
@@ -222,11 +205,72 @@ boost::json::object option_json(const OptionSpec& o) {
 
 }  // namespace
 
-std::string completion_script(const CommandNode& root, const std::string& shell) {
-    if (shell == "bash") return bash_script(root);
-    if (shell == "zsh") return zsh_script(root);
-    if (shell == "fish") return fish_script(root);
+std::string completion_script(const std::string& shell) {
+    if (shell == "bash") return bash_script();
+    if (shell == "zsh") return zsh_script();
+    if (shell == "fish") return fish_script();
     throw std::invalid_argument("unknown shell '" + shell + "': choose from bash, zsh, fish");
+}
+
+Completion complete_command_line(const CommandNode& root, const std::vector<std::string>& words, std::size_t cword,
+                                 const ValueLookup& lookup) {
+    const std::string cur = cword < words.size() ? words[cword] : "";
+    const auto word_at = [&](std::size_t i) { return i < words.size() ? words[i] : std::string(); };
+    const CommandNode* node = &root;
+    std::size_t positionals_seen = 0;
+    for (std::size_t i = 1; i < cword && i < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (w == "--") return Completion{{}, true};  // the command's own arguments
+        if (w == "=") continue;                      // bash's split of --opt=value
+        if (starts_with(w, "-")) {
+            // Skip the option's value too ("--gpu X", or bash's "--gpu = X").
+            if (option_value_kind(*node, w)) i += word_at(i + 1) == "=" ? 2 : 1;
+            continue;
+        }
+        if (const CommandNode* child = positionals_seen == 0 ? node->child(w) : nullptr) {
+            node = child;
+            continue;
+        }
+        ++positionals_seen;
+    }
+    // The value of an option: "--gpu X", "--gpu=X" (one word) or bash's "--gpu = X".
+    std::string option_word, value_prefix, typed = cur;
+    if (const auto eq = cur.find('='); starts_with(cur, "--") && eq != std::string::npos) {
+        option_word = cur.substr(0, eq);
+        value_prefix = cur.substr(0, eq + 1);
+        typed = cur.substr(eq + 1);
+    } else if (cword >= 2 && (cur == "=" || word_at(cword - 1) == "=")) {
+        option_word = word_at(cword - (cur == "=" ? 1 : 2));
+        if (cur == "=") typed.clear();
+    } else if (cword >= 2) {
+        option_word = word_at(cword - 1);
+    }
+    if (starts_with(option_word, "-"))
+        if (auto kind = option_value_kind(*node, option_word)) {
+            Completion c = only_matching(values_of(*kind, *node, lookup), typed);
+            for (auto& cand : c.candidates) cand.word = value_prefix + cand.word;
+            return c;
+        }
+    if (starts_with(cur, "-")) return only_matching(option_words(*node), cur);
+    return only_matching(argument_words(*node, positionals_seen, lookup), cur);
+}
+
+std::string format_completion(const Completion& c, const std::string& shell) {
+    if (c.files) return ":files\n";
+    std::string out;
+    for (const auto& cand : c.candidates) {
+        std::string help = cand.help.substr(0, cand.help.find('\n'));
+        if (shell == "fish") {
+            out += cand.word + (help.empty() ? "" : "\t" + help) + "\n";
+        } else if (shell == "zsh") {
+            std::string word;
+            for (char ch : cand.word) word += ch == ':' ? std::string("\\:") : std::string(1, ch);
+            out += word + (help.empty() ? "" : ":" + help) + "\n";
+        } else {
+            out += cand.word + "\n";
+        }
+    }
+    return out;
 }
 
 boost::json::value command_tree_json(const CommandNode& root) {

@@ -31,6 +31,8 @@ std::string format_rows(const std::vector<Row>& rows, std::size_t indent = 2) {
     return out;
 }
 
+}  // namespace
+
 std::string option_left(const OptionSpec& o) {
     std::string s = o.short_alias ? std::string("-") + o.short_alias + ", " : "    ";
     s += o.negatable ? "--[no-]" + o.name : "--" + o.name;
@@ -77,6 +79,8 @@ std::string usage_line(const CommandNode& node) {
     return s + "\n";
 }
 
+namespace {
+
 std::string commands_block(const CommandNode& node) {
     std::vector<Row> rows;
     for (const auto& [name, child] : node.children) rows.push_back({name, child->summary});
@@ -106,25 +110,31 @@ std::string root_commands_block(const CommandNode& root) {
 
 }  // namespace
 
+const std::vector<GlobalOptionDoc>& global_option_docs() {
+    static const std::vector<GlobalOptionDoc> docs = {
+        {"    --profile NAME", "Modal profile for this command (never changes the active one)"},
+        {"-y, --yes", "take every default and confirm; no prompts (needed to launch without a terminal)"},
+        {"    --no-input",
+         "never prompt; a question without a safe default, or a launch that costs money, is an error (exit 2)"},
+        {"    --dry-run", "show what would run; run and change nothing (only --script-out is still written)"},
+        {"    --json", "one JSON document on stdout; human text goes to stderr"},
+        {"    --script-out PATH", "also write the rendered script to PATH, even under --dry-run"},
+        {"    --backend modal|local", "where a workload runs [env: MGPUX_BACKEND]"},
+        {"    --ignore-missing", "local backend: run even when the image needs packages this machine lacks"},
+        {"    --ignore-budget", "launch on a profile even when it is over its monthly budget"},
+        {"-v, --verbose", "more output (repeatable)"},
+        {"-q, --quiet", "less output"},
+        {"    --color auto|always|never", "colour (NO_COLOR is honoured)"},
+        {"    --version", "print the version and plugin ABI"},
+        {"-h, --help", "show help for the command"},
+    };
+    return docs;
+}
+
 std::string global_options_help() {
-    return "\nGlobal options (before or after the command words):\n" +
-           format_rows({
-               {"    --profile NAME", "Modal profile for this command (never changes the active one)"},
-               {"-y, --yes", "take every default and confirm; no prompts (needed to launch without a terminal)"},
-               {"    --no-input",
-                "never prompt; a question without a safe default, or a launch that costs money, is an error (exit 2)"},
-               {"    --dry-run", "show what would run; run and change nothing (only --script-out is still written)"},
-               {"    --json", "one JSON document on stdout; human text goes to stderr"},
-               {"    --script-out PATH", "also write the rendered script to PATH, even under --dry-run"},
-               {"    --backend modal|local", "where a workload runs [env: MGPUX_BACKEND]"},
-               {"    --ignore-missing", "local backend: run even when the image needs packages this machine lacks"},
-               {"    --ignore-budget", "launch on a profile even when it is over its monthly budget"},
-               {"-v, --verbose", "more output (repeatable)"},
-               {"-q, --quiet", "less output"},
-               {"    --color auto|always|never", "colour (NO_COLOR is honoured)"},
-               {"    --version", "print the version and plugin ABI"},
-               {"-h, --help", "show help for the command"},
-           });
+    std::vector<Row> rows;
+    for (const auto& d : global_option_docs()) rows.push_back({d.spelling, d.help});
+    return "\nGlobal options (before or after the command words):\n" + format_rows(rows);
 }
 
 std::string render_help(const CommandNode& node, const std::string& version) {

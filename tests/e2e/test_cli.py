@@ -150,10 +150,16 @@ class CommandTree(MgpuxTestCase):
         self.assertEqual(by_path["info"]["plugin"], "info")
         self.assertEqual([o["name"] for o in by_path["info"]["options"]], ["versions"])
         self.assertEqual(by_path["info"]["options"][0]["type"], "bool")
-        self.assertEqual(sorted(by_path["plugins"]["subcommands"]), ["list", "validate"])
+        self.assertEqual(sorted(by_path["plugins"]["subcommands"]), ["install", "list", "remove", "validate"])
         shell = by_path["completion"]["options"][0]
         self.assertEqual(shell["choices"], ["bash", "zsh", "fish"])
         self.assertTrue(shell["positional"])
+
+    def complete_env(self):
+        """The test's environment with this m-gpux first on PATH, as the scripts call it."""
+        env = dict(self.env)
+        env["PATH"] = f"{BIN.parent}:{env['PATH']}"
+        return env
 
     def test_completion_bash_is_valid_and_completes(self):
         r = self.run_mgpux("completion", "bash")
@@ -167,14 +173,48 @@ class CommandTree(MgpuxTestCase):
             line = " ".join(words)
             probe = (f'source "{script}"; COMP_WORDS=(m-gpux {line}); COMP_CWORD={len(words)}; '
                      '_m_gpux; printf "%s\\n" "${COMPREPLY[@]}"')
-            out = subprocess.run(["bash", "-c", probe], text=True, capture_output=True)
+            out = subprocess.run(["bash", "-c", probe], text=True, capture_output=True, env=self.complete_env(),
+                                 cwd=self.tmp)
             return sorted(w for w in out.stdout.split("\n") if w)
 
         self.assertIn("info", complete("in"))
-        self.assertEqual(complete("plugins", ""), ["list", "validate"])
-        self.assertEqual(complete("completion", ""), ["bash", "fish", "zsh"])
+        self.assertEqual(complete("plugins", "''"), ["install", "list", "remove", "validate"])
+        self.assertEqual(complete("completion", "''"), ["bash", "fish", "zsh"])
         self.assertEqual(complete("info", "--vers"), ["--version", "--versions"])
-        self.assertEqual(complete("--color", ""), ["always", "auto", "never"])
+        self.assertEqual(complete("--color", "''"), ["always", "auto", "never"])
+        self.assertEqual(complete("--color", "=", "al"), ["always"])  # bash splits --color=al
+        (self.tmp / "mgpux-x.so").write_text("")
+        self.assertIn("mgpux-x.so", complete("plugins", "validate", "mgpux-"))  # a FILE argument
+
+    def test_complete_reads_the_loaded_tree(self):
+        def complete(shell, *words, cword=None):
+            cword = len(words) if cword is None else cword
+            r = self.run_mgpux("__complete", shell, cword, "m-gpux", *words)
+            self.assertExit(r, 0)
+            return r.out.splitlines()
+
+        self.assertEqual(complete("bash", "plugins", ""), ["install", "list", "remove", "validate"])
+        self.assertIn("info\tShow version, paths, plugins and programs", complete("fish", "i"))
+        self.assertEqual(complete("bash", "info", "--", ""), [":files"])  # after --: the command's own arguments
+        self.assertIn("--versions:also run modal and python3 to show their versions", complete("zsh", "info", "--v"))
+        # Options of the command, its negations and the global options; values of a choice.
+        self.assertEqual(complete("bash", "--json", "plugins", "install", "x.so", "--fo"), ["--force"])
+        self.assertEqual(complete("bash", "completion", "--json", ""), ["bash", "zsh", "fish"])
+        self.assertEqual(complete("fish", "--backend="), ["--backend=modal", "--backend=local"])
+        self.assertEqual(complete("bash", "--profile", ""), ["AUTO"])  # no profile file yet
+        self.write_two_profiles()
+        self.assertEqual(complete("bash", "info", "--profile", ""), ["alice", "work", "AUTO"])
+        self.assertIn("alice:active profile", complete("zsh", "--profile", "a"))
+        self.assertEqual(complete("bash", "plugins", "remove", ""), [])
+        user_dir = self.home / ".local" / "share" / "m-gpux" / "plugins"
+        user_dir.mkdir(parents=True)
+        shutil.copy(self.fixture_dir("good") / "mgpux-abigood.so", user_dir)
+        self.assertEqual(complete("bash", "plugins", "remove", ""), ["abigood"])  # what can be removed
+        self.assertEqual(complete("bash", "plugins", "validate", ""), [":files"])
+        # Hidden entries are in no listing.
+        self.assertNotIn("__complete", complete("bash", ""))
+        self.assertNotIn("__complete", self.run_mgpux("--help").out)
+        self.assertNotIn("__man", [c["path"] for c in self.run_mgpux("commands", "--json").json()["commands"]])
 
     def test_completion_zsh_and_fish(self):
         zsh = self.run_mgpux("completion", "zsh")
@@ -182,13 +222,29 @@ class CommandTree(MgpuxTestCase):
         self.assertTrue(zsh.out.startswith("#compdef m-gpux"))
         fish = self.run_mgpux("completion", "fish")
         self.assertExit(fish, 0)
-        self.assertIn("-a 'info'", fish.out)
-        self.assertIn("-l versions", fish.out)
+        self.assertIn("__complete fish", fish.out)
         for shell, flag in (("zsh", "-n"), ("fish", "--no-execute")):
             if shutil.which(shell):
                 text = zsh.out if shell == "zsh" else fish.out
                 check = subprocess.run([shell, flag], input=text, text=True, capture_output=True)
                 self.assertEqual(check.returncode, 0, check.stderr)
+        if shutil.which("fish"):
+            script = self.tmp / "m-gpux.fish"
+            script.write_text(fish.out)
+            out = subprocess.run(["fish", "--no-config", "-c", f"source {script}; complete -C'm-gpux info --vers'"],
+                                 text=True, capture_output=True, env=self.complete_env())
+            self.assertIn("--versions\talso run modal and python3 to show their versions", out.stdout.splitlines())
+        if shutil.which("zsh"):
+            script = self.tmp / "_m-gpux"
+            script.write_text(zsh.out)
+            # compsys itself needs a terminal; its two functions the script calls are stood in for.
+            probe = ('compdef() { :; }; _describe() { print -rl -- "${(@P)${@[-1]}}"; }; '
+                     f'_files() {{ print -r -- FILES; }}; source {script}; '
+                     'words=(m-gpux plugins ""); CURRENT=3; _m-gpux; '
+                     'words=(m-gpux plugins validate ""); CURRENT=4; _m-gpux')
+            out = subprocess.run(["zsh", "-f", "-c", probe], text=True, capture_output=True, env=self.complete_env())
+            self.assertIn("install:Install a plugin file into your user plugin directory", out.stdout.splitlines())
+            self.assertEqual(out.stdout.splitlines()[-1], "FILES")
 
 
 class StartupWeight(MgpuxTestCase):
