@@ -145,7 +145,11 @@ class DebianPackages(MgpuxTestCase):
 
     def test_lintian_finds_no_errors(self):
         need_tools("lintian")
-        proc = subprocess.run(["lintian", "--no-cfg", *map(str, self.debs.values())], capture_output=True, text=True)
+        # lintian leaves files in its TMPDIR: give it one that goes with the test's own.
+        scratch = self.tmp / "lintian-tmp"
+        scratch.mkdir()
+        proc = subprocess.run(["lintian", "--no-cfg", *map(str, self.debs.values())], capture_output=True, text=True,
+                              env=dict(os.environ, TMPDIR=str(scratch)))
         errors = [line for line in proc.stdout.splitlines() if line.startswith("E:")]
         self.assertEqual(errors, [], proc.stdout)
 
