@@ -61,7 +61,8 @@ fi
 
 # 3. Build ------------------------------------------------------------------
 export CCACHE_BASEDIR="$PWD"   # hits across clones in other folders
-cmake --preset release
+# MGPUX_WERROR=ON in the environment (CI sets it) builds with -Werror; off by default.
+cmake --preset release ${MGPUX_WERROR:+"-DMGPUX_WERROR=$MGPUX_WERROR"}
 cmake --build --preset release
 
 # 4. Main job or tests ------------------------------------------------------

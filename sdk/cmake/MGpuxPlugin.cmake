@@ -9,6 +9,19 @@ include_guard(GLOBAL)
 
 set(_MGPUX_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
+# The link options that keep a plugin's exports to the entry symbol, for a target not made by
+# mgpux_add_plugin(): target_link_options(<t> PRIVATE ${MGPUX_PLUGIN_LINK_OPTIONS}). Unresolved
+# symbols fail the link, not the user's run (-z defs; clang's ASan runtime cannot satisfy it in a
+# module, so GCC only).
+set(MGPUX_PLUGIN_EXPORT_MAP "${CMAKE_CURRENT_LIST_DIR}/mgpux-plugin.map")
+set(MGPUX_PLUGIN_LINK_OPTIONS "")
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  list(APPEND MGPUX_PLUGIN_LINK_OPTIONS "LINKER:--version-script=${MGPUX_PLUGIN_EXPORT_MAP}")
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    list(APPEND MGPUX_PLUGIN_LINK_OPTIONS "LINKER:-z,defs")
+  endif()
+endif()
+
 function(mgpux_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   if(NOT name MATCHES "^[a-z][a-z0-9-]*$")
@@ -32,16 +45,8 @@ function(mgpux_add_plugin name)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   endif()
+  target_link_options(${target} PRIVATE ${MGPUX_PLUGIN_LINK_OPTIONS})
   if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
-    # Export only the entry symbol.
-    set(script "${CMAKE_CURRENT_BINARY_DIR}/${target}.map")
-    file(WRITE "${script}" "{ global: mgpux_plugin_entry; local: *; };\n")
-    target_link_options(${target} PRIVATE "LINKER:--version-script=${script}")
-    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${script}")
-    # Unresolved symbols fail the link, not the user's run. clang's ASan
-    # runtime cannot satisfy -z defs in a module, so GCC builds only.
-    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-      target_link_options(${target} PRIVATE "LINKER:-z,defs")
-    endif()
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${MGPUX_PLUGIN_EXPORT_MAP}")
   endif()
 endfunction()
