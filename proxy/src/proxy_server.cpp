@@ -57,7 +57,6 @@ constexpr int kRetries = 4;
 constexpr int kRetryAfter429 = 1;
 constexpr int kRetryAfterUnavailable = 5;
 constexpr auto kConnectTimeout = std::chrono::seconds(15);
-constexpr auto kReadTimeout = std::chrono::seconds(900);  // between two bytes of an answer
 constexpr auto kHealthTimeout = std::chrono::seconds(3);
 constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
@@ -578,7 +577,12 @@ private:
 class Exchange : public std::enable_shared_from_this<Exchange> {
 public:
     Exchange(std::shared_ptr<ClientConn> conn, http::request<http::string_body>& req)
-        : conn_(std::move(conn)), sh_(conn_->sh), w_(conn_->w), backoff_(w_.ioc), start_(Clock::now()) {
+        : conn_(std::move(conn)),
+          sh_(conn_->sh),
+          w_(conn_->w),
+          backoff_(w_.ioc),
+          start_(Clock::now()),
+          read_timeout_(seconds(sh_.cfg.read_timeout)) {
         const auto& u = sh_.cfg.upstream;
         head_method_ = req.method() == http::verb::head;
         want_usage_ = wants_stream_usage(req.body());
@@ -724,7 +728,7 @@ private:
         // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
         // stream would be read (and relayed) 512 bytes at a time.
         up_->buf.reserve(kReadChunk);
-        up_->expire_after(kReadTimeout);
+        up_->expire_after(read_timeout_);
         auto self = shared_from_this();
         http::async_read_header(*up_, up_->buf, *parser_, [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
@@ -804,7 +808,7 @@ private:
         b.data = chunk_;
         b.size = sizeof chunk_;
         b.more = true;
-        up_->expire_after(kReadTimeout);
+        up_->expire_after(read_timeout_);
         auto self = shared_from_this();
         http::async_read_some(*up_, up_->buf, *parser_, [self](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
@@ -982,6 +986,7 @@ private:
     Worker& w_;
     asio::steady_timer backoff_;
     Clock::time_point start_;
+    Clock::duration read_timeout_;  // between two bytes of an answer
     std::optional<Clock::time_point> ttfb_;
     std::string request_;
     std::unique_ptr<UpstreamStream> up_;

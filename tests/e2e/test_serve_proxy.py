@@ -1120,6 +1120,46 @@ class ProxyBehaviour:
             sock.close()
 
     # -- failures ------------------------------------------------------------------------------
+    def test_a_silent_upstream_times_out(self):
+        # the upstream may be silent within an answer for MGPUX_UPSTREAM_READ_TIMEOUT seconds
+        # (900 by default): after that, 504 before anything was sent, an error event within a stream
+        proc, url = self.start_proxy(self.up_port, env={"MGPUX_UPSTREAM_READ_TIMEOUT": "1"})
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                start = time.monotonic()
+                r = c.post("/v1/chat/completions", json={"model": "fake-model", "messages": []},
+                           headers=dict(AUTH, **{"x-fake-delay": "3"}))
+                took = time.monotonic() - start
+                self.assertEqual(r.status_code, 504, r.text)
+                self.assertEqual(r.json()["error"]["code"], "upstream_timeout")
+                self.assertIn("ReadTimeout", r.json()["error"]["message"])
+                self.assertTrue(0.8 <= took < 2.5, took)
+
+                body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 3}
+                with c.stream("POST", "/v1/chat/completions", json=body,
+                              headers=dict(AUTH, **{"x-fake-token-delay": "2.5"})) as s:
+                    self.assertEqual(s.status_code, 200)
+                    data = b"".join(s.iter_raw())
+                events = sse_events(data.decode())
+                self.assertEqual(events[-1], "[DONE]")
+                err = json.loads(events[-2])["error"]
+                self.assertEqual(err["code"], "stream_interrupted")
+                self.assertIn("ReadTimeout", err["message"])
+
+                # each byte moves the deadline: a stream longer than the timeout, with shorter gaps,
+                # is whole, and so is a quick answer on the same connection afterwards
+                body["max_tokens"] = 6
+                with c.stream("POST", "/v1/chat/completions", json=body,
+                              headers=dict(AUTH, **{"x-fake-token-delay": "0.4"})) as s:
+                    self.assertEqual(s.status_code, 200)
+                    events = sse_events(b"".join(s.iter_raw()).decode())
+                self.assertEqual(events[-1], "[DONE]")
+                self.assertNotIn("error", events[-2])
+                r = c.post("/v1/chat/completions", json={"model": "fake-model", "messages": []}, headers=AUTH)
+                self.assertEqual(r.status_code, 200, r.text)
+        finally:
+            stop(proc)
+
     def test_upstream_killed_mid_stream(self):
         body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 50}
         data = b""
