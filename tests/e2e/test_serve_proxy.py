@@ -1210,6 +1210,26 @@ class ProxyBehaviour:
         seen = self.fake_get("/_fake/stats").json()
         self.assertEqual(seen.get("/v1/chat/completions"), 1)
 
+    def test_a_pooled_connection_closed_while_idle_is_not_retried(self):
+        # a connection idle in the pool for more than a moment is checked before it is used: one
+        # the upstream closed meanwhile is replaced at once, with no retry and no backoff
+        proc, url = self.start_proxy(self.up_port)
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                self.assertEqual(self.chat(client=c, max_tokens=2).status_code, 200)  # pools its connection
+                stop(self.upstream)
+                type(self).upstream = start_upstream_on(self.up_port, self.upstream_args())
+                time.sleep(1.3)
+                before = self.stats(client=c)["total_retries"]
+                start = time.monotonic()
+                r = self.chat(client=c, max_tokens=2)
+                took = time.monotonic() - start
+                self.assertEqual(r.status_code, 200, r.text)
+                self.assertEqual(self.stats(client=c)["total_retries"], before)
+                self.assertLess(took, 0.25)
+        finally:
+            stop(proc)
+
     def test_closed_before_any_byte_is_retried_then_503(self):
         t0 = time.monotonic()
         r = self.client.get("/v1/echo/closing", headers=dict(AUTH, **{"x-fake-close": "before-response"}))
