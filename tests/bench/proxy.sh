@@ -22,7 +22,10 @@
 # The proxy under test runs pinned to the last core (the native one with --threads 1, nginx with
 # one worker); the fake upstream and wrk share the others. With one core nothing is pinned.
 #
-#   tests/bench/proxy.sh [seconds per cell=3] [--baseline PROXY] [--soak SECONDS]
+#   tests/bench/proxy.sh [seconds per cell=3] [--baseline PROXY] [--concurrency "1 16 64 256"]
+#                        [--soak SECONDS]
+#
+# --concurrency LIST: the concurrency of each cell (a quicker check: --concurrency "1 64").
 #
 # --baseline PROXY: another mgpux-proxy binary (an earlier build) measured in the same run, as a
 # third column, so that a change is judged before/after on the same machine at the same moment.
@@ -37,11 +40,12 @@ set -euo pipefail
 native="${MGPUX_PROXY:-}"
 [ -z "$native" ] || native="$(realpath -m "$native")"  # before the cd: relative to where we were
 cd "$(dirname "$0")/../.."
-secs=3 soak=0 baseline=
+secs=3 soak=0 baseline= levels="1 16 64 256"
 while [ $# -gt 0 ]; do
   case "$1" in
     --soak) soak="${2:?--soak needs seconds}"; shift 2 ;;
     --baseline) baseline="$(realpath -m "${2:?--baseline needs a proxy binary}")"; shift 2 ;;
+    --concurrency) levels="${2:?--concurrency needs a list such as \"1 64\"}"; shift 2 ;;
     *) secs="$1"; shift ;;
   esac
 done
@@ -270,7 +274,7 @@ names+=(nginx)
 for name in "${names[@]}"; do
   "start_$name"
   for stream in false true; do
-    for c in 1 16 64 256; do cell "$name" "$stream" "$c"; done
+    for c in $levels; do cell "$name" "$stream" "$c"; done
   done
   echo "$name $(rss_kib "${proxy_pids[@]}")" >>"$tmp/rss"
   for stream in false true; do
@@ -296,7 +300,7 @@ print("%-10s %4s | %9s %9s %6s | %7s %7s | %7s %7s | %8s %8s %6s | %s" % (
     "cpu n us", "cpu x us", "ratio", "errors n/x"))
 tput_ok, cpu_ok = True, True
 for stream in ("false", "true"):
-    for c in (1, 16, 64, 256):
+    for c in sorted({k[2] for k in cells}):
         n, x = cells.get(("native", stream, c)), cells.get(("nginx", stream, c))
         if not n or not x:
             continue
@@ -312,7 +316,7 @@ print()
 if "baseline" in names:
     print("CPU per request, native (this build) against the baseline, same run:")
     for stream in ("false", "true"):
-        for c in (1, 16, 64, 256):
+        for c in sorted({k[2] for k in cells}):
             n, b = cells.get(("native", stream, c)), cells.get(("baseline", stream, c))
             if n and b:
                 print("  %-10s c=%-3d  native %7.1f us  baseline %7.1f us  %5.2fx  (nginx %.1f us)" % (
