@@ -829,7 +829,10 @@ private:
             else conn_->keep_alive_ = false;  // an HTTP/1.0 client reads the stream to EOF
             head_ += "\r\n";
             json_ctype_ = false;
-            // The status and headers go out at once, before the first token.
+            // The status and headers go out at once, before the first token; pieces of the
+            // stream that came in the same read as the head go out with them, in one write.
+            if (up_->buf.size() > 0)
+                if (const std::size_t n = take_buffered(0)) return body_piece(n, std::move(head_));
             return send_then(std::move(head_), {}, {}, [](Exchange& e) { e.read_body(); });
         }
         json_ctype_ = sv(ctype).substr(0, 16) == "application/json";
@@ -854,7 +857,9 @@ private:
         });
     }
 
-    void body_piece(std::size_t n) {
+    // `n` bytes of the answer's body in chunk_; a stream's piece is relayed after `prefix` (the
+    // answer's head, when the piece came with it).
+    void body_piece(std::size_t n, std::string prefix = {}) {
         if (!stream_) {
             body_.append(chunk_, n);
             return read_body();
@@ -870,7 +875,7 @@ private:
         const bool last = parser_->is_done();
         std::string tail = chunked_ ? "\r\n" : "";
         if (last && chunked_) tail += "0\r\n\r\n";
-        send_then(chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
+        send_then(prefix + chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
             if (last) return e.stream_complete();
             e.read_body();
         });
