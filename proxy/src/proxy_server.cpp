@@ -175,7 +175,9 @@ private:
 // ---------------------------------------------------------------- upstream connections
 
 // A connection to the upstream: plain TCP, or TLS over it for an https:// upstream. Beast's HTTP
-// operations and asio::async_write see one stream type either way. One deadline bounds the
+// operations and asio::async_write see one stream type either way. It is shared: every pending
+// operation's handler holds it, so a request that drops it (the client left) leaves it alive until
+// the aborted operation has finished with it (its buffer, its TLS state). One deadline bounds the
 // connection's current step (connect, TLS handshake, write, the wait for the next byte): when it
 // passes, the socket is closed, the pending operation ends, and timed_out() says why.
 class UpstreamStream {
@@ -270,7 +272,7 @@ std::unique_ptr<asio::ssl::context> make_tls_context(bool insecure) {
 struct Worker {
     asio::io_context ioc{1};
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
-    std::vector<std::unique_ptr<UpstreamStream>> idle;
+    std::vector<std::shared_ptr<UpstreamStream>> idle;
     std::thread thread;
 };
 
@@ -280,8 +282,8 @@ struct Shared {
     std::vector<tcp::endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
     std::unique_ptr<asio::ssl::context> tls;        // for an https:// upstream only
 
-    std::unique_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
-        return std::make_unique<UpstreamStream>(ioc, tls.get());
+    std::shared_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
+        return std::make_shared<UpstreamStream>(ioc, tls.get());
     }
     Clock::time_point started = Clock::now();
 
@@ -399,7 +401,7 @@ private:
     }
 
     Shared& sh_;
-    std::unique_ptr<UpstreamStream> up_;
+    std::shared_ptr<UpstreamStream> up_;
     UpstreamStream& stream_;
     tcp::resolver resolver_;
     std::string request_;
@@ -705,7 +707,7 @@ private:
 
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        asio::async_connect(up_->socket(), eps, [self](error_code ec, const tcp::endpoint&) {
+        asio::async_connect(up_->socket(), eps, [self, up = up_](error_code ec, const tcp::endpoint&) {
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == beast::error::timeout)
@@ -721,7 +723,7 @@ private:
     void handshake() {
         auto self = shared_from_this();
         const auto& cfg = sh_.cfg;
-        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec) {
+        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self, up = up_](error_code ec) {
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == beast::error::timeout)
@@ -743,7 +745,7 @@ private:
         if (sent == request_.size()) return read_head();
         auto self = shared_from_this();
         up_->expire_after(kConnectTimeout);
-        asio::async_write(*up_, asio::buffer(request_) + sent, [self](error_code ec, std::size_t) {
+        asio::async_write(*up_, asio::buffer(request_) + sent, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == beast::error::timeout)
@@ -764,7 +766,7 @@ private:
         up_->buf.reserve(kReadChunk);
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_header(*up_, up_->buf, *parser_, [self](error_code ec, std::size_t) {
+        http::async_read_header(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == beast::error::timeout)
@@ -847,7 +849,7 @@ private:
         b.more = true;
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_some(*up_, up_->buf, *parser_, [self](error_code ec, std::size_t) {
+        http::async_read_some(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == http::error::need_buffer) ec = {};
@@ -1029,7 +1031,7 @@ private:
     Clock::duration read_timeout_;  // between two bytes of an answer
     std::optional<Clock::time_point> ttfb_;
     std::string request_;
-    std::unique_ptr<UpstreamStream> up_;
+    std::shared_ptr<UpstreamStream> up_;
     std::optional<http::response_parser<http::buffer_body>> parser_;
     char chunk_[kReadChunk];
     std::string head_, body_, tail_, interrupted_tail_;
