@@ -162,6 +162,9 @@ int main(int argc, char** argv) {
     if (values.count("--header-timeout"))
         cfg.header_timeout = parse_seconds("--header-timeout", values["--header-timeout"]);
     if (values.count("--idle-timeout")) cfg.idle_timeout = parse_seconds("--idle-timeout", values["--idle-timeout"]);
+    // How long the upstream may be silent within an answer (900 s: a long generation's first token).
+    if (const char* env = std::getenv("MGPUX_UPSTREAM_READ_TIMEOUT"))
+        cfg.read_timeout = parse_seconds("MGPUX_UPSTREAM_READ_TIMEOUT", env);
     if (values.count("--max-body"))
         cfg.max_body = static_cast<std::uint64_t>(parse_int("--max-body", values["--max-body"], 1, 1L << 40));
     cfg.threads = values.count("--threads") ? static_cast<int>(parse_int("--threads", values["--threads"], 1, 256))

@@ -313,10 +313,80 @@ void Stats::add_usage(const Json& usage) {
     if (const Json* c = usage.find("completion_tokens"); c && c->is_int()) completion_tokens += c->as_int();
 }
 
+namespace {
+
+constexpr std::size_t npos = std::string_view::npos;
+
+std::size_t skip_space(std::string_view s, std::size_t i) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// The end of the string that opens at s[i], or npos.
+std::size_t skip_string(std::string_view s, std::size_t i) {
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\') ++i;
+        else if (s[i] == '"') return i + 1;
+    }
+    return npos;
+}
+
+// The end of the value that begins at s[i], or npos. Only its extent is found (containers by
+// their depth, strings by their escapes), nothing is built: this is how a large answer is
+// passed over to reach one member.
+std::size_t skip_value(std::string_view s, std::size_t i) {
+    if (i >= s.size()) return npos;
+    if (s[i] == '"') return skip_string(s, i);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        while (i < s.size()) {
+            const char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i);
+                if (i == npos) return npos;
+                continue;
+            }
+            if (c == '{' || c == '[') ++depth;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            ++i;
+        }
+        return npos;
+    }
+    const std::size_t start = i;  // a number, true, false or null
+    while (i < s.size() &&
+           (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '+' || s[i] == '.'))
+        ++i;
+    return i == start ? npos : i;
+}
+
+}  // namespace
+
+std::optional<std::string_view> top_level_member(std::string_view doc, std::string_view key) {
+    std::size_t i = skip_space(doc, 0);
+    if (i >= doc.size() || doc[i] != '{') return std::nullopt;
+    i = skip_space(doc, i + 1);
+    if (i < doc.size() && doc[i] == '}') return std::nullopt;
+    while (i < doc.size() && doc[i] == '"') {
+        const std::size_t key_end = skip_string(doc, i);
+        if (key_end == npos) return std::nullopt;
+        const std::string_view name = doc.substr(i + 1, key_end - i - 2);
+        i = skip_space(doc, key_end);
+        if (i >= doc.size() || doc[i] != ':') return std::nullopt;
+        const std::size_t value = skip_space(doc, i + 1);
+        const std::size_t value_end = skip_value(doc, value);
+        if (value_end == npos) return std::nullopt;
+        if (name == key) return doc.substr(value, value_end - value);
+        i = skip_space(doc, value_end);
+        if (i >= doc.size() || doc[i] != ',') return std::nullopt;
+        i = skip_space(doc, i + 1);
+    }
+    return std::nullopt;
+}
+
 void count_usage(Stats& stats, std::string_view body) {
-    const auto doc = parse_json(body);
-    if (!doc || !doc->is_object()) return;
-    if (const Json* u = doc->find("usage")) stats.add_usage(*u);
+    const auto usage = top_level_member(body, "usage");
+    if (!usage) return;
+    if (const auto doc = parse_json(*usage)) stats.add_usage(*doc);
 }
 
 void count_stream_usage(Stats& stats, std::string_view tail) {

@@ -122,8 +122,13 @@ struct Stats {
     void add_usage(const Json& usage);
 };
 
-// Token usage of a non-stream JSON answer (its top-level "usage"), added to `stats`.
+// Token usage of a non-stream JSON answer (its top-level "usage"), added to `stats`. Only that
+// member is parsed: the rest of the answer (the completion) is passed over.
 void count_usage(Stats& stats, std::string_view body);
+// The text of the value of a JSON object's top-level member `key` (its first occurrence), or
+// nothing when `doc` is not an object or has no such member. Members before it are passed over
+// by their extent, without being parsed.
+std::optional<std::string_view> top_level_member(std::string_view doc, std::string_view key);
 // Token usage of a stream: the last `data:` event with a non-empty "usage", added to `stats`.
 void count_stream_usage(Stats& stats, std::string_view tail);
 // Whether a request body asks for the usage chunk of a stream (stream_options.include_usage).

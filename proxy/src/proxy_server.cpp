@@ -57,7 +57,6 @@ constexpr int kRetries = 4;
 constexpr int kRetryAfter429 = 1;
 constexpr int kRetryAfterUnavailable = 5;
 constexpr auto kConnectTimeout = std::chrono::seconds(15);
-constexpr auto kReadTimeout = std::chrono::seconds(900);  // between two bytes of an answer
 constexpr auto kHealthTimeout = std::chrono::seconds(3);
 constexpr auto kHealthFresh = std::chrono::seconds(1);
 constexpr auto kHealthWait = std::chrono::milliseconds(200);
@@ -68,6 +67,8 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
 constexpr std::size_t kUsageTail = 64 * 1024;
 constexpr std::size_t kMaxIdleUpstream = 512;
+constexpr int kMaxSyncDepth = 4;  // nested writes completed on the spot before one goes through the loop
+constexpr auto kFreshIdleUpstream = std::chrono::seconds(1);  // pooled this recently: used unchecked
 
 // Boost 1.74's beast::string_view does not convert to std::string_view; 1.81's does.
 template <class S>
@@ -116,41 +117,115 @@ std::string status_line(int status, std::string_view reason = {}) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- deadlines
+
+// A deadline that moves without touching the event loop's timer queue. Setting it only stores a
+// time; the one timer wait behind it is rescheduled only when the deadline moves earlier than the
+// pending wait. When the wait ends early (the deadline moved later meanwhile), it waits again for
+// the rest. So a connection that pushes its deadline forward on every read and write costs one
+// timer wait per timeout period instead of one per operation (each one a timerfd_settime when it
+// became the loop's earliest timer).
+class Deadline {
+public:
+    Deadline(asio::io_context& ioc, std::function<void()> on_expiry)
+        : st_(std::make_shared<State>(ioc, std::move(on_expiry))) {}
+    ~Deadline() {
+        st_->owner_alive = false;
+        st_->timer.cancel();  // frees the pending wait (and this state) now, not at its expiry
+    }
+    Deadline(const Deadline&) = delete;
+    Deadline& operator=(const Deadline&) = delete;
+
+    void after(Clock::duration d) { at(Clock::now() + d); }
+    void at(Clock::time_point t) {
+        st_->deadline = t;
+        if (t < st_->scheduled) schedule(st_, t);
+    }
+    // No deadline: a pending wait is left to end on its own and finds nothing to do.
+    void clear() { st_->deadline = Clock::time_point::max(); }
+
+private:
+    struct State {
+        State(asio::io_context& ioc, std::function<void()> fn) : timer(ioc), on_expiry(std::move(fn)) {}
+        asio::steady_timer timer;
+        std::function<void()> on_expiry;
+        Clock::time_point deadline = Clock::time_point::max();
+        Clock::time_point scheduled = Clock::time_point::max();  // the pending wait's end; max: none
+        unsigned wait_id = 0;  // a wait that was replaced ends with an older id and is ignored
+        bool owner_alive = true;
+    };
+
+    static void schedule(const std::shared_ptr<State>& st, Clock::time_point t) {
+        st->scheduled = t;
+        st->timer.expires_at(t);
+        const unsigned id = ++st->wait_id;
+        st->timer.async_wait([st, id](error_code) {
+            if (!st->owner_alive || id != st->wait_id) return;
+            st->scheduled = Clock::time_point::max();
+            if (st->deadline == Clock::time_point::max()) return;
+            if (Clock::now() < st->deadline) return schedule(st, st->deadline);
+            st->deadline = Clock::time_point::max();
+            st->on_expiry();
+        });
+    }
+
+    std::shared_ptr<State> st_;
+};
+
 // ---------------------------------------------------------------- upstream connections
 
 // A connection to the upstream: plain TCP, or TLS over it for an https:// upstream. Beast's HTTP
-// operations and asio::async_write see one stream type either way; the TCP layer's timer
-// (expires_after) bounds the TLS handshake and every read and write under it.
+// operations and asio::async_write see one stream type either way. It is shared: every pending
+// operation's handler holds it, so a request that drops it (the client left) leaves it alive until
+// the aborted operation has finished with it (its buffer, its TLS state). One deadline bounds the
+// connection's current step (connect, TLS handshake, write, the wait for the next byte): when it
+// passes, the socket is closed, the pending operation ends, and timed_out() says why.
 class UpstreamStream {
 public:
-    using executor_type = beast::tcp_stream::executor_type;
+    using executor_type = tcp::socket::executor_type;
 
-    UpstreamStream(asio::io_context& ioc, asio::ssl::context* tls) : tcp_(ioc) {
-        if (tls) tls_ = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(tcp_, *tls);
+    UpstreamStream(asio::io_context& ioc, asio::ssl::context* tls) : sock_(ioc), deadline_(ioc, [this] { expire(); }) {
+        if (tls) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, *tls);
     }
 
-    executor_type get_executor() { return tcp_.get_executor(); }
-    beast::tcp_stream& tcp() { return tcp_; }
-    tcp::socket& socket() { return tcp_.socket(); }
+    executor_type get_executor() { return sock_.get_executor(); }
+    tcp::socket& socket() { return sock_; }
     bool tls() const { return tls_ != nullptr; }
+    // Bytes read from the connection and not yet parsed; kept with it, so a pooled connection
+    // brings its (already grown) buffer to the next request.
+    beast::flat_buffer buf;
+    Clock::time_point idle_since;  // when it was last put in the pool
+
+    void expire_after(Clock::duration d) { deadline_.after(d); }
+    void expire_never() { deadline_.clear(); }
+    bool timed_out() const { return timed_out_; }
 
     template <class Buffers, class Handler>
     void async_read_some(const Buffers& buffers, Handler&& handler) {
         if (tls_) tls_->async_read_some(buffers, std::forward<Handler>(handler));
-        else tcp_.async_read_some(buffers, std::forward<Handler>(handler));
+        else sock_.async_read_some(buffers, std::forward<Handler>(handler));
     }
 
     template <class Buffers, class Handler>
     void async_write_some(const Buffers& buffers, Handler&& handler) {
         if (tls_) tls_->async_write_some(buffers, std::forward<Handler>(handler));
-        else tcp_.async_write_some(buffers, std::forward<Handler>(handler));
+        else sock_.async_write_some(buffers, std::forward<Handler>(handler));
+    }
+
+    // Plain TCP only: writes what the socket takes now, without waiting (0 for TLS).
+    std::size_t write_now(asio::const_buffer b) {
+        if (tls_) return 0;
+        error_code ec;
+        if (!sock_.non_blocking()) sock_.non_blocking(true, ec);
+        const std::size_t n = sock_.write_some(b, ec);
+        return ec ? 0 : n;
     }
 
     // The TLS handshake for `host` (sent as SNI unless it is an address); the certificate's name
     // is checked against it when `verify`. A plain connection completes at once.
     template <class Handler>
     void async_handshake(const std::string& host, bool verify, Handler&& handler) {
-        if (!tls_) return asio::post(tcp_.get_executor(), [handler]() mutable { handler(error_code{}); });
+        if (!tls_) return asio::post(sock_.get_executor(), [handler]() mutable { handler(error_code{}); });
         error_code not_an_address;
         asio::ip::make_address(host, not_an_address);
         if (not_an_address) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
@@ -161,13 +236,23 @@ public:
     // No TLS close_notify: the connection is dropped, as an HTTP client may.
     void close() {
         error_code ignored;
-        tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        tcp_.close();
+        sock_.shutdown(tcp::socket::shutdown_both, ignored);
+        sock_.close(ignored);
+        deadline_.clear();
+    }
+
+    // The deadline passed: the pending operation ends (operation_aborted), seen as a timeout.
+    void expire() {
+        timed_out_ = true;
+        error_code ignored;
+        sock_.close(ignored);
     }
 
 private:
-    beast::tcp_stream tcp_;
-    std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls_;
+    tcp::socket sock_;
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+    Deadline deadline_;
+    bool timed_out_ = false;
 };
 
 // The client side TLS settings shared by every upstream connection: the system's trusted
@@ -187,7 +272,7 @@ std::unique_ptr<asio::ssl::context> make_tls_context(bool insecure) {
 struct Worker {
     asio::io_context ioc{1};
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
-    std::vector<std::unique_ptr<UpstreamStream>> idle;
+    std::vector<std::shared_ptr<UpstreamStream>> idle;
     std::thread thread;
 };
 
@@ -197,8 +282,8 @@ struct Shared {
     std::vector<tcp::endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
     std::unique_ptr<asio::ssl::context> tls;        // for an https:// upstream only
 
-    std::unique_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
-        return std::make_unique<UpstreamStream>(ioc, tls.get());
+    std::shared_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
+        return std::make_shared<UpstreamStream>(ioc, tls.get());
     }
     Clock::time_point started = Clock::now();
 
@@ -266,7 +351,7 @@ public:
     Probe(Worker& w, Shared& sh) : sh_(sh), up_(sh.new_upstream(w.ioc)), stream_(*up_), resolver_(w.ioc) {}
 
     void start() {
-        stream_.tcp().expires_after(kHealthTimeout);
+        stream_.expire_after(kHealthTimeout);
         if (!sh_.upstream_endpoints.empty()) return connect(sh_.upstream_endpoints);
         auto self = shared_from_this();
         resolver_.async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
@@ -279,7 +364,7 @@ public:
 private:
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        stream_.tcp().async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+        asio::async_connect(stream_.socket(), eps, [self](error_code ec, const tcp::endpoint&) {
             if (ec) return self->finish(false, "{}");
             const auto& cfg = self->sh_.cfg;
             self->stream_.async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec1) {
@@ -297,7 +382,7 @@ private:
         asio::async_write(self->stream_, asio::buffer(self->request_), [self](error_code ec2, std::size_t) {
             if (ec2) return self->finish(false, "{}");
             self->parser_.body_limit(8u << 20);
-            http::async_read(self->stream_, self->buffer_, self->parser_, [self](error_code ec3, std::size_t) {
+            http::async_read(self->stream_, self->stream_.buf, self->parser_, [self](error_code ec3, std::size_t) {
                 if (ec3) return self->finish(false, "{}");
                 const auto& res = self->parser_.get();
                 const bool ok = res.result_int() == 200;
@@ -311,17 +396,15 @@ private:
         });
     }
     void finish(bool ok, std::string models) {
-        error_code ignored;
-        stream_.socket().close(ignored);
+        stream_.close();
         sh_.probe_done(ok, std::move(models));
     }
 
     Shared& sh_;
-    std::unique_ptr<UpstreamStream> up_;
+    std::shared_ptr<UpstreamStream> up_;
     UpstreamStream& stream_;
     tcp::resolver resolver_;
     std::string request_;
-    beast::flat_buffer buffer_;
     http::response_parser<http::string_body> parser_;
 };
 
@@ -353,10 +436,11 @@ class Exchange;
 
 class ClientConn : public std::enable_shared_from_this<ClientConn> {
 public:
-    ClientConn(tcp::socket s, Worker& w, Shared& sh) : sock(std::move(s)), w(w), sh(sh), idle_timer(w.ioc) {}
+    ClientConn(tcp::socket s, Worker& w, Shared& sh)
+        : sock(std::move(s)), w(w), sh(sh), deadline_(w.ioc, [this] { timed_out(); }) {}
 
     void start() {
-        arm(sh.cfg.idle_timeout);
+        deadline_.after(seconds(sh.cfg.idle_timeout));
         parse();
     }
 
@@ -364,7 +448,7 @@ public:
     // until `done` runs.
     void send(std::string head, asio::const_buffer body, std::string tail, std::function<void(error_code)> done) {
         out_.push_back(Out{std::move(head), body, std::move(tail), std::move(done)});
-        if (out_.size() == 1) write_next();
+        if (!writing_) write_next();
     }
 
     // A whole response with a Content-Length (the body is not sent for HEAD).
@@ -406,47 +490,77 @@ private:
         std::function<void(error_code)> done;
     };
 
+    // A write usually fits the socket's buffer: it is made on the spot and its continuation runs
+    // at once, without a trip through the event loop (a posted completion costs the loop an extra
+    // epoll_wait). Only what does not fit waits for room. A chain of writes completed on the spot
+    // (pipelined requests answered one after another) goes through the loop every few links, so
+    // the stack stays shallow.
     void write_next() {
+        writing_ = true;
         Out& o = out_.front();
         std::array<asio::const_buffer, 3> bufs{asio::buffer(o.head), o.body, asio::buffer(o.tail)};
         auto self = shared_from_this();
-        asio::async_write(sock, bufs, [self](error_code ec, std::size_t) {
-            auto done = std::move(self->out_.front().done);
-            self->out_.pop_front();
-            if (!ec && !self->out_.empty()) self->write_next();
-            if (ec) {
-                // the client is gone: fail every queued write too
-                std::deque<Out> rest;
-                rest.swap(self->out_);
-                if (done) done(ec);
-                for (auto& o : rest)
-                    if (o.done) o.done(ec);
+        if (sync_depth_ < kMaxSyncDepth) {
+            error_code ec;
+            if (!sock.non_blocking()) sock.non_blocking(true, ec);
+            std::size_t n = ec ? 0 : sock.write_some(bufs, ec);
+            if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return written(ec);
+            if (!ec && n == asio::buffer_size(bufs)) {
+                ++sync_depth_;
+                written({});
+                --sync_depth_;
                 return;
             }
-            if (done) done(ec);
-        });
+            for (auto& b : bufs) {  // the rest, after what was written
+                const std::size_t k = std::min(n, b.size());
+                b += k;
+                n -= k;
+            }
+        }
+        asio::async_write(sock, bufs, [self](error_code ec, std::size_t) { self->written(ec); });
     }
 
-    // The connection's one timer, for the phase it is in (never while a request runs):
+    void written(error_code ec) {
+        writing_ = false;
+        auto done = std::move(out_.front().done);
+        out_.pop_front();
+        if (ec) {
+            // the client is gone: fail every queued write too
+            std::deque<Out> rest;
+            rest.swap(out_);
+            if (done) done(ec);
+            for (auto& o : rest)
+                if (o.done) o.done(ec);
+            return;
+        }
+        if (done) done(ec);
+        if (!writing_ && !out_.empty()) write_next();
+    }
+
+    // The connection's one deadline, for the phase it is in (none while a request runs):
     // idle   no byte of a next request yet: closed after --idle-timeout;
     // head   a request's head has begun: closed unless it is whole --header-timeout after its
     //        first byte (a slow head is not given more time byte by byte);
     // body   its body is being read: 408 and closed after --idle-timeout without a byte.
+    // The head and body deadlines are set only when the parser must wait for more bytes: a head
+    // that came whole in one read never moves the deadline.
     enum class Phase { idle, head, body };
 
-    void arm(double timeout_s) {
-        idle_timer.expires_after(seconds(timeout_s));
-        std::weak_ptr<ClientConn> weak = shared_from_this();
-        idle_timer.async_wait([weak](error_code ec) {
-            auto self = weak.lock();
-            if (ec || !self || self->busy_ || self->closed_) return;
-            if (self->phase_ != Phase::body) return self->close();
-            self->keep_alive_ = false;
-            self->busy_ = true;
-            self->json_error(408, error_body("Request timeout: no byte of the request body for " +
-                                                 json_number(self->sh.cfg.idle_timeout, 3) + " s.",
-                                             "invalid_request_error", "request_timeout"));
-        });
+    void timed_out() {
+        if (busy_ || closed_) return;
+        if (phase_ != Phase::body) return close();
+        keep_alive_ = false;
+        busy_ = true;
+        json_error(408, error_body("Request timeout: no byte of the request body for " +
+                                       json_number(sh.cfg.idle_timeout, 3) + " s.",
+                                   "invalid_request_error", "request_timeout"));
+    }
+
+    // The parser needs more bytes: the deadline of the phase it waits in.
+    void wait_for_bytes() {
+        if (phase_ == Phase::head) deadline_.at(head_started_ + seconds(sh.cfg.header_timeout));
+        else if (phase_ == Phase::body) deadline_.after(seconds(sh.cfg.idle_timeout));
+        read_more();
     }
 
     void read_more() {
@@ -462,10 +576,7 @@ private:
         reading_ = false;
         if (ec) return peer_gone();
         in_.commit(asio::buffer_copy(in_.prepare(n), asio::buffer(rbuf_.data(), n)));
-        if (!busy_) {
-            if (phase_ == Phase::body) arm(sh.cfg.idle_timeout);  // a body byte came
-            return parse();
-        }
+        if (!busy_) return parse();
         // Busy: the read only watches for a hang-up; pipelined bytes wait for their turn.
         if (in_.size() < kMaxBufferedWhileBusy) read_more();
     }
@@ -486,7 +597,10 @@ private:
     std::array<char, kReadChunk> rbuf_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::deque<Out> out_;
-    asio::steady_timer idle_timer;
+    bool writing_ = false;
+    int sync_depth_ = 0;  // writes completed on the spot, nested
+    Deadline deadline_;
+    Clock::time_point head_started_;
     bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false, header_checked_ = false;
     Phase phase_ = Phase::idle;
 };
@@ -496,7 +610,12 @@ private:
 class Exchange : public std::enable_shared_from_this<Exchange> {
 public:
     Exchange(std::shared_ptr<ClientConn> conn, http::request<http::string_body>& req)
-        : conn_(std::move(conn)), sh_(conn_->sh), w_(conn_->w), backoff_(w_.ioc), start_(Clock::now()) {
+        : conn_(std::move(conn)),
+          sh_(conn_->sh),
+          w_(conn_->w),
+          backoff_(w_.ioc),
+          start_(Clock::now()),
+          read_timeout_(seconds(sh_.cfg.read_timeout)) {
         const auto& u = sh_.cfg.upstream;
         head_method_ = req.method() == http::verb::head;
         want_usage_ = wants_stream_usage(req.body());
@@ -555,13 +674,16 @@ private:
         while (!w_.idle.empty()) {
             auto s = std::move(w_.idle.back());
             w_.idle.pop_back();
-            if (alive(*s)) {
+            // A connection pooled moments ago is taken as it is: no upstream closes an idle
+            // connection that soon (uvicorn's keep-alive lasts 5 s), and the check is a system
+            // call on every request under load. An older one is checked first.
+            if (Clock::now() - s->idle_since < kFreshIdleUpstream || alive(*s)) {
                 up_ = std::move(s);
                 return send_request();
             }
         }
         up_ = sh_.new_upstream(w_.ioc);
-        up_->tcp().expires_after(kConnectTimeout);
+        up_->expire_after(kConnectTimeout);
         auto self = shared_from_this();
         if (sh_.upstream_endpoints.empty()) {
             auto resolver = std::make_shared<tcp::resolver>(w_.ioc);
@@ -585,8 +707,9 @@ private:
 
     void connect(const std::vector<tcp::endpoint>& eps) {
         auto self = shared_from_this();
-        up_->tcp().async_connect(eps, [self](error_code ec, const tcp::endpoint&) {
+        asio::async_connect(up_->socket(), eps, [self, up = up_](error_code ec, const tcp::endpoint&) {
             if (self->gone_) return;  // already ended
+            ec = self->up_error(ec);
             if (ec == beast::error::timeout)
                 return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("ConnectError");
@@ -600,8 +723,9 @@ private:
     void handshake() {
         auto self = shared_from_this();
         const auto& cfg = sh_.cfg;
-        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec) {
+        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self, up = up_](error_code ec) {
             if (self->gone_) return;  // already ended
+            ec = self->up_error(ec);
             if (ec == beast::error::timeout)
                 return self->fail(504, "Upstream timed out (TLS handshake).", "upstream_timeout");
             if (ec.category() == asio::error::get_ssl_category())
@@ -614,11 +738,16 @@ private:
         });
     }
 
+    // The request usually fits the socket's buffer at once: then it is written on the spot, with
+    // no deadline to set; only a rest that must wait for room gets the write timeout.
     void send_request() {
+        const std::size_t sent = up_->write_now(asio::buffer(request_));
+        if (sent == request_.size()) return read_head();
         auto self = shared_from_this();
-        up_->tcp().expires_after(kConnectTimeout);
-        asio::async_write(*up_, asio::buffer(request_), [self](error_code ec, std::size_t) {
+        up_->expire_after(kConnectTimeout);
+        asio::async_write(*up_, asio::buffer(request_) + sent, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
+            ec = self->up_error(ec);
             if (ec == beast::error::timeout)
                 return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
             if (ec) return self->retry_or_fail("WriteError");
@@ -631,14 +760,15 @@ private:
         parser_->body_limit(kMaxAnswerBody);
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
-        upbuf_.clear();
+        up_->buf.clear();
         // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
         // stream would be read (and relayed) 512 bytes at a time.
-        upbuf_.reserve(kReadChunk);
-        up_->tcp().expires_after(kReadTimeout);
+        up_->buf.reserve(kReadChunk);
+        up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_header(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
+        http::async_read_header(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
+            ec = self->up_error(ec);
             if (ec == beast::error::timeout)
                 return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
             if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
@@ -701,7 +831,10 @@ private:
             else conn_->keep_alive_ = false;  // an HTTP/1.0 client reads the stream to EOF
             head_ += "\r\n";
             json_ctype_ = false;
-            // The status and headers go out at once, before the first token.
+            // The status and headers go out at once, before the first token; pieces of the
+            // stream that came in the same read as the head go out with them, in one write.
+            if (up_->buf.size() > 0)
+                if (const std::size_t n = take_buffered(0)) return body_piece(n, std::move(head_));
             return send_then(std::move(head_), {}, {}, [](Exchange& e) { e.read_body(); });
         }
         json_ctype_ = sv(ctype).substr(0, 16) == "application/json";
@@ -714,10 +847,11 @@ private:
         b.data = chunk_;
         b.size = sizeof chunk_;
         b.more = true;
-        up_->tcp().expires_after(kReadTimeout);
+        up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_some(*up_, upbuf_, *parser_, [self](error_code ec, std::size_t) {
+        http::async_read_some(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
             if (self->gone_) return;  // already ended
+            ec = self->up_error(ec);
             if (ec == http::error::need_buffer) ec = {};
             const std::size_t n = sizeof self->chunk_ - self->parser_->get().body().size;
             if (ec) return self->body_failed(ec, n);
@@ -725,7 +859,9 @@ private:
         });
     }
 
-    void body_piece(std::size_t n) {
+    // `n` bytes of the answer's body in chunk_; a stream's piece is relayed after `prefix` (the
+    // answer's head, when the piece came with it).
+    void body_piece(std::size_t n, std::string prefix = {}) {
         if (!stream_) {
             body_.append(chunk_, n);
             return read_body();
@@ -741,7 +877,7 @@ private:
         const bool last = parser_->is_done();
         std::string tail = chunked_ ? "\r\n" : "";
         if (last && chunked_) tail += "0\r\n\r\n";
-        send_then(chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
+        send_then(prefix + chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
             if (last) return e.stream_complete();
             e.read_body();
         });
@@ -752,14 +888,15 @@ private:
     // gathered write instead of one write each. Nothing waits for bytes still to come, so the
     // first token is not delayed. Returns the bytes now in chunk_.
     std::size_t take_buffered(std::size_t n) {
-        while (n < sizeof chunk_ && upbuf_.size() > 0 && !parser_->is_done()) {
+        auto& upbuf = up_->buf;
+        while (n < sizeof chunk_ && upbuf.size() > 0 && !parser_->is_done()) {
             auto& b = parser_->get().body();
             b.data = chunk_ + n;
             b.size = sizeof chunk_ - n;
             b.more = true;
             error_code ec;
-            const std::size_t used = parser_->put(upbuf_.data(), ec);
-            upbuf_.consume(used);
+            const std::size_t used = parser_->put(upbuf.data(), ec);
+            upbuf.consume(used);
             n = sizeof chunk_ - b.size;
             // need_more: a chunk's framing is cut; an error shows again on the next read
             if ((ec && ec != http::error::need_buffer) || used == 0) break;
@@ -854,12 +991,19 @@ private:
 
     // -- the end ----------------------------------------------------------------------------
     void pool_upstream() {
-        if (up_ && parser_ && parser_->is_done() && parser_->keep_alive() && upbuf_.size() == 0 &&
+        if (up_ && parser_ && parser_->is_done() && parser_->keep_alive() && up_->buf.size() == 0 &&
             w_.idle.size() < kMaxIdleUpstream) {
-            up_->tcp().expires_never();
+            up_->expire_never();
+            up_->idle_since = Clock::now();
             w_.idle.push_back(std::move(up_));
         }
         up_.reset();
+    }
+
+    // An upstream operation's error, or a timeout when the connection's deadline ended it.
+    error_code up_error(error_code ec) const {
+        if (ec && up_ && up_->timed_out()) return beast::error::timeout;
+        return ec;
     }
 
     void drop_upstream() {
@@ -884,10 +1028,10 @@ private:
     Worker& w_;
     asio::steady_timer backoff_;
     Clock::time_point start_;
+    Clock::duration read_timeout_;  // between two bytes of an answer
     std::optional<Clock::time_point> ttfb_;
     std::string request_;
-    std::unique_ptr<UpstreamStream> up_;
-    beast::flat_buffer upbuf_;
+    std::shared_ptr<UpstreamStream> up_;
     std::optional<http::response_parser<http::buffer_body>> parser_;
     char chunk_[kReadChunk];
     std::string head_, body_, tail_, interrupted_tail_;
@@ -915,18 +1059,18 @@ void ClientConn::parse() {
         }
         if (in_.size() == 0) {
             maybe_continue();
-            return read_more();
+            return wait_for_bytes();
         }
         if (phase_ == Phase::idle) {  // the first byte of a request
             phase_ = Phase::head;
-            arm(sh.cfg.header_timeout);
+            head_started_ = Clock::now();
         }
         error_code ec;
         const std::size_t used = parser_->put(in_.data(), ec);
         in_.consume(used);
         if (ec == http::error::need_more || (!ec && used == 0 && !parser_->is_done())) {
             maybe_continue();
-            return read_more();
+            return wait_for_bytes();
         }
         if (ec) {
             keep_alive_ = false;
@@ -940,10 +1084,7 @@ void ClientConn::parse() {
             if (!check_header()) return;
             parser_->body_limit(sh.cfg.max_body);  // bounds the running size of a chunked body
             parser_->eager(true);
-            if (!parser_->is_done()) {
-                phase_ = Phase::body;
-                arm(sh.cfg.idle_timeout);
-            }
+            if (!parser_->is_done()) phase_ = Phase::body;
         }
         if (parser_->is_done()) return dispatch();
     }
@@ -971,7 +1112,7 @@ const char* ClientConn::malformed(const http::request<http::string_body>& req) {
 bool ClientConn::refuse(int status, const std::string& body, const std::string& extra) {
     if (!parser_->is_done()) keep_alive_ = false;
     busy_ = true;
-    idle_timer.cancel();
+    deadline_.clear();
     json_error(status, body, extra);
     return false;
 }
@@ -1030,7 +1171,7 @@ void ClientConn::maybe_continue() {
 
 void ClientConn::dispatch() {
     busy_ = true;
-    idle_timer.cancel();
+    deadline_.clear();
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     head_request_ = req.method() == http::verb::head;
@@ -1122,14 +1263,14 @@ void ClientConn::finish_request() {
     parser_.reset();
     if (!keep_alive_ || closed_) return close();
     phase_ = Phase::idle;
-    arm(sh.cfg.idle_timeout);
+    deadline_.after(seconds(sh.cfg.idle_timeout));
     parse();
 }
 
 void ClientConn::close() {
     if (closed_) return;
     closed_ = true;
-    idle_timer.cancel();
+    deadline_.clear();
     error_code ignored;
     sock.shutdown(tcp::socket::shutdown_both, ignored);
     sock.close(ignored);

@@ -21,6 +21,7 @@ struct Config {
     std::uint64_t max_body = 16ull << 20;  // bytes of a request body; more gets 413
     double header_timeout = 30;            // s from a request's first byte to the end of its head
     double idle_timeout = 120;             // s without a request in progress, or between body bytes
+    double read_timeout = 900;             // s the upstream may be silent within an answer
     bool docs = false;
     int threads = 1;
     int log_level = 2;  // 0 debug, 1 info, 2 warning, 3 error, 4 critical

@@ -232,6 +232,34 @@ TEST(Stats, RecordsClassesAndUsage) {
     EXPECT_EQ(s.completion_tokens, 9);
 }
 
+TEST(Stats, UsageIsTheTopLevelMemberOnly) {
+    Stats s;
+    // nested, or inside a string (the model's text), it is not the answer's usage
+    count_usage(s, R"({"choices": [{"usage": {"prompt_tokens": 50, "completion_tokens": 50}}]})");
+    count_usage(s, R"({"text": "\"usage\": {\"prompt_tokens\": 60}", "usage": null})");
+    count_usage(s, R"({"text": "}\\", "x": [1, {"y": "]"}], "usage": {"prompt_tokens": 7, "completion_tokens": 8}})");
+    EXPECT_EQ(s.prompt_tokens, 7);
+    EXPECT_EQ(s.completion_tokens, 8);
+    // a cut or broken document counts nothing
+    count_usage(s, R"({"text": "abc", "usage": {"prompt_tokens": 1)");
+    count_usage(s, R"({"text" "abc", "usage": {"prompt_tokens": 1, "completion_tokens": 1}})");
+    count_usage(s, R"(["usage", {"prompt_tokens": 1}])");
+    EXPECT_EQ(s.prompt_tokens, 7);
+    EXPECT_EQ(s.completion_tokens, 8);
+}
+
+TEST(Json, TopLevelMember) {
+    EXPECT_EQ(top_level_member(R"( { "a" : 1 , "b" : [ "x]" , {"c": "}"} ] } )", "b"), R"([ "x]" , {"c": "}"} ])");
+    EXPECT_EQ(top_level_member(R"({"a": true, "b": null})", "b"), "null");
+    EXPECT_EQ(top_level_member(R"({"a": "q\"b\": 2", "b": -1.5e3})", "b"), "-1.5e3");
+    EXPECT_EQ(top_level_member(R"({"a": 1, "a": 2})", "a"), "1");
+    EXPECT_FALSE(top_level_member(R"({"a": {"b": 1}})", "b"));
+    EXPECT_FALSE(top_level_member("{}", "a"));
+    EXPECT_FALSE(top_level_member("", "a"));
+    EXPECT_FALSE(top_level_member(R"({"a": )", "a"));
+    EXPECT_FALSE(top_level_member(R"({"a": "open)", "a"));
+}
+
 TEST(Stats, WantsStreamUsage) {
     EXPECT_TRUE(wants_stream_usage(R"({"stream": true, "stream_options": {"include_usage": true}})"));
     EXPECT_FALSE(wants_stream_usage(R"({"stream": true, "stream_options": {"include_usage": false}})"));

@@ -1120,6 +1120,46 @@ class ProxyBehaviour:
             sock.close()
 
     # -- failures ------------------------------------------------------------------------------
+    def test_a_silent_upstream_times_out(self):
+        # the upstream may be silent within an answer for MGPUX_UPSTREAM_READ_TIMEOUT seconds
+        # (900 by default): after that, 504 before anything was sent, an error event within a stream
+        proc, url = self.start_proxy(self.up_port, env={"MGPUX_UPSTREAM_READ_TIMEOUT": "1"})
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                start = time.monotonic()
+                r = c.post("/v1/chat/completions", json={"model": "fake-model", "messages": []},
+                           headers=dict(AUTH, **{"x-fake-delay": "3"}))
+                took = time.monotonic() - start
+                self.assertEqual(r.status_code, 504, r.text)
+                self.assertEqual(r.json()["error"]["code"], "upstream_timeout")
+                self.assertIn("ReadTimeout", r.json()["error"]["message"])
+                self.assertTrue(0.8 <= took < 2.5, took)
+
+                body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 3}
+                with c.stream("POST", "/v1/chat/completions", json=body,
+                              headers=dict(AUTH, **{"x-fake-token-delay": "2.5"})) as s:
+                    self.assertEqual(s.status_code, 200)
+                    data = b"".join(s.iter_raw())
+                events = sse_events(data.decode())
+                self.assertEqual(events[-1], "[DONE]")
+                err = json.loads(events[-2])["error"]
+                self.assertEqual(err["code"], "stream_interrupted")
+                self.assertIn("ReadTimeout", err["message"])
+
+                # each byte moves the deadline: a stream longer than the timeout, with shorter gaps,
+                # is whole, and so is a quick answer on the same connection afterwards
+                body["max_tokens"] = 6
+                with c.stream("POST", "/v1/chat/completions", json=body,
+                              headers=dict(AUTH, **{"x-fake-token-delay": "0.4"})) as s:
+                    self.assertEqual(s.status_code, 200)
+                    events = sse_events(b"".join(s.iter_raw()).decode())
+                self.assertEqual(events[-1], "[DONE]")
+                self.assertNotIn("error", events[-2])
+                r = c.post("/v1/chat/completions", json={"model": "fake-model", "messages": []}, headers=AUTH)
+                self.assertEqual(r.status_code, 200, r.text)
+        finally:
+            stop(proc)
+
     def test_upstream_killed_mid_stream(self):
         body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 50}
         data = b""
@@ -1169,6 +1209,26 @@ class ProxyBehaviour:
         # the generation ran once
         seen = self.fake_get("/_fake/stats").json()
         self.assertEqual(seen.get("/v1/chat/completions"), 1)
+
+    def test_a_pooled_connection_closed_while_idle_is_not_retried(self):
+        # a connection idle in the pool for more than a moment is checked before it is used: one
+        # the upstream closed meanwhile is replaced at once, with no retry and no backoff
+        proc, url = self.start_proxy(self.up_port)
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                self.assertEqual(self.chat(client=c, max_tokens=2).status_code, 200)  # pools its connection
+                stop(self.upstream)
+                type(self).upstream = start_upstream_on(self.up_port, self.upstream_args())
+                time.sleep(1.3)
+                before = self.stats(client=c)["total_retries"]
+                start = time.monotonic()
+                r = self.chat(client=c, max_tokens=2)
+                took = time.monotonic() - start
+                self.assertEqual(r.status_code, 200, r.text)
+                self.assertEqual(self.stats(client=c)["total_retries"], before)
+                self.assertLess(took, 0.25)
+        finally:
+            stop(proc)
 
     def test_closed_before_any_byte_is_retried_then_503(self):
         t0 = time.monotonic()
