@@ -101,5 +101,37 @@ class ManPage(MgpuxTestCase):
         self.assertEqual(packed[4:8], b"\0\0\0\0")  # gzip -n: no timestamp
 
 
+class ProxyManPage(MgpuxTestCase):
+    """mgpux-proxy(1) is written by hand: it must stay in step with the proxy's own --help."""
+
+    PROXY_PAGE = SOURCE_DIR / "proxy" / "mgpux-proxy.1"
+
+    def test_every_option_and_variable_of_the_proxy_is_on_its_page(self):
+        proxy = BIN.parent / "mgpux-proxy"
+        if not proxy.exists():
+            self.skipTest("mgpux-proxy is not built")
+        usage = subprocess.run([str(proxy), "--help"], capture_output=True, text=True).stdout
+        page = self.PROXY_PAGE.read_text(encoding="ascii")
+        options = sorted(set(re.findall(r"--[a-z][a-z-]+", usage)))
+        self.assertGreater(len(options), 10)
+        missing = [o for o in options if roff(o) not in page]
+        sources = "".join(p.read_text(encoding="utf-8") for p in (SOURCE_DIR / "proxy" / "src").glob("*.cpp"))
+        variables = set(re.findall(r"getenv\(\"([A-Z_]+)\"\)", sources)) - {"MGPUX_PROXY_VERSION", "PATH"}
+        self.assertTrue(variables)
+        missing += [v for v in sorted(variables) if roff(v) not in page and v not in page]
+        self.assertEqual(missing, [])
+
+    def test_valid_roff_installed_compressed(self):
+        if not shutil.which("man"):
+            self.skipTest("man-db is not installed")
+        env = {"LC_ALL": "C.UTF-8", "MANWIDTH": "100", "PATH": "/usr/bin:/bin", "HOME": str(self.home)}
+        r = subprocess.run(["man", "--warnings", "-l", str(self.PROXY_PAGE)], capture_output=True, text=True, env=env)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertIn("mgpux-proxy - authenticating proxy", r.stdout.replace("\u2010", "-"))
+        packed = MAN_DIR / "mgpux-proxy.1.gz"
+        if shutil.which("gzip"):
+            self.assertEqual(gzip.decompress(packed.read_bytes()).decode("ascii"), self.PROXY_PAGE.read_text("ascii"))
+
+
 if __name__ == "__main__":
     main()
