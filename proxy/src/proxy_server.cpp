@@ -843,6 +843,13 @@ private:
 
     void read_body() {
         if (parser_->is_done()) return body_done();
+        // Bytes already read (those that came with the head, or after a full piece) are parsed
+        // here: Beast's read would parse them too, but complete through the event loop, a turn
+        // of it for nothing. A parse error shows on the read below.
+        if (up_->buf.size() > 0) {
+            const std::size_t n = take_buffered(0);
+            if (n > 0 || parser_->is_done()) return body_piece(n);
+        }
         auto& b = parser_->get().body();
         b.data = chunk_;
         b.size = sizeof chunk_;
