@@ -36,6 +36,14 @@ sys.path.insert(0, str(FAKES_DIR))
 from fake_modal_helpers import FakeModal  # noqa: E402
 
 
+def run_checked(*cmd, **kw):
+    """Runs a build tool; its stdout, or an AssertionError carrying all it printed."""
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
 @dataclass
 class Result:
     code: int
@@ -151,6 +159,15 @@ class MgpuxTestCase(unittest.TestCase):
         path.write_text(json.dumps({name: {"profiles": list(profiles), "python": python, "summary": "debian_slim",
                                            "updated_at": "2026-12-01T10:00:00Z"}}), encoding="utf-8")
         path.chmod(0o600)
+
+    def over_budget(self, budgets_json, workspace="work", cost="31"):
+        """Writes budgets.json and gives `workspace` one billing row of `cost` this month."""
+        self.state_dir.mkdir(mode=0o700, exist_ok=True)
+        (self.state_dir / "budgets.json").write_text(budgets_json, encoding="utf-8")
+        (self.state_dir / "budgets.json").chmod(0o600)
+        self.fake.set_billing(workspace, [{"object_id": "ap-" + "x" * 22, "description": "trainer",
+                                           "environment": "main", "interval_start": "2026-12-03T00:00:00",
+                                           "cost": cost}])
 
     def from_name_literals(self, script):
         """The string literals passed to `modal.Image.from_name(...)` in a

@@ -393,12 +393,7 @@ class ComposeSandboxTest(MgpuxTestCase):
         self.assertNotIn("DATABASE_URL", web["env"])
 
     def test_up_on_a_profile_over_its_budget_starts_nothing(self):
-        self.state_dir.mkdir(mode=0o700, exist_ok=True)
-        (self.state_dir / "budgets.json").write_text('{"*": 30}', encoding="utf-8")
-        (self.state_dir / "budgets.json").chmod(0o600)
-        self.fake.set_billing("work", [{"object_id": "ap-" + "x" * 22, "description": "trainer",
-                                        "environment": "main", "interval_start": "2026-12-03T00:00:00",
-                                        "cost": "31"}])
+        self.over_budget('{"*": 30}')
         stack = self.stack("web-postgres-redis")
         r = self.run_mgpux("--yes", "--profile", "work", "compose", "sandbox", "up", cwd=stack)
         self.assertExit(r, 1)

@@ -418,16 +418,8 @@ class DevBoxPrice(DevBoxCase):
 class DevBoxBudget(DevBoxCase):
     """dev up starts a sandbox without the runner: it checks the profile's budget itself."""
 
-    def over_budget(self):
-        self.state_dir.mkdir(mode=0o700, exist_ok=True)
-        (self.state_dir / "budgets.json").write_text('{"work": 30}', encoding="utf-8")
-        (self.state_dir / "budgets.json").chmod(0o600)
-        self.fake.set_billing("work", [{"object_id": "ap-" + "x" * 22, "description": "trainer",
-                                        "environment": "main", "interval_start": "2026-12-03T00:00:00",
-                                        "cost": "31"}])
-
     def test_up_on_a_profile_over_its_budget_is_refused(self):
-        self.over_budget()
+        self.over_budget('{"work": 30}')
         r = self.up()
         self.assertExit(r, 1)
         self.assertIn("over its budget", r.err)

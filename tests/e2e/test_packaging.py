@@ -11,7 +11,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from harness import MgpuxTestCase, SOURCE_DIR, main
+from harness import MgpuxTestCase, SOURCE_DIR, main, run_checked
 
 CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
 CPACK = str(Path(CMAKE).with_name("cpack")) if os.sep in CMAKE else "cpack"
@@ -19,11 +19,7 @@ BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release")).resolv
 CXX = os.environ.get("MGPUX_TEST_CXX", "g++")
 
 
-def run(*cmd, **kw):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+run = run_checked  # a failing build step fails the test with all it printed
 
 
 def abi_major():

@@ -9,18 +9,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness import MgpuxTestCase, SOURCE_DIR, main
+from harness import MgpuxTestCase, SOURCE_DIR, main, run_checked
 
 CMAKE = os.environ.get("MGPUX_TEST_CMAKE", "cmake")
 BUILD_DIR = Path(os.environ.get("MGPUX_TEST_BUILD_DIR", "build/release"))
 CXX = os.environ.get("MGPUX_TEST_CXX", "g++")
 
 
-def run(*cmd, **kw):
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, cmd))} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
+run = run_checked  # a failing build step fails the test with all it printed
 
 
 class InstalledTree(MgpuxTestCase):
