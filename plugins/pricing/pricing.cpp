@@ -70,13 +70,22 @@ std::string source_words(const Json& rates) {
     return "your workspace's rates (" + when + ") where it names them, the static table elsewhere";
 }
 
+// Whether the host's catalog prices with this cache: the host alone decides
+// how long a cache stays fresh (7 days) and what a usable one looks like.
+bool catalog_uses(const mgpux::Host& host, const LiveRates& cached) {
+    const Json cat = mgpux::Catalog(host).get();
+    const Json* rates = cat.find("rates");
+    const Json* at = rates ? rates->find("live_fetched_at") : nullptr;
+    return at && at->is_number() && static_cast<long long>(at->as_float()) == cached.fetched_at;
+}
+
 // The workspace's own rates (`modal billing rates`, Modal 1.5.4+), from the
-// cache while it is under 7 days old; nullopt (and why, in `note`) when the
+// cache while the catalog still uses it; nullopt (and why, in `note`) when the
 // installed Modal cannot give them.
 std::optional<LiveRates> live_rates(const mgpux::Host& host, bool refresh, std::string& note) {
     const long long now = static_cast<long long>(std::time(nullptr));
     const auto cached = parse_cache(mgpux::State(host).read(kDocument));
-    if (cached && is_fresh(*cached, now) && !refresh) return cached;
+    if (cached && !refresh && catalog_uses(host, *cached)) return cached;
     host.progress("Fetching the workspace's rates");
     Json r = Json::object();
     try {

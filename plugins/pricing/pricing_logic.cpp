@@ -51,11 +51,6 @@ std::optional<LiveRates> from_answer(const mgpux::Json& doc, long long now) {
     return LiveRates{now, std::move(*list)};
 }
 
-bool is_fresh(const LiveRates& live, long long now) {
-    const long long age = now - live.fetched_at;
-    return age >= 0 && age <= kMaxAgeS;
-}
-
 std::string age_text(long long s) {
     if (s < 60) return std::to_string(std::max(0LL, s)) + " s";
     if (s < 3600) return std::to_string(s / 60) + " min";

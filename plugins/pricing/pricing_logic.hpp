@@ -14,7 +14,6 @@
 namespace pricing {
 
 inline constexpr const char* kDocument = "rates";
-inline constexpr long long kMaxAgeS = 7LL * 86400;
 
 struct LiveRates {
     long long fetched_at = 0;                                // epoch seconds
@@ -29,9 +28,6 @@ mgpux::Json cache_json(const LiveRates& live);
 // `modal billing rates --json` (a flat object of decimal strings or numbers)
 // at `now`; nullopt when it is not such an object or is empty.
 std::optional<LiveRates> from_answer(const mgpux::Json& doc, long long now);
-
-// Fetched at most 7 days before `now` (and not in the future).
-bool is_fresh(const LiveRates& live, long long now);
 
 // "12 s", "5 min", "3 h", "2 days".
 std::string age_text(long long seconds);

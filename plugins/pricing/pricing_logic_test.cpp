@@ -6,14 +6,6 @@
 using namespace pricing;
 using mgpux::Json;
 
-TEST(RatesCache, FreshForSevenDaysAtMost) {
-    LiveRates live{1'000'000, {{"gpu.h100", "3.95"}}};
-    EXPECT_TRUE(is_fresh(live, 1'000'000));
-    EXPECT_TRUE(is_fresh(live, 1'000'000 + 7 * 86400));
-    EXPECT_FALSE(is_fresh(live, 1'000'000 + 7 * 86400 + 1));
-    EXPECT_FALSE(is_fresh(live, 999'999));  // written in the future: not trusted
-}
-
 TEST(RatesCache, RoundTripsAndRefusesOtherShapes) {
     const auto live = from_answer(Json::parse(R"({"b": "0.0473", "a": 3.95})"), 42);
     ASSERT_TRUE(live);
