@@ -8,27 +8,49 @@
 # Bearer check (401 without a key, 403 for another), unbuffered so that streams are relayed as they
 # come. The load generator is wrk (Debian's `wrk`), one connection per concurrent client.
 #
-# For each proxy, one after the other: requests per second and latency p50/p99 at concurrency 1,
-# 16, 64 and 256, for non-stream and stream chat completions; CPU time per request (the proxy's
-# processes' CPU time over the cell, from /proc/PID/task/*/schedstat, divided by the requests wrk
-# completed);
-# resident memory after the load; system calls per request at concurrency 1 and 64 (strace -c -f
-# attached to the proxy during a further wrk run of each kind, divided by the requests it
-# completed). Then the table of ratios (native / nginx) and the goals: at least nginx's throughput
-# in every cell, CPU per stream no more than nginx's. CPU time and system calls per request hardly
+# Method. The throughput of one binary moves by 5-10 % from one run to the next on a shared
+# machine (other load, CPU frequency, the VM), so one run per cell, the proxies measured minutes
+# apart, would mostly measure that. Instead all the proxies under test (native, the baseline if
+# given, nginx) run at once, each on its own port and all pinned to the same core (an idle one
+# costs nothing), and each cell (non-stream and stream chat completions at concurrency 1, 16, 64
+# and 256) is measured in rounds: in every round each proxy runs once, one after the other, the
+# order rotated from round to round (native, baseline, nginx; then baseline, nginx, native; ...),
+# so that neither a drift of the machine nor the order favours one. Each proxy gets a 1 s warm-up
+# before its first run of a cell. A run gives requests per second, latency p50/p99 and CPU time
+# per request (the CPU time of that proxy's processes, all threads, from
+# /proc/PID/task/*/schedstat, read just before and just after its own wrk run, divided by the
+# requests wrk completed).
+#
+# The table gives, per cell, the median of the rounds for each proxy (requests/s, p50, p99, CPU
+# per request), the ratio native / nginx of those medians and, in brackets, the spread of that
+# ratio: its lowest and highest value over the rounds, each computed from the two runs of one
+# round. A cell whose spread straddles 1.00x is within the noise of the machine. The goals are
+# judged on the medians: at least nginx's throughput in every cell, CPU per stream no more than
+# nginx's; each goal line says in how many cells it was met.
+#
+# After the cells, once per proxy: resident memory after the load, and system calls per request
+# at concurrency 1 and 64 (strace -c -f attached to the proxy during a further 2 s wrk run of each
+# kind, divided by the requests it completed). CPU time and system calls per request hardly
 # depend on what else the machine is doing, unlike requests per second: on a busy machine, judge
 # by those.
 #
-# The proxy under test runs pinned to the last core (the native one with --threads 1, nginx with
+# The proxies under test run pinned to the last core (the native one with --threads 1, nginx with
 # one worker); the fake upstream and wrk share the others. With one core nothing is pinned.
 #
-#   tests/bench/proxy.sh [seconds per cell=3] [--baseline PROXY] [--concurrency "1 16 64 256"]
-#                        [--soak SECONDS]
+#   tests/bench/proxy.sh [seconds per cell=3] [--rounds N=3] [--baseline PROXY]
+#                        [--concurrency "1 16 64 256"] [--soak SECONDS]
+#
+# seconds per cell: the length of each wrk run. A full run takes about
+# 8 cells x proxies x (rounds x seconds + 1 s of warm-up), plus half a minute per proxy for strace:
+# 3 s, 3 rounds, native and nginx: about 4 minutes.
+#
+# --rounds N: how many times each cell is measured per proxy (the medians and spreads are over
+# these). 1 gives the old single run per cell, quick but at the mercy of the machine's noise.
 #
 # --concurrency LIST: the concurrency of each cell (a quicker check: --concurrency "1 64").
 #
-# --baseline PROXY: another mgpux-proxy binary (an earlier build) measured in the same run, as a
-# third column, so that a change is judged before/after on the same machine at the same moment.
+# --baseline PROXY: another mgpux-proxy binary (an earlier build) measured in the same rounds, as a
+# third proxy, so that a change is judged before/after on the same machine at the same moment.
 #
 # --soak SECONDS: instead of the table, stream load (64 connections) through the native proxy for
 # that long, its resident memory sampled every 5 s. After a warm-up (a quarter of the run, at most
@@ -40,9 +62,10 @@ set -euo pipefail
 native="${MGPUX_PROXY:-}"
 [ -z "$native" ] || native="$(realpath -m "$native")"  # before the cd: relative to where we were
 cd "$(dirname "$0")/../.."
-secs=3 soak=0 baseline= levels="1 16 64 256"
+secs=3 soak=0 baseline='' levels="1 16 64 256" rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
     --soak) soak="${2:?--soak needs seconds}"; shift 2 ;;
     --baseline) baseline="$(realpath -m "${2:?--baseline needs a proxy binary}")"; shift 2 ;;
     --concurrency) levels="${2:?--concurrency needs a list such as \"1 64\"}"; shift 2 ;;
@@ -54,6 +77,8 @@ native="${native:-build/release/bin/mgpux-proxy}"
 for tool in wrk nginx strace; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "needs $tool (Debian: wrk, nginx-light, strace)" >&2; exit 4; }
 done
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds $rounds: needs a whole number from 1" >&2; exit 2; }
+[[ "$secs" =~ ^[1-9][0-9]*$ ]] || { echo "seconds per cell $secs: needs a whole number from 1" >&2; exit 2; }
 [ -x "$native" ] || { echo "$native not found: build it, or set MGPUX_PROXY" >&2; exit 4; }
 [ -z "$baseline" ] || [ -x "$baseline" ] || { echo "--baseline $baseline: not an executable" >&2; exit 4; }
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -105,18 +130,28 @@ wrk.headers["Authorization"] = "Bearer $key"
 EOF
 done
 
-# The proxies. Each start_* sets proxy_port and proxy_pids (the processes whose CPU is counted).
-start_native() { start_mgpux "$native"; }
-start_baseline() { start_mgpux "$baseline"; }
+# The proxies. Each start_* sets proxy_port and proxy_pids (the processes whose CPU is counted)
+# and records them under its name in port[] and procs[]; `use NAME` sets them back from there.
+declare -A port procs
+start_native() { start_mgpux native "$native"; }
+start_baseline() { start_mgpux baseline "$baseline"; }
 
+use() {
+  proxy_port="${port[$1]}"
+  read -ra proxy_pids <<<"${procs[$1]}"
+}
+
+# start_mgpux NAME BINARY
 start_mgpux() {
   proxy_port="$(free_port)"
-  "${pin_proxy[@]}" "$1" --upstream "http://127.0.0.1:$up_port" --port "$proxy_port" --max-inflight 1024 \
-    --keys-file "$tmp/keys.json" --threads 1 >"$tmp/native.out" 2>"$tmp/native.err" &
+  "${pin_proxy[@]}" "$2" --upstream "http://127.0.0.1:$up_port" --port "$proxy_port" --max-inflight 1024 \
+    --keys-file "$tmp/keys.json" --threads 1 >"$tmp/$1.out" 2>"$tmp/$1.err" &
   local pid=$!
   pids+=("$pid")
-  wait_port "$proxy_port" "$pid" || { echo "the native proxy did not start:" >&2; cat "$tmp/native.err" >&2; exit 1; }
+  wait_port "$proxy_port" "$pid" || { echo "the $1 proxy did not start:" >&2; cat "$tmp/$1.err" >&2; exit 1; }
   proxy_pids=("$pid")
+  port[$1]="$proxy_port"
+  procs[$1]="${proxy_pids[*]}"
 }
 
 start_nginx() {
@@ -154,7 +189,17 @@ EOF
   local pid=$!
   pids+=("$pid")
   wait_port "$proxy_port" "$pid" || { echo "nginx did not start:" >&2; cat "$tmp/nginx.out" >&2; exit 1; }
-  proxy_pids=("$pid" $(pgrep -P "$pid"))
+  # the master listens before it forks its worker: wait for the worker (2 s), whose CPU counts
+  local workers=()
+  for _ in $(seq 100); do
+    mapfile -t workers < <(pgrep -P "$pid")
+    [ "${#workers[@]}" -eq 0 ] || break
+    sleep 0.02
+  done
+  [ "${#workers[@]}" -gt 0 ] || { echo "nginx started no worker:" >&2; cat "$tmp/nginx.out" >&2; exit 1; }
+  proxy_pids=("$pid" "${workers[@]}")
+  port[nginx]="$proxy_port"
+  procs[nginx]="${proxy_pids[*]}"
 }
 
 stop_proxy() {
@@ -187,30 +232,36 @@ rss_kib() {
 
 hz="$(getconf CLK_TCK)"
 
-# cell NAME STREAM CONCURRENCY: one wrk run; appends "name stream c rps p50 p99 us_cpu_per_req errors"
+# cell NAME STREAM CONCURRENCY ROUND: one wrk run through the proxy NAME (after a 1 s warm-up in
+# round 1); appends "name stream c round rps p50 p99 us_cpu_per_req errors"
 cell() {
-  local name=$1 stream=$2 c=$3 before after out
-  "${pin_rest[@]}" wrk -t1 -c"$c" -d1s -s "$tmp/$stream.lua" "http://127.0.0.1:$proxy_port/v1/chat/completions" \
-    >/dev/null 2>&1 || true  # warm-up
+  local name=$1 stream=$2 c=$3 round=$4 before after out
+  use "$name"
+  if [ "$round" = 1 ]; then
+    "${pin_rest[@]}" wrk -t1 -c"$c" -d1s -s "$tmp/$stream.lua" "http://127.0.0.1:$proxy_port/v1/chat/completions" \
+      >/dev/null 2>&1 || true  # warm-up
+  fi
   before="$(cpu_ns "${proxy_pids[@]}")"
   out="$("${pin_rest[@]}" timeout $((secs + 30)) wrk -t1 -c"$c" -d"${secs}s" --latency -s "$tmp/$stream.lua" \
     "http://127.0.0.1:$proxy_port/v1/chat/completions" 2>&1)" || true
   after="$(cpu_ns "${proxy_pids[@]}")"
-  awk -v name="$name" -v stream="$stream" -v c="$c" -v ns=$((after - before)) '
+  awk -v name="$name" -v stream="$stream" -v c="$c" -v round="$round" -v ns=$((after - before)) '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /requests in/ { reqs = $1 }
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
     /Non-2xx/ { errors = $NF }
-    END { printf "%s %s %d %.0f %.2f %.2f %.1f %d\n", name, stream, c, rps, p50, p99,
+    END { printf "%s %s %d %d %.0f %.2f %.2f %.1f %d\n", name, stream, c, round, rps, p50, p99,
                  reqs ? ns / 1e3 / reqs : 0, errors + 0 }' <<<"$out" >>"$tmp/cells"
 }
 
 # syscalls NAME STREAM CONCURRENCY: system calls per request, strace -c -f attached to the proxy
 # (nginx: its worker) during a 2 s wrk run; appends "name stream c calls writes timer_settings"
 syscalls() {
-  local name=$1 stream=$2 c=$3 target=${proxy_pids[-1]} spid out
+  local name=$1 stream=$2 c=$3 target spid out
+  use "$name"
+  target=${proxy_pids[-1]}
   strace -f -c -p "$target" -o "$tmp/strace" 2>/dev/null &
   spid=$!
   sleep 0.5
@@ -256,7 +307,7 @@ soak_run() {
 }
 
 echo "machine: $ncpu cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "proxy pinned: ${pin_proxy[*]:-no} (native --threads 1, nginx 1 worker); upstream+wrk: ${pin_rest[*]:-no}"
+echo "proxies pinned: ${pin_proxy[*]:-no} (native --threads 1, nginx 1 worker); upstream+wrk: ${pin_rest[*]:-no}"
 echo "native: $native ($("$native" --version | head -n1)); nginx: $("$nginx_bin" -v 2>&1 | head -n1)"
 [ -z "$baseline" ] || echo "baseline: $baseline"
 echo
@@ -271,57 +322,107 @@ fi
 names=(native)
 [ -z "$baseline" ] || names+=(baseline)
 names+=(nginx)
-for name in "${names[@]}"; do
-  "start_$name"
-  for stream in false true; do
-    for c in $levels; do cell "$name" "$stream" "$c"; done
+for name in "${names[@]}"; do "start_$name"; done
+echo "$rounds round(s) of ${secs}s per cell and proxy, the order rotated from round to round" \
+  "(round 1: ${names[*]}); medians over the rounds"
+echo
+# every cell: round r runs the proxies in the order names[r], names[r+1], ... (wrapping around)
+k=${#names[@]}
+for stream in false true; do
+  for c in $levels; do
+    for ((r = 0; r < rounds; r++)); do
+      for ((i = 0; i < k; i++)); do
+        cell "${names[(r + i) % k]}" "$stream" "$c" $((r + 1))
+      done
+    done
   done
+done
+for name in "${names[@]}"; do
+  use "$name"
   echo "$name $(rss_kib "${proxy_pids[@]}")" >>"$tmp/rss"
+done
+for name in "${names[@]}"; do
   for stream in false true; do
     for c in 1 64; do syscalls "$name" "$stream" "$c"; done
   done
-  stop_proxy
 done
 
 "$py" - "$tmp/cells" "$tmp/syscalls" "$tmp/rss" <<'PY'
 import sys
-cells = {}
+from statistics import median
+
+# runs[(name, stream, c)] = {round: (rps, p50, p99, cpu_us, errors)}
+runs = {}
 for line in open(sys.argv[1]):
-    name, stream, c, rps, p50, p99, cpu, err = line.split()
-    cells[(name, stream, int(c))] = (float(rps), float(p50), float(p99), float(cpu), int(err))
+    name, stream, c, rnd, rps, p50, p99, cpu, err = line.split()
+    runs.setdefault((name, stream, int(c)), {})[int(rnd)] = (
+        float(rps), float(p50), float(p99), float(cpu), int(err))
 sc = {}
 for line in open(sys.argv[2]):
     name, stream, c, calls, writes, timers = line.split()
     sc[(name, stream, int(c))] = (float(calls), float(writes), float(timers))
 rss = dict((l.split()[0], int(l.split()[1])) for l in open(sys.argv[3]))
-names = ["native"] + (["baseline"] if any(k[0] == "baseline" for k in cells) else []) + ["nginx"]
-print("%-10s %4s | %9s %9s %6s | %7s %7s | %7s %7s | %8s %8s %6s | %s" % (
+names = ["native"] + (["baseline"] if any(k[0] == "baseline" for k in runs) else []) + ["nginx"]
+levels = sorted({k[2] for k in runs})
+rounds = max((max(v) for v in runs.values()), default=0)
+
+
+def med(name, stream, c):
+    """(rps, p50, p99, cpu_us) medians over the rounds and the errors of all rounds, or None."""
+    v = runs.get((name, stream, c))
+    if not v:
+        return None
+    return tuple(median(r[i] for r in v.values()) for i in range(4)) + (sum(r[4] for r in v.values()),)
+
+
+def ratio(a, b, i, stream, c):
+    """a/b of the medians of field i, and the lowest and highest a/b of one round's two runs."""
+    ma, mb = med(a, stream, c), med(b, stream, c)
+    ra, rb = runs[(a, stream, c)], runs[(b, stream, c)]
+    per_round = [ra[r][i] / rb[r][i] for r in ra if r in rb and rb[r][i]]
+    return (ma[i] / mb[i] if mb[i] else 0,
+            min(per_round, default=0), max(per_round, default=0))
+
+
+def fmt(r):
+    return "%.2fx (%.2f-%.2f)" % r
+
+
+def kind(stream):
+    return "stream" if stream == "true" else "non-stream"
+
+
+print("medians of %d round%s per cell; a ratio is native / nginx of the medians, (lowest-highest) "
+      "of the round-by-round ratios" % (rounds, "" if rounds == 1 else "s"))
+print("%-10s %4s | %9s %9s %-17s | %7s %7s | %7s %7s | %8s %8s %-17s | %s" % (
     "kind", "c", "native/s", "nginx/s", "ratio", "p50 n", "p50 x", "p99 n", "p99 x",
     "cpu n us", "cpu x us", "ratio", "errors n/x"))
-tput_ok, cpu_ok = True, True
+tput_met = tput_cells = cpu_met = cpu_cells = 0
 for stream in ("false", "true"):
-    for c in sorted({k[2] for k in cells}):
-        n, x = cells.get(("native", stream, c)), cells.get(("nginx", stream, c))
+    for c in levels:
+        n, x = med("native", stream, c), med("nginx", stream, c)
         if not n or not x:
             continue
-        ratio = n[0] / x[0] if x[0] else 0
-        cratio = n[3] / x[3] if x[3] else 0
-        tput_ok &= ratio >= 1.0
+        tr, cr = ratio("native", "nginx", 0, stream, c), ratio("native", "nginx", 3, stream, c)
+        tput_cells += 1
+        tput_met += tr[0] >= 1.0
         if stream == "true":
-            cpu_ok &= cratio <= 1.0
-        print("%-10s %4d | %9.0f %9.0f %5.2fx | %7.2f %7.2f | %7.2f %7.2f | %8.1f %8.1f %5.2fx | %d/%d" % (
-            "stream" if stream == "true" else "non-stream", c, n[0], x[0], ratio, n[1], x[1], n[2], x[2],
-            n[3], x[3], cratio, n[4], x[4]))
+            cpu_cells += 1
+            cpu_met += cr[0] <= 1.0
+        print("%-10s %4d | %9.0f %9.0f %-17s | %7.2f %7.2f | %7.2f %7.2f | %8.1f %8.1f %-17s | %d/%d" % (
+            kind(stream), c, n[0], x[0], fmt(tr), n[1], x[1], n[2], x[2], n[3], x[3], fmt(cr), n[4], x[4]))
 print()
 if "baseline" in names:
-    print("CPU per request, native (this build) against the baseline, same run:")
+    print("native (this build) against the baseline, same rounds: medians, ratio native / baseline "
+          "(lowest-highest of the rounds)")
     for stream in ("false", "true"):
-        for c in sorted({k[2] for k in cells}):
-            n, b = cells.get(("native", stream, c)), cells.get(("baseline", stream, c))
+        for c in levels:
+            n, b = med("native", stream, c), med("baseline", stream, c)
             if n and b:
-                print("  %-10s c=%-3d  native %7.1f us  baseline %7.1f us  %5.2fx  (nginx %.1f us)" % (
-                    "stream" if stream == "true" else "non-stream", c, n[3], b[3], n[3] / b[3] if b[3] else 0,
-                    cells.get(("nginx", stream, c), (0, 0, 0, 0))[3]))
+                print("  %-10s c=%-3d  req/s %7.0f vs %7.0f %-17s  CPU %6.1f us vs %6.1f us %-17s  (nginx %.1f us)" % (
+                    kind(stream), c, n[0], b[0], fmt(ratio("native", "baseline", 0, stream, c)),
+                    n[3], b[3], fmt(ratio("native", "baseline", 3, stream, c)),
+                    (med("nginx", stream, c) or (0, 0, 0, 0))[3]))
     print()
 print("system calls per request (strace -c, 2 s of wrk; a stream is 20 tokens): total / writes / timerfd_settime")
 for stream in ("false", "true"):
@@ -330,10 +431,12 @@ for stream in ("false", "true"):
         for name in names:
             v = sc.get((name, stream, c))
             row.append("%s %5.1f / %4.1f / %4.2f" % (name, *v) if v else "%s -" % name)
-        print("  %-10s c=%-3d  %s" % ("stream" if stream == "true" else "non-stream", c, "   ".join(row)))
+        print("  %-10s c=%-3d  %s" % (kind(stream), c, "   ".join(row)))
 print("resident memory after the load: %s (nginx: master + worker)" % ", ".join(
     "%s %.1f MiB" % (name, rss.get(name, 0) / 1024) for name in names))
 print()
-print("goal: throughput >= nginx in every cell: %s" % ("MET" if tput_ok else "MISSED"))
-print("goal: CPU per stream <= nginx's in every cell: %s" % ("MET" if cpu_ok else "MISSED"))
+print("goal: throughput >= nginx in every cell (medians): %s, %d of %d cells" % (
+    "MET" if tput_cells and tput_met == tput_cells else "MISSED", tput_met, tput_cells))
+print("goal: CPU per stream <= nginx's in every cell (medians): %s, %d of %d stream cells" % (
+    "MET" if cpu_cells and cpu_met == cpu_cells else "MISSED", cpu_met, cpu_cells))
 PY
