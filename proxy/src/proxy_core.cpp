@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cctype>
 #include <cerrno>
@@ -383,10 +384,30 @@ std::optional<std::string_view> top_level_member(std::string_view doc, std::stri
     return std::nullopt;
 }
 
+namespace {
+
+// The member `key` of the JSON object `obj` when it is a JSON integer that fits in 64 bits.
+std::optional<std::int64_t> int_member(std::string_view obj, std::string_view key) {
+    const auto v = top_level_member(obj, key);
+    if (!v || v->empty()) return std::nullopt;
+    const std::string_view digits = v->front() == '-' ? v->substr(1) : *v;
+    if (digits.size() > 1 && digits.front() == '0') return std::nullopt;  // JSON has no leading zeros
+    std::int64_t n = 0;
+    const char* end = v->data() + v->size();
+    const auto r = std::from_chars(v->data(), end, n);
+    if (r.ec != std::errc() || r.ptr != end) return std::nullopt;
+    return n;
+}
+
+}  // namespace
+
+// Every answer that is not a stream comes through here, so the usage object is read where it
+// lies, without building a document for it.
 void count_usage(Stats& stats, std::string_view body) {
     const auto usage = top_level_member(body, "usage");
     if (!usage) return;
-    if (const auto doc = parse_json(*usage)) stats.add_usage(*doc);
+    if (const auto p = int_member(*usage, "prompt_tokens")) stats.prompt_tokens += *p;
+    if (const auto c = int_member(*usage, "completion_tokens")) stats.completion_tokens += *c;
 }
 
 void count_stream_usage(Stats& stats, std::string_view tail) {

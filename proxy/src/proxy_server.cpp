@@ -48,6 +48,13 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
+// Sockets and timers bound to their loop's own executor type rather than the type-erased
+// any_io_executor: every operation and every composed Beast operation would otherwise wrap, copy
+// and destroy a type-erased executor (a measurable share of the proxy's own CPU under load).
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
+using Resolver = asio::ip::basic_resolver<tcp, Executor>;
 
 namespace {
 
@@ -67,8 +74,10 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kMaxBufferedWhileBusy = 1 << 20;  // pipelined bytes kept for later
 constexpr std::size_t kUsageTail = 64 * 1024;
 constexpr std::size_t kMaxIdleUpstream = 512;
-constexpr int kMaxSyncDepth = 4;  // nested writes completed on the spot before one goes through the loop
+constexpr std::size_t kMaxSpareChunks = 64;  // read buffers a loop keeps for its next requests
+constexpr int kMaxSyncDepth = 4;             // nested writes completed on the spot before one goes through the loop
 constexpr auto kFreshIdleUpstream = std::chrono::seconds(1);  // pooled this recently: used unchecked
+constexpr auto kKeyReuse = std::chrono::seconds(1);  // a connection's key accepted this recently: not hashed again
 
 // Boost 1.74's beast::string_view does not convert to std::string_view; 1.81's does.
 template <class S>
@@ -147,7 +156,7 @@ public:
 private:
     struct State {
         State(asio::io_context& ioc, std::function<void()> fn) : timer(ioc), on_expiry(std::move(fn)) {}
-        asio::steady_timer timer;
+        Timer timer;
         std::function<void()> on_expiry;
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point scheduled = Clock::time_point::max();  // the pending wait's end; max: none
@@ -182,14 +191,14 @@ private:
 // passes, the socket is closed, the pending operation ends, and timed_out() says why.
 class UpstreamStream {
 public:
-    using executor_type = tcp::socket::executor_type;
+    using executor_type = Socket::executor_type;
 
     UpstreamStream(asio::io_context& ioc, asio::ssl::context* tls) : sock_(ioc), deadline_(ioc, [this] { expire(); }) {
-        if (tls) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, *tls);
+        if (tls) tls_ = std::make_unique<asio::ssl::stream<Socket&>>(sock_, *tls);
     }
 
     executor_type get_executor() { return sock_.get_executor(); }
-    tcp::socket& socket() { return sock_; }
+    Socket& socket() { return sock_; }
     bool tls() const { return tls_ != nullptr; }
     // Bytes read from the connection and not yet parsed; kept with it, so a pooled connection
     // brings its (already grown) buffer to the next request.
@@ -236,7 +245,7 @@ public:
     // No TLS close_notify: the connection is dropped, as an HTTP client may.
     void close() {
         error_code ignored;
-        sock_.shutdown(tcp::socket::shutdown_both, ignored);
+        sock_.shutdown(Socket::shutdown_both, ignored);
         sock_.close(ignored);
         deadline_.clear();
     }
@@ -249,8 +258,8 @@ public:
     }
 
 private:
-    tcp::socket sock_;
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+    Socket sock_;
+    std::unique_ptr<asio::ssl::stream<Socket&>> tls_;
     Deadline deadline_;
     bool timed_out_ = false;
 };
@@ -270,7 +279,27 @@ std::unique_ptr<asio::ssl::context> make_tls_context(bool insecure) {
 // ---------------------------------------------------------------- shared state
 
 struct Worker {
-    asio::io_context ioc{1};
+    // Read buffers of finished requests, kept for the next ones (declared before the loop, so
+    // they outlive the requests its pending handlers still hold when it is destroyed): a request
+    // reuses a buffer still warm in the cache instead of allocating kReadChunk bytes afresh.
+    std::vector<std::unique_ptr<char[]>> spare_chunks;
+    std::atomic<std::thread::id> thread_id{};  // the thread that runs this loop
+
+    std::unique_ptr<char[]> take_chunk() {
+        if (spare_chunks.empty()) return std::unique_ptr<char[]>(new char[kReadChunk]);
+        auto c = std::move(spare_chunks.back());
+        spare_chunks.pop_back();
+        return c;
+    }
+    void give_back(std::unique_ptr<char[]> c) {
+        if (c && spare_chunks.size() < kMaxSpareChunks && std::this_thread::get_id() == thread_id)
+            spare_chunks.push_back(std::move(c));
+    }
+
+    // Only this loop's thread touches its sockets and timers (an accepted socket is handed over
+    // by a post, and other threads only post to it), so the reactor's per-socket locks are off;
+    // posting and registering sockets stay locked.
+    asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
     std::vector<std::shared_ptr<UpstreamStream>> idle;
     std::thread thread;
@@ -355,7 +384,7 @@ public:
         if (!sh_.upstream_endpoints.empty()) return connect(sh_.upstream_endpoints);
         auto self = shared_from_this();
         resolver_.async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
-                                [self](error_code ec, tcp::resolver::results_type r) {
+                                [self](error_code ec, Resolver::results_type r) {
                                     if (ec) return self->finish(false, "{}");
                                     self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
                                 });
@@ -403,7 +432,7 @@ private:
     Shared& sh_;
     std::shared_ptr<UpstreamStream> up_;
     UpstreamStream& stream_;
-    tcp::resolver resolver_;
+    Resolver resolver_;
     std::string request_;
     http::response_parser<http::string_body> parser_;
 };
@@ -424,7 +453,7 @@ void await_probe(Worker& w, Shared& sh, Clock::duration wait, bool reuse_fresh, 
         if (!sh.probe_running) start = sh.probe_running = true;
     }
     if (start) std::make_shared<Probe>(w, sh)->start();
-    auto timer = std::make_shared<asio::steady_timer>(w.ioc, wait);
+    auto timer = std::make_shared<Timer>(w.ioc, wait);
     timer->async_wait([timer, fired, fn](error_code) {
         if (!fired->exchange(true)) fn("{}");
     });
@@ -436,7 +465,7 @@ class Exchange;
 
 class ClientConn : public std::enable_shared_from_this<ClientConn> {
 public:
-    ClientConn(tcp::socket s, Worker& w, Shared& sh)
+    ClientConn(Socket s, Worker& w, Shared& sh)
         : sock(std::move(s)), w(w), sh(sh), deadline_(w.ioc, [this] { timed_out(); }) {}
 
     void start() {
@@ -474,7 +503,7 @@ public:
     void finish_request();
     void close();
 
-    tcp::socket sock;
+    Socket sock;
     Worker& w;
     Shared& sh;
     bool keep_alive_ = true;
@@ -583,6 +612,7 @@ private:
 
     void parse();
     bool check_header();
+    bool key_accepted(const std::string& token);
     static const char* malformed(const http::request<http::string_body>& req);
     bool refuse(int status, const std::string& body, const std::string& extra = {});
     void maybe_continue();
@@ -601,6 +631,8 @@ private:
     int sync_depth_ = 0;  // writes completed on the spot, nested
     Deadline deadline_;
     Clock::time_point head_started_;
+    std::string accepted_key_;  // the key this connection sent last, accepted at accepted_at_
+    Clock::time_point accepted_at_;
     bool reading_ = false, busy_ = false, closed_ = false, sent_continue_ = false, header_checked_ = false;
     Phase phase_ = Phase::idle;
 };
@@ -615,7 +647,8 @@ public:
           w_(conn_->w),
           backoff_(w_.ioc),
           start_(Clock::now()),
-          read_timeout_(seconds(sh_.cfg.read_timeout)) {
+          read_timeout_(seconds(sh_.cfg.read_timeout)),
+          chunk_(w_.take_chunk()) {
         const auto& u = sh_.cfg.upstream;
         head_method_ = req.method() == http::verb::head;
         want_usage_ = wants_stream_usage(req.body());
@@ -649,6 +682,8 @@ public:
         request_ += "\r\n";
         request_ += req.body();
     }
+
+    ~Exchange() { w_.give_back(std::move(chunk_)); }
 
     void begin() { attempt(); }
 
@@ -686,9 +721,9 @@ private:
         up_->expire_after(kConnectTimeout);
         auto self = shared_from_this();
         if (sh_.upstream_endpoints.empty()) {
-            auto resolver = std::make_shared<tcp::resolver>(w_.ioc);
+            auto resolver = std::make_shared<Resolver>(w_.ioc);
             resolver->async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
-                                    [self, resolver](error_code ec, tcp::resolver::results_type r) {
+                                    [self, resolver](error_code ec, Resolver::results_type r) {
                                         if (self->gone_) return;  // already ended
                                         if (ec) return self->retry_or_fail("ConnectError");
                                         self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
@@ -851,8 +886,8 @@ private:
             if (n > 0 || parser_->is_done()) return body_piece(n);
         }
         auto& b = parser_->get().body();
-        b.data = chunk_;
-        b.size = sizeof chunk_;
+        b.data = chunk_.get();
+        b.size = kReadChunk;
         b.more = true;
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
@@ -860,7 +895,7 @@ private:
             if (self->gone_) return;  // already ended
             ec = self->up_error(ec);
             if (ec == http::error::need_buffer) ec = {};
-            const std::size_t n = sizeof self->chunk_ - self->parser_->get().body().size;
+            const std::size_t n = kReadChunk - self->parser_->get().body().size;
             if (ec) return self->body_failed(ec, n);
             self->body_piece(n);
         });
@@ -870,21 +905,21 @@ private:
     // answer's head, when the piece came with it).
     void body_piece(std::size_t n, std::string prefix = {}) {
         if (!stream_) {
-            body_.append(chunk_, n);
+            body_.append(chunk_.get(), n);
             return read_body();
         }
         if (n == 0) return read_body();
         n = take_buffered(n);
         if (!ttfb_) ttfb_ = Clock::now();
         if (want_usage_) {
-            tail_.append(chunk_, n);
+            tail_.append(chunk_.get(), n);
             if (tail_.size() > 2 * kUsageTail) tail_.erase(0, tail_.size() - kUsageTail);
         }
         last_ends_event_ = n >= 2 && chunk_[n - 2] == '\n' && chunk_[n - 1] == '\n';
         const bool last = parser_->is_done();
         std::string tail = chunked_ ? "\r\n" : "";
         if (last && chunked_) tail += "0\r\n\r\n";
-        send_then(prefix + chunk_header(n), asio::buffer(chunk_, n), std::move(tail), [last](Exchange& e) {
+        send_then(prefix + chunk_header(n), asio::buffer(chunk_.get(), n), std::move(tail), [last](Exchange& e) {
             if (last) return e.stream_complete();
             e.read_body();
         });
@@ -896,26 +931,34 @@ private:
     // first token is not delayed. Returns the bytes now in chunk_.
     std::size_t take_buffered(std::size_t n) {
         auto& upbuf = up_->buf;
-        while (n < sizeof chunk_ && upbuf.size() > 0 && !parser_->is_done()) {
+        while (n < kReadChunk && upbuf.size() > 0 && !parser_->is_done()) {
             auto& b = parser_->get().body();
-            b.data = chunk_ + n;
-            b.size = sizeof chunk_ - n;
+            b.data = chunk_.get() + n;
+            b.size = kReadChunk - n;
             b.more = true;
             error_code ec;
             const std::size_t used = parser_->put(upbuf.data(), ec);
             upbuf.consume(used);
-            n = sizeof chunk_ - b.size;
+            n = kReadChunk - b.size;
             // need_more: a chunk's framing is cut; an error shows again on the next read
             if ((ec && ec != http::error::need_buffer) || used == 0) break;
         }
         return n;
     }
 
+    // The chunk-size line of chunked encoding (hex digits, CRLF); empty for a client that reads
+    // the stream to EOF. Written by hand: this runs for every piece of every stream.
     std::string chunk_header(std::size_t n) const {
         if (!chunked_) return {};
-        char buf[24];
-        std::snprintf(buf, sizeof buf, "%zx\r\n", n);
-        return buf;
+        char buf[2 * sizeof n + 2];
+        char* p = buf + sizeof buf;
+        *--p = '\n';
+        *--p = '\r';
+        do {
+            *--p = "0123456789abcdef"[n & 0xf];
+            n >>= 4;
+        } while (n);
+        return std::string(p, buf + sizeof buf);
     }
 
     void body_done() {
@@ -923,17 +966,23 @@ private:
             // the stream ended on a piece with no data: only the last chunk is left
             return send_then(chunked_ ? "0\r\n\r\n" : "", {}, {}, [](Exchange& e) { e.stream_complete(); });
         }
-        if (status_ == 200 && json_ctype_ && body_.find("\"usage\"") != std::string::npos) {
-            std::lock_guard<std::mutex> lock(sh_.stats_mu);
-            count_usage(sh_.stats, body_);
-        }
         std::string head = std::move(head_);
         if (!head_length_) head += "content-length: " + std::to_string(body_.size()) + "\r\n";
         head += "\r\n";
         if (conn_->head_request_) body_.clear();
         pool_upstream();
         ttfb_ = Clock::now();
-        send_then(std::move(head), asio::buffer(body_), {}, [](Exchange& e) { e.complete(); });
+        // The token usage is counted once the answer is out, so the client does not wait for it.
+        send_then(std::move(head), asio::buffer(body_), {}, [](Exchange& e) {
+            e.count_answer_usage();
+            e.complete();
+        });
+    }
+
+    void count_answer_usage() {
+        if (status_ != 200 || !json_ctype_ || body_.find("\"usage\"") == std::string::npos) return;
+        std::lock_guard<std::mutex> lock(sh_.stats_mu);
+        count_usage(sh_.stats, body_);
     }
 
     void stream_complete() {
@@ -958,7 +1007,7 @@ private:
             ++sh_.stats.streams_interrupted;
         }
         status_ = 502;
-        std::string data(chunk_, n);
+        std::string data(chunk_.get(), n);
         if (n) last_ends_event_ = data.size() >= 2 && data.compare(data.size() - 2, 2, "\n\n") == 0;
         const std::string kind = ec == beast::error::timeout ? "ReadTimeout" : "RemoteProtocolError";
         std::string event = data + (last_ends_event_ ? "" : "\n\n") + "data: " +
@@ -1033,14 +1082,14 @@ private:
     std::shared_ptr<ClientConn> conn_;
     Shared& sh_;
     Worker& w_;
-    asio::steady_timer backoff_;
+    Timer backoff_;
     Clock::time_point start_;
     Clock::duration read_timeout_;  // between two bytes of an answer
     std::optional<Clock::time_point> ttfb_;
     std::string request_;
     std::shared_ptr<UpstreamStream> up_;
     std::optional<http::response_parser<http::buffer_body>> parser_;
-    char chunk_[kReadChunk];
+    std::unique_ptr<char[]> chunk_;  // kReadChunk bytes: the answer's body, a piece at a time
     std::string head_, body_, tail_, interrupted_tail_;
     int status_ = 502;
     int attempt_ = 0;
@@ -1149,7 +1198,7 @@ bool ClientConn::check_header() {
                           error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
                                      "missing_api_key"),
                           "www-authenticate: Bearer\r\n");
-        if (!sh.keys->accepts(token)) {
+        if (!key_accepted(token)) {
             {
                 std::lock_guard<std::mutex> lock(sh.stats_mu);
                 ++sh.stats.rejected_auth;
@@ -1164,6 +1213,20 @@ bool ClientConn::check_header() {
     }
     const auto length = parser_->content_length();
     if (length && *length > sh.cfg.max_body) return refuse(413, body_too_large(sh.cfg.max_body));
+    return true;
+}
+
+// Whether `token` is a key the proxy accepts. The key a connection sent last, if accepted less
+// than a second ago, is taken again without hashing it (a client sends the same key on every
+// request of its connection); the comparison with it is in constant time like the digests', and
+// after a second the key set is asked again, so a revoked key stops working as promptly as before.
+bool ClientConn::key_accepted(const std::string& token) {
+    const auto now = Clock::now();
+    if (!accepted_key_.empty() && now - accepted_at_ < kKeyReuse && constant_time_equal(token, accepted_key_))
+        return true;
+    if (!sh.keys->accepts(token)) return false;
+    accepted_key_ = token;
+    accepted_at_ = now;
     return true;
 }
 
@@ -1183,8 +1246,11 @@ void ClientConn::dispatch() {
     keep_alive_ = req.keep_alive();
     head_request_ = req.method() == http::verb::head;
     chunked_ok_ = req.version() >= 11;
-    read_more();  // watches for the client hanging up while the request runs
     route(req);
+    // Watches for the client hanging up while the request runs. Started after routing, so that a
+    // proxied request is on its way upstream first: this read usually finds nothing yet, and the
+    // system call it costs is then off the request's path.
+    read_more();
 }
 
 // A whole request that check_header let through: /health, the docs, /stats or a /v1/ path.
@@ -1279,7 +1345,7 @@ void ClientConn::close() {
     closed_ = true;
     deadline_.clear();
     error_code ignored;
-    sock.shutdown(tcp::socket::shutdown_both, ignored);
+    sock.shutdown(Socket::shutdown_both, ignored);
     sock.close(ignored);
 }
 
@@ -1295,12 +1361,12 @@ struct Server::Impl {
     void accept() {
         Worker& target = *workers[next];
         next = (next + 1) % workers.size();
-        acceptor->async_accept(target.ioc, [this, &target](error_code ec, tcp::socket s) {
+        acceptor->async_accept(target.ioc, [this, &target](error_code ec, Socket s) {
             if (ec == asio::error::operation_aborted) return;
             if (ec) {
                 // out of file descriptors or similar: wait a moment instead of spinning
                 sh.log(3, "accept: " + ec.message());
-                auto t = std::make_shared<asio::steady_timer>(workers[0]->ioc, std::chrono::milliseconds(100));
+                auto t = std::make_shared<Timer>(workers[0]->ioc, std::chrono::milliseconds(100));
                 t->async_wait([this, t](error_code) { accept(); });
                 return;
             }
@@ -1370,8 +1436,12 @@ void Server::run() {
     for (auto& w : im.workers) guards.push_back(asio::make_work_guard(w->ioc));
     for (std::size_t i = 1; i < im.workers.size(); ++i) {
         Worker* w = im.workers[i].get();
-        w->thread = std::thread([w] { w->ioc.run(); });
+        w->thread = std::thread([w] {
+            w->thread_id = std::this_thread::get_id();
+            w->ioc.run();
+        });
     }
+    main.thread_id = std::this_thread::get_id();
     main.ioc.run();
     for (auto& w : im.workers) w->ioc.stop();
     for (auto& w : im.workers)

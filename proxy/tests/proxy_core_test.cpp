@@ -248,6 +248,21 @@ TEST(Stats, UsageIsTheTopLevelMemberOnly) {
     EXPECT_EQ(s.completion_tokens, 8);
 }
 
+TEST(Stats, UsageCountsOnlyJsonIntegers) {
+    Stats s;
+    count_usage(s, R"({"usage": {"details": {"prompt_tokens": 40}, "prompt_tokens": 2, "completion_tokens": -1}})");
+    EXPECT_EQ(s.prompt_tokens, 2);  // the usage object's own member, not a nested one
+    EXPECT_EQ(s.completion_tokens, -1);
+    count_usage(s, R"({"usage": {"prompt_tokens": 07, "completion_tokens": 1e2}})");  // not JSON integers
+    count_usage(s, R"({"usage": {"prompt_tokens": 99999999999999999999, "completion_tokens": true}})");
+    count_usage(s, R"({"usage": {"prompt_tokens": "3", "completion_tokens": null}})");
+    EXPECT_EQ(s.prompt_tokens, 2);
+    EXPECT_EQ(s.completion_tokens, -1);
+    count_usage(s, R"({"usage": {"completion_tokens": 0, "prompt_tokens": 10}})");
+    EXPECT_EQ(s.prompt_tokens, 12);
+    EXPECT_EQ(s.completion_tokens, -1);
+}
+
 TEST(Json, TopLevelMember) {
     EXPECT_EQ(top_level_member(R"( { "a" : 1 , "b" : [ "x]" , {"c": "}"} ] } )", "b"), R"([ "x]" , {"c": "}"} ])");
     EXPECT_EQ(top_level_member(R"({"a": true, "b": null})", "b"), "null");
