@@ -28,6 +28,12 @@
 # judged on the medians: at least nginx's throughput in every cell, CPU per stream no more than
 # nginx's; each goal line says in how many cells it was met.
 #
+# The last column says how busy the cores were during the cell (from /proc/stat): the mean of the
+# cores of the fake upstream and wrk, and the proxy's core for native and nginx. Where the former
+# is at 95 % or more (marked *), the upstream and wrk set the pace, not the proxy, whose core has
+# time to spare: there both proxies deliver the same rate within the noise, and CPU per request is
+# what tells them apart. At concurrency 1 the rate is set by the latency of the round trip.
+#
 # After the cells, once per proxy: resident memory after the load, and system calls per request
 # at concurrency 1 and 64 (strace -c -f attached to the proxy during a further 2 s wrk run of each
 # kind, divided by the requests it completed). CPU time and system calls per request hardly
@@ -242,18 +248,37 @@ cell() {
       >/dev/null 2>&1 || true  # warm-up
   fi
   before="$(cpu_ns "${proxy_pids[@]}")"
+  core_times >"$tmp/cores.before"
   out="$("${pin_rest[@]}" timeout $((secs + 30)) wrk -t1 -c"$c" -d"${secs}s" --latency -s "$tmp/$stream.lua" \
     "http://127.0.0.1:$proxy_port/v1/chat/completions" 2>&1)" || true
+  core_times >"$tmp/cores.after"
   after="$(cpu_ns "${proxy_pids[@]}")"
-  awk -v name="$name" -v stream="$stream" -v c="$c" -v round="$round" -v ns=$((after - before)) '
+  local busy
+  busy="$(core_busy "$tmp/cores.before" "$tmp/cores.after")"
+  awk -v name="$name" -v stream="$stream" -v c="$c" -v round="$round" -v ns=$((after - before)) -v busy="$busy" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /requests in/ { reqs = $1 }
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = ms($2) }
     /^ +99%/ { p99 = ms($2) }
     /Non-2xx/ { errors = $NF }
-    END { printf "%s %s %d %d %.0f %.2f %.2f %.1f %d\n", name, stream, c, round, rps, p50, p99,
-                 reqs ? ns / 1e3 / reqs : 0, errors + 0 }' <<<"$out" >>"$tmp/cells"
+    END { printf "%s %s %d %d %.0f %.2f %.2f %.1f %d %s\n", name, stream, c, round, rps, p50, p99,
+                 reqs ? ns / 1e3 / reqs : 0, errors + 0, busy }' <<<"$out" >>"$tmp/cells"
+}
+
+# core_times: "cpuN idle total" per core, from /proc/stat (clock ticks)
+core_times() {
+  awk '/^cpu[0-9]/ {t = 0; for (i = 2; i <= NF; i++) t += $i; print $1, $5 + $6, t}' /proc/stat
+}
+
+# core_busy BEFORE AFTER: "LOAD PROXY", the busy share (0-1) of the cores of the upstream and wrk
+# (their mean) and of the proxy's core over the interval; "- -" without pinning
+core_busy() {
+  [ ${#pin_proxy[@]} -gt 0 ] || { echo "- -"; return; }
+  awk -v proxy="cpu$((ncpu - 1))" 'NR == FNR {idle[$1] = $2; total[$1] = $3; next}
+    { d = $3 - total[$1]; b = d > 0 ? 1 - ($2 - idle[$1]) / d : 0
+      if ($1 == proxy) p = b; else { l += b; n++ } }
+    END { printf "%.2f %.2f\n", n ? l / n : 0, p }' "$1" "$2"
 }
 
 # syscalls NAME STREAM CONCURRENCY: system calls per request, strace -c -f attached to the proxy
@@ -353,10 +378,14 @@ from statistics import median
 
 # runs[(name, stream, c)] = {round: (rps, p50, p99, cpu_us, errors)}
 runs = {}
+# busy[(name, stream, c)] = [(share of the upstream+wrk cores busy, share of the proxy core busy)]
+busy = {}
 for line in open(sys.argv[1]):
-    name, stream, c, rnd, rps, p50, p99, cpu, err = line.split()
+    name, stream, c, rnd, rps, p50, p99, cpu, err, load_busy, proxy_busy = line.split()
     runs.setdefault((name, stream, int(c)), {})[int(rnd)] = (
         float(rps), float(p50), float(p99), float(cpu), int(err))
+    if load_busy != "-":
+        busy.setdefault((name, stream, int(c)), []).append((float(load_busy), float(proxy_busy)))
 sc = {}
 for line in open(sys.argv[2]):
     name, stream, c, calls, writes, timers = line.split()
@@ -394,9 +423,20 @@ def kind(stream):
 
 print("medians of %d round%s per cell; a ratio is native / nginx of the medians, (lowest-highest) "
       "of the round-by-round ratios" % (rounds, "" if rounds == 1 else "s"))
-print("%-10s %4s | %9s %9s %-17s | %7s %7s | %7s %7s | %8s %8s %-17s | %s" % (
+print("%-10s %4s | %9s %9s %-17s | %7s %7s | %7s %7s | %8s %8s %-17s | %-10s | %s" % (
     "kind", "c", "native/s", "nginx/s", "ratio", "p50 n", "p50 x", "p99 n", "p99 x",
-    "cpu n us", "cpu x us", "ratio", "errors n/x"))
+    "cpu n us", "cpu x us", "ratio", "errors n/x", "busy: load core, proxy core n/x"))
+
+
+def busy_cells(stream, c):
+    """Median busy shares of the load cores (both proxies' runs) and of the proxy core (each)."""
+    n, x = busy.get(("native", stream, c), []), busy.get(("nginx", stream, c), [])
+    if not n or not x:
+        return None
+    return (median(b[0] for b in n + x), median(b[1] for b in n), median(b[1] for b in x))
+
+
+bound_cells = 0
 tput_met = tput_cells = cpu_met = cpu_cells = 0
 for stream in ("false", "true"):
     for c in levels:
@@ -409,8 +449,17 @@ for stream in ("false", "true"):
         if stream == "true":
             cpu_cells += 1
             cpu_met += cr[0] <= 1.0
-        print("%-10s %4d | %9.0f %9.0f %-17s | %7.2f %7.2f | %7.2f %7.2f | %8.1f %8.1f %-17s | %d/%d" % (
-            kind(stream), c, n[0], x[0], fmt(tr), n[1], x[1], n[2], x[2], n[3], x[3], fmt(cr), n[4], x[4]))
+        b = busy_cells(stream, c)
+        bound = b is not None and b[0] >= 0.95
+        bound_cells += bound
+        load = "%3.0f%%, %3.0f/%3.0f%%%s" % (100 * b[0], 100 * b[1], 100 * b[2], " *" if bound else "") if b else "-"
+        print("%-10s %4d | %9.0f %9.0f %-17s | %7.2f %7.2f | %7.2f %7.2f | %8.1f %8.1f %-17s | %-10s | %s" % (
+            kind(stream), c, n[0], x[0], fmt(tr), n[1], x[1], n[2], x[2], n[3], x[3], fmt(cr),
+            "%d/%d" % (n[4], x[4]), load))
+if bound_cells:
+    print("* the cores of the fake upstream and wrk were busy 95 % of the time or more: the cell measures")
+    print("  them, not the proxy (whose core had time to spare), so both proxies deliver the same rate")
+    print("  within the noise; CPU per request is the proxy's own figure there.")
 print()
 if "baseline" in names:
     print("native (this build) against the baseline, same rounds: medians, ratio native / baseline "

@@ -479,6 +479,29 @@ class ProxyBehaviour:
             finally:
                 stop(proc)
 
+    def test_revoking_reaches_an_open_keep_alive_connection(self):
+        # a connection's accepted key is taken again for a second without hashing; a revocation
+        # must still reach the connection that keeps sending it, within about two seconds
+        with tempfile.TemporaryDirectory() as tmp:
+            keys = Path(tmp) / "keys.json"
+            write_keys(keys, [{"name": "a", "key": KEY, "created": "x"}])
+            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
+            try:
+                with httpx.Client(base_url=url, timeout=T) as c:
+                    self.assertEqual(c.get("/v1/models", headers=AUTH).status_code, 200)
+                    write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False}])
+                    revoked_at = time.monotonic()
+                    while True:
+                        r = c.get("/v1/models", headers=AUTH)
+                        if r.status_code == 403:
+                            break
+                        self.assertEqual(r.status_code, 200)
+                        self.assertEqual(r.headers.get("connection"), None)  # still the same connection
+                        self.assertLess(time.monotonic() - revoked_at, 5.0, "revocation not seen on the open connection")
+                        time.sleep(0.05)
+            finally:
+                stop(proc)
+
     def test_only_a_missing_or_true_active_makes_a_key_active(self):
         # fail closed: an "active" that is not JSON true (0, "false", null, "true", 1...) revokes
         odd = [False, 0, "false", None, "true", 1, "", [], {}]
