@@ -61,8 +61,11 @@ fi
 
 # 3. Build ------------------------------------------------------------------
 export CCACHE_BASEDIR="$PWD"   # hits across clones in other folders
-# MGPUX_WERROR=ON in the environment (CI sets it) builds with -Werror; off by default.
-cmake --preset release ${MGPUX_WERROR:+"-DMGPUX_WERROR=$MGPUX_WERROR"}
+# MGPUX_WERROR=ON in the environment (CI sets it) builds with -Werror; MGPUX_PROXY_ASAN=ON (CI
+# sets it too) also builds the proxy under AddressSanitizer and runs its behaviour suite against
+# that build. Both off by default.
+cmake --preset release ${MGPUX_WERROR:+"-DMGPUX_WERROR=$MGPUX_WERROR"} \
+  ${MGPUX_PROXY_ASAN:+"-DMGPUX_PROXY_ASAN=$MGPUX_PROXY_ASAN"}
 cmake --build --preset release
 
 # 4. Main job or tests ------------------------------------------------------
