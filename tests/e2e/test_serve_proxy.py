@@ -8,6 +8,7 @@ trusts through SSL_CERT_FILE.
 The behaviour tests live in the mixin ProxyBehaviour (not a TestCase, so unittest does not collect
 it); NativeProxyTest and TlsUpstreamProxyTest only say how to reach their upstream."""
 import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
@@ -461,46 +462,46 @@ class ProxyBehaviour:
             self.assertEqual(self.client.get(path).status_code, 401, path)
             self.assertEqual(self.client.get(path, headers=AUTH).status_code, 404, path)
 
-    def test_revoking_in_the_keys_file_takes_effect_without_restart(self):
+    @contextlib.contextmanager
+    def proxy_with_keys_file(self, entries):
+        """A proxy of its own reading a keys file that starts with `entries`. -> (base URL, file)"""
         with tempfile.TemporaryDirectory() as tmp:
             keys = Path(tmp) / "keys.json"
-            write_keys(keys, [{"name": "a", "key": KEY, "created": "x"}])
+            write_keys(keys, entries)
             proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
             try:
-                self.assertEqual(httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code, 200)
-                write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False},
-                                  {"name": "b", "key": KEY2, "created": "x"}])
-                end = time.monotonic() + 10
-                while httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code != 403:
-                    self.assertLess(time.monotonic(), end, "revocation not picked up")
-                    time.sleep(0.2)
-                r = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer " + KEY2}, timeout=T)
-                self.assertEqual(r.status_code, 200)
+                yield url, keys
             finally:
                 stop(proc)
+
+    def test_revoking_in_the_keys_file_takes_effect_without_restart(self):
+        with self.proxy_with_keys_file([{"name": "a", "key": KEY, "created": "x"}]) as (url, keys):
+            self.assertEqual(httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code, 200)
+            write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False},
+                              {"name": "b", "key": KEY2, "created": "x"}])
+            end = time.monotonic() + 10
+            while httpx.get(url + "/v1/models", headers=AUTH, timeout=T).status_code != 403:
+                self.assertLess(time.monotonic(), end, "revocation not picked up")
+                time.sleep(0.2)
+            r = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer " + KEY2}, timeout=T)
+            self.assertEqual(r.status_code, 200)
 
     def test_revoking_reaches_an_open_keep_alive_connection(self):
         # a connection's accepted key is taken again for a second without hashing; a revocation
         # must still reach the connection that keeps sending it, within about two seconds
-        with tempfile.TemporaryDirectory() as tmp:
-            keys = Path(tmp) / "keys.json"
-            write_keys(keys, [{"name": "a", "key": KEY, "created": "x"}])
-            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
-            try:
-                with httpx.Client(base_url=url, timeout=T) as c:
-                    self.assertEqual(c.get("/v1/models", headers=AUTH).status_code, 200)
-                    write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False}])
-                    revoked_at = time.monotonic()
-                    while True:
-                        r = c.get("/v1/models", headers=AUTH)
-                        if r.status_code == 403:
-                            break
-                        self.assertEqual(r.status_code, 200)
-                        self.assertEqual(r.headers.get("connection"), None)  # still the same connection
-                        self.assertLess(time.monotonic() - revoked_at, 5.0, "revocation not seen on the open connection")
-                        time.sleep(0.05)
-            finally:
-                stop(proc)
+        with self.proxy_with_keys_file([{"name": "a", "key": KEY, "created": "x"}]) as (url, keys), \
+                httpx.Client(base_url=url, timeout=T) as c:
+            self.assertEqual(c.get("/v1/models", headers=AUTH).status_code, 200)
+            write_keys(keys, [{"name": "a", "key": KEY, "created": "x", "active": False}])
+            revoked_at = time.monotonic()
+            while True:
+                r = c.get("/v1/models", headers=AUTH)
+                if r.status_code == 403:
+                    break
+                self.assertEqual(r.status_code, 200)
+                self.assertEqual(r.headers.get("connection"), None)  # still the same connection
+                self.assertLess(time.monotonic() - revoked_at, 5.0, "revocation not seen on the open connection")
+                time.sleep(0.05)
 
     def test_only_a_missing_or_true_active_makes_a_key_active(self):
         # fail closed: an "active" that is not JSON true (0, "false", null, "true", 1...) revokes
@@ -508,21 +509,15 @@ class ProxyBehaviour:
         odd_keys = ["sk-mgpux-%048d" % i for i in range(len(odd))]
         entries = [{"name": "odd%d" % i, "key": k, "created": "x", "active": v}
                    for i, (k, v) in enumerate(zip(odd_keys, odd))]
-        with tempfile.TemporaryDirectory() as tmp:
-            keys = Path(tmp) / "keys.json"
-            write_keys(keys, entries + [{"name": "yes", "key": KEY, "created": "x", "active": True},
-                                        {"name": "plain", "key": KEY2, "created": "x"}])
-            proc, url = self.start_proxy(self.up_port, "--keys-file", keys, keys=False)
-            try:
-                with httpx.Client(base_url=url, timeout=T) as c:
-                    for key, value in zip(odd_keys, odd):
-                        with self.subTest(active=value):
-                            r = c.get("/v1/models", headers={"Authorization": "Bearer " + key})
-                            self.assertEqual(r.status_code, 403, r.text)
-                    for key in (KEY, KEY2):
-                        self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + key}).status_code, 200)
-            finally:
-                stop(proc)
+        good = [{"name": "yes", "key": KEY, "created": "x", "active": True},
+                {"name": "plain", "key": KEY2, "created": "x"}]
+        with self.proxy_with_keys_file(entries + good) as (url, keys), httpx.Client(base_url=url, timeout=T) as c:
+            for key, value in zip(odd_keys, odd):
+                with self.subTest(active=value):
+                    r = c.get("/v1/models", headers={"Authorization": "Bearer " + key})
+                    self.assertEqual(r.status_code, 403, r.text)
+            for key in (KEY, KEY2):
+                self.assertEqual(c.get("/v1/models", headers={"Authorization": "Bearer " + key}).status_code, 200)
             # a file with only such keys has no active key: the proxy does not start
             write_keys(keys, entries)
             r = self.run_direct("--upstream", "http://127.0.0.1:9", "--port", "0", "--keys-file", keys, timeout=10)
