@@ -43,7 +43,7 @@
 # The proxies under test run pinned to the last core (the native one with --threads 1, nginx with
 # one worker); the fake upstream and wrk share the others. With one core nothing is pinned.
 #
-#   tests/bench/proxy.sh [seconds per cell=3] [--rounds N=3] [--baseline PROXY]
+#   tests/bench/proxy.sh [seconds per cell=3] [--rounds N=3] [--baseline PROXY] [--floor]
 #                        [--concurrency "1 16 64 256"] [--soak SECONDS]
 #
 # seconds per cell: the length of each wrk run. A full run takes about
@@ -52,6 +52,11 @@
 #
 # --rounds N: how many times each cell is measured per proxy (the medians and spreads are over
 # these). 1 gives the old single run per cell, quick but at the mercy of the machine's noise.
+#
+# --floor: also measures, in the same rounds, tests/bench/relay.c (compiled with cc), a relay that
+# copies bytes both ways with no HTTP and no key check: the least CPU and latency any proxy can
+# have here. Its own section gives its rates and CPU against nginx's. Where even it does not beat
+# nginx, the cell is decided by the upstream, wrk and the machine, not by a proxy's efficiency.
 #
 # --concurrency LIST: the concurrency of each cell (a quicker check: --concurrency "1 64").
 #
@@ -68,12 +73,13 @@ set -euo pipefail
 native="${MGPUX_PROXY:-}"
 [ -z "$native" ] || native="$(realpath -m "$native")"  # before the cd: relative to where we were
 cd "$(dirname "$0")/../.."
-secs=3 soak=0 baseline='' levels="1 16 64 256" rounds=3
+secs=3 soak=0 baseline='' levels="1 16 64 256" rounds=3 floor=''
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
     --soak) soak="${2:?--soak needs seconds}"; shift 2 ;;
     --baseline) baseline="$(realpath -m "${2:?--baseline needs a proxy binary}")"; shift 2 ;;
+    --floor) floor=1; shift ;;
     --concurrency) levels="${2:?--concurrency needs a list such as \"1 64\"}"; shift 2 ;;
     *) secs="$1"; shift ;;
   esac
@@ -140,6 +146,18 @@ done
 # and records them under its name in port[] and procs[]; `use NAME` sets them back from there.
 declare -A port procs
 start_native() { start_mgpux native "$native"; }
+
+# The floor: tests/bench/relay.c, a relay without HTTP, compiled here.
+start_floor() {
+  proxy_port="$(free_port)"
+  "${pin_proxy[@]}" "$tmp/relay" "$proxy_port" "$up_port" >"$tmp/floor.out" 2>"$tmp/floor.err" &
+  local pid=$!
+  pids+=("$pid")
+  wait_port "$proxy_port" "$pid" || { echo "the relay did not start:" >&2; cat "$tmp/floor.err" >&2; exit 1; }
+  proxy_pids=("$pid")
+  port[floor]="$proxy_port"
+  procs[floor]="$pid"
+}
 start_baseline() { start_mgpux baseline "$baseline"; }
 
 use() {
@@ -347,6 +365,12 @@ fi
 names=(native)
 [ -z "$baseline" ] || names+=(baseline)
 names+=(nginx)
+if [ -n "$floor" ]; then
+  cc="$(command -v cc || command -v gcc || true)"
+  [ -n "$cc" ] || { echo "--floor needs a C compiler (cc) for tests/bench/relay.c" >&2; exit 4; }
+  "$cc" -O2 -o "$tmp/relay" tests/bench/relay.c || { echo "tests/bench/relay.c did not compile" >&2; exit 1; }
+  names+=(floor)
+fi
 for name in "${names[@]}"; do "start_$name"; done
 echo "$rounds round(s) of ${secs}s per cell and proxy, the order rotated from round to round" \
   "(round 1: ${names[*]}); medians over the rounds"
@@ -391,7 +415,8 @@ for line in open(sys.argv[2]):
     name, stream, c, calls, writes, timers = line.split()
     sc[(name, stream, int(c))] = (float(calls), float(writes), float(timers))
 rss = dict((l.split()[0], int(l.split()[1])) for l in open(sys.argv[3]))
-names = ["native"] + (["baseline"] if any(k[0] == "baseline" for k in runs) else []) + ["nginx"]
+names = ["native"] + (["baseline"] if any(k[0] == "baseline" for k in runs) else []) + ["nginx"] + (
+    ["floor"] if any(k[0] == "floor" for k in runs) else [])
 levels = sorted({k[2] for k in runs})
 rounds = max((max(v) for v in runs.values()), default=0)
 
@@ -472,6 +497,17 @@ if "baseline" in names:
                     kind(stream), c, n[0], b[0], fmt(ratio("native", "baseline", 0, stream, c)),
                     n[3], b[3], fmt(ratio("native", "baseline", 3, stream, c)),
                     (med("nginx", stream, c) or (0, 0, 0, 0))[3]))
+    print()
+if "floor" in names:
+    print("the floor (tests/bench/relay.c: bytes copied both ways, no HTTP, no key check) against nginx, same rounds:")
+    print("what no proxy can beat; a cell where it does not beat nginx is not decided by the proxy's efficiency")
+    for stream in ("false", "true"):
+        for c in levels:
+            f, x, n = med("floor", stream, c), med("nginx", stream, c), med("native", stream, c)
+            if f and x:
+                print("  %-10s c=%-3d  req/s %7.0f vs %7.0f %-17s  CPU %6.1f us vs %6.1f us %-17s  (native %.2fx nginx's CPU)" % (
+                    kind(stream), c, f[0], x[0], fmt(ratio("floor", "nginx", 0, stream, c)),
+                    f[3], x[3], fmt(ratio("floor", "nginx", 3, stream, c)), n[3] / x[3] if n and x[3] else 0))
     print()
 print("system calls per request (strace -c, 2 s of wrk; a stream is 20 tokens): total / writes / timerfd_settime")
 for stream in ("false", "true"):
