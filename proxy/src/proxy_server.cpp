@@ -876,28 +876,26 @@ private:
         read_body();
     }
 
+    // The body is read straight from the connection and parsed here (take_buffered), not through
+    // Beast's read operation: that layer of composed operations costs more than the parsing
+    // itself for a stream's small pieces.
     void read_body() {
         if (parser_->is_done()) return body_done();
-        // Bytes already read (those that came with the head, or after a full piece) are parsed
-        // here: Beast's read would parse them too, but complete through the event loop, a turn
-        // of it for nothing. A parse error shows on the read below.
         if (up_->buf.size() > 0) {
             const std::size_t n = take_buffered(0);
             if (n > 0 || parser_->is_done()) return body_piece(n);
+            if (parse_error_) return body_failed(parse_error_, 0);
         }
-        auto& b = parser_->get().body();
-        b.data = chunk_.get();
-        b.size = kReadChunk;
-        b.more = true;
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_some(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
+        up_->async_read_some(up_->buf.prepare(kReadChunk), [self, up = up_](error_code ec, std::size_t got) {
             if (self->gone_) return;  // already ended
+            up->buf.commit(got);
+            if (!ec || got > 0) return self->read_body();  // an error shows again on the next read
             ec = self->up_error(ec);
-            if (ec == http::error::need_buffer) ec = {};
-            const std::size_t n = kReadChunk - self->parser_->get().body().size;
-            if (ec) return self->body_failed(ec, n);
-            self->body_piece(n);
+            if (ec == asio::error::eof) ec = self->end_of_answer();
+            if (ec) return self->body_failed(ec, 0);
+            self->read_body();
         });
     }
 
@@ -940,10 +938,19 @@ private:
             const std::size_t used = parser_->put(upbuf.data(), ec);
             upbuf.consume(used);
             n = kReadChunk - b.size;
-            // need_more: a chunk's framing is cut; an error shows again on the next read
+            // need_more: a chunk's framing is cut, more bytes will complete it
+            if (ec && ec != http::error::need_buffer && ec != http::error::need_more) parse_error_ = ec;
             if ((ec && ec != http::error::need_buffer) || used == 0) break;
         }
         return n;
+    }
+
+    // The upstream closed the connection: the end of an answer framed by it, else a cut one.
+    error_code end_of_answer() {
+        error_code ec;
+        parser_->put_eof(ec);
+        if (!ec && !parser_->is_done()) ec = http::error::partial_message;
+        return ec;
     }
 
     // The chunk-size line of chunked encoding (hex digits, CRLF); empty for a client that reads
@@ -1095,6 +1102,7 @@ private:
     int attempt_ = 0;
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
     bool last_ends_event_ = true;
+    error_code parse_error_;    // the answer's body could not be parsed
     bool head_length_ = false;  // a HEAD answer's Content-Length was relayed
     bool gone_ = false, finished_ = false;
 };

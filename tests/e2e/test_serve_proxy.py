@@ -1312,6 +1312,54 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
                 self.assertNotIn("READY", r.stdout)
 
+    def test_answers_framed_by_closing_and_broken_answers(self):
+        # an upstream that is not the fake: each answer is written raw, then the connection closes
+        done = b'{"object": "list", "data": []}'
+        answers = {
+            b"/v1/eof": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n" + done,
+            b"/v1/badchunk": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                             b"transfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            b"/v1/cut": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n" + done,
+        }
+        server = socket.create_server(("127.0.0.1", 0))
+        server.settimeout(0.2)
+        stopping = threading.Event()
+
+        def serve():
+            while not stopping.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                with conn:
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        got = conn.recv(65536)
+                        if not got:
+                            break
+                        head += got
+                    path = head.split(b" ")[1] if head.count(b" ") >= 2 else b"/"
+                    conn.sendall(answers.get(path, answers[b"/v1/eof"]))
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        proc, url = self.start_proxy(server.getsockname()[1])
+        try:
+            with httpx.Client(base_url=url, timeout=T) as c:
+                r = c.get("/v1/eof", headers=AUTH)  # the end of the connection ends the answer
+                self.assertEqual((r.status_code, r.content), (200, done))
+                self.assertEqual(r.headers["content-length"], str(len(done)))
+                for path in ("/v1/badchunk", "/v1/cut"):  # a body that cannot be parsed, or is cut short
+                    with self.subTest(path=path):
+                        r = c.get(path, headers=AUTH)
+                        self.assertEqual(r.status_code, 502, r.text)
+                        self.assertEqual(r.json()["error"]["code"], "upstream_interrupted")
+        finally:
+            stop(proc)
+            stopping.set()
+            thread.join()
+            server.close()
+
 
 class TlsUpstreamProxyTest(ProxyBehaviour, unittest.TestCase):
     """The same behaviour in front of an https:// upstream whose certificate a test CA signed (the
