@@ -917,10 +917,9 @@ private:
         const bool last = parser_->is_done();
         std::string tail = chunked_ ? "\r\n" : "";
         if (last && chunked_) tail += "0\r\n\r\n";
-        send_then(prefix + chunk_header(n), asio::buffer(chunk_.get(), n), std::move(tail), [last](Exchange& e) {
-            if (last) return e.stream_complete();
-            e.read_body();
-        });
+        send_then(
+            prefix + chunk_header(n), asio::buffer(chunk_.get(), n), std::move(tail),
+            last ? +[](Exchange& e) { e.stream_complete(); } : +[](Exchange& e) { e.read_body(); });
     }
 
     // A stream's pieces that were already read from the upstream (one read of the socket often
@@ -1042,13 +1041,16 @@ private:
     }
 
     // Writes to the client, then goes on with `next`; a client that is gone ends the request.
-    // `body` must stay valid until then (it points into this exchange).
-    template <class Next>
-    void send_then(std::string head, asio::const_buffer body, std::string tail, Next next) {
+    // `body` must stay valid until then (it points into this exchange). One write at a time: the
+    // next step is kept here, so the completion holds only the exchange and fits in the
+    // std::function without an allocation (this runs for every piece of every stream).
+    using Step = void (*)(Exchange&);
+    void send_then(std::string head, asio::const_buffer body, std::string tail, Step next) {
+        next_ = next;
         auto self = shared_from_this();
-        conn_->send(std::move(head), body, std::move(tail), [self, next](error_code ec) {
+        conn_->send(std::move(head), body, std::move(tail), [self](error_code ec) {
             if (ec || self->gone_) return self->client_gone();
-            next(*self);
+            self->next_(*self);
         });
     }
 
@@ -1102,8 +1104,9 @@ private:
     int attempt_ = 0;
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
     bool last_ends_event_ = true;
-    error_code parse_error_;    // the answer's body could not be parsed
-    bool head_length_ = false;  // a HEAD answer's Content-Length was relayed
+    error_code parse_error_;             // the answer's body could not be parsed
+    void (*next_)(Exchange&) = nullptr;  // what follows the write in flight (send_then)
+    bool head_length_ = false;           // a HEAD answer's Content-Length was relayed
     bool gone_ = false, finished_ = false;
 };
 
