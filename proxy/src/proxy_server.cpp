@@ -796,23 +796,38 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(kHeaderLimit));
         if (head_method_) parser_->skip(true);
         up_->buf.clear();
-        // Beast reads as much as the buffer has room for, at least 512 bytes: without room, a
-        // stream would be read (and relayed) 512 bytes at a time.
-        up_->buf.reserve(kReadChunk);
+        head_bytes();
+    }
+
+    // The answer's head: what has been read of it is parsed, more is read until it is whole. Read
+    // straight from the connection like the body (read_body), and parsed in place.
+    void head_bytes() {
+        if (up_->buf.size() > 0) {
+            error_code ec;
+            up_->buf.consume(parser_->put(up_->buf.data(), ec));
+            if (ec && ec != http::error::need_more) return head_failed(ec);  // header_limit, bad_field...
+            if (parser_->is_header_done()) return on_head();
+        }
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        http::async_read_header(*up_, up_->buf, *parser_, [self, up = up_](error_code ec, std::size_t) {
+        up_->async_read_some(up_->buf.prepare(kReadChunk), [self, up = up_](error_code ec, std::size_t got) {
             if (self->gone_) return;  // already ended
+            up->buf.commit(got);
+            if (!ec || got > 0) return self->head_bytes();  // an error shows again on the next read
             ec = self->up_error(ec);
-            if (ec == beast::error::timeout)
-                return self->fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
-            if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
-                ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
-                ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)
-                return self->retry_or_fail("RemoteProtocolError");  // nothing of an answer was seen
-            if (ec) return self->fail(502, "Upstream error: " + ec.message(), "upstream_error");
-            self->on_head();
+            if (ec == asio::error::eof)
+                ec = self->parser_->got_some() ? http::error::partial_message : http::error::end_of_stream;
+            self->head_failed(ec);
         });
+    }
+
+    void head_failed(error_code ec) {
+        if (ec == beast::error::timeout) return fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
+        if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+            ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+            ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)
+            return retry_or_fail("RemoteProtocolError");  // nothing of an answer was seen
+        fail(502, "Upstream error: " + ec.message(), "upstream_error");
     }
 
     // Nothing of an answer was seen: safe to send again, after a backoff.

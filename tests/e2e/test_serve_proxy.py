@@ -1320,6 +1320,7 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
             b"/v1/badchunk": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
                              b"transfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
             b"/v1/cut": b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n" + done,
+            b"/v1/bighead": b"HTTP/1.1 200 OK\r\nx-big: " + b"a" * 100_000 + b"\r\ncontent-length: 0\r\n\r\n",
         }
         server = socket.create_server(("127.0.0.1", 0))
         server.settimeout(0.2)
@@ -1354,6 +1355,9 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
                         r = c.get(path, headers=AUTH)
                         self.assertEqual(r.status_code, 502, r.text)
                         self.assertEqual(r.json()["error"]["code"], "upstream_interrupted")
+                r = c.get("/v1/bighead", headers=AUTH)  # a head over the 64 KiB limit
+                self.assertEqual(r.status_code, 502, r.text)
+                self.assertEqual(r.json()["error"]["code"], "upstream_error")
         finally:
             stop(proc)
             stopping.set()
