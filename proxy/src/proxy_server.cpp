@@ -808,22 +808,27 @@ private:
             if (ec && ec != http::error::need_more) return head_failed(ec);  // header_limit, bad_field...
             if (parser_->is_header_done()) return on_head();
         }
+        read_upstream(&Exchange::head_bytes, &Exchange::head_failed);
+    }
+
+    // Reads what the upstream sends next into its buffer, within the read timeout, then goes on
+    // with `more`; an error that comes without a byte (the end of the connection, a timeout)
+    // goes to `failed` (a byte-carrying read goes on: its error shows again on the next read).
+    void read_upstream(void (Exchange::*more)(), void (Exchange::*failed)(error_code)) {
         up_->expire_after(read_timeout_);
         auto self = shared_from_this();
-        up_->async_read_some(up_->buf.prepare(kReadChunk), [self, up = up_](error_code ec, std::size_t got) {
-            if (self->gone_) return;  // already ended
-            up->buf.commit(got);
-            if (!ec || got > 0) return self->head_bytes();  // an error shows again on the next read
-            ec = self->up_error(ec);
-            if (ec == asio::error::eof)
-                ec = self->parser_->got_some() ? http::error::partial_message : http::error::end_of_stream;
-            self->head_failed(ec);
-        });
+        up_->async_read_some(up_->buf.prepare(kReadChunk),
+                             [self, up = up_, more, failed](error_code ec, std::size_t got) {
+                                 if (self->gone_) return;  // already ended
+                                 up->buf.commit(got);
+                                 if (!ec || got > 0) return ((*self).*more)();
+                                 ((*self).*failed)(self->up_error(ec));
+                             });
     }
 
     void head_failed(error_code ec) {
         if (ec == beast::error::timeout) return fail(504, "Upstream timed out (ReadTimeout).", "upstream_timeout");
-        if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
             ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
             ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated)
             return retry_or_fail("RemoteProtocolError");  // nothing of an answer was seen
@@ -901,17 +906,14 @@ private:
             if (n > 0 || parser_->is_done()) return body_piece(n);
             if (parse_error_) return body_failed(parse_error_, 0);
         }
-        up_->expire_after(read_timeout_);
-        auto self = shared_from_this();
-        up_->async_read_some(up_->buf.prepare(kReadChunk), [self, up = up_](error_code ec, std::size_t got) {
-            if (self->gone_) return;  // already ended
-            up->buf.commit(got);
-            if (!ec || got > 0) return self->read_body();  // an error shows again on the next read
-            ec = self->up_error(ec);
-            if (ec == asio::error::eof) ec = self->end_of_answer();
-            if (ec) return self->body_failed(ec, 0);
-            self->read_body();
-        });
+        read_upstream(&Exchange::read_body, &Exchange::body_read_failed);
+    }
+
+    // The end of the connection ends an answer framed by it; anything else ends the answer here.
+    void body_read_failed(error_code ec) {
+        if (ec == asio::error::eof) ec = end_of_answer();
+        if (ec) return body_failed(ec, 0);
+        read_body();
     }
 
     // `n` bytes of the answer's body in chunk_; a stream's piece is relayed after `prefix` (the
