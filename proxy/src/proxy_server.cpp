@@ -7,25 +7,16 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdio>
@@ -38,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "event_loop.hpp"
 #include "sysinfo.hpp"
 
 namespace mgpux_proxy {
@@ -45,16 +37,9 @@ namespace mgpux_proxy {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
-using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
-// Sockets and timers bound to their loop's own executor type rather than the type-erased
-// any_io_executor: every operation and every composed Beast operation would otherwise wrap, copy
-// and destroy a type-erased executor (a measurable share of the proxy's own CPU under load).
-using Executor = asio::io_context::executor_type;
-using Socket = asio::basic_stream_socket<tcp, Executor>;
-using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
-using Resolver = asio::ip::basic_resolver<tcp, Executor>;
+using net::IoCallback;
 
 namespace {
 
@@ -128,77 +113,63 @@ std::string status_line(int status, std::string_view reason = {}) {
 
 // ---------------------------------------------------------------- deadlines
 
-// A deadline that moves without touching the event loop's timer queue. Setting it only stores a
-// time; the one timer wait behind it is rescheduled only when the deadline moves earlier than the
-// pending wait. When the wait ends early (the deadline moved later meanwhile), it waits again for
-// the rest. So a connection that pushes its deadline forward on every read and write costs one
-// timer wait per timeout period instead of one per operation (each one a timerfd_settime when it
-// became the loop's earliest timer).
+// A deadline that moves without touching the loop's timers. Setting it only stores a time; the
+// one timer behind it is rescheduled only when the deadline moves earlier than the pending one.
+// When the timer ends early (the deadline moved later meanwhile), it waits again for the rest. So
+// a connection that pushes its deadline forward on every read and write costs one timer per
+// timeout period instead of one per operation.
 class Deadline {
 public:
-    Deadline(asio::io_context& ioc, std::function<void()> on_expiry)
-        : st_(std::make_shared<State>(ioc, std::move(on_expiry))) {}
-    ~Deadline() {
-        st_->owner_alive = false;
-        st_->timer.cancel();  // frees the pending wait (and this state) now, not at its expiry
-    }
+    Deadline(net::Loop& loop, std::function<void()> on_expiry) : loop_(loop), on_expiry_(std::move(on_expiry)) {}
+    ~Deadline() { cancel_wait(); }
     Deadline(const Deadline&) = delete;
     Deadline& operator=(const Deadline&) = delete;
 
     void after(Clock::duration d) { at(Clock::now() + d); }
     void at(Clock::time_point t) {
-        st_->deadline = t;
-        if (t < st_->scheduled) schedule(st_, t);
+        deadline_ = t;
+        if (t < scheduled_) schedule(t);
     }
-    // No deadline: a pending wait is left to end on its own and finds nothing to do.
-    void clear() { st_->deadline = Clock::time_point::max(); }
+    // No deadline: a pending timer is left to end on its own and finds nothing to do.
+    void clear() { deadline_ = Clock::time_point::max(); }
 
 private:
-    struct State {
-        State(asio::io_context& ioc, std::function<void()> fn) : timer(ioc), on_expiry(std::move(fn)) {}
-        Timer timer;
-        std::function<void()> on_expiry;
-        Clock::time_point deadline = Clock::time_point::max();
-        Clock::time_point scheduled = Clock::time_point::max();  // the pending wait's end; max: none
-        unsigned wait_id = 0;  // a wait that was replaced ends with an older id and is ignored
-        bool owner_alive = true;
-    };
-
-    static void schedule(const std::shared_ptr<State>& st, Clock::time_point t) {
-        st->scheduled = t;
-        st->timer.expires_at(t);
-        const unsigned id = ++st->wait_id;
-        st->timer.async_wait([st, id](error_code) {
-            if (!st->owner_alive || id != st->wait_id) return;
-            st->scheduled = Clock::time_point::max();
-            if (st->deadline == Clock::time_point::max()) return;
-            if (Clock::now() < st->deadline) return schedule(st, st->deadline);
-            st->deadline = Clock::time_point::max();
-            st->on_expiry();
-        });
+    void schedule(Clock::time_point t) {
+        cancel_wait();
+        scheduled_ = t;
+        key_ = loop_.add_timer(t, [this] { fired(); });
+    }
+    void cancel_wait() {
+        if (scheduled_ != Clock::time_point::max()) loop_.cancel_timer(key_);
+        scheduled_ = Clock::time_point::max();
+    }
+    void fired() {
+        scheduled_ = Clock::time_point::max();
+        if (deadline_ == Clock::time_point::max()) return;
+        if (Clock::now() < deadline_) return schedule(deadline_);
+        deadline_ = Clock::time_point::max();
+        on_expiry_();  // last: it may end the owner
     }
 
-    std::shared_ptr<State> st_;
+    net::Loop& loop_;
+    std::function<void()> on_expiry_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    Clock::time_point scheduled_ = Clock::time_point::max();  // the pending timer's end; max: none
+    net::Loop::TimerKey key_{};
 };
 
 // ---------------------------------------------------------------- upstream connections
 
-// A connection to the upstream: plain TCP, or TLS over it for an https:// upstream. Beast's HTTP
-// operations and asio::async_write see one stream type either way. It is shared: every pending
-// operation's handler holds it, so a request that drops it (the client left) leaves it alive until
-// the aborted operation has finished with it (its buffer, its TLS state). One deadline bounds the
-// connection's current step (connect, TLS handshake, write, the wait for the next byte): when it
-// passes, the socket is closed, the pending operation ends, and timed_out() says why.
+// A connection to the upstream: plain TCP, or TLS over it for an https:// upstream. One deadline
+// bounds the connection's current step (connect, TLS handshake, write, the wait for the next
+// byte): when it passes, the socket is closed, the pending operation ends (operation_aborted),
+// and timed_out() says why.
 class UpstreamStream {
 public:
-    using executor_type = Socket::executor_type;
+    UpstreamStream(net::Loop& loop, const net::TlsContext* tls)
+        : sock_(loop), tls_(tls), deadline_(loop, [this] { expire(); }) {}
 
-    UpstreamStream(asio::io_context& ioc, asio::ssl::context* tls) : sock_(ioc), deadline_(ioc, [this] { expire(); }) {
-        if (tls) tls_ = std::make_unique<asio::ssl::stream<Socket&>>(sock_, *tls);
-    }
-
-    executor_type get_executor() { return sock_.get_executor(); }
-    Socket& socket() { return sock_; }
+    net::Socket& socket() { return sock_; }
     bool tls() const { return tls_ != nullptr; }
     // Bytes read from the connection and not yet parsed; kept with it, so a pooled connection
     // brings its (already grown) buffer to the next request.
@@ -209,72 +180,54 @@ public:
     void expire_never() { deadline_.clear(); }
     bool timed_out() const { return timed_out_; }
 
-    template <class Buffers, class Handler>
-    void async_read_some(const Buffers& buffers, Handler&& handler) {
-        if (tls_) tls_->async_read_some(buffers, std::forward<Handler>(handler));
-        else sock_.async_read_some(buffers, std::forward<Handler>(handler));
-    }
-
-    template <class Buffers, class Handler>
-    void async_write_some(const Buffers& buffers, Handler&& handler) {
-        if (tls_) tls_->async_write_some(buffers, std::forward<Handler>(handler));
-        else sock_.async_write_some(buffers, std::forward<Handler>(handler));
+    // Reads what comes next into `buf`'s free space (at most `n` bytes), for `cb`.
+    void read_into_buf(std::size_t n, IoCallback cb) {
+        auto b = buf.prepare(n);
+        sock_.async_read_some(b.data(), b.size(), std::move(cb));
     }
 
     // Plain TCP only: writes what the socket takes now, without waiting (0 for TLS).
     std::size_t write_now(asio::const_buffer b) {
         if (tls_) return 0;
+        iovec v{const_cast<void*>(b.data()), b.size()};
         error_code ec;
-        if (!sock_.non_blocking()) sock_.non_blocking(true, ec);
-        const std::size_t n = sock_.write_some(b, ec);
+        const std::size_t n = sock_.write_some(&v, 1, ec);
         return ec ? 0 : n;
     }
+    void async_write(asio::const_buffer b, IoCallback cb) {
+        iovec v{const_cast<void*>(b.data()), b.size()};
+        sock_.async_write(&v, 1, std::move(cb));
+    }
+    void async_connect(const std::vector<net::Endpoint>& eps, IoCallback cb) {
+        sock_.async_connect(eps, std::move(cb));
+    }
 
-    // The TLS handshake for `host` (sent as SNI unless it is an address); the certificate's name
-    // is checked against it when `verify`. A plain connection completes at once.
-    template <class Handler>
-    void async_handshake(const std::string& host, bool verify, Handler&& handler) {
-        if (!tls_) return asio::post(sock_.get_executor(), [handler]() mutable { handler(error_code{}); });
-        error_code not_an_address;
-        asio::ip::make_address(host, not_an_address);
-        if (not_an_address) SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
-        if (verify) tls_->set_verify_callback(asio::ssl::host_name_verification(host));
-        tls_->async_handshake(asio::ssl::stream_base::client, std::forward<Handler>(handler));
+    // The TLS handshake for `host` (sent as SNI unless it is an address; the certificate's name is
+    // checked against it unless --upstream-insecure). A plain connection completes at once.
+    void async_handshake(const std::string& host, IoCallback cb) {
+        if (!tls_) return sock_.loop().complete_later(std::move(cb), {}, 0);
+        sock_.async_handshake(*tls_, host, std::move(cb));
     }
 
     // No TLS close_notify: the connection is dropped, as an HTTP client may.
     void close() {
-        error_code ignored;
-        sock_.shutdown(Socket::shutdown_both, ignored);
-        sock_.close(ignored);
+        sock_.shutdown();
+        sock_.close();
         deadline_.clear();
     }
 
     // The deadline passed: the pending operation ends (operation_aborted), seen as a timeout.
     void expire() {
         timed_out_ = true;
-        error_code ignored;
-        sock_.close(ignored);
+        sock_.close();
     }
 
 private:
-    Socket sock_;
-    std::unique_ptr<asio::ssl::stream<Socket&>> tls_;
+    net::Socket sock_;
+    const net::TlsContext* tls_;
     Deadline deadline_;
     bool timed_out_ = false;
 };
-
-// The client side TLS settings shared by every upstream connection: the system's trusted
-// certificates (OpenSSL's default paths, so SSL_CERT_FILE and SSL_CERT_DIR apply), and the peer
-// verified unless `insecure`.
-std::unique_ptr<asio::ssl::context> make_tls_context(bool insecure) {
-    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
-    ctx->set_default_verify_paths();
-    ctx->set_verify_mode(insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
-    return ctx;
-}
 
 // ---------------------------------------------------------------- shared state
 
@@ -297,9 +250,8 @@ struct Worker {
     }
 
     // Only this loop's thread touches its sockets and timers (an accepted socket is handed over
-    // by a post, and other threads only post to it), so the reactor's per-socket locks are off;
-    // posting and registering sockets stay locked.
-    asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    // by a post, and other threads only post to it).
+    net::Loop loop;
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
     std::vector<std::shared_ptr<UpstreamStream>> idle;
     std::thread thread;
@@ -308,11 +260,11 @@ struct Worker {
 struct Shared {
     Config cfg;
     std::shared_ptr<KeySet> keys;
-    std::vector<tcp::endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
-    std::unique_ptr<asio::ssl::context> tls;        // for an https:// upstream only
+    std::vector<net::Endpoint> upstream_endpoints;  // resolved at start; empty: resolve per connection
+    std::unique_ptr<net::TlsContext> tls;           // for an https:// upstream only
 
-    std::shared_ptr<UpstreamStream> new_upstream(asio::io_context& ioc) {
-        return std::make_shared<UpstreamStream>(ioc, tls.get());
+    std::shared_ptr<UpstreamStream> new_upstream(net::Loop& loop) {
+        return std::make_shared<UpstreamStream>(loop, tls.get());
     }
     Clock::time_point started = Clock::now();
 
@@ -322,7 +274,7 @@ struct Shared {
 
     // Upstream readiness: GET /v1/models answering 200, probed at most once at a time.
     struct ProbeWaiter {
-        asio::io_context* ioc;
+        net::Loop* loop;
         std::shared_ptr<std::atomic<bool>> fired;
         std::function<void(std::string)> fn;
     };
@@ -332,7 +284,19 @@ struct Shared {
     Clock::time_point probed_at{};
     std::vector<ProbeWaiter> probe_waiters;
 
-    asio::thread_pool blocking{1};  // nvidia-smi and /proc reads for /stats
+    // Blocking work off the loops (freed before them, with what it holds): nvidia-smi and /proc
+    // reads for /stats; resolving the upstream's name when it did not resolve at start.
+    // Made after the stop signals are blocked (Server's constructor), as their threads inherit that.
+    std::unique_ptr<asio::thread_pool> blocking, resolving;
+
+    // Resolves the upstream's name off the loop, then `fn(endpoints)` on `loop` (none: it failed).
+    void resolve_upstream(net::Loop& loop, std::function<void(std::vector<net::Endpoint>)> fn) {
+        asio::post(*resolving, [this, &loop, fn = std::move(fn)] {
+            std::string error;
+            auto eps = net::resolve(cfg.upstream.host, cfg.upstream.port, false, error);
+            loop.post([fn, eps = std::move(eps)] { fn(eps); });
+        });
+    }
 
     void log(int level, const std::string& message) const {
         if (level >= cfg.log_level) std::fprintf(stderr, "mgpux-proxy: %s\n", message.c_str());
@@ -367,7 +331,7 @@ void Shared::probe_done(bool ok, std::string models) {
         waiters.swap(probe_waiters);
     }
     for (auto& w : waiters)
-        asio::post(*w.ioc, [w, models] {
+        w.loop->post([w, models] {
             if (!w.fired->exchange(true)) w.fn(models);
         });
 }
@@ -377,62 +341,90 @@ void Shared::probe_done(bool ok, std::string models) {
 // GET <upstream>/v1/models on a connection of its own, within kHealthTimeout.
 class Probe : public std::enable_shared_from_this<Probe> {
 public:
-    Probe(Worker& w, Shared& sh) : sh_(sh), up_(sh.new_upstream(w.ioc)), stream_(*up_), resolver_(w.ioc) {}
+    Probe(Worker& w, Shared& sh) : w_(w), sh_(sh), up_(sh.new_upstream(w.loop)), stream_(*up_) {}
 
     void start() {
         stream_.expire_after(kHealthTimeout);
         if (!sh_.upstream_endpoints.empty()) return connect(sh_.upstream_endpoints);
         auto self = shared_from_this();
-        resolver_.async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
-                                [self](error_code ec, Resolver::results_type r) {
-                                    if (ec) return self->finish(false, "{}");
-                                    self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
-                                });
+        sh_.resolve_upstream(w_.loop, [self](std::vector<net::Endpoint> eps) {
+            if (eps.empty()) return self->finish(false, "{}");
+            self->connect(eps);
+        });
     }
 
 private:
-    void connect(const std::vector<tcp::endpoint>& eps) {
+    void connect(const std::vector<net::Endpoint>& eps) {
         auto self = shared_from_this();
-        asio::async_connect(stream_.socket(), eps, [self](error_code ec, const tcp::endpoint&) {
-            if (ec) return self->finish(false, "{}");
-            const auto& cfg = self->sh_.cfg;
-            self->stream_.async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self](error_code ec1) {
-                if (ec1) return self->finish(false, "{}");
-                self->get_models();
-            });
-        });
+        stream_.async_connect(eps, IoCallback::of([self](error_code ec, std::size_t) {
+                                  if (ec) return self->finish(false, "{}");
+                                  self->stream_.async_handshake(self->sh_.cfg.upstream.host,
+                                                                IoCallback::of([self](error_code ec1, std::size_t) {
+                                                                    if (ec1) return self->finish(false, "{}");
+                                                                    self->get_models();
+                                                                }));
+                              }));
     }
 
     void get_models() {
         auto self = shared_from_this();
-        const auto& u = self->sh_.cfg.upstream;
-        self->request_ = "GET " + u.base_path + "/v1/models HTTP/1.1\r\nhost: " + u.host_header +
-                         "\r\naccept: application/json\r\nconnection: close\r\n\r\n";
-        asio::async_write(self->stream_, asio::buffer(self->request_), [self](error_code ec2, std::size_t) {
-            if (ec2) return self->finish(false, "{}");
-            self->parser_.body_limit(8u << 20);
-            http::async_read(self->stream_, self->stream_.buf, self->parser_, [self](error_code ec3, std::size_t) {
-                if (ec3) return self->finish(false, "{}");
-                const auto& res = self->parser_.get();
-                const bool ok = res.result_int() == 200;
-                std::string models = "{}";
-                if (ok) {
-                    const auto doc = parse_json(res.body());
-                    if (doc && doc->is_object()) models = res.body();
-                }
-                self->finish(ok, std::move(models));
-            });
-        });
+        const auto& u = sh_.cfg.upstream;
+        request_ = "GET " + u.base_path + "/v1/models HTTP/1.1\r\nhost: " + u.host_header +
+                   "\r\naccept: application/json\r\nconnection: close\r\n\r\n";
+        stream_.async_write(asio::buffer(request_), IoCallback::of([self](error_code ec, std::size_t) {
+                                if (ec) return self->finish(false, "{}");
+                                self->parser_.eager(true);
+                                self->parser_.body_limit(8u << 20);
+                                self->read_answer();
+                            }));
     }
+
+    // Parses what has been read; reads more until the answer is whole (or framed by the end of
+    // the connection).
+    void read_answer() {
+        auto& buf = stream_.buf;
+        while (buf.size() > 0 && !parser_.is_done()) {
+            error_code ec;
+            const std::size_t used = parser_.put(buf.data(), ec);
+            buf.consume(used);
+            if (ec == http::error::need_more || (!ec && used == 0)) break;
+            if (ec) return finish(false, "{}");
+        }
+        if (parser_.is_done()) return answered();
+        auto self = shared_from_this();
+        stream_.read_into_buf(16 * 1024, IoCallback::of([self](error_code ec, std::size_t n) {
+                                  self->stream_.buf.commit(n);
+                                  if (ec == asio::error::eof) {
+                                      error_code end;
+                                      self->parser_.put_eof(end);
+                                      if (!end && self->parser_.is_done()) return self->answered();
+                                      return self->finish(false, "{}");
+                                  }
+                                  if (ec && n == 0) return self->finish(false, "{}");
+                                  self->read_answer();
+                              }));
+    }
+
+    void answered() {
+        const auto& res = parser_.get();
+        const bool ok = res.result_int() == 200;
+        std::string models = "{}";
+        if (ok) {
+            const auto doc = parse_json(res.body());
+            if (doc && doc->is_object()) models = res.body();
+        }
+        finish(ok, std::move(models));
+    }
+
     void finish(bool ok, std::string models) {
         stream_.close();
         sh_.probe_done(ok, std::move(models));
     }
 
+    Worker& w_;
     Shared& sh_;
     std::shared_ptr<UpstreamStream> up_;
     UpstreamStream& stream_;
-    Resolver resolver_;
     std::string request_;
     http::response_parser<http::string_body> parser_;
 };
@@ -446,15 +438,15 @@ void await_probe(Worker& w, Shared& sh, Clock::duration wait, bool reuse_fresh, 
     {
         std::lock_guard<std::mutex> lock(sh.probe_mu);
         if (reuse_fresh && !sh.probe_running && Clock::now() - sh.probed_at <= kHealthFresh) {
-            asio::post(w.ioc, [fn] { fn("{}"); });
+            w.loop.post([fn] { fn("{}"); });
             return;
         }
-        sh.probe_waiters.push_back({&w.ioc, fired, fn});
+        sh.probe_waiters.push_back({&w.loop, fired, fn});
         if (!sh.probe_running) start = sh.probe_running = true;
     }
     if (start) std::make_shared<Probe>(w, sh)->start();
-    auto timer = std::make_shared<Timer>(w.ioc, wait);
-    timer->async_wait([timer, fired, fn](error_code) {
+    auto timer = std::make_shared<net::Timer>(w.loop, wait);
+    timer->async_wait([timer, fired, fn] {
         if (!fired->exchange(true)) fn("{}");
     });
 }
@@ -465,8 +457,8 @@ class Exchange;
 
 class ClientConn : public std::enable_shared_from_this<ClientConn> {
 public:
-    ClientConn(Socket s, Worker& w, Shared& sh)
-        : sock(std::move(s)), w(w), sh(sh), deadline_(w.ioc, [this] { timed_out(); }) {}
+    ClientConn(net::Socket s, Worker& w, Shared& sh)
+        : sock(std::move(s)), w(w), sh(sh), deadline_(w.loop, [this] { timed_out(); }) {}
 
     void start() {
         deadline_.after(seconds(sh.cfg.idle_timeout));
@@ -475,7 +467,7 @@ public:
 
     // Queued writes, each one gather write of (head, body view, tail). `body` must stay valid
     // until `done` runs.
-    void send(std::string head, asio::const_buffer body, std::string tail, std::function<void(error_code)> done) {
+    void send(std::string head, asio::const_buffer body, std::string tail, IoCallback done) {
         out_.push_back(Out{std::move(head), body, std::move(tail), std::move(done)});
         if (!writing_) write_next();
     }
@@ -489,10 +481,10 @@ public:
         if (head_request_) body.clear();
         auto self = shared_from_this();
         head += body;
-        send(std::move(head), {}, {}, [self](error_code ec) {
-            if (ec) return self->close();
-            self->finish_request();
-        });
+        send(std::move(head), {}, {}, IoCallback::of([self](error_code ec, std::size_t) {
+                 if (ec) return self->close();
+                 self->finish_request();
+             }));
     }
 
     void json_error(int status, const std::string& body, const std::string& extra = {}) {
@@ -503,7 +495,7 @@ public:
     void finish_request();
     void close();
 
-    Socket sock;
+    net::Socket sock;
     Worker& w;
     Shared& sh;
     bool keep_alive_ = true;
@@ -516,7 +508,7 @@ private:
         std::string head;
         asio::const_buffer body;
         std::string tail;
-        std::function<void(error_code)> done;
+        IoCallback done;
     };
 
     // A write usually fits the socket's buffer: it is made on the spot and its continuation runs
@@ -527,27 +519,30 @@ private:
     void write_next() {
         writing_ = true;
         Out& o = out_.front();
-        std::array<asio::const_buffer, 3> bufs{asio::buffer(o.head), o.body, asio::buffer(o.tail)};
-        auto self = shared_from_this();
+        std::array<iovec, 3> bufs{iovec{o.head.data(), o.head.size()},
+                                  iovec{const_cast<void*>(o.body.data()), o.body.size()},
+                                  iovec{o.tail.data(), o.tail.size()}};
         if (sync_depth_ < kMaxSyncDepth) {
             error_code ec;
-            if (!sock.non_blocking()) sock.non_blocking(true, ec);
-            std::size_t n = ec ? 0 : sock.write_some(bufs, ec);
-            if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return written(ec);
-            if (!ec && n == asio::buffer_size(bufs)) {
+            std::size_t n = sock.write_some(bufs.data(), 3, ec);
+            if (ec && ec != asio::error::would_block) return written(ec);
+            if (!ec && n == o.head.size() + o.body.size() + o.tail.size()) {
                 ++sync_depth_;
                 written({});
                 --sync_depth_;
                 return;
             }
             for (auto& b : bufs) {  // the rest, after what was written
-                const std::size_t k = std::min(n, b.size());
-                b += k;
+                const std::size_t k = std::min(n, b.iov_len);
+                b.iov_base = static_cast<char*>(b.iov_base) + k;
+                b.iov_len -= k;
                 n -= k;
             }
         }
-        asio::async_write(sock, bufs, [self](error_code ec, std::size_t) { self->written(ec); });
+        sock.async_write(bufs.data(), 3, IoCallback::to<ClientConn, &ClientConn::on_written>(shared_from_this()));
     }
+
+    void on_written(error_code ec, std::size_t) { written(ec); }
 
     void written(error_code ec) {
         writing_ = false;
@@ -557,12 +552,12 @@ private:
             // the client is gone: fail every queued write too
             std::deque<Out> rest;
             rest.swap(out_);
-            if (done) done(ec);
+            if (done) done(ec, 0);
             for (auto& o : rest)
-                if (o.done) o.done(ec);
+                if (o.done) o.done(ec, 0);
             return;
         }
-        if (done) done(ec);
+        if (done) done(ec, 0);
         if (!writing_ && !out_.empty()) write_next();
     }
 
@@ -595,10 +590,10 @@ private:
     void read_more() {
         if (reading_ || closed_) return;
         reading_ = true;
-        auto self = shared_from_this();
         // Into a buffer of its own: `in_` may be consumed (and so rearranged) while this read is
         // outstanding, which would move the region a prepare() had handed out.
-        sock.async_read_some(asio::buffer(rbuf_), [self](error_code ec, std::size_t n) { self->on_read(ec, n); });
+        sock.async_read_some(rbuf_.data(), rbuf_.size(),
+                             IoCallback::to<ClientConn, &ClientConn::on_read>(shared_from_this()));
     }
 
     void on_read(error_code ec, std::size_t n) {
@@ -645,7 +640,7 @@ public:
         : conn_(std::move(conn)),
           sh_(conn_->sh),
           w_(conn_->w),
-          backoff_(w_.ioc),
+          backoff_(w_.loop),
           start_(Clock::now()),
           read_timeout_(seconds(sh_.cfg.read_timeout)),
           chunk_(w_.take_chunk()) {
@@ -717,17 +712,15 @@ private:
                 return send_request();
             }
         }
-        up_ = sh_.new_upstream(w_.ioc);
+        up_ = sh_.new_upstream(w_.loop);
         up_->expire_after(kConnectTimeout);
         auto self = shared_from_this();
         if (sh_.upstream_endpoints.empty()) {
-            auto resolver = std::make_shared<Resolver>(w_.ioc);
-            resolver->async_resolve(sh_.cfg.upstream.host, sh_.cfg.upstream.port,
-                                    [self, resolver](error_code ec, Resolver::results_type r) {
-                                        if (self->gone_) return;  // already ended
-                                        if (ec) return self->retry_or_fail("ConnectError");
-                                        self->connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
-                                    });
+            sh_.resolve_upstream(w_.loop, [self](std::vector<net::Endpoint> eps) {
+                if (self->gone_) return;  // already ended
+                if (eps.empty()) return self->retry_or_fail("ConnectError");
+                self->connect(eps);
+            });
             return;
         }
         connect(sh_.upstream_endpoints);
@@ -736,41 +729,42 @@ private:
     // A pooled connection the upstream has not closed meanwhile (nothing to read, no EOF).
     static bool alive(UpstreamStream& s) {
         char c;
-        const ssize_t n = ::recv(s.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        const ssize_t n = ::recv(s.socket().fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
-    void connect(const std::vector<tcp::endpoint>& eps) {
+    void connect(const std::vector<net::Endpoint>& eps) {
         auto self = shared_from_this();
-        asio::async_connect(up_->socket(), eps, [self, up = up_](error_code ec, const tcp::endpoint&) {
-            if (self->gone_) return;  // already ended
-            ec = self->up_error(ec);
-            if (ec == beast::error::timeout)
-                return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
-            if (ec) return self->retry_or_fail("ConnectError");
-            error_code ignored;
-            self->up_->socket().set_option(tcp::no_delay(true), ignored);
-            self->handshake();
-        });
+        up_->async_connect(eps, IoCallback::of([self](error_code ec, std::size_t) {
+                               if (self->gone_) return;  // already ended
+                               ec = self->up_error(ec);
+                               if (ec == beast::error::timeout)
+                                   return self->fail(504, "Upstream timed out (ConnectTimeout).", "upstream_timeout");
+                               if (ec) return self->retry_or_fail("ConnectError");
+                               self->up_->socket().set_no_delay();
+                               self->handshake();
+                           }));
     }
 
     // TLS only. A refused certificate is not retried: it will not change within the backoff.
     void handshake() {
         auto self = shared_from_this();
         const auto& cfg = sh_.cfg;
-        up_->async_handshake(cfg.upstream.host, !cfg.upstream_insecure, [self, up = up_](error_code ec) {
-            if (self->gone_) return;  // already ended
-            ec = self->up_error(ec);
-            if (ec == beast::error::timeout)
-                return self->fail(504, "Upstream timed out (TLS handshake).", "upstream_timeout");
-            if (ec.category() == asio::error::get_ssl_category())
-                return self->fail(502,
-                                  "Upstream TLS handshake failed: " + ec.message() +
-                                      " (a self-signed upstream needs its CA in SSL_CERT_FILE, or --upstream-insecure)",
-                                  "upstream_tls_error");
-            if (ec) return self->retry_or_fail("ConnectError");
-            self->send_request();
-        });
+        up_->async_handshake(
+            cfg.upstream.host, IoCallback::of([self](error_code ec, std::size_t) {
+                if (self->gone_) return;  // already ended
+                ec = self->up_error(ec);
+                if (ec == beast::error::timeout)
+                    return self->fail(504, "Upstream timed out (TLS handshake).", "upstream_timeout");
+                if (ec.category() == asio::error::get_ssl_category())
+                    return self->fail(
+                        502,
+                        "Upstream TLS handshake failed: " + ec.message() +
+                            " (a self-signed upstream needs its CA in SSL_CERT_FILE, or --upstream-insecure)",
+                        "upstream_tls_error");
+                if (ec) return self->retry_or_fail("ConnectError");
+                self->send_request();
+            }));
     }
 
     // The request usually fits the socket's buffer at once: then it is written on the spot, with
@@ -780,14 +774,14 @@ private:
         if (sent == request_.size()) return read_head();
         auto self = shared_from_this();
         up_->expire_after(kConnectTimeout);
-        asio::async_write(*up_, asio::buffer(request_) + sent, [self, up = up_](error_code ec, std::size_t) {
-            if (self->gone_) return;  // already ended
-            ec = self->up_error(ec);
-            if (ec == beast::error::timeout)
-                return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
-            if (ec) return self->retry_or_fail("WriteError");
-            self->read_head();
-        });
+        up_->async_write(asio::buffer(request_) + sent, IoCallback::of([self](error_code ec, std::size_t) {
+                             if (self->gone_) return;  // already ended
+                             ec = self->up_error(ec);
+                             if (ec == beast::error::timeout)
+                                 return self->fail(504, "Upstream timed out (WriteTimeout).", "upstream_timeout");
+                             if (ec) return self->retry_or_fail("WriteError");
+                             self->read_head();
+                         }));
     }
 
     void read_head() {
@@ -816,14 +810,16 @@ private:
     // goes to `failed` (a byte-carrying read goes on: its error shows again on the next read).
     void read_upstream(void (Exchange::*more)(), void (Exchange::*failed)(error_code)) {
         up_->expire_after(read_timeout_);
-        auto self = shared_from_this();
-        up_->async_read_some(up_->buf.prepare(kReadChunk),
-                             [self, up = up_, more, failed](error_code ec, std::size_t got) {
-                                 if (self->gone_) return;  // already ended
-                                 up->buf.commit(got);
-                                 if (!ec || got > 0) return ((*self).*more)();
-                                 ((*self).*failed)(self->up_error(ec));
-                             });
+        read_more_ = more;
+        read_failed_ = failed;
+        up_->read_into_buf(kReadChunk, IoCallback::to<Exchange, &Exchange::upstream_read>(shared_from_this()));
+    }
+
+    void upstream_read(error_code ec, std::size_t got) {
+        if (gone_ || !up_) return;  // already ended (the connection was dropped with it)
+        up_->buf.commit(got);
+        if (!ec || got > 0) return (this->*read_more_)();
+        (this->*read_failed_)(up_error(ec));
     }
 
     void head_failed(error_code ec) {
@@ -853,7 +849,7 @@ private:
             ++sh_.stats.retries;
         }
         auto self = shared_from_this();
-        backoff_.async_wait([self](error_code) { self->attempt(); });
+        backoff_.async_wait([self] { self->attempt(); });
     }
 
     // -- the answer -------------------------------------------------------------------------
@@ -1064,11 +1060,13 @@ private:
     using Step = void (*)(Exchange&);
     void send_then(std::string head, asio::const_buffer body, std::string tail, Step next) {
         next_ = next;
-        auto self = shared_from_this();
-        conn_->send(std::move(head), body, std::move(tail), [self](error_code ec) {
-            if (ec || self->gone_) return self->client_gone();
-            self->next_(*self);
-        });
+        conn_->send(std::move(head), body, std::move(tail),
+                    IoCallback::to<Exchange, &Exchange::sent>(shared_from_this()));
+    }
+
+    void sent(error_code ec, std::size_t) {
+        if (ec || gone_) return client_gone();
+        next_(*this);
     }
 
     // -- the end ----------------------------------------------------------------------------
@@ -1108,7 +1106,7 @@ private:
     std::shared_ptr<ClientConn> conn_;
     Shared& sh_;
     Worker& w_;
-    Timer backoff_;
+    net::Timer backoff_;
     Clock::time_point start_;
     Clock::duration read_timeout_;  // between two bytes of an answer
     std::optional<Clock::time_point> ttfb_;
@@ -1121,9 +1119,11 @@ private:
     int attempt_ = 0;
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
     bool last_ends_event_ = true;
-    error_code parse_error_;             // the answer's body could not be parsed
-    void (*next_)(Exchange&) = nullptr;  // what follows the write in flight (send_then)
-    bool head_length_ = false;           // a HEAD answer's Content-Length was relayed
+    error_code parse_error_;                   // the answer's body could not be parsed
+    void (*next_)(Exchange&) = nullptr;        // what follows the write in flight (send_then)
+    void (Exchange::*read_more_)() = nullptr;  // what follows the upstream read in flight
+    void (Exchange::*read_failed_)(error_code) = nullptr;
+    bool head_length_ = false;  // a HEAD answer's Content-Length was relayed
     bool gone_ = false, finished_ = false;
 };
 
@@ -1326,10 +1326,10 @@ void ClientConn::stats_doc() {
     auto self = shared_from_this();
     await_probe(w, sh, kStatsProbeWait, false, [self](std::string models) {
         if (self->closed_) return;
-        asio::post(self->sh.blocking, [self, models] {
+        asio::post(*self->sh.blocking, [self, models] {
             std::string sys = ", \"gpus\": " + gpus_json() + ", \"cpu\": " + cpu_json() + ", \"ram\": " + ram_json() +
                               ", \"disk\": " + disk_json();
-            asio::post(self->w.ioc, [self, models, sys] {
+            self->w.loop.post([self, models, sys] {
                 if (self->closed_) return;
                 StatsSnapshot snap;
                 {
@@ -1372,9 +1372,8 @@ void ClientConn::close() {
     if (closed_) return;
     closed_ = true;
     deadline_.clear();
-    error_code ignored;
-    sock.shutdown(Socket::shutdown_both, ignored);
-    sock.close(ignored);
+    sock.shutdown();
+    sock.close();
 }
 
 // ---------------------------------------------------------------- the server
@@ -1382,96 +1381,87 @@ void ClientConn::close() {
 struct Server::Impl {
     Shared sh;
     std::vector<std::unique_ptr<Worker>> workers;
-    std::unique_ptr<tcp::acceptor> acceptor;
-    std::unique_ptr<asio::signal_set> signals;
+    std::unique_ptr<net::Acceptor> acceptor;
+    std::unique_ptr<net::SignalWatch> signals;
     std::size_t next = 0;
 
-    void accept() {
+    // A new connection goes to the next loop in turn, which takes it from there.
+    void accepted(int fd) {
         Worker& target = *workers[next];
         next = (next + 1) % workers.size();
-        acceptor->async_accept(target.ioc, [this, &target](error_code ec, Socket s) {
-            if (ec == asio::error::operation_aborted) return;
-            if (ec) {
-                // out of file descriptors or similar: wait a moment instead of spinning
-                sh.log(3, "accept: " + ec.message());
-                auto t = std::make_shared<Timer>(workers[0]->ioc, std::chrono::milliseconds(100));
-                t->async_wait([this, t](error_code) { accept(); });
-                return;
-            }
-            error_code ignored;
-            s.set_option(tcp::no_delay(true), ignored);
-            auto conn = std::make_shared<ClientConn>(std::move(s), target, sh);
-            asio::post(target.ioc, [conn] { conn->start(); });
-            accept();
+        target.loop.post([this, &target, fd] {
+            net::Socket s(target.loop, fd);
+            s.set_no_delay();
+            std::make_shared<ClientConn>(std::move(s), target, sh)->start();
         });
+    }
+
+    void stop_all() {
+        for (auto& w : workers) w->loop.stop();
     }
 };
 
 Server::Server(Config config, std::shared_ptr<KeySet> keys) : impl_(new Impl) {
     impl_->sh.cfg = std::move(config);
     impl_->sh.keys = std::move(keys);
-    if (impl_->sh.cfg.upstream.tls) impl_->sh.tls = make_tls_context(impl_->sh.cfg.upstream_insecure);
+    if (impl_->sh.cfg.upstream.tls) impl_->sh.tls = std::make_unique<net::TlsContext>(impl_->sh.cfg.upstream_insecure);
     const int n = std::max(1, impl_->sh.cfg.threads);
     for (int i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+    // SIGINT and SIGTERM end the loops; blocked before any thread starts, so none dies of them.
+    Impl& im = *impl_;
+    im.signals = std::make_unique<net::SignalWatch>(im.workers[0]->loop, [&im] { im.stop_all(); });
+    im.sh.blocking = std::make_unique<asio::thread_pool>(1);
+    im.sh.resolving = std::make_unique<asio::thread_pool>(1);
 }
 
 Server::~Server() {
-    for (auto& w : impl_->workers) w->ioc.stop();
-    for (auto& w : impl_->workers)
+    Impl& im = *impl_;
+    im.stop_all();
+    for (auto& w : im.workers)
         if (w->thread.joinable()) w->thread.join();
-    impl_->sh.blocking.stop();
-    impl_->sh.blocking.join();
+    // What the blocking threads and the probe's waiters hold (connections) goes before the loops.
+    im.sh.blocking->stop();
+    im.sh.blocking->join();
+    im.sh.resolving->stop();
+    im.sh.resolving->join();
+    im.sh.blocking.reset();
+    im.sh.resolving.reset();
+    im.sh.probe_waiters.clear();
+    im.signals.reset();
+    im.acceptor.reset();
 }
 
 unsigned short Server::listen() {
     Impl& im = *impl_;
-    auto& ioc = im.workers[0]->ioc;
     // The upstream's address, resolved once (a name that does not resolve yet is retried per
     // connection).
-    {
-        tcp::resolver r(ioc);
-        error_code ec;
-        auto res = r.resolve(im.sh.cfg.upstream.host, im.sh.cfg.upstream.port, ec);
-        if (!ec)
-            for (const auto& e : res) im.sh.upstream_endpoints.push_back(e.endpoint());
-    }
-    tcp::resolver r(ioc);
-    error_code ec;
-    auto res = r.resolve(im.sh.cfg.host, std::to_string(im.sh.cfg.port), tcp::resolver::passive, ec);
-    if (ec || res.empty()) throw std::runtime_error("cannot resolve --host " + im.sh.cfg.host + ": " + ec.message());
-    const tcp::endpoint ep = res.begin()->endpoint();
-    im.acceptor = std::make_unique<tcp::acceptor>(ioc);
-    im.acceptor->open(ep.protocol(), ec);
-    if (!ec) im.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) im.acceptor->bind(ep, ec);
-    if (!ec) im.acceptor->listen(4096, ec);
-    if (ec)
+    std::string error;
+    im.sh.upstream_endpoints = net::resolve(im.sh.cfg.upstream.host, im.sh.cfg.upstream.port, false, error);
+    const auto eps = net::resolve(im.sh.cfg.host, std::to_string(im.sh.cfg.port), true, error);
+    if (eps.empty()) throw std::runtime_error("cannot resolve --host " + im.sh.cfg.host + ": " + error);
+    im.acceptor = std::make_unique<net::Acceptor>(im.workers[0]->loop);
+    try {
+        return im.acceptor->listen(eps.front(), 4096);
+    } catch (const std::exception& e) {
         throw std::runtime_error("cannot listen on " + im.sh.cfg.host + ":" + std::to_string(im.sh.cfg.port) + ": " +
-                                 ec.message());
-    return im.acceptor->local_endpoint().port();
+                                 e.what());
+    }
 }
 
 void Server::run() {
     Impl& im = *impl_;
     auto& main = *im.workers[0];
-    im.signals = std::make_unique<asio::signal_set>(main.ioc, SIGINT, SIGTERM);
-    im.signals->async_wait([&im](error_code ec, int) {
-        if (ec) return;
-        for (auto& w : im.workers) w->ioc.stop();
-    });
-    im.accept();
-    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-    for (auto& w : im.workers) guards.push_back(asio::make_work_guard(w->ioc));
+    im.acceptor->start([&im](int fd) { im.accepted(fd); });
     for (std::size_t i = 1; i < im.workers.size(); ++i) {
         Worker* w = im.workers[i].get();
         w->thread = std::thread([w] {
             w->thread_id = std::this_thread::get_id();
-            w->ioc.run();
+            w->loop.run();
         });
     }
     main.thread_id = std::this_thread::get_id();
-    main.ioc.run();
-    for (auto& w : im.workers) w->ioc.stop();
+    main.loop.run();
+    im.stop_all();
     for (auto& w : im.workers)
         if (w->thread.joinable()) w->thread.join();
 }
