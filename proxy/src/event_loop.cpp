@@ -79,6 +79,22 @@ struct IoState {
     bool tls_wants_write = false;
     IoCallback tls_cb;
 
+    std::uint32_t registered = 0;  // the events asked of epoll
+
+    // The socket is full (or connecting): from now on its events include room to write. Asked
+    // only then, as a socket that never fills would otherwise be woken each time its peer's
+    // acknowledgements free room. epoll reports a readiness already there when asked, so nothing
+    // that happened since the write is missed.
+    void full() {
+        writable = false;
+        if (registered & EPOLLOUT) return;
+        registered |= EPOLLOUT;
+        epoll_event ev{};
+        ev.events = registered;
+        ev.data.ptr = this;
+        ::epoll_ctl(loop->epoll_fd(), EPOLL_CTL_MOD, fd, &ev);
+    }
+
     ~IoState() {
         if (ssl) SSL_free(ssl);
         if (fd >= 0) ::close(fd);
@@ -131,7 +147,7 @@ struct IoState {
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    writable = false;
+                    full();
                     return;
                 }
                 return finish(wr_cb, errno_code(errno), wr_done, now);
@@ -142,7 +158,7 @@ struct IoState {
             if (wr_first < wr_count) {
                 wr[wr_first].iov_base = static_cast<char*>(wr[wr_first].iov_base) + left;
                 wr[wr_first].iov_len -= left;
-                writable = false;  // it took less than all: full for now
+                full();  // it took less than all: full for now
                 return;
             }
         }
@@ -191,7 +207,7 @@ struct IoState {
                 return;
             }
             if (err == SSL_ERROR_WANT_WRITE) {
-                writable = false;
+                full();
                 tls_wants_write = true;
                 return;
             }
@@ -288,7 +304,8 @@ Loop::TimerKey Loop::add_timer(Clock::time_point at, std::function<void()> fn) {
 
 bool Loop::add(int fd, IoState* st) {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    st->registered = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    ev.events = st->registered;
     ev.data.ptr = st;
     return ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
@@ -510,12 +527,12 @@ std::size_t Socket::write_some(const iovec* v, int count, error_code& ec) {
         if (n >= 0) {
             std::size_t total = 0;
             for (int i = 0; i < count; ++i) total += v[i].iov_len;
-            if (static_cast<std::size_t>(n) < total) st_->writable = false;
+            if (static_cast<std::size_t>(n) < total) st_->full();
             return static_cast<std::size_t>(n);
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            st_->writable = false;
+            st_->full();
             ec = asio::error::would_block;
         } else {
             ec = errno_code(errno);
@@ -561,7 +578,7 @@ void Socket::connect_next(std::shared_ptr<std::vector<Endpoint>> eps, std::size_
         if (errno != EINPROGRESS) ec = errno_code(errno);
     }
     if (ec) return connect_next(eps, i + 1, std::move(cb), ec);
-    st_->writable = false;
+    st_->full();
     auto shared_cb = std::make_shared<IoCallback>(std::move(cb));
     st_->conn_cb = IoCallback::of([this, eps, i, shared_cb](error_code e, std::size_t) {
         if (!e) return (*shared_cb)(e, 0);

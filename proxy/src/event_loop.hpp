@@ -103,6 +103,7 @@ public:
     // For sockets: registration, and a socket's state kept until no event of the current batch
     // can point at it any more.
     bool add(int fd, IoState* st);
+    int epoll_fd() const { return epfd_; }
     void retire(std::unique_ptr<IoState> st);
 
 private:

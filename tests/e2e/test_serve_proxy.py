@@ -1097,6 +1097,40 @@ class ProxyBehaviour:
         self.assertEqual(len(doc["body"]), len(raw))
         self.assertEqual(hashlib.sha256(doc["body"].encode()).hexdigest(), hashlib.sha256(raw).hexdigest())
 
+    def test_large_answers_reach_a_client_that_reads_slowly_intact(self):
+        # The client's socket buffers fill, so the proxy's writes to it are cut short and must
+        # wait for room: nothing may be lost, repeated or reordered, whole answer or stream.
+        host, port = self.url.rsplit("/", 1)[-1].rsplit(":", 1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: a small window
+        sock.settimeout(30)
+        sock.connect((host, int(port)))
+        reader = sock.makefile("rb")
+        try:
+            tokens = 200000
+            body = json.dumps({"model": "fake-model", "messages": [{"role": "user", "content": "hi"}],
+                               "max_tokens": tokens}).encode()
+            sock.sendall(raw_request("POST", "/v1/chat/completions", body))
+            time.sleep(0.5)  # the proxy writes meanwhile, until the socket is full
+            status, _, answer = read_response(reader)
+            self.assertEqual(status, 200)
+            text = json.loads(answer)["choices"][0]["message"]["content"]
+            self.assertEqual(text.split(" "), ["tok%d" % i for i in range(tokens)])
+            tokens = 20000
+            body = json.dumps({"model": "fake-model", "messages": [{"role": "user", "content": "hi"}],
+                               "max_tokens": tokens, "stream": True}).encode()
+            sock.sendall(raw_request("POST", "/v1/chat/completions", body))
+            time.sleep(0.5)
+            status, _, stream = read_response(reader)
+            self.assertEqual(status, 200)
+            events = [e for e in stream.decode().split("\n\n") if e]
+            self.assertEqual(events[-1], "data: [DONE]")
+            pieces = [json.loads(e[len("data: "):])["choices"][0]["delta"]["content"] for e in events[:-1]]
+            self.assertEqual(pieces, ["tok%d " % i for i in range(tokens)])
+        finally:
+            reader.close()
+            sock.close()
+
     def test_pipelined_and_keep_alive_requests_on_one_connection(self):
         sock, reader = raw_connect(self.url)
         try:
