@@ -8,7 +8,7 @@
 //               [--upstream-insecure]
 //
 // Build: g++ -std=c++17 -O2 -pthread -o mgpux-proxy *.cpp -lssl -lcrypto
-//        (Boost >= 1.74 headers: Asio, Beast; OpenSSL for https:// upstreams)
+//        (Boost >= 1.74 headers: Beast, Asio error codes; OpenSSL for https:// upstreams; Linux)
 #include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>

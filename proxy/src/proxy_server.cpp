@@ -512,8 +512,7 @@ private:
     };
 
     // A write usually fits the socket's buffer: it is made on the spot and its continuation runs
-    // at once, without a trip through the event loop (a posted completion costs the loop an extra
-    // epoll_wait). Only what does not fit waits for room. A chain of writes completed on the spot
+    // at once, without a trip through the loop's queue. Only what does not fit waits for room. A chain of writes completed on the spot
     // (pipelined requests answered one after another) goes through the loop every few links, so
     // the stack stays shallow.
     void write_next() {
@@ -892,9 +891,8 @@ private:
         read_body();
     }
 
-    // The body is read straight from the connection and parsed here (take_buffered), not through
-    // Beast's read operation: that layer of composed operations costs more than the parsing
-    // itself for a stream's small pieces.
+    // The body is read straight from the connection and parsed here (take_buffered), a piece at
+    // a time, so a stream's pieces can be relayed as they come.
     void read_body() {
         if (parser_->is_done()) return body_done();
         if (up_->buf.size() > 0) {
