@@ -332,9 +332,7 @@ void Loop::take_posted() {
 }
 
 void Loop::run_timers() {
-    if (timers_.empty()) return;
-    const auto now = Clock::now();
-    while (!timers_.empty() && timers_.begin()->first.first <= now) {
+    while (!timers_.empty() && timers_.begin()->first.first <= now_) {
         auto fn = std::move(timers_.begin()->second);
         timers_.erase(timers_.begin());
         fn();
@@ -353,6 +351,7 @@ int Loop::wait_ms() {
 
 void Loop::run() {
     thread_ = std::this_thread::get_id();
+    now_ = Clock::now();
     std::array<epoll_event, 256> events;
     while (!stopped_.load(std::memory_order_relaxed)) {
         run_ready();
@@ -365,6 +364,7 @@ void Loop::run() {
         graveyard_.clear();  // no event can point at these any more
         const int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout);
         sleeping_ = false;
+        now_ = Clock::now();
         for (int i = 0; i < n; ++i) {
             if (auto* st = static_cast<IoState*>(events[i].data.ptr)) {
                 st->on_events(events[i].events);

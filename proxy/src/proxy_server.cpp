@@ -125,7 +125,7 @@ public:
     Deadline(const Deadline&) = delete;
     Deadline& operator=(const Deadline&) = delete;
 
-    void after(Clock::duration d) { at(Clock::now() + d); }
+    void after(Clock::duration d) { at(loop_.now() + d); }
     void at(Clock::time_point t) {
         deadline_ = t;
         if (t < scheduled_) schedule(t);
@@ -146,7 +146,7 @@ private:
     void fired() {
         scheduled_ = Clock::time_point::max();
         if (deadline_ == Clock::time_point::max()) return;
-        if (Clock::now() < deadline_) return schedule(deadline_);
+        if (loop_.now() < deadline_) return schedule(deadline_);
         deadline_ = Clock::time_point::max();
         on_expiry_();  // last: it may end the owner
     }
@@ -640,7 +640,7 @@ public:
           sh_(conn_->sh),
           w_(conn_->w),
           backoff_(w_.loop),
-          start_(Clock::now()),
+          start_(w_.loop.now()),
           read_timeout_(seconds(sh_.cfg.read_timeout)),
           chunk_(w_.take_chunk()) {
         const auto& u = sh_.cfg.upstream;
@@ -690,7 +690,7 @@ public:
         drop_upstream();
         backoff_.cancel();
         sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
-        sh_.record(499, ms_between(start_, Clock::now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
+        sh_.record(499, ms_between(start_, w_.loop.now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
         conn->exchange.reset();
         conn->close();
@@ -706,7 +706,7 @@ private:
             // A connection pooled moments ago is taken as it is: no upstream closes an idle
             // connection that soon (uvicorn's keep-alive lasts 5 s), and the check is a system
             // call on every request under load. An older one is checked first.
-            if (Clock::now() - s->idle_since < kFreshIdleUpstream || alive(*s)) {
+            if (w_.loop.now() - s->idle_since < kFreshIdleUpstream || alive(*s)) {
                 up_ = std::move(s);
                 return send_request();
             }
@@ -919,7 +919,7 @@ private:
         }
         if (n == 0) return read_body();
         n = take_buffered(n);
-        if (!ttfb_) ttfb_ = Clock::now();
+        if (!ttfb_) ttfb_ = w_.loop.now();
         if (want_usage_) {
             tail_.append(chunk_.get(), n);
             if (tail_.size() > 2 * kUsageTail) tail_.erase(0, tail_.size() - kUsageTail);
@@ -988,7 +988,7 @@ private:
         head += "\r\n";
         if (conn_->head_request_) body_.clear();
         pool_upstream();
-        ttfb_ = Clock::now();
+        ttfb_ = w_.loop.now();
         // The token usage is counted once the answer is out, so the client does not wait for it.
         send_then(std::move(head), asio::buffer(body_), {}, [](Exchange& e) {
             e.count_answer_usage();
@@ -1042,7 +1042,7 @@ private:
     void fail(int status, const std::string& message, const std::string& code, const std::string& extra = {}) {
         drop_upstream();
         status_ = status;
-        ttfb_ = Clock::now();
+        ttfb_ = w_.loop.now();
         std::string body = error_body(message, "server_error", code);
         std::string head = status_line(status) + kJsonType + extra + "content-length: " + std::to_string(body.size()) +
                            "\r\n" + (conn_->keep_alive_ ? "" : "connection: close\r\n") + "\r\n";
@@ -1072,7 +1072,7 @@ private:
         if (up_ && parser_ && parser_->is_done() && parser_->keep_alive() && up_->buf.size() == 0 &&
             w_.idle.size() < kMaxIdleUpstream) {
             up_->expire_never();
-            up_->idle_since = Clock::now();
+            up_->idle_since = w_.loop.now();
             w_.idle.push_back(std::move(up_));
         }
         up_.reset();
@@ -1093,7 +1093,7 @@ private:
     void complete() {
         if (finished_) return;
         finished_ = true;
-        const auto end = Clock::now();
+        const auto end = w_.loop.now();
         sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
         sh_.record(status_, ms_between(start_, end), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
@@ -1145,7 +1145,7 @@ void ClientConn::parse() {
         }
         if (phase_ == Phase::idle) {  // the first byte of a request
             phase_ = Phase::head;
-            head_started_ = Clock::now();
+            head_started_ = w.loop.now();
         }
         error_code ec;
         const std::size_t used = parser_->put(in_.data(), ec);
@@ -1247,7 +1247,7 @@ bool ClientConn::check_header() {
 // request of its connection); the comparison with it is in constant time like the digests', and
 // after a second the key set is asked again, so a revoked key stops working as promptly as before.
 bool ClientConn::key_accepted(const std::string& token) {
-    const auto now = Clock::now();
+    const auto now = w.loop.now();
     if (!accepted_key_.empty() && now - accepted_at_ < kKeyReuse && constant_time_equal(token, accepted_key_))
         return true;
     if (!sh.keys->accepts(token)) return false;
