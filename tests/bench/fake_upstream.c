@@ -94,13 +94,16 @@ static int buf_str(struct buf* b, const char* s) { return buf_add(b, s, strlen(s
 
 static int buf_fmt(struct buf* b, const char* fmt, ...) {
     va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_start(ap, fmt);  // straight into the room there is, as a rule; else again once there is more
+    int n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || buf_room(b, (size_t)n + 1, OUT_MAX) < 0) return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if (n < 0) return -1;
+    if ((size_t)n >= b->cap - b->len) {
+        if (buf_room(b, (size_t)n + 1, OUT_MAX) < 0) return -1;
+        va_start(ap, fmt);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
     return 0;
 }
