@@ -73,7 +73,9 @@
 # the proxies (the busy column marks them). native is tests/bench/fake_upstream.c, compiled here
 # with cc: the same answers (heads, JSON, stream events, chunk framing) and the same pattern of
 # writes (the head, each token's chunk and the end of a stream each in a send() of its own), from C
-# with epoll at a small fraction of the CPU, so that the proxies set the pace.
+# with epoll, for about a quarter of the Python fake's CPU per stream and a tenth per non-stream
+# answer (most of what is left is the kernel's cost of those send()s). With 2 cores it still shares
+# its core with wrk, and the busy column still says where the two of them set the pace.
 #
 # --soak SECONDS: instead of the table, stream load (64 connections) through the native proxy for
 # that long, its resident memory sampled every 5 s. After a warm-up (a quarter of the run, at most
