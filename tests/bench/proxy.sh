@@ -4,9 +4,13 @@
 # is a ratio to nginx on the same machine at the same moment.
 #
 # nginx (Debian's nginx-light) is configured as the proxy's peer: a keep-alive `proxy_pass` to the
-# same fake upstream (tests/support/fake_upstream.py, 20 tokens, no delay between them), the same
-# Bearer check (401 without a key, 403 for another), unbuffered so that streams are relayed as they
-# come. The load generator is wrk (Debian's `wrk`), one connection per concurrent client.
+# same fake upstream (20 tokens, no delay between them), the same Bearer check (401 without a key,
+# 403 for another), unbuffered so that streams are relayed as they come. The load generator is wrk
+# (Debian's `wrk`), one connection per concurrent client.
+#
+# The fake upstream is tests/support/fake_upstream.py unless --upstream native says
+# tests/bench/fake_upstream.c (see below); every proxy measured in a run, in every mode, is in
+# front of the same one, and the run's header and table say which it was.
 #
 # Method. The throughput of one binary moves by 5-10 % from one run to the next on a shared
 # machine (other load, CPU frequency, the VM), so one run per cell, the proxies measured minutes
@@ -44,7 +48,7 @@
 # one worker); the fake upstream and wrk share the others. With one core nothing is pinned.
 #
 #   tests/bench/proxy.sh [seconds per cell=3] [--rounds N=3] [--baseline PROXY] [--floor]
-#                        [--concurrency "1 16 64 256"] [--soak SECONDS]
+#                        [--concurrency "1 16 64 256"] [--soak SECONDS] [--upstream python|native]
 #
 # seconds per cell: the length of each wrk run. A full run takes about
 # 8 cells x proxies x (rounds x seconds + 1 s of warm-up), plus half a minute per proxy for strace:
@@ -63,6 +67,16 @@
 # --baseline PROXY: another mgpux-proxy binary (an earlier build) measured in the same rounds, as a
 # third proxy, so that a change is judged before/after on the same machine at the same moment.
 #
+# --upstream python|native: the fake upstream. python (the default, so that figures stay
+# comparable with earlier runs) is tests/support/fake_upstream.py, one asyncio loop: from
+# concurrency 16 on it saturates its core together with wrk, and those cells measure it rather than
+# the proxies (the busy column marks them). native is tests/bench/fake_upstream.c, compiled here
+# with cc: the same answers (heads, JSON, stream events, chunk framing) and the same pattern of
+# writes (the head, each token's chunk and the end of a stream each in a send() of its own), from C
+# with epoll, for about a quarter of the Python fake's CPU per stream and a tenth per non-stream
+# answer (most of what is left is the kernel's cost of those send()s). With 2 cores it still shares
+# its core with wrk, and the busy column still says where the two of them set the pace.
+#
 # --soak SECONDS: instead of the table, stream load (64 connections) through the native proxy for
 # that long, its resident memory sampled every 5 s. After a warm-up (a quarter of the run, at most
 # 60 s) it prints the memory at the start, its peak and at the end, and the verdict "flat" when the
@@ -73,7 +87,7 @@ set -euo pipefail
 native="${MGPUX_PROXY:-}"
 [ -z "$native" ] || native="$(realpath -m "$native")"  # before the cd: relative to where we were
 cd "$(dirname "$0")/../.."
-secs=3 soak=0 baseline='' levels="1 16 64 256" rounds=3 floor=''
+secs=3 soak=0 baseline='' levels="1 16 64 256" rounds=3 floor='' upstream=python
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="${2:?--rounds needs a number}"; shift 2 ;;
@@ -81,6 +95,7 @@ while [ $# -gt 0 ]; do
     --baseline) baseline="$(realpath -m "${2:?--baseline needs a proxy binary}")"; shift 2 ;;
     --floor) floor=1; shift ;;
     --concurrency) levels="${2:?--concurrency needs a list such as \"1 64\"}"; shift 2 ;;
+    --upstream) upstream="${2:?--upstream needs python or native}"; shift 2 ;;
     *) secs="$1"; shift ;;
   esac
 done
@@ -91,6 +106,11 @@ for tool in wrk nginx strace; do
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds $rounds: needs a whole number from 1" >&2; exit 2; }
 [[ "$secs" =~ ^[1-9][0-9]*$ ]] || { echo "seconds per cell $secs: needs a whole number from 1" >&2; exit 2; }
+case "$upstream" in
+  python) upstream_desc="python fake (tests/support/fake_upstream.py)" ;;
+  native) upstream_desc="native fake (tests/bench/fake_upstream.c, cc -O2)" ;;
+  *) echo "--upstream $upstream: python or native" >&2; exit 2 ;;
+esac
 [ -x "$native" ] || { echo "$native not found: build it, or set MGPUX_PROXY" >&2; exit 4; }
 [ -z "$baseline" ] || [ -x "$baseline" ] || { echo "--baseline $baseline: not an executable" >&2; exit 4; }
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -128,8 +148,25 @@ wait_port() {
   return 1
 }
 
+# compile NAME SOURCE WHAT: SOURCE built with cc -O2 into $tmp/NAME (WHAT: who needs it, for the
+# message when there is no C compiler)
+compile() {
+  local cc
+  cc="$(command -v cc || command -v gcc || true)"
+  [ -n "$cc" ] || { echo "$3 needs a C compiler (cc) for $2" >&2; exit 4; }
+  "$cc" -O2 -o "$tmp/$1" "$2" || { echo "$2 did not compile" >&2; exit 1; }
+}
+
+# The fake upstream, on a port chosen here; both fakes print READY PORT, and are waited for the
+# same way: until the port takes connections
 up_port="$(free_port)"
-"${pin_rest[@]}" "$py" tests/support/fake_upstream.py --port "$up_port" --tokens 20 >"$tmp/up.out" 2>"$tmp/up.err" &
+if [ "$upstream" = native ]; then
+  compile fake_upstream tests/bench/fake_upstream.c "--upstream native"
+  up_cmd=("$tmp/fake_upstream")
+else
+  up_cmd=("$py" tests/support/fake_upstream.py)
+fi
+"${pin_rest[@]}" "${up_cmd[@]}" --port "$up_port" --tokens 20 >"$tmp/up.out" 2>"$tmp/up.err" &
 pids+=($!)
 wait_port "$up_port" $! || { echo "the fake upstream did not start:" >&2; cat "$tmp/up.err" >&2; exit 1; }
 
@@ -352,6 +389,7 @@ soak_run() {
 echo "machine: $ncpu cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "proxies pinned: ${pin_proxy[*]:-no} (native --threads 1, nginx 1 worker); upstream+wrk: ${pin_rest[*]:-no}"
 echo "native: $native ($("$native" --version | head -n1)); nginx: $("$nginx_bin" -v 2>&1 | head -n1)"
+echo "upstream: $upstream_desc, 20 tokens per answer"
 [ -z "$baseline" ] || echo "baseline: $baseline"
 echo
 if [ "$soak" != 0 ]; then
@@ -366,9 +404,7 @@ names=(native)
 [ -z "$baseline" ] || names+=(baseline)
 names+=(nginx)
 if [ -n "$floor" ]; then
-  cc="$(command -v cc || command -v gcc || true)"
-  [ -n "$cc" ] || { echo "--floor needs a C compiler (cc) for tests/bench/relay.c" >&2; exit 4; }
-  "$cc" -O2 -o "$tmp/relay" tests/bench/relay.c || { echo "tests/bench/relay.c did not compile" >&2; exit 1; }
+  compile relay tests/bench/relay.c --floor
   names+=(floor)
 fi
 for name in "${names[@]}"; do "start_$name"; done
@@ -396,7 +432,7 @@ for name in "${names[@]}"; do
   done
 done
 
-"$py" - "$tmp/cells" "$tmp/syscalls" "$tmp/rss" <<'PY'
+"$py" - "$tmp/cells" "$tmp/syscalls" "$tmp/rss" "$upstream_desc" <<'PY'
 import sys
 from statistics import median
 
@@ -446,6 +482,7 @@ def kind(stream):
     return "stream" if stream == "true" else "non-stream"
 
 
+print("upstream: %s" % sys.argv[4])
 print("medians of %d round%s per cell; a ratio is native / nginx of the medians, (lowest-highest) "
       "of the round-by-round ratios" % (rounds, "" if rounds == 1 else "s"))
 print("%-10s %4s | %9s %9s %-17s | %7s %7s | %7s %7s | %8s %8s %-17s | %-10s | %s" % (
