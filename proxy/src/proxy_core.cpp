@@ -191,7 +191,7 @@ std::vector<std::string> parse_hash_list(std::string_view text) {
     return out;
 }
 
-std::string bearer_token(std::string_view v) {
+std::string_view bearer_token(std::string_view v) {
     auto trim = [](std::string_view s) {
         while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
         while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -200,7 +200,7 @@ std::string bearer_token(std::string_view v) {
     v = trim(v);
     const std::size_t sp = v.find(' ');
     if (sp == std::string_view::npos || !iequals(v.substr(0, sp), "bearer")) return {};
-    return std::string(trim(v.substr(sp + 1)));
+    return trim(v.substr(sp + 1));
 }
 
 namespace {
@@ -323,11 +323,20 @@ std::size_t skip_space(std::string_view s, std::size_t i) {
     return i;
 }
 
-// The end of the string that opens at s[i], or npos.
+// The end of the string that opens at s[i], or npos. A quote ends it unless an odd number of
+// backslashes comes before it; the quotes are found with memchr (a completion's text is most of
+// the bytes scanned, and this runs for every answer).
 std::size_t skip_string(std::string_view s, std::size_t i) {
-    for (++i; i < s.size(); ++i) {
-        if (s[i] == '\\') ++i;
-        else if (s[i] == '"') return i + 1;
+    const char* const begin = s.data() + i + 1;
+    const char* const end = s.data() + s.size();
+    const char* p = begin;
+    while (p < end) {
+        const char* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (!q) return npos;
+        std::size_t backslashes = 0;
+        for (const char* b = q; b > begin && b[-1] == '\\'; --b) ++backslashes;
+        if (backslashes % 2 == 0) return static_cast<std::size_t>(q - s.data()) + 1;
+        p = q + 1;
     }
     return npos;
 }
@@ -354,9 +363,11 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
         return npos;
     }
     const std::size_t start = i;  // a number, true, false or null
-    while (i < s.size() &&
-           (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '-' || s[i] == '+' || s[i] == '.'))
-        ++i;
+    auto number_char = [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '+' ||
+               c == '.';
+    };
+    while (i < s.size() && number_char(s[i])) ++i;
     return i == start ? npos : i;
 }
 
@@ -479,11 +490,12 @@ std::string stats_members(const StatsSnapshot& snap) {
 
 // ---------------------------------------------------------------- HTTP helpers
 
+// ASCII only, as HTTP's names are (and without the locale lookup std::tolower makes per byte).
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
+        if (lower(a[i]) != lower(b[i])) return false;
     return true;
 }
 

@@ -64,7 +64,7 @@ std::vector<std::string> parse_hash_list(std::string_view text);
 
 // The bearer token of an Authorization header value, or empty when the header does not carry
 // one (no value, another scheme, or an empty token). The scheme is matched without case.
-std::string bearer_token(std::string_view header_value);
+std::string_view bearer_token(std::string_view header_value);
 
 // The keys a proxy accepts: fixed digests (from the environment) plus those of a keys file that
 // is re-read when it changes, checked at most once a second. Thread-safe.

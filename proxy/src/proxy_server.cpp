@@ -102,10 +102,18 @@ std::string body_too_large(std::uint64_t limit) {
                       "invalid_request_error", "request_too_large");
 }
 
+// Appends the status line to `out`.
+void append_status_line(std::string& out, int status, std::string_view reason = {}) {
+    out += "HTTP/1.1 ";
+    out += std::to_string(status);
+    out += ' ';
+    out += reason.empty() ? std::string_view(reason_phrase(status)) : reason;
+    out += "\r\n";
+}
+
 std::string status_line(int status, std::string_view reason = {}) {
-    std::string s = "HTTP/1.1 " + std::to_string(status) + " ";
-    s += reason.empty() ? std::string_view(reason_phrase(status)) : reason;
-    s += "\r\n";
+    std::string s;
+    append_status_line(s, status, reason);
     return s;
 }
 
@@ -606,7 +614,7 @@ private:
 
     void parse();
     bool check_header();
-    bool key_accepted(const std::string& token);
+    bool key_accepted(std::string_view token);
     static const char* malformed(const http::request<http::string_body>& req);
     bool refuse(int status, const std::string& body, const std::string& extra = {});
     void maybe_continue();
@@ -671,8 +679,11 @@ public:
             request_ += "\r\n";
         }
         const auto m = req.method();
-        if (!req.body().empty() || m == http::verb::post || m == http::verb::put || m == http::verb::patch)
-            request_ += "content-length: " + std::to_string(req.body().size()) + "\r\n";
+        if (!req.body().empty() || m == http::verb::post || m == http::verb::put || m == http::verb::patch) {
+            request_ += "content-length: ";
+            request_ += std::to_string(req.body().size());
+            request_ += "\r\n";
+        }
         request_ += "\r\n";
         request_ += req.body();
     }
@@ -858,7 +869,8 @@ private:
         status_ = res.result_int();
         const auto ctype = res[http::field::content_type];
         stream_ = sv(ctype).substr(0, 17) == "text/event-stream";
-        head_ = status_line(status_, sv(res.reason()));
+        head_.reserve(512);
+        append_status_line(head_, status_, sv(res.reason()));
         for (const auto& f : res) {
             const auto name = sv(f.name_string());
             // A HEAD answer has no body: its Content-Length is the upstream's, passed on.
@@ -984,7 +996,11 @@ private:
             return send_then(chunked_ ? "0\r\n\r\n" : "", {}, {}, [](Exchange& e) { e.stream_complete(); });
         }
         std::string head = std::move(head_);
-        if (!head_length_) head += "content-length: " + std::to_string(body_.size()) + "\r\n";
+        if (!head_length_) {
+            head += "content-length: ";
+            head += std::to_string(body_.size());
+            head += "\r\n";
+        }
         head += "\r\n";
         if (conn_->head_request_) body_.clear();
         pool_upstream();
@@ -1218,7 +1234,7 @@ bool ClientConn::check_header() {
     if (path == "/health") {
         if (!get) return refuse(405, error_body("Method not allowed.", "invalid_request_error"));
     } else if (!(sh.cfg.docs && get && (path == "/docs" || path == "/openapi.json"))) {
-        const std::string token = bearer_token(sv(req[http::field::authorization]));
+        const std::string_view token = bearer_token(sv(req[http::field::authorization]));
         if (token.empty())
             return refuse(401,
                           error_body("Missing API key: send the header 'Authorization: Bearer <key>'.", "auth_error",
@@ -1246,7 +1262,7 @@ bool ClientConn::check_header() {
 // than a second ago, is taken again without hashing it (a client sends the same key on every
 // request of its connection); the comparison with it is in constant time like the digests', and
 // after a second the key set is asked again, so a revoked key stops working as promptly as before.
-bool ClientConn::key_accepted(const std::string& token) {
+bool ClientConn::key_accepted(std::string_view token) {
     const auto now = w.loop.now();
     if (!accepted_key_.empty() && now - accepted_at_ < kKeyReuse && constant_time_equal(token, accepted_key_))
         return true;

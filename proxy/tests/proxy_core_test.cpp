@@ -268,6 +268,10 @@ TEST(Json, TopLevelMember) {
     EXPECT_EQ(top_level_member(R"({"a": true, "b": null})", "b"), "null");
     EXPECT_EQ(top_level_member(R"({"a": "q\"b\": 2", "b": -1.5e3})", "b"), "-1.5e3");
     EXPECT_EQ(top_level_member(R"({"a": 1, "a": 2})", "a"), "1");
+    // a quote after an even number of backslashes ends the string; after an odd number it is text
+    EXPECT_EQ(top_level_member(R"({"a": "x\\", "b": 2})", "b"), "2");
+    EXPECT_EQ(top_level_member(R"({"a": "x\\\"y\\\\", "b": 3})", "b"), "3");
+    EXPECT_EQ(top_level_member(R"({"\\": "\"", "b": 4})", "b"), "4");
     EXPECT_FALSE(top_level_member(R"({"a": {"b": 1}})", "b"));
     EXPECT_FALSE(top_level_member("{}", "a"));
     EXPECT_FALSE(top_level_member("", "a"));
