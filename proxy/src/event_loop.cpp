@@ -49,6 +49,26 @@ error_code tls_error(ssl_st* ssl, int ret) {
     return asio::error::fault;
 }
 
+// One gathered send of `count` pieces: the bytes the socket took, or 0 with `ec` set (would_block
+// when it is full).
+std::size_t send_pieces(int fd, const iovec* v, int count, error_code& ec) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(v);
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    for (;;) {
+        const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        ec = errno == EAGAIN || errno == EWOULDBLOCK ? error_code(asio::error::would_block) : errno_code(errno);
+        return 0;
+    }
+}
+
+bool is_address(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- a socket's state
@@ -58,7 +78,6 @@ error_code tls_error(ssl_st* ssl, int ret) {
 struct IoState {
     Loop* loop = nullptr;
     int fd = -1;
-    bool is_socket = true;
     bool readable = false;     // may hold bytes (or the end of the connection)
     bool writable = true;      // may take bytes
     bool peer_closed = false;  // the peer ended its side: reads go on to the end
@@ -122,7 +141,7 @@ struct IoState {
     void read_step(bool now) {
         if (!rd_buf) return finish(rd_cb, {}, 0, now);  // a wait for readability only
         for (;;) {
-            const ssize_t n = is_socket ? ::recv(fd, rd_buf, rd_len, 0) : ::read(fd, rd_buf, rd_len);
+            const ssize_t n = ::recv(fd, rd_buf, rd_len, 0);
             if (n > 0) {
                 if (static_cast<std::size_t>(n) < rd_len && !peer_closed) readable = false;
                 return finish(rd_cb, {}, static_cast<std::size_t>(n), now);
@@ -140,20 +159,12 @@ struct IoState {
     // Writes the pending pieces as far as the socket takes them.
     void write_step(bool now) {
         while (wr_first < wr_count) {
-            msghdr msg{};
-            msg.msg_iov = wr.data() + wr_first;
-            msg.msg_iovlen = static_cast<std::size_t>(wr_count - wr_first);
-            const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    full();
-                    return;
-                }
-                return finish(wr_cb, errno_code(errno), wr_done, now);
-            }
-            wr_done += static_cast<std::size_t>(n);
-            std::size_t left = static_cast<std::size_t>(n);
+            error_code ec;
+            const std::size_t n = send_pieces(fd, wr.data() + wr_first, wr_count - wr_first, ec);
+            if (ec == asio::error::would_block) return full();
+            if (ec) return finish(wr_cb, ec, wr_done, now);
+            wr_done += n;
+            std::size_t left = n;
             while (wr_first < wr_count && left >= wr[wr_first].iov_len) left -= wr[wr_first++].iov_len;
             if (wr_first < wr_count) {
                 wr[wr_first].iov_base = static_cast<char*>(wr[wr_first].iov_base) + left;
@@ -420,11 +431,6 @@ std::vector<Endpoint> resolve(const std::string& host, const std::string& port, 
     return out;
 }
 
-bool is_address(const std::string& host) {
-    unsigned char buf[sizeof(in6_addr)];
-    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 TlsContext::TlsContext(bool insecure) : verify_(!insecure) {
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (!ctx_) throw std::runtime_error("cannot create the TLS context");
@@ -445,7 +451,6 @@ Socket::Socket(Socket&& o) noexcept : loop_(o.loop_), st_(std::move(o.st_)) {}
 Socket::Socket(Loop& loop, int fd) : loop_(&loop), st_(new IoState) {
     st_->loop = loop_;
     st_->fd = fd;
-    st_->is_socket = true;
     loop_->add(fd, st_.get());
 }
 
@@ -480,7 +485,6 @@ void Socket::drained() {
 }
 
 int Socket::fd() const { return st_ ? st_->fd : -1; }
-bool Socket::tls() const { return st_ && st_->ssl; }
 
 void Socket::open(int family, error_code& ec) {
     close();
@@ -519,26 +523,11 @@ std::size_t Socket::write_some(const iovec* v, int count, error_code& ec) {
         ec = asio::error::would_block;
         return 0;
     }
-    msghdr msg{};
-    msg.msg_iov = const_cast<iovec*>(v);
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    for (;;) {
-        const ssize_t n = ::sendmsg(st_->fd, &msg, MSG_NOSIGNAL);
-        if (n >= 0) {
-            std::size_t total = 0;
-            for (int i = 0; i < count; ++i) total += v[i].iov_len;
-            if (static_cast<std::size_t>(n) < total) st_->full();
-            return static_cast<std::size_t>(n);
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            st_->full();
-            ec = asio::error::would_block;
-        } else {
-            ec = errno_code(errno);
-        }
-        return 0;
-    }
+    const std::size_t n = send_pieces(st_->fd, v, count, ec);
+    std::size_t total = 0;
+    for (int i = 0; i < count; ++i) total += v[i].iov_len;
+    if (ec == asio::error::would_block || (!ec && n < total)) st_->full();  // full for now
+    return n;
 }
 
 void Socket::async_write(const iovec* v, int count, IoCallback cb) {

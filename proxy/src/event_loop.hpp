@@ -168,7 +168,6 @@ struct Endpoint {
 // getaddrinfo: numeric or by name (blocking); `passive` for a listening address. Empty, with
 // `error` set, when it does not resolve.
 std::vector<Endpoint> resolve(const std::string& host, const std::string& port, bool passive, std::string& error);
-bool is_address(const std::string& host);
 
 // The settings shared by every TLS connection: the system's trusted certificates (OpenSSL's
 // default paths, so SSL_CERT_FILE and SSL_CERT_DIR apply), TLS 1.2 or later, the peer verified
@@ -213,7 +212,6 @@ public:
     // TLS over the connected socket for `host` (SNI for a name; the certificate checked against it
     // when the context verifies). Reads and writes then go through TLS.
     void async_handshake(const TlsContext& ctx, const std::string& host, IoCallback cb);
-    bool tls() const;
 
     // Completes when the socket may be read (a listening socket: a connection waits), without
     // reading; drained() says the caller read it until it would block.

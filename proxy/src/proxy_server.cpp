@@ -178,7 +178,6 @@ public:
         : sock_(loop), tls_(tls), deadline_(loop, [this] { expire(); }) {}
 
     net::Socket& socket() { return sock_; }
-    bool tls() const { return tls_ != nullptr; }
     // Bytes read from the connection and not yet parsed; kept with it, so a pooled connection
     // brings its (already grown) buffer to the next request.
     beast::flat_buffer buf;
