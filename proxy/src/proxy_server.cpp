@@ -128,8 +128,8 @@ std::string status_line(int status, std::string_view reason = {}) {
 // timeout period instead of one per operation.
 class Deadline {
 public:
-    Deadline(net::Loop& loop, std::function<void()> on_expiry) : loop_(loop), on_expiry_(std::move(on_expiry)) {}
-    ~Deadline() { cancel_wait(); }
+    Deadline(net::Loop& loop, std::function<void()> on_expiry)
+        : loop_(loop), timer_(loop), on_expiry_(std::move(on_expiry)) {}
     Deadline(const Deadline&) = delete;
     Deadline& operator=(const Deadline&) = delete;
 
@@ -143,13 +143,9 @@ public:
 
 private:
     void schedule(Clock::time_point t) {
-        cancel_wait();
         scheduled_ = t;
-        key_ = loop_.add_timer(t, [this] { fired(); });
-    }
-    void cancel_wait() {
-        if (scheduled_ != Clock::time_point::max()) loop_.cancel_timer(key_);
-        scheduled_ = Clock::time_point::max();
+        timer_.expires_at(t);  // drops the pending one
+        timer_.async_wait([this] { fired(); });
     }
     void fired() {
         scheduled_ = Clock::time_point::max();
@@ -160,10 +156,10 @@ private:
     }
 
     net::Loop& loop_;
+    net::Timer timer_;  // dropped with the deadline
     std::function<void()> on_expiry_;
     Clock::time_point deadline_ = Clock::time_point::max();
     Clock::time_point scheduled_ = Clock::time_point::max();  // the pending timer's end; max: none
-    net::Loop::TimerKey key_{};
 };
 
 // ---------------------------------------------------------------- upstream connections
