@@ -1285,8 +1285,8 @@ void ClientConn::dispatch() {
     chunked_ok_ = req.version() >= 11;
     route(req);
     // Watches for the client hanging up while the request runs. Started after routing, so that a
-    // proxied request is on its way upstream first; the request's read drained the socket, so this
-    // one waits for an event without a system call.
+    // proxied request is on its way upstream first; the request's last read usually drained the socket, so
+    // this one then waits for an event without a system call.
     read_more();
 }
 
