@@ -73,8 +73,8 @@ bool is_address(const std::string& host) {
 
 // ---------------------------------------------------------------- a socket's state
 
-// Registered with the loop once (edge-triggered, in and out), so readiness changes cost no
-// system call: the flags below follow the events.
+// Registered with the loop once (edge-triggered; room to write only once the socket has been
+// full), so readiness changes cost no system call: the flags below follow the events.
 struct IoState {
     Loop* loop = nullptr;
     int fd = -1;
@@ -454,14 +454,8 @@ Socket::Socket(Loop& loop, int fd) : loop_(&loop), st_(new IoState) {
     loop_->add(fd, st_.get());
 }
 
-Socket::~Socket() {
-    if (!st_) return;
-    if (st_->fd >= 0) {
-        ::close(st_->fd);
-        st_->fd = -1;
-    }
-    loop_->retire(std::move(st_));
-}
+// Pending operations are dropped, not called: their owners are going too.
+Socket::~Socket() { release(false); }
 
 Socket& Socket::operator=(Socket&& o) noexcept {
     if (this != &o) {
@@ -603,13 +597,17 @@ void Socket::shutdown() {
     if (is_open()) ::shutdown(st_->fd, SHUT_RDWR);
 }
 
-void Socket::close() {
+void Socket::close() { release(true); }
+
+// Closes the descriptor now (no event can come for it any more) and hands the state to the loop,
+// which frees it once no event of the current batch can point at it.
+void Socket::release(bool abort) {
     if (!st_) return;
     if (st_->fd >= 0) {
         ::close(st_->fd);
         st_->fd = -1;
     }
-    st_->abort_all(asio::error::operation_aborted);
+    if (abort) st_->abort_all(asio::error::operation_aborted);
     loop_->retire(std::move(st_));
 }
 
@@ -638,8 +636,8 @@ void Acceptor::start(std::function<void(int)> on_accept) {
     accept_all();
 }
 
-// Takes every waiting connection, then waits for the socket's next event (a zero-length read
-// stands for it). Out of descriptors: tries again in 100 ms instead of spinning.
+// Takes every waiting connection, then waits for the socket's next event. Out of descriptors:
+// tries again in 100 ms instead of spinning.
 void Acceptor::accept_all() {
     for (;;) {
         const int fd = ::accept4(sock_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);

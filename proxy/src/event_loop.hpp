@@ -224,6 +224,7 @@ public:
 
 private:
     void open(int family, error_code& ec);
+    void release(bool abort);
     void connect_next(std::shared_ptr<std::vector<Endpoint>> eps, std::size_t i, IoCallback cb, error_code last);
 
     Loop* loop_;
