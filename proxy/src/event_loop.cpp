@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <time.h>
 
 namespace mgpux_proxy::net {
 
@@ -360,13 +362,48 @@ int Loop::wait_ms() {
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
+// The pause of gathering (see set_gather): sleep until the window since the last wake-up is over.
+// The sleep is on this thread's own timer, so what arrives meanwhile wakes nobody; the next wait
+// takes it at once.
+void Loop::gather_pause() {
+    if (streams_ < 1 || last_events_ < 2 || !spare_) return;
+    const auto until = now_ + gather_;
+    if (Clock::now() >= until) return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+    ts.tv_nsec = static_cast<long>(ns % 1000000000);
+    // steady_clock is CLOCK_MONOTONIC (libstdc++ on Linux)
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {}
+}
+
+// Whether the loop's thread has time to spare: its CPU time over the last 2 ms window (read once
+// per window; the gather pauses count as idle, as they are).
+void Loop::measure_load() {
+    if (now_ - window_start_ < std::chrono::milliseconds(2)) return;
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    const long long cpu = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+    const long long wall = std::chrono::duration_cast<std::chrono::nanoseconds>(now_ - window_start_).count();
+    spare_ = (cpu - window_cpu_ns_) * 10 < wall * 9;
+    window_start_ = now_;
+    window_cpu_ns_ = cpu;
+}
+
 void Loop::run() {
     thread_ = std::this_thread::get_id();
     now_ = Clock::now();
+    // The pause must end near its time, not up to the default 50 us later (this thread's timers
+    // are otherwise all in milliseconds).
+    if (gather_ > Clock::duration::zero()) ::prctl(PR_SET_TIMERSLACK, 1000UL);
     std::array<epoll_event, 256> events;
     while (!stopped_.load(std::memory_order_relaxed)) {
         run_ready();
         int timeout = wait_ms();
+        if (timeout != 0 && gather_ > Clock::duration::zero()) {
+            gather_pause();
+            timeout = wait_ms();
+        }
         if (timeout != 0) {
             sleeping_ = true;
             std::lock_guard<std::mutex> lock(posted_mu_);
@@ -374,8 +411,10 @@ void Loop::run() {
         }
         graveyard_.clear();  // no event can point at these any more
         const int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout);
+        last_events_ = n;
         sleeping_ = false;
         now_ = Clock::now();
+        if (gather_ > Clock::duration::zero()) measure_load();
         for (int i = 0; i < n; ++i) {
             if (auto* st = static_cast<IoState*>(events[i].data.ptr)) {
                 st->on_events(events[i].events);

@@ -883,6 +883,7 @@ private:
                 std::lock_guard<std::mutex> lock(sh_.stats_mu);
                 ++sh_.stats.streams;
             }
+            open_stream_.set(w_.loop);
             chunked_ = conn_->chunked_ok_;
             if (chunked_) head_ += "transfer-encoding: chunked\r\n";
             else conn_->keep_alive_ = false;  // an HTTP/1.0 client reads the stream to EOF
@@ -1014,6 +1015,7 @@ private:
     }
 
     void stream_complete() {
+        open_stream_.reset();
         pool_upstream();
         if (want_usage_) {
             std::lock_guard<std::mutex> lock(sh_.stats_mu);
@@ -1127,6 +1129,7 @@ private:
     int status_ = 502;
     int attempt_ = 0;
     bool head_method_ = false, want_usage_ = false, stream_ = false, chunked_ = true, json_ctype_ = false;
+    net::StreamCount open_stream_;  // while this answer is streamed (the loop's gathering)
     bool last_ends_event_ = true;
     error_code parse_error_;                   // the answer's body could not be parsed
     void (*next_)(Exchange&) = nullptr;        // what follows the write in flight (send_then)
@@ -1415,7 +1418,10 @@ Server::Server(Config config, std::shared_ptr<KeySet> keys) : impl_(new Impl) {
     impl_->sh.keys = std::move(keys);
     if (impl_->sh.cfg.upstream.tls) impl_->sh.tls = std::make_unique<net::TlsContext>(impl_->sh.cfg.upstream_insecure);
     const int n = std::max(1, impl_->sh.cfg.threads);
-    for (int i = 0; i < n; ++i) impl_->workers.push_back(std::make_unique<Worker>());
+    for (int i = 0; i < n; ++i) {
+        impl_->workers.push_back(std::make_unique<Worker>());
+        impl_->workers.back()->loop.set_gather(std::chrono::microseconds(impl_->sh.cfg.gather_us));
+    }
     // SIGINT and SIGTERM end the loops; blocked before any thread starts, so none dies of them.
     Impl& im = *impl_;
     im.signals = std::make_unique<net::SignalWatch>(im.workers[0]->loop, [&im] { im.stop_all(); });
