@@ -362,11 +362,23 @@ int Loop::wait_ms() {
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
+namespace {
+
+long long thread_cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+}  // namespace
+
 // The pause of gathering (see set_gather): sleep until the window since the last wake-up is over.
 // The sleep is on this thread's own timer, so what arrives meanwhile wakes nobody; the next wait
 // takes it at once.
 void Loop::gather_pause() {
-    if (streams_ < 1 || last_events_ < 2 || !spare_) return;
+    if (streams_ < 1 || last_events_ < 2) return;
+    measure_load();
+    if (!spare_) return;
     const auto until = now_ + gather_;
     if (Clock::now() >= until) return;
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
@@ -377,13 +389,12 @@ void Loop::gather_pause() {
     while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {}
 }
 
-// Whether the loop's thread has time to spare: its CPU time over the last 2 ms window (read once
-// per window; the gather pauses count as idle, as they are).
+// Whether the loop's thread has time to spare: its CPU time since the last measurement against
+// the time passed, measured again once 2 ms have passed (only when a pause is in question, so a
+// loop that never pauses never reads its CPU time; the pauses count as idle, as they are).
 void Loop::measure_load() {
     if (now_ - window_start_ < std::chrono::milliseconds(2)) return;
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    const long long cpu = static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+    const long long cpu = thread_cpu_ns();
     const long long wall = std::chrono::duration_cast<std::chrono::nanoseconds>(now_ - window_start_).count();
     spare_ = (cpu - window_cpu_ns_) * 10 < wall * 9;
     window_start_ = now_;
@@ -395,7 +406,11 @@ void Loop::run() {
     now_ = Clock::now();
     // The pause must end near its time, not up to the default 50 us later (this thread's timers
     // are otherwise all in milliseconds).
-    if (gather_ > Clock::duration::zero()) ::prctl(PR_SET_TIMERSLACK, 1000UL);
+    if (gather_ > Clock::duration::zero()) {
+        ::prctl(PR_SET_TIMERSLACK, 1000UL);
+        window_start_ = now_;
+        window_cpu_ns_ = thread_cpu_ns();
+    }
     std::array<epoll_event, 256> events;
     while (!stopped_.load(std::memory_order_relaxed)) {
         run_ready();
@@ -414,7 +429,6 @@ void Loop::run() {
         last_events_ = n;
         sleeping_ = false;
         now_ = Clock::now();
-        if (gather_ > Clock::duration::zero()) measure_load();
         for (int i = 0; i < n; ++i) {
             if (auto* st = static_cast<IoState*>(events[i].data.ptr)) {
                 st->on_events(events[i].events);

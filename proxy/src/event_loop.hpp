@@ -142,7 +142,7 @@ private:
     Clock::duration gather_{};
     int streams_ = 0;
     int last_events_ = 0;
-    bool spare_ = false;  // the thread was busy less than 90 % of the last window
+    bool spare_ = true;  // the thread was busy less than 90 % of the last window (a new loop: idle)
     Clock::time_point window_start_{};
     long long window_cpu_ns_ = 0;  // the thread's CPU time at window_start_
     std::vector<Task> ready_, running_;
