@@ -362,25 +362,14 @@ int Loop::wait_ms() {
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-namespace {
-
-long long thread_cpu_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
-
-}  // namespace
-
 // The pause of gathering (see set_gather): sleep until the window since the last wake-up is over.
-// The sleep is on this thread's own timer, so what arrives meanwhile wakes nobody; the next wait
-// takes it at once.
-void Loop::gather_pause() {
-    if (streams_ < 1 || last_events_ < 2) return;
-    measure_load();
-    if (!spare_) return;
+// `done`: when the work of that wake-up was done. The sleep is on this thread's own timer, so what
+// arrives meanwhile wakes nobody; the next wait takes it at once.
+void Loop::gather_pause(Clock::time_point done) {
+    if (last_events_ < 2 || !spare_) return;
     const auto until = now_ + gather_;
-    if (Clock::now() >= until) return;
+    if (done >= until) return;
+    if (pauses_) pauses_->fetch_add(1, std::memory_order_relaxed);
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
     timespec ts{};
     ts.tv_sec = static_cast<time_t>(ns / 1000000000);
@@ -389,16 +378,16 @@ void Loop::gather_pause() {
     while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {}
 }
 
-// Whether the loop's thread has time to spare: its CPU time since the last measurement against
-// the time passed, measured again once 2 ms have passed (only when a pause is in question, so a
-// loop that never pauses never reads its CPU time; the pauses count as idle, as they are).
-void Loop::measure_load() {
-    if (now_ - window_start_ < std::chrono::milliseconds(2)) return;
-    const long long cpu = thread_cpu_ns();
-    const long long wall = std::chrono::duration_cast<std::chrono::nanoseconds>(now_ - window_start_).count();
-    spare_ = (cpu - window_cpu_ns_) * 10 < wall * 9;
-    window_start_ = now_;
-    window_cpu_ns_ = cpu;
+// How busy the loop is while streams are open: from each wake-up (`prev`) to when its work was
+// done (`done`) against the time to the next wake-up (now_), per window of 2 ms or more. Time the
+// thread lost to others while handling events counts as busy, as it is for the streams; the
+// pauses count as idle.
+void Loop::account(Clock::time_point prev, Clock::time_point done) {
+    busy_ += done - prev;
+    span_ += now_ - prev;
+    if (span_ < std::chrono::milliseconds(2)) return;
+    spare_ = busy_ * 10 < span_ * 9;
+    busy_ = span_ = Clock::duration::zero();
 }
 
 void Loop::run() {
@@ -406,18 +395,18 @@ void Loop::run() {
     now_ = Clock::now();
     // The pause must end near its time, not up to the default 50 us later (this thread's timers
     // are otherwise all in milliseconds).
-    if (gather_ > Clock::duration::zero()) {
-        ::prctl(PR_SET_TIMERSLACK, 1000UL);
-        window_start_ = now_;
-        window_cpu_ns_ = thread_cpu_ns();
-    }
+    if (gather_ > Clock::duration::zero()) ::prctl(PR_SET_TIMERSLACK, 1000UL);
     std::array<epoll_event, 256> events;
     while (!stopped_.load(std::memory_order_relaxed)) {
         run_ready();
         int timeout = wait_ms();
-        if (timeout != 0 && gather_ > Clock::duration::zero()) {
-            gather_pause();
-            timeout = wait_ms();
+        Clock::time_point done{};  // set while gathering may pause: when this wake-up's work was done
+        if (streams_ > 0 && gather_ > Clock::duration::zero()) {
+            done = Clock::now();
+            if (timeout != 0) {
+                gather_pause(done);
+                timeout = wait_ms();
+            }
         }
         if (timeout != 0) {
             sleeping_ = true;
@@ -428,7 +417,9 @@ void Loop::run() {
         const int n = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout);
         last_events_ = n;
         sleeping_ = false;
+        const auto prev = now_;
         now_ = Clock::now();
+        if (done != Clock::time_point{}) account(prev, done);
         for (int i = 0; i < n; ++i) {
             if (auto* st = static_cast<IoState*>(events[i].data.ptr)) {
                 st->on_events(events[i].events);

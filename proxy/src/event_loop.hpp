@@ -87,13 +87,17 @@ public:
     // Runs the loop on the calling thread until stop().
     void run();
     // Gathering under load, set before run(); zero (the default) turns it off. While a stream is
-    // open on the loop (StreamCount), a wake-up brought two events or more and the loop's thread
-    // was busy less than 90 % of the last 2 ms, the loop lets `window` pass from that wake-up
-    // before it waits again: what arrives meanwhile (the streams' next pieces, new requests) is
-    // then taken in one wake-up and written in fewer, larger writes, and the peers that sent it
-    // wake nobody. A single exchange (one event per wake-up), plain requests and a saturated loop
-    // never wait for it.
-    void set_gather(std::chrono::microseconds window) { gather_ = window; }
+    // open on the loop (StreamCount), a wake-up brought two events or more and the loop spent less
+    // than 90 % of its last 2 ms handling events (not waiting), the loop lets `window` pass from
+    // that wake-up before it waits again: what arrives meanwhile (the streams' next pieces, new
+    // requests) is then taken in one wake-up and written in fewer, larger writes, and the peers
+    // that sent it wake nobody. A single exchange (one event per wake-up), plain requests and a
+    // saturated loop never wait for it.
+    // `pauses`, when given, counts the pauses taken (for /stats; shared by the loops).
+    void set_gather(std::chrono::microseconds window, std::atomic<std::uint64_t>* pauses = nullptr) {
+        gather_ = window;
+        pauses_ = pauses;
+    }
     // From any thread.
     void stop();
     // Runs `fn` on this loop's thread after what runs now. From any thread.
@@ -128,8 +132,8 @@ private:
     void take_posted();
     void run_timers();
     int wait_ms();
-    void gather_pause();
-    void measure_load();
+    void gather_pause(Clock::time_point done);
+    void account(Clock::time_point prev, Clock::time_point done);
 
     int epfd_ = -1;
     int wakefd_ = -1;
@@ -140,11 +144,11 @@ private:
     // Gathering: the window, whether the load allows it now, and the current 2 ms measurement.
     friend class StreamCount;
     Clock::duration gather_{};
+    std::atomic<std::uint64_t>* pauses_ = nullptr;
     int streams_ = 0;
     int last_events_ = 0;
-    bool spare_ = true;  // the thread was busy less than 90 % of the last window (a new loop: idle)
-    Clock::time_point window_start_{};
-    long long window_cpu_ns_ = 0;  // the thread's CPU time at window_start_
+    bool spare_ = true;                // the loop handled events less than 90 % of the last window (new: idle)
+    Clock::duration busy_{}, span_{};  // the window being measured: time handling events, in all
     std::vector<Task> ready_, running_;
     std::mutex posted_mu_;
     std::vector<std::function<void()>> posted_;

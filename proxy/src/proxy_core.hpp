@@ -140,6 +140,7 @@ struct StatsSnapshot {
     double uptime_s = 0;
     int inflight = 0;
     int max_inflight = 0;
+    std::uint64_t gather_pauses = 0;  // pauses the loops took to gather stream pieces (--gather-us)
 };
 std::string stats_members(const StatsSnapshot& s);
 

@@ -272,6 +272,7 @@ struct Shared {
     Clock::time_point started = Clock::now();
 
     std::atomic<int> inflight{0};
+    std::atomic<std::uint64_t> gather_pauses{0};  // the loops' gathering pauses (Loop::set_gather)
     std::mutex stats_mu;
     Stats stats;
 
@@ -1351,6 +1352,7 @@ void ClientConn::stats_doc() {
                 snap.uptime_s = std::chrono::duration<double>(Clock::now() - self->sh.started).count();
                 snap.inflight = self->sh.inflight.load();
                 snap.max_inflight = self->sh.cfg.max_inflight;
+                snap.gather_pauses = self->sh.gather_pauses.load(std::memory_order_relaxed);
                 std::string doc = "{" + stats_members(snap) +
                                   ", \"upstream_ready\": " + (self->sh.ready.load() ? "true" : "false") +
                                   ", \"vllm_models\": " + models + sys + "}";
@@ -1420,7 +1422,8 @@ Server::Server(Config config, std::shared_ptr<KeySet> keys) : impl_(new Impl) {
     const int n = std::max(1, impl_->sh.cfg.threads);
     for (int i = 0; i < n; ++i) {
         impl_->workers.push_back(std::make_unique<Worker>());
-        impl_->workers.back()->loop.set_gather(std::chrono::microseconds(impl_->sh.cfg.gather_us));
+        impl_->workers.back()->loop.set_gather(std::chrono::microseconds(impl_->sh.cfg.gather_us),
+                                               &impl_->sh.gather_pauses);
     }
     // SIGINT and SIGTERM end the loops; blocked before any thread starts, so none dies of them.
     Impl& im = *impl_;

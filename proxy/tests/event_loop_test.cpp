@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <boost/asio/error.hpp>
@@ -336,9 +335,9 @@ TEST(EventLoop, ALoopWithNoTimeToSpareDoesNotPause) {
     g.loop.set_gather(std::chrono::milliseconds(100));
     StreamCount stream;
     stream.set(g.loop);
-    // A's completion keeps the thread busy for 10 ms of CPU time, then puts bytes in B and in a fourth
-    // connection D: the next wake-up (B and D, two events) finds the thread all but fully busy
-    // since the one before, and C, whose bytes B's completion writes, must be taken at once.
+    // A's completion keeps the loop busy for 10 ms, then puts bytes in B and in a fourth connection
+    // D: the next wake-up (B and D, two events) finds the loop busy all the time since the one
+    // before, and C, whose bytes B's completion writes, must be taken at once.
     Pair d;
     Socket sd{g.loop, d.ours};
     char bd[16];

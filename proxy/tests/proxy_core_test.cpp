@@ -294,6 +294,7 @@ TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
     snap.uptime_s = 4;
     snap.inflight = 1;
     snap.max_inflight = 8;
+    snap.gather_pauses = 5;
     const auto v = parse_json("{" + stats_members(snap) + "}");
     ASSERT_TRUE(v);
     for (const char* key : {"uptime_seconds",      "inflight_requests",
@@ -308,9 +309,11 @@ TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
                             "latency_p95_ms",      "latency_p99_ms",
                             "ttfb_p50_ms",         "ttfb_p95_ms",
                             "ttfb_p99_ms",         "latency_samples",
-                            "tokens_prompt_total", "tokens_completion_total"})
+                            "tokens_prompt_total", "tokens_completion_total",
+                            "gather_pauses"})
         EXPECT_TRUE(v->find(key)) << key;
     EXPECT_EQ(v->find("max_inflight_limit")->as_int(), 8);
+    EXPECT_EQ(v->find("gather_pauses")->as_int(), 5);
     // numbers as written (Python's round(x, n) through json), checked in the text
     const std::string members = stats_members(snap);
     EXPECT_NE(members.find("\"requests_per_second\": 0.25,"), std::string::npos) << members;

@@ -670,6 +670,46 @@ class ProxyBehaviour:
         self.assertEqual(events[-1], "[DONE]")
         self.assertLessEqual(len(sizes), 2, sizes)
 
+    # -- gathering (--gather-us) ----------------------------------------------------------------
+    def gathered_streams(self, window):
+        """16 clients x 4 streams of 40 tokens at once through a one-loop proxy with `--gather-us
+        window`: -> (the tokens of every stream, the proxy's gather_pauses)."""
+        digest = hashlib.sha256(KEY.encode()).hexdigest()
+        proc, url = self.start_proxy(self.up_port, "--gather-us", window, "--threads", 1, "--max-inflight", 64,
+                                     keys=False, env={"MGPUX_KEY_HASHES": digest})
+        body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 40}
+
+        def client(_):
+            out = []
+            with httpx.Client(base_url=url, timeout=T) as c:
+                for _ in range(4):
+                    with c.stream("POST", "/v1/chat/completions", json=body, headers=AUTH) as r:
+                        text = r.read().decode()
+                        self.assertEqual(r.status_code, 200, text)
+                    events = sse_events(text)
+                    self.assertEqual(events[-1], "[DONE]")
+                    out.append("".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:-1]))
+            return out
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                texts = [t for got in pool.map(client, range(16)) for t in got]
+            pauses = httpx.get(url + "/stats", headers=AUTH, timeout=T).json()["gather_pauses"]
+        finally:
+            stop(proc)
+        return texts, pauses
+
+    def test_streams_gathered_under_load_arrive_whole_and_in_order(self):
+        # a window far above the default (2 ms), so that pieces of many streams arrive in pauses
+        texts, pauses = self.gathered_streams(2000)
+        self.assertEqual(texts, ["".join("tok%d " % i for i in range(40))] * 64)
+        self.assertGreater(pauses, 0)
+
+    def test_no_pause_with_gathering_off(self):
+        texts, pauses = self.gathered_streams(0)
+        self.assertEqual(texts, ["".join("tok%d " % i for i in range(40))] * 64)
+        self.assertEqual(pauses, 0)
+
     # -- backpressure --------------------------------------------------------------------------
     def test_429_at_the_limit_and_no_5xx_at_twice_the_limit(self):
         n = self.MAX_INFLIGHT
@@ -1344,6 +1384,15 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
             with self.subTest(args=args):
                 r = self.run_direct(*args, "--port", "0", env=env)
                 self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+                self.assertNotIn("READY", r.stdout)
+
+    def test_bad_gather_window_exits_2_naming_the_flag(self):
+        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        for value in ("-1", "abc", "10001", ""):
+            with self.subTest(value=value):
+                r = self.run_direct("--upstream", "http://127.0.0.1:9", "--gather-us", value, "--port", "0", env=env)
+                self.assertEqual(r.returncode, 2, (r.stdout, r.stderr))
+                self.assertIn("--gather-us", r.stderr)
                 self.assertNotIn("READY", r.stdout)
 
     def test_answers_framed_by_closing_and_broken_answers(self):
