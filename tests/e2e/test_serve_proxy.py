@@ -673,17 +673,22 @@ class ProxyBehaviour:
     # -- gathering (--gather-us) ----------------------------------------------------------------
     def gathered_streams(self, window):
         """16 clients x 4 streams of 40 tokens at once through a one-loop proxy with `--gather-us
-        window`: -> (the tokens of every stream, the proxy's gather_pauses)."""
+        window`: -> (the tokens of every stream, the proxy's gather_pauses). The tokens are 2 ms
+        apart, so the loop has time to spare (a saturated one never pauses, under ASan too), and
+        the streams, begun together, send theirs in bunches: a wake-up often brings several."""
         digest = hashlib.sha256(KEY.encode()).hexdigest()
         proc, url = self.start_proxy(self.up_port, "--gather-us", window, "--threads", 1, "--max-inflight", 64,
                                      keys=False, env={"MGPUX_KEY_HASHES": digest})
         body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 40}
+        spaced = dict(AUTH, **{"x-fake-token-delay": "0.002"})
+        barrier = threading.Barrier(16)
 
         def client(_):
             out = []
             with httpx.Client(base_url=url, timeout=T) as c:
                 for _ in range(4):
-                    with c.stream("POST", "/v1/chat/completions", json=body, headers=AUTH) as r:
+                    barrier.wait(30)
+                    with c.stream("POST", "/v1/chat/completions", json=body, headers=spaced) as r:
                         text = r.read().decode()
                         self.assertEqual(r.status_code, 200, text)
                     events = sse_events(text)
