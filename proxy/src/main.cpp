@@ -5,7 +5,7 @@
 //   mgpux-proxy --upstream URL [--host 127.0.0.1] [--port 8000] [--max-inflight 64]
 //               [--max-body 16777216] [--header-timeout 30] [--idle-timeout 120]
 //               [--keys-file PATH] [--docs] [--log-level warning] [--threads N]
-//               [--upstream-insecure] [--gather-us 40]
+//               [--upstream-insecure] [--gather-us 200]
 //
 // Build: g++ -std=c++17 -O2 -pthread -o mgpux-proxy *.cpp -lssl -lcrypto
 //        (Boost >= 1.74 headers: Beast, Asio error codes; OpenSSL for https:// upstreams; Linux)
@@ -62,7 +62,7 @@ const char* kUsage =
     "  --gather-us N       while answers are streamed and the loop has time to spare, let N\n"
     "                      microseconds pass after a wake-up that brought several events before\n"
     "                      taking the next ones: fewer wake-ups and larger writes, for the proxy\n"
-    "                      and its peers, at most N us more latency; 0 turns it off (default 40)\n"
+    "                      and its peers, at most N us more latency; 0 turns it off (default 200)\n"
     "  --version           print the version\n"
     "\n"
     "Keys also come from $MGPUX_KEY_HASHES (comma-separated hex SHA-256 digests). Once listening\n"
@@ -176,7 +176,7 @@ int main(int argc, char** argv) {
     cfg.docs = docs;
     cfg.upstream_insecure = insecure;
     cfg.gather_us =
-        values.count("--gather-us") ? static_cast<int>(parse_int("--gather-us", values["--gather-us"], 0, 10000)) : 40;
+        values.count("--gather-us") ? static_cast<int>(parse_int("--gather-us", values["--gather-us"], 0, 10000)) : 200;
     if (values.count("--log-level")) {
         const std::string l = values["--log-level"];
         const char* levels[] = {"debug", "info", "warning", "error", "critical"};
