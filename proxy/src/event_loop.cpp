@@ -401,7 +401,7 @@ void Loop::run() {
         run_ready();
         int timeout = wait_ms();
         Clock::time_point done{};  // set while gathering may pause: when this wake-up's work was done
-        if (streams_ > 0 && gather_ > Clock::duration::zero()) {
+        if (gather_ > Clock::duration::zero() && streams_.load(std::memory_order_relaxed) > 0) {
             done = Clock::now();
             if (timeout != 0) {
                 gather_pause(done);

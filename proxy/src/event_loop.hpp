@@ -145,7 +145,7 @@ private:
     friend class StreamCount;
     Clock::duration gather_{};
     std::atomic<std::uint64_t>* pauses_ = nullptr;
-    int streams_ = 0;
+    std::atomic<int> streams_{0};  // atomic: what holds a stream may be destroyed on another thread
     int last_events_ = 0;
     bool spare_ = true;                // the loop handled events less than 90 % of the last window (new: idle)
     Clock::duration busy_{}, span_{};  // the window being measured: time handling events, in all
@@ -157,7 +157,8 @@ private:
     std::vector<std::unique_ptr<IoState>> graveyard_;
 };
 
-// While set, one of the loop's open streams (see Loop::set_gather). The loop's thread only.
+// While set, one of the loop's open streams (see Loop::set_gather). Set on the loop's thread; it may
+// end on any thread (the object holding it may be freed elsewhere).
 class StreamCount {
 public:
     StreamCount() = default;
@@ -167,11 +168,11 @@ public:
     void set(Loop& loop) {
         if (loop_) return;
         loop_ = &loop;
-        ++loop.streams_;
+        loop.streams_.fetch_add(1, std::memory_order_relaxed);
     }
     void reset() {
         if (!loop_) return;
-        --loop_->streams_;
+        loop_->streams_.fetch_sub(1, std::memory_order_relaxed);
         loop_ = nullptr;
     }
 

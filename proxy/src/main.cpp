@@ -175,8 +175,8 @@ int main(int argc, char** argv) {
                                             : default_threads();
     cfg.docs = docs;
     cfg.upstream_insecure = insecure;
-    cfg.gather_us =
-        values.count("--gather-us") ? static_cast<int>(parse_int("--gather-us", values["--gather-us"], 0, 10000)) : 200;
+    if (values.count("--gather-us"))
+        cfg.gather_us = static_cast<int>(parse_int("--gather-us", values["--gather-us"], 0, 10000));
     if (values.count("--log-level")) {
         const std::string l = values["--log-level"];
         const char* levels[] = {"debug", "info", "warning", "error", "critical"};

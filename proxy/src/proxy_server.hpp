@@ -24,8 +24,8 @@ struct Config {
     double read_timeout = 900;             // s the upstream may be silent within an answer
     bool docs = false;
     int threads = 1;
-    int gather_us = 0;  // gathering under load: the loops' pause in microseconds, 0 for none
-    int log_level = 2;  // 0 debug, 1 info, 2 warning, 3 error, 4 critical
+    int gather_us = 200;  // gathering under load: the loops' pause in microseconds, 0 for none
+    int log_level = 2;    // 0 debug, 1 info, 2 warning, 3 error, 4 critical
 };
 
 class Server {
