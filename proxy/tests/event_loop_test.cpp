@@ -263,10 +263,17 @@ namespace {
 struct GatherCase {
     Pair a, b, c;
     Loop loop;
+    StreamCount stream;
     Socket sa{loop, a.ours}, sb{loop, b.ours}, sc{loop, c.ours};
     char ba[16], bb[16], bc[16];
     Clock::time_point c_written, c_read;
     std::function<void()> on_a, on_b;  // what A's and B's completions do; by default A writes C
+
+    // A 100 ms window (none: 0) and, unless `open_stream` is false, an open stream.
+    explicit GatherCase(int window_ms = 100, bool open_stream = true) {
+        loop.set_gather(std::chrono::milliseconds(window_ms));
+        if (open_stream) stream.set(loop);
+    }
 
     void write_c() {
         c_written = Clock::now();
@@ -303,16 +310,12 @@ struct GatherCase {
 
 TEST(EventLoop, WithAStreamOpenAWakeUpOfTwoEventsLetsTheWindowPassBeforeTheNextWait) {
     GatherCase g;
-    g.loop.set_gather(std::chrono::milliseconds(100));
-    StreamCount stream;
-    stream.set(g.loop);
     g.run(true);
     EXPECT_GE(g.c_waited_ms(), 80.0);
 }
 
 TEST(EventLoop, WithoutAnOpenStreamTheLoopDoesNotPause) {
-    GatherCase g;
-    g.loop.set_gather(std::chrono::milliseconds(100));
+    GatherCase g(100, false);
     {
         StreamCount ended;  // a stream that has ended counts no more
         ended.set(g.loop);
@@ -323,18 +326,12 @@ TEST(EventLoop, WithoutAnOpenStreamTheLoopDoesNotPause) {
 
 TEST(EventLoop, AWakeUpOfOneEventDoesNotPause) {
     GatherCase g;
-    g.loop.set_gather(std::chrono::milliseconds(100));
-    StreamCount stream;
-    stream.set(g.loop);
     g.run(false);
     EXPECT_LT(g.c_waited_ms(), 50.0);
 }
 
 TEST(EventLoop, ALoopWithNoTimeToSpareDoesNotPause) {
     GatherCase g;
-    g.loop.set_gather(std::chrono::milliseconds(100));
-    StreamCount stream;
-    stream.set(g.loop);
     // A's completion keeps the loop busy for 10 ms, then puts bytes in B and in a fourth connection
     // D: the next wake-up (B and D, two events) finds the loop busy all the time since the one
     // before, and C, whose bytes B's completion writes, must be taken at once.
@@ -354,9 +351,7 @@ TEST(EventLoop, ALoopWithNoTimeToSpareDoesNotPause) {
 }
 
 TEST(EventLoop, WithoutAWindowTheLoopNeverPauses) {
-    GatherCase g;
-    StreamCount stream;
-    stream.set(g.loop);
+    GatherCase g(0);
     g.run(true);
     EXPECT_LT(g.c_waited_ms(), 50.0);
 }
