@@ -164,7 +164,14 @@ if [ "$upstream" = native ]; then
   compile fake_upstream tests/bench/fake_upstream.c "--upstream native"
   up_cmd=("$tmp/fake_upstream")
 else
-  up_cmd=("$py" tests/support/fake_upstream.py)
+  # glibc's malloc in the Python fake is given fixed thresholds. asyncio reads each request into a
+  # fresh 256 KiB buffer; with the default, moving thresholds, whether that buffer is mapped and
+  # unmapped for every request (mmap, mremap, munmap: about 40 us more per stream at concurrency 1)
+  # depends on the heap's state, that is on the history of the fake's allocations. It happened for
+  # the native proxy's requests and not for nginx's (each proxy alone in front of a fresh fake,
+  # stream, concurrency 1: native 0.87x nginx, 0.99-1.05x with the thresholds fixed; nginx's own
+  # rate the same either way). Fixed, every proxy's requests cost the fake the same.
+  up_cmd=(env MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=16777216 "$py" tests/support/fake_upstream.py)
 fi
 "${pin_rest[@]}" "${up_cmd[@]}" --port "$up_port" --tokens 20 >"$tmp/up.out" 2>"$tmp/up.err" &
 pids+=($!)
