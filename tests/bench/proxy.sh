@@ -30,7 +30,9 @@
 # ratio: its lowest and highest value over the rounds, each computed from the two runs of one
 # round. A cell whose spread straddles 1.00x is within the noise of the machine. The goals are
 # judged on the medians: at least nginx's throughput in every cell, CPU per stream no more than
-# nginx's; each goal line says in how many cells it was met.
+# nginx's; each goal line says in how many cells it was met, and a line under it for each cell
+# that missed: by how much, whether some of its rounds met the goal, and (with --floor) what the
+# floor did there.
 #
 # The last column says how busy the cores were during the cell (from /proc/stat): the mean of the
 # cores of the fake upstream and wrk, and the proxy's core for native and nginx. Where the former
@@ -507,6 +509,7 @@ def busy_cells(stream, c):
 
 bound_cells = 0
 tput_met = tput_cells = cpu_met = cpu_cells = 0
+tput_missed, cpu_missed = [], []  # (cell, ratio and spread) of the cells that missed a goal
 for stream in ("false", "true"):
     for c in levels:
         n, x = med("native", stream, c), med("nginx", stream, c)
@@ -515,9 +518,13 @@ for stream in ("false", "true"):
         tr, cr = ratio("native", "nginx", 0, stream, c), ratio("native", "nginx", 3, stream, c)
         tput_cells += 1
         tput_met += tr[0] >= 1.0
+        if tr[0] < 1.0:
+            tput_missed.append(("%s c=%d" % (kind(stream), c), tr, False))
         if stream == "true":
             cpu_cells += 1
             cpu_met += cr[0] <= 1.0
+            if cr[0] > 1.0:
+                cpu_missed.append(("%s c=%d" % (kind(stream), c), cr, True))
         b = busy_cells(stream, c)
         bound = b is not None and b[0] >= 0.95
         bound_cells += bound
@@ -564,8 +571,27 @@ for stream in ("false", "true"):
 print("resident memory after the load: %s (nginx: master + worker)" % ", ".join(
     "%s %.1f MiB" % (name, rss.get(name, 0) / 1024) for name in names))
 print()
+
+
+def missed(cells, field):
+    """A line per missed cell: how far, whether its rounds reach the goal, what the floor did."""
+    for cell, r, lower_is_better in cells:
+        reach = r[1] <= 1.0 if lower_is_better else r[2] >= 1.0
+        line = "  missed: %-15s %s: %s" % (cell, fmt(r), (
+            "some rounds met it (the spread straddles 1.00x: within the noise)" if reach
+            else "no round met it"))
+        if "floor" in names:
+            stream = "true" if cell.startswith("stream") else "false"
+            c = int(cell.split("=")[1])
+            if med("floor", stream, c) and med("nginx", stream, c):
+                line += "; the floor: %.2fx" % ratio("floor", "nginx", field, stream, c)[0]
+        print(line)
+
+
 print("goal: throughput >= nginx in every cell (medians): %s, %d of %d cells" % (
     "MET" if tput_cells and tput_met == tput_cells else "MISSED", tput_met, tput_cells))
+missed(tput_missed, 0)
 print("goal: CPU per stream <= nginx's in every cell (medians): %s, %d of %d stream cells" % (
     "MET" if cpu_cells and cpu_met == cpu_cells else "MISSED", cpu_met, cpu_cells))
+missed(cpu_missed, 3)
 PY
