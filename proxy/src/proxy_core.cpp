@@ -472,6 +472,7 @@ std::string stats_members(const StatsSnapshot& snap) {
     o += ", \"streams\": " + n(s.streams);
     o += ", \"streams_interrupted\": " + n(s.streams_interrupted);
     o += ", \"gather_pauses\": " + n(snap.gather_pauses);
+    o += ", \"memory_releases\": " + n(snap.memory_releases);
     o += ", \"requests_per_second\": " + json_number(double(s.total) / uptime, 2);
     const Histogram& l = s.latency;
     o += ", \"latency_avg_ms\": " + f1(l.avg());

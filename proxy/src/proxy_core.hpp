@@ -140,7 +140,8 @@ struct StatsSnapshot {
     double uptime_s = 0;
     int inflight = 0;
     int max_inflight = 0;
-    std::uint64_t gather_pauses = 0;  // pauses the loops took to gather stream pieces (--gather-us)
+    std::uint64_t gather_pauses = 0;    // pauses the loops took to gather stream pieces (--gather-us)
+    std::uint64_t memory_releases = 0;  // quiet moments after which memory went back to the system
 };
 std::string stats_members(const StatsSnapshot& s);
 

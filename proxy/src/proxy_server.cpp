@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "proxy_server.hpp"
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -63,6 +64,7 @@ constexpr std::size_t kMaxSpareChunks = 64;  // read buffers a loop keeps for it
 constexpr int kMaxSyncDepth = 4;             // nested writes completed on the spot before one goes through the loop
 constexpr auto kFreshIdleUpstream = std::chrono::seconds(1);  // pooled this recently: used unchecked
 constexpr auto kKeyReuse = std::chrono::seconds(1);  // a connection's key accepted this recently: not hashed again
+constexpr auto kQuietRelease = std::chrono::milliseconds(2000);  // no request for this long: memory goes back
 
 // Boost 1.74's beast::string_view does not convert to std::string_view; 1.81's does.
 template <class S>
@@ -257,6 +259,12 @@ struct Worker {
     net::Loop loop;
     // Idle keep-alive connections to the upstream, used only by this loop's requests.
     std::vector<std::shared_ptr<UpstreamStream>> idle;
+    // While this loop waits for a quiet moment to give memory back (Shared::release_when_quiet):
+    // its timer, the requests admitted when the quiet began, and the ticks it has lasted.
+    net::Timer quiet{loop};
+    bool quiet_armed = false;
+    std::uint64_t quiet_seen = 0;
+    int quiet_ticks = 0;
     std::thread thread;
 };
 
@@ -272,7 +280,9 @@ struct Shared {
     Clock::time_point started = Clock::now();
 
     std::atomic<int> inflight{0};
-    std::atomic<std::uint64_t> gather_pauses{0};  // the loops' gathering pauses (Loop::set_gather)
+    std::atomic<std::uint64_t> admitted{0};         // requests ever admitted: a quiet moment sees none added
+    std::atomic<std::uint64_t> memory_releases{0};  // quiet moments that gave memory back
+    std::atomic<std::uint64_t> gather_pauses{0};    // the loops' gathering pauses (Loop::set_gather)
     std::mutex stats_mu;
     Stats stats;
 
@@ -317,13 +327,51 @@ struct Shared {
         do {
             if (cur >= cfg.max_inflight) return false;
         } while (!inflight.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel));
+        admitted.fetch_add(1, std::memory_order_relaxed);
         std::lock_guard<std::mutex> lock(stats_mu);
         if (cur + 1 > stats.peak_inflight) stats.peak_inflight = cur + 1;
         return true;
     }
 
     void probe_done(bool ok, std::string models);
+    void release_when_quiet(Worker& w);
+    void quiet_tick(Worker& w);
 };
+
+// After a burst the allocator keeps the memory it used, free but not returned, and the loop its
+// spare read buffers: the proxy would stay at its peak. Called when a request ends with none
+// left in flight: once kQuietRelease has passed with none in flight and none admitted (checked
+// every quarter of it), the loop drops its spare buffers and those of its idle upstream
+// connections, and the allocator hands its free pages back (malloc_trim). A request admitted meanwhile starts the count again; one in flight stops
+// it until it ends. Under load it never runs.
+void Shared::release_when_quiet(Worker& w) {
+    if (w.quiet_armed) return;
+    w.quiet_armed = true;
+    w.quiet_seen = admitted.load(std::memory_order_relaxed);
+    w.quiet_ticks = 0;
+    quiet_tick(w);
+}
+
+void Shared::quiet_tick(Worker& w) {
+    w.quiet.expires_after(kQuietRelease / 4);
+    w.quiet.async_wait([this, &w] {
+        if (inflight.load(std::memory_order_acquire) != 0) {
+            w.quiet_armed = false;  // the request that ends it calls again
+            return;
+        }
+        const auto seen = admitted.load(std::memory_order_relaxed);
+        if (seen != w.quiet_seen) {
+            w.quiet_seen = seen;
+            w.quiet_ticks = 0;
+        }
+        if (++w.quiet_ticks < 4) return quiet_tick(w);
+        w.quiet_armed = false;
+        w.spare_chunks.clear();
+        for (auto& up : w.idle) up->buf.shrink_to_fit();  // empty: a pooled one has nothing unread
+        ::malloc_trim(0);
+        memory_releases.fetch_add(1, std::memory_order_relaxed);
+    });
+}
 
 void Shared::probe_done(bool ok, std::string models) {
     std::vector<ProbeWaiter> waiters;
@@ -696,7 +744,7 @@ public:
         gone_ = finished_ = true;
         drop_upstream();
         backoff_.cancel();
-        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
+        if (sh_.inflight.fetch_sub(1, std::memory_order_acq_rel) == 1) sh_.release_when_quiet(w_);
         sh_.record(499, ms_between(start_, w_.loop.now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
         conn->exchange.reset();
@@ -1108,7 +1156,7 @@ private:
         if (finished_) return;
         finished_ = true;
         const auto end = w_.loop.now();
-        sh_.inflight.fetch_sub(1, std::memory_order_acq_rel);
+        if (sh_.inflight.fetch_sub(1, std::memory_order_acq_rel) == 1) sh_.release_when_quiet(w_);
         sh_.record(status_, ms_between(start_, end), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
         conn->exchange.reset();
@@ -1353,6 +1401,7 @@ void ClientConn::stats_doc() {
                 snap.inflight = self->sh.inflight.load();
                 snap.max_inflight = self->sh.cfg.max_inflight;
                 snap.gather_pauses = self->sh.gather_pauses.load(std::memory_order_relaxed);
+                snap.memory_releases = self->sh.memory_releases.load(std::memory_order_relaxed);
                 std::string doc = "{" + stats_members(snap) +
                                   ", \"upstream_ready\": " + (self->sh.ready.load() ? "true" : "false") +
                                   ", \"vllm_models\": " + models + sys + "}";

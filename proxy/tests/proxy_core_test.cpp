@@ -295,6 +295,7 @@ TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
     snap.inflight = 1;
     snap.max_inflight = 8;
     snap.gather_pauses = 5;
+    snap.memory_releases = 3;
     const auto v = parse_json("{" + stats_members(snap) + "}");
     ASSERT_TRUE(v);
     for (const char* key : {"uptime_seconds",      "inflight_requests",
@@ -310,10 +311,11 @@ TEST(Stats, MembersFormOneJsonObjectWithEveryField) {
                             "ttfb_p50_ms",         "ttfb_p95_ms",
                             "ttfb_p99_ms",         "latency_samples",
                             "tokens_prompt_total", "tokens_completion_total",
-                            "gather_pauses"})
+                            "gather_pauses",       "memory_releases"})
         EXPECT_TRUE(v->find(key)) << key;
     EXPECT_EQ(v->find("max_inflight_limit")->as_int(), 8);
     EXPECT_EQ(v->find("gather_pauses")->as_int(), 5);
+    EXPECT_EQ(v->find("memory_releases")->as_int(), 3);
     // numbers as written (Python's round(x, n) through json), checked in the text
     const std::string members = stats_members(snap);
     EXPECT_NE(members.find("\"requests_per_second\": 0.25,"), std::string::npos) << members;

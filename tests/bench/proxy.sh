@@ -40,7 +40,8 @@
 # time to spare: there both proxies deliver the same rate within the noise, and CPU per request is
 # what tells them apart. At concurrency 1 the rate is set by the latency of the round trip.
 #
-# After the cells, once per proxy: resident memory after the load, and system calls per request
+# After the cells, once per proxy: resident memory after the load and 3 s later without requests
+# (the native proxy gives a burst's memory back after 2 s of quiet), and system calls per request
 # at concurrency 1 and 64 (strace -c -f attached to the proxy during a further 2 s wrk run of each
 # kind, divided by the requests it completed). CPU time and system calls per request hardly
 # depend on what else the machine is doing, unlike requests per second: on a busy machine, judge
@@ -435,13 +436,21 @@ for name in "${names[@]}"; do
   use "$name"
   echo "$name $(rss_kib "${proxy_pids[@]}")" >>"$tmp/rss"
 done
+# and once they have been without requests for 3 s (the native proxy gives a burst's memory back
+# after 2 s of quiet)
+sleep 3
+: >"$tmp/rss_quiet"
+for name in "${names[@]}"; do
+  use "$name"
+  echo "$name $(rss_kib "${proxy_pids[@]}")" >>"$tmp/rss_quiet"
+done
 for name in "${names[@]}"; do
   for stream in false true; do
     for c in 1 64; do syscalls "$name" "$stream" "$c"; done
   done
 done
 
-"$py" - "$tmp/cells" "$tmp/syscalls" "$tmp/rss" "$upstream_desc" <<'PY'
+"$py" - "$tmp/cells" "$tmp/syscalls" "$tmp/rss" "$upstream_desc" "$tmp/rss_quiet" <<'PY'
 import sys
 from statistics import median
 
@@ -460,6 +469,7 @@ for line in open(sys.argv[2]):
     name, stream, c, calls, writes, timers = line.split()
     sc[(name, stream, int(c))] = (float(calls), float(writes), float(timers))
 rss = dict((l.split()[0], int(l.split()[1])) for l in open(sys.argv[3]))
+rss_quiet = dict((l.split()[0], int(l.split()[1])) for l in open(sys.argv[5]))
 names = ["native"] + (["baseline"] if any(k[0] == "baseline" for k in runs) else []) + ["nginx"] + (
     ["floor"] if any(k[0] == "floor" for k in runs) else [])
 levels = sorted({k[2] for k in runs})
@@ -570,6 +580,8 @@ for stream in ("false", "true"):
         print("  %-10s c=%-3d  %s" % (kind(stream), c, "   ".join(row)))
 print("resident memory after the load: %s (nginx: master + worker)" % ", ".join(
     "%s %.1f MiB" % (name, rss.get(name, 0) / 1024) for name in names))
+print("resident memory 3 s later, without requests: %s" % ", ".join(
+    "%s %.1f MiB" % (name, rss_quiet.get(name, 0) / 1024) for name in names))
 print()
 
 

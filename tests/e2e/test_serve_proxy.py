@@ -715,6 +715,67 @@ class ProxyBehaviour:
         self.assertEqual(texts, ["".join("tok%d " % i for i in range(40))] * 64)
         self.assertEqual(pauses, 0)
 
+    # -- memory after a burst -------------------------------------------------------------------
+    def test_memory_goes_back_once_the_proxy_is_quiet(self):
+        """96 requests at once, each answered after 4 s with a 40 kB body, just after a quick one
+        ended (so the proxy was waiting for a quiet moment). While any is in flight nothing is
+        given back; about 2 s after the last one ended the proxy gives memory back once
+        (memory_releases), and its resident memory falls (not under ASan, whose allocator keeps
+        what it has)."""
+        n = 96
+        digest = hashlib.sha256(KEY.encode()).hexdigest()
+        proc, url = self.start_proxy(self.up_port, "--threads", 1, "--max-inflight", 2 * n, keys=False,
+                                     env={"MGPUX_KEY_HASHES": digest})  # the program itself: its own pid
+        body = {"model": "fake-model", "messages": [], "max_tokens": 5000}
+        slow = dict(AUTH, **{"x-fake-delay": "4"})
+        barrier = threading.Barrier(n + 1)
+
+        def releases():
+            return httpx.get(url + "/stats", headers=AUTH, timeout=T).json()["memory_releases"]
+
+        def one(_):
+            with httpx.Client(base_url=url, timeout=T) as c:
+                barrier.wait(30)
+                r = c.post("/v1/chat/completions", json=body, headers=slow)
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertEqual(r.json()["usage"]["completion_tokens"], 5000)
+
+        try:
+            before = releases()
+            with concurrent.futures.ThreadPoolExecutor(n) as pool:
+                answers = [pool.submit(one, i) for i in range(n)]
+                while barrier.n_waiting < n:  # every client ready
+                    time.sleep(0.01)
+                # a request that ends just before the burst: the proxy starts waiting for a quiet moment
+                quick = httpx.post(url + "/v1/chat/completions", json={"model": "fake-model", "messages": []},
+                                   headers=AUTH, timeout=T)
+                self.assertEqual(quick.status_code, 200, quick.text)
+                barrier.wait(30)
+                time.sleep(3)  # more than the quiet time since the last request came in, all in flight
+                during = releases()
+                for f in answers:
+                    f.result()
+            ended = time.monotonic()
+            rss_end = vm_kib(proc.pid, "VmRSS")
+            while releases() == before and time.monotonic() - ended < 10:
+                time.sleep(0.05)
+            waited = time.monotonic() - ended
+            after = releases()
+            rss_after = vm_kib(proc.pid, "VmRSS")
+            time.sleep(1.5)
+            later = releases()
+            asan = "libasan" in Path("/proc/%d/maps" % proc.pid).read_text()
+        finally:
+            stop(proc)
+        sys.stderr.write("\n[%s proxy: RSS %.1f MiB after the burst, %.1f MiB %.1f s later]\n"
+                         % (self.IMPL, rss_end / 1024, rss_after / 1024, waited))
+        self.assertEqual(during - before, 0, "memory was given back with requests in flight")
+        self.assertEqual(after - before, 1)
+        self.assertGreater(waited, 1.5, "memory was given back before the proxy had been quiet")
+        self.assertEqual(later, after, "given back again with no request in between")
+        if not asan:
+            self.assertLess(rss_after, rss_end - 1024)
+
     # -- backpressure --------------------------------------------------------------------------
     def test_429_at_the_limit_and_no_5xx_at_twice_the_limit(self):
         n = self.MAX_INFLIGHT
