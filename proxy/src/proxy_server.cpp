@@ -342,8 +342,9 @@ struct Shared {
 // spare read buffers: the proxy would stay at its peak. Called when a request ends with none
 // left in flight: once kQuietRelease has passed with none in flight and none admitted (checked
 // every quarter of it), the loop drops its spare buffers and those of its idle upstream
-// connections, and the allocator hands its free pages back (malloc_trim). A request admitted meanwhile starts the count again; one in flight stops
-// it until it ends. Under load it never runs.
+// connections, and the allocator hands its free pages back (malloc_trim). A request admitted
+// meanwhile starts the count again; one in flight stops it until it ends. Under load it never
+// runs.
 void Shared::release_when_quiet(Worker& w) {
     if (w.quiet_armed) return;
     w.quiet_armed = true;
