@@ -519,7 +519,7 @@ def busy_cells(stream, c):
 
 bound_cells = 0
 tput_met = tput_cells = cpu_met = cpu_cells = 0
-tput_missed, cpu_missed = [], []  # (cell, ratio and spread) of the cells that missed a goal
+tput_missed, cpu_missed = [], []  # (stream, c, ratio and spread) of the cells that missed a goal
 for stream in ("false", "true"):
     for c in levels:
         n, x = med("native", stream, c), med("nginx", stream, c)
@@ -529,12 +529,12 @@ for stream in ("false", "true"):
         tput_cells += 1
         tput_met += tr[0] >= 1.0
         if tr[0] < 1.0:
-            tput_missed.append(("%s c=%d" % (kind(stream), c), tr, False))
+            tput_missed.append((stream, c, tr))
         if stream == "true":
             cpu_cells += 1
             cpu_met += cr[0] <= 1.0
             if cr[0] > 1.0:
-                cpu_missed.append(("%s c=%d" % (kind(stream), c), cr, True))
+                cpu_missed.append((stream, c, cr))
         b = busy_cells(stream, c)
         bound = b is not None and b[0] >= 0.95
         bound_cells += bound
@@ -586,17 +586,15 @@ print()
 
 
 def missed(cells, field):
-    """A line per missed cell: how far, whether its rounds reach the goal, what the floor did."""
-    for cell, r, lower_is_better in cells:
-        reach = r[1] <= 1.0 if lower_is_better else r[2] >= 1.0
-        line = "  missed: %-15s %s: %s" % (cell, fmt(r), (
+    """A line per cell that missed the goal on `field` (0: throughput, higher is better; 3: CPU,
+    lower is better): how far, whether some rounds met it, what the floor did there."""
+    for stream, c, r in cells:
+        reach = r[1] <= 1.0 if field == 3 else r[2] >= 1.0
+        line = "  missed: %-15s %s: %s" % ("%s c=%d" % (kind(stream), c), fmt(r), (
             "some rounds met it (the spread straddles 1.00x: within the noise)" if reach
             else "no round met it"))
-        if "floor" in names:
-            stream = "true" if cell.startswith("stream") else "false"
-            c = int(cell.split("=")[1])
-            if med("floor", stream, c) and med("nginx", stream, c):
-                line += "; the floor: %.2fx" % ratio("floor", "nginx", field, stream, c)[0]
+        if med("floor", stream, c) and med("nginx", stream, c):
+            line += "; the floor: %.2fx" % ratio("floor", "nginx", field, stream, c)[0]
         print(line)
 
 
