@@ -36,6 +36,8 @@ KEY = "sk-mgpux-" + "1" * 48
 KEY2 = "sk-mgpux-" + "2" * 48
 REVOKED = "sk-mgpux-" + "3" * 48
 AUTH = {"Authorization": "Bearer " + KEY}
+# The proxy's environment when KEY is its one key, given as its digest (no keys file)
+KEY_ENV = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
 T = httpx.Timeout(30.0)
 
 
@@ -552,7 +554,7 @@ class ProxyBehaviour:
         self.assertIn("no active API key", r.stderr)
 
     def test_bad_usage_exits_2(self):
-        hashes = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        hashes = KEY_ENV
         up = "http://127.0.0.1:9"
         for args in (["--port", "0"],  # no upstream (and no MGPUX_UPSTREAM)
                      ["--upstream", up, "--port", "0", "--bogus"],
@@ -568,7 +570,7 @@ class ProxyBehaviour:
                 self.assertNotIn("READY", r.stdout)
 
     def test_sigterm_and_sigint_exit_0(self):
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        env = KEY_ENV
         for sig in (signal.SIGTERM, signal.SIGINT):
             with self.subTest(signal=sig.name):
                 proc, url = self.start_proxy(self.up_port, keys=False, env=env)
@@ -676,9 +678,8 @@ class ProxyBehaviour:
         window`: -> (the tokens of every stream, the proxy's gather_pauses). The tokens are 2 ms
         apart, so the loop has time to spare (a saturated one never pauses, under ASan too), and
         the streams, begun together, send theirs in bunches: a wake-up often brings several."""
-        digest = hashlib.sha256(KEY.encode()).hexdigest()
         proc, url = self.start_proxy(self.up_port, "--gather-us", window, "--threads", 1, "--max-inflight", 64,
-                                     keys=False, env={"MGPUX_KEY_HASHES": digest})
+                                     keys=False, env=KEY_ENV)
         body = {"model": "fake-model", "messages": [], "stream": True, "max_tokens": 40}
         spaced = dict(AUTH, **{"x-fake-token-delay": "0.002"})
         barrier = threading.Barrier(16)
@@ -723,9 +724,8 @@ class ProxyBehaviour:
         (memory_releases), and its resident memory falls (not under ASan, whose allocator keeps
         what it has)."""
         n = 96
-        digest = hashlib.sha256(KEY.encode()).hexdigest()
         proc, url = self.start_proxy(self.up_port, "--threads", 1, "--max-inflight", 2 * n, keys=False,
-                                     env={"MGPUX_KEY_HASHES": digest})  # the program itself: its own pid
+                                     env=KEY_ENV)  # the program itself: its own pid
         body = {"model": "fake-model", "messages": [], "max_tokens": 5000}
         slow = dict(AUTH, **{"x-fake-delay": "4"})
         barrier = threading.Barrier(n + 1)
@@ -988,7 +988,7 @@ class ProxyBehaviour:
             stop(proc)
 
     def test_memory_stays_small_while_an_unauthenticated_body_streams(self):
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        env = KEY_ENV
         proc, url = self.start_proxy(self.up_port, keys=False, env=env)  # the program itself: its own pid
         total = 200 * 1024 * 1024
         try:
@@ -1092,7 +1092,7 @@ class ProxyBehaviour:
         # short timeouts for the test (both default to 30 s and 120 s): the head of a request must
         # be in within --header-timeout of its first byte, and a connection without a request in
         # progress, or a body without a byte, is closed after --idle-timeout
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        env = KEY_ENV
         proc, url = self.start_proxy(self.up_port, "--header-timeout", "1", "--idle-timeout", "2.5",
                                      keys=False, env=env)
         auth = list(AUTH.items())
@@ -1444,7 +1444,7 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
     $MGPUX_PROXY / the build tree's one."""
 
     def test_bad_tls_usage_exits_2(self):
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        env = KEY_ENV
         for args in (["--upstream", "ftp://127.0.0.1:9"], ["--upstream", "https://"],
                      ["--upstream", "https://127.0.0.1:9", "--upstream-insecure=yes"]):
             with self.subTest(args=args):
@@ -1453,7 +1453,7 @@ class NativeProxyTest(ProxyBehaviour, unittest.TestCase):
                 self.assertNotIn("READY", r.stdout)
 
     def test_bad_gather_window_exits_2_naming_the_flag(self):
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+        env = KEY_ENV
         for value in ("-1", "abc", "10001", ""):
             with self.subTest(value=value):
                 r = self.run_direct("--upstream", "http://127.0.0.1:9", "--gather-us", value, "--port", "0", env=env)
@@ -1569,7 +1569,7 @@ class TlsUpstreamProxyTest(ProxyBehaviour, unittest.TestCase):
     def test_upstream_insecure_skips_the_check(self):
         proc, port = start_upstream(0, *tls_args(self.pki, "self-signed"))
         try:
-            env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest()}
+            env = KEY_ENV
             proxy, url = self.start_proxy(port, "--upstream-insecure", keys=False, env=env)
             try:
                 r = httpx.post(url + "/v1/chat/completions", headers=AUTH, timeout=T,
@@ -1581,7 +1581,7 @@ class TlsUpstreamProxyTest(ProxyBehaviour, unittest.TestCase):
             stop(proc)
 
     def test_without_the_ca_the_upstream_is_not_trusted(self):
-        env = {"MGPUX_KEY_HASHES": hashlib.sha256(KEY.encode()).hexdigest(), "SSL_CERT_FILE": "/nonexistent"}
+        env = dict(KEY_ENV, SSL_CERT_FILE="/nonexistent")
         proxy, url = self.start_proxy(self.up_port, keys=False, env=env)
         try:
             r = httpx.get(url + "/v1/models", headers=AUTH, timeout=T)
