@@ -333,6 +333,12 @@ struct Shared {
         return true;
     }
 
+    // The end of an admitted request, on the loop `w` that ran it: its slot is free, and the last
+    // one out starts the wait for a quiet moment.
+    void leave(Worker& w) {
+        if (inflight.fetch_sub(1, std::memory_order_acq_rel) == 1) release_when_quiet(w);
+    }
+
     void probe_done(bool ok, std::string models);
     void release_when_quiet(Worker& w);
     void quiet_tick(Worker& w);
@@ -565,9 +571,9 @@ private:
     };
 
     // A write usually fits the socket's buffer: it is made on the spot and its continuation runs
-    // at once, without a trip through the loop's queue. Only what does not fit waits for room. A chain of writes completed on the spot
-    // (pipelined requests answered one after another) goes through the loop every few links, so
-    // the stack stays shallow.
+    // at once, without a trip through the loop's queue. Only what does not fit waits for room. A
+    // chain of writes completed on the spot (pipelined requests answered one after another) goes
+    // through the loop every few links, so the stack stays shallow.
     void write_next() {
         writing_ = true;
         Out& o = out_.front();
@@ -745,7 +751,7 @@ public:
         gone_ = finished_ = true;
         drop_upstream();
         backoff_.cancel();
-        if (sh_.inflight.fetch_sub(1, std::memory_order_acq_rel) == 1) sh_.release_when_quiet(w_);
+        sh_.leave(w_);
         sh_.record(499, ms_between(start_, w_.loop.now()), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
         conn->exchange.reset();
@@ -1157,7 +1163,7 @@ private:
         if (finished_) return;
         finished_ = true;
         const auto end = w_.loop.now();
-        if (sh_.inflight.fetch_sub(1, std::memory_order_acq_rel) == 1) sh_.release_when_quiet(w_);
+        sh_.leave(w_);
         sh_.record(status_, ms_between(start_, end), ttfb_ ? ms_between(start_, *ttfb_) : -1);
         auto conn = std::move(conn_);
         conn->exchange.reset();
@@ -1338,8 +1344,8 @@ void ClientConn::dispatch() {
     chunked_ok_ = req.version() >= 11;
     route(req);
     // Watches for the client hanging up while the request runs. Started after routing, so that a
-    // proxied request is on its way upstream first; the request's last read usually drained the socket, so
-    // this one then waits for an event without a system call.
+    // proxied request is on its way upstream first; the request's last read usually drained the
+    // socket, so this one then waits for an event without a system call.
     read_more();
 }
 
